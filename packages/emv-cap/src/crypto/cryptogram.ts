@@ -1,0 +1,161 @@
+import { concat, writeUint, xor } from "../bytes.js";
+import { CapkitError } from "../errors.js";
+import { aesCmac, aesCommonSessionKey } from "./aes.js";
+import { TdesKey } from "./des.js";
+import type { MasterKeyDerivation } from "./keys.js";
+import { macAlg3, type Padding, RetailMacKey } from "./mac.js";
+import { emvSessionKey, mastercardSessionKey, type TreeParameters, treeSessionKey } from "./session-keys.js";
+
+/**
+ * What a card MACs for an application cryptogram, per Cryptogram Version Number (emv-cap.md §4.1, after
+ * pyemv's `cvn.py`): AC = MAC_SK(CDOL1 values as sent ‖ AIP ‖ ATC ‖ card data), where the card data, the
+ * session key and the padding depend on the CVN.
+ */
+export type SessionKeyMethod =
+  | { readonly kind: "none" }
+  | { readonly kind: "emv-csk" }
+  | { readonly kind: "mastercard" }
+  | ({ readonly kind: "emv2000-tree" } & TreeParameters)
+  | { readonly kind: "aes-csk" };
+
+/**
+ * - `cvr4`: Visa IAD `len DKI CVN CVR(4, with its own length byte)` → IAD[3..7)
+ * - `cvr6`: M/Chip IAD `KDI CVN CVR(6) DAC(2) counters(8)` → IAD[2..8)
+ * - `cvr6-counters`: the CVR then the 8 counter bytes, IAD[10..18)
+ * - `iad`: the whole IAD
+ */
+export type CardDataRule = "cvr4" | "cvr6" | "cvr6-counters" | "iad";
+
+export interface CryptogramSpec {
+  readonly masterKey: MasterKeyDerivation;
+  readonly sessionKey: SessionKeyMethod;
+  readonly cardData: CardDataRule;
+  /** ISO 9797-1 padding of the MAC input; ignored on the AES path (CMAC pads itself). */
+  readonly padding: Padding;
+}
+
+export const CRYPTOGRAM_VERSIONS = {
+  /** Visa CVN 10: the ICC master key MACs directly; seen in UK and French DPA IADs (`06 xx 0A 03 …`). */
+  "visa-10": { masterKey: "A", sessionKey: { kind: "none" }, cardData: "cvr4", padding: 1 },
+  "visa-18": { masterKey: "B", sessionKey: { kind: "emv-csk" }, cardData: "iad", padding: 2 },
+  "visa-22": { masterKey: "B", sessionKey: { kind: "emv-csk" }, cardData: "iad", padding: 2 },
+  "mastercard-16": { masterKey: "A", sessionKey: { kind: "mastercard" }, cardData: "cvr6", padding: 2 },
+  "mastercard-17": { masterKey: "A", sessionKey: { kind: "mastercard" }, cardData: "cvr6-counters", padding: 2 },
+  "mastercard-20": { masterKey: "A", sessionKey: { kind: "emv-csk" }, cardData: "cvr6", padding: 2 },
+  "mastercard-21": { masterKey: "A", sessionKey: { kind: "emv-csk" }, cardData: "cvr6-counters", padding: 2 },
+  "interac-133": { masterKey: "A", sessionKey: { kind: "mastercard" }, cardData: "iad", padding: 2 },
+  /** The emvlab.org CAP calculator: EMV2000 tree H=8 b=4, CVR(6). */
+  "emv2000-tree": {
+    masterKey: "A",
+    sessionKey: { kind: "emv2000-tree", height: 8, branch: 4 },
+    cardData: "cvr6",
+    padding: 2,
+  },
+  /** EMV AES common session key + AES-CMAC (Book 2 A1.3.1; no public CAP trace uses it). */
+  "emv-aes": { masterKey: "A", sessionKey: { kind: "aes-csk" }, cardData: "iad", padding: 2 },
+} as const satisfies Record<string, CryptogramSpec>;
+
+export type CryptogramVersionName = keyof typeof CRYPTOGRAM_VERSIONS;
+
+export function cryptogramSpec(name: string): CryptogramSpec {
+  const spec = (CRYPTOGRAM_VERSIONS as Record<string, CryptogramSpec>)[name];
+  if (!spec) {
+    throw new CapkitError("PROFILE_INVALID", `unknown cryptogram version "${name}"`, {
+      hint: `known: ${Object.keys(CRYPTOGRAM_VERSIONS).join(", ")}`,
+    });
+  }
+  return spec;
+}
+
+/** The card-internal data a CVN appends to the MAC input, taken from the IAD the card returned (9F10). */
+export function cardDataFromIad(rule: CardDataRule, iad: Uint8Array): Uint8Array {
+  const need = { cvr4: 7, cvr6: 8, "cvr6-counters": 18, iad: 0 }[rule];
+  if (iad.length < need) {
+    throw new CapkitError("INPUT_INVALID", `IAD of ${iad.length} bytes is too short for ${rule} (needs ${need})`);
+  }
+  switch (rule) {
+    case "cvr4":
+      return iad.subarray(3, 7);
+    case "cvr6":
+      return iad.subarray(2, 8);
+    case "cvr6-counters":
+      return concat(iad.subarray(2, 8), iad.subarray(10, 18));
+    case "iad":
+      return iad;
+  }
+}
+
+export interface CryptogramInput {
+  /** The CDOL1 data exactly as sent in GENERATE AC. */
+  readonly cdol1Data: Uint8Array;
+  readonly aip: Uint8Array;
+  readonly atc: number;
+  /** Unpredictable number 9F37, needed by the MasterCard session key. */
+  readonly un?: Uint8Array;
+  readonly iad: Uint8Array;
+}
+
+export function cryptogramMacInput(spec: CryptogramSpec, input: CryptogramInput): Uint8Array {
+  return concat(input.cdol1Data, input.aip, writeUint(input.atc, 2), cardDataFromIad(spec.cardData, input.iad));
+}
+
+/**
+ * Computes application cryptograms for one ICC master key. Where the CVN uses no session key the prepared
+ * MAC key is kept, so recomputing many ATCs (a verifier's look-ahead window) costs MACs only.
+ */
+export class CryptogramCalculator {
+  readonly spec: CryptogramSpec;
+  readonly #mk: Uint8Array;
+  readonly #fixedKey: RetailMacKey | undefined;
+
+  constructor(spec: CryptogramSpec, iccMasterKey: Uint8Array) {
+    if (iccMasterKey.length !== 16) throw new CapkitError("KEY_INVALID", "an ICC master key is 16 bytes");
+    this.spec = spec;
+    this.#mk = iccMasterKey.slice();
+    this.#fixedKey = spec.sessionKey.kind === "none" ? new RetailMacKey(this.#mk) : undefined;
+  }
+
+  /** The session key for one transaction (the master key itself for `none`). */
+  sessionKey(atc: number, un?: Uint8Array): Uint8Array {
+    const m = this.spec.sessionKey;
+    switch (m.kind) {
+      case "none":
+        return this.#mk.slice();
+      case "emv-csk":
+        return emvSessionKey(this.#mk, atc);
+      case "mastercard":
+        if (!un) throw new CapkitError("INPUT_INVALID", "the MasterCard session key needs the unpredictable number");
+        return mastercardSessionKey(this.#mk, atc, un);
+      case "emv2000-tree":
+        return treeSessionKey(this.#mk, atc, m);
+      case "aes-csk":
+        return aesCommonSessionKey(this.#mk, atc);
+    }
+  }
+
+  /** The 8-byte application cryptogram. */
+  compute(input: CryptogramInput): Uint8Array {
+    const data = cryptogramMacInput(this.spec, input);
+    if (this.spec.sessionKey.kind === "aes-csk") {
+      return aesCmac(this.sessionKey(input.atc), data).subarray(0, 8);
+    }
+    const key = this.#fixedKey ?? new RetailMacKey(this.sessionKey(input.atc, input.un));
+    return key.mac(data, this.spec.padding);
+  }
+}
+
+/** ARPC method 1 (Book 2 A1.2.1): 3DES_K(ARQC ⊕ (ARC ‖ 00…00)). */
+export function arpcMethod1(key: Uint8Array, arqc: Uint8Array, arc: Uint8Array): Uint8Array {
+  if (arc.length !== 2) throw new CapkitError("INPUT_INVALID", "the ARC is 2 bytes");
+  return new TdesKey(key).encryptEcb(xor(arqc, concat(arc, new Uint8Array(6))));
+}
+
+/** ARPC method 2 (Book 2 A1.2.2): the first 4 bytes of MAC alg. 3 over ARQC ‖ CSU ‖ proprietary data. */
+export function arpcMethod2(
+  key: Uint8Array,
+  arqc: Uint8Array,
+  csu: Uint8Array,
+  proprietary: Uint8Array = new Uint8Array(0),
+): Uint8Array {
+  return macAlg3(key, concat(arqc, csu, proprietary), 2).subarray(0, 4);
+}

@@ -1,0 +1,86 @@
+import { CapkitError } from "../errors.js";
+import { DesKey, readWord, TdesKey, writeWord } from "./des.js";
+
+/**
+ * ISO/IEC 9797-1 MAC algorithms over DES, as EMV uses them (EMV 4.3 Book 2 Annex A1.2):
+ * - padding method 1: zeros up to a whole block (none when aligned; empty data → one zero block);
+ *   padding method 2: `80` then zeros (always at least one byte).
+ * - algorithm 1: CBC-MAC, IV 0, the last block (used with single DES for the CAP TDS MAC, emv-cap.md §2.4);
+ * - algorithm 3 ("retail MAC"): CBC-MAC with K1, then the last block decrypted with K2 and encrypted with K1.
+ */
+export type Padding = 1 | 2;
+
+export function pad(data: Uint8Array, method: Padding): Uint8Array {
+  if (method === 1) {
+    const n = data.length === 0 ? 8 : Math.ceil(data.length / 8) * 8;
+    const out = new Uint8Array(n);
+    out.set(data);
+    return out;
+  }
+  const out = new Uint8Array((Math.floor(data.length / 8) + 1) * 8);
+  out.set(data);
+  out[data.length] = 0x80;
+  return out;
+}
+
+/** CBC chaining of the padded data through `encrypt`, leaving the last block in `w`; no copy of the data. */
+function chain(encrypt: DesKey | TdesKey, data: Uint8Array, padding: Padding, w: Uint32Array): void {
+  w[0] = 0;
+  w[1] = 0;
+  const whole = data.length - (data.length % 8);
+  for (let o = 0; o < whole; o += 8) {
+    w[0] = (w[0]! ^ readWord(data, o)) >>> 0;
+    w[1] = (w[1]! ^ readWord(data, o + 4)) >>> 0;
+    encrypt.cryptWords(w, false);
+  }
+  const rest = data.length - whole;
+  // Method 1 adds nothing when aligned (but one zero block for empty data); method 2 always adds a block part.
+  if (padding === 1 && rest === 0 && data.length > 0) return;
+  const tail = new Uint8Array(8);
+  tail.set(data.subarray(whole));
+  if (padding === 2) tail[rest] = 0x80;
+  w[0] = (w[0]! ^ readWord(tail, 0)) >>> 0;
+  w[1] = (w[1]! ^ readWord(tail, 4)) >>> 0;
+  encrypt.cryptWords(w, false);
+}
+
+function wordsToBytes(w: Uint32Array): Uint8Array {
+  const out = new Uint8Array(8);
+  writeWord(out, 0, w[0]!);
+  writeWord(out, 4, w[1]!);
+  return out;
+}
+
+/** ISO 9797-1 algorithm 1 with a DES or 3DES key (8, 16 or 24 bytes). */
+export function macAlg1(key: Uint8Array | TdesKey, data: Uint8Array, padding: Padding): Uint8Array {
+  const k = key instanceof TdesKey ? key : new TdesKey(key);
+  const w = new Uint32Array(2);
+  chain(k, data, padding, w);
+  return wordsToBytes(w);
+}
+
+/** A prepared 16-byte retail-MAC key: both DES schedules computed once. */
+export class RetailMacKey {
+  readonly #k1: DesKey;
+  readonly #k2: DesKey;
+  readonly #w = new Uint32Array(2);
+
+  constructor(key: Uint8Array) {
+    if (key.length !== 16) throw new CapkitError("KEY_INVALID", "a retail MAC key is 16 bytes (K1 K2)");
+    this.#k1 = DesKey.from(key, 0);
+    this.#k2 = DesKey.from(key, 8);
+  }
+
+  mac(data: Uint8Array, padding: Padding): Uint8Array {
+    const w = this.#w;
+    chain(this.#k1, data, padding, w);
+    this.#k2.cryptWords(w, true);
+    this.#k1.cryptWords(w, false);
+    return wordsToBytes(w);
+  }
+}
+
+/** ISO 9797-1 algorithm 3 (retail MAC), 8 bytes. */
+export function macAlg3(key: Uint8Array | RetailMacKey, data: Uint8Array, padding: Padding): Uint8Array {
+  return (key instanceof RetailMacKey ? key : new RetailMacKey(key)).mac(data, padding);
+}

@@ -1,0 +1,48 @@
+/**
+ * Every failure capkit reports to a caller is a `CapkitError` with a stable `code` string, so programs can
+ * branch on it and the CLI can print one clear line plus a hint. Messages never carry a PIN, key or seed:
+ * whoever builds an error passes only what is safe to show.
+ */
+export type CapkitErrorCode =
+  | "HEX_INVALID"
+  | "INPUT_INVALID"
+  | "TLV_MALFORMED"
+  | "TLV_LIMIT"
+  | "APDU_INVALID"
+  | "CARD_ERROR"
+  | "CARD_NOT_SUPPORTED"
+  | "NO_CAP_APPLICATION"
+  | "PIN_INVALID"
+  | "PIN_WRONG"
+  | "PIN_BLOCKED"
+  | "PIN_TRIES_LOW"
+  | "PIN_TRIES_UNKNOWN"
+  | "TRANSCRIPT_INVALID"
+  | "TRANSCRIPT_MISMATCH"
+  | "PROFILE_INVALID"
+  | "KEY_INVALID"
+  | "CRYPTO_UNSUPPORTED";
+
+export class CapkitError extends Error {
+  override readonly name = "CapkitError";
+  readonly code: CapkitErrorCode;
+  /** One line for a person: what to do about it. */
+  readonly hint: string | undefined;
+  /** Safe, structured context (never secrets). */
+  readonly details: Readonly<Record<string, unknown>> | undefined;
+
+  constructor(
+    code: CapkitErrorCode,
+    message: string,
+    options: { hint?: string; details?: Record<string, unknown>; cause?: unknown } = {},
+  ) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+    this.hint = options.hint;
+    this.details = options.details;
+  }
+}
+
+export function isCapkitError(value: unknown, code?: CapkitErrorCode): value is CapkitError {
+  return value instanceof CapkitError && (code === undefined || value.code === code);
+}

@@ -1,0 +1,61 @@
+import { fromHex, toHex } from "./bytes.js";
+import { CapkitError } from "./errors.js";
+
+/**
+ * `capkit-transcript/1`: one recorded session between a reader and a card (docs/transcript.md).
+ * `c` is the command in hex where `*` stands for an unrecorded nibble (PIN blocks are always masked);
+ * `r` is the response data followed by SW1 SW2.
+ */
+export const TRANSCRIPT_FORMAT = "capkit-transcript/1";
+
+export interface TranscriptExchange {
+  readonly c: string;
+  readonly r: string;
+}
+
+export interface Transcript {
+  readonly format: typeof TRANSCRIPT_FORMAT;
+  readonly atr: string;
+  readonly note?: string;
+  readonly exchanges: readonly TranscriptExchange[];
+}
+
+const COMMAND_PATTERN = /^[0-9A-F*]+$/;
+
+/** Validates and normalises (uppercase, no spaces) a transcript read from JSON. */
+export function parseTranscript(input: unknown): Transcript {
+  const obj = typeof input === "string" ? parseJson(input) : input;
+  if (typeof obj !== "object" || obj === null) throw invalid("not a JSON object");
+  const t = obj as Record<string, unknown>;
+  if (t["format"] !== TRANSCRIPT_FORMAT) throw invalid(`"format" must be "${TRANSCRIPT_FORMAT}"`);
+  if (typeof t["atr"] !== "string") throw invalid('"atr" must be a hex string');
+  const atr = toHex(fromHex(t["atr"], "transcript atr"));
+  if (!Array.isArray(t["exchanges"])) throw invalid('"exchanges" must be an array');
+  const exchanges = t["exchanges"].map((e: unknown, i: number): TranscriptExchange => {
+    if (typeof e !== "object" || e === null) throw invalid(`exchange ${i} is not an object`);
+    const { c, r } = e as Record<string, unknown>;
+    if (typeof c !== "string" || typeof r !== "string") throw invalid(`exchange ${i} needs string "c" and "r"`);
+    const cc = c.replace(/\s+/g, "").toUpperCase();
+    if (cc.length < 8 || cc.length % 2 !== 0 || !COMMAND_PATTERN.test(cc)) {
+      throw invalid(`exchange ${i}: "c" must be a command APDU in hex (with * for masked nibbles)`);
+    }
+    const rr = toHex(fromHex(r, `exchange ${i} response`));
+    if (rr.length < 4) throw invalid(`exchange ${i}: "r" must end with SW1 SW2`);
+    return { c: cc, r: rr };
+  });
+  const note = t["note"];
+  if (note !== undefined && typeof note !== "string") throw invalid('"note" must be a string');
+  return note === undefined ? { format: TRANSCRIPT_FORMAT, atr, exchanges } : { format: TRANSCRIPT_FORMAT, atr, note, exchanges };
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw invalid("not valid JSON");
+  }
+}
+
+function invalid(message: string): CapkitError {
+  return new CapkitError("TRANSCRIPT_INVALID", `transcript: ${message}`);
+}
