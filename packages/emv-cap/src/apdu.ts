@@ -28,7 +28,8 @@ export function encodeCommand(c: CommandApdu): Uint8Array {
     ["P1", c.p1],
     ["P2", c.p2],
   ] as const) {
-    if (!Number.isInteger(v) || v < 0 || v > 255) throw new CapkitError("APDU_INVALID", `${name} must be a byte`);
+    if (!Number.isInteger(v) || v < 0 || v > 255)
+      throw new CapkitError("APDU_INVALID", `${name} must be a byte`);
   }
   const header = Uint8Array.of(c.cla, c.ins, c.p1, c.p2);
   const parts: Uint8Array[] = [header];
@@ -37,7 +38,8 @@ export function encodeCommand(c: CommandApdu): Uint8Array {
     parts.push(Uint8Array.of(c.data.length), c.data);
   }
   if (c.le !== undefined) {
-    if (!Number.isInteger(c.le) || c.le < 1 || c.le > 256) throw new CapkitError("APDU_INVALID", "Le must be 1–256");
+    if (!Number.isInteger(c.le) || c.le < 1 || c.le > 256)
+      throw new CapkitError("APDU_INVALID", "Le must be 1–256");
     parts.push(Uint8Array.of(c.le & 0xff));
   }
   return concat(...parts);
@@ -61,7 +63,8 @@ export function parseCommand(bytes: Uint8Array): CommandApdu {
 }
 
 export function parseResponse(bytes: Uint8Array): ResponseApdu {
-  if (bytes.length < 2) throw new CapkitError("APDU_INVALID", "response shorter than 2 bytes (no status word)");
+  if (bytes.length < 2)
+    throw new CapkitError("APDU_INVALID", "response shorter than 2 bytes (no status word)");
   const n = bytes.length;
   return { data: bytes.subarray(0, n - 2), sw: (bytes[n - 2]! << 8) | bytes[n - 1]! };
 }
@@ -71,26 +74,26 @@ export function swHex(sw: number): string {
 }
 
 const SW_TEXT: Record<number, string> = {
-  0x9000: "success",
-  0x6283: "selected file invalidated (application blocked)",
-  0x6581: "memory failure",
-  0x6700: "wrong length",
-  0x6881: "logical channel not supported",
-  0x6882: "secure messaging not supported",
-  0x6983: "authentication method blocked (PIN try limit exceeded)",
-  0x6984: "referenced data invalidated",
-  0x6985: "conditions of use not satisfied",
-  0x6986: "command not allowed (no current EF)",
-  0x6a80: "incorrect parameters in the data field",
-  0x6a81: "function not supported",
-  0x6a82: "file or application not found",
-  0x6a83: "record not found",
-  0x6a86: "incorrect P1 P2",
-  0x6a88: "referenced data not found",
-  0x6b00: "wrong parameters P1 P2",
-  0x6d00: "instruction code not supported",
-  0x6e00: "class not supported",
-  0x6f00: "no precise diagnosis",
+  36864: "success",
+  25219: "selected file invalidated (application blocked)",
+  25985: "memory failure",
+  26368: "wrong length",
+  26753: "logical channel not supported",
+  26754: "secure messaging not supported",
+  27011: "authentication method blocked (PIN try limit exceeded)",
+  27012: "referenced data invalidated",
+  27013: "conditions of use not satisfied",
+  27014: "command not allowed (no current EF)",
+  27264: "incorrect parameters in the data field",
+  27265: "function not supported",
+  27266: "file or application not found",
+  27267: "record not found",
+  27270: "incorrect P1 P2",
+  27272: "referenced data not found",
+  27392: "wrong parameters P1 P2",
+  27904: "instruction code not supported",
+  28160: "class not supported",
+  28416: "no precise diagnosis",
 };
 
 /** A readable text for a status word, including the families 61xx, 6Cxx and 63Cx. */

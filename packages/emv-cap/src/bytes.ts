@@ -22,7 +22,8 @@ export function fromHex(hex: string, what = "hex value"): Uint8Array {
   for (let i = 0; i < out.length; i++) {
     const hi = HEX_VALUE[clean.charCodeAt(2 * i)] ?? -1;
     const lo = HEX_VALUE[clean.charCodeAt(2 * i + 1)] ?? -1;
-    if (hi < 0 || lo < 0) throw new CapkitError("HEX_INVALID", `${what}: not a hex digit at position ${2 * i}`);
+    if (hi < 0 || lo < 0)
+      throw new CapkitError("HEX_INVALID", `${what}: not a hex digit at position ${2 * i}`);
     out[i] = (hi << 4) | lo;
   }
   return out;

@@ -1,4 +1,11 @@
-import { type CommandApdu, encodeCommand, maskedCommandHex, parseResponse, type ResponseApdu, swHex } from "./apdu.js";
+import {
+  type CommandApdu,
+  encodeCommand,
+  maskedCommandHex,
+  parseResponse,
+  type ResponseApdu,
+  swHex,
+} from "./apdu.js";
 import { concat } from "./bytes.js";
 import { CapkitError } from "./errors.js";
 

@@ -28,7 +28,10 @@ export interface TlvLimits {
 const DEFAULTS: Required<TlvLimits> = { maxDepth: 16, maxObjects: 4096, maxLength: 65536 };
 
 export function tagToHex(tag: number): string {
-  return tag.toString(16).toUpperCase().padStart(tag > 0xffffff ? 8 : tag > 0xffff ? 6 : tag > 0xff ? 4 : 2, "0");
+  return tag
+    .toString(16)
+    .toUpperCase()
+    .padStart(tag > 0xffffff ? 8 : tag > 0xffff ? 6 : tag > 0xff ? 4 : 2, "0");
 }
 
 export function tagFromHex(hex: string): number {
@@ -73,12 +76,14 @@ function readLength(bytes: Uint8Array, pos: number, max: number): { length: numb
   if (first === undefined) throw new CapkitError("TLV_MALFORMED", `length expected at offset ${pos}`);
   if (first < 0x80) return { length: first, next: pos + 1 };
   const n = first & 0x7f;
-  if (n === 0) throw new CapkitError("TLV_MALFORMED", `indefinite length at offset ${pos} (not allowed in EMV)`);
+  if (n === 0)
+    throw new CapkitError("TLV_MALFORMED", `indefinite length at offset ${pos} (not allowed in EMV)`);
   if (n > 4) throw new CapkitError("TLV_LIMIT", `length field of ${n} bytes at offset ${pos}`);
   if (pos + 1 + n > bytes.length) throw new CapkitError("TLV_MALFORMED", `length truncated at offset ${pos}`);
   let length = 0;
   for (let i = 0; i < n; i++) length = length * 256 + bytes[pos + 1 + i]!;
-  if (length > max) throw new CapkitError("TLV_LIMIT", `value of ${length} bytes exceeds the ${max}-byte limit`);
+  if (length > max)
+    throw new CapkitError("TLV_LIMIT", `value of ${length} bytes exceeds the ${max}-byte limit`);
   return { length, next: pos + 1 + n };
 }
 
@@ -89,7 +94,12 @@ export function decodeTlv(bytes: Uint8Array, limits: TlvLimits = {}): Tlv[] {
   return decodeLevel(bytes, 0, lim, counter);
 }
 
-function decodeLevel(bytes: Uint8Array, depth: number, lim: Required<TlvLimits>, counter: { objects: number }): Tlv[] {
+function decodeLevel(
+  bytes: Uint8Array,
+  depth: number,
+  lim: Required<TlvLimits>,
+  counter: { objects: number },
+): Tlv[] {
   if (depth >= lim.maxDepth) throw new CapkitError("TLV_LIMIT", `TLV nested deeper than ${lim.maxDepth}`);
   const out: Tlv[] = [];
   let pos = 0;
@@ -113,7 +123,9 @@ function decodeLevel(bytes: Uint8Array, depth: number, lim: Required<TlvLimits>,
     const value = bytes.subarray(valueStart, end);
     const constructed = isConstructedTag(tag);
     out.push(
-      constructed ? { tag, constructed, value, children: decodeLevel(value, depth + 1, lim, counter) } : { tag, constructed, value },
+      constructed
+        ? { tag, constructed, value, children: decodeLevel(value, depth + 1, lim, counter) }
+        : { tag, constructed, value },
     );
     pos = end;
   }

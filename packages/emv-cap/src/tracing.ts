@@ -46,7 +46,11 @@ export class TracingConnection implements CardConnection {
 
   /** The recording so far; the ATR is the one seen when tracing began. */
   transcript(): Transcript {
-    const base = { format: TRANSCRIPT_FORMAT, atr: toHex(this.#atr), exchanges: [...this.#exchanges] } as const;
+    const base = {
+      format: TRANSCRIPT_FORMAT,
+      atr: toHex(this.#atr),
+      exchanges: [...this.#exchanges],
+    } as const;
     return this.#options.note === undefined ? base : { ...base, note: this.#options.note };
   }
 }

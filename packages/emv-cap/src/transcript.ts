@@ -34,7 +34,8 @@ export function parseTranscript(input: unknown): Transcript {
   const exchanges = t["exchanges"].map((e: unknown, i: number): TranscriptExchange => {
     if (typeof e !== "object" || e === null) throw invalid(`exchange ${i} is not an object`);
     const { c, r } = e as Record<string, unknown>;
-    if (typeof c !== "string" || typeof r !== "string") throw invalid(`exchange ${i} needs string "c" and "r"`);
+    if (typeof c !== "string" || typeof r !== "string")
+      throw invalid(`exchange ${i} needs string "c" and "r"`);
     const cc = c.replace(/\s+/g, "").toUpperCase();
     if (cc.length < 8 || cc.length % 2 !== 0 || !COMMAND_PATTERN.test(cc)) {
       throw invalid(`exchange ${i}: "c" must be a command APDU in hex (with * for masked nibbles)`);
@@ -45,7 +46,9 @@ export function parseTranscript(input: unknown): Transcript {
   });
   const note = t["note"];
   if (note !== undefined && typeof note !== "string") throw invalid('"note" must be a string');
-  return note === undefined ? { format: TRANSCRIPT_FORMAT, atr, exchanges } : { format: TRANSCRIPT_FORMAT, atr, note, exchanges };
+  return note === undefined
+    ? { format: TRANSCRIPT_FORMAT, atr, exchanges }
+    : { format: TRANSCRIPT_FORMAT, atr, note, exchanges };
 }
 
 function parseJson(text: string): unknown {

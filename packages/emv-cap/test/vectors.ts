@@ -5,7 +5,9 @@ import { readFileSync } from "node:fs";
  * EFTlab, FIPS 46), copied from the project's research set with every entry's source kept.
  */
 // biome-ignore lint/suspicious/noExplicitAny: JSON fixture, shape checked by the tests that read it
-export const V: any = JSON.parse(readFileSync(new URL("./fixtures/emv-cap-vectors.json", import.meta.url), "utf8"));
+export const V: any = JSON.parse(
+  readFileSync(new URL("./fixtures/emv-cap-vectors.json", import.meta.url), "utf8"),
+);
 
 // biome-ignore lint/suspicious/noExplicitAny: JSON fixture
 export function byId(section: string, id: string): any {

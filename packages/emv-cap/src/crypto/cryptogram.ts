@@ -40,7 +40,12 @@ export const CRYPTOGRAM_VERSIONS = {
   "visa-18": { masterKey: "B", sessionKey: { kind: "emv-csk" }, cardData: "iad", padding: 2 },
   "visa-22": { masterKey: "B", sessionKey: { kind: "emv-csk" }, cardData: "iad", padding: 2 },
   "mastercard-16": { masterKey: "A", sessionKey: { kind: "mastercard" }, cardData: "cvr6", padding: 2 },
-  "mastercard-17": { masterKey: "A", sessionKey: { kind: "mastercard" }, cardData: "cvr6-counters", padding: 2 },
+  "mastercard-17": {
+    masterKey: "A",
+    sessionKey: { kind: "mastercard" },
+    cardData: "cvr6-counters",
+    padding: 2,
+  },
   "mastercard-20": { masterKey: "A", sessionKey: { kind: "emv-csk" }, cardData: "cvr6", padding: 2 },
   "mastercard-21": { masterKey: "A", sessionKey: { kind: "emv-csk" }, cardData: "cvr6-counters", padding: 2 },
   "interac-133": { masterKey: "A", sessionKey: { kind: "mastercard" }, cardData: "iad", padding: 2 },
@@ -71,7 +76,10 @@ export function cryptogramSpec(name: string): CryptogramSpec {
 export function cardDataFromIad(rule: CardDataRule, iad: Uint8Array): Uint8Array {
   const need = { cvr4: 7, cvr6: 8, "cvr6-counters": 18, iad: 0 }[rule];
   if (iad.length < need) {
-    throw new CapkitError("INPUT_INVALID", `IAD of ${iad.length} bytes is too short for ${rule} (needs ${need})`);
+    throw new CapkitError(
+      "INPUT_INVALID",
+      `IAD of ${iad.length} bytes is too short for ${rule} (needs ${need})`,
+    );
   }
   switch (rule) {
     case "cvr4":
@@ -96,7 +104,12 @@ export interface CryptogramInput {
 }
 
 export function cryptogramMacInput(spec: CryptogramSpec, input: CryptogramInput): Uint8Array {
-  return concat(input.cdol1Data, input.aip, writeUint(input.atc, 2), cardDataFromIad(spec.cardData, input.iad));
+  return concat(
+    input.cdol1Data,
+    input.aip,
+    writeUint(input.atc, 2),
+    cardDataFromIad(spec.cardData, input.iad),
+  );
 }
 
 /**
@@ -124,7 +137,8 @@ export class CryptogramCalculator {
       case "emv-csk":
         return emvSessionKey(this.#mk, atc);
       case "mastercard":
-        if (!un) throw new CapkitError("INPUT_INVALID", "the MasterCard session key needs the unpredictable number");
+        if (!un)
+          throw new CapkitError("INPUT_INVALID", "the MasterCard session key needs the unpredictable number");
         return mastercardSessionKey(this.#mk, atc, un);
       case "emv2000-tree":
         return treeSessionKey(this.#mk, atc, m);

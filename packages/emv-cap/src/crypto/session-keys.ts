@@ -61,7 +61,13 @@ export function treeSessionKey(mk: Uint8Array, atc: number, params: TreeParamete
   checkKey(mk);
   const { height, branch } = params;
   const iv = params.iv ?? new Uint8Array(16);
-  if (!Number.isInteger(height) || !Number.isInteger(branch) || height < 1 || branch < 2 || branch ** height < 65536) {
+  if (
+    !Number.isInteger(height) ||
+    !Number.isInteger(branch) ||
+    height < 1 ||
+    branch < 2 ||
+    branch ** height < 65536
+  ) {
     throw new CapkitError("INPUT_INVALID", "EMV2000 tree: need integers with branch^height ≥ 65536");
   }
   if (iv.length !== 16) throw new CapkitError("INPUT_INVALID", "EMV2000 tree IV is 16 bytes");

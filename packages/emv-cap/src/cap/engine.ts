@@ -1,0 +1,462 @@
+import { type CommandApdu, describeSw, type ResponseApdu, swHex } from "../apdu.js";
+import { asciiToBytes, bytesToPrintable, fromHex, toHex } from "../bytes.js";
+import { type CardConnection, transmitApdu } from "../connection.js";
+import { type DolEntry, fillDol, parseDol, splitDolData } from "../dol.js";
+import { CapkitError } from "../errors.js";
+import { decodeTlv, findTlv, flattenTlv, type Tlv } from "../tlv.js";
+import { capCodeValue, displayCode, formatCode } from "./code.js";
+import { cryptogramType, type GacResponse, parseGacResponse } from "./gac.js";
+import { type CapInputs, cdolValues, TAG_ARC, validateCapInputs } from "./inputs.js";
+import { type PinEntry, plaintextPin } from "./pin.js";
+import { DEFAULT_PROFILE, type ReaderProfile, readerProfile } from "./profiles.js";
+
+/**
+ * The CAP reader: an aborted offline EMV transaction (emv-cap.md §1.2, design §3).
+ * SELECT → GET PROCESSING OPTIONS → READ RECORDs → GET DATA 9F17 → VERIFY → GENERATE AC (ARQC, CDOL1) →
+ * GENERATE AC (AAC, CDOL2, ARC "Z3") → the IPB-selected bits as the code.
+ */
+
+export type CapStep =
+  | { readonly step: "reset" }
+  | { readonly step: "select"; readonly aid: string; readonly label?: string }
+  | { readonly step: "gpo" }
+  | { readonly step: "records"; readonly count: number }
+  | { readonly step: "pin-tries"; readonly tries: number | undefined }
+  | { readonly step: "verify" }
+  | { readonly step: "generate-ac"; readonly n: 1 | 2 };
+
+export interface ReadOptions {
+  readonly profile?: ReaderProfile;
+  /** Select this AID (hex) and nothing else. */
+  readonly aid?: string;
+  readonly onStep?: (step: CapStep) => void;
+}
+
+export interface CapOptions extends ReadOptions {
+  /** The PIN as digits (sent in plaintext to the card, as every CAP reader does) or a PIN-pad entry. */
+  readonly pin: string | PinEntry;
+  /** Verify even when the card has one PIN try left or does not say how many. */
+  readonly force?: boolean;
+}
+
+/** A selected CAP/DPA application with everything READ RECORD gave. */
+export interface CapApplication {
+  readonly aid: string;
+  readonly label: string | undefined;
+  readonly fci: readonly Tlv[];
+  readonly aip: Uint8Array;
+  readonly afl: Uint8Array;
+  /** Primitive data objects from the FCI and the records, first occurrence of each tag. */
+  readonly data: ReadonlyMap<number, Uint8Array>;
+  readonly cdol1: readonly DolEntry[];
+  readonly cdol2: readonly DolEntry[] | undefined;
+  /** Issuer Authentication Flags (9F55), 0 when absent. */
+  readonly iaf: number;
+  readonly ipb: Uint8Array | undefined;
+  readonly psn: Uint8Array | undefined;
+}
+
+export interface CapResult {
+  /** Digits, zero-padded to the display width: "04822527". */
+  readonly code: string;
+  /** As the reader shows it: "0482 2527". */
+  readonly display: string;
+  readonly value: number;
+  readonly bits: number;
+  readonly atc: number;
+  readonly aid: string;
+  readonly label: string | undefined;
+  readonly profile: string;
+  readonly mode: CapInputs["mode"];
+  readonly cryptogram: {
+    readonly type: ReturnType<typeof cryptogramType>;
+    readonly cid: string;
+    readonly ac: string;
+    readonly iad: string;
+  };
+  /** The CDOL1 data sent, tag by tag: what entered the cryptogram (diagnosing reader constant mismatches). */
+  readonly cdol1: readonly { readonly tag: string; readonly value: string }[];
+  readonly ipb: string;
+  readonly iaf: string;
+  readonly warnings: readonly string[];
+}
+
+const PSE = asciiToBytes("1PAY.SYS.DDF01");
+/** CAP/DPA AIDs found in the wild (emv-cap.md §1.1), tried from the PSE after the profile's own. */
+const KNOWN_CAP_AIDS = [
+  "A0000000038002",
+  "A0000000048002",
+  "A0000001118002",
+  "D056000666111010",
+  "A0000000453116",
+  "A0000002040000",
+];
+const MAX_RECORDS = 64;
+
+/** A card answering 6E00 ("class not supported") often only needs a warm reset (French cards, cardpeek). */
+class NeedsWarmReset extends Error {}
+
+async function send(conn: CardConnection, command: CommandApdu): Promise<ResponseApdu> {
+  return transmitApdu(conn, command);
+}
+
+function select(conn: CardConnection, aid: Uint8Array): Promise<ResponseApdu> {
+  return send(conn, { cla: 0x00, ins: 0xa4, p1: 0x04, p2: 0x00, data: aid, le: 256 });
+}
+
+function readRecord(conn: CardConnection, sfi: number, record: number): Promise<ResponseApdu> {
+  return send(conn, { cla: 0x00, ins: 0xb2, p1: record, p2: (sfi << 3) | 4, le: 256 });
+}
+
+function cardError(what: string, sw: number): CapkitError {
+  return new CapkitError("CARD_ERROR", `${what} failed: ${swHex(sw)} (${describeSw(sw)})`, {
+    details: { sw: swHex(sw) },
+  });
+}
+
+export interface ListedApplication {
+  readonly aid: string;
+  readonly label: string | undefined;
+  readonly priority: number | undefined;
+}
+
+/** The applications the contact PSE lists (EMV Book 1 §12.2.3); empty when the card has no PSE. */
+export async function listApplications(conn: CardConnection): Promise<ListedApplication[]> {
+  const r = await select(conn, PSE);
+  if (r.sw === 0x6e00) throw new NeedsWarmReset();
+  if (r.sw !== 0x9000) return [];
+  const sfi = findTlv(decodeTlv(r.data), 0x88)?.value[0];
+  if (sfi === undefined) return [];
+  const apps: ListedApplication[] = [];
+  for (let rec = 1; rec <= MAX_RECORDS; rec++) {
+    const rr = await readRecord(conn, sfi, rec);
+    if (rr.sw !== 0x9000) break;
+    for (const entry of decodeTlv(rr.data)
+      .flatMap((t) => t.children ?? [])
+      .filter((t) => t.tag === 0x61)) {
+      const aid = findTlv([entry], 0x4f)?.value;
+      if (!aid) continue;
+      const label = findTlv([entry], 0x50)?.value;
+      const prio = findTlv([entry], 0x87)?.value[0];
+      apps.push({
+        aid: toHex(aid),
+        label: label ? bytesToPrintable(label) : undefined,
+        priority: prio === undefined ? undefined : prio & 0x0f,
+      });
+    }
+  }
+  return apps;
+}
+
+function isCapAid(aid: string): boolean {
+  return KNOWN_CAP_AIDS.includes(aid) || aid.endsWith("8002");
+}
+
+async function selectCapApplication(
+  conn: CardConnection,
+  profile: ReaderProfile,
+  forced: string | undefined,
+  warnings: string[],
+): Promise<{ aid: string; fci: Tlv[] }> {
+  const attempt = async (aid: string): Promise<Tlv[] | undefined> => {
+    const r = await select(conn, fromHex(aid, "AID"));
+    if (r.sw === 0x6e00) throw new NeedsWarmReset();
+    if (r.sw === 0x9000) return decodeTlv(r.data);
+    if (r.sw === 0x6283) warnings.push(`application ${aid} is blocked (6283)`);
+    return undefined;
+  };
+  if (forced) {
+    const fci = await attempt(forced.toUpperCase());
+    if (fci) return { aid: forced.toUpperCase(), fci };
+    throw new CapkitError("NO_CAP_APPLICATION", `the card has no application ${forced.toUpperCase()}`);
+  }
+  const tried = new Set<string>();
+  for (const aid of profile.aids) {
+    tried.add(aid);
+    const fci = await attempt(aid);
+    if (fci) return { aid, fci };
+  }
+  const listed = await listApplications(conn);
+  const candidates = listed
+    .filter((a) => isCapAid(a.aid) && !tried.has(a.aid))
+    .sort((a, b) => (a.priority ?? 15) - (b.priority ?? 15));
+  for (const app of candidates) {
+    const fci = await attempt(app.aid);
+    if (fci) return { aid: app.aid, fci };
+  }
+  throw new CapkitError("NO_CAP_APPLICATION", "no CAP/DPA application on this card", {
+    hint: listed.length
+      ? `the card lists ${listed.map((a) => a.aid).join(", ")}; force one with an AID if it is the CAP application`
+      : "is it a bank card with a CAP/DPA application? Try another profile or force the AID",
+    details: { listed: listed.map((a) => a.aid) },
+  });
+}
+
+function parseAfl(afl: Uint8Array): { sfi: number; record: number }[] {
+  if (afl.length % 4 !== 0) throw new CapkitError("CARD_ERROR", "the AFL is not a list of 4-byte entries");
+  const out: { sfi: number; record: number }[] = [];
+  const seen = new Set<string>();
+  for (let i = 0; i < afl.length; i += 4) {
+    const sfi = afl[i]! >> 3;
+    const first = afl[i + 1]!;
+    const last = afl[i + 2]!;
+    if (sfi < 1 || sfi > 30 || first < 1 || last < first)
+      throw new CapkitError("CARD_ERROR", "the AFL has an invalid entry");
+    for (let record = first; record <= last; record++) {
+      const key = `${sfi}/${record}`;
+      if (!seen.has(key) && out.length < MAX_RECORDS) {
+        seen.add(key);
+        out.push({ sfi, record });
+      }
+    }
+  }
+  return out;
+}
+
+/**
+ * Selects the CAP application, starts the transaction (GPO — this increments the card's ATC) and reads its
+ * records. No PIN is involved, so `card info` and `doctor` use this too.
+ */
+export async function readCapApplication(
+  conn: CardConnection,
+  options: ReadOptions = {},
+): Promise<CapApplication> {
+  return withWarmReset(conn, options, (warnings) => readApplicationOnce(conn, options, warnings), []);
+}
+
+async function withWarmReset<T>(
+  conn: CardConnection,
+  options: ReadOptions,
+  run: (warnings: string[]) => Promise<T>,
+  warnings: string[],
+): Promise<T> {
+  // Inverse-convention ATRs (3F) are French cards that answer EMV only after a warm reset (EMV-CAP --warmreset auto).
+  if (conn.atr[0] === 0x3f && conn.reset) {
+    options.onStep?.({ step: "reset" });
+    await conn.reset("warm");
+    return run(warnings);
+  }
+  try {
+    return await run(warnings);
+  } catch (e) {
+    if (!(e instanceof NeedsWarmReset) || !conn.reset) {
+      if (e instanceof NeedsWarmReset)
+        throw new CapkitError("CARD_ERROR", "the card answers 6E00 (class not supported)");
+      throw e;
+    }
+    options.onStep?.({ step: "reset" });
+    await conn.reset("warm");
+    try {
+      return await run(warnings);
+    } catch (again) {
+      if (again instanceof NeedsWarmReset)
+        throw new CapkitError("CARD_ERROR", "the card answers 6E00 even after a warm reset");
+      throw again;
+    }
+  }
+}
+
+async function readApplicationOnce(
+  conn: CardConnection,
+  options: ReadOptions,
+  warnings: string[],
+): Promise<CapApplication> {
+  const profile = options.profile ?? readerProfile(DEFAULT_PROFILE);
+  const { aid, fci } = await selectCapApplication(conn, profile, options.aid, warnings);
+  const labelBytes = findTlv(fci, 0x50)?.value;
+  const label = labelBytes ? bytesToPrintable(labelBytes) : undefined;
+  options.onStep?.(label === undefined ? { step: "select", aid } : { step: "select", aid, label });
+
+  const terminal = cdolValues(profile, { mode: "identify" }, 0);
+  const pdol = findTlv(fci, 0x9f38)?.value;
+  const pdolData = pdol ? fillDol(parseDol(pdol), terminal) : new Uint8Array(0);
+  options.onStep?.({ step: "gpo" });
+  const gpo = await send(conn, {
+    cla: 0x80,
+    ins: 0xa8,
+    p1: 0,
+    p2: 0,
+    data: Uint8Array.of(0x83, pdolData.length, ...pdolData),
+    le: 256,
+  });
+  if (gpo.sw !== 0x9000) throw cardError("GET PROCESSING OPTIONS", gpo.sw);
+  const { aip, afl } = parseGpo(gpo.data);
+
+  const data = new Map<number, Uint8Array>();
+  const remember = (objects: readonly Tlv[]) => {
+    for (const o of flattenTlv(objects)) if (!data.has(o.tag)) data.set(o.tag, o.value);
+  };
+  remember(fci);
+  const records = parseAfl(afl);
+  for (const { sfi, record } of records) {
+    const r = await readRecord(conn, sfi, record);
+    if (r.sw !== 0x9000) throw cardError(`READ RECORD ${record} of SFI ${sfi}`, r.sw);
+    remember(decodeTlv(r.data));
+  }
+  options.onStep?.({ step: "records", count: records.length });
+
+  const cdol1 = data.get(0x8c);
+  if (!cdol1)
+    throw new CapkitError("CARD_NOT_SUPPORTED", "the application has no CDOL1 (8C): not a CAP application?");
+  const cdol2 = data.get(0x8d);
+  return {
+    aid,
+    label,
+    fci,
+    aip,
+    afl,
+    data,
+    cdol1: parseDol(cdol1),
+    cdol2: cdol2 ? parseDol(cdol2) : undefined,
+    iaf: data.get(0x9f55)?.[0] ?? 0,
+    ipb: data.get(0x9f56),
+    psn: data.get(0x5f34),
+  };
+}
+
+function parseGpo(data: Uint8Array): { aip: Uint8Array; afl: Uint8Array } {
+  const top = decodeTlv(data);
+  const first = top[0];
+  if (first?.tag === 0x80 && first.value.length >= 2) {
+    return { aip: first.value.slice(0, 2), afl: first.value.slice(2) };
+  }
+  if (first?.tag === 0x77) {
+    const aip = findTlv(top, 0x82)?.value;
+    const afl = findTlv(top, 0x94)?.value;
+    if (aip?.length === 2 && afl) return { aip: aip.slice(), afl: afl.slice() };
+  }
+  throw new CapkitError("CARD_ERROR", "GET PROCESSING OPTIONS response has no AIP/AFL");
+}
+
+/** GET DATA 9F17 (PIN Try Counter); undefined when the card does not tell. */
+export async function readPinTryCounter(conn: CardConnection): Promise<number | undefined> {
+  const r = await send(conn, { cla: 0x80, ins: 0xca, p1: 0x9f, p2: 0x17, le: 256 });
+  if (r.sw !== 0x9000) return undefined;
+  const v = findTlv(decodeTlv(r.data), 0x9f17)?.value;
+  return v?.length === 1 ? v[0] : undefined;
+}
+
+/**
+ * PIN safety (emv-cap.md §7 #7): the try counter is shared with payments, so read it first and never spend
+ * the last try — nor one we cannot count — unless the caller forces it.
+ */
+async function verifyPinSafely(conn: CardConnection, options: CapOptions): Promise<void> {
+  const pin = typeof options.pin === "string" ? plaintextPin(options.pin) : options.pin;
+  const tries = await readPinTryCounter(conn);
+  options.onStep?.({ step: "pin-tries", tries });
+  if (tries === 0)
+    throw new CapkitError("PIN_BLOCKED", "the card's PIN is blocked (no tries left)", {
+      hint: "ask the bank to unblock it",
+    });
+  if (!options.force) {
+    if (tries === undefined) {
+      throw new CapkitError("PIN_TRIES_UNKNOWN", "the card does not report how many PIN tries are left", {
+        hint: "use --force only if you are sure of the PIN: a wrong one may block the card for payments too",
+      });
+    }
+    if (tries <= 1) {
+      throw new CapkitError("PIN_TRIES_LOW", "only 1 PIN try left: refusing to risk blocking the card", {
+        hint: "a correct PIN at a bank ATM resets the counter; or use --force if you are sure",
+        details: { triesLeft: tries },
+      });
+    }
+  }
+  options.onStep?.({ step: "verify" });
+  const sw = await pin.verify(conn);
+  if (sw === 0x9000) return;
+  if ((sw & 0xfff0) === 0x63c0) {
+    const left = sw & 0x0f;
+    if (left === 0)
+      throw new CapkitError("PIN_BLOCKED", "wrong PIN: the card is now blocked", {
+        details: { triesLeft: 0 },
+      });
+    throw new CapkitError("PIN_WRONG", `wrong PIN, ${left} ${left === 1 ? "try" : "tries"} left`, {
+      details: { triesLeft: left },
+    });
+  }
+  if (sw === 0x6983 || sw === 0x6984)
+    throw new CapkitError("PIN_BLOCKED", `the card's PIN is blocked (${swHex(sw)})`);
+  throw cardError("VERIFY", sw);
+}
+
+async function generateAc(conn: CardConnection, p1: number, data: Uint8Array): Promise<GacResponse> {
+  const r = await send(conn, { cla: 0x80, ins: 0xae, p1, p2: 0x00, data, le: 256 });
+  if (r.sw !== 0x9000) throw cardError("GENERATE AC", r.sw);
+  return parseGacResponse(r.data);
+}
+
+/** Runs a whole CAP session and returns the code the reader would show. */
+export async function generateCapCode(
+  conn: CardConnection,
+  inputs: CapInputs,
+  options: CapOptions,
+): Promise<CapResult> {
+  const profile = options.profile ?? readerProfile(DEFAULT_PROFILE);
+  validateCapInputs(inputs, profile);
+  if (typeof options.pin === "string") plaintextPin(options.pin); // reject a malformed PIN before any APDU
+  const warnings: string[] = [];
+  const app = await withWarmReset(
+    conn,
+    options,
+    (w) => readApplicationOnce(conn, { ...options, profile }, w),
+    warnings,
+  );
+
+  const values = cdolValues(profile, inputs, app.iaf);
+  const cdol1Data = fillDol(app.cdol1, values);
+  await verifyPinSafely(conn, options);
+
+  options.onStep?.({ step: "generate-ac", n: 1 });
+  const arqc = await generateAc(conn, 0x80, cdol1Data);
+  const type = cryptogramType(arqc.cid);
+  if (type !== "ARQC")
+    warnings.push(`the card answered with a ${type}, not an ARQC: the bank may reject this code`);
+
+  if (profile.secondGenerateAc) {
+    if (app.cdol2) {
+      options.onStep?.({ step: "generate-ac", n: 2 });
+      values.set(TAG_ARC, fromHex(profile.arc));
+      try {
+        await generateAc(conn, 0x00, fillDol(app.cdol2, values));
+      } catch (e) {
+        if (!(e instanceof CapkitError) || e.code !== "CARD_ERROR") throw e;
+        warnings.push(`second GENERATE AC failed (${e.message}); the code is still valid`);
+      }
+    } else {
+      warnings.push("the card has no CDOL2: second GENERATE AC skipped");
+    }
+  }
+
+  let ipb = app.ipb;
+  if (!ipb) {
+    ipb = fromHex(profile.fallbackIpb);
+    warnings.push(`the card has no IPB (9F56): used the profile's fallback ${profile.fallbackIpb}`);
+  }
+  const { value, bits, truncated } = capCodeValue({
+    response: arqc,
+    ipb,
+    iaf: app.iaf,
+    ...(app.psn ? { psn: app.psn } : {}),
+    ...(inputs.tds ? { tds: inputs.tds } : {}),
+  });
+  if (truncated) warnings.push("the IPB is longer than the card's data: missing bits read as 0");
+  const code = formatCode(value, profile.displayDigits);
+  if (code.length > profile.displayDigits)
+    warnings.push(`the code has ${code.length} digits, more than the display's ${profile.displayDigits}`);
+  return {
+    code,
+    display: displayCode(code),
+    value,
+    bits,
+    atc: arqc.atc,
+    aid: app.aid,
+    label: app.label,
+    profile: profile.name,
+    mode: inputs.mode,
+    cryptogram: { type, cid: toHex(Uint8Array.of(arqc.cid)), ac: toHex(arqc.ac), iad: toHex(arqc.iad) },
+    cdol1: splitDolData(app.cdol1, cdol1Data),
+    ipb: toHex(ipb),
+    iaf: toHex(Uint8Array.of(app.iaf)),
+    warnings,
+  };
+}

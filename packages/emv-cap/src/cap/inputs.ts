@@ -1,0 +1,114 @@
+import { digitsToBcd, fromHex } from "../bytes.js";
+import { CapkitError } from "../errors.js";
+import { tagFromHex } from "../tlv.js";
+import { IAF_AMOUNT, IAF_AMOUNT_ONLY, validateTds } from "./code.js";
+import type { ReaderProfile } from "./profiles.js";
+
+/**
+ * The reader functions (emv-cap.md §2.1): identify = Mode 2, the Sésame "Code" key (UN = 0); respond = Mode 1
+ * with a challenge in the UN; sign = Mode 1 with challenge and amount (and currency when the card's IAF says
+ * so). Identify with `tds` numbers is Mode 2 + TDS: the card still sees Mode 2, the reader MACs the numbers.
+ */
+export type CapMode = "identify" | "respond" | "sign";
+
+export interface CapInputs {
+  readonly mode: CapMode;
+  /** Decimal digits, 1 to the profile's maximum (8): the bank's challenge or, for UK Sign, the reference. */
+  readonly challenge?: string;
+  /** Sign: decimal amount in major units, `1234.56` or `1234,56`, at most 2 decimals. */
+  readonly amount?: string;
+  /** Sign, when the card wants it: ISO 4217 numeric code, e.g. `978` for EUR. */
+  readonly currency?: string;
+  /** Identify only: 1–10 numbers of up to 10 digits for Mode 2 + TDS. */
+  readonly tds?: readonly string[];
+}
+
+export const TAG_UN = 0x9f37;
+export const TAG_AMOUNT = 0x9f02;
+export const TAG_CURRENCY = 0x5f2a;
+export const TAG_ARC = 0x8a;
+
+/** Checks the inputs against the mode and profile before any APDU is sent (nothing spent on bad input). */
+export function validateCapInputs(inputs: CapInputs, profile: ReaderProfile): void {
+  const { mode, challenge, amount, currency, tds } = inputs;
+  if (mode !== "identify" && mode !== "respond" && mode !== "sign") {
+    throw new CapkitError("INPUT_INVALID", `unknown mode "${String(mode)}"`, {
+      hint: "use identify, respond or sign",
+    });
+  }
+  if (mode === "identify") {
+    if (challenge !== undefined || amount !== undefined || currency !== undefined) {
+      throw new CapkitError("INPUT_INVALID", "identify takes no challenge, amount or currency", {
+        hint: "use respond for a challenge, sign for an amount",
+      });
+    }
+  } else {
+    if (challenge === undefined) throw new CapkitError("INPUT_INVALID", `${mode} needs a challenge`);
+    if (!/^[0-9]+$/.test(challenge) || challenge.length > profile.challengeMaxDigits) {
+      throw new CapkitError(
+        "INPUT_INVALID",
+        `the challenge must be 1 to ${profile.challengeMaxDigits} digits`,
+      );
+    }
+    if (tds !== undefined)
+      throw new CapkitError("INPUT_INVALID", "TDS numbers go with identify (Mode 2) only");
+  }
+  if (mode === "respond" && (amount !== undefined || currency !== undefined)) {
+    throw new CapkitError("INPUT_INVALID", "respond takes no amount", { hint: "use sign for an amount" });
+  }
+  if (mode === "sign") {
+    if (amount === undefined) throw new CapkitError("INPUT_INVALID", "sign needs an amount");
+    amountToMinorUnits(amount);
+    if (currency !== undefined && !/^[0-9]{3}$/.test(currency)) {
+      throw new CapkitError(
+        "INPUT_INVALID",
+        "the currency is a 3-digit ISO 4217 numeric code (EUR 978, GBP 826)",
+      );
+    }
+  }
+  if (tds !== undefined) validateTds(tds);
+}
+
+/** `1234.56` → `123456` (minor units, as EMV's n12 amount wants); at most 12 digits. */
+export function amountToMinorUnits(amount: string): string {
+  const m = /^([0-9]{1,10})(?:[.,]([0-9]{1,2}))?$/.exec(amount.trim());
+  if (!m) {
+    throw new CapkitError(
+      "INPUT_INVALID",
+      "the amount must look like 1234.56 (at most 2 decimals, 10 integer digits)",
+    );
+  }
+  return (m[1]! + (m[2] ?? "").padEnd(2, "0")).replace(/^0+(?=.)/, "");
+}
+
+/**
+ * The values the reader fills DOLs with: the profile's terminal data, then the mode inputs. `iaf` decides
+ * whether Sign puts the amount (IAF b8) and the currency (b8 without b6) into the cryptogram.
+ */
+export function cdolValues(profile: ReaderProfile, inputs: CapInputs, iaf: number): Map<number, Uint8Array> {
+  const values = new Map<number, Uint8Array>();
+  for (const [tag, hex] of Object.entries(profile.terminalData)) values.set(tagFromHex(tag), fromHex(hex));
+  values.set(TAG_UN, digitsToBcd(inputs.challenge ?? "", 4));
+  if (inputs.mode === "sign") {
+    if ((iaf & IAF_AMOUNT) === 0) {
+      throw new CapkitError(
+        "CARD_NOT_SUPPORTED",
+        "this card does not sign amounts (its IAF has no amount flag)",
+        {
+          hint: "use respond with the challenge instead",
+        },
+      );
+    }
+    values.set(TAG_AMOUNT, digitsToBcd(amountToMinorUnits(inputs.amount ?? "0"), 6));
+    if ((iaf & IAF_AMOUNT_ONLY) === 0) {
+      if (inputs.currency === undefined) {
+        throw new CapkitError(
+          "INPUT_INVALID",
+          "this card signs the amount with its currency: give a currency code",
+        );
+      }
+      values.set(TAG_CURRENCY, digitsToBcd(inputs.currency, 2));
+    }
+  }
+  return values;
+}

@@ -1,0 +1,53 @@
+import type { CardConnection } from "../connection.js";
+import { transmitApdu } from "../connection.js";
+import { CapkitError } from "../errors.js";
+
+/**
+ * How the PIN reaches the card. `plaintextPin` builds the VERIFY APDU here; a PIN-pad reader (reader-pcsc)
+ * implements the same interface with VERIFY_PIN_DIRECT so the PIN never reaches the host.
+ */
+export interface PinEntry {
+  /** Runs VERIFY for the offline plaintext PIN; resolves to the card's status word. */
+  verify(conn: CardConnection): Promise<number>;
+  /** Shown in diagnostics: "host" or "pinpad". */
+  readonly kind: "host" | "pinpad";
+}
+
+/** EMV PINs are 4 to 12 digits (Book 3 §6.5.12). The message never repeats the input. */
+export function checkPin(pin: string): void {
+  if (typeof pin !== "string" || !/^[0-9]{4,12}$/.test(pin)) {
+    throw new CapkitError("PIN_INVALID", "the PIN must be 4 to 12 digits");
+  }
+}
+
+/**
+ * Plaintext offline PIN block (Book 3 §6.5.12.2): `2n` then the digits in BCD, padded with F to 8 bytes.
+ * PIN 1234 → `24 12 34 FF FF FF FF FF`.
+ */
+export function pinBlock(pin: string): Uint8Array {
+  checkPin(pin);
+  const block = new Uint8Array(8).fill(0xff);
+  block[0] = 0x20 | pin.length;
+  for (let i = 0; i < pin.length; i++) {
+    const d = pin.charCodeAt(i) - 48;
+    const byte = 1 + (i >> 1);
+    block[byte] = i % 2 === 0 ? (d << 4) | 0x0f : (block[byte]! & 0xf0) | d;
+  }
+  return block;
+}
+
+export function plaintextPin(pin: string): PinEntry {
+  checkPin(pin);
+  return {
+    kind: "host",
+    async verify(conn) {
+      const block = pinBlock(pin);
+      try {
+        // VERIFY, P2 = 80 plaintext PIN; no Le (python-emv 4943ba9: cards reject a VERIFY with Le).
+        return (await transmitApdu(conn, { cla: 0x00, ins: 0x20, p1: 0x00, p2: 0x80, data: block })).sw;
+      } finally {
+        block.fill(0);
+      }
+    },
+  };
+}

@@ -1,0 +1,14 @@
+#!/bin/sh
+# Everything capkit needs on a fresh Debian machine with Node 20; safe to run again (it only does what is missing).
+set -eu
+cd "$(dirname "$0")/.."
+
+PNPM_VERSION=10.34.9
+
+# pnpm: corepack on Node 20 cannot verify pnpm's signatures (its keys are outdated), so install it with npm.
+if ! command -v pnpm >/dev/null 2>&1 || [ "$(pnpm --version)" != "$PNPM_VERSION" ]; then
+  echo "setup: installing pnpm $PNPM_VERSION" >&2
+  npm install -g "pnpm@$PNPM_VERSION" >/dev/null
+fi
+
+pnpm install --frozen-lockfile --reporter=silent
