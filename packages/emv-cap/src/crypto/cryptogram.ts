@@ -119,12 +119,15 @@ export function cryptogramMacInput(spec: CryptogramSpec, input: CryptogramInput)
 export class CryptogramCalculator {
   readonly spec: CryptogramSpec;
   readonly #mk: Uint8Array;
+  /** The master key prepared once for the 3DES session-key derivations. */
+  readonly #mkCipher: TdesKey;
   readonly #fixedKey: RetailMacKey | undefined;
 
   constructor(spec: CryptogramSpec, iccMasterKey: Uint8Array) {
     if (iccMasterKey.length !== 16) throw new CapkitError("KEY_INVALID", "an ICC master key is 16 bytes");
     this.spec = spec;
     this.#mk = iccMasterKey.slice();
+    this.#mkCipher = new TdesKey(this.#mk);
     this.#fixedKey = spec.sessionKey.kind === "none" ? new RetailMacKey(this.#mk) : undefined;
   }
 
@@ -135,11 +138,11 @@ export class CryptogramCalculator {
       case "none":
         return this.#mk.slice();
       case "emv-csk":
-        return emvSessionKey(this.#mk, atc);
+        return emvSessionKey(this.#mkCipher, atc);
       case "mastercard":
         if (!un)
           throw new CapkitError("INPUT_INVALID", "the MasterCard session key needs the unpredictable number");
-        return mastercardSessionKey(this.#mk, atc, un);
+        return mastercardSessionKey(this.#mkCipher, atc, un);
       case "emv2000-tree":
         return treeSessionKey(this.#mk, atc, m);
       case "aes-csk":

@@ -131,21 +131,28 @@ function permute(t: { hi: Uint32Array; lo: Uint32Array }, a: number, b: number, 
   out[1] = l[i0]! | l[i1]! | l[i2]! | l[i3]! | l[i4]! | l[i5]! | l[i6]! | l[i7]!;
 }
 
-/** 16 rounds × 8 six-bit subkey chunks, from PC1, the rotations and PC2. */
+/** PC2 source positions split by half: C holds PC1 output bits 1–28, D bits 29–56 (28-bit integers). */
+const PC2_SHIFT = PC2.map((p) => (p <= 28 ? 28 - p : 56 - p));
+const PC2_FROM_C = PC2.map((p) => p <= 28);
+
+/** 16 rounds × 8 six-bit subkey chunks, from PC1, the rotations and PC2, on 28-bit integers. */
 function keySchedule(key: Uint8Array, offset: number): Uint8Array {
   const bit = (n: number) => (key[offset + ((n - 1) >> 3)]! >> (7 - ((n - 1) & 7))) & 1;
-  const cd = PC1.map(bit);
-  const c = cd.slice(0, 28);
-  const d = cd.slice(28);
+  let c = 0;
+  let d = 0;
+  for (let i = 0; i < 28; i++) {
+    c = (c << 1) | bit(PC1[i]!);
+    d = (d << 1) | bit(PC1[i + 28]!);
+  }
   const sub = new Uint8Array(128);
   for (let round = 0; round < 16; round++) {
     for (let s = 0; s < SHIFTS[round]!; s++) {
-      c.push(c.shift()!);
-      d.push(d.shift()!);
+      c = ((c << 1) | (c >>> 27)) & 0xfffffff;
+      d = ((d << 1) | (d >>> 27)) & 0xfffffff;
     }
-    const joined = c.concat(d);
     for (let k = 0; k < 48; k++) {
-      if (joined[PC2[k]! - 1]) sub[round * 8 + Math.floor(k / 6)]! |= 1 << (5 - (k % 6));
+      if (((PC2_FROM_C[k] ? c : d) >>> PC2_SHIFT[k]!) & 1)
+        sub[round * 8 + Math.floor(k / 6)]! |= 1 << (5 - (k % 6));
     }
   }
   return sub;

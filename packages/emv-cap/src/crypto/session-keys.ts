@@ -1,4 +1,4 @@
-import { concat, readUint, writeUint, xor } from "../bytes.js";
+import { concat, writeUint, xor } from "../bytes.js";
 import { CapkitError } from "../errors.js";
 import { TdesKey } from "./des.js";
 import { withOddParity } from "./keys.js";
@@ -12,24 +12,32 @@ function checkKey(mk: Uint8Array): void {
   if (mk.length !== 16) throw new CapkitError("KEY_INVALID", "an ICC master key is 16 bytes");
 }
 
-/** EMV Common Session Key (A1.3.1): SK = 3DES_MK(R with R2 = F0) ‖ 3DES_MK(R with R2 = 0F), odd parity. */
-export function commonSessionKey(mk: Uint8Array, r: Uint8Array): Uint8Array {
+/** A master key as raw bytes, or already prepared (a verifier derives many session keys from one). */
+export type MasterKey = Uint8Array | TdesKey;
+
+function prepared(mk: MasterKey): TdesKey {
+  if (mk instanceof TdesKey) return mk;
   checkKey(mk);
+  return new TdesKey(mk);
+}
+
+/** EMV Common Session Key (A1.3.1): SK = 3DES_MK(R with R2 = F0) ‖ 3DES_MK(R with R2 = 0F), odd parity. */
+export function commonSessionKey(mk: MasterKey, r: Uint8Array): Uint8Array {
   if (r.length !== 8) throw new CapkitError("INPUT_INVALID", "the diversification value R is 8 bytes");
   const left = r.slice();
   const right = r.slice();
   left[2] = 0xf0;
   right[2] = 0x0f;
-  return withOddParity(new TdesKey(mk).encryptEcb(concat(left, right)));
+  return withOddParity(prepared(mk).encryptEcb(concat(left, right)));
 }
 
 /** EMV CSK for an AC: R = ATC ‖ 00 00 00 00 00 00. */
-export function emvSessionKey(mk: Uint8Array, atc: number): Uint8Array {
+export function emvSessionKey(mk: MasterKey, atc: number): Uint8Array {
   return commonSessionKey(mk, concat(writeUint(atc, 2), new Uint8Array(6)));
 }
 
 /** MasterCard session key derivation (M/Chip CVN 16/17, Interac 133): R = ATC ‖ 00 00 ‖ UN. */
-export function mastercardSessionKey(mk: Uint8Array, atc: number, un: Uint8Array): Uint8Array {
+export function mastercardSessionKey(mk: MasterKey, atc: number, un: Uint8Array): Uint8Array {
   if (un.length !== 4) throw new CapkitError("INPUT_INVALID", "the unpredictable number is 4 bytes");
   return commonSessionKey(mk, concat(writeUint(atc, 2), new Uint8Array(2), un));
 }
@@ -86,10 +94,4 @@ export function treeSessionKey(mk: Uint8Array, atc: number, params: TreeParamete
     parent = node;
   }
   return withOddParity(xor(f(parent, grandparent, atc), grandparent));
-}
-
-/** Reads a 2-byte ATC. */
-export function atcFromBytes(atc: Uint8Array): number {
-  if (atc.length !== 2) throw new CapkitError("INPUT_INVALID", "an ATC is 2 bytes");
-  return readUint(atc);
 }

@@ -1,0 +1,19 @@
+/**
+ * `pnpm bench [suite…]`: runs the benchmark suites and writes their sections of docs/benchmarks.md.
+ * BENCH_TIME_MS sets the time per case (default 1000).
+ */
+import { emvCryptoSuite } from "./emv-crypto.js";
+
+const suites: Record<string, () => Promise<string>> = {
+  "emv-crypto": emvCryptoSuite,
+};
+
+const wanted = process.argv.slice(2);
+for (const name of wanted.length ? wanted : Object.keys(suites)) {
+  const suite = suites[name];
+  if (!suite) {
+    console.error(`unknown suite ${name}; known: ${Object.keys(suites).join(", ")}`);
+    process.exit(2);
+  }
+  await suite();
+}
