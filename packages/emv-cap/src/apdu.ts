@@ -1,5 +1,4 @@
-import { concat, toHex } from "./bytes.js";
-import { CapkitError } from "./errors.js";
+import { CapkitError, concat, toHex } from "@capkit/core";
 
 /**
  * ISO/IEC 7816-4 short APDUs. A command is one of four cases: 1 (header only), 2 (expects data: Le),

@@ -1,3 +1,4 @@
+import { CapkitError, concat } from "@capkit/core";
 import {
   type CommandApdu,
   encodeCommand,
@@ -6,8 +7,6 @@ import {
   type ResponseApdu,
   swHex,
 } from "./apdu.js";
-import { concat } from "./bytes.js";
-import { CapkitError } from "./errors.js";
 
 /**
  * The seam between the CAP engine and a card (design §2). Implementations: PcscConnection (reader-pcsc),

@@ -1,5 +1,4 @@
-import { toHex } from "./bytes.js";
-import { CapkitError } from "./errors.js";
+import { CapkitError, toHex } from "@capkit/core";
 import { tagInfo } from "./tags.js";
 import { readTag, tagToHex } from "./tlv.js";
 

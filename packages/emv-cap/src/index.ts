@@ -1,5 +1,5 @@
+export * from "@capkit/core";
 export * from "./apdu.js";
-export * from "./bytes.js";
 export * from "./cap/code.js";
 export * from "./cap/engine.js";
 export * from "./cap/gac.js";
@@ -14,7 +14,6 @@ export * from "./crypto/keys.js";
 export * from "./crypto/mac.js";
 export * from "./crypto/session-keys.js";
 export * from "./dol.js";
-export * from "./errors.js";
 export * from "./replay.js";
 export * from "./tags.js";
 export * from "./tlv.js";

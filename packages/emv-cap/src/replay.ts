@@ -1,7 +1,6 @@
+import { CapkitError, fromHex, toHex } from "@capkit/core";
 import { maskedCommandHex, parseCommand } from "./apdu.js";
-import { fromHex, toHex } from "./bytes.js";
 import type { CardConnection } from "./connection.js";
-import { CapkitError } from "./errors.js";
 import { parseTranscript, type Transcript } from "./transcript.js";
 
 export interface ReplayOptions {

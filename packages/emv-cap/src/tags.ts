@@ -1,4 +1,4 @@
-import { bytesToPrintable, toHex } from "./bytes.js";
+import { bytesToPrintable, toHex } from "@capkit/core";
 import { tagToHex } from "./tlv.js";
 
 /**

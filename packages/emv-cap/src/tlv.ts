@@ -1,5 +1,4 @@
-import { concat, toHex } from "./bytes.js";
-import { CapkitError } from "./errors.js";
+import { CapkitError, concat, toHex } from "@capkit/core";
 
 /**
  * BER-TLV as EMV uses it (EMV 4.3 Book 3 Annex B): tags of 1–4 bytes (low 5 bits all set → more tag bytes,

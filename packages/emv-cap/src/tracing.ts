@@ -1,5 +1,5 @@
+import { toHex } from "@capkit/core";
 import { maskedCommandHex } from "./apdu.js";
-import { toHex } from "./bytes.js";
 import type { CardConnection } from "./connection.js";
 import { TRANSCRIPT_FORMAT, type Transcript, type TranscriptExchange } from "./transcript.js";
 

@@ -1,5 +1,4 @@
-import { fromHex, toHex } from "./bytes.js";
-import { CapkitError } from "./errors.js";
+import { CapkitError, fromHex, toHex } from "@capkit/core";
 
 /**
  * `capkit-transcript/1`: one recorded session between a reader and a card (docs/transcript.md).

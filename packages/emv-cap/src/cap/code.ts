@@ -1,6 +1,5 @@
-import { concat, fromHex } from "../bytes.js";
+import { CapkitError, concat, fromHex } from "@capkit/core";
 import { macAlg1 } from "../crypto/mac.js";
-import { CapkitError } from "../errors.js";
 import type { GacResponse } from "./gac.js";
 
 /**

@@ -1,8 +1,7 @@
+import { asciiToBytes, bytesToPrintable, CapkitError, fromHex, toHex } from "@capkit/core";
 import { type CommandApdu, describeSw, type ResponseApdu, swHex } from "../apdu.js";
-import { asciiToBytes, bytesToPrintable, fromHex, toHex } from "../bytes.js";
 import { type CardConnection, transmitApdu } from "../connection.js";
 import { type DolEntry, fillDol, parseDol, splitDolData } from "../dol.js";
-import { CapkitError } from "../errors.js";
 import { decodeTlv, findTlv, flattenTlv, type Tlv } from "../tlv.js";
 import { capCodeValue, displayCode, formatCode } from "./code.js";
 import { cryptogramType, type GacResponse, parseGacResponse } from "./gac.js";

@@ -1,5 +1,4 @@
-import { readUint } from "../bytes.js";
-import { CapkitError } from "../errors.js";
+import { CapkitError, readUint } from "@capkit/core";
 import { decodeTlv, findTlv } from "../tlv.js";
 
 /** The parts of a GENERATE AC response that CAP uses. */

@@ -1,5 +1,4 @@
-import { digitsToBcd, fromHex } from "../bytes.js";
-import { CapkitError } from "../errors.js";
+import { CapkitError, digitsToBcd, fromHex } from "@capkit/core";
 import { tagFromHex } from "../tlv.js";
 import { IAF_AMOUNT, IAF_AMOUNT_ONLY, validateTds } from "./code.js";
 import type { ReaderProfile } from "./profiles.js";

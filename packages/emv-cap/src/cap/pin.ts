@@ -1,6 +1,6 @@
+import { CapkitError } from "@capkit/core";
 import type { CardConnection } from "../connection.js";
 import { transmitApdu } from "../connection.js";
-import { CapkitError } from "../errors.js";
 
 /**
  * How the PIN reaches the card. `plaintextPin` builds the VERIFY APDU here; a PIN-pad reader (reader-pcsc)

@@ -1,6 +1,5 @@
-import { fromHex } from "../bytes.js";
+import { CapkitError, fromHex } from "@capkit/core";
 import { cryptogramSpec } from "../crypto/cryptogram.js";
-import { CapkitError } from "../errors.js";
 import { tagFromHex } from "../tlv.js";
 
 /**

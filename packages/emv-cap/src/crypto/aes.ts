@@ -1,6 +1,5 @@
+import { CapkitError, concat, writeUint } from "@capkit/core";
 import { cmac, ecb } from "@noble/ciphers/aes.js";
-import { concat, writeUint } from "../bytes.js";
-import { CapkitError } from "../errors.js";
 
 /**
  * The AES path of EMV (EMV 4.3 Book 2 Annex A1.3.1 and A1.2.2): the common session key for a 16-byte AES

@@ -1,5 +1,4 @@
-import { concat, writeUint, xor } from "../bytes.js";
-import { CapkitError } from "../errors.js";
+import { CapkitError, concat, writeUint, xor } from "@capkit/core";
 import { aesCmac, aesCommonSessionKey } from "./aes.js";
 import { TdesKey } from "./des.js";
 import type { MasterKeyDerivation } from "./keys.js";

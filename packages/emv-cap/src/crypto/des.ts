@@ -1,4 +1,4 @@
-import { CapkitError } from "../errors.js";
+import { CapkitError } from "@capkit/core";
 
 /**
  * DES and Triple DES (FIPS 46-3, NIST SP 800-67), written here because WebCrypto has no DES and OpenSSL 3

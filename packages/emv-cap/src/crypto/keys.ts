@@ -1,6 +1,5 @@
+import { CapkitError, concat, digitsToBcd, toHex, xor } from "@capkit/core";
 import { sha1 } from "@noble/hashes/legacy.js";
-import { concat, digitsToBcd, toHex, xor } from "../bytes.js";
-import { CapkitError } from "../errors.js";
 import { TdesKey } from "./des.js";
 
 /** Sets each byte's low bit so the byte has odd parity (the DES key convention, FIPS 46-3 §3). */

@@ -1,4 +1,4 @@
-import { CapkitError } from "../errors.js";
+import { CapkitError } from "@capkit/core";
 import { DesKey, readWord, TdesKey, writeWord } from "./des.js";
 
 /**

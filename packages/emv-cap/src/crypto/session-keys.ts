@@ -1,5 +1,4 @@
-import { concat, writeUint, xor } from "../bytes.js";
-import { CapkitError } from "../errors.js";
+import { CapkitError, concat, writeUint, xor } from "@capkit/core";
 import { TdesKey } from "./des.js";
 import { withOddParity } from "./keys.js";
 
