@@ -3,9 +3,11 @@
  * BENCH_TIME_MS sets the time per case (default 1000).
  */
 import { emvCryptoSuite } from "./emv-crypto.js";
+import { oathSuite } from "./oath.js";
 
 const suites: Record<string, () => Promise<string>> = {
   "emv-crypto": emvCryptoSuite,
+  oath: oathSuite,
 };
 
 const wanted = process.argv.slice(2);

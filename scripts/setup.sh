@@ -4,6 +4,20 @@ set -eu
 cd "$(dirname "$0")/.."
 
 PNPM_VERSION=10.34.9
+# Debian packages the tests run against: oathtool (OATH cross-check).
+APT_PACKAGES="oathtool"
+
+missing=""
+for p in $APT_PACKAGES; do
+  dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"
+done
+if [ -n "$missing" ]; then
+  SUDO=""
+  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  echo "setup: installing Debian packages:$missing" >&2
+  $SUDO apt-get update -qq >/dev/null
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null
+fi
 
 # pnpm: corepack on Node 20 cannot verify pnpm's signatures (its keys are outdated), so install it with npm.
 if ! command -v pnpm >/dev/null 2>&1 || [ "$(pnpm --version)" != "$PNPM_VERSION" ]; then

@@ -21,7 +21,16 @@ export type CapkitErrorCode =
   | "TRANSCRIPT_MISMATCH"
   | "PROFILE_INVALID"
   | "KEY_INVALID"
-  | "CRYPTO_UNSUPPORTED";
+  | "CRYPTO_UNSUPPORTED"
+  | "OTP_SECRET_INVALID"
+  | "OTP_SECRET_TOO_SHORT"
+  | "OTP_URI_INVALID"
+  | "OCRA_SUITE_INVALID"
+  | "OCRA_INPUT_INVALID"
+  | "PSKC_INVALID"
+  | "PSKC_XML_REJECTED"
+  | "PSKC_DECRYPT_FAILED"
+  | "PSKC_MAC_INVALID";
 
 export class CapkitError extends Error {
   override readonly name = "CapkitError";

@@ -1,2 +1,3 @@
+export * from "./base64.js";
 export * from "./bytes.js";
 export * from "./errors.js";

@@ -1,0 +1,78 @@
+import { CapkitError } from "@capkit/core";
+import type { HmacKey } from "./hmac.js";
+
+/**
+ * HOTP (RFC 4226 §5.3): HMAC over the 8-byte big-endian counter, dynamic truncation to 31 bits, then the
+ * last `digits` decimal digits. 6–10 digits: 10 keeps the whole 31-bit value (RFC 6287 errata 3730 notes the
+ * leading digit is then biased).
+ */
+export const MIN_DIGITS = 6;
+export const MAX_DIGITS = 10;
+const POW10 = [1, 10, 100, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10];
+
+export function checkDigits(digits: number): void {
+  if (!Number.isInteger(digits) || digits < MIN_DIGITS || digits > MAX_DIGITS) {
+    throw new CapkitError("INPUT_INVALID", `digits must be ${MIN_DIGITS} to ${MAX_DIGITS}`);
+  }
+}
+
+/** RFC 4226 §5.4 dynamic truncation of an HMAC to a 31-bit number. */
+export function dynamicTruncate(mac: Uint8Array): number {
+  const o = mac[mac.length - 1]! & 0x0f;
+  return ((mac[o]! & 0x7f) << 24) | (mac[o + 1]! << 16) | (mac[o + 2]! << 8) | mac[o + 3]!;
+}
+
+function checkCounter(counter: number): void {
+  if (!Number.isSafeInteger(counter) || counter < 0) {
+    throw new CapkitError("INPUT_INVALID", "the counter must be a whole number from 0 to 2^53−1");
+  }
+}
+
+/** Writes a counter (0 … 2^53−1) as 8 big-endian bytes. */
+export function writeCounter(counter: number, out: Uint8Array): Uint8Array {
+  checkCounter(counter);
+  const hi = Math.floor(counter / 0x100000000);
+  const lo = counter >>> 0;
+  out[0] = hi >>> 24;
+  out[1] = (hi >>> 16) & 255;
+  out[2] = (hi >>> 8) & 255;
+  out[3] = hi & 255;
+  out[4] = lo >>> 24;
+  out[5] = (lo >>> 16) & 255;
+  out[6] = (lo >>> 8) & 255;
+  out[7] = lo & 255;
+  return out;
+}
+
+/**
+ * Computes HOTP values for one key; the counter and HMAC buffers are reused, so a verifier scanning a window
+ * allocates nothing per candidate.
+ */
+export class HotpGenerator {
+  readonly key: HmacKey;
+  readonly digits: number;
+  readonly #mac: Uint8Array;
+
+  constructor(key: HmacKey, digits = 6) {
+    checkDigits(digits);
+    this.key = key;
+    this.digits = digits;
+    this.#mac = new Uint8Array(key.outputLength);
+  }
+
+  /** The code as an integer (what verification compares). */
+  value(counter: number): number {
+    checkCounter(counter);
+    this.key.macCounter(Math.floor(counter / 0x100000000), counter >>> 0, this.#mac);
+    return dynamicTruncate(this.#mac) % POW10[this.digits]!;
+  }
+
+  /** The code as the zero-padded digits a token shows. */
+  code(counter: number): string {
+    return String(this.value(counter)).padStart(this.digits, "0");
+  }
+}
+
+export function hotp(key: HmacKey, counter: number, digits = 6): string {
+  return new HotpGenerator(key, digits).code(counter);
+}

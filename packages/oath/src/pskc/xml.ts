@@ -1,0 +1,126 @@
+import { CapkitError } from "@capkit/core";
+import { SaxesParser } from "saxes";
+
+/**
+ * A small, hardened XML reader for PSKC (otp.md §5): saxes in namespace mode, then checks of our own.
+ * - no DTD at all (a DOCTYPE is rejected before parsing and by the parser), so no entity other than the five
+ *   predefined ones and character references, no external references;
+ * - limits on input size, depth, element count and text size, checked as the parser streams;
+ * - every element must be in a namespace the caller allows.
+ * Anything outside that is a `PSKC_XML_REJECTED` error, quickly.
+ */
+export interface XmlElement {
+  readonly uri: string;
+  readonly local: string;
+  /** Unqualified attributes by local name (PSKC uses no namespaced attributes that matter). */
+  readonly attributes: ReadonlyMap<string, string>;
+  readonly children: XmlElement[];
+  text: string;
+}
+
+export interface XmlLimits {
+  readonly maxBytes?: number;
+  readonly maxDepth?: number;
+  readonly maxElements?: number;
+  readonly maxTextLength?: number;
+}
+
+const DEFAULTS: Required<XmlLimits> = {
+  maxBytes: 4 * 1024 * 1024,
+  maxDepth: 32,
+  maxElements: 200_000,
+  maxTextLength: 65536,
+};
+
+function rejected(message: string): CapkitError {
+  return new CapkitError("PSKC_XML_REJECTED", `XML rejected: ${message}`);
+}
+
+/**
+ * Parses `xml` into an element tree. `allowNamespace(uri, parent)` decides which namespaces are accepted
+ * (the parent lets the caller allow unqualified children only where a schema has them).
+ */
+export function parseXml(
+  xml: string,
+  allowNamespace: (uri: string, parent: XmlElement | undefined) => boolean,
+  limits: XmlLimits = {},
+): XmlElement {
+  const lim = { ...DEFAULTS, ...limits };
+  if (typeof xml !== "string") throw rejected("input is not text");
+  if (xml.length > lim.maxBytes) throw rejected(`input larger than ${lim.maxBytes} characters`);
+  if (/<!DOCTYPE|<!ENTITY/i.test(xml)) throw rejected("DTDs and entity declarations are not allowed");
+
+  const parser = new SaxesParser({ xmlns: true, position: false });
+  const stack: XmlElement[] = [];
+  let root: XmlElement | undefined;
+  let elements = 0;
+  let failure: CapkitError | undefined;
+  const fail = (e: CapkitError) => {
+    failure ??= e;
+    throw e;
+  };
+
+  parser.on("doctype", () => fail(rejected("DTDs are not allowed")));
+  parser.on("opentag", (tag) => {
+    if (++elements > lim.maxElements) fail(rejected(`more than ${lim.maxElements} elements`));
+    if (stack.length >= lim.maxDepth) fail(rejected(`nested deeper than ${lim.maxDepth}`));
+    const parent = stack[stack.length - 1];
+    const uri = tag.uri ?? "";
+    if (!allowNamespace(uri, parent))
+      fail(rejected(`element <${tag.name}> in namespace "${uri}" is not allowed here`));
+    const attributes = new Map<string, string>();
+    for (const a of Object.values(tag.attributes)) {
+      if (a.prefix === "" || a.prefix === undefined) attributes.set(a.local, a.value);
+    }
+    const el: XmlElement = { uri, local: tag.local ?? tag.name, attributes, children: [], text: "" };
+    if (parent) parent.children.push(el);
+    else if (root) fail(rejected("more than one root element"));
+    else root = el;
+    stack.push(el);
+  });
+  parser.on("text", (t) => {
+    const top = stack[stack.length - 1];
+    if (!top) return; // whitespace around the root
+    if (top.text.length + t.length > lim.maxTextLength)
+      fail(rejected(`text longer than ${lim.maxTextLength} characters`));
+    top.text += t;
+  });
+  parser.on("cdata", (t) => {
+    const top = stack[stack.length - 1];
+    if (top) top.text += t;
+  });
+  parser.on("closetag", () => {
+    stack.pop();
+  });
+
+  try {
+    parser.write(xml).close();
+  } catch (e) {
+    if (failure) throw failure;
+    throw rejected(`not well-formed: ${(e as Error).message.split("\n")[0]}`);
+  }
+  if (!root) throw rejected("no root element");
+  return root;
+}
+
+export function child(el: XmlElement, uri: string, local: string): XmlElement | undefined {
+  return el.children.find((c) => c.uri === uri && c.local === local);
+}
+
+export function childrenNamed(el: XmlElement, uri: string, local: string): XmlElement[] {
+  return el.children.filter((c) => c.uri === uri && c.local === local);
+}
+
+/** Text with surrounding whitespace removed. */
+export function textOf(el: XmlElement | undefined): string | undefined {
+  return el?.text.trim();
+}
+
+export function escapeXml(text: string): string {
+  return text
+    .replace(/&/g, "&amp;")
+    .replace(/</g, "&lt;")
+    .replace(/>/g, "&gt;")
+    .replace(/"/g, "&quot;")
+    .replace(/'/g, "&apos;");
+}
