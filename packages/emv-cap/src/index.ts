@@ -4,6 +4,7 @@ export * from "./cap/code.js";
 export * from "./cap/engine.js";
 export * from "./cap/gac.js";
 export * from "./cap/inputs.js";
+export * from "./cap/issuer.js";
 export * from "./cap/pin.js";
 export * from "./cap/profiles.js";
 export * from "./connection.js";

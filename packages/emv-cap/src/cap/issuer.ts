@@ -1,0 +1,170 @@
+import { CapkitError, fromHex, writeUint } from "@capkit/core";
+import { CryptogramCalculator, cryptogramSpec } from "../crypto/cryptogram.js";
+import { deriveIccMasterKey, type MasterKeyDerivation } from "../crypto/keys.js";
+import { fillDol, parseDol } from "../dol.js";
+import { capCodeValue } from "./code.js";
+import { type CapInputs, cdolValues, TAG_UN, validateCapInputs } from "./inputs.js";
+import { type ReaderProfile, readerProfile } from "./profiles.js";
+
+/**
+ * What the issuer (the bank's server) knows about a CAP card, enough to recompute its codes: the data the
+ * card gives every reader (AIP, CDOL1, IAF, IPB, the IAD it returns with an ARQC), the cryptogram version,
+ * and where the key is. Never the PIN. A simulated card exports one; a bank builds them from its card files.
+ */
+export interface CapIssuerRecord {
+  readonly format: "capkit-cap-issuer/1";
+  readonly pan: string;
+  readonly psn: string;
+  /** The reader profile the customer's reader follows (its terminal data enters the cryptogram). */
+  readonly profile: string;
+  readonly cryptogramVersion: string;
+  readonly aid: string;
+  readonly aip: string;
+  readonly cdol1: string;
+  readonly iaf: string;
+  readonly ipb: string;
+  /** The IAD the card returns with an ARQC after an offline PIN check (its CVR enters the MAC). */
+  readonly iad: string;
+  /** Where the issuer master key is: a test key in clear (simulated cards), or a reference for a key provider. */
+  readonly key:
+    | { readonly kind: "test-imk"; readonly imk: string; readonly derivation: MasterKeyDerivation }
+    | { readonly kind: "reference"; readonly id: string };
+}
+
+export const CAP_ISSUER_FORMAT = "capkit-cap-issuer/1";
+
+/** Validates a record read from JSON; every field is checked so a typo fails at enrolment. */
+export function parseCapIssuerRecord(input: unknown): CapIssuerRecord {
+  const bad = (m: string) => new CapkitError("INPUT_INVALID", `CAP issuer record: ${m}`);
+  if (typeof input !== "object" || input === null) throw bad("not an object");
+  const r = input as Record<string, unknown>;
+  if (r["format"] !== CAP_ISSUER_FORMAT) throw bad(`"format" must be "${CAP_ISSUER_FORMAT}"`);
+  const str = (k: string, pattern: RegExp, what: string): string => {
+    const v = r[k];
+    if (typeof v !== "string" || !pattern.test(v)) throw bad(`"${k}" must be ${what}`);
+    return v;
+  };
+  const hex = /^([0-9A-Fa-f]{2})+$/;
+  const key = r["key"] as Record<string, unknown> | undefined;
+  let parsedKey: CapIssuerRecord["key"];
+  if (
+    key?.["kind"] === "test-imk" &&
+    typeof key["imk"] === "string" &&
+    /^[0-9A-Fa-f]{32}$/.test(key["imk"])
+  ) {
+    const derivation = key["derivation"] === "B" ? "B" : key["derivation"] === "A" ? "A" : undefined;
+    if (!derivation) throw bad('key.derivation must be "A" or "B"');
+    parsedKey = { kind: "test-imk", imk: key["imk"].toUpperCase(), derivation };
+  } else if (key?.["kind"] === "reference" && typeof key["id"] === "string" && key["id"].length > 0) {
+    parsedKey = { kind: "reference", id: key["id"] };
+  } else {
+    throw bad('"key" must be {kind:"test-imk", imk, derivation} or {kind:"reference", id}');
+  }
+  const record: CapIssuerRecord = {
+    format: CAP_ISSUER_FORMAT,
+    pan: str("pan", /^[0-9]{8,19}$/, "8–19 digits"),
+    psn: str("psn", /^[0-9]{2}$/, "2 digits"),
+    profile: str("profile", /^[a-z0-9-]+$/, "a profile name"),
+    cryptogramVersion: str("cryptogramVersion", /^[a-z0-9-]+$/, "a cryptogram version name"),
+    aid: str("aid", hex, "hex").toUpperCase(),
+    aip: str("aip", /^[0-9A-Fa-f]{4}$/, "2 bytes of hex").toUpperCase(),
+    cdol1: str("cdol1", hex, "hex").toUpperCase(),
+    iaf: str("iaf", /^[0-9A-Fa-f]{2}$/, "1 byte of hex").toUpperCase(),
+    ipb: str("ipb", hex, "hex").toUpperCase(),
+    iad: str("iad", hex, "hex").toUpperCase(),
+    key: parsedKey,
+  };
+  cryptogramSpec(record.cryptogramVersion);
+  parseDol(fromHex(record.cdol1));
+  return record;
+}
+
+/** The ICC master key of a record holding a test IMK (simulated cards); production keys stay in a provider. */
+export function testIccMasterKey(record: CapIssuerRecord): Uint8Array {
+  if (record.key.kind !== "test-imk") {
+    throw new CapkitError("KEY_INVALID", "this record references a key held elsewhere: use a key provider");
+  }
+  return deriveIccMasterKey(fromHex(record.key.imk), record.pan, record.psn, record.key.derivation);
+}
+
+/**
+ * Recomputes a card's codes. Everything that does not depend on the ATC (CDOL1 bytes, IPB, key schedule) is
+ * prepared once per set of inputs; each ATC then costs one cryptogram and a bit selection.
+ */
+export class CapCodeModel {
+  readonly record: CapIssuerRecord;
+  readonly profile: ReaderProfile;
+  readonly #calc: CryptogramCalculator;
+  readonly #ipb: Uint8Array;
+  readonly #iad: Uint8Array;
+  readonly #aip: Uint8Array;
+  readonly #iaf: number;
+  readonly #psn: Uint8Array;
+
+  constructor(
+    record: CapIssuerRecord,
+    iccMasterKey: Uint8Array,
+    profile: ReaderProfile = readerProfile(record.profile),
+  ) {
+    this.record = record;
+    this.profile = profile;
+    this.#calc = new CryptogramCalculator(cryptogramSpec(record.cryptogramVersion), iccMasterKey);
+    this.#ipb = fromHex(record.ipb);
+    this.#iad = fromHex(record.iad);
+    this.#aip = fromHex(record.aip);
+    this.#iaf = fromHex(record.iaf)[0]!;
+    this.#psn = fromHex(record.psn);
+  }
+
+  /** The CDOL1 data a reader of this profile sends for `inputs` (what the card MACs). */
+  cdol1Data(inputs: CapInputs): Uint8Array {
+    validateCapInputs(inputs, this.profile);
+    return fillDol(parseDol(fromHex(this.record.cdol1)), cdolValues(this.profile, inputs, this.#iaf));
+  }
+
+  /** A function from ATC to the code value for these inputs. */
+  forInputs(inputs: CapInputs): (atc: number) => number {
+    const cdol1Data = this.cdol1Data(inputs);
+    const un = cdolValues(this.profile, inputs, this.#iaf).get(TAG_UN);
+    const tds = inputs.tds;
+    return (atc: number) => {
+      const ac = this.#calc.compute({
+        cdol1Data,
+        aip: this.#aip,
+        atc,
+        iad: this.#iad,
+        ...(un ? { un } : {}),
+      });
+      const response = {
+        cid: 0x80,
+        atc,
+        atcBytes: writeUint(atc, 2),
+        ac,
+        iad: this.#iad,
+        format: 1 as const,
+      };
+      return capCodeValue({
+        response,
+        ipb: this.#ipb,
+        iaf: this.#iaf,
+        psn: this.#psn,
+        ...(tds ? { tds } : {}),
+      }).value;
+    };
+  }
+
+  /** The full 8-byte AC for one ATC (what the simulated card computes). */
+  cryptogram(cdol1Data: Uint8Array, atc: number, iad: Uint8Array = this.#iad): Uint8Array {
+    const un = this.#unFrom(cdol1Data);
+    return this.#calc.compute({ cdol1Data, aip: this.#aip, atc, iad, ...(un ? { un } : {}) });
+  }
+
+  #unFrom(cdol1Data: Uint8Array): Uint8Array | undefined {
+    let o = 0;
+    for (const e of parseDol(fromHex(this.record.cdol1))) {
+      if (e.tag === TAG_UN) return cdol1Data.subarray(o, o + e.length);
+      o += e.length;
+    }
+    return undefined;
+  }
+}

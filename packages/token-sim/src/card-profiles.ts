@@ -1,0 +1,91 @@
+/**
+ * The cards the simulator can be: what each one puts in its FCI and records, and how it answers GENERATE AC.
+ * Modelled on the public traces and vectors (emv-cap.md §1.10, §3.2, §8.1); the keys are the simulator's own.
+ */
+export interface SimCardProfile {
+  readonly name: string;
+  readonly description: string;
+  /** The reader profile a bank would pair with this card. */
+  readonly readerProfile: string;
+  readonly aid: string;
+  readonly label: string;
+  /** PDOL in the FCI, when the card wants terminal data in GPO. */
+  readonly pdol?: string;
+  readonly aip: string;
+  /** SFI 1, record 1 holds everything CAP needs. */
+  readonly afl: string;
+  readonly cdol1: string;
+  readonly cdol2: string;
+  readonly iaf: string;
+  readonly ipb: string;
+  readonly cryptogramVersion: string;
+  /** IAD returned with the ARQC (offline PIN verified) and with the AAC of GENERATE AC #2. */
+  readonly iadArqc: string;
+  readonly iadAac: string;
+  readonly responseFormat: 1 | 2;
+  /** First digits of generated PANs. */
+  readonly panPrefix: string;
+}
+
+const CDOL1_29 = "9F02069F03069F1A0295055F2A029A039C019F3704";
+
+export const SIM_CARD_PROFILES: Readonly<Record<string, SimCardProfile>> = {
+  sesame: {
+    name: "sesame",
+    description:
+      "French Visa DPA card for the Sésame reader (CVN 10, format-2 responses, IPB of the French trace)",
+    readerProfile: "sesame",
+    aid: "A0000000038002",
+    label: "VISA Auth",
+    aip: "1000",
+    afl: "08010100",
+    cdol1: CDOL1_29,
+    cdol2: `8A02${CDOL1_29}`,
+    iaf: "00",
+    ipb: "8001FFFFFF000000000000000000000000",
+    cryptogramVersion: "visa-10",
+    iadArqc: "06010A03A48000",
+    iadAac: "06010A03258000",
+    responseFormat: 2,
+    panPrefix: "497",
+  },
+  "mastercard-cap": {
+    name: "mastercard-cap",
+    description:
+      "MasterCard CAP card (M/Chip CVN 16 with UN-based session keys, PDOL 9F35, format-1 responses)",
+    readerProfile: "mastercard-cap",
+    aid: "A0000000048002",
+    label: "SecureCode Aut",
+    pdol: "9F3501",
+    aip: "1000",
+    afl: "08010100",
+    cdol1: `${CDOL1_29}9F35019F3403`,
+    cdol2: `8A02${CDOL1_29}9F35019F3403910A`,
+    iaf: "80",
+    ipb: "00007FFFFFE0000000000000",
+    cryptogramVersion: "mastercard-16",
+    iadArqc: "0110A50003040000000000000000000000FF",
+    iadAac: "0110250003040000000000000000000000FF",
+    responseFormat: 1,
+    panPrefix: "541333",
+  },
+  uk: {
+    name: "uk",
+    description:
+      "UK Barclays-style DPA card (IAF A0: Sign includes the amount; IPB with the CID bit; CVN 10)",
+    readerProfile: "uk",
+    aid: "A0000000038002",
+    label: "BARCLAYS",
+    aip: "1000",
+    afl: "08010100",
+    cdol1: CDOL1_29,
+    cdol2: `8A02${CDOL1_29}`,
+    iaf: "A0",
+    ipb: "8000FF000000000001FFFF00000000000000",
+    cryptogramVersion: "visa-10",
+    iadArqc: "06010A03A49000",
+    iadAac: "06010A03259000",
+    responseFormat: 1,
+    panPrefix: "475129",
+  },
+};
