@@ -36,6 +36,11 @@ export interface CapOptions extends ReadOptions {
   readonly pin: string | PinEntry;
   /** Verify even when the card has one PIN try left or does not say how many. */
   readonly force?: boolean;
+  /**
+   * Asked instead of refusing when tries are low or unknown (a device UI's "last try — continue?"); resolving
+   * true is the explicit go-ahead, false refuses as without it.
+   */
+  readonly confirmRisk?: (triesLeft: number | undefined) => Promise<boolean>;
 }
 
 /** A selected CAP/DPA application with everything READ RECORD gave. */
@@ -347,7 +352,9 @@ async function verifyPinSafely(conn: CardConnection, options: CapOptions): Promi
     throw new CapkitError("PIN_BLOCKED", "the card's PIN is blocked (no tries left)", {
       hint: "ask the bank to unblock it",
     });
-  if (!options.force) {
+  const risky = tries === undefined || tries <= 1;
+  const accepted = options.force || (risky && options.confirmRisk ? await options.confirmRisk(tries) : false);
+  if (!accepted) {
     if (tries === undefined) {
       throw new CapkitError("PIN_TRIES_UNKNOWN", "the card does not report how many PIN tries are left", {
         hint: "use --force only if you are sure of the PIN: a wrong one may block the card for payments too",

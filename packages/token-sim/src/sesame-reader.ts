@@ -1,0 +1,326 @@
+import { CapkitError } from "@capkit/core";
+import {
+  type CapInputs,
+  type CardConnection,
+  generateCapCode,
+  type ReaderProfile,
+  readerProfile,
+} from "@capkit/emv-cap";
+import { type Clock, systemClock } from "./clock.js";
+
+/**
+ * The Sésame reader as a state machine (design §5): a 2×16 LCD, keys 0–9, OK, C (correction) and the function
+ * key. Insert the card, choose a function ("Code" first), type the 4-digit PIN, read the 8-digit code for
+ * 35 seconds. Pulling the card ends the session at any point. The screen is available as text and as a stream
+ * of events, so a terminal or web UI can draw it.
+ */
+export type ReaderKey = "0" | "1" | "2" | "3" | "4" | "5" | "6" | "7" | "8" | "9" | "OK" | "C" | "FN";
+
+export type ReaderState =
+  | "off"
+  | "insert-card"
+  | "menu"
+  | "challenge"
+  | "amount"
+  | "tds"
+  | "pin"
+  | "working"
+  | "confirm-last-try"
+  | "code"
+  | "pin-wrong"
+  | "blocked"
+  | "error";
+
+export interface Screen {
+  readonly state: ReaderState;
+  readonly lines: readonly [string, string];
+  /** The code shown (state "code"), digits only. */
+  readonly code?: string;
+}
+
+interface ReaderFunction {
+  readonly label: string;
+  readonly mode: CapInputs["mode"];
+  readonly tds?: boolean;
+}
+
+/** The order of the Sésame menu: "Code" (identify) first. */
+export const SESAME_FUNCTIONS: readonly ReaderFunction[] = [
+  { label: "CODE", mode: "identify" },
+  { label: "REPONSE", mode: "respond" },
+  { label: "SIGNATURE", mode: "sign" },
+  { label: "CODE+DONNEES", mode: "identify", tds: true },
+];
+
+export interface SesameReaderOptions {
+  readonly clock?: Clock;
+  readonly profile?: ReaderProfile;
+  /** The display goes off this long after the code is shown (35 s on a Sésame). */
+  readonly codeDisplayMs?: number;
+  /** …and this long after the last key while waiting for input. */
+  readonly inactivityMs?: number;
+  /** Sign amounts carry this currency when the card asks for one (ISO 4217 numeric; EUR). */
+  readonly currency?: string;
+}
+
+const PIN_LENGTH = 4;
+
+export class SesameReader {
+  readonly #clock: Clock;
+  readonly #profile: ReaderProfile;
+  readonly #codeDisplayMs: number;
+  readonly #inactivityMs: number;
+  readonly #currency: string;
+  readonly #listeners = new Set<(s: Screen) => void>();
+  #screen: Screen = { state: "off", lines: ["", ""] };
+  #card: CardConnection | undefined;
+  #timer: unknown;
+  #menuIndex = 0;
+  #entry = "";
+  #challenge = "";
+  #amount = "";
+  #tds: string[] = [];
+  #session = 0;
+  #work: Promise<void> = Promise.resolve();
+  #confirm: ((ok: boolean) => void) | undefined;
+
+  constructor(options: SesameReaderOptions = {}) {
+    this.#clock = options.clock ?? systemClock;
+    this.#profile = options.profile ?? readerProfile("sesame");
+    this.#codeDisplayMs = options.codeDisplayMs ?? 35_000;
+    this.#inactivityMs = options.inactivityMs ?? 30_000;
+    this.#currency = options.currency ?? "978";
+  }
+
+  get screen(): Screen {
+    return this.#screen;
+  }
+
+  /** Subscribes to screen changes; returns the unsubscribe function. */
+  onScreen(listener: (s: Screen) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  /** Resolves when the card exchange in progress (if any) has finished and the screen shows its result. */
+  settled(): Promise<void> {
+    return this.#work;
+  }
+
+  insertCard(card: CardConnection): void {
+    this.#card = card;
+    this.#toMenu();
+  }
+
+  /** The card pulled out: whatever was happening ends, the display goes off. */
+  removeCard(): void {
+    this.#card = undefined;
+    this.#off();
+  }
+
+  press(key: ReaderKey): void {
+    const s = this.#screen.state;
+    if (s === "off") {
+      if (this.#card) this.#toMenu();
+      else this.#show("insert-card", ["INSERER CARTE", ""], this.#inactivityMs);
+      return;
+    }
+    if (s === "working") return;
+    if (s === "confirm-last-try") {
+      if (key === "OK" || key === "C") {
+        const answer = this.#confirm;
+        this.#confirm = undefined;
+        this.#show("working", ["PATIENTEZ", ""]);
+        answer?.(key === "OK");
+      }
+      return;
+    }
+    if (s === "insert-card") {
+      this.#show("insert-card", ["INSERER CARTE", ""], this.#inactivityMs);
+      return;
+    }
+    if (s === "code" || s === "blocked" || s === "error") {
+      if (key === "C" || key === "OK") this.#toMenu();
+      return;
+    }
+    if (s === "pin-wrong") {
+      if (key === "OK") this.#toPin();
+      else if (key === "C") this.#toMenu();
+      return;
+    }
+    if (s === "menu") return this.#menuKey(key);
+    return this.#entryKey(s, key);
+  }
+
+  #menuKey(key: ReaderKey): void {
+    if (key === "FN") {
+      this.#menuIndex = (this.#menuIndex + 1) % SESAME_FUNCTIONS.length;
+      this.#showMenu();
+    } else if (key === "OK") {
+      const f = SESAME_FUNCTIONS[this.#menuIndex]!;
+      this.#challenge = "";
+      this.#amount = "";
+      this.#tds = [];
+      this.#entry = "";
+      if (f.tds) this.#showEntry("tds");
+      else if (f.mode === "identify") this.#toPin();
+      else this.#showEntry("challenge");
+    } else if (key === "C") {
+      this.#off();
+    } else {
+      this.#showMenu();
+    }
+  }
+
+  #entryKey(state: ReaderState, key: ReaderKey): void {
+    const max =
+      state === "pin"
+        ? PIN_LENGTH
+        : state === "challenge"
+          ? this.#profile.challengeMaxDigits
+          : state === "amount"
+            ? 10
+            : 10;
+    if (/^[0-9]$/.test(key)) {
+      if (this.#entry.length < max) this.#entry += key;
+    } else if (key === "C") {
+      if (this.#entry.length === 0) return this.#toMenu();
+      this.#entry = this.#entry.slice(0, -1);
+    } else if (key === "OK") {
+      return this.#confirmEntry(state);
+    }
+    this.#showEntry(state);
+  }
+
+  #confirmEntry(state: ReaderState): void {
+    const f = SESAME_FUNCTIONS[this.#menuIndex]!;
+    if (state === "pin") {
+      if (this.#entry.length !== PIN_LENGTH) return this.#showEntry(state);
+      const pin = this.#entry;
+      this.#entry = "";
+      return this.#run(f, pin);
+    }
+    if (state === "challenge") {
+      if (this.#entry.length === 0) return this.#showEntry(state);
+      this.#challenge = this.#entry;
+      this.#entry = "";
+      return f.mode === "sign" ? this.#showEntry("amount") : this.#toPin();
+    }
+    if (state === "amount") {
+      if (this.#entry.length === 0) return this.#showEntry(state);
+      this.#amount = this.#entry;
+      this.#entry = "";
+      return this.#toPin();
+    }
+    // TDS: OK after a number stores it; OK on an empty line (with at least one number) goes on to the PIN.
+    if (this.#entry.length > 0) {
+      this.#tds.push(this.#entry);
+      this.#entry = "";
+      return this.#tds.length >= 10 ? this.#toPin() : this.#showEntry("tds");
+    }
+    if (this.#tds.length > 0) this.#toPin();
+  }
+
+  #run(f: ReaderFunction, pin: string): void {
+    const card = this.#card;
+    if (!card) return this.#off();
+    const session = ++this.#session;
+    const amount = this.#amount
+      ? `${this.#amount.slice(0, -2) || "0"}.${this.#amount.slice(-2).padStart(2, "0")}`
+      : "";
+    const inputs: CapInputs =
+      f.mode === "identify"
+        ? f.tds
+          ? { mode: "identify", tds: [...this.#tds] }
+          : { mode: "identify" }
+        : f.mode === "respond"
+          ? { mode: "respond", challenge: this.#challenge }
+          : { mode: "sign", challenge: this.#challenge, amount, currency: this.#currency };
+    this.#show("working", ["PATIENTEZ", ""]);
+    this.#work = generateCapCode(card, inputs, {
+      profile: this.#profile,
+      pin,
+      confirmRisk: (tries) =>
+        new Promise<boolean>((resolve) => {
+          if (session !== this.#session) return resolve(false);
+          this.#confirm = resolve;
+          this.#show(
+            "confirm-last-try",
+            [tries === undefined ? "ESSAIS INCONNUS" : "DERNIER ESSAI", "OK:OUI  C:NON"],
+            this.#inactivityMs,
+          );
+        }),
+    }).then(
+      (r) => {
+        if (session !== this.#session) return;
+        this.#show(
+          "code",
+          [SESAME_FUNCTIONS[this.#menuIndex]!.label, r.display],
+          this.#codeDisplayMs,
+          r.code,
+        );
+      },
+      (e: unknown) => {
+        if (session !== this.#session) return; // the card was pulled: the session is already over
+        const code = e instanceof CapkitError ? e.code : "ERROR";
+        if (code === "PIN_WRONG") {
+          const left = (e as CapkitError).details?.["triesLeft"];
+          this.#show("pin-wrong", ["PIN FAUX", `ESSAIS: ${left}`], this.#inactivityMs);
+        } else if (code === "PIN_BLOCKED") {
+          this.#show("blocked", ["CARTE BLOQUEE", ""], this.#inactivityMs);
+        } else if (code === "CARD_REMOVED") {
+          this.#off();
+        } else {
+          this.#show("error", ["ERREUR CARTE", code.slice(0, 16)], this.#inactivityMs);
+        }
+      },
+    );
+  }
+
+  #toMenu(): void {
+    this.#menuIndex = 0;
+    this.#entry = "";
+    this.#showMenu();
+  }
+
+  #showMenu(): void {
+    this.#show("menu", ["FONCTION ?", `> ${SESAME_FUNCTIONS[this.#menuIndex]!.label}`], this.#inactivityMs);
+  }
+
+  #toPin(): void {
+    this.#entry = "";
+    this.#showEntry("pin");
+  }
+
+  #showEntry(state: ReaderState): void {
+    const e = this.#entry;
+    const lines: [string, string] =
+      state === "pin"
+        ? ["PIN ?", "*".repeat(e.length)]
+        : state === "challenge"
+          ? ["DEFI ?", e]
+          : state === "amount"
+            ? ["MONTANT ?", e ? `${e.slice(0, -2) || "0"},${e.slice(-2).padStart(2, "0")}` : ""]
+            : [`DONNEE ${this.#tds.length + 1} ?`, e];
+    this.#show(state, lines, this.#inactivityMs);
+  }
+
+  #off(): void {
+    this.#session++;
+    this.#entry = "";
+    this.#challenge = "";
+    this.#amount = "";
+    this.#tds = [];
+    const answer = this.#confirm;
+    this.#confirm = undefined;
+    answer?.(false);
+    this.#show("off", ["", ""]);
+  }
+
+  #show(state: ReaderState, lines: [string, string], timeoutMs?: number, code?: string): void {
+    if (this.#timer !== undefined) this.#clock.clearTimeout(this.#timer);
+    this.#timer = timeoutMs === undefined ? undefined : this.#clock.setTimeout(() => this.#off(), timeoutMs);
+    this.#screen = code === undefined ? { state, lines } : { state, lines, code };
+    for (const l of this.#listeners) l(this.#screen);
+  }
+}
