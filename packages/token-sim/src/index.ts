@@ -2,3 +2,4 @@ export * from "./card.js";
 export * from "./card-profiles.js";
 export * from "./clock.js";
 export * from "./sesame-reader.js";
+export * from "./sgpass-token.js";

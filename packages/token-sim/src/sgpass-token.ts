@@ -1,0 +1,211 @@
+import { CapkitError, constantTimeEqual } from "@capkit/core";
+import {
+  HmacKey,
+  HotpGenerator,
+  type OathAlgorithm,
+  Ocra,
+  type PskcKey,
+  parseOtpAuthUri,
+  totpStep,
+} from "@capkit/oath";
+import { type Clock, systemClock } from "./clock.js";
+
+/**
+ * An SGpass-style token: a DIGIPASS-class device (button, optional 4-digit PIN locking after 5 wrong tries,
+ * keypad challenge/response and signature) implemented on the open OATH algorithms — HOTP, TOTP and OCRA.
+ * It does not reproduce the vendor's proprietary algorithm (otp.md §6).
+ */
+export interface SgpassConfig {
+  readonly kind: "totp" | "hotp";
+  readonly secret: Uint8Array;
+  readonly algorithm?: OathAlgorithm;
+  readonly digits?: number;
+  /** TOTP step in seconds (30 on DIGIPASS GO-class tokens). */
+  readonly step?: number;
+  readonly t0?: number;
+  /** HOTP: the next counter value. */
+  readonly counter?: number;
+  /** A PIN the holder types before codes are shown. */
+  readonly pin?: string;
+  /** OCRA suite for the keypad functions (challenge/response, signature). */
+  readonly ocraSuite?: string;
+  /** For old tokens with 80-bit seeds. */
+  readonly allowShortSecret?: boolean;
+  readonly clock?: Clock;
+  /** How long an HOTP code stays on the display. */
+  readonly displayMs?: number;
+}
+
+export type TokenState = "off" | "pin" | "code" | "locked";
+
+export interface TokenScreen {
+  readonly state: TokenState;
+  readonly text: string;
+  /** The code shown, and until when it is valid (Unix ms). */
+  readonly code?: string;
+  readonly validUntil?: number;
+}
+
+export const TOKEN_PIN_TRIES = 5;
+
+export class SgpassToken {
+  readonly kind: "totp" | "hotp";
+  readonly digits: number;
+  readonly #gen: HotpGenerator;
+  readonly #config: SgpassConfig;
+  readonly #clock: Clock;
+  readonly #ocra: Ocra | undefined;
+  #counter: number;
+  #pinFailures = 0;
+  #unlocked = false;
+  #screen: TokenScreen = { state: "off", text: "" };
+  #timer: unknown;
+  readonly #listeners = new Set<(s: TokenScreen) => void>();
+
+  constructor(config: SgpassConfig) {
+    if (config.pin !== undefined && !/^[0-9]{4,8}$/.test(config.pin)) {
+      throw new CapkitError("PIN_INVALID", "the token PIN must be 4 to 8 digits");
+    }
+    this.#config = config;
+    this.kind = config.kind;
+    this.digits = config.digits ?? 6;
+    const keyOptions = config.allowShortSecret ? { allowShortSecret: true } : {};
+    this.#gen = new HotpGenerator(
+      new HmacKey(config.secret, config.algorithm ?? "SHA1", keyOptions),
+      this.digits,
+    );
+    this.#ocra = config.ocraSuite ? new Ocra(config.ocraSuite, config.secret, keyOptions) : undefined;
+    this.#clock = config.clock ?? systemClock;
+    this.#counter = config.counter ?? 0;
+  }
+
+  /** Provisioning from an otpauth:// URI. */
+  static fromUri(
+    uri: string,
+    extra: Omit<SgpassConfig, "kind" | "secret" | "algorithm" | "digits" | "step" | "counter"> = {},
+  ): SgpassToken {
+    const k = parseOtpAuthUri(uri);
+    return new SgpassToken({
+      ...extra,
+      kind: k.type,
+      secret: k.secret,
+      algorithm: k.algorithm,
+      digits: k.digits,
+      ...(k.period !== undefined ? { step: k.period } : {}),
+      ...(k.counter !== undefined ? { counter: k.counter } : {}),
+    });
+  }
+
+  /** Provisioning from a PSKC key (RFC 6030), as DIGIPASS OATH tokens ship. */
+  static fromPskc(key: PskcKey, extra: Omit<SgpassConfig, "kind" | "secret"> = {}): SgpassToken {
+    if (!key.secret) throw new CapkitError("INPUT_INVALID", `PSKC key ${key.id} has no secret`);
+    if (key.type !== "hotp" && key.type !== "totp") {
+      throw new CapkitError("INPUT_INVALID", `PSKC key ${key.id} is ${key.type}, not HOTP or TOTP`);
+    }
+    return new SgpassToken({
+      ...extra,
+      kind: key.type,
+      secret: key.secret,
+      ...(key.responseLength !== undefined ? { digits: key.responseLength } : {}),
+      ...(key.timeInterval !== undefined ? { step: key.timeInterval } : {}),
+      ...(key.counter !== undefined ? { counter: key.counter } : {}),
+    });
+  }
+
+  get screen(): TokenScreen {
+    return this.#screen;
+  }
+
+  /** The next HOTP counter (persist it with the token). */
+  get counter(): number {
+    return this.#counter;
+  }
+
+  get locked(): boolean {
+    return this.#pinFailures >= TOKEN_PIN_TRIES;
+  }
+
+  onScreen(listener: (s: TokenScreen) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  /** The button: shows a code, or asks for the PIN first. */
+  press(): TokenScreen {
+    if (this.locked) return this.#show({ state: "locked", text: "LOCK" });
+    if (this.#config.pin !== undefined && !this.#unlocked)
+      return this.#show({ state: "pin", text: "PIN ?" }, 30_000);
+    return this.#showCode();
+  }
+
+  /** Types the PIN; five wrong PINs in a row lock the token for good. */
+  enterPin(pin: string): TokenScreen {
+    if (this.locked) return this.#show({ state: "locked", text: "LOCK" });
+    const expected = this.#config.pin;
+    if (expected === undefined) return this.#showCode();
+    const ok = constantTimeEqual(
+      new TextEncoder().encode(pin.padEnd(8)),
+      new TextEncoder().encode(expected.padEnd(8)),
+    );
+    if (!ok) {
+      this.#pinFailures++;
+      if (this.locked) return this.#show({ state: "locked", text: "LOCK" });
+      return this.#show({ state: "pin", text: `FAIL ${this.#pinFailures}` }, 30_000);
+    }
+    this.#pinFailures = 0;
+    this.#unlocked = true;
+    return this.#showCode();
+  }
+
+  /** Keypad challenge/response (OCRA, e.g. `OCRA-1:HOTP-SHA1-8:QN08`). */
+  respond(challenge: string): string {
+    return this.#ocraResponse(challenge);
+  }
+
+  /** Keypad signature: the transaction fields (account digits, amount…) joined as the OCRA question. */
+  sign(fields: readonly string[]): string {
+    return this.#ocraResponse(fields.join(""));
+  }
+
+  #ocraResponse(question: string): string {
+    if (!this.#ocra)
+      throw new CapkitError("INPUT_INVALID", "this token has no OCRA suite for keypad functions");
+    if (this.locked) throw new CapkitError("PIN_BLOCKED", "the token is locked");
+    if (this.#config.pin !== undefined && !this.#unlocked)
+      throw new CapkitError("PIN_INVALID", "enter the PIN first");
+    const s = this.#ocra.suite;
+    return this.#ocra.response({
+      challenge: question,
+      ...(s.counter ? { counter: this.#counter++ } : {}),
+      ...(s.timeStep ? { time: this.#clock.now() / 1000 } : {}),
+    });
+  }
+
+  #showCode(): TokenScreen {
+    const now = this.#clock.now();
+    if (this.kind === "hotp") {
+      const code = this.#gen.code(this.#counter++);
+      const ms = this.#config.displayMs ?? 30_000;
+      return this.#show({ state: "code", text: code, code, validUntil: now + ms }, ms);
+    }
+    const params = { step: this.#config.step ?? 30, t0: this.#config.t0 ?? 0 };
+    const step = totpStep(now / 1000, params);
+    const code = this.#gen.code(step);
+    const validUntil = (params.t0 + (step + 1) * params.step) * 1000;
+    return this.#show({ state: "code", text: code, code, validUntil }, validUntil - now);
+  }
+
+  #show(screen: TokenScreen, timeoutMs?: number): TokenScreen {
+    if (this.#timer !== undefined) this.#clock.clearTimeout(this.#timer);
+    this.#timer =
+      timeoutMs === undefined
+        ? undefined
+        : this.#clock.setTimeout(() => {
+            this.#unlocked = false;
+            this.#show({ state: "off", text: "" });
+          }, timeoutMs);
+    this.#screen = screen;
+    for (const l of this.#listeners) l(screen);
+    return screen;
+  }
+}
