@@ -1,12 +1,12 @@
 import { defineConfig } from "vitest/config";
+import { capkitConfig } from "./vitest.shared.js";
 
-// Workspace packages resolve to their TypeScript sources (the "@capkit/source" export condition), so tests
-// and typecheck never need a build first.
-export default defineConfig({
-  resolve: { conditions: ["@capkit/source", "module", "node", "import", "default"] },
-  ssr: { resolve: { conditions: ["@capkit/source", "module", "node", "import", "default"] } },
-  test: {
+// Unit, property and local integration tests. Tests that need the machine's single pcscd run separately, one
+// file at a time (vitest.pcscd.config.ts).
+export default defineConfig(
+  capkitConfig({
     include: ["packages/*/test/**/*.test.ts"],
+    exclude: ["**/node_modules/**", "**/*.pcscd.test.ts"],
     testTimeout: 30_000,
-  },
-});
+  }),
+);

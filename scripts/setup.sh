@@ -4,8 +4,9 @@ set -eu
 cd "$(dirname "$0")/.."
 
 PNPM_VERSION=10.34.9
-# Debian packages the tests run against: oathtool (OATH cross-check).
-APT_PACKAGES="oathtool"
+# Debian packages the tests run against: oathtool (OATH cross-check), pcscd + the vsmartcard vpcd driver and
+# the PC/SC tools (pcsc_scan, opensc-tool) for the virtual-card integration tests.
+APT_PACKAGES="oathtool pcscd libpcsclite-dev vsmartcard-vpcd pcsc-tools opensc"
 
 missing=""
 for p in $APT_PACKAGES; do

@@ -177,7 +177,7 @@ export class SimulatedCard implements CardConnection {
   /** Pulls the card out: every later command fails with CARD_REMOVED until `insert()`. */
   remove(): void {
     this.#present = false;
-    this.#powerOff();
+    this.powerOff();
   }
 
   insert(): void {
@@ -218,16 +218,16 @@ export class SimulatedCard implements CardConnection {
 
   async reset(): Promise<Uint8Array> {
     if (!this.#present) throw new CapkitError("CARD_REMOVED", "the card was removed");
-    this.#powerOff();
+    this.powerOff();
     return this.atr;
   }
 
   async close(): Promise<void> {
-    this.#powerOff();
+    this.powerOff();
   }
 
   /** Power cycle: volatile state (selection, transaction, PIN verified) is lost; ATC and try counter stay. */
-  #powerOff(): void {
+  powerOff(): void {
     this.#selected = "none";
     this.#inTransaction = false;
     this.#pinVerified = false;
@@ -357,7 +357,7 @@ export class SimulatedCard implements CardConnection {
   #verify(c: CommandApdu): Uint8Array {
     if (c.p1 !== 0x00 || c.p2 !== 0x80) return sw(0x6a86);
     const block = c.data;
-    if (!block || block.length !== 8) return sw(0x6700);
+    if (block?.length !== 8) return sw(0x6700);
     if (this.#state.pinTries === 0) return sw(0x6983);
     const n = block[0]! & 0x0f;
     const digits = toHex(block.subarray(1)).slice(0, n);

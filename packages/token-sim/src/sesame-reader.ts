@@ -148,8 +148,12 @@ export class SesameReader {
       else if (key === "C") this.#toMenu();
       return;
     }
-    if (s === "menu") return this.#menuKey(key);
-    return this.#entryKey(s, key);
+    if (s === "menu") {
+      this.#menuKey(key);
+      return;
+    }
+    this.#entryKey(s, key);
+    return;
   }
 
   #menuKey(key: ReaderKey): void {
@@ -184,10 +188,14 @@ export class SesameReader {
     if (/^[0-9]$/.test(key)) {
       if (this.#entry.length < max) this.#entry += key;
     } else if (key === "C") {
-      if (this.#entry.length === 0) return this.#toMenu();
+      if (this.#entry.length === 0) {
+        this.#toMenu();
+        return;
+      }
       this.#entry = this.#entry.slice(0, -1);
     } else if (key === "OK") {
-      return this.#confirmEntry(state);
+      this.#confirmEntry(state);
+      return;
     }
     this.#showEntry(state);
   }
@@ -195,35 +203,53 @@ export class SesameReader {
   #confirmEntry(state: ReaderState): void {
     const f = SESAME_FUNCTIONS[this.#menuIndex]!;
     if (state === "pin") {
-      if (this.#entry.length !== PIN_LENGTH) return this.#showEntry(state);
+      if (this.#entry.length !== PIN_LENGTH) {
+        this.#showEntry(state);
+        return;
+      }
       const pin = this.#entry;
       this.#entry = "";
-      return this.#run(f, pin);
+      this.#run(f, pin);
+      return;
     }
     if (state === "challenge") {
-      if (this.#entry.length === 0) return this.#showEntry(state);
+      if (this.#entry.length === 0) {
+        this.#showEntry(state);
+        return;
+      }
       this.#challenge = this.#entry;
       this.#entry = "";
-      return f.mode === "sign" ? this.#showEntry("amount") : this.#toPin();
+      if (f.mode === "sign") this.#showEntry("amount");
+      else this.#toPin();
+      return;
     }
     if (state === "amount") {
-      if (this.#entry.length === 0) return this.#showEntry(state);
+      if (this.#entry.length === 0) {
+        this.#showEntry(state);
+        return;
+      }
       this.#amount = this.#entry;
       this.#entry = "";
-      return this.#toPin();
+      this.#toPin();
+      return;
     }
     // TDS: OK after a number stores it; OK on an empty line (with at least one number) goes on to the PIN.
     if (this.#entry.length > 0) {
       this.#tds.push(this.#entry);
       this.#entry = "";
-      return this.#tds.length >= 10 ? this.#toPin() : this.#showEntry("tds");
+      if (this.#tds.length >= 10) this.#toPin();
+      else this.#showEntry("tds");
+      return;
     }
     if (this.#tds.length > 0) this.#toPin();
   }
 
   #run(f: ReaderFunction, pin: string): void {
     const card = this.#card;
-    if (!card) return this.#off();
+    if (!card) {
+      this.#off();
+      return;
+    }
     const session = ++this.#session;
     const amount = this.#amount
       ? `${this.#amount.slice(0, -2) || "0"}.${this.#amount.slice(-2).padStart(2, "0")}`
