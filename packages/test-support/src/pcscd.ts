@@ -19,8 +19,12 @@ export interface Pcscd {
   /** "capkit test 00 00": the slot whose vpcd listens on `port`. */
   readonly reader: string;
   readonly log: () => string;
+  /** Stops the daemon (the configuration stays, for `start`). */
   stop(): Promise<void>;
+  start(): Promise<void>;
   restart(): Promise<void>;
+  /** Stops the daemon and removes its configuration: call once, after the tests. */
+  dispose(): Promise<void>;
 }
 
 async function waitFor(check: () => boolean, what: string, timeoutMs = 5000): Promise<void> {
@@ -68,7 +72,9 @@ export async function startPcscd(port = 40111): Promise<Pcscd> {
     port,
     reader: `${READER_NAME} 00 00`,
     log: () => output,
-    stop: async () => {
+    stop,
+    start,
+    dispose: async () => {
       await stop();
       rmSync(dir, { recursive: true, force: true });
     },

@@ -123,7 +123,12 @@ export class VpcdBridge {
     }
     try {
       return this.#card.process(payload);
-    } catch {
+    } catch (e) {
+      // The card was pulled in the middle of a command: no answer, the socket closes (vpcd: card removed).
+      if ((e as { code?: string }).code === "CARD_REMOVED") {
+        setImmediate(() => this.remove());
+        return undefined;
+      }
       return Uint8Array.of(0x6f, 0x00);
     }
   }

@@ -43,7 +43,7 @@ describe("vpcd bridge with a real pcscd", () => {
 
   afterAll(async () => {
     bridge?.remove();
-    await pcscd?.stop();
+    await pcscd?.dispose();
   });
 
   it("opensc-tool -l and pcsc_scan -r see the virtual card's reader", async () => {

@@ -1,0 +1,104 @@
+import { CapkitError } from "@capkit/core";
+import type { CardConnection, PinEntry } from "@capkit/emv-cap";
+import { FEATURE_VERIFY_PIN_DIRECT, GET_FEATURE_REQUEST, PinpadEntry, parseFeatures } from "./pinpad.js";
+import type { ReaderHandle } from "./reader-handle.js";
+
+export interface PcscConnectOptions {
+  /** Shared by default, so support tools can run beside the bank's software; exclusive on request. */
+  readonly share?: "shared" | "exclusive";
+}
+
+/**
+ * A card in a PC/SC reader as a CardConnection. T=0 details (61xx/6Cxx) are handled once, above, by the
+ * emv-cap APDU layer. pcsclite answers a transmit to a card pulled out mid-command with an empty response:
+ * that is CARD_REMOVED here, not a parse error later.
+ */
+export class PcscConnection implements CardConnection {
+  readonly reader: string;
+  readonly #handle: ReaderHandle;
+  readonly #share: "shared" | "exclusive";
+  #atr: Uint8Array;
+  #open = true;
+  #features: Map<number, number> | undefined;
+
+  private constructor(handle: ReaderHandle, share: "shared" | "exclusive", atr: Uint8Array) {
+    this.#handle = handle;
+    this.reader = handle.name;
+    this.#share = share;
+    this.#atr = atr;
+  }
+
+  static async open(handle: ReaderHandle, options: PcscConnectOptions = {}): Promise<PcscConnection> {
+    const share = options.share ?? "shared";
+    await handle.connect(share);
+    return new PcscConnection(handle, share, await handle.atr());
+  }
+
+  get atr(): Uint8Array {
+    return this.#atr;
+  }
+
+  async transmit(command: Uint8Array): Promise<Uint8Array> {
+    this.#checkOpen();
+    const r = await this.#handle.transmit(command);
+    if (r.length < 2)
+      throw new CapkitError("CARD_REMOVED", "the card was removed", {
+        hint: "insert the card again and retry",
+      });
+    return r;
+  }
+
+  /** pcsclite has no SCardReconnect: a warm reset is disconnect(SCARD_RESET_CARD) then connect. */
+  async reset(kind: "warm" | "cold"): Promise<Uint8Array> {
+    this.#checkOpen();
+    await this.#handle.disconnect(kind === "warm" ? "reset" : "unpower");
+    await this.#handle.connect(this.#share);
+    this.#atr = await this.#handle.atr();
+    return this.#atr;
+  }
+
+  async control(code: number, data: Uint8Array): Promise<Uint8Array> {
+    this.#checkOpen();
+    return this.#handle.control(code, data);
+  }
+
+  /** PC/SC part 10 features (tag → IOCTL code); empty when the reader has none. */
+  async features(): Promise<Map<number, number>> {
+    if (this.#features) return this.#features;
+    try {
+      this.#features = parseFeatures(
+        await this.control(this.#handle.controlCode(GET_FEATURE_REQUEST), new Uint8Array(0)),
+      );
+    } catch (e) {
+      if (!(e instanceof CapkitError) || (e.code !== "PINPAD_UNSUPPORTED" && e.code !== "CARD_ERROR"))
+        throw e;
+      this.#features = new Map();
+    }
+    return this.#features;
+  }
+
+  /** A PinEntry on the reader's keypad, when it has VERIFY_PIN_DIRECT. */
+  async pinpad(): Promise<PinEntry | undefined> {
+    const code = (await this.features()).get(FEATURE_VERIFY_PIN_DIRECT);
+    return code === undefined ? undefined : new PinpadEntry(this, code);
+  }
+
+  async close(): Promise<void> {
+    if (!this.#open) return;
+    this.#open = false;
+    try {
+      await this.#handle.disconnect("leave");
+    } catch (e) {
+      // A card already pulled or a pcscd already gone leaves nothing to disconnect.
+      if (
+        !(e instanceof CapkitError) ||
+        !["CARD_REMOVED", "PCSCD_NOT_RUNNING", "NO_CARD", "NO_READER"].includes(e.code)
+      )
+        throw e;
+    }
+  }
+
+  #checkOpen(): void {
+    if (!this.#open) throw new CapkitError("CARD_ERROR", "the connection is closed");
+  }
+}

@@ -1,0 +1,41 @@
+/**
+ * The part of npm pcsclite 1.0.x that capkit uses (its own typings keep these interfaces private).
+ */
+export interface PcscliteReader {
+  readonly name: string;
+  readonly SCARD_SHARE_SHARED: number;
+  readonly SCARD_SHARE_EXCLUSIVE: number;
+  readonly SCARD_PROTOCOL_T0: number;
+  readonly SCARD_PROTOCOL_T1: number;
+  readonly SCARD_STATE_PRESENT: number;
+  readonly SCARD_STATE_EXCLUSIVE: number;
+  readonly SCARD_STATE_MUTE: number;
+  readonly SCARD_LEAVE_CARD: number;
+  readonly SCARD_RESET_CARD: number;
+  readonly SCARD_UNPOWER_CARD: number;
+  on(event: "status", listener: (status: { state: number; atr?: Buffer }) => void): this;
+  on(event: "end", listener: () => void): this;
+  on(event: "error", listener: (error: unknown) => void): this;
+  SCARD_CTL_CODE(code: number): number;
+  connect(
+    options: { share_mode: number; protocol: number },
+    cb: (err: unknown, protocol: number) => void,
+  ): void;
+  disconnect(disposition: number, cb: (err: unknown) => void): void;
+  transmit(
+    data: Buffer,
+    resLen: number,
+    protocol: number,
+    cb: (err: unknown, response: Buffer) => void,
+  ): void;
+  control(data: Buffer, code: number, resLen: number, cb: (err: unknown, response: Buffer) => void): void;
+  close(): void;
+}
+
+export interface PcscliteContext {
+  on(event: "reader", listener: (reader: PcscliteReader) => void): this;
+  on(event: "error", listener: (error: unknown) => void): this;
+  close(): void;
+}
+
+export type PcscliteFactory = () => PcscliteContext;
