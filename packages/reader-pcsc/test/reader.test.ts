@@ -54,7 +54,10 @@ describe("PIN-pad VERIFY (PC/SC part 10)", () => {
     const sent: string[] = [];
     const spy = {
       atr: conn.atr,
-      transmit: async (c: Uint8Array) => (sent.push(toHex(c)), conn.transmit(c)),
+      transmit: async (c: Uint8Array) => {
+        sent.push(toHex(c));
+        return conn.transmit(c);
+      },
       close: () => conn.close(),
     };
     const r = await generateCapCode(spy, { mode: "identify" }, { pin: pin! });
