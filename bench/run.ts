@@ -4,10 +4,12 @@
  */
 import { emvCryptoSuite } from "./emv-crypto.js";
 import { oathSuite } from "./oath.js";
+import { pcscSuite } from "./pcsc.js";
 
 const suites: Record<string, () => Promise<string>> = {
   "emv-crypto": emvCryptoSuite,
   oath: oathSuite,
+  pcsc: pcscSuite,
 };
 
 const wanted = process.argv.slice(2);
