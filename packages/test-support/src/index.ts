@@ -1,1 +1,2 @@
 export * from "./pcscd.js";
+export * from "./postgres.js";

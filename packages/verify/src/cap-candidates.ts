@@ -1,0 +1,44 @@
+import { fromHex } from "@capkit/core";
+import { IAF_PSN_IN_IPB } from "@capkit/emv-cap";
+
+/**
+ * Which ATCs a CAP code can come from (design §6). The IPB selects bits of [PSN] ‖ CID ‖ ATC ‖ AC ‖ IAD; the
+ * code's bits that land on the ATC fix those ATC bits (usually the low byte), so of the ATCs after the last
+ * accepted one only those that agree are worth a cryptogram. Returns a mask/value pair over the 16-bit ATC.
+ */
+export interface AtcConstraint {
+  readonly mask: number;
+  readonly value: number;
+}
+
+export function atcConstraint(ipbHex: string, iafHex: string, code: number): AtcConstraint {
+  const ipb = fromHex(ipbHex);
+  const psn = (fromHex(iafHex)[0]! & IAF_PSN_IN_IPB) !== 0 ? 1 : 0;
+  const atcHigh = psn + 1; // data = [PSN] CID ATC(2) …
+  let total = 0;
+  for (const b of ipb) for (let v = b; v; v >>= 1) total += v & 1;
+  let k = 0;
+  let mask = 0;
+  let value = 0;
+  for (let i = 0; i < ipb.length; i++) {
+    for (let b = 7; b >= 0; b--) {
+      if (((ipb[i]! >> b) & 1) === 0) continue;
+      const bit = Math.floor(code / 2 ** (total - 1 - k)) % 2;
+      k++;
+      if (i === atcHigh || i === atcHigh + 1) {
+        const pos = (i === atcHigh ? 8 : 0) + b;
+        mask |= 1 << pos;
+        value |= bit << pos;
+      }
+    }
+  }
+  return { mask, value };
+}
+
+/** ATCs in (last, last + window] that agree with the constraint, at most up to 0xFFFF. */
+export function candidateAtcs(last: number, window: number, c: AtcConstraint): number[] {
+  const out: number[] = [];
+  const end = Math.min(0xffff, last + window);
+  for (let atc = last + 1; atc <= end; atc++) if ((atc & c.mask) === c.value) out.push(atc);
+  return out;
+}

@@ -1,0 +1,26 @@
+/** Verification policy with safe defaults (design §6, emv-cap.md §4.5, otp.md §2). */
+export interface Policy {
+  /** Consecutive failures that lock a credential until an explicit unlock. */
+  readonly maxFailures: number;
+  /** HOTP codes accepted up to this many counter values ahead (RFC 4226 §7.4 look-ahead). */
+  readonly hotpLookAhead: number;
+  /** TOTP steps accepted before and after the current one. */
+  readonly totpPast: number;
+  readonly totpFuture: number;
+  /** CAP: ATC values searched after the last accepted one (cards also count payments). */
+  readonly capAtcWindow: number;
+  /** Server-issued challenges expire after this long. */
+  readonly challengeTtlMs: number;
+  /** Resync with two consecutive codes searches this far ahead (HOTP counters, CAP ATCs). */
+  readonly resyncWindow: number;
+}
+
+export const DEFAULT_POLICY: Policy = {
+  maxFailures: 5,
+  hotpLookAhead: 10,
+  totpPast: 1,
+  totpFuture: 1,
+  capAtcWindow: 256,
+  challengeTtlMs: 120_000,
+  resyncWindow: 1000,
+};

@@ -1,0 +1,103 @@
+import { execFile } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { fileURLToPath } from "node:url";
+import { type Postgres, startPostgres } from "@capkit/test-support";
+import { FakeClock, SgpassToken } from "@capkit/token-sim";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { PostgresStore, SoftwareKeyProvider, Verifier } from "../src/index.js";
+import { conformance } from "./conformance.js";
+
+/** A real PostgreSQL server, started here in a temporary directory (never skipped). */
+let pg: Postgres;
+const ready = startPostgres().then((p) => {
+  pg = p;
+  return p;
+});
+
+conformance("PostgreSQL", async () => PostgresStore.connect((await ready).url));
+
+const ROOT = fileURLToPath(new URL("../../..", import.meta.url));
+function worker(env: NodeJS.ProcessEnv, args: string[]): Promise<string[]> {
+  return new Promise((resolve, reject) => {
+    execFile(
+      process.execPath,
+      [
+        "--conditions=@capkit/source",
+        "--import",
+        "tsx",
+        fileURLToPath(new URL("./fixtures/pg-worker.ts", import.meta.url)),
+        ...args,
+      ],
+      { cwd: ROOT, env: { ...process.env, ...env }, timeout: 60_000 },
+      (err, stdout, stderr) =>
+        err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(JSON.parse(stdout)),
+    );
+  });
+}
+
+describe("PostgreSQL across processes and faults", () => {
+  const material = SoftwareKeyProvider.generateMaterial();
+  const keys = new SoftwareKeyProvider(material);
+  const clock = new FakeClock(Date.UTC(2026, 10, 23, 11, 0, 0));
+  let store: PostgresStore;
+  let verifier: Verifier;
+
+  beforeAll(async () => {
+    await ready;
+    store = await PostgresStore.connect(pg.url);
+    verifier = new Verifier({ store, keys, now: () => clock.now() });
+  });
+  afterAll(async () => {
+    await store?.close();
+    await pg?.dispose();
+  });
+
+  const enrollTotp = async () => {
+    const secret = randomBytes(20);
+    const id = `race-${randomBytes(6).toString("hex")}`;
+    await verifier.enroll({ id, kind: "totp", secret });
+    return { id, token: new SgpassToken({ kind: "totp", secret, clock }) };
+  };
+  const env = { CAPKIT_KEYS: JSON.stringify(material) };
+
+  it("4 processes × 8 concurrent verifications of one valid code: exactly one accepted", async () => {
+    const { id, token } = await enrollTotp();
+    const code = token.press().code!;
+    const all = (
+      await Promise.all(
+        Array.from({ length: 4 }, () => worker(env, [pg.url, id, code, "8", String(clock.now())])),
+      )
+    ).flat();
+    expect(all).toHaveLength(32);
+    expect(all.filter((r) => r === "accepted")).toHaveLength(1);
+  });
+
+  it("4 processes × 25 wrong codes: the failure count is exactly 100 and the credential locked", async () => {
+    const { id } = await enrollTotp();
+    const all = (
+      await Promise.all(
+        Array.from({ length: 4 }, () => worker(env, [pg.url, id, "000000", "25", String(clock.now())])),
+      )
+    ).flat();
+    expect(all).toHaveLength(100);
+    expect(all.includes("accepted")).toBe(false);
+    expect(await verifier.status(id)).toMatchObject({ failures: 100, locked: true });
+  });
+
+  it("PostgreSQL stopped mid-run: fails closed with STORE_UNAVAILABLE, nothing accepted, no counter lost; restart: works again", async () => {
+    const { id, token } = await enrollTotp();
+    expect((await verifier.verify({ id, code: token.press().code! })).result).toBe("accepted");
+    const before = await verifier.status(id);
+    clock.advance(30_000);
+    const code = token.press().code!;
+    await pg.stop();
+    await expect(verifier.verify({ id, code })).rejects.toMatchObject({
+      code: "STORE_UNAVAILABLE",
+      hint: expect.stringContaining("nothing was accepted"),
+    });
+    await pg.start();
+    expect(await verifier.status(id)).toEqual(before);
+    expect((await verifier.verify({ id, code })).result).toBe("accepted");
+    expect((await verifier.status(id)).last).toBe(before.last + 1);
+  });
+});
