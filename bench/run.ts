@@ -5,11 +5,13 @@
 import { emvCryptoSuite } from "./emv-crypto.js";
 import { oathSuite } from "./oath.js";
 import { pcscSuite } from "./pcsc.js";
+import { verifySuite } from "./verify.js";
 
 const suites: Record<string, () => Promise<string>> = {
   "emv-crypto": emvCryptoSuite,
   oath: oathSuite,
   pcsc: pcscSuite,
+  verify: verifySuite,
 };
 
 const wanted = process.argv.slice(2);

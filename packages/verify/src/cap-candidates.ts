@@ -11,7 +11,14 @@ export interface AtcConstraint {
   readonly value: number;
 }
 
-export function atcConstraint(ipbHex: string, iafHex: string, code: number): AtcConstraint {
+/** Where the code's bits land on the ATC: for each, its weight in the code and its bit in the ATC. */
+export interface AtcBitMap {
+  readonly mask: number;
+  readonly bits: readonly { readonly weight: number; readonly atcBit: number }[];
+}
+
+/** Computed once per card: walks the IPB as the reader does (MSB first) and keeps the ATC bits. */
+export function atcBitMap(ipbHex: string, iafHex: string): AtcBitMap {
   const ipb = fromHex(ipbHex);
   const psn = (fromHex(iafHex)[0]! & IAF_PSN_IN_IPB) !== 0 ? 1 : 0;
   const atcHigh = psn + 1; // data = [PSN] CID ATC(2) …
@@ -19,20 +26,25 @@ export function atcConstraint(ipbHex: string, iafHex: string, code: number): Atc
   for (const b of ipb) for (let v = b; v; v >>= 1) total += v & 1;
   let k = 0;
   let mask = 0;
-  let value = 0;
+  const bits: { weight: number; atcBit: number }[] = [];
   for (let i = 0; i < ipb.length; i++) {
     for (let b = 7; b >= 0; b--) {
       if (((ipb[i]! >> b) & 1) === 0) continue;
-      const bit = Math.floor(code / 2 ** (total - 1 - k)) % 2;
-      k++;
+      const weight = 2 ** (total - 1 - k++);
       if (i === atcHigh || i === atcHigh + 1) {
-        const pos = (i === atcHigh ? 8 : 0) + b;
-        mask |= 1 << pos;
-        value |= bit << pos;
+        const atcBit = (i === atcHigh ? 8 : 0) + b;
+        mask |= 1 << atcBit;
+        bits.push({ weight, atcBit });
       }
     }
   }
-  return { mask, value };
+  return { mask, bits };
+}
+
+export function atcConstraint(map: AtcBitMap, code: number): AtcConstraint {
+  let value = 0;
+  for (const { weight, atcBit } of map.bits) value |= (Math.floor(code / weight) % 2) << atcBit;
+  return { mask: map.mask, value };
 }
 
 /** ATCs in (last, last + window] that agree with the constraint, at most up to 0xFFFF. */

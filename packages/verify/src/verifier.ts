@@ -19,7 +19,7 @@ import {
   parseOcraSuite,
   totpStep,
 } from "@capkit/oath";
-import { atcConstraint, candidateAtcs } from "./cap-candidates.js";
+import { type AtcBitMap, atcBitMap, atcConstraint, candidateAtcs } from "./cap-candidates.js";
 import type { KeyProvider } from "./key-provider.js";
 import type { AuditEntry, CodeFunction, CredentialParams, StateStore, StoredCredential } from "./model.js";
 import { DEFAULT_POLICY, type Policy } from "./policy.js";
@@ -103,6 +103,7 @@ type Engine =
   | {
       readonly kind: "cap";
       readonly model: CapCodeModel;
+      readonly atcBits: AtcBitMap;
       readonly identify: Map<string, (atc: number) => number>;
     }
   | { readonly kind: "hotp" | "totp"; readonly gen: HotpGenerator }
@@ -210,6 +211,7 @@ export class Verifier {
       engine = {
         kind: "cap",
         model: new CapCodeModel(p.record, await this.#keys.iccMasterKey(p.record)),
+        atcBits: atcBitMap(p.record.ipb, p.record.iaf),
         identify: new Map(),
       };
     } else {
@@ -232,39 +234,37 @@ export class Verifier {
     const c = await this.#credential(req.id);
     const now = this.#now();
     const fn: CodeFunction = req.function ?? (c.params.kind === "ocra" ? "ocra" : "identify");
-    const audit = (result: string, detail: string, counter?: number): AuditEntry => ({
-      at: now,
-      credentialId: c.id,
-      action: "verify",
-      result,
-      detail: `${fn}: ${detail}`,
-      ...(counter === undefined ? {} : { counter }),
-    });
-    const reject = async (why: string): Promise<VerifyResult> => {
-      const s = await this.#store.fail(c.id, this.policy.maxFailures, audit("rejected", why));
-      return { result: s.locked ? "locked" : "rejected" };
-    };
-    if (c.locked) return reject("locked");
+    if (c.locked) return this.#reject(c.id, now, fn, "locked");
     const code = typeof req.code === "string" ? req.code.replace(/\s+/g, "") : "";
-    if (!/^[0-9]{1,20}$/.test(code)) return reject("not a number");
+    if (!/^[0-9]{1,20}$/.test(code)) return this.#reject(c.id, now, fn, "not a number");
 
     // A server-issued challenge is consumed by any attempt, right or wrong: one guess per challenge.
     let challenge: string | undefined;
     if (fn === "respond" || fn === "sign" || fn === "ocra") {
-      if (!req.challengeId) return reject("no challenge");
+      if (!req.challengeId) return this.#reject(c.id, now, fn, "no challenge");
       const ch = await this.#store.takeChallenge(req.challengeId, c.id, fn, now);
-      if (!ch) return reject("challenge unknown, used, expired or for another function");
+      if (!ch) return this.#reject(c.id, now, fn, "challenge unknown, used, expired or for another function");
       challenge = ch.value;
     } else if (req.challengeId !== undefined) {
-      return reject("a challenge given to a function without one");
+      return this.#reject(c.id, now, fn, "a challenge given to a function without one");
     }
 
     const engine = await this.#engine(c);
     const match = this.#match(engine, c, fn, code, now, challenge, req);
-    if (match === undefined) return reject("no match");
-    const outcome = await this.#store.accept(c.id, match.counter, audit("accepted", "ok", match.counter));
+    if (match === undefined) return this.#reject(c.id, now, fn, "no match");
+    const outcome = await this.#store.accept(
+      c.id,
+      match.counter,
+      verifyEntry(c.id, now, fn, "accepted", "ok", match.counter),
+    );
     if (outcome === "accepted") return { result: "accepted", counter: match.counter, offset: match.offset };
-    return reject(outcome === "stale" ? "replay or stale counter" : "locked");
+    return this.#reject(c.id, now, fn, outcome === "stale" ? "replay or stale counter" : "locked");
+  }
+
+  /** Counts a failure; the caller learns only "rejected" or "locked", the audit trail learns why. */
+  async #reject(id: string, now: number, fn: CodeFunction, why: string): Promise<VerifyResult> {
+    const s = await this.#store.fail(id, this.policy.maxFailures, verifyEntry(id, now, fn, "rejected", why));
+    return { result: s.locked ? "locked" : "rejected" };
   }
 
   #match(
@@ -322,7 +322,7 @@ export class Verifier {
       if (!Number.isSafeInteger(value)) return undefined;
       const codeAt = this.#capFunction(engine, inputs);
       if (!codeAt) return undefined;
-      const candidates = candidateAtcs(c.last, p.atcWindow, atcConstraint(p.record.ipb, p.record.iaf, value));
+      const candidates = candidateAtcs(c.last, p.atcWindow, atcConstraint(engine.atcBits, value));
       let found = -1;
       for (const atc of candidates) {
         const hit = codeAt(atc) === value; // every candidate is computed: no early return
@@ -416,11 +416,7 @@ export class Verifier {
       const f = this.#capFunction(engine, { mode: "identify" })!;
       const v1 = Number(a1);
       const v2 = Number(a2);
-      for (const atc of candidateAtcs(
-        c.last,
-        this.policy.resyncWindow,
-        atcConstraint(p.record.ipb, p.record.iaf, v1),
-      )) {
+      for (const atc of candidateAtcs(c.last, this.policy.resyncWindow, atcConstraint(engine.atcBits, v1))) {
         if (atc < 0xffff && f(atc) === v1 && f(atc + 1) === v2) {
           found = atc + 1;
           break;
@@ -463,6 +459,24 @@ export class Verifier {
   audit(id?: string, limit?: number): Promise<AuditEntry[]> {
     return this.#store.audit(id, limit);
   }
+}
+
+function verifyEntry(
+  id: string,
+  now: number,
+  fn: CodeFunction,
+  result: string,
+  detail: string,
+  counter?: number,
+): AuditEntry {
+  return {
+    at: now,
+    credentialId: id,
+    action: "verify",
+    result,
+    detail: `${fn}: ${detail}`,
+    ...(counter === undefined ? {} : { counter }),
+  };
 }
 
 function range(from: number, to: number): number[] {

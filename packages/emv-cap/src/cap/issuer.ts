@@ -1,8 +1,8 @@
-import { CapkitError, fromHex, writeUint } from "@capkit/core";
-import { CryptogramCalculator, cryptogramSpec } from "../crypto/cryptogram.js";
+import { CapkitError, fromHex } from "@capkit/core";
+import { CryptogramCalculator, cryptogramMacInput, cryptogramSpec } from "../crypto/cryptogram.js";
 import { deriveIccMasterKey, type MasterKeyDerivation } from "../crypto/keys.js";
 import { fillDol, parseDol } from "../dol.js";
-import { capCodeValue } from "./code.js";
+import { IAF_PSN_IN_IPB, ipbSourceData, selectIpbBits, tdsMac } from "./code.js";
 import { type CapInputs, cdolValues, TAG_UN, validateCapInputs } from "./inputs.js";
 import { type ReaderProfile, readerProfile } from "./profiles.js";
 
@@ -122,34 +122,40 @@ export class CapCodeModel {
     return fillDol(parseDol(fromHex(this.record.cdol1)), cdolValues(this.profile, inputs, this.#iaf));
   }
 
-  /** A function from ATC to the code value for these inputs. */
+  /**
+   * A function from ATC to the code value for these inputs. The MAC input and the IPB source data are built
+   * once and only their ATC and AC bytes rewritten per call, so scanning a window allocates almost nothing.
+   * (The function is synchronous, so sharing the buffers between calls is safe.)
+   */
   forInputs(inputs: CapInputs): (atc: number) => number {
     const cdol1Data = this.cdol1Data(inputs);
     const un = cdolValues(this.profile, inputs, this.#iaf).get(TAG_UN);
     const tds = inputs.tds;
+    const macInput = cryptogramMacInput(this.#calc.spec, {
+      cdol1Data,
+      aip: this.#aip,
+      atc: 0,
+      iad: this.#iad,
+    });
+    const atcAt = cdol1Data.length + this.#aip.length;
+    const template = {
+      cid: 0x80,
+      atc: 0,
+      atcBytes: new Uint8Array(2),
+      ac: new Uint8Array(8),
+      iad: this.#iad,
+      format: 1 as const,
+    };
+    const source = ipbSourceData(template, { iaf: this.#iaf, psn: this.#psn });
+    const cidAt = (this.#iaf & IAF_PSN_IN_IPB) !== 0 ? 1 : 0;
     return (atc: number) => {
-      const ac = this.#calc.compute({
-        cdol1Data,
-        aip: this.#aip,
-        atc,
-        iad: this.#iad,
-        ...(un ? { un } : {}),
-      });
-      const response = {
-        cid: 0x80,
-        atc,
-        atcBytes: writeUint(atc, 2),
-        ac,
-        iad: this.#iad,
-        format: 1 as const,
-      };
-      return capCodeValue({
-        response,
-        ipb: this.#ipb,
-        iaf: this.#iaf,
-        psn: this.#psn,
-        ...(tds ? { tds } : {}),
-      }).value;
+      macInput[atcAt] = atc >> 8;
+      macInput[atcAt + 1] = atc & 0xff;
+      const ac = this.#calc.mac(macInput, atc, un);
+      source[cidAt + 1] = atc >> 8;
+      source[cidAt + 2] = atc & 0xff;
+      source.set(tds ? tdsMac(ac, tds) : ac, cidAt + 3);
+      return selectIpbBits(source, this.#ipb).value;
     };
   }
 

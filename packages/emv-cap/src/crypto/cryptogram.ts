@@ -151,11 +151,18 @@ export class CryptogramCalculator {
 
   /** The 8-byte application cryptogram. */
   compute(input: CryptogramInput): Uint8Array {
-    const data = cryptogramMacInput(this.spec, input);
+    return this.mac(cryptogramMacInput(this.spec, input), input.atc, input.un);
+  }
+
+  /**
+   * The cryptogram over an already built MAC input (`cryptogramMacInput`): a verifier scanning ATCs rewrites
+   * the two ATC bytes of one buffer instead of building a new input per candidate.
+   */
+  mac(data: Uint8Array, atc: number, un?: Uint8Array): Uint8Array {
     if (this.spec.sessionKey.kind === "aes-csk") {
-      return aesCmac(this.sessionKey(input.atc), data).subarray(0, 8);
+      return aesCmac(this.sessionKey(atc), data).subarray(0, 8);
     }
-    const key = this.#fixedKey ?? new RetailMacKey(this.sessionKey(input.atc, input.un));
+    const key = this.#fixedKey ?? new RetailMacKey(this.sessionKey(atc, un));
     return key.mac(data, this.spec.padding);
   }
 }

@@ -10,18 +10,30 @@ import type {
 
 /**
  * State in this process's memory: tests and single-process servers. Each operation runs to completion without
- * an await, so it is atomic in JavaScript's single thread.
+ * an await, so it is atomic in JavaScript's single thread. The audit trail keeps the newest `auditLimit`
+ * entries (a long-running process must not grow without bound); persistent stores keep them all.
  */
 export class MemoryStore implements StateStore {
   readonly #credentials = new Map<string, StoredCredential>();
   readonly #challenges = new Map<string, Challenge & { used: boolean }>();
   readonly #audit: AuditEntry[] = [];
+  readonly #auditLimit: number;
+
+  constructor(options: { auditLimit?: number } = {}) {
+    this.#auditLimit = options.auditLimit ?? 10_000;
+  }
+
+  #record(entry: AuditEntry): void {
+    this.#audit.push(entry);
+    if (this.#audit.length > this.#auditLimit * 2)
+      this.#audit.splice(0, this.#audit.length - this.#auditLimit);
+  }
 
   async enroll(c: StoredCredential, audit: AuditEntry): Promise<void> {
     if (this.#credentials.has(c.id))
       throw new CapkitError("CREDENTIAL_EXISTS", `credential ${c.id} already exists`);
     this.#credentials.set(c.id, c);
-    this.#audit.push(audit);
+    this.#record(audit);
   }
 
   async get(id: string): Promise<StoredCredential | undefined> {
@@ -34,7 +46,7 @@ export class MemoryStore implements StateStore {
     if (c.locked) return "locked";
     if (c.last >= value) return "stale";
     this.#credentials.set(id, { ...c, last: value, failures: 0 });
-    this.#audit.push(audit);
+    this.#record(audit);
     return "accepted";
   }
 
@@ -48,7 +60,7 @@ export class MemoryStore implements StateStore {
     const failures = c.failures + 1;
     const locked = c.locked || failures >= maxFailures;
     this.#credentials.set(id, { ...c, failures, locked });
-    this.#audit.push({ ...audit, result: locked ? "locked" : audit.result });
+    this.#record({ ...audit, result: locked ? "locked" : audit.result });
     return { failures, locked };
   }
 
@@ -56,13 +68,13 @@ export class MemoryStore implements StateStore {
     const c = this.#credentials.get(id);
     if (!c) return false;
     this.#credentials.set(id, { ...c, failures: 0, locked: false });
-    this.#audit.push(audit);
+    this.#record(audit);
     return true;
   }
 
   async addChallenge(challenge: Challenge, audit: AuditEntry): Promise<void> {
     this.#challenges.set(challenge.id, { ...challenge, used: false });
-    this.#audit.push(audit);
+    this.#record(audit);
   }
 
   async takeChallenge(

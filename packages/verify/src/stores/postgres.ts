@@ -68,8 +68,9 @@ export class PostgresStore implements StateStore {
     }
   }
 
+  /** Named statements are parsed and planned once per connection, then only bound and executed. */
   #query(sql: string, values: unknown[]): Promise<pg.QueryResult> {
-    return this.#run((c) => c.query(sql, values));
+    return this.#run((c) => c.query({ name: statementName(sql), text: sql, values }));
   }
 
   async enroll(c: StoredCredential, a: AuditEntry): Promise<void> {
@@ -179,6 +180,16 @@ export class PostgresStore implements StateStore {
   async close(): Promise<void> {
     await this.#pool.end();
   }
+}
+
+const names = new Map<string, string>();
+function statementName(sql: string): string {
+  let n = names.get(sql);
+  if (!n) {
+    n = `capkit_${names.size}`;
+    names.set(sql, n);
+  }
+  return n;
 }
 
 function auditValues(a: AuditEntry): unknown[] {
