@@ -42,10 +42,12 @@ function vitest(title, config) {
 
 failedSteps += run("lint", "pnpm", ["lint"]) === 0 ? 0 : 1;
 failedSteps += run("typecheck", "pnpm", ["typecheck"]) === 0 ? 0 : 1;
+// The CLI tests run the built binary, as a user does.
+failedSteps += run("build", "pnpm", ["build"]) === 0 ? 0 : 1;
 vitest("tests", "vitest.config.ts");
 vitest("pcscd tests", "vitest.pcscd.config.ts");
 rmSync(dir, { recursive: true, force: true });
 
-if (failedSteps) console.log(`\n${failedSteps} check step(s) failed (lint/typecheck)`);
+if (failedSteps) console.log(`\n${failedSteps} check step(s) failed (lint/typecheck/build)`);
 console.log(`\ntests: ${passed} passed, ${failed} failed`);
 process.exit(failed || failedSteps ? 1 : 0);

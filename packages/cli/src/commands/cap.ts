@@ -1,0 +1,97 @@
+import { CapkitError } from "@capkit/core";
+import type { Command } from "commander";
+import { loadProfile, openCard } from "../card-source.js";
+import { type Output, usage } from "../output.js";
+import { readPin } from "../pin.js";
+
+interface CapCodeOptions {
+  mode: string;
+  challenge?: string;
+  amount?: string;
+  currency?: string;
+  tds?: string[];
+  profile?: string;
+  aid?: string;
+  reader?: string;
+  transcript?: string;
+  sim?: string;
+  pinStdin?: boolean;
+  trace?: string;
+  force?: boolean;
+}
+
+export function registerCap(
+  program: Command,
+  run: (fn: (out: Output) => Promise<number | undefined>) => Promise<void>,
+): void {
+  const cap = program.command("cap").description("EMV-CAP / Visa DPA codes from a chip card");
+  cap
+    .command("code")
+    .description("generate a code as the bank's reader would (Sésame 'Code' = identify)")
+    .option("--mode <mode>", "identify | respond | sign", "identify")
+    .option("--challenge <digits>", "the bank's challenge (respond, sign)")
+    .option("--amount <amount>", "sign: the amount, e.g. 123.45")
+    .option("--currency <code>", "sign: ISO 4217 numeric currency, when the card wants it (EUR 978)")
+    .option("--tds <numbers...>", "identify with transaction data (Mode 2 + TDS): 1–10 numbers")
+    .option(
+      "--profile <name|file>",
+      "reader profile: sesame (default), visa-dpa, mastercard-cap, uk, or a JSON file",
+    )
+    .option("--aid <hex>", "use this application and no other")
+    .option("--reader <name>", "PC/SC reader (default: the first one holding a card)")
+    .option("--transcript <file>", "replay a recorded session instead of a card")
+    .option("--sim <file>", "use a simulated card file (capkit sim card new)")
+    .option("--pin-stdin", "read the PIN from one line of standard input")
+    .option("--trace <file>", "record the APDUs (PIN masked) to a transcript file")
+    .option("--force", "verify the PIN even with one try left (risks blocking the card)")
+    .action((o: CapCodeOptions) =>
+      run(async (out) => {
+        const { generateCapCode } = await import("@capkit/emv-cap");
+        const mode = o.mode;
+        if (mode !== "identify" && mode !== "respond" && mode !== "sign")
+          throw usage(`unknown mode ${mode}`, "use identify, respond or sign");
+        const inputs = {
+          mode,
+          ...(o.challenge !== undefined ? { challenge: o.challenge } : {}),
+          ...(o.amount !== undefined ? { amount: o.amount } : {}),
+          ...(o.currency !== undefined ? { currency: o.currency } : {}),
+          ...(o.tds !== undefined ? { tds: o.tds } : {}),
+        } as const;
+        const profile = await loadProfile(o.profile);
+        const card = await openCard(o, out);
+        try {
+          const pin = card.pinpad ?? (await readPin(o.pinStdin ?? false));
+          if (card.pinpad) out.info("Type the PIN on the reader's keypad…");
+          const r = await generateCapCode(card.conn, inputs, {
+            pin,
+            ...(profile ? { profile } : {}),
+            ...(o.aid ? { aid: o.aid } : {}),
+            ...(o.force ? { force: true } : {}),
+          });
+          out.result(
+            {
+              code: r.code,
+              display: r.display,
+              atc: r.atc,
+              aid: r.aid,
+              label: r.label ?? null,
+              profile: r.profile,
+              mode: r.mode,
+              warnings: r.warnings,
+            },
+            () =>
+              [
+                r.display,
+                `  ${r.mode} · ATC ${r.atc} · ${r.aid}${r.label ? ` "${r.label}"` : ""} · profile ${r.profile}`,
+                ...r.warnings.map((w) => `  warning: ${w}`),
+              ].join("\n"),
+          );
+          return 0;
+        } finally {
+          await card.close().catch((e: unknown) => {
+            if (!(e instanceof CapkitError)) throw e;
+          });
+        }
+      }),
+    );
+}

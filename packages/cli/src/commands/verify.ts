@@ -1,0 +1,288 @@
+import { existsSync, writeFileSync } from "node:fs";
+import type { Command } from "commander";
+import { type Output, usage } from "../output.js";
+import { readPin } from "../pin.js";
+import { readText } from "./otp.js";
+
+interface StoreOptions {
+  db?: string;
+  pg?: string;
+  keys?: string;
+}
+
+function storeOptions(cmd: Command): Command {
+  return cmd
+    .option("--db <file>", "SQLite state file (the default store)", "capkit-state.db")
+    .option("--pg <url>", "PostgreSQL URL instead of SQLite (state shared by a cluster)")
+    .option("--keys <file>", "key file (default: CAPKIT_KEYS, else <db>.keys.json, created for test use)");
+}
+
+/**
+ * The verifier with its store and keys. Keys come from --keys, CAPKIT_KEYS, or a key file next to the SQLite
+ * database that is created on first use (mode 0600) and accepts simulated cards' test keys — a local test
+ * setup; production passes its issuer keys with --keys or CAPKIT_KEYS.
+ */
+export async function openVerifier(o: StoreOptions, out: Output) {
+  const v = await import("@capkit/verify");
+  let keys: InstanceType<typeof v.SoftwareKeyProvider>;
+  if (o.keys) keys = v.SoftwareKeyProvider.fromFile(o.keys);
+  else if (process.env["CAPKIT_KEYS"]) keys = v.SoftwareKeyProvider.fromEnv();
+  else {
+    if (o.pg)
+      throw usage(
+        "with --pg, give the keys with --keys or CAPKIT_KEYS (every server instance needs the same)",
+      );
+    const path = `${o.db}.keys.json`;
+    if (!existsSync(path)) {
+      writeFileSync(
+        path,
+        `${JSON.stringify(v.SoftwareKeyProvider.generateMaterial({ allowTestKeys: true }), null, 2)}\n`,
+        { mode: 0o600, flag: "wx" },
+      );
+      out.info(`created ${path} (test keys; keep it private)`);
+    }
+    keys = v.SoftwareKeyProvider.fromFile(path);
+  }
+  const store = o.pg ? await v.PostgresStore.connect(o.pg) : new v.SqliteStore(o.db ?? "capkit-state.db");
+  return { verifier: new v.Verifier({ store, keys }), close: () => store.close() };
+}
+
+const withVerifier =
+  (run: (fn: (out: Output) => Promise<number | undefined>) => Promise<void>) =>
+  <O extends StoreOptions>(
+    body: (
+      verifier: Awaited<ReturnType<typeof openVerifier>>["verifier"],
+      o: O,
+      out: Output,
+    ) => Promise<number>,
+  ) =>
+  (o: O) =>
+    run(async (out) => {
+      const { verifier, close } = await openVerifier(o, out);
+      try {
+        return await body(verifier, o, out);
+      } finally {
+        await close();
+      }
+    });
+
+export function registerVerify(
+  program: Command,
+  run: (fn: (out: Output) => Promise<number | undefined>) => Promise<void>,
+): void {
+  const verify = program
+    .command("verify")
+    .description("the server side: enrol cards and tokens, check codes (one-time use, lockout)");
+  const w = withVerifier(run);
+
+  storeOptions(verify.command("enroll").description("enrol a card (issuer record) or a token"))
+    .requiredOption("--id <id>", "credential id")
+    .option("--card <file>", "a simulated card file (its issuer part) or a CAP issuer record JSON")
+    .option("--uri <otpauth-uri>", "an OATH token from its otpauth:// URI")
+    .option("--pskc <file>", "an OATH token from a PSKC file (first key)")
+    .option("--psk-hex <hex>", "PSKC pre-shared key")
+    .option("--password-stdin", "PSKC password from standard input")
+    .option("--ocra <suite>", "with --uri or --pskc: enrol as an OCRA token with this suite")
+    .action(
+      w(
+        async (
+          verifier,
+          o: StoreOptions & {
+            id: string;
+            card?: string;
+            uri?: string;
+            pskc?: string;
+            pskHex?: string;
+            passwordStdin?: boolean;
+            ocra?: string;
+          },
+          out,
+        ) => {
+          const sources = [o.card, o.uri, o.pskc].filter((x) => x !== undefined).length;
+          if (sources !== 1) throw usage("give one of --card, --uri, --pskc");
+          if (o.card) {
+            const json = JSON.parse(readText(o.card)) as Record<string, unknown>;
+            const { issuerRecordOf, parseSimCardState } = await import("@capkit/token-sim");
+            const record =
+              json["format"] === "capkit-sim-card/1"
+                ? issuerRecordOf(parseSimCardState(json))
+                : (json as never);
+            await verifier.enroll({ id: o.id, kind: "cap", record });
+          } else {
+            const oath = await import("@capkit/oath");
+            let secret: Uint8Array;
+            let params: {
+              kind: "hotp" | "totp";
+              digits?: number;
+              algorithm?: "SHA1" | "SHA256" | "SHA512";
+              step?: number;
+              counter?: number;
+            };
+            if (o.uri) {
+              const k = oath.parseOtpAuthUri(o.uri);
+              secret = k.secret;
+              params = {
+                kind: k.type,
+                digits: k.digits,
+                algorithm: k.algorithm,
+                ...(k.period ? { step: k.period } : {}),
+                ...(k.counter !== undefined ? { counter: k.counter } : {}),
+              };
+            } else {
+              const { fromHex } = await import("@capkit/core");
+              const password = o.passwordStdin ? await readPin(true) : undefined;
+              const [k] = oath.importPskc(readText(o.pskc!), {
+                ...(o.pskHex ? { preSharedKey: fromHex(o.pskHex, "--psk-hex") } : {}),
+                ...(password !== undefined ? { password } : {}),
+              }).keys;
+              if (!k?.secret) throw usage("the PSKC file has no key with a secret");
+              secret = k.secret;
+              params = {
+                kind: k.type === "hotp" ? "hotp" : "totp",
+                ...(k.responseLength ? { digits: k.responseLength } : {}),
+                ...(k.timeInterval ? { step: k.timeInterval } : {}),
+                ...(k.counter !== undefined ? { counter: k.counter } : {}),
+              };
+            }
+            if (o.ocra) await verifier.enroll({ id: o.id, kind: "ocra", secret, suite: o.ocra });
+            else if (params.kind === "hotp") {
+              await verifier.enroll({
+                id: o.id,
+                kind: "hotp",
+                secret,
+                ...(params.digits ? { digits: params.digits } : {}),
+                ...(params.algorithm ? { algorithm: params.algorithm } : {}),
+                ...(params.counter !== undefined ? { counter: params.counter } : {}),
+              });
+            } else {
+              await verifier.enroll({
+                id: o.id,
+                kind: "totp",
+                secret,
+                ...(params.digits ? { digits: params.digits } : {}),
+                ...(params.algorithm ? { algorithm: params.algorithm } : {}),
+                ...(params.step ? { step: params.step } : {}),
+              });
+            }
+          }
+          const s = await verifier.status(o.id);
+          out.result({ enrolled: o.id, kind: s.kind }, `enrolled ${o.id} (${s.kind})`);
+          return 0;
+        },
+      ),
+    );
+
+  storeOptions(
+    verify.command("check").description("check a code: prints accepted, rejected or locked, and exits by it"),
+  )
+    .requiredOption("--id <id>", "credential id")
+    .requiredOption("--code <code>", "the code as typed (spaces allowed)")
+    .option("--function <f>", "identify | respond | sign | ocra")
+    .option("--challenge-id <id>", "the challenge the code answers")
+    .option("--amount <amount>", "sign: the amount")
+    .option("--currency <code>", "sign: ISO 4217 numeric currency")
+    .option("--tds <numbers...>", "identify with transaction data")
+    .action(
+      w(
+        async (
+          verifier,
+          o: StoreOptions & {
+            id: string;
+            code: string;
+            function?: string;
+            challengeId?: string;
+            amount?: string;
+            currency?: string;
+            tds?: string[];
+          },
+          out,
+        ) => {
+          const fn = o.function;
+          if (fn !== undefined && !["identify", "respond", "sign", "ocra"].includes(fn))
+            throw usage(`unknown function ${fn}`);
+          const r = await verifier.verify({
+            id: o.id,
+            code: o.code,
+            ...(fn ? { function: fn as "identify" } : {}),
+            ...(o.challengeId ? { challengeId: o.challengeId } : {}),
+            ...(o.amount ? { amount: o.amount } : {}),
+            ...(o.currency ? { currency: o.currency } : {}),
+            ...(o.tds ? { tds: o.tds } : {}),
+          });
+          out.result(r, r.result);
+          return r.result === "accepted" ? 0 : 1;
+        },
+      ),
+    );
+
+  storeOptions(
+    verify.command("challenge").description("issue a single-use challenge for respond, sign or ocra"),
+  )
+    .requiredOption("--id <id>", "credential id")
+    .option("--function <f>", "respond | sign | ocra", "respond")
+    .action(
+      w(async (verifier, o: StoreOptions & { id: string; function: string }, out) => {
+        if (!["respond", "sign", "ocra"].includes(o.function))
+          throw usage("--function is respond, sign or ocra");
+        const c = await verifier.issueChallenge(o.id, o.function as "respond");
+        out.result(
+          c,
+          `challenge ${c.challenge} (id ${c.challengeId}, expires ${new Date(c.expiresAt).toISOString()})`,
+        );
+        return 0;
+      }),
+    );
+
+  storeOptions(verify.command("resync").description("resynchronise with two consecutive codes"))
+    .requiredOption("--id <id>", "credential id")
+    .requiredOption("--code1 <code>", "first code")
+    .requiredOption("--code2 <code>", "the next code")
+    .action(
+      w(async (verifier, o: StoreOptions & { id: string; code1: string; code2: string }, out) => {
+        const r = await verifier.resync(o.id, o.code1, o.code2);
+        out.result(r, r.result);
+        return r.result === "accepted" ? 0 : 1;
+      }),
+    );
+
+  storeOptions(verify.command("unlock").description("clear a lockout (administrator)"))
+    .requiredOption("--id <id>", "credential id")
+    .action(
+      w(async (verifier, o: StoreOptions & { id: string }, out) => {
+        await verifier.unlock(o.id);
+        out.result({ unlocked: o.id }, `unlocked ${o.id}`);
+        return 0;
+      }),
+    );
+
+  storeOptions(verify.command("status").description("a credential's state"))
+    .requiredOption("--id <id>", "credential id")
+    .action(
+      w(async (verifier, o: StoreOptions & { id: string }, out) => {
+        const s = await verifier.status(o.id);
+        out.result(
+          s,
+          `${s.id}: ${s.kind}, last ${s.last}, ${s.failures} failure(s)${s.locked ? ", LOCKED" : ""}`,
+        );
+        return 0;
+      }),
+    );
+
+  storeOptions(verify.command("audit").description("the audit trail"))
+    .option("--id <id>", "only this credential")
+    .option("--limit <n>", "newest entries", "50")
+    .action(
+      w(async (verifier, o: StoreOptions & { id?: string; limit: string }, out) => {
+        const entries = await verifier.audit(o.id, Number(o.limit));
+        out.result({ entries }, () =>
+          entries
+            .map(
+              (a) =>
+                `${new Date(a.at).toISOString()} ${a.credentialId} ${a.action} ${a.result}${a.counter !== undefined ? ` #${a.counter}` : ""}${a.detail ? ` (${a.detail})` : ""}`,
+            )
+            .join("\n"),
+        );
+        return 0;
+      }),
+    );
+}

@@ -1,0 +1,100 @@
+import { CapkitError } from "@capkit/core";
+
+/**
+ * Output and exit codes. Human text by default; with --json every command prints exactly one JSON document on
+ * stdout (errors too, as {"error": {...}}). Errors are one line plus a hint; a stack trace only with --debug.
+ */
+export const EXIT = {
+  OK: 0,
+  /** The code was rejected, the credential is locked, or a check failed. */
+  REJECTED: 1,
+  /** Bad usage or bad input. */
+  USAGE: 2,
+  /** Reader, card or PC/SC problem. */
+  DEVICE: 3,
+  /** State store or keys unavailable. */
+  STORE: 4,
+  /** A bug: please report it. */
+  INTERNAL: 5,
+} as const;
+
+const DEVICE_CODES = new Set([
+  "PCSC_UNAVAILABLE",
+  "PCSCD_NOT_RUNNING",
+  "NO_READER",
+  "NO_CARD",
+  "CARD_REMOVED",
+  "SHARING_VIOLATION",
+  "TIMEOUT",
+  "PINPAD_UNSUPPORTED",
+  "HID_UNAVAILABLE",
+  "CARD_ERROR",
+  "CARD_NOT_SUPPORTED",
+  "NO_CAP_APPLICATION",
+  "PIN_WRONG",
+  "PIN_BLOCKED",
+  "PIN_TRIES_LOW",
+  "PIN_TRIES_UNKNOWN",
+  "TRANSCRIPT_MISMATCH",
+]);
+const STORE_CODES = new Set(["STORE_UNAVAILABLE", "KEY_INVALID"]);
+
+export function exitCodeFor(e: CapkitError): number {
+  if (DEVICE_CODES.has(e.code)) return EXIT.DEVICE;
+  if (STORE_CODES.has(e.code)) return EXIT.STORE;
+  return EXIT.USAGE;
+}
+
+export interface Output {
+  readonly json: boolean;
+  /** Prints the command's result: `human` for people, `data` as the JSON document. */
+  result(data: unknown, human: string | (() => string)): void;
+  /** Progress and notices: stderr, never in the JSON document. */
+  info(line: string): void;
+}
+
+export function makeOutput(json: boolean): Output {
+  return {
+    json,
+    result(data, human) {
+      if (json) process.stdout.write(`${JSON.stringify(data, null, 2)}\n`);
+      else process.stdout.write(`${typeof human === "function" ? human() : human}\n`);
+    },
+    info(line) {
+      if (!json) process.stderr.write(`${line}\n`);
+    },
+  };
+}
+
+/** Prints an error the way a person (or a script with --json) needs it, and returns the exit code. */
+export function reportError(e: unknown, json: boolean, debug: boolean): number {
+  if (e instanceof CapkitError) {
+    const code = exitCodeFor(e);
+    if (json) {
+      process.stdout.write(
+        `${JSON.stringify({ error: { code: e.code, message: e.message, hint: e.hint, details: e.details } }, null, 2)}\n`,
+      );
+    } else {
+      process.stderr.write(`capkit: ${e.message} [${e.code}]\n`);
+      if (e.hint) process.stderr.write(`  hint: ${e.hint}\n`);
+      if (debug && e.stack) process.stderr.write(`${e.stack}\n`);
+    }
+    return code;
+  }
+  const err = e as Error;
+  if (json)
+    process.stdout.write(
+      `${JSON.stringify({ error: { code: "INTERNAL", message: String(err?.message ?? e) } }, null, 2)}\n`,
+    );
+  else {
+    process.stderr.write(
+      `capkit: internal error: ${String(err?.message ?? e)}\n  hint: rerun with --debug and report it\n`,
+    );
+    if (debug && err?.stack) process.stderr.write(`${err.stack}\n`);
+  }
+  return EXIT.INTERNAL;
+}
+
+export function usage(message: string, hint?: string): CapkitError {
+  return new CapkitError("INPUT_INVALID", message, hint === undefined ? {} : { hint });
+}

@@ -1,0 +1,95 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { type Pcscd, startPcscd } from "@capkit/test-support";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { BIN, capkit } from "./run-cli.js";
+
+/** The CLI against a real pcscd + vpcd, with the card served by `capkit sim card --vpcd` itself. */
+describe("capkit with a real reader stack", () => {
+  let pcscd: Pcscd;
+  let server: ChildProcess;
+  const dir = mkdtempSync(join(tmpdir(), "capkit-cli-pcsc-"));
+  const card = join(dir, "card.json");
+  const db = join(dir, "state.db");
+
+  beforeAll(async () => {
+    pcscd = await startPcscd(40411);
+    expect(capkit(["sim", "card", "new", "--profile", "sesame", "--pin", "1357", "--out", card]).status).toBe(
+      0,
+    );
+    server = spawn(
+      process.execPath,
+      [BIN, "sim", "card", "--state", card, "--vpcd", "--port", String(pcscd.port)],
+      { stdio: "pipe" },
+    );
+    const end = Date.now() + 15_000;
+    while (!capkit(["readers"]).stdout.includes(`${pcscd.reader}: card`)) {
+      if (Date.now() > end) throw new Error("the served card never appeared in pcscd");
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  });
+
+  afterAll(async () => {
+    if (server && server.exitCode === null) {
+      const exited = new Promise((r) => server.once("exit", r));
+      server.kill("SIGTERM");
+      await exited;
+    }
+    await pcscd?.dispose();
+  });
+
+  it("readers lists the reader, the card and its ATR", () => {
+    const r = capkit(["--json", "readers"]).json();
+    expect(r.readers).toContainEqual(
+      expect.objectContaining({ name: pcscd.reader, cardPresent: true, atr: "3B021450" }),
+    );
+  });
+
+  it("doctor checks pcscd, the reader, the CAP application, PIN tries (none spent) and pin pad", () => {
+    const before = capkit(["--json", "sim", "card", "--state", card]).json().pinTries;
+    const r = capkit(["--json", "doctor"]);
+    const checks: { check: string; verdict: string; detail: string }[] = r.json().checks;
+    const find = (name: string) => checks.find((c) => c.check.includes(name));
+    expect(find("pcscd")?.verdict).toBe("ok");
+    expect(find("CAP application")?.detail).toContain("A0000000038002");
+    expect(find("PIN tries")?.detail).toBe("3 left (none spent)");
+    expect(find("PIN pad")?.detail).toContain("none");
+    expect(capkit(["--json", "sim", "card", "--state", card]).json().pinTries).toBe(before);
+  });
+
+  it("card info over PC/SC", () => {
+    expect(capkit(["--json", "card", "info", "--reader", pcscd.reader]).json()).toMatchObject({
+      aid: "A0000000038002",
+      label: "VISA Auth",
+    });
+  });
+
+  it("cap code --reader gives a code that capkit verify check accepts", () => {
+    expect(capkit(["verify", "enroll", "--db", db, "--id", "bob", "--card", card]).status).toBe(0);
+    const code = capkit(["--json", "cap", "code", "--reader", pcscd.reader, "--pin-stdin"], {
+      input: "1357\n",
+    });
+    expect(code.status).toBe(0);
+    const check = capkit([
+      "--json",
+      "verify",
+      "check",
+      "--db",
+      db,
+      "--id",
+      "bob",
+      "--code",
+      code.json().display,
+    ]);
+    expect(check.json()).toMatchObject({ result: "accepted", counter: code.json().atc });
+  });
+
+  it("a reader that does not exist is a device error (exit 3) with a hint", () => {
+    const r = capkit(["cap", "code", "--reader", "no such reader", "--pin-stdin"], { input: "1357\n" });
+    expect(r.status).toBe(3);
+    expect(r.stderr).toContain("NO_READER");
+    expect(r.stderr).toContain("hint:");
+  });
+});

@@ -1,0 +1,33 @@
+import { type SpawnSyncReturns, spawnSync } from "node:child_process";
+import { existsSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+
+/** The built binary, run as a user runs it: `pnpm build` first (the test command does). */
+export const BIN = fileURLToPath(new URL("../dist/main.js", import.meta.url));
+
+export interface CliResult {
+  status: number;
+  stdout: string;
+  stderr: string;
+  // biome-ignore lint/suspicious/noExplicitAny: parsed JSON output
+  json: () => any;
+}
+
+export function capkit(
+  args: string[],
+  options: { input?: string; env?: NodeJS.ProcessEnv; cwd?: string; nodeArgs?: string[] } = {},
+): CliResult {
+  if (!existsSync(BIN)) throw new Error(`${BIN} is missing: run pnpm build (the test command does)`);
+  const r: SpawnSyncReturns<string> = spawnSync(
+    process.execPath,
+    [...(options.nodeArgs ?? []), BIN, ...args],
+    {
+      encoding: "utf8",
+      input: options.input ?? "",
+      env: { ...process.env, ...options.env },
+      cwd: options.cwd,
+      timeout: 60_000,
+    },
+  );
+  return { status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr, json: () => JSON.parse(r.stdout) };
+}
