@@ -2,6 +2,7 @@
  * `pnpm bench [suite…]`: runs the benchmark suites and writes their sections of docs/benchmarks.md.
  * BENCH_TIME_MS sets the time per case (default 1000).
  */
+import { cliSuite } from "./cli.js";
 import { emvCryptoSuite } from "./emv-crypto.js";
 import { oathSuite } from "./oath.js";
 import { pcscSuite } from "./pcsc.js";
@@ -12,6 +13,7 @@ const suites: Record<string, () => Promise<string>> = {
   oath: oathSuite,
   pcsc: pcscSuite,
   verify: verifySuite,
+  cli: cliSuite,
 };
 
 const wanted = process.argv.slice(2);

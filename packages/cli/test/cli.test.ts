@@ -370,3 +370,10 @@ describe("capkit sim reader in a terminal (tmux)", () => {
     }
   });
 });
+
+describe("the README", () => {
+  it("shows exactly what capkit --help prints", () => {
+    const readme = readFileSync(fileURLToPath(new URL("../../../README.md", import.meta.url)), "utf8");
+    expect(readme).toContain(capkit(["--help"]).stdout.trimEnd());
+  });
+});

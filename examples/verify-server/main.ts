@@ -1,0 +1,24 @@
+// A bank's code check in 20 lines: POST {"id","code"} to /verify → 200 accepted, 403 rejected or locked.
+import { createServer } from "node:http";
+import { SoftwareKeyProvider, SqliteStore, Verifier } from "@capkit/verify";
+
+const verifier = new Verifier({
+  store: new SqliteStore(process.env["CAPKIT_DB"] ?? "capkit-state.db"), // or PostgresStore.connect(url)
+  keys: SoftwareKeyProvider.fromEnv(), // CAPKIT_KEYS: the master key and issuer keys, never logged
+});
+
+createServer(async (req, res) => {
+  let body = "";
+  for await (const chunk of req) body += chunk;
+  try {
+    const { id, code } = JSON.parse(body) as { id: string; code: string };
+    const r = await verifier.verify({ id, code });
+    res
+      .writeHead(r.result === "accepted" ? 200 : 403, { "content-type": "application/json" })
+      .end(JSON.stringify(r));
+  } catch (e) {
+    res
+      .writeHead(400, { "content-type": "application/json" })
+      .end(JSON.stringify({ error: (e as { code?: string }).code ?? "BAD_REQUEST" }));
+  }
+}).listen(Number(process.env["PORT"] ?? 8080), "127.0.0.1");
