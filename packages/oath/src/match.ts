@@ -58,6 +58,12 @@ export interface TotpWindow extends TotpParameters {
   readonly past?: number;
   /** Steps accepted after it (a token clock running fast). */
   readonly future?: number;
+  /**
+   * The first step that may match: a verifier passes its last accepted step + 1, so a code equal by chance to
+   * an already used step's code (1 in 10^digits) is still found at its own step (RFC 6238 §5.2: never accept
+   * a second attempt, never refuse the first).
+   */
+  readonly notBefore?: number;
 }
 
 export interface TotpMatch {
@@ -79,6 +85,6 @@ export function matchTotp(
       throw new CapkitError("INPUT_INVALID", "TOTP windows are 0 to 100 steps");
   }
   const now = totpStep(time, window);
-  const s = scan(gen, code, Math.max(0, now - past), now + future);
+  const s = scan(gen, code, Math.max(0, now - past, window.notBefore ?? 0), now + future);
   return s === undefined ? undefined : { step: s, offset: s - now };
 }

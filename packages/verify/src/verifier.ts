@@ -289,6 +289,7 @@ export class Verifier {
         t0: p.t0,
         past: p.past,
         future: p.future,
+        notBefore: c.last + 1, // only steps after the last accepted one: a used step never shadows a new one
       });
       return m && { counter: m.step, offset: m.offset };
     }
@@ -306,11 +307,10 @@ export class Verifier {
             ...(time !== undefined ? { time } : {}),
           });
           const hit = r.length === code.length && r === code;
-          if (hit && !found)
-            found = {
-              counter: s.timeStep && !s.counter ? totpStep(time!, { step: s.timeStep }) : counter,
-              offset: counter - c.last - 1,
-            };
+          // The value recorded on acceptance: the time step for time-only suites, else the counter. Only
+          // values after the last accepted one are candidates, so a used one never shadows a new match.
+          const value = s.timeStep && !s.counter ? totpStep(time!, { step: s.timeStep }) : counter;
+          if (hit && !found && value > c.last) found = { counter: value, offset: counter - c.last - 1 };
         }
       }
       return found;
