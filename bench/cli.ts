@@ -1,7 +1,7 @@
 import { spawnSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { machineLine, writeSection } from "./harness.js";
+import { machineLine, median, writeSection } from "./harness.js";
 
 /** Wall time of whole `capkit` processes (the built binary), median of 15 runs each. */
 const BIN = fileURLToPath(new URL("../packages/cli/dist/main.js", import.meta.url));
@@ -15,7 +15,7 @@ function wall(args: string[]): number {
     times.push(performance.now() - t);
     if (r.status !== 0) throw new Error(`capkit ${args.join(" ")} failed: ${r.stderr}`);
   }
-  return times.sort((a, b) => a - b)[Math.floor(RUNS / 2)]!;
+  return median(times);
 }
 
 export async function cliSuite(): Promise<string> {
@@ -27,7 +27,7 @@ export async function cliSuite(): Promise<string> {
       spawnSync(process.execPath, ["-e", ""]);
       times.push(performance.now() - t);
     }
-    return times.sort((a, b) => a - b)[Math.floor(RUNS / 2)]!;
+    return median(times);
   })();
   const rows: [string, number][] = [
     ["node -e '' (Node itself)", node],

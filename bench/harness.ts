@@ -49,6 +49,10 @@ export async function runSuite(
   return { rows, markdown: lines.join("\n") };
 }
 
+export function median(xs: readonly number[]): number {
+  return [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+}
+
 export function ratio(result: SuiteResult, a: string, b: string): number {
   const get = (n: string) => result.rows.find((r) => r.name === n)?.opsPerSec ?? Number.NaN;
   return get(a) / get(b);

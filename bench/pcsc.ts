@@ -2,7 +2,7 @@ import { generateCapCode, readerProfile, TracingConnection } from "@capkit/emv-c
 import { PcscContext } from "@capkit/reader-pcsc";
 import { startPcscd } from "@capkit/test-support";
 import { newSimCardState, SIM_CARD_PROFILES, SimulatedCard, VpcdBridge } from "@capkit/token-sim";
-import { machineLine, writeSection } from "./harness.js";
+import { machineLine, median, writeSection } from "./harness.js";
 
 /**
  * One CAP code through a real pcscd + vpcd (our virtual card over loopback TCP), per card profile: the APDUs
@@ -18,8 +18,6 @@ const INS: Record<number, string> = {
   192: "GET RESPONSE",
 };
 const RUNS = Number(process.env["BENCH_PCSC_RUNS"] ?? 30);
-
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 export async function pcscSuite(): Promise<string> {
   const pcscd = await startPcscd(40311);

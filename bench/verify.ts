@@ -15,7 +15,7 @@ import {
   type StateStore,
   Verifier,
 } from "@capkit/verify";
-import { machineLine, writeSection } from "./harness.js";
+import { machineLine, median, writeSection } from "./harness.js";
 
 /**
  * Verifications per second through the whole Verifier (store included). Every verification accepts a fresh,
@@ -35,7 +35,7 @@ async function timed(
     await run();
     rates.push(n / ((performance.now() - t) / 1000));
   }
-  return rates.sort((a, b) => a - b)[Math.floor(rates.length / 2)]!;
+  return median(rates);
 }
 
 function expectAccepted(r: { result: string }): void {
@@ -107,20 +107,9 @@ function pgbench(bin: string, port: number, clients: number): number {
       "",
     ].join("\n"),
   );
+  const server = ["-h", "127.0.0.1", "-p", String(port), "-U", "capkit"];
   const psql = (sql: string) =>
-    execFileSync(join(bin, "psql"), [
-      "-h",
-      "127.0.0.1",
-      "-p",
-      String(port),
-      "-U",
-      "capkit",
-      "-d",
-      "postgres",
-      "-q",
-      "-c",
-      sql,
-    ]);
+    execFileSync(join(bin, "psql"), [...server, "-d", "postgres", "-q", "-c", sql]);
   for (let i = 1; i <= clients; i++) {
     psql(
       `INSERT INTO credentials (id, params, last, created_at) VALUES ('pgbench-${i}', '{}', 0, 0) ON CONFLICT DO NOTHING`,
@@ -128,24 +117,7 @@ function pgbench(bin: string, port: number, clients: number): number {
   }
   const out = execFileSync(
     join(bin, "pgbench"),
-    [
-      "-h",
-      "127.0.0.1",
-      "-p",
-      String(port),
-      "-U",
-      "capkit",
-      "-n",
-      "-c",
-      String(clients),
-      "-j",
-      "2",
-      "-T",
-      "8",
-      "-f",
-      script,
-      "postgres",
-    ],
+    [...server, "-n", "-c", String(clients), "-j", "2", "-T", "8", "-f", script, "postgres"],
     { encoding: "utf8" },
   );
   rmSync(dir, { recursive: true, force: true });
