@@ -69,16 +69,7 @@ export class HmacKey {
       this.#counterMac.mac(high | 0, low | 0, out);
       return out;
     }
-    const c = this.#counterBytes;
-    c[0] = high >>> 24;
-    c[1] = (high >>> 16) & 255;
-    c[2] = (high >>> 8) & 255;
-    c[3] = high & 255;
-    c[4] = low >>> 24;
-    c[5] = (low >>> 16) & 255;
-    c[6] = (low >>> 8) & 255;
-    c[7] = low & 255;
-    return this.mac(c, out);
+    return this.mac(counterBytes(high, low, this.#counterBytes), out);
   }
 
   /** HMAC of `message` into `out` (a fresh array when omitted). */
@@ -89,4 +80,17 @@ export class HmacKey {
     h.digestInto(out);
     return out;
   }
+}
+
+/** The 8-byte big-endian counter `high ‖ low` (RFC 4226 §5.2: C is 8 bytes, high-order first). */
+export function counterBytes(high: number, low: number, out: Uint8Array): Uint8Array {
+  out[0] = high >>> 24;
+  out[1] = (high >>> 16) & 255;
+  out[2] = (high >>> 8) & 255;
+  out[3] = high & 255;
+  out[4] = low >>> 24;
+  out[5] = (low >>> 16) & 255;
+  out[6] = (low >>> 8) & 255;
+  out[7] = low & 255;
+  return out;
 }

@@ -1,5 +1,5 @@
 import { CapkitError } from "@capkit/core";
-import type { HmacKey } from "./hmac.js";
+import { counterBytes, type HmacKey } from "./hmac.js";
 
 /**
  * HOTP (RFC 4226 §5.3): HMAC over the 8-byte big-endian counter, dynamic truncation to 31 bits, then the
@@ -31,17 +31,7 @@ function checkCounter(counter: number): void {
 /** Writes a counter (0 … 2^53−1) as 8 big-endian bytes. */
 export function writeCounter(counter: number, out: Uint8Array): Uint8Array {
   checkCounter(counter);
-  const hi = Math.floor(counter / 0x100000000);
-  const lo = counter >>> 0;
-  out[0] = hi >>> 24;
-  out[1] = (hi >>> 16) & 255;
-  out[2] = (hi >>> 8) & 255;
-  out[3] = hi & 255;
-  out[4] = lo >>> 24;
-  out[5] = (lo >>> 16) & 255;
-  out[6] = (lo >>> 8) & 255;
-  out[7] = lo & 255;
-  return out;
+  return counterBytes(Math.floor(counter / 0x100000000), counter >>> 0, out);
 }
 
 /**
