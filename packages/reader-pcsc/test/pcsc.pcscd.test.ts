@@ -110,6 +110,10 @@ describe("reader-pcsc with a real pcscd and vpcd", () => {
     await expect(ctx.waitForCard({ reader: "capkit test 00 01", timeoutMs: 300 })).rejects.toMatchObject({
       code: "TIMEOUT",
     });
+    const cancel = new AbortController();
+    const cancelled = ctx.waitForCard({ reader: "capkit test 00 01", signal: cancel.signal });
+    cancel.abort(new Error("user cancelled"));
+    await expect(cancelled).rejects.toThrow("user cancelled");
   });
 
   for (const profile of Object.keys(SIM_CARD_PROFILES)) {
