@@ -7,49 +7,9 @@
  */
 import { sha1 } from "@noble/hashes/legacy.js";
 import { sha256 } from "@noble/hashes/sha2.js";
+import { sha1Compress } from "./sha1-compress.js";
 
-const W = new Int32Array(80);
-
-function sha1Compress(state: Int32Array, block: Int32Array, out: Int32Array): void {
-  for (let t = 0; t < 16; t++) W[t] = block[t]!;
-  for (let t = 16; t < 80; t++) {
-    const x = W[t - 3]! ^ W[t - 8]! ^ W[t - 14]! ^ W[t - 16]!;
-    W[t] = (x << 1) | (x >>> 31);
-  }
-  let a = state[0]!;
-  let b = state[1]!;
-  let c = state[2]!;
-  let d = state[3]!;
-  let e = state[4]!;
-  for (let t = 0; t < 80; t++) {
-    let f: number;
-    let k: number;
-    if (t < 20) {
-      f = (b & c) | (~b & d);
-      k = 0x5a827999;
-    } else if (t < 40) {
-      f = b ^ c ^ d;
-      k = 0x6ed9eba1;
-    } else if (t < 60) {
-      f = (b & c) | (b & d) | (c & d);
-      k = 0x8f1bbcdc;
-    } else {
-      f = b ^ c ^ d;
-      k = 0xca62c1d6;
-    }
-    const tmp = (((a << 5) | (a >>> 27)) + f + e + k + W[t]!) | 0;
-    e = d;
-    d = c;
-    c = (b << 30) | (b >>> 2);
-    b = a;
-    a = tmp;
-  }
-  out[0] = (state[0]! + a) | 0;
-  out[1] = (state[1]! + b) | 0;
-  out[2] = (state[2]! + c) | 0;
-  out[3] = (state[3]! + d) | 0;
-  out[4] = (state[4]! + e) | 0;
-}
+const W = new Int32Array(64);
 
 /** FIPS 180-4 §4.2.2 / §5.3.3 constants: fractional parts of cube and square roots of the first primes. */
 const PRIMES = [2, 3, 5, 7, 11, 13, 17, 19];
@@ -139,11 +99,7 @@ export class CounterMac {
   }
 
   mac(counterHigh: number, counterLow: number, out: Uint8Array): void {
-    this.#innerBlock[0] = counterHigh;
-    this.#innerBlock[1] = counterLow;
-    this.#compress(this.#inner, this.#innerBlock, this.#digest);
-    for (let i = 0; i < this.#words; i++) this.#outerBlock[i] = this.#digest[i]!;
-    this.#compress(this.#outer, this.#outerBlock, this.#digest);
+    this.#digestCounter(counterHigh, counterLow);
     for (let i = 0; i < this.#words; i++) {
       const v = this.#digest[i]!;
       out[4 * i] = v >>> 24;
@@ -151,5 +107,27 @@ export class CounterMac {
       out[4 * i + 2] = (v >>> 8) & 255;
       out[4 * i + 3] = v & 255;
     }
+  }
+
+  /**
+   * RFC 4226 §5.3 dynamic truncation of the counter's HMAC, read straight from the big-endian digest words:
+   * the offset is the low nibble of the last byte, and the 4 bytes at that offset straddle at most two words.
+   */
+  truncated(counterHigh: number, counterLow: number): number {
+    this.#digestCounter(counterHigh, counterLow);
+    const d = this.#digest;
+    const offset = d[this.#words - 1]! & 0x0f;
+    const i = offset >>> 2;
+    const shift = (offset & 3) * 8;
+    const v = shift === 0 ? d[i]! : (d[i]! << shift) | (d[i + 1]! >>> (32 - shift));
+    return v & 0x7fffffff;
+  }
+
+  #digestCounter(counterHigh: number, counterLow: number): void {
+    this.#innerBlock[0] = counterHigh;
+    this.#innerBlock[1] = counterLow;
+    this.#compress(this.#inner, this.#innerBlock, this.#digest);
+    for (let i = 0; i < this.#words; i++) this.#outerBlock[i] = this.#digest[i]!;
+    this.#compress(this.#outer, this.#outerBlock, this.#digest);
   }
 }

@@ -42,6 +42,7 @@ export class HmacKey {
   /** Precomputed pad states for 8-byte counters (SHA-1/SHA-256), the HOTP/TOTP hot path. */
   readonly #counterMac: CounterMac | undefined;
   readonly #counterBytes = new Uint8Array(8);
+  readonly #truncScratch: Uint8Array;
 
   constructor(secret: Uint8Array, algorithm: OathAlgorithm = "SHA1", options: HmacKeyOptions = {}) {
     if (!(secret instanceof Uint8Array) || secret.length === 0) {
@@ -59,6 +60,7 @@ export class HmacKey {
     this.algorithm = algorithm;
     const hash = HASHES[algorithm];
     this.outputLength = hash.outputLen;
+    this.#truncScratch = new Uint8Array(hash.outputLen);
     this.#keyed = hmac.create(hash as typeof sha1, secret) as unknown as KeyedHmac;
     this.#counterMac = algorithm === "SHA512" ? undefined : new CounterMac(algorithm, secret);
   }
@@ -72,6 +74,15 @@ export class HmacKey {
     return this.mac(counterBytes(high, low, this.#counterBytes), out);
   }
 
+  /**
+   * RFC 4226 §5.3 dynamic truncation of the counter's HMAC: the 31-bit number HOTP reduces to digits. The
+   * SHA-1/SHA-256 path reads it from the digest words without writing the MAC bytes.
+   */
+  truncatedCounter(high: number, low: number): number {
+    if (this.#counterMac) return this.#counterMac.truncated(high | 0, low | 0);
+    return dynamicTruncate(this.mac(counterBytes(high, low, this.#counterBytes), this.#truncScratch));
+  }
+
   /** HMAC of `message` into `out` (a fresh array when omitted). */
   mac(message: Uint8Array, out: Uint8Array = new Uint8Array(this.outputLength)): Uint8Array {
     const h = this.#keyed._cloneInto(this.#scratch);
@@ -80,6 +91,12 @@ export class HmacKey {
     h.digestInto(out);
     return out;
   }
+}
+
+/** RFC 4226 §5.4 dynamic truncation of an HMAC to a 31-bit number. */
+export function dynamicTruncate(mac: Uint8Array): number {
+  const o = mac[mac.length - 1]! & 0x0f;
+  return ((mac[o]! & 0x7f) << 24) | (mac[o + 1]! << 16) | (mac[o + 2]! << 8) | mac[o + 3]!;
 }
 
 /** The 8-byte big-endian counter `high ‖ low` (RFC 4226 §5.2: C is 8 bytes, high-order first). */

@@ -16,12 +16,6 @@ export function checkDigits(digits: number): void {
   }
 }
 
-/** RFC 4226 §5.4 dynamic truncation of an HMAC to a 31-bit number. */
-export function dynamicTruncate(mac: Uint8Array): number {
-  const o = mac[mac.length - 1]! & 0x0f;
-  return ((mac[o]! & 0x7f) << 24) | (mac[o + 1]! << 16) | (mac[o + 2]! << 8) | mac[o + 3]!;
-}
-
 function checkCounter(counter: number): void {
   if (!Number.isSafeInteger(counter) || counter < 0) {
     throw new CapkitError("INPUT_INVALID", "the counter must be a whole number from 0 to 2^53−1");
@@ -35,26 +29,25 @@ export function writeCounter(counter: number, out: Uint8Array): Uint8Array {
 }
 
 /**
- * Computes HOTP values for one key; the counter and HMAC buffers are reused, so a verifier scanning a window
- * allocates nothing per candidate.
+ * Computes HOTP values for one key; the key's HMAC state is reused, so a verifier scanning a window allocates
+ * nothing per candidate.
  */
 export class HotpGenerator {
   readonly key: HmacKey;
   readonly digits: number;
-  readonly #mac: Uint8Array;
+  readonly #modulus: number;
 
   constructor(key: HmacKey, digits = 6) {
     checkDigits(digits);
     this.key = key;
     this.digits = digits;
-    this.#mac = new Uint8Array(key.outputLength);
+    this.#modulus = POW10[digits]!;
   }
 
   /** The code as an integer (what verification compares). */
   value(counter: number): number {
     checkCounter(counter);
-    this.key.macCounter(Math.floor(counter / 0x100000000), counter >>> 0, this.#mac);
-    return dynamicTruncate(this.#mac) % POW10[this.digits]!;
+    return this.key.truncatedCounter(Math.floor(counter / 0x100000000), counter >>> 0) % this.#modulus;
   }
 
   /** The code as the zero-padded digits a token shows. */

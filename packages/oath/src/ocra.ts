@@ -1,8 +1,8 @@
 import { asciiToBytes, CapkitError, concat, fromHex } from "@capkit/core";
 import { sha1 } from "@noble/hashes/legacy.js";
 import { sha256, sha512 } from "@noble/hashes/sha2.js";
-import { HmacKey, type HmacKeyOptions, type OathAlgorithm } from "./hmac.js";
-import { dynamicTruncate, writeCounter } from "./hotp.js";
+import { dynamicTruncate, HmacKey, type HmacKeyOptions, type OathAlgorithm } from "./hmac.js";
+import { writeCounter } from "./hotp.js";
 
 /**
  * OCRA (RFC 6287): challenge/response and signature on HOTP. A suite such as

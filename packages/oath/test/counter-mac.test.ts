@@ -20,6 +20,10 @@ describe("the counter HMAC fast path", () => {
           const expected = createHmac(alg.toLowerCase(), key).update(msg).digest("hex");
           expect(toHex(k.macCounter(high, low, new Uint8Array(k.outputLength))).toLowerCase()).toBe(expected);
           expect(toHex(k.mac(msg)).toLowerCase()).toBe(expected);
+          // RFC 4226 §5.3 truncation done here on node's bytes, independent of the digest-word reader.
+          const mac = createHmac(alg.toLowerCase(), key).update(msg).digest();
+          const o = mac[mac.length - 1]! & 15;
+          expect(k.truncatedCounter(high, low)).toBe(mac.readUInt32BE(o) & 0x7fffffff);
         },
       ),
       { numRuns: 3000 },
