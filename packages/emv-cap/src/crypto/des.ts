@@ -3,9 +3,15 @@ import { CapkitError } from "@capkit/core";
 /**
  * DES and Triple DES (FIPS 46-3, NIST SP 800-67), written here because WebCrypto has no DES and OpenSSL 3
  * dropped single DES from its default provider (emv-cap.md §6). Table-driven: the S-boxes are merged with the
- * P permutation into eight 64-entry tables, IP/FP use per-byte lookup tables, and a key schedule is computed
+ * P permutation into one 512-entry table, IP/FP use per-byte lookup tables, and a key schedule is computed
  * once per `DesKey` object, which callers keep (that is the cost that dominates EMV MACs, not the rounds).
- * Keys: parity bits are ignored, as the standard says.
+ * Everything is int32 arithmetic on Int32Arrays, which V8 keeps in registers (uint32 values above 2^31 would
+ * become doubles). Keys: parity bits are ignored, as the standard says.
+ *
+ * Chains of block operations (CBC-MAC, EDE) stay in the permuted domain: IP and FP are inverse bit
+ * permutations and XOR commutes with them, so IP(FP(x) ⊕ m) = x ⊕ IP(m), and the 3DES passes
+ * FP·IP between E and D cancel. A retail MAC over n blocks then costs n IP lookups of the message, n + 2
+ * sets of 16 rounds and one FP (docs/benchmarks.md).
  */
 
 // FIPS 46-3 tables, 1-based bit numbers with bit 1 the most significant.
@@ -70,9 +76,12 @@ const S = [
   ],
 ];
 
-/** SP[i][x]: S-box i applied to the 6-bit input x, its 4 output bits placed and then permuted by P. */
-const SP: Uint32Array[] = S.map((box, i) => {
-  const table = new Uint32Array(64);
+/**
+ * SP[64·i + x]: S-box i applied to the 6-bit input x, its 4 output bits placed and then permuted by P, as
+ * signed 32-bit values.
+ */
+const SP = new Int32Array(512);
+S.forEach((box, i) => {
   for (let x = 0; x < 64; x++) {
     // FIPS 46-3: row = outer bits b1 b6, column = inner bits b2..b5.
     const row = ((x >> 4) & 2) | (x & 1);
@@ -83,18 +92,23 @@ const SP: Uint32Array[] = S.map((box, i) => {
     for (let b = 0; b < 4; b++) if ((out >> (3 - b)) & 1) pre |= 1 << (31 - (4 * i + b));
     let post = 0;
     for (let j = 0; j < 32; j++) if ((pre >>> (32 - P[j]!)) & 1) post |= 1 << (31 - j);
-    table[x] = post >>> 0;
+    SP[64 * i + x] = post;
   }
-  return table;
 });
 
 /**
- * A 64-bit permutation as byte lookups: for byte position j and value v, the output bits it sets, split into
- * high and low words. Permuting is then 8 lookups and ORs per word.
+ * A 64-bit permutation as byte lookups: `hi[256·j + v]` / `lo[256·j + v]` are the output bits that byte j of
+ * value v sets in the high and low words. Permuting is 8 lookups per word, and since the bits are disjoint
+ * the lookups may be XORed as well as ORed — which is what lets a partial block be permuted byte by byte.
  */
-function byteTables(perm: readonly number[]): { hi: Uint32Array; lo: Uint32Array } {
-  const hi = new Uint32Array(8 * 256);
-  const lo = new Uint32Array(8 * 256);
+interface ByteTables {
+  readonly hi: Int32Array;
+  readonly lo: Int32Array;
+}
+
+function byteTables(perm: readonly number[]): ByteTables {
+  const hi = new Int32Array(8 * 256);
+  const lo = new Int32Array(8 * 256);
   for (let out = 0; out < 64; out++) {
     const src = perm[out]! - 1;
     const j = src >> 3;
@@ -116,9 +130,49 @@ IP.forEach((src, out) => {
 const IP_T = byteTables(IP);
 const FP_T = byteTables(FP);
 
-function permute(t: { hi: Uint32Array; lo: Uint32Array }, a: number, b: number, out: Uint32Array): void {
-  const h = t.hi;
-  const l = t.lo;
+/**
+ * XORs IP of `count` (≤ 8) bytes at data[at…] — the first bytes of a block, the rest taken as zero — into the
+ * permuted block `io`: the CBC step x ⊕ IP(m) of a chain kept in the permuted domain.
+ */
+export function xorPermutedBytes(data: Uint8Array, at: number, count: number, io: Int32Array): void {
+  const h = IP_T.hi;
+  const l = IP_T.lo;
+  let a = io[0]!;
+  let b = io[1]!;
+  if (count === 8) {
+    const i0 = data[at]!;
+    const i1 = 256 + data[at + 1]!;
+    const i2 = 512 + data[at + 2]!;
+    const i3 = 768 + data[at + 3]!;
+    const i4 = 1024 + data[at + 4]!;
+    const i5 = 1280 + data[at + 5]!;
+    const i6 = 1536 + data[at + 6]!;
+    const i7 = 1792 + data[at + 7]!;
+    a ^= h[i0]! | h[i1]! | h[i2]! | h[i3]! | h[i4]! | h[i5]! | h[i6]! | h[i7]!;
+    b ^= l[i0]! | l[i1]! | l[i2]! | l[i3]! | l[i4]! | l[i5]! | l[i6]! | l[i7]!;
+  } else {
+    for (let j = 0; j < count; j++) {
+      const i = 256 * j + data[at + j]!;
+      a ^= h[i]!;
+      b ^= l[i]!;
+    }
+  }
+  io[0] = a;
+  io[1] = b;
+}
+
+/** XORs IP of the single byte `value` at position `j` of a block into `io` (a padding byte). */
+export function xorPermutedByte(j: number, value: number, io: Int32Array): void {
+  io[0] = io[0]! ^ IP_T.hi[256 * j + value]!;
+  io[1] = io[1]! ^ IP_T.lo[256 * j + value]!;
+}
+
+/** FP of the permuted block `io`, written as 8 bytes at out[at…]. */
+export function writeUnpermuted(io: Int32Array, out: Uint8Array, at: number): void {
+  const h = FP_T.hi;
+  const l = FP_T.lo;
+  const a = io[0]!;
+  const b = io[1]!;
   const i0 = a >>> 24;
   const i1 = 256 + ((a >>> 16) & 255);
   const i2 = 512 + ((a >>> 8) & 255);
@@ -127,16 +181,20 @@ function permute(t: { hi: Uint32Array; lo: Uint32Array }, a: number, b: number, 
   const i5 = 1280 + ((b >>> 16) & 255);
   const i6 = 1536 + ((b >>> 8) & 255);
   const i7 = 1792 + (b & 255);
-  out[0] = h[i0]! | h[i1]! | h[i2]! | h[i3]! | h[i4]! | h[i5]! | h[i6]! | h[i7]!;
-  out[1] = l[i0]! | l[i1]! | l[i2]! | l[i3]! | l[i4]! | l[i5]! | l[i6]! | l[i7]!;
+  writeWord(out, at, h[i0]! | h[i1]! | h[i2]! | h[i3]! | h[i4]! | h[i5]! | h[i6]! | h[i7]!);
+  writeWord(out, at + 4, l[i0]! | l[i1]! | l[i2]! | l[i3]! | l[i4]! | l[i5]! | l[i6]! | l[i7]!);
 }
 
 /** PC2 source positions split by half: C holds PC1 output bits 1–28, D bits 29–56 (28-bit integers). */
 const PC2_SHIFT = PC2.map((p) => (p <= 28 ? 28 - p : 56 - p));
 const PC2_FROM_C = PC2.map((p) => p <= 28);
 
-/** 16 rounds × 8 six-bit subkey chunks, from PC1, the rotations and PC2, on 28-bit integers. */
-function keySchedule(key: Uint8Array, offset: number): Uint8Array {
+/**
+ * The 16 round keys from PC1, the rotations and PC2 (on 28-bit integers), packed two words per round for the
+ * round function below: the 6-bit chunks for S-boxes 1, 3, 5, 7 (0-based 0, 2, 4, 6) at bits 26, 18, 10, 2
+ * of the first word, those for S-boxes 2, 4, 6, 8 at the same places in the second.
+ */
+function keySchedule(key: Uint8Array, offset: number): Int32Array {
   const bit = (n: number) => (key[offset + ((n - 1) >> 3)]! >> (7 - ((n - 1) & 7))) & 1;
   let c = 0;
   let d = 0;
@@ -144,57 +202,81 @@ function keySchedule(key: Uint8Array, offset: number): Uint8Array {
     c = (c << 1) | bit(PC1[i]!);
     d = (d << 1) | bit(PC1[i + 28]!);
   }
-  const sub = new Uint8Array(128);
+  const ks = new Int32Array(32);
   for (let round = 0; round < 16; round++) {
     for (let s = 0; s < SHIFTS[round]!; s++) {
       c = ((c << 1) | (c >>> 27)) & 0xfffffff;
       d = ((d << 1) | (d >>> 27)) & 0xfffffff;
     }
     for (let k = 0; k < 48; k++) {
-      if (((PC2_FROM_C[k] ? c : d) >>> PC2_SHIFT[k]!) & 1)
-        sub[round * 8 + Math.floor(k / 6)]! |= 1 << (5 - (k % 6));
+      if (((PC2_FROM_C[k] ? c : d) >>> PC2_SHIFT[k]!) & 1) {
+        const chunk = Math.floor(k / 6);
+        ks[2 * round + (chunk & 1)]! |= 1 << (26 - 8 * (chunk >> 1) + (5 - (k % 6)));
+      }
     }
   }
-  return sub;
+  return ks;
 }
 
-const scratch = new Uint32Array(2);
+/** The same round keys in reverse round order: decryption walks the schedule backwards. */
+function reversed(ks: Int32Array): Int32Array {
+  const out = new Int32Array(32);
+  for (let round = 0; round < 16; round++) {
+    out[2 * round] = ks[30 - 2 * round]!;
+    out[2 * round + 1] = ks[31 - 2 * round]!;
+  }
+  return out;
+}
 
 /**
- * The 16 Feistel rounds on (l, r) after IP; `sub` walked forwards to encrypt, backwards to decrypt. The
- * expansion E never materialises: S-box i reads bits 4i..4i+5 (1-based, cyclic) of r, which are the top six
- * bits of r rotated left by 4i-1.
+ * The 16 Feistel rounds on a permuted block (L0, R0) → (R16, L16), two rounds per iteration so the halves
+ * never swap. The expansion E never materialises: S-box i reads bits 4i..4i+5 (1-based, cyclic) of R, which
+ * are the top six bits of R rotated right by 1 then left by 4i. With x = R rotated right by 1, the even
+ * S-boxes read disjoint 6-bit fields of x and the odd ones the same fields of x rotated left by 4, so each
+ * round XORs in its two key words and does 8 table lookups.
  */
-function rounds(sub: Uint8Array, decrypt: boolean, io: Uint32Array): void {
+function rounds(ks: Int32Array, io: Int32Array): void {
   let l = io[0]!;
   let r = io[1]!;
-  for (let round = 0; round < 16; round++) {
-    const k = (decrypt ? 15 - round : round) * 8;
-    const x = (r >>> 1) | (r << 31); // rotate right by 1: bit 32 comes first, as E starts
-    const f =
-      SP[0]![((x >>> 26) ^ sub[k]!) & 63]! |
-      SP[1]![((x >>> 22) ^ sub[k + 1]!) & 63]! |
-      SP[2]![((x >>> 18) ^ sub[k + 2]!) & 63]! |
-      SP[3]![((x >>> 14) ^ sub[k + 3]!) & 63]! |
-      SP[4]![((x >>> 10) ^ sub[k + 4]!) & 63]! |
-      SP[5]![((x >>> 6) ^ sub[k + 5]!) & 63]! |
-      SP[6]![((x >>> 2) ^ sub[k + 6]!) & 63]! |
-      SP[7]![(((x << 2) | (x >>> 30)) ^ sub[k + 7]!) & 63]!;
-    const t = r;
-    r = (l ^ f) >>> 0;
-    l = t;
+  for (let k = 0; k < 32; k += 4) {
+    let x = (r >>> 1) | (r << 31);
+    let u = x ^ ks[k]!;
+    let t = ((x << 4) | (x >>> 28)) ^ ks[k + 1]!;
+    l ^=
+      SP[u >>> 26]! |
+      SP[128 + ((u >>> 18) & 63)]! |
+      SP[256 + ((u >>> 10) & 63)]! |
+      SP[384 + ((u >>> 2) & 63)]! |
+      SP[64 + (t >>> 26)]! |
+      SP[192 + ((t >>> 18) & 63)]! |
+      SP[320 + ((t >>> 10) & 63)]! |
+      SP[448 + ((t >>> 2) & 63)]!;
+    x = (l >>> 1) | (l << 31);
+    u = x ^ ks[k + 2]!;
+    t = ((x << 4) | (x >>> 28)) ^ ks[k + 3]!;
+    r ^=
+      SP[u >>> 26]! |
+      SP[128 + ((u >>> 18) & 63)]! |
+      SP[256 + ((u >>> 10) & 63)]! |
+      SP[384 + ((u >>> 2) & 63)]! |
+      SP[64 + (t >>> 26)]! |
+      SP[192 + ((t >>> 18) & 63)]! |
+      SP[320 + ((t >>> 10) & 63)]! |
+      SP[448 + ((t >>> 2) & 63)]!;
   }
-  // The last round is not swapped: the output is R16 L16.
+  // The last round is not swapped: the pre-output is R16 L16.
   io[0] = r;
   io[1] = l;
 }
 
 /** One DES key with its schedule computed once. */
 export class DesKey {
-  readonly #sub: Uint8Array;
+  readonly #enc: Int32Array;
+  readonly #dec: Int32Array;
 
-  private constructor(sub: Uint8Array) {
-    this.#sub = sub;
+  private constructor(enc: Int32Array) {
+    this.#enc = enc;
+    this.#dec = reversed(enc);
   }
 
   /** `key` is 8 bytes; `offset` picks an 8-byte part of a longer key without copying. */
@@ -203,11 +285,9 @@ export class DesKey {
     return new DesKey(keySchedule(key, offset));
   }
 
-  /** Encrypts or decrypts the block held as two big-endian words in `io`, in place. */
-  cryptWords(io: Uint32Array, decrypt: boolean): void {
-    permute(IP_T, io[0]!, io[1]!, scratch);
-    rounds(this.#sub, decrypt, scratch);
-    permute(FP_T, scratch[0]!, scratch[1]!, io);
+  /** The 16 rounds on a block in the permuted domain (after IP, before FP), in place. */
+  permutedCrypt(io: Int32Array, decrypt: boolean): void {
+    rounds(decrypt ? this.#dec : this.#enc, io);
   }
 }
 
@@ -229,17 +309,18 @@ export class TdesKey {
     this.k3 = key.length === 24 ? DesKey.from(key, 16) : key.length === 16 ? this.k1 : undefined;
   }
 
-  cryptWords(io: Uint32Array, decrypt: boolean): void {
+  /** The EDE passes on a block in the permuted domain, in place (the FP·IP between passes cancel). */
+  permutedCrypt(io: Int32Array, decrypt: boolean): void {
     if (!this.k2) {
-      this.k1.cryptWords(io, decrypt);
+      this.k1.permutedCrypt(io, decrypt);
     } else if (decrypt) {
-      this.k3!.cryptWords(io, true);
-      this.k2.cryptWords(io, false);
-      this.k1.cryptWords(io, true);
+      this.k3!.permutedCrypt(io, true);
+      this.k2.permutedCrypt(io, false);
+      this.k1.permutedCrypt(io, true);
     } else {
-      this.k1.cryptWords(io, false);
-      this.k2.cryptWords(io, true);
-      this.k3!.cryptWords(io, false);
+      this.k1.permutedCrypt(io, false);
+      this.k2.permutedCrypt(io, true);
+      this.k3!.permutedCrypt(io, false);
     }
   }
 
@@ -256,13 +337,12 @@ export class TdesKey {
   encryptCbc(data: Uint8Array, iv: Uint8Array = new Uint8Array(8)): Uint8Array {
     blocksOnly(data);
     const out = new Uint8Array(data.length);
-    const w = new Uint32Array([readWord(iv, 0), readWord(iv, 4)]);
+    const w = new Int32Array(2);
+    xorPermutedBytes(iv, 0, 8, w);
     for (let o = 0; o < data.length; o += 8) {
-      w[0] = (w[0]! ^ readWord(data, o)) >>> 0;
-      w[1] = (w[1]! ^ readWord(data, o + 4)) >>> 0;
-      this.cryptWords(w, false);
-      writeWord(out, o, w[0]!);
-      writeWord(out, o + 4, w[1]!);
+      xorPermutedBytes(data, o, 8, w);
+      this.permutedCrypt(w, false);
+      writeUnpermuted(w, out, o);
     }
     return out;
   }
@@ -271,13 +351,13 @@ export class TdesKey {
 function ecb(key: TdesKey, data: Uint8Array, decrypt: boolean): Uint8Array {
   blocksOnly(data);
   const out = new Uint8Array(data.length);
-  const w = new Uint32Array(2);
+  const w = new Int32Array(2);
   for (let o = 0; o < data.length; o += 8) {
-    w[0] = readWord(data, o);
-    w[1] = readWord(data, o + 4);
-    key.cryptWords(w, decrypt);
-    writeWord(out, o, w[0]!);
-    writeWord(out, o + 4, w[1]!);
+    w[0] = 0;
+    w[1] = 0;
+    xorPermutedBytes(data, o, 8, w);
+    key.permutedCrypt(w, decrypt);
+    writeUnpermuted(w, out, o);
   }
   return out;
 }
@@ -286,11 +366,7 @@ function blocksOnly(data: Uint8Array): void {
   if (data.length % 8 !== 0) throw new CapkitError("INPUT_INVALID", "DES data must be whole 8-byte blocks");
 }
 
-export function readWord(b: Uint8Array, o: number): number {
-  return ((b[o]! << 24) | (b[o + 1]! << 16) | (b[o + 2]! << 8) | b[o + 3]!) >>> 0;
-}
-
-export function writeWord(b: Uint8Array, o: number, v: number): void {
+function writeWord(b: Uint8Array, o: number, v: number): void {
   b[o] = v >>> 24;
   b[o + 1] = (v >>> 16) & 255;
   b[o + 2] = (v >>> 8) & 255;

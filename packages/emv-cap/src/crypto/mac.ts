@@ -1,5 +1,5 @@
 import { CapkitError } from "@capkit/core";
-import { DesKey, readWord, TdesKey, writeWord } from "./des.js";
+import { DesKey, TdesKey, writeUnpermuted, xorPermutedByte, xorPermutedBytes } from "./des.js";
 
 /**
  * ISO/IEC 9797-1 MAC algorithms over DES, as EMV uses them (EMV 4.3 Book 2 Annex A1.2):
@@ -23,47 +23,45 @@ export function pad(data: Uint8Array, method: Padding): Uint8Array {
   return out;
 }
 
-/** CBC chaining of the padded data through `encrypt`, leaving the last block in `w`; no copy of the data. */
-function chain(encrypt: DesKey | TdesKey, data: Uint8Array, padding: Padding, w: Uint32Array): void {
+/**
+ * CBC-MAC chaining of the padded data through `encrypt`, leaving the last block in `w` in the permuted domain
+ * (des.ts): no copy of the data, and the padding XORed in byte by byte.
+ */
+function chain(encrypt: DesKey | TdesKey, data: Uint8Array, padding: Padding, w: Int32Array): void {
   w[0] = 0;
   w[1] = 0;
   const whole = data.length - (data.length % 8);
   for (let o = 0; o < whole; o += 8) {
-    w[0] = (w[0]! ^ readWord(data, o)) >>> 0;
-    w[1] = (w[1]! ^ readWord(data, o + 4)) >>> 0;
-    encrypt.cryptWords(w, false);
+    xorPermutedBytes(data, o, 8, w);
+    encrypt.permutedCrypt(w, false);
   }
   const rest = data.length - whole;
   // Method 1 adds nothing when aligned (but one zero block for empty data); method 2 always adds a block part.
   if (padding === 1 && rest === 0 && data.length > 0) return;
-  const tail = new Uint8Array(8);
-  tail.set(data.subarray(whole));
-  if (padding === 2) tail[rest] = 0x80;
-  w[0] = (w[0]! ^ readWord(tail, 0)) >>> 0;
-  w[1] = (w[1]! ^ readWord(tail, 4)) >>> 0;
-  encrypt.cryptWords(w, false);
+  xorPermutedBytes(data, whole, rest, w);
+  if (padding === 2) xorPermutedByte(rest, 0x80, w);
+  encrypt.permutedCrypt(w, false);
 }
 
-function wordsToBytes(w: Uint32Array): Uint8Array {
+function macBytes(w: Int32Array): Uint8Array {
   const out = new Uint8Array(8);
-  writeWord(out, 0, w[0]!);
-  writeWord(out, 4, w[1]!);
+  writeUnpermuted(w, out, 0);
   return out;
 }
 
 /** ISO 9797-1 algorithm 1 with a DES or 3DES key (8, 16 or 24 bytes). */
 export function macAlg1(key: Uint8Array | TdesKey, data: Uint8Array, padding: Padding): Uint8Array {
   const k = key instanceof TdesKey ? key : new TdesKey(key);
-  const w = new Uint32Array(2);
+  const w = new Int32Array(2);
   chain(k, data, padding, w);
-  return wordsToBytes(w);
+  return macBytes(w);
 }
 
 /** A prepared 16-byte retail-MAC key: both DES schedules computed once. */
 export class RetailMacKey {
   readonly #k1: DesKey;
   readonly #k2: DesKey;
-  readonly #w = new Uint32Array(2);
+  readonly #w = new Int32Array(2);
 
   constructor(key: Uint8Array) {
     if (key.length !== 16) throw new CapkitError("KEY_INVALID", "a retail MAC key is 16 bytes (K1 K2)");
@@ -74,9 +72,9 @@ export class RetailMacKey {
   mac(data: Uint8Array, padding: Padding): Uint8Array {
     const w = this.#w;
     chain(this.#k1, data, padding, w);
-    this.#k2.cryptWords(w, true);
-    this.#k1.cryptWords(w, false);
-    return wordsToBytes(w);
+    this.#k2.permutedCrypt(w, true);
+    this.#k1.permutedCrypt(w, false);
+    return macBytes(w);
   }
 }
 
