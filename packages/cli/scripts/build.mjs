@@ -1,0 +1,81 @@
+#!/usr/bin/env node
+// Builds the `capkit` binary as one ES module bundle (dist/main.js) with a lazy chunk per dynamic import.
+// Why: a process's start-up was mostly Node resolving and reading ~100 module files (commander, @capkit/*,
+// @noble/*), not running them; one file per command path removes that (docs/benchmarks.md, CLI start-up).
+// Typechecking stays with `pnpm typecheck`; the workspace packages are bundled from their TypeScript sources.
+import { readFile, rm } from "node:fs/promises";
+import { dirname, join, relative } from "node:path";
+import { fileURLToPath } from "node:url";
+import { build } from "esbuild";
+
+const cli = fileURLToPath(new URL("..", import.meta.url));
+const outdir = join(cli, "dist");
+const packages = dirname(cli);
+
+/** Native addons (and pg, which loads its optional native half itself) stay outside the bundle. */
+const EXTERNAL = ["pcsclite", "node-hid", "better-sqlite3", "pg"];
+
+/**
+ * Where a bundled workspace source file lives once built unbundled (packages/X/src/a/b.ts → packages/X/dist/a/b.js),
+ * as a path relative to dist/, where every output file of this bundle lies.
+ */
+function unbundledLocation(sourceFile) {
+  const rel = relative(packages, sourceFile).split("/");
+  const [pkg, src, ...rest] = rel;
+  if (src !== "src") throw new Error(`unexpected workspace source ${sourceFile}`);
+  const file = join(packages, pkg, "dist", ...rest).replace(/\.ts$/, ".js");
+  return relative(outdir, file);
+}
+
+/**
+ * Each bundled module keeps the `import.meta.url` it has when installed unbundled, so what it finds relative
+ * to itself (its package.json, a createRequire for an optional native module) is found as before; and a
+ * native external is required from the workspace package that declares it, not from the CLI's own
+ * dependencies. Both are resolved at run time from the bundle's own URL, so the layout of an installation is
+ * all they assume — the same one the unbundled packages assume.
+ */
+const keepModuleLocations = {
+  name: "keep-module-locations",
+  setup(b) {
+    b.onLoad({ filter: /[/\\]packages[/\\][^/\\]+[/\\]src[/\\].*\.ts$/ }, async (args) => {
+      const text = await readFile(args.path, "utf8");
+      if (!text.includes("import.meta.url")) return undefined;
+      const url = `new URL(${JSON.stringify(unbundledLocation(args.path))}, import.meta.url).href`;
+      return { contents: text.replaceAll("import.meta.url", url), loader: "ts" };
+    });
+    const filter = new RegExp(`^(${EXTERNAL.join("|")})$`);
+    b.onResolve({ filter }, (args) => {
+      if (args.kind === "require-call") return { path: args.path, external: true };
+      return { path: args.path, namespace: "owned-external", pluginData: { importer: args.importer } };
+    });
+    b.onLoad({ filter: /.*/, namespace: "owned-external" }, (args) => ({
+      contents: [
+        'import { createRequire } from "node:module";',
+        `const owner = new URL(${JSON.stringify(unbundledLocation(args.pluginData.importer))}, import.meta.url);`,
+        `export default createRequire(owner)(${JSON.stringify(args.path)});`,
+      ].join("\n"),
+      loader: "js",
+    }));
+  },
+};
+
+await rm(outdir, { recursive: true, force: true });
+await build({
+  entryPoints: [{ in: join(cli, "scripts/entry.mjs"), out: "main" }],
+  outdir,
+  bundle: true,
+  splitting: true,
+  format: "esm",
+  platform: "node",
+  target: "node20",
+  conditions: ["@capkit/source"],
+  // CommonJS dependencies (commander) call require() for Node built-ins; an ES module has none of its own.
+  banner: {
+    js: 'import { createRequire as __capkitRequire } from "node:module"; const require = __capkitRequire(import.meta.url);',
+  },
+  minifyWhitespace: true,
+  minifySyntax: true,
+  sourcemap: "linked",
+  plugins: [keepModuleLocations],
+  logLevel: "warning",
+});
