@@ -103,7 +103,10 @@ export async function emvCryptoSuite(): Promise<string> {
     "",
     "node:crypto pays for a cipher context per call (OpenSSL EVP set-up), not for DES rounds: with a reused ECB",
     "context it is fast per block, but a MAC chain under changing keys cannot reuse one. Our DES keeps the key",
-    "schedule in the key object, so a verifier holding a card's key pays only the rounds.",
+    "schedule in the key object, so a verifier holding a card's key pays only the rounds (issue 15): int32",
+    "arithmetic only, each round's 48 key bits packed in two words XORed straight into R, one flat S·P table,",
+    "and the whole MAC chain — CBC blocks, then K2 decryption and K1 encryption — kept between IP and FP, which",
+    "commute with XOR: one IP lookup per message block and a single FP per MAC (des.ts).",
   ].join("\n");
   writeSection("emv-crypto", md);
   return md;

@@ -72,6 +72,8 @@ export interface TotpMatch {
   readonly offset: number;
 }
 
+const validWindow = (w: number) => Number.isInteger(w) && w >= 0 && w <= 100;
+
 export function matchTotp(
   gen: HotpGenerator,
   code: string,
@@ -80,10 +82,8 @@ export function matchTotp(
 ): TotpMatch | undefined {
   const past = window.past ?? 1;
   const future = window.future ?? 1;
-  for (const w of [past, future]) {
-    if (!Number.isInteger(w) || w < 0 || w > 100)
-      throw new CapkitError("INPUT_INVALID", "TOTP windows are 0 to 100 steps");
-  }
+  if (!validWindow(past) || !validWindow(future))
+    throw new CapkitError("INPUT_INVALID", "TOTP windows are 0 to 100 steps");
   const now = totpStep(time, window);
   const s = scan(gen, code, Math.max(0, now - past, window.notBefore ?? 0), now + future);
   return s === undefined ? undefined : { step: s, offset: s - now };

@@ -1,7 +1,7 @@
 /**
  * One SHA-1 compression (FIPS 180-4 §6.1.3, the alternate method: the schedule lives in a 16-word ring, here
  * sixteen locals). Fully unrolled with the five working variables renamed each round instead of shifted, so
- * V8 keeps everything in registers — twice as fast as the 80-word array and round loop (docs/benchmarks.md).
+ * V8 keeps everything in registers (about twice as fast as a round loop over an 80-word array).
  * Regular by construction: round t computes T into the variable that held e and rotates the one that held b.
  */
 export function sha1Compress(state: Int32Array, block: Int32Array, out: Int32Array): void {

@@ -185,35 +185,83 @@ export function writeUnpermuted(io: Int32Array, out: Uint8Array, at: number): vo
   writeWord(out, at + 4, l[i0]! | l[i1]! | l[i2]! | l[i3]! | l[i4]! | l[i5]! | l[i6]! | l[i7]!);
 }
 
-/** PC2 source positions split by half: C holds PC1 output bits 1–28, D bits 29–56 (28-bit integers). */
-const PC2_SHIFT = PC2.map((p) => (p <= 28 ? 28 - p : 56 - p));
-const PC2_FROM_C = PC2.map((p) => p <= 28);
+/**
+ * Key schedule tables, derived once from PC1 and PC2 so that a schedule is lookups, not bit loops (a verifier
+ * derives two DES keys per candidate ATC under session-key CVNs).
+ * - PC1_T[2·(256·j + v) + h]: the bits key byte j of value v sets in C (h = 0) or D (h = 1), 28-bit integers
+ *   with PC1 output bit 1 (C) or 29 (D) the most significant; parity bits are not selected, so ignored.
+ * - PC2_C / PC2_D[2·(128·g + v) + w]: the bits of round-key word w (the packing described at `rounds`) that
+ *   7-bit group g of C or D (bits 7g..7g+6 counted from the least significant) of value v selects.
+ */
+const PC1_T = new Int32Array(2 * 8 * 256);
+PC1.forEach((src, i) => {
+  const j = (src - 1) >> 3;
+  const bit = 7 - ((src - 1) & 7);
+  for (let v = 0; v < 256; v++) {
+    if ((v >> bit) & 1) PC1_T[2 * (256 * j + v) + (i < 28 ? 0 : 1)]! |= 1 << (i < 28 ? 27 - i : 55 - i);
+  }
+});
+
+function pc2Tables(fromC: boolean): Int32Array {
+  // For each bit of the half (by shift), the round-key bits it lands on.
+  const to = new Int32Array(2 * 28);
+  PC2.forEach((p, k) => {
+    if (p <= 28 !== fromC) return;
+    const chunk = Math.floor(k / 6);
+    to[2 * (fromC ? 28 - p : 56 - p) + (chunk & 1)]! |= 1 << (26 - 8 * (chunk >> 1) + (5 - (k % 6)));
+  });
+  const t = new Int32Array(2 * 4 * 128);
+  for (let g = 0; g < 4; g++) {
+    for (let v = 0; v < 128; v++) {
+      for (let b = 0; b < 7; b++) {
+        if (!((v >> b) & 1)) continue;
+        t[2 * (128 * g + v)]! |= to[2 * (7 * g + b)]!;
+        t[2 * (128 * g + v) + 1]! |= to[2 * (7 * g + b) + 1]!;
+      }
+    }
+  }
+  return t;
+}
+const PC2_C = pc2Tables(true);
+const PC2_D = pc2Tables(false);
 
 /**
- * The 16 round keys from PC1, the rotations and PC2 (on 28-bit integers), packed two words per round for the
- * round function below: the 6-bit chunks for S-boxes 1, 3, 5, 7 (0-based 0, 2, 4, 6) at bits 26, 18, 10, 2
- * of the first word, those for S-boxes 2, 4, 6, 8 at the same places in the second.
+ * The 16 round keys: PC1, then per round the left rotations of C and D and PC2 (FIPS 46-3 key schedule),
+ * packed two words per round for the round function below: the 6-bit chunks for S-boxes 1, 3, 5, 7 at bits
+ * 26, 18, 10, 2 of the first word, those for S-boxes 2, 4, 6, 8 at the same places in the second.
  */
 function keySchedule(key: Uint8Array, offset: number): Int32Array {
-  const bit = (n: number) => (key[offset + ((n - 1) >> 3)]! >> (7 - ((n - 1) & 7))) & 1;
   let c = 0;
   let d = 0;
-  for (let i = 0; i < 28; i++) {
-    c = (c << 1) | bit(PC1[i]!);
-    d = (d << 1) | bit(PC1[i + 28]!);
+  for (let j = 0; j < 8; j++) {
+    const i = 2 * (256 * j + key[offset + j]!);
+    c |= PC1_T[i]!;
+    d |= PC1_T[i + 1]!;
   }
   const ks = new Int32Array(32);
   for (let round = 0; round < 16; round++) {
-    for (let s = 0; s < SHIFTS[round]!; s++) {
-      c = ((c << 1) | (c >>> 27)) & 0xfffffff;
-      d = ((d << 1) | (d >>> 27)) & 0xfffffff;
-    }
-    for (let k = 0; k < 48; k++) {
-      if (((PC2_FROM_C[k] ? c : d) >>> PC2_SHIFT[k]!) & 1) {
-        const chunk = Math.floor(k / 6);
-        ks[2 * round + (chunk & 1)]! |= 1 << (26 - 8 * (chunk >> 1) + (5 - (k % 6)));
-      }
-    }
+    const s = SHIFTS[round]!;
+    c = ((c << s) | (c >>> (28 - s))) & 0xfffffff;
+    d = ((d << s) | (d >>> (28 - s))) & 0xfffffff;
+    const c0 = 2 * (c & 127);
+    const c1 = 2 * (128 + ((c >>> 7) & 127));
+    const c2 = 2 * (256 + ((c >>> 14) & 127));
+    const c3 = 2 * (384 + (c >>> 21));
+    const d0 = 2 * (d & 127);
+    const d1 = 2 * (128 + ((d >>> 7) & 127));
+    const d2 = 2 * (256 + ((d >>> 14) & 127));
+    const d3 = 2 * (384 + (d >>> 21));
+    ks[2 * round] =
+      PC2_C[c0]! | PC2_C[c1]! | PC2_C[c2]! | PC2_C[c3]! | PC2_D[d0]! | PC2_D[d1]! | PC2_D[d2]! | PC2_D[d3]!;
+    ks[2 * round + 1] =
+      PC2_C[c0 + 1]! |
+      PC2_C[c1 + 1]! |
+      PC2_C[c2 + 1]! |
+      PC2_C[c3 + 1]! |
+      PC2_D[d0 + 1]! |
+      PC2_D[d1 + 1]! |
+      PC2_D[d2 + 1]! |
+      PC2_D[d3 + 1]!;
   }
   return ks;
 }
