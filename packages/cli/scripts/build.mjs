@@ -59,6 +59,34 @@ const keepModuleLocations = {
   },
 };
 
+/**
+ * @noble/ciphers builds its AES tables when its aes.js module is evaluated (tens of ms at start-up here, and the
+ * garbage they leave), and @capkit/oath's index evaluates it through PSKC even for a TOTP code, which never
+ * uses AES. In the bundle, imports of aes.js get a facade that evaluates the real module on the first call
+ * (esbuild wraps a module that is `require`d in a lazy initialiser). Only plain function exports are
+ * forwarded: importing anything else from aes.js fails the build, so nothing can silently change meaning.
+ */
+const AES = "@noble/ciphers/aes.js";
+const AES_FUNCTIONS = ["cbc", "cmac", "ecb"];
+const lazyAes = {
+  name: "lazy-aes",
+  setup(b) {
+    b.onResolve({ filter: /^@noble\/ciphers\/aes\.js$/ }, (args) => {
+      if (args.kind === "require-call") return undefined; // the facade's own require: the real module
+      return { path: `${dirname(args.importer)}#lazy-aes`, namespace: "lazy-aes" };
+    });
+    b.onLoad({ filter: /.*/, namespace: "lazy-aes" }, (args) => ({
+      contents: [
+        "let aes;",
+        `const load = () => (aes ??= require(${JSON.stringify(AES)}));`,
+        ...AES_FUNCTIONS.map((f) => `export const ${f} = (...args) => load().${f}(...args);`),
+      ].join("\n"),
+      resolveDir: args.path.slice(0, -"#lazy-aes".length),
+      loader: "js",
+    }));
+  },
+};
+
 await rm(outdir, { recursive: true, force: true });
 await build({
   entryPoints: [{ in: join(cli, "scripts/entry.mjs"), out: "main" }],
@@ -76,6 +104,6 @@ await build({
   minifyWhitespace: true,
   minifySyntax: true,
   sourcemap: "linked",
-  plugins: [keepModuleLocations],
+  plugins: [keepModuleLocations, lazyAes],
   logLevel: "warning",
 });
