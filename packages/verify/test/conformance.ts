@@ -241,10 +241,20 @@ export function conformance(
       expect(JSON.stringify(trail)).not.toContain(material.masterKey);
     });
 
-    it("typed errors for unknown and duplicate credentials", async () => {
-      await expect(verifier.verify({ id: "nobody", code: "123456" })).rejects.toMatchObject({
-        code: "CREDENTIAL_UNKNOWN",
-      });
+    it("an unknown id answers 'rejected' like a wrong code (audited as unknown); duplicates and bad ids are typed errors", async () => {
+      expect(await verifier.verify({ id: "nobody", code: "123456" })).toEqual({ result: "rejected" });
+      expect(await verifier.resync("nobody", "123456", "234567")).toEqual({ result: "rejected" });
+      const ch = await verifier.issueChallenge("nobody", "respond");
+      expect(ch.challenge).toMatch(/^[1-9][0-9]{7}$/);
+      expect(
+        await verifier.verify({ id: "nobody", code: "1", function: "respond", challengeId: ch.challengeId }),
+      ).toEqual({ result: "rejected" });
+      expect((await verifier.audit("nobody")).map((a) => `${a.action}:${a.result}`)).toEqual([
+        "verify:unknown",
+        "resync:unknown",
+        "challenge:unknown",
+        "verify:unknown",
+      ]);
       const { id } = await totpToken();
       await expect(verifier.enroll({ id, kind: "totp", secret: randomBytes(20) })).rejects.toMatchObject({
         code: "CREDENTIAL_EXISTS",
