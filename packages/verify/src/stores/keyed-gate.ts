@@ -6,7 +6,7 @@
  */
 export class KeyedGate {
   readonly #limit: number;
-  readonly #keys = new Map<string, { active: number; queue: (() => void)[] }>();
+  readonly #keys = new Map<string, { active: number; queue: Waiter[] }>();
 
   constructor(limit: number) {
     this.#limit = Math.max(1, Math.trunc(limit));
@@ -29,19 +29,36 @@ export class KeyedGate {
       return Promise.resolve(once(release));
     }
     return new Promise((resolve, reject) => {
-      const grant = () => {
-        clearTimeout(timer);
-        resolve(once(release));
-      };
+      const w: Waiter = Object.assign(
+        () => {
+          clearTimeout(timer);
+          resolve(once(release));
+        },
+        {
+          fail: (e: Error) => {
+            clearTimeout(timer);
+            reject(e);
+          },
+        },
+      );
       const timer = setTimeout(() => {
-        const i = s.queue.indexOf(grant);
+        const i = s.queue.indexOf(w);
         if (i >= 0) s.queue.splice(i, 1);
         reject(new Error(`busy: waited ${waitMs} ms for earlier statements on the same credential`));
       }, waitMs);
-      s.queue.push(grant);
+      s.queue.push(w);
     });
   }
+
+  /** Everyone waiting on `key` gives up now (the row is held: they would only wait for the same timeout). */
+  failWaiting(key: string, e: Error): void {
+    const s = this.#keys.get(key);
+    if (!s) return;
+    for (const w of s.queue.splice(0)) w.fail(e);
+  }
 }
+
+type Waiter = (() => void) & { fail(e: Error): void };
 
 function once(f: () => void): () => void {
   let done = false;

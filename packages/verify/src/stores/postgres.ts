@@ -114,10 +114,14 @@ export class PostgresStore implements StateStore {
   /** A write on one credential's (or user's) row: at most a few in flight per row from this process. */
   async #write(key: string, sql: string, values: unknown[]): Promise<pg.QueryResult> {
     const release = await this.#gate.acquire(key, this.#waitMs).catch((e) => {
-      throw unavailable(e);
+      throw e instanceof CapkitError ? e : unavailable(e);
     });
     try {
       return await this.#query(sql, values);
+    } catch (e) {
+      const code = ((e as { cause?: { code?: string } }).cause ?? {}).code;
+      if (code === "55P03" || code === "57014") this.#gate.failWaiting(key, e as Error);
+      throw e;
     } finally {
       release();
     }
