@@ -119,7 +119,7 @@ export class PostgresStore implements StateStore {
     try {
       return await this.#query(sql, values);
     } catch (e) {
-      const code = ((e as { cause?: { code?: string } }).cause ?? {}).code;
+      const code = (e as { cause?: { code?: string } }).cause?.code;
       if (code === "55P03" || code === "57014") this.#gate.failWaiting(key, e as Error);
       throw e;
     } finally {
