@@ -158,7 +158,7 @@ export class MemoryStore implements StateStore {
   }
 
   /** How many challenges are held (tests of the bound under a flood). */
-  get challengeCount(): number {
+  async challengeCount(): Promise<number> {
     return this.#challenges.size;
   }
 
