@@ -59,7 +59,7 @@ describe("PostgreSQL faults", () => {
       secret: Buffer;
       child: ChildProcess;
       lines: Line[];
-      exit?: number | null;
+      exit: number | null | undefined;
     }[] = [];
     for (let i = 0; i < 4; i++) {
       const secret = randomBytes(20);
