@@ -176,3 +176,36 @@ describe("SQLite store faults", () => {
     await store.close();
   }, 300_000);
 });
+
+describe("a database from the first schema (0.1)", () => {
+  it("is brought up to date on open and keeps its credentials' state", async () => {
+    const path = dbPath();
+    const old = new Database(path);
+    old.exec(`
+      CREATE TABLE credentials (id TEXT PRIMARY KEY, params TEXT NOT NULL, sealed TEXT, last INTEGER NOT NULL,
+        failures INTEGER NOT NULL DEFAULT 0, locked INTEGER NOT NULL DEFAULT 0, created_at INTEGER NOT NULL);
+      CREATE TABLE challenges (id TEXT PRIMARY KEY, credential_id TEXT NOT NULL, function TEXT NOT NULL,
+        value TEXT NOT NULL, expires_at INTEGER NOT NULL, used INTEGER NOT NULL DEFAULT 0);
+      CREATE TABLE audit (seq INTEGER PRIMARY KEY AUTOINCREMENT, at INTEGER NOT NULL, credential_id TEXT NOT NULL,
+        action TEXT NOT NULL, result TEXT NOT NULL, counter INTEGER, detail TEXT);
+      CREATE INDEX audit_credential ON audit (credential_id, seq);`);
+    const secret = randomBytes(20);
+    old
+      .prepare("INSERT INTO credentials (id, params, sealed, last, created_at) VALUES (?, ?, ?, ?, ?)")
+      .run(
+        "legacy",
+        JSON.stringify({ kind: "hotp", algorithm: "SHA1", digits: 6, lookAhead: 10 }),
+        await keys.seal("legacy", secret),
+        4,
+        1,
+      );
+    old.close();
+    const store = new SqliteStore(path);
+    const verifier = new Verifier({ store, keys });
+    expect(await verifier.status("legacy")).toMatchObject({ state: "active", last: 4 });
+    const token = new SgpassToken({ kind: "hotp", secret, clock: new FakeClock(0) });
+    for (let i = 0; i < 5; i++) token.press();
+    expect((await verifier.verify({ id: "legacy", code: token.press().code! })).result).toBe("accepted");
+    await store.close();
+  });
+});

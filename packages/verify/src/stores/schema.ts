@@ -18,7 +18,6 @@ CREATE TABLE IF NOT EXISTS credentials (
   drift INTEGER,
   replaces TEXT
 );
-CREATE INDEX IF NOT EXISTS credentials_user ON credentials (user_id, id);
 CREATE TABLE IF NOT EXISTS users (
   id TEXT PRIMARY KEY,
   failures INTEGER NOT NULL DEFAULT 0,
@@ -31,8 +30,6 @@ CREATE TABLE IF NOT EXISTS challenges (
   value TEXT NOT NULL,
   expires_at ${t.big} NOT NULL
 );
-CREATE INDEX IF NOT EXISTS challenges_expiry ON challenges (expires_at);
-CREATE INDEX IF NOT EXISTS challenges_credential ON challenges (credential_id, expires_at);
 CREATE TABLE IF NOT EXISTS audit (
   seq ${t.serial} PRIMARY KEY,
   at ${t.big} NOT NULL,
@@ -43,10 +40,29 @@ CREATE TABLE IF NOT EXISTS audit (
   detail TEXT,
   user_id TEXT
 );
+`;
+
+/** Indexes, created after the columns a 0.1 database lacks have been added (see `COLUMNS_ADDED`). */
+export const INDEXES_SQL = `
+CREATE INDEX IF NOT EXISTS credentials_user ON credentials (user_id, id);
+CREATE INDEX IF NOT EXISTS challenges_expiry ON challenges (expires_at);
+CREATE INDEX IF NOT EXISTS challenges_credential ON challenges (credential_id, expires_at);
 CREATE INDEX IF NOT EXISTS audit_credential ON audit (credential_id, seq);
 CREATE INDEX IF NOT EXISTS audit_user ON audit (user_id, seq);
 CREATE INDEX IF NOT EXISTS audit_at ON audit (at);
 `;
+
+/**
+ * Columns added since the first schema (0.1): a database created then is brought up to date on open. A 0.1
+ * challenges table keeps its unused `used` column (challenges are now deleted when taken).
+ */
+export const COLUMNS_ADDED: readonly { table: string; column: string; definition: string }[] = [
+  { table: "credentials", column: "state", definition: "TEXT NOT NULL DEFAULT 'active'" },
+  { table: "credentials", column: "user_id", definition: "TEXT" },
+  { table: "credentials", column: "drift", definition: "INTEGER" },
+  { table: "credentials", column: "replaces", definition: "TEXT" },
+  { table: "audit", column: "user_id", definition: "TEXT" },
+];
 
 export const SCHEMA_SQLITE = COMMON({
   bool: "INTEGER",
@@ -56,13 +72,18 @@ export const SCHEMA_SQLITE = COMMON({
   no: "0",
 }).replace("seq INTEGER PRIMARY KEY", "seq INTEGER PRIMARY KEY AUTOINCREMENT");
 
-export const SCHEMA_POSTGRES = COMMON({
-  bool: "BOOLEAN",
-  big: "BIGINT",
-  serial: "BIGSERIAL",
-  json: "JSONB",
-  no: "FALSE",
-});
+export const SCHEMA_POSTGRES =
+  COMMON({
+    bool: "BOOLEAN",
+    big: "BIGINT",
+    serial: "BIGSERIAL",
+    json: "JSONB",
+    no: "FALSE",
+  }) +
+  COLUMNS_ADDED.map(
+    (c) => `ALTER TABLE ${c.table} ADD COLUMN IF NOT EXISTS ${c.column} ${c.definition};`,
+  ).join("\n") +
+  INDEXES_SQL;
 
 export function rowToCredential(row: Record<string, unknown>): StoredCredential {
   const params =

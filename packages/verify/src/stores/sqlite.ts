@@ -13,7 +13,7 @@ import type {
   StoredCredential,
   UserState,
 } from "../model.js";
-import { rowToCredential, SCHEMA_SQLITE } from "./schema.js";
+import { COLUMNS_ADDED, INDEXES_SQL, rowToCredential, SCHEMA_SQLITE } from "./schema.js";
 
 export interface SqliteStoreOptions {
   /** How long a write waits for another process's transaction before STORE_UNAVAILABLE (default 2000 ms). */
@@ -49,7 +49,18 @@ export class SqliteStore implements StateStore {
       this.#db.pragma("journal_mode = WAL");
       this.#db.pragma("synchronous = FULL");
       this.#db.pragma(`busy_timeout = ${Math.max(0, Math.trunc(options.busyTimeoutMs ?? 2000))}`);
-      this.#db.exec(SCHEMA_SQLITE);
+      this.#db
+        .transaction(() => {
+          this.#db.exec(SCHEMA_SQLITE);
+          for (const c of COLUMNS_ADDED) {
+            const has = (this.#db.pragma(`table_info(${c.table})`) as { name: string }[]).some(
+              (col) => col.name === c.column,
+            );
+            if (!has) this.#db.exec(`ALTER TABLE ${c.table} ADD COLUMN ${c.column} ${c.definition}`);
+          }
+          this.#db.exec(INDEXES_SQL);
+        })
+        .immediate();
       this.#stmt = prepare(this.#db);
     } catch (e) {
       throw unavailable(e, `cannot open the SQLite database ${path}`);
