@@ -10,6 +10,7 @@ export * from "./cap/profiles.js";
 export * from "./connection.js";
 export * from "./crypto/aes.js";
 export * from "./crypto/cryptogram.js";
+export * from "./crypto/data-selection.js";
 export * from "./crypto/des.js";
 export * from "./crypto/keys.js";
 export * from "./crypto/mac.js";
