@@ -5,10 +5,11 @@ import {
   type CapIssuerRecord,
   type CardConnection,
   type CommandApdu,
-  deriveIccMasterKey,
+  cryptogramSpec,
   encodeTlv,
   parseCommand,
   parseDol,
+  testIccMasterKey,
   tlv,
   withOddParity,
 } from "@capkit/emv-cap";
@@ -130,7 +131,7 @@ export function issuerRecordOf(state: SimCardState): CapIssuerRecord {
     iaf: p.iaf,
     ipb: p.ipb,
     iad: p.iadArqc,
-    key: { kind: "test-imk", imk: state.imk, derivation: "A" },
+    key: { kind: "test-imk", imk: state.imk, derivation: cryptogramSpec(p.cryptogramVersion).masterKey },
   };
 }
 
@@ -162,8 +163,7 @@ export class SimulatedCard implements CardConnection {
     this.profile = simCardProfile(this.#state.profile);
     this.#options = options;
     const record = issuerRecordOf(this.#state);
-    const iccMk = deriveIccMasterKey(fromHex(this.#state.imk), this.#state.pan, this.#state.psn, "A");
-    this.#model = new CapCodeModel(record, iccMk);
+    this.#model = new CapCodeModel(record, testIccMasterKey(record));
   }
 
   get state(): SimCardState {
