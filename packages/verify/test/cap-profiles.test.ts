@@ -70,4 +70,17 @@ describe("the verifier accepts every simulated profile's codes end to end", () =
       expect((await verifier.status(name)).failures).toBe(0);
     });
   }
+
+  it("refuses to enrol a card whose CDOL1 lacks what its cryptogram covers, naming the tags", async () => {
+    const verifier = new Verifier({ store: new MemoryStore(), keys });
+    const record = new SimulatedCard(newSimCardState("sesame", pin)).issuerRecord();
+    // CDOL1 without 9F1A (country) and 9F37 (unpredictable number).
+    const cdol1 = "9F02069F03069505" + "5F2A029A039C01";
+    await expect(
+      verifier.enroll({ id: "x", kind: "cap", record: { ...record, cdol1 } }),
+    ).rejects.toMatchObject({
+      code: "CDOL_INCOMPLETE",
+      details: { missing: ["9F1A", "9F37"] },
+    });
+  });
 });
