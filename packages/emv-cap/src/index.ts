@@ -16,6 +16,7 @@ export * from "./crypto/keys.js";
 export * from "./crypto/mac.js";
 export * from "./crypto/session-keys.js";
 export * from "./dol.js";
+export * from "./redact.js";
 export * from "./replay.js";
 export * from "./tags.js";
 export * from "./tlv.js";

@@ -37,6 +37,8 @@ export interface SimCardState {
 
 export const SIM_CARD_FORMAT = "capkit-sim-card/1";
 const PSE_NAME = "1PAY.SYS.DDF01";
+/** Every simulated card is issued to the same test holder (ISO/IEC 7813 "SURNAME/FIRST NAME" form). */
+const CARDHOLDER_NAME = "CAPKIT/TEST CARD";
 const ATR = fromHex("3B021450");
 /**
  * An inverse-convention ATR (TS = 3F) of the kind French bank cards give: TB1 25, TC1 08, T=0, historical
@@ -366,8 +368,12 @@ export class SimulatedCard implements CardConnection {
     }
     const p = this.profile;
     const panHex = this.#state.pan.length % 2 ? `${this.#state.pan}F` : this.#state.pan;
+    // Track 2 equivalent data (Book 3 Annex A): PAN, D, YYMM, service code 201, discretionary data, F pad.
+    const track2 = `${this.#state.pan}D${this.#state.expiry.slice(0, 4)}2010000000000`;
     const record = tlv(0x70, [
+      tlv(0x57, fromHex(track2.length % 2 ? `${track2}F` : track2)),
       tlv(0x5a, fromHex(panHex)),
+      tlv(0x5f20, asciiToBytes(CARDHOLDER_NAME)),
       tlv(0x5f34, fromHex(this.#state.psn)),
       tlv(0x5f24, fromHex(this.#state.expiry)),
       tlv(0x8e, fromHex("00000000000000000100")), // CVM list: plaintext PIN by ICC, always
