@@ -9,8 +9,8 @@ import { emvSessionKey, mastercardSessionKey, type TreeParameters, treeSessionKe
  * What a card MACs for an application cryptogram, per Cryptogram Version Number:
  * AC = MAC_SK(Table 26 terminal data ‖ AIP ‖ ATC ‖ card data), where the terminal data is the EMV Book 2 §8.1.1
  * Table 26 set picked by tag from the CDOL1 values (`CryptogramDataSelection`), and the card data, the session
- * key and the padding depend on the CVN (Visa VIS 1.5 Appendix D for CVN 10/18/22, M/Chip for 16/17/20/21;
- * the selection is the one of pyemv's `cvn.py`, whose independent cryptograms the tests check).
+ * key and the padding depend on the CVN (Visa VIS for CVN 10/18/22, M/Chip for 16/17/20/21; the selection is
+ * the one of pyemv's `cvn.py`, whose independent cryptograms the tests check).
  */
 export type SessionKeyMethod =
   | { readonly kind: "none" }

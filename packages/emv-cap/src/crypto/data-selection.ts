@@ -6,7 +6,7 @@ import { tagToHex } from "../tlv.js";
  * The terminal data a card MACs for an application cryptogram: the "recommended minimum set of data elements
  * for application cryptogram generation" of EMV 4.3 Book 2 §8.1.1 Table 26, in that table's order — amount
  * authorised, amount other, terminal country code, TVR, transaction currency code, transaction date,
- * transaction type, unpredictable number. Visa (VIS 1.5 CVN 10/18/22) and MasterCard (M/Chip CVN 16/17/20/21)
+ * transaction type, unpredictable number. Visa (VIS CVN 10/18/22) and MasterCard (M/Chip CVN 16/17/20/21)
  * cards MAC exactly these, then AIP, ATC and their CVN's card data (see `CRYPTOGRAM_VERSIONS`).
  *
  * A card's CDOL1 may ask for more (terminal type 9F35, data authentication code 9F45, ICC dynamic number 9F4C,
