@@ -44,3 +44,21 @@ describe("SoftwareKeyProvider", () => {
     expect(e?.message).not.toContain("SECRETSECRET");
   });
 });
+
+describe("database drivers are optional peer dependencies", () => {
+  it("a missing driver is a typed error naming the package to install", async () => {
+    const { loadDriver } = await import("../src/stores/driver.js");
+    const e = (() => {
+      try {
+        loadDriver("capkit-no-such-driver", "SomeStore");
+      } catch (err) {
+        return err as { code: string; message: string; hint: string };
+      }
+    })();
+    expect(e).toMatchObject({
+      code: "STORE_UNAVAILABLE",
+      hint: expect.stringContaining("npm install capkit-no-such-driver"),
+    });
+    expect(e?.message).toContain('"capkit-no-such-driver"');
+  });
+});

@@ -5,7 +5,8 @@ import { type Postgres, startPostgres } from "@capkit/test-support";
 import { FakeClock, SgpassToken } from "@capkit/token-sim";
 import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { PostgresStore, SoftwareKeyProvider, Verifier } from "../src/index.js";
+import { SoftwareKeyProvider, Verifier } from "../src/index.js";
+import { PostgresStore } from "../src/postgres.js";
 
 /**
  * PostgreSQL faults a bank's operations team meets (issue 11): the server crashing under 4 verifier processes,

@@ -8,7 +8,8 @@ import { toHex } from "@capkit/core";
 import { FakeClock, newSimCardState, SgpassToken, SimulatedCard } from "@capkit/token-sim";
 import Database from "better-sqlite3";
 import { afterAll, describe, expect, it } from "vitest";
-import { SoftwareKeyProvider, SqliteStore, Verifier } from "../src/index.js";
+import { SoftwareKeyProvider, Verifier } from "../src/index.js";
+import { SqliteStore } from "../src/sqlite.js";
 
 const ROOT = fileURLToPath(new URL("../../..", import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), "capkit-sqlite-faults-"));

@@ -1,5 +1,5 @@
 import { CapkitError } from "@capkit/core";
-import pg from "pg";
+import type pg from "pg";
 import type {
   AcceptOutcome,
   AuditEntry,
@@ -12,6 +12,7 @@ import type {
   StoredCredential,
   UserState,
 } from "../model.js";
+import { loadDriver } from "./driver.js";
 import { KeyedGate } from "./keyed-gate.js";
 import { rowToCredential, SCHEMA_POSTGRES } from "./schema.js";
 
@@ -55,7 +56,8 @@ export class PostgresStore implements StateStore {
   static async connect(connectionString: string, options: PostgresStoreOptions = {}): Promise<PostgresStore> {
     const statementTimeout = options.statementTimeoutMs ?? 2000;
     const lockTimeout = Math.min(options.lockTimeoutMs ?? 1000, statementTimeout);
-    const pool = new pg.Pool({
+    const { Pool } = loadDriver<typeof pg>("pg", "PostgresStore");
+    const pool = new Pool({
       connectionString,
       max: options.poolSize ?? 10,
       connectionTimeoutMillis: options.connectTimeoutMs ?? 2000,

@@ -1,6 +1,6 @@
 import { closeSync, existsSync, openSync } from "node:fs";
 import { CapkitError } from "@capkit/core";
-import Database from "better-sqlite3";
+import type Database from "better-sqlite3";
 import type {
   AcceptOutcome,
   AuditEntry,
@@ -13,6 +13,7 @@ import type {
   StoredCredential,
   UserState,
 } from "../model.js";
+import { loadDriver } from "./driver.js";
 import { COLUMNS_ADDED, INDEXES_SQL, rowToCredential, SCHEMA_SQLITE } from "./schema.js";
 
 export interface SqliteStoreOptions {
@@ -42,10 +43,12 @@ export class SqliteStore implements StateStore {
   readonly #stmt: ReturnType<typeof prepare>;
 
   constructor(path: string, options: SqliteStoreOptions = {}) {
+    // The driver first: a missing package is its own error, not "cannot open the database".
+    const Driver = loadDriver<typeof Database>("better-sqlite3", "SqliteStore");
     try {
       // Created 0600 before SQLite opens it: SQLite gives the -wal and -shm files the database file's mode.
       if (path !== ":memory:" && !existsSync(path)) closeSync(openSync(path, "wx", 0o600));
-      this.#db = new Database(path);
+      this.#db = new Driver(path);
       this.#db.pragma("journal_mode = WAL");
       this.#db.pragma("synchronous = FULL");
       this.#db.pragma(`busy_timeout = ${Math.max(0, Math.trunc(options.busyTimeoutMs ?? 2000))}`);
