@@ -139,7 +139,7 @@ export interface StateStore {
   ): Promise<{ failures: number; locked: boolean }>;
   unlock(subject: FailureSubject, audit: AuditEntry): Promise<boolean>;
   setState(id: string, state: CredentialState, audit: AuditEntry): Promise<boolean>;
-  /** Deletes the credential and its challenges; its audit trail stays. */
+  /** Deletes the credential and its challenges (a replacement of it no longer names it); audit stays. */
   revoke(id: string, audit: AuditEntry): Promise<boolean>;
   /**
    * Stores a challenge; deletes expired ones and the oldest of this credential's beyond `maxPerCredential`, so

@@ -388,6 +388,7 @@ export function conformance(
         credential: newId,
       });
       expect(await store.get(oldId)).toBeUndefined();
+      expect((await verifier.status(newId)).replaces).toBeUndefined();
       expect((await verifier.verify({ user, code: (await codeOf(old)).code })).result).toBe("rejected");
       expect((await verifier.audit(oldId)).at(-1)).toMatchObject({
         action: "revoke",

@@ -111,6 +111,8 @@ export class MemoryStore implements StateStore {
   async revoke(id: string, audit: AuditEntry): Promise<boolean> {
     if (!this.#credentials.delete(id)) return false;
     for (const [k, ch] of this.#challenges) if (ch.credentialId === id) this.#challenges.delete(k);
+    for (const c of this.#credentials.values())
+      if (c.replaces === id) this.#credentials.set(c.id, { ...c, replaces: undefined });
     this.#record(audit);
     return true;
   }

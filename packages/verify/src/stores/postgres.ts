@@ -242,7 +242,8 @@ export class PostgresStore implements StateStore {
   async revoke(id: string, a: AuditEntry): Promise<boolean> {
     const r = await this.#query(
       `WITH d AS (DELETE FROM credentials WHERE id = $1 RETURNING id),
-            c AS (DELETE FROM challenges WHERE credential_id IN (SELECT id FROM d))
+            c AS (DELETE FROM challenges WHERE credential_id IN (SELECT id FROM d)),
+            r AS (UPDATE credentials SET replaces = NULL WHERE replaces IN (SELECT id FROM d))
        INSERT INTO audit (at, credential_id, action, result, counter, detail, user_id)
        SELECT $2, $3, $4, $5, $6, $7, $8 FROM d RETURNING 1`,
       [id, ...auditValues(a)],

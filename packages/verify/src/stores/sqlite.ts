@@ -218,6 +218,7 @@ export class SqliteStore implements StateStore {
           const changed = this.#stmt.revoke.run(id).changes === 1;
           if (changed) {
             this.#stmt.revokeChallenges.run(id);
+            this.#stmt.replaced.run(id);
             this.#auditRow(audit);
           }
           return changed;
@@ -349,6 +350,7 @@ function prepare(db: Database.Database) {
     setState: db.prepare("UPDATE credentials SET state = ? WHERE id = ?"),
     revoke: db.prepare("DELETE FROM credentials WHERE id = ?"),
     revokeChallenges: db.prepare("DELETE FROM challenges WHERE credential_id = ?"),
+    replaced: db.prepare("UPDATE credentials SET replaces = NULL WHERE replaces = ?"),
     expireChallenges: db.prepare("DELETE FROM challenges WHERE expires_at <= ?"),
     trimChallenges: db.prepare(
       `DELETE FROM challenges WHERE credential_id = ? AND id NOT IN
