@@ -30,7 +30,7 @@ export async function openCard(o: CardSourceOptions, out: Output): Promise<OpenC
   const emv = await import("@capkit/emv-cap");
   let opened: OpenCard;
   if (o.sim !== undefined) {
-    const { openCardStateFile } = await import("@capkit/token-sim");
+    const { openCardStateFile } = await import("@capkit/token-sim/node");
     const card = openCardStateFile(o.sim);
     opened = { conn: card, source: `simulated card ${o.sim}`, pinpad: undefined, close: () => card.close() };
   } else if (o.transcript !== undefined) {
