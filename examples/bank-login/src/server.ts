@@ -121,6 +121,9 @@ export async function startBankServer(o: BankServerOptions): Promise<BankServer>
       case "GET /":
         send(res, 200, homePage());
         return;
+      case "GET /favicon.ico":
+        res.writeHead(204).end();
+        return;
       case "GET /devices/card.json": {
         // The demo customer's card, as the bank last saw it: its ATC never behind the last accepted one, so a
         // browser that never held the card still cannot show a used code.

@@ -13,7 +13,7 @@ import { el, sheet } from "./dom.js";
  * change, `capkit-code` (detail: `{ code, display }`) when a code is shown.
  * Keyboard (when the device has focus): digits, Enter = OK, Backspace/Escape = C, F = the function key.
  */
-const KEY_LABELS: Readonly<Record<string, string>> = { OK: "Valider (OK)", C: "Correction (C)", FN: "Fonction" };
+const KEY_LABELS: Readonly<Record<string, string>> = { OK: "OK (valider)", C: "C (correction)" };
 const KEYPAD: readonly ReaderKey[] = ["1", "2", "3", "4", "5", "6", "7", "8", "9", "C", "0", "OK"];
 
 const STYLE = `
