@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { toHex } from "@capkit/core";
 import { issuerRecordOf, newSimCardState, parseSimCardState, type SimCardState } from "@capkit/token-sim";
-import { SoftwareKeyProvider, type SoftwareKeyMaterial } from "@capkit/verify";
+import { type SoftwareKeyMaterial, SoftwareKeyProvider } from "@capkit/verify";
 import { Codes } from "./codes.js";
 import { hashPassword } from "./passwords.js";
 import { Users } from "./users.js";
@@ -64,7 +64,9 @@ export async function openBank(dir: string): Promise<Bank> {
 }
 
 async function seed(users: Users, codes: Codes): Promise<Devices> {
-  const card = newSimCardState("sesame", DEMO.coopanet.cardPin);
+  // The `uk` card profile (IAF A0): its SIGNATURE binds the amount, which the transfer page needs. The
+  // `sesame` profile's IAF (00) has no amount flag, so a Sésame-profile card could only sign the challenge.
+  const card = newSimCardState("uk", DEMO.coopanet.cardPin);
   const cardCredential = `card-${DEMO.coopanet.user}`;
   await codes.enrollCard(cardCredential, issuerRecordOf(card), card.atc);
   users.add({

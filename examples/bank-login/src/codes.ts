@@ -1,5 +1,5 @@
 import type { CapIssuerRecord } from "@capkit/emv-cap";
-import { SoftwareKeyProvider, type SoftwareKeyMaterial, SqliteStore, Verifier } from "@capkit/verify";
+import { type SoftwareKeyMaterial, SoftwareKeyProvider, SqliteStore, Verifier } from "@capkit/verify";
 
 /**
  * Everything the bank asks of @capkit/verify, in one place: enrol a card or a token, check a login code,
@@ -37,10 +37,23 @@ export class Codes {
   }
 
   /** The reader's SIGNATURE code over the challenge and the amount (in cents, typed on the reader). */
-  async checkSignature(credential: string, code: string, challengeId: string, cents: number): Promise<CodeResult> {
+  async checkSignature(
+    credential: string,
+    code: string,
+    challengeId: string,
+    cents: number,
+  ): Promise<CodeResult> {
     const amount = `${Math.floor(cents / 100)}.${String(cents % 100).padStart(2, "0")}`;
-    return (await this.#verifier.verify({ id: credential, code, function: "sign", challengeId, amount, currency: "978" }))
-      .result;
+    return (
+      await this.#verifier.verify({
+        id: credential,
+        code,
+        function: "sign",
+        challengeId,
+        amount,
+        currency: "978",
+      })
+    ).result;
   }
 
   /** The last ATC (card) or time step (token) the bank accepted. */

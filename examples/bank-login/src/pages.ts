@@ -203,7 +203,11 @@ ${canTransfer ? '<p><a href="/transfer">Faire un virement</a></p>' : ""}`,
   );
 }
 
-export function transferPage(csrf: string, error?: string, values: { iban?: string; amount?: string } = {}): string {
+export function transferPage(
+  csrf: string,
+  error?: string,
+  values: { iban?: string; amount?: string } = {},
+): string {
   return page(
     { brand: "coopanet", title: "Nouveau virement", csrf, loggedIn: true, devices: "reader" },
     `${message("error", error)}
@@ -252,5 +256,8 @@ ${csrfField(csrf)}
 }
 
 export function errorPage(status: number, text: string): string {
-  return page({ brand: "home", title: status === 404 ? "Page introuvable" : "Requête refusée" }, message("error", text));
+  return page(
+    { brand: "home", title: status === 404 ? "Page introuvable" : "Requête refusée" },
+    message("error", text),
+  );
 }

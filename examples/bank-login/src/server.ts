@@ -20,7 +20,8 @@ import { csrfMatches, SESSION_COOKIE, type Session, Sessions, sessionCookie } fr
 import type { User } from "./users.js";
 
 /** SogeSmart's message after the 5th wrong password (kept word for word). */
-export const SOGENET_LOCKED = "Votre compte a été bloqué suite à 5 tentatives de saisie d'un mot de passe erroné";
+export const SOGENET_LOCKED =
+  "Votre compte a été bloqué suite à 5 tentatives de saisie d'un mot de passe erroné";
 export const SOGENET_WRONG = "Identifiant ou mot de passe incorrect.";
 export const SOGENET_WRONG_CURRENT = "Veuillez vérifier la saisie de votre mot de passe actuel";
 export const COOPANET_LOCKED =
@@ -90,7 +91,10 @@ export async function startBankServer(o: BankServerOptions): Promise<BankServer>
     const form = await readForm(req);
     const s = session(req);
     if (!s || !csrfMatches(s, form.get("_csrf"))) {
-      throw new HttpError(403, "Votre session a expiré ou le formulaire n'est pas valide : rechargez la page.");
+      throw new HttpError(
+        403,
+        "Votre session a expiré ou le formulaire n'est pas valide : rechargez la page.",
+      );
     }
     return { s, form };
   }
@@ -105,7 +109,8 @@ export async function startBankServer(o: BankServerOptions): Promise<BankServer>
   function loggedIn(req: IncomingMessage): { s: Session; user: User } {
     const s = session(req);
     const user = s?.user ? bank.users.get(s.user) : undefined;
-    if (!s || !user || user.locked) throw new HttpError(401, "Vous n'êtes pas connecté : connectez-vous d'abord.");
+    if (!s || !user || user.locked)
+      throw new HttpError(401, "Vous n'êtes pas connecté : connectez-vous d'abord.");
     return { s, user };
   }
 
@@ -136,7 +141,11 @@ export async function startBankServer(o: BankServerOptions): Promise<BankServer>
         send(
           res,
           200,
-          JSON.stringify({ id: bank.devices.sgpass.id, kind: "totp", secretHex: bank.devices.sgpass.secretHex }),
+          JSON.stringify({
+            id: bank.devices.sgpass.id,
+            kind: "totp",
+            secretHex: bank.devices.sgpass.secretHex,
+          }),
           "application/json",
         );
         return;
@@ -160,7 +169,8 @@ export async function startBankServer(o: BankServerOptions): Promise<BankServer>
       case "GET /account": {
         const { s, user } = loggedIn(req);
         if (s.mustChange) return redirect(res, "/sogenet/password");
-        const notice = url.searchParams.get("done") === "password" ? "Votre mot de passe a été changé." : undefined;
+        const notice =
+          url.searchParams.get("done") === "password" ? "Votre mot de passe a été changé." : undefined;
         send(res, 200, accountPage(s.csrf, user.bank, user.name, notice, user.bank === "coopanet"));
         return;
       }
@@ -176,7 +186,9 @@ export async function startBankServer(o: BankServerOptions): Promise<BankServer>
       case "POST /logout": {
         const { s } = await postForm(req);
         sessions.destroy(s.id);
-        redirect(res, "/", { "set-cookie": `${SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0` });
+        redirect(res, "/", {
+          "set-cookie": `${SESSION_COOKIE}=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0`,
+        });
         return;
       }
       default:
@@ -234,9 +246,12 @@ export async function startBankServer(o: BankServerOptions): Promise<BankServer>
     const current = form.get("current") ?? "";
     const next = form.get("next") ?? "";
     const again = (status: number, error: string) => send(res, status, passwordChangePage(s.csrf, error));
-    if (!user.password) return again(400, "Ce compte se connecte avec le SGpass : il n'a pas de mot de passe.");
-    if (!/^[0-9]{6}$/.test(next)) return again(400, "Le nouveau mot de passe comporte exactement 6 chiffres.");
-    if (form.get("confirm") !== next) return again(400, "La confirmation ne correspond pas au nouveau mot de passe.");
+    if (!user.password)
+      return again(400, "Ce compte se connecte avec le SGpass : il n'a pas de mot de passe.");
+    if (!/^[0-9]{6}$/.test(next))
+      return again(400, "Le nouveau mot de passe comporte exactement 6 chiffres.");
+    if (form.get("confirm") !== next)
+      return again(400, "La confirmation ne correspond pas au nouveau mot de passe.");
     if (next === current) return again(400, "Le nouveau mot de passe doit être différent de l'actuel.");
     if (!(await verifyPassword(current, user.password))) {
       // A wrong current password counts like a wrong login: the change page is no way around the lockout.
@@ -275,7 +290,9 @@ export async function startBankServer(o: BankServerOptions): Promise<BankServer>
     const m = /^([0-9]{1,8})(?:[.,]([0-9]{1,2}))?$/.exec(amountText.replace(/\s+/g, ""));
     const cents = m ? Number(m[1]) * 100 + Number((m[2] ?? "0").padEnd(2, "0")) : 0;
     if (!m || cents <= 0 || cents > SIGN_AMOUNT_MAX_CENTS) {
-      return again("Le montant est un nombre d'euros positif, avec au plus 2 décimales (par exemple 150,00).");
+      return again(
+        "Le montant est un nombre d'euros positif, avec au plus 2 décimales (par exemple 150,00).",
+      );
     }
     const c = await bank.codes.issueSignChallenge(card);
     s.transfer = { beneficiary: iban, cents, ...c };
@@ -289,7 +306,11 @@ export async function startBankServer(o: BankServerOptions): Promise<BankServer>
     if (!t) return redirect(res, "/transfer");
     const code = (form.get("code") ?? "").trim();
     if (!/^[0-9]{4} ?[0-9]{4}$/.test(code)) {
-      return send(res, 400, signPage(s.csrf, t, "Le code de signature comporte 8 chiffres, par exemple 1234 5678."));
+      return send(
+        res,
+        400,
+        signPage(s.csrf, t, "Le code de signature comporte 8 chiffres, par exemple 1234 5678."),
+      );
     }
     const result = await bank.codes.checkSignature(card, code, t.challengeId, t.cents);
     if (result === "accepted") {
@@ -316,7 +337,11 @@ export async function startBankServer(o: BankServerOptions): Promise<BankServer>
     // The challenge is spent by any attempt (one guess per challenge): sign again over a new one.
     const c = await bank.codes.issueSignChallenge(card);
     s.transfer = { ...t, ...c };
-    send(res, 401, signPage(s.csrf, s.transfer, "Code de signature incorrect : signez de nouveau avec ce nouveau défi."));
+    send(
+      res,
+      401,
+      signPage(s.csrf, s.transfer, "Code de signature incorrect : signez de nouveau avec ce nouveau défi."),
+    );
   }
 
   await new Promise<void>((resolve) => server.listen(o.port ?? 0, o.host ?? "127.0.0.1", resolve));

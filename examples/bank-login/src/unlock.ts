@@ -5,7 +5,9 @@ import { openBank } from "./bank.js";
 const args = process.argv.slice(2);
 const at = args.indexOf("--data");
 const dataDir =
-  at >= 0 ? args.splice(at, 2)[1] : (process.env["BANK_DATA"] ?? fileURLToPath(new URL("../.data", import.meta.url)));
+  at >= 0
+    ? args.splice(at, 2)[1]
+    : (process.env["BANK_DATA"] ?? fileURLToPath(new URL("../.data", import.meta.url)));
 const id = args[0];
 if (!id || !dataDir || args.length !== 1) {
   console.error("usage: unlock [--data <dir>] <user code or identifiant>");

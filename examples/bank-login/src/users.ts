@@ -46,7 +46,9 @@ export class Users {
   }
 
   get(id: string): User | undefined {
-    const r = this.#db.prepare("SELECT * FROM users WHERE id = ?").get(id) as Record<string, unknown> | undefined;
+    const r = this.#db.prepare("SELECT * FROM users WHERE id = ?").get(id) as
+      | Record<string, unknown>
+      | undefined;
     if (!r) return undefined;
     return {
       id: r["id"] as string,
@@ -62,7 +64,9 @@ export class Users {
 
   add(u: Omit<User, "failures" | "locked">): void {
     this.#db
-      .prepare("INSERT INTO users (id, bank, name, password, must_change, credential) VALUES (?, ?, ?, ?, ?, ?)")
+      .prepare(
+        "INSERT INTO users (id, bank, name, password, must_change, credential) VALUES (?, ?, ?, ?, ?, ?)",
+      )
       .run(u.id, u.bank, u.name, u.password ?? null, u.mustChange ? 1 : 0, u.credential ?? null);
   }
 
@@ -80,7 +84,9 @@ export class Users {
 
   /** A success clears the count — unless the account is locked (then nothing changes). */
   succeed(id: string): boolean {
-    return this.#db.prepare("UPDATE users SET failures = 0 WHERE id = ? AND locked = 0").run(id).changes === 1;
+    return (
+      this.#db.prepare("UPDATE users SET failures = 0 WHERE id = ? AND locked = 0").run(id).changes === 1
+    );
   }
 
   setPassword(id: string, hash: string): void {

@@ -1,23 +1,11 @@
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import AxeBuilder from "@axe-core/playwright";
-import { type Browser, chromium, type Locator, type Page } from "playwright-core";
+import type { Locator, Page } from "playwright-core";
 import { expect } from "vitest";
 import { type BankServer, startBankServer } from "../src/server.js";
 
-/**
- * Debian's Chromium (scripts/setup.sh installs it; Playwright never downloads a browser here). Missing, the
- * tests fail with the fix, not a skip.
- */
-export const CHROMIUM = process.env["CHROMIUM_PATH"] ?? "/usr/bin/chromium";
-
-export async function launchChromium(): Promise<Browser> {
-  if (!existsSync(CHROMIUM)) {
-    throw new Error(`${CHROMIUM} not found: run "sh scripts/setup.sh" (installs Debian's chromium package)`);
-  }
-  return chromium.launch({ executablePath: CHROMIUM, args: ["--no-sandbox"] });
-}
+export { expectAccessible, launchChromium } from "@capkit/test-support/browser";
 
 /** A bank with fresh data (its own temporary directory) on a free port. */
 export async function startBank(): Promise<BankServer & { dataDir: string }> {
@@ -31,15 +19,6 @@ export async function startBank(): Promise<BankServer & { dataDir: string }> {
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
-}
-
-/** axe-core (WCAG 2.x A/AA rules): no serious or critical violation on the page as it is now. */
-export async function expectAccessible(page: Page): Promise<void> {
-  const r = await new AxeBuilder({ page }).analyze();
-  const bad = r.violations
-    .filter((v) => v.impact === "serious" || v.impact === "critical")
-    .map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target.join(" ")).join(", ")}`);
-  expect(bad, `axe on ${page.url()}`).toEqual([]);
 }
 
 /**
@@ -60,10 +39,12 @@ export function reader(page: Page): Locator {
 
 /** The element's text once it is there (Playwright waits for it), trimmed. */
 export async function textOf(l: Locator): Promise<string> {
+  // biome-ignore lint/performance/useDomNodeTextContent: Playwright's innerText keeps the LCD's line break
   return (await l.innerText()).trim();
 }
 
 export async function lcd(device: Locator): Promise<string> {
+  // biome-ignore lint/performance/useDomNodeTextContent: Playwright's innerText keeps the LCD's line break
   return (await device.getByRole("status").innerText()).trim();
 }
 
@@ -71,7 +52,7 @@ export async function readerState(device: Locator): Promise<string> {
   return device.evaluate((e) => (e as unknown as { screen: { state: string } }).screen.state);
 }
 
-/** Presses reader keys by their accessible names (digits, "OK (valider)", "C (correction)", "Fonction ▸").
+/** Presses reader keys by their accessible names (digits, "OK (valider)", "C (correction)", "Fonction ▸"). */
 export async function pressKeys(device: Locator, keys: readonly string[]): Promise<void> {
   const names: Record<string, string> = { OK: "OK (valider)", C: "C (correction)", FN: "Fonction ▸" };
   for (const k of keys) await device.getByRole("button", { name: names[k] ?? k, exact: true }).click();

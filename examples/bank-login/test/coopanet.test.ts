@@ -131,9 +131,13 @@ describe("Coop@net login with the Sésame reader", () => {
     await page.getByLabel("Code utilisateur").fill("DEMO");
     await page.getByLabel("Code Sésame").fill("12345678");
     await page.getByRole("button", { name: "Se connecter" }).click();
-    await expect.poll(() => textOf(page.getByRole("alert"))).toBe("Le code utilisateur comporte 8 lettres ou chiffres.");
+    await expect
+      .poll(() => textOf(page.getByRole("alert")))
+      .toBe("Le code utilisateur comporte 8 lettres ou chiffres.");
     await login("1234-567");
-    await expect.poll(() => textOf(page.getByRole("alert"))).toBe("Le code Sésame comporte 8 chiffres, par exemple 1234 5678.");
+    await expect
+      .poll(() => textOf(page.getByRole("alert")))
+      .toBe("Le code Sésame comporte 8 chiffres, par exemple 1234 5678.");
     expect(bank.bank.users.get("DEMO2026")!.failures).toBe(0);
     await expectAccessible(page);
   });
@@ -180,9 +184,9 @@ describe("Coop@net transfer signed with the reader", () => {
     await screenshot(page, "bank-login-transfer.png");
     await page.getByLabel("Code de signature").fill(code);
     await page.getByRole("button", { name: "Signer le virement" }).click();
-    await expect.poll(() => textOf(page.getByRole("status"))).toBe(
-      "Virement de 1 250,50 € vers FR7630006000011234567890189 signé et validé.",
-    );
+    await expect
+      .poll(() => textOf(page.getByRole("status")))
+      .toBe("Virement de 1 250,50 € vers FR7630006000011234567890189 signé et validé.");
     await expectAccessible(page);
   });
 });

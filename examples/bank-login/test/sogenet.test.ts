@@ -31,12 +31,15 @@ afterEach(async () => {
 async function keypadLayout(): Promise<string> {
   return page
     .locator(".keypad .grid > *")
-    .evaluateAll((cells) => cells.map((c) => (c as unknown as { textContent: string }).textContent || "_").join(""));
+    .evaluateAll((cells) =>
+      cells.map((c) => (c as unknown as { textContent: string }).textContent || "_").join(""),
+    );
 }
 
 /** Types a password by clicking the keypad's buttons (where they are on this display). */
 async function clickPassword(password: string): Promise<void> {
-  for (const d of password) await page.locator(".keypad").getByRole("button", { name: d, exact: true }).click();
+  for (const d of password)
+    await page.locator(".keypad").getByRole("button", { name: d, exact: true }).click();
 }
 
 async function login(user: string, password: string): Promise<void> {
@@ -123,9 +126,9 @@ describe("SOGENET login", () => {
       await expect.poll(alertText).toBe(SOGENET_WRONG);
     }
     await login("10203040", "000000");
-    await expect.poll(alertText).toBe(
-      "Votre compte a été bloqué suite à 5 tentatives de saisie d'un mot de passe erroné",
-    );
+    await expect
+      .poll(alertText)
+      .toBe("Votre compte a été bloqué suite à 5 tentatives de saisie d'un mot de passe erroné");
     await login("10203040", "112233"); // the right one, too late
     await expect.poll(alertText).toBe(SOGENET_LOCKED);
 
@@ -154,7 +157,13 @@ describe("SOGENET login", () => {
     await page.keyboard.type("10203040");
     await page.keyboard.press("Tab");
     await page.keyboard.type("112233");
-    expect(await page.evaluate(() => (globalThis as unknown as { document: { activeElement: { id: string } } }).document.activeElement.id)).toBe("password");
+    expect(
+      await page.evaluate(
+        () =>
+          (globalThis as unknown as { document: { activeElement: { id: string } } }).document.activeElement
+            .id,
+      ),
+    ).toBe("password");
     await page.keyboard.press("Enter");
     await expect.poll(() => page.url()).toBe(`${bank.url}/sogenet/password`);
   });

@@ -6,7 +6,10 @@ import { build } from "esbuild";
  * <script type="module" src=…> and no build step of its own. Servers call this once at start-up.
  */
 export async function bundleCapkitWeb(options: { minify?: boolean } = {}): Promise<string> {
-  const entry = fileURLToPath(new URL("./index.js", import.meta.url)).replace(/\.js$/, isSource() ? ".ts" : ".js");
+  const entry = fileURLToPath(new URL("./index.js", import.meta.url)).replace(
+    /\.js$/,
+    isSource() ? ".ts" : ".js",
+  );
   const r = await build({
     entryPoints: [entry],
     bundle: true,

@@ -1,3 +1,4 @@
+import { readerProfile } from "@capkit/emv-cap";
 import type { SimCardState } from "@capkit/token-sim";
 import { type ReaderKey, type Screen, SesameReader, SimulatedCard } from "@capkit/token-sim";
 import { restoreCardState, saveCardState } from "./card-storage.js";
@@ -37,7 +38,8 @@ button.c { background: #b3261e; color: #fff; }
 
 export class SesameReaderElement extends HTMLElement {
   static readonly observedAttributes = ["card-src"];
-  readonly #reader = new SesameReader();
+  #reader = new SesameReader();
+  #unsubscribe: () => void;
   readonly #root: ShadowRoot;
   #card: SimulatedCard | undefined;
   #inserted = false;
@@ -48,7 +50,7 @@ export class SesameReaderElement extends HTMLElement {
   constructor() {
     super();
     this.#root = this.attachShadow({ mode: "open" });
-    this.#reader.onScreen((s) => this.#draw(s));
+    this.#unsubscribe = this.#reader.onScreen((s) => this.#draw(s));
   }
 
   connectedCallback(): void {
@@ -65,7 +67,11 @@ export class SesameReaderElement extends HTMLElement {
         .then((state) => this.setCard(state))
         .catch((e: unknown) => {
           this.dispatchEvent(
-            new CustomEvent("capkit-error", { detail: { message: String(e) }, bubbles: true, composed: true }),
+            new CustomEvent("capkit-error", {
+              detail: { message: String(e) },
+              bubbles: true,
+              composed: true,
+            }),
           );
         });
     }
@@ -76,8 +82,16 @@ export class SesameReaderElement extends HTMLElement {
     if (this.#inserted) this.removeCard();
     const state = restoreCardState(issued, localStorage);
     this.#card = new SimulatedCard(state, { onStateChange: (s) => saveCardState(s, localStorage) });
+    // The reader takes the profile a bank pairs with this card (card-profiles.ts): CDOL constants, challenge
+    // length and whether Sign carries the amount follow the card, as with a bank's own reader.
+    this.#unsubscribe();
+    this.#reader = new SesameReader({ profile: readerProfile(this.#card.profile.readerProfile) });
+    this.#unsubscribe = this.#reader.onScreen((s) => this.#draw(s));
+    this.#draw(this.#reader.screen);
     this.#updateSlot();
-    this.dispatchEvent(new CustomEvent("capkit-card", { detail: { pan: state.pan }, bubbles: true, composed: true }));
+    this.dispatchEvent(
+      new CustomEvent("capkit-card", { detail: { pan: state.pan }, bubbles: true, composed: true }),
+    );
   }
 
   /** The card's current state (ATC, PIN tries), as saved. */
@@ -111,7 +125,12 @@ export class SesameReaderElement extends HTMLElement {
 
   #render(): void {
     this.#root.adoptedStyleSheets = [sheet(STYLE)];
-    const device = el("div", { class: "device", role: "group", "aria-label": "Lecteur Sésame simulé", tabindex: "0" });
+    const device = el("div", {
+      class: "device",
+      role: "group",
+      "aria-label": "Lecteur Sésame simulé",
+      tabindex: "0",
+    });
     device.append(el("p", { class: "brand", "aria-hidden": "true" }, "SÉSAME"));
     const lcd = el("div", { class: "lcd off", role: "status", "aria-live": "polite", "aria-atomic": "true" });
     const l1 = el("div", { class: "line", part: "line1" });

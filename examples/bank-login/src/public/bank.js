@@ -6,7 +6,10 @@ for (const pad of document.querySelectorAll("[data-keypad]")) {
   const show = () => {
     if (!dots) return;
     const n = field.value.length;
-    dots.textContent = n === 0 ? "Aucun chiffre saisi" : `${"●".repeat(n)} (${n} chiffre${n > 1 ? "s" : ""} saisi${n > 1 ? "s" : ""})`;
+    dots.textContent =
+      n === 0
+        ? "Aucun chiffre saisi"
+        : `${"●".repeat(n)} (${n} chiffre${n > 1 ? "s" : ""} saisi${n > 1 ? "s" : ""})`;
   };
   pad.addEventListener("click", (event) => {
     const button = event.target.closest("button");
