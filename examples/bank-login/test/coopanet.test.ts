@@ -157,36 +157,50 @@ describe("Coop@net login with the Sésame reader", () => {
 });
 
 describe("Coop@net transfer signed with the reader", () => {
-  it("signs the server's challenge and the amount; a wrong signature gets a new challenge", async () => {
+  it("signs the server's challenge and the amount; a code for another amount is refused", async () => {
     await page.goto(`${bank.url}/coopanet`);
     await login(await readerCode(page, ["OK"]));
     await page.getByRole("link", { name: "Faire un virement" }).click();
     await expectAccessible(page);
-    await page.getByLabel("IBAN du bénéficiaire").fill("FR76 3000 6000 0112 3456 7890 189");
-    await page.getByLabel("Montant en euros").fill("1 250,5");
-    await page.getByRole("button", { name: "Continuer" }).click();
-    await expect.poll(() => textOf(page.getByRole("heading", { level: 1 }))).toBe("Signez le virement");
+    const newTransfer = async (amount: string) => {
+      await page.getByLabel("IBAN du bénéficiaire").fill("FR76 3000 6000 0112 3456 7890 189");
+      await page.getByLabel("Montant en euros").fill(amount);
+      await page.getByRole("button", { name: "Continuer" }).click();
+      await expect.poll(() => textOf(page.getByRole("heading", { level: 1 }))).toBe("Signez le virement");
+      const challenge = (await page.locator("[data-challenge]").getAttribute("data-challenge"))!;
+      expect(challenge).toMatch(/^[1-9][0-9]{7}$/); // 8 digits from the CSPRNG, never a leading 0
+      return { challenge, cents: (await page.locator("[data-amount]").getAttribute("data-amount"))! };
+    };
+    const sign = async (code: string) => {
+      await page.getByLabel("Code de signature").fill(code);
+      await page.getByRole("button", { name: "Signer le virement" }).click();
+    };
+
+    const t = await newTransfer("1 250,5");
+    expect(t.cents).toBe("125050");
     await expectAccessible(page);
-
-    // A wrong signature spends the challenge: the page offers a new one.
-    const firstChallenge = await page.locator("[data-challenge]").getAttribute("data-challenge");
-    await page.getByLabel("Code de signature").fill("1234 5678");
-    await page.getByRole("button", { name: "Signer le virement" }).click();
-    await expect.poll(() => textOf(page.getByRole("alert"))).toContain("Code de signature incorrect");
-    const challenge = (await page.locator("[data-challenge]").getAttribute("data-challenge"))!;
-    expect(challenge).toMatch(/^[1-9][0-9]{7}$/);
-    expect(challenge).not.toBe(firstChallenge);
-    const cents = (await page.locator("[data-amount]").getAttribute("data-amount"))!;
-    expect(cents).toBe("125050");
-
     // On the reader: FN twice → SIGNATURE, OK, challenge, OK, amount in cents, OK, PIN, OK.
-    const code = await readerCode(page, ["FN", "FN", "OK", ...challenge, "OK", ...cents, "OK"]);
+    const code = await readerCode(page, ["FN", "FN", "OK", ...t.challenge, "OK", ...t.cents, "OK"]);
     await screenshot(page, "bank-login-transfer.png");
-    await page.getByLabel("Code de signature").fill(code);
-    await page.getByRole("button", { name: "Signer le virement" }).click();
+    await sign(code);
     await expect
       .poll(() => textOf(page.getByRole("status")))
       .toBe("Virement de 1 250,50 € vers FR7630006000011234567890189 signé et validé.");
     await expectAccessible(page);
+
+    // The amount is in the signature: a code made for 20,01 € does not sign 20,00 €, and the challenge is spent.
+    await page.getByRole("link", { name: "Faire un virement" }).click();
+    const u = await newTransfer("20");
+    expect(u.cents).toBe("2000");
+    await sign(await readerCode(page, ["FN", "FN", "OK", ...u.challenge, "OK", ..."2001", "OK"]));
+    await expect
+      .poll(() => textOf(page.getByRole("alert")))
+      .toBe("Code de signature incorrect : signez de nouveau avec ce nouveau défi.");
+    const next = (await page.locator("[data-challenge]").getAttribute("data-challenge"))!;
+    expect(next).not.toBe(u.challenge);
+    await sign(await readerCode(page, ["FN", "FN", "OK", ...next, "OK", ...u.cents, "OK"]));
+    await expect
+      .poll(() => textOf(page.getByRole("status")))
+      .toBe("Virement de 20,00 € vers FR7630006000011234567890189 signé et validé.");
   });
 });
