@@ -1,5 +1,5 @@
 import { CapkitError, fromHex } from "@capkit/core";
-import { SgpassToken, type TokenScreen } from "@capkit/token-sim";
+import { SgpassToken, TOKEN_PIN_TRIES, type TokenScreen } from "@capkit/token-sim";
 import { el, sheet } from "./dom.js";
 
 /**
@@ -23,6 +23,8 @@ export interface TokenProvisioning {
 
 interface SavedToken {
   readonly counter: number;
+  /** Wrong PINs in a row: a reload must not give the holder five fresh tries. */
+  readonly pinFailures: number;
   readonly locked: boolean;
 }
 
@@ -51,6 +53,7 @@ export class SgpassTokenElement extends HTMLElement {
   #token: SgpassToken | undefined;
   #id = "";
   #locked = false;
+  #pinFailures = 0;
   #lcd: HTMLElement | undefined;
   #pinForm: HTMLFormElement | undefined;
   #pinInput: HTMLInputElement | undefined;
@@ -88,6 +91,7 @@ export class SgpassTokenElement extends HTMLElement {
     const saved = this.#load(p.id);
     this.#id = p.id;
     this.#locked = saved?.locked ?? false;
+    this.#pinFailures = saved?.pinFailures ?? 0;
     this.#token = new SgpassToken({
       kind: p.kind,
       secret: fromHex(p.secretHex),
@@ -118,8 +122,15 @@ export class SgpassTokenElement extends HTMLElement {
 
   enterPin(pin: string): void {
     if (!this.#token || this.#locked) return;
-    this.#token.enterPin(pin);
-    if (this.#token.locked) this.#locked = true;
+    const screen = this.#token.enterPin(pin);
+    // The token counts wrong PINs per instance (a fresh one after a reload); the count kept here spans reloads.
+    this.#pinFailures = screen.state === "code" ? 0 : this.#pinFailures + 1;
+    if (this.#token.locked || this.#pinFailures >= TOKEN_PIN_TRIES) {
+      this.#locked = true;
+      this.#draw({ state: "locked", text: "LOCK" });
+    } else if (screen.state === "pin") {
+      this.#draw({ state: "pin", text: `FAIL ${this.#pinFailures}` });
+    }
     this.#save();
   }
 
@@ -128,6 +139,7 @@ export class SgpassTokenElement extends HTMLElement {
       const text = localStorage.getItem(PREFIX + id);
       const v = text ? (JSON.parse(text) as Partial<SavedToken>) : undefined;
       if (!v || !Number.isSafeInteger(v.counter) || typeof v.locked !== "boolean") return undefined;
+      if (!Number.isSafeInteger(v.pinFailures)) return undefined;
       return v as SavedToken;
     } catch {
       return undefined;
@@ -136,7 +148,11 @@ export class SgpassTokenElement extends HTMLElement {
 
   #save(): void {
     if (!this.#token) return;
-    const saved: SavedToken = { counter: this.#token.counter, locked: this.#locked };
+    const saved: SavedToken = {
+      counter: this.#token.counter,
+      pinFailures: this.#pinFailures,
+      locked: this.#locked,
+    };
     localStorage.setItem(PREFIX + this.#id, JSON.stringify(saved));
   }
 
