@@ -7,7 +7,8 @@ import { el, sheet } from "./dom.js";
  * OATH algorithms, optional PIN locking after 5 wrong tries). Press the button, read the code.
  *
  * Attributes: `token-src` — URL of the token's JSON provisioning ({@link TokenProvisioning}). What must survive
- * a reload is kept in localStorage: the HOTP counter (a code is never shown twice) and the PIN lock.
+ * a reload is kept in localStorage: the HOTP counter (a code is never shown twice), the wrong PINs in a row
+ * and the lock.
  * Events (bubbling, composed): `capkit-screen` (detail: the TokenScreen), `capkit-code` (detail:
  * `{ code, validUntil }`).
  */
