@@ -68,7 +68,7 @@ async function seed(users: Users, codes: Codes): Promise<Devices> {
   // `sesame` profile's IAF (00) has no amount flag, so a Sésame-profile card could only sign the challenge.
   const card = newSimCardState("uk", DEMO.coopanet.cardPin);
   const cardCredential = `card-${DEMO.coopanet.user}`;
-  await codes.enrollCard(cardCredential, issuerRecordOf(card), card.atc);
+  await codes.enrollCard(DEMO.coopanet.user, cardCredential, issuerRecordOf(card), card.atc);
   users.add({
     id: DEMO.coopanet.user,
     name: DEMO.coopanet.name,
@@ -89,7 +89,7 @@ async function seed(users: Users, codes: Codes): Promise<Devices> {
 
   const secret = randomBytes(20);
   const tokenCredential = `sgpass-${DEMO.sogenetSgpass.user}`;
-  await codes.enrollTotp(tokenCredential, secret);
+  await codes.enrollTotp(DEMO.sogenetSgpass.user, tokenCredential, secret);
   users.add({
     id: DEMO.sogenetSgpass.user,
     name: DEMO.sogenetSgpass.name,

@@ -1,10 +1,12 @@
 import type { CapIssuerRecord } from "@capkit/emv-cap";
-import { type SoftwareKeyMaterial, SoftwareKeyProvider, SqliteStore, Verifier } from "@capkit/verify";
+import { type SoftwareKeyMaterial, SoftwareKeyProvider, Verifier } from "@capkit/verify";
+import { SqliteStore } from "@capkit/verify/sqlite";
 
 /**
  * Everything the bank asks of @capkit/verify, in one place: enrol a card or a token, check a login code,
- * issue a signing challenge, check a signature, unlock. The rest of the example never touches the verifier,
- * so moving to per-user verification (`verify({ user, code })`) changes only this file.
+ * issue a signing challenge, check a signature, unlock. The rest of the example never touches the verifier.
+ * Credentials are enrolled for the bank's customer id, so the verifier counts failures and locks per customer
+ * whichever of the customer's cards or tokens a code was for (a replacement card logs in the same way).
  */
 export type CodeResult = "accepted" | "rejected" | "locked";
 
@@ -17,17 +19,17 @@ export class Codes {
     this.#verifier = new Verifier({ store: this.#store, keys: new SoftwareKeyProvider(keys) });
   }
 
-  async enrollCard(id: string, record: CapIssuerRecord, lastAtc: number): Promise<void> {
-    await this.#verifier.enroll({ id, kind: "cap", record, lastAtc });
+  async enrollCard(user: string, id: string, record: CapIssuerRecord, lastAtc: number): Promise<void> {
+    await this.#verifier.enroll({ id, user, kind: "cap", record, lastAtc });
   }
 
-  async enrollTotp(id: string, secret: Uint8Array): Promise<void> {
-    await this.#verifier.enroll({ id, kind: "totp", secret, digits: 6, step: 30 });
+  async enrollTotp(user: string, id: string, secret: Uint8Array): Promise<void> {
+    await this.#verifier.enroll({ id, user, kind: "totp", secret, digits: 6, step: 30 });
   }
 
-  /** A login code (Sésame "CODE" function, or the SGpass code): one-time, counted towards the lockout. */
-  async checkLogin(credential: string, code: string): Promise<CodeResult> {
-    return (await this.#verifier.verify({ id: credential, code })).result;
+  /** A login code (Sésame "CODE" function, or the SGpass code) against the customer's active credentials. */
+  async checkLogin(user: string, code: string): Promise<CodeResult> {
+    return (await this.#verifier.verify({ user, code })).result;
   }
 
   /** A fresh 8-digit challenge for the reader's SIGNATURE function, single use, expiring. */
@@ -61,8 +63,8 @@ export class Codes {
     return (await this.#verifier.status(credential)).last;
   }
 
-  async unlock(credential: string): Promise<void> {
-    await this.#verifier.unlock(credential);
+  async unlock(user: string): Promise<void> {
+    await this.#verifier.unlockUser(user);
   }
 
   close(): Promise<void> {

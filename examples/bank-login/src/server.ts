@@ -209,7 +209,7 @@ export async function startBankServer(o: BankServerOptions): Promise<BankServer>
     const user = bank.users.get(id);
     if (user?.bank !== "coopanet" || !user.credential) return again(401, COOPANET_WRONG);
     if (user.locked) return again(423, COOPANET_LOCKED);
-    const result = await bank.codes.checkLogin(user.credential, code);
+    const result = await bank.codes.checkLogin(user.id, code);
     if (result === "accepted" && bank.users.succeed(user.id)) return login(res, s, user, "/account");
     const f = bank.users.fail(user.id, result === "locked");
     return f.locked ? again(423, COOPANET_LOCKED) : again(401, COOPANET_WRONG);
@@ -231,7 +231,7 @@ export async function startBankServer(o: BankServerOptions): Promise<BankServer>
     if (user.locked) return again(423, SOGENET_LOCKED);
     // With an SGpass, the password is the code the token shows.
     const result = user.credential
-      ? await bank.codes.checkLogin(user.credential, password)
+      ? await bank.codes.checkLogin(user.id, password)
       : (await verifyPassword(password, user.password))
         ? "accepted"
         : "rejected";

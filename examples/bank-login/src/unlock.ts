@@ -20,7 +20,7 @@ try {
     console.error(`unlock: no customer ${id}`);
     process.exitCode = 1;
   } else {
-    if (user.credential) await bank.codes.unlock(user.credential);
+    if (user.credential) await bank.codes.unlock(user.id);
     bank.users.unlock(user.id);
     console.log(`unlock: ${user.id} (${user.bank}) unlocked; failure count reset`);
   }

@@ -1,3 +1,5 @@
+import { spawnSync } from "node:child_process";
+import { fileURLToPath } from "node:url";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { COOPANET_LOCKED, COOPANET_WRONG } from "../src/server.js";
@@ -142,7 +144,7 @@ describe("Coop@net login with the Sésame reader", () => {
     await expectAccessible(page);
   });
 
-  it("locks after 5 wrong codes", async () => {
+  it("locks after 5 wrong codes until the CLI unlocks", async () => {
     await page.goto(`${bank.url}/coopanet`);
     for (let i = 1; i <= 4; i++) {
       await login("0000 0000");
@@ -153,6 +155,14 @@ describe("Coop@net login with the Sésame reader", () => {
     // Even the right code is refused now.
     await login(await readerCode(page, ["OK"]));
     await expect.poll(() => textOf(page.getByRole("alert"))).toBe(COOPANET_LOCKED);
+    // The adviser unlocks (the bank's count and the verifier's); the next fresh code logs in.
+    const r = spawnSync("pnpm", ["--filter", "bank-login", "unlock", "--data", bank.dataDir, "demo2026"], {
+      cwd: fileURLToPath(new URL("../../..", import.meta.url)),
+      encoding: "utf8",
+    });
+    expect(r.stderr + r.stdout).toContain("DEMO2026 (coopanet) unlocked");
+    await login(await readerCode(page, ["OK"]));
+    await expect.poll(() => textOf(page.getByRole("heading", { level: 1 }))).toBe("Vos comptes");
   });
 });
 
