@@ -307,7 +307,9 @@ describe("capkit cap code", () => {
       "0020008008244321FFFFFFFFFF",
     ]).json();
     expect(r.exchanges[0]).toMatchObject({ sw: "9000" });
-    expect(r.exchanges[1].c).toBe("0020008008****************");
+    // Before the VERIFY, capkit reads the PIN try counter (3 left), as cap code does.
+    expect(r.exchanges[1]).toMatchObject({ c: "80CA9F1700", r: "9F170103", by: "capkit" });
+    expect(r.exchanges[2].c).toBe("0020008008****************");
   });
 
   it("card info reads the application without a PIN", () => {

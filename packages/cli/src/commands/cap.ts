@@ -1,8 +1,8 @@
 import { CapkitError } from "@capkit/core";
 import type { Command } from "commander";
-import { loadProfile, openCard } from "../card-source.js";
-import { type Output, usage } from "../output.js";
-import { readPin } from "../pin.js";
+import { loadProfile, openCard } from "../shared/card-source.js";
+import { readPin } from "../shared/input.js";
+import { type Output, usage } from "../shared/output.js";
 
 interface CapCodeOptions {
   mode: string;

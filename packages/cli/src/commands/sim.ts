@@ -1,12 +1,9 @@
 import type { Command } from "commander";
-import { type Output, usage } from "../output.js";
+import { type Run, usage } from "../shared/output.js";
 
 const maskPan = (pan: string) => `${pan.slice(0, 6)}${"•".repeat(pan.length - 10)}${pan.slice(-4)}`;
 
-export function registerSim(
-  program: Command,
-  run: (fn: (out: Output) => Promise<number | undefined>) => Promise<void>,
-): void {
+export function registerSim(program: Command, run: Run): void {
   const sim = program
     .command("sim")
     .description("simulated hardware: CAP card, Sésame reader, SGpass-style token");

@@ -1,8 +1,7 @@
 import { existsSync, writeFileSync } from "node:fs";
 import type { Command } from "commander";
-import { type Output, usage } from "../output.js";
-import { readPin } from "../pin.js";
-import { readText } from "./otp.js";
+import { readPin, readText } from "../shared/input.js";
+import { type Output, usage } from "../shared/output.js";
 
 interface StoreOptions {
   db?: string;
