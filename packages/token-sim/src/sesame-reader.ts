@@ -234,8 +234,14 @@ export class SesameReader {
       this.#showMenu();
     } else if (key === "OK") {
       const f = SESAME_FUNCTIONS[this.#menuIndex]!;
-      if (this.#facts?.triesLeft === 0) return this.#showBlocked();
-      if (f.mode === "sign" && this.#facts && !this.#facts.canSign) return this.#refuseSign();
+      if (this.#facts?.triesLeft === 0) {
+        this.#showBlocked();
+        return;
+      }
+      if (f.mode === "sign" && this.#facts && !this.#facts.canSign) {
+        this.#refuseSign();
+        return;
+      }
       this.#challenge = "";
       this.#amount = "";
       this.#tds = [];
