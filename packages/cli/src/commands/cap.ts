@@ -1,5 +1,6 @@
 import { CapkitError } from "@capkit/core";
 import type { Command } from "commander";
+import { explainCapCode, formatExplanation } from "../cap/explain.js";
 import { loadProfile, openCard } from "../shared/card-source.js";
 import { readPin } from "../shared/input.js";
 import { type Output, usage } from "../shared/output.js";
@@ -18,6 +19,7 @@ interface CapCodeOptions {
   pinStdin?: boolean;
   trace?: string;
   force?: boolean;
+  explain?: boolean;
 }
 
 export function registerCap(
@@ -44,9 +46,10 @@ export function registerCap(
     .option("--pin-stdin", "read the PIN from one line of standard input")
     .option("--trace <file>", "record the APDUs (PIN masked) to a transcript file")
     .option("--force", "verify the PIN even with one try left (risks blocking the card)")
+    .option("--explain", "also show where each CDOL1 value came from: the profile, your input, or zeros")
     .action((o: CapCodeOptions) =>
       run(async (out) => {
-        const { generateCapCode } = await import("@capkit/emv-cap");
+        const emv = await import("@capkit/emv-cap");
         const mode = o.mode;
         if (mode !== "identify" && mode !== "respond" && mode !== "sign")
           throw usage(`unknown mode ${mode}`, "use identify, respond or sign");
@@ -62,12 +65,15 @@ export function registerCap(
         try {
           const pin = card.pinpad ?? (await readPin(o.pinStdin ?? false));
           if (card.pinpad) out.info("Type the PIN on the reader's keypad…");
-          const r = await generateCapCode(card.conn, inputs, {
+          const r = await emv.generateCapCode(card.conn, inputs, {
             pin,
             ...(profile ? { profile } : {}),
             ...(o.aid ? { aid: o.aid } : {}),
             ...(o.force ? { force: true } : {}),
           });
+          const explanation = o.explain
+            ? explainCapCode(r, profile ?? emv.readerProfile(emv.DEFAULT_PROFILE), emv.tagName)
+            : undefined;
           out.result(
             {
               code: r.code,
@@ -77,13 +83,20 @@ export function registerCap(
               label: r.label ?? null,
               profile: r.profile,
               mode: r.mode,
+              // What went into the cryptogram, tag by tag, and what came out: for "the bank rejects my codes".
+              cdol1: r.cdol1,
+              cryptogram: r.cryptogram,
+              ipb: r.ipb,
+              iaf: r.iaf,
               warnings: r.warnings,
+              ...(explanation ? { explanation } : {}),
             },
             () =>
               [
                 r.display,
                 `  ${r.mode} · ATC ${r.atc} · ${r.aid}${r.label ? ` "${r.label}"` : ""} · profile ${r.profile}`,
                 ...r.warnings.map((w) => `  warning: ${w}`),
+                ...(explanation ? ["", formatExplanation(explanation)] : []),
               ].join("\n"),
           );
           return 0;
