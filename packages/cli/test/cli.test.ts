@@ -234,8 +234,12 @@ describe("capkit cap code", () => {
       expect(Object.keys(j).sort()).toEqual([
         "aid",
         "atc",
+        "cdol1",
         "code",
+        "cryptogram",
         "display",
+        "iaf",
+        "ipb",
         "label",
         "mode",
         "profile",
@@ -363,6 +367,19 @@ describe("capkit sim reader in a terminal (tmux)", () => {
       expect(shown).toMatch(/│ \d{4} \d{4}\s+│/);
       expect(shown).toMatch(/display off in \d+ s/);
       tmux("send-keys", "-t", session, "q");
+      // q quits at once, card inserted or not (it used to wait out the reader's 30 s inactivity timer).
+      const gone = async () => {
+        for (let i = 0; i < 50; i++) {
+          try {
+            tmux("has-session", "-t", session);
+          } catch {
+            return true;
+          }
+          await new Promise((r) => setTimeout(r, 100));
+        }
+        return false;
+      };
+      expect(await gone()).toBe(true);
     } finally {
       try {
         tmux("kill-session", "-t", session);
