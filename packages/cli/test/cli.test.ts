@@ -390,6 +390,52 @@ describe("capkit sim reader in a terminal (tmux)", () => {
   });
 });
 
+describe("capkit sim token in a terminal (tmux)", () => {
+  it("asks the PIN, shows a code and counts its life down live", async () => {
+    const dir = tmp();
+    const state = join(dir, "token.json");
+    const session = `capkit-token-${process.pid}`;
+    const tmux = (...args: string[]) => execFileSync("tmux", args, { encoding: "utf8" });
+    tmux(
+      "new-session",
+      "-d",
+      "-s",
+      session,
+      "-x",
+      "90",
+      "-y",
+      "20",
+      `${process.execPath} ${BIN} sim token --state ${state} --secret-hex ${K} --pin 1357`,
+    );
+    const screen = () => tmux("capture-pane", "-p", "-t", session);
+    const waitFor = async (re: RegExp) => {
+      for (let i = 0; i < 100 && !re.test(screen()); i++) await new Promise((r) => setTimeout(r, 100));
+      return screen();
+    };
+    try {
+      await waitFor(/Enter: show a code/);
+      tmux("send-keys", "-t", session, "Enter");
+      await waitFor(/PIN/);
+      tmux("send-keys", "-t", session, "1", "3", "5", "7", "Enter");
+      const left = () => /\d{6} {3}\((\d+ s|expired)/.exec(screen())?.[1];
+      await waitFor(/\d{6} {3}\(\d+ s\)/);
+      const first = left();
+      expect(first).toMatch(/^\d+ s$/);
+      // The same line, redrawn every second: it changes with no key pressed.
+      for (let i = 0; i < 40 && left() === first; i++) await new Promise((r) => setTimeout(r, 100));
+      expect(left()).not.toBe(first);
+      tmux("send-keys", "-t", session, "q");
+    } finally {
+      try {
+        tmux("kill-session", "-t", session);
+      } catch {
+        // already gone after q
+      }
+    }
+    expect(JSON.parse(readFileSync(state, "utf8"))).toMatchObject({ pinFailures: 0, pin: "1357" });
+  });
+});
+
 describe("the README", () => {
   it("shows exactly what capkit --help prints", () => {
     const readme = readFileSync(fileURLToPath(new URL("../../../README.md", import.meta.url)), "utf8");
