@@ -9,7 +9,7 @@ export interface ReplayOptions {
 }
 
 /**
- * A card that answers from a recorded transcript (docs/transcript.md): tests and support staff reproduce a
+ * A card that answers from a recorded transcript (docs/transcript-format.md): tests and support staff reproduce a
  * customer's session without the card. Nothing is guessed: a command with no recorded match is an error.
  */
 export class ReplayConnection implements CardConnection {
@@ -37,7 +37,8 @@ export class ReplayConnection implements CardConnection {
       const recorded = exchanges[i]!.c;
       if (forms.some((f) => matches(recorded, f))) {
         this.#used[i] = true;
-        return fromHex(exchanges[i]!.r);
+        // Redacted nibbles (cardholder data, never CAP input) replay as 0.
+        return fromHex(exchanges[i]!.r.replace(/\*/g, "0"));
       }
     }
     const expected = this.#strict && first >= 0 ? `; next recorded command is ${exchanges[first]!.c}` : "";
