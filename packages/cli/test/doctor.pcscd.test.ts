@@ -80,7 +80,7 @@ describe("capkit doctor and readers --watch through pcscd + vpcd", () => {
     const again = capkit(["doctor", "--report", report]);
     expect(again.status).toBe(2);
     expect(again.stderr).toContain("already exists");
-    expect(readFileSync(report, "utf8")).toBe(JSON.stringify(bundle, null, 2) + "\n");
+    expect(readFileSync(report, "utf8")).toBe(`${JSON.stringify(bundle, null, 2)}\n`);
   });
 
   it("readers --watch shows the card going in and out live, until Ctrl-C", async () => {
