@@ -48,7 +48,8 @@ describe("capkit basics", () => {
     // The tracer does see them when a command uses them (so the check above can fail).
     expect(loads(["readers"])).toContain("pcsclite");
     const db = join(tmp(), "s.db");
-    const store = loads(["verify", "status", "--db", db, "--id", "x"]);
+    const uri = "otpauth://totp/x?secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ";
+    const store = loads(["verify", "enroll", "--db", db, "--id", "x", "--uri", uri]);
     expect(store).toContain("better-sqlite3");
     expect(store).not.toContain("pg"); // the SQLite store does not load the PostgreSQL driver
   });

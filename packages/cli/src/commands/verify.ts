@@ -32,29 +32,9 @@ export async function openVerifier(o: StoreOptions, out: Output, create = false)
     throw new CapkitError("STORE_UNAVAILABLE", `no database at ${db}`, {
       hint: "check --db (capkit verify enroll creates a database with its first credential)",
     });
-  let keys: InstanceType<typeof v.SoftwareKeyProvider>;
-  if (o.keys) keys = v.SoftwareKeyProvider.fromFile(o.keys);
-  else if (process.env["CAPKIT_KEYS"]) keys = v.SoftwareKeyProvider.fromEnv();
-  else {
-    if (o.pg)
-      throw usage(
-        "with --pg, give the keys with --keys or CAPKIT_KEYS (every server instance needs the same)",
-      );
-    const path = `${db}.keys.json`;
-    if (!existsSync(path)) {
-      if (dbExists)
-        throw new CapkitError("KEY_INVALID", `${db} has no key file (${path} is missing)`, {
-          hint: "give the database's keys with --keys or CAPKIT_KEYS; without them its secrets cannot be read",
-        });
-      writeFileSync(
-        path,
-        `${JSON.stringify(v.SoftwareKeyProvider.generateMaterial({ allowTestKeys: true }), null, 2)}\n`,
-        { mode: 0o600, flag: "wx" },
-      );
-      out.info(`created ${path} (test keys; keep it private)`);
-    }
-    keys = v.SoftwareKeyProvider.fromFile(path);
-  }
+  if (o.pg && !o.keys && !process.env["CAPKIT_KEYS"])
+    throw usage("with --pg, give the keys with --keys or CAPKIT_KEYS (every server instance needs the same)");
+  // The store first: a database that cannot be used is a store error whatever the keys.
   // Only the driver this store needs is loaded (start-up time, and pg is not needed for SQLite at all).
   const store = o.pg
     ? await (await import("@capkit/verify/postgres")).PostgresStore.connect(o.pg)
@@ -62,6 +42,30 @@ export async function openVerifier(o: StoreOptions, out: Output, create = false)
         const { SqliteStore } = await import("@capkit/verify/sqlite");
         return storeError(() => new SqliteStore(db), db);
       })();
+  let keys: InstanceType<typeof v.SoftwareKeyProvider>;
+  try {
+    if (o.keys) keys = v.SoftwareKeyProvider.fromFile(o.keys);
+    else if (process.env["CAPKIT_KEYS"]) keys = v.SoftwareKeyProvider.fromEnv();
+    else {
+      const path = `${db}.keys.json`;
+      if (!existsSync(path)) {
+        if (dbExists)
+          throw new CapkitError("KEY_INVALID", `${db} has no key file (${path} is missing)`, {
+            hint: "give the database's keys with --keys or CAPKIT_KEYS; without them its secrets cannot be read",
+          });
+        writeFileSync(
+          path,
+          `${JSON.stringify(v.SoftwareKeyProvider.generateMaterial({ allowTestKeys: true }), null, 2)}\n`,
+          { mode: 0o600, flag: "wx" },
+        );
+        out.info(`created ${path} (test keys; keep it private)`);
+      }
+      keys = v.SoftwareKeyProvider.fromFile(path);
+    }
+  } catch (e) {
+    await store.close();
+    throw e;
+  }
   return { verifier: new v.Verifier({ store, keys }), close: () => store.close() };
 }
 
