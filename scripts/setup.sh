@@ -7,7 +7,7 @@ PNPM_VERSION=10.34.9
 # Debian packages the tests run against: oathtool (OATH cross-check), pcscd + the vsmartcard vpcd driver and
 # the PC/SC tools (pcsc_scan, opensc-tool) for the virtual-card integration tests; PostgreSQL (server, and
 # pgbench from -contrib) for the cluster store tests, which start their own server in a temporary directory.
-APT_PACKAGES="oathtool pcscd libpcsclite-dev vsmartcard-vpcd pcsc-tools opensc postgresql postgresql-contrib tmux"
+APT_PACKAGES="oathtool pcscd libpcsclite-dev vsmartcard-vpcd pcsc-tools opensc postgresql postgresql-contrib tmux e2fsprogs"
 
 missing=""
 for p in $APT_PACKAGES; do

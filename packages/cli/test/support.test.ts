@@ -1,5 +1,13 @@
 import { execFileSync, spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import {
+  chmodSync,
+  existsSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -190,14 +198,18 @@ describe("verify never makes a database or key file by accident", () => {
     const card = newCard(dir);
     const db = join(dir, "s.db");
     expect(capkit(["verify", "enroll", "--db", db, "--id", "a", "--card", card]).status).toBe(0);
-    // Immutable even for root (ext4): what a read-only mount or file looks like to SQLite.
-    execFileSync("chattr", ["+i", db]);
+    // Read-only as SQLite sees it: mode 0444 stops a user; root ignores modes, so as root the file is made
+    // immutable (chattr +i, e2fsprogs; ext4 here).
+    const root = process.getuid?.() === 0;
+    const readOnly = (on: boolean) =>
+      root ? execFileSync("chattr", [on ? "+i" : "-i", db]) : chmodSync(db, on ? 0o444 : 0o600);
+    readOnly(true);
     try {
       const r = capkit(["verify", "check", "--db", db, "--id", "a", "--code", "12345678"]);
       expect(r.status).toBe(4);
       expect(r.stderr).toContain("[STORE_UNAVAILABLE]");
     } finally {
-      execFileSync("chattr", ["-i", db]);
+      readOnly(false);
     }
     const bad = join(dir, "bad.json");
     writeFileSync(bad, '{"bad');
