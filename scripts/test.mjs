@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // The one test command (README, CI): lint, typecheck, then every test — unit, property and local integration
-// tests in parallel, then the tests that need the machine's single pcscd one file at a time. Ends with a
-// "N passed, N failed" line.
+// tests in parallel, then the tests that need the machine's single pcscd one file at a time, then the browser
+// tests (Chromium). Ends with a "N passed, N failed" line.
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -46,6 +46,7 @@ failedSteps += run("typecheck", "pnpm", ["typecheck"]) === 0 ? 0 : 1;
 failedSteps += run("build", "pnpm", ["build"]) === 0 ? 0 : 1;
 vitest("tests", "vitest.config.ts");
 vitest("pcscd tests", "vitest.pcscd.config.ts");
+vitest("browser tests", "vitest.browser.config.ts");
 rmSync(dir, { recursive: true, force: true });
 
 if (failedSteps) console.log(`\n${failedSteps} check step(s) failed (lint/typecheck/build)`);

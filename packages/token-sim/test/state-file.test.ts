@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { generateCapCode } from "@capkit/emv-cap";
 import { describe, expect, it } from "vitest";
-import { createCardStateFile, openCardStateFile, readCardStateFile } from "../src/index.js";
+import { createCardStateFile, openCardStateFile, readCardStateFile } from "../src/node.js";
 
 const dir = () => mkdtempSync(join(tmpdir(), "capkit-card-"));
 
@@ -52,7 +52,7 @@ describe("card state files", () => {
         "--import",
         "tsx",
         "-e",
-        `import("@capkit/token-sim").then((t) => t.openCardStateFile(${JSON.stringify(path)})).then(() => process.exit(0), (e) => { console.log(e.code); process.exit(1); })`,
+        `import("@capkit/token-sim/node").then((t) => t.openCardStateFile(${JSON.stringify(path)})).then(() => process.exit(0), (e) => { console.log(e.code); process.exit(1); })`,
       ],
       { encoding: "utf8", cwd: fileURLToPath(new URL("..", import.meta.url)) },
     );

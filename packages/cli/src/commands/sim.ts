@@ -24,7 +24,7 @@ export function registerSim(program: Command, run: Run): void {
             "--state <file> is required",
             "create one with: capkit sim card new --profile sesame --pin 1234 --out card.json",
           );
-        const ts = await import("@capkit/token-sim");
+        const ts = await import("@capkit/token-sim/node");
         if (!o.vpcd) {
           const s = ts.readCardStateFile(o.state);
           const info = {
@@ -80,7 +80,8 @@ export function registerSim(program: Command, run: Run): void {
     .requiredOption("--out <file>", "where to write it (never overwritten)")
     .action((o: { profile: string; pin: string; out: string }) =>
       run(async (out) => {
-        const { createCardStateFile, SESAME_PIN_LENGTH, simCardProfile } = await import("@capkit/token-sim");
+        const { SESAME_PIN_LENGTH, simCardProfile } = await import("@capkit/token-sim");
+        const { createCardStateFile } = await import("@capkit/token-sim/node");
         // A Sésame reader takes exactly 4 digits: a card made for it with another PIN could never be used.
         if (simCardProfile(o.profile).readerProfile === "sesame" && o.pin.length !== SESAME_PIN_LENGTH)
           throw usage(

@@ -3,7 +3,7 @@ import { usage } from "../shared/output.js";
 /** The Sésame reader on a terminal: raw keys in, the LCD redrawn on every screen event and every second. */
 export async function interactiveReader(simFile: string | undefined): Promise<number> {
   if (!process.stdin.isTTY) throw usage("sim reader is interactive: run it in a terminal");
-  const ts = await import("@capkit/token-sim");
+  const ts = await import("@capkit/token-sim/node");
   const card = simFile
     ? ts.openCardStateFile(simFile)
     : new ts.SimulatedCard(ts.newSimCardState("sesame", "1234"));
