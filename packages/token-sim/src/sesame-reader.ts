@@ -2,12 +2,12 @@ import { CapkitError } from "@capkit/core";
 import {
   type CapInputs,
   type CardConnection,
+  fromHex,
   generateCapCode,
-  IAF_AMOUNT,
   type ReaderProfile,
-  readCapApplication,
   readerProfile,
   readPinTryCounter,
+  transmitApdu,
 } from "@capkit/emv-cap";
 import { type Clock, systemClock } from "./clock.js";
 
@@ -80,10 +80,9 @@ function customerMessage(code: string): [string, string] {
   return ["ERREUR CARTE", "REESSAYER"];
 }
 
-/** What the reader learns from the card when it goes in, before any PIN: is it blocked, can it sign. */
+/** What the reader learns from the card when it goes in, before any PIN: is it blocked. */
 interface CardFacts {
   readonly triesLeft: number | undefined;
-  readonly canSign: boolean;
 }
 
 export class SesameReader {
@@ -135,9 +134,8 @@ export class SesameReader {
   }
 
   /**
-   * The card goes in: the menu shows at once, and meanwhile the reader reads the card's application and PIN
-   * try counter (no PIN involved), so a blocked card says CARTE BLOQUEE before a PIN is typed and a card that
-   * cannot sign is refused before the challenge and amount are asked for.
+   * The card goes in: the menu shows at once, and meanwhile the reader reads the card's PIN try counter (no
+   * PIN involved, no ATC spent), so a blocked card says CARTE BLOQUEE before a PIN is typed.
    */
   insertCard(card: CardConnection): void {
     this.#card = card;
@@ -157,9 +155,20 @@ export class SesameReader {
     this.#work = this.#inspection;
   }
 
+  /** SELECT and GET DATA 9F17 only: no GET PROCESSING OPTIONS, so inserting a card costs no ATC. */
   async #inspect(card: CardConnection): Promise<CardFacts> {
-    const app = await readCapApplication(card, { profile: this.#profile });
-    return { triesLeft: await readPinTryCounter(card), canSign: (app.iaf & IAF_AMOUNT) !== 0 };
+    for (const aid of this.#profile.aids) {
+      const r = await transmitApdu(card, {
+        cla: 0x00,
+        ins: 0xa4,
+        p1: 0x04,
+        p2: 0x00,
+        data: fromHex(aid),
+        le: 256,
+      });
+      if (r.sw === 0x9000) return { triesLeft: await readPinTryCounter(card) };
+    }
+    return { triesLeft: undefined };
   }
 
   /** Facts that arrive while the holder is already choosing or typing: act on them now. */
@@ -168,18 +177,11 @@ export class SesameReader {
     const entering = s === "menu" || s === "pin" || s === "challenge" || s === "amount" || s === "tds";
     if (!entering) return;
     if (this.#facts?.triesLeft === 0) this.#showBlocked();
-    else if (s !== "menu" && !this.#facts?.canSign && SESAME_FUNCTIONS[this.#menuIndex]!.mode === "sign")
-      this.#refuseSign();
   }
 
   #showBlocked(): void {
     this.#entry = "";
     this.#show("blocked", ["CARTE BLOQUEE", ""], this.#inactivityMs);
-  }
-
-  #refuseSign(): void {
-    this.#entry = "";
-    this.#show("error", ["FONCTION NON", "DISPONIBLE"], this.#inactivityMs);
   }
 
   /** The card pulled out: whatever was happening ends, the display goes off. */
@@ -236,10 +238,6 @@ export class SesameReader {
       const f = SESAME_FUNCTIONS[this.#menuIndex]!;
       if (this.#facts?.triesLeft === 0) {
         this.#showBlocked();
-        return;
-      }
-      if (f.mode === "sign" && this.#facts && !this.#facts.canSign) {
-        this.#refuseSign();
         return;
       }
       this.#challenge = "";
