@@ -8,7 +8,7 @@ PNPM_VERSION=10.34.9
 # the PC/SC tools (pcsc_scan, opensc-tool) for the virtual-card integration tests; PostgreSQL (server, and
 # pgbench from -contrib) for the cluster store tests, which start their own server in a temporary directory;
 # Chromium for the browser tests (Playwright drives /usr/bin/chromium and never downloads a browser).
-APT_PACKAGES="oathtool pcscd libpcsclite-dev vsmartcard-vpcd pcsc-tools opensc postgresql postgresql-contrib tmux chromium"
+APT_PACKAGES="oathtool pcscd libpcsclite-dev vsmartcard-vpcd pcsc-tools opensc postgresql postgresql-contrib tmux chromium e2fsprogs"
 
 missing=""
 for p in $APT_PACKAGES; do

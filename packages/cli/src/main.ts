@@ -1,13 +1,16 @@
 #!/usr/bin/env node
 import { readFileSync } from "node:fs";
 import { Command, CommanderError } from "commander";
+import { registerApdu } from "./commands/apdu.js";
 import { registerCap } from "./commands/cap.js";
+import { registerCard } from "./commands/card.js";
 import { registerDemo } from "./commands/demo.js";
-import { registerDevice } from "./commands/device.js";
+import { registerDoctor } from "./commands/doctor.js";
 import { registerOtp } from "./commands/otp.js";
+import { registerReaders } from "./commands/readers.js";
 import { registerSim } from "./commands/sim.js";
 import { registerVerify } from "./commands/verify.js";
-import { EXIT, makeOutput, type Output, reportError } from "./output.js";
+import { EXIT, makeOutput, type Output, reportError, wantsJson } from "./shared/output.js";
 
 /**
  * `capkit`. Every command imports what it needs when it runs (PC/SC, SQLite, PostgreSQL are loaded only by
@@ -17,10 +20,32 @@ const version = (
   JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string }
 ).version;
 
+// `pnpm capkit …` runs from the repository root; relative paths are the user's, so resolve them where the
+// user typed the command (pnpm passes it as INIT_CWD). Only for this checkout's own scripts: an installed
+// capkit run from another package's script keeps npm's usual working directory.
+if (process.env["npm_package_name"] === "capkit-monorepo" && process.env["INIT_CWD"])
+  process.chdir(process.env["INIT_CWD"]);
+
+const json = wantsJson();
+let usageMessage: string | undefined;
+
 const program = new Command("capkit")
   .description(
     "EMV-CAP (Sésame) and OATH (SGpass-style) codes: real and simulated cards, readers, tokens, verification",
   )
+  .configureOutput({
+    // With --json a usage error is one JSON document on stdout (printed below); the text goes nowhere.
+    outputError: (text, write) => {
+      usageMessage = text.replace(/^error: /, "").trim();
+      if (!json) write(text);
+    },
+  })
+  // Registered before .version(): with --json the version is a JSON document, not a bare line.
+  .on("option:version", () => {
+    if (!json) return;
+    process.stdout.write(`${JSON.stringify({ version })}\n`);
+    throw new CommanderError(0, "commander.version", version);
+  })
   .version(version, "-V, --version")
   .option("--json", "print one JSON document on stdout")
   .option("--debug", "show stack traces")
@@ -39,7 +64,7 @@ Exit codes:
   );
 
 async function run(fn: (out: Output) => Promise<number | undefined>): Promise<void> {
-  const { json = false, debug = false } = program.opts<{ json?: boolean; debug?: boolean }>();
+  const { debug = false } = program.opts<{ debug?: boolean }>();
   try {
     process.exitCode = (await fn(makeOutput(json))) ?? EXIT.OK;
   } catch (e) {
@@ -49,7 +74,10 @@ async function run(fn: (out: Output) => Promise<number | undefined>): Promise<vo
 
 registerDemo(program, run);
 registerCap(program, run);
-registerDevice(program, run);
+registerReaders(program, run);
+registerCard(program, run);
+registerApdu(program, run);
+registerDoctor(program, run);
 registerOtp(program, run);
 registerVerify(program, run);
 registerSim(program, run);
@@ -57,11 +85,21 @@ registerSim(program, run);
 try {
   await program.parseAsync(process.argv);
 } catch (e) {
-  if (e instanceof CommanderError) {
-    const done =
-      e.code === "commander.helpDisplayed" || e.code === "commander.version" || e.code === "commander.help";
-    process.exitCode = done ? EXIT.OK : EXIT.USAGE;
-  } else {
-    process.exitCode = reportError(e, false, false);
+  if (!(e instanceof CommanderError)) process.exitCode = reportError(e, json, false);
+  else if (e.code === "commander.helpDisplayed" || e.code === "commander.version") process.exitCode = EXIT.OK;
+  // `capkit help` asked for help (exit 0); a group without its subcommand printed help as an error (exit 2).
+  else if (e.code === "commander.help" && e.exitCode === 0) process.exitCode = EXIT.OK;
+  else {
+    if (json)
+      process.stdout.write(
+        `${JSON.stringify({ error: { code: "USAGE", message: usageMessage ?? "a subcommand is missing", hint: "run with --help for usage" } }, null, 2)}\n`,
+      );
+    process.exitCode = EXIT.USAGE;
   }
 }
+
+// The command is over: end now, even if a library left a handle open (a PC/SC context, a timer), so no error
+// path can leave the process hanging with a card half-used. stdout and stderr are flushed first.
+await new Promise<void>((r) => process.stdout.write("", () => r()));
+await new Promise<void>((r) => process.stderr.write("", () => r()));
+process.exit();

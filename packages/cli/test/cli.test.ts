@@ -48,7 +48,8 @@ describe("capkit basics", () => {
     // The tracer does see them when a command uses them (so the check above can fail).
     expect(loads(["readers"])).toContain("pcsclite");
     const db = join(tmp(), "s.db");
-    const store = loads(["verify", "status", "--db", db, "--id", "x"]);
+    const uri = "otpauth://totp/x?secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ";
+    const store = loads(["verify", "enroll", "--db", db, "--id", "x", "--uri", uri]);
     expect(store).toContain("better-sqlite3");
     expect(store).not.toContain("pg"); // the SQLite store does not load the PostgreSQL driver
   });
@@ -234,8 +235,12 @@ describe("capkit cap code", () => {
       expect(Object.keys(j).sort()).toEqual([
         "aid",
         "atc",
+        "cdol1",
         "code",
+        "cryptogram",
         "display",
+        "iaf",
+        "ipb",
         "label",
         "mode",
         "profile",
@@ -307,7 +312,9 @@ describe("capkit cap code", () => {
       "0020008008244321FFFFFFFFFF",
     ]).json();
     expect(r.exchanges[0]).toMatchObject({ sw: "9000" });
-    expect(r.exchanges[1].c).toBe("0020008008****************");
+    // Before the VERIFY, capkit reads the PIN try counter (3 left), as cap code does.
+    expect(r.exchanges[1]).toMatchObject({ c: "80CA9F1700", r: "9F170103", by: "capkit" });
+    expect(r.exchanges[2].c).toBe("0020008008****************");
   });
 
   it("card info reads the application without a PIN", () => {
@@ -361,6 +368,19 @@ describe("capkit sim reader in a terminal (tmux)", () => {
       expect(shown).toMatch(/│ \d{4} \d{4}\s+│/);
       expect(shown).toMatch(/display off in \d+ s/);
       tmux("send-keys", "-t", session, "q");
+      // q quits at once, card inserted or not (it used to wait out the reader's 30 s inactivity timer).
+      const gone = async () => {
+        for (let i = 0; i < 50; i++) {
+          try {
+            tmux("has-session", "-t", session);
+          } catch {
+            return true;
+          }
+          await new Promise((r) => setTimeout(r, 100));
+        }
+        return false;
+      };
+      expect(await gone()).toBe(true);
     } finally {
       try {
         tmux("kill-session", "-t", session);
@@ -368,6 +388,52 @@ describe("capkit sim reader in a terminal (tmux)", () => {
         // already gone after q
       }
     }
+  });
+});
+
+describe("capkit sim token in a terminal (tmux)", () => {
+  it("asks the PIN, shows a code and counts its life down live", async () => {
+    const dir = tmp();
+    const state = join(dir, "token.json");
+    const session = `capkit-token-${process.pid}`;
+    const tmux = (...args: string[]) => execFileSync("tmux", args, { encoding: "utf8" });
+    tmux(
+      "new-session",
+      "-d",
+      "-s",
+      session,
+      "-x",
+      "90",
+      "-y",
+      "20",
+      `${process.execPath} ${BIN} sim token --state ${state} --secret-hex ${K} --pin 1357`,
+    );
+    const screen = () => tmux("capture-pane", "-p", "-t", session);
+    const waitFor = async (re: RegExp) => {
+      for (let i = 0; i < 100 && !re.test(screen()); i++) await new Promise((r) => setTimeout(r, 100));
+      return screen();
+    };
+    try {
+      await waitFor(/Enter: show a code/);
+      tmux("send-keys", "-t", session, "Enter");
+      await waitFor(/PIN/);
+      tmux("send-keys", "-t", session, "1", "3", "5", "7", "Enter");
+      const left = () => /\d{6} {3}\((\d+ s|expired)/.exec(screen())?.[1];
+      await waitFor(/\d{6} {3}\(\d+ s\)/);
+      const first = left();
+      expect(first).toMatch(/^\d+ s$/);
+      // The same line, redrawn every second: it changes with no key pressed.
+      for (let i = 0; i < 40 && left() === first; i++) await new Promise((r) => setTimeout(r, 100));
+      expect(left()).not.toBe(first);
+      tmux("send-keys", "-t", session, "q");
+    } finally {
+      try {
+        tmux("kill-session", "-t", session);
+      } catch {
+        // already gone after q
+      }
+    }
+    expect(JSON.parse(readFileSync(state, "utf8"))).toMatchObject({ pinFailures: 0, pin: "1357" });
   });
 });
 

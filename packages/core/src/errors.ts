@@ -44,7 +44,9 @@ export type CapkitErrorCode =
   | "PSKC_INVALID"
   | "PSKC_XML_REJECTED"
   | "PSKC_DECRYPT_FAILED"
-  | "PSKC_MAC_INVALID";
+  | "PSKC_MAC_INVALID"
+  | "TRANSCRIPT_TOO_LARGE"
+  | "CARD_FILE_IN_USE";
 
 export class CapkitError extends Error {
   override readonly name = "CapkitError";

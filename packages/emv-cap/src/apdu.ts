@@ -72,32 +72,39 @@ export function swHex(sw: number): string {
   return sw.toString(16).toUpperCase().padStart(4, "0");
 }
 
-const SW_TEXT: Record<number, string> = {
-  36864: "success",
-  25219: "selected file invalidated (application blocked)",
-  25985: "memory failure",
-  26368: "wrong length",
-  26753: "logical channel not supported",
-  26754: "secure messaging not supported",
-  27011: "authentication method blocked (PIN try limit exceeded)",
-  27012: "referenced data invalidated",
-  27013: "conditions of use not satisfied",
-  27014: "command not allowed (no current EF)",
-  27264: "incorrect parameters in the data field",
-  27265: "function not supported",
-  27266: "file or application not found",
-  27267: "record not found",
-  27270: "incorrect P1 P2",
-  27272: "referenced data not found",
-  27392: "wrong parameters P1 P2",
-  27904: "instruction code not supported",
-  28160: "class not supported",
-  28416: "no precise diagnosis",
-};
+/** Status words capkit acts on (ISO/IEC 7816-4 §5.1.3, EMV 4.3 Book 3 §6.3.5). */
+export const SW_SUCCESS = 0x9000;
+export const SW_PIN_BLOCKED = 0x6983;
+export const SW_FILE_NOT_FOUND = 0x6a82;
+/** 63Cx: verification failed, x tries left (mask with 0xfff0). */
+export const SW_VERIFY_FAILED_FAMILY = 0x63c0;
+
+const SW_TEXT: ReadonlyMap<number, string> = new Map([
+  [0x9000, "success"],
+  [0x6283, "selected file invalidated (application blocked)"],
+  [0x6581, "memory failure"],
+  [0x6700, "wrong length"],
+  [0x6881, "logical channel not supported"],
+  [0x6882, "secure messaging not supported"],
+  [0x6983, "authentication method blocked (PIN try limit exceeded)"],
+  [0x6984, "referenced data invalidated"],
+  [0x6985, "conditions of use not satisfied"],
+  [0x6986, "command not allowed (no current EF)"],
+  [0x6a80, "incorrect parameters in the data field"],
+  [0x6a81, "function not supported"],
+  [0x6a82, "file or application not found"],
+  [0x6a83, "record not found"],
+  [0x6a86, "incorrect P1 P2"],
+  [0x6a88, "referenced data not found"],
+  [0x6b00, "wrong parameters P1 P2"],
+  [0x6d00, "instruction code not supported"],
+  [0x6e00, "class not supported"],
+  [0x6f00, "no precise diagnosis"],
+]);
 
 /** A readable text for a status word, including the families 61xx, 6Cxx and 63Cx. */
 export function describeSw(sw: number): string {
-  const known = SW_TEXT[sw];
+  const known = SW_TEXT.get(sw);
   if (known) return known;
   const sw1 = sw >> 8;
   const sw2 = sw & 0xff;

@@ -230,4 +230,20 @@ describe("the hardened XML reader", () => {
       importPskc('<KeyContainer Version="2.0" xmlns="urn:ietf:params:xml:ns:keyprov:pskc"/>'),
     ).toThrow(expect.objectContaining({ code: "PSKC_INVALID" }));
   });
+
+  it("errors name the line, for XML and for PSKC content", () => {
+    const ns = 'xmlns="urn:ietf:params:xml:ns:keyprov:pskc"';
+    // Line 4 opens a KeyPackage that line 5 never closes.
+    const broken = `<?xml version="1.0"?>\n<KeyContainer Version="1.0" ${ns}>\n  <KeyPackage>\n    <Key Id="1">\n</KeyContainer>\n`;
+    expect(() => importPskc(broken)).toThrow(
+      expect.objectContaining({ code: "PSKC_XML_REJECTED", details: { line: 5 } }),
+    );
+    expect(() => importPskc(broken)).toThrow(/at line 5/);
+    // Line 3's Key has no Algorithm.
+    const noAlg = `<KeyContainer Version="1.0" ${ns}>\n  <KeyPackage>\n    <Key Id="k1"/>\n  </KeyPackage>\n</KeyContainer>`;
+    expect(() => importPskc(noAlg)).toThrow(
+      expect.objectContaining({ code: "PSKC_INVALID", details: { line: 3 } }),
+    );
+    expect(() => importPskc(noAlg)).toThrow(/^PSKC line 3: key k1 has no Algorithm/);
+  });
 });

@@ -2,22 +2,22 @@ import { CapkitError } from "@capkit/core";
 import { loadNodeHid } from "./load.js";
 
 /**
- * USB HID for support staff: which OTP tokens and readers are plugged in, and capturing an OTP typed by a
- * keyboard-wedge token (it "types" the code as a USB keyboard, then Enter).
+ * USB HID for support staff: which OTP tokens and readers are plugged in, and whether a token is a
+ * keyboard-wedge one (it "types" the code as a USB keyboard, then Enter).
  */
-export const KNOWN_HID_VENDORS: Readonly<Record<number, string>> = {
-  4176: "Yubico",
-  2414: "Feitian",
-  6724: "OneSpan (Vasco)",
-  2278: "Gemalto",
-  1839: "ACS",
-  1254: "Identiv (SCM)",
-  1899: "HID Omnikey",
-  1130: "Cherry",
-  8352: "Nitrokey",
-  13470: "Token2",
-  3111: "RF IDeas",
-};
+export const KNOWN_HID_VENDORS: ReadonlyMap<number, string> = new Map([
+  [0x1050, "Yubico"],
+  [0x096e, "Feitian"],
+  [0x1a44, "OneSpan (Vasco)"],
+  [0x08e6, "Gemalto"],
+  [0x072f, "ACS"],
+  [0x04e6, "Identiv (SCM)"],
+  [0x076b, "HID Omnikey"],
+  [0x046a, "Cherry"],
+  [0x20a0, "Nitrokey"],
+  [0x349e, "Token2"],
+  [0x0c27, "RF IDeas"],
+]);
 
 export interface HidToken {
   readonly vendor: string;
@@ -46,7 +46,7 @@ export function listHidTokens(): HidToken[] {
   const seen = new Set<string>();
   const out: HidToken[] = [];
   for (const d of devices) {
-    const vendor = KNOWN_HID_VENDORS[d.vendorId];
+    const vendor = KNOWN_HID_VENDORS.get(d.vendorId);
     if (!vendor) continue;
     const keyboard = d.usagePage === 1 && d.usage === 6;
     const key = `${d.vendorId}:${d.productId}:${d.path}`;
@@ -62,99 +62,4 @@ export function listHidTokens(): HidToken[] {
     });
   }
   return out;
-}
-
-export type KeyboardLayout = "us" | "fr";
-
-const US_ROW = ["1234567890", "!@#$%^&*()"] as const;
-const FR_ROW = ["&é\"'(-è_çà", "1234567890"] as const;
-const US_LETTERS = "abcdefghijklmnopqrstuvwxyz";
-// AZERTY letters by the US key they sit on (usages 0x04–0x1D), and usage 0x33 is 'm'.
-const FR_LETTERS = "qbcdefghijkl,noparstuvzxyw";
-const KEYPAD = "1234567890"; // usages 0x59–0x62, the same on every layout (NumLock on)
-
-/** The character a key usage (HID Keyboard page 0x07) types on a host with `layout`. */
-function charFor(usage: number, shift: boolean, layout: KeyboardLayout): string | undefined {
-  if (usage >= 0x04 && usage <= 0x1d) {
-    const c = (layout === "fr" ? FR_LETTERS : US_LETTERS)[usage - 0x04]!;
-    return shift ? c.toUpperCase() : c;
-  }
-  if (usage >= 0x1e && usage <= 0x27) return (layout === "fr" ? FR_ROW : US_ROW)[shift ? 1 : 0][usage - 0x1e];
-  if (usage >= 0x59 && usage <= 0x62) return KEYPAD[usage - 0x59];
-  if (usage === 0x2c) return " ";
-  if (usage === 0x33) return layout === "fr" ? (shift ? "M" : "m") : shift ? ":" : ";";
-  return undefined;
-}
-
-export interface DecodedKeys {
-  readonly text: string;
-  /** Enter (0x28) or keypad Enter (0x58) was typed: the token finished. */
-  readonly complete: boolean;
-}
-
-/**
- * Boot-protocol keyboard reports (8 bytes: modifiers, reserved, up to 6 key usages; a leading report ID is
- * dropped) → the text a host with `layout` would see. A key counts when it appears in a report, not while it
- * stays held.
- */
-export function decodeKeyboardReports(reports: readonly Uint8Array[], layout: KeyboardLayout): DecodedKeys {
-  let held = new Set<number>();
-  let text = "";
-  for (const raw of reports) {
-    const r = raw.length === 9 ? raw.subarray(1) : raw;
-    if (r.length < 8) continue;
-    const shift = (r[0]! & 0x22) !== 0; // left or right Shift
-    const now = new Set<number>();
-    for (let i = 2; i < 8; i++) if (r[i]! >= 0x04) now.add(r[i]!);
-    for (const usage of now) {
-      if (held.has(usage)) continue;
-      if (usage === 0x28 || usage === 0x58) return { text, complete: true };
-      const c = charFor(usage, shift, layout);
-      if (c !== undefined) text += c;
-    }
-    held = now;
-  }
-  return { text, complete: false };
-}
-
-/** Waits for a keyboard-wedge token at `path` to type a code and Enter; resolves to what it typed. */
-export async function captureKeyboardOtp(
-  path: string,
-  options: { layout: KeyboardLayout; timeoutMs?: number; signal?: AbortSignal },
-): Promise<string> {
-  const hid = loadNodeHid();
-  let device: InstanceType<typeof hid.HID>;
-  try {
-    device = new hid.HID(path);
-  } catch (e) {
-    throw new CapkitError("HID_UNAVAILABLE", `cannot open ${path}: ${(e as Error).message}`, {
-      hint: "reading a keyboard directly needs permission on its /dev/hidraw* node",
-      cause: e,
-    });
-  }
-  const reports: Uint8Array[] = [];
-  return new Promise<string>((resolve, reject) => {
-    const finish = (err?: unknown, text?: string) => {
-      clearTimeout(timer);
-      options.signal?.removeEventListener("abort", onAbort);
-      device.removeAllListeners();
-      device.close();
-      if (err) reject(err);
-      else resolve(text!);
-    };
-    const onAbort = () => finish(options.signal?.reason ?? new CapkitError("TIMEOUT", "capture cancelled"));
-    const timer = setTimeout(
-      () => finish(new CapkitError("TIMEOUT", "no code typed in time", { hint: "press the token's button" })),
-      options.timeoutMs ?? 30_000,
-    );
-    options.signal?.addEventListener("abort", onAbort);
-    device.on("data", (data: Buffer) => {
-      reports.push(new Uint8Array(data));
-      const d = decodeKeyboardReports(reports, options.layout);
-      if (d.complete) finish(undefined, d.text);
-    });
-    device.on("error", (e: unknown) =>
-      finish(new CapkitError("HID_UNAVAILABLE", `HID read failed: ${String(e)}`)),
-    );
-  });
 }

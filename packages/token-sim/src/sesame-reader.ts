@@ -2,9 +2,12 @@ import { CapkitError } from "@capkit/core";
 import {
   type CapInputs,
   type CardConnection,
+  fromHex,
   generateCapCode,
   type ReaderProfile,
   readerProfile,
+  readPinTryCounter,
+  transmitApdu,
 } from "@capkit/emv-cap";
 import { type Clock, systemClock } from "./clock.js";
 
@@ -63,7 +66,24 @@ export interface SesameReaderOptions {
   readonly currency?: string;
 }
 
-const PIN_LENGTH = 4;
+/** A Sésame reader takes 4-digit PINs, no more, no less. */
+export const SESAME_PIN_LENGTH = 4;
+const PIN_LENGTH = SESAME_PIN_LENGTH;
+
+/**
+ * What the LCD says when a session ends in an error: words for the customer, never an error code (those are
+ * for the support desk, which has `capkit doctor`).
+ */
+function customerMessage(code: string): [string, string] {
+  if (code === "PIN_TRIES_LOW" || code === "PIN_TRIES_UNKNOWN") return ["OPERATION", "ANNULEE"];
+  if (code === "CARD_NOT_SUPPORTED" || code === "NO_CAP_APPLICATION") return ["CARTE NON", "ACCEPTEE"];
+  return ["ERREUR CARTE", "REESSAYER"];
+}
+
+/** What the reader learns from the card when it goes in, before any PIN: is it blocked. */
+interface CardFacts {
+  readonly triesLeft: number | undefined;
+}
 
 export class SesameReader {
   readonly #clock: Clock;
@@ -83,6 +103,9 @@ export class SesameReader {
   #session = 0;
   #work: Promise<void> = Promise.resolve();
   #confirm: ((ok: boolean) => void) | undefined;
+  #insertion = 0;
+  #facts: CardFacts | undefined;
+  #inspection: Promise<void> = Promise.resolve();
 
   constructor(options: SesameReaderOptions = {}) {
     this.#clock = options.clock ?? systemClock;
@@ -102,19 +125,70 @@ export class SesameReader {
     return () => this.#listeners.delete(listener);
   }
 
-  /** Resolves when the card exchange in progress (if any) has finished and the screen shows its result. */
-  settled(): Promise<void> {
-    return this.#work;
+  /** Resolves when the card exchanges in progress (if any) have finished and the screen shows their result. */
+  async settled(): Promise<void> {
+    for (let w = this.#work; ; w = this.#work) {
+      await w;
+      if (w === this.#work) return;
+    }
   }
 
+  /**
+   * The card goes in: the menu shows at once, and meanwhile the reader reads the card's PIN try counter (no
+   * PIN involved, no ATC spent), so a blocked card says CARTE BLOQUEE before a PIN is typed.
+   */
   insertCard(card: CardConnection): void {
     this.#card = card;
+    this.#facts = undefined;
+    const insertion = ++this.#insertion;
     this.#toMenu();
+    this.#inspection = this.#inspect(card).then(
+      (facts) => {
+        if (insertion !== this.#insertion || this.#card !== card) return;
+        this.#facts = facts;
+        this.#applyFacts();
+      },
+      () => {
+        // A card the reader cannot read: the function itself will say so.
+      },
+    );
+    this.#work = this.#inspection;
+  }
+
+  /** SELECT and GET DATA 9F17 only: no GET PROCESSING OPTIONS, so inserting a card costs no ATC. */
+  async #inspect(card: CardConnection): Promise<CardFacts> {
+    for (const aid of this.#profile.aids) {
+      const r = await transmitApdu(card, {
+        cla: 0x00,
+        ins: 0xa4,
+        p1: 0x04,
+        p2: 0x00,
+        data: fromHex(aid),
+        le: 256,
+      });
+      if (r.sw === 0x9000) return { triesLeft: await readPinTryCounter(card) };
+    }
+    return { triesLeft: undefined };
+  }
+
+  /** Facts that arrive while the holder is already choosing or typing: act on them now. */
+  #applyFacts(): void {
+    const s = this.#screen.state;
+    const entering = s === "menu" || s === "pin" || s === "challenge" || s === "amount" || s === "tds";
+    if (!entering) return;
+    if (this.#facts?.triesLeft === 0) this.#showBlocked();
+  }
+
+  #showBlocked(): void {
+    this.#entry = "";
+    this.#show("blocked", ["CARTE BLOQUEE", ""], this.#inactivityMs);
   }
 
   /** The card pulled out: whatever was happening ends, the display goes off. */
   removeCard(): void {
     this.#card = undefined;
+    this.#facts = undefined;
+    this.#insertion++;
     this.#off();
   }
 
@@ -162,6 +236,10 @@ export class SesameReader {
       this.#showMenu();
     } else if (key === "OK") {
       const f = SESAME_FUNCTIONS[this.#menuIndex]!;
+      if (this.#facts?.triesLeft === 0) {
+        this.#showBlocked();
+        return;
+      }
       this.#challenge = "";
       this.#amount = "";
       this.#tds = [];
@@ -263,44 +341,49 @@ export class SesameReader {
           ? { mode: "respond", challenge: this.#challenge }
           : { mode: "sign", challenge: this.#challenge, amount, currency: this.#currency };
     this.#show("working", ["PATIENTEZ", ""]);
-    this.#work = generateCapCode(card, inputs, {
-      profile: this.#profile,
-      pin,
-      confirmRisk: (tries) =>
-        new Promise<boolean>((resolve) => {
-          if (session !== this.#session) return resolve(false);
-          this.#confirm = resolve;
-          this.#show(
-            "confirm-last-try",
-            [tries === undefined ? "ESSAIS INCONNUS" : "DERNIER ESSAI", "OK:OUI  C:NON"],
-            this.#inactivityMs,
-          );
+    // After the insertion's own reading of the card: one exchange at a time.
+    this.#work = this.#inspection
+      .then(() =>
+        generateCapCode(card, inputs, {
+          profile: this.#profile,
+          pin,
+          confirmRisk: (tries) =>
+            new Promise<boolean>((resolve) => {
+              if (session !== this.#session) return resolve(false);
+              this.#confirm = resolve;
+              this.#show(
+                "confirm-last-try",
+                [tries === undefined ? "ESSAIS INCONNUS" : "DERNIER ESSAI", "OK:OUI  C:NON"],
+                this.#inactivityMs,
+              );
+            }),
         }),
-    }).then(
-      (r) => {
-        if (session !== this.#session) return;
-        this.#show(
-          "code",
-          [SESAME_FUNCTIONS[this.#menuIndex]!.label, r.display],
-          this.#codeDisplayMs,
-          r.code,
-        );
-      },
-      (e: unknown) => {
-        if (session !== this.#session) return; // the card was pulled: the session is already over
-        const code = e instanceof CapkitError ? e.code : "ERROR";
-        if (code === "PIN_WRONG") {
-          const left = (e as CapkitError).details?.["triesLeft"];
-          this.#show("pin-wrong", ["PIN FAUX", `ESSAIS: ${left}`], this.#inactivityMs);
-        } else if (code === "PIN_BLOCKED") {
-          this.#show("blocked", ["CARTE BLOQUEE", ""], this.#inactivityMs);
-        } else if (code === "CARD_REMOVED") {
-          this.#off();
-        } else {
-          this.#show("error", ["ERREUR CARTE", code.slice(0, 16)], this.#inactivityMs);
-        }
-      },
-    );
+      )
+      .then(
+        (r) => {
+          if (session !== this.#session) return;
+          this.#show(
+            "code",
+            [SESAME_FUNCTIONS[this.#menuIndex]!.label, r.display],
+            this.#codeDisplayMs,
+            r.code,
+          );
+        },
+        (e: unknown) => {
+          if (session !== this.#session) return; // the card was pulled: the session is already over
+          const code = e instanceof CapkitError ? e.code : "ERROR";
+          if (code === "PIN_WRONG") {
+            const left = (e as CapkitError).details?.["triesLeft"];
+            this.#show("pin-wrong", ["PIN FAUX", `ESSAIS: ${left}`], this.#inactivityMs);
+          } else if (code === "PIN_BLOCKED") {
+            this.#show("blocked", ["CARTE BLOQUEE", ""], this.#inactivityMs);
+          } else if (code === "CARD_REMOVED") {
+            this.#off();
+          } else {
+            this.#show("error", customerMessage(code), this.#inactivityMs);
+          }
+        },
+      );
   }
 
   #toMenu(): void {

@@ -27,6 +27,8 @@ export interface SgpassConfig {
   readonly counter?: number;
   /** A PIN the holder types before codes are shown. */
   readonly pin?: string;
+  /** Wrong PINs typed so far (restored from a saved token: the count survives a restart). */
+  readonly pinFailures?: number;
   /** OCRA suite for the keypad functions (challenge/response, signature). */
   readonly ocraSuite?: string;
   /** For old tokens with 80-bit seeds. */
@@ -77,6 +79,7 @@ export class SgpassToken {
     this.#ocra = config.ocraSuite ? new Ocra(config.ocraSuite, config.secret, keyOptions) : undefined;
     this.#clock = config.clock ?? systemClock;
     this.#counter = config.counter ?? 0;
+    this.#pinFailures = Math.min(TOKEN_PIN_TRIES, Math.max(0, config.pinFailures ?? 0));
   }
 
   /** Provisioning from an otpauth:// URI. */
@@ -119,6 +122,11 @@ export class SgpassToken {
   /** The next HOTP counter (persist it with the token). */
   get counter(): number {
     return this.#counter;
+  }
+
+  /** Wrong PINs in a row so far (persist it with the token). */
+  get pinFailures(): number {
+    return this.#pinFailures;
   }
 
   get locked(): boolean {

@@ -1,4 +1,4 @@
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from "node:fs";
+import { closeSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, writeSync } from "node:fs";
 import { CapkitError } from "@capkit/core";
 import {
   newSimCardState,
@@ -64,13 +64,101 @@ export function createCardStateFile(path: string, profile: string, pin: string):
   return state;
 }
 
-/** A SimulatedCard whose every ATC and try-counter change is saved to `path` before the card answers. */
+/** Lock files this process holds, removed when it exits however it exits (short of SIGKILL: see below). */
+const held = new Set<string>();
+let exitHook = false;
+
+const alive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === "EPERM";
+  }
+};
+
+/**
+ * One process at a time per card file (`<file>.lock`, created exclusively, holding the owner's PID): two
+ * processes on one file would each count the ATC from the same start and hand out the same ATC — the same
+ * code — twice, and overwrite each other's PIN try counter. A lock left by a process that no longer runs is
+ * taken over.
+ */
+function lockCardFile(path: string): () => void {
+  const lock = `${path}.lock`;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      const fd = openSync(lock, "wx", 0o600);
+      writeSync(fd, `${process.pid}\n`);
+      closeSync(fd);
+      break;
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code !== "EEXIST")
+        throw new CapkitError("INPUT_INVALID", `cannot lock the card file ${path}: ${code ?? "error"}`);
+      let owner = Number.NaN;
+      try {
+        owner = Number.parseInt(readFileSync(lock, "utf8"), 10);
+      } catch {
+        // removed meanwhile: try again
+      }
+      if (attempt < 2 && (Number.isNaN(owner) || !alive(owner))) {
+        rmSync(lock, { force: true });
+        continue;
+      }
+      throw new CapkitError(
+        "CARD_FILE_IN_USE",
+        `the card file ${path} is in use by another program (process ${owner})`,
+        {
+          hint: "a simulated card is used by one program at a time: stop the other one (e.g. capkit sim card --vpcd) or use another card file",
+          details: { pid: owner },
+        },
+      );
+    }
+  }
+  held.add(lock);
+  if (!exitHook) {
+    exitHook = true;
+    process.on("exit", () => {
+      for (const l of held) rmSync(l, { force: true });
+    });
+  }
+  return () => {
+    if (held.delete(lock)) rmSync(lock, { force: true });
+  };
+}
+
+/** A card file's card: locked while open, released by `close()`. */
+class FileBackedCard extends SimulatedCard {
+  readonly #release: () => void;
+
+  constructor(state: SimCardState, options: SimulatedCardOptions, release: () => void) {
+    super(state, options);
+    this.#release = release;
+  }
+
+  override async close(): Promise<void> {
+    await super.close();
+    this.#release();
+  }
+}
+
+/**
+ * A SimulatedCard whose every ATC and try-counter change is saved to `path` before the card answers. The file
+ * is locked until `close()` (or the process ends): a second opener gets CARD_FILE_IN_USE.
+ */
 export function openCardStateFile(
   path: string,
   options: Omit<SimulatedCardOptions, "onStateChange"> = {},
 ): SimulatedCard {
-  return new SimulatedCard(readCardStateFile(path), {
-    ...options,
-    onStateChange: (s) => writeCardStateFile(path, s),
-  });
+  const release = lockCardFile(path);
+  try {
+    return new FileBackedCard(
+      readCardStateFile(path),
+      { ...options, onStateChange: (s) => writeCardStateFile(path, s) },
+      release,
+    );
+  } catch (e) {
+    release();
+    throw e;
+  }
 }

@@ -9,9 +9,9 @@ import {
   SimulatedCard,
 } from "../src/index.js";
 
-function setup(pin = "1234", tries?: number) {
+function setup(pin = "1234", tries?: number, profile = "sesame") {
   const clock = new FakeClock();
-  const state = newSimCardState("sesame", pin);
+  const state = newSimCardState(profile, pin);
   const card = new SimulatedCard(tries === undefined ? state : { ...state, pinTries: tries });
   const reader = new SesameReader({ clock });
   const screens: Screen[] = [];
@@ -125,8 +125,8 @@ describe("SesameReader, screen by screen", () => {
     expect(lines(reader)).toBe("DERNIER ESSAI | OK:OUI  C:NON");
     keys("C");
     await reader.settled();
-    expect(reader.screen.state).toBe("error");
-    expect(reader.screen.lines[1]).toBe("PIN_TRIES_LOW");
+    // The customer reads words, never an error code.
+    expect(lines(reader)).toBe("OPERATION | ANNULEE");
     expect(card.state.pinTries).toBe(1);
   });
 
@@ -147,6 +147,31 @@ describe("SesameReader, screen by screen", () => {
     keys("OK", "1", "2", "3", "4", "OK");
     await reader.settled();
     expect(reader.screen.state).toBe("blocked");
+  });
+
+  it("a blocked card shows CARTE BLOQUEE as soon as the reader has read it, before any PIN is asked", async () => {
+    const { card, reader, keys, screens } = setup("1234", 0);
+    reader.insertCard(card);
+    await reader.settled();
+    expect(lines(reader)).toBe("CARTE BLOQUEE | ");
+    keys("OK", "OK");
+    expect(reader.screen.state).toBe("blocked");
+    expect(screens.some((s) => s.state === "pin")).toBe(false);
+    expect(card.state.pinTries).toBe(0);
+  });
+
+  it("a card error shows words, not an error code", async () => {
+    const { card, reader, keys } = setup();
+    const broken: CardConnection = {
+      atr: card.atr,
+      transmit: async (c) => (c[1] === 0xae ? Uint8Array.of(0x6f, 0x00) : card.transmit(c)),
+      close: () => card.close(),
+    };
+    reader.insertCard(broken);
+    keys("OK", "1", "2", "3", "4", "OK");
+    await reader.settled();
+    expect(reader.screen.state).toBe("error");
+    expect(lines(reader)).toBe("ERREUR CARTE | REESSAYER");
   });
 
   it("inactivity while typing the PIN turns the display off", () => {

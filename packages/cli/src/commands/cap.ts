@@ -1,8 +1,9 @@
 import { CapkitError } from "@capkit/core";
 import type { Command } from "commander";
-import { loadProfile, openCard } from "../card-source.js";
-import { type Output, usage } from "../output.js";
-import { readPin } from "../pin.js";
+import { explainCapCode, formatExplanation } from "../cap/explain.js";
+import { loadProfile, openCard } from "../shared/card-source.js";
+import { readPin } from "../shared/input.js";
+import { type Output, usage } from "../shared/output.js";
 
 interface CapCodeOptions {
   mode: string;
@@ -19,6 +20,7 @@ interface CapCodeOptions {
   trace?: string;
   traceUnredacted?: boolean;
   force?: boolean;
+  explain?: boolean;
 }
 
 /**
@@ -55,9 +57,10 @@ export function registerCap(
     )
     .option("--trace-unredacted", "with --trace: keep the cardholder data (a lab's own test cards only)")
     .option("--force", "verify the PIN even with one try left (risks blocking the card)")
+    .option("--explain", "also show where each CDOL1 value came from: the profile, your input, or zeros")
     .action((o: CapCodeOptions) =>
       run(async (out) => {
-        const { generateCapCode } = await import("@capkit/emv-cap");
+        const emv = await import("@capkit/emv-cap");
         const mode = o.mode;
         if (mode !== "identify" && mode !== "respond" && mode !== "sign")
           throw usage(`unknown mode ${mode}`, "use identify, respond or sign");
@@ -74,12 +77,15 @@ export function registerCap(
           const pin =
             card.pinpad ?? (o.transcript !== undefined ? REPLAY_PIN : await readPin(o.pinStdin ?? false));
           if (card.pinpad) out.info("Type the PIN on the reader's keypad…");
-          const r = await generateCapCode(card.conn, inputs, {
+          const r = await emv.generateCapCode(card.conn, inputs, {
             pin,
             ...(profile ? { profile } : {}),
             ...(o.aid ? { aid: o.aid } : {}),
             ...(o.force ? { force: true } : {}),
           });
+          const explanation = o.explain
+            ? explainCapCode(r, profile ?? emv.readerProfile(emv.DEFAULT_PROFILE), emv.tagName)
+            : undefined;
           out.result(
             {
               code: r.code,
@@ -89,13 +95,20 @@ export function registerCap(
               label: r.label ?? null,
               profile: r.profile,
               mode: r.mode,
+              // What went into the cryptogram, tag by tag, and what came out: for "the bank rejects my codes".
+              cdol1: r.cdol1,
+              cryptogram: r.cryptogram,
+              ipb: r.ipb,
+              iaf: r.iaf,
               warnings: r.warnings,
+              ...(explanation ? { explanation } : {}),
             },
             () =>
               [
                 r.display,
                 `  ${r.mode} · ATC ${r.atc} · ${r.aid}${r.label ? ` "${r.label}"` : ""} · profile ${r.profile}`,
                 ...r.warnings.map((w) => `  warning: ${w}`),
+                ...(explanation ? ["", formatExplanation(explanation)] : []),
               ].join("\n"),
           );
           return 0;

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Command } from "commander";
-import type { Output } from "../output.js";
+import type { Run } from "../shared/output.js";
 import { openVerifier } from "./verify.js";
 
 /**
@@ -10,10 +10,7 @@ import { openVerifier } from "./verify.js";
  * the code shown as `1234 5678`, verified on the embedded SQLite store; then the same code replayed (rejected),
  * five wrong codes (the fifth locks), and a fresh valid code refused while locked.
  */
-export function registerDemo(
-  program: Command,
-  run: (fn: (out: Output) => Promise<number | undefined>) => Promise<void>,
-): void {
+export function registerDemo(program: Command, run: Run): void {
   program
     .command("demo")
     .description("simulated Sésame card + reader → code → verified on SQLite; replay and lockout shown")
@@ -23,7 +20,7 @@ export function registerDemo(
         const ts = await import("@capkit/token-sim");
         const dir = o.db ? undefined : mkdtempSync(join(tmpdir(), "capkit-demo-"));
         const db = o.db ?? join(dir!, "capkit-state.db");
-        const { verifier, close } = await openVerifier({ db }, out);
+        const { verifier, close } = await openVerifier({ db }, out, true);
         try {
           const card = new ts.SimulatedCard(ts.newSimCardState("sesame", "1234"));
           const id = `demo-card-${card.state.pan.slice(-4)}`;

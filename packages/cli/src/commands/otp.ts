@@ -1,7 +1,7 @@
-import { readFileSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import type { Command } from "commander";
-import { type Output, usage } from "../output.js";
-import { readPin } from "../pin.js";
+import { readPin, readText } from "../shared/input.js";
+import { type Run, usage } from "../shared/output.js";
 
 interface KeyOptions {
   secretHex?: string;
@@ -71,10 +71,7 @@ async function resolveKey(o: KeyOptions) {
   return { oath, secret, kind, algorithm, digits, step, counter, keyOpts };
 }
 
-export function registerOtp(
-  program: Command,
-  run: (fn: (out: Output) => Promise<number | undefined>) => Promise<void>,
-): void {
+export function registerOtp(program: Command, run: Run): void {
   const otp = program
     .command("otp")
     .description("OATH one-time passwords: HOTP, TOTP, OCRA, otpauth URIs, PSKC");
@@ -267,12 +264,4 @@ export function registerOtp(
           return 0;
         }),
     );
-}
-
-export function readText(file: string): string {
-  try {
-    return readFileSync(file, "utf8");
-  } catch (e) {
-    throw usage(`cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? "error"}`);
-  }
 }

@@ -1,12 +1,12 @@
+import { existsSync } from "node:fs";
+import { CapkitError } from "@capkit/core";
 import type { Command } from "commander";
-import { type Output, usage } from "../output.js";
+import { readPin } from "../shared/input.js";
+import { maskPan, type Run, usage } from "../shared/output.js";
+import { interactiveReader } from "../sim/reader-terminal.js";
+import { readTokenState, TOKEN_FORMAT, type TokenState, writeTokenState } from "../sim/token-state.js";
 
-const maskPan = (pan: string) => `${pan.slice(0, 6)}${"•".repeat(pan.length - 10)}${pan.slice(-4)}`;
-
-export function registerSim(
-  program: Command,
-  run: (fn: (out: Output) => Promise<number | undefined>) => Promise<void>,
-): void {
+export function registerSim(program: Command, run: Run): void {
   const sim = program
     .command("sim")
     .description("simulated hardware: CAP card, Sésame reader, SGpass-style token");
@@ -66,6 +66,7 @@ export function registerSim(
           process.once("SIGINT", stop);
           process.once("SIGTERM", stop);
         });
+        await simCard.close();
         out.result({ stopped: true, atc: simCard.state.atc }, "stopped");
         return 0;
       }),
@@ -79,7 +80,14 @@ export function registerSim(
     .requiredOption("--out <file>", "where to write it (never overwritten)")
     .action((o: { profile: string; pin: string; out: string }) =>
       run(async (out) => {
+        const { SESAME_PIN_LENGTH, simCardProfile } = await import("@capkit/token-sim");
         const { createCardStateFile } = await import("@capkit/token-sim/node");
+        // A Sésame reader takes exactly 4 digits: a card made for it with another PIN could never be used.
+        if (simCardProfile(o.profile).readerProfile === "sesame" && o.pin.length !== SESAME_PIN_LENGTH)
+          throw usage(
+            `a card for a Sésame reader needs a ${SESAME_PIN_LENGTH}-digit PIN`,
+            `the reader's keypad takes ${SESAME_PIN_LENGTH} digits, e.g. --pin 1234`,
+          );
         const s = createCardStateFile(o.out, o.profile, o.pin);
         out.result(
           { file: o.out, profile: s.profile, pan: maskPan(s.pan), atc: s.atc },
@@ -99,111 +107,170 @@ export function registerSim(
 
   sim
     .command("token")
-    .description("an SGpass-style token: Enter shows a code (TOTP by default); q quits")
+    .description("an SGpass-style token: Enter shows a code with a live countdown (TOTP by default); q quits")
+    .option("--state <file>", "keep the token in this file (created with the options below, 0600)")
     .option("--uri <otpauth-uri>", "provision from an otpauth:// URI")
-    .option("--secret-hex <hex>", "or from a seed in hex (TOTP, 6 digits, 30 s)")
-    .action((o: { uri?: string; secretHex?: string }) =>
-      run(async (out) => {
-        const ts = await import("@capkit/token-sim");
-        const { fromHex } = await import("@capkit/core");
-        const token = o.uri
-          ? ts.SgpassToken.fromUri(o.uri)
-          : o.secretHex
-            ? new ts.SgpassToken({ kind: "totp", secret: fromHex(o.secretHex, "--secret-hex") })
-            : undefined;
-        if (!token) throw usage("give --uri or --secret-hex");
-        if (out.json || !process.stdin.isTTY) {
-          const s = token.press();
-          out.result({ code: s.code, validUntil: s.validUntil }, s.code ?? "");
-          return 0;
-        }
-        process.stdout.write("SGpass-style token (OATH). Enter: show a code · q: quit\n");
-        process.stdin.setRawMode(true);
-        process.stdin.resume();
-        await new Promise<void>((resolve) => {
-          process.stdin.on("data", (b: Buffer) => {
-            const k = b.toString();
-            if (k === "q" || k === "\u0003") {
-              process.stdin.setRawMode(false);
-              process.stdin.pause();
-              resolve();
-            } else if (k === "\r" || k === "\n") {
-              const s = token.press();
-              const left = s.validUntil ? Math.max(0, Math.round((s.validUntil - Date.now()) / 1000)) : 0;
-              process.stdout.write(`  ${s.text}   (${left} s)\n`);
-            }
+    .option("--secret <base32>", "or from a seed in base32")
+    .option("--secret-hex <hex>", "or from a seed in hex")
+    .option("--hotp", "with --secret/--secret-hex: HOTP (counter) instead of TOTP")
+    .option("--pin <digits>", "the token's PIN (4 to 8 digits), asked before a code is shown")
+    .action(
+      (o: {
+        state?: string;
+        uri?: string;
+        secret?: string;
+        secretHex?: string;
+        hotp?: boolean;
+        pin?: string;
+      }) =>
+        run(async (out) => {
+          const ts = await import("@capkit/token-sim");
+          const { fromHex, toHex } = await import("@capkit/core");
+          const oath = await import("@capkit/oath");
+          const given = [o.uri, o.secret, o.secretHex].filter((x) => x !== undefined).length;
+          if (given > 1) throw usage("give the seed once: --uri, --secret or --secret-hex");
+          if (o.pin !== undefined && !/^[0-9]{4,8}$/.test(o.pin)) throw usage("--pin must be 4 to 8 digits");
+          let state: TokenState;
+          const reuse = o.state !== undefined && existsSync(o.state);
+          if (reuse) {
+            if (given || o.pin !== undefined || o.hotp)
+              throw usage(`${o.state} already holds a token`, "run with --state alone to use it");
+            state = readTokenState(o.state!);
+          } else {
+            if (given === 0)
+              throw usage("give --uri, --secret or --secret-hex (or an existing --state file)");
+            const k = o.uri ? oath.parseOtpAuthUri(o.uri) : undefined;
+            const secret = k
+              ? k.secret
+              : o.secret !== undefined
+                ? oath.base32Decode(o.secret)
+                : fromHex(o.secretHex!, "--secret-hex");
+            state = {
+              format: TOKEN_FORMAT,
+              kind: k ? k.type : o.hotp ? "hotp" : "totp",
+              secret: toHex(secret),
+              algorithm: k?.algorithm ?? "SHA1",
+              digits: k?.digits ?? 6,
+              step: k?.period ?? 30,
+              counter: k?.counter ?? 0,
+              pin: o.pin ?? null,
+              pinFailures: 0,
+            };
+          }
+          const token = new ts.SgpassToken({
+            kind: state.kind,
+            secret: fromHex(state.secret),
+            algorithm: state.algorithm,
+            digits: state.digits,
+            step: state.step,
+            counter: state.counter,
+            pinFailures: state.pinFailures,
+            ...(state.pin !== null ? { pin: state.pin } : {}),
           });
-        });
-        return 0;
-      }),
+          let created = !reuse;
+          // Saved after every press and PIN, before the code is shown: an HOTP counter never goes back.
+          const save = () => {
+            if (o.state === undefined) return;
+            state = { ...state, counter: token.counter, pinFailures: token.pinFailures };
+            writeTokenState(o.state, state, created);
+            created = false;
+          };
+          save();
+          const press = async (pin: () => Promise<string>) => {
+            let s = token.press();
+            if (s.state === "pin") s = token.enterPin(await pin());
+            save();
+            return s;
+          };
+          if (out.json || !process.stdin.isTTY) {
+            // One press, for scripts: the PIN (if any) is one line of standard input.
+            const s = await press(() => readPin(true));
+            if (s.state === "locked")
+              throw new CapkitError("PIN_BLOCKED", "the token is locked (5 wrong PINs)");
+            if (s.state !== "code")
+              throw new CapkitError(
+                "PIN_WRONG",
+                `wrong PIN, ${ts.TOKEN_PIN_TRIES - token.pinFailures} tries left`,
+                { details: { triesLeft: ts.TOKEN_PIN_TRIES - token.pinFailures } },
+              );
+            out.result(
+              {
+                code: s.code,
+                validUntil: s.validUntil,
+                ...(state.kind === "hotp" ? { counter: token.counter } : {}),
+              },
+              s.code ?? "",
+            );
+            return 0;
+          }
+          return interactiveToken(press);
+        }),
     );
 }
 
-/** The reader on a terminal: raw keys in, the LCD redrawn on every screen event and every second. */
-async function interactiveReader(simFile: string | undefined): Promise<number> {
-  if (!process.stdin.isTTY) throw usage("sim reader is interactive: run it in a terminal");
-  const ts = await import("@capkit/token-sim/node");
-  const card = simFile
-    ? ts.openCardStateFile(simFile)
-    : new ts.SimulatedCard(ts.newSimCardState("sesame", "1234"));
-  const reader = new ts.SesameReader();
-  let inserted = false;
-  let offAt: number | undefined;
-  const draw = () => {
-    const s = reader.screen;
-    const pad = (t: string) => t.padEnd(16).slice(0, 16);
-    const lines = s.state === "off" ? ["", ""] : s.lines;
-    const countdown =
-      s.state === "code" && offAt
-        ? `display off in ${Math.max(0, Math.ceil((offAt - Date.now()) / 1000))} s`
-        : "";
-    process.stdout.write(
-      [
-        "\u001b[2J\u001b[H  Sésame reader (simulated)",
-        "  ┌──────────────────┐",
-        `  │ ${pad(lines[0])} │`,
-        `  │ ${pad(lines[1])} │`,
-        "  └──────────────────┘",
-        `  card: ${inserted ? "inserted" : "out"}   ${countdown}`,
-        "",
-        "  keys: 0-9 · Enter = OK · Backspace = C · Tab or f = function",
-        "        i = insert/pull the card · q = quit",
-        simFile ? "" : "  (fresh test card, PIN 1234)",
-        "",
-      ].join("\n"),
-    );
+/** The token on a terminal: Enter shows a code and counts down its life on the same line; q quits. */
+async function interactiveToken(
+  press: (pin: () => Promise<string>) => Promise<import("@capkit/token-sim").TokenScreen>,
+): Promise<number> {
+  process.stdout.write("SGpass-style token (OATH). Enter: show a code · q: quit\n");
+  let ticker: NodeJS.Timeout | undefined;
+  const stopTicker = () => {
+    if (ticker) clearInterval(ticker);
+    ticker = undefined;
   };
-  reader.onScreen((s) => {
-    offAt = s.state === "code" ? Date.now() + 35_000 : undefined;
-    draw();
-  });
-  const timer = setInterval(draw, 1000);
-  draw();
-  process.stdin.setRawMode(true);
-  process.stdin.resume();
-  await new Promise<void>((resolve) => {
-    process.stdin.on("data", (b: Buffer) => {
-      for (const k of b.toString()) {
-        if (k === "q" || k === "\u0003") return resolve();
-        if (k === "i") {
-          inserted = !inserted;
-          if (inserted) {
-            card.insert?.();
-            reader.insertCard(card);
-          } else {
-            reader.removeCard();
-          }
-          draw();
-        } else if (/[0-9]/.test(k)) reader.press(k as "0");
-        else if (k === "\r" || k === "\n") reader.press("OK");
-        else if (k === "\u007f" || k === "\b" || k === "c") reader.press("C");
-        else if (k === "\t" || k === "f") reader.press("FN");
-      }
+  const show = (text: string, validUntil: number | undefined) => {
+    stopTicker();
+    const line = () => {
+      const left = validUntil ? Math.max(0, Math.ceil((validUntil - Date.now()) / 1000)) : 0;
+      process.stdout.write(
+        `\r\u001b[2K  ${text}   ${left > 0 ? `(${left} s)` : "(expired: Enter for a new one)"}`,
+      );
+      if (left === 0) stopTicker();
+    };
+    line();
+    if (validUntil) ticker = setInterval(line, 1000);
+  };
+  let busy = false;
+  try {
+    await new Promise<void>((resolve) => {
+      const onKey = async (b: Buffer) => {
+        const k = b.toString();
+        if (busy) return;
+        if (k === "q" || k === "\u0003") {
+          process.stdin.off("data", onKey);
+          return resolve();
+        }
+        if (k !== "\r" && k !== "\n") return;
+        busy = true;
+        stopTicker();
+        process.stdin.setRawMode(false);
+        process.stdin.off("data", onKey);
+        try {
+          process.stdout.write("\n");
+          const s = await press(() => readPin(false, "  PIN ? "));
+          if (s.state === "code") show(s.text, s.validUntil);
+          else
+            process.stdout.write(
+              `  ${s.text}${s.state === "locked" ? " (5 wrong PINs: the token is locked)" : ""}\n`,
+            );
+        } catch (e) {
+          process.stdout.write(`  ${(e as Error).message}\n`);
+        } finally {
+          busy = false;
+          process.stdin.setRawMode(true);
+          process.stdin.resume();
+          process.stdin.on("data", onKey);
+        }
+      };
+      process.stdin.setRawMode(true);
+      process.stdin.resume();
+      process.stdin.on("data", onKey);
     });
-  });
-  clearInterval(timer);
-  process.stdin.setRawMode(false);
-  process.stdin.pause();
-  process.stdout.write("\n");
+  } finally {
+    stopTicker();
+    process.stdin.setRawMode(false);
+    process.stdin.pause();
+    process.stdout.write("\n");
+  }
   return 0;
 }

@@ -1,9 +1,9 @@
 import { existsSync, writeFileSync } from "node:fs";
+import { CapkitError } from "@capkit/core";
 import type { CredentialStatus, EnrollRequest } from "@capkit/verify";
 import type { Command } from "commander";
-import { type Output, usage } from "../output.js";
-import { readPin } from "../pin.js";
-import { readText } from "./otp.js";
+import { readPin, readText } from "../shared/input.js";
+import { type Output, usage } from "../shared/output.js";
 
 interface StoreOptions {
   db?: string;
@@ -20,39 +20,84 @@ function storeOptions(cmd: Command): Command {
 
 /**
  * The verifier with its store and keys. Keys come from --keys, CAPKIT_KEYS, or a key file next to the SQLite
- * database that is created on first use (mode 0600) and accepts simulated cards' test keys — a local test
- * setup; production passes its issuer keys with --keys or CAPKIT_KEYS.
+ * database (mode 0600) that accepts simulated cards' test keys — a local test setup; production passes its
+ * issuer keys with --keys or CAPKIT_KEYS. Only `enroll` (`create`) makes a new database and its key file: any
+ * other command on a missing database is a typo, and a database without its key file cannot be opened.
  */
-export async function openVerifier(o: StoreOptions, out: Output) {
+export async function openVerifier(o: StoreOptions, out: Output, create = false) {
   const v = await import("@capkit/verify");
-  let keys: InstanceType<typeof v.SoftwareKeyProvider>;
-  if (o.keys) keys = v.SoftwareKeyProvider.fromFile(o.keys);
-  else if (process.env["CAPKIT_KEYS"]) keys = v.SoftwareKeyProvider.fromEnv();
-  else {
-    if (o.pg)
-      throw usage(
-        "with --pg, give the keys with --keys or CAPKIT_KEYS (every server instance needs the same)",
-      );
-    const path = `${o.db}.keys.json`;
-    if (!existsSync(path)) {
-      writeFileSync(
-        path,
-        `${JSON.stringify(v.SoftwareKeyProvider.generateMaterial({ allowTestKeys: true }), null, 2)}\n`,
-        { mode: 0o600, flag: "wx" },
-      );
-      out.info(`created ${path} (test keys; keep it private)`);
-    }
-    keys = v.SoftwareKeyProvider.fromFile(path);
-  }
+  const db = o.db ?? "capkit-state.db";
+  const dbExists = o.pg !== undefined || existsSync(db);
+  if (!dbExists && !create)
+    throw new CapkitError("STORE_UNAVAILABLE", `no database at ${db}`, {
+      hint: "check --db (capkit verify enroll creates a database with its first credential)",
+    });
+  if (o.pg && !o.keys && !process.env["CAPKIT_KEYS"])
+    throw usage("with --pg, give the keys with --keys or CAPKIT_KEYS (every server instance needs the same)");
+  // The store first: a database that cannot be used is a store error whatever the keys.
   // Only the driver this store needs is loaded (start-up time, and pg is not needed for SQLite at all).
   const store = o.pg
     ? await (await import("@capkit/verify/postgres")).PostgresStore.connect(o.pg)
-    : new (await import("@capkit/verify/sqlite")).SqliteStore(o.db ?? "capkit-state.db");
+    : await (async () => {
+        const { SqliteStore } = await import("@capkit/verify/sqlite");
+        return storeError(() => new SqliteStore(db), db);
+      })();
+  let keys: InstanceType<typeof v.SoftwareKeyProvider>;
+  try {
+    if (o.keys) keys = v.SoftwareKeyProvider.fromFile(o.keys);
+    else if (process.env["CAPKIT_KEYS"]) keys = v.SoftwareKeyProvider.fromEnv();
+    else {
+      const path = `${db}.keys.json`;
+      if (!existsSync(path)) {
+        if (dbExists)
+          throw new CapkitError("KEY_INVALID", `${db} has no key file (${path} is missing)`, {
+            hint: "give the database's keys with --keys or CAPKIT_KEYS; without them its secrets cannot be read",
+          });
+        writeFileSync(
+          path,
+          `${JSON.stringify(v.SoftwareKeyProvider.generateMaterial({ allowTestKeys: true }), null, 2)}\n`,
+          { mode: 0o600, flag: "wx" },
+        );
+        out.info(`created ${path} (test keys; keep it private)`);
+      }
+      keys = v.SoftwareKeyProvider.fromFile(path);
+    }
+  } catch (e) {
+    await store.close();
+    throw e;
+  }
   return { verifier: new v.Verifier({ store, keys }), close: () => store.close() };
 }
 
+/**
+ * A database the driver cannot use (read-only, locked, damaged) is a store problem (exit 4), not a capkit
+ * bug: SQLite's and PostgreSQL's own errors become STORE_UNAVAILABLE.
+ */
+function storeError<T>(f: () => T, db: string): T {
+  try {
+    return f();
+  } catch (e) {
+    throw asStoreError(e, db);
+  }
+}
+
+function asStoreError(e: unknown, db: string | undefined): unknown {
+  if (e instanceof CapkitError) return e;
+  const code = (e as { code?: unknown })?.code;
+  const driver =
+    typeof code === "string" &&
+    (code.startsWith("SQLITE_") || /^[0-9A-Z]{5}$/.test(code) || code === "ECONNREFUSED");
+  if (!driver) return e;
+  return new CapkitError("STORE_UNAVAILABLE", `${db ?? "the database"}: ${(e as Error).message}`, {
+    hint:
+      code === "SQLITE_READONLY" ? "the database file or its directory is read-only" : "check the database",
+    details: { driverCode: code },
+    cause: e,
+  });
+}
+
 const withVerifier =
-  (run: (fn: (out: Output) => Promise<number | undefined>) => Promise<void>) =>
+  (run: (fn: (out: Output) => Promise<number | undefined>) => Promise<void>, create = false) =>
   <O extends StoreOptions>(
     body: (
       verifier: Awaited<ReturnType<typeof openVerifier>>["verifier"],
@@ -62,9 +107,11 @@ const withVerifier =
   ) =>
   (o: O) =>
     run(async (out) => {
-      const { verifier, close } = await openVerifier(o, out);
+      const { verifier, close } = await openVerifier(o, out, create);
       try {
         return await body(verifier, o, out);
+      } catch (e) {
+        throw asStoreError(e, o.pg ? undefined : o.db);
       } finally {
         await close();
       }
@@ -78,6 +125,7 @@ export function registerVerify(
     .command("verify")
     .description("the server side: enrol cards and tokens, check codes (one-time use, lockout)");
   const w = withVerifier(run);
+  const enrolling = withVerifier(run, true);
 
   storeOptions(verify.command("enroll").description("enrol a card (issuer record) or a token"))
     .requiredOption("--id <id>", "credential id")
@@ -91,7 +139,7 @@ export function registerVerify(
     .option("--password-stdin", "PSKC password from standard input")
     .option("--ocra <suite>", "with --uri or --pskc: enrol as an OCRA token with this suite")
     .action(
-      w(
+      enrolling(
         async (
           verifier,
           o: StoreOptions & {
@@ -118,9 +166,15 @@ export function registerVerify(
             let json: Record<string, unknown>;
             try {
               json = JSON.parse(readText(o.card)) as Record<string, unknown>;
-            } catch {
-              throw usage(`${o.card} is not JSON`, "give a simulated card file or a CAP issuer record");
+            } catch (e) {
+              if (e instanceof CapkitError) throw e;
+              throw usage(
+                `${o.card} is not valid JSON`,
+                "give a card file (capkit sim card new) or an issuer record",
+              );
             }
+            if (typeof json !== "object" || json === null || Array.isArray(json))
+              throw usage(`${o.card} is not a card file or an issuer record`);
             const { issuerRecordOf, parseSimCardState } = await import("@capkit/token-sim");
             const record =
               json["format"] === "capkit-sim-card/1"
@@ -219,6 +273,7 @@ export function registerVerify(
           },
           out,
         ) => {
+          if (o.code.replace(/\s+/g, "") === "") throw usage("--code is empty", "give the code as typed");
           const fn = o.function;
           if (fn !== undefined && !["identify", "respond", "sign", "ocra"].includes(fn))
             throw usage(`unknown function ${fn}`);
@@ -261,6 +316,8 @@ export function registerVerify(
     .requiredOption("--code2 <code>", "the next code")
     .action(
       w(async (verifier, o: StoreOptions & { id: string; code1: string; code2: string }, out) => {
+        if (o.code1.trim() === "" || o.code2.trim() === "")
+          throw usage("--code1 and --code2 must not be empty");
         const r = await verifier.resync(o.id, o.code1, o.code2);
         out.result(r, r.result);
         return r.result === "accepted" ? 0 : 1;

@@ -118,13 +118,36 @@ export function readerProfile(name: string): ReaderProfile {
   return p;
 }
 
+/** The keys a profile JSON may have: any other is a typo, which would otherwise silently mean "default". */
+const PROFILE_KEYS = [
+  "name",
+  "description",
+  "aids",
+  "terminalData",
+  "arc",
+  "secondGenerateAc",
+  "challengeMaxDigits",
+  "displayDigits",
+  "fallbackIpb",
+  "cryptogramVersion",
+] as const;
+
 /**
- * Validates a user profile read from JSON. Missing optional fields take the generic defaults; every hex value
- * and tag is checked so a typo fails here, not as a rejected code later.
+ * Validates a user profile read from JSON. Missing optional fields take the generic defaults; an unknown key,
+ * and every hex value and tag, is checked and named, so a typo fails here, not as a rejected code later.
  */
 export function parseReaderProfile(input: unknown): ReaderProfile {
-  if (typeof input !== "object" || input === null) throw bad("a profile is a JSON object");
+  if (typeof input !== "object" || input === null || Array.isArray(input))
+    throw bad("a profile is a JSON object");
   const o = input as Record<string, unknown>;
+  for (const k of Object.keys(o)) {
+    if ((PROFILE_KEYS as readonly string[]).includes(k)) continue;
+    const near = PROFILE_KEYS.find((known) => known.toLowerCase() === k.toLowerCase().replace(/[-_ ]/g, ""));
+    throw bad(`unknown key "${k}"${near ? ` (did you mean "${near}"?)` : ""}`, {
+      hint: `a profile has: ${PROFILE_KEYS.join(", ")}`,
+      details: { key: k },
+    });
+  }
   const str = (k: string, fallback?: string): string => {
     const v = o[k] ?? fallback;
     if (typeof v !== "string") throw bad(`"${k}" must be a string`);
@@ -138,11 +161,13 @@ export function parseReaderProfile(input: unknown): ReaderProfile {
     return v;
   };
   const hex = (what: string, v: string): string => {
+    let ok = v.length > 0;
     try {
       fromHex(v, what);
     } catch {
-      throw bad(`${what} must be hex`);
+      ok = false;
     }
+    if (!ok) throw bad(`${what} must be hex (whole bytes), not "${v}"`, { details: { key: what } });
     return v.toUpperCase();
   };
   const name = str("name");
@@ -154,6 +179,7 @@ export function parseReaderProfile(input: unknown): ReaderProfile {
   ) {
     throw bad('"aids" must be a list of 5–16 byte AIDs in hex');
   }
+  const aids = (aidsRaw as string[]).map((a, i) => hex(`aids[${i}]`, a));
   const td = o["terminalData"] ?? {};
   if (typeof td !== "object" || td === null || Array.isArray(td))
     throw bad('"terminalData" must be an object');
@@ -180,7 +206,7 @@ export function parseReaderProfile(input: unknown): ReaderProfile {
   return {
     name,
     description: str("description", `custom profile ${name}`),
-    aids: (aidsRaw as string[]).map((a) => hex("aid", a)),
+    aids,
     terminalData,
     arc,
     secondGenerateAc,
@@ -191,6 +217,6 @@ export function parseReaderProfile(input: unknown): ReaderProfile {
   };
 }
 
-function bad(message: string): CapkitError {
-  return new CapkitError("PROFILE_INVALID", `reader profile: ${message}`);
+function bad(message: string, extra: { hint?: string; details?: Record<string, unknown> } = {}): CapkitError {
+  return new CapkitError("PROFILE_INVALID", `reader profile: ${message}`, extra);
 }

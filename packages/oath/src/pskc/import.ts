@@ -21,8 +21,13 @@ export interface PskcImport {
   readonly warnings: string[];
 }
 
-function invalid(message: string): CapkitError {
-  return new CapkitError("PSKC_INVALID", `PSKC: ${message}`);
+/** A PSKC error, at the line of the element it is about when there is one. */
+function invalid(message: string, at?: XmlElement): CapkitError {
+  return new CapkitError(
+    "PSKC_INVALID",
+    `PSKC${at ? ` line ${at.line}` : ""}: ${message}`,
+    at ? { details: { line: at.line } } : {},
+  );
 }
 
 const P = NS.pskc;
@@ -44,8 +49,10 @@ interface Protection {
 
 export function importPskc(xml: string, options: PskcImportOptions = {}): PskcImport {
   const root = parseXml(xml, allowNamespace, options.limits);
-  if (root.uri !== P || root.local !== "KeyContainer") throw invalid("the root is not a pskc:KeyContainer");
-  if (root.attributes.get("Version") !== "1.0") throw invalid('only KeyContainer Version="1.0" is supported');
+  if (root.uri !== P || root.local !== "KeyContainer")
+    throw invalid("the root is not a pskc:KeyContainer", root);
+  if (root.attributes.get("Version") !== "1.0")
+    throw invalid('only KeyContainer Version="1.0" is supported', root);
   const warnings: string[] = [];
   const packages = childrenNamed(root, P, "KeyPackage");
   const maxPackages = options.limits?.maxKeyPackages ?? 10_000;
@@ -62,26 +69,27 @@ function readProtection(root: XmlElement, options: PskcImportOptions): Protectio
     const derived = child(ek, NS.xenc11, "DerivedKey");
     if (derived) {
       if (options.password === undefined)
-        throw invalid("this document is password-protected: give the password");
+        throw invalid("this document is password-protected: give the password", ek);
       encryptionKey = derivedKey(derived, options);
     } else if (child(ek, NS.ds, "KeyName")) {
       if (!options.preSharedKey) {
         throw invalid(
           `this document is encrypted with the pre-shared key "${textOf(child(ek, NS.ds, "KeyName"))}": give that key`,
+          ek,
         );
       }
       encryptionKey = options.preSharedKey;
     } else {
-      throw invalid("EncryptionKey has neither ds:KeyName nor xenc11:DerivedKey");
+      throw invalid("EncryptionKey has neither ds:KeyName nor xenc11:DerivedKey", ek);
     }
   }
   const mm = child(root, P, "MACMethod");
   if (!mm) return { encryptionKey, mac: undefined };
   const alg = MAC_ALGORITHMS[mm.attributes.get("Algorithm") as keyof typeof MAC_ALGORITHMS];
-  if (!alg) throw invalid(`unsupported MACMethod ${mm.attributes.get("Algorithm")}`);
+  if (!alg) throw invalid(`unsupported MACMethod ${mm.attributes.get("Algorithm")}`, mm);
   const mk = child(mm, P, "MACKey");
-  if (!mk) throw invalid("MACMethod without MACKey");
-  if (!encryptionKey) throw invalid("the MACKey is encrypted but the document names no EncryptionKey");
+  if (!mk) throw invalid("MACMethod without MACKey", mm);
+  if (!encryptionKey) throw invalid("the MACKey is encrypted but the document names no EncryptionKey", mk);
   // The MACKey itself carries no MAC (RFC 6030 §6.1.1). A wrong key or a tampered MACKey must not answer
   // differently from a tampered value (a padding oracle): it becomes a key no ValueMAC matches.
   let key: Uint8Array;
@@ -97,19 +105,19 @@ function readProtection(root: XmlElement, options: PskcImportOptions): Protectio
 function derivedKey(derived: XmlElement, options: PskcImportOptions): Uint8Array {
   const method = child(derived, NS.xenc11, "KeyDerivationMethod");
   if (method?.attributes.get("Algorithm") !== PBKDF2_URI)
-    throw invalid("only PBKDF2 key derivation is supported");
+    throw invalid("only PBKDF2 key derivation is supported", method ?? derived);
   const params = child(method, NS.pkcs5, "PBKDF2-params");
-  if (!params) throw invalid("PBKDF2-params missing");
+  if (!params) throw invalid("PBKDF2-params missing", method);
   const salt = textOf(child(child(params, "", "Salt") ?? params, "", "Specified"));
   const iterations = Number(textOf(child(params, "", "IterationCount")));
   const keyLength = Number(textOf(child(params, "", "KeyLength")) ?? "16");
-  if (!salt) throw invalid("PBKDF2 salt missing");
+  if (!salt) throw invalid("PBKDF2 salt missing", params);
   const min = options.minIterations ?? 1000;
   const max = options.maxIterations ?? 1_000_000;
   if (!Number.isInteger(iterations) || iterations < min || iterations > max) {
-    throw invalid(`PBKDF2 iteration count must be ${min} to ${max}`);
+    throw invalid(`PBKDF2 iteration count must be ${min} to ${max}`, params);
   }
-  if (![16, 24, 32].includes(keyLength)) throw invalid("PBKDF2 KeyLength must be 16, 24 or 32");
+  if (![16, 24, 32].includes(keyLength)) throw invalid("PBKDF2 KeyLength must be 16, 24 or 32", params);
   const prfAlg = child(params, "", "PRF")?.attributes.get("Algorithm") ?? "";
   const prf =
     prfAlg === "" || /hmac-?sha-?1$/i.test(prfAlg)
@@ -119,7 +127,7 @@ function derivedKey(derived: XmlElement, options: PskcImportOptions): Uint8Array
         : /sha-?512$/i.test(prfAlg)
           ? "SHA512"
           : undefined;
-  if (!prf) throw invalid(`unsupported PBKDF2 PRF ${prfAlg}`);
+  if (!prf) throw invalid(`unsupported PBKDF2 PRF ${prfAlg}`, params);
   return derivePasswordKey(options.password!, fromBase64(salt, "PBKDF2 salt"), iterations, keyLength, prf);
 }
 
@@ -127,10 +135,10 @@ function derivedKey(derived: XmlElement, options: PskcImportOptions): Uint8Array
 function cipherValue(el: XmlElement, key: Uint8Array): Uint8Array {
   const alg = child(el, NS.xenc, "EncryptionMethod")?.attributes.get("Algorithm") ?? "";
   const keyLength = CBC_ALGORITHMS[alg];
-  if (!keyLength) throw invalid(`unsupported encryption algorithm ${alg || "(none)"}`);
-  if (key.length !== keyLength) throw invalid(`${alg} needs a ${keyLength}-byte key, got ${key.length}`);
+  if (!keyLength) throw invalid(`unsupported encryption algorithm ${alg || "(none)"}`, el);
+  if (key.length !== keyLength) throw invalid(`${alg} needs a ${keyLength}-byte key, got ${key.length}`, el);
   const cv = textOf(child(child(el, NS.xenc, "CipherData") ?? el, NS.xenc, "CipherValue"));
-  if (!cv) throw invalid("CipherValue missing");
+  if (!cv) throw invalid("CipherValue missing", el);
   return fromBase64(cv, "CipherValue");
 }
 
@@ -150,9 +158,9 @@ function dataValue(
   const plain = child(el, P, "PlainValue");
   if (plain) return textOf(plain) ?? "";
   const enc = child(el, P, "EncryptedValue");
-  if (!enc) throw invalid(`${what} has neither PlainValue nor EncryptedValue`);
+  if (!enc) throw invalid(`${what} has neither PlainValue nor EncryptedValue`, el);
   if (!protection.encryptionKey)
-    throw invalid(`${what} is encrypted but the document names no EncryptionKey`);
+    throw invalid(`${what} is encrypted but the document names no EncryptionKey`, el);
   const raw = cipherValue(enc, protection.encryptionKey);
   const macText = textOf(child(el, P, "ValueMAC"));
   if (!protection.mac || !macText)
@@ -185,10 +193,10 @@ function dataValue(
   throw macInvalid();
 }
 
-function integerValue(v: Uint8Array | string | undefined, what: string): number | undefined {
+function integerValue(v: Uint8Array | string | undefined, what: string, at?: XmlElement): number | undefined {
   if (v === undefined) return undefined;
   if (typeof v !== "string") return readUint(v.length > 6 ? v.subarray(v.length - 6) : v);
-  if (!/^-?[0-9]{1,15}$/.test(v)) throw invalid(`${what} is not an integer`);
+  if (!/^-?[0-9]{1,15}$/.test(v)) throw invalid(`${what} is not an integer`, at);
   return Number(v);
 }
 
@@ -200,10 +208,10 @@ function readKeyPackage(
   warnings: string[],
 ): PskcKey {
   const key = child(kp, P, "Key");
-  if (!key) throw invalid(`KeyPackage ${index + 1} has no Key`);
+  if (!key) throw invalid(`KeyPackage ${index + 1} has no Key`, kp);
   const id = key.attributes.get("Id") ?? "";
   const algorithm = key.attributes.get("Algorithm") ?? "";
-  if (!algorithm) throw invalid(`key ${id || index + 1} has no Algorithm`);
+  if (!algorithm) throw invalid(`key ${id || index + 1} has no Algorithm`, key);
   const where = `key ${id || index + 1}`;
   const device = child(kp, P, "DeviceInfo");
   const params = child(key, P, "AlgorithmParameters");
@@ -216,6 +224,7 @@ function readKeyPackage(
     integerValue(
       dataValue(child(data, P, name), `${where} ${name}`, protection, options, warnings),
       `${where} ${name}`,
+      child(data, P, name),
     );
   const length = response?.attributes.get("Length");
   const fields = {

@@ -17,6 +17,8 @@ export interface XmlElement {
   readonly attributes: ReadonlyMap<string, string>;
   readonly children: XmlElement[];
   text: string;
+  /** The line of its start tag (1-based), for errors a person can find in the file. */
+  readonly line: number;
 }
 
 export interface XmlLimits {
@@ -42,8 +44,12 @@ const DEFAULTS: Required<XmlLimits> = {
 /** The parser is fed this much at a time, so the time budget is checked even inside one long token. */
 const CHUNK = 64 * 1024;
 
-function rejected(message: string): CapkitError {
-  return new CapkitError("PSKC_XML_REJECTED", `XML rejected: ${message}`);
+function rejected(message: string, line?: number): CapkitError {
+  return new CapkitError(
+    "PSKC_XML_REJECTED",
+    `XML rejected${line !== undefined ? ` at line ${line}` : ""}: ${message}`,
+    line !== undefined ? { details: { line } } : {},
+  );
 }
 
 /**
@@ -60,7 +66,7 @@ export function parseXml(
   if (xml.length > lim.maxBytes) throw rejected(`input larger than ${lim.maxBytes} characters`);
   if (/<!DOCTYPE|<!ENTITY/i.test(xml)) throw rejected("DTDs and entity declarations are not allowed");
 
-  const parser = new SaxesParser({ xmlns: true, position: false });
+  const parser = new SaxesParser({ xmlns: true, position: true });
   const stack: XmlElement[] = [];
   let root: XmlElement | undefined;
   let elements = 0;
@@ -72,7 +78,7 @@ export function parseXml(
 
   const deadline = Date.now() + lim.maxParseMs;
   const inTime = () => {
-    if (Date.now() > deadline) fail(rejected(`parsing took longer than ${lim.maxParseMs} ms`));
+    if (Date.now() > deadline) fail(rejected(`parsing took longer than ${lim.maxParseMs} ms`, parser.line));
   };
   let attributeCount = 0;
   const addText = (t: string) => {
@@ -80,34 +86,41 @@ export function parseXml(
     const top = stack[stack.length - 1];
     if (!top) return; // whitespace around the root
     if (top.text.length + t.length > lim.maxTextLength)
-      fail(rejected(`text longer than ${lim.maxTextLength} characters`));
+      fail(rejected(`text longer than ${lim.maxTextLength} characters`, parser.line));
     top.text += t;
   };
 
-  parser.on("doctype", () => fail(rejected("DTDs are not allowed")));
+  parser.on("doctype", () => fail(rejected("DTDs are not allowed", parser.line)));
   parser.on("opentagstart", () => {
     inTime();
     attributeCount = 0;
   });
   parser.on("attribute", () => {
     if (++attributeCount > lim.maxAttributes)
-      fail(rejected(`more than ${lim.maxAttributes} attributes on an element`));
+      fail(rejected(`more than ${lim.maxAttributes} attributes on an element`, parser.line));
   });
   parser.on("opentag", (tag) => {
     inTime();
-    if (++elements > lim.maxElements) fail(rejected(`more than ${lim.maxElements} elements`));
-    if (stack.length >= lim.maxDepth) fail(rejected(`nested deeper than ${lim.maxDepth}`));
+    if (++elements > lim.maxElements) fail(rejected(`more than ${lim.maxElements} elements`, parser.line));
+    if (stack.length >= lim.maxDepth) fail(rejected(`nested deeper than ${lim.maxDepth}`, parser.line));
     const parent = stack[stack.length - 1];
     const uri = tag.uri ?? "";
     if (!allowNamespace(uri, parent))
-      fail(rejected(`element <${tag.name}> in namespace "${uri}" is not allowed here`));
+      fail(rejected(`element <${tag.name}> in namespace "${uri}" is not allowed here`, parser.line));
     const attributes = new Map<string, string>();
     for (const a of Object.values(tag.attributes)) {
       if (a.prefix === "" || a.prefix === undefined) attributes.set(a.local, a.value);
     }
-    const el: XmlElement = { uri, local: tag.local ?? tag.name, attributes, children: [], text: "" };
+    const el: XmlElement = {
+      uri,
+      local: tag.local ?? tag.name,
+      attributes,
+      children: [],
+      text: "",
+      line: parser.line,
+    };
     if (parent) parent.children.push(el);
-    else if (root) fail(rejected("more than one root element"));
+    else if (root) fail(rejected("more than one root element", parser.line));
     else root = el;
     stack.push(el);
   });
@@ -125,7 +138,9 @@ export function parseXml(
     parser.close();
   } catch (e) {
     if (failure) throw failure;
-    throw rejected(`not well-formed: ${(e as Error).message.split("\n")[0]}`);
+    // saxes reports "file:line:column: message"; keep the message, give the line our way.
+    const message = (e as Error).message.split("\n")[0]!.replace(/^[^:]*:\d+:\d+: /, "");
+    throw rejected(`not well-formed: ${message}`, parser.line);
   }
   if (!root) throw rejected("no root element");
   return root;

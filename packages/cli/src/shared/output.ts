@@ -36,6 +36,7 @@ const DEVICE_CODES = new Set([
   "PIN_TRIES_LOW",
   "PIN_TRIES_UNKNOWN",
   "TRANSCRIPT_MISMATCH",
+  "CARD_FILE_IN_USE",
 ]);
 const STORE_CODES = new Set(["STORE_UNAVAILABLE", "KEY_INVALID"]);
 
@@ -44,6 +45,9 @@ export function exitCodeFor(e: CapkitError): number {
   if (STORE_CODES.has(e.code)) return EXIT.STORE;
   return EXIT.USAGE;
 }
+
+/** How a command runs its body: the result's exit code, or an error printed and mapped to one. */
+export type Run = (fn: (out: Output) => Promise<number | undefined>) => Promise<void>;
 
 export interface Output {
   readonly json: boolean;
@@ -95,6 +99,19 @@ export function reportError(e: unknown, json: boolean, debug: boolean): number {
   return EXIT.INTERNAL;
 }
 
+/**
+ * Whether this run asked for JSON. Read from the command line itself, so that errors found while parsing it
+ * (before commander has set any option) are JSON too.
+ */
+export function wantsJson(argv: readonly string[] = process.argv.slice(2)): boolean {
+  const end = argv.indexOf("--");
+  return (end === -1 ? argv : argv.slice(0, end)).includes("--json");
+}
+
 export function usage(message: string, hint?: string): CapkitError {
   return new CapkitError("INPUT_INVALID", message, hint === undefined ? {} : { hint });
 }
+
+/** A PAN as support may see it: the first 6 (the issuer) and last 4 digits. */
+export const maskPan = (pan: string): string =>
+  `${pan.slice(0, 6)}${"•".repeat(Math.max(0, pan.length - 10))}${pan.slice(-4)}`;

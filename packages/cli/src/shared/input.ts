@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { createInterface } from "node:readline";
 import { usage } from "./output.js";
 
@@ -49,4 +50,13 @@ async function readLine(): Promise<string> {
     return line.trim();
   }
   throw usage("--pin-stdin: standard input was empty");
+}
+
+/** A text file the user named; a missing or unreadable one is bad input (exit 2), not a crash. */
+export function readText(file: string): string {
+  try {
+    return readFileSync(file, "utf8");
+  } catch (e) {
+    throw usage(`cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? "error"}`);
+  }
 }

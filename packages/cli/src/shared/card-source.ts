@@ -1,8 +1,48 @@
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, statSync } from "node:fs";
+import { CapkitError } from "@capkit/core";
 import type { CardConnection, PinEntry, ReaderProfile } from "@capkit/emv-cap";
+import type { Command } from "commander";
 import type { Output } from "./output.js";
 import { usage } from "./output.js";
 import { TraceFile } from "./trace-file.js";
+
+/** The options that choose the card a command talks to. */
+export function cardSourceOptions(cmd: Command): Command {
+  return cmd
+    .option("--reader <name>", "PC/SC reader (default: the first one holding a card)")
+    .option("--sim <file>", "a simulated card file instead")
+    .option("--transcript <file>", "a recorded session instead");
+}
+
+/**
+ * A transcript is a few kilobytes (one CAP session is ~20 exchanges); anything past this is not one, and
+ * parsing it whole would take seconds and gigabytes before failing.
+ */
+export const MAX_TRANSCRIPT_BYTES = 1024 * 1024;
+
+/** A transcript's text, refused by size before it is read. */
+export function readTranscriptText(path: string): string {
+  let size: number;
+  try {
+    size = statSync(path).size;
+  } catch (e) {
+    throw usage(`cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? "error"}`);
+  }
+  if (size > MAX_TRANSCRIPT_BYTES)
+    throw new CapkitError(
+      "TRANSCRIPT_TOO_LARGE",
+      `${path} is ${size} bytes: a transcript is at most ${MAX_TRANSCRIPT_BYTES} bytes`,
+      {
+        hint: "give the file written by capkit cap code --trace",
+        details: { size, max: MAX_TRANSCRIPT_BYTES },
+      },
+    );
+  try {
+    return readFileSync(path, "utf8");
+  } catch (e) {
+    throw usage(`cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? "error"}`);
+  }
+}
 
 export interface CardSourceOptions {
   readonly reader?: string;
@@ -54,12 +94,7 @@ async function openTraced(
     const card = openCardStateFile(o.sim);
     opened = { conn: card, source: `simulated card ${o.sim}`, pinpad: undefined, close: () => card.close() };
   } else if (o.transcript !== undefined) {
-    let text: string;
-    try {
-      text = readFileSync(o.transcript, "utf8");
-    } catch (e) {
-      throw usage(`cannot read ${o.transcript}: ${(e as NodeJS.ErrnoException).code ?? "error"}`);
-    }
+    const text = readTranscriptText(o.transcript);
     const conn = new emv.ReplayConnection(text);
     opened = { conn, source: `transcript ${o.transcript}`, pinpad: undefined, close: () => conn.close() };
   } else {

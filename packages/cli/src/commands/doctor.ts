@@ -1,0 +1,56 @@
+import { closeSync, openSync, writeSync } from "node:fs";
+import type { Command } from "commander";
+import { type Run, usage } from "../shared/output.js";
+
+const ICON = { ok: "✔", warn: "!", fail: "✘" } as const;
+
+export function registerDoctor(program: Command, run: Run): void {
+  program
+    .command("doctor")
+    .description(
+      "support diagnosis: pcscd, readers, cards, CAP applications, PIN tries, PIN pads, USB tokens",
+    )
+    .option("--report <file>", "also write a support bundle to attach to a ticket (no PAN, PIN or key)")
+    .action((o: { report?: string }) =>
+      run(async (out) => {
+        const pcsc = await import("@capkit/reader-pcsc");
+        // The bundle's file is created (never overwritten, mode 0600) before the card is touched, so a bad
+        // path fails first.
+        let fd: number | undefined;
+        if (o.report !== undefined) {
+          try {
+            fd = openSync(o.report, "wx", 0o600);
+          } catch (e) {
+            const code = (e as NodeJS.ErrnoException).code;
+            throw usage(
+              code === "EEXIST" ? `${o.report} already exists` : `cannot create ${o.report}: ${code}`,
+              code === "EEXIST" ? "give a new file name: a report never overwrites a file" : undefined,
+            );
+          }
+        }
+        let diagnosis: Awaited<ReturnType<typeof pcsc.diagnose>>;
+        try {
+          diagnosis = await pcsc.diagnose({ capkitVersion: program.version() ?? "unknown" });
+          if (fd !== undefined) writeSync(fd, `${JSON.stringify(pcsc.supportReport(diagnosis), null, 2)}\n`);
+        } finally {
+          if (fd !== undefined) closeSync(fd);
+        }
+        const { checks, versions } = diagnosis;
+        const worst = pcsc.worstVerdict(checks);
+        out.result(
+          { checks, versions, verdict: worst, ...(o.report !== undefined ? { report: o.report } : {}) },
+          () =>
+            [
+              ...checks.map(
+                (c) => `${ICON[c.verdict]} ${c.check}: ${c.detail}${c.hint ? `\n    hint: ${c.hint}` : ""}`,
+              ),
+              ...(o.report !== undefined
+                ? [`support bundle written to ${o.report} (no PAN, PIN or key)`]
+                : []),
+            ].join("\n"),
+        );
+        // 0 only when every check passed: a warning (no card, one PIN try left…) needs someone to act.
+        return worst === "ok" ? 0 : 1;
+      }),
+    );
+}

@@ -1,0 +1,147 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { type Pcscd, startPcscd } from "@capkit/test-support";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { BIN, capkit } from "./run-cli.js";
+
+/**
+ * Support staff's tools through a real pcscd + vpcd, with simulated cards served by `capkit sim card --vpcd`:
+ * doctor (no card, a good card, a blocked card), its support bundle, and readers --watch.
+ */
+describe("capkit doctor and readers --watch through pcscd + vpcd", () => {
+  let pcscd: Pcscd;
+  let server: ChildProcess | undefined;
+  const dir = mkdtempSync(join(tmpdir(), "capkit-doctor-"));
+  const card = join(dir, "card.json");
+  const blocked = join(dir, "blocked.json");
+
+  const waitFor = async (ok: () => boolean, what: string) => {
+    const end = Date.now() + 20_000;
+    while (!ok()) {
+      if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  };
+  const cardIn = () => capkit(["readers"]).stdout.includes(`${pcscd.reader}: card`);
+  const serve = async (file: string) => {
+    server = spawn(
+      process.execPath,
+      [BIN, "sim", "card", "--state", file, "--vpcd", "--port", String(pcscd.port)],
+      {
+        stdio: "pipe",
+      },
+    );
+    await waitFor(cardIn, "the served card in pcscd");
+  };
+  const stopServing = async () => {
+    const s = server;
+    server = undefined;
+    if (!s || s.exitCode !== null) return;
+    const exited = new Promise((r) => s.once("exit", r));
+    s.kill("SIGTERM");
+    await exited;
+    await waitFor(() => !cardIn(), "the card to leave pcscd");
+  };
+
+  beforeAll(async () => {
+    pcscd = await startPcscd(40431);
+    expect(capkit(["sim", "card", "new", "--pin", "2580", "--out", card]).status).toBe(0);
+    expect(capkit(["sim", "card", "new", "--pin", "1111", "--out", blocked]).status).toBe(0);
+    // Three wrong PINs at a shop, as far as the card knows.
+    writeFileSync(blocked, JSON.stringify({ ...JSON.parse(readFileSync(blocked, "utf8")), pinTries: 0 }));
+  });
+
+  afterAll(async () => {
+    await stopServing();
+    await pcscd?.dispose();
+  });
+
+  it("no card: a warning that says to insert it (not all ✔), exit 1, and a bundle that says so", () => {
+    const report = join(dir, "none.json");
+    const r = capkit(["--json", "doctor", "--report", report]);
+    expect(r.status).toBe(1);
+    const j = r.json();
+    expect(j.verdict).toBe("warn");
+    expect(j.checks).toContainEqual(
+      expect.objectContaining({ id: "card", verdict: "warn", detail: "no card inserted" }),
+    );
+    expect(j.checks.find((c: { id: string }) => c.id === "card").hint).toMatch(/insert the card/);
+    expect(j.checks).toContainEqual(
+      expect.objectContaining({ id: "reader", check: pcscd.reader, detail: expect.stringContaining("vpcd") }),
+    );
+    expect(statSync(report).mode & 0o777).toBe(0o600);
+    const bundle = JSON.parse(readFileSync(report, "utf8"));
+    expect(bundle).toMatchObject({ format: "capkit-support-report/1", exchanges: [] });
+    expect(bundle.versions.pcscd).toMatch(/^\d+\.\d+/);
+    expect(bundle.checks).toEqual(j.checks);
+    // A report never overwrites a file.
+    const again = capkit(["doctor", "--report", report]);
+    expect(again.status).toBe(2);
+    expect(again.stderr).toContain("already exists");
+    expect(readFileSync(report, "utf8")).toBe(`${JSON.stringify(bundle, null, 2)}\n`);
+  });
+
+  it("readers --watch shows the card going in and out live, until Ctrl-C", async () => {
+    const watch = spawn(process.execPath, [BIN, "readers", "--watch"], { stdio: "pipe" });
+    let seen = "";
+    watch.stdout.on("data", (d) => (seen += d));
+    try {
+      await waitFor(() => seen.includes("watching"), "the watch to start");
+      await serve(card);
+      await waitFor(() => /card inserted: capkit test 00 00 \(ATR 3B021450\)/.test(seen), "the insert event");
+      await stopServing();
+      await waitFor(() => /card removed: capkit test 00 00/.test(seen), "the remove event");
+    } finally {
+      const exited = new Promise<number | null>((r) => watch.once("exit", (code) => r(code)));
+      watch.kill("SIGINT");
+      expect(await exited).toBe(0);
+    }
+  });
+
+  it("a card: ATR decoded and named, CAP application, PIN tries (none spent), PIN pad; a bundle without PAN, PIN or key", async () => {
+    await serve(card);
+    const state = JSON.parse(readFileSync(card, "utf8"));
+    const report = join(dir, "card-report.json");
+    const r = capkit(["--json", "doctor", "--report", report]);
+    const checks: { id: string; verdict: string; detail: string }[] = r.json().checks;
+    const find = (id: string) => checks.find((c) => c.id === id);
+    expect(find("atr")?.detail).toContain("direct convention, T=0, historical bytes 1450");
+    expect(find("atr")?.detail).toContain("known as: Schlumberger Multiflex 3k"); // what pcsc-tools' list says
+    expect(find("application")?.detail).toContain("A0000000038002");
+    expect(find("pin-tries")).toMatchObject({ verdict: "ok", detail: "3 left (none spent)" });
+    expect(find("pin-pad")?.detail).toContain("none");
+    expect(r.status).toBe(checks.every((c) => c.verdict === "ok") ? 0 : 1);
+    expect(JSON.parse(readFileSync(card, "utf8")).pinTries).toBe(3);
+    const bundle = readFileSync(report, "utf8");
+    expect(JSON.parse(bundle).exchanges[0].exchanges.length).toBeGreaterThan(3);
+    expect(bundle).not.toContain(state.pan);
+    expect(bundle).not.toContain(state.imk);
+    expect(bundle).not.toContain(`24${state.pin}`);
+    expect(bundle).toMatch(/5A08\*{16}/);
+  });
+
+  it("the served card file is in use: a second program on it is refused (exit 3), nothing spent", () => {
+    const atc = JSON.parse(readFileSync(card, "utf8")).atc;
+    const r = capkit(["cap", "code", "--sim", card, "--pin-stdin"], { input: "2580\n" });
+    expect(r.status).toBe(3);
+    expect(r.stderr).toContain("CARD_FILE_IN_USE");
+    expect(JSON.parse(readFileSync(card, "utf8")).atc).toBe(atc);
+  });
+
+  it("a blocked card: doctor says only the bank can unblock it; cap code refuses and ends (exit 3)", async () => {
+    await stopServing();
+    await serve(blocked);
+    const r = capkit(["--json", "doctor"]);
+    expect(r.status).toBe(1);
+    const tries = r.json().checks.find((c: { id: string }) => c.id === "pin-tries");
+    expect(tries).toMatchObject({ verdict: "fail" });
+    expect(tries.detail).toContain("blocked");
+    expect(tries.hint).toMatch(/only the bank can unblock/);
+    expect(tries.hint).not.toMatch(/ATM resets/);
+    const code = capkit(["cap", "code", "--reader", pcscd.reader, "--pin-stdin"], { input: "1111\n" });
+    expect(code.status).toBe(3);
+    expect(code.stderr).toContain("PIN_BLOCKED");
+  });
+});
