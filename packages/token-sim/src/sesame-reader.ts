@@ -2,8 +2,11 @@ import { CapkitError } from "@capkit/core";
 import {
   type CapInputs,
   type CardConnection,
+  decodeTlv,
+  flattenTlv,
   fromHex,
   generateCapCode,
+  IAF_AMOUNT,
   type ReaderProfile,
   readerProfile,
   readPinTryCounter,
@@ -83,6 +86,11 @@ function customerMessage(code: string): [string, string] {
 /** What the reader learns from the card when it goes in, before any PIN: is it blocked. */
 interface CardFacts {
   readonly triesLeft: number | undefined;
+  /**
+   * Whether the card signs amounts (IAF b8), when its FCI says (BF0C 9F55, as Belgian cards and ours carry it);
+   * undefined when the IAF is only in the records, which a reader reads after GET PROCESSING OPTIONS (an ATC).
+   */
+  readonly canSign: boolean | undefined;
 }
 
 export class SesameReader {
@@ -166,9 +174,10 @@ export class SesameReader {
         data: fromHex(aid),
         le: 256,
       });
-      if (r.sw === 0x9000) return { triesLeft: await readPinTryCounter(card) };
+      if (r.sw === 0x9000)
+        return { triesLeft: await readPinTryCounter(card), canSign: canSignFromFci(r.data) };
     }
-    return { triesLeft: undefined };
+    return { triesLeft: undefined, canSign: undefined };
   }
 
   /** Facts that arrive while the holder is already choosing or typing: act on them now. */
@@ -177,6 +186,17 @@ export class SesameReader {
     const entering = s === "menu" || s === "pin" || s === "challenge" || s === "amount" || s === "tds";
     if (!entering) return;
     if (this.#facts?.triesLeft === 0) this.#showBlocked();
+    else if (s !== "menu" && this.#signingRefused()) this.#refuseSign();
+  }
+
+  #signingRefused(): boolean {
+    return SESAME_FUNCTIONS[this.#menuIndex]!.mode === "sign" && this.#facts?.canSign === false;
+  }
+
+  /** A card without the amount flag cannot sign: say so before the holder types a challenge and an amount. */
+  #refuseSign(): void {
+    this.#entry = "";
+    this.#show("error", ["FONCTION NON", "DISPONIBLE"], this.#inactivityMs);
   }
 
   #showBlocked(): void {
@@ -238,6 +258,10 @@ export class SesameReader {
       const f = SESAME_FUNCTIONS[this.#menuIndex]!;
       if (this.#facts?.triesLeft === 0) {
         this.#showBlocked();
+        return;
+      }
+      if (this.#signingRefused()) {
+        this.#refuseSign();
         return;
       }
       this.#challenge = "";
@@ -431,5 +455,15 @@ export class SesameReader {
     this.#timer = timeoutMs === undefined ? undefined : this.#clock.setTimeout(() => this.#off(), timeoutMs);
     this.#screen = code === undefined ? { state, lines } : { state, lines, code };
     for (const l of this.#listeners) l(this.#screen);
+  }
+}
+
+/** The IAF (9F55) from a SELECT response's FCI, if the card puts it there: can it sign amounts? */
+function canSignFromFci(fci: Uint8Array): boolean | undefined {
+  try {
+    const iaf = flattenTlv(decodeTlv(fci)).find((t) => t.tag === 0x9f55)?.value[0];
+    return iaf === undefined ? undefined : (iaf & IAF_AMOUNT) !== 0;
+  } catch {
+    return undefined; // an FCI we cannot parse: the function itself will find out
   }
 }

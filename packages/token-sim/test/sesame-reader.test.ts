@@ -160,6 +160,31 @@ describe("SesameReader, screen by screen", () => {
     expect(card.state.pinTries).toBe(0);
   });
 
+  it("a card that cannot sign (IAF 00 in its FCI) is refused before the challenge and amount are asked", async () => {
+    const { card, reader, keys, screens } = setup();
+    const atc = card.state.atc;
+    reader.insertCard(card);
+    await reader.settled();
+    keys("FN", "FN");
+    expect(lines(reader)).toBe("FONCTION ? | > SIGNATURE");
+    keys("OK");
+    expect(lines(reader)).toBe("FONCTION NON | DISPONIBLE");
+    expect(screens.some((s) => s.state === "challenge" || s.state === "amount")).toBe(false);
+    keys("OK");
+    expect(reader.screen.state).toBe("menu");
+    expect(card.state.atc).toBe(atc); // the insertion check spent no ATC
+  });
+
+  it("a card that signs (IAF A0) is asked for the challenge and the amount", async () => {
+    const { card, reader, keys } = setup("1234", undefined, "uk");
+    reader.insertCard(card);
+    await reader.settled();
+    keys("FN", "FN", "OK");
+    expect(lines(reader)).toBe("DEFI ? | ");
+    keys("1", "2", "OK");
+    expect(lines(reader)).toBe("MONTANT ? | ");
+  });
+
   it("a card error shows words, not an error code", async () => {
     const { card, reader, keys } = setup();
     const broken: CardConnection = {
