@@ -82,7 +82,7 @@ export class PcscContext {
       if (pcsc === this.#pcsc && code !== undefined && DEAD_CODES.has(code))
         this.#dead = pcscError(err, "pcscd");
     });
-    reader.on("status", (status: { state: number; atr?: Buffer }) => {
+    reader.on("status", (status: { state: number; atr?: Uint8Array }) => {
       const was = t.state !== undefined && (t.state & reader.SCARD_STATE_PRESENT) !== 0;
       const is = (status.state & reader.SCARD_STATE_PRESENT) !== 0;
       t.state = status.state;
