@@ -1,7 +1,7 @@
 import { CapkitError, fromHex, toHex } from "@capkit/core";
 
 /**
- * `capkit-transcript/1`: one recorded session between a reader and a card (docs/transcript.md).
+ * `capkit-transcript/1`: one recorded session between a reader and a card (docs/transcript-format.md).
  * `c` is the command in hex where `*` stands for an unrecorded nibble (PIN blocks are always masked);
  * `r` is the response data followed by SW1 SW2.
  */
