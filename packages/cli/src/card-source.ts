@@ -1,13 +1,16 @@
-import { existsSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import type { CardConnection, PinEntry, ReaderProfile } from "@capkit/emv-cap";
 import type { Output } from "./output.js";
 import { usage } from "./output.js";
+import { TraceFile } from "./trace-file.js";
 
 export interface CardSourceOptions {
   readonly reader?: string;
   readonly transcript?: string;
   readonly sim?: string;
   readonly trace?: string;
+  /** Keep PAN, expiry, track 2 and name in the trace (a lab's own cards); redacted by default. */
+  readonly traceUnredacted?: boolean;
   readonly exclusive?: boolean;
 }
 
@@ -28,6 +31,23 @@ export async function openCard(o: CardSourceOptions, out: Output): Promise<OpenC
   const chosen = [o.sim, o.transcript, o.reader].filter((x) => x !== undefined).length;
   if (chosen > 1) throw usage("choose one of --reader, --transcript and --sim");
   const emv = await import("@capkit/emv-cap");
+  if (o.traceUnredacted && o.trace === undefined) throw usage("--trace-unredacted goes with --trace <file>");
+  // The trace path is checked (and the file claimed) before anything reaches the card.
+  const traceFile = o.trace === undefined ? undefined : TraceFile.claim(o.trace);
+  try {
+    return await openTraced(o, out, emv, traceFile);
+  } catch (e) {
+    traceFile?.discard();
+    throw e;
+  }
+}
+
+async function openTraced(
+  o: CardSourceOptions,
+  out: Output,
+  emv: typeof import("@capkit/emv-cap"),
+  traceFile: TraceFile | undefined,
+): Promise<OpenCard> {
   let opened: OpenCard;
   if (o.sim !== undefined) {
     const { openCardStateFile } = await import("@capkit/token-sim");
@@ -68,16 +88,21 @@ export async function openCard(o: CardSourceOptions, out: Output): Promise<OpenC
       throw e;
     }
   }
-  if (o.trace === undefined) return opened;
+  if (traceFile === undefined) return opened;
   const traced = new emv.TracingConnection(opened.conn, { note: `capkit ${opened.source}` });
-  const tracePath = o.trace;
   return {
     ...opened,
     conn: traced,
     close: async () => {
-      writeFileSync(tracePath, `${JSON.stringify(traced.transcript(), null, 2)}\n`);
-      out.info(`APDU trace (PIN masked) written to ${tracePath}`);
-      await opened.close();
+      try {
+        await opened.close();
+      } finally {
+        const t = traced.transcript();
+        traceFile.write(o.traceUnredacted ? t : emv.redactTranscript(t));
+        out.info(
+          `APDU trace written to ${traceFile.path} (PIN masked${o.traceUnredacted ? "; cardholder data NOT redacted" : ", cardholder data redacted"})`,
+        );
+      }
     },
   };
 }

@@ -37,7 +37,8 @@ export class ReplayConnection implements CardConnection {
       const recorded = exchanges[i]!.c;
       if (forms.some((f) => matches(recorded, f))) {
         this.#used[i] = true;
-        return fromHex(exchanges[i]!.r);
+        // Redacted nibbles (cardholder data, never CAP input) replay as 0.
+        return fromHex(exchanges[i]!.r.replace(/\*/g, "0"));
       }
     }
     const expected = this.#strict && first >= 0 ? `; next recorded command is ${exchanges[first]!.c}` : "";

@@ -3,7 +3,8 @@ import { CapkitError, fromHex, toHex } from "@capkit/core";
 /**
  * `capkit-transcript/1`: one recorded session between a reader and a card (docs/transcript-format.md).
  * `c` is the command in hex where `*` stands for an unrecorded nibble (PIN blocks are always masked);
- * `r` is the response data followed by SW1 SW2.
+ * `r` is the response data followed by SW1 SW2, where `*` in the data stands for a redacted nibble
+ * (cardholder data, `redactTranscript`); the status word is always recorded.
  */
 export const TRANSCRIPT_FORMAT = "capkit-transcript/1";
 
@@ -20,6 +21,7 @@ export interface Transcript {
 }
 
 const COMMAND_PATTERN = /^[0-9A-F*]+$/;
+const RESPONSE_PATTERN = /^[0-9A-F*]*[0-9A-F]{4}$/;
 
 /** Validates and normalises (uppercase, no spaces) a transcript read from JSON. */
 export function parseTranscript(input: unknown): Transcript {
@@ -39,8 +41,12 @@ export function parseTranscript(input: unknown): Transcript {
     if (cc.length < 8 || cc.length % 2 !== 0 || !COMMAND_PATTERN.test(cc)) {
       throw invalid(`exchange ${i}: "c" must be a command APDU in hex (with * for masked nibbles)`);
     }
-    const rr = toHex(fromHex(r, `exchange ${i} response`));
-    if (rr.length < 4) throw invalid(`exchange ${i}: "r" must end with SW1 SW2`);
+    const rr = r.replace(/\s+/g, "").toUpperCase();
+    if (rr.length % 2 !== 0 || !RESPONSE_PATTERN.test(rr)) {
+      throw invalid(
+        `exchange ${i}: "r" must be hex response data (with * for redacted nibbles) then SW1 SW2`,
+      );
+    }
     return { c: cc, r: rr };
   });
   const note = t["note"];

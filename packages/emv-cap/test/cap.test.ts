@@ -136,7 +136,7 @@ describe("end to end with keys", () => {
         expect(toHex(calc.sessionKey(response.atc, un))).toBe(v.session_key);
       }
       const ac = calc.compute({
-        cdol1Data: input.subarray(0, 29),
+        terminalData: input.subarray(0, 29),
         aip: input.subarray(29, 31),
         atc: response.atc,
         un: input.subarray(25, 29),

@@ -166,6 +166,50 @@ describe("warm reset and application selection", () => {
     expect(spy.resets).toEqual(["warm"]);
   });
 
+  it("treats 6D00 (instruction not supported) on the first SELECT like 6E00: one warm reset", async () => {
+    const base = french();
+    const t = { ...base, exchanges: [{ c: "00A4040007A0000000038002", r: "6D00" }, ...base.exchanges] };
+    const spy = new SpyConnection(new ReplayConnection(t));
+    const r = await generateCapCode(spy, identify, { profile: sesame, pin: "1234" });
+    expect(r.code).toBe("34656023");
+    expect(spy.resets).toEqual(["warm"]);
+  });
+
+  it("warm-resets when the GPO answers 6D00 or 6E00", async () => {
+    for (const sw of ["6D00", "6E00"]) {
+      const base = french();
+      const gpo = base.exchanges.findIndex((e) => e.c.startsWith("80A8"));
+      const t = {
+        ...base,
+        exchanges: [
+          ...base.exchanges.slice(0, gpo + 1).map((e, i) => (i === gpo ? { ...e, r: sw } : e)),
+          ...base.exchanges,
+        ],
+      };
+      const spy = new SpyConnection(new ReplayConnection(t));
+      const r = await generateCapCode(spy, identify, { profile: sesame, pin: "1234" });
+      expect(r.code).toBe("34656023");
+      expect(spy.resets).toEqual(["warm"]);
+    }
+  });
+
+  it("after one warm reset, a card still answering 6D00 gets a typed error, not a loop", async () => {
+    const t = {
+      ...french(),
+      atr: "3F6525082204689000",
+      exchanges: [
+        { c: "00A4040007A0000000038002", r: "6D00" },
+        { c: "00A4040007A0000000038002", r: "6D00" },
+      ],
+    };
+    const spy = new SpyConnection(new ReplayConnection(t));
+    await expect(generateCapCode(spy, identify, { profile: sesame, pin: "1234" })).rejects.toMatchObject({
+      code: "CARD_NOT_SUPPORTED",
+      details: { sw: "6D00" },
+    });
+    expect(spy.resets).toEqual(["warm"]);
+  });
+
   it("falls back to the PSE and picks a listed CAP application", async () => {
     const base = french();
     const aid = "A0000001118002";

@@ -155,7 +155,7 @@ describe("application cryptograms and ARPC", () => {
     const input = fromHex(cvn10.mac_input);
     const calc = new CryptogramCalculator(cryptogramSpec("visa-10"), mk);
     const ac = calc.compute({
-      cdol1Data: input.subarray(0, 29),
+      terminalData: input.subarray(0, 29),
       aip: input.subarray(29, 31),
       atc: 0x1c,
       iad: fromHex("06011203A06010"), // len 06, DKI 01, CVN 12, CVR 03A06010
@@ -168,7 +168,7 @@ describe("application cryptograms and ARPC", () => {
     expect(
       toHex(
         calc16.compute({
-          cdol1Data: in16.subarray(0, in16.length - 10),
+          terminalData: in16.subarray(0, in16.length - 10),
           aip: in16.subarray(in16.length - 10, in16.length - 8),
           atc: 0x1c,
           un: fromHex("ABCDEF12"),

@@ -133,6 +133,35 @@ describe("reader-pcsc with a real pcscd and vpcd", () => {
     });
   }
 
+  it("a French card in its cold state (3F ATR, 6D00 until a warm reset) yields its code through pcscd", async () => {
+    const state: SimCardState = newSimCardState("sesame", "1234");
+    const card = new SimulatedCard(state, { coldState: "6D00" });
+    await serve(card);
+    const info = (await ctx.readers()).find((r) => r.name === pcscd.reader)!;
+    expect(info.atr).toBe("3F6525082204689000");
+    const conn = await ctx.connect(pcscd.reader);
+    try {
+      const steps: string[] = [];
+      const viaPcsc = await generateCapCode(
+        conn,
+        { mode: "identify" },
+        {
+          pin: "1234",
+          onStep: (s) => steps.push(s.step),
+        },
+      );
+      expect(steps[0]).toBe("reset");
+      const inProcess = await generateCapCode(
+        new SimulatedCard(state),
+        { mode: "identify" },
+        { pin: "1234" },
+      );
+      expect(viaPcsc.code).toBe(inProcess.code);
+    } finally {
+      await conn.close();
+    }
+  });
+
   it("two processes share the reader; an exclusive request meets SHARING_VIOLATION", async () => {
     await serve(new SimulatedCard(newSimCardState("sesame", "1234")));
     const holder = child("hold-reader.ts", [pcscd.reader]);

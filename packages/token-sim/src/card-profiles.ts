@@ -28,6 +28,10 @@ export interface SimCardProfile {
 }
 
 const CDOL1_29 = "9F02069F03069F1A0295055F2A029A039C019F3704";
+/** Rabobank / ABN AMRO / Portuguese eID CAP cards: terminal type, DAC, ICC dynamic number, CVM results too. */
+const CDOL1_NL = `${CDOL1_29}9F35019F45029F4C089F3403`;
+/** Belgian CAP cards (the public Belgian trace, MISC-056 §3.8): ICC dynamic number and CVM results too. */
+const CDOL1_BE = `${CDOL1_29}9F4C029F3403`;
 
 export const SIM_CARD_PROFILES: Readonly<Record<string, SimCardProfile>> = {
   sesame: {
@@ -87,5 +91,44 @@ export const SIM_CARD_PROFILES: Readonly<Record<string, SimCardProfile>> = {
     iadAac: "06010A03259000",
     responseFormat: 1,
     panPrefix: "475129",
+  },
+  rabobank: {
+    name: "rabobank",
+    description:
+      "Dutch Rabobank-style MasterCard CAP card: the 43-byte CDOL1 of the Rabobank/ABN AMRO traces (…9F35 9F45 9F4C 9F34), M/Chip CVN 16, IAF C0 (PSN in the code), the Rabobank IPB",
+    readerProfile: "rabobank",
+    aid: "A0000000048002",
+    label: "SecureCode Aut",
+    aip: "1000",
+    afl: "08010100",
+    cdol1: CDOL1_NL,
+    cdol2: `8A02${CDOL1_NL}910A`,
+    iaf: "C0",
+    ipb: "0700007FFFFF000000000000",
+    cryptogramVersion: "mastercard-16",
+    iadArqc: "0110A50003040000000000000000000000FF",
+    iadAac: "0110250003040000000000000000000000FF",
+    responseFormat: 1,
+    panPrefix: "541333",
+  },
+  belgian: {
+    name: "belgian",
+    description:
+      "Belgian-style CAP card (Vasco DIGIPASS 810 trace): PDOL 9F35, CDOL1 …9F4C029F3403, format-2 responses, the Belgian IPB; the trace's CVN 0x56 is not public, so it MACs as Visa CVN 18 (same IAD layout)",
+    readerProfile: "belgian",
+    aid: "A0000000048002",
+    label: "SecureCode Aut",
+    pdol: "9F3501",
+    aip: "1000",
+    afl: "08010100",
+    cdol1: CDOL1_BE,
+    cdol2: `8A02${CDOL1_BE}910A`,
+    iaf: "00",
+    ipb: "0000FF000000000003FFFF",
+    cryptogramVersion: "visa-18",
+    iadArqc: "06011203A400000700030000010002",
+    iadAac: "0601120325A0000701030000010002",
+    responseFormat: 2,
+    panPrefix: "670304",
   },
 };

@@ -5,10 +5,11 @@ import {
   type CapIssuerRecord,
   type CardConnection,
   type CommandApdu,
-  deriveIccMasterKey,
+  cryptogramSpec,
   encodeTlv,
   parseCommand,
   parseDol,
+  testIccMasterKey,
   tlv,
   withOddParity,
 } from "@capkit/emv-cap";
@@ -36,7 +37,14 @@ export interface SimCardState {
 
 export const SIM_CARD_FORMAT = "capkit-sim-card/1";
 const PSE_NAME = "1PAY.SYS.DDF01";
+/** Every simulated card is issued to the same test holder (ISO/IEC 7813 "SURNAME/FIRST NAME" form). */
+const CARDHOLDER_NAME = "CAPKIT/TEST CARD";
 const ATR = fromHex("3B021450");
+/**
+ * An inverse-convention ATR (TS = 3F) of the kind French bank cards give: TB1 25, TC1 08, T=0, historical
+ * bytes 22 04 68 90 00. Readers that see TS = 3F warm-reset the card before any EMV command.
+ */
+const FRENCH_COLD_ATR = fromHex("3F6525082204689000");
 
 declare const crypto: { getRandomValues<T extends Uint8Array>(array: T): T };
 
@@ -130,7 +138,7 @@ export function issuerRecordOf(state: SimCardState): CapIssuerRecord {
     iaf: p.iaf,
     ipb: p.ipb,
     iad: p.iadArqc,
-    key: { kind: "test-imk", imk: state.imk, derivation: "A" },
+    key: { kind: "test-imk", imk: state.imk, derivation: cryptogramSpec(p.cryptogramVersion).masterKey },
   };
 }
 
@@ -139,13 +147,19 @@ export interface SimulatedCardOptions {
   readonly onStateChange?: (state: SimCardState) => void;
   /** Answer like a T=0 card: `61xx` for data and GET RESPONSE to fetch it. */
   readonly t0?: boolean;
+  /**
+   * French cold state: a 3F ATR, and every command answered with this status word ("instruction / class not
+   * supported") from power-on until a warm reset — as the Crédit Coopératif card of python-emv issue 33 did
+   * with readers that do not warm-reset.
+   */
+  readonly coldState?: "6D00" | "6E00";
 }
 
 type Selected = "none" | "pse" | "app";
 const sw = (v: number) => Uint8Array.of(v >> 8, v & 0xff);
 
 export class SimulatedCard implements CardConnection {
-  readonly atr = ATR;
+  readonly atr: Uint8Array;
   readonly profile: SimCardProfile;
   #state: SimCardState;
   readonly #options: SimulatedCardOptions;
@@ -156,14 +170,17 @@ export class SimulatedCard implements CardConnection {
   #gacCount = 0;
   #present = true;
   #pending: Uint8Array | undefined;
+  /** In the French cold state (until a warm reset); always false without the `coldState` option. */
+  #cold: boolean;
 
   constructor(state: SimCardState, options: SimulatedCardOptions = {}) {
     this.#state = parseSimCardState(state);
     this.profile = simCardProfile(this.#state.profile);
     this.#options = options;
+    this.atr = options.coldState ? FRENCH_COLD_ATR : ATR;
+    this.#cold = options.coldState !== undefined;
     const record = issuerRecordOf(this.#state);
-    const iccMk = deriveIccMasterKey(fromHex(this.#state.imk), this.#state.pan, this.#state.psn, "A");
-    this.#model = new CapCodeModel(record, iccMk);
+    this.#model = new CapCodeModel(record, testIccMasterKey(record));
   }
 
   get state(): SimCardState {
@@ -201,6 +218,7 @@ export class SimulatedCard implements CardConnection {
     } catch {
       return sw(0x6700);
     }
+    if (this.#cold) return fromHex(this.#options.coldState!);
     if (this.#options.t0 && c.cla === 0x00 && c.ins === 0xc0) {
       const pending = this.#pending;
       this.#pending = undefined;
@@ -216,18 +234,35 @@ export class SimulatedCard implements CardConnection {
     return response;
   }
 
-  async reset(): Promise<Uint8Array> {
+  /** A warm reset (the default, what readers do for 3F ATRs) leaves the cold state; a cold one re-enters it. */
+  async reset(kind: "warm" | "cold" = "warm"): Promise<Uint8Array> {
     if (!this.#present) throw new CapkitError("CARD_REMOVED", "the card was removed");
-    this.powerOff();
+    if (kind === "cold") this.powerOn();
+    else this.warmReset();
     return this.atr;
   }
 
   async close(): Promise<void> {
+    this.#endSession();
+  }
+
+  /** Power removed: volatile state (selection, transaction, PIN verified) is lost; ATC and try counter stay. */
+  powerOff(): void {
+    this.#endSession();
+    this.#cold = this.#options.coldState !== undefined;
+  }
+
+  /** Power applied (a cold reset): the card starts in its cold state when it has one. */
+  powerOn(): void {
     this.powerOff();
   }
 
-  /** Power cycle: volatile state (selection, transaction, PIN verified) is lost; ATC and try counter stay. */
-  powerOff(): void {
+  warmReset(): void {
+    this.#endSession();
+    this.#cold = false;
+  }
+
+  #endSession(): void {
     this.#selected = "none";
     this.#inTransaction = false;
     this.#pinVerified = false;
@@ -333,8 +368,12 @@ export class SimulatedCard implements CardConnection {
     }
     const p = this.profile;
     const panHex = this.#state.pan.length % 2 ? `${this.#state.pan}F` : this.#state.pan;
+    // Track 2 equivalent data (Book 3 Annex A): PAN, D, YYMM, service code 201, discretionary data, F pad.
+    const track2 = `${this.#state.pan}D${this.#state.expiry.slice(0, 4)}2010000000000`;
     const record = tlv(0x70, [
+      tlv(0x57, fromHex(track2.length % 2 ? `${track2}F` : track2)),
       tlv(0x5a, fromHex(panHex)),
+      tlv(0x5f20, asciiToBytes(CARDHOLDER_NAME)),
       tlv(0x5f34, fromHex(this.#state.psn)),
       tlv(0x5f24, fromHex(this.#state.expiry)),
       tlv(0x8e, fromHex("00000000000000000100")), // CVM list: plaintext PIN by ICC, always

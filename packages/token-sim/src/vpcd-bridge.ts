@@ -118,7 +118,9 @@ export class VpcdBridge {
     if (payload.length === 1) {
       const control = payload[0];
       if (control === 0x04) return this.#card.atr;
-      if (control === 0x00 || control === 0x02) this.#card.powerOff();
+      if (control === 0x00) this.#card.powerOff();
+      if (control === 0x01) this.#card.powerOn();
+      if (control === 0x02) this.#card.warmReset();
       return undefined; // power on/off and reset get no reply
     }
     try {

@@ -172,3 +172,37 @@ describe("card behaviour", () => {
     expect(JSON.stringify(issuerRecordOf(a))).not.toContain('"pin"');
   });
 });
+
+describe("the French cold state (python-emv issue 33)", () => {
+  for (const sw of ["6D00", "6E00"] as const) {
+    it(`answers ${sw} from power-on until a warm reset, shows a 3F ATR, and the engine gets its code`, async () => {
+      const state = newSimCardState("sesame", "1234");
+      const card = new SimulatedCard(state, { coldState: sw });
+      expect(toHex(card.atr)).toBe("3F6525082204689000");
+      expect(await apdu(card, "00A4040007A0000000038002")).toBe(sw);
+      card.warmReset();
+      expect((await apdu(card, "00A4040007A0000000038002")).endsWith("9000")).toBe(true);
+      card.powerOff();
+      card.powerOn();
+      expect(await apdu(card, "00A4040007A0000000038002")).toBe(sw);
+
+      const r = await generateCapCode(
+        card,
+        { mode: "identify" },
+        { profile: readerProfile("sesame"), pin: "1234" },
+      );
+      const model = new CapCodeModel(card.issuerRecord(), testIccMasterKey(card.issuerRecord()));
+      expect(r.value).toBe(model.forInputs({ mode: "identify" })(r.atc));
+    });
+  }
+
+  it("a connection that cannot warm-reset gets CARD_NOT_SUPPORTED, and no ATC is spent", async () => {
+    const card = new SimulatedCard(newSimCardState("sesame", "1234"), { coldState: "6D00" });
+    const noReset = { atr: card.atr, transmit: (c: Uint8Array) => card.transmit(c), close: async () => {} };
+    const atc = card.state.atc;
+    await expect(
+      generateCapCode(noReset, { mode: "identify" }, { profile: readerProfile("sesame"), pin: "1234" }),
+    ).rejects.toMatchObject({ code: "CARD_NOT_SUPPORTED" });
+    expect(card.state.atc).toBe(atc);
+  });
+});

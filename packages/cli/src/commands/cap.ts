@@ -17,8 +17,15 @@ interface CapCodeOptions {
   sim?: string;
   pinStdin?: boolean;
   trace?: string;
+  traceUnredacted?: boolean;
   force?: boolean;
 }
+
+/**
+ * Replaying a transcript needs no PIN: the recorded VERIFY is masked and matches any PIN block, and the card's
+ * answers are the recorded ones. Any 4 digits do; nobody is asked.
+ */
+const REPLAY_PIN = "0000";
 
 export function registerCap(
   program: Command,
@@ -35,14 +42,18 @@ export function registerCap(
     .option("--tds <numbers...>", "identify with transaction data (Mode 2 + TDS): 1–10 numbers")
     .option(
       "--profile <name|file>",
-      "reader profile: sesame (default), visa-dpa, mastercard-cap, uk, or a JSON file",
+      "reader profile: sesame (default), visa-dpa, mastercard-cap, uk, rabobank, belgian, or a JSON file",
     )
     .option("--aid <hex>", "use this application and no other")
     .option("--reader <name>", "PC/SC reader (default: the first one holding a card)")
     .option("--transcript <file>", "replay a recorded session instead of a card")
     .option("--sim <file>", "use a simulated card file (capkit sim card new)")
     .option("--pin-stdin", "read the PIN from one line of standard input")
-    .option("--trace <file>", "record the APDUs (PIN masked) to a transcript file")
+    .option(
+      "--trace <file>",
+      "record the APDUs to a new transcript file (mode 0600; PIN masked, PAN/expiry/track 2/name redacted)",
+    )
+    .option("--trace-unredacted", "with --trace: keep the cardholder data (a lab's own test cards only)")
     .option("--force", "verify the PIN even with one try left (risks blocking the card)")
     .action((o: CapCodeOptions) =>
       run(async (out) => {
@@ -60,7 +71,8 @@ export function registerCap(
         const profile = await loadProfile(o.profile);
         const card = await openCard(o, out);
         try {
-          const pin = card.pinpad ?? (await readPin(o.pinStdin ?? false));
+          const pin =
+            card.pinpad ?? (o.transcript !== undefined ? REPLAY_PIN : await readPin(o.pinStdin ?? false));
           if (card.pinpad) out.info("Type the PIN on the reader's keypad…");
           const r = await generateCapCode(card.conn, inputs, {
             pin,

@@ -97,8 +97,20 @@ const KNOWN_CAP_AIDS = [
 ];
 const MAX_RECORDS = 64;
 
-/** A card answering 6E00 ("class not supported") often only needs a warm reset (French cards, cardpeek). */
-class NeedsWarmReset extends Error {}
+/**
+ * A card answering 6E00 ("class not supported") or 6D00 ("instruction not supported") to the first SELECT or
+ * GPO often only needs a warm reset: French cards that come up in a non-EMV cold state (cardpeek; python-emv
+ * issue 33, a Crédit Coopératif card answering "instruction not supported" until a reader warm-resets it).
+ */
+class NeedsWarmReset extends Error {
+  constructor(readonly sw: number) {
+    super(swHex(sw));
+  }
+}
+
+function needsWarmReset(sw: number): boolean {
+  return sw === 0x6e00 || sw === 0x6d00;
+}
 
 async function send(conn: CardConnection, command: CommandApdu): Promise<ResponseApdu> {
   return transmitApdu(conn, command);
@@ -127,7 +139,7 @@ export interface ListedApplication {
 /** The applications the contact PSE lists (EMV Book 1 §12.2.3); empty when the card has no PSE. */
 export async function listApplications(conn: CardConnection): Promise<ListedApplication[]> {
   const r = await select(conn, PSE);
-  if (r.sw === 0x6e00) throw new NeedsWarmReset();
+  if (needsWarmReset(r.sw)) throw new NeedsWarmReset(r.sw);
   if (r.sw !== 0x9000) return [];
   const sfi = findTlv(decodeTlv(r.data), 0x88)?.value[0];
   if (sfi === undefined) return [];
@@ -164,7 +176,7 @@ async function selectCapApplication(
 ): Promise<{ aid: string; fci: Tlv[] }> {
   const attempt = async (aid: string): Promise<Tlv[] | undefined> => {
     const r = await select(conn, fromHex(aid, "AID"));
-    if (r.sw === 0x6e00) throw new NeedsWarmReset();
+    if (needsWarmReset(r.sw)) throw new NeedsWarmReset(r.sw);
     if (r.sw === 0x9000) return decodeTlv(r.data);
     if (r.sw === 0x6283) warnings.push(`application ${aid} is blocked (6283)`);
     return undefined;
@@ -234,28 +246,36 @@ async function withWarmReset<T>(
   run: (warnings: string[]) => Promise<T>,
   warnings: string[],
 ): Promise<T> {
+  const warmReset = async () => {
+    options.onStep?.({ step: "reset" });
+    await conn.reset?.("warm");
+  };
   // Inverse-convention ATRs (3F) are French cards that answer EMV only after a warm reset (EMV-CAP --warmreset auto).
+  let reset = false;
   if (conn.atr[0] === 0x3f && conn.reset) {
-    options.onStep?.({ step: "reset" });
-    await conn.reset("warm");
-    return run(warnings);
+    await warmReset();
+    reset = true;
   }
-  try {
-    return await run(warnings);
-  } catch (e) {
-    if (!(e instanceof NeedsWarmReset) || !conn.reset) {
-      if (e instanceof NeedsWarmReset)
-        throw new CapkitError("CARD_ERROR", "the card answers 6E00 (class not supported)");
-      throw e;
-    }
-    options.onStep?.({ step: "reset" });
-    await conn.reset("warm");
+  // One warm reset at most, then a typed error: a card still refusing EMV is not a CAP card in this state.
+  for (;;) {
     try {
       return await run(warnings);
-    } catch (again) {
-      if (again instanceof NeedsWarmReset)
-        throw new CapkitError("CARD_ERROR", "the card answers 6E00 even after a warm reset");
-      throw again;
+    } catch (e) {
+      if (!(e instanceof NeedsWarmReset)) throw e;
+      if (reset || !conn.reset) {
+        throw new CapkitError(
+          "CARD_NOT_SUPPORTED",
+          `the card answers ${swHex(e.sw)} (${describeSw(e.sw)})${reset ? " even after a warm reset" : ""}`,
+          {
+            hint: reset
+              ? "remove and reinsert the card; if it persists the card has no EMV application this reader can use"
+              : "this connection cannot warm-reset the card: use a PC/SC reader",
+            details: { sw: swHex(e.sw) },
+          },
+        );
+      }
+      await warmReset();
+      reset = true;
     }
   }
 }
@@ -283,6 +303,7 @@ async function readApplicationOnce(
     data: Uint8Array.of(0x83, pdolData.length, ...pdolData),
     le: 256,
   });
+  if (needsWarmReset(gpo.sw)) throw new NeedsWarmReset(gpo.sw);
   if (gpo.sw !== 0x9000) throw cardError("GET PROCESSING OPTIONS", gpo.sw);
   const { aip, afl } = parseGpo(gpo.data);
 

@@ -1,9 +1,10 @@
 import { CapkitError, fromHex } from "@capkit/core";
 import { CryptogramCalculator, cryptogramMacInput, cryptogramSpec } from "../crypto/cryptogram.js";
+import { CryptogramDataSelection } from "../crypto/data-selection.js";
 import { deriveIccMasterKey, type MasterKeyDerivation } from "../crypto/keys.js";
-import { fillDol, parseDol } from "../dol.js";
+import { type DolEntry, fillDol, parseDol } from "../dol.js";
 import { IAF_PSN_IN_IPB, ipbSourceData, selectIpbBits, tdsMac } from "./code.js";
-import { type CapInputs, cdolValues, TAG_UN, validateCapInputs } from "./inputs.js";
+import { type CapInputs, cdolValues, validateCapInputs } from "./inputs.js";
 import { type ReaderProfile, readerProfile } from "./profiles.js";
 
 /**
@@ -75,7 +76,8 @@ export function parseCapIssuerRecord(input: unknown): CapIssuerRecord {
     key: parsedKey,
   };
   cryptogramSpec(record.cryptogramVersion);
-  parseDol(fromHex(record.cdol1));
+  // A card whose CDOL1 lacks a Table 26 element cannot have its codes recomputed: refuse it here, at enrolment.
+  new CryptogramDataSelection(parseDol(fromHex(record.cdol1)));
   return record;
 }
 
@@ -95,6 +97,8 @@ export class CapCodeModel {
   readonly record: CapIssuerRecord;
   readonly profile: ReaderProfile;
   readonly #calc: CryptogramCalculator;
+  readonly #cdol1: readonly DolEntry[];
+  readonly #selection: CryptogramDataSelection;
   readonly #ipb: Uint8Array;
   readonly #iad: Uint8Array;
   readonly #aip: Uint8Array;
@@ -109,6 +113,8 @@ export class CapCodeModel {
     this.record = record;
     this.profile = profile;
     this.#calc = new CryptogramCalculator(cryptogramSpec(record.cryptogramVersion), iccMasterKey);
+    this.#cdol1 = parseDol(fromHex(record.cdol1));
+    this.#selection = new CryptogramDataSelection(this.#cdol1);
     this.#ipb = fromHex(record.ipb);
     this.#iad = fromHex(record.iad);
     this.#aip = fromHex(record.aip);
@@ -119,7 +125,7 @@ export class CapCodeModel {
   /** The CDOL1 data a reader of this profile sends for `inputs` (what the card MACs). */
   cdol1Data(inputs: CapInputs): Uint8Array {
     validateCapInputs(inputs, this.profile);
-    return fillDol(parseDol(fromHex(this.record.cdol1)), cdolValues(this.profile, inputs, this.#iaf));
+    return fillDol(this.#cdol1, cdolValues(this.profile, inputs, this.#iaf));
   }
 
   /**
@@ -129,15 +135,16 @@ export class CapCodeModel {
    */
   forInputs(inputs: CapInputs): (atc: number) => number {
     const cdol1Data = this.cdol1Data(inputs);
-    const un = cdolValues(this.profile, inputs, this.#iaf).get(TAG_UN);
+    const un = this.#selection.unpredictableNumber(cdol1Data);
     const tds = inputs.tds;
+    const terminalData = this.#selection.select(cdol1Data);
     const macInput = cryptogramMacInput(this.#calc.spec, {
-      cdol1Data,
+      terminalData,
       aip: this.#aip,
       atc: 0,
       iad: this.#iad,
     });
-    const atcAt = cdol1Data.length + this.#aip.length;
+    const atcAt = terminalData.length + this.#aip.length;
     const template = {
       cid: 0x80,
       atc: 0,
@@ -159,18 +166,14 @@ export class CapCodeModel {
     };
   }
 
-  /** The full 8-byte AC for one ATC (what the simulated card computes). */
+  /** The full 8-byte AC for one ATC over the CDOL1 data as sent (what the simulated card computes). */
   cryptogram(cdol1Data: Uint8Array, atc: number, iad: Uint8Array = this.#iad): Uint8Array {
-    const un = this.#unFrom(cdol1Data);
-    return this.#calc.compute({ cdol1Data, aip: this.#aip, atc, iad, ...(un ? { un } : {}) });
-  }
-
-  #unFrom(cdol1Data: Uint8Array): Uint8Array | undefined {
-    let o = 0;
-    for (const e of parseDol(fromHex(this.record.cdol1))) {
-      if (e.tag === TAG_UN) return cdol1Data.subarray(o, o + e.length);
-      o += e.length;
-    }
-    return undefined;
+    return this.#calc.compute({
+      terminalData: this.#selection.select(cdol1Data),
+      aip: this.#aip,
+      atc,
+      iad,
+      un: this.#selection.unpredictableNumber(cdol1Data),
+    });
   }
 }

@@ -77,6 +77,24 @@ export const READER_PROFILES: Readonly<Record<string, ReaderProfile>> = {
     terminalData: { ...CAP_TERMINAL, "9A": "000000" },
     cryptogramVersion: "mastercard-16",
   },
+  rabobank: {
+    ...common,
+    name: "rabobank",
+    description:
+      "Dutch Rabobank / ABN AMRO-style MasterCard CAP reader: EMV-CAP's CAP constants (date 000000, terminal type 34, CVM results 010002) for the 43-byte CDOL1 of the Dutch traces",
+    aids: [AID_MASTERCARD_CAP, AID_VISA_DPA],
+    terminalData: { ...CAP_TERMINAL, "9A": "000000" },
+    cryptogramVersion: "mastercard-16",
+  },
+  belgian: {
+    ...common,
+    name: "belgian",
+    description:
+      "Belgian Vasco DIGIPASS 810-style reader, as the public Belgian trace (EMV-CAP, MISC-056 §3.8) shows: terminal type 34 in the PDOL, TVR 8000000000, date 000000, ICC dynamic number 0000, CVM results 010002",
+    aids: [AID_MASTERCARD_CAP, AID_VISA_DPA],
+    terminalData: { ...CAP_TERMINAL, "9A": "000000" },
+    cryptogramVersion: "visa-18",
+  },
   uk: {
     ...common,
     name: "uk",

@@ -6,9 +6,11 @@ import { macAlg3, type Padding, RetailMacKey } from "./mac.js";
 import { emvSessionKey, mastercardSessionKey, type TreeParameters, treeSessionKey } from "./session-keys.js";
 
 /**
- * What a card MACs for an application cryptogram, per Cryptogram Version Number (emv-cap.md §4.1, after
- * pyemv's `cvn.py`): AC = MAC_SK(CDOL1 values as sent ‖ AIP ‖ ATC ‖ card data), where the card data, the
- * session key and the padding depend on the CVN.
+ * What a card MACs for an application cryptogram, per Cryptogram Version Number:
+ * AC = MAC_SK(Table 26 terminal data ‖ AIP ‖ ATC ‖ card data), where the terminal data is the EMV Book 2 §8.1.1
+ * Table 26 set picked by tag from the CDOL1 values (`CryptogramDataSelection`), and the card data, the session
+ * key and the padding depend on the CVN (Visa VIS for CVN 10/18/22, M/Chip for 16/17/20/21; the selection is
+ * the one of pyemv's `cvn.py`, whose independent cryptograms the tests check).
  */
 export type SessionKeyMethod =
   | { readonly kind: "none" }
@@ -93,8 +95,8 @@ export function cardDataFromIad(rule: CardDataRule, iad: Uint8Array): Uint8Array
 }
 
 export interface CryptogramInput {
-  /** The CDOL1 data exactly as sent in GENERATE AC. */
-  readonly cdol1Data: Uint8Array;
+  /** The Table 26 values picked from the CDOL1 data (`CryptogramDataSelection.select`), 29 bytes usually. */
+  readonly terminalData: Uint8Array;
   readonly aip: Uint8Array;
   readonly atc: number;
   /** Unpredictable number 9F37, needed by the MasterCard session key. */
@@ -104,7 +106,7 @@ export interface CryptogramInput {
 
 export function cryptogramMacInput(spec: CryptogramSpec, input: CryptogramInput): Uint8Array {
   return concat(
-    input.cdol1Data,
+    input.terminalData,
     input.aip,
     writeUint(input.atc, 2),
     cardDataFromIad(spec.cardData, input.iad),

@@ -1,0 +1,161 @@
+import { asciiToBytes, fromHex, toHex } from "@capkit/core";
+import { isConstructedTag, readTag } from "./tlv.js";
+import type { Transcript, TranscriptExchange } from "./transcript.js";
+
+/**
+ * Cardholder data a shared trace must not carry (PCI DSS: PAN, cardholder name, expiry date, service code,
+ * and full track data). None of it enters a CAP code: the cryptogram, the IPB, the IAF and the PSN do, and
+ * they stay, so a redacted trace still replays to the same code.
+ */
+export const CARDHOLDER_DATA_TAGS: Readonly<Record<number, string>> = {
+  90: "PAN",
+  87: "track 2 equivalent data",
+  24356: "expiry date",
+  24352: "cardholder name",
+  40715: "cardholder name extended",
+  24368: "service code",
+  86: "track 1 data",
+  40735: "track 1 discretionary data",
+  40736: "track 2 discretionary data",
+  40811: "track 2 data",
+};
+
+/** Values shorter than this are not searched for outside their tag (too many chance matches). */
+const MIN_SEARCH_BYTES = 5;
+
+/**
+ * A copy of `transcript` with every cardholder data element masked: the value nibbles of the tags above in
+ * any response (inside any template), then the PAN's bytes — BCD or ASCII digits, found in 5A or in track 2 —
+ * anywhere else in a response or command. Masked nibbles are written `*`, as PIN blocks already are; lengths,
+ * tags and status words stay, so the structure is still there for whoever reads it.
+ */
+export function redactTranscript(transcript: Transcript): Transcript {
+  const secrets: Uint8Array[] = [];
+  const masked = transcript.exchanges.map((e) => {
+    const { data, sw, mask } = splitResponse(e.r);
+    maskTagged(data, 0, data.length, mask, secrets, 0);
+    return { e, data, sw, mask };
+  });
+  const needles = searchNeedles(secrets);
+  const exchanges: TranscriptExchange[] = masked.map(({ e, data, sw, mask }) => {
+    for (const n of needles) markAll(data, n, mask);
+    return { c: redactHex(e.c, needles), r: applyMask(data, mask) + sw };
+  });
+  return { ...transcript, exchanges };
+}
+
+function splitResponse(r: string): { data: Uint8Array; sw: string; mask: Uint8Array } {
+  // A response already holding masked nibbles (redacted before) keeps them masked; they read as 0 here.
+  const hex = r.slice(0, -4);
+  const data = fromHex(hex.replace(/\*/g, "0"));
+  const mask = new Uint8Array(data.length);
+  for (let i = 0; i < data.length; i++) if (hex.slice(2 * i, 2 * i + 2).includes("*")) mask[i] = 1;
+  return { data, sw: r.slice(-4), mask };
+}
+
+/**
+ * Walks BER-TLV leniently (a proprietary or format-1 response is not TLV all the way: the walk stops at the
+ * first thing it cannot read, and the PAN search below still covers the rest).
+ */
+function maskTagged(
+  bytes: Uint8Array,
+  from: number,
+  to: number,
+  mask: Uint8Array,
+  secrets: Uint8Array[],
+  depth: number,
+): void {
+  if (depth > 16) return;
+  let pos = from;
+  while (pos < to) {
+    const b = bytes[pos]!;
+    if (b === 0x00 || b === 0xff) {
+      pos++;
+      continue;
+    }
+    let tag: number;
+    let valueStart: number;
+    let length: number;
+    try {
+      const t = readTag(bytes, pos);
+      tag = t.tag;
+      const l = readLengthAt(bytes, t.next);
+      if (l === undefined) return;
+      valueStart = l.next;
+      length = l.length;
+    } catch {
+      return;
+    }
+    const end = valueStart + length;
+    if (end > to) return;
+    if (CARDHOLDER_DATA_TAGS[tag] !== undefined) {
+      // A value masked before (a trace redacted twice) is no secret to search for: its bytes read as 0.
+      if (!mask.subarray(valueStart, end).includes(1)) {
+        secrets.push(bytes.slice(valueStart, end));
+        if (tag === 0x57 || tag === 0x9f6b) secrets.push(panOfTrack2(bytes.subarray(valueStart, end)));
+      }
+      mask.fill(1, valueStart, end);
+    } else if (isConstructedTag(tag)) {
+      maskTagged(bytes, valueStart, end, mask, secrets, depth + 1);
+    }
+    pos = end;
+  }
+}
+
+function readLengthAt(bytes: Uint8Array, pos: number): { length: number; next: number } | undefined {
+  const first = bytes[pos];
+  if (first === undefined) return undefined;
+  if (first < 0x80) return { length: first, next: pos + 1 };
+  const n = first & 0x7f;
+  if (n === 0 || n > 3 || pos + 1 + n > bytes.length) return undefined;
+  let length = 0;
+  for (let i = 0; i < n; i++) length = length * 256 + bytes[pos + 1 + i]!;
+  return { length, next: pos + 1 + n };
+}
+
+/** Track 2 equivalent data (Book 3 Annex A): PAN digits, separator D, YYMM, service code, … */
+function panOfTrack2(track2: Uint8Array): Uint8Array {
+  const digits = toHex(track2).split("D")[0] ?? "";
+  return fromHex(digits.length % 2 ? `${digits}F` : digits);
+}
+
+/** The byte strings to look for elsewhere: each PAN in BCD (with and without its F pad) and in ASCII. */
+function searchNeedles(secrets: readonly Uint8Array[]): Uint8Array[] {
+  const out: Uint8Array[] = [];
+  for (const s of secrets) {
+    out.push(s);
+    const hex = toHex(s);
+    const digits = /^[0-9]+F?$/.test(hex) ? hex.replace(/F$/, "") : undefined;
+    if (digits && digits.length >= 12) {
+      out.push(asciiToBytes(digits));
+      if (digits.length % 2 === 1) out.push(fromHex(digits.slice(0, -1)));
+    }
+  }
+  return out.filter((n) => n.length >= MIN_SEARCH_BYTES);
+}
+
+function markAll(hay: Uint8Array, needle: Uint8Array, mask: Uint8Array): void {
+  outer: for (let i = 0; i + needle.length <= hay.length; i++) {
+    for (let j = 0; j < needle.length; j++) if (hay[i + j] !== needle[j]) continue outer;
+    mask.fill(1, i, i + needle.length);
+  }
+}
+
+function applyMask(data: Uint8Array, mask: Uint8Array): string {
+  const hex = toHex(data);
+  let out = "";
+  for (let i = 0; i < data.length; i++) out += mask[i] ? "**" : hex.slice(2 * i, 2 * i + 2);
+  return out;
+}
+
+/** Commands are hex with `*` already (PIN blocks): mask byte-aligned occurrences of the needles. */
+function redactHex(c: string, needles: readonly Uint8Array[]): string {
+  let out = c;
+  for (const n of needles) {
+    const h = toHex(n);
+    for (let i = out.indexOf(h); i >= 0; i = out.indexOf(h, i + 1)) {
+      if (i % 2 === 0) out = out.slice(0, i) + "*".repeat(h.length) + out.slice(i + h.length);
+    }
+  }
+  return out;
+}
