@@ -1,5 +1,5 @@
 import { asciiToBytes, fromHex, toHex } from "@capkit/core";
-import { isConstructedTag, readTag } from "./tlv.js";
+import { isConstructedTag, readLength, readTag } from "./tlv.js";
 import type { Transcript, TranscriptExchange } from "./transcript.js";
 
 /**
@@ -79,8 +79,7 @@ function maskTagged(
     try {
       const t = readTag(bytes, pos);
       tag = t.tag;
-      const l = readLengthAt(bytes, t.next);
-      if (l === undefined) return;
+      const l = readLength(bytes, t.next);
       valueStart = l.next;
       length = l.length;
     } catch {
@@ -100,17 +99,6 @@ function maskTagged(
     }
     pos = end;
   }
-}
-
-function readLengthAt(bytes: Uint8Array, pos: number): { length: number; next: number } | undefined {
-  const first = bytes[pos];
-  if (first === undefined) return undefined;
-  if (first < 0x80) return { length: first, next: pos + 1 };
-  const n = first & 0x7f;
-  if (n === 0 || n > 3 || pos + 1 + n > bytes.length) return undefined;
-  let length = 0;
-  for (let i = 0; i < n; i++) length = length * 256 + bytes[pos + 1 + i]!;
-  return { length, next: pos + 1 + n };
 }
 
 /** Track 2 equivalent data (Book 3 Annex A): PAN digits, separator D, YYMM, service code, … */

@@ -70,7 +70,12 @@ export function readTag(bytes: Uint8Array, pos: number): { tag: number; next: nu
   return { tag, next: p };
 }
 
-function readLength(bytes: Uint8Array, pos: number, max: number): { length: number; next: number } {
+/** Reads a definite BER length at `pos` (at most `max`); returns it and the position after it. */
+export function readLength(
+  bytes: Uint8Array,
+  pos: number,
+  max: number = DEFAULTS.maxLength,
+): { length: number; next: number } {
   const first = bytes[pos];
   if (first === undefined) throw new CapkitError("TLV_MALFORMED", `length expected at offset ${pos}`);
   if (first < 0x80) return { length: first, next: pos + 1 };
