@@ -7,14 +7,9 @@ import { CapCodeModel, testIccMasterKey } from "@capkit/emv-cap";
 import { HmacKey, HotpGenerator } from "@capkit/oath";
 import { startPostgres } from "@capkit/test-support";
 import { issuerRecordOf, newSimCardState } from "@capkit/token-sim";
-import {
-  MemoryStore,
-  PostgresStore,
-  SoftwareKeyProvider,
-  SqliteStore,
-  type StateStore,
-  Verifier,
-} from "@capkit/verify";
+import { MemoryStore, SoftwareKeyProvider, type StateStore, Verifier } from "@capkit/verify";
+import { PostgresStore } from "@capkit/verify/postgres";
+import { SqliteStore } from "@capkit/verify/sqlite";
 import { machineLine, median, writeSection } from "./harness.js";
 
 /**

@@ -144,8 +144,44 @@ try {
     check(`${name}: attw --profile esm-only`, attw.status === 0, attw.status === 0 ? "" : attw.out);
   }
 
-  // 3. A fresh project per Node binary, outside the workspace, installed with npm from the tarballs.
   const npm = npmCli();
+  const baseEnv = {
+    ...process.env,
+    npm_config_audit: "false",
+    npm_config_fund: "false",
+    npm_config_update_notifier: "false",
+  };
+  const tarball = (name) => files.find((f) => new RegExp(`/capkit-${name}-\\d[^/]*\\.tgz$`).test(f));
+
+  // 3. @capkit/verify without any database driver (they are optional peers): the core works, the stores name
+  // the package to install.
+  {
+    const app = join(work, "app-no-drivers");
+    mkdirSync(app);
+    writeFileSync(
+      join(app, "package.json"),
+      '{ "name": "capkit-no-drivers", "private": true, "type": "module" }\n',
+    );
+    copyFileSync(join(fixtures, "drivers.mjs"), join(app, "drivers.mjs"));
+    const install = exec(
+      process.execPath,
+      [npm, "install", ...["core", "emv-cap", "oath", "verify"].map(tarball)],
+      {
+        cwd: app,
+        env: baseEnv,
+      },
+    );
+    if (check("npm install of @capkit/verify without drivers", install.status === 0, install.out)) {
+      const r = exec(process.execPath, ["drivers.mjs"], { cwd: app, env: baseEnv });
+      const ok =
+        r.status === 0 &&
+        !existsSync(join(app, "node_modules", "better-sqlite3")) &&
+        !existsSync(join(app, "node_modules", "pg"));
+      check("@capkit/verify without drivers: core works, typed errors name the package", ok, r.out);
+    }
+  }
+
+  // 4. A fresh project per Node binary, outside the workspace, installed with npm from the tarballs.
   let typed = false;
   for (const node of nodes) {
     const version = execFileSync(node, ["--version"], { encoding: "utf8" }).trim();
@@ -158,12 +194,9 @@ try {
     for (const f of ["smoke.mjs", "consumer.ts", "browser.mjs"])
       copyFileSync(join(fixtures, f), join(app, f));
     const env = {
-      ...process.env,
+      ...baseEnv,
       PATH: `${dirname(node)}${delimiter}${process.env.PATH}`,
       npm_config_nodedir: nodeDir(node),
-      npm_config_audit: "false",
-      npm_config_fund: "false",
-      npm_config_update_notifier: "false",
       JOBS: "max", // node-gyp: compile better-sqlite3 on every core
     };
     // The drivers are optional peer dependencies of @capkit/verify: the application installs the one it uses.
@@ -200,7 +233,7 @@ try {
 
     if (typed) continue;
     typed = true;
-    // 4. Types as a TypeScript user sees them (the workspace's tsc, the project's node_modules).
+    // 5. Types as a TypeScript user sees them (the workspace's tsc, the project's node_modules).
     const tsc = join(root, "node_modules", "typescript", "bin", "tsc");
     for (const [mode, options] of [
       ["node16", { module: "node16", moduleResolution: "node16" }],
@@ -219,7 +252,7 @@ try {
       check(`TypeScript consumer, ${mode} resolution, skipLibCheck false`, r.status === 0, r.out);
     }
 
-    // 5. The pure cores in a browser bundle: no Node built-in may be pulled in.
+    // 6. The pure cores in a browser bundle: no Node built-in may be pulled in.
     const esbuild = await import("esbuild");
     try {
       const result = await esbuild.build({

@@ -1,6 +1,7 @@
 // A bank's code check in 20 lines: POST {"id","code"} to /verify → 200 accepted, 403 rejected or locked.
 import { createServer } from "node:http";
-import { SoftwareKeyProvider, SqliteStore, Verifier } from "@capkit/verify";
+import { SoftwareKeyProvider, Verifier } from "@capkit/verify";
+import { SqliteStore } from "@capkit/verify/sqlite";
 
 const verifier = new Verifier({
   store: new SqliteStore(process.env["CAPKIT_DB"] ?? "capkit-state.db"), // or PostgresStore.connect(url)

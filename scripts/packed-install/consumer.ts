@@ -6,7 +6,9 @@ import { type CapResult, generateCapCode, readerProfile } from "@capkit/emv-cap"
 import { HmacKey, hotp, totp } from "@capkit/oath";
 import { PcscContext } from "@capkit/reader-pcsc";
 import { newSimCardState, SimulatedCard } from "@capkit/token-sim";
-import { PostgresStore, SoftwareKeyProvider, SqliteStore, Verifier } from "@capkit/verify";
+import { SoftwareKeyProvider, Verifier } from "@capkit/verify";
+import { PostgresStore } from "@capkit/verify/postgres";
+import { SqliteStore } from "@capkit/verify/sqlite";
 
 export async function capCode(): Promise<CapResult> {
   const card = new SimulatedCard(newSimCardState("sesame", "1234"));

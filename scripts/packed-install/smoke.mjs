@@ -8,7 +8,8 @@ import { CapkitError } from "@capkit/core";
 import { generateCapCode, readerProfile } from "@capkit/emv-cap";
 import { HmacKey, totp } from "@capkit/oath";
 import { newSimCardState, SimulatedCard } from "@capkit/token-sim";
-import { SoftwareKeyProvider, SqliteStore, Verifier } from "@capkit/verify";
+import { SoftwareKeyProvider, Verifier } from "@capkit/verify";
+import { SqliteStore } from "@capkit/verify/sqlite";
 
 // RFC 6238 Appendix B: SHA-1, seed "12345678901234567890", T = 59 s, 8 digits → 94287082.
 const key = new HmacKey(new TextEncoder().encode("12345678901234567890"), "SHA1");

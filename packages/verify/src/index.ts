@@ -2,6 +2,4 @@ export * from "./key-provider.js";
 export * from "./model.js";
 export * from "./policy.js";
 export * from "./stores/memory.js";
-export * from "./stores/postgres.js";
-export * from "./stores/sqlite.js";
 export * from "./verifier.js";

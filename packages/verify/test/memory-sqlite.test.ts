@@ -1,7 +1,8 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { MemoryStore, SqliteStore } from "../src/index.js";
+import { MemoryStore } from "../src/index.js";
+import { SqliteStore } from "../src/sqlite.js";
 import { conformance } from "./conformance.js";
 
 conformance("the memory store", async () => new MemoryStore());

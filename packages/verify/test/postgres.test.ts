@@ -4,7 +4,8 @@ import { fileURLToPath } from "node:url";
 import { type Postgres, startPostgres } from "@capkit/test-support";
 import { FakeClock, SgpassToken } from "@capkit/token-sim";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { PostgresStore, SoftwareKeyProvider, Verifier } from "../src/index.js";
+import { SoftwareKeyProvider, Verifier } from "../src/index.js";
+import { PostgresStore } from "../src/postgres.js";
 import { conformance } from "./conformance.js";
 
 /** A real PostgreSQL server, started here in a temporary directory (never skipped). */

@@ -43,7 +43,9 @@ export async function openVerifier(o: StoreOptions, out: Output) {
     }
     keys = v.SoftwareKeyProvider.fromFile(path);
   }
-  const store = o.pg ? await v.PostgresStore.connect(o.pg) : new v.SqliteStore(o.db ?? "capkit-state.db");
+  const store = o.pg
+    ? await (await import("@capkit/verify/postgres")).PostgresStore.connect(o.pg)
+    : new (await import("@capkit/verify/sqlite")).SqliteStore(o.db ?? "capkit-state.db");
   return { verifier: new v.Verifier({ store, keys }), close: () => store.close() };
 }
 

@@ -1,5 +1,5 @@
 import { CapkitError } from "@capkit/core";
-import pg from "pg";
+import type pg from "pg";
 import type {
   AcceptOutcome,
   AuditEntry,
@@ -8,6 +8,7 @@ import type {
   StateStore,
   StoredCredential,
 } from "../model.js";
+import { loadDriver } from "./driver.js";
 import { rowToCredential, SCHEMA_POSTGRES } from "./schema.js";
 
 /**
@@ -28,7 +29,8 @@ export class PostgresStore implements StateStore {
     connectionString: string,
     options: { poolSize?: number } = {},
   ): Promise<PostgresStore> {
-    const pool = new pg.Pool({
+    const { Pool } = loadDriver<typeof pg>("pg", "PostgreSQL store");
+    const pool = new Pool({
       connectionString,
       max: options.poolSize ?? 10,
       connectionTimeoutMillis: 5000,

@@ -1,5 +1,5 @@
 import { CapkitError } from "@capkit/core";
-import Database from "better-sqlite3";
+import type Database from "better-sqlite3";
 import type {
   AcceptOutcome,
   AuditEntry,
@@ -8,6 +8,7 @@ import type {
   StateStore,
   StoredCredential,
 } from "../model.js";
+import { loadDriver } from "./driver.js";
 import { rowToCredential, SCHEMA_SQLITE } from "./schema.js";
 
 /**
@@ -20,8 +21,9 @@ export class SqliteStore implements StateStore {
   readonly #stmt: ReturnType<typeof prepare>;
 
   constructor(path: string) {
+    const Driver = loadDriver<typeof Database>("better-sqlite3", "SQLite store");
     try {
-      this.#db = new Database(path);
+      this.#db = new Driver(path);
       this.#db.pragma("journal_mode = WAL");
       this.#db.pragma("synchronous = FULL");
       this.#db.pragma("busy_timeout = 5000");
