@@ -85,7 +85,10 @@ export async function emvCryptoSuite(): Promise<string> {
       {
         name: "capkit CryptogramCalculator",
         fn: () =>
-          capCode((d) => calc.compute({ terminalData: d.subarray(0, 29), aip, atc: ++atc & 0xffff, iad }), atc),
+          capCode(
+            (d) => calc.compute({ terminalData: d.subarray(0, 29), aip, atc: ++atc & 0xffff, iad }),
+            atc,
+          ),
       },
       { name: "node:crypto MAC path", fn: () => capCode(nodeMac3Ciphers, ++atc & 0xffff) },
     ],
