@@ -40,11 +40,12 @@ function check(title, ok, detail = "") {
   return ok;
 }
 
-/** Runs a command; returns its status and combined output (printed only when it fails). */
+/** Runs a command; returns its status, its stdout, and stdout + stderr (printed only when it fails). */
 function exec(cmd, argv, options = {}) {
   const r = spawnSync(cmd, argv, { encoding: "utf8", maxBuffer: 64 << 20, ...options });
   return {
     status: r.status ?? 1,
+    stdout: r.stdout ?? "",
     out: `${r.stdout ?? ""}${r.stderr ?? ""}${r.error ? String(r.error) : ""}`,
   };
 }
@@ -210,11 +211,11 @@ try {
     const bin = join(app, "node_modules", ".bin", "capkit");
     const pkgVersion = published.find((m) => m.pkg.name === "@capkit/cli").pkg.version;
     const v = exec(bin, ["--version"], { cwd: app, env });
-    check(`[${version}] capkit --version`, v.status === 0 && v.out.trim() === pkgVersion, v.out);
+    check(`[${version}] capkit --version`, v.status === 0 && v.stdout.trim() === pkgVersion, v.out);
     const demo = exec(bin, ["--json", "demo"], { cwd: app, env });
     let ok = false;
     try {
-      ok = demo.status === 0 && JSON.parse(demo.out).ok === true;
+      ok = demo.status === 0 && JSON.parse(demo.stdout).ok === true;
     } catch {}
     check(`[${version}] capkit --json demo`, ok, ok ? "" : demo.out);
     const imported = exec(
@@ -227,7 +228,7 @@ try {
     );
     check(
       `[${version}] import "@capkit/cli" does not run the CLI`,
-      imported.out.trim() === "imported",
+      imported.stdout.trim() === "imported",
       imported.out,
     );
 
