@@ -4,7 +4,7 @@ import { SoftwareKeyProvider, Verifier } from "@capkit/verify";
 import { SqliteStore } from "@capkit/verify/sqlite";
 
 const verifier = new Verifier({
-  store: new SqliteStore(process.env["CAPKIT_DB"] ?? "capkit-state.db"), // or PostgresStore.connect(url)
+  store: new SqliteStore(process.env["CAPKIT_DB"] ?? "capkit-state.db"), // or PostgresStore (@capkit/verify/postgres)
   keys: SoftwareKeyProvider.fromEnv(), // CAPKIT_KEYS: the master key and issuer keys, never logged
 });
 
@@ -18,8 +18,9 @@ createServer(async (req, res) => {
       .writeHead(r.result === "accepted" ? 200 : 403, { "content-type": "application/json" })
       .end(JSON.stringify(r));
   } catch (e) {
+    const code = (e as { code?: string }).code ?? "BAD_REQUEST"; // an unknown id is "rejected", not an error
     res
-      .writeHead(400, { "content-type": "application/json" })
-      .end(JSON.stringify({ error: (e as { code?: string }).code ?? "BAD_REQUEST" }));
+      .writeHead(code === "STORE_UNAVAILABLE" ? 503 : 400, { "content-type": "application/json" })
+      .end(JSON.stringify({ error: code }));
   }
 }).listen(Number(process.env["PORT"] ?? 8080), "127.0.0.1");

@@ -50,8 +50,7 @@ describe("capkit basics", () => {
     const db = join(tmp(), "s.db");
     const store = loads(["verify", "status", "--db", db, "--id", "x"]);
     expect(store).toContain("better-sqlite3");
-    // The SQLite store does not load the PostgreSQL driver (@capkit/verify/sqlite and /postgres are apart).
-    expect(store).not.toContain("pg");
+    expect(store).not.toContain("pg"); // the SQLite store does not load the PostgreSQL driver
   });
 });
 

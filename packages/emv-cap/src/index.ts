@@ -1,5 +1,6 @@
 export * from "@capkit/core";
 export * from "./apdu.js";
+export * from "./cap/atc-bits.js";
 export * from "./cap/code.js";
 export * from "./cap/engine.js";
 export * from "./cap/gac.js";

@@ -157,7 +157,7 @@ describe("RFC 6030 figures", () => {
     const wrong = psk.slice();
     wrong[0] = psk[0]! ^ 1;
     expect(() => importPskc(f.figure6.xml, { preSharedKey: wrong })).toThrow(
-      expect.objectContaining({ code: expect.stringMatching(/PSKC_DECRYPT_FAILED|PSKC_MAC_INVALID/) }),
+      expect.objectContaining({ code: "PSKC_MAC_INVALID" }),
     );
   });
 
@@ -168,7 +168,7 @@ describe("RFC 6030 figures", () => {
     expect(k.id).toBe(e.keyId);
     expect(k.manufacturer).toBe(e.manufacturer);
     expect(() => importPskc(f.figure7.xml, { password: "wrong" })).toThrow(
-      expect.objectContaining({ code: expect.stringMatching(/PSKC_DECRYPT_FAILED|PSKC_MAC_INVALID/) }),
+      expect.objectContaining({ code: "PSKC_MAC_INVALID" }),
     );
   });
 

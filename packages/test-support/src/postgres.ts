@@ -13,7 +13,8 @@ export interface Postgres {
   readonly url: string;
   readonly port: number;
   readonly bin: string;
-  stop(): Promise<void>;
+  /** "fast" cuts open sessions cleanly; "immediate" is a crash (no checkpoint, recovery at the next start). */
+  stop(mode?: "fast" | "immediate"): Promise<void>;
   start(): Promise<void>;
   dispose(): Promise<void>;
 }
@@ -99,14 +100,14 @@ export async function startPostgres(): Promise<Postgres> {
       }
     }
   };
-  const stop = async () => {
+  const stop = async (mode: "fast" | "immediate" = "fast") => {
     const c = child;
     child = undefined;
     if (!c || c.exitCode !== null) return;
     const exited = new Promise((r) => c.once("exit", r));
-    // "fast" shutdown: open sessions are cut, as when a database server goes away under load. (runuser does
-    // not forward signals to postgres, so pg_ctl does it.)
-    const [cmd, args] = as(join(bin, "pg_ctl"), ["stop", "-D", data, "-m", "fast", "-w"]);
+    // "fast" shutdown: open sessions are cut, as when a database server goes away under load; "immediate":
+    // the server dies at once. (runuser does not forward signals to postgres, so pg_ctl does it.)
+    const [cmd, args] = as(join(bin, "pg_ctl"), ["stop", "-D", data, "-m", mode, "-w"]);
     execFileSync(cmd, args, { stdio: "pipe" });
     await exited;
   };

@@ -2,12 +2,23 @@ import type { CapIssuerRecord } from "@capkit/emv-cap";
 import type { OathAlgorithm } from "@capkit/oath";
 
 /**
+ * A CAP issuer record as stored: a simulated card's test IMK is sealed by the KeyProvider (in
+ * `StoredCredential.sealed`, bound to the credential id) and its place in the record only says so — no key
+ * material is ever in a store in clear.
+ */
+export type StoredCapRecord = Omit<CapIssuerRecord, "key"> & {
+  readonly key:
+    | Extract<CapIssuerRecord["key"], { kind: "reference" }>
+    | { readonly kind: "sealed-test-imk"; readonly derivation: "A" | "B" };
+};
+
+/**
  * What the verifier keeps per credential. `last` is the last accepted counter value — HOTP counter, TOTP time
  * step or CAP ATC (−1 before the first) — and only ever grows: a code is accepted only for a value above it,
  * which is what makes codes one-time (design §6).
  */
 export type CredentialParams =
-  | { readonly kind: "cap"; readonly record: CapIssuerRecord; readonly atcWindow: number }
+  | { readonly kind: "cap"; readonly record: StoredCapRecord; readonly atcWindow: number }
   | {
       readonly kind: "hotp";
       readonly algorithm: OathAlgorithm;
@@ -22,19 +33,43 @@ export type CredentialParams =
       readonly t0: number;
       readonly past: number;
       readonly future: number;
+      /** Centre the window on the token's recorded drift (a token whose clock runs fast or slow). */
+      readonly followDrift?: boolean;
     }
   | { readonly kind: "ocra"; readonly suite: string };
+
+export type CredentialKind = CredentialParams["kind"];
+
+/** Disabled credentials answer "rejected" to every code until enabled again; revoked ones are gone. */
+export type CredentialState = "active" | "disabled";
 
 export interface StoredCredential {
   readonly id: string;
   readonly params: CredentialParams;
-  /** The OATH secret sealed by the KeyProvider (never the secret itself); absent for CAP cards. */
+  /** Key material sealed by the KeyProvider (OATH secret, a simulated card's test IMK); never in clear. */
   readonly sealed: string | undefined;
   readonly last: number;
   readonly failures: number;
   readonly locked: boolean;
   readonly createdAt: number;
+  readonly state: CredentialState;
+  /** The user this credential belongs to: failures and lockout are then counted per user. */
+  readonly user: string | undefined;
+  /** TOTP: the offset in steps of the last accepted code from the server's clock (+ = token ahead). */
+  readonly drift: number | undefined;
+  /** A replacement card: the credential it replaces, revoked when this one is first accepted. */
+  readonly replaces: string | undefined;
 }
+
+/** A user's shared failure count and lockout (verify({ user, code }) and every credential of the user). */
+export interface UserState {
+  readonly id: string;
+  readonly failures: number;
+  readonly locked: boolean;
+}
+
+/** Whose failure count a failure goes to: the credential's own, or its user's. */
+export type FailureSubject = { readonly credential: string } | { readonly user: string };
 
 /** The functions a code can answer; a challenge is issued for exactly one of them. */
 export type CodeFunction = "identify" | "respond" | "sign" | "ocra";
@@ -47,42 +82,81 @@ export interface Challenge {
   readonly expiresAt: number;
 }
 
-export type AuditAction = "enroll" | "verify" | "resync" | "unlock" | "challenge";
+export type AuditAction =
+  | "enroll"
+  | "verify"
+  | "resync"
+  | "unlock"
+  | "challenge"
+  | "disable"
+  | "enable"
+  | "revoke";
 
 export interface AuditEntry {
   readonly at: number;
+  /** The credential the entry is about ("" for a user-level decision with no credential matched). */
   readonly credentialId: string;
   readonly action: AuditAction;
   readonly result: string;
   /** The counter value a decision was about (HOTP counter, TOTP step, CAP ATC). */
   readonly counter?: number;
   readonly detail?: string;
+  /** The user, for credentials that belong to one. */
+  readonly user?: string;
 }
 
 /** The result of a conditional accept: done, or why not. */
-export type AcceptOutcome = "accepted" | "stale" | "locked";
+export type AcceptOutcome = "accepted" | "stale" | "locked" | "disabled";
+
+export interface ListOptions {
+  /** Keyset paging: ids after this one, in id order. */
+  readonly after?: string;
+  readonly limit: number;
+  readonly user?: string;
+}
 
 /**
  * Where verification state lives. Each decision is one atomic operation with its audit row; nothing reads a
- * value, decides, then writes it back (check-then-write lets two concurrent requests both pass).
+ * value, decides, then writes it back (check-then-write lets two concurrent requests both pass). Any failure of
+ * the store itself is a `STORE_UNAVAILABLE` error, and nothing is accepted.
  */
 export interface StateStore {
-  /** Adds a credential; CREDENTIAL_EXISTS when the id is taken. */
+  /** Adds a credential (and its user, if new); CREDENTIAL_EXISTS when the id is taken. */
   enroll(credential: StoredCredential, audit: AuditEntry): Promise<void>;
   get(id: string): Promise<StoredCredential | undefined>;
-  /** Sets `last = value` and clears the failure count, only if `last < value` and not locked. */
-  accept(id: string, value: number, audit: AuditEntry): Promise<AcceptOutcome>;
+  list(options: ListOptions): Promise<StoredCredential[]>;
+  user(id: string): Promise<UserState | undefined>;
+  /**
+   * Sets `last = value` (and the TOTP drift) and clears the failure count of the credential and its user, only
+   * if `last < value`, the credential is active and neither it nor its user is locked.
+   */
+  accept(id: string, value: number, audit: AuditEntry, drift?: number): Promise<AcceptOutcome>;
   /** Counts a failure; locks when the count reaches `maxFailures`. Returns the new state. */
-  fail(id: string, maxFailures: number, audit: AuditEntry): Promise<{ failures: number; locked: boolean }>;
-  unlock(id: string, audit: AuditEntry): Promise<boolean>;
-  addChallenge(challenge: Challenge, audit: AuditEntry): Promise<void>;
-  /** Marks the challenge used and returns it, only if unused, unexpired, and for this credential and function. */
+  fail(
+    subject: FailureSubject,
+    maxFailures: number,
+    audit: AuditEntry,
+  ): Promise<{ failures: number; locked: boolean }>;
+  unlock(subject: FailureSubject, audit: AuditEntry): Promise<boolean>;
+  setState(id: string, state: CredentialState, audit: AuditEntry): Promise<boolean>;
+  /** Deletes the credential and its challenges (a replacement of it no longer names it); audit stays. */
+  revoke(id: string, audit: AuditEntry): Promise<boolean>;
+  /**
+   * Stores a challenge; deletes expired ones and the oldest of this credential's beyond `maxPerCredential`, so
+   * a flood of issued challenges keeps the table bounded.
+   */
+  addChallenge(challenge: Challenge, audit: AuditEntry, maxPerCredential: number): Promise<void>;
+  /** Deletes the challenge and returns it, only if unexpired and for this credential and function. */
   takeChallenge(
     id: string,
     credentialId: string,
     fn: CodeFunction,
     now: number,
   ): Promise<Challenge | undefined>;
+  /** An audit row on its own (attempts on unknown ids). */
+  record(audit: AuditEntry): Promise<void>;
   audit(credentialId?: string, limit?: number): Promise<AuditEntry[]>;
+  /** Deletes audit entries older than `before` (ms since the epoch); returns how many. */
+  pruneAudit(before: number): Promise<number>;
   close(): Promise<void>;
 }

@@ -1,16 +1,20 @@
 /** Verification policy with safe defaults (design §6, emv-cap.md §4.5, otp.md §2). */
 export interface Policy {
-  /** Consecutive failures that lock a credential until an explicit unlock. */
+  /** Consecutive failures that lock a credential (or a user, for credentials that belong to one). */
   readonly maxFailures: number;
   /** HOTP codes accepted up to this many counter values ahead (RFC 4226 §7.4 look-ahead). */
   readonly hotpLookAhead: number;
   /** TOTP steps accepted before and after the current one. */
   readonly totpPast: number;
   readonly totpFuture: number;
+  /** TOTP: centre the window on each token's recorded drift (new enrolments; RFC 6238 §6). */
+  readonly totpFollowDrift: boolean;
   /** CAP: ATC values searched after the last accepted one (cards also count payments). */
   readonly capAtcWindow: number;
   /** Server-issued challenges expire after this long. */
   readonly challengeTtlMs: number;
+  /** Outstanding challenges per credential; issuing one more drops the oldest (a flood stays bounded). */
+  readonly maxChallengesPerCredential: number;
   /** Resync with two consecutive codes searches this far ahead (HOTP counters, CAP ATCs). */
   readonly resyncWindow: number;
 }
@@ -20,7 +24,9 @@ export const DEFAULT_POLICY: Policy = {
   hotpLookAhead: 10,
   totpPast: 1,
   totpFuture: 1,
+  totpFollowDrift: false,
   capAtcWindow: 256,
   challengeTtlMs: 120_000,
+  maxChallengesPerCredential: 8,
   resyncWindow: 1000,
 };

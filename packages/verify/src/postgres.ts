@@ -1,2 +1,2 @@
-/** `@capkit/verify/postgres`: the PostgreSQL store; needs the optional peer dependency pg. */
-export { PostgresStore } from "./stores/postgres.js";
+// @capkit/verify/postgres: the PostgreSQL store, apart from the core so only applications using it need pg.
+export * from "./stores/postgres.js";

@@ -1,2 +1,2 @@
-/** `@capkit/verify/sqlite`: the SQLite store; needs the optional peer dependency better-sqlite3. */
-export { SqliteStore } from "./stores/sqlite.js";
+// @capkit/verify/sqlite: the SQLite store, apart from the core so only applications using it need better-sqlite3.
+export * from "./stores/sqlite.js";

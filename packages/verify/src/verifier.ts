@@ -1,65 +1,36 @@
-import { randomBytes, randomInt } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import { CapkitError } from "@capkit/core";
-import {
-  CapCodeModel,
-  type CapInputs,
-  type CapIssuerRecord,
-  parseCapIssuerRecord,
-  readerProfile,
-} from "@capkit/emv-cap";
-import {
-  checkDigits,
-  HmacKey,
-  HotpGenerator,
-  matchHotp,
-  matchTotp,
-  type OathAlgorithm,
-  Ocra,
-  type OcraSuite,
-  parseOcraSuite,
-  totpStep,
-} from "@capkit/oath";
-import { type AtcBitMap, atcBitMap, atcConstraint, candidateAtcs } from "./cap-candidates.js";
 import type { KeyProvider } from "./key-provider.js";
-import type { AuditEntry, CodeFunction, CredentialParams, StateStore, StoredCredential } from "./model.js";
+import {
+  type CapEnrollRequest,
+  type HotpEnrollRequest,
+  KINDS,
+  type OcraEnrollRequest,
+  type TotpEnrollRequest,
+} from "./kinds/index.js";
+import { type Attempt, digitChallenge, type Match } from "./kinds/kind.js";
+import type {
+  AuditAction,
+  AuditEntry,
+  CodeFunction,
+  CredentialKind,
+  CredentialState,
+  FailureSubject,
+  StateStore,
+  StoredCredential,
+} from "./model.js";
 import { DEFAULT_POLICY, type Policy } from "./policy.js";
 
-export type EnrollRequest = { readonly id: string } & (
-  | {
-      readonly kind: "cap";
-      readonly record: CapIssuerRecord;
-      readonly lastAtc?: number;
-      readonly atcWindow?: number;
-    }
-  | {
-      readonly kind: "hotp";
-      readonly secret: Uint8Array;
-      readonly algorithm?: OathAlgorithm;
-      readonly digits?: number;
-      /** The next counter the token will use. */
-      readonly counter?: number;
-      readonly lookAhead?: number;
-      readonly allowShortSecret?: boolean;
-    }
-  | {
-      readonly kind: "totp";
-      readonly secret: Uint8Array;
-      readonly algorithm?: OathAlgorithm;
-      readonly digits?: number;
-      readonly step?: number;
-      readonly t0?: number;
-      readonly allowShortSecret?: boolean;
-    }
-  | {
-      readonly kind: "ocra";
-      readonly secret: Uint8Array;
-      readonly suite: string;
-      readonly allowShortSecret?: boolean;
-    }
-);
+export type EnrollRequest = {
+  readonly id: string;
+  /** The user the credential belongs to: failures and lockout are then counted per user. */
+  readonly user?: string;
+} & (CapEnrollRequest | HotpEnrollRequest | TotpEnrollRequest | OcraEnrollRequest);
 
 export interface VerifyRequest {
-  readonly id: string;
+  /** The credential the code is for; or `user` to try every active credential of a user. */
+  readonly id?: string;
+  readonly user?: string;
   /** As typed: `1234 5678` and `12345678` are the same code; anything else non-numeric is a failure. */
   readonly code: string;
   /** The function the code answers (default: identify; OCRA credentials: ocra). */
@@ -80,15 +51,30 @@ export interface VerifyResult {
   /** On acceptance: the matched counter (HOTP), time step (TOTP) or ATC (CAP), and its distance ahead. */
   readonly counter?: number;
   readonly offset?: number;
+  /** On acceptance by user: the credential that matched. */
+  readonly credential?: string;
 }
 
 export interface CredentialStatus {
   readonly id: string;
-  readonly kind: CredentialParams["kind"];
+  readonly kind: CredentialKind;
+  readonly state: CredentialState;
+  readonly user?: string;
   readonly last: number;
   readonly failures: number;
   readonly locked: boolean;
   readonly createdAt: number;
+  /** TOTP: how far the token's clock is ahead (+) or behind (−), in seconds, at its last accepted code. */
+  readonly driftSeconds?: number;
+  /** A replacement card: the credential it replaces until its first accepted code. */
+  readonly replaces?: string;
+}
+
+export interface UserStatus {
+  readonly user: string;
+  readonly failures: number;
+  readonly locked: boolean;
+  readonly credentials: readonly string[];
 }
 
 export interface VerifierOptions {
@@ -99,30 +85,23 @@ export interface VerifierOptions {
   readonly now?: () => number;
 }
 
-type Engine =
-  | {
-      readonly kind: "cap";
-      readonly model: CapCodeModel;
-      readonly atcBits: AtcBitMap;
-      readonly identify: Map<string, (atc: number) => number>;
-    }
-  | { readonly kind: "hotp" | "totp"; readonly gen: HotpGenerator }
-  | { readonly kind: "ocra"; readonly ocra: Ocra; readonly suite: OcraSuite };
-
 const MAX_CACHED = 10_000;
+const MAX_USER_CREDENTIALS = 32;
+const ID = /^[\w.@:+-]{1,128}$/;
 
 /**
- * One verifier for Sésame/CAP codes and SGpass/OATH codes (design §6). It decides accept/reject from the
- * credential, the policy and the state store; the caller learns only "accepted", "rejected" or "locked" —
- * why a code failed goes to the audit trail, never back to a possible attacker.
+ * One verifier for Sésame/CAP codes and SGpass/OATH codes (design §6): the policy shell around the credential
+ * kinds (src/kinds/) — lockout, challenges, state store, audit. The caller learns only "accepted", "rejected"
+ * or "locked"; why a code failed goes to the audit trail, never back to a possible attacker. An unknown
+ * credential or user answers "rejected" like a wrong code (no enumeration oracle).
  */
 export class Verifier {
   readonly policy: Policy;
   readonly #store: StateStore;
   readonly #keys: KeyProvider;
   readonly #now: () => number;
-  /** Keyed engines per credential (credentials never change after enrolment; only their state does). */
-  readonly #engines = new Map<string, Engine>();
+  /** Keyed engines by credential (id, enrolment time and sealed key: a re-enrolled id gets a new one). */
+  readonly #engines = new Map<string, unknown>();
 
   constructor(options: VerifierOptions) {
     this.#store = options.store;
@@ -131,256 +110,240 @@ export class Verifier {
     this.#now = options.now ?? Date.now;
   }
 
-  async enroll(req: EnrollRequest): Promise<void> {
-    if (typeof req.id !== "string" || !/^[\w.@:+-]{1,128}$/.test(req.id)) {
-      throw new CapkitError("CREDENTIAL_INVALID", "a credential id is 1–128 letters, digits or . @ : + - _");
-    }
-    let params: CredentialParams;
-    let sealed: string | undefined;
-    let last = -1;
-    const keyOptions = "allowShortSecret" in req && req.allowShortSecret ? { allowShortSecret: true } : {};
-    switch (req.kind) {
-      case "cap": {
-        const record = parseCapIssuerRecord(req.record);
-        readerProfile(record.profile);
-        await this.#keys.iccMasterKey(record); // the key must be there before the card is accepted for use
-        params = { kind: "cap", record, atcWindow: req.atcWindow ?? this.policy.capAtcWindow };
-        last = req.lastAtc ?? -1;
-        break;
-      }
-      case "hotp": {
-        const algorithm = req.algorithm ?? "SHA1";
-        const digits = req.digits ?? 6;
-        checkDigits(digits);
-        new HmacKey(req.secret, algorithm, keyOptions);
-        params = { kind: "hotp", algorithm, digits, lookAhead: req.lookAhead ?? this.policy.hotpLookAhead };
-        last = (req.counter ?? 0) - 1;
-        break;
-      }
-      case "totp": {
-        const algorithm = req.algorithm ?? "SHA1";
-        const digits = req.digits ?? 6;
-        checkDigits(digits);
-        new HmacKey(req.secret, algorithm, keyOptions);
-        params = {
-          kind: "totp",
-          algorithm,
-          digits,
-          step: req.step ?? 30,
-          t0: req.t0 ?? 0,
-          past: this.policy.totpPast,
-          future: this.policy.totpFuture,
-        };
-        break;
-      }
-      case "ocra": {
-        const suite = parseOcraSuite(req.suite);
-        if (suite.pin || suite.session !== undefined) {
-          throw new CapkitError(
-            "CREDENTIAL_INVALID",
-            "OCRA suites with a PIN or session data are not supported by the verifier",
-          );
-        }
-        new Ocra(suite, req.secret, keyOptions);
-        params = { kind: "ocra", suite: suite.text };
-        break;
-      }
-      default:
-        throw new CapkitError("CREDENTIAL_INVALID", "unknown credential kind");
-    }
-    if (req.kind !== "cap") sealed = await this.#keys.seal(req.id, req.secret);
+  async enroll(req: EnrollRequest, options: { replaces?: string } = {}): Promise<void> {
+    checkId(req.id, "a credential id");
+    if (req.user !== undefined) checkId(req.user, "a user id");
+    const rules = KINDS[req.kind];
+    if (!rules) throw new CapkitError("CREDENTIAL_INVALID", "unknown credential kind");
+    const e = await rules.enroll(req, { keys: this.#keys, policy: this.policy });
+    const sealed = e.secret ? await this.#keys.seal(req.id, e.secret) : undefined;
     const now = this.#now();
     await this.#store.enroll(
-      { id: req.id, params, sealed, last, failures: 0, locked: false, createdAt: now },
-      { at: now, credentialId: req.id, action: "enroll", result: "ok", detail: req.kind },
+      {
+        id: req.id,
+        params: e.params,
+        sealed,
+        last: e.last,
+        failures: 0,
+        locked: false,
+        createdAt: now,
+        state: "active",
+        user: req.user,
+        drift: undefined,
+        replaces: options.replaces,
+      },
+      this.#entry(req.id, "enroll", "ok", req.user, { detail: req.kind }),
     );
   }
 
-  async #credential(id: string): Promise<StoredCredential> {
-    const c = await this.#store.get(id);
-    if (!c) throw new CapkitError("CREDENTIAL_UNKNOWN", `no credential ${id}`);
-    return c;
-  }
-
-  async #engine(c: StoredCredential): Promise<Engine> {
-    const cached = this.#engines.get(c.id);
-    if (cached) return cached;
-    const p = c.params;
-    let engine: Engine;
-    if (p.kind === "cap") {
-      engine = {
-        kind: "cap",
-        model: new CapCodeModel(p.record, await this.#keys.iccMasterKey(p.record)),
-        atcBits: atcBitMap(p.record.ipb, p.record.iaf),
-        identify: new Map(),
-      };
-    } else {
-      const secret = await this.#keys.unseal(c.id, c.sealed ?? "");
-      const opts = { allowShortSecret: true }; // checked at enrolment
-      if (p.kind === "ocra") {
-        const ocra = new Ocra(p.suite, secret, opts);
-        engine = { kind: "ocra", ocra, suite: ocra.suite };
-      } else {
-        engine = { kind: p.kind, gen: new HotpGenerator(new HmacKey(secret, p.algorithm, opts), p.digits) };
-      }
-      secret.fill(0);
-    }
-    if (this.#engines.size >= MAX_CACHED) this.#engines.delete(this.#engines.keys().next().value!);
-    this.#engines.set(c.id, engine);
-    return engine;
+  /**
+   * A replacement card or token: enrolled for the same user, both valid during the changeover; the first code
+   * accepted from the new one revokes the old (or revoke it explicitly).
+   */
+  async replace(oldId: string, req: EnrollRequest): Promise<void> {
+    const old = await this.#known(oldId);
+    if (req.user !== undefined && req.user !== old.user)
+      throw new CapkitError(
+        "INPUT_INVALID",
+        "a replacement belongs to the user of the credential it replaces",
+      );
+    await this.enroll({ ...req, ...(old.user !== undefined ? { user: old.user } : {}) } as EnrollRequest, {
+      replaces: oldId,
+    });
   }
 
   async verify(req: VerifyRequest): Promise<VerifyResult> {
-    const c = await this.#credential(req.id);
+    if ((req.id === undefined) === (req.user === undefined))
+      throw new CapkitError("INPUT_INVALID", "verify takes an id or a user, not both");
+    if (req.user !== undefined) return this.#verifyUser(req.user, req);
+    const id = String(req.id);
     const now = this.#now();
-    const fn: CodeFunction = req.function ?? (c.params.kind === "ocra" ? "ocra" : "identify");
-    if (c.locked) return this.#reject(c.id, now, fn, "locked");
-    const code = typeof req.code === "string" ? req.code.replace(/\s+/g, "") : "";
-    if (!/^[0-9]{1,20}$/.test(code)) return this.#reject(c.id, now, fn, "not a number");
+    const c = await this.#store.get(id);
+    const fn: CodeFunction = req.function ?? (c ? KINDS[c.params.kind].defaultFunction : "identify");
+    if (!c) return this.#unknown(id, undefined, "verify", now, `${fn}: unknown credential`);
+    const why = (detail: string) => this.#reject(c, "verify", now, `${fn}: ${detail}`);
+    if (await this.#isLocked(c)) return why("locked");
+    if (c.state !== "active") return why("disabled");
+    const code = digitsOf(req.code);
+    if (code === undefined) return why("not a number");
 
     // A server-issued challenge is consumed by any attempt, right or wrong: one guess per challenge.
     let challenge: string | undefined;
     if (fn === "respond" || fn === "sign" || fn === "ocra") {
-      if (!req.challengeId) return this.#reject(c.id, now, fn, "no challenge");
+      if (!req.challengeId) return why("no challenge");
       const ch = await this.#store.takeChallenge(req.challengeId, c.id, fn, now);
-      if (!ch) return this.#reject(c.id, now, fn, "challenge unknown, used, expired or for another function");
+      if (!ch) return why("challenge unknown, used, expired or for another function");
       challenge = ch.value;
     } else if (req.challengeId !== undefined) {
-      return this.#reject(c.id, now, fn, "a challenge given to a function without one");
+      return why("a challenge given to a function without one");
     }
 
-    const engine = await this.#engine(c);
-    const match = this.#match(engine, c, fn, code, now, challenge, req);
-    if (match === undefined) return this.#reject(c.id, now, fn, "no match");
-    const outcome = await this.#store.accept(
-      c.id,
-      match.counter,
-      verifyEntry(c.id, now, fn, "accepted", "ok", match.counter),
-    );
-    if (outcome === "accepted") return { result: "accepted", counter: match.counter, offset: match.offset };
-    return this.#reject(c.id, now, fn, outcome === "stale" ? "replay or stale counter" : "locked");
+    const match = await this.#match(c, { ...attemptOf(req), fn, code, now, challenge });
+    if (match === undefined) return why("no match");
+    return this.#accept(c, "verify", now, fn, match);
   }
 
-  /** Counts a failure; the caller learns only "rejected" or "locked", the audit trail learns why. */
-  async #reject(id: string, now: number, fn: CodeFunction, why: string): Promise<VerifyResult> {
-    const s = await this.#store.fail(id, this.policy.maxFailures, verifyEntry(id, now, fn, "rejected", why));
+  /** verify({ user }): every active credential of the user is tried; one failure count and lockout per user. */
+  async #verifyUser(user: string, req: VerifyRequest): Promise<VerifyResult> {
+    const now = this.#now();
+    const fn: CodeFunction = req.function ?? "identify";
+    const u = await this.#store.user(user);
+    if (!u) return this.#unknown("", user, "verify", now, `${fn}: unknown user`);
+    const fail = async (why: string) => {
+      const s = await this.#store.fail(
+        { user },
+        this.policy.maxFailures,
+        this.#entry("", "verify", "rejected", user, { detail: `${fn}: ${why}` }),
+      );
+      return { result: s.locked ? "locked" : "rejected" } as const;
+    };
+    if (u.locked) return fail("locked");
+    const code = digitsOf(req.code);
+    if (code === undefined) return fail("not a number");
+    if (fn !== "identify" || req.challengeId !== undefined)
+      return fail("by user, only identify codes (challenges are per credential)");
+    const all = await this.#store.list({ user, limit: MAX_USER_CREDENTIALS });
+    let hit: { c: StoredCredential; m: Match } | undefined;
+    for (const c of all) {
+      if (c.state !== "active" || c.locked) continue;
+      const m = await this.#match(c, { ...attemptOf(req), fn, code, now, challenge: undefined });
+      if (m && !hit) hit = { c, m }; // every credential is tried: no early return on a hit
+    }
+    if (!hit) return fail(`no match on ${all.length} credential(s)`);
+    return this.#accept(hit.c, "verify", now, fn, hit.m);
+  }
+
+  async #match(c: StoredCredential, attempt: Attempt): Promise<Match | undefined> {
+    const engine = await this.#engine(c);
+    return KINDS[c.params.kind].match(engine, c, attempt, this.policy);
+  }
+
+  async #accept(
+    c: StoredCredential,
+    action: "verify" | "resync",
+    now: number,
+    fn: CodeFunction,
+    m: Match,
+  ): Promise<VerifyResult> {
+    const outcome = await this.#store.accept(
+      c.id,
+      m.counter,
+      this.#entry(c.id, action, "accepted", c.user, {
+        counter: m.counter,
+        detail: `${action === "verify" ? `${fn}: ` : ""}ok, offset ${m.offset}${m.drift !== undefined ? `, drift ${m.drift}` : ""}`,
+      }),
+      m.drift,
+    );
+    if (outcome !== "accepted")
+      return this.#reject(
+        c,
+        action,
+        now,
+        `${action === "verify" ? `${fn}: ` : ""}${outcome === "stale" ? "replay or stale counter" : outcome}`,
+      );
+    if (c.replaces !== undefined) {
+      // The new card is in use: the one it replaces stops working now (its audit trail stays).
+      await this.#store.revoke(
+        c.replaces,
+        this.#entry(c.replaces, "revoke", "ok", c.user, { detail: `replaced by ${c.id}` }),
+      );
+    }
+    return {
+      result: "accepted",
+      counter: m.counter,
+      offset: m.offset,
+      ...(c.user !== undefined ? { credential: c.id } : {}),
+    };
+  }
+
+  /** Counts a failure (the user's, for a credential that has one); the caller learns only rejected/locked. */
+  async #reject(
+    c: StoredCredential,
+    action: AuditAction,
+    now: number,
+    detail: string,
+  ): Promise<VerifyResult> {
+    const subject: FailureSubject = c.user !== undefined ? { user: c.user } : { credential: c.id };
+    const s = await this.#store.fail(subject, this.policy.maxFailures, {
+      at: now,
+      credentialId: c.id,
+      action,
+      result: "rejected",
+      detail,
+      ...(c.user !== undefined ? { user: c.user } : {}),
+    });
     return { result: s.locked ? "locked" : "rejected" };
   }
 
-  #match(
-    engine: Engine,
-    c: StoredCredential,
-    fn: CodeFunction,
-    code: string,
+  /** An attempt on an id nobody holds: audited as unknown, answered like a wrong code. */
+  async #unknown(
+    id: string,
+    user: string | undefined,
+    action: AuditAction,
     now: number,
-    challenge: string | undefined,
-    req: VerifyRequest,
-  ): { counter: number; offset: number } | undefined {
-    const p = c.params;
-    if (engine.kind === "hotp" && p.kind === "hotp") {
-      if (fn !== "identify") return undefined;
-      const m = matchHotp(engine.gen, code, c.last + 1, p.lookAhead);
-      return m && { counter: m.counter, offset: m.offset };
-    }
-    if (engine.kind === "totp" && p.kind === "totp") {
-      if (fn !== "identify") return undefined;
-      const m = matchTotp(engine.gen, code, now / 1000, {
-        step: p.step,
-        t0: p.t0,
-        past: p.past,
-        future: p.future,
-        notBefore: c.last + 1, // only steps after the last accepted one: a used step never shadows a new one
-      });
-      return m && { counter: m.step, offset: m.offset };
-    }
-    if (engine.kind === "ocra" && challenge !== undefined) {
-      const s = engine.suite;
-      // Counter suites look ahead like HOTP; time suites accept the current step ±1; plain Q suites count uses.
-      const counters = s.counter ? range(c.last + 1, c.last + 1 + this.policy.hotpLookAhead) : [c.last + 1];
-      const times = s.timeStep ? [-1, 0, 1].map((d) => now / 1000 + d * s.timeStep!) : [undefined];
-      let found: { counter: number; offset: number } | undefined;
-      for (const counter of counters) {
-        for (const time of times) {
-          const r = engine.ocra.response({
-            challenge,
-            ...(s.counter ? { counter } : {}),
-            ...(time !== undefined ? { time } : {}),
-          });
-          const hit = r.length === code.length && r === code;
-          // The value recorded on acceptance: the time step for time-only suites, else the counter. Only
-          // values after the last accepted one are candidates, so a used one never shadows a new match.
-          const value = s.timeStep && !s.counter ? totpStep(time!, { step: s.timeStep }) : counter;
-          if (hit && !found && value > c.last) found = { counter: value, offset: counter - c.last - 1 };
-        }
-      }
-      return found;
-    }
-    if (engine.kind === "cap" && p.kind === "cap") {
-      const inputs = capInputs(fn, challenge, req);
-      if (!inputs) return undefined;
-      const value = Number(code);
-      if (!Number.isSafeInteger(value)) return undefined;
-      const codeAt = this.#capFunction(engine, inputs);
-      if (!codeAt) return undefined;
-      const candidates = candidateAtcs(c.last, p.atcWindow, atcConstraint(engine.atcBits, value));
-      let found = -1;
-      for (const atc of candidates) {
-        const hit = codeAt(atc) === value; // every candidate is computed: no early return
-        found = found < 0 && hit ? atc : found;
-      }
-      return found < 0 ? undefined : { counter: found, offset: found - c.last - 1 };
-    }
-    return undefined;
+    detail: string,
+  ): Promise<VerifyResult> {
+    await this.#store.record({
+      at: now,
+      credentialId: id,
+      action,
+      result: "unknown",
+      detail,
+      ...(user !== undefined ? { user } : {}),
+    });
+    return { result: "rejected" };
   }
 
-  #capFunction(
-    engine: Extract<Engine, { kind: "cap" }>,
-    inputs: CapInputs,
-  ): ((atc: number) => number) | undefined {
-    const key = inputs.mode === "identify" && !inputs.tds ? "identify" : undefined;
-    const cached = key ? engine.identify.get(key) : undefined;
+  async #isLocked(c: StoredCredential): Promise<boolean> {
+    if (c.locked) return true;
+    return c.user !== undefined && (await this.#store.user(c.user))?.locked === true;
+  }
+
+  async #engine(c: StoredCredential): Promise<unknown> {
+    const key = `${c.id}\0${c.createdAt}\0${c.sealed ?? ""}`;
+    const cached = this.#engines.get(key);
     if (cached) return cached;
-    let f: (atc: number) => number;
+    const secret = c.sealed === undefined ? undefined : await this.#keys.unseal(c.id, c.sealed);
+    let engine: unknown;
     try {
-      f = engine.model.forInputs(inputs);
-    } catch (e) {
-      if (e instanceof CapkitError) return undefined; // inputs this card cannot sign: a rejected code
-      throw e;
+      engine = await KINDS[c.params.kind].engine(c.params, secret, this.#keys);
+    } finally {
+      secret?.fill(0);
     }
-    if (key) engine.identify.set(key, f);
-    return f;
+    if (this.#engines.size >= MAX_CACHED) this.#engines.delete(this.#engines.keys().next().value!);
+    this.#engines.set(key, engine);
+    return engine;
   }
 
-  /** A challenge from the CSPRNG for one credential and one function; never 0, single use, expiring. */
+  /**
+   * A challenge from the CSPRNG for one credential and one function; never 0, single use, expiring. For an
+   * unknown id the answer looks the same (the code sent back will be rejected).
+   */
   async issueChallenge(
     id: string,
     fn: Exclude<CodeFunction, "identify">,
   ): Promise<{ challengeId: string; challenge: string; expiresAt: number }> {
-    const c = await this.#credential(id);
-    const p = c.params;
-    if ((p.kind === "ocra") !== (fn === "ocra") || p.kind === "hotp" || p.kind === "totp") {
-      throw new CapkitError("INPUT_INVALID", `credential ${id} (${p.kind}) has no ${fn} function`);
-    }
-    const value =
-      p.kind === "ocra"
-        ? ocraChallenge(parseOcraSuite(p.suite))
-        : digitChallenge(readerProfile(p.record.profile).challengeMaxDigits);
     const now = this.#now();
+    const expiresAt = now + this.policy.challengeTtlMs;
+    const c = await this.#store.get(id);
+    if (!c) {
+      await this.#unknown(id, undefined, "challenge", now, `${fn}: unknown credential`);
+      return { challengeId: randomBytes(16).toString("hex"), challenge: digitChallenge(8), expiresAt };
+    }
+    const value = KINDS[c.params.kind].challenge(c.params, fn);
     const challenge = {
       id: randomBytes(16).toString("hex"),
       credentialId: id,
       function: fn,
       value,
-      expiresAt: now + this.policy.challengeTtlMs,
+      expiresAt,
     };
-    await this.#store.addChallenge(challenge, {
-      at: now,
-      credentialId: id,
-      action: "challenge",
-      result: "issued",
-      detail: fn,
-    });
-    return { challengeId: challenge.id, challenge: value, expiresAt: challenge.expiresAt };
+    await this.#store.addChallenge(
+      challenge,
+      this.#entry(id, "challenge", "issued", c.user, { detail: fn }),
+      this.policy.maxChallengesPerCredential,
+    );
+    return { challengeId: challenge.id, challenge: value, expiresAt };
   }
 
   /**
@@ -388,127 +351,154 @@ export class Verifier {
    * must match two consecutive counters within the resync window; then the second is the last accepted.
    */
   async resync(id: string, code1: string, code2: string): Promise<VerifyResult> {
-    const c = await this.#credential(id);
     const now = this.#now();
-    const p = c.params;
-    const a1 = code1.replace(/\s+/g, "");
-    const a2 = code2.replace(/\s+/g, "");
-    const entry = (result: string, detail: string, counter?: number): AuditEntry => ({
-      at: now,
-      credentialId: id,
-      action: "resync",
-      result,
-      detail,
-      ...(counter === undefined ? {} : { counter }),
-    });
-    const fail = async (why: string): Promise<VerifyResult> => {
-      const s = await this.#store.fail(id, this.policy.maxFailures, entry("rejected", why));
-      return { result: s.locked ? "locked" : "rejected" };
-    };
-    if (c.locked) return fail("locked");
-    if (!/^[0-9]{1,20}$/.test(a1) || !/^[0-9]{1,20}$/.test(a2)) return fail("not a number");
-    const engine = await this.#engine(c);
-    let found: number | undefined;
-    if (engine.kind === "hotp" && p.kind === "hotp") {
-      const first = matchHotp(engine.gen, a1, c.last + 1, this.policy.resyncWindow);
-      if (first && matchHotp(engine.gen, a2, first.counter + 1, 0)) found = first.counter + 1;
-    } else if (engine.kind === "cap" && p.kind === "cap") {
-      const f = this.#capFunction(engine, { mode: "identify" })!;
-      const v1 = Number(a1);
-      const v2 = Number(a2);
-      for (const atc of candidateAtcs(c.last, this.policy.resyncWindow, atcConstraint(engine.atcBits, v1))) {
-        if (atc < 0xffff && f(atc) === v1 && f(atc + 1) === v2) {
-          found = atc + 1;
-          break;
-        }
-      }
-    } else {
+    const c = await this.#store.get(id);
+    if (!c) return this.#unknown(id, undefined, "resync", now, "unknown credential");
+    const rules = KINDS[c.params.kind];
+    if (!rules.resync) {
       throw new CapkitError(
         "INPUT_INVALID",
-        `${p.kind} credentials do not resynchronise (time-based or challenge-based)`,
+        `${c.params.kind} credentials do not resynchronise (time-based or challenge-based)`,
       );
     }
-    if (found === undefined) return fail("no two consecutive codes found");
-    const outcome = await this.#store.accept(id, found, entry("accepted", "ok", found));
-    if (outcome === "accepted") return { result: "accepted", counter: found, offset: found - c.last - 1 };
-    return fail(outcome === "stale" ? "stale" : "locked");
+    if (await this.#isLocked(c)) return this.#reject(c, "resync", now, "locked");
+    if (c.state !== "active") return this.#reject(c, "resync", now, "disabled");
+    const a1 = digitsOf(code1);
+    const a2 = digitsOf(code2);
+    if (a1 === undefined || a2 === undefined) return this.#reject(c, "resync", now, "not a number");
+    const found = rules.resync(await this.#engine(c), c, a1, a2, this.policy.resyncWindow);
+    if (found === undefined) return this.#reject(c, "resync", now, "no two consecutive codes found");
+    return this.#accept(c, "resync", now, "identify", { counter: found, offset: found - c.last - 1 });
   }
 
   async unlock(id: string): Promise<void> {
-    const ok = await this.#store.unlock(id, {
-      at: this.#now(),
-      credentialId: id,
-      action: "unlock",
-      result: "ok",
-    });
+    const ok = await this.#store.unlock({ credential: id }, this.#entry(id, "unlock", "ok", undefined));
+    if (!ok) throw new CapkitError("CREDENTIAL_UNKNOWN", `no credential ${id}`);
+  }
+
+  async unlockUser(user: string): Promise<void> {
+    const ok = await this.#store.unlock({ user }, this.#entry("", "unlock", "ok", user));
+    if (!ok) throw new CapkitError("CREDENTIAL_UNKNOWN", `no user ${user}`);
+  }
+
+  /** Disabled credentials answer "rejected" to every code (audited as disabled) until enabled again. */
+  async disable(id: string): Promise<void> {
+    await this.#setState(id, "disabled");
+  }
+
+  async enable(id: string): Promise<void> {
+    await this.#setState(id, "active");
+  }
+
+  async #setState(id: string, state: CredentialState): Promise<void> {
+    const c = await this.#known(id);
+    const ok = await this.#store.setState(
+      id,
+      state,
+      this.#entry(id, state === "active" ? "enable" : "disable", "ok", c.user),
+    );
+    if (!ok) throw new CapkitError("CREDENTIAL_UNKNOWN", `no credential ${id}`);
+  }
+
+  /** The credential's state and keys are deleted; its audit trail stays. */
+  async revoke(id: string): Promise<void> {
+    const c = await this.#known(id);
+    const ok = await this.#store.revoke(id, this.#entry(id, "revoke", "ok", c.user));
     if (!ok) throw new CapkitError("CREDENTIAL_UNKNOWN", `no credential ${id}`);
   }
 
   async status(id: string): Promise<CredentialStatus> {
-    const c = await this.#credential(id);
-    return {
-      id: c.id,
-      kind: c.params.kind,
-      last: c.last,
-      failures: c.failures,
-      locked: c.locked,
-      createdAt: c.createdAt,
-    };
+    return statusOf(await this.#known(id));
+  }
+
+  async userStatus(user: string): Promise<UserStatus> {
+    const u = await this.#store.user(user);
+    if (!u) throw new CapkitError("CREDENTIAL_UNKNOWN", `no user ${user}`);
+    const creds = await this.#store.list({ user, limit: MAX_USER_CREDENTIALS });
+    return { user, failures: u.failures, locked: u.locked, credentials: creds.map((c) => c.id) };
+  }
+
+  /** Credentials in id order, a page at a time: pass the returned `next` as `after` for the next page. */
+  async list(
+    options: { after?: string; limit?: number; user?: string } = {},
+  ): Promise<{ credentials: CredentialStatus[]; next?: string }> {
+    const limit = Math.max(1, Math.min(1000, Math.trunc(options.limit ?? 100)));
+    const rows = await this.#store.list({
+      limit,
+      ...(options.after !== undefined ? { after: options.after } : {}),
+      ...(options.user !== undefined ? { user: options.user } : {}),
+    });
+    const last = rows[rows.length - 1];
+    return { credentials: rows.map(statusOf), ...(rows.length === limit && last ? { next: last.id } : {}) };
   }
 
   audit(id?: string, limit?: number): Promise<AuditEntry[]> {
     return this.#store.audit(id, limit);
   }
+
+  /** Audit retention: deletes entries older than `before` (a Date or ms since the epoch); returns how many. */
+  pruneAudit(before: Date | number): Promise<number> {
+    const at = typeof before === "number" ? before : before.getTime();
+    if (!Number.isFinite(at)) throw new CapkitError("INPUT_INVALID", "pruneAudit needs a valid date");
+    return this.#store.pruneAudit(at);
+  }
+
+  async #known(id: string): Promise<StoredCredential> {
+    const c = await this.#store.get(id);
+    if (!c) throw new CapkitError("CREDENTIAL_UNKNOWN", `no credential ${id}`);
+    return c;
+  }
+
+  #entry(
+    id: string,
+    action: AuditAction,
+    result: string,
+    user: string | undefined,
+    extra: { counter?: number; detail?: string } = {},
+  ): AuditEntry {
+    return {
+      at: this.#now(),
+      credentialId: id,
+      action,
+      result,
+      ...extra,
+      ...(user !== undefined ? { user } : {}),
+    };
+  }
 }
 
-function verifyEntry(
-  id: string,
-  now: number,
-  fn: CodeFunction,
-  result: string,
-  detail: string,
-  counter?: number,
-): AuditEntry {
+function checkId(id: unknown, what: string): void {
+  if (typeof id !== "string" || !ID.test(id)) {
+    throw new CapkitError("CREDENTIAL_INVALID", `${what} is 1–128 letters, digits or . @ : + - _`);
+  }
+}
+
+/** The code as typed, spaces removed; undefined when it is not 1–20 digits. */
+function digitsOf(code: unknown): string | undefined {
+  const s = typeof code === "string" ? code.replace(/\s+/g, "") : "";
+  return /^[0-9]{1,20}$/.test(s) ? s : undefined;
+}
+
+function attemptOf(req: VerifyRequest): Pick<Attempt, "amount" | "currency" | "tds"> {
   return {
-    at: now,
-    credentialId: id,
-    action: "verify",
-    result,
-    detail: `${fn}: ${detail}`,
-    ...(counter === undefined ? {} : { counter }),
+    ...(req.amount !== undefined ? { amount: req.amount } : {}),
+    ...(req.currency !== undefined ? { currency: req.currency } : {}),
+    ...(req.tds !== undefined ? { tds: req.tds } : {}),
   };
 }
 
-function range(from: number, to: number): number[] {
-  return Array.from({ length: to - from + 1 }, (_, i) => from + i);
-}
-
-function capInputs(
-  fn: CodeFunction,
-  challenge: string | undefined,
-  req: VerifyRequest,
-): CapInputs | undefined {
-  if (fn === "identify") return req.tds ? { mode: "identify", tds: req.tds } : { mode: "identify" };
-  if (fn === "respond" && challenge) return { mode: "respond", challenge };
-  if (fn === "sign" && challenge && req.amount !== undefined) {
-    return {
-      mode: "sign",
-      challenge,
-      amount: req.amount,
-      ...(req.currency ? { currency: req.currency } : {}),
-    };
-  }
-  return undefined;
-}
-
-/** Uniform digits from the CSPRNG, first digit non-zero: never 0, never a short challenge. */
-function digitChallenge(digits: number): string {
-  return String(randomInt(10 ** (digits - 1), 10 ** digits));
-}
-
-function ocraChallenge(suite: OcraSuite): string {
-  const n = Math.max(4, Math.min(suite.challenge.maxLength, 8));
-  if (suite.challenge.format === "N") return digitChallenge(n);
-  const alphabet = suite.challenge.format === "H" ? "0123456789ABCDEF" : "ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
-  return Array.from({ length: n }, () => alphabet[randomInt(alphabet.length)]).join("");
+function statusOf(c: StoredCredential): CredentialStatus {
+  const p = c.params;
+  return {
+    id: c.id,
+    kind: p.kind,
+    state: c.state,
+    ...(c.user !== undefined ? { user: c.user } : {}),
+    last: c.last,
+    failures: c.failures,
+    locked: c.locked,
+    createdAt: c.createdAt,
+    ...(p.kind === "totp" && c.drift !== undefined ? { driftSeconds: c.drift * p.step } : {}),
+    ...(c.replaces !== undefined ? { replaces: c.replaces } : {}),
+  };
 }

@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { generateCapCode, readerProfile } from "@capkit/emv-cap";
+import { HmacKey, HotpGenerator } from "@capkit/oath";
 import { FakeClock, newSimCardState, SgpassToken, SimulatedCard } from "@capkit/token-sim";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SoftwareKeyProvider, type StateStore, Verifier } from "../src/index.js";
@@ -241,10 +242,218 @@ export function conformance(
       expect(JSON.stringify(trail)).not.toContain(material.masterKey);
     });
 
-    it("typed errors for unknown and duplicate credentials", async () => {
-      await expect(verifier.verify({ id: "nobody", code: "123456" })).rejects.toMatchObject({
-        code: "CREDENTIAL_UNKNOWN",
+    it("enrolment validates every number: NaN, fractions, negatives and out-of-range values are INPUT_INVALID", async () => {
+      const card = new SimulatedCard(newSimCardState("sesame", pin));
+      const record = card.issuerRecord();
+      const secret = randomBytes(20);
+      const bad: Parameters<Verifier["enroll"]>[0][] = [
+        { id: uid("v"), kind: "cap", record, lastAtc: Number.NaN },
+        { id: uid("v"), kind: "cap", record, lastAtc: 1.5 },
+        { id: uid("v"), kind: "cap", record, lastAtc: 0x10000 },
+        { id: uid("v"), kind: "cap", record, lastAtc: -1 },
+        { id: uid("v"), kind: "cap", record, atcWindow: 0 },
+        { id: uid("v"), kind: "hotp", secret, counter: Number.NaN },
+        { id: uid("v"), kind: "hotp", secret, counter: 0.5 },
+        { id: uid("v"), kind: "hotp", secret, counter: -1 },
+        { id: uid("v"), kind: "hotp", secret, counter: 2 ** 53 },
+        { id: uid("v"), kind: "hotp", secret, counter: "3" as unknown as number },
+        { id: uid("v"), kind: "hotp", secret, lookAhead: 1.5 },
+        { id: uid("v"), kind: "totp", secret, step: 0 },
+        { id: uid("v"), kind: "totp", secret, step: Number.POSITIVE_INFINITY },
+        { id: uid("v"), kind: "totp", secret, t0: -30 },
+      ];
+      for (const req of bad)
+        await expect(verifier.enroll(req)).rejects.toMatchObject({ code: "INPUT_INVALID" });
+      const ok = uid("v");
+      await verifier.enroll({ id: ok, kind: "cap", record, lastAtc: 0xffff });
+      expect((await verifier.status(ok)).last).toBe(0xffff);
+    });
+
+    it("no key material in clear in the store: OATH secrets and simulated cards' test IMKs are sealed", async () => {
+      const card = new SimulatedCard(newSimCardState("sesame", pin));
+      const record = card.issuerRecord();
+      if (record.key.kind !== "test-imk") throw new Error("a simulated card carries a test IMK");
+      const cardId = uid("sealed-card");
+      await verifier.enroll({ id: cardId, kind: "cap", record });
+      const secret = randomBytes(20);
+      const tokenId = uid("sealed-token");
+      await verifier.enroll({ id: tokenId, kind: "hotp", secret });
+      const stored = JSON.stringify([await store.get(cardId), await store.get(tokenId)]).toUpperCase();
+      expect(stored).not.toContain(record.key.imk.toUpperCase());
+      expect(stored).not.toContain(secret.toString("hex").toUpperCase());
+      expect(stored).not.toContain(secret.toString("base64").toUpperCase());
+      // The sealed key is bound to its credential: under another id it does not open.
+      const c = (await store.get(cardId))!;
+      await expect(keys.unseal(tokenId, c.sealed!)).rejects.toMatchObject({ code: "KEY_INVALID" });
+      const rp = readerProfile(card.profile.readerProfile);
+      const code = await generateCapCode(card, { mode: "identify" }, { pin, profile: rp });
+      expect((await verifier.verify({ id: cardId, code: code.code })).result).toBe("accepted");
+    });
+
+    it("users: a card and a token under one user id; verify({ user }) tries both; one failure count and lockout per user", async () => {
+      const user = uid("user");
+      const card = new SimulatedCard(newSimCardState("sesame", pin));
+      const cardId = uid("ucard");
+      await verifier.enroll({ id: cardId, user, kind: "cap", record: card.issuerRecord() });
+      const secret = randomBytes(20);
+      const tokenId = uid("utoken");
+      await verifier.enroll({ id: tokenId, user, kind: "hotp", secret });
+      const token = new SgpassToken({ kind: "hotp", secret, clock });
+      const rp = readerProfile(card.profile.readerProfile);
+      const capCode = () => generateCapCode(card, { mode: "identify" }, { pin, profile: rp });
+
+      expect(await verifier.verify({ user, code: token.press().code! })).toMatchObject({
+        result: "accepted",
+        credential: tokenId,
       });
+      expect(await verifier.verify({ user, code: (await capCode()).code })).toMatchObject({
+        result: "accepted",
+        credential: cardId,
+      });
+      expect((await verifier.userStatus(user)).credentials).toEqual([cardId, tokenId].sort());
+      // Failures by user and by credential id add up on the user.
+      await verifier.verify({ user, code: "000000" });
+      await verifier.verify({ id: cardId, code: "00000000" });
+      await verifier.verify({ id: tokenId, code: "000000" });
+      expect(await verifier.userStatus(user)).toMatchObject({ failures: 3, locked: false });
+      await verifier.verify({ user, code: "000001" });
+      expect((await verifier.verify({ user, code: "000002" })).result).toBe("locked");
+      // Locked: a valid code of either credential, by user or by id, answers "locked".
+      expect((await verifier.verify({ user, code: token.press().code! })).result).toBe("locked");
+      expect((await verifier.verify({ id: cardId, code: (await capCode()).code })).result).toBe("locked");
+      await verifier.unlockUser(user);
+      expect((await verifier.verify({ user, code: token.press().code! })).result).toBe("accepted");
+      expect((await verifier.userStatus(user)).failures).toBe(0);
+      expect(await verifier.verify({ user: uid("nobody"), code: "123456" })).toEqual({ result: "rejected" });
+    });
+
+    it("lifecycle: paged list, disable/enable, revoke (state gone, audit kept)", async () => {
+      const user = uid("pager");
+      const ids: string[] = [];
+      for (let i = 0; i < 5; i++) {
+        const id = `${user}-t${i}`;
+        await verifier.enroll({ id, user, kind: "hotp", secret: randomBytes(20) });
+        ids.push(id);
+      }
+      const seen: string[] = [];
+      let after: string | undefined;
+      for (let page = 0; page < 10; page++) {
+        const r = await verifier.list({ user, limit: 2, ...(after ? { after } : {}) });
+        seen.push(...r.credentials.map((c) => c.id));
+        if (!r.next) break;
+        after = r.next;
+      }
+      expect(seen).toEqual(ids);
+
+      const secret = randomBytes(20);
+      const id = uid("life");
+      await verifier.enroll({ id, kind: "hotp", secret });
+      const token = new SgpassToken({ kind: "hotp", secret, clock });
+      await verifier.disable(id);
+      expect((await verifier.status(id)).state).toBe("disabled");
+      const code = token.press().code!;
+      expect((await verifier.verify({ id, code })).result).toBe("rejected");
+      await verifier.enable(id);
+      expect((await verifier.verify({ id, code })).result).toBe("accepted");
+      await verifier.revoke(id);
+      expect(await store.get(id)).toBeUndefined();
+      await expect(verifier.status(id)).rejects.toMatchObject({ code: "CREDENTIAL_UNKNOWN" });
+      expect((await verifier.verify({ id, code: token.press().code! })).result).toBe("rejected");
+      expect((await verifier.audit(id)).map((a) => `${a.action}:${a.result}`)).toEqual([
+        "enroll:ok",
+        "disable:ok",
+        "verify:rejected",
+        "enable:ok",
+        "verify:accepted",
+        "revoke:ok",
+        "verify:unknown",
+      ]);
+    });
+
+    it("replace a card: old and new both valid during the changeover; the new card's first code revokes the old", async () => {
+      const user = uid("holder");
+      const old = new SimulatedCard(newSimCardState("sesame", pin));
+      const oldId = uid("old-card");
+      await verifier.enroll({ id: oldId, user, kind: "cap", record: old.issuerRecord() });
+      const fresh = new SimulatedCard(newSimCardState("sesame", pin));
+      const newId = uid("new-card");
+      await verifier.replace(oldId, { id: newId, kind: "cap", record: fresh.issuerRecord() });
+      expect(await verifier.status(newId)).toMatchObject({ user, replaces: oldId });
+      const rp = readerProfile(old.profile.readerProfile);
+      const codeOf = (c: SimulatedCard) => generateCapCode(c, { mode: "identify" }, { pin, profile: rp });
+      expect((await verifier.verify({ id: oldId, code: (await codeOf(old)).code })).result).toBe("accepted");
+      expect((await verifier.verify({ user, code: (await codeOf(old)).code })).result).toBe("accepted");
+      expect(await verifier.verify({ user, code: (await codeOf(fresh)).code })).toMatchObject({
+        result: "accepted",
+        credential: newId,
+      });
+      expect(await store.get(oldId)).toBeUndefined();
+      expect((await verifier.status(newId)).replaces).toBeUndefined();
+      expect((await verifier.verify({ user, code: (await codeOf(old)).code })).result).toBe("rejected");
+      expect((await verifier.audit(oldId)).at(-1)).toMatchObject({
+        action: "revoke",
+        detail: `replaced by ${newId}`,
+      });
+    });
+
+    it("TOTP drift: each acceptance records the token's offset; status shows it; followDrift centres the window on it", async () => {
+      const secret = randomBytes(20);
+      const gen = new HotpGenerator(new HmacKey(secret), 6);
+      const step = () => Math.floor(clock.now() / 30_000);
+      const plain = uid("drift");
+      await verifier.enroll({ id: plain, kind: "totp", secret });
+      expect((await verifier.verify({ id: plain, code: gen.code(step() + 1) })).result).toBe("accepted");
+      expect((await verifier.status(plain)).driftSeconds).toBe(30);
+      clock.advance(30_000);
+      expect((await verifier.verify({ id: plain, code: gen.code(step() + 2) })).result).toBe("rejected");
+
+      const following = uid("drift-follow");
+      await verifier.enroll({ id: following, kind: "totp", secret, followDrift: true });
+      // A token whose clock runs further ahead step by step: the window follows it.
+      for (let ahead = 1; ahead <= 3; ahead++) {
+        clock.advance(30_000);
+        expect((await verifier.verify({ id: following, code: gen.code(step() + ahead) })).result).toBe(
+          "accepted",
+        );
+        expect((await verifier.status(following)).driftSeconds).toBe(30 * ahead);
+      }
+      clock.advance(30_000);
+      expect((await verifier.verify({ id: following, code: gen.code(step()) })).result).toBe("rejected");
+    });
+
+    it("challenges are deleted when used or expired: a flood of issueChallenge keeps the table bounded", async () => {
+      const count = () => (store as unknown as { challengeCount(): Promise<number> }).challengeCount();
+      clock.advance(verifier.policy.challengeTtlMs + 1); // every earlier challenge has expired
+      const { id, code } = await capCard();
+      for (let i = 0; i < 200; i++) await verifier.issueChallenge(id, "respond");
+      expect(await count()).toBe(verifier.policy.maxChallengesPerCredential);
+      const ch = await verifier.issueChallenge(id, "respond"); // the newest ones stay valid
+      const r = await code({ mode: "respond", challenge: ch.challenge });
+      expect(
+        (await verifier.verify({ id, code: r.code, function: "respond", challengeId: ch.challengeId }))
+          .result,
+      ).toBe("accepted");
+      expect(await count()).toBe(verifier.policy.maxChallengesPerCredential - 1);
+      clock.advance(verifier.policy.challengeTtlMs + 1);
+      const other = await capCard();
+      await verifier.issueChallenge(other.id, "respond");
+      expect(await count()).toBe(1);
+    });
+
+    it("an unknown id answers 'rejected' like a wrong code (audited as unknown); duplicates and bad ids are typed errors", async () => {
+      expect(await verifier.verify({ id: "nobody", code: "123456" })).toEqual({ result: "rejected" });
+      expect(await verifier.resync("nobody", "123456", "234567")).toEqual({ result: "rejected" });
+      const ch = await verifier.issueChallenge("nobody", "respond");
+      expect(ch.challenge).toMatch(/^[1-9][0-9]{7}$/);
+      expect(
+        await verifier.verify({ id: "nobody", code: "1", function: "respond", challengeId: ch.challengeId }),
+      ).toEqual({ result: "rejected" });
+      expect((await verifier.audit("nobody")).map((a) => `${a.action}:${a.result}`)).toEqual([
+        "verify:unknown",
+        "resync:unknown",
+        "challenge:unknown",
+        "verify:unknown",
+      ]);
       const { id } = await totpToken();
       await expect(verifier.enroll({ id, kind: "totp", secret: randomBytes(20) })).rejects.toMatchObject({
         code: "CREDENTIAL_EXISTS",
@@ -252,6 +461,17 @@ export function conformance(
       await expect(
         verifier.enroll({ id: "bad id!", kind: "totp", secret: randomBytes(20) }),
       ).rejects.toMatchObject({ code: "CREDENTIAL_INVALID" });
+    });
+
+    it("pruneAudit(before) deletes older entries only", async () => {
+      const { id, token } = await totpToken();
+      clock.advance(60_000);
+      const cut = clock.now();
+      await verifier.verify({ id, code: token.press().code! });
+      const removed = await verifier.pruneAudit(new Date(cut));
+      expect(removed).toBeGreaterThan(0);
+      expect((await verifier.audit(id)).map((a) => a.action)).toEqual(["verify"]);
+      expect((await verifier.audit(undefined, 1000)).every((a) => a.at >= cut)).toBe(true);
     });
   });
 }

@@ -1,4 +1,5 @@
 import { existsSync, writeFileSync } from "node:fs";
+import type { CredentialStatus, EnrollRequest } from "@capkit/verify";
 import type { Command } from "commander";
 import { type Output, usage } from "../output.js";
 import { readPin } from "../pin.js";
@@ -43,6 +44,7 @@ export async function openVerifier(o: StoreOptions, out: Output) {
     }
     keys = v.SoftwareKeyProvider.fromFile(path);
   }
+  // Only the driver this store needs is loaded (start-up time, and pg is not needed for SQLite at all).
   const store = o.pg
     ? await (await import("@capkit/verify/postgres")).PostgresStore.connect(o.pg)
     : new (await import("@capkit/verify/sqlite")).SqliteStore(o.db ?? "capkit-state.db");
@@ -79,6 +81,9 @@ export function registerVerify(
 
   storeOptions(verify.command("enroll").description("enrol a card (issuer record) or a token"))
     .requiredOption("--id <id>", "credential id")
+    .option("--user <user>", "the user it belongs to (failures and lockout then count per user)")
+    .option("--replaces <old-id>", "a replacement: both valid until the new one's first code revokes the old")
+    .option("--follow-drift", "TOTP: centre the window on the token's recorded clock drift")
     .option("--card <file>", "a simulated card file (its issuer part) or a CAP issuer record JSON")
     .option("--uri <otpauth-uri>", "an OATH token from its otpauth:// URI")
     .option("--pskc <file>", "an OATH token from a PSKC file (first key)")
@@ -97,19 +102,31 @@ export function registerVerify(
             pskHex?: string;
             passwordStdin?: boolean;
             ocra?: string;
+            user?: string;
+            replaces?: string;
+            followDrift?: boolean;
           },
           out,
         ) => {
+          const enroll = (req: EnrollRequest) =>
+            o.replaces
+              ? verifier.replace(o.replaces, req)
+              : verifier.enroll(o.user ? ({ ...req, user: o.user } as EnrollRequest) : req);
           const sources = [o.card, o.uri, o.pskc].filter((x) => x !== undefined).length;
           if (sources !== 1) throw usage("give one of --card, --uri, --pskc");
           if (o.card) {
-            const json = JSON.parse(readText(o.card)) as Record<string, unknown>;
+            let json: Record<string, unknown>;
+            try {
+              json = JSON.parse(readText(o.card)) as Record<string, unknown>;
+            } catch {
+              throw usage(`${o.card} is not JSON`, "give a simulated card file or a CAP issuer record");
+            }
             const { issuerRecordOf, parseSimCardState } = await import("@capkit/token-sim");
             const record =
               json["format"] === "capkit-sim-card/1"
                 ? issuerRecordOf(parseSimCardState(json))
                 : (json as never);
-            await verifier.enroll({ id: o.id, kind: "cap", record });
+            await enroll({ id: o.id, kind: "cap", record });
           } else {
             const oath = await import("@capkit/oath");
             let secret: Uint8Array;
@@ -146,9 +163,9 @@ export function registerVerify(
                 ...(k.counter !== undefined ? { counter: k.counter } : {}),
               };
             }
-            if (o.ocra) await verifier.enroll({ id: o.id, kind: "ocra", secret, suite: o.ocra });
+            if (o.ocra) await enroll({ id: o.id, kind: "ocra", secret, suite: o.ocra });
             else if (params.kind === "hotp") {
-              await verifier.enroll({
+              await enroll({
                 id: o.id,
                 kind: "hotp",
                 secret,
@@ -157,10 +174,11 @@ export function registerVerify(
                 ...(params.counter !== undefined ? { counter: params.counter } : {}),
               });
             } else {
-              await verifier.enroll({
+              await enroll({
                 id: o.id,
                 kind: "totp",
                 secret,
+                ...(o.followDrift ? { followDrift: true } : {}),
                 ...(params.digits ? { digits: params.digits } : {}),
                 ...(params.algorithm ? { algorithm: params.algorithm } : {}),
                 ...(params.step ? { step: params.step } : {}),
@@ -177,7 +195,8 @@ export function registerVerify(
   storeOptions(
     verify.command("check").description("check a code: prints accepted, rejected or locked, and exits by it"),
   )
-    .requiredOption("--id <id>", "credential id")
+    .option("--id <id>", "credential id")
+    .option("--user <user>", "instead of --id: try every active credential of this user")
     .requiredOption("--code <code>", "the code as typed (spaces allowed)")
     .option("--function <f>", "identify | respond | sign | ocra")
     .option("--challenge-id <id>", "the challenge the code answers")
@@ -189,7 +208,8 @@ export function registerVerify(
         async (
           verifier,
           o: StoreOptions & {
-            id: string;
+            id?: string;
+            user?: string;
             code: string;
             function?: string;
             challengeId?: string;
@@ -203,7 +223,7 @@ export function registerVerify(
           if (fn !== undefined && !["identify", "respond", "sign", "ocra"].includes(fn))
             throw usage(`unknown function ${fn}`);
           const r = await verifier.verify({
-            id: o.id,
+            ...oneOf(o),
             code: o.code,
             ...(fn ? { function: fn as "identify" } : {}),
             ...(o.challengeId ? { challengeId: o.challengeId } : {}),
@@ -248,23 +268,90 @@ export function registerVerify(
     );
 
   storeOptions(verify.command("unlock").description("clear a lockout (administrator)"))
-    .requiredOption("--id <id>", "credential id")
+    .option("--id <id>", "credential id")
+    .option("--user <user>", "instead of --id: a user's lockout")
     .action(
-      w(async (verifier, o: StoreOptions & { id: string }, out) => {
-        await verifier.unlock(o.id);
-        out.result({ unlocked: o.id }, `unlocked ${o.id}`);
+      w(async (verifier, o: StoreOptions & { id?: string; user?: string }, out) => {
+        const who = oneOf(o);
+        if (who.user !== undefined) await verifier.unlockUser(who.user);
+        else await verifier.unlock(who.id!);
+        out.result({ unlocked: who.user ?? who.id }, `unlocked ${who.user ?? who.id}`);
         return 0;
       }),
     );
 
-  storeOptions(verify.command("status").description("a credential's state"))
-    .requiredOption("--id <id>", "credential id")
+  storeOptions(verify.command("status").description("a credential's (or a user's) state"))
+    .option("--id <id>", "credential id")
+    .option("--user <user>", "instead of --id: a user's failure count, lockout and credentials")
     .action(
-      w(async (verifier, o: StoreOptions & { id: string }, out) => {
-        const s = await verifier.status(o.id);
+      w(async (verifier, o: StoreOptions & { id?: string; user?: string }, out) => {
+        const who = oneOf(o);
+        if (who.user !== undefined) {
+          const u = await verifier.userStatus(who.user);
+          out.result(
+            u,
+            `${u.user}: ${u.failures} failure(s)${u.locked ? ", LOCKED" : ""}; credentials ${u.credentials.join(", ") || "none"}`,
+          );
+          return 0;
+        }
+        const s = await verifier.status(who.id!);
+        out.result(s, describe(s));
+        return 0;
+      }),
+    );
+
+  storeOptions(verify.command("list").description("credentials in id order, a page at a time"))
+    .option("--user <user>", "only this user's")
+    .option("--after <id>", "the page after this id (the previous page's last)")
+    .option("--limit <n>", "page size (1–1000)", "100")
+    .action(
+      w(async (verifier, o: StoreOptions & { user?: string; after?: string; limit: string }, out) => {
+        const page = await verifier.list({
+          limit: positiveInteger(o.limit, "--limit"),
+          ...(o.user ? { user: o.user } : {}),
+          ...(o.after ? { after: o.after } : {}),
+        });
+        out.result(page, () =>
+          [...page.credentials.map(describe), ...(page.next ? [`(more: --after ${page.next})`] : [])].join(
+            "\n",
+          ),
+        );
+        return 0;
+      }),
+    );
+
+  for (const [name, description] of [
+    ["disable", "stop a credential answering (every code rejected) until enabled"],
+    ["enable", "let a disabled credential answer again"],
+    ["revoke", "delete a credential's state and keys for good (its audit trail stays)"],
+  ] as const) {
+    storeOptions(verify.command(name).description(description))
+      .requiredOption("--id <id>", "credential id")
+      .action(
+        w(async (verifier, o: StoreOptions & { id: string }, out) => {
+          await verifier[name](o.id);
+          out.result({ [`${name}d`]: o.id }, `${name}d ${o.id}`);
+          return 0;
+        }),
+      );
+  }
+
+  storeOptions(verify.command("prune-audit").description("audit retention: delete entries older than a date"))
+    .option("--before <date>", "ISO 8601 date or time: entries before it are deleted")
+    .option("--older-than-days <n>", "instead of --before: entries older than this many days")
+    .action(
+      w(async (verifier, o: StoreOptions & { before?: string; olderThanDays?: string }, out) => {
+        if ((o.before === undefined) === (o.olderThanDays === undefined))
+          throw usage("give one of --before, --older-than-days");
+        const before =
+          o.before !== undefined
+            ? Date.parse(o.before)
+            : Date.now() - positiveInteger(o.olderThanDays!, "--older-than-days") * 86_400_000;
+        if (!Number.isFinite(before)) throw usage(`--before ${o.before} is not a date`, "e.g. 2026-01-01");
+        const deleted = await verifier.pruneAudit(before);
         out.result(
-          s,
-          `${s.id}: ${s.kind}, last ${s.last}, ${s.failures} failure(s)${s.locked ? ", LOCKED" : ""}`,
+          { deleted, before: new Date(before).toISOString() },
+          `deleted ${deleted} audit entr${deleted === 1 ? "y" : "ies"} before ${new Date(before).toISOString()}`,
         );
         return 0;
       }),
@@ -287,4 +374,28 @@ export function registerVerify(
         return 0;
       }),
     );
+}
+
+/** Exactly one of --id and --user. */
+function oneOf(o: {
+  id?: string;
+  user?: string;
+}): { id: string; user?: never } | { user: string; id?: never } {
+  if ((o.id === undefined) === (o.user === undefined)) throw usage("give one of --id, --user");
+  return o.user !== undefined ? { user: o.user } : { id: o.id! };
+}
+
+function positiveInteger(text: string, what: string): number {
+  const n = Number(text);
+  if (!/^[0-9]{1,9}$/.test(text) || n < 1) throw usage(`${what} must be a positive integer`);
+  return n;
+}
+
+/** One line a support desk can read out: state, lockout, and how far a TOTP token's clock is off. */
+function describe(s: CredentialStatus): string {
+  const drift =
+    s.driftSeconds === undefined || s.driftSeconds === 0
+      ? ""
+      : `, token clock ${Math.abs(s.driftSeconds)} s ${s.driftSeconds > 0 ? "fast" : "slow"}`;
+  return `${s.id}: ${s.kind}${s.user ? ` (user ${s.user})` : ""}, ${s.state}, last ${s.last}, ${s.failures} failure(s)${s.locked ? ", LOCKED" : ""}${drift}${s.replaces ? `, replaces ${s.replaces}` : ""}`;
 }

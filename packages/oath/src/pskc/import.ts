@@ -1,5 +1,5 @@
 import { CapkitError, fromBase64, readUint } from "@capkit/core";
-import { aesCbcDecrypt, derivePasswordKey, macMatches } from "./crypto.js";
+import { aesCbcDecrypt, derivePasswordKey, macMatches, randomBytes } from "./crypto.js";
 import { CBC_ALGORITHMS, keyTypeOf, MAC_ALGORITHMS, NS, PBKDF2_URI, type PskcKey } from "./model.js";
 import { child, childrenNamed, parseXml, textOf, type XmlElement, type XmlLimits } from "./xml.js";
 
@@ -82,7 +82,16 @@ function readProtection(root: XmlElement, options: PskcImportOptions): Protectio
   const mk = child(mm, P, "MACKey");
   if (!mk) throw invalid("MACMethod without MACKey");
   if (!encryptionKey) throw invalid("the MACKey is encrypted but the document names no EncryptionKey");
-  return { encryptionKey, mac: { alg, key: decryptCipherData(mk, encryptionKey) } };
+  // The MACKey itself carries no MAC (RFC 6030 §6.1.1). A wrong key or a tampered MACKey must not answer
+  // differently from a tampered value (a padding oracle): it becomes a key no ValueMAC matches.
+  let key: Uint8Array;
+  try {
+    key = decryptCipherData(mk, encryptionKey);
+  } catch (e) {
+    if (!(e instanceof CapkitError) || e.code !== "PSKC_DECRYPT_FAILED") throw e;
+    key = randomBytes(32);
+  }
+  return { encryptionKey, mac: { alg, key } };
 }
 
 function derivedKey(derived: XmlElement, options: PskcImportOptions): Uint8Array {
@@ -151,18 +160,29 @@ function dataValue(
       "PSKC_MAC_INVALID",
       `${what}: a CBC-encrypted value needs a ValueMAC (RFC 6030 §6.1.1)`,
     );
+  // The MAC over IV ‖ ciphertext is checked before anything is decrypted (RFC 6030 §6.1.1), and every mismatch
+  // is one and the same error: a tampered ciphertext never reaches the padding check (no padding oracle).
+  const macInvalid = () =>
+    new CapkitError(
+      "PSKC_MAC_INVALID",
+      `${what}: ValueMAC does not match (file altered, or wrong key or password)`,
+    );
   if (macMatches(protection.mac.alg, protection.mac.key, raw, macText)) {
     return aesCbcDecrypt(protection.encryptionKey, raw);
   }
-  const plainValue = aesCbcDecrypt(protection.encryptionKey, raw);
-  if (
-    options.allowMacOverPlaintext &&
-    macMatches(protection.mac.alg, protection.mac.key, plainValue, macText)
-  ) {
+  if (!options.allowMacOverPlaintext) throw macInvalid();
+  // Pre-RFC files MAC the plaintext, so it must be decrypted first; any failure there is the same mismatch.
+  let plainValue: Uint8Array;
+  try {
+    plainValue = aesCbcDecrypt(protection.encryptionKey, raw);
+  } catch {
+    throw macInvalid();
+  }
+  if (macMatches(protection.mac.alg, protection.mac.key, plainValue, macText)) {
     warnings.push(`${what}: ValueMAC covers the plaintext (pre-RFC draft format)`);
     return plainValue;
   }
-  throw new CapkitError("PSKC_MAC_INVALID", `${what}: ValueMAC does not match (file altered, or wrong key)`);
+  throw macInvalid();
 }
 
 function integerValue(v: Uint8Array | string | undefined, what: string): number | undefined {

@@ -5,7 +5,8 @@ import { SaxesParser } from "saxes";
  * A small, hardened XML reader for PSKC (docs/architecture.md §4): saxes in namespace mode, then checks of our own.
  * - no DTD at all (a DOCTYPE is rejected before parsing and by the parser), so no entity other than the five
  *   predefined ones and character references, no external references;
- * - limits on input size, depth, element count and text size, checked as the parser streams;
+ * - limits on input size, depth, element count, attributes per element, text size (CDATA included) and parse
+ *   time, checked as the parser streams;
  * - every element must be in a namespace the caller allows.
  * Anything outside that is a `PSKC_XML_REJECTED` error, quickly.
  */
@@ -23,6 +24,10 @@ export interface XmlLimits {
   readonly maxDepth?: number;
   readonly maxElements?: number;
   readonly maxTextLength?: number;
+  /** Attributes on one element. */
+  readonly maxAttributes?: number;
+  /** Wall-clock budget for the whole parse, in milliseconds. */
+  readonly maxParseMs?: number;
 }
 
 const DEFAULTS: Required<XmlLimits> = {
@@ -30,7 +35,12 @@ const DEFAULTS: Required<XmlLimits> = {
   maxDepth: 32,
   maxElements: 200_000,
   maxTextLength: 65536,
+  maxAttributes: 32,
+  maxParseMs: 2000,
 };
+
+/** The parser is fed this much at a time, so the time budget is checked even inside one long token. */
+const CHUNK = 64 * 1024;
 
 function rejected(message: string): CapkitError {
   return new CapkitError("PSKC_XML_REJECTED", `XML rejected: ${message}`);
@@ -60,8 +70,31 @@ export function parseXml(
     throw e;
   };
 
+  const deadline = Date.now() + lim.maxParseMs;
+  const inTime = () => {
+    if (Date.now() > deadline) fail(rejected(`parsing took longer than ${lim.maxParseMs} ms`));
+  };
+  let attributeCount = 0;
+  const addText = (t: string) => {
+    inTime();
+    const top = stack[stack.length - 1];
+    if (!top) return; // whitespace around the root
+    if (top.text.length + t.length > lim.maxTextLength)
+      fail(rejected(`text longer than ${lim.maxTextLength} characters`));
+    top.text += t;
+  };
+
   parser.on("doctype", () => fail(rejected("DTDs are not allowed")));
+  parser.on("opentagstart", () => {
+    inTime();
+    attributeCount = 0;
+  });
+  parser.on("attribute", () => {
+    if (++attributeCount > lim.maxAttributes)
+      fail(rejected(`more than ${lim.maxAttributes} attributes on an element`));
+  });
   parser.on("opentag", (tag) => {
+    inTime();
     if (++elements > lim.maxElements) fail(rejected(`more than ${lim.maxElements} elements`));
     if (stack.length >= lim.maxDepth) fail(rejected(`nested deeper than ${lim.maxDepth}`));
     const parent = stack[stack.length - 1];
@@ -78,23 +111,18 @@ export function parseXml(
     else root = el;
     stack.push(el);
   });
-  parser.on("text", (t) => {
-    const top = stack[stack.length - 1];
-    if (!top) return; // whitespace around the root
-    if (top.text.length + t.length > lim.maxTextLength)
-      fail(rejected(`text longer than ${lim.maxTextLength} characters`));
-    top.text += t;
-  });
-  parser.on("cdata", (t) => {
-    const top = stack[stack.length - 1];
-    if (top) top.text += t;
-  });
+  parser.on("text", addText);
+  parser.on("cdata", addText);
   parser.on("closetag", () => {
     stack.pop();
   });
 
   try {
-    parser.write(xml).close();
+    for (let i = 0; i < xml.length; i += CHUNK) {
+      parser.write(xml.slice(i, i + CHUNK));
+      inTime();
+    }
+    parser.close();
   } catch (e) {
     if (failure) throw failure;
     throw rejected(`not well-formed: ${(e as Error).message.split("\n")[0]}`);

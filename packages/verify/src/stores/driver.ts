@@ -1,27 +1,23 @@
 import { createRequire } from "node:module";
 import { CapkitError } from "@capkit/core";
 
-/**
- * The database drivers are optional peer dependencies (docs/architecture.md §6): an application installs the
- * one its store uses, so a PostgreSQL user never compiles SQLite and the reverse. Each store loads its driver
- * when it is first used, and a missing one is a typed error that names the package to install.
- */
 const require = createRequire(import.meta.url);
 
-export function loadDriver<T>(pkg: string, store: string): T {
+/**
+ * Loads a database driver the application installs itself (an optional peer dependency: the core of
+ * @capkit/verify carries no driver). A missing one is a deployment problem with one fix, so it is a typed
+ * error naming the package to install, never a bare "module not found".
+ */
+export function loadDriver<T>(name: string, store: string): T {
   try {
-    return require(pkg) as T;
+    return require(name) as T;
   } catch (e) {
-    const missing = (e as { code?: string }).code === "MODULE_NOT_FOUND";
+    if ((e as { code?: string }).code !== "MODULE_NOT_FOUND") throw e;
     throw new CapkitError(
       "STORE_UNAVAILABLE",
-      missing
-        ? `the ${store} needs the ${pkg} package, which is not installed`
-        : `the ${store} could not load the ${pkg} package`,
+      `${store} needs the "${name}" package, which is not installed`,
       {
-        hint: missing ? `install it next to @capkit/verify: npm install ${pkg}` : `reinstall ${pkg}`,
-        details: { package: pkg },
-        cause: e,
+        hint: `install it next to @capkit/verify: npm install ${name}`,
       },
     );
   }

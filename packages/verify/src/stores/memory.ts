@@ -4,19 +4,24 @@ import type {
   AuditEntry,
   Challenge,
   CodeFunction,
+  CredentialState,
+  FailureSubject,
+  ListOptions,
   StateStore,
   StoredCredential,
+  UserState,
 } from "../model.js";
 
 /**
  * State in this process's memory: tests and single-process servers. Each operation runs to completion without
  * an await, so it is atomic in JavaScript's single thread. The audit trail keeps the newest `auditLimit`
- * entries (a long-running process must not grow without bound); persistent stores keep them all.
+ * entries (a long-running process must not grow without bound); persistent stores keep them until pruned.
  */
 export class MemoryStore implements StateStore {
   readonly #credentials = new Map<string, StoredCredential>();
-  readonly #challenges = new Map<string, Challenge & { used: boolean }>();
-  readonly #audit: AuditEntry[] = [];
+  readonly #users = new Map<string, UserState>();
+  readonly #challenges = new Map<string, Challenge>();
+  #audit: AuditEntry[] = [];
   readonly #auditLimit: number;
 
   constructor(options: { auditLimit?: number } = {}) {
@@ -33,6 +38,8 @@ export class MemoryStore implements StateStore {
     if (this.#credentials.has(c.id))
       throw new CapkitError("CREDENTIAL_EXISTS", `credential ${c.id} already exists`);
     this.#credentials.set(c.id, c);
+    if (c.user !== undefined && !this.#users.has(c.user))
+      this.#users.set(c.user, { id: c.user, failures: 0, locked: false });
     this.#record(audit);
   }
 
@@ -40,40 +47,87 @@ export class MemoryStore implements StateStore {
     return this.#credentials.get(id);
   }
 
-  async accept(id: string, value: number, audit: AuditEntry): Promise<AcceptOutcome> {
+  async list(o: ListOptions): Promise<StoredCredential[]> {
+    return [...this.#credentials.values()]
+      .filter((c) => (o.after === undefined || c.id > o.after) && (o.user === undefined || c.user === o.user))
+      .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+      .slice(0, o.limit);
+  }
+
+  async user(id: string): Promise<UserState | undefined> {
+    return this.#users.get(id);
+  }
+
+  async accept(id: string, value: number, audit: AuditEntry, drift?: number): Promise<AcceptOutcome> {
     const c = this.#credentials.get(id);
     if (!c) throw new CapkitError("CREDENTIAL_UNKNOWN", `no credential ${id}`);
-    if (c.locked) return "locked";
+    const u = c.user === undefined ? undefined : this.#users.get(c.user);
+    if (c.locked || u?.locked) return "locked";
+    if (c.state !== "active") return "disabled";
     if (c.last >= value) return "stale";
-    this.#credentials.set(id, { ...c, last: value, failures: 0 });
+    this.#credentials.set(id, { ...c, last: value, failures: 0, drift: drift ?? c.drift });
+    if (u) this.#users.set(u.id, { ...u, failures: 0 });
     this.#record(audit);
     return "accepted";
   }
 
   async fail(
-    id: string,
+    subject: FailureSubject,
     maxFailures: number,
     audit: AuditEntry,
   ): Promise<{ failures: number; locked: boolean }> {
-    const c = this.#credentials.get(id);
-    if (!c) throw new CapkitError("CREDENTIAL_UNKNOWN", `no credential ${id}`);
-    const failures = c.failures + 1;
-    const locked = c.locked || failures >= maxFailures;
-    this.#credentials.set(id, { ...c, failures, locked });
+    const row = "user" in subject ? this.#users.get(subject.user) : this.#credentials.get(subject.credential);
+    if (!row) throw new CapkitError("CREDENTIAL_UNKNOWN", "no such credential or user");
+    const failures = row.failures + 1;
+    const locked = row.locked || failures >= maxFailures;
+    if ("user" in subject) this.#users.set(subject.user, { ...(row as UserState), failures, locked });
+    else this.#credentials.set(subject.credential, { ...(row as StoredCredential), failures, locked });
     this.#record({ ...audit, result: locked ? "locked" : audit.result });
     return { failures, locked };
   }
 
-  async unlock(id: string, audit: AuditEntry): Promise<boolean> {
-    const c = this.#credentials.get(id);
-    if (!c) return false;
-    this.#credentials.set(id, { ...c, failures: 0, locked: false });
+  async unlock(subject: FailureSubject, audit: AuditEntry): Promise<boolean> {
+    if ("user" in subject) {
+      const u = this.#users.get(subject.user);
+      if (!u) return false;
+      this.#users.set(u.id, { ...u, failures: 0, locked: false });
+    } else {
+      const c = this.#credentials.get(subject.credential);
+      if (!c) return false;
+      this.#credentials.set(c.id, { ...c, failures: 0, locked: false });
+    }
     this.#record(audit);
     return true;
   }
 
-  async addChallenge(challenge: Challenge, audit: AuditEntry): Promise<void> {
-    this.#challenges.set(challenge.id, { ...challenge, used: false });
+  async setState(id: string, state: CredentialState, audit: AuditEntry): Promise<boolean> {
+    const c = this.#credentials.get(id);
+    if (!c) return false;
+    this.#credentials.set(id, { ...c, state });
+    this.#record(audit);
+    return true;
+  }
+
+  async revoke(id: string, audit: AuditEntry): Promise<boolean> {
+    if (!this.#credentials.delete(id)) return false;
+    for (const [k, ch] of this.#challenges) if (ch.credentialId === id) this.#challenges.delete(k);
+    for (const c of this.#credentials.values())
+      if (c.replaces === id) this.#credentials.set(c.id, { ...c, replaces: undefined });
+    this.#record(audit);
+    return true;
+  }
+
+  async addChallenge(challenge: Challenge, audit: AuditEntry, maxPerCredential: number): Promise<void> {
+    const now = audit.at;
+    const mine: Challenge[] = [];
+    for (const [k, ch] of this.#challenges) {
+      if (ch.expiresAt <= now) this.#challenges.delete(k);
+      else if (ch.credentialId === challenge.credentialId) mine.push(ch);
+    }
+    mine.sort((a, b) => a.expiresAt - b.expiresAt);
+    for (const ch of mine.slice(0, Math.max(0, mine.length - maxPerCredential + 1)))
+      this.#challenges.delete(ch.id);
+    this.#challenges.set(challenge.id, challenge);
     this.#record(audit);
   }
 
@@ -84,16 +138,30 @@ export class MemoryStore implements StateStore {
     now: number,
   ): Promise<Challenge | undefined> {
     const ch = this.#challenges.get(id);
-    if (!ch || ch.used || ch.credentialId !== credentialId || ch.function !== fn || ch.expiresAt <= now)
-      return undefined;
-    ch.used = true;
-    return ch;
+    if (!ch || ch.credentialId !== credentialId || ch.function !== fn) return undefined;
+    this.#challenges.delete(id); // taken even when expired: it is never of use again
+    return ch.expiresAt > now ? ch : undefined;
   }
 
-  async audit(credentialId?: string, limit = 100): Promise<AuditEntry[]> {
+  async record(audit: AuditEntry): Promise<void> {
+    this.#record(audit);
+  }
+
+  async audit(id?: string, limit = 100): Promise<AuditEntry[]> {
     return this.#audit
-      .filter((a) => credentialId === undefined || a.credentialId === credentialId)
+      .filter((a) => id === undefined || a.credentialId === id || a.user === id)
       .slice(-limit);
+  }
+
+  async pruneAudit(before: number): Promise<number> {
+    const n = this.#audit.length;
+    this.#audit = this.#audit.filter((a) => a.at >= before);
+    return n - this.#audit.length;
+  }
+
+  /** How many challenges are held (tests of the bound under a flood). */
+  async challengeCount(): Promise<number> {
+    return this.#challenges.size;
   }
 
   async close(): Promise<void> {}

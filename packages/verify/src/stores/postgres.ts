@@ -5,39 +5,76 @@ import type {
   AuditEntry,
   Challenge,
   CodeFunction,
+  CredentialState,
+  FailureSubject,
+  ListOptions,
   StateStore,
   StoredCredential,
+  UserState,
 } from "../model.js";
 import { loadDriver } from "./driver.js";
+import { KeyedGate } from "./keyed-gate.js";
 import { rowToCredential, SCHEMA_POSTGRES } from "./schema.js";
+
+export interface PostgresStoreOptions {
+  readonly poolSize?: number;
+  /** Server-side statement_timeout: no statement runs longer (default 2000 ms). */
+  readonly statementTimeoutMs?: number;
+  /** Server-side lock_timeout: a row held by another session answers STORE_UNAVAILABLE after this (default 1000 ms). */
+  readonly lockTimeoutMs?: number;
+  /** Waiting for a connection (new or from the pool) (default 2000 ms). */
+  readonly connectTimeoutMs?: number;
+  /**
+   * Statements per credential (or user) in flight at once from this process (default 2): a credential whose row
+   * is stuck holds at most this many pool connections, so it cannot starve the others.
+   */
+  readonly perCredentialConcurrency?: number;
+}
 
 /**
  * State shared by many server instances (the way out when one machine is not enough). Every decision is one
  * statement: a conditional UPDATE and its audit INSERT in a data-modifying CTE, atomic and one round trip.
  * Concurrent UPDATEs of a row queue on its lock and PostgreSQL re-checks the WHERE clause against the newer row
- * (READ COMMITTED), so of N racing accepts of one code exactly one matches. Any database failure fails closed:
- * STORE_UNAVAILABLE, never an acceptance.
+ * (READ COMMITTED), so of N racing accepts of one code exactly one matches.
+ *
+ * Any database failure fails closed — STORE_UNAVAILABLE, never an acceptance — and never takes the process
+ * down: the pool and every client have an 'error' listener (a server that goes away emits one on each
+ * connection), broken connections are dropped, and the pool connects afresh once the server is back. A
+ * statement and lock timeout bound how long a held row can make a caller wait.
  */
 export class PostgresStore implements StateStore {
   readonly #pool: pg.Pool;
+  readonly #gate: KeyedGate;
+  readonly #waitMs: number;
 
-  private constructor(pool: pg.Pool) {
+  private constructor(pool: pg.Pool, gate: KeyedGate, waitMs: number) {
     this.#pool = pool;
+    this.#gate = gate;
+    this.#waitMs = waitMs;
   }
 
-  static async connect(
-    connectionString: string,
-    options: { poolSize?: number } = {},
-  ): Promise<PostgresStore> {
-    const { Pool } = loadDriver<typeof pg>("pg", "PostgreSQL store");
+  static async connect(connectionString: string, options: PostgresStoreOptions = {}): Promise<PostgresStore> {
+    const statementTimeout = options.statementTimeoutMs ?? 2000;
+    const lockTimeout = Math.min(options.lockTimeoutMs ?? 1000, statementTimeout);
+    const { Pool } = loadDriver<typeof pg>("pg", "PostgresStore");
     const pool = new Pool({
       connectionString,
       max: options.poolSize ?? 10,
-      connectionTimeoutMillis: 5000,
+      connectionTimeoutMillis: options.connectTimeoutMs ?? 2000,
+      statement_timeout: statementTimeout,
+      lock_timeout: lockTimeout,
+      // The client gives up too if the server stops answering altogether (a dead host sends no FATAL).
+      query_timeout: statementTimeout + 1000,
     });
-    // An idle client losing its server must not crash the process; the next query reports it.
+    // An idle client losing its server emits on the pool; a checked-out one emits on itself. Either way the
+    // query in flight (if any) is rejected and reported; the event itself must not crash the process.
     pool.on("error", () => {});
-    const store = new PostgresStore(pool);
+    pool.on("connect", (client) => client.on("error", () => {}));
+    const store = new PostgresStore(
+      pool,
+      new KeyedGate(options.perCredentialConcurrency ?? 2),
+      statementTimeout,
+    );
     await store.#run(async (c) => {
       await c.query("SELECT pg_advisory_lock(781234)"); // several instances may start at once
       try {
@@ -61,9 +98,10 @@ export class PostgresStore implements StateStore {
       return await f(client);
     } catch (e) {
       if (e instanceof CapkitError) throw e;
-      if ((e as { code?: string }).code === "23505")
-        throw new CapkitError("CREDENTIAL_EXISTS", "credential already exists");
-      broken = true;
+      const code = (e as { code?: string }).code;
+      if (code === "23505") throw new CapkitError("CREDENTIAL_EXISTS", "credential already exists");
+      // A lock or statement timeout leaves the connection usable; anything else may not have.
+      broken = code !== "55P03" && code !== "57014";
       throw unavailable(e);
     } finally {
       client.release(broken);
@@ -75,12 +113,41 @@ export class PostgresStore implements StateStore {
     return this.#run((c) => c.query({ name: statementName(sql), text: sql, values }));
   }
 
+  /** A write on one credential's (or user's) row: at most a few in flight per row from this process. */
+  async #write(key: string, sql: string, values: unknown[]): Promise<pg.QueryResult> {
+    const release = await this.#gate.acquire(key, this.#waitMs).catch((e) => {
+      throw e instanceof CapkitError ? e : unavailable(e);
+    });
+    try {
+      return await this.#query(sql, values);
+    } catch (e) {
+      const code = (e as { cause?: { code?: string } }).cause?.code;
+      if (code === "55P03" || code === "57014") this.#gate.failWaiting(key, e as Error);
+      throw e;
+    } finally {
+      release();
+    }
+  }
+
   async enroll(c: StoredCredential, a: AuditEntry): Promise<void> {
     try {
       await this.#query(
-        `WITH i AS (INSERT INTO credentials (id, params, sealed, last, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id)
-         INSERT INTO audit (at, credential_id, action, result, counter, detail) SELECT $6, id, $7, $8, $9, $10 FROM i`,
-        [c.id, JSON.stringify(c.params), c.sealed ?? null, c.last, c.createdAt, ...auditValues(a)],
+        `WITH i AS (INSERT INTO credentials (id, params, sealed, last, created_at, state, user_id, replaces)
+                    VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id),
+              u AS (INSERT INTO users (id) SELECT $7 FROM i WHERE $7::text IS NOT NULL ON CONFLICT DO NOTHING)
+         INSERT INTO audit (at, credential_id, action, result, counter, detail, user_id)
+         SELECT $9, $10, $11, $12, $13, $14, $15 FROM i`,
+        [
+          c.id,
+          JSON.stringify(c.params),
+          c.sealed ?? null,
+          c.last,
+          c.createdAt,
+          c.state,
+          c.user ?? null,
+          c.replaces ?? null,
+          ...auditValues(a),
+        ],
       );
     } catch (e) {
       if (e instanceof CapkitError && e.code === "CREDENTIAL_EXISTS") {
@@ -95,46 +162,112 @@ export class PostgresStore implements StateStore {
     return r.rows[0] ? rowToCredential(r.rows[0]) : undefined;
   }
 
-  async accept(id: string, value: number, a: AuditEntry): Promise<AcceptOutcome> {
+  async list(o: ListOptions): Promise<StoredCredential[]> {
     const r = await this.#query(
-      `WITH u AS (UPDATE credentials SET last = $2, failures = 0 WHERE id = $1 AND last < $2 AND NOT locked RETURNING id),
-            w AS (INSERT INTO audit (at, credential_id, action, result, counter, detail) SELECT $3, id, $4, $5, $6, $7 FROM u RETURNING 1)
-       SELECT (SELECT count(*) FROM u)::int AS accepted, (SELECT locked FROM credentials WHERE id = $1) AS locked`,
-      [id, value, ...auditValues(a)],
+      `SELECT * FROM credentials WHERE ($1::text IS NULL OR id > $1) AND ($2::text IS NULL OR user_id = $2)
+       ORDER BY id LIMIT $3`,
+      [o.after ?? null, o.user ?? null, o.limit],
     );
-    const row = r.rows[0] as { accepted: number; locked: boolean | null };
-    if (row.accepted === 1) return "accepted";
-    if (row.locked === null) throw new CapkitError("CREDENTIAL_UNKNOWN", `no credential ${id}`);
-    return row.locked ? "locked" : "stale";
+    return r.rows.map(rowToCredential);
   }
 
-  async fail(id: string, maxFailures: number, a: AuditEntry): Promise<{ failures: number; locked: boolean }> {
-    const r = await this.#query(
-      `WITH u AS (UPDATE credentials SET failures = failures + 1, locked = locked OR failures + 1 >= $2 WHERE id = $1 RETURNING failures, locked),
-            w AS (INSERT INTO audit (at, credential_id, action, result, counter, detail)
-                  SELECT $3, $1, $4, CASE WHEN u.locked THEN 'locked' ELSE $5 END, $6, $7 FROM u RETURNING 1)
+  async user(id: string): Promise<UserState | undefined> {
+    const r = await this.#query("SELECT * FROM users WHERE id = $1", [id]);
+    const row = r.rows[0];
+    return row && { id: row.id, failures: Number(row.failures), locked: row.locked === true };
+  }
+
+  async accept(id: string, value: number, a: AuditEntry, drift?: number): Promise<AcceptOutcome> {
+    const r = await this.#write(
+      id,
+      `WITH u AS (UPDATE credentials SET last = $2, failures = 0, drift = coalesce($3, drift)
+                  WHERE id = $1 AND last < $2 AND NOT locked AND state = 'active'
+                    AND NOT EXISTS (SELECT 1 FROM users WHERE users.id = credentials.user_id AND users.locked)
+                  RETURNING id, user_id),
+            r AS (UPDATE users SET failures = 0 WHERE id = (SELECT user_id FROM u)),
+            w AS (INSERT INTO audit (at, credential_id, action, result, counter, detail, user_id)
+                  SELECT $4, $5, $6, $7, $8, $9, $10 FROM u RETURNING 1)
+       SELECT (SELECT count(*) FROM u)::int AS accepted, c.locked OR coalesce(us.locked, FALSE) AS locked, c.state
+       FROM (SELECT 1) one LEFT JOIN credentials c ON c.id = $1 LEFT JOIN users us ON us.id = c.user_id`,
+      [id, value, drift ?? null, ...auditValues(a)],
+    );
+    const row = r.rows[0] as { accepted: number; locked: boolean | null; state: string | null };
+    if (row.accepted === 1) return "accepted";
+    if (row.locked === null) throw new CapkitError("CREDENTIAL_UNKNOWN", `no credential ${id}`);
+    if (row.locked) return "locked";
+    return row.state !== "active" ? "disabled" : "stale";
+  }
+
+  async fail(
+    subject: FailureSubject,
+    maxFailures: number,
+    a: AuditEntry,
+  ): Promise<{ failures: number; locked: boolean }> {
+    const table = "user" in subject ? "users" : "credentials";
+    const key = "user" in subject ? `user:${subject.user}` : subject.credential;
+    const r = await this.#write(
+      key,
+      `WITH u AS (UPDATE ${table} SET failures = failures + 1, locked = locked OR failures + 1 >= $2 WHERE id = $1 RETURNING failures, locked),
+            w AS (INSERT INTO audit (at, credential_id, action, result, counter, detail, user_id)
+                  SELECT $3, $4, $5, CASE WHEN u.locked THEN 'locked' ELSE $6 END, $7, $8, $9 FROM u RETURNING 1)
        SELECT failures, locked FROM u`,
-      [id, maxFailures, ...auditValues(a)],
+      ["user" in subject ? subject.user : subject.credential, maxFailures, ...auditValues(a)],
     );
     const row = r.rows[0] as { failures: number; locked: boolean } | undefined;
-    if (!row) throw new CapkitError("CREDENTIAL_UNKNOWN", `no credential ${id}`);
+    if (!row) throw new CapkitError("CREDENTIAL_UNKNOWN", "no such credential or user");
     return { failures: row.failures, locked: row.locked };
   }
 
-  async unlock(id: string, a: AuditEntry): Promise<boolean> {
+  async unlock(subject: FailureSubject, a: AuditEntry): Promise<boolean> {
+    const table = "user" in subject ? "users" : "credentials";
     const r = await this.#query(
-      `WITH u AS (UPDATE credentials SET failures = 0, locked = FALSE WHERE id = $1 RETURNING id)
-       INSERT INTO audit (at, credential_id, action, result, counter, detail) SELECT $2, id, $3, $4, $5, $6 FROM u RETURNING 1`,
+      `WITH u AS (UPDATE ${table} SET failures = 0, locked = FALSE WHERE id = $1 RETURNING id)
+       INSERT INTO audit (at, credential_id, action, result, counter, detail, user_id)
+       SELECT $2, $3, $4, $5, $6, $7, $8 FROM u RETURNING 1`,
+      ["user" in subject ? subject.user : subject.credential, ...auditValues(a)],
+    );
+    return r.rowCount === 1;
+  }
+
+  async setState(id: string, state: CredentialState, a: AuditEntry): Promise<boolean> {
+    const r = await this.#query(
+      `WITH u AS (UPDATE credentials SET state = $2 WHERE id = $1 RETURNING id)
+       INSERT INTO audit (at, credential_id, action, result, counter, detail, user_id)
+       SELECT $3, $4, $5, $6, $7, $8, $9 FROM u RETURNING 1`,
+      [id, state, ...auditValues(a)],
+    );
+    return r.rowCount === 1;
+  }
+
+  async revoke(id: string, a: AuditEntry): Promise<boolean> {
+    const r = await this.#query(
+      `WITH d AS (DELETE FROM credentials WHERE id = $1 RETURNING id),
+            c AS (DELETE FROM challenges WHERE credential_id IN (SELECT id FROM d)),
+            r AS (UPDATE credentials SET replaces = NULL WHERE replaces IN (SELECT id FROM d))
+       INSERT INTO audit (at, credential_id, action, result, counter, detail, user_id)
+       SELECT $2, $3, $4, $5, $6, $7, $8 FROM d RETURNING 1`,
       [id, ...auditValues(a)],
     );
     return r.rowCount === 1;
   }
 
-  async addChallenge(ch: Challenge, a: AuditEntry): Promise<void> {
+  async addChallenge(ch: Challenge, a: AuditEntry, maxPerCredential: number): Promise<void> {
     await this.#query(
-      `WITH i AS (INSERT INTO challenges (id, credential_id, function, value, expires_at) VALUES ($1, $2, $3, $4, $5) RETURNING credential_id)
-       INSERT INTO audit (at, credential_id, action, result, counter, detail) SELECT $6, credential_id, $7, $8, $9, $10 FROM i`,
-      [ch.id, ch.credentialId, ch.function, ch.value, ch.expiresAt, ...auditValues(a)],
+      `WITH x AS (DELETE FROM challenges WHERE expires_at <= $6),
+            t AS (DELETE FROM challenges WHERE credential_id = $2 AND id NOT IN
+                    (SELECT id FROM challenges WHERE credential_id = $2 ORDER BY expires_at DESC LIMIT $13)),
+            i AS (INSERT INTO challenges (id, credential_id, function, value, expires_at) VALUES ($1, $2, $3, $4, $5) RETURNING credential_id)
+       INSERT INTO audit (at, credential_id, action, result, counter, detail, user_id)
+       SELECT $6, $7, $8, $9, $10, $11, $12 FROM i`,
+      [
+        ch.id,
+        ch.credentialId,
+        ch.function,
+        ch.value,
+        ch.expiresAt,
+        ...auditValues(a),
+        Math.max(0, maxPerCredential - 1),
+      ],
     );
   }
 
@@ -145,30 +278,36 @@ export class PostgresStore implements StateStore {
     now: number,
   ): Promise<Challenge | undefined> {
     const r = await this.#query(
-      `UPDATE challenges SET used = TRUE
-       WHERE id = $1 AND credential_id = $2 AND function = $3 AND NOT used AND expires_at > $4 RETURNING *`,
-      [id, credentialId, fn, now],
+      "DELETE FROM challenges WHERE id = $1 AND credential_id = $2 AND function = $3 RETURNING *",
+      [id, credentialId, fn],
     );
     const row = r.rows[0];
-    return (
-      row && {
-        id: row.id,
-        credentialId: row.credential_id,
-        function: row.function,
-        value: row.value,
-        expiresAt: Number(row.expires_at),
-      }
+    // Taken (deleted) even when expired: an expired challenge is never of use again.
+    if (!row || Number(row.expires_at) <= now) return undefined;
+    return {
+      id: row.id,
+      credentialId: row.credential_id,
+      function: row.function,
+      value: row.value,
+      expiresAt: Number(row.expires_at),
+    };
+  }
+
+  async record(a: AuditEntry): Promise<void> {
+    await this.#query(
+      "INSERT INTO audit (at, credential_id, action, result, counter, detail, user_id) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+      auditValues(a),
     );
   }
 
-  async audit(credentialId?: string, limit = 100): Promise<AuditEntry[]> {
+  async audit(id?: string, limit = 100): Promise<AuditEntry[]> {
     const r =
-      credentialId === undefined
+      id === undefined
         ? await this.#query("SELECT * FROM audit ORDER BY seq DESC LIMIT $1", [limit])
-        : await this.#query("SELECT * FROM audit WHERE credential_id = $1 ORDER BY seq DESC LIMIT $2", [
-            credentialId,
-            limit,
-          ]);
+        : await this.#query(
+            "SELECT * FROM audit WHERE credential_id = $1 OR user_id = $1 ORDER BY seq DESC LIMIT $2",
+            [id, limit],
+          );
     return r.rows.reverse().map((row) => ({
       at: Number(row.at),
       credentialId: row.credential_id,
@@ -176,7 +315,19 @@ export class PostgresStore implements StateStore {
       result: row.result,
       ...(row.counter === null ? {} : { counter: Number(row.counter) }),
       ...(row.detail === null ? {} : { detail: row.detail }),
+      ...(row.user_id === null ? {} : { user: row.user_id }),
     }));
+  }
+
+  async pruneAudit(before: number): Promise<number> {
+    const r = await this.#query("DELETE FROM audit WHERE at < $1", [before]);
+    return r.rowCount ?? 0;
+  }
+
+  /** How many challenges are held (tests of the bound under a flood). */
+  async challengeCount(): Promise<number> {
+    const r = await this.#query("SELECT count(*)::int AS n FROM challenges", []);
+    return r.rows[0].n;
   }
 
   async close(): Promise<void> {
@@ -195,7 +346,7 @@ function statementName(sql: string): string {
 }
 
 function auditValues(a: AuditEntry): unknown[] {
-  return [a.at, a.action, a.result, a.counter ?? null, a.detail ?? null];
+  return [a.at, a.credentialId, a.action, a.result, a.counter ?? null, a.detail ?? null, a.user ?? null];
 }
 
 function unavailable(e: unknown): CapkitError {

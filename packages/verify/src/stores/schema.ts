@@ -1,78 +1,107 @@
 import type { CredentialParams, StoredCredential } from "../model.js";
 
-/** The three tables, for SQLite and PostgreSQL (same columns; PostgreSQL types where they differ). */
-export const SCHEMA_SQLITE = `
+/**
+ * The tables, for SQLite and PostgreSQL (same columns; PostgreSQL types where they differ). Challenges are
+ * deleted when used or expired, so their table stays bounded; the audit trail is kept until `pruneAudit`.
+ */
+const COMMON = (t: { bool: string; big: string; serial: string; json: string; no: string }) => `
 CREATE TABLE IF NOT EXISTS credentials (
   id TEXT PRIMARY KEY,
-  params TEXT NOT NULL,
+  params ${t.json} NOT NULL,
   sealed TEXT,
-  last INTEGER NOT NULL,
+  last ${t.big} NOT NULL,
   failures INTEGER NOT NULL DEFAULT 0,
-  locked INTEGER NOT NULL DEFAULT 0,
-  created_at INTEGER NOT NULL
+  locked ${t.bool} NOT NULL DEFAULT ${t.no},
+  created_at ${t.big} NOT NULL,
+  state TEXT NOT NULL DEFAULT 'active',
+  user_id TEXT,
+  drift INTEGER,
+  replaces TEXT
+);
+CREATE TABLE IF NOT EXISTS users (
+  id TEXT PRIMARY KEY,
+  failures INTEGER NOT NULL DEFAULT 0,
+  locked ${t.bool} NOT NULL DEFAULT ${t.no}
 );
 CREATE TABLE IF NOT EXISTS challenges (
   id TEXT PRIMARY KEY,
   credential_id TEXT NOT NULL,
   function TEXT NOT NULL,
   value TEXT NOT NULL,
-  expires_at INTEGER NOT NULL,
-  used INTEGER NOT NULL DEFAULT 0
+  expires_at ${t.big} NOT NULL
 );
 CREATE TABLE IF NOT EXISTS audit (
-  seq INTEGER PRIMARY KEY AUTOINCREMENT,
-  at INTEGER NOT NULL,
+  seq ${t.serial} PRIMARY KEY,
+  at ${t.big} NOT NULL,
   credential_id TEXT NOT NULL,
   action TEXT NOT NULL,
   result TEXT NOT NULL,
-  counter INTEGER,
-  detail TEXT
+  counter ${t.big},
+  detail TEXT,
+  user_id TEXT
 );
-CREATE INDEX IF NOT EXISTS audit_credential ON audit (credential_id, seq);
 `;
 
-export const SCHEMA_POSTGRES = `
-CREATE TABLE IF NOT EXISTS credentials (
-  id TEXT PRIMARY KEY,
-  params JSONB NOT NULL,
-  sealed TEXT,
-  last BIGINT NOT NULL,
-  failures INTEGER NOT NULL DEFAULT 0,
-  locked BOOLEAN NOT NULL DEFAULT FALSE,
-  created_at BIGINT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS challenges (
-  id TEXT PRIMARY KEY,
-  credential_id TEXT NOT NULL,
-  function TEXT NOT NULL,
-  value TEXT NOT NULL,
-  expires_at BIGINT NOT NULL,
-  used BOOLEAN NOT NULL DEFAULT FALSE
-);
-CREATE TABLE IF NOT EXISTS audit (
-  seq BIGSERIAL PRIMARY KEY,
-  at BIGINT NOT NULL,
-  credential_id TEXT NOT NULL,
-  action TEXT NOT NULL,
-  result TEXT NOT NULL,
-  counter BIGINT,
-  detail TEXT
-);
+/** Indexes, created after the columns a 0.1 database lacks have been added (see `COLUMNS_ADDED`). */
+export const INDEXES_SQL = `
+CREATE INDEX IF NOT EXISTS credentials_user ON credentials (user_id, id);
+CREATE INDEX IF NOT EXISTS challenges_expiry ON challenges (expires_at);
+CREATE INDEX IF NOT EXISTS challenges_credential ON challenges (credential_id, expires_at);
 CREATE INDEX IF NOT EXISTS audit_credential ON audit (credential_id, seq);
+CREATE INDEX IF NOT EXISTS audit_user ON audit (user_id, seq);
+CREATE INDEX IF NOT EXISTS audit_at ON audit (at);
 `;
+
+/**
+ * Columns added since the first schema (0.1): a database created then is brought up to date on open. A 0.1
+ * challenges table keeps its unused `used` column (challenges are now deleted when taken).
+ */
+export const COLUMNS_ADDED: readonly { table: string; column: string; definition: string }[] = [
+  { table: "credentials", column: "state", definition: "TEXT NOT NULL DEFAULT 'active'" },
+  { table: "credentials", column: "user_id", definition: "TEXT" },
+  { table: "credentials", column: "drift", definition: "INTEGER" },
+  { table: "credentials", column: "replaces", definition: "TEXT" },
+  { table: "audit", column: "user_id", definition: "TEXT" },
+];
+
+export const SCHEMA_SQLITE = COMMON({
+  bool: "INTEGER",
+  big: "INTEGER",
+  serial: "INTEGER",
+  json: "TEXT",
+  no: "0",
+}).replace("seq INTEGER PRIMARY KEY", "seq INTEGER PRIMARY KEY AUTOINCREMENT");
+
+export const SCHEMA_POSTGRES =
+  COMMON({
+    bool: "BOOLEAN",
+    big: "BIGINT",
+    serial: "BIGSERIAL",
+    json: "JSONB",
+    no: "FALSE",
+  }) +
+  COLUMNS_ADDED.map(
+    (c) => `ALTER TABLE ${c.table} ADD COLUMN IF NOT EXISTS ${c.column} ${c.definition};`,
+  ).join("\n") +
+  INDEXES_SQL;
 
 export function rowToCredential(row: Record<string, unknown>): StoredCredential {
   const params =
     typeof row["params"] === "string"
       ? (JSON.parse(row["params"]) as CredentialParams)
       : (row["params"] as CredentialParams);
+  const opt = (v: unknown) => (v === null || v === undefined ? undefined : v);
   return {
     id: String(row["id"]),
     params,
-    sealed: (row["sealed"] as string | null) ?? undefined,
+    sealed: (opt(row["sealed"]) as string | undefined) ?? undefined,
     last: Number(row["last"]),
     failures: Number(row["failures"]),
     locked: row["locked"] === true || row["locked"] === 1,
     createdAt: Number(row["created_at"]),
+    state: row["state"] === "disabled" ? "disabled" : "active",
+    user: opt(row["user_id"]) as string | undefined,
+    drift: opt(row["drift"]) === undefined ? undefined : Number(row["drift"]),
+    replaces: opt(row["replaces"]) as string | undefined,
   };
 }

@@ -1,3 +1,4 @@
+import { closeSync, existsSync, openSync } from "node:fs";
 import { CapkitError } from "@capkit/core";
 import type Database from "better-sqlite3";
 import type {
@@ -5,143 +6,290 @@ import type {
   AuditEntry,
   Challenge,
   CodeFunction,
+  CredentialState,
+  FailureSubject,
+  ListOptions,
   StateStore,
   StoredCredential,
+  UserState,
 } from "../model.js";
 import { loadDriver } from "./driver.js";
-import { rowToCredential, SCHEMA_SQLITE } from "./schema.js";
+import { COLUMNS_ADDED, INDEXES_SQL, rowToCredential, SCHEMA_SQLITE } from "./schema.js";
+
+export interface SqliteStoreOptions {
+  /** How long a write waits for another process's transaction before STORE_UNAVAILABLE (default 2000 ms). */
+  readonly busyTimeoutMs?: number;
+}
+
+type AuditRow = {
+  at: number;
+  credential_id: string;
+  action: AuditEntry["action"];
+  result: string;
+  counter: number | null;
+  detail: string | null;
+  user_id: string | null;
+};
 
 /**
  * The embedded default: one SQLite file (better-sqlite3), WAL journal, synchronous=FULL so an accepted
  * counter survives a power cut (a lost commit would let a used code pass again). Each decision is one
- * conditional UPDATE plus its audit row in one transaction; several processes may share the file.
+ * conditional UPDATE plus its audit row in one transaction; several processes may share the file. Every driver
+ * failure (busy, read-only, I/O, corrupt, closed) is STORE_UNAVAILABLE: nothing accepted, and the caller can
+ * tell a store problem from a bug.
  */
 export class SqliteStore implements StateStore {
   readonly #db: Database.Database;
   readonly #stmt: ReturnType<typeof prepare>;
 
-  constructor(path: string) {
-    const Driver = loadDriver<typeof Database>("better-sqlite3", "SQLite store");
+  constructor(path: string, options: SqliteStoreOptions = {}) {
+    // The driver first: a missing package is its own error, not "cannot open the database".
+    const Driver = loadDriver<typeof Database>("better-sqlite3", "SqliteStore");
     try {
+      // Created 0600 before SQLite opens it: SQLite gives the -wal and -shm files the database file's mode.
+      if (path !== ":memory:" && !existsSync(path)) closeSync(openSync(path, "wx", 0o600));
       this.#db = new Driver(path);
       this.#db.pragma("journal_mode = WAL");
       this.#db.pragma("synchronous = FULL");
-      this.#db.pragma("busy_timeout = 5000");
-      this.#db.exec(SCHEMA_SQLITE);
+      this.#db.pragma(`busy_timeout = ${Math.max(0, Math.trunc(options.busyTimeoutMs ?? 2000))}`);
+      this.#db
+        .transaction(() => {
+          this.#db.exec(SCHEMA_SQLITE);
+          for (const c of COLUMNS_ADDED) {
+            const has = (this.#db.pragma(`table_info(${c.table})`) as { name: string }[]).some(
+              (col) => col.name === c.column,
+            );
+            if (!has) this.#db.exec(`ALTER TABLE ${c.table} ADD COLUMN ${c.column} ${c.definition}`);
+          }
+          this.#db.exec(INDEXES_SQL);
+        })
+        .immediate();
+      this.#stmt = prepare(this.#db);
     } catch (e) {
-      throw new CapkitError(
-        "STORE_UNAVAILABLE",
-        `cannot open the SQLite database ${path}: ${(e as Error).message}`,
-        { cause: e },
-      );
+      throw unavailable(e, `cannot open the SQLite database ${path}`);
     }
-    this.#stmt = prepare(this.#db);
   }
 
-  async enroll(c: StoredCredential, audit: AuditEntry): Promise<void> {
+  /** Runs one store operation; any driver error becomes STORE_UNAVAILABLE. */
+  #do<T>(f: () => T): Promise<T> {
     try {
-      this.#db.transaction(() => {
-        this.#stmt.insert.run(c.id, JSON.stringify(c.params), c.sealed ?? null, c.last, c.createdAt);
-        this.#auditRow(audit);
-      })();
+      return Promise.resolve(f());
     } catch (e) {
-      if ((e as { code?: string }).code === "SQLITE_CONSTRAINT_PRIMARYKEY") {
-        throw new CapkitError("CREDENTIAL_EXISTS", `credential ${c.id} already exists`);
-      }
-      throw e;
+      if (e instanceof CapkitError) return Promise.reject(e);
+      if ((e as { code?: string }).code === "SQLITE_CONSTRAINT_PRIMARYKEY")
+        return Promise.reject(new CapkitError("CREDENTIAL_EXISTS", "credential already exists"));
+      return Promise.reject(unavailable(e, "SQLite failed"));
     }
   }
 
-  async get(id: string): Promise<StoredCredential | undefined> {
-    const row = this.#stmt.get.get(id) as Record<string, unknown> | undefined;
-    return row ? rowToCredential(row) : undefined;
-  }
-
-  async accept(id: string, value: number, audit: AuditEntry): Promise<AcceptOutcome> {
-    return this.#db
-      .transaction((): AcceptOutcome => {
-        if (this.#stmt.accept.run(value, id, value).changes === 1) {
-          this.#auditRow(audit);
-          return "accepted";
+  enroll(c: StoredCredential, audit: AuditEntry): Promise<void> {
+    return this.#do(() => {
+      try {
+        this.#db
+          .transaction(() => {
+            this.#stmt.insert.run(
+              c.id,
+              JSON.stringify(c.params),
+              c.sealed ?? null,
+              c.last,
+              c.createdAt,
+              c.state,
+              c.user ?? null,
+              c.replaces ?? null,
+            );
+            if (c.user !== undefined) this.#stmt.insertUser.run(c.user);
+            this.#auditRow(audit);
+          })
+          .immediate();
+      } catch (e) {
+        if ((e as { code?: string }).code === "SQLITE_CONSTRAINT_PRIMARYKEY") {
+          throw new CapkitError("CREDENTIAL_EXISTS", `credential ${c.id} already exists`);
         }
-        const row = this.#stmt.get.get(id) as { locked: number } | undefined;
-        if (!row) throw new CapkitError("CREDENTIAL_UNKNOWN", `no credential ${id}`);
-        return row.locked ? "locked" : "stale";
-      })
-      .immediate();
+        throw e;
+      }
+    });
   }
 
-  async fail(
-    id: string,
+  get(id: string): Promise<StoredCredential | undefined> {
+    return this.#do(() => {
+      const row = this.#stmt.get.get(id) as Record<string, unknown> | undefined;
+      return row ? rowToCredential(row) : undefined;
+    });
+  }
+
+  list(o: ListOptions): Promise<StoredCredential[]> {
+    return this.#do(() =>
+      (
+        this.#stmt.list.all(
+          o.after ?? null,
+          o.after ?? null,
+          o.user ?? null,
+          o.user ?? null,
+          o.limit,
+        ) as Record<string, unknown>[]
+      ).map(rowToCredential),
+    );
+  }
+
+  user(id: string): Promise<UserState | undefined> {
+    return this.#do(() => {
+      const r = this.#stmt.user.get(id) as { id: string; failures: number; locked: number } | undefined;
+      return r && { id: r.id, failures: r.failures, locked: r.locked === 1 };
+    });
+  }
+
+  accept(id: string, value: number, audit: AuditEntry, drift?: number): Promise<AcceptOutcome> {
+    return this.#do(() =>
+      this.#db
+        .transaction((): AcceptOutcome => {
+          const row = this.#stmt.accept.get({ value, drift: drift ?? null, id }) as
+            | { user_id: string | null }
+            | undefined;
+          if (row) {
+            if (row.user_id !== null) this.#stmt.resetUser.run(row.user_id);
+            this.#auditRow(audit);
+            return "accepted";
+          }
+          const c = this.#stmt.get.get(id) as Record<string, unknown> | undefined;
+          if (!c) throw new CapkitError("CREDENTIAL_UNKNOWN", `no credential ${id}`);
+          const cred = rowToCredential(c);
+          const u =
+            cred.user === undefined ? undefined : (this.#stmt.user.get(cred.user) as { locked: number });
+          if (cred.locked || u?.locked === 1) return "locked";
+          return cred.state !== "active" ? "disabled" : "stale";
+        })
+        .immediate(),
+    );
+  }
+
+  fail(
+    subject: FailureSubject,
     maxFailures: number,
     audit: AuditEntry,
   ): Promise<{ failures: number; locked: boolean }> {
-    return this.#db
-      .transaction(() => {
-        const r = this.#stmt.fail.get(maxFailures, id) as { failures: number; locked: number } | undefined;
-        if (!r) throw new CapkitError("CREDENTIAL_UNKNOWN", `no credential ${id}`);
-        this.#auditRow({ ...audit, result: r.locked ? "locked" : audit.result });
-        return { failures: r.failures, locked: r.locked === 1 };
-      })
-      .immediate();
+    return this.#do(() =>
+      this.#db
+        .transaction(() => {
+          const r = (
+            "user" in subject
+              ? this.#stmt.failUser.get(maxFailures, subject.user)
+              : this.#stmt.fail.get(maxFailures, subject.credential)
+          ) as { failures: number; locked: number } | undefined;
+          if (!r) throw new CapkitError("CREDENTIAL_UNKNOWN", "no such credential or user");
+          this.#auditRow({ ...audit, result: r.locked ? "locked" : audit.result });
+          return { failures: r.failures, locked: r.locked === 1 };
+        })
+        .immediate(),
+    );
   }
 
-  async unlock(id: string, audit: AuditEntry): Promise<boolean> {
-    return this.#db.transaction(() => {
-      const changed = this.#stmt.unlock.run(id).changes === 1;
-      if (changed) this.#auditRow(audit);
-      return changed;
-    })();
+  unlock(subject: FailureSubject, audit: AuditEntry): Promise<boolean> {
+    return this.#do(() =>
+      this.#db
+        .transaction(() => {
+          const changed =
+            ("user" in subject
+              ? this.#stmt.unlockUser.run(subject.user)
+              : this.#stmt.unlock.run(subject.credential)
+            ).changes === 1;
+          if (changed) this.#auditRow(audit);
+          return changed;
+        })
+        .immediate(),
+    );
   }
 
-  async addChallenge(ch: Challenge, audit: AuditEntry): Promise<void> {
-    this.#db.transaction(() => {
-      this.#stmt.addChallenge.run(ch.id, ch.credentialId, ch.function, ch.value, ch.expiresAt);
-      this.#auditRow(audit);
-    })();
+  setState(id: string, state: CredentialState, audit: AuditEntry): Promise<boolean> {
+    return this.#do(() =>
+      this.#db
+        .transaction(() => {
+          const changed = this.#stmt.setState.run(state, id).changes === 1;
+          if (changed) this.#auditRow(audit);
+          return changed;
+        })
+        .immediate(),
+    );
   }
 
-  async takeChallenge(
+  revoke(id: string, audit: AuditEntry): Promise<boolean> {
+    return this.#do(() =>
+      this.#db
+        .transaction(() => {
+          const changed = this.#stmt.revoke.run(id).changes === 1;
+          if (changed) {
+            this.#stmt.revokeChallenges.run(id);
+            this.#stmt.replaced.run(id);
+            this.#auditRow(audit);
+          }
+          return changed;
+        })
+        .immediate(),
+    );
+  }
+
+  addChallenge(ch: Challenge, audit: AuditEntry, maxPerCredential: number): Promise<void> {
+    return this.#do(() =>
+      this.#db
+        .transaction(() => {
+          this.#stmt.expireChallenges.run(audit.at);
+          this.#stmt.trimChallenges.run(ch.credentialId, ch.credentialId, Math.max(0, maxPerCredential - 1));
+          this.#stmt.addChallenge.run(ch.id, ch.credentialId, ch.function, ch.value, ch.expiresAt);
+          this.#auditRow(audit);
+        })
+        .immediate(),
+    );
+  }
+
+  takeChallenge(
     id: string,
     credentialId: string,
     fn: CodeFunction,
     now: number,
   ): Promise<Challenge | undefined> {
-    const r = this.#stmt.takeChallenge.get(id, credentialId, fn, now) as
-      | { id: string; credential_id: string; function: CodeFunction; value: string; expires_at: number }
-      | undefined;
-    return (
-      r && {
+    return this.#do(() => {
+      const r = this.#stmt.takeChallenge.get(id, credentialId, fn) as
+        | { id: string; credential_id: string; function: CodeFunction; value: string; expires_at: number }
+        | undefined;
+      // Taken (deleted) even when expired: an expired challenge is never of use again.
+      if (!r || r.expires_at <= now) return undefined;
+      return {
         id: r.id,
         credentialId: r.credential_id,
         function: r.function,
         value: r.value,
         expiresAt: r.expires_at,
-      }
-    );
+      };
+    });
   }
 
-  async audit(credentialId?: string, limit = 100): Promise<AuditEntry[]> {
-    const rows = (
-      credentialId === undefined
-        ? this.#stmt.auditAll.all(limit)
-        : this.#stmt.auditOne.all(credentialId, limit)
-    ) as {
-      at: number;
-      credential_id: string;
-      action: AuditEntry["action"];
-      result: string;
-      counter: number | null;
-      detail: string | null;
-    }[];
-    return rows.reverse().map((r) => ({
-      at: r.at,
-      credentialId: r.credential_id,
-      action: r.action,
-      result: r.result,
-      ...(r.counter === null ? {} : { counter: r.counter }),
-      ...(r.detail === null ? {} : { detail: r.detail }),
-    }));
+  record(audit: AuditEntry): Promise<void> {
+    return this.#do(() => this.#auditRow(audit));
+  }
+
+  audit(id?: string, limit = 100): Promise<AuditEntry[]> {
+    return this.#do(() => {
+      const rows = (
+        id === undefined ? this.#stmt.auditAll.all(limit) : this.#stmt.auditOne.all(id, id, limit)
+      ) as AuditRow[];
+      return rows.reverse().map((r) => ({
+        at: r.at,
+        credentialId: r.credential_id,
+        action: r.action,
+        result: r.result,
+        ...(r.counter === null ? {} : { counter: r.counter }),
+        ...(r.detail === null ? {} : { detail: r.detail }),
+        ...(r.user_id === null ? {} : { user: r.user_id }),
+      }));
+    });
+  }
+
+  pruneAudit(before: number): Promise<number> {
+    return this.#do(() => this.#stmt.pruneAudit.run(before).changes);
+  }
+
+  /** How many challenges are held (tests of the bound under a flood). */
+  challengeCount(): Promise<number> {
+    return this.#do(() => (this.#stmt.countChallenges.get() as { n: number }).n);
   }
 
   async close(): Promise<void> {
@@ -149,33 +297,79 @@ export class SqliteStore implements StateStore {
   }
 
   #auditRow(a: AuditEntry): void {
-    this.#stmt.audit.run(a.at, a.credentialId, a.action, a.result, a.counter ?? null, a.detail ?? null);
+    this.#stmt.audit.run(
+      a.at,
+      a.credentialId,
+      a.action,
+      a.result,
+      a.counter ?? null,
+      a.detail ?? null,
+      a.user ?? null,
+    );
   }
+}
+
+/** SQLite result codes that mean "the store cannot serve now" (https://sqlite.org/rescode.html). */
+const UNAVAILABLE = /^SQLITE_(BUSY|LOCKED|READONLY|IOERR|CORRUPT|NOTADB|FULL|CANTOPEN|PROTOCOL|PERM|NOMEM)/;
+
+function unavailable(e: unknown, what: string): CapkitError {
+  const code = (e as { code?: unknown }).code;
+  const known = typeof code === "string" && UNAVAILABLE.test(code);
+  return new CapkitError("STORE_UNAVAILABLE", `${what}: ${known ? code : (e as Error).message}`, {
+    hint: "nothing was accepted; retry when the database is available",
+    cause: e,
+  });
 }
 
 function prepare(db: Database.Database) {
   return {
     insert: db.prepare(
-      "INSERT INTO credentials (id, params, sealed, last, created_at) VALUES (?, ?, ?, ?, ?)",
+      "INSERT INTO credentials (id, params, sealed, last, created_at, state, user_id, replaces) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
     ),
+    insertUser: db.prepare("INSERT OR IGNORE INTO users (id) VALUES (?)"),
     get: db.prepare("SELECT * FROM credentials WHERE id = ?"),
-    accept: db.prepare(
-      "UPDATE credentials SET last = ?, failures = 0 WHERE id = ? AND last < ? AND locked = 0",
+    list: db.prepare(
+      "SELECT * FROM credentials WHERE (? IS NULL OR id > ?) AND (? IS NULL OR user_id = ?) ORDER BY id LIMIT ?",
     ),
+    user: db.prepare("SELECT * FROM users WHERE id = ?"),
+    accept: db.prepare(
+      `UPDATE credentials SET last = @value, failures = 0, drift = coalesce(@drift, drift)
+       WHERE id = @id AND last < @value AND locked = 0 AND state = 'active'
+         AND NOT EXISTS (SELECT 1 FROM users WHERE users.id = credentials.user_id AND users.locked = 1)
+       RETURNING user_id`,
+    ),
+    resetUser: db.prepare("UPDATE users SET failures = 0 WHERE id = ?"),
     fail: db.prepare(
       "UPDATE credentials SET failures = failures + 1, locked = CASE WHEN locked = 1 OR failures + 1 >= ? THEN 1 ELSE 0 END WHERE id = ? RETURNING failures, locked",
     ),
+    failUser: db.prepare(
+      "UPDATE users SET failures = failures + 1, locked = CASE WHEN locked = 1 OR failures + 1 >= ? THEN 1 ELSE 0 END WHERE id = ? RETURNING failures, locked",
+    ),
     unlock: db.prepare("UPDATE credentials SET failures = 0, locked = 0 WHERE id = ?"),
+    unlockUser: db.prepare("UPDATE users SET failures = 0, locked = 0 WHERE id = ?"),
+    setState: db.prepare("UPDATE credentials SET state = ? WHERE id = ?"),
+    revoke: db.prepare("DELETE FROM credentials WHERE id = ?"),
+    revokeChallenges: db.prepare("DELETE FROM challenges WHERE credential_id = ?"),
+    replaced: db.prepare("UPDATE credentials SET replaces = NULL WHERE replaces = ?"),
+    expireChallenges: db.prepare("DELETE FROM challenges WHERE expires_at <= ?"),
+    trimChallenges: db.prepare(
+      `DELETE FROM challenges WHERE credential_id = ? AND id NOT IN
+         (SELECT id FROM challenges WHERE credential_id = ? ORDER BY expires_at DESC LIMIT ?)`,
+    ),
     addChallenge: db.prepare(
       "INSERT INTO challenges (id, credential_id, function, value, expires_at) VALUES (?, ?, ?, ?, ?)",
     ),
     takeChallenge: db.prepare(
-      "UPDATE challenges SET used = 1 WHERE id = ? AND credential_id = ? AND function = ? AND used = 0 AND expires_at > ? RETURNING *",
+      "DELETE FROM challenges WHERE id = ? AND credential_id = ? AND function = ? RETURNING *",
     ),
+    countChallenges: db.prepare("SELECT count(*) AS n FROM challenges"),
     audit: db.prepare(
-      "INSERT INTO audit (at, credential_id, action, result, counter, detail) VALUES (?, ?, ?, ?, ?, ?)",
+      "INSERT INTO audit (at, credential_id, action, result, counter, detail, user_id) VALUES (?, ?, ?, ?, ?, ?, ?)",
     ),
     auditAll: db.prepare("SELECT * FROM audit ORDER BY seq DESC LIMIT ?"),
-    auditOne: db.prepare("SELECT * FROM audit WHERE credential_id = ? ORDER BY seq DESC LIMIT ?"),
+    auditOne: db.prepare(
+      "SELECT * FROM audit WHERE credential_id = ? OR user_id = ? ORDER BY seq DESC LIMIT ?",
+    ),
+    pruneAudit: db.prepare("DELETE FROM audit WHERE at < ?"),
   };
 }

@@ -1,0 +1,139 @@
+import { CapkitError, fromHex, toHex } from "@capkit/core";
+import {
+  type AtcBitMap,
+  atcBitMap,
+  atcConstraint,
+  CapCodeModel,
+  type CapInputs,
+  type CapIssuerRecord,
+  candidateAtcs,
+  parseCapIssuerRecord,
+  readerProfile,
+} from "@capkit/emv-cap";
+import type { KeyProvider } from "../key-provider.js";
+import type { CredentialParams, StoredCapRecord } from "../model.js";
+import { type Attempt, digitChallenge, integerIn, type KindRules, noChallenge } from "./kind.js";
+
+export interface CapEnrollRequest {
+  readonly kind: "cap";
+  readonly record: CapIssuerRecord;
+  /** The last ATC already used (a card in service); default none. */
+  readonly lastAtc?: number;
+  readonly atcWindow?: number;
+}
+
+interface CapEngine {
+  readonly model: CapCodeModel;
+  readonly atcBits: AtcBitMap;
+  /** Plain identify is the common case: its ATC → code function is prepared once. */
+  identify: ((atc: number) => number) | undefined;
+}
+
+type CapParams = Extract<CredentialParams, { kind: "cap" }>;
+
+/** The record as the key provider and emv-cap see it: a sealed test IMK put back in clear, in memory only. */
+function issuerRecord(record: StoredCapRecord, secret: Uint8Array | undefined): CapIssuerRecord {
+  const { key, ...rest } = record;
+  if (key.kind !== "sealed-test-imk") return { ...rest, key };
+  if (!secret) throw new CapkitError("KEY_INVALID", "the card's sealed test key is missing");
+  return { ...rest, key: { kind: "test-imk", imk: toHex(secret), derivation: key.derivation } };
+}
+
+/**
+ * Sésame / CAP cards (emv-cap.md §4.5): the issuer recomputes the card's code for each candidate ATC after the
+ * last accepted one, searching only the ATCs whose bits the code carries (the IPB puts part of the ATC in it).
+ */
+export const capKind: KindRules<"cap", CapEnrollRequest, CapEngine> = {
+  kind: "cap",
+  defaultFunction: "identify",
+
+  async enroll(req, { keys, policy }) {
+    const record = parseCapIssuerRecord(req.record);
+    readerProfile(record.profile);
+    const last = req.lastAtc === undefined ? -1 : integerIn(req.lastAtc, 0, 0xffff, "lastAtc");
+    const atcWindow =
+      req.atcWindow === undefined ? policy.capAtcWindow : integerIn(req.atcWindow, 1, 0xffff, "atcWindow");
+    // The key must be there, and the card's data must make a code model, before the card is accepted for use.
+    const icc = await keys.iccMasterKey(record);
+    new CapCodeModel(record, icc);
+    icc.fill(0);
+    const { key, ...rest } = record;
+    const stored: StoredCapRecord =
+      key.kind === "test-imk"
+        ? { ...rest, key: { kind: "sealed-test-imk", derivation: key.derivation } }
+        : { ...rest, key };
+    return {
+      params: { kind: "cap", record: stored, atcWindow },
+      last,
+      secret: key.kind === "test-imk" ? fromHex(key.imk) : undefined,
+    };
+  },
+
+  async engine(p, secret, keys: KeyProvider) {
+    const record = issuerRecord(p.record, secret);
+    return {
+      model: new CapCodeModel(record, await keys.iccMasterKey(record)),
+      atcBits: atcBitMap(record.ipb, record.iaf),
+      identify: undefined,
+    };
+  },
+
+  match(engine, c, a) {
+    const inputs = capInputs(a);
+    if (!inputs) return undefined;
+    const value = Number(a.code);
+    if (!Number.isSafeInteger(value)) return undefined;
+    const codeAt = capFunction(engine, inputs);
+    if (!codeAt) return undefined;
+    let found = -1;
+    for (const atc of candidateAtcs(c.last, c.params.atcWindow, atcConstraint(engine.atcBits, value))) {
+      const hit = codeAt(atc) === value; // every candidate is computed: no early return
+      found = found < 0 && hit ? atc : found;
+    }
+    return found < 0 ? undefined : { counter: found, offset: found - c.last - 1 };
+  },
+
+  resync(engine, c, code1, code2, window) {
+    const f = capFunction(engine, { mode: "identify" });
+    const v1 = Number(code1);
+    const v2 = Number(code2);
+    if (!f) return undefined;
+    for (const atc of candidateAtcs(c.last, window, atcConstraint(engine.atcBits, v1))) {
+      if (atc < 0xffff && f(atc) === v1 && f(atc + 1) === v2) return atc + 1;
+    }
+    return undefined;
+  },
+
+  challenge(p: CapParams, fn) {
+    if (fn !== "respond" && fn !== "sign") noChallenge("cap", fn);
+    return digitChallenge(readerProfile(p.record.profile).challengeMaxDigits);
+  },
+};
+
+function capInputs(a: Attempt): CapInputs | undefined {
+  if (a.fn === "identify") return a.tds ? { mode: "identify", tds: a.tds } : { mode: "identify" };
+  if (a.fn === "respond" && a.challenge) return { mode: "respond", challenge: a.challenge };
+  if (a.fn === "sign" && a.challenge && a.amount !== undefined) {
+    return {
+      mode: "sign",
+      challenge: a.challenge,
+      amount: a.amount,
+      ...(a.currency ? { currency: a.currency } : {}),
+    };
+  }
+  return undefined;
+}
+
+function capFunction(engine: CapEngine, inputs: CapInputs): ((atc: number) => number) | undefined {
+  const plain = inputs.mode === "identify" && !inputs.tds;
+  if (plain && engine.identify) return engine.identify;
+  let f: (atc: number) => number;
+  try {
+    f = engine.model.forInputs(inputs);
+  } catch (e) {
+    if (e instanceof CapkitError) return undefined; // inputs this card cannot sign: a rejected code
+    throw e;
+  }
+  if (plain) engine.identify = f;
+  return f;
+}

@@ -1,0 +1,82 @@
+import { randomInt } from "node:crypto";
+import { CapkitError } from "@capkit/core";
+import type { KeyProvider } from "../key-provider.js";
+import type { CodeFunction, CredentialParams, StoredCredential } from "../model.js";
+import type { Policy } from "../policy.js";
+
+/** One code attempt, as the verifier's policy shell hands it to a kind (input already normalised). */
+export interface Attempt {
+  readonly fn: CodeFunction;
+  /** Digits only. */
+  readonly code: string;
+  readonly now: number;
+  /** The value of the server-issued challenge the code answers, taken (used up) by the shell. */
+  readonly challenge: string | undefined;
+  readonly amount?: string;
+  readonly currency?: string;
+  readonly tds?: readonly string[];
+}
+
+/** A match: the counter value to record (HOTP counter, TOTP step, CAP ATC), its distance ahead, TOTP drift. */
+export interface Match {
+  readonly counter: number;
+  readonly offset: number;
+  readonly drift?: number;
+}
+
+/** What a kind makes of an enrolment request: the parameters to store and the secret to seal. */
+export interface Enrolment<P extends CredentialParams> {
+  readonly params: P;
+  readonly last: number;
+  /** Key material the KeyProvider seals (bound to the credential id); never stored in clear. */
+  readonly secret: Uint8Array | undefined;
+}
+
+/**
+ * The rules of one credential kind, all in one file (kinds/cap.ts, hotp.ts, totp.ts, ocra.ts): how it is
+ * enrolled, how its keyed engine is built, what a matching code is, how it resynchronises and what challenge it
+ * answers. The Verifier around it is only the policy shell: lockout, challenges, store, audit.
+ */
+export interface KindRules<K extends CredentialParams["kind"], R, E> {
+  readonly kind: K;
+  /** The function a code answers when the request names none. */
+  readonly defaultFunction: CodeFunction;
+  enroll(
+    req: R,
+    ctx: { keys: KeyProvider; policy: Policy },
+  ): Promise<Enrolment<Extract<CredentialParams, { kind: K }>>>;
+  /** The keyed engine; `secret` is the unsealed key material (zeroed by the caller afterwards). */
+  engine(
+    params: Extract<CredentialParams, { kind: K }>,
+    secret: Uint8Array | undefined,
+    keys: KeyProvider,
+  ): Promise<E>;
+  /** A matching code after `c.last`, or undefined. Computes every candidate: no early return on a hit. */
+  match(
+    engine: E,
+    c: StoredCredential & { params: Extract<CredentialParams, { kind: K }> },
+    a: Attempt,
+    policy: Policy,
+  ): Match | undefined;
+  /** Two consecutive codes → the counter of the second; undefined if not found. Absent: no resync. */
+  resync?(engine: E, c: StoredCredential, code1: string, code2: string, window: number): number | undefined;
+  /** A fresh challenge value for `fn`; INPUT_INVALID when this credential has no such function. */
+  challenge(params: Extract<CredentialParams, { kind: K }>, fn: Exclude<CodeFunction, "identify">): string;
+}
+
+/** An integer in [min, max] or INPUT_INVALID (NaN, fractions, strings and unsafe integers are refused). */
+export function integerIn(value: unknown, min: number, max: number, what: string): number {
+  if (typeof value !== "number" || !Number.isSafeInteger(value) || value < min || value > max) {
+    throw new CapkitError("INPUT_INVALID", `${what} must be an integer from ${min} to ${max}`);
+  }
+  return value;
+}
+
+export function noChallenge(kind: string, fn: string): never {
+  throw new CapkitError("INPUT_INVALID", `a ${kind} credential has no ${fn} function`);
+}
+
+/** Uniform digits from the CSPRNG, first digit non-zero: never 0, never a short challenge. */
+export function digitChallenge(digits: number): string {
+  return String(randomInt(10 ** (digits - 1), 10 ** digits));
+}

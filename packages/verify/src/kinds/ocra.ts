@@ -1,0 +1,76 @@
+import { randomInt } from "node:crypto";
+import { CapkitError } from "@capkit/core";
+import { Ocra, type OcraSuite, parseOcraSuite, totpStep } from "@capkit/oath";
+import { STORED_KEY } from "./hotp.js";
+import { digitChallenge, type KindRules, noChallenge } from "./kind.js";
+
+export interface OcraEnrollRequest {
+  readonly kind: "ocra";
+  readonly secret: Uint8Array;
+  readonly suite: string;
+  readonly allowShortSecret?: boolean;
+}
+
+/**
+ * OCRA challenge/response tokens (RFC 6287, keypad SGpass): every code answers a server-issued challenge.
+ * Counter suites look ahead like HOTP; time suites accept the current step ±1; plain Q suites count uses.
+ */
+export const ocraKind: KindRules<"ocra", OcraEnrollRequest, Ocra> = {
+  kind: "ocra",
+  defaultFunction: "ocra",
+
+  async enroll(req) {
+    const suite = parseOcraSuite(req.suite);
+    if (suite.pin || suite.session !== undefined) {
+      throw new CapkitError(
+        "CREDENTIAL_INVALID",
+        "OCRA suites with a PIN or session data are not supported by the verifier",
+      );
+    }
+    new Ocra(suite, req.secret, req.allowShortSecret ? { allowShortSecret: true } : {});
+    return { params: { kind: "ocra", suite: suite.text }, last: -1, secret: req.secret };
+  },
+
+  async engine(p, secret) {
+    return new Ocra(p.suite, secret!, STORED_KEY);
+  },
+
+  match(ocra, c, a, policy) {
+    if (a.fn !== "ocra" || a.challenge === undefined) return undefined;
+    const s = ocra.suite;
+    const counters = s.counter ? range(c.last + 1, c.last + 1 + policy.hotpLookAhead) : [c.last + 1];
+    const times = s.timeStep ? [-1, 0, 1].map((d) => a.now / 1000 + d * s.timeStep!) : [undefined];
+    let found: { counter: number; offset: number } | undefined;
+    for (const counter of counters) {
+      for (const time of times) {
+        const r = ocra.response({
+          challenge: a.challenge,
+          ...(s.counter ? { counter } : {}),
+          ...(time !== undefined ? { time } : {}),
+        });
+        const hit = r.length === a.code.length && r === a.code;
+        // The value recorded on acceptance: the time step for time-only suites, else the counter. Only values
+        // after the last accepted one are candidates, so a used one never shadows a new match.
+        const value = s.timeStep && !s.counter ? totpStep(time!, { step: s.timeStep }) : counter;
+        if (hit && !found && value > c.last) found = { counter: value, offset: counter - c.last - 1 };
+      }
+    }
+    return found;
+  },
+
+  challenge(p, fn) {
+    if (fn !== "ocra") noChallenge("ocra", fn);
+    return ocraChallenge(parseOcraSuite(p.suite));
+  },
+};
+
+function range(from: number, to: number): number[] {
+  return Array.from({ length: to - from + 1 }, (_, i) => from + i);
+}
+
+function ocraChallenge(suite: OcraSuite): string {
+  const n = Math.max(4, Math.min(suite.challenge.maxLength, 8));
+  if (suite.challenge.format === "N") return digitChallenge(n);
+  const alphabet = suite.challenge.format === "H" ? "0123456789ABCDEF" : "ABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+  return Array.from({ length: n }, () => alphabet[randomInt(alphabet.length)]).join("");
+}

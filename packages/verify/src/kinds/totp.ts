@@ -1,0 +1,72 @@
+import { checkDigits, HmacKey, HotpGenerator, matchTotp, type OathAlgorithm } from "@capkit/oath";
+import { STORED_KEY } from "./hotp.js";
+import { integerIn, type KindRules, noChallenge } from "./kind.js";
+
+export interface TotpEnrollRequest {
+  readonly kind: "totp";
+  readonly secret: Uint8Array;
+  readonly algorithm?: OathAlgorithm;
+  readonly digits?: number;
+  readonly step?: number;
+  readonly t0?: number;
+  /** Centre the ±window on the token's recorded drift instead of the server's clock (default: policy). */
+  readonly followDrift?: boolean;
+  readonly allowShortSecret?: boolean;
+}
+
+/**
+ * Time-based OATH tokens (RFC 6238): the current step ± the policy's window, only steps after the last accepted
+ * one (§5.2). Each acceptance records the token's drift — the matched step minus the server's — so support can
+ * see "the token's clock is 60 s fast"; with `followDrift` the window is centred on that drift (§6: a
+ * validation server may resynchronise on a token's measured drift).
+ */
+export const totpKind: KindRules<"totp", TotpEnrollRequest, HotpGenerator> = {
+  kind: "totp",
+  defaultFunction: "identify",
+
+  async enroll(req, { policy }) {
+    const algorithm = req.algorithm ?? "SHA1";
+    const digits = req.digits ?? 6;
+    checkDigits(digits);
+    new HmacKey(req.secret, algorithm, req.allowShortSecret ? { allowShortSecret: true } : {});
+    const step = integerIn(req.step ?? 30, 1, 86400, "step");
+    const t0 = integerIn(req.t0 ?? 0, 0, Number.MAX_SAFE_INTEGER, "t0");
+    const followDrift = req.followDrift ?? policy.totpFollowDrift;
+    return {
+      params: {
+        kind: "totp",
+        algorithm,
+        digits,
+        step,
+        t0,
+        past: policy.totpPast,
+        future: policy.totpFuture,
+        ...(followDrift ? { followDrift: true } : {}),
+      },
+      last: -1,
+      secret: req.secret,
+    };
+  },
+
+  async engine(p, secret) {
+    return new HotpGenerator(new HmacKey(secret!, p.algorithm, STORED_KEY), p.digits);
+  },
+
+  match(gen, c, a) {
+    if (a.fn !== "identify") return undefined;
+    const p = c.params;
+    const centre = p.followDrift && c.drift ? c.drift : 0;
+    const m = matchTotp(gen, a.code, a.now / 1000 + centre * p.step, {
+      step: p.step,
+      t0: p.t0,
+      past: p.past,
+      future: p.future,
+      notBefore: c.last + 1, // only steps after the last accepted one: a used step never shadows a new one
+    });
+    return m && { counter: m.step, offset: m.offset + centre, drift: m.offset + centre };
+  },
+
+  challenge(_p, fn) {
+    return noChallenge("totp", fn);
+  },
+};
