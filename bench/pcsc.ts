@@ -1,7 +1,7 @@
 import { generateCapCode, readerProfile, TracingConnection } from "@capkit/emv-cap";
 import { PcscContext } from "@capkit/reader-pcsc";
 import { startPcscd } from "@capkit/test-support";
-import { newSimCardState, SIM_CARD_PROFILES, SimulatedCard, VpcdBridge } from "@capkit/token-sim";
+import { newSimCardState, SIM_CARD_PROFILES, SimulatedCard, VpcdBridge } from "@capkit/token-sim/node";
 import { machineLine, median, writeSection } from "./harness.js";
 
 /**

@@ -6,8 +6,9 @@ cd "$(dirname "$0")/.."
 PNPM_VERSION=10.34.9
 # Debian packages the tests run against: oathtool (OATH cross-check), pcscd + the vsmartcard vpcd driver and
 # the PC/SC tools (pcsc_scan, opensc-tool) for the virtual-card integration tests; PostgreSQL (server, and
-# pgbench from -contrib) for the cluster store tests, which start their own server in a temporary directory.
-APT_PACKAGES="oathtool pcscd libpcsclite-dev vsmartcard-vpcd pcsc-tools opensc postgresql postgresql-contrib tmux"
+# pgbench from -contrib) for the cluster store tests, which start their own server in a temporary directory;
+# Chromium for the browser tests (Playwright drives /usr/bin/chromium and never downloads a browser).
+APT_PACKAGES="oathtool pcscd libpcsclite-dev vsmartcard-vpcd pcsc-tools opensc postgresql postgresql-contrib tmux chromium"
 
 missing=""
 for p in $APT_PACKAGES; do
@@ -28,4 +29,4 @@ if ! command -v pnpm >/dev/null 2>&1 || [ "$(pnpm --version)" != "$PNPM_VERSION"
   npm install -g "pnpm@$PNPM_VERSION" >/dev/null
 fi
 
-pnpm install --frozen-lockfile --reporter=silent
+PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1 pnpm install --frozen-lockfile --reporter=silent

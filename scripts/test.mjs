@@ -1,8 +1,9 @@
 #!/usr/bin/env node
 // The one test command (README, CI): lint, typecheck, then every test — unit, property and local integration
-// tests in parallel, then the tests that need the machine's single pcscd one file at a time, then the pure
-// packages' unit tests on Node 22 and 24 and the packed-install test (scripts/packed-install.mjs) on the
-// machine's Node, 22 and 24 (docs/testing.md). Ends with a "N passed, N failed" line.
+// tests in parallel, then the tests that need the machine's single pcscd one file at a time, then the browser
+// tests (Chromium), the pure packages' unit tests on Node 22 and 24, and the packed-install test
+// (scripts/packed-install.mjs) on the machine's Node, 22 and 24 (docs/testing.md). Ends with a "N passed,
+// N failed" line.
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -47,6 +48,7 @@ failedSteps += run("typecheck", "pnpm", ["typecheck"]) === 0 ? 0 : 1;
 failedSteps += run("build", "pnpm", ["build"]) === 0 ? 0 : 1;
 vitest("tests", "vitest.config.ts");
 vitest("pcscd tests", "vitest.pcscd.config.ts");
+vitest("browser tests", "vitest.browser.config.ts");
 
 // The other Node versions capkit supports (package.json engines), from the npm registry's `node` packages,
 // which ship the binary and its headers; kept in node_modules/.cache between runs.

@@ -50,7 +50,7 @@ async function openTraced(
 ): Promise<OpenCard> {
   let opened: OpenCard;
   if (o.sim !== undefined) {
-    const { openCardStateFile } = await import("@capkit/token-sim");
+    const { openCardStateFile } = await import("@capkit/token-sim/node");
     const card = openCardStateFile(o.sim);
     opened = { conn: card, source: `simulated card ${o.sim}`, pinpad: undefined, close: () => card.close() };
   } else if (o.transcript !== undefined) {

@@ -8,7 +8,7 @@ import {
   type SimCardState,
   SimulatedCard,
   VpcdBridge,
-} from "@capkit/token-sim";
+} from "@capkit/token-sim/node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PcscContext } from "../src/index.js";
 

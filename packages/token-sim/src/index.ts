@@ -1,7 +1,7 @@
+// The pure simulators: no Node API, so they run in browsers too (@capkit/web). The state files and the vpcd
+// bridge need the file system and sockets: they are in "@capkit/token-sim/node" (src/node.ts).
 export * from "./card.js";
 export * from "./card-profiles.js";
 export * from "./clock.js";
 export * from "./sesame-reader.js";
 export * from "./sgpass-token.js";
-export * from "./state-file.js";
-export * from "./vpcd-bridge.js";

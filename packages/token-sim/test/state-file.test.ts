@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { generateCapCode } from "@capkit/emv-cap";
 import { describe, expect, it } from "vitest";
-import { createCardStateFile, openCardStateFile, readCardStateFile } from "../src/index.js";
+import { createCardStateFile, openCardStateFile, readCardStateFile } from "../src/node.js";
 
 const dir = () => mkdtempSync(join(tmpdir(), "capkit-card-"));
 

@@ -24,7 +24,7 @@ export function registerSim(
             "--state <file> is required",
             "create one with: capkit sim card new --profile sesame --pin 1234 --out card.json",
           );
-        const ts = await import("@capkit/token-sim");
+        const ts = await import("@capkit/token-sim/node");
         if (!o.vpcd) {
           const s = ts.readCardStateFile(o.state);
           const info = {
@@ -79,7 +79,7 @@ export function registerSim(
     .requiredOption("--out <file>", "where to write it (never overwritten)")
     .action((o: { profile: string; pin: string; out: string }) =>
       run(async (out) => {
-        const { createCardStateFile } = await import("@capkit/token-sim");
+        const { createCardStateFile } = await import("@capkit/token-sim/node");
         const s = createCardStateFile(o.out, o.profile, o.pin);
         out.result(
           { file: o.out, profile: s.profile, pan: maskPan(s.pan), atc: s.atc },
@@ -142,7 +142,7 @@ export function registerSim(
 /** The reader on a terminal: raw keys in, the LCD redrawn on every screen event and every second. */
 async function interactiveReader(simFile: string | undefined): Promise<number> {
   if (!process.stdin.isTTY) throw usage("sim reader is interactive: run it in a terminal");
-  const ts = await import("@capkit/token-sim");
+  const ts = await import("@capkit/token-sim/node");
   const card = simFile
     ? ts.openCardStateFile(simFile)
     : new ts.SimulatedCard(ts.newSimCardState("sesame", "1234"));

@@ -1,0 +1,30 @@
+import { fileURLToPath } from "node:url";
+import { build } from "esbuild";
+
+/**
+ * The elements as one browser ES module, built in memory (esbuild) from the sources: a page needs one
+ * <script type="module" src=…> and no build step of its own. Servers call this once at start-up.
+ */
+export async function bundleCapkitWeb(options: { minify?: boolean } = {}): Promise<string> {
+  const entry = fileURLToPath(new URL("./index.js", import.meta.url)).replace(
+    /\.js$/,
+    isSource() ? ".ts" : ".js",
+  );
+  const r = await build({
+    entryPoints: [entry],
+    bundle: true,
+    format: "esm",
+    platform: "browser",
+    target: "es2022",
+    conditions: ["@capkit/source"],
+    minify: options.minify ?? true,
+    write: false,
+    legalComments: "none",
+    logLevel: "silent",
+  });
+  return r.outputFiles[0]!.text;
+}
+
+function isSource(): boolean {
+  return import.meta.url.endsWith(".ts");
+}
