@@ -2,6 +2,7 @@
  * `pnpm bench [suite…]`: runs the benchmark suites and writes their sections of docs/benchmarks.md.
  * BENCH_TIME_MS sets the time per case (default 1000).
  */
+import { bundleSizeSuite } from "./bundle-size.js";
 import { cliSuite } from "./cli.js";
 import { emvCryptoSuite } from "./emv-crypto.js";
 import { oathSuite } from "./oath.js";
@@ -14,6 +15,7 @@ const suites: Record<string, () => Promise<string>> = {
   pcsc: pcscSuite,
   verify: verifySuite,
   cli: cliSuite,
+  "bundle-size": bundleSizeSuite,
 };
 
 const wanted = process.argv.slice(2);

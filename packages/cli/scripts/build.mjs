@@ -3,7 +3,9 @@
 // Why: a process's start-up was mostly Node resolving and reading ~100 module files (commander, @capkit/*,
 // @noble/*), not running them; one file per command path removes that (docs/benchmarks.md, CLI start-up).
 // Typechecking stays with `pnpm typecheck`; the workspace packages are bundled from their TypeScript sources.
+import { execFileSync } from "node:child_process";
 import { readFile, rm } from "node:fs/promises";
+import { createRequire } from "node:module";
 import { dirname, join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
@@ -89,7 +91,11 @@ const lazyAes = {
 
 await rm(outdir, { recursive: true, force: true });
 await build({
-  entryPoints: [{ in: join(cli, "scripts/entry.mjs"), out: "main" }],
+  entryPoints: [
+    { in: join(cli, "scripts/entry.mjs"), out: "main" },
+    // The library entry (`import "@capkit/cli"`: the exit codes, never the command).
+    { in: join(cli, "src/index.ts"), out: "index" },
+  ],
   outdir,
   bundle: true,
   splitting: true,
@@ -103,7 +109,23 @@ await build({
   },
   minifyWhitespace: true,
   minifySyntax: true,
-  sourcemap: "linked",
+  // No source maps: the bundle's would point into other packages' sources, which the CLI's tarball does not
+  // ship (the packed-install test checks every map's sources are there).
+  sourcemap: false,
   plugins: [keepModuleLocations, lazyAes],
   logLevel: "warning",
 });
+
+// Types for the library entry; the JavaScript is the bundle above.
+execFileSync(
+  process.execPath,
+  [
+    createRequire(import.meta.url).resolve("typescript/bin/tsc"),
+    "-p",
+    join(cli, "tsconfig.json"),
+    "--emitDeclarationOnly",
+    "--declarationMap",
+    "false",
+  ],
+  { stdio: "inherit" },
+);

@@ -9,7 +9,7 @@ import {
 } from "./apdu.js";
 
 /**
- * The seam between the CAP engine and a card (design §2). Implementations: PcscConnection (reader-pcsc),
+ * The seam between the CAP engine and a card (docs/architecture.md §2). Implementations: PcscConnection (reader-pcsc),
  * SimulatedCard (token-sim), ReplayConnection and TracingConnection (here).
  */
 export interface CardConnection {

@@ -5,7 +5,7 @@ import { tagToHex } from "./tlv.js";
  * EMV data element dictionary (EMV 4.3 Book 3 Annex A) for display and for DOL filling rules, which depend
  * on the format: n = BCD numeric, cn = compressed numeric, an/ans = text, b = binary.
  * Inside CAP/DPA applications 9F55 and 9F56 are the Issuer Authentication Flags and the Issuer Proprietary
- * Bitmap (emv-cap.md §1.5); payment applications use the same tags for other things.
+ * Bitmap (docs/architecture.md §3.10); payment applications use the same tags for other things.
  */
 export type TagFormat = "b" | "n" | "cn" | "an" | "ans";
 

@@ -150,7 +150,7 @@ describe("end to end with keys", () => {
   }
 });
 
-describe("reader profiles carry EMV-CAP's constants (emv-cap.md §2.2)", () => {
+describe("reader profiles carry EMV-CAP's constants (docs/architecture.md §3.4)", () => {
   it("mastercard-cap and visa-dpa differ only by date and AID order", () => {
     const mc = READER_PROFILES["mastercard-cap"]!;
     const dpa = READER_PROFILES["visa-dpa"]!;

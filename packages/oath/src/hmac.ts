@@ -1,5 +1,5 @@
 import { CapkitError } from "@capkit/core";
-import { type _HMAC, hmac } from "@noble/hashes/hmac.js";
+import { hmac } from "@noble/hashes/hmac.js";
 import { sha1 } from "@noble/hashes/legacy.js";
 import { sha256, sha512 } from "@noble/hashes/sha2.js";
 import { CounterMac } from "./counter-mac.js";
@@ -27,18 +27,19 @@ export interface HmacKeyOptions {
 /** 16 bytes = the RFC 4226 R6 minimum. */
 export const MIN_SECRET_BYTES = 16;
 
-type KeyedHmac = _HMAC<ReturnType<(typeof HASHES)[OathAlgorithm]["create"]>>;
+/** @noble/hashes' public incremental HMAC (`hmac.create`): update, digestInto, clone. */
+type KeyedHmac = ReturnType<typeof hmac.create>;
 
 /**
  * A secret with its HMAC state keyed once. The cost of an OATH code in JavaScript is the HMAC set-up (hashing
- * the key pads), not the hash: keying once and cloning the ready inner/outer state into a reused scratch object
- * makes each code two compression calls (otp.md §4).
+ * the key pads), not the hash: keying once and cloning the ready inner/outer state makes each code two
+ * compression calls (RFC 2104 §4: the padded-key states "may be precomputed"). Only @noble/hashes' public API
+ * is used (`hmac.create`, `clone`), so a caret range cannot break it.
  */
 export class HmacKey {
   readonly algorithm: OathAlgorithm;
   readonly outputLength: number;
   readonly #keyed: KeyedHmac;
-  #scratch: KeyedHmac | undefined;
   /** Precomputed pad states for 8-byte counters (SHA-1/SHA-256), the HOTP/TOTP hot path. */
   readonly #counterMac: CounterMac | undefined;
   readonly #counterBytes = new Uint8Array(8);
@@ -61,7 +62,7 @@ export class HmacKey {
     const hash = HASHES[algorithm];
     this.outputLength = hash.outputLen;
     this.#truncScratch = new Uint8Array(hash.outputLen);
-    this.#keyed = hmac.create(hash as typeof sha1, secret) as unknown as KeyedHmac;
+    this.#keyed = hmac.create(hash, secret);
     this.#counterMac = algorithm === "SHA512" ? undefined : new CounterMac(algorithm, secret);
   }
 
@@ -85,8 +86,7 @@ export class HmacKey {
 
   /** HMAC of `message` into `out` (a fresh array when omitted). */
   mac(message: Uint8Array, out: Uint8Array = new Uint8Array(this.outputLength)): Uint8Array {
-    const h = this.#keyed._cloneInto(this.#scratch);
-    this.#scratch = h;
+    const h = this.#keyed.clone();
     h.update(message);
     h.digestInto(out);
     return out;

@@ -32,7 +32,7 @@ const DEAD_CODES = new Set([0x80100013, 0x8010001d]);
 
 /**
  * The PC/SC resource manager (pcscd) as an async API, with pcsclite's traps wrapped once
- * (docs/pcsc-testing.md): its constructor throws synchronously when pcscd is down; `close()` always emits
+ * (docs/testing.md §1): its constructor throws synchronously when pcscd is down; `close()` always emits
  * "Command cancelled"; a reader must not be closed inside its own event; the process exits only once every
  * reader and the context are closed; and an instance never recovers from a pcscd restart — so each call here
  * checks the instance and makes a new one when pcscd has come back.
@@ -82,7 +82,7 @@ export class PcscContext {
       if (pcsc === this.#pcsc && code !== undefined && DEAD_CODES.has(code))
         this.#dead = pcscError(err, "pcscd");
     });
-    reader.on("status", (status: { state: number; atr?: Buffer }) => {
+    reader.on("status", (status: { state: number; atr?: Uint8Array }) => {
       const was = t.state !== undefined && (t.state & reader.SCARD_STATE_PRESENT) !== 0;
       const is = (status.state & reader.SCARD_STATE_PRESENT) !== 0;
       t.state = status.state;

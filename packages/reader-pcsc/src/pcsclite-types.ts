@@ -1,5 +1,7 @@
 /**
- * The part of npm pcsclite 1.0.x that capkit uses (its own typings keep these interfaces private).
+ * The part of npm pcsclite 1.0.x that capkit uses (its own typings keep these interfaces private). Bytes are
+ * typed `Uint8Array` (pcsclite hands out Buffers, a subclass; capkit passes it Buffers) so that capkit's
+ * published types never need @types/node.
  */
 export interface PcscliteReader {
   readonly name: string;
@@ -13,7 +15,7 @@ export interface PcscliteReader {
   readonly SCARD_LEAVE_CARD: number;
   readonly SCARD_RESET_CARD: number;
   readonly SCARD_UNPOWER_CARD: number;
-  on(event: "status", listener: (status: { state: number; atr?: Buffer }) => void): this;
+  on(event: "status", listener: (status: { state: number; atr?: Uint8Array }) => void): this;
   on(event: "end", listener: () => void): this;
   on(event: "error", listener: (error: unknown) => void): this;
   SCARD_CTL_CODE(code: number): number;
@@ -23,12 +25,17 @@ export interface PcscliteReader {
   ): void;
   disconnect(disposition: number, cb: (err: unknown) => void): void;
   transmit(
-    data: Buffer,
+    data: Uint8Array,
     resLen: number,
     protocol: number,
-    cb: (err: unknown, response: Buffer) => void,
+    cb: (err: unknown, response: Uint8Array) => void,
   ): void;
-  control(data: Buffer, code: number, resLen: number, cb: (err: unknown, response: Buffer) => void): void;
+  control(
+    data: Uint8Array,
+    code: number,
+    resLen: number,
+    cb: (err: unknown, response: Uint8Array) => void,
+  ): void;
   close(): void;
 }
 

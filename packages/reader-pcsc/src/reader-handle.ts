@@ -55,13 +55,13 @@ export function fromPcsclite(reader: PcscliteReader, currentAtr: () => Uint8Arra
       );
     },
     async transmit(command) {
-      const r = await call<Buffer>("transmit", (cb) =>
+      const r = await call<Uint8Array>("transmit", (cb) =>
         reader.transmit(Buffer.from(command), MAX_RESPONSE, protocol, cb),
       );
       return new Uint8Array(r);
     },
     async control(code, data) {
-      const r = await call<Buffer>("reader control", (cb) =>
+      const r = await call<Uint8Array>("reader control", (cb) =>
         reader.control(Buffer.from(data), code, MAX_RESPONSE, cb),
       );
       return new Uint8Array(r);

@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 
 /**
- * A real pcscd for integration tests (docs/pcsc-testing.md): started in the foreground as a child of the test,
+ * A real pcscd for integration tests (docs/testing.md §1): started in the foreground as a child of the test,
  * with its own reader configuration (a vpcd reader named `capkit test` on `port` and `port + 1`), and stopped
  * by PID. Debian's pcscd always uses /run/pcscd/pcscd.comm, so only one runs at a time: the tests that need it
  * are the `*.pcscd.test.ts` files, which the test command runs one after another. If pcscd cannot start the

@@ -1,6 +1,6 @@
 /**
  * The cards the simulator can be: what each one puts in its FCI and records, and how it answers GENERATE AC.
- * Modelled on the public traces and vectors (emv-cap.md §1.10, §3.2, §8.1); the keys are the simulator's own.
+ * Modelled on the public traces and vectors (docs/architecture.md §3.4, §3.6); the keys are the simulator's own.
  */
 export interface SimCardProfile {
   readonly name: string;

@@ -15,7 +15,7 @@ import {
 import { type Clock, systemClock } from "./clock.js";
 
 /**
- * The Sésame reader as a state machine (design §5): a 2×16 LCD, keys 0–9, OK, C (correction) and the function
+ * The Sésame reader as a state machine (docs/architecture.md §5): a 2×16 LCD, keys 0–9, OK, C (correction) and the function
  * key. Insert the card, choose a function ("Code" first), type the 4-digit PIN, read the 8-digit code for
  * 35 seconds. Pulling the card ends the session at any point. The screen is available as text and as a stream
  * of events, so a terminal or web UI can draw it.

@@ -13,7 +13,7 @@ import { type Clock, systemClock } from "./clock.js";
 /**
  * An SGpass-style token: a DIGIPASS-class device (button, optional 4-digit PIN locking after 5 wrong tries,
  * keypad challenge/response and signature) implemented on the open OATH algorithms — HOTP, TOTP and OCRA.
- * It does not reproduce the vendor's proprietary algorithm (otp.md §6).
+ * It does not reproduce the vendor's proprietary algorithm (docs/architecture.md §5).
  */
 export interface SgpassConfig {
   readonly kind: "totp" | "hotp";

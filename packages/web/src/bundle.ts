@@ -16,7 +16,8 @@ export async function bundleCapkitWeb(options: { minify?: boolean } = {}): Promi
     format: "esm",
     platform: "browser",
     target: "es2022",
-    conditions: ["@capkit/source"],
+    // From the workspace's sources only: an installed package resolves its dependencies' published builds.
+    conditions: isSource() ? ["@capkit/source"] : [],
     minify: options.minify ?? true,
     write: false,
     legalComments: "none",

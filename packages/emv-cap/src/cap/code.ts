@@ -3,12 +3,12 @@ import { macAlg1 } from "../crypto/mac.js";
 import type { GacResponse } from "./gac.js";
 
 /**
- * From a GENERATE AC response to the number a CAP reader shows (emv-cap.md §3.1): the bits of
+ * From a GENERATE AC response to the number a CAP reader shows (docs/architecture.md §3.5): the bits of
  * [PSN] ‖ CID ‖ ATC ‖ AC ‖ IAD selected by the card's Issuer Proprietary Bitmap (9F56), most significant
  * first, read as one binary number. No decimalisation table and no modulo.
  */
 
-/** IAF b7: the PSN is prepended to the data the IPB selects from (Rabobank `C0`, emv-cap.md §3.3). */
+/** IAF b7: the PSN is prepended to the data the IPB selects from (Rabobank `C0`, docs/architecture.md §3.6). */
 export const IAF_PSN_IN_IPB = 0x40;
 /** IAF b8: the amount enters the cryptogram in Sign (Mode 1); b6 with it: amount only, no currency. */
 export const IAF_AMOUNT = 0x80;
@@ -32,7 +32,7 @@ export function ipbSourceData(r: GacResponse, options: { iaf?: number; psn?: Uin
 
 /**
  * Selects the IPB bits of `data`, MSB first. Where the IPB is longer than the data the missing bits are 0
- * (the zero-fill choice of emv-cap.md §3.1; `truncated` tells the caller to warn).
+ * (the zero-fill choice of docs/architecture.md §3.5; `truncated` tells the caller to warn).
  */
 export function selectIpbBits(
   data: Uint8Array,
@@ -57,7 +57,7 @@ export function selectIpbBits(
 }
 
 /**
- * Mode 2 + TDS (emv-cap.md §2.4, MISC-056 §3.9): the numbers joined by an `F` nibble, an odd count padded
+ * Mode 2 + TDS (docs/architecture.md §3.7, MISC-056 §3.9): the numbers joined by an `F` nibble, an odd count padded
  * with `F`, then ISO 9797-1 padding 2; `AC' = DES-CBC-MAC(key = AC, IV = 0)`; AC' replaces AC in the IPB data.
  */
 export function tdsBlock(numbers: readonly string[]): Uint8Array {

@@ -10,7 +10,7 @@ import { type PinEntry, plaintextPin } from "./pin.js";
 import { DEFAULT_PROFILE, type ReaderProfile, readerProfile } from "./profiles.js";
 
 /**
- * The CAP reader: an aborted offline EMV transaction (emv-cap.md §1.2, design §3).
+ * The CAP reader: an aborted offline EMV transaction (docs/architecture.md §3.2).
  * SELECT → GET PROCESSING OPTIONS → READ RECORDs → GET DATA 9F17 → VERIFY → GENERATE AC (ARQC, CDOL1) →
  * GENERATE AC (AAC, CDOL2, ARC "Z3") → the IPB-selected bits as the code.
  */
@@ -86,7 +86,7 @@ export interface CapResult {
 }
 
 const PSE = asciiToBytes("1PAY.SYS.DDF01");
-/** CAP/DPA AIDs found in the wild (emv-cap.md §1.1), tried from the PSE after the profile's own. */
+/** CAP/DPA AIDs found in the wild (docs/architecture.md §3.1), tried from the PSE after the profile's own. */
 const KNOWN_CAP_AIDS = [
   "A0000000038002",
   "A0000000048002",
@@ -362,7 +362,7 @@ export async function readPinTryCounter(conn: CardConnection): Promise<number | 
 }
 
 /**
- * PIN safety (emv-cap.md §7 #7): the try counter is shared with payments, so read it first and never spend
+ * PIN safety (docs/architecture.md §3.9): the try counter is shared with payments, so read it first and never spend
  * the last try — nor one we cannot count — unless the caller forces it.
  */
 async function verifyPinSafely(conn: CardConnection, options: CapOptions): Promise<void> {

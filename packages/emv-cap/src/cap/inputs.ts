@@ -4,7 +4,7 @@ import { IAF_AMOUNT, IAF_AMOUNT_ONLY, validateTds } from "./code.js";
 import type { ReaderProfile } from "./profiles.js";
 
 /**
- * The reader functions (emv-cap.md §2.1): identify = Mode 2, the Sésame "Code" key (UN = 0); respond = Mode 1
+ * The reader functions (docs/architecture.md §3.3): identify = Mode 2, the Sésame "Code" key (UN = 0); respond = Mode 1
  * with a challenge in the UN; sign = Mode 1 with challenge and amount (and currency when the card's IAF says
  * so). Identify with `tds` numbers is Mode 2 + TDS: the card still sees Mode 2, the reader MACs the numbers.
  */

@@ -3,7 +3,7 @@ import { cryptogramSpec } from "../crypto/cryptogram.js";
 import { tagFromHex } from "../tlv.js";
 
 /**
- * What differs between physical CAP readers (design §3, emv-cap.md §2.2): the terminal data they put in the
+ * What differs between physical CAP readers (docs/architecture.md §3.4): the terminal data they put in the
  * PDOL and CDOLs (every byte enters the MAC, so one wrong constant means codes the bank rejects), whether
  * they send the second GENERATE AC, challenge and display widths. Profiles are plain JSON so users can add
  * the reader their bank ships.
@@ -32,10 +32,10 @@ export interface ReaderProfile {
 
 export const AID_MASTERCARD_CAP = "A0000000048002";
 export const AID_VISA_DPA = "A0000000038002";
-/** python-emv `VISA_STATIC_IPB`, also EMV-CAP's: ATC low byte + 16 AC bits + 9 IAD bits (emv-cap.md §3.2). */
+/** python-emv `VISA_STATIC_IPB`, also EMV-CAP's: ATC low byte + 16 AC bits + 9 IAD bits (docs/architecture.md §3.6). */
 export const STATIC_VISA_IPB = "0000FFFFFF0000000000000000000020B938";
 
-/** EMV-CAP "CAP"/"DPA" terminal data (emv-cap.md §2.2), shared by the profiles below but for the date. */
+/** EMV-CAP "CAP"/"DPA" terminal data (docs/architecture.md §3.4), shared by the profiles below but for the date. */
 const CAP_TERMINAL = {
   "95": "8000000000",
   "9F35": "34",
@@ -56,7 +56,7 @@ export const READER_PROFILES: Readonly<Record<string, ReaderProfile>> = {
     ...common,
     name: "sesame",
     description:
-      "Crédit Coopératif Sésame and French DPA readers: Visa DPA first, date 010101 (the French Visa DPA trace, emv-cap.md §2.6)",
+      "Crédit Coopératif Sésame and French DPA readers: Visa DPA first, date 010101 (the French Visa DPA trace, docs/architecture.md §3.4)",
     aids: [AID_VISA_DPA, AID_MASTERCARD_CAP],
     terminalData: { ...CAP_TERMINAL, "9A": "010101" },
     cryptogramVersion: "visa-10",

@@ -1,0 +1,31 @@
+// A TypeScript consumer of every public package, type-checked with skipLibCheck false under `node16` and
+// `bundler` resolution: the published .d.ts files must stand on their own.
+import { EXIT } from "@capkit/cli";
+import { CapkitError, toHex } from "@capkit/core";
+import { type CapResult, generateCapCode, readerProfile } from "@capkit/emv-cap";
+import { HmacKey, hotp, totp } from "@capkit/oath";
+import { PcscContext } from "@capkit/reader-pcsc";
+import { newSimCardState, SimulatedCard } from "@capkit/token-sim";
+import { SoftwareKeyProvider, Verifier } from "@capkit/verify";
+import { PostgresStore } from "@capkit/verify/postgres";
+import { SqliteStore } from "@capkit/verify/sqlite";
+
+export async function capCode(): Promise<CapResult> {
+  const card = new SimulatedCard(newSimCardState("sesame", "1234"));
+  return generateCapCode(card, { mode: "identify" }, { profile: readerProfile("sesame"), pin: "1234" });
+}
+
+export function codes(secret: Uint8Array): [string, string] {
+  const key = new HmacKey(secret, "SHA256");
+  return [hotp(key, 0), totp(key, Date.now() / 1000)];
+}
+
+export function verifier(path: string): Verifier {
+  const keys = new SoftwareKeyProvider(SoftwareKeyProvider.generateMaterial());
+  return new Verifier({ store: new SqliteStore(path), keys });
+}
+
+export const postgres: typeof PostgresStore.connect = PostgresStore.connect;
+export const context: typeof PcscContext = PcscContext;
+export const failed: number = EXIT.REJECTED;
+export const error: CapkitError = new CapkitError("INPUT_INVALID", toHex(new Uint8Array([1])));
