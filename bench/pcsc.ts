@@ -22,7 +22,7 @@ const INS: Record<number, string> = {
 const RUNS = Number(process.env["BENCH_PCSC_RUNS"] ?? 30);
 
 /**
- * A bare vpcd card (the protocol of token-sim's VpcdBridge, docs/pcsc-testing.md) that answers 90 00 to every
+ * A bare vpcd card (the protocol of token-sim's VpcdBridge, docs/testing.md §1) that answers 90 00 to every
  * APDU and notes, for each APDU vpcd sends, whether its 2-byte length arrived alone and how long before the
  * body. It isolates the transport from everything capkit does with a card.
  */

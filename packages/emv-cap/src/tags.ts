@@ -14,7 +14,7 @@ export interface TagInfo {
   readonly format: TagFormat;
 }
 
-/** Tags capkit reads by name (EMV 4.3 Book 3 Annex A; CAP: emv-cap.md §1.5). */
+/** Tags capkit reads by name (EMV 4.3 Book 3 Annex A; CAP: docs/architecture.md §3.10). */
 export const TAG_TRACK1 = 0x56;
 export const TAG_TRACK2 = 0x57;
 export const TAG_PAN = 0x5a;

@@ -15,7 +15,7 @@ export type StoredCapRecord = Omit<CapIssuerRecord, "key"> & {
 /**
  * What the verifier keeps per credential. `last` is the last accepted counter value — HOTP counter, TOTP time
  * step or CAP ATC (−1 before the first) — and only ever grows: a code is accepted only for a value above it,
- * which is what makes codes one-time (design §6).
+ * which is what makes codes one-time (docs/architecture.md §6).
  */
 export type CredentialParams =
   | { readonly kind: "cap"; readonly record: StoredCapRecord; readonly atcWindow: number }

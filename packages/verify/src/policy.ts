@@ -1,4 +1,4 @@
-/** Verification policy with safe defaults (design §6, emv-cap.md §4.5, otp.md §2). */
+/** Verification policy with safe defaults (docs/architecture.md §6; RFC 4226 §7, RFC 6238 §5). */
 export interface Policy {
   /** Consecutive failures that lock a credential (or a user, for credentials that belong to one). */
   readonly maxFailures: number;

@@ -90,7 +90,7 @@ const MAX_USER_CREDENTIALS = 32;
 const ID = /^[\w.@:+-]{1,128}$/;
 
 /**
- * One verifier for Sésame/CAP codes and SGpass/OATH codes (design §6): the policy shell around the credential
+ * One verifier for Sésame/CAP codes and SGpass/OATH codes (docs/architecture.md §6): the policy shell around the credential
  * kinds (src/kinds/) — lockout, challenges, state store, audit. The caller learns only "accepted", "rejected"
  * or "locked"; why a code failed goes to the audit trail, never back to a possible attacker. An unknown
  * credential or user answers "rejected" like a wrong code (no enumeration oracle).

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SoftwareKeyProvider, type StateStore, Verifier } from "../src/index.js";
 
 /**
- * One behaviour, three stores: every StateStore must pass this suite (design §6). Credentials get fresh ids per
+ * One behaviour, three stores: every StateStore must pass this suite (docs/architecture.md §6). Credentials get fresh ids per
  * test, so one store serves the whole suite.
  */
 export function conformance(

@@ -2,7 +2,7 @@ import { parseSimCardState, type SimCardState } from "@capkit/token-sim";
 
 /**
  * The simulated card's state kept in the browser (localStorage), so a reload never repeats an ATC: a code is
- * one-time because the card's ATC only grows (docs/emv-cap.md), and a page reload must not rewind the card.
+ * one-time because the card's ATC only grows (docs/architecture.md §6), and a page reload must not rewind the card.
  * Saved synchronously on every change, before the card answers the APDU that changed it.
  */
 const PREFIX = "capkit-sim-card:";

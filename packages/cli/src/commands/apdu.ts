@@ -80,7 +80,7 @@ export function registerApdu(program: Command, run: Run): void {
 }
 
 /**
- * A VERIFY through `apdu` is as careful as `cap code` (emv-cap.md §7 #7): read the try counter (GET DATA 9F17)
+ * A VERIFY through `apdu` is as careful as `cap code` (docs/architecture.md §3.9): read the try counter (GET DATA 9F17)
  * first, and do not spend the last try, or one that cannot be counted, without --force.
  */
 async function guardPinTry(

@@ -40,7 +40,7 @@ function issuerRecord(record: StoredCapRecord, secret: Uint8Array | undefined): 
 }
 
 /**
- * Sésame / CAP cards (emv-cap.md §4.5): the issuer recomputes the card's code for each candidate ATC after the
+ * Sésame / CAP cards (docs/architecture.md §6): the issuer recomputes the card's code for each candidate ATC after the
  * last accepted one, searching only the ATCs whose bits the code carries (the IPB puts part of the ATC in it).
  */
 export const capKind: KindRules<"cap", CapEnrollRequest, CapEngine> = {
