@@ -98,8 +98,10 @@ try {
   }
 }
 
-// The command is over: end now, even if a library left a handle open (a PC/SC context, a timer), so no error
-// path can leave the process hanging with a card half-used. stdout and stderr are flushed first.
+// The command is over. The process ends by itself when nothing is left open; if a library left a handle open
+// (a PC/SC context, a timer), this unref'd timer ends it anyway, so no error path can leave the process
+// hanging with a card half-used. Not process.exit() at once: on Node 24, better-sqlite3 12 aborts
+// ("Assertion failed: (env) != nullptr" in ~Statement) when the process is torn down that way.
 await new Promise<void>((r) => process.stdout.write("", () => r()));
 await new Promise<void>((r) => process.stderr.write("", () => r()));
-process.exit();
+setTimeout(() => process.exit(), 500).unref();
