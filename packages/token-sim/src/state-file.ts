@@ -14,10 +14,15 @@ import {
  * crash never leaves half a card.
  */
 export function writeCardStateFile(path: string, state: SimCardState): void {
+  writeSecretJsonFile(path, state);
+}
+
+/** Any simulator state holding secrets (cards, tokens): mode 0600, written whole via temp file + fsync + rename. */
+export function writeSecretJsonFile(path: string, value: unknown): void {
   const tmp = `${path}.${process.pid}.tmp`;
   const fd = openSync(tmp, "w", 0o600);
   try {
-    writeSync(fd, `${JSON.stringify(state, null, 2)}\n`);
+    writeSync(fd, `${JSON.stringify(value, null, 2)}\n`);
     fsyncSync(fd);
   } finally {
     closeSync(fd);

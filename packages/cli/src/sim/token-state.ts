@@ -1,5 +1,6 @@
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from "node:fs";
+import { closeSync, openSync, readFileSync } from "node:fs";
 import { CapkitError } from "@capkit/core";
+import { writeSecretJsonFile } from "@capkit/token-sim/node";
 import { usage } from "../shared/output.js";
 
 /**
@@ -60,13 +61,5 @@ export function writeTokenState(path: string, state: TokenState, create = false)
       throw usage(code === "EEXIST" ? `${path} already exists` : `cannot create ${path}: ${code}`);
     }
   }
-  const tmp = `${path}.${process.pid}.tmp`;
-  const fd = openSync(tmp, "w", 0o600);
-  try {
-    writeSync(fd, `${JSON.stringify(state, null, 2)}\n`);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  renameSync(tmp, path);
+  writeSecretJsonFile(path, state);
 }
