@@ -89,6 +89,10 @@ function nodeDir(node) {
   throw new Error(`no Node ${version} headers (include/node) found for ${node}`);
 }
 
+function installedVersion(app, name) {
+  return JSON.parse(readFileSync(join(app, "node_modules", name, "package.json"), "utf8")).version;
+}
+
 const work = mkdtempSync(join(tmpdir(), "capkit-packed-"));
 console.log(`packed-install: working in ${work}`);
 try {
@@ -101,6 +105,9 @@ try {
     .map((dir) => ({ dir, pkg: JSON.parse(readFileSync(join(dir, "package.json"), "utf8")) }));
   const privateNames = new Set(manifests.filter((m) => m.pkg.private).map((m) => m.pkg.name));
   const published = manifests.filter((m) => !m.pkg.private);
+  const sqliteRange = published.find((m) => m.pkg.name === "@capkit/verify").pkg.peerDependencies[
+    "better-sqlite3"
+  ];
   for (const { dir, pkg } of published) {
     const r = exec("pnpm", ["pack", "--pack-destination", tarballs], { cwd: dir });
     if (!check(`pnpm pack ${pkg.name}`, r.status === 0, r.status === 0 ? "" : r.out)) throw new Error("pack");
@@ -210,12 +217,18 @@ try {
       npm_config_nodedir: nodeDir(node),
       JOBS: "max", // node-gyp: compile better-sqlite3 on every core
     };
-    // The drivers are optional peer dependencies of @capkit/verify: the application installs the one it uses.
+    // The drivers are optional peer dependencies of @capkit/verify: the application installs the one it uses,
+    // in the range @capkit/verify declares. npm picks the newest release whose engines accept this Node:
+    // better-sqlite3 12 on Node 20, 13 on 22 and 24 (docs/architecture.md §8).
     const started = Date.now();
-    const install = exec(node, [npm, "install", ...files, "better-sqlite3@^12.6.2"], { cwd: app, env });
+    const install = exec(node, [npm, "install", ...files, `better-sqlite3@${sqliteRange}`], {
+      cwd: app,
+      env,
+    });
     const seconds = Math.round((Date.now() - started) / 1000);
-    if (!check(`[${version}] npm install of the tarballs (${seconds} s)`, install.status === 0, install.out))
-      continue;
+    const driver = install.status === 0 ? installedVersion(app, "better-sqlite3") : "none";
+    const title = `[${version}] npm install of the tarballs, better-sqlite3 ${driver} (${seconds} s)`;
+    if (!check(title, install.status === 0, install.out)) continue;
     const smoke = exec(node, ["smoke.mjs"], { cwd: app, env });
     check(`[${version}] ESM smoke script`, smoke.status === 0, smoke.out);
     const bin = join(app, "node_modules", ".bin", "capkit");

@@ -98,10 +98,9 @@ try {
   }
 }
 
-// The command is over. The process ends by itself when nothing is left open; if a library left a handle open
-// (a PC/SC context, a timer), this unref'd timer ends it anyway, so no error path can leave the process
-// hanging with a card half-used. Not process.exit() at once: on Node 24, better-sqlite3 12 aborts
-// ("Assertion failed: (env) != nullptr" in ~Statement) when the process is torn down that way.
+// The command is over. The process ends by itself when nothing is left open, so every library's exit
+// clean-up runs as in any Node program; if a library left a handle open (a PC/SC context, a timer), this
+// unref'd timer ends it anyway, so no error path can leave the process hanging with a card half-used.
 await new Promise<void>((r) => process.stdout.write("", () => r()));
 await new Promise<void>((r) => process.stderr.write("", () => r()));
 setTimeout(() => process.exit(), 500).unref();
