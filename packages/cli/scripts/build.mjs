@@ -89,6 +89,37 @@ const lazyAes = {
   },
 };
 
+/**
+ * `otp generate` needs HOTP/TOTP, not PSKC, whose modules (saxes's XML reader, AES, PBKDF2) are a third of
+ * @capkit/oath's chunk. src/commands/otp-codes.ts imports its names from "@capkit/oath"; resolved to the real
+ * entry, that entry would be shared with the commands importing all of @capkit/oath and take PSKC into the
+ * same chunk. For that one importer, "@capkit/oath" is the entry without its `export * from "./pskc/…"` lines:
+ * the same module files otherwise, so nothing is bundled twice, and a name otp-codes.ts imports that only PSKC
+ * exports fails the build.
+ */
+const OATH_ENTRY = join(packages, "oath", "src", "index.ts");
+const oathWithoutPskc = {
+  name: "oath-without-pskc",
+  setup(b) {
+    b.onResolve({ filter: /^@capkit\/oath$/ }, (args) =>
+      args.importer === join(cli, "src", "commands", "otp-codes.ts")
+        ? { path: OATH_ENTRY, namespace: "oath-without-pskc" }
+        : undefined,
+    );
+    b.onLoad({ filter: /.*/, namespace: "oath-without-pskc" }, async (args) => {
+      const lines = (await readFile(args.path, "utf8")).split("\n").filter((l) => l.trim() !== "");
+      const reexport = /^export \* from "\.\/[\w/-]+\.js";$/;
+      const odd = lines.find((l) => !reexport.test(l));
+      if (odd) throw new Error(`${args.path}: expected only \`export * from "./x.js"\` lines, found ${odd}`);
+      return {
+        contents: lines.filter((l) => !l.includes('"./pskc/')).join("\n"),
+        resolveDir: dirname(args.path),
+        loader: "ts",
+      };
+    });
+  },
+};
+
 await rm(outdir, { recursive: true, force: true });
 await build({
   entryPoints: [
@@ -112,7 +143,7 @@ await build({
   // No source maps: the bundle's would point into other packages' sources, which the CLI's tarball does not
   // ship (the packed-install test checks every map's sources are there).
   sourcemap: false,
-  plugins: [keepModuleLocations, lazyAes],
+  plugins: [oathWithoutPskc, keepModuleLocations, lazyAes],
   logLevel: "warning",
 });
 

@@ -1,20 +1,12 @@
 #!/usr/bin/env node
 import { readFileSync } from "node:fs";
 import { Command, CommanderError } from "commander";
-import { registerApdu } from "./commands/apdu.js";
-import { registerCap } from "./commands/cap.js";
-import { registerCard } from "./commands/card.js";
-import { registerDemo } from "./commands/demo.js";
-import { registerDoctor } from "./commands/doctor.js";
-import { registerOtp } from "./commands/otp.js";
-import { registerReaders } from "./commands/readers.js";
-import { registerSim } from "./commands/sim.js";
-import { registerVerify } from "./commands/verify.js";
-import { EXIT, makeOutput, type Output, reportError, wantsJson } from "./shared/output.js";
+import { EXIT, makeOutput, type Output, type Run, reportError, wantsJson } from "./shared/output.js";
 
 /**
  * `capkit`. Every command imports what it needs when it runs (PC/SC, SQLite, PostgreSQL are loaded only by
- * the commands that use them), so `capkit --version` and `capkit otp generate` start fast.
+ * the commands that use them), and only the command typed is defined (below), so `capkit --version` and
+ * `capkit otp generate` start fast.
  */
 const version = (
   JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as { version: string }
@@ -72,15 +64,26 @@ async function run(fn: (out: Output) => Promise<number | undefined>): Promise<vo
   }
 }
 
-registerDemo(program, run);
-registerCap(program, run);
-registerReaders(program, run);
-registerCard(program, run);
-registerApdu(program, run);
-registerDoctor(program, run);
-registerOtp(program, run);
-registerVerify(program, run);
-registerSim(program, run);
+/** Each command's definition, in the order `capkit --help` lists them. */
+const COMMANDS: Record<string, () => Promise<(program: Command, run: Run) => void>> = {
+  demo: async () => (await import("./commands/demo.js")).registerDemo,
+  cap: async () => (await import("./commands/cap.js")).registerCap,
+  readers: async () => (await import("./commands/readers.js")).registerReaders,
+  card: async () => (await import("./commands/card.js")).registerCard,
+  apdu: async () => (await import("./commands/apdu.js")).registerApdu,
+  doctor: async () => (await import("./commands/doctor.js")).registerDoctor,
+  otp: async () => (await import("./commands/otp.js")).registerOtp,
+  verify: async () => (await import("./commands/verify.js")).registerVerify,
+  sim: async () => (await import("./commands/sim.js")).registerSim,
+};
+
+// Defining every command (commander objects for a hundred options) was most of what `capkit otp generate`
+// ran beyond Node's own start (CPU profiles, docs/benchmarks.md): define only the one typed. The global
+// options are all flags, so the first argument not starting with "-" names it. Anything else (no command,
+// `help`, a misspelt name, `--help`) gets them all, for the full help and commander's suggestions.
+const typed = process.argv.slice(2).find((a) => !a.startsWith("-"));
+const wanted = typed !== undefined && Object.hasOwn(COMMANDS, typed) ? [typed] : Object.keys(COMMANDS);
+for (const register of await Promise.all(wanted.map((name) => COMMANDS[name]!()))) register(program, run);
 
 try {
   await program.parseAsync(process.argv);

@@ -1,7 +1,9 @@
 import { writeFileSync } from "node:fs";
+import { fromHex, toHex } from "@capkit/core";
 import type { Command } from "commander";
 import { readPin, readText } from "../shared/input.js";
 import { type Run, usage } from "../shared/output.js";
+import * as oath from "./otp-codes.js";
 
 interface KeyOptions {
   secretHex?: string;
@@ -43,7 +45,6 @@ const int = (v: string | undefined, what: string): number | undefined => {
 };
 
 async function resolveKey(o: KeyOptions) {
-  const oath = await import("@capkit/oath");
   const given = [o.secretHex, o.secret, o.uri].filter((x) => x !== undefined).length;
   if (given !== 1) throw usage("give the key once: --secret-hex, --secret or --uri");
   let secret: Uint8Array;
@@ -61,7 +62,6 @@ async function resolveKey(o: KeyOptions) {
     step = int(o.step, "--step") ?? k.period ?? 30;
     counter = counter ?? k.counter;
   } else if (o.secretHex !== undefined) {
-    const { fromHex } = await import("@capkit/core");
     secret = fromHex(o.secretHex, "--secret-hex");
   } else {
     secret = oath.base32Decode(o.secret!);
@@ -146,7 +146,6 @@ export function registerOtp(program: Command, run: Run): void {
     .option("--algorithm <name>", "SHA1 | SHA256 | SHA512", "SHA1")
     .action((o: Record<string, string | boolean | undefined>) =>
       run(async (out) => {
-        const oath = await import("@capkit/oath");
         if (typeof o["parse"] === "string") {
           const k = oath.parseOtpAuthUri(o["parse"]);
           const shown = { ...k, secret: oath.base32Encode(k.secret) };
@@ -157,7 +156,6 @@ export function registerOtp(program: Command, run: Run): void {
           );
           return 0;
         }
-        const { fromHex } = await import("@capkit/core");
         const { randomBytes } = await import("node:crypto");
         const secret =
           typeof o["secretHex"] === "string"
@@ -195,7 +193,6 @@ export function registerOtp(program: Command, run: Run): void {
     .action((file: string, o: { pskHex?: string; passwordStdin?: boolean; showSecrets?: boolean }) =>
       run(async (out) => {
         const { importPskc } = await import("@capkit/oath");
-        const { fromHex, toHex } = await import("@capkit/core");
         const xml = readText(file);
         const password = o.passwordStdin ? await readPin(true) : undefined;
         const r = importPskc(xml, {
@@ -238,18 +235,18 @@ export function registerOtp(program: Command, run: Run): void {
       ) =>
         run(async (out) => {
           const k = await resolveKey(o);
-          const { fromHex } = await import("@capkit/core");
+          const { ALGORITHM_URIS, exportPskc } = await import("@capkit/oath");
           const protection = o.pskHex
             ? ({ kind: "pre-shared-key", key: fromHex(o.pskHex, "--psk-hex"), keyName: o.keyName } as const)
             : o.passwordStdin
               ? ({ kind: "password", password: await readPin(true) } as const)
               : ({ kind: "none" } as const);
-          const xml = k.oath.exportPskc(
+          const xml = exportPskc(
             [
               {
                 id: o.id,
                 type: k.kind,
-                algorithm: k.oath.ALGORITHM_URIS[k.kind],
+                algorithm: ALGORITHM_URIS[k.kind],
                 secret: k.secret,
                 responseLength: k.digits,
                 responseEncoding: "DECIMAL",

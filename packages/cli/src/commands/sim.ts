@@ -4,7 +4,9 @@ import type { Command } from "commander";
 import { readPin } from "../shared/input.js";
 import { maskPan, type Run, usage } from "../shared/output.js";
 import { interactiveReader } from "../sim/reader-terminal.js";
-import { readTokenState, TOKEN_FORMAT, type TokenState, writeTokenState } from "../sim/token-state.js";
+// Types only: token-state.ts loads @capkit/token-sim (and through it oath and emv-cap), so the command imports
+// it when it runs, not every `capkit` start-up (docs/benchmarks.md, CLI start-up).
+import type { TokenState } from "../sim/token-state.js";
 
 export function registerSim(program: Command, run: Run): void {
   const sim = program
@@ -127,6 +129,7 @@ export function registerSim(program: Command, run: Run): void {
           const ts = await import("@capkit/token-sim");
           const { fromHex, toHex } = await import("@capkit/core");
           const oath = await import("@capkit/oath");
+          const { readTokenState, TOKEN_FORMAT, writeTokenState } = await import("../sim/token-state.js");
           const given = [o.uri, o.secret, o.secretHex].filter((x) => x !== undefined).length;
           if (given > 1) throw usage("give the seed once: --uri, --secret or --secret-hex");
           if (o.pin !== undefined && !/^[0-9]{4,8}$/.test(o.pin)) throw usage("--pin must be 4 to 8 digits");
