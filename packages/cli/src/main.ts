@@ -80,9 +80,16 @@ const COMMANDS: Record<string, () => Promise<(program: Command, run: Run) => voi
 // Defining every command (commander objects for a hundred options) was most of what `capkit otp generate`
 // ran beyond Node's own start (CPU profiles, docs/benchmarks.md): define only the one typed. The global
 // options are all flags, so the first argument not starting with "-" names it. Anything else (no command,
-// `help`, a misspelt name, `--help`) gets them all, for the full help and commander's suggestions.
-const typed = process.argv.slice(2).find((a) => !a.startsWith("-"));
-const wanted = typed !== undefined && Object.hasOwn(COMMANDS, typed) ? [typed] : Object.keys(COMMANDS);
+// `help`, a misspelt name, `--help`) gets them all, for the full help and commander's suggestions, except
+// `--version` alone, which needs none.
+const args = process.argv.slice(2);
+const typed = args.find((a) => !a.startsWith("-"));
+const wanted =
+  typed !== undefined && Object.hasOwn(COMMANDS, typed)
+    ? [typed]
+    : typed === undefined && (args.includes("-V") || args.includes("--version"))
+      ? []
+      : Object.keys(COMMANDS);
 for (const register of await Promise.all(wanted.map((name) => COMMANDS[name]!()))) register(program, run);
 
 try {

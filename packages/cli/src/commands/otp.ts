@@ -1,7 +1,6 @@
 import { writeFileSync } from "node:fs";
 import { fromHex, toHex } from "@capkit/core";
 import type { Command } from "commander";
-import { readPin, readText } from "../shared/input.js";
 import { type Run, usage } from "../shared/output.js";
 import * as oath from "./otp-codes.js";
 
@@ -193,6 +192,7 @@ export function registerOtp(program: Command, run: Run): void {
     .action((file: string, o: { pskHex?: string; passwordStdin?: boolean; showSecrets?: boolean }) =>
       run(async (out) => {
         const { importPskc } = await import("@capkit/oath");
+        const { readPin, readText } = await import("../shared/input.js");
         const xml = readText(file);
         const password = o.passwordStdin ? await readPin(true) : undefined;
         const r = importPskc(xml, {
@@ -236,6 +236,7 @@ export function registerOtp(program: Command, run: Run): void {
         run(async (out) => {
           const k = await resolveKey(o);
           const { ALGORITHM_URIS, exportPskc } = await import("@capkit/oath");
+          const { readPin } = await import("../shared/input.js");
           const protection = o.pskHex
             ? ({ kind: "pre-shared-key", key: fromHex(o.pskHex, "--psk-hex"), keyName: o.keyName } as const)
             : o.passwordStdin

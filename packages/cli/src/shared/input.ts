@@ -1,5 +1,4 @@
 import { readFileSync } from "node:fs";
-import { createInterface } from "node:readline";
 import { usage } from "./output.js";
 
 /**
@@ -44,6 +43,8 @@ export async function readPin(fromStdin: boolean, prompt = "PIN: "): Promise<str
 }
 
 async function readLine(): Promise<string> {
+  // Loaded here, not with the module: readline and its streams are start-up cost for every command.
+  const { createInterface } = await import("node:readline");
   const rl = createInterface({ input: process.stdin, terminal: false });
   for await (const line of rl) {
     rl.close();
