@@ -16,7 +16,8 @@ CREATE TABLE IF NOT EXISTS credentials (
   state TEXT NOT NULL DEFAULT 'active',
   user_id TEXT,
   drift INTEGER,
-  replaces TEXT
+  replaces TEXT,
+  version ${t.big} NOT NULL DEFAULT 0
 );
 CREATE TABLE IF NOT EXISTS users (
   id TEXT PRIMARY KEY,
@@ -61,6 +62,7 @@ export const COLUMNS_ADDED: readonly { table: string; column: string; definition
   { table: "credentials", column: "user_id", definition: "TEXT" },
   { table: "credentials", column: "drift", definition: "INTEGER" },
   { table: "credentials", column: "replaces", definition: "TEXT" },
+  { table: "credentials", column: "version", definition: "BIGINT NOT NULL DEFAULT 0" },
   { table: "audit", column: "user_id", definition: "TEXT" },
 ];
 
@@ -103,5 +105,6 @@ export function rowToCredential(row: Record<string, unknown>): StoredCredential 
     user: opt(row["user_id"]) as string | undefined,
     drift: opt(row["drift"]) === undefined ? undefined : Number(row["drift"]),
     replaces: opt(row["replaces"]) as string | undefined,
+    version: Number(row["version"] ?? 0),
   };
 }
