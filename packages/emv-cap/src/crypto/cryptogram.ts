@@ -161,11 +161,23 @@ export class CryptogramCalculator {
    * the two ATC bytes of one buffer instead of building a new input per candidate.
    */
   mac(data: Uint8Array, atc: number, un?: Uint8Array): Uint8Array {
+    return this.macInto(data, atc, un, new Uint8Array(8), 0);
+  }
+
+  /** `mac`, written into `out` at `offset`. */
+  macInto(
+    data: Uint8Array,
+    atc: number,
+    un: Uint8Array | undefined,
+    out: Uint8Array,
+    offset: number,
+  ): Uint8Array {
     if (this.spec.sessionKey.kind === "aes-csk") {
-      return aesCmac(this.sessionKey(atc), data).subarray(0, 8);
+      out.set(aesCmac(this.sessionKey(atc), data).subarray(0, 8), offset);
+      return out;
     }
     const key = this.#fixedKey ?? new RetailMacKey(this.sessionKey(atc, un));
-    return key.mac(data, this.spec.padding);
+    return key.macInto(data, this.spec.padding, out, offset);
   }
 }
 

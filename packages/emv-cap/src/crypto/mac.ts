@@ -70,11 +70,17 @@ export class RetailMacKey {
   }
 
   mac(data: Uint8Array, padding: Padding): Uint8Array {
+    return this.macInto(data, padding, new Uint8Array(8), 0);
+  }
+
+  /** The MAC written into `out` at `offset` (a verifier's code buffer: no allocation per candidate). */
+  macInto(data: Uint8Array, padding: Padding, out: Uint8Array, offset: number): Uint8Array {
     const w = this.#w;
     chain(this.#k1, data, padding, w);
     this.#k2.permutedCrypt(w, true);
     this.#k1.permutedCrypt(w, false);
-    return macBytes(w);
+    writeUnpermuted(w, out, offset);
+    return out;
   }
 }
 
