@@ -16,7 +16,7 @@ import type {
 } from "../model.js";
 import { loadDriver } from "./driver.js";
 import { KeyedGate } from "./keyed-gate.js";
-import { rowToCredential, SCHEMA_POSTGRES } from "./schema.js";
+import { rowToAudit, rowToCredential, SCHEMA_POSTGRES } from "./schema.js";
 
 export interface PostgresStoreOptions {
   readonly poolSize?: number;
@@ -343,15 +343,7 @@ export class PostgresStore implements StateStore {
             "SELECT * FROM audit WHERE credential_id = $1 OR user_id = $1 ORDER BY seq DESC LIMIT $2",
             [id, limit],
           );
-    return r.rows.reverse().map((row) => ({
-      at: Number(row.at),
-      credentialId: row.credential_id,
-      action: row.action,
-      result: row.result,
-      ...(row.counter === null ? {} : { counter: Number(row.counter) }),
-      ...(row.detail === null ? {} : { detail: row.detail }),
-      ...(row.user_id === null ? {} : { user: row.user_id }),
-    }));
+    return r.rows.reverse().map(rowToAudit);
   }
 
   async pruneAudit(before: number): Promise<number> {

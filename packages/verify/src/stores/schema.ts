@@ -1,4 +1,4 @@
-import type { CredentialParams, StoredCredential } from "../model.js";
+import type { AuditEntry, CredentialParams, StoredCredential } from "../model.js";
 
 /**
  * The tables, for SQLite and PostgreSQL (same columns; PostgreSQL types where they differ). Challenges are
@@ -106,5 +106,18 @@ export function rowToCredential(row: Record<string, unknown>): StoredCredential 
     drift: opt(row["drift"]) === undefined ? undefined : Number(row["drift"]),
     replaces: opt(row["replaces"]) as string | undefined,
     version: Number(row["version"] ?? 0),
+  };
+}
+
+/** An audit row as SQLite or PostgreSQL return it (PostgreSQL BIGINTs come back as strings). */
+export function rowToAudit(row: Record<string, unknown>): AuditEntry {
+  return {
+    at: Number(row["at"]),
+    credentialId: String(row["credential_id"]),
+    action: row["action"] as AuditEntry["action"],
+    result: String(row["result"]),
+    ...(row["counter"] === null ? {} : { counter: Number(row["counter"]) }),
+    ...(row["detail"] === null ? {} : { detail: String(row["detail"]) }),
+    ...(row["user_id"] === null ? {} : { user: String(row["user_id"]) }),
   };
 }

@@ -16,22 +16,12 @@ import type {
   UserState,
 } from "../model.js";
 import { loadDriver } from "./driver.js";
-import { COLUMNS_ADDED, INDEXES_SQL, rowToCredential, SCHEMA_SQLITE } from "./schema.js";
+import { COLUMNS_ADDED, INDEXES_SQL, rowToAudit, rowToCredential, SCHEMA_SQLITE } from "./schema.js";
 
 export interface SqliteStoreOptions {
   /** How long a write waits for another process's transaction before STORE_UNAVAILABLE (default 2000 ms). */
   readonly busyTimeoutMs?: number;
 }
-
-type AuditRow = {
-  at: number;
-  credential_id: string;
-  action: AuditEntry["action"];
-  result: string;
-  counter: number | null;
-  detail: string | null;
-  user_id: string | null;
-};
 
 /**
  * The embedded default: one SQLite file (better-sqlite3), WAL journal, synchronous=FULL so an accepted
@@ -291,16 +281,8 @@ export class SqliteStore implements StateStore {
     return this.#do(() => {
       const rows = (
         id === undefined ? this.#stmt.auditAll.all(limit) : this.#stmt.auditOne.all(id, id, limit)
-      ) as AuditRow[];
-      return rows.reverse().map((r) => ({
-        at: r.at,
-        credentialId: r.credential_id,
-        action: r.action,
-        result: r.result,
-        ...(r.counter === null ? {} : { counter: r.counter }),
-        ...(r.detail === null ? {} : { detail: r.detail }),
-        ...(r.user_id === null ? {} : { user: r.user_id }),
-      }));
+      ) as Record<string, unknown>[];
+      return rows.reverse().map(rowToAudit);
     });
   }
 
