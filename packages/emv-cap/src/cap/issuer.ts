@@ -157,13 +157,15 @@ export class CapCodeModel {
     const cidAt = (this.#iaf & IAF_PSN_IN_IPB) !== 0 ? 1 : 0;
     const select = ipbSelector(this.#ipb);
     const calc = this.#calc;
+    // Every candidate's MAC input is the same up to the ATC: the CBC state of the blocks before it is kept.
+    const prefix = calc.macPrefix(macInput, atcAt);
     return (atc: number) => {
       macInput[atcAt] = atc >> 8;
       macInput[atcAt + 1] = atc & 0xff;
       source[cidAt + 1] = atc >> 8;
       source[cidAt + 2] = atc & 0xff;
       // The AC lands in the IPB data in place; with TDS, AC' (its MAC over the numbers) replaces it.
-      calc.macInto(macInput, atc, un, source, cidAt + 3);
+      calc.macInto(macInput, atc, un, source, cidAt + 3, prefix);
       if (tds) source.set(tdsMac(source.slice(cidAt + 3, cidAt + 11), tds), cidAt + 3);
       return select(source);
     };
