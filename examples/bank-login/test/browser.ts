@@ -1,14 +1,17 @@
 import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { Locator, Page } from "playwright-core";
-import { expect } from "vitest";
+import { launchChromium } from "@capkit/test-support/browser";
+import type { Browser, BrowserContext, Locator, Page } from "playwright-core";
+import { afterAll, afterEach, beforeAll, beforeEach, expect } from "vitest";
 import { type BankServer, startBankServer } from "../src/server.js";
 
-export { expectAccessible, launchChromium } from "@capkit/test-support/browser";
+export { expectAccessible } from "@capkit/test-support/browser";
+
+type Bank = BankServer & { dataDir: string };
 
 /** A bank with fresh data (its own temporary directory) on a free port. */
-export async function startBank(): Promise<BankServer & { dataDir: string }> {
+export async function startBank(): Promise<Bank> {
   const dataDir = mkdtempSync(join(tmpdir(), "capkit-bank-"));
   const server = await startBankServer({ dataDir });
   return {
@@ -73,4 +76,30 @@ export async function readerCode(page: Page, steps: readonly string[], pin = "12
 
 export async function storedAtc(page: Page): Promise<number> {
   return reader(page).evaluate((e) => (e as unknown as { cardState: { atc: number } }).cardState.atc);
+}
+
+/**
+ * The hooks every bank test in Chromium needs: one browser per file, a fresh bank (its own data directory)
+ * and a fresh French browser context per test. Read `bank` and `page` inside tests or later hooks.
+ */
+export function bankInChromium(): { readonly bank: Bank; readonly page: Page } {
+  let browser: Browser | undefined;
+  let context: BrowserContext | undefined;
+  const now = {} as { bank: Bank; page: Page };
+  beforeAll(async () => {
+    browser = await launchChromium();
+  });
+  afterAll(async () => {
+    await browser?.close();
+  });
+  beforeEach(async () => {
+    now.bank = await startBank();
+    context = await browser!.newContext({ locale: "fr-FR" });
+    now.page = await context.newPage();
+  });
+  afterEach(async () => {
+    await context?.close();
+    await now.bank?.close();
+  });
+  return now;
 }

@@ -1,42 +1,27 @@
 import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import type { Browser, BrowserContext, Page } from "playwright-core";
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import type { Page } from "playwright-core";
+import { beforeEach, describe, expect, it } from "vitest";
 import { COOPANET_LOCKED, COOPANET_WRONG } from "../src/server.js";
 import {
+  bankInChromium,
   expectAccessible,
-  launchChromium,
   lcd,
   pressKeys,
   reader,
   readerCode,
   readerState,
   screenshot,
-  startBank,
   storedAtc,
   textOf,
 } from "./browser.js";
 
 /** Coop@net end to end in Chromium: the user code and the code the simulated Sésame reader shows. */
-let browser: Browser;
-let bank: Awaited<ReturnType<typeof startBank>>;
-let context: BrowserContext;
+const session = bankInChromium();
+let bank: typeof session.bank;
 let page: Page;
-
-beforeAll(async () => {
-  browser = await launchChromium();
-});
-afterAll(async () => {
-  await browser?.close();
-});
-beforeEach(async () => {
-  bank = await startBank();
-  context = await browser.newContext({ locale: "fr-FR" });
-  page = await context.newPage();
-});
-afterEach(async () => {
-  await context.close();
-  await bank.close();
+beforeEach(() => {
+  ({ bank, page } = session);
 });
 
 async function login(code: string): Promise<void> {

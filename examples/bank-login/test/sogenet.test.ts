@@ -1,30 +1,16 @@
 import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import type { Browser, BrowserContext, Page } from "playwright-core";
-import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import type { Page } from "playwright-core";
+import { beforeEach, describe, expect, it } from "vitest";
 import { SOGENET_LOCKED, SOGENET_WRONG, SOGENET_WRONG_CURRENT } from "../src/server.js";
-import { expectAccessible, launchChromium, screenshot, startBank, textOf } from "./browser.js";
+import { bankInChromium, expectAccessible, screenshot, textOf } from "./browser.js";
 
 /** SOGENET end to end in Chromium: the shuffled keypad, the first-login change, the SGpass, the lockout. */
-let browser: Browser;
-let bank: Awaited<ReturnType<typeof startBank>>;
-let context: BrowserContext;
+const session = bankInChromium();
+let bank: typeof session.bank;
 let page: Page;
-
-beforeAll(async () => {
-  browser = await launchChromium();
-});
-afterAll(async () => {
-  await browser?.close();
-});
-beforeEach(async () => {
-  bank = await startBank();
-  context = await browser.newContext({ locale: "fr-FR" });
-  page = await context.newPage();
-});
-afterEach(async () => {
-  await context.close();
-  await bank.close();
+beforeEach(() => {
+  ({ bank, page } = session);
 });
 
 /** The digits of the keypad in screen order (left to right, top to bottom), blanks as "_". */

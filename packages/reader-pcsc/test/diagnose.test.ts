@@ -8,7 +8,6 @@ import {
   parseSmartcardList,
   pinTriesCheck,
   RedactingRecorder,
-  redactResponseHex,
   supportReport,
   worstVerdict,
 } from "../src/index.js";
@@ -108,14 +107,23 @@ describe("reader drivers", () => {
 });
 
 describe("redaction for the support bundle", () => {
-  it("masks PAN, expiry and name values inside templates and keeps the rest", () => {
+  it("masks PAN, expiry and name values inside templates and keeps the rest", async () => {
     // 70 15 { 5A 08 <PAN>, 5F24 03 <YYMMDD>, 9F07 02 FF00 }: 10 + 6 + 5 = 21 = 0x15 bytes.
     const record = "70155A0849701234567890125F24032812319F0702FF00";
-    expect(redactResponseHex(Uint8Array.from(Buffer.from(record, "hex")))).toBe(
-      `70155A08${"*".repeat(16)}5F2403${"*".repeat(6)}9F0702FF00`,
-    );
-    // Not TLV: masked whole.
-    expect(redactResponseHex(Uint8Array.of(0x5a, 0x09, 0x01))).toBe("******");
+    // Then a proprietary response carrying the same PAN outside any tag: found by its bytes.
+    const proprietary = "0102034970123456789012FF";
+    const responses = [record, proprietary];
+    const rec = new RedactingRecorder({
+      atr: Uint8Array.of(0x3b, 0x00),
+      transmit: async () => Uint8Array.from(Buffer.from(`${responses.shift()}9000`, "hex")),
+      close: async () => {},
+    });
+    await rec.transmit(Uint8Array.of(0x00, 0xb2, 0x01, 0x0c, 0x00));
+    await rec.transmit(Uint8Array.of(0x80, 0xca, 0x9f, 0x7f, 0x00));
+    expect(rec.exchanges).toEqual([
+      { c: "00B2010C00", r: `70155A08${"*".repeat(16)}5F2403${"*".repeat(6)}9F0702FF00`, sw: "9000" },
+      { c: "80CA9F7F00", r: `010203${"*".repeat(16)}FF`, sw: "9000" },
+    ]);
   });
 
   it("a recorded session with a simulated card has no PAN, track 2, expiry or PIN in it", async () => {

@@ -59,6 +59,12 @@ export interface StoredCredential {
   readonly drift: number | undefined;
   /** A replacement card: the credential it replaces, revoked when this one is first accepted. */
   readonly replaces: string | undefined;
+  /**
+   * Changes (to a fresh random value) with every lifecycle operation — enrolment, disable, enable — and never on
+   * an accept or a failure. A verifier caches a credential's definition with its version; a decision carries
+   * the version it was made on, and the store refuses it as "changed" when the row has moved on.
+   */
+  readonly version: number;
 }
 
 /** A user's shared failure count and lockout (verify({ user, code }) and every credential of the user). */
@@ -99,14 +105,30 @@ export interface AuditEntry {
   readonly action: AuditAction;
   readonly result: string;
   /** The counter value a decision was about (HOTP counter, TOTP step, CAP ATC). */
-  readonly counter?: number;
-  readonly detail?: string;
+  readonly counter?: number | undefined;
+  readonly detail?: string | undefined;
   /** The user, for credentials that belong to one. */
-  readonly user?: string;
+  readonly user?: string | undefined;
 }
 
-/** The result of a conditional accept: done, or why not. */
-export type AcceptOutcome = "accepted" | "stale" | "locked" | "disabled";
+/**
+ * The result of a conditional accept: done, or why not. "changed": the credential is not at the version the
+ * decision was made on (a lifecycle operation elsewhere, or revoked): decide again on a fresh read.
+ */
+export type AcceptOutcome = "accepted" | "stale" | "locked" | "disabled" | "changed";
+
+/**
+ * What a failure was decided on: a code is wrong only against the credential's `last` and definition at
+ * `version`. If either has moved on (another process accepted a code, a lifecycle operation), the failure is
+ * not counted and fail() answers "changed" (the verifier decides again on a fresh read).
+ */
+export interface FailExpectation {
+  readonly credential: string;
+  readonly version: number;
+  readonly last: number;
+}
+
+export type FailOutcome = { readonly failures: number; readonly locked: boolean } | "changed";
 
 export interface ListOptions {
   /** Keyset paging: ids after this one, in id order. */
@@ -128,17 +150,27 @@ export interface StateStore {
   user(id: string): Promise<UserState | undefined>;
   /**
    * Sets `last = value` (and the TOTP drift) and clears the failure count of the credential and its user, only
-   * if `last < value`, the credential is active and neither it nor its user is locked.
+   * if the credential is at `version`, `last < value`, it is active and neither it nor its user is locked.
    */
-  accept(id: string, value: number, audit: AuditEntry, drift?: number): Promise<AcceptOutcome>;
-  /** Counts a failure; locks when the count reaches `maxFailures`. Returns the new state. */
+  accept(
+    id: string,
+    value: number,
+    audit: AuditEntry,
+    decidedOn: { readonly version: number; readonly drift?: number | undefined },
+  ): Promise<AcceptOutcome>;
+  /**
+   * Counts a failure; locks when the count reaches `maxFailures`. Returns the new state, or "changed" when
+   * `expected` no longer holds (nothing counted). Without `expected`, an unknown subject is CREDENTIAL_UNKNOWN.
+   */
   fail(
     subject: FailureSubject,
     maxFailures: number,
     audit: AuditEntry,
-  ): Promise<{ failures: number; locked: boolean }>;
+    expected?: FailExpectation,
+  ): Promise<FailOutcome>;
   unlock(subject: FailureSubject, audit: AuditEntry): Promise<boolean>;
-  setState(id: string, state: CredentialState, audit: AuditEntry): Promise<boolean>;
+  /** Sets the state and the credential's new version. */
+  setState(id: string, state: CredentialState, version: number, audit: AuditEntry): Promise<boolean>;
   /** Deletes the credential and its challenges (a replacement of it no longer names it); audit stays. */
   revoke(id: string, audit: AuditEntry): Promise<boolean>;
   /**

@@ -1,4 +1,4 @@
-import { randomBytes } from "node:crypto";
+import { randomBytes, randomInt } from "node:crypto";
 import { CapkitError } from "@capkit/core";
 import type { KeyProvider } from "./key-provider.js";
 import {
@@ -51,8 +51,8 @@ export interface VerifyResult {
   /** On acceptance: the matched counter (HOTP), time step (TOTP) or ATC (CAP), and its distance ahead. */
   readonly counter?: number;
   readonly offset?: number;
-  /** On acceptance by user: the credential that matched. */
-  readonly credential?: string;
+  /** On acceptance of a credential that belongs to a user: the credential that matched. */
+  readonly credential?: string | undefined;
 }
 
 export interface CredentialStatus {
@@ -83,11 +83,32 @@ export interface VerifierOptions {
   readonly policy?: Partial<Policy>;
   /** Milliseconds since the epoch; injectable for tests. */
   readonly now?: () => number;
+  /**
+   * How many credentials this process keeps in memory with their keyed engines (default 10,000). A cached
+   * credential is verified in one store operation; the others need a read first.
+   */
+  readonly cacheSize?: number;
 }
 
-const MAX_CACHED = 10_000;
+/**
+ * A credential as last seen in the store, with its keyed engine (built once per version). The cache owns `c`
+ * (each store read returns a new object) and moves its `last` on when this process accepts a code, in place.
+ */
+interface Cached {
+  readonly c: Mutable<StoredCredential>;
+  readonly engine: unknown;
+}
+
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
 const MAX_USER_CREDENTIALS = 32;
 const ID = /^[\w.@:+-]{1,128}$/;
+const PREFIX: Record<CodeFunction, string> = {
+  identify: "identify: ",
+  respond: "respond: ",
+  sign: "sign: ",
+  ocra: "ocra: ",
+};
 
 /**
  * One verifier for Sésame/CAP codes and SGpass/OATH codes (docs/architecture.md §6): the policy shell around the credential
@@ -100,14 +121,20 @@ export class Verifier {
   readonly #store: StateStore;
   readonly #keys: KeyProvider;
   readonly #now: () => number;
-  /** Keyed engines by credential (id, enrolment time and sealed key: a re-enrolled id gets a new one). */
-  readonly #engines = new Map<string, unknown>();
+  /**
+   * Credential definitions by id, as last seen (docs/architecture.md §6): they change only through lifecycle
+   * operations, which change the version the store checks on every decision, so a stale entry is caught there.
+   */
+  readonly #cache = new Map<string, Cached>();
+  readonly #cacheSize: number;
+  readonly #loading = new Map<string, Promise<Cached | undefined>>();
 
   constructor(options: VerifierOptions) {
     this.#store = options.store;
     this.#keys = options.keys;
     this.policy = { ...DEFAULT_POLICY, ...options.policy };
     this.#now = options.now ?? Date.now;
+    this.#cacheSize = Math.max(1, Math.trunc(options.cacheSize ?? 10_000));
   }
 
   async enroll(req: EnrollRequest, options: { replaces?: string } = {}): Promise<void> {
@@ -131,9 +158,11 @@ export class Verifier {
         user: req.user,
         drift: undefined,
         replaces: options.replaces,
+        version: newVersion(),
       },
       this.#entry(req.id, "enroll", "ok", req.user, { detail: req.kind }),
     );
+    this.#cache.delete(req.id);
   }
 
   /**
@@ -158,29 +187,40 @@ export class Verifier {
     if (req.user !== undefined) return this.#verifyUser(req.user, req);
     const id = String(req.id);
     const now = this.#now();
-    const c = await this.#store.get(id);
-    const fn: CodeFunction = req.function ?? (c ? KINDS[c.params.kind].defaultFunction : "identify");
-    if (!c) return this.#unknown(id, undefined, "verify", now, `${fn}: unknown credential`);
-    const why = (detail: string) => this.#reject(c, "verify", now, `${fn}: ${detail}`);
-    if (await this.#isLocked(c)) return why("locked");
-    if (c.state !== "active") return why("disabled");
+    let e = this.#cache.get(id) ?? (await this.#cached(id));
+    const fn: CodeFunction = req.function ?? (e ? KINDS[e.c.params.kind].defaultFunction : "identify");
+    if (!e) return this.#unknown(id, undefined, "verify", now, `${fn}: unknown credential`);
+    // A refusal is decided on fresh state: the cache may be behind another process's unlock or enable.
+    if (e.c.locked || e.c.state !== "active") {
+      e = await this.#load(id);
+      if (!e) return this.#unknown(id, undefined, "verify", now, `${fn}: unknown credential`);
+    }
     const code = digitsOf(req.code);
-    if (code === undefined) return why("not a number");
-
+    let refusal = code === undefined ? "not a number" : undefined;
     // A server-issued challenge is consumed by any attempt, right or wrong: one guess per challenge.
     let challenge: string | undefined;
-    if (fn === "respond" || fn === "sign" || fn === "ocra") {
-      if (!req.challengeId) return why("no challenge");
-      const ch = await this.#store.takeChallenge(req.challengeId, c.id, fn, now);
-      if (!ch) return why("challenge unknown, used, expired or for another function");
-      challenge = ch.value;
+    if (refusal || e.c.locked || e.c.state !== "active") {
+      // decided below, with the challenge left alone
+    } else if (fn === "respond" || fn === "sign" || fn === "ocra") {
+      if (!req.challengeId) refusal = "no challenge";
+      else {
+        const ch = await this.#store.takeChallenge(req.challengeId, id, fn, now);
+        if (ch) challenge = ch.value;
+        else refusal = "challenge unknown, used, expired or for another function";
+      }
     } else if (req.challengeId !== undefined) {
-      return why("a challenge given to a function without one");
+      refusal = "a challenge given to a function without one";
     }
-
-    const match = await this.#match(c, { ...attemptOf(req), fn, code, now, challenge });
-    if (match === undefined) return why("no match");
-    return this.#accept(c, "verify", now, fn, match);
+    const attempt = attemptOf(req, fn, code ?? "", now, challenge);
+    // `return await`: the result in one microtask turn rather than three (a promise returned from an async
+    // function is adopted through a thenable job).
+    return await this.#decide(
+      e,
+      "verify",
+      now,
+      PREFIX[fn] ?? `${fn}: `,
+      (x) => refusal ?? this.#match(x, attempt) ?? "no match",
+    );
   }
 
   /** verify({ user }): every active credential of the user is tried; one failure count and lockout per user. */
@@ -195,7 +235,7 @@ export class Verifier {
         this.policy.maxFailures,
         this.#entry("", "verify", "rejected", user, { detail: `${fn}: ${why}` }),
       );
-      return { result: s.locked ? "locked" : "rejected" } as const;
+      return { result: s !== "changed" && s.locked ? "locked" : "rejected" } as const;
     };
     if (u.locked) return fail("locked");
     const code = digitsOf(req.code);
@@ -203,76 +243,125 @@ export class Verifier {
     if (fn !== "identify" || req.challengeId !== undefined)
       return fail("by user, only identify codes (challenges are per credential)");
     const all = await this.#store.list({ user, limit: MAX_USER_CREDENTIALS });
-    let hit: { c: StoredCredential; m: Match } | undefined;
+    const attempt = attemptOf(req, fn, code, now, undefined);
+    let hit: { e: Cached; m: Match } | undefined;
     for (const c of all) {
       if (c.state !== "active" || c.locked) continue;
-      const m = await this.#match(c, { ...attemptOf(req), fn, code, now, challenge: undefined });
-      if (m && !hit) hit = { c, m }; // every credential is tried: no early return on a hit
+      const e = await this.#fresh(c);
+      const m = this.#match(e, attempt);
+      if (m && !hit) hit = { e, m }; // every credential is tried: no early return on a hit
     }
     if (!hit) return fail(`no match on ${all.length} credential(s)`);
-    return this.#accept(hit.c, "verify", now, fn, hit.m);
+    const accepted = await this.#accept(hit.e.c, hit.e.c.version, "verify", now, `${fn}: `, hit.m);
+    return accepted ?? fail("replay, stale counter or changed credential");
   }
 
-  async #match(c: StoredCredential, attempt: Attempt): Promise<Match | undefined> {
-    const engine = await this.#engine(c);
-    return KINDS[c.params.kind].match(engine, c, attempt, this.policy);
+  #match(e: Cached, attempt: Attempt): Match | undefined {
+    return KINDS[e.c.params.kind].match(e.engine, e.c, attempt, this.policy);
   }
 
-  async #accept(
-    c: StoredCredential,
+  /**
+   * The decision on one credential: `judge` gives the match or why not, on the cached state; an accept or a
+   * failure is then one conditional store operation carrying the version (and for a failure the `last`) it was
+   * judged on. If the store has moved on — another process accepted a code, a lifecycle operation — nothing is
+   * written, and the code is judged once more on a fresh read (a stale cache costs one retry, never a wrong
+   * answer).
+   */
+  async #decide(
+    e: Cached,
     action: "verify" | "resync",
     now: number,
-    fn: CodeFunction,
-    m: Match,
+    prefix: string,
+    judge: (e: Cached) => Match | string,
   ): Promise<VerifyResult> {
+    const id = e.c.id;
+    for (let tries = 0; ; tries++) {
+      const c = e.c;
+      // What the code is judged on, taken with the judgement (no await between): a concurrent accept in this
+      // process moves c.last on in place.
+      const { version, last } = c;
+      const verdict = c.locked ? "locked" : c.state !== "active" ? "disabled" : judge(e);
+      let why: string;
+      if (typeof verdict === "string") why = verdict;
+      else {
+        const accepted = await this.#accept(c, version, action, now, prefix, verdict);
+        if (accepted) return accepted;
+        why = "replay, stale counter or changed credential";
+      }
+      const subject: FailureSubject = c.user !== undefined ? { user: c.user } : { credential: id };
+      const s = await this.#store.fail(
+        subject,
+        this.policy.maxFailures,
+        {
+          at: now,
+          credentialId: id,
+          action,
+          result: "rejected",
+          detail: prefix + why,
+          ...(c.user !== undefined ? { user: c.user } : {}),
+        },
+        { credential: id, version, last },
+      );
+      if (s !== "changed") {
+        if (s.locked && "credential" in subject) c.locked = true;
+        return { result: s.locked ? "locked" : "rejected" };
+      }
+      if (tries > 0) {
+        // Changed again between a fresh read and its decision: answered, not counted, left in the audit.
+        await this.#store.record({
+          at: now,
+          credentialId: id,
+          action,
+          result: "rejected",
+          detail: `${prefix}${why}; the credential changed during verification`,
+          ...(c.user !== undefined ? { user: c.user } : {}),
+        });
+        return { result: "rejected" };
+      }
+      const fresh = await this.#load(id);
+      if (!fresh) return this.#unknown(id, c.user, action, now, `${prefix}unknown credential`);
+      e = fresh;
+    }
+  }
+
+  /** The conditional accept; undefined when the store refused it (the caller records the failure). */
+  async #accept(
+    c: Mutable<StoredCredential>,
+    version: number,
+    action: "verify" | "resync",
+    now: number,
+    prefix: string,
+    m: Match,
+  ): Promise<VerifyResult | undefined> {
     const outcome = await this.#store.accept(
       c.id,
       m.counter,
-      this.#entry(c.id, action, "accepted", c.user, {
-        counter: m.counter,
-        detail: `${action === "verify" ? `${fn}: ` : ""}ok, offset ${m.offset}${m.drift !== undefined ? `, drift ${m.drift}` : ""}`,
-      }),
-      m.drift,
-    );
-    if (outcome !== "accepted")
-      return this.#reject(
-        c,
+      {
+        at: now,
+        credentialId: c.id,
         action,
-        now,
-        `${action === "verify" ? `${fn}: ` : ""}${outcome === "stale" ? "replay or stale counter" : outcome}`,
-      );
+        result: "accepted",
+        counter: m.counter,
+        detail: `${prefix}ok, offset ${m.offset}${m.drift !== undefined ? `, drift ${m.drift}` : ""}`,
+        user: c.user,
+      },
+      { version, drift: m.drift },
+    );
+    if (outcome !== "accepted") return undefined;
+    if (m.counter > c.last) {
+      c.last = m.counter;
+      c.failures = 0;
+      if (m.drift !== undefined) c.drift = m.drift;
+    }
     if (c.replaces !== undefined) {
       // The new card is in use: the one it replaces stops working now (its audit trail stays).
       await this.#store.revoke(
         c.replaces,
         this.#entry(c.replaces, "revoke", "ok", c.user, { detail: `replaced by ${c.id}` }),
       );
+      this.#cache.delete(c.replaces);
     }
-    return {
-      result: "accepted",
-      counter: m.counter,
-      offset: m.offset,
-      ...(c.user !== undefined ? { credential: c.id } : {}),
-    };
-  }
-
-  /** Counts a failure (the user's, for a credential that has one); the caller learns only rejected/locked. */
-  async #reject(
-    c: StoredCredential,
-    action: AuditAction,
-    now: number,
-    detail: string,
-  ): Promise<VerifyResult> {
-    const subject: FailureSubject = c.user !== undefined ? { user: c.user } : { credential: c.id };
-    const s = await this.#store.fail(subject, this.policy.maxFailures, {
-      at: now,
-      credentialId: c.id,
-      action,
-      result: "rejected",
-      detail,
-      ...(c.user !== undefined ? { user: c.user } : {}),
-    });
-    return { result: s.locked ? "locked" : "rejected" };
+    return { result: "accepted", counter: m.counter, offset: m.offset, credential: c.user && c.id };
   }
 
   /** An attempt on an id nobody holds: audited as unknown, answered like a wrong code. */
@@ -294,25 +383,52 @@ export class Verifier {
     return { result: "rejected" };
   }
 
-  async #isLocked(c: StoredCredential): Promise<boolean> {
-    if (c.locked) return true;
-    return c.user !== undefined && (await this.#store.user(c.user))?.locked === true;
+  /**
+   * The cached credential, or one read for every caller at once: a burst of attempts on an id not in the cache
+   * (a cold start, a stuck row) makes one store read, not one per attempt.
+   */
+  #cached(id: string): Promise<Cached | undefined> {
+    const e = this.#cache.get(id);
+    if (e) return Promise.resolve(e);
+    let p = this.#loading.get(id);
+    if (!p) {
+      p = this.#load(id).finally(() => this.#loading.delete(id));
+      this.#loading.set(id, p);
+    }
+    return p;
+  }
+
+  /** A fresh read from the store, cached; the keyed engine is kept while the version is the same. */
+  async #load(id: string): Promise<Cached | undefined> {
+    const c = await this.#store.get(id);
+    if (!c) {
+      this.#cache.delete(id);
+      return undefined;
+    }
+    return this.#fresh(c);
+  }
+
+  /** Caches a credential just read from the store, with its engine. */
+  async #fresh(c: Mutable<StoredCredential>): Promise<Cached> {
+    const old = this.#cache.get(c.id);
+    const e = { c, engine: old && old.c.version === c.version ? old.engine : await this.#engine(c) };
+    this.#remember(e);
+    return e;
+  }
+
+  #remember(e: Cached): void {
+    if (!this.#cache.has(e.c.id) && this.#cache.size >= this.#cacheSize)
+      this.#cache.delete(this.#cache.keys().next().value!);
+    this.#cache.set(e.c.id, e);
   }
 
   async #engine(c: StoredCredential): Promise<unknown> {
-    const key = `${c.id}\0${c.createdAt}\0${c.sealed ?? ""}`;
-    const cached = this.#engines.get(key);
-    if (cached) return cached;
     const secret = c.sealed === undefined ? undefined : await this.#keys.unseal(c.id, c.sealed);
-    let engine: unknown;
     try {
-      engine = await KINDS[c.params.kind].engine(c.params, secret, this.#keys);
+      return await KINDS[c.params.kind].engine(c.params, secret, this.#keys);
     } finally {
       secret?.fill(0);
     }
-    if (this.#engines.size >= MAX_CACHED) this.#engines.delete(this.#engines.keys().next().value!);
-    this.#engines.set(key, engine);
-    return engine;
   }
 
   /**
@@ -325,7 +441,7 @@ export class Verifier {
   ): Promise<{ challengeId: string; challenge: string; expiresAt: number }> {
     const now = this.#now();
     const expiresAt = now + this.policy.challengeTtlMs;
-    const c = await this.#store.get(id);
+    const c = (await this.#cached(id))?.c;
     if (!c) {
       await this.#unknown(id, undefined, "challenge", now, `${fn}: unknown credential`);
       return { challengeId: randomBytes(16).toString("hex"), challenge: digitChallenge(8), expiresAt };
@@ -352,27 +468,28 @@ export class Verifier {
    */
   async resync(id: string, code1: string, code2: string): Promise<VerifyResult> {
     const now = this.#now();
-    const c = await this.#store.get(id);
-    if (!c) return this.#unknown(id, undefined, "resync", now, "unknown credential");
-    const rules = KINDS[c.params.kind];
-    if (!rules.resync) {
+    const e = await this.#load(id); // a rare operation: decided on a fresh read
+    if (!e) return this.#unknown(id, undefined, "resync", now, "unknown credential");
+    const resync = KINDS[e.c.params.kind].resync;
+    if (!resync) {
       throw new CapkitError(
         "INPUT_INVALID",
-        `${c.params.kind} credentials do not resynchronise (time-based or challenge-based)`,
+        `${e.c.params.kind} credentials do not resynchronise (time-based or challenge-based)`,
       );
     }
-    if (await this.#isLocked(c)) return this.#reject(c, "resync", now, "locked");
-    if (c.state !== "active") return this.#reject(c, "resync", now, "disabled");
     const a1 = digitsOf(code1);
     const a2 = digitsOf(code2);
-    if (a1 === undefined || a2 === undefined) return this.#reject(c, "resync", now, "not a number");
-    const found = rules.resync(await this.#engine(c), c, a1, a2, this.policy.resyncWindow);
-    if (found === undefined) return this.#reject(c, "resync", now, "no two consecutive codes found");
-    return this.#accept(c, "resync", now, "identify", { counter: found, offset: found - c.last - 1 });
+    return this.#decide(e, "resync", now, "", (x) => {
+      if (a1 === undefined || a2 === undefined) return "not a number";
+      const found = resync(x.engine, x.c, a1, a2, this.policy.resyncWindow);
+      if (found === undefined) return "no two consecutive codes found";
+      return { counter: found, offset: found - x.c.last - 1 };
+    });
   }
 
   async unlock(id: string): Promise<void> {
     const ok = await this.#store.unlock({ credential: id }, this.#entry(id, "unlock", "ok", undefined));
+    this.#cache.delete(id);
     if (!ok) throw new CapkitError("CREDENTIAL_UNKNOWN", `no credential ${id}`);
   }
 
@@ -395,8 +512,10 @@ export class Verifier {
     const ok = await this.#store.setState(
       id,
       state,
+      newVersion(),
       this.#entry(id, state === "active" ? "enable" : "disable", "ok", c.user),
     );
+    this.#cache.delete(id);
     if (!ok) throw new CapkitError("CREDENTIAL_UNKNOWN", `no credential ${id}`);
   }
 
@@ -404,6 +523,7 @@ export class Verifier {
   async revoke(id: string): Promise<void> {
     const c = await this.#known(id);
     const ok = await this.#store.revoke(id, this.#entry(id, "revoke", "ok", c.user));
+    this.#cache.delete(id);
     if (!ok) throw new CapkitError("CREDENTIAL_UNKNOWN", `no credential ${id}`);
   }
 
@@ -467,6 +587,11 @@ export class Verifier {
   }
 }
 
+/** A credential's version: random, so a revoked and re-enrolled id never repeats one another process cached. */
+function newVersion(): number {
+  return randomInt(1, 2 ** 48);
+}
+
 function checkId(id: unknown, what: string): void {
   if (typeof id !== "string" || !ID.test(id)) {
     throw new CapkitError("CREDENTIAL_INVALID", `${what} is 1–128 letters, digits or . @ : + - _`);
@@ -475,16 +600,21 @@ function checkId(id: unknown, what: string): void {
 
 /** The code as typed, spaces removed; undefined when it is not 1–20 digits. */
 function digitsOf(code: unknown): string | undefined {
-  const s = typeof code === "string" ? code.replace(/\s+/g, "") : "";
-  return /^[0-9]{1,20}$/.test(s) ? s : undefined;
+  if (typeof code !== "string") return undefined;
+  const s = DIGITS.test(code) ? code : code.replace(/\s+/g, "");
+  return DIGITS.test(s) ? s : undefined;
 }
 
-function attemptOf(req: VerifyRequest): Pick<Attempt, "amount" | "currency" | "tds"> {
-  return {
-    ...(req.amount !== undefined ? { amount: req.amount } : {}),
-    ...(req.currency !== undefined ? { currency: req.currency } : {}),
-    ...(req.tds !== undefined ? { tds: req.tds } : {}),
-  };
+const DIGITS = /^[0-9]{1,20}$/;
+
+function attemptOf(
+  req: VerifyRequest,
+  fn: CodeFunction,
+  code: string,
+  now: number,
+  challenge: string | undefined,
+): Attempt {
+  return { fn, code, now, challenge, amount: req.amount, currency: req.currency, tds: req.tds };
 }
 
 function statusOf(c: StoredCredential): CredentialStatus {

@@ -463,6 +463,58 @@ export function conformance(
       ).rejects.toMatchObject({ code: "CREDENTIAL_INVALID" });
     });
 
+    it("two verifiers on one store (two server instances, each with its own cache) answer as one would", async () => {
+      // `other` is a second server instance: it changes the store behind `verifier`'s cached credentials.
+      const other = new Verifier({ store, keys, now: () => clock.now() });
+      const secret = randomBytes(20);
+      const id = uid("hotp");
+      await verifier.enroll({ id, kind: "hotp", secret });
+      // Codes computed independently of the verifier (RFC 4226 through @capkit/oath's generator).
+      const gen = new HotpGenerator(new HmacKey(secret), 6);
+      const at = (n: number) => gen.code(n);
+      const wrong = ["000000", "111111", "222222", "333333"].find((c) =>
+        Array.from({ length: 200 }, (_, n) => at(n)).every((x) => x !== c),
+      )!;
+      expect(await verifier.verify({ id, code: at(0) })).toMatchObject({ result: "accepted", counter: 0 });
+      // The other instance moves the counter to 40, far past this one's cached look-ahead window (1..10).
+      for (let n = 5; n <= 40; n += 5)
+        expect((await other.verify({ id, code: at(n) })).result).toBe("accepted");
+      expect(await verifier.verify({ id, code: at(41) })).toMatchObject({ result: "accepted", counter: 41 });
+      expect((await verifier.verify({ id, code: at(40) })).result).toBe("rejected"); // used there, refused here
+      expect((await other.verify({ id, code: at(45) })).result).toBe("accepted");
+      // A wrong code on a stale cache is counted once, against the fresh state.
+      expect((await verifier.verify({ id, code: wrong })).result).toBe("rejected");
+      expect((await verifier.status(id)).failures).toBe(1);
+
+      // Disabled there: refused here; enabled there: accepted here.
+      await other.disable(id);
+      expect((await verifier.verify({ id, code: at(46) })).result).toBe("rejected");
+      await other.enable(id);
+      expect(await verifier.verify({ id, code: at(47) })).toMatchObject({ result: "accepted", counter: 47 });
+
+      // Locked there (5 failures): "locked" here even for a valid code; unlocked there: accepted here.
+      for (let i = 0; i < 5; i++) await other.verify({ id, code: wrong });
+      expect((await verifier.verify({ id, code: at(48) })).result).toBe("locked");
+      await other.unlock(id);
+      expect(await verifier.verify({ id, code: at(49) })).toMatchObject({ result: "accepted", counter: 49 });
+
+      // Revoked and enrolled again there with another secret: this instance follows the new one.
+      await other.revoke(id);
+      const secret2 = randomBytes(20);
+      await other.enroll({ id, kind: "hotp", secret: secret2 });
+      const gen2 = new HotpGenerator(new HmacKey(secret2), 6);
+      expect((await verifier.verify({ id, code: at(50) })).result).toBe("rejected"); // the old token's next code
+      expect(await verifier.verify({ id, code: gen2.code(0) })).toMatchObject({
+        result: "accepted",
+        counter: 0,
+      });
+
+      // Revoked there: an unknown id here, answered like a wrong code and audited as unknown.
+      await other.revoke(id);
+      expect((await verifier.verify({ id, code: gen2.code(1) })).result).toBe("rejected");
+      expect((await verifier.audit(id)).at(-1)).toMatchObject({ action: "verify", result: "unknown" });
+    });
+
     it("pruneAudit(before) deletes older entries only", async () => {
       const { id, token } = await totpToken();
       clock.advance(60_000);

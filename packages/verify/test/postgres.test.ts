@@ -3,6 +3,7 @@ import { randomBytes } from "node:crypto";
 import { fileURLToPath } from "node:url";
 import { type Postgres, startPostgres } from "@capkit/test-support";
 import { FakeClock, SgpassToken } from "@capkit/token-sim";
+import pgDriver from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SoftwareKeyProvider, Verifier } from "../src/index.js";
 import { PostgresStore } from "../src/postgres.js";
@@ -60,6 +61,42 @@ describe("PostgreSQL across processes and faults", () => {
     return { id, token: new SgpassToken({ kind: "totp", secret, clock }) };
   };
   const env = { CAPKIT_KEYS: JSON.stringify(material) };
+
+  it("one round trip per verification of a cached credential: an accepted code, a wrong code, a replay", async () => {
+    // Counted at the driver: every statement the store sends goes through pg.Client#query.
+    let statements = 0;
+    const query = pgDriver.Client.prototype.query;
+    const counting = function (this: pgDriver.Client, ...args: unknown[]) {
+      statements++;
+      return (query as (...a: unknown[]) => unknown).apply(this, args);
+    };
+    const { id, token } = await enrollTotp();
+    const count = async (f: () => Promise<unknown>) => {
+      statements = 0;
+      pgDriver.Client.prototype.query = counting as typeof query;
+      try {
+        await f();
+      } finally {
+        pgDriver.Client.prototype.query = query;
+      }
+      return statements;
+    };
+    const first = token.press().code!;
+    expect(await count(() => verifier.verify({ id, code: first }))).toBe(2); // not cached yet: read, then accept
+    clock.advance(30_000);
+    const second = token.press().code!;
+    expect(
+      await count(async () => expect((await verifier.verify({ id, code: second })).result).toBe("accepted")),
+    ).toBe(1);
+    expect(
+      await count(async () => expect((await verifier.verify({ id, code: second })).result).toBe("rejected")),
+    ).toBe(1); // a replay: no step after the used one matches, one conditional failure
+    clock.advance(30_000);
+    const wrong = token.press().code === "000000" ? "111111" : "000000";
+    expect(
+      await count(async () => expect((await verifier.verify({ id, code: wrong })).result).toBe("rejected")),
+    ).toBe(1);
+  });
 
   it("4 processes × 8 concurrent verifications of one valid code: exactly one accepted", async () => {
     const { id, token } = await enrollTotp();

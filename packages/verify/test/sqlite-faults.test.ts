@@ -66,16 +66,17 @@ describe("SQLite store faults", () => {
           user: undefined,
           drift: undefined,
           replaces: undefined,
+          version: 1,
         },
         audit,
       ),
       store.get("x"),
       store.list({ limit: 10 }),
       store.user("u"),
-      store.accept("x", 1, audit),
+      store.accept("x", 1, audit, { version: 1 }),
       store.fail({ credential: "x" }, 5, audit),
       store.unlock({ user: "u" }, audit),
-      store.setState("x", "disabled", audit),
+      store.setState("x", "disabled", 2, audit),
       store.revoke("x", audit),
       store.addChallenge(
         { id: "c", credentialId: "x", function: "respond", value: "1", expiresAt: 2 },
@@ -169,8 +170,12 @@ describe("SQLite store faults", () => {
     const store = new SqliteStore(path);
     const verifier = new Verifier({ store, keys });
     const token = new SgpassToken({ kind: "hotp", secret, clock: new FakeClock(0) });
-    const codes = Array.from({ length: Math.max(...accepted) + 1 }, () => token.press().code!);
+    const last = (await verifier.status("k")).last;
+    const codes = Array.from({ length: last + 2 }, () => token.press().code!);
     for (const c of accepted) {
+      // A used code that happens to equal the next counter's code (6 digits: about 1 in 10^6 per used code,
+      // thousands of them here) is that next code, rightly valid: not a replay.
+      if (codes[c] === codes[last + 1]) continue;
       expect((await verifier.verify({ id: "k", code: codes[c]! })).result).not.toBe("accepted");
       await verifier.unlock("k");
     }

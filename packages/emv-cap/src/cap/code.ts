@@ -38,22 +38,39 @@ export function selectIpbBits(
   data: Uint8Array,
   ipb: Uint8Array,
 ): { value: number; bits: number; truncated: boolean } {
+  const value = ipbSelector(ipb)(data);
+  const truncated = ipb.some((mask, i) => mask !== 0 && i >= data.length);
+  return { value, bits: ipbBitCount(ipb), truncated };
+}
+
+/**
+ * `selectIpbBits`' value with the IPB walked once, for an issuer computing a code per candidate ATC: the
+ * returned function only visits the IPB's non-zero bytes.
+ */
+export function ipbSelector(ipb: Uint8Array): (data: Uint8Array) => number {
   const bits = ipbBitCount(ipb);
   if (bits === 0) throw new CapkitError("CARD_NOT_SUPPORTED", "the card's IPB selects no bits");
   if (bits > MAX_IPB_BITS)
     throw new CapkitError("CARD_NOT_SUPPORTED", `the card's IPB selects ${bits} bits (max ${MAX_IPB_BITS})`);
-  let value = 0;
-  let truncated = false;
-  for (let i = 0; i < ipb.length; i++) {
-    const mask = ipb[i]!;
-    if (mask === 0) continue;
-    if (i >= data.length) truncated = true;
-    const byte = data[i] ?? 0;
-    for (let b = 7; b >= 0; b--) {
-      if ((mask >> b) & 1) value = value * 2 + ((byte >> b) & 1);
+  const at: number[] = [];
+  const masks: number[] = [];
+  ipb.forEach((mask, i) => {
+    if (mask !== 0) {
+      at.push(i);
+      masks.push(mask);
     }
-  }
-  return { value, bits, truncated };
+  });
+  return (data) => {
+    let value = 0;
+    for (let k = 0; k < at.length; k++) {
+      const mask = masks[k]!;
+      const byte = data[at[k]!] ?? 0;
+      for (let b = 7; b >= 0; b--) {
+        if ((mask >> b) & 1) value = value * 2 + ((byte >> b) & 1);
+      }
+    }
+    return value;
+  };
 }
 
 /**

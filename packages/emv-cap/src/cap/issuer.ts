@@ -3,7 +3,7 @@ import { CryptogramCalculator, cryptogramMacInput, cryptogramSpec } from "../cry
 import { CryptogramDataSelection } from "../crypto/data-selection.js";
 import { deriveIccMasterKey, type MasterKeyDerivation } from "../crypto/keys.js";
 import { type DolEntry, fillDol, parseDol } from "../dol.js";
-import { IAF_PSN_IN_IPB, ipbSourceData, selectIpbBits, tdsMac } from "./code.js";
+import { IAF_PSN_IN_IPB, ipbSelector, ipbSourceData, tdsMac } from "./code.js";
 import { type CapInputs, cdolValues, validateCapInputs } from "./inputs.js";
 import { type ReaderProfile, readerProfile } from "./profiles.js";
 
@@ -155,14 +155,19 @@ export class CapCodeModel {
     };
     const source = ipbSourceData(template, { iaf: this.#iaf, psn: this.#psn });
     const cidAt = (this.#iaf & IAF_PSN_IN_IPB) !== 0 ? 1 : 0;
+    const select = ipbSelector(this.#ipb);
+    const calc = this.#calc;
+    // Every candidate's MAC input is the same up to the ATC: the CBC state of the blocks before it is kept.
+    const prefix = calc.macPrefix(macInput, atcAt);
     return (atc: number) => {
       macInput[atcAt] = atc >> 8;
       macInput[atcAt + 1] = atc & 0xff;
-      const ac = this.#calc.mac(macInput, atc, un);
       source[cidAt + 1] = atc >> 8;
       source[cidAt + 2] = atc & 0xff;
-      source.set(tds ? tdsMac(ac, tds) : ac, cidAt + 3);
-      return selectIpbBits(source, this.#ipb).value;
+      // The AC lands in the IPB data in place; with TDS, AC' (its MAC over the numbers) replaces it.
+      calc.macInto(macInput, atc, un, source, cidAt + 3, prefix);
+      if (tds) source.set(tdsMac(source.slice(cidAt + 3, cidAt + 11), tds), cidAt + 3);
+      return select(source);
     };
   }
 

@@ -2,7 +2,7 @@ import { CapkitError, concat, writeUint, xor } from "@capkit/core";
 import { aesCmac, aesCommonSessionKey } from "./aes.js";
 import { TdesKey } from "./des.js";
 import type { MasterKeyDerivation } from "./keys.js";
-import { macAlg3, type Padding, RetailMacKey } from "./mac.js";
+import { type MacPrefix, macAlg3, type Padding, RetailMacKey } from "./mac.js";
 import { emvSessionKey, mastercardSessionKey, type TreeParameters, treeSessionKey } from "./session-keys.js";
 
 /**
@@ -161,11 +161,32 @@ export class CryptogramCalculator {
    * the two ATC bytes of one buffer instead of building a new input per candidate.
    */
   mac(data: Uint8Array, atc: number, un?: Uint8Array): Uint8Array {
+    return this.macInto(data, atc, un, new Uint8Array(8), 0);
+  }
+
+  /**
+   * Where the key is the same for every ATC (no session key), the CBC state of the whole blocks before byte
+   * `stable` of a MAC input, for `macInto` to resume from: a verifier's candidates differ only from the ATC on.
+   */
+  macPrefix(data: Uint8Array, stable: number): MacPrefix | undefined {
+    return this.#fixedKey?.prefix(data, Math.floor(stable / 8));
+  }
+
+  /** `mac`, written into `out` at `offset`; `prefix` from `macPrefix` over the same leading bytes. */
+  macInto(
+    data: Uint8Array,
+    atc: number,
+    un: Uint8Array | undefined,
+    out: Uint8Array,
+    offset: number,
+    prefix?: MacPrefix,
+  ): Uint8Array {
     if (this.spec.sessionKey.kind === "aes-csk") {
-      return aesCmac(this.sessionKey(atc), data).subarray(0, 8);
+      out.set(aesCmac(this.sessionKey(atc), data).subarray(0, 8), offset);
+      return out;
     }
-    const key = this.#fixedKey ?? new RetailMacKey(this.sessionKey(atc, un));
-    return key.mac(data, this.spec.padding);
+    if (this.#fixedKey) return this.#fixedKey.macInto(data, this.spec.padding, out, offset, prefix);
+    return new RetailMacKey(this.sessionKey(atc, un)).macInto(data, this.spec.padding, out, offset);
   }
 }
 

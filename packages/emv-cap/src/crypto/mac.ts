@@ -25,13 +25,16 @@ export function pad(data: Uint8Array, method: Padding): Uint8Array {
 
 /**
  * CBC-MAC chaining of the padded data through `encrypt`, leaving the last block in `w` in the permuted domain
- * (des.ts): no copy of the data, and the padding XORed in byte by byte.
+ * (des.ts): no copy of the data, and the padding XORed in byte by byte. From byte `from` (a whole number of
+ * blocks) when `w` already holds the chaining value of the bytes before it.
  */
-function chain(encrypt: DesKey | TdesKey, data: Uint8Array, padding: Padding, w: Int32Array): void {
-  w[0] = 0;
-  w[1] = 0;
+function chain(encrypt: DesKey | TdesKey, data: Uint8Array, padding: Padding, w: Int32Array, from = 0): void {
+  if (from === 0) {
+    w[0] = 0;
+    w[1] = 0;
+  }
   const whole = data.length - (data.length % 8);
-  for (let o = 0; o < whole; o += 8) {
+  for (let o = from; o < whole; o += 8) {
     xorPermutedBytes(data, o, 8, w);
     encrypt.permutedCrypt(w, false);
   }
@@ -70,12 +73,52 @@ export class RetailMacKey {
   }
 
   mac(data: Uint8Array, padding: Padding): Uint8Array {
+    return this.macInto(data, padding, new Uint8Array(8), 0);
+  }
+
+  /**
+   * The CBC chaining value after the first `blocks` whole blocks of `data`, for messages that all begin with
+   * those bytes (a verifier's MAC input for each candidate ATC): `macInto` resumes from it. Valid with this key
+   * only.
+   */
+  prefix(data: Uint8Array, blocks: number): MacPrefix {
+    const n = Math.max(0, Math.min(Math.trunc(blocks), Math.floor(data.length / 8)));
+    const state = new Int32Array(2);
+    for (let o = 0; o < 8 * n; o += 8) {
+      xorPermutedBytes(data, o, 8, state);
+      this.#k1.permutedCrypt(state, false);
+    }
+    return { state, from: 8 * n };
+  }
+
+  /**
+   * The MAC written into `out` at `offset` (a verifier's code buffer: no allocation per candidate); with a
+   * `prefix` of this key, only the blocks after it are chained.
+   */
+  macInto(
+    data: Uint8Array,
+    padding: Padding,
+    out: Uint8Array,
+    offset: number,
+    prefix?: MacPrefix,
+  ): Uint8Array {
     const w = this.#w;
-    chain(this.#k1, data, padding, w);
+    if (prefix && prefix.from > 0) {
+      w[0] = prefix.state[0]!;
+      w[1] = prefix.state[1]!;
+      chain(this.#k1, data, padding, w, prefix.from);
+    } else chain(this.#k1, data, padding, w);
     this.#k2.permutedCrypt(w, true);
     this.#k1.permutedCrypt(w, false);
-    return macBytes(w);
+    writeUnpermuted(w, out, offset);
+    return out;
   }
+}
+
+/** The CBC state after a message's first `from` bytes (`RetailMacKey.prefix`). */
+export interface MacPrefix {
+  readonly state: Int32Array;
+  readonly from: number;
 }
 
 /** ISO 9797-1 algorithm 3 (retail MAC), 8 bytes. */

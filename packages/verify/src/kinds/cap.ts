@@ -110,8 +110,10 @@ export const capKind: KindRules<"cap", CapEnrollRequest, CapEngine> = {
   },
 };
 
+const IDENTIFY: CapInputs = Object.freeze({ mode: "identify" });
+
 function capInputs(a: Attempt): CapInputs | undefined {
-  if (a.fn === "identify") return a.tds ? { mode: "identify", tds: a.tds } : { mode: "identify" };
+  if (a.fn === "identify") return a.tds ? { mode: "identify", tds: a.tds } : IDENTIFY;
   if (a.fn === "respond" && a.challenge) return { mode: "respond", challenge: a.challenge };
   if (a.fn === "sign" && a.challenge && a.amount !== undefined) {
     return {

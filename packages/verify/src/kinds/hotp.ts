@@ -1,19 +1,13 @@
-import { checkDigits, HmacKey, HotpGenerator, matchHotp, type OathAlgorithm } from "@capkit/oath";
+import { type HotpGenerator, matchHotp } from "@capkit/oath";
 import { integerIn, type KindRules, noChallenge } from "./kind.js";
+import { type OathTokenRequest, oathTokenEngine, oathTokenParams } from "./oath-token.js";
 
-export interface HotpEnrollRequest {
+export interface HotpEnrollRequest extends OathTokenRequest {
   readonly kind: "hotp";
-  readonly secret: Uint8Array;
-  readonly algorithm?: OathAlgorithm;
-  readonly digits?: number;
   /** The next counter the token will use. */
   readonly counter?: number;
   readonly lookAhead?: number;
-  readonly allowShortSecret?: boolean;
 }
-
-/** The HMAC key is checked at enrolment (length, algorithm); a stored credential is trusted to be valid. */
-export const STORED_KEY = { allowShortSecret: true } as const;
 
 /** Event-based OATH tokens (RFC 4226): a look-ahead window after the last accepted counter (§7.4). */
 export const hotpKind: KindRules<"hotp", HotpEnrollRequest, HotpGenerator> = {
@@ -21,10 +15,7 @@ export const hotpKind: KindRules<"hotp", HotpEnrollRequest, HotpGenerator> = {
   defaultFunction: "identify",
 
   async enroll(req, { policy }) {
-    const algorithm = req.algorithm ?? "SHA1";
-    const digits = req.digits ?? 6;
-    checkDigits(digits);
-    new HmacKey(req.secret, algorithm, req.allowShortSecret ? { allowShortSecret: true } : {});
+    const { algorithm, digits } = oathTokenParams(req);
     const counter = integerIn(req.counter ?? 0, 0, Number.MAX_SAFE_INTEGER, "counter");
     const lookAhead =
       req.lookAhead === undefined ? policy.hotpLookAhead : integerIn(req.lookAhead, 0, 1000, "lookAhead");
@@ -36,7 +27,7 @@ export const hotpKind: KindRules<"hotp", HotpEnrollRequest, HotpGenerator> = {
   },
 
   async engine(p, secret) {
-    return new HotpGenerator(new HmacKey(secret!, p.algorithm, STORED_KEY), p.digits);
+    return oathTokenEngine(p, secret);
   },
 
   match(gen, c, a) {

@@ -12,9 +12,9 @@ export interface Attempt {
   readonly now: number;
   /** The value of the server-issued challenge the code answers, taken (used up) by the shell. */
   readonly challenge: string | undefined;
-  readonly amount?: string;
-  readonly currency?: string;
-  readonly tds?: readonly string[];
+  readonly amount?: string | undefined;
+  readonly currency?: string | undefined;
+  readonly tds?: readonly string[] | undefined;
 }
 
 /** A match: the counter value to record (HOTP counter, TOTP step, CAP ATC), its distance ahead, TOTP drift. */

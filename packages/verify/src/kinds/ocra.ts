@@ -1,8 +1,8 @@
 import { randomInt } from "node:crypto";
 import { CapkitError } from "@capkit/core";
 import { Ocra, type OcraSuite, parseOcraSuite, totpStep } from "@capkit/oath";
-import { STORED_KEY } from "./hotp.js";
 import { digitChallenge, type KindRules, noChallenge } from "./kind.js";
+import { STORED_KEY } from "./oath-token.js";
 
 export interface OcraEnrollRequest {
   readonly kind: "ocra";

@@ -1,17 +1,13 @@
-import { checkDigits, HmacKey, HotpGenerator, matchTotp, type OathAlgorithm } from "@capkit/oath";
-import { STORED_KEY } from "./hotp.js";
+import { type HotpGenerator, matchTotp } from "@capkit/oath";
 import { integerIn, type KindRules, noChallenge } from "./kind.js";
+import { type OathTokenRequest, oathTokenEngine, oathTokenParams } from "./oath-token.js";
 
-export interface TotpEnrollRequest {
+export interface TotpEnrollRequest extends OathTokenRequest {
   readonly kind: "totp";
-  readonly secret: Uint8Array;
-  readonly algorithm?: OathAlgorithm;
-  readonly digits?: number;
   readonly step?: number;
   readonly t0?: number;
   /** Centre the ±window on the token's recorded drift instead of the server's clock (default: policy). */
   readonly followDrift?: boolean;
-  readonly allowShortSecret?: boolean;
 }
 
 /**
@@ -25,10 +21,7 @@ export const totpKind: KindRules<"totp", TotpEnrollRequest, HotpGenerator> = {
   defaultFunction: "identify",
 
   async enroll(req, { policy }) {
-    const algorithm = req.algorithm ?? "SHA1";
-    const digits = req.digits ?? 6;
-    checkDigits(digits);
-    new HmacKey(req.secret, algorithm, req.allowShortSecret ? { allowShortSecret: true } : {});
+    const { algorithm, digits } = oathTokenParams(req);
     const step = integerIn(req.step ?? 30, 1, 86400, "step");
     const t0 = integerIn(req.t0 ?? 0, 0, Number.MAX_SAFE_INTEGER, "t0");
     const followDrift = req.followDrift ?? policy.totpFollowDrift;
@@ -49,7 +42,7 @@ export const totpKind: KindRules<"totp", TotpEnrollRequest, HotpGenerator> = {
   },
 
   async engine(p, secret) {
-    return new HotpGenerator(new HmacKey(secret!, p.algorithm, STORED_KEY), p.digits);
+    return oathTokenEngine(p, secret);
   },
 
   match(gen, c, a) {

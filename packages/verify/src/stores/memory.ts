@@ -5,6 +5,8 @@ import type {
   Challenge,
   CodeFunction,
   CredentialState,
+  FailExpectation,
+  FailOutcome,
   FailureSubject,
   ListOptions,
   StateStore,
@@ -12,14 +14,17 @@ import type {
   UserState,
 } from "../model.js";
 
+type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+
 /**
  * State in this process's memory: tests and single-process servers. Each operation runs to completion without
- * an await, so it is atomic in JavaScript's single thread. The audit trail keeps the newest `auditLimit`
+ * an await, so it is atomic in JavaScript's single thread. Rows are updated in place and copied out by the
+ * readers (an accept allocates nothing but its audit entry). The audit trail keeps the newest `auditLimit`
  * entries (a long-running process must not grow without bound); persistent stores keep them until pruned.
  */
 export class MemoryStore implements StateStore {
-  readonly #credentials = new Map<string, StoredCredential>();
-  readonly #users = new Map<string, UserState>();
+  readonly #credentials = new Map<string, Mutable<StoredCredential>>();
+  readonly #users = new Map<string, Mutable<UserState>>();
   readonly #challenges = new Map<string, Challenge>();
   #audit: AuditEntry[] = [];
   readonly #auditLimit: number;
@@ -37,36 +42,46 @@ export class MemoryStore implements StateStore {
   async enroll(c: StoredCredential, audit: AuditEntry): Promise<void> {
     if (this.#credentials.has(c.id))
       throw new CapkitError("CREDENTIAL_EXISTS", `credential ${c.id} already exists`);
-    this.#credentials.set(c.id, c);
+    this.#credentials.set(c.id, { ...c });
     if (c.user !== undefined && !this.#users.has(c.user))
       this.#users.set(c.user, { id: c.user, failures: 0, locked: false });
     this.#record(audit);
   }
 
   async get(id: string): Promise<StoredCredential | undefined> {
-    return this.#credentials.get(id);
+    const c = this.#credentials.get(id);
+    return c && { ...c };
   }
 
   async list(o: ListOptions): Promise<StoredCredential[]> {
     return [...this.#credentials.values()]
       .filter((c) => (o.after === undefined || c.id > o.after) && (o.user === undefined || c.user === o.user))
       .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
-      .slice(0, o.limit);
+      .slice(0, o.limit)
+      .map((c) => ({ ...c }));
   }
 
   async user(id: string): Promise<UserState | undefined> {
-    return this.#users.get(id);
+    const u = this.#users.get(id);
+    return u && { ...u };
   }
 
-  async accept(id: string, value: number, audit: AuditEntry, drift?: number): Promise<AcceptOutcome> {
+  async accept(
+    id: string,
+    value: number,
+    audit: AuditEntry,
+    decidedOn: { version: number; drift?: number | undefined },
+  ): Promise<AcceptOutcome> {
     const c = this.#credentials.get(id);
-    if (!c) throw new CapkitError("CREDENTIAL_UNKNOWN", `no credential ${id}`);
+    if (!c || c.version !== decidedOn.version) return "changed";
     const u = c.user === undefined ? undefined : this.#users.get(c.user);
     if (c.locked || u?.locked) return "locked";
     if (c.state !== "active") return "disabled";
     if (c.last >= value) return "stale";
-    this.#credentials.set(id, { ...c, last: value, failures: 0, drift: drift ?? c.drift });
-    if (u) this.#users.set(u.id, { ...u, failures: 0 });
+    c.last = value;
+    c.failures = 0;
+    if (decidedOn.drift !== undefined) c.drift = decidedOn.drift;
+    if (u) u.failures = 0;
     this.#record(audit);
     return "accepted";
   }
@@ -75,35 +90,37 @@ export class MemoryStore implements StateStore {
     subject: FailureSubject,
     maxFailures: number,
     audit: AuditEntry,
-  ): Promise<{ failures: number; locked: boolean }> {
+    expected?: FailExpectation,
+  ): Promise<FailOutcome> {
+    if (expected) {
+      const c = this.#credentials.get(expected.credential);
+      if (!c || c.version !== expected.version || c.last !== expected.last) return "changed";
+    }
     const row = "user" in subject ? this.#users.get(subject.user) : this.#credentials.get(subject.credential);
-    if (!row) throw new CapkitError("CREDENTIAL_UNKNOWN", "no such credential or user");
-    const failures = row.failures + 1;
-    const locked = row.locked || failures >= maxFailures;
-    if ("user" in subject) this.#users.set(subject.user, { ...(row as UserState), failures, locked });
-    else this.#credentials.set(subject.credential, { ...(row as StoredCredential), failures, locked });
-    this.#record({ ...audit, result: locked ? "locked" : audit.result });
-    return { failures, locked };
+    if (!row) {
+      if (expected) return "changed";
+      throw new CapkitError("CREDENTIAL_UNKNOWN", "no such credential or user");
+    }
+    row.failures += 1;
+    row.locked = row.locked || row.failures >= maxFailures;
+    this.#record(row.locked ? { ...audit, result: "locked" } : audit);
+    return { failures: row.failures, locked: row.locked };
   }
 
   async unlock(subject: FailureSubject, audit: AuditEntry): Promise<boolean> {
-    if ("user" in subject) {
-      const u = this.#users.get(subject.user);
-      if (!u) return false;
-      this.#users.set(u.id, { ...u, failures: 0, locked: false });
-    } else {
-      const c = this.#credentials.get(subject.credential);
-      if (!c) return false;
-      this.#credentials.set(c.id, { ...c, failures: 0, locked: false });
-    }
+    const row = "user" in subject ? this.#users.get(subject.user) : this.#credentials.get(subject.credential);
+    if (!row) return false;
+    row.failures = 0;
+    row.locked = false;
     this.#record(audit);
     return true;
   }
 
-  async setState(id: string, state: CredentialState, audit: AuditEntry): Promise<boolean> {
+  async setState(id: string, state: CredentialState, version: number, audit: AuditEntry): Promise<boolean> {
     const c = this.#credentials.get(id);
     if (!c) return false;
-    this.#credentials.set(id, { ...c, state });
+    c.state = state;
+    c.version = version;
     this.#record(audit);
     return true;
   }
@@ -111,8 +128,7 @@ export class MemoryStore implements StateStore {
   async revoke(id: string, audit: AuditEntry): Promise<boolean> {
     if (!this.#credentials.delete(id)) return false;
     for (const [k, ch] of this.#challenges) if (ch.credentialId === id) this.#challenges.delete(k);
-    for (const c of this.#credentials.values())
-      if (c.replaces === id) this.#credentials.set(c.id, { ...c, replaces: undefined });
+    for (const c of this.#credentials.values()) if (c.replaces === id) c.replaces = undefined;
     this.#record(audit);
     return true;
   }

@@ -6,6 +6,8 @@ import type {
   Challenge,
   CodeFunction,
   CredentialState,
+  FailExpectation,
+  FailOutcome,
   FailureSubject,
   ListOptions,
   StateStore,
@@ -14,7 +16,7 @@ import type {
 } from "../model.js";
 import { loadDriver } from "./driver.js";
 import { KeyedGate } from "./keyed-gate.js";
-import { rowToCredential, SCHEMA_POSTGRES } from "./schema.js";
+import { rowToAudit, rowToCredential, SCHEMA_POSTGRES } from "./schema.js";
 
 export interface PostgresStoreOptions {
   readonly poolSize?: number;
@@ -24,16 +26,12 @@ export interface PostgresStoreOptions {
   readonly lockTimeoutMs?: number;
   /** Waiting for a connection (new or from the pool) (default 2000 ms). */
   readonly connectTimeoutMs?: number;
-  /**
-   * Statements per credential (or user) in flight at once from this process (default 2): a credential whose row
-   * is stuck holds at most this many pool connections, so it cannot starve the others.
-   */
-  readonly perCredentialConcurrency?: number;
 }
 
 /**
  * State shared by many server instances (the way out when one machine is not enough). Every decision is one
- * statement: a conditional UPDATE and its audit INSERT in a data-modifying CTE, atomic and one round trip.
+ * statement: a conditional UPDATE and its audit INSERT in a data-modifying CTE, atomic and one round trip; the
+ * verifier caches credential definitions (docs/architecture.md §6), so a verification is that one statement.
  * Concurrent UPDATEs of a row queue on its lock and PostgreSQL re-checks the WHERE clause against the newer row
  * (READ COMMITTED), so of N racing accepts of one code exactly one matches.
  *
@@ -72,7 +70,11 @@ export class PostgresStore implements StateStore {
     pool.on("connect", (client) => client.on("error", () => {}));
     const store = new PostgresStore(
       pool,
-      new KeyedGate(options.perCredentialConcurrency ?? 2),
+      // One write per credential (or user) row in flight from this process: PostgreSQL runs writes on one row
+      // one after the other anyway, and a second waiter would wait twice the lock timeout (lock_timeout counts
+      // each lock wait: first the tuple lock behind the first waiter, then the row). A stuck row holds one
+      // pool connection; the callers queued here give up with the first lock timeout.
+      new KeyedGate(1),
       statementTimeout,
     );
     await store.#run(async (c) => {
@@ -132,8 +134,8 @@ export class PostgresStore implements StateStore {
   async enroll(c: StoredCredential, a: AuditEntry): Promise<void> {
     try {
       await this.#query(
-        `WITH i AS (INSERT INTO credentials (id, params, sealed, last, created_at, state, user_id, replaces)
-                    VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id),
+        `WITH i AS (INSERT INTO credentials (id, params, sealed, last, created_at, state, user_id, replaces, version)
+                    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $16) RETURNING id),
               u AS (INSERT INTO users (id) SELECT $7 FROM i WHERE $7::text IS NOT NULL ON CONFLICT DO NOTHING)
          INSERT INTO audit (at, credential_id, action, result, counter, detail, user_id)
          SELECT $9, $10, $11, $12, $13, $14, $15 FROM i`,
@@ -147,6 +149,7 @@ export class PostgresStore implements StateStore {
           c.user ?? null,
           c.replaces ?? null,
           ...auditValues(a),
+          c.version,
         ],
       );
     } catch (e) {
@@ -177,23 +180,38 @@ export class PostgresStore implements StateStore {
     return row && { id: row.id, failures: Number(row.failures), locked: row.locked === true };
   }
 
-  async accept(id: string, value: number, a: AuditEntry, drift?: number): Promise<AcceptOutcome> {
+  /**
+   * One statement, one round trip: the conditional UPDATE (at the version the decision was made on), the user's
+   * failure reset and the audit row; when nothing matched, the same statement says why.
+   */
+  async accept(
+    id: string,
+    value: number,
+    a: AuditEntry,
+    decidedOn: { version: number; drift?: number | undefined },
+  ): Promise<AcceptOutcome> {
     const r = await this.#write(
       id,
       `WITH u AS (UPDATE credentials SET last = $2, failures = 0, drift = coalesce($3, drift)
-                  WHERE id = $1 AND last < $2 AND NOT locked AND state = 'active'
+                  WHERE id = $1 AND version = $11 AND last < $2 AND NOT locked AND state = 'active'
                     AND NOT EXISTS (SELECT 1 FROM users WHERE users.id = credentials.user_id AND users.locked)
                   RETURNING id, user_id),
             r AS (UPDATE users SET failures = 0 WHERE id = (SELECT user_id FROM u)),
             w AS (INSERT INTO audit (at, credential_id, action, result, counter, detail, user_id)
                   SELECT $4, $5, $6, $7, $8, $9, $10 FROM u RETURNING 1)
-       SELECT (SELECT count(*) FROM u)::int AS accepted, c.locked OR coalesce(us.locked, FALSE) AS locked, c.state
+       SELECT (SELECT count(*) FROM u)::int AS accepted, c.version = $11 AS same,
+              c.locked OR coalesce(us.locked, FALSE) AS locked, c.state
        FROM (SELECT 1) one LEFT JOIN credentials c ON c.id = $1 LEFT JOIN users us ON us.id = c.user_id`,
-      [id, value, drift ?? null, ...auditValues(a)],
+      [id, value, decidedOn.drift ?? null, ...auditValues(a), decidedOn.version],
     );
-    const row = r.rows[0] as { accepted: number; locked: boolean | null; state: string | null };
+    const row = r.rows[0] as {
+      accepted: number;
+      same: boolean | null;
+      locked: boolean | null;
+      state: string;
+    };
     if (row.accepted === 1) return "accepted";
-    if (row.locked === null) throw new CapkitError("CREDENTIAL_UNKNOWN", `no credential ${id}`);
+    if (row.same !== true) return "changed"; // gone, or another version
     if (row.locked) return "locked";
     return row.state !== "active" ? "disabled" : "stale";
   }
@@ -202,20 +220,37 @@ export class PostgresStore implements StateStore {
     subject: FailureSubject,
     maxFailures: number,
     a: AuditEntry,
-  ): Promise<{ failures: number; locked: boolean }> {
+    expected?: FailExpectation,
+  ): Promise<FailOutcome> {
     const table = "user" in subject ? "users" : "credentials";
     const key = "user" in subject ? `user:${subject.user}` : subject.credential;
+    // The expectation is checked in the same statement as the count: a failure is counted only against the
+    // credential state the code was judged on (on the updated row itself when it is the credential's).
+    const expectation =
+      table === "credentials"
+        ? "($10::text IS NULL OR (id = $10 AND version = $11 AND last = $12))"
+        : "($10::text IS NULL OR EXISTS (SELECT 1 FROM credentials x WHERE x.id = $10 AND x.version = $11 AND x.last = $12))";
     const r = await this.#write(
       key,
-      `WITH u AS (UPDATE ${table} SET failures = failures + 1, locked = locked OR failures + 1 >= $2 WHERE id = $1 RETURNING failures, locked),
+      `WITH u AS (UPDATE ${table} SET failures = failures + 1, locked = locked OR failures + 1 >= $2
+                  WHERE id = $1 AND ${expectation}
+                  RETURNING failures, locked),
             w AS (INSERT INTO audit (at, credential_id, action, result, counter, detail, user_id)
                   SELECT $3, $4, $5, CASE WHEN u.locked THEN 'locked' ELSE $6 END, $7, $8, $9 FROM u RETURNING 1)
        SELECT failures, locked FROM u`,
-      ["user" in subject ? subject.user : subject.credential, maxFailures, ...auditValues(a)],
+      [
+        "user" in subject ? subject.user : subject.credential,
+        maxFailures,
+        ...auditValues(a),
+        expected?.credential ?? null,
+        expected?.version ?? null,
+        expected?.last ?? null,
+      ],
     );
     const row = r.rows[0] as { failures: number; locked: boolean } | undefined;
-    if (!row) throw new CapkitError("CREDENTIAL_UNKNOWN", "no such credential or user");
-    return { failures: row.failures, locked: row.locked };
+    if (row) return { failures: row.failures, locked: row.locked };
+    if (expected) return "changed";
+    throw new CapkitError("CREDENTIAL_UNKNOWN", "no such credential or user");
   }
 
   async unlock(subject: FailureSubject, a: AuditEntry): Promise<boolean> {
@@ -229,12 +264,12 @@ export class PostgresStore implements StateStore {
     return r.rowCount === 1;
   }
 
-  async setState(id: string, state: CredentialState, a: AuditEntry): Promise<boolean> {
+  async setState(id: string, state: CredentialState, version: number, a: AuditEntry): Promise<boolean> {
     const r = await this.#query(
-      `WITH u AS (UPDATE credentials SET state = $2 WHERE id = $1 RETURNING id)
+      `WITH u AS (UPDATE credentials SET state = $2, version = $10 WHERE id = $1 RETURNING id)
        INSERT INTO audit (at, credential_id, action, result, counter, detail, user_id)
        SELECT $3, $4, $5, $6, $7, $8, $9 FROM u RETURNING 1`,
-      [id, state, ...auditValues(a)],
+      [id, state, ...auditValues(a), version],
     );
     return r.rowCount === 1;
   }
@@ -308,15 +343,7 @@ export class PostgresStore implements StateStore {
             "SELECT * FROM audit WHERE credential_id = $1 OR user_id = $1 ORDER BY seq DESC LIMIT $2",
             [id, limit],
           );
-    return r.rows.reverse().map((row) => ({
-      at: Number(row.at),
-      credentialId: row.credential_id,
-      action: row.action,
-      result: row.result,
-      ...(row.counter === null ? {} : { counter: Number(row.counter) }),
-      ...(row.detail === null ? {} : { detail: row.detail }),
-      ...(row.user_id === null ? {} : { user: row.user_id }),
-    }));
+    return r.rows.reverse().map(rowToAudit);
   }
 
   async pruneAudit(before: number): Promise<number> {

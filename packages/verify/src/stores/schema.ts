@@ -1,4 +1,4 @@
-import type { CredentialParams, StoredCredential } from "../model.js";
+import type { AuditEntry, CredentialParams, StoredCredential } from "../model.js";
 
 /**
  * The tables, for SQLite and PostgreSQL (same columns; PostgreSQL types where they differ). Challenges are
@@ -16,7 +16,8 @@ CREATE TABLE IF NOT EXISTS credentials (
   state TEXT NOT NULL DEFAULT 'active',
   user_id TEXT,
   drift INTEGER,
-  replaces TEXT
+  replaces TEXT,
+  version ${t.big} NOT NULL DEFAULT 0
 );
 CREATE TABLE IF NOT EXISTS users (
   id TEXT PRIMARY KEY,
@@ -61,6 +62,7 @@ export const COLUMNS_ADDED: readonly { table: string; column: string; definition
   { table: "credentials", column: "user_id", definition: "TEXT" },
   { table: "credentials", column: "drift", definition: "INTEGER" },
   { table: "credentials", column: "replaces", definition: "TEXT" },
+  { table: "credentials", column: "version", definition: "BIGINT NOT NULL DEFAULT 0" },
   { table: "audit", column: "user_id", definition: "TEXT" },
 ];
 
@@ -103,5 +105,19 @@ export function rowToCredential(row: Record<string, unknown>): StoredCredential 
     user: opt(row["user_id"]) as string | undefined,
     drift: opt(row["drift"]) === undefined ? undefined : Number(row["drift"]),
     replaces: opt(row["replaces"]) as string | undefined,
+    version: Number(row["version"] ?? 0),
+  };
+}
+
+/** An audit row as SQLite or PostgreSQL return it (PostgreSQL BIGINTs come back as strings). */
+export function rowToAudit(row: Record<string, unknown>): AuditEntry {
+  return {
+    at: Number(row["at"]),
+    credentialId: String(row["credential_id"]),
+    action: row["action"] as AuditEntry["action"],
+    result: String(row["result"]),
+    ...(row["counter"] === null ? {} : { counter: Number(row["counter"]) }),
+    ...(row["detail"] === null ? {} : { detail: String(row["detail"]) }),
+    ...(row["user_id"] === null ? {} : { user: String(row["user_id"]) }),
   };
 }

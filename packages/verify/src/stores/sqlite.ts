@@ -7,6 +7,8 @@ import type {
   Challenge,
   CodeFunction,
   CredentialState,
+  FailExpectation,
+  FailOutcome,
   FailureSubject,
   ListOptions,
   StateStore,
@@ -14,22 +16,12 @@ import type {
   UserState,
 } from "../model.js";
 import { loadDriver } from "./driver.js";
-import { COLUMNS_ADDED, INDEXES_SQL, rowToCredential, SCHEMA_SQLITE } from "./schema.js";
+import { COLUMNS_ADDED, INDEXES_SQL, rowToAudit, rowToCredential, SCHEMA_SQLITE } from "./schema.js";
 
 export interface SqliteStoreOptions {
   /** How long a write waits for another process's transaction before STORE_UNAVAILABLE (default 2000 ms). */
   readonly busyTimeoutMs?: number;
 }
-
-type AuditRow = {
-  at: number;
-  credential_id: string;
-  action: AuditEntry["action"];
-  result: string;
-  counter: number | null;
-  detail: string | null;
-  user_id: string | null;
-};
 
 /**
  * The embedded default: one SQLite file (better-sqlite3), WAL journal, synchronous=FULL so an accepted
@@ -96,6 +88,7 @@ export class SqliteStore implements StateStore {
               c.state,
               c.user ?? null,
               c.replaces ?? null,
+              c.version,
             );
             if (c.user !== undefined) this.#stmt.insertUser.run(c.user);
             this.#auditRow(audit);
@@ -138,11 +131,17 @@ export class SqliteStore implements StateStore {
     });
   }
 
-  accept(id: string, value: number, audit: AuditEntry, drift?: number): Promise<AcceptOutcome> {
+  accept(
+    id: string,
+    value: number,
+    audit: AuditEntry,
+    decidedOn: { version: number; drift?: number | undefined },
+  ): Promise<AcceptOutcome> {
+    const { version } = decidedOn;
     return this.#do(() =>
       this.#db
         .transaction((): AcceptOutcome => {
-          const row = this.#stmt.accept.get({ value, drift: drift ?? null, id }) as
+          const row = this.#stmt.accept.get({ value, drift: decidedOn.drift ?? null, id, version }) as
             | { user_id: string | null }
             | undefined;
           if (row) {
@@ -151,8 +150,9 @@ export class SqliteStore implements StateStore {
             return "accepted";
           }
           const c = this.#stmt.get.get(id) as Record<string, unknown> | undefined;
-          if (!c) throw new CapkitError("CREDENTIAL_UNKNOWN", `no credential ${id}`);
+          if (!c) return "changed";
           const cred = rowToCredential(c);
+          if (cred.version !== version) return "changed";
           const u =
             cred.user === undefined ? undefined : (this.#stmt.user.get(cred.user) as { locked: number });
           if (cred.locked || u?.locked === 1) return "locked";
@@ -166,16 +166,27 @@ export class SqliteStore implements StateStore {
     subject: FailureSubject,
     maxFailures: number,
     audit: AuditEntry,
-  ): Promise<{ failures: number; locked: boolean }> {
+    expected?: FailExpectation,
+  ): Promise<FailOutcome> {
     return this.#do(() =>
       this.#db
-        .transaction(() => {
+        .transaction((): FailOutcome => {
+          // Read and update in one IMMEDIATE transaction: no other writer can come between them.
+          if (expected) {
+            const c = this.#stmt.versionAndLast.get(expected.credential) as
+              | { version: number; last: number }
+              | undefined;
+            if (!c || c.version !== expected.version || c.last !== expected.last) return "changed";
+          }
           const r = (
             "user" in subject
               ? this.#stmt.failUser.get(maxFailures, subject.user)
               : this.#stmt.fail.get(maxFailures, subject.credential)
           ) as { failures: number; locked: number } | undefined;
-          if (!r) throw new CapkitError("CREDENTIAL_UNKNOWN", "no such credential or user");
+          if (!r) {
+            if (expected) return "changed";
+            throw new CapkitError("CREDENTIAL_UNKNOWN", "no such credential or user");
+          }
           this.#auditRow({ ...audit, result: r.locked ? "locked" : audit.result });
           return { failures: r.failures, locked: r.locked === 1 };
         })
@@ -199,11 +210,11 @@ export class SqliteStore implements StateStore {
     );
   }
 
-  setState(id: string, state: CredentialState, audit: AuditEntry): Promise<boolean> {
+  setState(id: string, state: CredentialState, version: number, audit: AuditEntry): Promise<boolean> {
     return this.#do(() =>
       this.#db
         .transaction(() => {
-          const changed = this.#stmt.setState.run(state, id).changes === 1;
+          const changed = this.#stmt.setState.run(state, version, id).changes === 1;
           if (changed) this.#auditRow(audit);
           return changed;
         })
@@ -270,16 +281,8 @@ export class SqliteStore implements StateStore {
     return this.#do(() => {
       const rows = (
         id === undefined ? this.#stmt.auditAll.all(limit) : this.#stmt.auditOne.all(id, id, limit)
-      ) as AuditRow[];
-      return rows.reverse().map((r) => ({
-        at: r.at,
-        credentialId: r.credential_id,
-        action: r.action,
-        result: r.result,
-        ...(r.counter === null ? {} : { counter: r.counter }),
-        ...(r.detail === null ? {} : { detail: r.detail }),
-        ...(r.user_id === null ? {} : { user: r.user_id }),
-      }));
+      ) as Record<string, unknown>[];
+      return rows.reverse().map(rowToAudit);
     });
   }
 
@@ -324,17 +327,18 @@ function unavailable(e: unknown, what: string): CapkitError {
 function prepare(db: Database.Database) {
   return {
     insert: db.prepare(
-      "INSERT INTO credentials (id, params, sealed, last, created_at, state, user_id, replaces) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+      "INSERT INTO credentials (id, params, sealed, last, created_at, state, user_id, replaces, version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
     ),
     insertUser: db.prepare("INSERT OR IGNORE INTO users (id) VALUES (?)"),
     get: db.prepare("SELECT * FROM credentials WHERE id = ?"),
+    versionAndLast: db.prepare("SELECT version, last FROM credentials WHERE id = ?"),
     list: db.prepare(
       "SELECT * FROM credentials WHERE (? IS NULL OR id > ?) AND (? IS NULL OR user_id = ?) ORDER BY id LIMIT ?",
     ),
     user: db.prepare("SELECT * FROM users WHERE id = ?"),
     accept: db.prepare(
       `UPDATE credentials SET last = @value, failures = 0, drift = coalesce(@drift, drift)
-       WHERE id = @id AND last < @value AND locked = 0 AND state = 'active'
+       WHERE id = @id AND version = @version AND last < @value AND locked = 0 AND state = 'active'
          AND NOT EXISTS (SELECT 1 FROM users WHERE users.id = credentials.user_id AND users.locked = 1)
        RETURNING user_id`,
     ),
@@ -347,7 +351,7 @@ function prepare(db: Database.Database) {
     ),
     unlock: db.prepare("UPDATE credentials SET failures = 0, locked = 0 WHERE id = ?"),
     unlockUser: db.prepare("UPDATE users SET failures = 0, locked = 0 WHERE id = ?"),
-    setState: db.prepare("UPDATE credentials SET state = ? WHERE id = ?"),
+    setState: db.prepare("UPDATE credentials SET state = ?, version = ? WHERE id = ?"),
     revoke: db.prepare("DELETE FROM credentials WHERE id = ?"),
     revokeChallenges: db.prepare("DELETE FROM challenges WHERE credential_id = ?"),
     replaced: db.prepare("UPDATE credentials SET replaces = NULL WHERE replaces = ?"),
