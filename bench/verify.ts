@@ -15,8 +15,8 @@ import { machineLine, median, writeSection } from "./harness.js";
 
 /**
  * Verifications per second through the whole Verifier (store included). Every verification accepts a fresh,
- * precomputed code — state moves on each time, so these are timed batches, not time-boxed loops. Median of 3
- * after one warm-up batch.
+ * precomputed code — state moves on each time, so these are timed batches, not time-boxed loops. Median of 7
+ * (memory store) or 3 (SQLite) after one warm-up batch.
  */
 const keys = new SoftwareKeyProvider(SoftwareKeyProvider.generateMaterial({ allowTestKeys: true }));
 const T0 = Date.UTC(2026, 10, 23, 12, 0, 0);
@@ -234,13 +234,13 @@ export async function verifySuite(): Promise<string> {
     rows.push([name, rate]);
     console.log(`${name}: ${Math.round(rate).toLocaleString("en-US")}/s`);
   };
-  add("TOTP, memory store", await timed(3, () => oathBatch(memory, "totp", 100_000)));
-  add("HOTP, memory store", await timed(3, () => oathBatch(memory, "hotp", 100_000)));
+  add("TOTP, memory store", await timed(7, () => oathBatch(memory, "totp", 100_000)));
+  add("HOTP, memory store", await timed(7, () => oathBatch(memory, "hotp", 100_000)));
   add(
     "CAP identify (sesame), memory store, fresh code (ATC + 1)",
-    await timed(3, () => capBatch(memory, 60_000, 1)),
+    await timed(7, () => capBatch(memory, 60_000, 1)),
   );
-  add("CAP identify (sesame), memory store, 256-ATC gap", await timed(3, () => capBatch(memory, 250, 256)));
+  add("CAP identify (sesame), memory store, 256-ATC gap", await timed(7, () => capBatch(memory, 250, 256)));
   const dir = mkdtempSync(join(tmpdir(), "capkit-bench-sqlite-"));
   const sqlite = new SqliteStore(join(dir, "state.db"));
   add("TOTP, SQLite (WAL, synchronous=FULL)", await timed(3, () => oathBatch(sqlite, "totp", 3_000)));
@@ -257,7 +257,7 @@ export async function verifySuite(): Promise<string> {
   };
   try {
     await (await PostgresStore.connect(pg.url)).close(); // schema
-    for (let round = 0; round < 3; round++) {
+    for (let round = 0; round < 5; round++) {
       pgRuns.capkit.push(await pgClients(pg.url, 4, 3_000));
       pgRuns.update.push(pgbench(pg.bin, pg.port, 4, PGBENCH_SCRIPTS.update));
       pgRuns.statement.push(pgbench(pg.bin, pg.port, 4, PGBENCH_SCRIPTS.capkit));
@@ -283,7 +283,7 @@ export async function verifySuite(): Promise<string> {
   const pgRate = rateOf("capkit");
   const pgUpdate = rateOf("update");
   const pgCapkit = rateOf("statement");
-  add("TOTP, PostgreSQL, 4 concurrent clients (median of 3 rounds)", pgRate);
+  add("TOTP, PostgreSQL, 4 concurrent clients (median of 5 rounds)", pgRate);
   add("pgbench: one conditional single-row UPDATE, 4 clients", pgUpdate);
   add("pgbench: capkit's accept statement (UPDATE + audit INSERT), 4 clients", pgCapkit);
 
@@ -294,7 +294,7 @@ export async function verifySuite(): Promise<string> {
     "",
     machineLine(),
     "",
-    "Whole `Verifier.verify()` calls, each accepting a fresh code (median of 3 timed batches after a warm-up batch; one core for the memory store).",
+    "Whole `Verifier.verify()` calls, each accepting a fresh code (median of 7 timed batches for the memory store, 3 for SQLite, after a warm-up batch; one core for the memory store).",
     "",
     "| case | verifications/s |",
     "|---|---:|",

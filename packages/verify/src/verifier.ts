@@ -342,7 +342,7 @@ export class Verifier {
         action,
         result: "accepted",
         counter: m.counter,
-        detail: `${prefix}ok, offset ${m.offset}${m.drift !== undefined ? `, drift ${m.drift}` : ""}`,
+        detail: acceptedDetail(prefix, m),
         user: c.user,
       },
       { version, drift: m.drift },
@@ -586,6 +586,19 @@ export class Verifier {
     };
   }
 }
+
+/**
+ * "identify: ok, offset 0": the audit detail of an accept. The common ones (no drift, a small offset) are made
+ * once and shared, so an audit trail of accepts holds the same few strings, not one new string per code.
+ */
+function acceptedDetail(prefix: string, m: Match): string {
+  const make = () => `${prefix}ok, offset ${m.offset}${m.drift !== undefined ? `, drift ${m.drift}` : ""}`;
+  if (m.drift !== undefined || m.offset < 0 || m.offset >= 16) return make();
+  const byOffset = ACCEPTED_DETAILS.get(prefix); // the known prefixes only: no growth from odd input
+  return byOffset ? (byOffset[m.offset] ??= make()) : make();
+}
+
+const ACCEPTED_DETAILS = new Map<string, string[]>([...Object.values(PREFIX), ""].map((p) => [p, []]));
 
 /** A credential's version: random, so a revoked and re-enrolled id never repeats one another process cached. */
 function newVersion(): number {

@@ -13,6 +13,7 @@ import type {
   StoredCredential,
   UserState,
 } from "../model.js";
+import { AuditRing } from "./audit-ring.js";
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
@@ -26,17 +27,14 @@ export class MemoryStore implements StateStore {
   readonly #credentials = new Map<string, Mutable<StoredCredential>>();
   readonly #users = new Map<string, Mutable<UserState>>();
   readonly #challenges = new Map<string, Challenge>();
-  #audit: AuditEntry[] = [];
-  readonly #auditLimit: number;
+  readonly #audit: AuditRing;
 
   constructor(options: { auditLimit?: number } = {}) {
-    this.#auditLimit = options.auditLimit ?? 10_000;
+    this.#audit = new AuditRing(options.auditLimit ?? 10_000);
   }
 
-  #record(entry: AuditEntry): void {
-    this.#audit.push(entry);
-    if (this.#audit.length > this.#auditLimit * 2)
-      this.#audit.splice(0, this.#audit.length - this.#auditLimit);
+  #record(entry: AuditEntry, result = entry.result): void {
+    this.#audit.push(entry, result);
   }
 
   async enroll(c: StoredCredential, audit: AuditEntry): Promise<void> {
@@ -103,7 +101,7 @@ export class MemoryStore implements StateStore {
     }
     row.failures += 1;
     row.locked = row.locked || row.failures >= maxFailures;
-    this.#record(row.locked ? { ...audit, result: "locked" } : audit);
+    this.#record(audit, row.locked ? "locked" : audit.result);
     return { failures: row.failures, locked: row.locked };
   }
 
@@ -165,14 +163,13 @@ export class MemoryStore implements StateStore {
 
   async audit(id?: string, limit = 100): Promise<AuditEntry[]> {
     return this.#audit
+      .entries()
       .filter((a) => id === undefined || a.credentialId === id || a.user === id)
       .slice(-limit);
   }
 
   async pruneAudit(before: number): Promise<number> {
-    const n = this.#audit.length;
-    this.#audit = this.#audit.filter((a) => a.at >= before);
-    return n - this.#audit.length;
+    return this.#audit.prune(before);
   }
 
   /** How many challenges are held (tests of the bound under a flood). */
