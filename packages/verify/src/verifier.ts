@@ -595,7 +595,9 @@ function acceptedDetail(prefix: string, m: Match): string {
   const make = () => `${prefix}ok, offset ${m.offset}${m.drift !== undefined ? `, drift ${m.drift}` : ""}`;
   if (m.drift !== undefined || m.offset < 0 || m.offset >= 16) return make();
   const byOffset = ACCEPTED_DETAILS.get(prefix); // the known prefixes only: no growth from odd input
-  return byOffset ? (byOffset[m.offset] ??= make()) : make();
+  if (!byOffset) return make();
+  byOffset[m.offset] ??= make();
+  return byOffset[m.offset]!;
 }
 
 const ACCEPTED_DETAILS = new Map<string, string[]>([...Object.values(PREFIX), ""].map((p) => [p, []]));
