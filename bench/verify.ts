@@ -101,6 +101,38 @@ async function pgClients(
 }
 
 /**
+ * node-postgres alone, no capkit: 4 clients in this process sending one statement each in turn, prepared —
+ * what a Node client pays per round trip before any of capkit's work.
+ */
+async function pgBare(url: string, sql: string, values: (i: number, k: number) => unknown[]) {
+  const clients = await Promise.all(
+    Array.from({ length: 4 }, async () => {
+      const c = new pg.Client({ connectionString: url });
+      await c.connect();
+      return c;
+    }),
+  );
+  try {
+    const n = 3_000;
+    const t = performance.now();
+    const cpu0 = process.cpuUsage();
+    await Promise.all(
+      clients.map(async (c, i) => {
+        for (let k = 0; k < n; k++) await c.query({ name: "bare", text: sql, values: values(i, k) });
+      }),
+    );
+    const cpu = process.cpuUsage(cpu0);
+    return {
+      rate: (4 * n) / ((performance.now() - t) / 1000),
+      userUs: cpu.user / (4 * n),
+      sysUs: cpu.system / (4 * n),
+    };
+  } finally {
+    await Promise.all(clients.map((c) => c.end()));
+  }
+}
+
+/**
  * Issue 11's row-lock case, timed: one credential's row held by another session (SELECT … FOR UPDATE) while 8
  * callers keep retrying a code on it, and 5 other credentials verified code after code by the same Verifier
  * (pool of 10, lock_timeout 1 s). Their latencies are taken for 3 s without the held row, then 3 s with it.
@@ -172,6 +204,12 @@ function percentile(xs: readonly number[], p: number): number {
  * transaction: the baseline of issue 15 (one conditional single-row UPDATE), and capkit's own accept statement
  * (the same UPDATE with the user reset and the audit INSERT in one CTE) for reference.
  */
+/** The two statements for node-postgres alone: the same as pgbench's, with parameters. */
+const BARE_UPDATE =
+  "UPDATE credentials SET last = last + 1, failures = 0 WHERE id = $1 AND version = 0 AND NOT locked AND state = 'active'";
+const BARE_ACCEPT =
+  "WITH u AS (UPDATE credentials SET last = $2, failures = 0 WHERE id = $1 AND version = 0 AND last < $2 AND NOT locked AND state = 'active' AND NOT EXISTS (SELECT 1 FROM users WHERE users.id = credentials.user_id AND users.locked) RETURNING id, user_id), r AS (UPDATE users SET failures = 0 WHERE id = (SELECT user_id FROM u)), w AS (INSERT INTO audit (at, credential_id, action, result, counter, detail, user_id) SELECT $3, id, 'verify', 'accepted', $2, 'identify: ok, offset 0', NULL FROM u RETURNING 1) SELECT (SELECT count(*) FROM u)::int AS accepted, c.version = 0 AS same, c.locked, c.state FROM (SELECT 1) one LEFT JOIN credentials c ON c.id = $1 LEFT JOIN users us ON us.id = c.user_id";
+
 const PGBENCH_SCRIPTS = {
   update:
     "UPDATE credentials SET last = last + 1, failures = 0 WHERE id = 'pgbench-' || :id AND version = 0 AND NOT locked AND state = 'active';",
@@ -253,18 +291,20 @@ export async function verifySuite(): Promise<string> {
 
   // Rounds alternate capkit and the two pgbench scripts, so the disk's and the machine's moods hit all three.
   const pg = await startPostgres();
-  const pgRuns: Record<"capkit" | "update" | "statement", { rate: number; userUs: number; sysUs: number }[]> =
-    {
-      capkit: [],
-      update: [],
-      statement: [],
-    };
+  const pgRuns: Record<
+    "capkit" | "update" | "statement" | "bareUpdate" | "bareStatement",
+    { rate: number; userUs: number; sysUs: number }[]
+  > = { capkit: [], update: [], statement: [], bareUpdate: [], bareStatement: [] };
   try {
     await (await PostgresStore.connect(pg.url)).close(); // schema
     for (let round = 0; round < 5; round++) {
       pgRuns.capkit.push(await pgClients(pg.url, 4, 3_000));
       pgRuns.update.push(pgbench(pg.bin, pg.port, 4, PGBENCH_SCRIPTS.update));
       pgRuns.statement.push(pgbench(pg.bin, pg.port, 4, PGBENCH_SCRIPTS.capkit));
+      pgRuns.bareUpdate.push(await pgBare(pg.url, BARE_UPDATE, (i) => [`pgbench-${i + 1}`]));
+      pgRuns.bareStatement.push(
+        await pgBare(pg.url, BARE_ACCEPT, (i, k) => [`pgbench-${i + 1}`, 1e6 * (round + 1) + k, Date.now()]),
+      );
     }
   } finally {
     await pg.dispose();
@@ -294,6 +334,8 @@ export async function verifySuite(): Promise<string> {
   add("TOTP, PostgreSQL, 4 concurrent clients (median of 5 rounds)", pgRate);
   add("pgbench: one conditional single-row UPDATE, 4 clients", pgUpdate);
   add("pgbench: capkit's accept statement (UPDATE + audit INSERT), 4 clients", pgCapkit);
+  add("node-postgres alone: the conditional UPDATE, 4 clients", rateOf("bareUpdate"));
+  add("node-postgres alone: capkit's accept statement, 4 clients", rateOf("bareStatement"));
 
   const cap = rows.find((r) => r[0].includes("fresh"))![1];
   const pct = (a: number, b: number) => `${((100 * a) / b).toFixed(0)} %`;
@@ -311,8 +353,8 @@ export async function verifySuite(): Promise<string> {
     `Targets (issue 5): ≥ 100,000 CAP verifications/s on the memory store with a fresh code — measured **${Math.round(cap).toLocaleString("en-US")}/s**.`,
     `Target (issue 15): ≥ 400,000 CAP identify verifications/s (sesame, memory store, fresh code) — measured **${Math.round(cap).toLocaleString("en-US")}/s**.`,
     `Target (issue 15): PostgreSQL ≥ 80 % of pgbench running one conditional single-row UPDATE with the same 4 clients on the same server — measured **${pct(pgRate, pgUpdate)}** (pgbench running capkit's own accept statement, audit row included: ${pct(pgCapkit, pgUpdate)}).`,
-    `Client CPU per verification (user + system, the kernel's loopback TCP included): capkit's Node process ${cpuOf("capkit")} (the pg driver, the Verifier, the TOTP check), pgbench ${cpuOf("update")} per UPDATE and ${cpuOf("statement")} per accept statement. On this 2-core machine the clients' CPU is taken from the server's.`,
-    "Where the PostgreSQL ratio stops: pgbench running capkit's own statement (the audit INSERT with its index entries) already reaches only 75–91 % of the plain UPDATE (runs of this day), and capkit's client spends about 4× pgbench's CPU per transaction; a CPU profile of the Node process (node --cpu-prof) shows the pg driver's JavaScript and the Verifier as small, the send of each statement (writev on the loopback socket) as the largest part. On a 2-core machine that client CPU is the server's. Between runs on this VM pgbench's plain UPDATE varies from about 3,800 to 6,000/s while capkit stays near 3,000/s, so the ratio moves between about 55 % and 83 %.",
+    `Client CPU per verification (user + system, the kernel's loopback TCP included): capkit's Node process ${cpuOf("capkit")} (the pg driver, the Verifier, the TOTP check), pgbench ${cpuOf("update")} per UPDATE and ${cpuOf("statement")} per accept statement, node-postgres alone ${cpuOf("bareUpdate")} per UPDATE and ${cpuOf("bareStatement")} per accept statement. On this 2-core machine the clients' CPU is taken from the server's.`,
+    "Where the PostgreSQL ratio stops: node-postgres alone, with no capkit code at all, sending the same UPDATE from the same 4 clients in one Node process, reaches the rate in its row above, and sending capkit's statement the one below it — the Node driver's cost per round trip (its CPU per query above, against pgbench's) and the audit INSERT (pgbench with capkit's statement: 75–91 % of the plain UPDATE over this day's runs) bound the ratio before capkit's Verifier does anything; capkit's own work adds the difference between node-postgres alone with its statement and the capkit row. On a 2-core machine the clients' CPU is the server's. Between runs on this VM pgbench's plain UPDATE varies from about 3,800 to 6,000/s, so the ratio moves between about 55 % and 83 %.",
     "",
     "PostgreSQL, one credential's row held by another session (SELECT … FOR UPDATE) while 8 callers retry a code on",
     "it, 5 other credentials verified code after code by the same Verifier (pool 10, lock_timeout 1 s), 3 s each:",
