@@ -16,7 +16,13 @@ import type {
 } from "../model.js";
 import { loadDriver } from "./driver.js";
 import { KeyedGate } from "./keyed-gate.js";
-import { rowToAudit, rowToCredential, SCHEMA_POSTGRES } from "./schema.js";
+import {
+  CREDENTIAL_COLUMNS,
+  credentialValues,
+  rowToAudit,
+  rowToCredential,
+  SCHEMA_POSTGRES,
+} from "./schema.js";
 
 export interface PostgresStoreOptions {
   readonly poolSize?: number;
@@ -134,23 +140,12 @@ export class PostgresStore implements StateStore {
   async enroll(c: StoredCredential, a: AuditEntry): Promise<void> {
     try {
       await this.#query(
-        `WITH i AS (INSERT INTO credentials (id, params, sealed, last, created_at, state, user_id, replaces, version)
-                    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $16) RETURNING id),
+        `WITH i AS (INSERT INTO credentials (${CREDENTIAL_COLUMNS})
+                    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id),
               u AS (INSERT INTO users (id) SELECT $7 FROM i WHERE $7::text IS NOT NULL ON CONFLICT DO NOTHING)
          INSERT INTO audit (at, credential_id, action, result, counter, detail, user_id)
-         SELECT $9, $10, $11, $12, $13, $14, $15 FROM i`,
-        [
-          c.id,
-          JSON.stringify(c.params),
-          c.sealed ?? null,
-          c.last,
-          c.createdAt,
-          c.state,
-          c.user ?? null,
-          c.replaces ?? null,
-          ...auditValues(a),
-          c.version,
-        ],
+         SELECT $10, $11, $12, $13, $14, $15, $16 FROM i`,
+        [...credentialValues(c), ...auditValues(a)],
       );
     } catch (e) {
       if (e instanceof CapkitError && e.code === "CREDENTIAL_EXISTS") {

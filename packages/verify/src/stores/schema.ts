@@ -87,6 +87,24 @@ export const SCHEMA_POSTGRES =
   ).join("\n") +
   INDEXES_SQL;
 
+/** The columns a new credential's row is written with, in the order of `credentialValues`. */
+export const CREDENTIAL_COLUMNS = "id, params, sealed, last, created_at, state, user_id, replaces, version";
+
+/** A credential as the values of `CREDENTIAL_COLUMNS` (the inverse of `rowToCredential`). */
+export function credentialValues(c: StoredCredential): unknown[] {
+  return [
+    c.id,
+    JSON.stringify(c.params),
+    c.sealed ?? null,
+    c.last,
+    c.createdAt,
+    c.state,
+    c.user ?? null,
+    c.replaces ?? null,
+    c.version,
+  ];
+}
+
 export function rowToCredential(row: Record<string, unknown>): StoredCredential {
   const params =
     typeof row["params"] === "string"

@@ -16,7 +16,15 @@ import type {
   UserState,
 } from "../model.js";
 import { loadDriver } from "./driver.js";
-import { COLUMNS_ADDED, INDEXES_SQL, rowToAudit, rowToCredential, SCHEMA_SQLITE } from "./schema.js";
+import {
+  COLUMNS_ADDED,
+  CREDENTIAL_COLUMNS,
+  credentialValues,
+  INDEXES_SQL,
+  rowToAudit,
+  rowToCredential,
+  SCHEMA_SQLITE,
+} from "./schema.js";
 
 export interface SqliteStoreOptions {
   /** How long a write waits for another process's transaction before STORE_UNAVAILABLE (default 2000 ms). */
@@ -79,17 +87,7 @@ export class SqliteStore implements StateStore {
       try {
         this.#db
           .transaction(() => {
-            this.#stmt.insert.run(
-              c.id,
-              JSON.stringify(c.params),
-              c.sealed ?? null,
-              c.last,
-              c.createdAt,
-              c.state,
-              c.user ?? null,
-              c.replaces ?? null,
-              c.version,
-            );
+            this.#stmt.insert.run(...credentialValues(c));
             if (c.user !== undefined) this.#stmt.insertUser.run(c.user);
             this.#auditRow(audit);
           })
@@ -326,9 +324,7 @@ function unavailable(e: unknown, what: string): CapkitError {
 
 function prepare(db: Database.Database) {
   return {
-    insert: db.prepare(
-      "INSERT INTO credentials (id, params, sealed, last, created_at, state, user_id, replaces, version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-    ),
+    insert: db.prepare(`INSERT INTO credentials (${CREDENTIAL_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`),
     insertUser: db.prepare("INSERT OR IGNORE INTO users (id) VALUES (?)"),
     get: db.prepare("SELECT * FROM credentials WHERE id = ?"),
     versionAndLast: db.prepare("SELECT version, last FROM credentials WHERE id = ?"),
