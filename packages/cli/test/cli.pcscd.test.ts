@@ -50,7 +50,7 @@ describe("capkit with a real reader stack", () => {
   it("doctor checks pcscd, the reader, the CAP application, PIN tries (none spent) and pin pad", () => {
     const before = capkit(["--json", "sim", "card", "--state", card]).json().pinTries;
     const r = capkit(["--json", "doctor"]);
-    const checks: { check: string; verdict: string; detail: string }[] = r.json().checks;
+    const checks: { check: string; verdict: string; detail: string }[] = r.jsonLines().at(-1).checks;
     const find = (name: string) => checks.find((c) => c.check.includes(name));
     expect(find("pcscd")?.verdict).toBe("ok");
     expect(find("CAP application")?.detail).toContain("A0000000038002");
