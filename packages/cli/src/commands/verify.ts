@@ -286,7 +286,12 @@ export function registerVerify(
             ...(o.currency ? { currency: o.currency } : {}),
             ...(o.tds ? { tds: o.tds } : {}),
           });
-          out.result(r, r.result);
+          const why = r.replayed
+            ? " (the code just accepted, again: not counted)"
+            : r.triesLeft !== undefined
+              ? ` (${r.triesLeft} ${r.triesLeft === 1 ? "try" : "tries"} left before the lock)`
+              : "";
+          out.result(r, `${r.result}${why}`);
           return r.result === "accepted" ? 0 : 1;
         },
       ),
