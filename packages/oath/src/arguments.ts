@@ -24,7 +24,10 @@ export function describe(value: unknown): string {
   if (typeof value === "symbol") return "a symbol";
   if (typeof value === "function") return "a function";
   if (Array.isArray(value)) return "an array";
-  if (value instanceof Date) return Number.isNaN(value.getTime()) ? "an invalid Date" : "a Date";
+  if (value instanceof Date) {
+    const ms = value.getTime();
+    return Number.isNaN(ms) ? "an invalid Date" : ms < 0 ? "a Date before 1970" : "a Date";
+  }
   if (value instanceof Uint8Array) return "a Uint8Array";
   return "an object";
 }
@@ -73,12 +76,36 @@ export function expectInteger(
   return value;
 }
 
-/** An options object: a plain object or nothing (an array or a string is a mistake). */
-export function expectOptions<T extends object>(value: unknown, what: string): Partial<T> {
+/**
+ * A record: an object of fields, not an array, a Date, bytes or a Map (whose fields would all read as missing
+ * and be reported as such, which is not what was wrong). Objects of any realm and class instances pass.
+ */
+export function isRecord(value: unknown): value is Record<string, unknown> {
+  return (
+    typeof value === "object" && value !== null && Object.prototype.toString.call(value) === "[object Object]"
+  );
+}
+
+/** An options object: a record, or nothing (then every option takes its default). */
+export function expectOptions<T extends object>(
+  value: unknown,
+  what: string,
+  code: CapkitErrorCode = "INPUT_INVALID",
+): Partial<T> {
   if (value === undefined) return {};
-  if (value === null || typeof value !== "object" || Array.isArray(value))
-    throw wrong("INPUT_INVALID", what, "an object", value);
+  if (!isRecord(value)) throw wrong(code, what, "an object", value);
   return value as Partial<T>;
+}
+
+/** A record that must be given (no default). */
+export function expectRecord<T extends object>(
+  value: unknown,
+  what: string,
+  expected = "an object",
+  code: CapkitErrorCode = "INPUT_INVALID",
+): T {
+  if (!isRecord(value)) throw wrong(code, what, expected, value);
+  return value as T;
 }
 
 export function expectBoolean(value: unknown, what: string): boolean | undefined {

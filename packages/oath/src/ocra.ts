@@ -1,7 +1,7 @@
 import { asciiToBytes, CapkitError, concat, fromHex } from "@capkit/core";
 import { sha1 } from "@noble/hashes/legacy.js";
 import { sha256, sha512 } from "@noble/hashes/sha2.js";
-import { expectBytes, expectOptions, expectString, wrong } from "./arguments.js";
+import { expectBytes, expectRecord, expectString, isRecord, wrong } from "./arguments.js";
 import { dynamicTruncate, HmacKey, type HmacKeyOptions, type OathAlgorithm } from "./hmac.js";
 import { writeCounter } from "./hotp.js";
 import { type OathTime, unixSeconds } from "./time.js";
@@ -158,7 +158,7 @@ function encodeQuestion(format: "A" | "N" | "H", q: string): Uint8Array {
  *   field the suite needs is missing or malformed.
  */
 export function ocraDataInput(suite: OcraSuite, input: OcraInput): Uint8Array {
-  const i = expectOptions<OcraInput>(input, "the OCRA input");
+  const i = expectRecord<OcraInput>(input, "the OCRA input");
   const parts: Uint8Array[] = [asciiToBytes(suite.text), Uint8Array.of(0)];
   if (suite.counter) {
     if (i.counter === undefined) throw inputError(`suite ${suite.text} needs a counter`);
@@ -215,7 +215,7 @@ export class Ocra {
    */
   constructor(suite: OcraSuite | string, secret: Uint8Array, options: HmacKeyOptions = {}) {
     if (typeof suite === "string") this.suite = parseOcraSuite(suite);
-    else if (typeof suite === "object" && suite !== null) this.suite = parseOcraSuite(suite.text);
+    else if (isRecord(suite) && typeof suite.text === "string") this.suite = parseOcraSuite(suite.text);
     else throw wrong("OCRA_SUITE_INVALID", "the OCRA suite", "a suite text or a parsed suite", suite);
     this.#key = new HmacKey(secret, this.suite.algorithm, options);
   }

@@ -44,13 +44,7 @@ export function unixSeconds(time: OathTime, what = "the time"): number {
   if (time instanceof Date) {
     const ms = time.getTime();
     if (ms >= 0) return ms / 1000;
-    throw wrong(
-      "INPUT_INVALID",
-      what,
-      "a valid Date from 1970",
-      time,
-      Number.isNaN(ms) ? undefined : "a Date before 1970",
-    );
+    throw wrong("INPUT_INVALID", what, "a valid Date from 1970", time);
   }
   throw wrong("INPUT_INVALID", what, EXPECTED, time);
 }

@@ -1,11 +1,20 @@
 import { CapkitError } from "@capkit/core";
-import { expectBytes, expectInteger, expectOneOf, expectOptions, expectString, wrong } from "./arguments.js";
+import {
+  describe,
+  expectBytes,
+  expectInteger,
+  expectOneOf,
+  expectOptions,
+  expectRecord,
+  expectString,
+  wrong,
+} from "./arguments.js";
 import { HmacKey, type HmacKeyOptions, OATH_ALGORITHMS, type OathAlgorithm, parseAlgorithm } from "./hmac.js";
 import { checkDigits, MAX_DIGITS, MIN_DIGITS } from "./hotp.js";
 import { Ocra, parseOcraSuite } from "./ocra.js";
 import { ALGORITHM_URIS, type PskcKey } from "./pskc/model.js";
 import { MAX_TOTP_STEP } from "./totp.js";
-import { type OtpAuthKey, parseOtpAuthUri } from "./uri.js";
+import { buildOtpAuthUri, type OtpAuthKey, parseOtpAuthUri } from "./uri.js";
 
 /**
  * What an OATH token is, whatever it was read from — an `otpauth://` URI or a PSKC key — with one meaning for
@@ -55,7 +64,12 @@ export interface TokenReadOptions {
  * ```
  */
 export function tokenFromOtpAuth(uri: string | OtpAuthKey, options: TokenReadOptions = {}): TokenParameters {
-  const k = typeof uri === "string" ? parseOtpAuthUri(uri) : checkOtpAuthKey(uri);
+  // A parsed URI is checked as a URI is: written out and read back (every field typed and in range).
+  const k = parseOtpAuthUri(
+    typeof uri === "string"
+      ? uri
+      : buildOtpAuthUri(expectRecord(uri, "the URI", "a string or a parsed URI", "OTP_URI_INVALID")),
+  );
   const token: TokenParameters = {
     kind: k.type,
     secret: k.secret,
@@ -67,12 +81,6 @@ export function tokenFromOtpAuth(uri: string | OtpAuthKey, options: TokenReadOpt
   };
   checkSecret(token, readOptions(options));
   return token;
-}
-
-function checkOtpAuthKey(k: OtpAuthKey): OtpAuthKey {
-  if (k === null || typeof k !== "object")
-    throw wrong("INPUT_INVALID", "the URI", "a string or a parsed URI", k);
-  return k;
 }
 
 /**
@@ -99,8 +107,7 @@ export function tokenFromPskcKey(
   options: TokenReadOptions = {},
   index?: number,
 ): TokenParameters {
-  if (key === null || typeof key !== "object")
-    throw wrong("INPUT_INVALID", "the PSKC key", "a PSKC key", key);
+  expectRecord(key, "the PSKC key", "a PSKC key");
   const where = whichKey(key, index);
   const o = readOptions(options);
   try {
@@ -171,8 +178,7 @@ export function pskcKeyOf(token: TokenParameters, id: string): PskcKey {
 
 /** Checks a token built by hand (plain JavaScript included): every field of the right type and range. */
 export function checkToken(token: TokenParameters): TokenParameters {
-  if (token === null || typeof token !== "object")
-    throw wrong("INPUT_INVALID", "the token", "an object", token);
+  expectRecord(token, "the token");
   const kind = expectOneOf(token.kind, "the token kind", ["hotp", "totp", "ocra"]);
   const secret = expectBytes(token.secret, "the secret", "OTP_SECRET_INVALID");
   if (secret.length === 0) throw new CapkitError("OTP_SECRET_INVALID", "the secret is empty");
@@ -224,7 +230,11 @@ function refuse(message: string): CapkitError {
 function readPskcKey(key: PskcKey, options: HmacKeyOptions): TokenParameters {
   const kind = key.type;
   if (kind !== "hotp" && kind !== "totp" && kind !== "ocra")
-    throw refuse(`its algorithm ${String(key.algorithm).slice(0, 100)} is not HOTP, TOTP or OCRA`);
+    throw refuse(
+      typeof key.algorithm === "string"
+        ? `its algorithm ${key.algorithm.slice(0, 100)} is not HOTP, TOTP or OCRA`
+        : `its algorithm must be an HOTP, TOTP or OCRA URI; got ${describe(key.algorithm)}`,
+    );
   if (key.secret === undefined) throw refuse("it has no secret");
   const names = {
     ...(key.serialNo !== undefined ? { serial: key.serialNo } : {}),

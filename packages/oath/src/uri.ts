@@ -1,5 +1,5 @@
 import { CapkitError } from "@capkit/core";
-import { expectBytes, expectInteger, expectOneOf, expectString, wrong } from "./arguments.js";
+import { expectBytes, expectInteger, expectOneOf, expectRecord, expectString } from "./arguments.js";
 import { base32Decode, base32Encode } from "./base32.js";
 import { OATH_ALGORITHMS, type OathAlgorithm, parseAlgorithm } from "./hmac.js";
 import { checkDigits, MAX_DIGITS, MIN_DIGITS } from "./hotp.js";
@@ -131,9 +131,7 @@ function safe<T>(f: () => T): T {
  * ```
  */
 export function buildOtpAuthUri(key: OtpAuthKey): string {
-  if (key === null || typeof key !== "object" || Array.isArray(key))
-    throw wrong("OTP_URI_INVALID", "the key", "an object", key);
-  const k: Partial<OtpAuthKey> = key;
+  const k = expectRecord<Partial<OtpAuthKey>>(key, "the key", "an object", "OTP_URI_INVALID");
   const type = expectOneOf(k.type, "the type", ["hotp", "totp"], "OTP_URI_INVALID");
   const secret = expectBytes(k.secret, "the secret", "OTP_SECRET_INVALID");
   if (secret.length === 0) throw new CapkitError("OTP_SECRET_INVALID", "the secret is empty");

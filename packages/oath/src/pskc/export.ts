@@ -1,5 +1,5 @@
 import { CapkitError, toBase64 } from "@capkit/core";
-import { expectBytes, expectInteger, expectOneOf, expectString, wrong } from "../arguments.js";
+import { expectBytes, expectInteger, expectOneOf, expectRecord, expectString, wrong } from "../arguments.js";
 import { aesCbcEncrypt, derivePasswordKey, hmacOf, randomBytes } from "./crypto.js";
 import { NS, PBKDF2_URI, type PskcKey } from "./model.js";
 import { escapeXml } from "./xml.js";
@@ -137,7 +137,7 @@ const TEXT_FIELDS = [
 /** Every field of a key checked before anything is written: nothing reaches the XML unescaped or unchecked. */
 function checkKey(k: PskcKey, i: number): void {
   const what = (field: string) => `key ${i + 1}'s ${field}`;
-  if (k === null || typeof k !== "object") throw wrong("INPUT_INVALID", `key ${i + 1}`, "a PSKC key", k);
+  expectRecord(k, `key ${i + 1}`, "a PSKC key");
   expectString(k.id, what("id"));
   expectString(k.algorithm, what("algorithm"));
   if (k.secret !== undefined) expectBytes(k.secret, what("secret"), "OTP_SECRET_INVALID");
@@ -150,7 +150,7 @@ function checkKey(k: PskcKey, i: number): void {
 }
 
 function checkProtection(p: PskcProtection): void {
-  if (p === null || typeof p !== "object") throw wrong("INPUT_INVALID", "the protection", "an object", p);
+  expectRecord(p, "the protection");
   const kind = expectOneOf(p.kind, "the protection kind", ["none", "pre-shared-key", "password"]);
   if (kind === "pre-shared-key") {
     const q = p as Extract<PskcProtection, { kind: "pre-shared-key" }>;

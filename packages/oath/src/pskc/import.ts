@@ -272,7 +272,9 @@ function pbkdf2Parameters(
   if (!params) throw invalid("PBKDF2-params missing", method);
   const min = options.minIterations ?? PBKDF2_MIN_ITERATIONS;
   const max = options.maxIterations ?? defaultMaxIterations;
-  const iterations = Number(textOf(child(params, "", "IterationCount")));
+  // XML Schema's positiveInteger is decimal digits: "1e6" or "0x10" are not a count.
+  const countText = textOf(child(params, "", "IterationCount")) ?? "";
+  const iterations = /^[0-9]{1,10}$/.test(countText) ? Number(countText) : Number.NaN;
   if (!Number.isInteger(iterations) || iterations < min || iterations > max) {
     const async =
       options.maxIterations === undefined && max < PBKDF2_MAX_ITERATIONS
@@ -281,7 +283,8 @@ function pbkdf2Parameters(
     throw invalid(`PBKDF2 iteration count must be ${min} to ${max}${async}`, params);
   }
   const lengthText = textOf(child(params, "", "KeyLength"));
-  const length = lengthText === undefined ? (keyLength ?? 16) : Number(lengthText);
+  const length =
+    lengthText === undefined ? (keyLength ?? 16) : /^[0-9]{1,3}$/.test(lengthText) ? Number(lengthText) : 0;
   if (![16, 24, 32].includes(length)) throw invalid("PBKDF2 KeyLength must be 16, 24 or 32", params);
   if (keyLength !== undefined && length !== keyLength)
     throw invalid(`PBKDF2 KeyLength ${length} does not fit the values' ${keyLength}-byte AES key`, params);
