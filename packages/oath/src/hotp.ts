@@ -1,12 +1,14 @@
 import { expectBytes, wrong } from "./arguments.js";
 import { counterBytes, HmacKey } from "./hmac.js";
 
-/**
+/*
  * HOTP (RFC 4226 §5.3): HMAC over the 8-byte big-endian counter, dynamic truncation to 31 bits, then the
- * last `digits` decimal digits. 6–10 digits: 10 keeps the whole 31-bit value (RFC 6287 errata 3730 notes the
- * leading digit is then biased).
+ * last `digits` decimal digits.
  */
+
+/** The shortest HOTP/TOTP code: 6 digits (RFC 4226 §5.3, R4). */
 export const MIN_DIGITS = 6;
+/** The longest: 10 digits keep the whole 31-bit value (RFC 6287 errata 3730: the leading digit is biased). */
 export const MAX_DIGITS = 10;
 const POW10 = [1, 10, 100, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10];
 

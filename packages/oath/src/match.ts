@@ -43,6 +43,7 @@ function scan(gen: HotpGenerator, code: string, first: number, last: number): nu
   return found < 0 ? undefined : found;
 }
 
+/** Where an HOTP code matched. */
 export interface HotpMatch {
   readonly counter: number;
   /** How far ahead of the expected counter the token was. */
@@ -75,6 +76,7 @@ export function matchHotp(
   return c === undefined ? undefined : { counter: c, offset: c - counter };
 }
 
+/** The TOTP step and T0, and which steps around the current one a code may match. */
 export interface TotpWindow extends TotpParameters {
   /** Steps accepted before the current one (network delay, RFC 6238 §5.2 recommends 1). */
   readonly past?: number;
@@ -88,6 +90,7 @@ export interface TotpWindow extends TotpParameters {
   readonly notBefore?: number;
 }
 
+/** Where a TOTP code matched. */
 export interface TotpMatch {
   readonly step: number;
   /** Matched step minus the current step: −1 = the previous code. */

@@ -140,6 +140,12 @@ export function tokensFromPskc(keys: readonly PskcKey[], options: TokenReadOptio
  *
  * @throws `INPUT_INVALID` for a token of the wrong shape, or one PSKC cannot carry with one meaning (a T0
  *   other than 0).
+ *
+ * @example
+ * ```ts
+ * const token = tokenFromOtpAuth(uri); // or { kind: "totp", secret, algorithm: "SHA256", digits: 8, step: 30 }
+ * const xml = exportPskc([pskcKeyOf(token, "1")]); // <pskc:Suite>SHA256</pskc:Suite>, as privacyIDEA reads it
+ * ```
  */
 export function pskcKeyOf(token: TokenParameters, id: string): PskcKey {
   const t = checkToken(token);
