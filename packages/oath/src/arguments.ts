@@ -81,8 +81,13 @@ export function expectInteger(
  * and be reported as such, which is not what was wrong). Objects of any realm and class instances pass.
  */
 export function isRecord(value: unknown): value is Record<string, unknown> {
+  if (typeof value !== "object" || value === null) return false;
+  const proto = Object.getPrototypeOf(value);
+  // The common case first (a literal); then other realms and class instances, by their tag.
   return (
-    typeof value === "object" && value !== null && Object.prototype.toString.call(value) === "[object Object]"
+    proto === Object.prototype ||
+    proto === null ||
+    Object.prototype.toString.call(value) === "[object Object]"
   );
 }
 
