@@ -137,6 +137,15 @@ const totpKey = () => ({
   period: 30,
 });
 
+const pskcKey = () => ({
+  id: "1",
+  type: "hotp",
+  algorithm: "urn:ietf:params:xml:ns:keyprov:pskc:hotp",
+  secret: SEED,
+  counter: 0,
+  responseLength: 6,
+});
+
 const CASES: Case[] = [
   {
     name: "new HmacKey(secret, algorithm, options)",
@@ -380,18 +389,7 @@ const CASES: Case[] = [
   },
   {
     name: "exportPskc(keys, protection)",
-    args: () => [
-      [
-        {
-          id: "1",
-          type: "hotp",
-          algorithm: "urn:ietf:params:xml:ns:keyprov:pskc:hotp",
-          secret: SEED,
-          counter: 0,
-        },
-      ],
-      { kind: "none" },
-    ],
+    args: () => [[pskcKey()], { kind: "none" }],
     call: call(exportPskc),
     positions: [
       {
@@ -407,16 +405,7 @@ const CASES: Case[] = [
   },
   {
     name: "exportPskc([key]): every field of a key",
-    args: () => [
-      {
-        id: "1",
-        type: "hotp",
-        algorithm: "urn:ietf:params:xml:ns:keyprov:pskc:hotp",
-        secret: SEED,
-        counter: 0,
-        responseLength: 6,
-      },
-    ],
+    args: () => [pskcKey()],
     call: (key) => exportPskc([key as never]),
     positions: [
       { arg: 0, field: "id", names: /^key 1's id /, codes: INPUT, valid: isString },
