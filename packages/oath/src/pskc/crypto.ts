@@ -76,13 +76,17 @@ export const PBKDF2_ASYNC_TICK_MS = 10;
 export async function derivePasswordKeyAsync(password: string, p: Pbkdf2Parameters): Promise<Uint8Array> {
   const subtle = crypto.subtle;
   if (subtle) {
-    const key = await subtle.importKey("raw", utf8ToBytes(password), "PBKDF2", false, ["deriveBits"]);
-    const bits = await subtle.deriveBits(
-      { name: "PBKDF2", hash: WEBCRYPTO_HASH[p.prf], salt: p.salt, iterations: p.iterations },
-      key,
-      p.keyLength * 8,
-    );
-    return new Uint8Array(bits);
+    try {
+      const key = await subtle.importKey("raw", utf8ToBytes(password), "PBKDF2", false, ["deriveBits"]);
+      const bits = await subtle.deriveBits(
+        { name: "PBKDF2", hash: WEBCRYPTO_HASH[p.prf], salt: p.salt, iterations: p.iterations },
+        key,
+        p.keyLength * 8,
+      );
+      return new Uint8Array(bits);
+    } catch {
+      // A runtime whose WebCrypto lacks a part of this (an empty password, a hash): the portable path below.
+    }
   }
   return pbkdf2Async(HASH[p.prf], utf8ToBytes(password), p.salt, {
     c: p.iterations,
