@@ -16,7 +16,13 @@ import { utf8ToBytes } from "@noble/hashes/utils.js";
  *   order; plain objects only (no class instances, no undefined members);
  * - at most 32 levels deep.
  */
-export type JsonValue = null | boolean | number | string | readonly JsonValue[] | { readonly [k: string]: JsonValue };
+export type JsonValue =
+  | null
+  | boolean
+  | number
+  | string
+  | readonly JsonValue[]
+  | { readonly [k: string]: JsonValue };
 
 const MAX_DEPTH = 32;
 

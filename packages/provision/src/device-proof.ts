@@ -21,7 +21,11 @@ export interface DeviceKey {
 export const DEVICE_PUBLIC_KEY_BYTES = 65;
 
 /** Checks an ECDSA P-256/SHA-256 signature in WebCrypto's r ‖ s form; high-S accepted, as WebCrypto makes them. */
-export function verifyDeviceSignature(publicKey: Uint8Array, message: Uint8Array, signature: Uint8Array): boolean {
+export function verifyDeviceSignature(
+  publicKey: Uint8Array,
+  message: Uint8Array,
+  signature: Uint8Array,
+): boolean {
   try {
     return p256.verify(signature, message, publicKey, { prehash: true, lowS: false, format: "compact" });
   } catch {
@@ -31,7 +35,11 @@ export function verifyDeviceSignature(publicKey: Uint8Array, message: Uint8Array
 
 /** True when the bytes are a valid uncompressed P-256 public key. */
 export function validDevicePublicKey(publicKey: Uint8Array): boolean {
-  if (!(publicKey instanceof Uint8Array) || publicKey.length !== DEVICE_PUBLIC_KEY_BYTES || publicKey[0] !== 4)
+  if (
+    !(publicKey instanceof Uint8Array) ||
+    publicKey.length !== DEVICE_PUBLIC_KEY_BYTES ||
+    publicKey[0] !== 4
+  )
     return false;
   try {
     p256.Point.fromBytes(publicKey).assertValidity();
@@ -45,7 +53,11 @@ export type ApprovalDecision = "accept" | "decline";
 
 /** `capkit-approval/1`: the device accepts or declines the operation with this digest. */
 export function approvalMessage(operationDigest: Uint8Array, decision: ApprovalDecision): Uint8Array {
-  return canonicalBytes({ v: "capkit-approval/1", operationDigest: toHex(operationDigest).toLowerCase(), decision });
+  return canonicalBytes({
+    v: "capkit-approval/1",
+    operationDigest: toHex(operationDigest).toLowerCase(),
+    decision,
+  });
 }
 
 export interface LoginProof {

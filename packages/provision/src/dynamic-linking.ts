@@ -67,7 +67,11 @@ export const OCRA_SIGNATURE_SUITE = "OCRA-1:HOTP-SHA256-8:QN64";
  */
 export function ocraQuestion(doc: OperationDocument): OcraQuestion {
   const { payee, amount } = payeeAndAmount(doc);
-  const fields = { amount: String(amount.minor), payee: payeeDigits(payee.iban), reference: operationReference(doc) };
+  const fields = {
+    amount: String(amount.minor),
+    payee: payeeDigits(payee.iban),
+    reference: operationReference(doc),
+  };
   return { question: fields.amount + fields.payee + fields.reference, fields };
 }
 
@@ -99,7 +103,9 @@ export function capSignInputs(doc: OperationDocument): CapSignInputs {
   const { payee, amount } = payeeAndAmount(doc);
   const currency = CAP_CURRENCIES[amount.currency];
   if (!currency)
-    throw bindingError(`a CAP reader signs amounts with 2 decimals in ${Object.keys(CAP_CURRENCIES).join(", ")}`);
+    throw bindingError(
+      `a CAP reader signs amounts with 2 decimals in ${Object.keys(CAP_CURRENCIES).join(", ")}`,
+    );
   if (amount.minor >= 1e12) throw bindingError("a CAP amount has at most 12 digits");
   const whole = Math.floor(amount.minor / 100);
   const cents = String(amount.minor % 100).padStart(2, "0");

@@ -97,7 +97,8 @@ function object(value: unknown, field: string, keys: readonly string[]): Obj {
   if (typeof value !== "object" || value === null || Array.isArray(value))
     throw refuse(field, "must be an object");
   const have = Object.keys(value);
-  for (const k of have) if (!keys.includes(k)) throw refuse(`${field}.${k}`, "is not a member of this object");
+  for (const k of have)
+    if (!keys.includes(k)) throw refuse(`${field}.${k}`, "is not a member of this object");
   for (const k of keys) if (!(k in value)) throw refuse(`${field}.${k}`, "is missing");
   return value as Obj;
 }
@@ -146,7 +147,10 @@ function money(value: unknown, field: string): Money {
 
 function payee(value: unknown, field: string, withAmount: boolean): BatchLine | Payee {
   const o = object(value, field, withAmount ? ["iban", "name", "amount"] : ["iban", "name"]);
-  const p = { iban: iban(o["iban"], `${field}.iban`), name: text(o["name"], `${field}.name`, NAME, "1 to 70 characters") };
+  const p = {
+    iban: iban(o["iban"], `${field}.iban`),
+    name: text(o["name"], `${field}.name`, NAME, "1 to 70 characters"),
+  };
   return withAmount ? { ...p, amount: money(o["amount"], `${field}.amount`) } : p;
 }
 
@@ -184,7 +188,12 @@ export function parseOperation(input: unknown): OperationDocument {
   } as const;
   switch (t) {
     case "transfer":
-      return { ...base, type: t, payee: payee(o["payee"], "payee", false), amount: money(o["amount"], "amount") };
+      return {
+        ...base,
+        type: t,
+        payee: payee(o["payee"], "payee", false),
+        amount: money(o["amount"], "amount"),
+      };
     case "beneficiary-add":
       return { ...base, type: t, payee: payee(o["payee"], "payee", false) };
     case "link-activation": {
@@ -192,7 +201,12 @@ export function parseOperation(input: unknown): OperationDocument {
       const link = {
         from: text(l["from"], "link.from", SPACE_NAME, "a space name (a–z, 0–9, -)"),
         to: text(l["to"], "link.to", SPACE_NAME, "a space name (a–z, 0–9, -)"),
-        consent: text(l["consent"], "link.consent", SHA256_HEX, "the SHA-256 of the consent text, lower-case hex"),
+        consent: text(
+          l["consent"],
+          "link.consent",
+          SHA256_HEX,
+          "the SHA-256 of the consent text, lower-case hex",
+        ),
       };
       if (link.from === link.to) throw refuse("link.to", "must differ from link.from");
       return { ...base, type: t, link };
@@ -223,10 +237,10 @@ export function operationDigest(doc: OperationDocument): Uint8Array {
 
 /** What the caller gives to create an operation; the version, times and nonce are filled in. */
 export type OperationFields =
-  | Omit<TransferOperation, keyof OperationBase | "type"> & { readonly type: "transfer" }
-  | Omit<BeneficiaryAddOperation, keyof OperationBase | "type"> & { readonly type: "beneficiary-add" }
-  | Omit<BatchTransferOperation, keyof OperationBase | "type"> & { readonly type: "batch-transfer" }
-  | Omit<LinkActivationOperation, keyof OperationBase | "type"> & { readonly type: "link-activation" };
+  | (Omit<TransferOperation, keyof OperationBase | "type"> & { readonly type: "transfer" })
+  | (Omit<BeneficiaryAddOperation, keyof OperationBase | "type"> & { readonly type: "beneficiary-add" })
+  | (Omit<BatchTransferOperation, keyof OperationBase | "type"> & { readonly type: "batch-transfer" })
+  | (Omit<LinkActivationOperation, keyof OperationBase | "type"> & { readonly type: "link-activation" });
 
 export interface CreateOperationOptions {
   readonly id: string;
@@ -260,5 +274,7 @@ export function createOperation(fields: OperationFields, options: CreateOperatio
 
 /** True while the operation may still be approved at `now` (Unix seconds). */
 export function operationOpen(doc: OperationDocument, now: number): boolean {
-  return now >= parseUtcSeconds(doc.createdAt, "createdAt") && now < parseUtcSeconds(doc.expiresAt, "expiresAt");
+  return (
+    now >= parseUtcSeconds(doc.createdAt, "createdAt") && now < parseUtcSeconds(doc.expiresAt, "expiresAt")
+  );
 }

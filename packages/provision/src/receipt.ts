@@ -52,10 +52,12 @@ function refuse(field: string, message: string): CapkitError {
 }
 
 function exact(value: unknown, field: string, keys: readonly string[]): Record<string, unknown> {
-  if (typeof value !== "object" || value === null || Array.isArray(value)) throw refuse(field, "must be an object");
+  if (typeof value !== "object" || value === null || Array.isArray(value))
+    throw refuse(field, "must be an object");
   const o = value as Record<string, unknown>;
   const have = Object.keys(o);
-  if (have.length !== keys.length || !keys.every((k) => k in o)) throw refuse(field, `must have exactly ${keys.join(", ")}`);
+  if (have.length !== keys.length || !keys.every((k) => k in o))
+    throw refuse(field, `must have exactly ${keys.join(", ")}`);
   return o;
 }
 
@@ -64,21 +66,35 @@ function evidence(value: unknown, method: ApprovalMethod): ReceiptEvidence {
   const o = exact(value, "evidence", [key]);
   const v = o[key];
   if (key === "signatureDigest") {
-    if (typeof v !== "string" || !HEX64.test(v)) throw refuse("evidence.signatureDigest", "must be 64 hex digits");
+    if (typeof v !== "string" || !HEX64.test(v))
+      throw refuse("evidence.signatureDigest", "must be 64 hex digits");
     return { signatureDigest: v };
   }
-  if (typeof v !== "number" || !Number.isSafeInteger(v) || v < 0) throw refuse(`evidence.${key}`, "must be a whole number");
+  if (typeof v !== "number" || !Number.isSafeInteger(v) || v < 0)
+    throw refuse(`evidence.${key}`, "must be a whole number");
   return key === "counter" ? { counter: v } : { atc: v };
 }
 
 /** Checks a receipt's shape at the door; returns a copy with only the checked values. */
 export function parseReceipt(value: unknown): Receipt {
-  const o = exact(value, "receipt", ["v", "operationDigest", "user", "credential", "method", "evidence", "result", "time", "previous"]);
+  const o = exact(value, "receipt", [
+    "v",
+    "operationDigest",
+    "user",
+    "credential",
+    "method",
+    "evidence",
+    "result",
+    "time",
+    "previous",
+  ]);
   if (o["v"] !== RECEIPT_VERSION) throw refuse("v", `must be "${RECEIPT_VERSION}"`);
   const digest = o["operationDigest"];
-  if (typeof digest !== "string" || !HEX64.test(digest)) throw refuse("operationDigest", "must be 64 hex digits");
+  if (typeof digest !== "string" || !HEX64.test(digest))
+    throw refuse("operationDigest", "must be 64 hex digits");
   for (const f of ["user", "credential"])
-    if (typeof o[f] !== "string" || !SUBJECT.test(o[f] as string)) throw refuse(f, "must be 1 to 128 printable ASCII characters");
+    if (typeof o[f] !== "string" || !SUBJECT.test(o[f] as string))
+      throw refuse(f, "must be 1 to 128 printable ASCII characters");
   const method = o["method"] as ApprovalMethod;
   if (!METHODS.includes(method)) throw refuse("method", `must be one of ${METHODS.join(", ")}`);
   const result = o["result"];
@@ -125,7 +141,9 @@ export type ReceiptFailure =
   | "other-user"
   | "out-of-order";
 
-export type ReceiptVerdict = { readonly ok: true } | { readonly ok: false; readonly reason: ReceiptFailure; readonly index?: number };
+export type ReceiptVerdict =
+  | { readonly ok: true }
+  | { readonly ok: false; readonly reason: ReceiptFailure; readonly index?: number };
 
 /** The bank's receipt public keys by key id (a rotation keeps the old ones for old receipts). */
 export type ReceiptKeys = Readonly<Record<string, Uint8Array>>;

@@ -17,7 +17,11 @@ export interface SignedOperation {
 
 export async function signOperation(doc: OperationDocument, signer: Ed25519Signer): Promise<SignedOperation> {
   const operation = parseOperation(doc);
-  return { operation, keyId: signer.keyId, signature: toBase64(await signer.sign(canonicalBytes(operation))) };
+  return {
+    operation,
+    keyId: signer.keyId,
+    signature: toBase64(await signer.sign(canonicalBytes(operation))),
+  };
 }
 
 function refuse(message: string): CapkitError {
@@ -28,10 +32,14 @@ function refuse(message: string): CapkitError {
  * Checks a signed operation against the bank's keys (by key id) and returns the checked document; throws
  * OPERATION_INVALID for a malformed document, OPERATION_SIGNATURE_INVALID for anything else.
  */
-export function verifySignedOperation(signed: unknown, keys: Readonly<Record<string, Uint8Array>>): OperationDocument {
+export function verifySignedOperation(
+  signed: unknown,
+  keys: Readonly<Record<string, Uint8Array>>,
+): OperationDocument {
   if (typeof signed !== "object" || signed === null) throw refuse("not a signed operation");
   const s = signed as Record<string, unknown>;
-  if (Object.keys(s).length !== 3) throw refuse("a signed operation has exactly operation, keyId and signature");
+  if (Object.keys(s).length !== 3)
+    throw refuse("a signed operation has exactly operation, keyId and signature");
   const operation = parseOperation(s["operation"]);
   let keyId: string;
   let signature: Uint8Array;
@@ -43,6 +51,7 @@ export function verifySignedOperation(signed: unknown, keys: Readonly<Record<str
   }
   const key = Object.hasOwn(keys, keyId) ? keys[keyId] : undefined;
   if (!key) throw refuse(`unknown key "${keyId}"`);
-  if (!verifyEd25519(signature, canonicalBytes(operation), key)) throw refuse("the bank's signature does not verify");
+  if (!verifyEd25519(signature, canonicalBytes(operation), key))
+    throw refuse("the bank's signature does not verify");
   return operation;
 }

@@ -80,7 +80,10 @@ describe("an attacker", () => {
     });
     const b1 = await bank.handle(attacker.request);
     expect(bank.state.tries).toBe(1);
-    await expectCode(activationClientBind(attacker, b1.reply, { device: softwareDevice(), appVersion: "1" }), "ACTIVATION_REFUSED");
+    await expectCode(
+      activationClientBind(attacker, b1.reply, { device: softwareDevice(), appVersion: "1" }),
+      "ACTIVATION_REFUSED",
+    );
     // the real customer still activates with the code
     await runActivation(bank, softwareDevice());
     expect(bank.state.phase).toBe("active");
@@ -101,7 +104,10 @@ describe("an attacker", () => {
       request: client.request,
       now: NOW,
     });
-    await expectCode(activationClientBind(client, forged.reply, { device: softwareDevice(), appVersion: "1" }), "ACTIVATION_REFUSED");
+    await expectCode(
+      activationClientBind(client, forged.reply, { device: softwareDevice(), appVersion: "1" }),
+      "ACTIVATION_REFUSED",
+    );
   });
 
   it("gets 5 tries per code: wrong confirmations and abandoned runs both count, then the code is dead", async () => {
@@ -118,7 +124,14 @@ describe("an attacker", () => {
       if (i % 2 === 0) {
         // a forged a2: any confirmation — refused, the run is over
         const m = JSON.parse(b1.reply);
-        const a2 = JSON.stringify({ v: m.v, type: "a2", activationId: m.activationId, idempotencyKey: "f".repeat(32), confirmation: toBase64(new Uint8Array(32)), box: toBase64(new Uint8Array(40)) });
+        const a2 = JSON.stringify({
+          v: m.v,
+          type: "a2",
+          activationId: m.activationId,
+          idempotencyKey: "f".repeat(32),
+          confirmation: toBase64(new Uint8Array(32)),
+          box: toBase64(new Uint8Array(40)),
+        });
         const r = await bank.handle(a2);
         expect(r.outcome).toBe("confirmation-failed");
         expect(parseActivationMessage(r.reply, ["refused"]).retry).toBe(i < 4);
@@ -140,24 +153,29 @@ describe("an attacker", () => {
 
   it("tampering any byte of any message makes its receiver refuse it", async () => {
     await fc.assert(
-      fc.asyncProperty(fc.nat(5), fc.nat(2000), fc.integer({ min: 0x20, max: 0x7e }), async (index, at, char) => {
-        const bank = new Bank();
-        let changed = false;
-        const tamper = (i: number, text: string) => {
-          if (i !== index) return text;
-          const pos = at % text.length;
-          if (text.charCodeAt(pos) === char) return text;
-          changed = true;
-          return text.slice(0, pos) + String.fromCharCode(char) + text.slice(pos + 1);
-        };
-        let failed = false;
-        try {
-          await runActivation(bank, softwareDevice(), {}, tamper);
-        } catch {
-          failed = true;
-        }
-        expect(failed).toBe(changed);
-      }),
+      fc.asyncProperty(
+        fc.nat(5),
+        fc.nat(2000),
+        fc.integer({ min: 0x20, max: 0x7e }),
+        async (index, at, char) => {
+          const bank = new Bank();
+          let changed = false;
+          const tamper = (i: number, text: string) => {
+            if (i !== index) return text;
+            const pos = at % text.length;
+            if (text.charCodeAt(pos) === char) return text;
+            changed = true;
+            return text.slice(0, pos) + String.fromCharCode(char) + text.slice(pos + 1);
+          };
+          let failed = false;
+          try {
+            await runActivation(bank, softwareDevice(), {}, tamper);
+          } catch {
+            failed = true;
+          }
+          expect(failed).toBe(changed);
+        },
+      ),
       { numRuns: 120 },
     );
   });
@@ -181,7 +199,12 @@ describe("an attacker", () => {
 describe("the bank's state", () => {
   it("counts a try once per a1: a retry with the same idempotency key gets the stored reply", async () => {
     const bank = new Bank();
-    const a = activationClientStart({ activationId: bank.state.activationId, regId: bank.state.regId, serverIdentity: "sogesmart.example", codes: bank.codes });
+    const a = activationClientStart({
+      activationId: bank.state.activationId,
+      regId: bank.state.regId,
+      serverIdentity: "sogesmart.example",
+      codes: bank.codes,
+    });
     const first = await bank.handle(a.request);
     const again = await bank.handle(a.request);
     expect(again.reply).toBe(first.reply);
@@ -195,9 +218,17 @@ describe("the bank's state", () => {
     const bank = new Bank();
     for (const bad of ["", "[]", "{}", "x".repeat(9000), JSON.stringify({ v: "capkit-activation/2" })])
       await expectCode(bank.handle(bad), "ACTIVATION_MESSAGE_INVALID");
-    const a = activationClientStart({ activationId: bank.state.activationId, regId: bank.state.regId, serverIdentity: "sogesmart.example", codes: bank.codes });
+    const a = activationClientStart({
+      activationId: bank.state.activationId,
+      regId: bank.state.regId,
+      serverIdentity: "sogesmart.example",
+      codes: bank.codes,
+    });
     const m = JSON.parse(a.request);
-    await expectCode(bank.handle(JSON.stringify({ ...m, share: toBase64(new Uint8Array(65)) })), "ACTIVATION_MESSAGE_INVALID");
+    await expectCode(
+      bank.handle(JSON.stringify({ ...m, share: toBase64(new Uint8Array(65)) })),
+      "ACTIVATION_MESSAGE_INVALID",
+    );
     await expectCode(bank.handle(JSON.stringify({ ...m, extra: 1 })), "ACTIVATION_MESSAGE_INVALID");
     expect(bank.state.tries).toBe(0);
     expect(bank.state.rev).toBe(0);

@@ -19,13 +19,12 @@ import {
 
 /** A device key in software (the app uses WebCrypto; the protocol only sees this interface). */
 export function softwareDevice(): DeviceKey & { secretKey: Uint8Array } {
-  const { secretKey, publicKey } = p256.keygen();
+  const { secretKey } = p256.keygen();
   return {
     secretKey,
     publicKey: p256.getPublicKey(secretKey, false),
     sign: async (m) => p256.sign(m, secretKey, { prehash: true, format: "compact" }),
   };
-  void publicKey;
 }
 
 export const NOW = Date.UTC(2026, 11, 5, 9, 0, 0) / 1000;
@@ -58,13 +57,21 @@ export class Bank {
       password: (p) => p === this.password,
       otp: (code) => {
         const c = this.credential;
-        return !!c && code === totp(new HmacKey(c.seed, c.otp.algorithm), this.now, c.otp.digits, { step: c.otp.step });
+        return (
+          !!c &&
+          code === totp(new HmacKey(c.seed, c.otp.algorithm), this.now, c.otp.digits, { step: c.otp.step })
+        );
       },
     };
   }
 
   async handle(request: string): Promise<ServerStepResult> {
-    const r = await activationServerStep({ state: this.state, request, now: this.now, checks: this.checks() });
+    const r = await activationServerStep({
+      state: this.state,
+      request,
+      now: this.now,
+      checks: this.checks(),
+    });
     this.state = r.state;
     this.outcomes.push(r.outcome);
     if (r.credential) this.credential = r.credential;

@@ -53,7 +53,9 @@ describe("SPAKE2 refusals", () => {
       );
     // pB = w·N, a valid point: K would be the identity whatever x is.
     const wN = p256.Point.fromHex(RFC9382.N).multiply(w).toBytes(false);
-    expect(() => spake2Finish(a, w, wN, ctx)).toThrow(expect.objectContaining({ code: "PAKE_INPUT_INVALID" }));
+    expect(() => spake2Finish(a, w, wN, ctx)).toThrow(
+      expect.objectContaining({ code: "PAKE_INPUT_INVALID" }),
+    );
   });
   it("refuses w and scalars outside [1, p−1]", () => {
     expect(() => spake2Start("A", 0n)).toThrow(expect.objectContaining({ code: "PAKE_INPUT_INVALID" }));

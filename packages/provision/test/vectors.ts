@@ -9,6 +9,26 @@ function fixture(name: string) {
 }
 
 export interface Rfc9382Vector {
-  readonly [field: string]: string;
+  readonly A: string;
+  readonly B: string;
+  readonly w: string;
+  readonly x: string;
+  readonly y: string;
+  readonly pA: string;
+  readonly pB: string;
+  readonly K: string;
+  readonly TT: string;
+  readonly HashTT: string;
+  readonly Ke: string;
+  readonly Ka: string;
+  readonly KcA: string;
+  readonly KcB: string;
+  readonly A_conf: string;
+  readonly B_conf: string;
 }
 export const RFC9382: { M: string; N: string; vectors: Rfc9382Vector[] } = fixture("rfc9382-vectors.json");
+
+export const RFC8785: {
+  section_3_2_2: { input: string; output: string };
+  section_3_2_3: { input: string; output: string };
+} = fixture("rfc8785-examples.json");

@@ -1,7 +1,14 @@
 import { CapkitError, fromBase64, toBase64 } from "@capkit/core";
 import { randomBytes, utf8ToBytes } from "@noble/hashes/utils.js";
 import type { DeviceKey } from "../device-proof.js";
-import { SPAKE2_CONFIRMATION_BYTES, SPAKE2_SHARE_BYTES, type Spake2Start, spake2Confirm, spake2Finish, spake2Start } from "../spake2.js";
+import {
+  SPAKE2_CONFIRMATION_BYTES,
+  SPAKE2_SHARE_BYTES,
+  type Spake2Start,
+  spake2Confirm,
+  spake2Finish,
+  spake2Start,
+} from "../spake2.js";
 import {
   activateMessage,
   activationW,
@@ -70,7 +77,6 @@ export interface ActivatedToken {
   readonly bankKeys: Readonly<Record<string, Uint8Array>>;
 }
 
-
 function refusedError(m: Refused): CapkitError {
   return new CapkitError("ACTIVATION_REFUSED", "the bank refused the activation", {
     details: { retry: m.retry },
@@ -79,7 +85,10 @@ function refusedError(m: Refused): CapkitError {
 }
 
 function tampered(what: string): CapkitError {
-  return new CapkitError("ACTIVATION_TAMPERED", `${what}: the message was changed on the way, or is not from the bank`);
+  return new CapkitError(
+    "ACTIVATION_TAMPERED",
+    `${what}: the message was changed on the way, or is not from the bank`,
+  );
 }
 
 function checkId(reply: { activationId: string }, state: ActivationClientState): void {
@@ -89,7 +98,8 @@ function checkId(reply: { activationId: string }, state: ActivationClientState):
 /** Starts a run: pA from the codes (a new run after a refusal starts here again, with fresh randomness). */
 export function activationClientStart(input: ClientStartInput): ActivationClientState {
   const codes: Partial<Record<ActivationFeature, string>> = {};
-  for (const [f, c] of Object.entries(input.codes)) if (c !== undefined) codes[f as ActivationFeature] = normalizeCode(c);
+  for (const [f, c] of Object.entries(input.codes))
+    if (c !== undefined) codes[f as ActivationFeature] = normalizeCode(c);
   const w = activationW(input.regId, codes);
   const start = spake2Start("A", w);
   const idempotencyKey = randomId();
@@ -137,16 +147,25 @@ export async function activationClientBind(
     throw tampered("share");
   }
   if (!spake2Confirm(keys, "A", cB))
-    throw new CapkitError("ACTIVATION_REFUSED", "key confirmation failed: a code is wrong, or this is not the bank", {
-      details: { retry: true },
-      hint: "check the codes and try again",
-    });
+    throw new CapkitError(
+      "ACTIVATION_REFUSED",
+      "key confirmation failed: a code is wrong, or this is not the bank",
+      {
+        details: { retry: true },
+        hint: "check the codes and try again",
+      },
+    );
   const th = transcriptHash(keys.transcript);
   const devicePublicKey = toBase64(input.device.publicKey);
   const clientNonce = randomBytes(32);
   const deviceSignature = toBase64(await input.device.sign(deviceBindingMessage(th, devicePublicKey)));
   const idempotencyKey = randomId();
-  const header = { v: ACTIVATION_VERSION, type: "a2", activationId: state.activationId, idempotencyKey } as const;
+  const header = {
+    v: ACTIVATION_VERSION,
+    type: "a2",
+    activationId: state.activationId,
+    idempotencyKey,
+  } as const;
   const payload = {
     devicePublicKey,
     clientNonce: toBase64(clientNonce),
@@ -157,7 +176,9 @@ export async function activationClientBind(
   const a2: A2 = {
     ...header,
     confirmation: toBase64(keys.confirmA),
-    box: toBase64(seal(boxKey(keys.ke, th, "client"), 1, { ...header, confirmation: toBase64(keys.confirmA) }, payload)),
+    box: toBase64(
+      seal(boxKey(keys.ke, th, "client"), 1, { ...header, confirmation: toBase64(keys.confirmA) }, payload),
+    ),
   };
   return {
     ...state,
@@ -192,7 +213,10 @@ export function activationClientReceive(
     instance: Number(p["instance"]),
     otp: { algorithm: otp.algorithm, digits: otp.digits, step: otp.step },
     bankKeys: Object.fromEntries(
-      Object.entries((p["bankKeys"] ?? {}) as Record<string, string>).map(([id, k]) => [id, fromBase64(k, "bank key")]),
+      Object.entries((p["bankKeys"] ?? {}) as Record<string, string>).map(([id, k]) => [
+        id,
+        fromBase64(k, "bank key"),
+      ]),
     ),
   };
   const seed = deriveSeed({
@@ -219,14 +243,26 @@ export async function activationClientActivate(
   const t = state.token;
   const deviceSignature = toBase64(await device.sign(activateMessage(state.th, t.serial, t.instance, otp)));
   const idempotencyKey = randomId();
-  const header = { v: ACTIVATION_VERSION, type: "a4", activationId: state.activationId, idempotencyKey } as const;
-  const a4: A4 = { ...header, box: toBase64(seal(boxKey(state.ke, state.th, "client"), 2, header, { otp, deviceSignature })) };
+  const header = {
+    v: ACTIVATION_VERSION,
+    type: "a4",
+    activationId: state.activationId,
+    idempotencyKey,
+  } as const;
+  const a4: A4 = {
+    ...header,
+    box: toBase64(seal(boxKey(state.ke, state.th, "client"), 2, header, { otp, deviceSignature })),
+  };
   return { ...state, phase: "sent-a4", request: encodeActivationMessage(a4), idempotencyKey };
 }
 
 /** b4 → active. The run's keys are dropped. */
-export function activationClientFinish(state: ActivationClientState, replyText: string): ActivationClientState {
-  if (state.phase !== "sent-a4" || !state.ke || !state.th) throw new CapkitError("ACTIVATION_OUT_OF_ORDER", "b4 answers a4");
+export function activationClientFinish(
+  state: ActivationClientState,
+  replyText: string,
+): ActivationClientState {
+  if (state.phase !== "sent-a4" || !state.ke || !state.th)
+    throw new CapkitError("ACTIVATION_OUT_OF_ORDER", "b4 answers a4");
   const reply = parseActivationMessage(replyText, ["b4", "refused"]);
   checkId(reply, state);
   if (reply.type === "refused") throw refusedError(reply);
@@ -234,7 +270,7 @@ export function activationClientFinish(state: ActivationClientState, replyText: 
   const p = open(boxKey(state.ke, state.th, "server"), 2, header, memberBytes(box, "box", { max: 1024 })) as
     | Record<string, unknown>
     | undefined;
-  if (!p || p["result"] !== "active") throw tampered("b4");
+  if (p?.["result"] !== "active") throw tampered("b4");
   const { ke: _ke, th: _th, clientNonce: _n, ...rest } = state;
   return { ...rest, phase: "active" };
 }

@@ -3,11 +3,11 @@ import { gcm } from "@noble/ciphers/aes.js";
 import { bytesToUtf8 } from "@noble/ciphers/utils.js";
 import { hkdf } from "@noble/hashes/hkdf.js";
 import { sha256 } from "@noble/hashes/sha2.js";
+import { utf8ToBytes } from "@noble/hashes/utils.js";
 import { canonicalBytes } from "../canonical-json.js";
 import { scalarFromBytes } from "../spake2.js";
 import { ACTIVATION_VERSION } from "./messages.js";
 import type { ActivationFeature } from "./policy.js";
-import { utf8ToBytes } from "@noble/hashes/utils.js";
 
 const hex = (b: Uint8Array) => toHex(b).toLowerCase();
 
@@ -24,7 +24,9 @@ const hex = (b: Uint8Array) => toHex(b).toLowerCase();
  */
 export function activationW(regId: string, codes: Partial<Record<ActivationFeature, string>>): bigint {
   const secret = canonicalBytes({ v: ACTIVATION_VERSION, regId, codes });
-  return scalarFromBytes(hkdf(sha256, secret, utf8ToBytes(`${ACTIVATION_VERSION} w`), utf8ToBytes(regId), 48));
+  return scalarFromBytes(
+    hkdf(sha256, secret, utf8ToBytes(`${ACTIVATION_VERSION} w`), utf8ToBytes(regId), 48),
+  );
 }
 
 /** A code as the customer may type it: spaces and dashes dropped, letters upper-cased. */
@@ -118,4 +120,3 @@ export function deviceBindingMessage(th: Uint8Array, devicePublicKey: string): U
 export function activateMessage(th: Uint8Array, serial: string, instance: number, otp: string): Uint8Array {
   return canonicalBytes({ v: ACTIVATION_VERSION, purpose: "activate", th: hex(th), serial, instance, otp });
 }
-

@@ -77,7 +77,11 @@ function invalid(message: string): CapkitError {
 }
 
 /** Decodes a base64 member, with its exact or maximum decoded length. */
-export function memberBytes(value: string, what: string, length: { exact?: number; max?: number }): Uint8Array {
+export function memberBytes(
+  value: string,
+  what: string,
+  length: { exact?: number; max?: number },
+): Uint8Array {
   let bytes: Uint8Array;
   try {
     bytes = fromBase64(value, what);
@@ -86,8 +90,10 @@ export function memberBytes(value: string, what: string, length: { exact?: numbe
   }
   // One encoding per value: unused padding bits or whitespace would let a changed text carry the same bytes.
   if (toBase64(bytes) !== value) throw invalid(`${what} is not canonical base64`);
-  if (length.exact !== undefined && bytes.length !== length.exact) throw invalid(`${what} must be ${length.exact} bytes`);
-  if (length.max !== undefined && bytes.length > length.max) throw invalid(`${what} is longer than ${length.max} bytes`);
+  if (length.exact !== undefined && bytes.length !== length.exact)
+    throw invalid(`${what} must be ${length.exact} bytes`);
+  if (length.max !== undefined && bytes.length > length.max)
+    throw invalid(`${what} is longer than ${length.max} bytes`);
   return bytes;
 }
 
@@ -99,14 +105,16 @@ export function parseActivationMessage<T extends ActivationMessageType>(
   text: unknown,
   expected: readonly T[],
 ): MessageOf<T> {
-  if (typeof text !== "string" || text.length > MAX_MESSAGE_CHARS) throw invalid(`a message is a JSON text of at most ${MAX_MESSAGE_CHARS} characters`);
+  if (typeof text !== "string" || text.length > MAX_MESSAGE_CHARS)
+    throw invalid(`a message is a JSON text of at most ${MAX_MESSAGE_CHARS} characters`);
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch {
     throw invalid("a message is a JSON object");
   }
-  if (typeof value !== "object" || value === null || Array.isArray(value)) throw invalid("a message is a JSON object");
+  if (typeof value !== "object" || value === null || Array.isArray(value))
+    throw invalid("a message is a JSON object");
   const o = value as Record<string, unknown>;
   if (o["v"] !== ACTIVATION_VERSION) throw invalid(`unknown version; this side speaks ${ACTIVATION_VERSION}`);
   const type = o["type"] as T;
@@ -115,11 +123,16 @@ export function parseActivationMessage<T extends ActivationMessageType>(
   const keys = Object.keys(o);
   if (keys.length !== members.length || !members.every((m) => Object.hasOwn(o, m)))
     throw invalid(`a ${type} message has exactly ${members.join(", ")}`);
-  if (typeof o["activationId"] !== "string" || !ID_PATTERN.test(o["activationId"])) throw invalid("activationId must be 32 hex digits");
-  if ("idempotencyKey" in o && (typeof o["idempotencyKey"] !== "string" || !ID_PATTERN.test(o["idempotencyKey"])))
+  if (typeof o["activationId"] !== "string" || !ID_PATTERN.test(o["activationId"]))
+    throw invalid("activationId must be 32 hex digits");
+  if (
+    "idempotencyKey" in o &&
+    (typeof o["idempotencyKey"] !== "string" || !ID_PATTERN.test(o["idempotencyKey"]))
+  )
     throw invalid("idempotencyKey must be 32 hex digits");
   for (const m of ["share", "confirmation", "box"])
-    if (m in o && (typeof o[m] !== "string" || (o[m] as string).length === 0)) throw invalid(`${m} must be base64 text`);
+    if (m in o && (typeof o[m] !== "string" || (o[m] as string).length === 0))
+      throw invalid(`${m} must be base64 text`);
   if ("retry" in o && typeof o["retry"] !== "boolean") throw invalid("retry must be true or false");
   return o as unknown as MessageOf<T>;
 }

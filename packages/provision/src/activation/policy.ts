@@ -53,7 +53,8 @@ function refuse(message: string): CapkitError {
 /** Checks a policy: known, distinct features, ≥ 2 of them, one bank-generated, no two on one channel. */
 export function activationPolicy(input: ActivationPolicyInput): ActivationPolicy {
   const features = [...(input.features ?? [])];
-  for (const f of features) if (!ACTIVATION_FEATURES.includes(f)) throw refuse(`unknown feature "${String(f)}"`);
+  for (const f of features)
+    if (!ACTIVATION_FEATURES.includes(f)) throw refuse(`unknown feature "${String(f)}"`);
   if (new Set(features).size !== features.length) throw refuse("a feature is listed twice");
   if (features.length < 2) throw refuse("an activation needs at least two features (PSD2 RTS Art. 25)");
   if (!features.some((f) => GENERATED_FEATURES.includes(f)))
@@ -65,7 +66,9 @@ export function activationPolicy(input: ActivationPolicyInput): ActivationPolicy
     if (typeof c !== "string" || c.length === 0) throw refuse(`feature "${f}" has no channel`);
     const other = seen.get(c);
     if (other)
-      throw refuse(`"${other}" and "${f}" both travel through "${c}": never two features through one channel (PSD2 RTS Art. 25(2)(c)(i))`);
+      throw refuse(
+        `"${other}" and "${f}" both travel through "${c}": never two features through one channel (PSD2 RTS Art. 25(2)(c)(i))`,
+      );
     seen.set(c, f);
   }
   const ttl = input.ttl ?? 600;

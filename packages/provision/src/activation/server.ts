@@ -123,7 +123,11 @@ export function randomDigits(digits: number): string {
 }
 
 function checkOtp(otp: OtpParameters): OtpParameters {
-  if (!["SHA1", "SHA256", "SHA512"].includes(otp.algorithm) || ![6, 7, 8].includes(otp.digits) || ![30, 60].includes(otp.step))
+  if (
+    !["SHA1", "SHA256", "SHA512"].includes(otp.algorithm) ||
+    ![6, 7, 8].includes(otp.digits) ||
+    ![30, 60].includes(otp.step)
+  )
     throw new CapkitError("INPUT_INVALID", "OTP parameters: SHA1/SHA256/SHA512, 6 to 8 digits, 30 or 60 s");
   return { algorithm: otp.algorithm, digits: otp.digits, step: otp.step };
 }
@@ -134,10 +138,15 @@ function checkOtp(otp: OtpParameters): OtpParameters {
  * of band; only w is kept (in `secrets`).
  */
 export function startActivation(input: StartActivationInput): StartedActivation {
-  if (!SERIAL.test(input.serial)) throw new CapkitError("INPUT_INVALID", "a serial is 1 to 32 letters, digits, _ or -");
+  if (!SERIAL.test(input.serial))
+    throw new CapkitError("INPUT_INVALID", "a serial is 1 to 32 letters, digits, _ or -");
   if (!Number.isInteger(input.instance) || input.instance < 1 || input.instance > 99)
     throw new CapkitError("INPUT_INVALID", "an instance number is 1 to 99");
-  if (typeof input.serverIdentity !== "string" || input.serverIdentity.length < 1 || input.serverIdentity.length > 255)
+  if (
+    typeof input.serverIdentity !== "string" ||
+    input.serverIdentity.length < 1 ||
+    input.serverIdentity.length > 255
+  )
     throw new CapkitError("INPUT_INVALID", "the server identity is 1 to 255 characters");
   const codes: Partial<Record<ActivationFeature, string>> = {};
   for (const f of input.policy.features) {
@@ -219,7 +228,10 @@ export interface ServerStepResult {
   readonly credential?: ActivationCredential;
 }
 
-function stateError(code: "ACTIVATION_EXPIRED" | "ACTIVATION_CODE_DEAD" | "ACTIVATION_FINISHED" | "ACTIVATION_OUT_OF_ORDER", message: string) {
+function stateError(
+  code: "ACTIVATION_EXPIRED" | "ACTIVATION_CODE_DEAD" | "ACTIVATION_FINISHED" | "ACTIVATION_OUT_OF_ORDER",
+  message: string,
+) {
   return new CapkitError(code, message);
 }
 
@@ -257,7 +269,8 @@ export async function activationServerStep(input: ServerStepInput): Promise<Serv
     return { state, changed: false, reply: state.last.reply, outcome: "retried" };
   }
   if (state.phase === "active") throw stateError("ACTIVATION_FINISHED", "this activation is finished");
-  if (state.phase === "dead") throw stateError("ACTIVATION_CODE_DEAD", "this activation code can no longer be used");
+  if (state.phase === "dead")
+    throw stateError("ACTIVATION_CODE_DEAD", "this activation code can no longer be used");
   if (now >= state.expiresAt) throw stateError("ACTIVATION_EXPIRED", "this activation has expired");
   const step = { state, digest, msg, checks: input.checks ?? {} };
   if (msg.type === "a1") return answerA1({ ...step, msg });
@@ -289,8 +302,10 @@ function next(
 
 function answerA1(step: Step<A1>): ServerStepResult {
   const { state, msg } = step;
-  if (state.phase === "awaiting-a4") throw stateError("ACTIVATION_OUT_OF_ORDER", "this activation's code is already used");
-  if (state.tries >= state.maxTries) throw stateError("ACTIVATION_CODE_DEAD", "this activation code can no longer be used");
+  if (state.phase === "awaiting-a4")
+    throw stateError("ACTIVATION_OUT_OF_ORDER", "this activation's code is already used");
+  if (state.tries >= state.maxTries)
+    throw stateError("ACTIVATION_CODE_DEAD", "this activation code can no longer be used");
   const pA = memberBytes(msg.share, "share", { exact: SPAKE2_SHARE_BYTES });
   const w = BigInt(`0x${state.secrets.w}`);
   const b = spake2Start("B", w);
@@ -342,10 +357,12 @@ function refuse(step: Step<A2 | A4>, outcome: ActivationOutcome, dead: boolean):
 async function answerA2(step: Step<A2>): Promise<ServerStepResult> {
   const { state, msg, checks } = step;
   const run = state.secrets.run;
-  if (state.phase !== "awaiting-a2" || !run?.confirmA) throw stateError("ACTIVATION_OUT_OF_ORDER", "a2 comes after b1");
+  if (state.phase !== "awaiting-a2" || !run?.confirmA)
+    throw stateError("ACTIVATION_OUT_OF_ORDER", "a2 comes after b1");
   const confirmation = memberBytes(msg.confirmation, "confirmation", { exact: SPAKE2_CONFIRMATION_BYTES });
   const box = memberBytes(msg.box, "box", { max: 2048 });
-  if (!constantTimeEqual(confirmation, fromHex(run.confirmA))) return refuse(step, "confirmation-failed", false);
+  if (!constantTimeEqual(confirmation, fromHex(run.confirmA)))
+    return refuse(step, "confirmation-failed", false);
   const ke = fromHex(run.ke);
   const th = fromHex(run.th);
   const p = exactPayload(open(boxKey(ke, th, "client"), 1, headerOf(msg), box), [
@@ -359,12 +376,17 @@ async function answerA2(step: Step<A2>): Promise<ServerStepResult> {
   if (!devicePublicKey || !clientNonce || !signature) return refuse(step, "tampered", false);
   if (
     !validDevicePublicKey(devicePublicKey) ||
-    !verifyDeviceSignature(devicePublicKey, deviceBindingMessage(th, p["devicePublicKey"] as string), signature)
+    !verifyDeviceSignature(
+      devicePublicKey,
+      deviceBindingMessage(th, p["devicePublicKey"] as string),
+      signature,
+    )
   )
     return refuse(step, "device-proof-failed", false);
   if (state.features.includes("password")) {
     if (!checks.password) throw new CapkitError("INPUT_INVALID", "this activation needs a password check");
-    if (!(await checks.password(p["password"] as string))) return refuse(step, "second-feature-failed", false);
+    if (!(await checks.password(p["password"] as string)))
+      return refuse(step, "second-feature-failed", false);
   }
   const serverNonce = randomBytes(32);
   const seed = deriveSeed({
@@ -408,7 +430,8 @@ async function answerA2(step: Step<A2>): Promise<ServerStepResult> {
 async function answerA4(step: Step<A4>): Promise<ServerStepResult> {
   const { state, msg, checks } = step;
   const run = state.secrets.run;
-  if (state.phase !== "awaiting-a4" || !run || !state.device) throw stateError("ACTIVATION_OUT_OF_ORDER", "a4 comes after b2");
+  if (state.phase !== "awaiting-a4" || !run || !state.device)
+    throw stateError("ACTIVATION_OUT_OF_ORDER", "a4 comes after b2");
   const box = memberBytes(msg.box, "box", { max: 1024 });
   const ke = fromHex(run.ke);
   const th = fromHex(run.th);
@@ -418,16 +441,30 @@ async function answerA4(step: Step<A4>): Promise<ServerStepResult> {
   const signature = inner(p?.["deviceSignature"], 64);
   if (!p || !signature || otp === undefined || !new RegExp(`^[0-9]{${state.otp.digits}}$`).test(otp))
     return refuse(step, "tampered", true);
-  const devicePublicKey = memberBytes(state.device.publicKey, "device key", { exact: DEVICE_PUBLIC_KEY_BYTES });
-  if (!verifyDeviceSignature(devicePublicKey, activateMessage(th, state.serial, state.instance, otp), signature))
+  const devicePublicKey = memberBytes(state.device.publicKey, "device key", {
+    exact: DEVICE_PUBLIC_KEY_BYTES,
+  });
+  if (
+    !verifyDeviceSignature(devicePublicKey, activateMessage(th, state.serial, state.instance, otp), signature)
+  )
     return refuse(step, "device-proof-failed", true);
   if (!checks.otp) throw new CapkitError("INPUT_INVALID", "activation needs the first OTP checked");
   if (!(await checks.otp(otp))) return refuse(step, "otp-failed", true);
   const header = { v: ACTIVATION_VERSION, type: "b4", activationId: state.activationId } as const;
-  const r = next(step, { phase: "active", secrets: { w: "" } }, {
-    ...header,
-    box: toBase64(seal(boxKey(ke, th, "server"), 2, header, { result: "active", serial: state.serial, instance: state.instance })),
-  });
+  const r = next(
+    step,
+    { phase: "active", secrets: { w: "" } },
+    {
+      ...header,
+      box: toBase64(
+        seal(boxKey(ke, th, "server"), 2, header, {
+          result: "active",
+          serial: state.serial,
+          instance: state.instance,
+        }),
+      ),
+    },
+  );
   return { ...r, changed: true, outcome: "activated" };
 }
 
