@@ -1,5 +1,5 @@
 import { CapkitError } from "@capkit/core";
-import { counterBytes, type HmacKey } from "./hmac.js";
+import { counterBytes, dynamicTruncate, type HmacKey } from "./hmac.js";
 
 /**
  * HOTP (RFC 4226 §5.3): HMAC over the 8-byte big-endian counter, dynamic truncation to 31 bits, then the
@@ -54,6 +54,11 @@ export class HotpGenerator {
   code(counter: number): string {
     return String(this.value(counter)).padStart(this.digits, "0");
   }
+}
+
+/** RFC 4226 §5.3: the last `digits` decimal digits of an HMAC's dynamic truncation, zero-padded. */
+export function codeFromMac(mac: Uint8Array, digits: number): string {
+  return String(dynamicTruncate(mac) % POW10[digits]!).padStart(digits, "0");
 }
 
 export function hotp(key: HmacKey, counter: number, digits = 6): string {
