@@ -8,6 +8,7 @@ export * from "./canonical-json.js";
 export * from "./device-proof.js";
 export * from "./dynamic-linking.js";
 export * from "./operation.js";
+export * from "./operation-display.js";
 export * from "./receipt.js";
 export * from "./signed-operation.js";
 export * from "./signer.js";

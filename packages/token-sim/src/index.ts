@@ -5,3 +5,4 @@ export * from "./card-profiles.js";
 export * from "./clock.js";
 export * from "./sesame-reader.js";
 export * from "./sgpass-token.js";
+export * from "./soft-digipass.js";
