@@ -11,7 +11,8 @@ import {
   verifyReceipt,
 } from "@capkit/provision";
 import { PcscContext } from "@capkit/reader-pcsc";
-import { MemoryKeyStore, newSimCardState, SimulatedCard, SoftDigipass } from "@capkit/token-sim";
+import { newSimCardState, SimulatedCard } from "@capkit/token-sim";
+import { MemoryKeyStore, SoftDigipass } from "@capkit/token-sim/soft-digipass";
 import { SoftwareKeyProvider, Verifier } from "@capkit/verify";
 import { PostgresStore } from "@capkit/verify/postgres";
 import { SqliteStore } from "@capkit/verify/sqlite";

@@ -16,7 +16,8 @@ import {
   verifyDeviceSignature,
 } from "@capkit/provision";
 import { describe, expect, it } from "vitest";
-import { FakeClock, MemoryKeyStore, SoftDigipass } from "../src/index.js";
+import { FakeClock } from "../src/index.js";
+import { MemoryKeyStore, SoftDigipass } from "../src/soft-digipass.js";
 
 const BANK_PASSWORD = "112233";
 const APP_PASSWORD = "246810";
