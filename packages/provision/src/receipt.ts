@@ -1,4 +1,4 @@
-import { CapkitError, fromBase64, fromHex, toBase64, toHex } from "@capkit/core";
+import { CapkitError, fromBase64, toBase64, toHex } from "@capkit/core";
 import { sha256 } from "@noble/hashes/sha2.js";
 import { canonicalBytes } from "./canonical-json.js";
 import { parseUtcSeconds } from "./operation.js";
@@ -204,10 +204,4 @@ export function verifyReceiptChain(
 /** The hex digest of a device signature, the evidence a `device` receipt carries. */
 export function signatureDigest(signature: Uint8Array): string {
   return toHex(sha256(signature)).toLowerCase();
-}
-
-/** Hex (lower-case) to bytes, for digests carried as text. */
-export function digestBytes(hex: string): Uint8Array {
-  if (!HEX64.test(hex)) throw refuse("digest", "must be 64 hex digits");
-  return fromHex(hex);
 }

@@ -26,6 +26,8 @@ import {
   type A2,
   type A4,
   ACTIVATION_VERSION,
+  type B2,
+  type B4,
   encodeActivationMessage,
   memberBytes,
   parseActivationMessage,
@@ -93,6 +95,27 @@ function tampered(what: string): CapkitError {
 
 function checkId(reply: { activationId: string }, state: ActivationClientState): void {
   if (reply.activationId !== state.activationId) throw tampered("activationId");
+}
+
+/**
+ * Parses the bank's b2 or b4 and opens its box (server key, the message's number: b2 = 1, b4 = 2); a refusal
+ * throws ACTIVATION_REFUSED, a box that does not open ACTIVATION_TAMPERED.
+ */
+function openReply(
+  state: ActivationClientState,
+  ke: Uint8Array,
+  th: Uint8Array,
+  replyText: string,
+  type: "b2" | "b4",
+): Record<string, unknown> {
+  const reply = parseActivationMessage(replyText, [type, "refused"]);
+  checkId(reply, state);
+  if (reply.type === "refused") throw refusedError(reply);
+  const { box, ...header } = reply as B2 | B4;
+  const seq = type === "b2" ? 1 : 2;
+  const p = open(boxKey(ke, th, "server"), seq, header, memberBytes(box, "box", { max: 4096 }));
+  if (typeof p !== "object" || p === null) throw tampered(type);
+  return p as Record<string, unknown>;
 }
 
 /** Starts a run: pA from the codes (a new run after a refusal starts here again, with fresh randomness). */
@@ -199,14 +222,7 @@ export function activationClientReceive(
 ): { state: ActivationClientState; seed: Uint8Array; token: ActivatedToken } {
   if (state.phase !== "sent-a2" || !state.ke || !state.th || !state.clientNonce || !state.devicePublicKey)
     throw new CapkitError("ACTIVATION_OUT_OF_ORDER", "b2 answers a2");
-  const reply = parseActivationMessage(replyText, ["b2", "refused"]);
-  checkId(reply, state);
-  if (reply.type === "refused") throw refusedError(reply);
-  const { box, ...header } = reply;
-  const p = open(boxKey(state.ke, state.th, "server"), 1, header, memberBytes(box, "box", { max: 4096 })) as
-    | Record<string, unknown>
-    | undefined;
-  if (!p) throw tampered("b2");
+  const p = openReply(state, state.ke, state.th, replyText, "b2");
   const otp = p["otp"] as OtpParameters;
   const token: ActivatedToken = {
     serial: String(p["serial"]),
@@ -263,14 +279,8 @@ export function activationClientFinish(
 ): ActivationClientState {
   if (state.phase !== "sent-a4" || !state.ke || !state.th)
     throw new CapkitError("ACTIVATION_OUT_OF_ORDER", "b4 answers a4");
-  const reply = parseActivationMessage(replyText, ["b4", "refused"]);
-  checkId(reply, state);
-  if (reply.type === "refused") throw refusedError(reply);
-  const { box, ...header } = reply;
-  const p = open(boxKey(state.ke, state.th, "server"), 2, header, memberBytes(box, "box", { max: 1024 })) as
-    | Record<string, unknown>
-    | undefined;
-  if (p?.["result"] !== "active") throw tampered("b4");
+  const p = openReply(state, state.ke, state.th, replyText, "b4");
+  if (p["result"] !== "active") throw tampered("b4");
   const { ke: _ke, th: _th, clientNonce: _n, ...rest } = state;
   return { ...rest, phase: "active" };
 }

@@ -26,7 +26,7 @@ import {
   memberBytes,
   parseActivationMessage,
 } from "./messages.js";
-import { type ActivationFeature, type ActivationPolicy, GENERATED_FEATURES } from "./policy.js";
+import type { ActivationFeature, ActivationPolicy } from "./policy.js";
 
 /**
  * The bank's side of `capkit-activation/1` as a pure state machine: the stored state and one message in, the
@@ -466,9 +466,4 @@ async function answerA4(step: Step<A4>): Promise<ServerStepResult> {
     },
   );
   return { ...r, changed: true, outcome: "activated" };
-}
-
-/** The generated features of a policy, in order: what the customer must type (or scan) on the device. */
-export function codesNeeded(features: readonly ActivationFeature[]): ActivationFeature[] {
-  return features.filter((f) => GENERATED_FEATURES.includes(f));
 }
