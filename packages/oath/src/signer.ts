@@ -1,7 +1,9 @@
 import { CapkitError } from "@capkit/core";
-import { type HmacKeyOptions, MIN_SECRET_BYTES, type OathAlgorithm } from "./hmac.js";
+import { expectBoolean, expectOptions, isRecord, wrong } from "./arguments.js";
+import { checkOathSecret, type HmacKeyOptions, type OathAlgorithm } from "./hmac.js";
 import { checkDigits, codeFromMac, writeCounter } from "./hotp.js";
 import { type OcraInput, type OcraSuite, ocraDataInput, ocraResult, parseOcraSuite } from "./ocra.js";
+import type { OathTime } from "./time.js";
 import { type TotpParameters, totpStep } from "./totp.js";
 
 /**
@@ -68,18 +70,13 @@ export class WebCryptoHmac implements AsyncMac {
     algorithm: OathAlgorithm = "SHA1",
     options: ImportHmacOptions = {},
   ): Promise<WebCryptoHmac> {
-    if (!(secret instanceof Uint8Array) || secret.length === 0)
-      throw new CapkitError("OTP_SECRET_INVALID", "the secret is empty");
-    if (secret.length < MIN_SECRET_BYTES && !options.allowShortSecret)
-      throw new CapkitError(
-        "OTP_SECRET_TOO_SHORT",
-        `the secret is ${secret.length * 8} bits; RFC 4226 asks for at least 128`,
-      );
+    const { extractable, ...keyOptions } = expectOptions<ImportHmacOptions>(options, "the key options");
+    checkOathSecret(secret, algorithm, keyOptions);
     const key = await subtle().importKey(
       "raw",
       secret,
       { name: "HMAC", hash: WEBCRYPTO_HASH[algorithm] },
-      options.extractable ?? false,
+      expectBoolean(extractable, "extractable") ?? false,
       ["sign"],
     );
     return new WebCryptoHmac(key, algorithm);
@@ -90,16 +87,28 @@ export class WebCryptoHmac implements AsyncMac {
   }
 }
 
+function expectAsyncMac(key: unknown): AsyncMac {
+  if (!isRecord(key) || typeof key["mac"] !== "function" || typeof key["algorithm"] !== "string")
+    throw wrong(
+      "INPUT_INVALID",
+      "the key",
+      "an AsyncMac (a WebCryptoHmac, or an object with algorithm and mac)",
+      key,
+    );
+  return key as unknown as AsyncMac;
+}
+
 /** HOTP (RFC 4226 §5.3) over an async MAC. */
 export async function hotpAsync(key: AsyncMac, counter: number, digits = 6): Promise<string> {
+  expectAsyncMac(key);
   checkDigits(digits);
   return codeFromMac(await key.mac(writeCounter(counter, new Uint8Array(8))), digits);
 }
 
-/** TOTP (RFC 6238 §4) over an async MAC; `time` in Unix seconds. */
+/** TOTP (RFC 6238 §4) over an async MAC; `time` in Unix seconds or a Date, as {@link totp}. */
 export async function totpAsync(
   key: AsyncMac,
-  time: number,
+  time: OathTime,
   digits = 6,
   params: TotpParameters = {},
 ): Promise<string> {
@@ -108,7 +117,10 @@ export async function totpAsync(
 
 /** OCRA (RFC 6287) over an async MAC; the MAC's algorithm must be the suite's. */
 export async function ocraAsync(key: AsyncMac, suite: OcraSuite | string, input: OcraInput): Promise<string> {
-  const s = typeof suite === "string" ? parseOcraSuite(suite) : suite;
+  expectAsyncMac(key);
+  const s = parseOcraSuite(
+    typeof suite === "string" ? suite : isRecord(suite) ? String(suite["text"]) : String(suite),
+  );
   if (s.algorithm !== key.algorithm)
     throw new CapkitError(
       "OCRA_INPUT_INVALID",
