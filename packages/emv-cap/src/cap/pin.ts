@@ -1,6 +1,7 @@
 import { CapkitError } from "@capkit/core";
 import type { CardConnection } from "../connection.js";
 import { transmitApdu } from "../connection.js";
+import { verifyPlaintextPin } from "../protocol/commands.js";
 
 /**
  * How the PIN reaches the card. `plaintextPin` builds the VERIFY APDU here; a PIN-pad reader (reader-pcsc)
@@ -43,8 +44,7 @@ export function plaintextPin(pin: string): PinEntry {
     async verify(conn) {
       const block = pinBlock(pin);
       try {
-        // VERIFY, P2 = 80 plaintext PIN; no Le (python-emv 4943ba9: cards reject a VERIFY with Le).
-        return (await transmitApdu(conn, { cla: 0x00, ins: 0x20, p1: 0x00, p2: 0x80, data: block })).sw;
+        return (await transmitApdu(conn, verifyPlaintextPin(block))).sw;
       } finally {
         block.fill(0);
       }
