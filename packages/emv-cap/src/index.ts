@@ -36,6 +36,7 @@ export {
   getProcessingOptions,
   getResponse,
   INS,
+  INS_CLASS,
   P2_RECORD_NUMBER,
   PLAINTEXT_PIN,
   readRecord,

@@ -23,6 +23,17 @@ export const INS = {
   GET_DATA: 0xca,
 } as const;
 
+/** The class each instruction is sent with: the EMV-proprietary ones carry `80` (Book 3 §6.3.2). */
+export const INS_CLASS: Readonly<Record<number, number>> = {
+  [INS.VERIFY]: CLA.ISO,
+  [INS.SELECT]: CLA.ISO,
+  [INS.GET_PROCESSING_OPTIONS]: CLA.EMV,
+  [INS.GENERATE_AC]: CLA.EMV,
+  [INS.READ_RECORD]: CLA.ISO,
+  [INS.GET_RESPONSE]: CLA.ISO,
+  [INS.GET_DATA]: CLA.EMV,
+};
+
 /** Le = 256, written `00`: "give me whatever you have" (every case-2 and case-4 command here). */
 const ANY_LENGTH = 256;
 
