@@ -45,6 +45,15 @@ export interface SesameReaderOptions {
   readonly inactivityMs?: number;
   /** Sign amounts carry this currency when the card asks for one (ISO 4217 numeric; EUR). */
   readonly currency?: string;
+  /**
+   * Told of every event the reader meets, with the state it met it in and the state it went to (undefined: the
+   * table ignores the event there) — for tracing a session, and for the model-based test of the table.
+   */
+  readonly onEvent?: (step: {
+    readonly state: ReaderState;
+    readonly event: ReaderEvent;
+    readonly target: ReaderState | undefined;
+  }) => void;
 }
 
 /** An event with what it carries. */
@@ -60,6 +69,7 @@ export class SesameReader {
   readonly #profile: ReaderProfile;
   readonly #delays: Readonly<Record<DelayName, number>>;
   readonly #currency: string;
+  readonly #onEvent: SesameReaderOptions["onEvent"];
   readonly #display: DeviceDisplay<Screen>;
   #state: ReaderState = "off";
   /** The card as the reader's contacts reach it (cut off when it comes out). */
@@ -87,6 +97,7 @@ export class SesameReader {
       inactivity: options.inactivityMs ?? SESAME_DELAYS.inactivity,
     };
     this.#currency = options.currency ?? "978";
+    this.#onEvent = options.onEvent;
     this.#display = new DeviceDisplay<Screen>(options.clock ?? systemClock, OFF, () => this.#expire());
   }
 
@@ -152,6 +163,7 @@ export class SesameReader {
       entry: this.#entry,
       tds: this.#tds,
     });
+    this.#onEvent?.({ state: this.#state, event: input.type, target: t?.target });
     if (!t) return;
     if (t.action) this.#act(t.action, input);
     this.#enter(t.target);
