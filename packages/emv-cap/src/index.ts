@@ -37,7 +37,6 @@ export {
   getResponse,
   INS,
   INS_CLASS,
-  P2_RECORD_NUMBER,
   PLAINTEXT_PIN,
   readRecord,
   readRecordTarget,
@@ -58,7 +57,6 @@ export {
 } from "./protocol/status.js";
 export {
   formatTagValue,
-  type NamedTag,
   TAG,
   type TagFormat,
   type TagInfo,

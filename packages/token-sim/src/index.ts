@@ -3,13 +3,7 @@
 export * from "./card.js";
 export * from "./card-profiles.js";
 export * from "./clock.js";
-export { DeviceDisplay, type TimedScreen } from "./display.js";
 export {
-  type ActionName,
-  AMOUNT_MAX_DIGITS,
-  type CardFacts,
-  type DelayName,
-  type GuardName,
   READER_EVENTS,
   READER_STATES,
   type ReaderEvent,
@@ -20,11 +14,7 @@ export {
   SESAME_GUARDS,
   SESAME_MACHINE,
   SESAME_PIN_LENGTH,
-  type StateNode,
-  TDS_MAX_NUMBERS,
-  TDS_NUMBER_MAX_DIGITS,
   type Transition,
 } from "./sesame/machine.js";
 export { type ReaderKey, type Screen, SesameReader, type SesameReaderOptions } from "./sesame/reader.js";
-export { type CustomerError, formatAmount } from "./sesame/screens.js";
 export * from "./sgpass-token.js";

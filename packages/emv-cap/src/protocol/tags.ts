@@ -113,9 +113,6 @@ export const TAG: { readonly [K in keyof typeof ELEMENTS]: (typeof ELEMENTS)[K][
   Object.fromEntries(Object.entries(ELEMENTS).map(([key, e]) => [key, e.tag])),
 ) as never;
 
-/** Any tag capkit names. */
-export type NamedTag = (typeof TAG)[keyof typeof TAG];
-
 const DICTIONARY: ReadonlyMap<number, TagInfo> = new Map(
   Object.values(ELEMENTS).map((e: Element) => [e.tag, { name: e.name, format: e.format }]),
 );
