@@ -14,6 +14,7 @@ export {
   SESAME_GUARDS,
   SESAME_MACHINE,
   SESAME_PIN_LENGTH,
+  SESSION_EVENTS,
   type Transition,
 } from "./sesame/machine.js";
 export { type ReaderKey, type Screen, SesameReader, type SesameReaderOptions } from "./sesame/reader.js";

@@ -13,6 +13,7 @@ import {
   SESAME_FUNCTIONS,
   SESAME_GUARDS,
   SESAME_MACHINE,
+  SESSION_EVENTS,
   SesameReader,
   SimulatedCard,
 } from "../src/index.js";
@@ -94,7 +95,11 @@ function newWorld(events: Set<string>): World {
     onEvent: ({ state, event, target }) => {
       events.add(`${state} ${event}`);
       // The card's answers arrive only while a function runs.
-      if (target !== undefined && SESSION_EVENTS.includes(event) && state !== "working")
+      if (
+        target !== undefined &&
+        (SESSION_EVENTS as readonly ReaderEvent[]).includes(event) &&
+        state !== "working"
+      )
         world.violations.push(`${event} taken in ${state}`);
     },
   });
@@ -104,15 +109,6 @@ function newWorld(events: Set<string>): World {
   });
   return Object.assign(world, { reader });
 }
-
-const SESSION_EVENTS: readonly ReaderEvent[] = [
-  "askConfirm",
-  "codeReady",
-  "pinWrong",
-  "pinBlocked",
-  "cardRemoved",
-  "cardError",
-];
 
 function takeOut(w: World): void {
   if (w.inserted !== undefined) w.out.add(w.inserted);

@@ -60,6 +60,16 @@ export const READER_STATES: readonly ReaderState[] = [
   "error",
 ];
 
+/** The outcomes of a function's card session (session.ts): they arrive only while the reader is working. */
+export const SESSION_EVENTS = [
+  "askConfirm",
+  "codeReady",
+  "pinWrong",
+  "pinBlocked",
+  "cardRemoved",
+  "cardError",
+] as const satisfies readonly ReaderEvent[];
+
 export const READER_EVENTS: readonly ReaderEvent[] = [
   "digit",
   "OK",
@@ -68,12 +78,7 @@ export const READER_EVENTS: readonly ReaderEvent[] = [
   "cardIn",
   "cardOut",
   "cardFacts",
-  "askConfirm",
-  "codeReady",
-  "pinWrong",
-  "pinBlocked",
-  "cardRemoved",
-  "cardError",
+  ...SESSION_EVENTS,
 ];
 
 /** How long a screen stays before the display goes off (a physical Sésame: 35 s for the code, 30 s idle). */
@@ -200,7 +205,12 @@ const WAKE: readonly Transition[] = [
 ];
 
 /** OK and C on a screen that reports something: back to the menu. */
-const ACKNOWLEDGE: readonly Transition[] = [{ target: "menu", action: "toMenu" }];
+const BACK_TO_MENU: Transition = { target: "menu", action: "toMenu" };
+
+/** A screen that waits for an answer, OK or C (the other keys do nothing), until the display goes off. */
+function question(ok: Transition, c: Transition, after: StateNode["after"] = IDLE): StateNode {
+  return { after, on: { ...SLOT, OK: [ok], C: [c] } };
+}
 
 /** Card facts arriving while the holder types: a blocked card or a refused signature stops the entry. */
 const FACTS_WHILE_TYPING: readonly Transition[] = [
@@ -208,16 +218,24 @@ const FACTS_WHILE_TYPING: readonly Transition[] = [
   { target: "error", guard: "cardCannotSign", action: "refuseFunction" },
 ];
 
-/** Digits and corrections on an entry line (challenge, amount, TDS number, PIN); FN only redraws. */
-function entryKeys(state: ReaderState): StateNode["on"] {
+/**
+ * A state where the holder types a line (challenge, amount, TDS number, PIN): digits and corrections, FN only
+ * redraws, the card's facts may stop it; what OK does is the state's own.
+ */
+function entryState(state: ReaderState, ok: readonly Transition[]): StateNode {
   return {
-    digit: [{ target: state, action: "appendDigit" }],
-    C: [
-      { target: "menu", guard: "entryEmpty", action: "toMenu" },
-      { target: state, action: "deleteDigit" },
-    ],
-    FN: [{ target: state }],
-    cardFacts: FACTS_WHILE_TYPING,
+    after: IDLE,
+    on: {
+      ...SLOT,
+      digit: [{ target: state, action: "appendDigit" }],
+      C: [
+        { target: "menu", guard: "entryEmpty", action: "toMenu" },
+        { target: state, action: "deleteDigit" },
+      ],
+      FN: [{ target: state }],
+      cardFacts: FACTS_WHILE_TYPING,
+      OK: ok,
+    },
   };
 }
 
@@ -253,53 +271,25 @@ export const SESAME_MACHINE: { readonly [S in ReaderState]: StateNode } = {
       cardFacts: [{ target: "blocked", guard: "cardBlocked", action: "clearEntry" }],
     },
   },
-  challenge: {
-    after: IDLE,
-    on: {
-      ...SLOT,
-      ...entryKeys("challenge"),
-      OK: [
-        { target: "challenge", guard: "entryEmpty" },
-        { target: "amount", guard: "signFunction", action: "storeChallenge" },
-        { target: "pin", action: "storeChallenge" },
-      ],
-    },
-  },
-  amount: {
-    after: IDLE,
-    on: {
-      ...SLOT,
-      ...entryKeys("amount"),
-      OK: [
-        { target: "amount", guard: "entryEmpty" },
-        { target: "pin", action: "storeAmount" },
-      ],
-    },
-  },
-  tds: {
-    after: IDLE,
-    on: {
-      ...SLOT,
-      ...entryKeys("tds"),
-      OK: [
-        { target: "pin", guard: "lastTdsNumber", action: "storeTdsNumber" },
-        { target: "pin", guard: "tdsComplete" },
-        { target: "tds", guard: "entryEmpty" },
-        { target: "tds", action: "storeTdsNumber" },
-      ],
-    },
-  },
-  pin: {
-    after: IDLE,
-    on: {
-      ...SLOT,
-      ...entryKeys("pin"),
-      OK: [
-        { target: "pin", guard: "pinIncomplete" },
-        { target: "working", action: "startFunction" },
-      ],
-    },
-  },
+  challenge: entryState("challenge", [
+    { target: "challenge", guard: "entryEmpty" },
+    { target: "amount", guard: "signFunction", action: "storeChallenge" },
+    { target: "pin", action: "storeChallenge" },
+  ]),
+  amount: entryState("amount", [
+    { target: "amount", guard: "entryEmpty" },
+    { target: "pin", action: "storeAmount" },
+  ]),
+  tds: entryState("tds", [
+    { target: "pin", guard: "lastTdsNumber", action: "storeTdsNumber" },
+    { target: "pin", guard: "tdsComplete" },
+    { target: "tds", guard: "entryEmpty" },
+    { target: "tds", action: "storeTdsNumber" },
+  ]),
+  pin: entryState("pin", [
+    { target: "pin", guard: "pinIncomplete" },
+    { target: "working", action: "startFunction" },
+  ]),
   working: {
     on: {
       ...SLOT,
@@ -311,28 +301,14 @@ export const SESAME_MACHINE: { readonly [S in ReaderState]: StateNode } = {
       cardError: [{ target: "error", action: "showCardError" }],
     },
   },
-  "confirm-last-try": {
-    after: IDLE,
-    on: {
-      ...SLOT,
-      OK: [{ target: "working", action: "confirm" }],
-      C: [{ target: "working", action: "decline" }],
-    },
-  },
-  code: {
-    after: { delay: "codeDisplay", target: "off" },
-    on: { ...SLOT, OK: ACKNOWLEDGE, C: ACKNOWLEDGE },
-  },
-  "pin-wrong": {
-    after: IDLE,
-    on: {
-      ...SLOT,
-      OK: [{ target: "pin", action: "clearEntry" }],
-      C: [{ target: "menu", action: "toMenu" }],
-    },
-  },
-  blocked: { after: IDLE, on: { ...SLOT, OK: ACKNOWLEDGE, C: ACKNOWLEDGE } },
-  error: { after: IDLE, on: { ...SLOT, OK: ACKNOWLEDGE, C: ACKNOWLEDGE } },
+  "confirm-last-try": question(
+    { target: "working", action: "confirm" },
+    { target: "working", action: "decline" },
+  ),
+  code: question(BACK_TO_MENU, BACK_TO_MENU, { delay: "codeDisplay", target: "off" }),
+  "pin-wrong": question({ target: "pin", action: "clearEntry" }, BACK_TO_MENU),
+  blocked: question(BACK_TO_MENU, BACK_TO_MENU),
+  error: question(BACK_TO_MENU, BACK_TO_MENU),
 };
 
 /** The transition `event` takes from `state` in `context`; undefined when the event is ignored there. */
