@@ -117,10 +117,12 @@ const DICTIONARY: ReadonlyMap<number, TagInfo> = new Map(
   Object.values(ELEMENTS).map((e: Element) => [e.tag, { name: e.name, format: e.format }]),
 );
 
+/** The name and format of a tag capkit knows; undefined for any other. */
 export function tagInfo(tag: number): TagInfo | undefined {
   return DICTIONARY.get(tag);
 }
 
+/** The name of a tag, for people: `tagName(0x9F56)` → "Issuer Proprietary Bitmap (IPB, CAP)". */
 export function tagName(tag: number): string {
   return DICTIONARY.get(tag)?.name ?? `Unknown tag ${tagToHex(tag)}`;
 }
