@@ -1,5 +1,12 @@
 import { CapkitError, toHex } from "@capkit/core";
-import { describeDol, ipbBitCount, readCapApplication, readPinTryCounter } from "@capkit/emv-cap";
+import {
+  describeDol,
+  ipbBitCount,
+  PIN_TRY_MESSAGES,
+  pinTryVerdict,
+  readCapApplication,
+  readPinTryCounter,
+} from "@capkit/emv-cap";
 import { PcscContext, type ReaderInfo } from "../context.js";
 import { listHidTokens } from "../hid.js";
 import { FEATURE_VERIFY_PIN_DIRECT } from "../pinpad.js";
@@ -10,7 +17,7 @@ import { nameAtr, parseSmartcardList, type SmartcardListEntry } from "./smartcar
 import { driverFor, type SystemProbe, systemProbe } from "./system.js";
 
 /**
- * The support diagnosis (docs/architecture.md §2; like `ykman --diagnose` for bank cards): versions, pcscd, every reader and
+ * The support diagnosis (docs/architecture.md §7; like `ykman --diagnose` for bank cards): versions, pcscd, every reader and
  * its driver, the card's ATR decoded and named, its CAP/DPA application, the PIN tries left (read with GET
  * DATA 9F17: none spent), the PIN pad, USB HID tokens. Every step is a Check; nothing here prints.
  */
@@ -38,25 +45,26 @@ export function profileGuess(aid: string, label: string | undefined): string {
   return "sesame (French DPA) or visa-dpa";
 }
 
-/** What to tell the holder about a PIN try counter (EMV 4.3 Book 3 §10.5.1: it is the payment PIN's). */
+/**
+ * What to tell the holder about a PIN try counter (EMV 4.3 Book 3 §10.5.1: it is the payment PIN's), in the
+ * words of the PIN-try rule that `cap code` and `apdu` apply (emv-cap's `pinTryVerdict`): a blocked card fails,
+ * a counter capkit would not spend without --force warns.
+ */
 export function pinTriesCheck(what: string, tries: number | undefined): Check {
   const data = { triesLeft: tries ?? null };
-  if (tries === undefined)
-    return check("pin-tries", what, "warn", "the card does not report its PIN try counter", {
-      hint: "capkit will not verify a PIN it cannot count without --force",
+  const verdict = pinTryVerdict(tries);
+  if (verdict === "verify") return check("pin-tries", what, "ok", `${tries} left (none spent)`, { data });
+  const m = PIN_TRY_MESSAGES[verdict];
+  return check(
+    "pin-tries",
+    what,
+    verdict === "blocked" ? "fail" : "warn",
+    `${m.state} (none spent by this check)`,
+    {
+      hint: m.hint,
       data,
-    });
-  if (tries === 0)
-    return check("pin-tries", what, "fail", "0 left: the PIN is blocked (none spent by this check)", {
-      hint: "only the bank can unblock it (it sends an unblock code or a new card); an ATM or a correct PIN cannot",
-      data,
-    });
-  if (tries === 1)
-    return check("pin-tries", what, "warn", "1 left (none spent): one wrong PIN blocks the card", {
-      hint: "type the PIN carefully: a correct PIN resets the counter; capkit asks for --force before using the last try",
-      data,
-    });
-  return check("pin-tries", what, "ok", `${tries} left (none spent)`, { data });
+    },
+  );
 }
 
 const failure = (id: string, what: string, e: unknown, verdict: "warn" | "fail" = "fail"): Check =>
