@@ -2,7 +2,7 @@ import { CapkitError, digitsToBcd, fromHex } from "@capkit/core";
 import { TAG } from "../protocol/tags.js";
 import { tagFromHex } from "../tlv.js";
 import { IAF_AMOUNT, IAF_AMOUNT_ONLY, validateTds } from "./code.js";
-import type { ReaderProfile } from "./profiles.js";
+import type { ReaderApplication, ReaderProfile } from "./profiles.js";
 
 /**
  * The reader functions (docs/architecture.md §3.3): identify = Mode 2, the Sésame "Code" key (UN = 0); respond = Mode 1
@@ -77,12 +77,19 @@ export function amountToMinorUnits(amount: string): string {
 }
 
 /**
- * The values the reader fills DOLs with: the profile's terminal data, then the mode inputs. `iaf` decides
- * whether Sign puts the amount (IAF b8) and the currency (b8 without b6) into the cryptogram.
+ * The values the reader fills DOLs with: the terminal data it sends to this application (its profile's
+ * constants for it, docs/architecture.md §3.4), then the mode inputs. `iaf` decides whether Sign puts the
+ * amount (IAF b8) and the currency (b8 without b6) into the cryptogram; a currency the card would not sign is
+ * refused rather than dropped, so nobody believes a code binds a currency it does not.
  */
-export function cdolValues(profile: ReaderProfile, inputs: CapInputs, iaf: number): Map<number, Uint8Array> {
+export function cdolValues(
+  application: ReaderApplication,
+  inputs: CapInputs,
+  iaf: number,
+): Map<number, Uint8Array> {
   const values = new Map<number, Uint8Array>();
-  for (const [tag, hex] of Object.entries(profile.terminalData)) values.set(tagFromHex(tag), fromHex(hex));
+  for (const [tag, hex] of Object.entries(application.terminalData))
+    values.set(tagFromHex(tag), fromHex(hex));
   values.set(TAG.UN, digitsToBcd(inputs.challenge ?? "", 4));
   if (inputs.mode === "sign") {
     if ((iaf & IAF_AMOUNT) === 0) {
@@ -103,6 +110,12 @@ export function cdolValues(profile: ReaderProfile, inputs: CapInputs, iaf: numbe
         );
       }
       values.set(TAG.CURRENCY, digitsToBcd(inputs.currency, 2));
+    } else if (inputs.currency !== undefined) {
+      throw new CapkitError(
+        "INPUT_INVALID",
+        "this card signs the amount only (its IAF has b6 set): it takes no currency, and its code would not bind one",
+        { hint: "leave the currency out" },
+      );
     }
   }
   return values;
