@@ -21,6 +21,7 @@ import {
   selectIpbBits,
   toHex,
   treeSessionKey,
+  unsignedInputs,
 } from "../src/index.js";
 import { byId } from "./vectors.js";
 
@@ -110,16 +111,18 @@ describe("emvlab.org's CAP calculator, end to end through the issuer record and 
   });
 });
 
-describe("inputs a card cannot take are refused, not dropped", () => {
+describe("inputs a card does not sign are said, not silently dropped", () => {
   const uk = readerProfile("uk").applications[0]!;
+  const sign = { mode: "sign", challenge: "1234", amount: "10.00" } as const;
 
-  it("a currency for a card that signs the amount only (IAF A0) is refused", () => {
-    const sign = { mode: "sign", challenge: "1234", amount: "10.00" } as const;
-    expect(() => cdolValues(uk, sign, 0xa0)).not.toThrow();
-    expect(() => cdolValues(uk, { ...sign, currency: "826" }, 0xa0)).toThrow(
-      expect.objectContaining({ code: "INPUT_INVALID", message: expect.stringContaining("amount only") }),
-    );
-    // With amount and currency (IAF 80) the currency is signed.
+  it("a currency for a card that signs the amount only (IAF A0): a warning, and the same CDOL1 data", () => {
+    expect(unsignedInputs(sign, 0xa0)).toEqual([]);
+    expect(unsignedInputs({ ...sign, currency: "826" }, 0xa0)).toEqual([
+      "this card signs the amount only (its IAF has b6 set): the currency 826 is not in the code",
+    ]);
+    expect(cdolValues(uk, { ...sign, currency: "826" }, 0xa0).has(0x5f2a)).toBe(false);
+    // With amount and currency (IAF 80) the currency is signed, and nothing is said.
+    expect(unsignedInputs({ ...sign, currency: "826" }, 0x80)).toEqual([]);
     expect(toHex(cdolValues(uk, { ...sign, currency: "826" }, 0x80).get(0x5f2a)!)).toBe("0826");
   });
 });

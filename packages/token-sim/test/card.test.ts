@@ -80,6 +80,23 @@ describe("round trip: engine over SimulatedCard → code → issuer recomputatio
     }
   }
 
+  it("a currency on a card that signs the amount only (uk, IAF A0): the same code, and a warning saying so", async () => {
+    const state = newSimCardState("uk", "4321");
+    const sign = { mode: "sign", challenge: "4455", amount: "15.00" } as const;
+    const options = { profile: readerProfile("uk"), pin: "4321" };
+    const plain = await generateCapCode(new SimulatedCard(state), sign, options);
+    const withCurrency = await generateCapCode(
+      new SimulatedCard(state),
+      { ...sign, currency: "826" },
+      options,
+    );
+    expect(withCurrency.code).toBe(plain.code);
+    expect(plain.warnings).toEqual([]);
+    expect(withCurrency.warnings).toEqual([
+      "this card signs the amount only (its IAF has b6 set): the currency 826 is not in the code",
+    ]);
+  });
+
   it("a T=0 card gives the same codes through GET RESPONSE", async () => {
     const state = newSimCardState("sesame", "1234");
     const plain = await generateCapCode(new SimulatedCard(state), { mode: "identify" }, { pin: "1234" });

@@ -16,7 +16,7 @@ import { decodeTlv, findTlv, flattenTlv, type Tlv } from "../tlv.js";
 import { isCapAid } from "./aids.js";
 import { codeValue, displayCode, formatCode } from "./code.js";
 import { cryptogramType, type GacResponse, parseGacResponse } from "./gac.js";
-import { type CapInputs, cdolValues, validateCapInputs } from "./inputs.js";
+import { type CapInputs, cdolValues, unsignedInputs, validateCapInputs } from "./inputs.js";
 import { type PinEntry, plaintextPin } from "./pin.js";
 import { PIN_TRY_MESSAGES, pinTryRefusal, pinTryVerdict } from "./pin-safety.js";
 import { DEFAULT_PROFILE, READER_PROFILES, type ReaderProfile, readerProfile } from "./profiles.js";
@@ -483,6 +483,7 @@ export async function generateCapCode(
   const constants = app.reader.application;
 
   const values = cdolValues(constants, inputs, app.iaf);
+  warnings.push(...unsignedInputs(inputs, app.iaf));
   const cdol1Data = fillDol(app.cdol1, values);
   await verifyPinSafely(conn, options);
 

@@ -79,8 +79,7 @@ export function amountToMinorUnits(amount: string): string {
 /**
  * The values the reader fills DOLs with: the terminal data it sends to this application (its profile's
  * constants for it, docs/architecture.md §3.4), then the mode inputs. `iaf` decides whether Sign puts the
- * amount (IAF b8) and the currency (b8 without b6) into the cryptogram; a currency the card would not sign is
- * refused rather than dropped, so nobody believes a code binds a currency it does not.
+ * amount (IAF b8) and the currency (b8 without b6) into the cryptogram (`unsignedInputs` says what is left out).
  */
 export function cdolValues(
   application: ReaderApplication,
@@ -110,13 +109,20 @@ export function cdolValues(
         );
       }
       values.set(TAG.CURRENCY, digitsToBcd(inputs.currency, 2));
-    } else if (inputs.currency !== undefined) {
-      throw new CapkitError(
-        "INPUT_INVALID",
-        "this card signs the amount only (its IAF has b6 set): it takes no currency, and its code would not bind one",
-        { hint: "leave the currency out" },
-      );
     }
   }
   return values;
+}
+
+/**
+ * What of the holder's inputs the card leaves out of its cryptogram, as warnings: a currency given to a card
+ * that signs the amount only (IAF b8 and b6). The code is the same with or without it, so it is not refused
+ * — the bank accepts the code — but nobody may believe the code binds the currency.
+ */
+export function unsignedInputs(inputs: CapInputs, iaf: number): string[] {
+  if (inputs.mode !== "sign" || inputs.currency === undefined) return [];
+  if ((iaf & IAF_AMOUNT) === 0 || (iaf & IAF_AMOUNT_ONLY) === 0) return [];
+  return [
+    `this card signs the amount only (its IAF has b6 set): the currency ${inputs.currency} is not in the code`,
+  ];
 }
