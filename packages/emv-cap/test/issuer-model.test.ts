@@ -140,6 +140,22 @@ describe("the IPB width: at most 53 bits, and why", () => {
   });
 });
 
+/** A Belgian Maestro card's issuer record (its payment application, no IPB: the Belgian formula). */
+const MAESTRO_RECORD = {
+  format: CAP_ISSUER_FORMAT,
+  pan: "6703110000000012",
+  psn: "01",
+  profile: "belgian",
+  cryptogramVersion: "mastercard-16",
+  aid: AID_MAESTRO,
+  aip: "3800",
+  cdol1: `${CDOL1_29}9F35019F3403`,
+  iaf: "00",
+  ipb: "",
+  iad: "0110A50003040000000000000000000000FF",
+  key: { kind: "reference", id: "x" },
+};
+
 describe("the Belgian formula (payment applications read by a Vasco 810)", () => {
   it("gives the recorded 53780079 for the anonymised ATC 1234 and AC 1234567890ABCDEF", () => {
     expect(belgianCodeValue({ atcBytes: fromHex("1234"), ac: fromHex("1234567890ABCDEF") })).toBe(53780079);
@@ -162,21 +178,7 @@ describe("the Belgian formula (payment applications read by a Vasco 810)", () =>
   });
 
   it("the issuer model searches only the ATCs whose low byte the code carries", () => {
-    const record = parseCapIssuerRecord({
-      format: CAP_ISSUER_FORMAT,
-      pan: "6703110000000012",
-      psn: "01",
-      profile: "belgian",
-      cryptogramVersion: "mastercard-16",
-      aid: AID_MAESTRO,
-      aip: "3800",
-      cdol1: `${CDOL1_29}9F35019F3403`,
-      iaf: "00",
-      ipb: "",
-      iad: "0110A50003040000000000000000000000FF",
-      readerApplication: "payment-belgian",
-      key: { kind: "reference", id: "x" },
-    });
+    const record = parseCapIssuerRecord({ ...MAESTRO_RECORD, readerApplication: "payment-belgian" });
     const model = new CapCodeModel(record, new Uint8Array(16).fill(1));
     expect(model.application.application.id).toBe("payment-belgian");
     const code = 53780079; // ATC low byte 0x34
@@ -190,20 +192,7 @@ describe("the Belgian formula (payment applications read by a Vasco 810)", () =>
   });
 
   it("an issuer record for a Maestro card read by the belgian profile must say which constants its reader sends", () => {
-    const base = {
-      format: CAP_ISSUER_FORMAT,
-      pan: "6703110000000012",
-      psn: "01",
-      profile: "belgian",
-      cryptogramVersion: "mastercard-16",
-      aid: AID_MAESTRO,
-      aip: "3800",
-      cdol1: `${CDOL1_29}9F35019F3403`,
-      iaf: "00",
-      ipb: "",
-      iad: "0110A50003040000000000000000000000FF",
-      key: { kind: "reference", id: "x" },
-    };
+    const base = MAESTRO_RECORD;
     expect(() => new CapCodeModel(parseCapIssuerRecord(base), new Uint8Array(16))).toThrow(
       expect.objectContaining({ code: "PROFILE_INVALID", hint: expect.stringContaining("payment-belgian") }),
     );

@@ -257,7 +257,7 @@ export async function selectApplication(
   conn: CardConnection,
   options: ReadOptions = {},
 ): Promise<SelectedApplication> {
-  return withWarmReset(conn, options, (warnings) => selectOnce(conn, options, warnings), []);
+  return withWarmReset(conn, options, (warnings) => selectOnce(conn, options, warnings));
 }
 
 async function selectOnce(
@@ -304,14 +304,14 @@ export async function readCapApplication(
   conn: CardConnection,
   options: ReadOptions = {},
 ): Promise<CapApplication> {
-  return withWarmReset(conn, options, (warnings) => readApplicationOnce(conn, options, warnings), []);
+  return withWarmReset(conn, options, (warnings) => readApplicationOnce(conn, options, warnings));
 }
 
+/** Runs `run` once, or twice around one warm reset; each attempt collects its own warnings. */
 async function withWarmReset<T>(
   conn: CardConnection,
   options: ReadOptions,
   run: (warnings: string[]) => Promise<T>,
-  warnings: string[],
 ): Promise<T> {
   const warmReset = async () => {
     options.onStep?.({ step: "reset" });
@@ -326,7 +326,7 @@ async function withWarmReset<T>(
   // One warm reset at most, then a typed error: a card still refusing EMV is not a CAP card in this state.
   for (;;) {
     try {
-      return await run(warnings);
+      return await run([]);
     } catch (e) {
       if (!(e instanceof NeedsWarmReset)) throw e;
       if (reset || !conn.reset) {
@@ -472,11 +472,8 @@ export async function generateCapCode(
   const profile = options.profile ?? readerProfile(DEFAULT_PROFILE);
   validateCapInputs(inputs, profile);
   if (typeof options.pin === "string") plaintextPin(options.pin); // reject a malformed PIN before any APDU
-  const app = await withWarmReset(
-    conn,
-    options,
-    (w) => readApplicationOnce(conn, { ...options, profile }, w),
-    [],
+  const app = await withWarmReset(conn, options, (w) =>
+    readApplicationOnce(conn, { ...options, profile }, w),
   );
   const warnings = [...app.warnings];
   for (const u of profile.unsupported ?? []) if (u.modes.includes(inputs.mode)) warnings.push(u.text);
