@@ -1,5 +1,5 @@
 import { CapkitError } from "@capkit/core";
-import { counterBytes, type HmacKey } from "./hmac.js";
+import { counterBytes, type Hmac } from "./hmac.js";
 
 /**
  * HOTP (RFC 4226 §5.3): HMAC over the 8-byte big-endian counter, dynamic truncation to 31 bits, then the
@@ -33,11 +33,11 @@ export function writeCounter(counter: number, out: Uint8Array): Uint8Array {
  * nothing per candidate.
  */
 export class HotpGenerator {
-  readonly key: HmacKey;
+  readonly key: Hmac;
   readonly digits: number;
   readonly #modulus: number;
 
-  constructor(key: HmacKey, digits = 6) {
+  constructor(key: Hmac, digits = 6) {
     checkDigits(digits);
     this.key = key;
     this.digits = digits;
@@ -56,6 +56,6 @@ export class HotpGenerator {
   }
 }
 
-export function hotp(key: HmacKey, counter: number, digits = 6): string {
+export function hotp(key: Hmac, counter: number, digits = 6): string {
   return new HotpGenerator(key, digits).code(counter);
 }

@@ -1,7 +1,7 @@
 import { asciiToBytes, CapkitError, concat, fromHex } from "@capkit/core";
 import { sha1 } from "@noble/hashes/legacy.js";
 import { sha256, sha512 } from "@noble/hashes/sha2.js";
-import { dynamicTruncate, HmacKey, type HmacKeyOptions, type OathAlgorithm } from "./hmac.js";
+import { dynamicTruncate, type Hmac, HmacKey, type HmacKeyOptions, type OathAlgorithm } from "./hmac.js";
 import { writeCounter } from "./hotp.js";
 
 /**
@@ -165,14 +165,20 @@ export function ocraDataInput(suite: OcraSuite, input: OcraInput): Uint8Array {
   return concat(...parts);
 }
 
-/** Computes an OCRA response for one suite and key. */
+/** Computes an OCRA response for one suite and key (the secret, or a keyed `Hmac` that holds it elsewhere). */
 export class Ocra {
   readonly suite: OcraSuite;
-  readonly #key: HmacKey;
+  readonly #key: Hmac;
 
-  constructor(suite: OcraSuite | string, secret: Uint8Array, options: HmacKeyOptions = {}) {
+  constructor(suite: OcraSuite | string, secret: Uint8Array | Hmac, options: HmacKeyOptions = {}) {
     this.suite = typeof suite === "string" ? parseOcraSuite(suite) : suite;
-    this.#key = new HmacKey(secret, this.suite.algorithm, options);
+    if (secret instanceof Uint8Array) this.#key = new HmacKey(secret, this.suite.algorithm, options);
+    else if (secret.algorithm !== this.suite.algorithm)
+      throw new CapkitError(
+        "INPUT_INVALID",
+        `suite ${this.suite.text} needs an HMAC-${this.suite.algorithm} key`,
+      );
+    else this.#key = secret;
   }
 
   response(input: OcraInput): string {

@@ -1,5 +1,5 @@
 import { CapkitError } from "@capkit/core";
-import type { HmacKey } from "./hmac.js";
+import type { Hmac } from "./hmac.js";
 import { HotpGenerator } from "./hotp.js";
 
 /**
@@ -22,6 +22,6 @@ export function totpStep(time: number, params: TotpParameters = {}): number {
   return Math.floor((time - t0) / step);
 }
 
-export function totp(key: HmacKey, time: number, digits = 6, params: TotpParameters = {}): string {
+export function totp(key: Hmac, time: number, digits = 6, params: TotpParameters = {}): string {
   return new HotpGenerator(key, digits).code(totpStep(time, params));
 }

@@ -114,10 +114,31 @@ export function cryptogramMacInput(spec: CryptogramSpec, input: CryptogramInput)
 }
 
 /**
+ * The keyed part of a card's cryptograms: the MAC of a CVN's input for one ATC (`cryptogramMacInput`).
+ * `CryptogramCalculator` computes it in this process from the ICC master key; a key store that keeps the keys
+ * elsewhere (an HSM, through @capkit/verify's key providers) implements the same three members, so the code
+ * model never needs the key. A prefix from `macPrefix` is opaque and valid only for the object that made it.
+ */
+export interface CryptogramMac {
+  readonly spec: CryptogramSpec;
+  /** State to resume from for inputs sharing their bytes before `stable`; undefined when none is kept. */
+  macPrefix(data: Uint8Array, stable: number): unknown;
+  /** The 8-byte cryptogram over `data` for `atc` (and `un`: MasterCard session keys), into `out` at `offset`. */
+  macInto(
+    data: Uint8Array,
+    atc: number,
+    un: Uint8Array | undefined,
+    out: Uint8Array,
+    offset: number,
+    prefix?: unknown,
+  ): Uint8Array;
+}
+
+/**
  * Computes application cryptograms for one ICC master key. Where the CVN uses no session key the prepared
  * MAC key is kept, so recomputing many ATCs (a verifier's look-ahead window) costs MACs only.
  */
-export class CryptogramCalculator {
+export class CryptogramCalculator implements CryptogramMac {
   readonly spec: CryptogramSpec;
   readonly #mk: Uint8Array;
   /** The master key prepared once for the 3DES session-key derivations. */
@@ -179,13 +200,14 @@ export class CryptogramCalculator {
     un: Uint8Array | undefined,
     out: Uint8Array,
     offset: number,
-    prefix?: MacPrefix,
+    prefix?: unknown,
   ): Uint8Array {
     if (this.spec.sessionKey.kind === "aes-csk") {
       out.set(aesCmac(this.sessionKey(atc), data).subarray(0, 8), offset);
       return out;
     }
-    if (this.#fixedKey) return this.#fixedKey.macInto(data, this.spec.padding, out, offset, prefix);
+    if (this.#fixedKey)
+      return this.#fixedKey.macInto(data, this.spec.padding, out, offset, prefix as MacPrefix | undefined);
     return new RetailMacKey(this.sessionKey(atc, un)).macInto(data, this.spec.padding, out, offset);
   }
 }
