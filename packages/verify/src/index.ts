@@ -1,6 +1,7 @@
 // The core: verifier, kinds, key provider, memory store. SQLite and PostgreSQL stores: @capkit/verify/sqlite,
 // @capkit/verify/postgres (their drivers are optional peer dependencies).
 export * from "./key-provider.js";
+export * from "./keys/software.js";
 export type * from "./kinds/index.js";
 export type { Attempt, Match } from "./kinds/kind.js";
 export * from "./model.js";

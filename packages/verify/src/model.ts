@@ -2,11 +2,13 @@ import type { CapIssuerRecord } from "@capkit/emv-cap";
 import type { OathAlgorithm } from "@capkit/oath";
 
 /**
- * A CAP issuer record as stored: a simulated card's test IMK is sealed by the KeyProvider (in
- * `StoredCredential.sealed`, bound to the credential id) and its place in the record only says so — no key
- * material is ever in a store in clear.
+ * A CAP issuer record as stored: the PAN sealed by the KeyProvider (PCI DSS Req. 3.5), a simulated card's test
+ * IMK sealed too (in `StoredCredential.sealed`) and its place in the record only saying so — no key material
+ * and no card number is ever in a store in clear. A PAN in clear is only in databases written before PANs were
+ * sealed; `Verifier.rekey` seals it.
  */
-export type StoredCapRecord = Omit<CapIssuerRecord, "key"> & {
+export type StoredCapRecord = Omit<CapIssuerRecord, "key" | "pan"> & {
+  readonly pan: { readonly sealed: string } | string;
   readonly key:
     | Extract<CapIssuerRecord["key"], { kind: "reference" }>
     | { readonly kind: "sealed-test-imk"; readonly derivation: "A" | "B" };

@@ -142,14 +142,13 @@ export class Verifier {
     if (req.user !== undefined) checkId(req.user, "a user id");
     const rules = KINDS[req.kind];
     if (!rules) throw new CapkitError("CREDENTIAL_INVALID", "unknown credential kind");
-    const e = await rules.enroll(req, { keys: this.#keys, policy: this.policy });
-    const sealed = e.secret ? await this.#keys.seal(req.id, e.secret) : undefined;
+    const e = await rules.enroll(req, { id: req.id, keys: this.#keys, policy: this.policy });
     const now = this.#now();
     await this.#store.enroll(
       {
         id: req.id,
         params: e.params,
-        sealed,
+        sealed: e.sealed,
         last: e.last,
         failures: 0,
         locked: false,
@@ -422,13 +421,9 @@ export class Verifier {
     this.#cache.set(e.c.id, e);
   }
 
-  async #engine(c: StoredCredential): Promise<unknown> {
-    const secret = c.sealed === undefined ? undefined : await this.#keys.unseal(c.id, c.sealed);
-    try {
-      return await KINDS[c.params.kind].engine(c.params, secret, this.#keys);
-    } finally {
-      secret?.fill(0);
-    }
+  /** The credential's keyed engine: the key provider computes, the verifier never holds a key. */
+  #engine(c: StoredCredential): Promise<unknown> {
+    return KINDS[c.params.kind].engine(c.params, c.sealed, { id: c.id, keys: this.#keys });
   }
 
   /**
