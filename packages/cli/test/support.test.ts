@@ -6,6 +6,7 @@ import {
   readdirSync,
   readFileSync,
   rmSync,
+  statSync,
   writeFileSync,
 } from "node:fs";
 import { tmpdir } from "node:os";
@@ -179,18 +180,62 @@ describe("verify never makes a database or key file by accident", () => {
     expect(readdirSync(dir)).toEqual([]);
   });
 
-  it("a database without its key file is refused with a hint (exit 4); enroll does not make one either", () => {
+  it("no keys anywhere: enroll says what to do (exit 4) and makes no database; keys new makes them, mode 0600, once", () => {
     const dir = tmp();
     const card = newCard(dir);
     const db = join(dir, "s.db");
-    expect(capkit(["verify", "enroll", "--db", db, "--id", "a", "--card", card]).status).toBe(0);
-    rmSync(`${db}.keys.json`);
-    const r = capkit(["verify", "status", "--db", db, "--id", "a"]);
+    const home = join(dir, "home");
+    const env = { XDG_CONFIG_HOME: home };
+    const r = capkit(["verify", "enroll", "--db", db, "--id", "a", "--card", card], { env });
     expect(r.status).toBe(4);
-    expect(r.stderr).toContain("has no key file");
-    expect(r.stderr).toContain("hint: give the database's keys with --keys");
-    expect(capkit(["verify", "enroll", "--db", db, "--id", "b", "--card", card]).status).toBe(4);
-    expect(existsSync(`${db}.keys.json`)).toBe(false);
+    expect(r.stderr).toContain("no keys");
+    expect(r.stderr).toContain("hint: create keys once: capkit verify keys new");
+    expect(existsSync(db)).toBe(false);
+    const made = capkit(["--json", "verify", "keys", "new", "--allow-test-keys"], { env });
+    expect(made.status, made.stderr).toBe(0);
+    const file = join(home, "capkit", "keys.json");
+    expect(made.json()).toMatchObject({
+      file,
+      allowTestKeys: true,
+      keyId: expect.stringMatching(/^[0-9a-f]{8}$/),
+    });
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    expect(statSync(join(home, "capkit")).mode & 0o777).toBe(0o700);
+    expect(made.stdout).not.toContain(JSON.parse(readFileSync(file, "utf8")).masterKey);
+    expect(capkit(["verify", "keys", "new"], { env }).status).toBe(2); // never overwrites
+    const ok = capkit(["verify", "enroll", "--db", db, "--id", "a", "--card", card], { env });
+    expect(ok.status, ok.stderr).toBe(0);
+    expect(ok.stderr).not.toContain("warning");
+    expect(readdirSync(dir).filter((f) => f.includes("keys"))).toEqual([]);
+  });
+
+  it("a key file beside the database, or readable by others, is used with a warning", () => {
+    const dir = tmp();
+    const card = newCard(dir);
+    const db = join(dir, "s.db");
+    const beside = join(dir, "keys.json");
+    expect(capkit(["verify", "keys", "new", "--allow-test-keys", "--out", beside]).status).toBe(0);
+    const r = capkit(["verify", "enroll", "--db", db, "--id", "a", "--card", card, "--keys", beside]);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stderr).toContain(`warning: the key file ${beside} sits beside the database ${db}`);
+    expect(r.stderr).not.toContain("readable by others");
+    const elsewhere = join(tmp(), "keys.json");
+    writeFileSync(elsewhere, readFileSync(beside), { mode: 0o644 });
+    chmodSync(elsewhere, 0o644);
+    const open = capkit(["verify", "status", "--db", db, "--id", "a", "--keys", elsewhere]);
+    expect(open.status, open.stderr).toBe(0);
+    expect(open.stderr).toContain(
+      `warning: the key file ${elsewhere} is readable by others (mode 644): chmod 600`,
+    );
+    expect(open.stderr).not.toContain("sits beside");
+    // A database made by capkit 0.1 kept its keys in <db>.keys.json: still found, with the warning.
+    const old = join(dir, "old.db");
+    writeFileSync(`${old}.keys.json`, readFileSync(beside), { mode: 0o600 });
+    const legacy = capkit(["verify", "enroll", "--db", old, "--id", "a", "--card", card], {
+      env: { XDG_CONFIG_HOME: join(dir, "empty-home") },
+    });
+    expect(legacy.status, legacy.stderr).toBe(0);
+    expect(legacy.stderr).toContain("sits beside the database");
   });
 
   it("a read-only database is exit 4; a malformed --card and an empty code are exit 2", () => {

@@ -1,4 +1,6 @@
-import { existsSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, statSync, writeFileSync } from "node:fs";
+import { homedir } from "node:os";
+import { dirname, join, resolve } from "node:path";
 import { CapkitError } from "@capkit/core";
 import type { CredentialStatus, EnrollRequest } from "@capkit/verify";
 import type { Command } from "commander";
@@ -15,16 +17,93 @@ function storeOptions(cmd: Command): Command {
   return cmd
     .option("--db <file>", "SQLite state file (the default store)", "capkit-state.db")
     .option("--pg <url>", "PostgreSQL URL instead of SQLite (state shared by a cluster)")
-    .option("--keys <file>", "key file (default: CAPKIT_KEYS, else <db>.keys.json, created for test use)");
+    .option("--keys <file>", "key file (default: CAPKIT_KEYS, else ~/.config/capkit/keys.json)");
+}
+
+/** The key file used when neither --keys nor CAPKIT_KEYS is given: the user's, never beside a database. */
+export function defaultKeyFile(): string {
+  const base = process.env["XDG_CONFIG_HOME"] || join(homedir(), ".config");
+  return join(base, "capkit", "keys.json");
+}
+
+const NO_KEYS_HINT =
+  "create keys once: capkit verify keys new (writes ~/.config/capkit/keys.json, mode 0600; " +
+  "--allow-test-keys for simulated cards), or give them with --keys FILE or CAPKIT_KEYS";
+
+/**
+ * The key provider: from --keys, CAPKIT_KEYS (the material as JSON), or the default key file — in that order. A
+ * key file is the master key in clear: one in the database's folder (a backup or a copy takes both) or readable
+ * by others is used with a warning. A `{"pkcs11": {…}}` file or variable opens a PKCS#11 token instead
+ * (@capkit/verify/pkcs11). A database made by capkit 0.1 has its key file beside it: still used, with the warning.
+ */
+export async function openKeys(o: StoreOptions, out: Output) {
+  const v = await import("@capkit/verify");
+  let material: unknown;
+  let file: string | undefined;
+  if (o.keys) file = o.keys;
+  else if (process.env["CAPKIT_KEYS"]) material = parseKeysEnv(process.env["CAPKIT_KEYS"]);
+  else if (existsSync(defaultKeyFile())) file = defaultKeyFile();
+  else if (!o.pg && existsSync(`${o.db ?? "capkit-state.db"}.keys.json`))
+    file = `${o.db ?? "capkit-state.db"}.keys.json`;
+  else
+    throw new CapkitError("KEY_INVALID", "no keys: neither --keys, CAPKIT_KEYS nor a default key file", {
+      hint: NO_KEYS_HINT,
+    });
+  if (file) {
+    warnAboutKeyFile(file, o.pg ? undefined : (o.db ?? "capkit-state.db"), out);
+    material = v.readMaterialFile(file);
+  }
+  if (typeof material === "object" && material !== null && "pkcs11" in material) {
+    const { pkcs11, allowTestKeys } = material as {
+      pkcs11: Record<string, unknown>;
+      allowTestKeys?: boolean;
+    };
+    const { Pkcs11KeyProvider } = await import("@capkit/verify/pkcs11");
+    return Pkcs11KeyProvider.open({
+      ...(pkcs11 as unknown as Parameters<typeof Pkcs11KeyProvider.open>[0]),
+      ...(allowTestKeys ? { allowTestKeys } : {}),
+    });
+  }
+  return new v.SoftwareKeyProvider(material as never);
+}
+
+function parseKeysEnv(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new CapkitError("KEY_INVALID", "CAPKIT_KEYS is not valid JSON", { hint: NO_KEYS_HINT });
+  }
+}
+
+/** Warnings, never refusals: the operator decides, but is told (stderr) where a key file is exposed. */
+function warnAboutKeyFile(file: string, db: string | undefined, out: Output): void {
+  let mode: number;
+  try {
+    mode = statSync(file).mode;
+  } catch {
+    return; // reading it fails next, with the error that says why
+  }
+  if (db !== undefined && dirname(resolve(file)) === dirname(resolve(db)))
+    out.info(
+      `warning: the key file ${file} sits beside the database ${db}: whoever copies the folder (a backup) has both; ` +
+        "keep keys elsewhere (CAPKIT_KEYS, or ~/.config/capkit/keys.json)",
+    );
+  if ((mode & 0o077) !== 0)
+    out.info(
+      `warning: the key file ${file} is readable by others (mode ${(mode & 0o777).toString(8)}): chmod 600 ${file}`,
+    );
 }
 
 /**
- * The verifier with its store and keys. Keys come from --keys, CAPKIT_KEYS, or a key file next to the SQLite
- * database (mode 0600) that accepts simulated cards' test keys — a local test setup; production passes its
- * issuer keys with --keys or CAPKIT_KEYS. Only `enroll` (`create`) makes a new database and its key file: any
- * other command on a missing database is a typo, and a database without its key file cannot be opened.
+ * The verifier with its store and keys (`openKeys`, or `given`: the demo's, in memory). Only `enroll`
+ * (`create`) makes a new database: any other command on a missing database is a typo.
  */
-export async function openVerifier(o: StoreOptions, out: Output, create = false) {
+export async function openVerifier(
+  o: StoreOptions,
+  out: Output,
+  create = false,
+  given?: Awaited<ReturnType<typeof openKeys>>,
+) {
   const v = await import("@capkit/verify");
   const db = o.db ?? "capkit-state.db";
   const dbExists = o.pg !== undefined || existsSync(db);
@@ -32,41 +111,29 @@ export async function openVerifier(o: StoreOptions, out: Output, create = false)
     throw new CapkitError("STORE_UNAVAILABLE", `no database at ${db}`, {
       hint: "check --db (capkit verify enroll creates a database with its first credential)",
     });
-  if (o.pg && !o.keys && !process.env["CAPKIT_KEYS"])
-    throw usage("with --pg, give the keys with --keys or CAPKIT_KEYS (every server instance needs the same)");
-  // The store first: a database that cannot be used is a store error whatever the keys.
-  // Only the driver this store needs is loaded (start-up time, and pg is not needed for SQLite at all).
-  const store = o.pg
-    ? await (await import("@capkit/verify/postgres")).PostgresStore.connect(o.pg)
-    : await (async () => {
-        const { SqliteStore } = await import("@capkit/verify/sqlite");
-        return storeError(() => new SqliteStore(db), db);
-      })();
-  let keys: InstanceType<typeof v.SoftwareKeyProvider>;
+  // Keys before the store: enroll without keys must not leave an empty database behind.
+  const keys = given ?? (await openKeys(o, out));
   try {
-    if (o.keys) keys = v.SoftwareKeyProvider.fromFile(o.keys);
-    else if (process.env["CAPKIT_KEYS"]) keys = v.SoftwareKeyProvider.fromEnv();
-    else {
-      const path = `${db}.keys.json`;
-      if (!existsSync(path)) {
-        if (dbExists)
-          throw new CapkitError("KEY_INVALID", `${db} has no key file (${path} is missing)`, {
-            hint: "give the database's keys with --keys or CAPKIT_KEYS; without them its secrets cannot be read",
-          });
-        writeFileSync(
-          path,
-          `${JSON.stringify(v.SoftwareKeyProvider.generateMaterial({ allowTestKeys: true }), null, 2)}\n`,
-          { mode: 0o600, flag: "wx" },
-        );
-        out.info(`created ${path} (test keys; keep it private)`);
-      }
-      keys = v.SoftwareKeyProvider.fromFile(path);
-    }
+    // Only the driver this store needs is loaded (start-up time, and pg is not needed for SQLite at all).
+    const store = o.pg
+      ? await (await import("@capkit/verify/postgres")).PostgresStore.connect(o.pg)
+      : await (async () => {
+          const { SqliteStore } = await import("@capkit/verify/sqlite");
+          return storeError(() => new SqliteStore(db), db);
+        })();
+    const close = async () => {
+      await store.close();
+      closeKeys(keys);
+    };
+    return { verifier: new v.Verifier({ store, keys }), keys, store, close };
   } catch (e) {
-    await store.close();
+    closeKeys(keys);
     throw e;
   }
-  return { verifier: new v.Verifier({ store, keys }), close: () => store.close() };
+}
+
+function closeKeys(keys: object): void {
+  if ("close" in keys && typeof keys.close === "function") keys.close();
 }
 
 /**
@@ -126,6 +193,35 @@ export function registerVerify(
     .description("the server side: enrol cards and tokens, check codes (one-time use, lockout)");
   const w = withVerifier(run);
   const enrolling = withVerifier(run, true);
+
+  const keys = verify.command("keys").description("key material: create it, rotate the master key");
+  keys
+    .command("new")
+    .description("write fresh key material (a random master key), mode 0600; never overwrites a file")
+    .option("--out <file>", "where to write it (default: ~/.config/capkit/keys.json)")
+    .option("--allow-test-keys", "accept simulated cards' test keys (a test set-up, never production)")
+    .action((o: { out?: string; allowTestKeys?: boolean }) =>
+      run(async (out) => {
+        const v = await import("@capkit/verify");
+        const file = o.out ?? defaultKeyFile();
+        if (!o.out) mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+        const material = v.SoftwareKeyProvider.generateMaterial({ allowTestKeys: o.allowTestKeys ?? false });
+        try {
+          writeFileSync(file, `${JSON.stringify(material, null, 2)}\n`, { mode: 0o600, flag: "wx" });
+        } catch (e) {
+          const code = (e as NodeJS.ErrnoException).code;
+          if (code === "EEXIST")
+            throw usage(`${file} exists`, "capkit never overwrites a key file: move it first");
+          throw usage(`cannot write ${file}: ${code ?? "error"}`);
+        }
+        const id = new v.SoftwareKeyProvider(material).currentKeyId;
+        out.result(
+          { file, keyId: id, allowTestKeys: o.allowTestKeys ?? false },
+          `wrote ${file} (master key ${id}${o.allowTestKeys ? ", test keys allowed" : ""}); keep it private and apart from the database`,
+        );
+        return 0;
+      }),
+    );
 
   storeOptions(verify.command("enroll").description("enrol a card (issuer record) or a token"))
     .requiredOption("--id <id>", "credential id")
