@@ -5,6 +5,7 @@
 import { bundleSizeSuite } from "./bundle-size.js";
 import { cliSuite } from "./cli.js";
 import { emvCryptoSuite } from "./emv-crypto.js";
+import { keysSuite } from "./keys.js";
 import { oathSuite } from "./oath.js";
 import { pcscSuite } from "./pcsc.js";
 import { verifySuite } from "./verify.js";
@@ -14,6 +15,7 @@ const suites: Record<string, () => Promise<string>> = {
   oath: oathSuite,
   pcsc: pcscSuite,
   verify: verifySuite,
+  keys: keysSuite,
   cli: cliSuite,
   "bundle-size": bundleSizeSuite,
 };

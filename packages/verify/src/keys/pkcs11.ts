@@ -65,7 +65,8 @@ export class Pkcs11KeyProvider implements KeyProvider {
   readonly #session: Buffer;
   readonly #label: string;
   readonly #allowTest: boolean;
-  readonly #issuerKeys = new Map<string, Buffer>();
+  /** Handles of the token's persistent keys by label (issuer keys, each generation's wrap, mac and data). */
+  readonly #handles = new Map<string, Buffer>();
   /** Session objects of engines no longer referenced: destroyed when the engine is collected. */
   readonly #released: FinalizationRegistry<Buffer>;
   #closed = false;
@@ -171,7 +172,9 @@ export class Pkcs11KeyProvider implements KeyProvider {
     if (n === undefined || `g${n}` === this.currentKeyId)
       throw new CapkitError("INPUT_INVALID", "only a previous key generation can be retired");
     for (const use of ["wrap", "mac", "data"]) {
-      const h = this.#find(`${this.#label}/g${n}/${use}`);
+      const label = `${this.#label}/g${n}/${use}`;
+      const h = this.#find(label);
+      this.#handles.delete(label);
       if (h) this.#call(() => this.#lib.C_DestroyObject(this.#session, h));
     }
   }
@@ -337,11 +340,12 @@ export class Pkcs11KeyProvider implements KeyProvider {
   }
 
   #issuerKey(ref: string): Buffer {
-    let h = this.#issuerKeys.get(ref);
+    const label = `${this.#label}/issuer/${ref}`;
+    let h = this.#handles.get(label);
     if (!h) {
-      h = this.#find(`${this.#label}/issuer/${ref}`);
+      h = this.#find(label);
       if (!h) throw new CapkitError("KEY_INVALID", `no issuer key "${ref}" in the PKCS#11 token`);
-      this.#issuerKeys.set(ref, h);
+      this.#handles.set(label, h);
     }
     return h;
   }
@@ -491,7 +495,8 @@ export class Pkcs11KeyProvider implements KeyProvider {
 
   #heldGeneration(credentialId: string, keyId: string): number {
     const n = generationOf(keyId);
-    if (n === undefined || !this.#generations().includes(n))
+    const held = (g: number) => this.#handles.has(`${this.#label}/g${g}/mac`) || this.#generations().includes(g);
+    if (n === undefined || !held(n))
       throw new CapkitError(
         "KEY_INVALID",
         `credential ${credentialId}: sealed under key ${keyId}, which the token no longer holds`,
@@ -502,18 +507,27 @@ export class Pkcs11KeyProvider implements KeyProvider {
     return n;
   }
 
+  /** A generation's key, its handle kept (token objects keep their handle while the session lasts). */
   #generationKey(n: number, use: "wrap" | "mac" | "data"): Buffer {
-    const h = this.#find(`${this.#label}/g${n}/${use}`);
-    if (!h) throw new CapkitError("KEY_INVALID", `the token lacks ${this.#label}/g${n}/${use}`);
+    const label = `${this.#label}/g${n}/${use}`;
+    let h = this.#handles.get(label);
+    if (!h) {
+      h = this.#find(label);
+      if (!h) throw new CapkitError("KEY_INVALID", `the token lacks ${label}`);
+      this.#handles.set(label, h);
+    }
     return h;
   }
 
-  /** The key generations in the token, in order. */
+  /** The key generations in the token, in order (token objects only: engines' session keys are not searched). */
   #generations(): number[] {
     const p = this.#p;
     const found = new Set<number>();
     const pattern = new RegExp(`^${escapeRegExp(this.#label)}/g([0-9]{1,6})/wrap$`);
-    for (const h of this.#findAll([{ type: p.CKA_CLASS, value: p.CKO_SECRET_KEY }])) {
+    for (const h of this.#findAll([
+      { type: p.CKA_CLASS, value: p.CKO_SECRET_KEY },
+      { type: p.CKA_TOKEN, value: true },
+    ])) {
       const [label] = this.#call(() =>
         this.#lib.C_GetAttributeValue(this.#session, h, [{ type: p.CKA_LABEL }]),
       );
@@ -527,6 +541,7 @@ export class Pkcs11KeyProvider implements KeyProvider {
     const p = this.#p;
     return this.#findAll([
       { type: p.CKA_CLASS, value: p.CKO_SECRET_KEY },
+      { type: p.CKA_TOKEN, value: true },
       { type: p.CKA_LABEL, value: label },
     ])[0];
   }
@@ -589,6 +604,8 @@ export class Pkcs11KeyProvider implements KeyProvider {
       if (e instanceof CapkitError) throw e;
       const code = (e as Error).message;
       if (refusal && REFUSALS.has(code)) return undefined as T;
+      // A key destroyed by another process (a retired generation): look the handles up again next time.
+      if (code === "CKR_OBJECT_HANDLE_INVALID" || code === "CKR_KEY_HANDLE_INVALID") this.#handles.clear();
       throw unavailable(e, "the PKCS#11 token failed");
     }
   }
