@@ -47,4 +47,8 @@ export interface KeyProvider {
   hmac(credentialId: string, sealed: string, algorithm: OathAlgorithm): Promise<Hmac>;
   /** A CAP card's cryptogram engine: the ICC master key derived from the issuer's (EMV Book 2 A1.4), and the AC MAC. */
   cryptogram(credentialId: string, card: CapCardKey): Promise<CryptogramMac>;
+  /** Signs an audit checkpoint's text with the current audit key (Ed25519, RFC 8032); `keyId` names its public key. */
+  signAudit(message: Uint8Array): Promise<{ readonly keyId: string; readonly signature: Uint8Array }>;
+  /** The audit public keys (raw Ed25519, hex) by key id — current and previous: what an offline verifier needs. */
+  auditPublicKeys(): Promise<Readonly<Record<string, string>>>;
 }

@@ -98,7 +98,8 @@ export type AuditAction =
   | "challenge"
   | "disable"
   | "enable"
-  | "revoke";
+  | "revoke"
+  | "rekey";
 
 export interface AuditEntry {
   readonly at: number;
@@ -111,6 +112,53 @@ export interface AuditEntry {
   readonly detail?: string | undefined;
   /** The user, for credentials that belong to one. */
   readonly user?: string | undefined;
+  /** Who acted: the administrator or service named by the caller (`VerifierOptions.actor`, an operation's `actor`). */
+  readonly actor?: string | undefined;
+}
+
+/**
+ * An audit entry as a persistent store keeps it: in a hash chain (src/audit/chain.ts) — the chain of the row the
+ * statement writing it already locks (the credential's, the user's, or one of a few shared chains for entries
+ * about no row), its place `n` in it, and `hash` = SHA-256 of the previous entry's hash and this entry's text.
+ */
+export interface ChainedAuditEntry extends AuditEntry {
+  /** The store's order of entries (ascending, gaps allowed). */
+  readonly seq: number;
+  readonly chain: string;
+  readonly n: number;
+  /** Hex. */
+  readonly hash: string;
+}
+
+/** A chain's last entry as a checkpoint records it. */
+export interface ChainHead {
+  readonly chain: string;
+  readonly n: number;
+  /** Hex. */
+  readonly hash: string;
+}
+
+/**
+ * A signed statement of chain heads (src/audit/checkpoint.ts): it covers the entries with `from < seq ≤ to` —
+ * every chain they touch, at the head it had when the checkpoint was taken — and names the previous checkpoint,
+ * so checkpoints form a chain of their own. Verifiable offline with the audit public key.
+ */
+export interface AuditCheckpoint {
+  readonly seq: number;
+  readonly at: number;
+  readonly from: number;
+  readonly to: number;
+  /** The highest entry seq when it was taken: the next checkpoint covers up to it (entries then in flight have settled). */
+  readonly observed: number;
+  /** Entries before this time were pruned (audit retention); absent when nothing was. */
+  readonly prunedBefore?: number | undefined;
+  readonly heads: readonly ChainHead[];
+  /** The previous checkpoint's hash (hex), or 64 zeros for the first. */
+  readonly prev: string;
+  /** The audit signing key (`KeyProvider.auditPublicKeys`). */
+  readonly keyId: string;
+  /** Ed25519 over the checkpoint's text (base64). */
+  readonly signature: string;
 }
 
 /**

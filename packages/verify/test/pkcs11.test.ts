@@ -1,4 +1,4 @@
-import { createHmac, randomBytes } from "node:crypto";
+import { createHmac, createPublicKey, randomBytes, verify } from "node:crypto";
 import {
   CryptogramCalculator,
   cryptogramSpec,
@@ -85,6 +85,15 @@ function secretKeys(extra: pkcs11.Template = []): Buffer[] {
   const { lib, session } = probe;
   lib.C_FindObjectsInit(session, [{ type: pkcs11.CKA_CLASS, value: pkcs11.CKO_SECRET_KEY }, ...extra]);
   const found = lib.C_FindObjects(session, 10_000);
+  lib.C_FindObjectsFinal(session);
+  return found;
+}
+
+/** The token's private keys (the audit signing keys). */
+function privateKeys(): Buffer[] {
+  const { lib, session } = probe;
+  lib.C_FindObjectsInit(session, [{ type: pkcs11.CKA_CLASS, value: pkcs11.CKO_PRIVATE_KEY }]);
+  const found = lib.C_FindObjects(session, 100);
   lib.C_FindObjectsFinal(session);
   return found;
 }
@@ -251,6 +260,22 @@ describe("Pkcs11KeyProvider on SoftHSM2", () => {
       issuerKey: { kind: "reference", id: "bank-1" },
     };
     await expect(keys.cryptogram("rot", card)).resolves.toBeDefined();
+  });
+
+  it("audit checkpoints are signed in the token (Ed25519) and verify offline with the public key alone", async () => {
+    const message = Buffer.from("capkit-audit-checkpoint/1\nseq 1\n");
+    const { keyId, signature } = await keys.signAudit(message);
+    const publicKeys = await keys.auditPublicKeys();
+    expect(Object.keys(publicKeys)).toContain(keyId);
+    const spki = Buffer.concat([
+      Buffer.from("302a300506032b6570032100", "hex"),
+      Buffer.from(publicKeys[keyId]!, "hex"),
+    ]);
+    const key = createPublicKey({ key: spki, format: "der", type: "spki" });
+    expect(verify(null, message, key, signature)).toBe(true);
+    expect(verify(null, Buffer.from("altered"), key, signature)).toBe(false);
+    const [signing] = privateKeys();
+    expect(attributes(signing!)).toEqual({ sensitive: true, extractable: false, valueReadable: false });
   });
 
   it("a wrong PIN, an unknown token or a closed provider is KEY_UNAVAILABLE, never a secret in the message", () => {

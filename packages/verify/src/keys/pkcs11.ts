@@ -10,6 +10,7 @@ import {
 } from "@capkit/emv-cap";
 import { dynamicTruncate, type Hmac, type OathAlgorithm } from "@capkit/oath";
 import type * as P from "pkcs11js";
+import { auditKeyId } from "../audit/checkpoint.js";
 import type { CapCardKey, KeyProvider, SealedUse } from "../key-provider.js";
 import { loadDriver } from "../stores/driver.js";
 import { openedPan, sealBinding, sealedParts } from "./sealed.js";
@@ -28,6 +29,11 @@ export interface Pkcs11Options {
 }
 
 const SCHEME = "p11";
+/** PKCS#11 3.0 mechanisms pkcs11js (2.40) has no constant for: Ed25519 key pairs and signatures. */
+const CKM_EC_EDWARDS_KEY_PAIR_GEN = 0x1055;
+const CKM_EDDSA = 0x1057;
+/** DER of the Ed25519 OID 1.3.101.112 (RFC 8410): the curve of an EC_EDWARDS key pair. */
+const ED25519_OID = Buffer.from("06032b6570", "hex");
 /** HMAC keys are stored at least this long: every HMAC-SHA-1/256/512 minimum SoftHSM2 enforces (20/32/64 bytes). */
 const HMAC_KEY_BYTES = 64;
 const HMAC_MECHANISM = {
@@ -43,8 +49,9 @@ const libraries = new Map<string, { lib: P.PKCS11; users: number }>();
 /**
  * Keys kept in a PKCS#11 token (tested against SoftHSM2; docs/architecture.md §6.1). The token holds, per key
  * generation N, an AES-256 wrapping key (`<label>/gN/wrap`), an HMAC key binding wrapped keys to their credential
- * (`gN/mac`) and an AES-256 key for card numbers (`gN/data`), plus the issuers' master keys (`<label>/issuer/<ref>`,
- * 2-key 3DES, derive only) — all sensitive and not extractable.
+ * (`gN/mac`), an AES-256 key for card numbers (`gN/data`) and an Ed25519 key pair signing audit checkpoints
+ * (`gN/audit`), plus the issuers' master keys (`<label>/issuer/<ref>`, 2-key 3DES, derive only) — every secret
+ * one sensitive and not extractable.
  *
  * - OATH secrets are stored wrapped by the token (CKM_AES_KEY_WRAP_PAD, RFC 5649), with an HMAC-SHA-256 tag over
  *   the use, the credential id and the wrapped bytes, and unwrapped into session objects that are sensitive and
@@ -163,7 +170,75 @@ export class Pkcs11KeyProvider implements KeyProvider {
         { type: p.CKA_VERIFY, value: true },
       ]),
     );
+    this.#call(() =>
+      this.#lib.C_GenerateKeyPair(
+        this.#session,
+        { mechanism: CKM_EC_EDWARDS_KEY_PAIR_GEN },
+        [
+          { type: p.CKA_LABEL, value: `${this.#label}/g${n}/audit` },
+          { type: p.CKA_TOKEN, value: true },
+          { type: p.CKA_VERIFY, value: true },
+          { type: p.CKA_EC_PARAMS, value: ED25519_OID },
+        ],
+        [...this.#persistent(`${this.#label}/g${n}/audit`), { type: p.CKA_SIGN, value: true }],
+      ),
+    );
     return `g${n}`;
+  }
+
+  async signAudit(message: Uint8Array): Promise<{ keyId: string; signature: Uint8Array }> {
+    const n = generationOf(this.currentKeyId)!;
+    const key = this.#auditKey(n, this.#p.CKO_PRIVATE_KEY);
+    const signature = this.sign(CKM_EDDSA, key, Buffer.from(message), Buffer.alloc(64));
+    return { keyId: auditKeyId(this.#auditPublicKey(n)), signature: new Uint8Array(signature) };
+  }
+
+  /** Every generation's audit public key, retired ones included (their checkpoints stay verifiable). */
+  async auditPublicKeys(): Promise<Record<string, string>> {
+    const p = this.#p;
+    const pattern = new RegExp(`^${escapeRegExp(this.#label)}/g([0-9]{1,6})/audit$`);
+    const out: Record<string, string> = {};
+    for (const h of this.#findAll([
+      { type: p.CKA_CLASS, value: p.CKO_PUBLIC_KEY },
+      { type: p.CKA_TOKEN, value: true },
+    ])) {
+      const [label] = this.#call(() =>
+        this.#lib.C_GetAttributeValue(this.#session, h, [{ type: p.CKA_LABEL }]),
+      );
+      const m = pattern.exec((label?.value as Buffer | undefined)?.toString("utf8") ?? "");
+      if (!m) continue;
+      const publicKey = this.#auditPublicKey(Number(m[1]));
+      out[auditKeyId(publicKey)] = publicKey;
+    }
+    return out;
+  }
+
+  /** A generation's audit public key, raw (hex): CKA_EC_POINT is the DER OCTET STRING of the 32 bytes. */
+  #auditPublicKey(n: number): string {
+    const p = this.#p;
+    const h = this.#auditKey(n, p.CKO_PUBLIC_KEY);
+    const [point] = this.#call(() =>
+      this.#lib.C_GetAttributeValue(this.#session, h, [{ type: p.CKA_EC_POINT }]),
+    );
+    const der = point!.value as Buffer;
+    return (der.length === 34 && der[0] === 0x04 && der[1] === 0x20 ? der.subarray(2) : der).toString("hex");
+  }
+
+  #auditKey(n: number, cls: number): Buffer {
+    const label = `${this.#label}/g${n}/audit`;
+    const cacheKey = `${label}#${cls}`;
+    let h = this.#handles.get(cacheKey);
+    if (!h) {
+      const p = this.#p;
+      h = this.#findAll([
+        { type: p.CKA_CLASS, value: cls },
+        { type: p.CKA_TOKEN, value: true },
+        { type: p.CKA_LABEL, value: label },
+      ])[0];
+      if (!h) throw new CapkitError("KEY_INVALID", `the token lacks ${label}`);
+      this.#handles.set(cacheKey, h);
+    }
+    return h;
   }
 
   /** Destroys a generation's keys: whatever is still sealed under it can no longer be opened (after a rekey). */
@@ -177,6 +252,14 @@ export class Pkcs11KeyProvider implements KeyProvider {
       this.#handles.delete(label);
       if (h) this.#call(() => this.#lib.C_DestroyObject(this.#session, h));
     }
+    // The audit public key stays: checkpoints signed under this generation must remain verifiable.
+    const p = this.#p;
+    const signing = this.#findAll([
+      { type: p.CKA_CLASS, value: p.CKO_PRIVATE_KEY },
+      { type: p.CKA_LABEL, value: `${this.#label}/g${n}/audit` },
+    ])[0];
+    this.#handles.delete(`${this.#label}/g${n}/audit#${p.CKO_PRIVATE_KEY}`);
+    if (signing) this.#call(() => this.#lib.C_DestroyObject(this.#session, signing));
   }
 
   /**
@@ -495,7 +578,8 @@ export class Pkcs11KeyProvider implements KeyProvider {
 
   #heldGeneration(credentialId: string, keyId: string): number {
     const n = generationOf(keyId);
-    const held = (g: number) => this.#handles.has(`${this.#label}/g${g}/mac`) || this.#generations().includes(g);
+    const held = (g: number) =>
+      this.#handles.has(`${this.#label}/g${g}/mac`) || this.#generations().includes(g);
     if (n === undefined || !held(n))
       throw new CapkitError(
         "KEY_INVALID",

@@ -1,4 +1,14 @@
-import { createCipheriv, createDecipheriv, createHmac, randomBytes } from "node:crypto";
+import {
+  createCipheriv,
+  createDecipheriv,
+  createHmac,
+  createPrivateKey,
+  createPublicKey,
+  hkdfSync,
+  type KeyObject,
+  randomBytes,
+  sign,
+} from "node:crypto";
 import { readFileSync } from "node:fs";
 import { CapkitError, fromBase64, fromHex, toBase64 } from "@capkit/core";
 import {
@@ -9,6 +19,7 @@ import {
   type MasterKeyDerivation,
 } from "@capkit/emv-cap";
 import { type Hmac, HmacKey, type OathAlgorithm } from "@capkit/oath";
+import { auditKeyId, rawEd25519 } from "../audit/checkpoint.js";
 import type { CapCardKey, KeyProvider, SealedUse } from "../key-provider.js";
 import { openedPan, sealBinding, sealedParts } from "./sealed.js";
 
@@ -144,6 +155,20 @@ export class SoftwareKeyProvider implements KeyProvider {
     }
   }
 
+  async signAudit(message: Uint8Array): Promise<{ keyId: string; signature: Uint8Array }> {
+    const { keyId, key } = auditKey(this.#masters.get(this.currentKeyId)!);
+    return { keyId, signature: sign(null, message, key) };
+  }
+
+  async auditPublicKeys(): Promise<Record<string, string>> {
+    return Object.fromEntries(
+      [...this.#masters.values()].map((m) => {
+        const { keyId, publicKey } = auditKey(m);
+        return [keyId, publicKey];
+      }),
+    );
+  }
+
   #testKeysAllowed(): void {
     if (!this.#allowTest)
       throw new CapkitError(
@@ -188,6 +213,21 @@ export class SoftwareKeyProvider implements KeyProvider {
       );
     }
   }
+}
+
+/** PKCS #8 DER prefix of an Ed25519 private key (RFC 8410 §7): the 32-byte seed follows it. */
+const ED25519_PKCS8 = Buffer.from("302e020100300506032b657004220420", "hex");
+
+/**
+ * The audit signing key of a master key: an Ed25519 seed derived with HKDF-SHA-256 (RFC 5869), so the key file
+ * stays one secret; its public key, given to whoever verifies the trail offline, reveals nothing of the master.
+ */
+function auditKey(master: Uint8Array): { keyId: string; key: KeyObject; publicKey: string } {
+  const seed = Buffer.from(hkdfSync("sha256", master, Buffer.alloc(0), "capkit audit signing key/1", 32));
+  const key = createPrivateKey({ key: Buffer.concat([ED25519_PKCS8, seed]), format: "der", type: "pkcs8" });
+  seed.fill(0);
+  const publicKey = rawEd25519(createPublicKey(key).export({ format: "der", type: "spki" }));
+  return { keyId: auditKeyId(publicKey), key, publicKey };
 }
 
 /** A key id: 8 hex digits of HMAC-SHA-256(key, "capkit key id") — names the key, reveals nothing of it. */
