@@ -50,9 +50,9 @@ export function verifyAuditTrail(
 
   const chains = new Map<string, ChainedAuditEntry[]>();
   for (const e of entries) {
-    let list = chains.get(e.chain);
-    if (!list) chains.set(e.chain, (list = []));
-    list.push(e);
+    const list = chains.get(e.chain);
+    if (list) list.push(e);
+    else chains.set(e.chain, [e]);
   }
   for (const [chain, list] of chains) {
     list.sort((a, b) => a.n - b.n);
