@@ -6,5 +6,6 @@ export type * from "./kinds/index.js";
 export type { Attempt, Match } from "./kinds/kind.js";
 export * from "./model.js";
 export * from "./policy.js";
+export type { RekeyOptions, RekeyReport } from "./rekey.js";
 export * from "./stores/memory.js";
 export * from "./verifier.js";

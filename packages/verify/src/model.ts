@@ -69,6 +69,12 @@ export interface StoredCredential {
   readonly version: number;
 }
 
+/** What a key rotation rewrites in a credential. */
+export interface SealedState {
+  readonly sealed: string | undefined;
+  readonly params: CredentialParams;
+}
+
 /** A user's shared failure count and lockout (verify({ user, code }) and every credential of the user). */
 export interface UserState {
   readonly id: string;
@@ -235,6 +241,12 @@ export interface StateStore {
     fn: CodeFunction,
     now: number,
   ): Promise<Challenge | undefined>;
+  /**
+   * Key rotation: replaces a credential's sealed key material and parameters (its sealed PAN) only if both are
+   * still `expected` (compare-and-set: a lifecycle operation in between wins, and the caller reads again). The
+   * version is kept — the keys themselves are the same, so the engines verifiers cached stay valid.
+   */
+  reseal(id: string, expected: SealedState, next: SealedState, audit: AuditEntry): Promise<boolean>;
   /** An audit row on its own (attempts on unknown ids). */
   record(audit: AuditEntry): Promise<void>;
   audit(credentialId?: string, limit?: number): Promise<AuditEntry[]>;

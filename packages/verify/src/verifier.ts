@@ -20,6 +20,7 @@ import type {
   StoredCredential,
 } from "./model.js";
 import { DEFAULT_POLICY, type Policy } from "./policy.js";
+import { type RekeyOptions, type RekeyReport, rekeyCredentials } from "./rekey.js";
 
 export type EnrollRequest = {
   readonly id: string;
@@ -556,6 +557,15 @@ export class Verifier {
     const at = typeof before === "number" ? before : before.getTime();
     if (!Number.isFinite(at)) throw new CapkitError("INPUT_INVALID", "pruneAudit needs a valid date");
     return this.#store.pruneAudit(at);
+  }
+
+  /**
+   * Key rotation: every credential re-sealed under the key provider's current key, online and resumable
+   * (src/rekey.ts, docs/architecture.md §6.1). Run it after giving every verifier the new key with the old one
+   * as previous; afterwards remove the old key, and what was sealed under it is refused.
+   */
+  rekey(options: Omit<RekeyOptions, "now"> = {}): Promise<RekeyReport> {
+    return rekeyCredentials(this.#store, this.#keys, { ...options, now: this.#now });
   }
 
   async #known(id: string): Promise<StoredCredential> {

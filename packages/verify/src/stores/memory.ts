@@ -9,6 +9,7 @@ import type {
   FailOutcome,
   FailureSubject,
   ListOptions,
+  SealedState,
   StateStore,
   StoredCredential,
   UserState,
@@ -155,6 +156,16 @@ export class MemoryStore implements StateStore {
     if (!ch || ch.credentialId !== credentialId || ch.function !== fn) return undefined;
     this.#challenges.delete(id); // taken even when expired: it is never of use again
     return ch.expiresAt > now ? ch : undefined;
+  }
+
+  async reseal(id: string, expected: SealedState, next: SealedState, audit: AuditEntry): Promise<boolean> {
+    const c = this.#credentials.get(id);
+    if (!c || c.sealed !== expected.sealed || JSON.stringify(c.params) !== JSON.stringify(expected.params))
+      return false;
+    c.sealed = next.sealed;
+    c.params = next.params;
+    this.#record(audit);
+    return true;
   }
 
   async record(audit: AuditEntry): Promise<void> {

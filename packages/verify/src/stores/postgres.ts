@@ -10,6 +10,7 @@ import type {
   FailOutcome,
   FailureSubject,
   ListOptions,
+  SealedState,
   StateStore,
   StoredCredential,
   UserState,
@@ -321,6 +322,25 @@ export class PostgresStore implements StateStore {
       value: row.value,
       expiresAt: Number(row.expires_at),
     };
+  }
+
+  async reseal(id: string, expected: SealedState, next: SealedState, a: AuditEntry): Promise<boolean> {
+    const r = await this.#write(
+      id,
+      `WITH u AS (UPDATE credentials SET sealed = $2, params = $3
+                  WHERE id = $1 AND sealed IS NOT DISTINCT FROM $4 AND params = $5::jsonb RETURNING id)
+       INSERT INTO audit (at, credential_id, action, result, counter, detail, user_id)
+       SELECT $6, $7, $8, $9, $10, $11, $12 FROM u RETURNING 1`,
+      [
+        id,
+        next.sealed ?? null,
+        JSON.stringify(next.params),
+        expected.sealed ?? null,
+        JSON.stringify(expected.params),
+        ...auditValues(a),
+      ],
+    );
+    return r.rowCount === 1;
   }
 
   async record(a: AuditEntry): Promise<void> {

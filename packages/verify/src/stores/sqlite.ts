@@ -11,6 +11,7 @@ import type {
   FailOutcome,
   FailureSubject,
   ListOptions,
+  SealedState,
   StateStore,
   StoredCredential,
   UserState,
@@ -271,6 +272,25 @@ export class SqliteStore implements StateStore {
     });
   }
 
+  reseal(id: string, expected: SealedState, next: SealedState, audit: AuditEntry): Promise<boolean> {
+    return this.#do(() =>
+      this.#db
+        .transaction(() => {
+          const changed =
+            this.#stmt.reseal.run(
+              next.sealed ?? null,
+              JSON.stringify(next.params),
+              id,
+              expected.sealed ?? null,
+              JSON.stringify(expected.params),
+            ).changes === 1;
+          if (changed) this.#auditRow(audit);
+          return changed;
+        })
+        .immediate(),
+    );
+  }
+
   record(audit: AuditEntry): Promise<void> {
     return this.#do(() => this.#auditRow(audit));
   }
@@ -348,6 +368,9 @@ function prepare(db: Database.Database) {
     unlock: db.prepare("UPDATE credentials SET failures = 0, locked = 0 WHERE id = ?"),
     unlockUser: db.prepare("UPDATE users SET failures = 0, locked = 0 WHERE id = ?"),
     setState: db.prepare("UPDATE credentials SET state = ?, version = ? WHERE id = ?"),
+    reseal: db.prepare(
+      "UPDATE credentials SET sealed = ?, params = ? WHERE id = ? AND sealed IS ? AND params = ?",
+    ),
     revoke: db.prepare("DELETE FROM credentials WHERE id = ?"),
     revokeChallenges: db.prepare("DELETE FROM challenges WHERE credential_id = ?"),
     replaced: db.prepare("UPDATE credentials SET replaces = NULL WHERE replaces = ?"),
