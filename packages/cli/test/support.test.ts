@@ -238,6 +238,53 @@ describe("verify never makes a database or key file by accident", () => {
     expect(legacy.stderr).toContain("sits beside the database");
   });
 
+  it("master-key rotation: keys rotate, rekey, keys retire; the old key file is refused afterwards", () => {
+    const dir = tmp();
+    const card = newCard(dir);
+    const db = join(dir, "s.db");
+    const keys = join(tmp(), "keys.json");
+    expect(capkit(["verify", "keys", "new", "--allow-test-keys", "--out", keys]).status).toBe(0);
+    const oldKeys = readFileSync(keys, "utf8");
+    const k = ["--db", db, "--keys", keys];
+    expect(capkit(["verify", "enroll", ...k, "--id", "card", "--card", card]).status).toBe(0);
+    const uri = "otpauth://hotp/x?secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ&counter=0";
+    expect(capkit(["verify", "enroll", ...k, "--id", "token", "--uri", uri]).status).toBe(0);
+    const rotated = capkit(["--json", "verify", "keys", "rotate", "--keys", keys]);
+    expect(rotated.status, rotated.stderr).toBe(0);
+    expect(statSync(keys).mode & 0o777).toBe(0o600);
+    expect(JSON.parse(readFileSync(keys, "utf8")).previousMasterKeys).toEqual([
+      JSON.parse(oldKeys).masterKey,
+    ]);
+    const code = () =>
+      capkit(["--json", "cap", "code", "--sim", card, "--pin-stdin"], { input: "4321\n" }).json().code;
+    expect(capkit(["verify", "check", ...k, "--id", "card", "--code", code()]).status).toBe(0);
+    const rekey = capkit(["--json", "verify", "rekey", ...k, "--actor", "admin:marie"]);
+    expect(rekey.status, rekey.stderr).toBe(0);
+    expect(rekey.json()).toEqual({ resealed: 2, current: 0, keyId: rotated.json().keyId });
+    expect(capkit(["verify", "keys", "retire", ...k]).status).toBe(0);
+    expect(JSON.parse(readFileSync(keys, "utf8")).previousMasterKeys).toBeUndefined();
+    expect(capkit(["verify", "check", ...k, "--id", "card", "--code", code()]).status).toBe(0);
+    const old = join(tmp(), "old.json");
+    writeFileSync(old, oldKeys, { mode: 0o600 });
+    const refused = capkit([
+      "--json",
+      "verify",
+      "check",
+      "--db",
+      db,
+      "--keys",
+      old,
+      "--id",
+      "card",
+      "--code",
+      code(),
+    ]);
+    expect(refused.status).toBe(4);
+    expect(refused.json().error.code).toBe("KEY_INVALID");
+    const trail = capkit(["--json", "verify", "audit", ...k, "--limit", "100"]).json().entries;
+    expect(trail.filter((e: { action: string }) => e.action === "rekey").length).toBe(2);
+  });
+
   it("a read-only database is exit 4; a malformed --card and an empty code are exit 2", () => {
     const dir = tmp();
     const card = newCard(dir);

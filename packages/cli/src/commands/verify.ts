@@ -1,8 +1,9 @@
-import { existsSync, mkdirSync, statSync, writeFileSync } from "node:fs";
-import { homedir } from "node:os";
+import { existsSync, mkdirSync, renameSync, statSync, writeFileSync } from "node:fs";
+import { homedir, userInfo } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { CapkitError } from "@capkit/core";
 import type { CredentialStatus, EnrollRequest } from "@capkit/verify";
+import type { Pkcs11KeyProvider } from "@capkit/verify/pkcs11";
 import type { Command } from "commander";
 import { readPin, readText } from "../shared/input.js";
 import { type Output, usage } from "../shared/output.js";
@@ -218,6 +219,95 @@ export function registerVerify(
         out.result(
           { file, keyId: id, allowTestKeys: o.allowTestKeys ?? false },
           `wrote ${file} (master key ${id}${o.allowTestKeys ? ", test keys allowed" : ""}); keep it private and apart from the database`,
+        );
+        return 0;
+      }),
+    );
+
+  keys
+    .command("rotate")
+    .description("a new master key (the current one kept as previous); then run capkit verify rekey")
+    .option("--keys <file>", "the key file to rotate (default: ~/.config/capkit/keys.json)")
+    .action((o: { keys?: string }) =>
+      run(async (out) => {
+        const file = o.keys ?? defaultKeyFile();
+        const v = await import("@capkit/verify");
+        const material = v.readMaterialFile(file) as Record<string, unknown>;
+        if ("pkcs11" in material) {
+          const provider = await openKeys({ keys: file }, out);
+          try {
+            const keyId = (provider as Pkcs11KeyProvider).rotate();
+            out.result({ keyId }, `the token's keys are now generation ${keyId}; run capkit verify rekey`);
+          } finally {
+            closeKeys(provider);
+          }
+          return 0;
+        }
+        const current = new v.SoftwareKeyProvider(material as never);
+        const fresh = v.SoftwareKeyProvider.generateMaterial();
+        const previous = [
+          String(material["masterKey"]),
+          ...((material["previousMasterKeys"] as string[]) ?? []),
+        ];
+        const next = { ...material, masterKey: fresh.masterKey, previousMasterKeys: previous };
+        replaceKeyFile(file, next);
+        const keyId = new v.SoftwareKeyProvider(next as never).currentKeyId;
+        out.result(
+          { file, keyId, previous: current.currentKeyId },
+          `${file}: master key ${keyId}, ${current.currentKeyId} kept as previous. Give this file to every verifier, ` +
+            "then run capkit verify rekey, then capkit verify keys retire",
+        );
+        return 0;
+      }),
+    );
+
+  storeOptions(
+    keys
+      .command("retire")
+      .description("forget the previous master keys, once nothing is sealed under them (after rekey)"),
+  ).action(
+    w(async (verifier, o: StoreOptions, out) => {
+      const report = await verifier.rekey({ actor: actorName() }); // re-seals anything left, or finds nothing
+      const file = o.keys ?? (process.env["CAPKIT_KEYS"] ? undefined : defaultKeyFile());
+      if (!file) throw usage("CAPKIT_KEYS cannot be rewritten: remove previousMasterKeys from it yourself");
+      const v = await import("@capkit/verify");
+      const material = v.readMaterialFile(file) as Record<string, unknown>;
+      if ("pkcs11" in material) {
+        const provider = await openKeys({ keys: file }, out);
+        try {
+          const p = provider as Pkcs11KeyProvider;
+          const current = Number(p.currentKeyId.slice(1));
+          for (let n = 1; n < current; n++) p.retire(`g${n}`);
+        } finally {
+          closeKeys(provider);
+        }
+      } else {
+        const { previousMasterKeys: _, ...rest } = material;
+        replaceKeyFile(file, rest);
+      }
+      out.result(
+        { retired: true, keyId: report.keyId, resealed: report.resealed },
+        `only key ${report.keyId} remains; what was sealed under the previous keys is refused from now on`,
+      );
+      return 0;
+    }),
+  );
+
+  storeOptions(
+    verify
+      .command("rekey")
+      .description("re-seal every credential under the current master key (online, resumable, audited)"),
+  )
+    .option("--actor <name>", "who runs it, for the audit (default: cli:<login>)")
+    .action(
+      w(async (verifier, o: StoreOptions & { actor?: string }, out) => {
+        const report = await verifier.rekey({
+          actor: o.actor ?? actorName(),
+          onProgress: (p) => out.info(`re-sealed ${p.resealed}, already under ${p.keyId}: ${p.current}`),
+        });
+        out.result(
+          report,
+          `re-sealed ${report.resealed} credential(s) under ${report.keyId} (${report.current} were already)`,
         );
         return 0;
       }),
@@ -527,6 +617,22 @@ export function registerVerify(
         return 0;
       }),
     );
+}
+
+/** Who runs a CLI command, for the audit: `cli:<login name>`. */
+function actorName(): string {
+  try {
+    return `cli:${userInfo().username}`;
+  } catch {
+    return "cli";
+  }
+}
+
+/** A key file rewritten in one step (a new file renamed over it, mode 0600): a crash leaves the old or the new. */
+function replaceKeyFile(file: string, material: unknown): void {
+  const next = `${file}.${process.pid}.new`;
+  writeFileSync(next, `${JSON.stringify(material, null, 2)}\n`, { mode: 0o600, flag: "wx" });
+  renameSync(next, file);
 }
 
 /** Exactly one of --id and --user. */
