@@ -186,6 +186,16 @@ export interface FailExpectation {
 
 export type FailOutcome = { readonly failures: number; readonly locked: boolean } | "changed";
 
+/** What `auditTrail` reads: a page after `after` (a seq), by credential or user, by time (`since ≤ at < until`). */
+export interface AuditQuery {
+  readonly after?: number;
+  readonly limit: number;
+  readonly credential?: string;
+  readonly user?: string;
+  readonly since?: number;
+  readonly until?: number;
+}
+
 export interface ListOptions {
   /** Keyset paging: ids after this one, in id order. */
   readonly after?: string;
@@ -250,7 +260,20 @@ export interface StateStore {
   /** An audit row on its own (attempts on unknown ids). */
   record(audit: AuditEntry): Promise<void>;
   audit(credentialId?: string, limit?: number): Promise<AuditEntry[]>;
-  /** Deletes audit entries older than `before` (ms since the epoch); returns how many. */
+  /** Entries in store order after `q.after`, filtered; chained (`chain`, `n`, `hash`) where the store keeps chains. */
+  auditTrail(q: AuditQuery): Promise<ChainedAuditEntry[]>;
+  /** The current heads of the chains with entries in `from < seq ≤ to`, and the highest seq now. */
+  auditHeads(from: number, to: number): Promise<{ observed: number; heads: ChainHead[] }>;
+  /** Adds a checkpoint unless one with its seq exists (two verifiers checkpointing at once: one wins). */
+  addCheckpoint(cp: AuditCheckpoint): Promise<boolean>;
+  auditCheckpoints(): Promise<AuditCheckpoint[]>;
+  /** The time before which entries must go for the trail to hold at most `maxRows` rows and `maxBytes` bytes. */
+  auditCut(maxRows: number, maxBytes: number): Promise<number | undefined>;
+  /**
+   * Audit retention: deletes entries older than `before` (ms since the epoch) but each chain's newest one before
+   * it (what the rest of its chain is verified from), and checkpoints older than the newest one before it;
+   * returns how many entries went.
+   */
   pruneAudit(before: number): Promise<number>;
   close(): Promise<void>;
 }

@@ -1,5 +1,14 @@
 import { randomBytes, randomInt } from "node:crypto";
 import { CapkitError } from "@capkit/core";
+import { withActor } from "./audit/actor-store.js";
+import {
+  type AuditRetention,
+  checkpointAudit,
+  DEFAULT_AUDIT_RETENTION,
+  pruneAudit,
+  verifyStoredAudit,
+} from "./audit/maintenance.js";
+import type { AuditVerification } from "./audit/verify-trail.js";
 import type { KeyProvider } from "./key-provider.js";
 import {
   type CapEnrollRequest,
@@ -11,7 +20,10 @@ import {
 import { type Attempt, digitChallenge, type Match } from "./kinds/kind.js";
 import type {
   AuditAction,
+  AuditCheckpoint,
   AuditEntry,
+  AuditQuery,
+  ChainedAuditEntry,
   CodeFunction,
   CredentialKind,
   CredentialState,
@@ -89,6 +101,8 @@ export interface VerifierOptions {
    * credential is verified in one store operation; the others need a read first.
    */
   readonly cacheSize?: number;
+  /** Who this verifier acts for, named in every audit entry it writes: a service (`bank-login`) or an administrator. */
+  readonly actor?: string;
 }
 
 /**
@@ -131,7 +145,7 @@ export class Verifier {
   readonly #loading = new Map<string, Promise<Cached | undefined>>();
 
   constructor(options: VerifierOptions) {
-    this.#store = options.store;
+    this.#store = options.actor === undefined ? options.store : withActor(options.store, options.actor);
     this.#keys = options.keys;
     this.policy = { ...DEFAULT_POLICY, ...options.policy };
     this.#now = options.now ?? Date.now;
@@ -552,11 +566,54 @@ export class Verifier {
     return this.#store.audit(id, limit);
   }
 
-  /** Audit retention: deletes entries older than `before` (a Date or ms since the epoch); returns how many. */
-  pruneAudit(before: Date | number): Promise<number> {
-    const at = typeof before === "number" ? before : before.getTime();
-    if (!Number.isFinite(at)) throw new CapkitError("INPUT_INVALID", "pruneAudit needs a valid date");
-    return this.#store.pruneAudit(at);
+  /** The audit trail in store order, a page at a time (`after`: the last seq of the previous page), filtered. */
+  auditTrail(q: Partial<AuditQuery> = {}): Promise<ChainedAuditEntry[]> {
+    return this.#store.auditTrail({
+      ...q,
+      limit: Math.max(1, Math.min(10_000, Math.trunc(q.limit ?? 1000))),
+    });
+  }
+
+  /** Signs a checkpoint of the audit trail (docs/architecture.md §6.2); run it periodically (`maintainAudit`). */
+  checkpointAudit(): Promise<AuditCheckpoint | undefined> {
+    return checkpointAudit(this.#store, this.#keys, this.#now());
+  }
+
+  /** Verifies the stored audit trail: every chain, every checkpoint's signature (tampering, deletions). */
+  verifyAudit(): Promise<AuditVerification> {
+    return verifyStoredAudit(this.#store, this.#keys);
+  }
+
+  /**
+   * Audit retention: deletes entries older than `before` (a Date or ms since the epoch), or beyond `maxRows` /
+   * `maxBytes`, keeping the rest verifiable, and signs the cut; returns how many entries went.
+   */
+  pruneAudit(
+    before: Date | number | { before?: Date | number; maxRows?: number; maxBytes?: number },
+  ): Promise<number> {
+    const bounds = typeof before === "object" && !(before instanceof Date) ? before : { before };
+    const at = bounds.before instanceof Date ? bounds.before.getTime() : bounds.before;
+    if (bounds.before !== undefined && !Number.isFinite(at))
+      throw new CapkitError("INPUT_INVALID", "pruneAudit needs a valid date");
+    return pruneAudit(this.#store, this.#keys, this.#now(), {
+      ...(at !== undefined ? { before: at } : {}),
+      ...(bounds.maxRows !== undefined ? { maxRows: bounds.maxRows } : {}),
+      ...(bounds.maxBytes !== undefined ? { maxBytes: bounds.maxBytes } : {}),
+    });
+  }
+
+  /**
+   * What a bank runs every few minutes: a signed checkpoint, and the retention (default
+   * `DEFAULT_AUDIT_RETENTION`: 400 days, 50 million entries, 8 GiB).
+   */
+  async maintainAudit(retention: AuditRetention = DEFAULT_AUDIT_RETENTION): Promise<{ pruned: number }> {
+    await this.checkpointAudit();
+    const pruned = await this.pruneAudit({
+      before: this.#now() - retention.days * 86_400_000,
+      maxRows: retention.maxRows,
+      maxBytes: retention.maxBytes,
+    });
+    return { pruned };
   }
 
   /**

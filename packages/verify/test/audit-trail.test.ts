@@ -117,6 +117,7 @@ describe("verifyAuditTrail", () => {
       chains: 2,
       checkpoints: 2,
       unsealed: 4,
+      unchained: 0,
       problems: [],
     });
   });

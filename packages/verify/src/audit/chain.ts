@@ -70,6 +70,18 @@ export function auditTextSql(c: {
 }
 
 /**
+ * The chain an entry goes to: that of the row the statement writing it already locks — the user's for a
+ * credential that belongs to one (every decision on it locks the user's row), else the credential's — so a chain
+ * adds no waiting of its own; entries about no row (unknown ids, issued challenges) go to a shared chain. The
+ * same rule is in SQL (`capkit_audit_chain`, stores/schema.ts).
+ */
+export function chainOf(e: AuditEntry): string {
+  if (e.result === "unknown" || e.action === "challenge" || (e.credentialId === "" && e.user === undefined))
+    return sharedChain(e.user ?? e.credentialId);
+  return e.user !== undefined ? userChain(e.user) : credentialChain(e.credentialId);
+}
+
+/**
  * The chain of an entry that no row holds (an attempt on an unknown id, a challenge issued): one of a few shared
  * chains picked by the id, so such entries are chained without one global head every writer would queue on.
  */
@@ -80,9 +92,9 @@ export function sharedChain(id: string): string {
 
 export const SHARED_CHAINS = 16;
 
-/** A credential's chain: its id and the version it was enrolled with (a re-enrolled id starts a new chain). */
-export function credentialChain(id: string, version: number): string {
-  return `credential:${id}:${version}`;
+/** A credential's chain (a revoked and re-enrolled id goes on with it). */
+export function credentialChain(id: string): string {
+  return `credential:${id}`;
 }
 
 export function userChain(id: string): string {

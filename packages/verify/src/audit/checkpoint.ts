@@ -1,8 +1,11 @@
 import { createHash, createPublicKey, verify } from "node:crypto";
 import type { AuditCheckpoint } from "../model.js";
 
-/** What a checkpoint's signature covers: every field but the signature, in a fixed text form. */
-export function checkpointText(cp: Omit<AuditCheckpoint, "signature">): string {
+/**
+ * What a checkpoint's signature covers: every field but the signature and the key id (a checkpoint given another
+ * key id is checked under that key, and fails), in a fixed text form.
+ */
+export function checkpointText(cp: Omit<AuditCheckpoint, "signature" | "keyId">): string {
   const heads = [...cp.heads].sort((a, b) => (a.chain < b.chain ? -1 : a.chain > b.chain ? 1 : 0));
   return [
     "capkit-audit-checkpoint/1",
@@ -13,7 +16,6 @@ export function checkpointText(cp: Omit<AuditCheckpoint, "signature">): string {
     `observed ${cp.observed}`,
     `pruned-before ${cp.prunedBefore ?? "-"}`,
     `prev ${cp.prev}`,
-    `key ${cp.keyId}`,
     ...heads.map((h) => `head ${h.n} ${h.hash} ${h.chain}`),
     "",
   ].join("\n");

@@ -10,6 +10,8 @@ export interface AuditVerification {
   readonly checkpoints: number;
   /** Entries after the last checkpoint of their chain: linked, but a signature does not cover them yet. */
   readonly unsealed: number;
+  /** Entries in no chain: written before the trail was chained, or by the memory store (which keeps none). */
+  readonly unchained: number;
   /** What is wrong, one line each (an altered, deleted or reordered entry; a bad or missing signature). */
   readonly problems: readonly string[];
 }
@@ -31,6 +33,9 @@ export function verifyAuditTrail(
   const problems: string[] = [];
   const cps = [...checkpoints].sort((a, b) => a.seq - b.seq);
   let prunedBefore: number | undefined;
+  for (const cp of cps)
+    if (cp.prunedBefore !== undefined)
+      prunedBefore = Math.max(prunedBefore ?? cp.prunedBefore, cp.prunedBefore);
   cps.forEach((cp, i) => {
     const key = publicKeys[cp.keyId];
     if (!key) problems.push(`checkpoint ${cp.seq}: signed by unknown key ${cp.keyId}`);
@@ -42,14 +47,18 @@ export function verifyAuditTrail(
       );
     if (before && cp.from !== before.to)
       problems.push(`checkpoint ${cp.seq}: covers from ${cp.from}, the previous one up to ${before.to}`);
-    if (!before && cp.prev !== FIRST_PREV && cp.prunedBefore === undefined)
+    // The checkpoints before the first one kept may have gone with a retention cut after it, not otherwise.
+    if (!before && cp.prev !== FIRST_PREV && (prunedBefore === undefined || cp.at >= prunedBefore))
       problems.push(`checkpoint ${cp.seq}: the checkpoints before it are missing`);
-    if (cp.prunedBefore !== undefined)
-      prunedBefore = Math.max(prunedBefore ?? cp.prunedBefore, cp.prunedBefore);
   });
 
   const chains = new Map<string, ChainedAuditEntry[]>();
+  let unchained = 0;
   for (const e of entries) {
+    if (e.chain === "") {
+      unchained++; // written before the trail was chained, or by a store that keeps no chain (memory)
+      continue;
+    }
     const list = chains.get(e.chain);
     if (list) list.push(e);
     else chains.set(e.chain, [e]);
@@ -113,6 +122,7 @@ export function verifyAuditTrail(
     chains: chains.size,
     checkpoints: cps.length,
     unsealed,
+    unchained,
     problems,
   };
 }

@@ -1,7 +1,11 @@
 import { CapkitError } from "@capkit/core";
 import type {
   AcceptOutcome,
+  AuditCheckpoint,
   AuditEntry,
+  AuditQuery,
+  ChainedAuditEntry,
+  ChainHead,
   Challenge,
   CodeFunction,
   CredentialState,
@@ -30,8 +34,14 @@ export class MemoryStore implements StateStore {
   readonly #challenges = new Map<string, Challenge>();
   readonly #audit: AuditRing;
 
-  constructor(options: { auditLimit?: number } = {}) {
-    this.#audit = new AuditRing(options.auditLimit ?? 10_000);
+  readonly #checkpoints: AuditCheckpoint[] = [];
+
+  /**
+   * `auditLimit` entries at most (default 10,000) and `auditMaxBytes` of their text (default 16 MiB): the oldest
+   * go first. The memory store keeps no hash chain: its trail lives and dies with the process, never at rest.
+   */
+  constructor(options: { auditLimit?: number; auditMaxBytes?: number } = {}) {
+    this.#audit = new AuditRing(options.auditLimit ?? 10_000, options.auditMaxBytes ?? 16 * 1024 * 1024);
   }
 
   #record(entry: AuditEntry, result = entry.result): void {
@@ -176,11 +186,45 @@ export class MemoryStore implements StateStore {
     return this.#audit
       .entries()
       .filter((a) => id === undefined || a.credentialId === id || a.user === id)
-      .slice(-limit);
+      .slice(-limit)
+      .map(({ seq: _, ...e }) => e);
   }
 
   async pruneAudit(before: number): Promise<number> {
     return this.#audit.prune(before);
+  }
+
+  async auditTrail(q: AuditQuery): Promise<ChainedAuditEntry[]> {
+    return this.#audit
+      .entries()
+      .filter(
+        (e) =>
+          e.seq > (q.after ?? 0) &&
+          (q.credential === undefined || e.credentialId === q.credential) &&
+          (q.user === undefined || e.user === q.user) &&
+          (q.since === undefined || e.at >= q.since) &&
+          (q.until === undefined || e.at < q.until),
+      )
+      .slice(0, q.limit)
+      .map((e) => ({ ...e, chain: "", n: 0, hash: "" }));
+  }
+
+  async auditHeads(): Promise<{ observed: number; heads: ChainHead[] }> {
+    return { observed: this.#audit.lastSeq, heads: [] };
+  }
+
+  async addCheckpoint(cp: AuditCheckpoint): Promise<boolean> {
+    if (this.#checkpoints.some((c) => c.seq === cp.seq)) return false;
+    this.#checkpoints.push(cp);
+    return true;
+  }
+
+  async auditCheckpoints(): Promise<AuditCheckpoint[]> {
+    return [...this.#checkpoints];
+  }
+
+  async auditCut(): Promise<number | undefined> {
+    return undefined; // the ring holds its bounds itself
   }
 
   /** How many challenges are held (tests of the bound under a flood). */

@@ -2,7 +2,11 @@ import { CapkitError } from "@capkit/core";
 import type pg from "pg";
 import type {
   AcceptOutcome,
+  AuditCheckpoint,
   AuditEntry,
+  AuditQuery,
+  ChainedAuditEntry,
+  ChainHead,
   Challenge,
   CodeFunction,
   CredentialState,
@@ -20,7 +24,9 @@ import { KeyedGate } from "./keyed-gate.js";
 import {
   CREDENTIAL_COLUMNS,
   credentialValues,
+  ROW_BYTES,
   rowToAudit,
+  rowToChained,
   rowToCredential,
   SCHEMA_POSTGRES,
 } from "./schema.js";
@@ -144,9 +150,9 @@ export class PostgresStore implements StateStore {
         `WITH i AS (INSERT INTO credentials (${CREDENTIAL_COLUMNS})
                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id),
               u AS (INSERT INTO users (id) SELECT $7 FROM i WHERE $7::text IS NOT NULL ON CONFLICT DO NOTHING)
-         INSERT INTO audit (at, credential_id, action, result, counter, detail, user_id)
-         SELECT $10, $11, $12, $13, $14, $15, $16 FROM i`,
-        [...credentialValues(c), ...auditValues(a)],
+         INSERT INTO audit (at, credential_id, action, result, counter, detail, user_id, actor)
+         SELECT $10, $11, $12, $13, $14, $15, $16, $17 FROM i`,
+        [...credentialValues(c), ...auditValues(a), a.actor ?? null],
       );
     } catch (e) {
       if (e instanceof CapkitError && e.code === "CREDENTIAL_EXISTS") {
@@ -193,12 +199,12 @@ export class PostgresStore implements StateStore {
                     AND NOT EXISTS (SELECT 1 FROM users WHERE users.id = credentials.user_id AND users.locked)
                   RETURNING id, user_id),
             r AS (UPDATE users SET failures = 0 WHERE id = (SELECT user_id FROM u)),
-            w AS (INSERT INTO audit (at, credential_id, action, result, counter, detail, user_id)
-                  SELECT $4, $5, $6, $7, $8, $9, $10 FROM u RETURNING 1)
+            w AS (INSERT INTO audit (at, credential_id, action, result, counter, detail, user_id, actor)
+                  SELECT $4, $5, $6, $7, $8, $9, $10, $12 FROM u RETURNING 1)
        SELECT (SELECT count(*) FROM u)::int AS accepted, c.version = $11 AS same,
               c.locked OR coalesce(us.locked, FALSE) AS locked, c.state
        FROM (SELECT 1) one LEFT JOIN credentials c ON c.id = $1 LEFT JOIN users us ON us.id = c.user_id`,
-      [id, value, decidedOn.drift ?? null, ...auditValues(a), decidedOn.version],
+      [id, value, decidedOn.drift ?? null, ...auditValues(a), decidedOn.version, a.actor ?? null],
     );
     const row = r.rows[0] as {
       accepted: number;
@@ -231,8 +237,8 @@ export class PostgresStore implements StateStore {
       `WITH u AS (UPDATE ${table} SET failures = failures + 1, locked = locked OR failures + 1 >= $2
                   WHERE id = $1 AND ${expectation}
                   RETURNING failures, locked),
-            w AS (INSERT INTO audit (at, credential_id, action, result, counter, detail, user_id)
-                  SELECT $3, $4, $5, CASE WHEN u.locked THEN 'locked' ELSE $6 END, $7, $8, $9 FROM u RETURNING 1)
+            w AS (INSERT INTO audit (at, credential_id, action, result, counter, detail, user_id, actor)
+                  SELECT $3, $4, $5, CASE WHEN u.locked THEN 'locked' ELSE $6 END, $7, $8, $9, $13 FROM u RETURNING 1)
        SELECT failures, locked FROM u`,
       [
         "user" in subject ? subject.user : subject.credential,
@@ -241,6 +247,7 @@ export class PostgresStore implements StateStore {
         expected?.credential ?? null,
         expected?.version ?? null,
         expected?.last ?? null,
+        a.actor ?? null,
       ],
     );
     const row = r.rows[0] as { failures: number; locked: boolean } | undefined;
@@ -253,9 +260,9 @@ export class PostgresStore implements StateStore {
     const table = "user" in subject ? "users" : "credentials";
     const r = await this.#query(
       `WITH u AS (UPDATE ${table} SET failures = 0, locked = FALSE WHERE id = $1 RETURNING id)
-       INSERT INTO audit (at, credential_id, action, result, counter, detail, user_id)
-       SELECT $2, $3, $4, $5, $6, $7, $8 FROM u RETURNING 1`,
-      ["user" in subject ? subject.user : subject.credential, ...auditValues(a)],
+       INSERT INTO audit (at, credential_id, action, result, counter, detail, user_id, actor)
+       SELECT $2, $3, $4, $5, $6, $7, $8, $9 FROM u RETURNING 1`,
+      ["user" in subject ? subject.user : subject.credential, ...auditValues(a), a.actor ?? null],
     );
     return r.rowCount === 1;
   }
@@ -263,9 +270,9 @@ export class PostgresStore implements StateStore {
   async setState(id: string, state: CredentialState, version: number, a: AuditEntry): Promise<boolean> {
     const r = await this.#query(
       `WITH u AS (UPDATE credentials SET state = $2, version = $10 WHERE id = $1 RETURNING id)
-       INSERT INTO audit (at, credential_id, action, result, counter, detail, user_id)
-       SELECT $3, $4, $5, $6, $7, $8, $9 FROM u RETURNING 1`,
-      [id, state, ...auditValues(a), version],
+       INSERT INTO audit (at, credential_id, action, result, counter, detail, user_id, actor)
+       SELECT $3, $4, $5, $6, $7, $8, $9, $11 FROM u RETURNING 1`,
+      [id, state, ...auditValues(a), version, a.actor ?? null],
     );
     return r.rowCount === 1;
   }
@@ -275,9 +282,9 @@ export class PostgresStore implements StateStore {
       `WITH d AS (DELETE FROM credentials WHERE id = $1 RETURNING id),
             c AS (DELETE FROM challenges WHERE credential_id IN (SELECT id FROM d)),
             r AS (UPDATE credentials SET replaces = NULL WHERE replaces IN (SELECT id FROM d))
-       INSERT INTO audit (at, credential_id, action, result, counter, detail, user_id)
-       SELECT $2, $3, $4, $5, $6, $7, $8 FROM d RETURNING 1`,
-      [id, ...auditValues(a)],
+       INSERT INTO audit (at, credential_id, action, result, counter, detail, user_id, actor)
+       SELECT $2, $3, $4, $5, $6, $7, $8, $9 FROM d RETURNING 1`,
+      [id, ...auditValues(a), a.actor ?? null],
     );
     return r.rowCount === 1;
   }
@@ -288,8 +295,8 @@ export class PostgresStore implements StateStore {
             t AS (DELETE FROM challenges WHERE credential_id = $2 AND id NOT IN
                     (SELECT id FROM challenges WHERE credential_id = $2 ORDER BY expires_at DESC LIMIT $13)),
             i AS (INSERT INTO challenges (id, credential_id, function, value, expires_at) VALUES ($1, $2, $3, $4, $5) RETURNING credential_id)
-       INSERT INTO audit (at, credential_id, action, result, counter, detail, user_id)
-       SELECT $6, $7, $8, $9, $10, $11, $12 FROM i`,
+       INSERT INTO audit (at, credential_id, action, result, counter, detail, user_id, actor)
+       SELECT $6, $7, $8, $9, $10, $11, $12, $14 FROM i`,
       [
         ch.id,
         ch.credentialId,
@@ -298,6 +305,7 @@ export class PostgresStore implements StateStore {
         ch.expiresAt,
         ...auditValues(a),
         Math.max(0, maxPerCredential - 1),
+        a.actor ?? null,
       ],
     );
   }
@@ -329,8 +337,8 @@ export class PostgresStore implements StateStore {
       id,
       `WITH u AS (UPDATE credentials SET sealed = $2, params = $3
                   WHERE id = $1 AND sealed IS NOT DISTINCT FROM $4 AND params = $5::jsonb RETURNING id)
-       INSERT INTO audit (at, credential_id, action, result, counter, detail, user_id)
-       SELECT $6, $7, $8, $9, $10, $11, $12 FROM u RETURNING 1`,
+       INSERT INTO audit (at, credential_id, action, result, counter, detail, user_id, actor)
+       SELECT $6, $7, $8, $9, $10, $11, $12, $13 FROM u RETURNING 1`,
       [
         id,
         next.sealed ?? null,
@@ -338,6 +346,7 @@ export class PostgresStore implements StateStore {
         expected.sealed ?? null,
         JSON.stringify(expected.params),
         ...auditValues(a),
+        a.actor ?? null,
       ],
     );
     return r.rowCount === 1;
@@ -345,8 +354,8 @@ export class PostgresStore implements StateStore {
 
   async record(a: AuditEntry): Promise<void> {
     await this.#query(
-      "INSERT INTO audit (at, credential_id, action, result, counter, detail, user_id) VALUES ($1, $2, $3, $4, $5, $6, $7)",
-      auditValues(a),
+      "INSERT INTO audit (at, credential_id, action, result, counter, detail, user_id, actor) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+      [...auditValues(a), a.actor ?? null],
     );
   }
 
@@ -361,9 +370,68 @@ export class PostgresStore implements StateStore {
     return r.rows.reverse().map(rowToAudit);
   }
 
+  async auditTrail(q: AuditQuery): Promise<ChainedAuditEntry[]> {
+    const r = await this.#query(
+      `SELECT * FROM audit WHERE seq > $1 AND ($2::text IS NULL OR credential_id = $2) AND ($3::text IS NULL OR user_id = $3)
+         AND ($4::bigint IS NULL OR at >= $4) AND ($5::bigint IS NULL OR at < $5)
+       ORDER BY seq LIMIT $6`,
+      [q.after ?? 0, q.credential ?? null, q.user ?? null, q.since ?? null, q.until ?? null, q.limit],
+    );
+    return r.rows.map(rowToChained);
+  }
+
+  async auditHeads(from: number, to: number): Promise<{ observed: number; heads: ChainHead[] }> {
+    const r = await this.#query(
+      `SELECT h.chain, h.n, a.hash, (SELECT coalesce(max(seq), 0) FROM audit) AS observed
+       FROM (SELECT DISTINCT chain FROM audit WHERE seq > $1 AND seq <= $2 AND chain IS NOT NULL) t
+       JOIN audit_chains h ON h.chain = t.chain JOIN audit a ON a.chain = h.chain AND a.n = h.n
+       UNION ALL SELECT NULL, NULL, NULL, (SELECT coalesce(max(seq), 0) FROM audit)`,
+      [from, to],
+    );
+    const rows = r.rows as { chain: string | null; n: string; hash: string; observed: string }[];
+    return {
+      observed: Number(rows.at(-1)!.observed),
+      heads: rows
+        .filter((x) => x.chain !== null)
+        .map((x) => ({ chain: x.chain!, n: Number(x.n), hash: x.hash })),
+    };
+  }
+
+  async addCheckpoint(cp: AuditCheckpoint): Promise<boolean> {
+    const r = await this.#query(
+      "INSERT INTO audit_checkpoints (seq, at, body) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+      [cp.seq, cp.at, JSON.stringify(cp)],
+    );
+    return r.rowCount === 1;
+  }
+
+  async auditCheckpoints(): Promise<AuditCheckpoint[]> {
+    const r = await this.#query("SELECT body FROM audit_checkpoints ORDER BY seq", []);
+    return r.rows.map((x: { body: string }) => JSON.parse(x.body) as AuditCheckpoint);
+  }
+
+  async auditCut(maxRows: number, maxBytes: number): Promise<number | undefined> {
+    const r = await this.#query(
+      `SELECT max(at) AS cut FROM (
+         SELECT at, row_number() OVER w AS k, sum(${ROW_BYTES}) OVER w AS bytes FROM audit
+         WINDOW w AS (ORDER BY seq DESC)) x
+       WHERE k > $1 OR bytes > $2`,
+      [maxRows, maxBytes],
+    );
+    const cut = r.rows[0]?.cut;
+    return cut === null || cut === undefined ? undefined : Number(cut) + 1;
+  }
+
   async pruneAudit(before: number): Promise<number> {
-    const r = await this.#query("DELETE FROM audit WHERE at < $1", [before]);
-    return r.rowCount ?? 0;
+    const r = await this.#query(
+      `WITH d AS (DELETE FROM audit a WHERE at < $1 AND (chain IS NULL OR EXISTS
+                    (SELECT 1 FROM audit b WHERE b.chain = a.chain AND b.n > a.n AND b.at < $1)) RETURNING 1),
+            c AS (DELETE FROM audit_checkpoints WHERE at < $1 AND seq <
+                    (SELECT coalesce(max(seq), 0) FROM audit_checkpoints WHERE at < $1))
+       SELECT count(*)::int AS n FROM d`,
+      [before],
+    );
+    return r.rows[0].n;
   }
 
   /** How many challenges are held (tests of the bound under a flood). */

@@ -1,4 +1,5 @@
-import type { AuditEntry, CredentialParams, StoredCredential } from "../model.js";
+import { AUDIT_FORMAT, auditTextSql, SHARED_CHAINS } from "../audit/chain.js";
+import type { AuditEntry, ChainedAuditEntry, CredentialParams, StoredCredential } from "../model.js";
 
 /**
  * The tables, for SQLite and PostgreSQL (same columns; PostgreSQL types where they differ). Challenges are
@@ -41,6 +42,16 @@ CREATE TABLE IF NOT EXISTS audit (
   detail TEXT,
   user_id TEXT
 );
+CREATE TABLE IF NOT EXISTS audit_chains (
+  chain TEXT PRIMARY KEY,
+  n ${t.big} NOT NULL,
+  head TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS audit_checkpoints (
+  seq ${t.big} PRIMARY KEY,
+  at ${t.big} NOT NULL,
+  body TEXT NOT NULL
+);
 `;
 
 /** Indexes, created after the columns a 0.1 database lacks have been added (see `COLUMNS_ADDED`). */
@@ -51,6 +62,7 @@ CREATE INDEX IF NOT EXISTS challenges_credential ON challenges (credential_id, e
 CREATE INDEX IF NOT EXISTS audit_credential ON audit (credential_id, seq);
 CREATE INDEX IF NOT EXISTS audit_user ON audit (user_id, seq);
 CREATE INDEX IF NOT EXISTS audit_at ON audit (at);
+CREATE INDEX IF NOT EXISTS audit_chain ON audit (chain, n);
 `;
 
 /**
@@ -64,6 +76,11 @@ export const COLUMNS_ADDED: readonly { table: string; column: string; definition
   { table: "credentials", column: "replaces", definition: "TEXT" },
   { table: "credentials", column: "version", definition: "BIGINT NOT NULL DEFAULT 0" },
   { table: "audit", column: "user_id", definition: "TEXT" },
+  { table: "audit", column: "actor", definition: "TEXT" },
+  // The entry's hash chain (src/audit/chain.ts); NULL in rows written before the trail was chained.
+  { table: "audit", column: "chain", definition: "TEXT" },
+  { table: "audit", column: "n", definition: "BIGINT" },
+  { table: "audit", column: "hash", definition: "TEXT" },
 ];
 
 export const SCHEMA_SQLITE = COMMON({
@@ -73,6 +90,56 @@ export const SCHEMA_SQLITE = COMMON({
   json: "TEXT",
   no: "0",
 }).replace("seq INTEGER PRIMARY KEY", "seq INTEGER PRIMARY KEY AUTOINCREMENT");
+
+/**
+ * PostgreSQL chains every audit row as it is inserted, whatever statement inserts it: a trigger picks the row's
+ * chain (`chainOf` in src/audit/chain.ts, the same rule), moves the chain's head in `audit_chains` — a row only
+ * the transactions on the same user or credential touch, which already queue on that row — and writes `n` and
+ * `hash`. No verification waits on a global head.
+ */
+const start = (chain: string) =>
+  `encode(sha256(convert_to('${AUDIT_FORMAT}', 'UTF8') || '\\x00'::bytea || convert_to(${chain}, 'UTF8')), 'hex')`;
+const text = (n: string) =>
+  auditTextSql({
+    at: "NEW.at",
+    chain: "c",
+    n,
+    credential: "NEW.credential_id",
+    action: "NEW.action",
+    result: "NEW.result",
+    counter: "NEW.counter",
+    detail: "NEW.detail",
+    user: "NEW.user_id",
+    actor: "NEW.actor",
+  });
+const AUDIT_TRIGGER_POSTGRES = `
+CREATE OR REPLACE FUNCTION capkit_audit_chain() RETURNS trigger LANGUAGE plpgsql AS $fn$
+DECLARE
+  c TEXT;
+  k BIGINT;
+  h TEXT;
+BEGIN
+  IF NEW.result = 'unknown' OR NEW.action = 'challenge' OR (NEW.credential_id = '' AND NEW.user_id IS NULL) THEN
+    c := 'shared:' || (get_byte(sha256(convert_to(coalesce(NEW.user_id, NEW.credential_id), 'UTF8')), 0) % ${SHARED_CHAINS});
+  ELSIF NEW.user_id IS NOT NULL THEN
+    c := 'user:' || NEW.user_id;
+  ELSE
+    c := 'credential:' || NEW.credential_id;
+  END IF;
+  INSERT INTO audit_chains AS a (chain, n, head)
+  VALUES (c, 1, encode(sha256(decode(${start("c")}, 'hex') || convert_to(${text("1")}, 'UTF8')), 'hex'))
+  ON CONFLICT (chain) DO UPDATE
+    SET n = a.n + 1, head = encode(sha256(decode(a.head, 'hex') || convert_to(${text("a.n + 1")}, 'UTF8')), 'hex')
+  RETURNING a.n, a.head INTO k, h;
+  NEW.chain := c;
+  NEW.n := k;
+  NEW.hash := h;
+  RETURN NEW;
+END
+$fn$;
+DROP TRIGGER IF EXISTS audit_chained ON audit;
+CREATE TRIGGER audit_chained BEFORE INSERT ON audit FOR EACH ROW EXECUTE FUNCTION capkit_audit_chain();
+`;
 
 export const SCHEMA_POSTGRES =
   COMMON({
@@ -85,7 +152,8 @@ export const SCHEMA_POSTGRES =
   COLUMNS_ADDED.map(
     (c) => `ALTER TABLE ${c.table} ADD COLUMN IF NOT EXISTS ${c.column} ${c.definition};`,
   ).join("\n") +
-  INDEXES_SQL;
+  INDEXES_SQL +
+  AUDIT_TRIGGER_POSTGRES;
 
 /** The columns a new credential's row is written with, in the order of `credentialValues`. */
 export const CREDENTIAL_COLUMNS = "id, params, sealed, last, created_at, state, user_id, replaces, version";
@@ -127,15 +195,32 @@ export function rowToCredential(row: Record<string, unknown>): StoredCredential 
   };
 }
 
+/** An audit row's size in bytes, roughly (SQL over its columns): what the retention's byte cap counts. */
+export const ROW_BYTES =
+  "64 + length(credential_id) + length(action) + length(result) + coalesce(length(detail), 0) + coalesce(length(user_id), 0) + coalesce(length(actor), 0) + coalesce(length(chain), 0) + coalesce(length(hash), 0)";
+
 /** An audit row as SQLite or PostgreSQL return it (PostgreSQL BIGINTs come back as strings). */
 export function rowToAudit(row: Record<string, unknown>): AuditEntry {
+  const present = (k: string) => row[k] !== null && row[k] !== undefined;
   return {
     at: Number(row["at"]),
     credentialId: String(row["credential_id"]),
     action: row["action"] as AuditEntry["action"],
     result: String(row["result"]),
-    ...(row["counter"] === null ? {} : { counter: Number(row["counter"]) }),
-    ...(row["detail"] === null ? {} : { detail: String(row["detail"]) }),
-    ...(row["user_id"] === null ? {} : { user: String(row["user_id"]) }),
+    ...(present("counter") ? { counter: Number(row["counter"]) } : {}),
+    ...(present("detail") ? { detail: String(row["detail"]) } : {}),
+    ...(present("user_id") ? { user: String(row["user_id"]) } : {}),
+    ...(present("actor") ? { actor: String(row["actor"]) } : {}),
+  };
+}
+
+/** An audit row with its place in the trail (chain fields absent in rows written before the trail was chained). */
+export function rowToChained(row: Record<string, unknown>): ChainedAuditEntry {
+  return {
+    ...rowToAudit(row),
+    seq: Number(row["seq"]),
+    chain: row["chain"] === null ? "" : String(row["chain"]),
+    n: Number(row["n"] ?? 0),
+    hash: row["hash"] === null ? "" : String(row["hash"]),
   };
 }
