@@ -191,7 +191,7 @@ describe("key rotation killed part-way (SIGKILL)", () => {
       const rekeyed = (await store.audit(undefined, 10_000)).filter((e) => e.action === "rekey");
       expect(rekeyed.length).toBe(300); // each credential re-sealed exactly once across the two runs
       expect(new Set(rekeyed.map((e) => e.credentialId)).size).toBe(300);
-      expect(rekeyed.every((e) => e.actor === undefined || e.actor === "test:rotation")).toBe(true);
+      expect(rekeyed.every((e) => e.actor === "test:rotation")).toBe(true);
       const after = new Verifier({ store, keys: new SoftwareKeyProvider(fresh) });
       for (const i of [0, 150, 299]) {
         const gen = new HotpGenerator(new HmacKey(secrets[i]!), 6);
