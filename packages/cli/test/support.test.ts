@@ -9,6 +9,7 @@ import {
   statSync,
   writeFileSync,
 } from "node:fs";
+import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -16,6 +17,12 @@ import { describe, expect, it } from "vitest";
 import { capkit } from "./run-cli.js";
 
 /** The findings of issue 12 ("capkit for support staff"), one test each, on the built binary. */
+// better-sqlite3 as @capkit/verify has it: an attacker editing the database behind the verifier's back.
+const Database = createRequire(new URL("../../verify/package.json", import.meta.url))(
+  "better-sqlite3",
+) as new (
+  path: string,
+) => { exec(sql: string): void; close(): void };
 const tmp = () => mkdtempSync(join(tmpdir(), "capkit-support-"));
 const fixture = (name: string) => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
 const ROOT = fileURLToPath(new URL("../../../", import.meta.url));
@@ -283,6 +290,57 @@ describe("verify never makes a database or key file by accident", () => {
     expect(refused.json().error.code).toBe("KEY_INVALID");
     const trail = capkit(["--json", "verify", "audit", ...k, "--limit", "100"]).json().entries;
     expect(trail.filter((e: { action: string }) => e.action === "rekey").length).toBe(2);
+  });
+
+  it("verify audit: by user and time, JSON lines and CSV for a SIEM, checkpoints, --verify catches a tampered row", () => {
+    const dir = tmp();
+    const card = newCard(dir);
+    const db = join(dir, "s.db");
+    expect(
+      capkit(["verify", "enroll", "--db", db, "--id", "card", "--user", "alice", "--card", card]).status,
+    ).toBe(0);
+    for (const c of ["11111111", "22222222"])
+      expect(capkit(["verify", "check", "--db", db, "--user", "alice", "--code", c]).status).toBe(1);
+    const a = ["verify", "audit", "--db", db];
+    const mine = capkit(["--json", ...a, "--user", "alice"]).json().entries;
+    expect(mine.map((e: { action: string }) => e.action)).toEqual(["enroll", "verify", "verify"]);
+    expect(mine[0].actor).toMatch(/^cli:/);
+    expect(capkit(["--json", ...a, "--since", "2999-01-01"]).json().entries).toEqual([]);
+    expect(capkit([...a, "--since", "yesterday-ish"]).status).toBe(2);
+    const jsonl = capkit([...a, "--format", "jsonl"])
+      .stdout.trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
+    expect(jsonl.length).toBe(3);
+    expect(jsonl[1]).toMatchObject({
+      credential: "", // a code by user matching none of the user's credentials
+      user: "alice",
+      action: "verify",
+      result: "rejected",
+      chain: "user:alice",
+      n: 2,
+    });
+    const csv = capkit([...a, "--format", "csv"]).stdout.split("\r\n");
+    expect(csv[0]).toBe("seq,time,at,credential,user,actor,action,result,counter,detail,chain,n,hash");
+    expect(csv.length).toBe(5); // header, 3 rows, the last line's end
+    expect(capkit([...a, "--checkpoint"]).status).toBe(0);
+    expect(capkit([...a, "--checkpoint"]).stdout).toContain("checkpoint 2: 1 chain(s)");
+    expect(Object.values(capkit(["--json", ...a, "--public-keys"]).json())).toEqual([
+      expect.stringMatching(/^[0-9a-f]{64}$/),
+    ]);
+    const ok = capkit([...a, "--verify"]);
+    expect(ok.status, ok.stdout).toBe(0);
+    expect(ok.stdout).toContain("ok: 3 entries in 1 chain(s), 2 signed checkpoint(s)");
+    const raw = new Database(db);
+    raw.exec(
+      "UPDATE audit SET result = 'accepted' WHERE action = 'verify' AND seq = (SELECT max(seq) FROM audit)",
+    );
+    raw.close();
+    const tampered = capkit([...a, "--verify"]);
+    expect(tampered.status).toBe(1);
+    expect(tampered.stdout).toContain("TAMPERED");
+    expect(tampered.stdout).toMatch(/chain user:alice: entry 3 \(seq \d+\) altered/);
+    expect(capkit(["verify", "prune-audit", "--db", db, "--max-rows", "1"]).status).toBe(0);
   });
 
   it("a read-only database is exit 4; a malformed --card and an empty code are exit 2", () => {

@@ -579,6 +579,11 @@ export class Verifier {
     return checkpointAudit(this.#store, this.#keys, this.#now());
   }
 
+  /** The audit public keys (raw Ed25519, hex) by key id: give them to whoever verifies the trail offline. */
+  auditPublicKeys(): Promise<Readonly<Record<string, string>>> {
+    return this.#keys.auditPublicKeys();
+  }
+
   /** Verifies the stored audit trail: every chain, every checkpoint's signature (tampering, deletions). */
   verifyAudit(): Promise<AuditVerification> {
     return verifyStoredAudit(this.#store, this.#keys);

@@ -126,7 +126,7 @@ export async function openVerifier(
       await store.close();
       closeKeys(keys);
     };
-    return { verifier: new v.Verifier({ store, keys }), keys, store, close };
+    return { verifier: new v.Verifier({ store, keys, actor: actorName() }), keys, store, close };
   } catch (e) {
     closeKeys(keys);
     throw e;
@@ -579,43 +579,167 @@ export function registerVerify(
       );
   }
 
-  storeOptions(verify.command("prune-audit").description("audit retention: delete entries older than a date"))
+  storeOptions(
+    verify
+      .command("prune-audit")
+      .description(
+        "audit retention: delete entries older than a date or beyond a size (what stays still verifies)",
+      ),
+  )
     .option("--before <date>", "ISO 8601 date or time: entries before it are deleted")
     .option("--older-than-days <n>", "instead of --before: entries older than this many days")
+    .option("--max-rows <n>", "keep at most about this many entries (the oldest go)")
+    .option("--max-bytes <n>", "keep at most about this many bytes of entries")
     .action(
-      w(async (verifier, o: StoreOptions & { before?: string; olderThanDays?: string }, out) => {
-        if ((o.before === undefined) === (o.olderThanDays === undefined))
-          throw usage("give one of --before, --older-than-days");
-        const before =
-          o.before !== undefined
-            ? Date.parse(o.before)
-            : Date.now() - positiveInteger(o.olderThanDays!, "--older-than-days") * 86_400_000;
-        if (!Number.isFinite(before)) throw usage(`--before ${o.before} is not a date`, "e.g. 2026-01-01");
-        const deleted = await verifier.pruneAudit(before);
-        out.result(
-          { deleted, before: new Date(before).toISOString() },
-          `deleted ${deleted} audit entr${deleted === 1 ? "y" : "ies"} before ${new Date(before).toISOString()}`,
-        );
-        return 0;
-      }),
+      w(
+        async (
+          verifier,
+          o: StoreOptions & { before?: string; olderThanDays?: string; maxRows?: string; maxBytes?: string },
+          out,
+        ) => {
+          if (o.before !== undefined && o.olderThanDays !== undefined)
+            throw usage("give one of --before, --older-than-days");
+          if ([o.before, o.olderThanDays, o.maxRows, o.maxBytes].every((x) => x === undefined))
+            throw usage("give --before, --older-than-days, --max-rows or --max-bytes");
+          const before =
+            o.before !== undefined
+              ? Date.parse(o.before)
+              : o.olderThanDays !== undefined
+                ? Date.now() - positiveInteger(o.olderThanDays, "--older-than-days") * 86_400_000
+                : undefined;
+          if (before !== undefined && !Number.isFinite(before))
+            throw usage(`--before ${o.before} is not a date`, "e.g. 2026-01-01");
+          const deleted = await verifier.pruneAudit({
+            ...(before !== undefined ? { before } : {}),
+            ...(o.maxRows !== undefined ? { maxRows: positiveInteger(o.maxRows, "--max-rows") } : {}),
+            ...(o.maxBytes !== undefined ? { maxBytes: positiveInteger(o.maxBytes, "--max-bytes") } : {}),
+          });
+          out.result(
+            { deleted, ...(before !== undefined ? { before: new Date(before).toISOString() } : {}) },
+            `deleted ${deleted} audit entr${deleted === 1 ? "y" : "ies"}`,
+          );
+          return 0;
+        },
+      ),
     );
 
-  storeOptions(verify.command("audit").description("the audit trail"))
+  storeOptions(
+    verify
+      .command("audit")
+      .description("the audit trail: read it, export it for a SIEM, verify it, sign a checkpoint"),
+  )
     .option("--id <id>", "only this credential")
-    .option("--limit <n>", "newest entries", "50")
+    .option("--user <user>", "only this user")
+    .option("--since <date>", "entries from this date or time (ISO 8601)")
+    .option("--until <date>", "entries before this date or time")
+    .option("--limit <n>", "newest entries shown (human and --json output)", "50")
+    .option("--format <f>", "export every matching entry: jsonl (JSON lines) or csv, to stdout")
+    .option(
+      "--verify",
+      "check the chains and the signed checkpoints: tampering and deletions (exit 1 if any)",
+    )
+    .option(
+      "--checkpoint",
+      "sign a checkpoint (run it every few minutes; each seals what came before the previous)",
+    )
+    .option("--public-keys", "print the audit public keys: what an offline verifier needs")
     .action(
-      w(async (verifier, o: StoreOptions & { id?: string; limit: string }, out) => {
-        const entries = await verifier.audit(o.id, Number(o.limit));
-        out.result({ entries }, () =>
-          entries
-            .map(
-              (a) =>
-                `${new Date(a.at).toISOString()} ${a.credentialId} ${a.action} ${a.result}${a.counter !== undefined ? ` #${a.counter}` : ""}${a.detail ? ` (${a.detail})` : ""}`,
-            )
-            .join("\n"),
-        );
-        return 0;
-      }),
+      w(
+        async (
+          verifier,
+          o: StoreOptions & {
+            id?: string;
+            user?: string;
+            since?: string;
+            until?: string;
+            limit: string;
+            format?: string;
+            verify?: boolean;
+            checkpoint?: boolean;
+            publicKeys?: boolean;
+          },
+          out,
+        ) => {
+          if (o.checkpoint) {
+            const cp = await verifier.checkpointAudit();
+            out.result(
+              cp ?? { checkpoint: null },
+              cp
+                ? `checkpoint ${cp.seq}: ${cp.heads.length} chain(s) up to entry ${cp.to}, signed by ${cp.keyId}`
+                : "nothing new to checkpoint",
+            );
+            return 0;
+          }
+          if (o.publicKeys) {
+            const keys = await verifier.auditPublicKeys();
+            out.result(keys, () =>
+              Object.entries(keys)
+                .map(([id, k]) => `${id} ${k}`)
+                .join("\n"),
+            );
+            return 0;
+          }
+          if (o.verify) {
+            const v = await verifier.verifyAudit();
+            out.result(v, () =>
+              [
+                `${v.ok ? "ok" : "TAMPERED"}: ${v.entries} entries in ${v.chains} chain(s), ${v.checkpoints} signed checkpoint(s)` +
+                  `${v.unsealed ? `; ${v.unsealed} not yet under a checkpoint` : ""}` +
+                  `${v.unchained ? `; ${v.unchained} from before the trail was chained` : ""}`,
+                ...v.problems,
+              ].join("\n"),
+            );
+            return v.ok ? 0 : 1;
+          }
+          const date = (text: string | undefined, what: string) => {
+            if (text === undefined) return undefined;
+            const t = Date.parse(text);
+            if (!Number.isFinite(t))
+              throw usage(`${what} ${text} is not a date`, "e.g. 2026-12-01 or 2026-12-01T08:00Z");
+            return t;
+          };
+          const query = {
+            ...(o.id !== undefined ? { credential: o.id } : {}),
+            ...(o.user !== undefined ? { user: o.user } : {}),
+            ...(o.since !== undefined ? { since: date(o.since, "--since")! } : {}),
+            ...(o.until !== undefined ? { until: date(o.until, "--until")! } : {}),
+          };
+          if (o.format !== undefined) {
+            if (o.format !== "jsonl" && o.format !== "csv") throw usage("--format is jsonl or csv");
+            const v = await import("@capkit/verify");
+            let header = true;
+            for (let after = 0; ; ) {
+              const page = await verifier.auditTrail({ ...query, after, limit: 10_000 });
+              const text = o.format === "jsonl" ? v.auditJsonLines(page) : v.auditCsv(page);
+              process.stdout.write(
+                o.format === "csv" && !header ? text.slice(text.indexOf("\r\n") + 2) : text,
+              );
+              header = false;
+              if (page.length < 10_000) break;
+              after = page.at(-1)!.seq;
+            }
+            return 0;
+          }
+          const limit = positiveInteger(o.limit, "--limit");
+          const entries: Awaited<ReturnType<typeof verifier.auditTrail>> = [];
+          for (let after = 0; ; ) {
+            const page = await verifier.auditTrail({ ...query, after, limit: 10_000 });
+            entries.push(...page);
+            if (entries.length > limit) entries.splice(0, entries.length - limit);
+            if (page.length < 10_000) break;
+            after = page.at(-1)!.seq;
+          }
+          out.result({ entries }, () =>
+            entries
+              .map(
+                (a) =>
+                  `${new Date(a.at).toISOString()} ${a.credentialId}${a.user ? ` (user ${a.user})` : ""} ${a.action} ${a.result}${a.counter !== undefined ? ` #${a.counter}` : ""}${a.detail ? ` (${a.detail})` : ""}${a.actor ? ` by ${a.actor}` : ""}`,
+              )
+              .join("\n"),
+          );
+          return 0;
+        },
+      ),
     );
 }
 
@@ -646,7 +770,7 @@ function oneOf(o: {
 
 function positiveInteger(text: string, what: string): number {
   const n = Number(text);
-  if (!/^[0-9]{1,9}$/.test(text) || n < 1) throw usage(`${what} must be a positive integer`);
+  if (!/^[0-9]{1,15}$/.test(text) || n < 1) throw usage(`${what} must be a positive integer`);
   return n;
 }
 
