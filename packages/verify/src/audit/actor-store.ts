@@ -4,6 +4,7 @@ import type {
   CredentialState,
   FailExpectation,
   FailureSubject,
+  LockoutRule,
   SealedState,
   StateStore,
   StoredCredential,
@@ -20,9 +21,11 @@ export function withActor(store: StateStore, actor: string): StateStore {
     get: (id) => store.get(id),
     list: (o) => store.list(o),
     user: (id) => store.user(id),
-    accept: (id, value, e, decidedOn) => store.accept(id, value, a(e), decidedOn),
-    fail: (subject: FailureSubject, max: number, e: AuditEntry, expected?: FailExpectation) =>
-      store.fail(subject, max, a(e), expected),
+    addUser: (id, e) => store.addUser(id, a(e)),
+    accept: (id, value, e, decision) => store.accept(id, value, a(e), decision),
+    fail: (subject: FailureSubject, rule: LockoutRule, e: AuditEntry, expected?: FailExpectation) =>
+      store.fail(subject, rule, a(e), expected),
+    succeed: (subject, e) => store.succeed(subject, a(e)),
     unlock: (subject, e) => store.unlock(subject, a(e)),
     setState: (id: string, state: CredentialState, version: number, e: AuditEntry) =>
       store.setState(id, state, version, a(e)),
