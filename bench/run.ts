@@ -9,13 +9,14 @@ import { keysSuite } from "./keys.js";
 import { oathSuite } from "./oath.js";
 import { pcscSuite } from "./pcsc.js";
 import { provisionSuite } from "./provision.js";
-import { verifySuite } from "./verify.js";
+import { verifyAuditSuite, verifySuite } from "./verify.js";
 
 const suites: Record<string, () => Promise<string>> = {
   "emv-crypto": emvCryptoSuite,
   oath: oathSuite,
   pcsc: pcscSuite,
   verify: verifySuite,
+  "verify-audit": verifyAuditSuite,
   keys: keysSuite,
   provision: provisionSuite,
   cli: cliSuite,

@@ -425,9 +425,9 @@ export class PostgresStore implements StateStore {
 
   async auditHeads(from: number, to: number): Promise<{ observed: number; heads: ChainHead[] }> {
     const r = await this.#query(
-      `SELECT h.chain, h.n, a.hash, (SELECT coalesce(max(seq), 0) FROM audit) AS observed
+      `SELECT h.chain, h.n, h.head AS hash, (SELECT coalesce(max(seq), 0) FROM audit) AS observed
        FROM (SELECT DISTINCT chain FROM audit WHERE seq > $1 AND seq <= $2 AND chain IS NOT NULL) t
-       JOIN audit_chains h ON h.chain = t.chain JOIN audit a ON a.chain = h.chain AND a.n = h.n
+       JOIN audit_chains h ON h.chain = t.chain
        UNION ALL SELECT NULL, NULL, NULL, (SELECT coalesce(max(seq), 0) FROM audit)`,
       [from, to],
     );
@@ -467,8 +467,8 @@ export class PostgresStore implements StateStore {
 
   async pruneAudit(before: number): Promise<number> {
     const r = await this.#query(
-      `WITH d AS (DELETE FROM audit a WHERE at < $1 AND (chain IS NULL OR EXISTS
-                    (SELECT 1 FROM audit b WHERE b.chain = a.chain AND b.n > a.n AND b.at < $1)) RETURNING 1),
+      `WITH d AS (DELETE FROM audit WHERE at < $1 AND seq NOT IN
+                    (SELECT max(seq) FROM audit WHERE at < $1 AND chain IS NOT NULL GROUP BY chain) RETURNING 1),
             c AS (DELETE FROM audit_checkpoints WHERE at < $1 AND seq <
                     (SELECT coalesce(max(seq), 0) FROM audit_checkpoints WHERE at < $1))
        SELECT count(*)::int AS n FROM d`,

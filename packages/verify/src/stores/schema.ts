@@ -86,7 +86,6 @@ CREATE INDEX IF NOT EXISTS challenges_credential ON challenges (credential_id, e
 CREATE INDEX IF NOT EXISTS audit_credential ON audit (credential_id, seq);
 CREATE INDEX IF NOT EXISTS audit_user ON audit (user_id, seq);
 CREATE INDEX IF NOT EXISTS audit_at ON audit (at);
-CREATE INDEX IF NOT EXISTS audit_chain ON audit (chain, n);
 CREATE INDEX IF NOT EXISTS unknown_subjects_by_seq ON unknown_subjects (seq);
 `;
 
@@ -154,17 +153,25 @@ BEGIN
   ELSE
     c := 'credential:' || NEW.credential_id;
   END IF;
-  INSERT INTO audit_chains AS a (chain, n, head)
-  VALUES (c, 1, encode(sha256(decode(${start("c")}, 'hex') || convert_to(${text("1")}, 'UTF8')), 'hex'))
-  ON CONFLICT (chain) DO UPDATE
+  -- The chain's row exists but for its first entry: UPDATE first (a HOT update: no indexed column changes).
+  UPDATE audit_chains AS a
     SET n = a.n + 1, head = encode(sha256(decode(a.head, 'hex') || convert_to(${text("a.n + 1")}, 'UTF8')), 'hex')
-  RETURNING a.n, a.head INTO k, h;
+    WHERE a.chain = c
+    RETURNING a.n, a.head INTO k, h;
+  IF NOT FOUND THEN
+    INSERT INTO audit_chains AS a (chain, n, head)
+    VALUES (c, 1, encode(sha256(decode(${start("c")}, 'hex') || convert_to(${text("1")}, 'UTF8')), 'hex'))
+    ON CONFLICT (chain) DO UPDATE
+      SET n = a.n + 1, head = encode(sha256(decode(a.head, 'hex') || convert_to(${text("a.n + 1")}, 'UTF8')), 'hex')
+    RETURNING a.n, a.head INTO k, h;
+  END IF;
   NEW.chain := c;
   NEW.n := k;
   NEW.hash := h;
   RETURN NEW;
 END
 $fn$;
+ALTER TABLE audit_chains SET (fillfactor = 50);
 DROP TRIGGER IF EXISTS audit_chained ON audit;
 CREATE TRIGGER audit_chained BEFORE INSERT ON audit FOR EACH ROW EXECUTE FUNCTION capkit_audit_chain();
 `;

@@ -566,8 +566,8 @@ function prepare(db: Database.Database) {
       "SELECT * FROM audit WHERE credential_id = ? OR user_id = ? ORDER BY seq DESC LIMIT ?",
     ),
     pruneAudit: db.prepare(
-      `DELETE FROM audit WHERE at < @before AND (chain IS NULL OR EXISTS
-         (SELECT 1 FROM audit b WHERE b.chain = audit.chain AND b.n > audit.n AND b.at < @before))`,
+      `DELETE FROM audit WHERE at < @before AND seq NOT IN
+         (SELECT max(seq) FROM audit WHERE at < @before AND chain IS NOT NULL GROUP BY chain)`,
     ),
   };
 }
