@@ -13,7 +13,7 @@ import type * as P from "pkcs11js";
 import { auditKeyId } from "../audit/checkpoint.js";
 import type { CapCardKey, KeyProvider, SealedUse } from "../key-provider.js";
 import { loadDriver } from "../stores/driver.js";
-import { openedPan, sealBinding, sealedParts } from "./sealed.js";
+import { checkTestKeysAllowed, openedPan, sealBinding, sealedParts } from "./sealed.js";
 
 export interface Pkcs11Options {
   /** The token's PKCS#11 module, e.g. Debian's SoftHSM2 `/usr/lib/softhsm/libsofthsm2.so`. */
@@ -290,7 +290,7 @@ export class Pkcs11KeyProvider implements KeyProvider {
   async seal(credentialId: string, use: SealedUse, value: Uint8Array): Promise<string> {
     const n = generationOf(this.currentKeyId)!;
     if (use === "pan") return this.#encrypt(n, credentialId, value);
-    if (use === "issuer-key") this.#testKeysAllowed();
+    if (use === "issuer-key") checkTestKeysAllowed(this.#allowTest);
     const temp = this.#keyObject(use, value);
     let sealed: string;
     try {
@@ -356,7 +356,7 @@ export class Pkcs11KeyProvider implements KeyProvider {
     let derivation: MasterKeyDerivation = "A";
     const test = card.issuerKey.kind === "sealed-test-imk";
     if (card.issuerKey.kind === "sealed-test-imk") {
-      this.#testKeysAllowed();
+      checkTestKeysAllowed(this.#allowTest);
       base = this.#unwrap(credentialId, "issuer-key", card.issuerKey.sealed, false);
       derivation = card.issuerKey.derivation;
     } else base = this.#issuerKey(card.issuerKey.id);
@@ -651,17 +651,6 @@ export class Pkcs11KeyProvider implements KeyProvider {
       { type: p.CKA_SENSITIVE, value: true },
       { type: p.CKA_EXTRACTABLE, value: false },
     ];
-  }
-
-  #testKeysAllowed(): void {
-    if (!this.#allowTest)
-      throw new CapkitError(
-        "KEY_INVALID",
-        "this CAP record carries a test key in clear; allowTestKeys is off",
-        {
-          hint: "production records reference an issuer key held in the token",
-        },
-      );
   }
 
   #destroy(h: Buffer): void {

@@ -40,3 +40,15 @@ export function openedPan(
   if (!/^[0-9]{8,19}$/.test(text)) throw new CapkitError("KEY_INVALID", "a sealed PAN did not open to a PAN");
   return text;
 }
+
+/** Simulated cards' test issuer keys are a test set-up: refused unless the provider was told to allow them. */
+export function checkTestKeysAllowed(allowed: boolean): void {
+  if (!allowed)
+    throw new CapkitError(
+      "KEY_INVALID",
+      "this CAP record carries a test key in clear; allowTestKeys is off",
+      {
+        hint: "production records reference an issuer key the key provider holds",
+      },
+    );
+}

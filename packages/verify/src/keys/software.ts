@@ -21,7 +21,7 @@ import {
 import { type Hmac, HmacKey, type OathAlgorithm } from "@capkit/oath";
 import { auditKeyId, rawEd25519 } from "../audit/checkpoint.js";
 import type { CapCardKey, KeyProvider, SealedUse } from "../key-provider.js";
-import { openedPan, sealBinding, sealedParts } from "./sealed.js";
+import { checkTestKeysAllowed, openedPan, sealBinding, sealedParts } from "./sealed.js";
 
 export interface SoftwareKeyMaterial {
   /** 32-byte AES-256-GCM key sealing OATH secrets, test keys and PANs (hex). */
@@ -104,7 +104,7 @@ export class SoftwareKeyProvider implements KeyProvider {
   }
 
   async seal(credentialId: string, use: SealedUse, value: Uint8Array): Promise<string> {
-    if (use === "issuer-key") this.#testKeysAllowed();
+    if (use === "issuer-key") checkTestKeysAllowed(this.#allowTest);
     const iv = randomBytes(12);
     const c = createCipheriv("aes-256-gcm", this.#masters.get(this.currentKeyId)!, iv);
     c.setAAD(sealBinding(use, credentialId));
@@ -137,7 +137,7 @@ export class SoftwareKeyProvider implements KeyProvider {
     let imk: Uint8Array;
     let derivation: MasterKeyDerivation = "A";
     if (card.issuerKey.kind === "sealed-test-imk") {
-      this.#testKeysAllowed();
+      checkTestKeysAllowed(this.#allowTest);
       imk = this.#open(credentialId, "issuer-key", card.issuerKey.sealed);
       derivation = card.issuerKey.derivation;
     } else {
@@ -167,17 +167,6 @@ export class SoftwareKeyProvider implements KeyProvider {
         return [keyId, publicKey];
       }),
     );
-  }
-
-  #testKeysAllowed(): void {
-    if (!this.#allowTest)
-      throw new CapkitError(
-        "KEY_INVALID",
-        "this CAP record carries a test key in clear; allowTestKeys is off",
-        {
-          hint: "production records reference an issuer key held by the key provider",
-        },
-      );
   }
 
   /** The plain value; KEY_INVALID when no key of this provider opens it for this credential and use. */
