@@ -47,11 +47,12 @@ const E2 = {
 
 describe("audit hash chains", () => {
   it("match the format's definition, computed independently (Python hashlib)", () => {
-    expect(chainStart(CHAIN).toString("hex")).toBe(GOLDEN.start);
+    const hex = (b: Uint8Array) => Buffer.from(b).toString("hex");
+    expect(hex(chainStart(CHAIN))).toBe(GOLDEN.start);
     expect(auditText(E1)).toBe(GOLDEN.text1);
     const h1 = chainHash(chainStart(CHAIN), E1);
-    expect(h1.toString("hex")).toBe(GOLDEN.hash1);
-    expect(chainHash(h1, E2).toString("hex")).toBe(GOLDEN.hash2);
+    expect(hex(h1)).toBe(GOLDEN.hash1);
+    expect(hex(chainHash(h1, E2))).toBe(GOLDEN.hash2);
   });
 });
 
@@ -59,7 +60,7 @@ describe("audit hash chains", () => {
 async function trail(keys: SoftwareKeyProvider, perChain: number, covered: number) {
   const entries: ChainedAuditEntry[] = [];
   let seq = 0;
-  const heads = new Map<string, Buffer>();
+  const heads = new Map<string, Uint8Array>();
   for (let i = 0; i < perChain; i++) {
     for (const chain of ["credential:a:1", "user:u"]) {
       const n = i + 1;
@@ -75,7 +76,7 @@ async function trail(keys: SoftwareKeyProvider, perChain: number, covered: numbe
       };
       const hash = chainHash(heads.get(chain) ?? chainStart(chain), e);
       heads.set(chain, hash);
-      entries.push({ ...e, seq: ++seq, hash: hash.toString("hex") });
+      entries.push({ ...e, seq: ++seq, hash: Buffer.from(hash).toString("hex") });
     }
   }
   const checkpoints: AuditCheckpoint[] = [];
@@ -130,7 +131,7 @@ describe("verifyAuditTrail", () => {
     expect(check(altered)).toEqual([expect.stringMatching(/entry 3 \(seq 5\) altered/)]);
     // Rewriting the entry and every later hash of its chain is caught by the signed head.
     const rewritten: ChainedAuditEntry[] = [];
-    let prev: Buffer | undefined;
+    let prev: Uint8Array | undefined;
     for (const e of t.entries) {
       if (e.chain !== "credential:a:1" || e.n < 3) {
         rewritten.push(e);
@@ -139,7 +140,7 @@ describe("verifyAuditTrail", () => {
       }
       const x = { ...e, result: e.n === 3 ? "tampered" : e.result };
       prev = chainHash(prev!, x);
-      rewritten.push({ ...x, hash: prev.toString("hex") });
+      rewritten.push({ ...x, hash: Buffer.from(prev).toString("hex") });
     }
     expect(check(rewritten)).toEqual(
       expect.arrayContaining([expect.stringMatching(/differs from checkpoint/)]),

@@ -29,12 +29,12 @@ export function auditText(e: AuditEntry & ChainPlace): string {
 }
 
 /** The hash a chain starts from (the "previous hash" of its entry 1). */
-export function chainStart(chain: string): Buffer {
+export function chainStart(chain: string): Uint8Array {
   return createHash("sha256").update(`${AUDIT_FORMAT}\0${chain}`, "utf8").digest();
 }
 
 /** An entry's hash from its chain's previous one. */
-export function chainHash(prev: Uint8Array, e: AuditEntry & ChainPlace): Buffer {
+export function chainHash(prev: Uint8Array, e: AuditEntry & ChainPlace): Uint8Array {
   return createHash("sha256").update(prev).update(auditText(e), "utf8").digest();
 }
 

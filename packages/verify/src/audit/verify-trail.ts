@@ -81,7 +81,7 @@ export function verifyAuditTrail(
       } else if (last && e.seq <= last.seq)
         problems.push(`chain ${chain}: entry ${e.n} (seq ${e.seq}) out of order`);
       // The first entry kept after a retention cut has no known predecessor: its own hash starts the checks.
-      if (prev && !chainHash(prev, e).equals(Buffer.from(e.hash, "hex")))
+      if (prev && Buffer.from(chainHash(prev, e)).toString("hex") !== e.hash)
         problems.push(`chain ${chain}: entry ${e.n} (seq ${e.seq}) altered`);
       prev = Buffer.from(e.hash, "hex");
       last = e;

@@ -189,7 +189,7 @@ export class Pkcs11KeyProvider implements KeyProvider {
   async signAudit(message: Uint8Array): Promise<{ keyId: string; signature: Uint8Array }> {
     const n = generationOf(this.currentKeyId)!;
     const key = this.#auditKey(n, this.#p.CKO_PRIVATE_KEY);
-    const signature = this.sign(CKM_EDDSA, key, Buffer.from(message), Buffer.alloc(64));
+    const signature = this.#sign(CKM_EDDSA, key, Buffer.from(message), Buffer.alloc(64));
     return { keyId: auditKeyId(this.#auditPublicKey(n)), signature: new Uint8Array(signature) };
   }
 
@@ -311,7 +311,7 @@ export class Pkcs11KeyProvider implements KeyProvider {
     const key = this.#unwrap(credentialId, "hmac", sealed, false);
     try {
       const probe = Buffer.from("capkit HMAC key check");
-      const token = this.sign(this.#p.CKM_SHA256_HMAC, key, probe, Buffer.alloc(32));
+      const token = this.#sign(this.#p.CKM_SHA256_HMAC, key, probe, Buffer.alloc(32));
       if (!token.equals(createHmac("sha256", value).update(probe).digest()))
         throw new CapkitError(
           "KEY_INVALID",
@@ -344,7 +344,8 @@ export class Pkcs11KeyProvider implements KeyProvider {
 
   async hmac(credentialId: string, sealed: string, algorithm: OathAlgorithm): Promise<Hmac> {
     const key = this.#unwrap(credentialId, "hmac", sealed, false);
-    const engine = new TokenHmac(this, key, algorithm, this.#p[HMAC_MECHANISM[algorithm]]);
+    const mechanism = this.#p[HMAC_MECHANISM[algorithm]];
+    const engine = new TokenHmac((data, out) => this.#sign(mechanism, key, data, out), algorithm);
     this.#released.register(engine, key);
     return engine;
   }
@@ -379,8 +380,8 @@ export class Pkcs11KeyProvider implements KeyProvider {
     release(this.#module);
   }
 
-  /** One token call for an engine: KEY_UNAVAILABLE when the token fails (nothing is accepted on it). */
-  sign(mechanism: number, key: Buffer, data: Buffer, out: Buffer): Buffer {
+  /** One signing call of the token: KEY_UNAVAILABLE when the token fails (nothing is accepted on it). */
+  #sign(mechanism: number, key: Buffer, data: Buffer, out: Buffer): Buffer {
     return this.#call(() => {
       this.#lib.C_SignInit(this.#session, { mechanism }, key);
       return this.#lib.C_Sign(this.#session, data, out);
@@ -543,7 +544,7 @@ export class Pkcs11KeyProvider implements KeyProvider {
    */
   #envelope(n: number, credentialId: string, use: SealedUse, payload: Buffer): string {
     const p = this.#p;
-    const tag = this.sign(
+    const tag = this.#sign(
       p.CKM_SHA256_HMAC,
       this.#generationKey(n, "mac"),
       Buffer.concat([sealBinding(use, credentialId), payload]),
@@ -691,30 +692,27 @@ const REFUSALS = new Set(["CKR_SIGNATURE_INVALID", "CKR_SIGNATURE_LEN_RANGE"]);
 class TokenHmac implements Hmac {
   readonly algorithm: OathAlgorithm;
   readonly outputLength: number;
-  readonly #provider: Pkcs11KeyProvider;
-  readonly #key: Buffer;
-  readonly #mechanism: number;
+  /** C_SignInit + C_Sign with the engine's key, in the provider's session. */
+  readonly #sign: (data: Buffer, out: Buffer) => Buffer;
   readonly #counter = Buffer.alloc(8);
   readonly #out: Buffer;
 
-  constructor(provider: Pkcs11KeyProvider, key: Buffer, algorithm: OathAlgorithm, mechanism: number) {
-    this.#provider = provider;
-    this.#key = key;
+  constructor(sign: (data: Buffer, out: Buffer) => Buffer, algorithm: OathAlgorithm) {
+    this.#sign = sign;
     this.algorithm = algorithm;
-    this.#mechanism = mechanism;
     this.outputLength = HMAC_LENGTH[algorithm];
     this.#out = Buffer.alloc(this.outputLength);
   }
 
   mac(message: Uint8Array, out: Uint8Array = new Uint8Array(this.outputLength)): Uint8Array {
-    out.set(this.#provider.sign(this.#mechanism, this.#key, Buffer.from(message), this.#out));
+    out.set(this.#sign(Buffer.from(message), this.#out));
     return out;
   }
 
   truncatedCounter(high: number, low: number): number {
     this.#counter.writeUInt32BE(high >>> 0, 0);
     this.#counter.writeUInt32BE(low >>> 0, 4);
-    return dynamicTruncate(this.#provider.sign(this.#mechanism, this.#key, this.#counter, this.#out));
+    return dynamicTruncate(this.#sign(this.#counter, this.#out));
   }
 }
 

@@ -442,11 +442,8 @@ export class SqliteStore implements StateStore {
     const chain = chainOf(a);
     const head = this.#stmt.chainHead.get(chain) as { n: number; head: string } | undefined;
     const n = (head?.n ?? 0) + 1;
-    const hash = chainHash(head ? Buffer.from(head.head, "hex") : chainStart(chain), {
-      ...a,
-      chain,
-      n,
-    }).toString("hex");
+    const prev = head ? Buffer.from(head.head, "hex") : chainStart(chain);
+    const hash = Buffer.from(chainHash(prev, { ...a, chain, n })).toString("hex");
     this.#stmt.moveChain.run(chain, n, hash);
     this.#stmt.audit.run(
       a.at,
