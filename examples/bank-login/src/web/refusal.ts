@@ -1,0 +1,13 @@
+/**
+ * A request the bank refuses, with the status and the sentence the visitor reads (app.ts renders it as a page):
+ * 400 malformed, 403 forbidden, 404, 413 too large, 415 not a form, 421 not our host, 429 throttled.
+ */
+export class Refusal extends Error {
+  constructor(
+    readonly status: 400 | 401 | 403 | 404 | 405 | 413 | 415 | 421 | 429,
+    message: string,
+    readonly retryAfter?: number,
+  ) {
+    super(message);
+  }
+}
