@@ -1,6 +1,5 @@
 import { Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
-import { HTTPException } from "hono/http-exception";
 import { secureHeaders } from "hono/secure-headers";
 import type { Bank } from "./bank.js";
 import { Keypads } from "./keypad.js";
@@ -12,7 +11,7 @@ import type { BankEnv, Deps } from "./web/context.js";
 import { Cookies } from "./web/cookies.js";
 import { AnonymousCsrf } from "./web/csrf.js";
 import type { Hosts } from "./web/hosts.js";
-import { Refusal } from "./web/refusal.js";
+import { Detour, Refusal } from "./web/refusal.js";
 import { RATES, Throttle } from "./web/throttle.js";
 import { visitorOf } from "./web/visitor.js";
 
@@ -70,7 +69,8 @@ export function createApp(o: AppOptions): Hono<BankEnv> {
         frameAncestors: ["'none'"],
       },
       xFrameOptions: "DENY",
-      referrerPolicy: "no-referrer",
+      // same-origin, not no-referrer: with no-referrer a browser sends `Origin: null` on its own forms.
+      referrerPolicy: "same-origin",
       strictTransportSecurity: o.secureCookies ? "max-age=31536000" : false,
     }),
   );
@@ -102,7 +102,7 @@ export function createApp(o: AppOptions): Hono<BankEnv> {
 
   app.notFound((c) => c.html(errorPage(404, "Cette page n'existe pas.", visitorOf(c, deps).csrf), 404));
   app.onError((e, c) => {
-    if (e instanceof HTTPException) return e.getResponse();
+    if (e instanceof Detour) return e.respond(c);
     if (e instanceof Refusal) {
       if (e.retryAfter !== undefined) c.header("retry-after", String(e.retryAfter));
       return c.html(errorPage(e.status, e.message, visitorOf(c, deps).csrf), e.status);

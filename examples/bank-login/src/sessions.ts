@@ -95,10 +95,11 @@ export class Sessions {
     const now = this.#now();
     const r = this.#db
       .prepare(
-        `UPDATE sessions SET last_seen = ?1 WHERE id_hash = ?2 AND last_seen > ?1 - ?3 AND created_at > ?1 - ?4
+        `UPDATE sessions SET last_seen = @now
+         WHERE id_hash = @id AND last_seen > @now - @idle AND created_at > @now - @absolute
          RETURNING customer, bank, csrf, must_change, transfer`,
       )
-      .get(now, digest(id), IDLE_MS, ABSOLUTE_MS) as Row | undefined;
+      .get({ now, id: digest(id), idle: IDLE_MS, absolute: ABSOLUTE_MS }) as Row | undefined;
     if (!r) return undefined;
     return {
       customer: r.customer,
@@ -126,7 +127,7 @@ export class Sessions {
 
   #sweep(now: number): void {
     this.#db
-      .prepare("DELETE FROM sessions WHERE last_seen <= ?1 - ?2 OR created_at <= ?1 - ?3")
-      .run(now, IDLE_MS, ABSOLUTE_MS);
+      .prepare("DELETE FROM sessions WHERE last_seen <= @now - @idle OR created_at <= @now - @absolute")
+      .run({ now, idle: IDLE_MS, absolute: ABSOLUTE_MS });
   }
 }

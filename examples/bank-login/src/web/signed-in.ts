@@ -1,10 +1,9 @@
-import { HTTPException } from "hono/http-exception";
 import type { Html } from "../pages/layout.js";
 import type { Session } from "../sessions.js";
 import { BANK_NAMES, type BankName, type Customer } from "../users.js";
 import { SESSION } from "../wording.js";
 import type { BankContext, Deps } from "./context.js";
-import { Refusal } from "./refusal.js";
+import { Detour, Refusal } from "./refusal.js";
 import { visitorOf } from "./visitor.js";
 
 export interface SignedIn {
@@ -28,13 +27,13 @@ export function signedIn(
   const v = visitorOf(c, deps);
   const customer = v.session && deps.bank.customers.get(v.session.bank, v.session.customer);
   if (!v.session || !v.sessionId || !customer) {
-    throw new HTTPException(401, { res: c.html(loginPage(SESSION.notLoggedIn), 401) });
+    throw new Detour((c) => c.html(loginPage(SESSION.notLoggedIn), 401));
   }
   if (v.session.bank !== bank) {
     throw new Refusal(403, SESSION.otherBank(BANK_NAMES[v.session.bank], BANK_NAMES[bank]));
   }
   if (v.session.mustChange && !o.passwordPage) {
-    throw new HTTPException(303, { res: c.redirect("/sogenet/password", 303) });
+    throw new Detour((c) => c.redirect("/sogenet/password", 303));
   }
   return { sessionId: v.sessionId, session: v.session, customer };
 }
