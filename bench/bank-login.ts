@@ -1,0 +1,173 @@
+/**
+ * `pnpm bench bank-login`: the example bank under attack, measured over loopback HTTP against the real server.
+ *
+ * 1. Distinguishability of a customer's identifiant from an unknown one by response time, on every login path
+ *    (Coop@net; SOGENET with a password; SOGENET with an SGpass): one wrong login per identifiant (fresh ones,
+ *    so no lockout), kinds interleaved, TRIES per kind; then the best single threshold on the time of one
+ *    request: the share of requests it classifies right. 0.5 is chance; the goal is ≤ 0.6.
+ * 2. A real customer's login while 32 attackers post SOGENET logins as fast as they can (throttled by
+ *    address, web/throttle.ts), against the same login on an idle server.
+ * The server and the clients share the machine's cores: figures are for this machine, compare them side by side.
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { startBankServer } from "../examples/bank-login/src/server.js";
+import { HttpVisitor } from "../examples/bank-login/test/http.js";
+import { machineLine, median, writeSection } from "./harness.js";
+
+const TRIES = Number(process.env["BENCH_BANK_TRIES"] ?? 60);
+
+/** The best one-request threshold's accuracy at telling sample a from sample b (either way round). */
+export function bestThreshold(a: readonly number[], b: readonly number[]): number {
+  const all = [...a.map((t) => ({ t, a: true })), ...b.map((t) => ({ t, a: false }))].sort(
+    (x, y) => x.t - y.t,
+  );
+  let aBelow = 0;
+  let bBelow = 0;
+  let best = 0.5;
+  for (const x of all) {
+    if (x.a) aBelow++;
+    else bBelow++;
+    // "at or below the threshold → a": right for aBelow of a and (b.length - bBelow) of b; or the reverse.
+    const acc = (aBelow / a.length + (b.length - bBelow) / b.length) / 2;
+    best = Math.max(best, acc, 1 - acc);
+  }
+  return best;
+}
+
+export async function bankLoginSuite(): Promise<string> {
+  const dataDir = mkdtempSync(join(tmpdir(), "capkit-bench-bank-"));
+  const server = await startBankServer({ dataDir });
+  const lines: string[] = [];
+  try {
+    // Customers made in the server's process (the demo button is throttled by address, as it should be).
+    const sets = [];
+    for (let i = 0; i < TRIES; i++) sets.push((await server.bank.demo.create()).set);
+
+    // One visitor per 5 requests, from its own loopback address: throttling stays out of the measurement.
+    let n = 0;
+    let v: HttpVisitor | undefined;
+    const timed = async (path: string, fields: (v: HttpVisitor) => Record<string, string>) => {
+      if (n++ % 5 === 0) {
+        v?.close();
+        v = new HttpVisitor(server.url, {
+          localAddress: `127.0.${1 + Math.floor(n / 250)}.${1 + (n % 250)}`,
+        });
+      }
+      await v!.get(path);
+      const f = fields(v!);
+      const t0 = performance.now();
+      const r = await v!.post(path, f);
+      const ms = performance.now() - t0;
+      if (r.status !== 401) throw new Error(`${path}: expected 401, got ${r.status}`);
+      return ms;
+    };
+    const paths = [
+      {
+        name: "Coop@net (user code + Sésame code)",
+        path: "/coopanet",
+        customer: (i: number) => sets[i]!.coopanet,
+        unknown: (i: number) => `ZZ${String(100_000 + i)}`,
+        fields: (id: string) => () => ({ user: id, code: "1234 5678" }),
+      },
+      {
+        name: "SOGENET, password customer",
+        path: "/sogenet",
+        customer: (i: number) => sets[i]!.sogenetPassword,
+        unknown: (i: number) => String(90_000_000 + i),
+        fields: (id: string) => (v: HttpVisitor) => ({ user: id, ...v.keypad("000000") }),
+      },
+      {
+        name: "SOGENET, SGpass customer",
+        path: "/sogenet",
+        customer: (i: number) => sets[i]!.sogenetSgpass,
+        unknown: (i: number) => String(91_000_000 + i),
+        fields: (id: string) => (v: HttpVisitor) => ({ user: id, ...v.keypad("000000") }),
+      },
+    ];
+    lines.push(
+      "## The example bank under attack (`examples/bank-login`)",
+      "",
+      machineLine(),
+      "",
+      `### Who is a customer? Response times of a wrong login, ${TRIES} identifiants of each kind`,
+      "",
+      "One wrong login per identifiant, customers and unknown identifiants interleaved, each request timed by",
+      "the client over loopback. *Threshold accuracy*: the best one-request threshold on the time (chance 0.5,",
+      "goal ≤ 0.6).",
+      "",
+      "| login path | customer median | unknown median | threshold accuracy |",
+      "|---|---:|---:|---:|",
+    );
+    for (const p of paths) {
+      const known: number[] = [];
+      const unknown: number[] = [];
+      for (let i = 0; i < TRIES; i++) {
+        known.push(await timed(p.path, p.fields(p.customer(i))));
+        unknown.push(await timed(p.path, p.fields(p.unknown(i))));
+      }
+      const acc = bestThreshold(known, unknown);
+      lines.push(
+        `| ${p.name} | ${median(known).toFixed(1)} ms | ${median(unknown).toFixed(1)} ms | ${acc.toFixed(2)} |`,
+      );
+      console.log(p.name, median(known), median(unknown), acc);
+    }
+    v?.close();
+
+    // A real customer during a 32-way attack from one address.
+    const login = async () => {
+      const set = sets[0]!;
+      const c = new HttpVisitor(server.url);
+      await c.get("/sogenet");
+      const t0 = performance.now();
+      const r = await c.post("/sogenet", { user: set.sogenetPassword, ...c.keypad("112233") });
+      const ms = performance.now() - t0;
+      c.close();
+      if (r.status !== 303) throw new Error(`customer login: ${r.status}`);
+      return ms;
+    };
+    const idle: number[] = [];
+    for (let i = 0; i < 9; i++) idle.push(await login());
+    let stop = false;
+    let attempts = 0;
+    let throttled = 0;
+    const attacker = new HttpVisitor(server.url, { localAddress: "127.0.9.9" });
+    await attacker.get("/sogenet");
+    const attack = Array.from({ length: 32 }, async (_, k) => {
+      for (let i = 0; !stop; i++) {
+        const fields = { user: String(80_000_000 + k * 100_000 + i), ...attacker.keypad("000000") };
+        const r = await attacker.post("/sogenet", fields);
+        attempts++;
+        if (r.status === 429) throttled++;
+      }
+    });
+    await new Promise((r) => setTimeout(r, 1000));
+    const during: number[] = [];
+    for (let i = 0; i < 9; i++) during.push(await login());
+    stop = true;
+    await Promise.all(attack);
+    attacker.close();
+    lines.push(
+      "",
+      "### A customer's login during a 32-way attack",
+      "",
+      "A SOGENET password login (one scrypt, one verifier call) timed by the client, 9 times on an idle server,",
+      "then 9 times while 32 concurrent loops post wrong SOGENET logins from one other address.",
+      "",
+      "| | median | slowest |",
+      "|---|---:|---:|",
+      `| idle server | ${median(idle).toFixed(0)} ms | ${Math.max(...idle).toFixed(0)} ms |`,
+      `| during the attack | ${median(during).toFixed(0)} ms | ${Math.max(...during).toFixed(0)} ms |`,
+      "",
+      `The attack posted ${attempts.toLocaleString("en-US")} logins in that time; ${throttled.toLocaleString("en-US")} were answered 429 before any password was hashed.`,
+    );
+  } finally {
+    await server.close();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+  const md = lines.join("\n");
+  console.log(md);
+  writeSection("bank-login", md);
+  return md;
+}
