@@ -12,6 +12,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import type { DemoSet } from "../examples/bank-login/src/demo.js";
 import { startBankServer } from "../examples/bank-login/src/server.js";
 import { HttpVisitor } from "../examples/bank-login/test/http.js";
 import { machineLine, median, writeSection } from "./harness.js";
@@ -42,7 +43,7 @@ export async function bankLoginSuite(): Promise<string> {
   const lines: string[] = [];
   try {
     // Customers made in the server's process (the demo button is throttled by address, as it should be).
-    const sets = [];
+    const sets: DemoSet[] = [];
     for (let i = 0; i < TRIES; i++) sets.push((await server.bank.demo.create()).set);
 
     // One visitor per 5 requests, from its own loopback address: throttling stays out of the measurement.

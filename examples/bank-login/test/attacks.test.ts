@@ -8,7 +8,7 @@ import { LAYOUT_TTL_MS } from "../src/keypad.js";
 import { ABSOLUTE_MS, IDLE_MS } from "../src/sessions.js";
 import { RATES } from "../src/web/throttle.js";
 import { startBank } from "./browser.js";
-import { type Answer, HttpVisitor, stable } from "./http.js";
+import { type Answer, type HttpVisitor, stable, visitors } from "./http.js";
 
 /**
  * The attacks of issue 19, one test per row of its table, over HTTP against the real server: each failed on the
@@ -16,12 +16,7 @@ import { type Answer, HttpVisitor, stable } from "./http.js";
  */
 let bank: Awaited<ReturnType<typeof startBank>>;
 let now: number;
-const visitors: HttpVisitor[] = [];
-const visitor = (o?: ConstructorParameters<typeof HttpVisitor>[1]) => {
-  const v = new HttpVisitor(bank.url, o);
-  visitors.push(v);
-  return v;
-};
+const visitor = visitors(() => bank.url);
 
 beforeEach(async () => {
   now = Date.now();
@@ -29,7 +24,7 @@ beforeEach(async () => {
 });
 afterEach(async () => {
   vi.restoreAllMocks();
-  for (const v of visitors.splice(0)) v.close();
+  visitor.closeAll();
   await bank?.close();
 });
 

@@ -182,3 +182,20 @@ export function stable(text: string): string {
     .replace(/data-demo="[^"]+">[^<]+</g, "data-demo><")
     .replace(/unlock [0-9A-Z]{8}/g, "unlock");
 }
+
+/** The visitors a test makes, all closed after it: `const visitor = visitors(() => bank.url)`. */
+export function visitors(base: () => string): {
+  (o?: ConstructorParameters<typeof HttpVisitor>[1]): HttpVisitor;
+  closeAll(): void;
+} {
+  const all: HttpVisitor[] = [];
+  const make = (o?: ConstructorParameters<typeof HttpVisitor>[1]) => {
+    const v = new HttpVisitor(base(), o);
+    all.push(v);
+    return v;
+  };
+  const closeAll = () => {
+    for (const v of all.splice(0)) v.close();
+  };
+  return Object.assign(make, { closeAll });
+}

@@ -1,22 +1,17 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { MAX_BODY_BYTES } from "../src/app.js";
 import { startBank } from "./browser.js";
-import { HttpVisitor } from "./http.js";
+import { visitors } from "./http.js";
 
 /** The bank's HTTP hygiene, checked with plain requests (no browser needed). */
 let bank: Awaited<ReturnType<typeof startBank>>;
-const visitors: HttpVisitor[] = [];
-const visitor = (o?: ConstructorParameters<typeof HttpVisitor>[1]) => {
-  const v = new HttpVisitor(bank.url, o);
-  visitors.push(v);
-  return v;
-};
+const visitor = visitors(() => bank.url);
 
 beforeAll(async () => {
   bank = await startBank();
 });
 afterAll(async () => {
-  for (const v of visitors) v.close();
+  visitor.closeAll();
   await bank?.close();
 });
 

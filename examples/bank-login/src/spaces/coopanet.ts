@@ -5,13 +5,12 @@ import {
   ValidationErrorsIBAN,
   validateIBAN,
 } from "ibantools";
-import type { Judgement } from "../codes.js";
 import { formatEuros, parseEuros } from "../money.js";
 import { accountPage } from "../pages/account.js";
 import { coopanetLoginPage, signPage, transferPage } from "../pages/coopanet.js";
 import type { BankContext, BankEnv, Deps } from "../web/context.js";
 import { readAttempt, readForm } from "../web/forms.js";
-import { logIn } from "../web/login.js";
+import { answerLogin } from "../web/login.js";
 import { signedIn } from "../web/signed-in.js";
 import { demoOf, endSession, visitorOf } from "../web/visitor.js";
 import { COOPANET, SESSION } from "../wording.js";
@@ -28,15 +27,6 @@ export function coopanetRoutes(deps: Deps): Hono<BankEnv> {
   const loginPage = (c: BankContext, o: { error?: string | string[]; notice?: string; user?: string } = {}) =>
     coopanetLoginPage({ csrf: visitorOf(c, deps).csrf, demo: demoOf(c, deps), ...o });
   const me = (c: BankContext) => signedIn(c, deps, "coopanet", (error) => loginPage(c, { error }));
-  /** The answer to a wrong or refused code: the same for a customer and for an identifiant nobody holds. */
-  const refused = (c: BankContext, j: Judgement, user: string) =>
-    j.result === "locked"
-      ? c.html(loginPage(c, { error: COOPANET.locked(max()), user }), 423)
-      : c.html(
-          loginPage(c, { error: j.lastTry ? [COOPANET.wrong, COOPANET.lastTry] : COOPANET.wrong, user }),
-          401,
-        );
-
   app.get("/", (c) =>
     c.html(loginPage(c, c.req.query("done") === "logout" ? { notice: SESSION.loggedOut } : {})),
   );
@@ -60,10 +50,10 @@ export function coopanetRoutes(deps: Deps): Hono<BankEnv> {
     }
     // The same work for everyone: one lookup, one verifier call (an unknown id is counted and locked alike).
     const customer = bank.customers.get("coopanet", user);
-    const j = await bank.codes.checkLogin("coopanet", user, code);
-    if (j.result === "accepted" && customer) return logIn(c, deps, visitor, customer, "/coopanet/account");
-    if (j.result === "locked") bank.sessions.endAllOf(user);
-    return refused(c, j, user);
+    const judgement = await bank.codes.checkLogin("coopanet", user, code);
+    const page = (error: string | string[]) => loginPage(c, { error, user });
+    const to = "/coopanet/account";
+    return answerLogin(c, deps, { visitor, judgement, user, customer, to, words: COOPANET, page });
   });
 
   app.get("/account", (c) => {

@@ -1,10 +1,9 @@
 import { Hono } from "hono";
-import type { Judgement } from "../codes.js";
 import { accountPage } from "../pages/account.js";
 import { passwordChangePage, sogenetLoginPage } from "../pages/sogenet.js";
 import type { BankContext, BankEnv, Deps } from "../web/context.js";
 import { readAttempt } from "../web/forms.js";
-import { logIn } from "../web/login.js";
+import { answerLogin, logIn } from "../web/login.js";
 import { signedIn } from "../web/signed-in.js";
 import { demoOf, endSession, visitorOf } from "../web/visitor.js";
 import { SESSION, SOGENET } from "../wording.js";
@@ -28,15 +27,6 @@ export function sogenetRoutes(deps: Deps): Hono<BankEnv> {
     });
   const me = (c: BankContext, passwordPage = false) =>
     signedIn(c, deps, "sogenet", (error) => loginPage(c, { error }), { passwordPage });
-  /** The answer to a wrong password or code: the same for a customer and for an identifiant nobody holds. */
-  const refused = (c: BankContext, j: Judgement, user: string) =>
-    j.result === "locked"
-      ? c.html(loginPage(c, { error: SOGENET.locked(max()), user }), 423)
-      : c.html(
-          loginPage(c, { error: j.lastTry ? [SOGENET.wrong, SOGENET.lastTry] : SOGENET.wrong, user }),
-          401,
-        );
-
   app.get("/", (c) =>
     c.html(loginPage(c, c.req.query("done") === "logout" ? { notice: SESSION.loggedOut } : {})),
   );
@@ -62,12 +52,12 @@ export function sogenetRoutes(deps: Deps): Hono<BankEnv> {
     // cannot be told apart, and an unknown identifiant is counted and locked alike.
     const customer = bank.customers.get("sogenet", user);
     const passwordOk = await bank.passwords.check(password, customer?.password);
-    const j = customer?.credential
+    const judgement = customer?.credential
       ? await bank.codes.checkLogin("sogenet", user, password) // with an SGpass, the password is its code
       : await bank.codes.checkPassword("sogenet", user, passwordOk);
-    if (j.result === "accepted" && customer) return logIn(c, deps, visitor, customer, "/sogenet/account");
-    if (j.result === "locked") bank.sessions.endAllOf(user);
-    return refused(c, j, user);
+    const page = (error: string | string[]) => loginPage(c, { error, user });
+    const to = "/sogenet/account";
+    return answerLogin(c, deps, { visitor, judgement, user, customer, to, words: SOGENET, page });
   });
 
   app.get("/account", (c) => {
