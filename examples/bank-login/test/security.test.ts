@@ -1,3 +1,4 @@
+import { connect } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { MAX_BODY_BYTES } from "../src/app.js";
 import { startBank } from "./browser.js";
@@ -93,6 +94,45 @@ describe("bank-login HTTP hygiene", () => {
     for (const path of ["/", "/coopanet", "/sogenet", "/assets/bank.css"]) {
       const h = await v.send("HEAD", path);
       expect([path, h.status, h.text]).toEqual([path, 200, ""]);
+    }
+  });
+});
+
+describe("slow and aborted requests", () => {
+  it("cuts a client that never finishes its headers or its body, and keeps serving others", async () => {
+    const quick = await startBank({ timeouts: { headersMs: 1000, requestMs: 1500 } });
+    try {
+      const { port } = new URL(quick.url);
+      const slow = (text: string) =>
+        new Promise<string>((resolve) => {
+          const s = connect(Number(port), "127.0.0.1", () => s.write(text));
+          let got = "";
+          s.on("data", (d) => {
+            got += d.toString();
+          });
+          s.on("close", () => resolve(got));
+          s.on("error", () => resolve(got));
+        });
+      const t0 = Date.now();
+      const [headers, body] = await Promise.all([
+        slow(`GET /coopanet HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nX-Slow: `),
+        slow(
+          `POST /coopanet HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 100\r\n\r\nuser=`,
+        ),
+      ]);
+      expect(Date.now() - t0).toBeLessThan(6000);
+      expect(headers).toMatch(/^HTTP\/1\.1 408/);
+      expect(body).toMatch(/^HTTP\/1\.1 408|^$/);
+      // An aborted post: the client goes away mid-body; the server carries on.
+      const aborted = connect(Number(port), "127.0.0.1", () => {
+        aborted.write(
+          `POST /sogenet HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 500\r\n\r\nuser=1`,
+        );
+        aborted.destroy();
+      });
+      expect((await fetch(`${quick.url}/coopanet`)).status).toBe(200);
+    } finally {
+      await quick.close();
     }
   });
 });
