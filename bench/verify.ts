@@ -377,7 +377,7 @@ export async function verifySuite(): Promise<string> {
     "",
     "The control column is the fair comparison for the held row: a transaction open in another session (one that",
     "holds a row lock is one) keeps PostgreSQL from pruning old row versions, which slows every UPDATE a little.",
-    "The held credential holds one pool connection (one write per credential row in flight, src/stores/keyed-gate.ts),",
+    "The held credential holds one pool connection (one decision per lockout subject in flight, src/subject-gate.ts),",
     "its queued callers give up with the first lock timeout, and a burst of attempts on an id not in the cache makes",
     "one read, so the other credentials keep their pool and their latency.",
     "",

@@ -49,6 +49,10 @@ export interface StoredCredential {
   /** Key material sealed by the KeyProvider (OATH secret, a simulated card's test IMK); never in clear. */
   readonly sealed: string | undefined;
   readonly last: number;
+  /**
+   * The failure count and lock of the credential's lockout subject: its user's for a credential that belongs
+   * to one, its own otherwise.
+   */
   readonly failures: number;
   readonly locked: boolean;
   readonly createdAt: number;
@@ -59,6 +63,14 @@ export interface StoredCredential {
   readonly drift: number | undefined;
   /** A replacement card: the credential it replaces, revoked when this one is first accepted. */
   readonly replaces: string | undefined;
+  /**
+   * The last accepted code (docs/architecture.md §6, "Replays"): when it was accepted, a digest of the request
+   * that carried it (credential, counter, function, digits, challenge, amount, currency, TDS) and the caller's
+   * `requestId`, if any. A request with the same digest soon after is a replay, answered without counting.
+   */
+  readonly acceptedAt: number | undefined;
+  readonly acceptedDigest: string | undefined;
+  readonly acceptedRequest: string | undefined;
   /**
    * Changes (to a fresh random value) with every lifecycle operation — enrolment, disable, enable — and never on
    * an accept or a failure. A verifier caches a credential's definition with its version; a decision carries
@@ -74,8 +86,18 @@ export interface UserState {
   readonly locked: boolean;
 }
 
-/** Whose failure count a failure goes to: the credential's own, or its user's. */
+/**
+ * Whose failure count a failure goes to (the lockout subject): the credential's own, or its user's. A subject
+ * nobody enrolled — an unknown id or user — is counted and locked the same way, in a bounded table of unknown
+ * subjects (docs/architecture.md §6, "Unknown ids and users").
+ */
 export type FailureSubject = { readonly credential: string } | { readonly user: string };
+
+/** A lockout subject's count after a failure was counted (or, for a success, after it was cleared). */
+export interface Counted {
+  readonly failures: number;
+  readonly locked: boolean;
+}
 
 /** The functions a code can answer; a challenge is issued for exactly one of them. */
 export type CodeFunction = "identify" | "respond" | "sign" | "ocra";
@@ -90,6 +112,8 @@ export interface Challenge {
 
 export type AuditAction =
   | "enroll"
+  | "user"
+  | "factor"
   | "verify"
   | "resync"
   | "unlock"
@@ -112,23 +136,46 @@ export interface AuditEntry {
 }
 
 /**
- * The result of a conditional accept: done, or why not. "changed": the credential is not at the version the
- * decision was made on (a lifecycle operation elsewhere, or revoked): decide again on a fresh read.
+ * The result of a conditional accept: done; refused and counted as a failure (the lockout subject is locked or
+ * the credential disabled: the right code of a locked subject costs the same as a wrong one and answers the
+ * same); or refused without counting: "stale" (a counter at or before `last`: another server accepted it) or
+ * "changed" (the credential is not at the version the decision was made on — a lifecycle operation elsewhere,
+ * or revoked): decide again on a fresh read.
  */
-export type AcceptOutcome = "accepted" | "stale" | "locked" | "disabled" | "changed";
+export type AcceptOutcome = "accepted" | "stale" | "changed" | Counted;
+
+/** What an accept was decided on, and what it records. */
+export interface AcceptDecision {
+  readonly version: number;
+  /** The credential's user at that version (its lockout subject; a store may rely on it). */
+  readonly user: string | undefined;
+  /** TOTP: the token's drift at this code. */
+  readonly drift?: number | undefined;
+  /** The request's replay digest and id (StoredCredential.acceptedDigest, acceptedRequest). */
+  readonly digest: string;
+  readonly request?: string | undefined;
+  /** Counts the failure with this rule when the subject is locked or the credential disabled. */
+  readonly rule: LockoutRule;
+  /** The audit detail of a refusal (the accept's own is in its audit entry). */
+  readonly refusedDetail: string;
+}
+
+/** How failures lock a subject (Policy.maxFailures). */
+export interface LockoutRule {
+  readonly maxFailures: number;
+}
 
 /**
  * What a failure was decided on: a code is wrong only against the credential's `last` and definition at
  * `version`. If either has moved on (another process accepted a code, a lifecycle operation), the failure is
- * not counted and fail() answers "changed" (the verifier decides again on a fresh read).
+ * not counted and fail() answers "changed" (the verifier decides again on a fresh read). `absent`: the code
+ * was judged for an id nobody holds; if it has been enrolled since, "changed".
  */
-export interface FailExpectation {
-  readonly credential: string;
-  readonly version: number;
-  readonly last: number;
-}
+export type FailExpectation =
+  | { readonly credential: string; readonly version: number; readonly last: number }
+  | { readonly credential: string; readonly absent: true };
 
-export type FailOutcome = { readonly failures: number; readonly locked: boolean } | "changed";
+export type FailOutcome = Counted | "changed";
 
 export interface ListOptions {
   /** Keyset paging: ids after this one, in id order. */
@@ -148,26 +195,31 @@ export interface StateStore {
   get(id: string): Promise<StoredCredential | undefined>;
   list(options: ListOptions): Promise<StoredCredential[]>;
   user(id: string): Promise<UserState | undefined>;
+  /** Registers a user with no credential yet (a customer with a password only); false if known already. */
+  addUser(id: string, audit: AuditEntry): Promise<boolean>;
   /**
-   * Sets `last = value` (and the TOTP drift) and clears the failure count of the credential and its user, only
-   * if the credential is at `version`, `last < value`, it is active and neither it nor its user is locked.
+   * Sets `last = value` (the TOTP drift, the replay digest) and clears the failure count of the lockout
+   * subject, only if the credential is at `version`, `last < value`, it is active and its subject is not
+   * locked. Decided under the subject's row lock, so that no failure of the same subject is judged beside it:
+   * a locked subject or a disabled credential counts the attempt as a failure instead.
    */
-  accept(
-    id: string,
-    value: number,
-    audit: AuditEntry,
-    decidedOn: { readonly version: number; readonly drift?: number | undefined },
-  ): Promise<AcceptOutcome>;
+  accept(id: string, value: number, audit: AuditEntry, decidedOn: AcceptDecision): Promise<AcceptOutcome>;
   /**
-   * Counts a failure; locks when the count reaches `maxFailures`. Returns the new state, or "changed" when
-   * `expected` no longer holds (nothing counted). Without `expected`, an unknown subject is CREDENTIAL_UNKNOWN.
+   * Counts a failure; locks when the count reaches the rule's maximum. Returns the new count, or "changed"
+   * when `expected` no longer holds (nothing counted). A subject with no row — an id or user nobody enrolled —
+   * is counted in the bounded table of unknown subjects, exactly like a known one.
    */
   fail(
     subject: FailureSubject,
-    maxFailures: number,
+    rule: LockoutRule,
     audit: AuditEntry,
     expected?: FailExpectation,
   ): Promise<FailOutcome>;
+  /**
+   * A success on a user's factor the application checked itself: clears the count unless the user is locked
+   * (then nothing changes). Unknown users are answered from the table of unknown subjects.
+   */
+  succeed(subject: { readonly user: string }, audit: AuditEntry): Promise<Counted>;
   unlock(subject: FailureSubject, audit: AuditEntry): Promise<boolean>;
   /** Sets the state and the credential's new version. */
   setState(id: string, state: CredentialState, version: number, audit: AuditEntry): Promise<boolean>;

@@ -17,6 +17,12 @@ export interface Policy {
   readonly maxChallengesPerCredential: number;
   /** Resync with two consecutive codes searches this far ahead (HOTP counters, CAP ATCs). */
   readonly resyncWindow: number;
+  /**
+   * How long after an accept the same request again is a replay — answered `{ result: "rejected", replayed:
+   * true }` without counting (a double submit, a proxy retrying), or `accepted` again when it carries the same
+   * `requestId`. After it, the same code again is a failure like any other.
+   */
+  readonly replayWindowMs: number;
 }
 
 export const DEFAULT_POLICY: Policy = {
@@ -29,4 +35,5 @@ export const DEFAULT_POLICY: Policy = {
   challengeTtlMs: 120_000,
   maxChallengesPerCredential: 8,
   resyncWindow: 1000,
+  replayWindowMs: 300_000,
 };

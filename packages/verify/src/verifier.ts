@@ -1,5 +1,5 @@
 import { randomBytes, randomInt } from "node:crypto";
-import { CapkitError } from "@capkit/core";
+import { CapkitError, isCapkitError } from "@capkit/core";
 import type { KeyProvider } from "./key-provider.js";
 import {
   type CapEnrollRequest,
@@ -8,18 +8,23 @@ import {
   type OcraEnrollRequest,
   type TotpEnrollRequest,
 } from "./kinds/index.js";
-import { type Attempt, digitChallenge, type Match } from "./kinds/kind.js";
+import type { Attempt, Match } from "./kinds/kind.js";
 import type {
   AuditAction,
   AuditEntry,
   CodeFunction,
+  Counted,
   CredentialKind,
   CredentialState,
+  FailExpectation,
   FailureSubject,
+  LockoutRule,
   StateStore,
   StoredCredential,
 } from "./model.js";
 import { DEFAULT_POLICY, type Policy } from "./policy.js";
+import { type ReplayProbe, replayDigest, sameDigest } from "./replay.js";
+import { SubjectGate } from "./subject-gate.js";
 
 export type EnrollRequest = {
   readonly id: string;
@@ -42,6 +47,12 @@ export interface VerifyRequest {
   readonly currency?: string;
   /** CAP identify with TDS: the numbers the user typed. */
   readonly tds?: readonly string[];
+  /**
+   * An idempotency key for this verification (1–128 letters, digits or . @ : + - _): a retry of an accept
+   * that committed — after a STORE_UNAVAILABLE, a lost answer — carrying the same key answers `accepted`
+   * again, within `policy.replayWindowMs`.
+   */
+  readonly requestId?: string;
 }
 
 export type Decision = "accepted" | "rejected" | "locked";
@@ -53,6 +64,30 @@ export interface VerifyResult {
   readonly offset?: number;
   /** On acceptance of a credential that belongs to a user: the credential that matched. */
   readonly credential?: string | undefined;
+  /**
+   * On a rejection counted as a failure: how many more failures lock the credential or user — the same for
+   * known and unknown ids and users.
+   */
+  readonly triesLeft?: number;
+  /**
+   * The same request as the one just accepted (a double submit, a proxy retrying): rejected, not counted
+   * (policy.replayWindowMs says how long "just" lasts).
+   */
+  readonly replayed?: true;
+}
+
+/** A factor the application checked itself (a password after scrypt, a letter code): its outcome. */
+export interface FactorRequest {
+  readonly user: string;
+  /** What was checked, for the audit trail ("password", "letter-code"): a name, never the value. */
+  readonly factor: string;
+  readonly ok: boolean;
+}
+
+export interface FactorResult {
+  readonly result: Decision;
+  /** On "rejected": how many more failures lock the user. */
+  readonly triesLeft?: number;
 }
 
 export interface CredentialStatus {
@@ -85,18 +120,28 @@ export interface VerifierOptions {
   readonly now?: () => number;
   /**
    * How many credentials this process keeps in memory with their keyed engines (default 10,000). A cached
-   * credential is verified in one store operation; the others need a read first.
+   * credential is verified in one store operation; the others need a read first. Ids found unknown are
+   * cached too (as unknown), so that a second try of one costs what a second try of a known id costs.
    */
   readonly cacheSize?: number;
+  /**
+   * How long an attempt waits behind earlier attempts on the same user or credential before it is answered
+   * STORE_UNAVAILABLE, nothing tried (default 10,000 ms): attempts on one subject are decided one at a time.
+   */
+  readonly subjectWaitMs?: number;
 }
 
 /**
  * A credential as last seen in the store, with its keyed engine (built once per version). The cache owns `c`
  * (each store read returns a new object) and moves its `last` on when this process accepts a code, in place.
+ * `absent`: an id nobody holds. Its `c` is a decoy: the definition and engine of the credential this verifier
+ * loaded last, so that a code for an unknown id is judged with the same work as one for a known id (the
+ * verdict is thrown away: an unknown id never matches).
  */
 interface Cached {
   readonly c: Mutable<StoredCredential>;
   readonly engine: unknown;
+  readonly absent?: true;
 }
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
@@ -121,13 +166,17 @@ export class Verifier {
   readonly #store: StateStore;
   readonly #keys: KeyProvider;
   readonly #now: () => number;
+  readonly #rule: LockoutRule;
+  readonly #gate: SubjectGate;
+  /** The credential loaded last: what an unknown id is judged against (see `Cached.absent`). */
+  #template: Cached | undefined;
   /**
    * Credential definitions by id, as last seen (docs/architecture.md §6): they change only through lifecycle
    * operations, which change the version the store checks on every decision, so a stale entry is caught there.
    */
   readonly #cache = new Map<string, Cached>();
   readonly #cacheSize: number;
-  readonly #loading = new Map<string, Promise<Cached | undefined>>();
+  readonly #loading = new Map<string, Promise<Cached>>();
 
   constructor(options: VerifierOptions) {
     this.#store = options.store;
@@ -135,11 +184,46 @@ export class Verifier {
     this.policy = { ...DEFAULT_POLICY, ...options.policy };
     this.#now = options.now ?? Date.now;
     this.#cacheSize = Math.max(1, Math.trunc(options.cacheSize ?? 10_000));
+    this.#rule = { maxFailures: this.policy.maxFailures };
+    this.#gate = new SubjectGate(options.subjectWaitMs ?? 10_000);
+  }
+
+  /**
+   * Registers a user who has no credential yet — a customer with a password only — so that the failures of
+   * `checkFactor` are counted on that user for good (an id nobody registered is counted too, in the bounded
+   * table of unknown subjects, from which the least recently tried are dropped). Enrolling a credential with
+   * `user` registers its user as well. Idempotent.
+   */
+  async addUser(user: string): Promise<void> {
+    checkId(user, "a user id");
+    await this.#store.addUser(user, this.#entry("", "user", "ok", user));
+  }
+
+  /**
+   * The outcome of a factor the application checked itself — a password after scrypt, a letter code — counted
+   * in the same failure count and lockout as the user's codes: `ok: false` is a failure (the 5th locks), `ok:
+   * true` clears the count unless the user is locked (then "locked", nothing changed). An unknown user is
+   * counted and locked like a known one. Audited with the factor's name, never its value.
+   */
+  async checkFactor(req: FactorRequest): Promise<FactorResult> {
+    checkId(req.user, "a user id");
+    if (typeof req.factor !== "string" || !FACTOR.test(req.factor))
+      throw new CapkitError("INPUT_INVALID", "a factor is named by 1–32 letters, digits or . : + - _");
+    if (typeof req.ok !== "boolean") throw new CapkitError("INPUT_INVALID", "ok is true or false");
+    const { user, factor, ok } = req;
+    return this.#gate.run(subjectKey({ user }), async () => {
+      const audit = this.#entry("", "factor", ok ? "accepted" : "rejected", user, { detail: factor });
+      if (ok) {
+        const s = await this.#store.succeed({ user }, audit);
+        return { result: s.locked ? "locked" : "accepted" };
+      }
+      return this.#counted((await this.#store.fail({ user }, this.#rule, audit)) as Counted);
+    });
   }
 
   async enroll(req: EnrollRequest, options: { replaces?: string } = {}): Promise<void> {
-    checkId(req.id, "a credential id");
-    if (req.user !== undefined) checkId(req.user, "a user id");
+    checkId(req.id, "a credential id", "CREDENTIAL_INVALID");
+    if (req.user !== undefined) checkId(req.user, "a user id", "CREDENTIAL_INVALID");
     const rules = KINDS[req.kind];
     if (!rules) throw new CapkitError("CREDENTIAL_INVALID", "unknown credential kind");
     const e = await rules.enroll(req, { keys: this.#keys, policy: this.policy });
@@ -158,6 +242,9 @@ export class Verifier {
         user: req.user,
         drift: undefined,
         replaces: options.replaces,
+        acceptedAt: undefined,
+        acceptedDigest: undefined,
+        acceptedRequest: undefined,
         version: newVersion(),
       },
       this.#entry(req.id, "enroll", "ok", req.user, { detail: req.kind }),
@@ -181,32 +268,44 @@ export class Verifier {
     });
   }
 
+  /**
+   * Judges a code. Attempts on one lockout subject (the credential's user, or the credential) are decided one
+   * at a time, in the order they came; every attempt does the same work — the same store operations, the same
+   * MACs — whether the id exists, its subject is locked or the code is right (docs/architecture.md §6).
+   */
   async verify(req: VerifyRequest): Promise<VerifyResult> {
     if ((req.id === undefined) === (req.user === undefined))
       throw new CapkitError("INPUT_INVALID", "verify takes an id or a user, not both");
-    if (req.user !== undefined) return this.#verifyUser(req.user, req);
-    const id = String(req.id);
-    const now = this.#now();
-    let e = this.#cache.get(id) ?? (await this.#cached(id));
-    const fn: CodeFunction = req.function ?? (e ? KINDS[e.c.params.kind].defaultFunction : "identify");
-    if (!e) return this.#unknown(id, undefined, "verify", now, `${fn}: unknown credential`);
-    // A refusal is decided on fresh state: the cache may be behind another process's unlock or enable.
-    if (e.c.locked || e.c.state !== "active") {
-      e = await this.#load(id);
-      if (!e) return this.#unknown(id, undefined, "verify", now, `${fn}: unknown credential`);
+    if (req.user !== undefined) {
+      const user = req.user;
+      return this.#gate.run(subjectKey({ user }), () => this.#verifyUser(user, req));
     }
+    const id = String(req.id);
+    const e = this.#cache.get(id) ?? (await this.#cached(id));
+    return this.#gate.run(subjectKey(e.c), () => this.#verifyId(id, e, req));
+  }
+
+  async #verifyId(id: string, cached: Cached, req: VerifyRequest): Promise<VerifyResult> {
+    const now = this.#now();
+    // The one read while this attempt waited its turn, if the one before it read the credential afresh.
+    const e = this.#cache.get(id) ?? cached;
+    const fn: CodeFunction = req.function ?? KINDS[e.c.params.kind].defaultFunction;
     const code = digitsOf(req.code);
     let refusal = code === undefined ? "not a number" : undefined;
     // A server-issued challenge is consumed by any attempt, right or wrong: one guess per challenge.
     let challenge: string | undefined;
-    if (refusal || e.c.locked || e.c.state !== "active") {
+    if (refusal) {
       // decided below, with the challenge left alone
     } else if (fn === "respond" || fn === "sign" || fn === "ocra") {
-      if (!req.challengeId) refusal = "no challenge";
+      const ch = req.challengeId ? await this.#store.takeChallenge(req.challengeId, id, fn, now) : undefined;
+      if (ch) challenge = ch.value;
       else {
-        const ch = await this.#store.takeChallenge(req.challengeId, id, fn, now);
-        if (ch) challenge = ch.value;
-        else refusal = "challenge unknown, used, expired or for another function";
+        refusal = req.challengeId
+          ? "challenge unknown, used, expired or for another function"
+          : "no challenge";
+        // Judged all the same, against a stand-in of the same format: an unknown id's challenges are never
+        // stored, and the work must not tell it from a known id's.
+        challenge = standInChallenge(e.c, fn);
       }
     } else if (req.challengeId !== undefined) {
       refusal = "a challenge given to a function without one";
@@ -219,41 +318,57 @@ export class Verifier {
       "verify",
       now,
       PREFIX[fn] ?? `${fn}: `,
-      (x) => refusal ?? this.#match(x, attempt) ?? "no match",
+      (x) => {
+        const m = this.#match(x, attempt);
+        return refusal ?? m ?? "no match";
+      },
+      probeOf(req, fn, code),
     );
   }
 
-  /** verify({ user }): every active credential of the user is tried; one failure count and lockout per user. */
+  /**
+   * verify({ user }): every active credential of the user is tried; one failure count and lockout per user.
+   * An unknown user, or one with no active credential, is judged against the decoy (see `Cached.absent`).
+   */
   async #verifyUser(user: string, req: VerifyRequest): Promise<VerifyResult> {
-    const now = this.#now();
     const fn: CodeFunction = req.function ?? "identify";
-    const u = await this.#store.user(user);
-    if (!u) return this.#unknown("", user, "verify", now, `${fn}: unknown user`);
-    const fail = async (why: string) => {
+    const code = digitsOf(req.code);
+    const refusal =
+      code === undefined
+        ? "not a number"
+        : fn !== "identify" || req.challengeId !== undefined
+          ? "by user, only identify codes (challenges are per credential)"
+          : undefined;
+    const probe = probeOf(req, fn, code);
+    for (let tries = 0; ; tries++) {
+      const now = this.#now();
+      const attempt = attemptOf(req, fn, code ?? "", now, undefined);
+      const all = await this.#store.list({ user, limit: MAX_USER_CREDENTIALS });
+      const active: Cached[] = [];
+      for (const c of all) if (c.state === "active") active.push(await this.#fresh(c));
+      let hit: { e: Cached; m: Match } | undefined;
+      // No credential to judge: the decoy, cached under a key no id can take (ids have no NUL).
+      for (const e of active.length > 0 ? active : [await this.#absent(`\0user:${user}`)]) {
+        const m = this.#match(e, attempt); // every credential is tried: no early return on a hit
+        if (m && !hit && !refusal && !e.absent) hit = { e, m };
+      }
+      const prefix = `${fn}: `;
+      if (hit) {
+        const r = await this.#accept(hit.e, hit.e.c.version, "verify", now, prefix, hit.m, probe);
+        if (r !== "again") return r;
+        if (tries === 0) continue; // another server moved a credential on: judged again on a fresh list
+      }
+      const replayed = active.find((e) => this.#isReplay(e.c, probe, now));
+      if (replayed) return this.#replayed(replayed.c, "verify", now, prefix, probe);
+      const why =
+        refusal ?? (hit ? "stale counter or changed credential" : `no match on ${all.length} credential(s)`);
       const s = await this.#store.fail(
         { user },
-        this.policy.maxFailures,
-        this.#entry("", "verify", "rejected", user, { detail: `${fn}: ${why}` }),
+        this.#rule,
+        this.#entry("", "verify", all.length > 0 ? "rejected" : "unknown", user, { detail: prefix + why }),
       );
-      return { result: s !== "changed" && s.locked ? "locked" : "rejected" } as const;
-    };
-    if (u.locked) return fail("locked");
-    const code = digitsOf(req.code);
-    if (code === undefined) return fail("not a number");
-    if (fn !== "identify" || req.challengeId !== undefined)
-      return fail("by user, only identify codes (challenges are per credential)");
-    const all = await this.#store.list({ user, limit: MAX_USER_CREDENTIALS });
-    const attempt = attemptOf(req, fn, code, now, undefined);
-    let hit: { e: Cached; m: Match } | undefined;
-    for (const c of all) {
-      if (c.state !== "active" || c.locked) continue;
-      const e = await this.#fresh(c);
-      const m = this.#match(e, attempt);
-      if (m && !hit) hit = { e, m }; // every credential is tried: no early return on a hit
+      return this.#counted(s as Counted);
     }
-    if (!hit) return fail(`no match on ${all.length} credential(s)`);
-    const accepted = await this.#accept(hit.e.c, hit.e.c.version, "verify", now, `${fn}: `, hit.m);
-    return accepted ?? fail("replay, stale counter or changed credential");
   }
 
   #match(e: Cached, attempt: Attempt): Match | undefined {
@@ -273,66 +388,133 @@ export class Verifier {
     now: number,
     prefix: string,
     judge: (e: Cached) => Match | string,
+    probe: ReplayProbe,
   ): Promise<VerifyResult> {
     const id = e.c.id;
     for (let tries = 0; ; tries++) {
       const c = e.c;
-      // What the code is judged on, taken with the judgement (no await between): a concurrent accept in this
-      // process moves c.last on in place.
+      // What the code is judged on, taken with the judgement (no await between). Judged whatever the state —
+      // locked, disabled, an unknown id's decoy — so that the work never tells the state or the right code;
+      // the store then refuses what must be refused, and counts it.
       const { version, last } = c;
-      const verdict = c.locked ? "locked" : c.state !== "active" ? "disabled" : judge(e);
+      const verdict = judge(e);
       let why: string;
-      if (typeof verdict === "string") why = verdict;
+      if (e.absent) why = "unknown credential";
+      else if (typeof verdict === "string") why = verdict;
       else {
-        const accepted = await this.#accept(c, version, action, now, prefix, verdict);
-        if (accepted) return accepted;
-        why = "replay, stale counter or changed credential";
+        const r = await this.#accept(e, version, action, now, prefix, verdict, probe);
+        if (r !== "again") return r;
+        if (tries > 0) return this.#changed(c, action, now, prefix, "a stale counter");
+        // Another server accepted a code or changed the credential: judged again on a fresh read.
+        e = await this.#load(id);
+        continue;
       }
+      if (this.#isReplay(c, probe, now)) return this.#replayed(c, action, now, prefix, probe);
       const subject: FailureSubject = c.user !== undefined ? { user: c.user } : { credential: id };
+      const expected: FailExpectation = e.absent
+        ? { credential: id, absent: true }
+        : { credential: id, version, last };
       const s = await this.#store.fail(
         subject,
-        this.policy.maxFailures,
+        this.#rule,
         {
           at: now,
           credentialId: id,
           action,
-          result: "rejected",
+          result: e.absent ? "unknown" : "rejected",
           detail: prefix + why,
           ...(c.user !== undefined ? { user: c.user } : {}),
         },
-        { credential: id, version, last },
+        expected,
       );
       if (s !== "changed") {
-        if (s.locked && "credential" in subject) c.locked = true;
-        return { result: s.locked ? "locked" : "rejected" };
+        c.failures = s.failures;
+        c.locked = s.locked;
+        return this.#counted(s);
       }
-      if (tries > 0) {
-        // Changed again between a fresh read and its decision: answered, not counted, left in the audit.
-        await this.#store.record({
-          at: now,
-          credentialId: id,
-          action,
-          result: "rejected",
-          detail: `${prefix}${why}; the credential changed during verification`,
-          ...(c.user !== undefined ? { user: c.user } : {}),
-        });
-        return { result: "rejected" };
-      }
-      const fresh = await this.#load(id);
-      if (!fresh) return this.#unknown(id, c.user, action, now, `${prefix}unknown credential`);
-      e = fresh;
+      if (tries > 0) return this.#changed(c, action, now, prefix, why);
+      e = await this.#load(id);
     }
   }
 
-  /** The conditional accept; undefined when the store refused it (the caller records the failure). */
+  /** Changed again between a fresh read and its decision: answered, not counted, left in the audit. */
+  async #changed(
+    c: StoredCredential,
+    action: AuditAction,
+    now: number,
+    prefix: string,
+    why: string,
+  ): Promise<VerifyResult> {
+    await this.#store.record({
+      at: now,
+      credentialId: c.id,
+      action,
+      result: "rejected",
+      detail: `${prefix}${why}; the credential changed during verification`,
+      ...(c.user !== undefined ? { user: c.user } : {}),
+    });
+    return { result: "rejected" };
+  }
+
+  /** The same request as the one just accepted (policy.replayWindowMs), recomputed from the cached digest. */
+  #isReplay(c: StoredCredential, probe: ReplayProbe, now: number): boolean {
+    const digest = replayDigest(c.id, c.last, probe); // computed on every failure: the same work either way
+    return (
+      c.acceptedAt !== undefined &&
+      Math.abs(now - c.acceptedAt) <= this.policy.replayWindowMs &&
+      sameDigest(digest, c.acceptedDigest)
+    );
+  }
+
+  /**
+   * A replay: not counted. The retry of an accept that carries the accept's `requestId` gets the accept again
+   * (its answer was lost: a STORE_UNAVAILABLE after the commit, a proxy timing out); without it, "rejected"
+   * with `replayed` — one-time use holds either way.
+   */
+  async #replayed(
+    c: StoredCredential,
+    action: AuditAction,
+    now: number,
+    prefix: string,
+    probe: ReplayProbe,
+  ): Promise<VerifyResult> {
+    const again = probe.request !== undefined && probe.request === c.acceptedRequest;
+    await this.#store.record({
+      at: now,
+      credentialId: c.id,
+      action,
+      result: again ? "accepted" : "replayed",
+      counter: c.last,
+      detail: `${prefix}${again ? `the retry of request ${probe.request}` : "the code just accepted, again"}`,
+      ...(c.user !== undefined ? { user: c.user } : {}),
+    });
+    if (again) return { result: "accepted", counter: c.last, credential: c.user && c.id };
+    return c.locked ? { result: "locked" } : { result: "rejected", replayed: true };
+  }
+
+  /** The answer to a counted failure. */
+  #counted(s: Counted): VerifyResult {
+    return s.locked
+      ? { result: "locked" }
+      : { result: "rejected", triesLeft: Math.max(0, this.#rule.maxFailures - s.failures) };
+  }
+
+  /**
+   * The conditional accept. "again" when the store refused it without counting (another server accepted a
+   * code or changed the credential): the caller judges again on a fresh read. A refusal the store counted —
+   * the subject locked, the credential disabled — is the answer as it stands.
+   */
   async #accept(
-    c: Mutable<StoredCredential>,
+    e: Cached,
     version: number,
     action: "verify" | "resync",
     now: number,
     prefix: string,
     m: Match,
-  ): Promise<VerifyResult | undefined> {
+    probe: ReplayProbe,
+  ): Promise<VerifyResult | "again"> {
+    const c = e.c;
+    const digest = replayDigest(c.id, m.counter, probe);
     const outcome = await this.#store.accept(
       c.id,
       m.counter,
@@ -345,12 +527,29 @@ export class Verifier {
         detail: acceptedDetail(prefix, m),
         user: c.user,
       },
-      { version, drift: m.drift },
+      {
+        version,
+        user: c.user,
+        drift: m.drift,
+        digest,
+        request: probe.request,
+        rule: this.#rule,
+        refusedDetail: `${prefix}locked or disabled`,
+      },
     );
-    if (outcome !== "accepted") return undefined;
+    if (outcome === "stale" || outcome === "changed") return "again";
+    if (outcome !== "accepted") {
+      c.failures = outcome.failures;
+      c.locked = outcome.locked;
+      return this.#counted(outcome);
+    }
     if (m.counter > c.last) {
       c.last = m.counter;
       c.failures = 0;
+      c.locked = false;
+      c.acceptedAt = now;
+      c.acceptedDigest = digest;
+      c.acceptedRequest = probe.request;
       if (m.drift !== undefined) c.drift = m.drift;
     }
     if (c.replaces !== undefined) {
@@ -364,30 +563,11 @@ export class Verifier {
     return { result: "accepted", counter: m.counter, offset: m.offset, credential: c.user && c.id };
   }
 
-  /** An attempt on an id nobody holds: audited as unknown, answered like a wrong code. */
-  async #unknown(
-    id: string,
-    user: string | undefined,
-    action: AuditAction,
-    now: number,
-    detail: string,
-  ): Promise<VerifyResult> {
-    await this.#store.record({
-      at: now,
-      credentialId: id,
-      action,
-      result: "unknown",
-      detail,
-      ...(user !== undefined ? { user } : {}),
-    });
-    return { result: "rejected" };
-  }
-
   /**
    * The cached credential, or one read for every caller at once: a burst of attempts on an id not in the cache
    * (a cold start, a stuck row) makes one store read, not one per attempt.
    */
-  #cached(id: string): Promise<Cached | undefined> {
+  #cached(id: string): Promise<Cached> {
     const e = this.#cache.get(id);
     if (e) return Promise.resolve(e);
     let p = this.#loading.get(id);
@@ -398,20 +578,49 @@ export class Verifier {
     return p;
   }
 
-  /** A fresh read from the store, cached; the keyed engine is kept while the version is the same. */
-  async #load(id: string): Promise<Cached | undefined> {
+  /**
+   * A fresh read from the store, cached; the keyed engine is kept while the version is the same. An id nobody
+   * holds is cached as unknown, with the decoy.
+   */
+  async #load(id: string): Promise<Cached> {
     const c = await this.#store.get(id);
-    if (!c) {
-      this.#cache.delete(id);
-      return undefined;
-    }
-    return this.#fresh(c);
+    return c ? this.#fresh(c) : this.#absent(id);
   }
 
-  /** Caches a credential just read from the store, with its engine. */
+  /** Caches a credential just read from the store, with its engine; it becomes the decoy's template. */
   async #fresh(c: Mutable<StoredCredential>): Promise<Cached> {
     const old = this.#cache.get(c.id);
-    const e = { c, engine: old && old.c.version === c.version ? old.engine : await this.#engine(c) };
+    const reuse = old && !old.absent && old.c.version === c.version;
+    const e = { c, engine: reuse ? old.engine : await this.#engine(c) };
+    this.#remember(e);
+    this.#template = e;
+    return e;
+  }
+
+  /**
+   * An unknown id (or user): a decoy with the definition of the credential loaded last, and an engine built
+   * for it the way a known credential's engine is built when it is read (unseal, derive) — the same work. With
+   * no credential loaded yet, a TOTP token with a random key. Cached like a known id, under `key`.
+   */
+  async #absent(key: string): Promise<Cached> {
+    const old = this.#cache.get(key);
+    const t = this.#template;
+    const base = t?.c ?? DECOY;
+    const c: Mutable<StoredCredential> = {
+      ...base,
+      id: key,
+      user: undefined,
+      replaces: undefined,
+      failures: old?.c.failures ?? 0,
+      locked: old?.c.locked ?? false,
+      state: "active",
+      version: 0,
+      acceptedAt: undefined,
+      acceptedDigest: undefined,
+      acceptedRequest: undefined,
+    };
+    const engine = old?.absent ? old.engine : t ? await this.#engine(t.c) : await decoyEngine(this.#keys);
+    const e: Cached = { c, engine, absent: true };
     this.#remember(e);
     return e;
   }
@@ -441,12 +650,14 @@ export class Verifier {
   ): Promise<{ challengeId: string; challenge: string; expiresAt: number }> {
     const now = this.#now();
     const expiresAt = now + this.policy.challengeTtlMs;
-    const c = (await this.#cached(id))?.c;
-    if (!c) {
-      await this.#unknown(id, undefined, "challenge", now, `${fn}: unknown credential`);
-      return { challengeId: randomBytes(16).toString("hex"), challenge: digitChallenge(8), expiresAt };
-    }
+    const e = this.#cache.get(id) ?? (await this.#cached(id));
+    const c = e.c;
+    // For an unknown id, the decoy's kind makes the value: the same format as a known id's.
     const value = KINDS[c.params.kind].challenge(c.params, fn);
+    if (e.absent) {
+      await this.#store.record(this.#entry(id, "challenge", "unknown", undefined, { detail: fn }));
+      return { challengeId: randomBytes(16).toString("hex"), challenge: value, expiresAt };
+    }
     const challenge = {
       id: randomBytes(16).toString("hex"),
       credentialId: id,
@@ -467,23 +678,32 @@ export class Verifier {
    * must match two consecutive counters within the resync window; then the second is the last accepted.
    */
   async resync(id: string, code1: string, code2: string): Promise<VerifyResult> {
-    const now = this.#now();
-    const e = await this.#load(id); // a rare operation: decided on a fresh read
-    if (!e) return this.#unknown(id, undefined, "resync", now, "unknown credential");
-    const resync = KINDS[e.c.params.kind].resync;
-    if (!resync) {
-      throw new CapkitError(
-        "INPUT_INVALID",
-        `${e.c.params.kind} credentials do not resynchronise (time-based or challenge-based)`,
+    const loaded = await this.#load(id); // a rare operation: decided on a fresh read
+    return this.#gate.run(subjectKey(loaded.c), () => {
+      const e = this.#cache.get(id) ?? loaded;
+      const resync = KINDS[e.c.params.kind].resync;
+      if (!resync) {
+        throw new CapkitError(
+          "INPUT_INVALID",
+          `${e.c.params.kind} credentials do not resynchronise (time-based or challenge-based)`,
+        );
+      }
+      const a1 = digitsOf(code1);
+      const a2 = digitsOf(code2);
+      const probe: ReplayProbe = { fn: "resync", code: `${a1 ?? ""},${a2 ?? ""}` };
+      return this.#decide(
+        e,
+        "resync",
+        this.#now(),
+        "",
+        (x) => {
+          if (a1 === undefined || a2 === undefined) return "not a number";
+          const found = resync(x.engine, x.c, a1, a2, this.policy.resyncWindow);
+          if (found === undefined) return "no two consecutive codes found";
+          return { counter: found, offset: found - x.c.last - 1 };
+        },
+        probe,
       );
-    }
-    const a1 = digitsOf(code1);
-    const a2 = digitsOf(code2);
-    return this.#decide(e, "resync", now, "", (x) => {
-      if (a1 === undefined || a2 === undefined) return "not a number";
-      const found = resync(x.engine, x.c, a1, a2, this.policy.resyncWindow);
-      if (found === undefined) return "no two consecutive codes found";
-      return { counter: found, offset: found - x.c.last - 1 };
     });
   }
 
@@ -607,9 +827,71 @@ function newVersion(): number {
   return randomInt(1, 2 ** 48);
 }
 
-function checkId(id: unknown, what: string): void {
+/** Attempts on one subject are decided one at a time (SubjectGate): its key. */
+function subjectKey(s: { readonly user?: string | undefined; readonly id?: string }): string {
+  return s.user !== undefined ? `user:${s.user}` : `credential:${s.id}`;
+}
+
+function probeOf(req: VerifyRequest, fn: CodeFunction, code: string | undefined): ReplayProbe {
+  return {
+    fn,
+    code: code ?? "",
+    challengeId: req.challengeId,
+    amount: req.amount,
+    currency: req.currency,
+    tds: req.tds,
+    request: req.requestId,
+  };
+}
+
+/** With no credential loaded yet, an unknown id is judged against a TOTP token with a random key. */
+const DECOY: StoredCredential = {
+  id: "",
+  params: { kind: "totp", algorithm: "SHA1", digits: 6, step: 30, t0: 0, past: 1, future: 1 },
+  sealed: undefined,
+  last: -1,
+  failures: 0,
+  locked: false,
+  createdAt: 0,
+  state: "active",
+  user: undefined,
+  drift: undefined,
+  replaces: undefined,
+  acceptedAt: undefined,
+  acceptedDigest: undefined,
+  acceptedRequest: undefined,
+  version: 0,
+};
+
+async function decoyEngine(keys: KeyProvider): Promise<unknown> {
+  const secret = randomBytes(20);
+  try {
+    return await KINDS.totp.engine(DECOY.params, secret, keys);
+  } finally {
+    secret.fill(0);
+  }
+}
+
+/** A challenge value of the format `fn` has for this credential's kind; none if the kind has no `fn`. */
+function standInChallenge(c: StoredCredential, fn: Exclude<CodeFunction, "identify">): string | undefined {
+  try {
+    return KINDS[c.params.kind].challenge(c.params, fn);
+  } catch (e) {
+    if (isCapkitError(e, "INPUT_INVALID")) return undefined;
+    throw e;
+  }
+}
+
+const FACTOR = /^[\w.:+-]{1,32}$/;
+
+/** An id as enrolled: CREDENTIAL_INVALID at enrolment, INPUT_INVALID in a request that names one. */
+function checkId(
+  id: unknown,
+  what: string,
+  code: "CREDENTIAL_INVALID" | "INPUT_INVALID" = "INPUT_INVALID",
+): void {
   if (typeof id !== "string" || !ID.test(id)) {
-    throw new CapkitError("CREDENTIAL_INVALID", `${what} is 1–128 letters, digits or . @ : + - _`);
+    throw new CapkitError(code, `${what} is 1–128 letters, digits or . @ : + - _`);
   }
 }
 

@@ -324,7 +324,10 @@ export function conformance(
       await verifier.unlockUser(user);
       expect((await verifier.verify({ user, code: token.press().code! })).result).toBe("accepted");
       expect((await verifier.userStatus(user)).failures).toBe(0);
-      expect(await verifier.verify({ user: uid("nobody"), code: "123456" })).toEqual({ result: "rejected" });
+      expect(await verifier.verify({ user: uid("nobody"), code: "123456" })).toEqual({
+        result: "rejected",
+        triesLeft: 4,
+      });
     });
 
     it("lifecycle: paged list, disable/enable, revoke (state gone, audit kept)", async () => {
@@ -441,14 +444,20 @@ export function conformance(
     });
 
     it("an unknown id answers 'rejected' like a wrong code (audited as unknown); duplicates and bad ids are typed errors", async () => {
-      expect(await verifier.verify({ id: "nobody", code: "123456" })).toEqual({ result: "rejected" });
-      expect(await verifier.resync("nobody", "123456", "234567")).toEqual({ result: "rejected" });
-      const ch = await verifier.issueChallenge("nobody", "respond");
+      const known = await capCard(); // the credential loaded last: an unknown id is judged like it
+      expect((await verifier.verify({ id: known.id, code: "00000000" })).triesLeft).toBe(4);
+      const nobody = uid("nobody");
+      expect(await verifier.verify({ id: nobody, code: "123456" })).toEqual({
+        result: "rejected",
+        triesLeft: 4,
+      });
+      expect(await verifier.resync(nobody, "123456", "234567")).toEqual({ result: "rejected", triesLeft: 3 });
+      const ch = await verifier.issueChallenge(nobody, "respond");
       expect(ch.challenge).toMatch(/^[1-9][0-9]{7}$/);
       expect(
-        await verifier.verify({ id: "nobody", code: "1", function: "respond", challengeId: ch.challengeId }),
-      ).toEqual({ result: "rejected" });
-      expect((await verifier.audit("nobody")).map((a) => `${a.action}:${a.result}`)).toEqual([
+        await verifier.verify({ id: nobody, code: "1", function: "respond", challengeId: ch.challengeId }),
+      ).toEqual({ result: "rejected", triesLeft: 2 });
+      expect((await verifier.audit(nobody)).map((a) => `${a.action}:${a.result}`)).toEqual([
         "verify:unknown",
         "resync:unknown",
         "challenge:unknown",

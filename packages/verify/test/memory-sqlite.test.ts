@@ -1,9 +1,10 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { MemoryStore } from "../src/index.js";
 import { SqliteStore } from "../src/sqlite.js";
+import { attackConformance } from "./attack.js";
 import { conformance } from "./conformance.js";
 
 conformance("the memory store", async () => new MemoryStore());
@@ -14,6 +15,12 @@ conformance(
   async () => new SqliteStore(join(dir, "state.db")),
   async () => rmSync(dir, { recursive: true, force: true }),
 );
+
+attackConformance("the memory store", async (o) => new MemoryStore(o));
+const attackDir = mkdtempSync(join(tmpdir(), "capkit-sqlite-attack-"));
+afterAll(() => rmSync(attackDir, { recursive: true, force: true }));
+let files = 0;
+attackConformance("SQLite", async (o) => new SqliteStore(join(attackDir, `state-${files++}.db`), o));
 
 describe("the memory store's audit ring", () => {
   const entry = (i: number) =>

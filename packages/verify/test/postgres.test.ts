@@ -7,7 +7,9 @@ import pgDriver from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SoftwareKeyProvider, Verifier } from "../src/index.js";
 import { PostgresStore } from "../src/postgres.js";
+import { attackConformance } from "./attack.js";
 import { conformance } from "./conformance.js";
+import { burstAcrossProcesses } from "./processes.js";
 
 /** A real PostgreSQL server, started here in a temporary directory (never skipped). */
 let pg: Postgres;
@@ -17,6 +19,7 @@ const ready = startPostgres().then((p) => {
 });
 
 conformance("PostgreSQL", async () => PostgresStore.connect((await ready).url));
+attackConformance("PostgreSQL", async (o) => PostgresStore.connect((await ready).url, o));
 
 const ROOT = fileURLToPath(new URL("../../..", import.meta.url));
 function worker(env: NodeJS.ProcessEnv, args: string[]): Promise<string[]> {
@@ -98,7 +101,13 @@ describe("PostgreSQL across processes and faults", () => {
     ).toBe(1);
   });
 
-  it("4 processes × 8 concurrent verifications of one valid code: exactly one accepted", async () => {
+  burstAcrossProcesses(
+    "PostgreSQL",
+    () => PostgresStore.connect(pg.url),
+    () => pg.url,
+  );
+
+  it("4 processes × 8 concurrent verifications of one valid code: exactly one accepted, the others replays (not counted)", async () => {
     const { id, token } = await enrollTotp();
     const code = token.press().code!;
     const all = (
@@ -108,6 +117,8 @@ describe("PostgreSQL across processes and faults", () => {
     ).flat();
     expect(all).toHaveLength(32);
     expect(all.filter((r) => r === "accepted")).toHaveLength(1);
+    expect(all.filter((r) => r === "rejected")).toHaveLength(31);
+    expect(await verifier.status(id)).toMatchObject({ failures: 0, locked: false });
   });
 
   it("4 processes × 25 wrong codes: the failure count is exactly 100 and the credential locked", async () => {

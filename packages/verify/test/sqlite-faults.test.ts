@@ -10,6 +10,7 @@ import Database from "better-sqlite3";
 import { afterAll, describe, expect, it } from "vitest";
 import { SoftwareKeyProvider, Verifier } from "../src/index.js";
 import { SqliteStore } from "../src/sqlite.js";
+import { burstAcrossProcesses } from "./processes.js";
 
 const ROOT = fileURLToPath(new URL("../../..", import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), "capkit-sqlite-faults-"));
@@ -66,6 +67,9 @@ describe("SQLite store faults", () => {
           user: undefined,
           drift: undefined,
           replaces: undefined,
+          acceptedAt: undefined,
+          acceptedDigest: undefined,
+          acceptedRequest: undefined,
           version: 1,
         },
         audit,
@@ -73,8 +77,16 @@ describe("SQLite store faults", () => {
       store.get("x"),
       store.list({ limit: 10 }),
       store.user("u"),
-      store.accept("x", 1, audit, { version: 1 }),
-      store.fail({ credential: "x" }, 5, audit),
+      store.addUser("u", audit),
+      store.accept("x", 1, audit, {
+        version: 1,
+        user: undefined,
+        digest: "d",
+        rule: { maxFailures: 5 },
+        refusedDetail: "r",
+      }),
+      store.fail({ credential: "x" }, { maxFailures: 5 }, audit),
+      store.succeed({ user: "u" }, audit),
       store.unlock({ user: "u" }, audit),
       store.setState("x", "disabled", 2, audit),
       store.revoke("x", audit),
@@ -88,6 +100,7 @@ describe("SQLite store faults", () => {
       store.audit(),
       store.pruneAudit(1),
       store.challengeCount(),
+      store.unknownCount(),
     ];
     for (const c of calls) await expect(c).rejects.toMatchObject({ code: "STORE_UNAVAILABLE" });
 
@@ -181,6 +194,15 @@ describe("SQLite store faults", () => {
     }
     await store.close();
   }, 300_000);
+});
+
+describe("SQLite across processes", () => {
+  const path = join(dir, "burst.db");
+  burstAcrossProcesses(
+    "SQLite",
+    async () => new SqliteStore(path),
+    () => path,
+  );
 });
 
 describe("a database from the first schema (0.1)", () => {

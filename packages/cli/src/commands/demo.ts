@@ -52,11 +52,13 @@ export function registerDemo(program: Command, run: Run): void {
           const accepted = await verifier.verify({ id, code: display });
           out.info(`3. Bank checks "${display}": ${accepted.result} (ATC ${accepted.counter})`);
           const replay = await verifier.verify({ id, code: display });
-          out.info(`4. The same code again: ${replay.result} (failure 1 of 5)`);
+          out.info(
+            `4. The same code again: ${replay.result}${replay.replayed ? " (a replay: one-time use, not counted as a guess)" : ""}`,
+          );
           const wrong: string[] = [];
-          for (let i = 0; i < 4; i++)
+          for (let i = 0; i < 5; i++)
             wrong.push((await verifier.verify({ id, code: String(10_000_000 + i) })).result);
-          out.info(`5. Four wrong codes (failures 2–5): ${wrong.join(", ")}`);
+          out.info(`5. Five wrong codes (failures 1–5): ${wrong.join(", ")}`);
           const fresh = await code();
           const afterLock = await verifier.verify({ id, code: fresh });
           out.info(
@@ -66,8 +68,9 @@ export function registerDemo(program: Command, run: Run): void {
           const ok =
             accepted.result === "accepted" &&
             replay.result === "rejected" &&
-            wrong.slice(0, 3).every((r) => r === "rejected") &&
-            wrong[3] === "locked" &&
+            replay.replayed === true &&
+            wrong.slice(0, 4).every((r) => r === "rejected") &&
+            wrong[4] === "locked" &&
             afterLock.result === "locked";
           out.result(
             {

@@ -142,20 +142,22 @@ export function registerSim(program: Command, run: Run): void {
           } else {
             if (given === 0)
               throw usage("give --uri, --secret or --secret-hex (or an existing --state file)");
-            const k = o.uri ? oath.parseOtpAuthUri(o.uri) : undefined;
-            const secret = k
-              ? k.secret
+            // A URI means what it means everywhere: @capkit/oath's token parameters.
+            const t = o.uri ? oath.tokenFromOtpAuth(o.uri) : undefined;
+            if (t?.kind === "ocra") throw usage("an otpauth URI is HOTP or TOTP");
+            const secret = t
+              ? t.secret
               : o.secret !== undefined
                 ? oath.base32Decode(o.secret)
                 : fromHex(o.secretHex!, "--secret-hex");
             state = {
               format: TOKEN_FORMAT,
-              kind: k ? k.type : o.hotp ? "hotp" : "totp",
+              kind: t ? (t.kind as "hotp" | "totp") : o.hotp ? "hotp" : "totp",
               secret: toHex(secret),
-              algorithm: k?.algorithm ?? "SHA1",
-              digits: k?.digits ?? 6,
-              step: k?.period ?? 30,
-              counter: k?.counter ?? 0,
+              algorithm: t?.algorithm ?? "SHA1",
+              digits: t?.digits ?? 6,
+              step: t?.step ?? 30,
+              counter: t?.counter ?? 0,
               pin: o.pin ?? null,
               pinFailures: 0,
             };

@@ -2,7 +2,7 @@ import { existsSync, writeFileSync } from "node:fs";
 import { CapkitError } from "@capkit/core";
 import type { CredentialStatus, EnrollRequest } from "@capkit/verify";
 import type { Command } from "commander";
-import { readPin, readText } from "../shared/input.js";
+import { readText } from "../shared/input.js";
 import { type Output, usage } from "../shared/output.js";
 
 interface StoreOptions {
@@ -128,22 +128,22 @@ export function registerVerify(
   const enrolling = withVerifier(run, true);
 
   storeOptions(verify.command("enroll").description("enrol a card (issuer record) or a token"))
-    .requiredOption("--id <id>", "credential id")
+    .option("--id <id>", "credential id (a PSKC file of several keys: each key's serial)")
     .option("--user <user>", "the user it belongs to (failures and lockout then count per user)")
     .option("--replaces <old-id>", "a replacement: both valid until the new one's first code revokes the old")
     .option("--follow-drift", "TOTP: centre the window on the token's recorded clock drift")
     .option("--card <file>", "a simulated card file (its issuer part) or a CAP issuer record JSON")
     .option("--uri <otpauth-uri>", "an OATH token from its otpauth:// URI")
-    .option("--pskc <file>", "an OATH token from a PSKC file (first key)")
+    .option("--pskc <file>", "OATH tokens from a PSKC file: every key, or none if one cannot be enrolled")
     .option("--psk-hex <hex>", "PSKC pre-shared key")
     .option("--password-stdin", "PSKC password from standard input")
-    .option("--ocra <suite>", "with --uri or --pskc: enrol as an OCRA token with this suite")
+    .option("--ocra <suite>", "with --uri: enrol the URI's secret as an OCRA token with this suite")
     .action(
       enrolling(
         async (
           verifier,
           o: StoreOptions & {
-            id: string;
+            id?: string;
             card?: string;
             uri?: string;
             pskc?: string;
@@ -163,6 +163,7 @@ export function registerVerify(
           const sources = [o.card, o.uri, o.pskc].filter((x) => x !== undefined).length;
           if (sources !== 1) throw usage("give one of --card, --uri, --pskc");
           if (o.card) {
+            if (o.id === undefined) throw usage("--card needs --id");
             let json: Record<string, unknown>;
             try {
               json = JSON.parse(readText(o.card)) as Record<string, unknown>;
@@ -181,66 +182,14 @@ export function registerVerify(
                 ? issuerRecordOf(parseSimCardState(json))
                 : (json as never);
             await enroll({ id: o.id, kind: "cap", record });
+            const s = await verifier.status(o.id);
+            out.result({ enrolled: o.id, kind: s.kind }, `enrolled ${o.id} (${s.kind})`);
           } else {
-            const oath = await import("@capkit/oath");
-            let secret: Uint8Array;
-            let params: {
-              kind: "hotp" | "totp";
-              digits?: number;
-              algorithm?: "SHA1" | "SHA256" | "SHA512";
-              step?: number;
-              counter?: number;
-            };
-            if (o.uri) {
-              const k = oath.parseOtpAuthUri(o.uri);
-              secret = k.secret;
-              params = {
-                kind: k.type,
-                digits: k.digits,
-                algorithm: k.algorithm,
-                ...(k.period ? { step: k.period } : {}),
-                ...(k.counter !== undefined ? { counter: k.counter } : {}),
-              };
-            } else {
-              const { fromHex } = await import("@capkit/core");
-              const password = o.passwordStdin ? await readPin(true) : undefined;
-              const [k] = oath.importPskc(readText(o.pskc!), {
-                ...(o.pskHex ? { preSharedKey: fromHex(o.pskHex, "--psk-hex") } : {}),
-                ...(password !== undefined ? { password } : {}),
-              }).keys;
-              if (!k?.secret) throw usage("the PSKC file has no key with a secret");
-              secret = k.secret;
-              params = {
-                kind: k.type === "hotp" ? "hotp" : "totp",
-                ...(k.responseLength ? { digits: k.responseLength } : {}),
-                ...(k.timeInterval ? { step: k.timeInterval } : {}),
-                ...(k.counter !== undefined ? { counter: k.counter } : {}),
-              };
-            }
-            if (o.ocra) await enroll({ id: o.id, kind: "ocra", secret, suite: o.ocra });
-            else if (params.kind === "hotp") {
-              await enroll({
-                id: o.id,
-                kind: "hotp",
-                secret,
-                ...(params.digits ? { digits: params.digits } : {}),
-                ...(params.algorithm ? { algorithm: params.algorithm } : {}),
-                ...(params.counter !== undefined ? { counter: params.counter } : {}),
-              });
-            } else {
-              await enroll({
-                id: o.id,
-                kind: "totp",
-                secret,
-                ...(o.followDrift ? { followDrift: true } : {}),
-                ...(params.digits ? { digits: params.digits } : {}),
-                ...(params.algorithm ? { algorithm: params.algorithm } : {}),
-                ...(params.step ? { step: params.step } : {}),
-              });
-            }
+            // One meaning for an otpauth URI or a PSKC file: @capkit/oath's token parameters (verify-enroll-oath.ts).
+            if (o.uri !== undefined && o.id === undefined) throw usage("--uri needs --id");
+            const { enrollOath, printEnrollment } = await import("./verify-enroll-oath.js");
+            printEnrollment(out, await enrollOath(verifier, o));
           }
-          const s = await verifier.status(o.id);
-          out.result({ enrolled: o.id, kind: s.kind }, `enrolled ${o.id} (${s.kind})`);
           return 0;
         },
       ),
@@ -286,7 +235,12 @@ export function registerVerify(
             ...(o.currency ? { currency: o.currency } : {}),
             ...(o.tds ? { tds: o.tds } : {}),
           });
-          out.result(r, r.result);
+          const why = r.replayed
+            ? " (the code just accepted, again: not counted)"
+            : r.triesLeft !== undefined
+              ? ` (${r.triesLeft} ${r.triesLeft === 1 ? "try" : "tries"} left before the lock)`
+              : "";
+          out.result(r, `${r.result}${why}`);
           return r.result === "accepted" ? 0 : 1;
         },
       ),

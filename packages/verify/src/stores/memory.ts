@@ -1,14 +1,17 @@
 import { CapkitError } from "@capkit/core";
 import type {
+  AcceptDecision,
   AcceptOutcome,
   AuditEntry,
   Challenge,
   CodeFunction,
+  Counted,
   CredentialState,
   FailExpectation,
   FailOutcome,
   FailureSubject,
   ListOptions,
+  LockoutRule,
   StateStore,
   StoredCredential,
   UserState,
@@ -16,21 +19,33 @@ import type {
 import { AuditRing } from "./audit-ring.js";
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+type Count = { failures: number; locked: boolean };
+
+export interface MemoryStoreOptions {
+  /** Audit entries kept (the newest; default 10,000). */
+  readonly auditLimit?: number;
+  /** Unknown ids and users whose failures are counted (the most recently tried; default 100,000). */
+  readonly unknownLimit?: number;
+}
 
 /**
  * State in this process's memory: tests and single-process servers. Each operation runs to completion without
  * an await, so it is atomic in JavaScript's single thread. Rows are updated in place and copied out by the
  * readers (an accept allocates nothing but its audit entry). The audit trail keeps the newest `auditLimit`
  * entries (a long-running process must not grow without bound); persistent stores keep them until pruned.
+ * Unknown ids and users are counted in a map kept in least-recently-tried order, bounded by `unknownLimit`.
  */
 export class MemoryStore implements StateStore {
   readonly #credentials = new Map<string, Mutable<StoredCredential>>();
   readonly #users = new Map<string, Mutable<UserState>>();
   readonly #challenges = new Map<string, Challenge>();
+  readonly #unknown = new Map<string, Count>();
+  readonly #unknownLimit: number;
   readonly #audit: AuditRing;
 
-  constructor(options: { auditLimit?: number } = {}) {
+  constructor(options: MemoryStoreOptions = {}) {
     this.#audit = new AuditRing(options.auditLimit ?? 10_000);
+    this.#unknownLimit = Math.max(1, Math.trunc(options.unknownLimit ?? 100_000));
   }
 
   #record(entry: AuditEntry, result = entry.result): void {
@@ -48,7 +63,7 @@ export class MemoryStore implements StateStore {
 
   async get(id: string): Promise<StoredCredential | undefined> {
     const c = this.#credentials.get(id);
-    return c && { ...c };
+    return c && this.#out(c);
   }
 
   async list(o: ListOptions): Promise<StoredCredential[]> {
@@ -56,7 +71,25 @@ export class MemoryStore implements StateStore {
       .filter((c) => (o.after === undefined || c.id > o.after) && (o.user === undefined || c.user === o.user))
       .sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
       .slice(0, o.limit)
-      .map((c) => ({ ...c }));
+      .map((c) => this.#out(c));
+  }
+
+  /** A copy, with the failure count and lock of its lockout subject. */
+  #out(c: StoredCredential): StoredCredential {
+    const s = this.#subjectOf(c);
+    return { ...c, failures: s.failures, locked: s.locked };
+  }
+
+  /** The row a credential's failures are counted on: its user's, or its own. */
+  #subjectOf(c: Mutable<StoredCredential>): Count {
+    return (c.user === undefined ? undefined : this.#users.get(c.user)) ?? c;
+  }
+
+  async addUser(id: string, audit: AuditEntry): Promise<boolean> {
+    if (this.#users.has(id)) return false;
+    this.#users.set(id, { id, failures: 0, locked: false });
+    this.#record(audit);
+    return true;
   }
 
   async user(id: string): Promise<UserState | undefined> {
@@ -64,45 +97,65 @@ export class MemoryStore implements StateStore {
     return u && { ...u };
   }
 
-  async accept(
-    id: string,
-    value: number,
-    audit: AuditEntry,
-    decidedOn: { version: number; drift?: number | undefined },
-  ): Promise<AcceptOutcome> {
+  async accept(id: string, value: number, audit: AuditEntry, d: AcceptDecision): Promise<AcceptOutcome> {
     const c = this.#credentials.get(id);
-    if (!c || c.version !== decidedOn.version) return "changed";
-    const u = c.user === undefined ? undefined : this.#users.get(c.user);
-    if (c.locked || u?.locked) return "locked";
-    if (c.state !== "active") return "disabled";
+    if (!c || c.version !== d.version) return "changed";
+    const subject = this.#subjectOf(c);
+    if (subject.locked || c.state !== "active")
+      return this.#count(subject, d.rule, { ...audit, result: "rejected", detail: d.refusedDetail });
     if (c.last >= value) return "stale";
     c.last = value;
+    c.acceptedAt = audit.at;
+    c.acceptedDigest = d.digest;
+    c.acceptedRequest = d.request;
     c.failures = 0;
-    if (decidedOn.drift !== undefined) c.drift = decidedOn.drift;
-    if (u) u.failures = 0;
+    if (d.drift !== undefined) c.drift = d.drift;
+    subject.failures = 0;
     this.#record(audit);
     return "accepted";
   }
 
   async fail(
     subject: FailureSubject,
-    maxFailures: number,
+    rule: LockoutRule,
     audit: AuditEntry,
     expected?: FailExpectation,
   ): Promise<FailOutcome> {
     if (expected) {
       const c = this.#credentials.get(expected.credential);
-      if (!c || c.version !== expected.version || c.last !== expected.last) return "changed";
+      if ("absent" in expected ? c : !c || c.version !== expected.version || c.last !== expected.last)
+        return "changed";
     }
     const row = "user" in subject ? this.#users.get(subject.user) : this.#credentials.get(subject.credential);
-    if (!row) {
-      if (expected) return "changed";
-      throw new CapkitError("CREDENTIAL_UNKNOWN", "no such credential or user");
+    return this.#count(row ?? this.#unknownRow(subject), rule, audit);
+  }
+
+  async succeed(subject: { user: string }, audit: AuditEntry): Promise<Counted> {
+    const row = this.#users.get(subject.user) ?? this.#unknown.get(unknownKey(subject));
+    if (row?.locked) {
+      this.#record(audit, "locked");
+      return { failures: row.failures, locked: true };
     }
+    if (row) row.failures = 0;
+    this.#record(audit);
+    return { failures: 0, locked: false };
+  }
+
+  #count(row: Count, rule: LockoutRule, audit: AuditEntry): Counted {
     row.failures += 1;
-    row.locked = row.locked || row.failures >= maxFailures;
+    row.locked = row.locked || row.failures >= rule.maxFailures;
     this.#record(audit, row.locked ? "locked" : audit.result);
     return { failures: row.failures, locked: row.locked };
+  }
+
+  /** An unknown subject's count, moved to the newest end; the least recently tried beyond the bound go. */
+  #unknownRow(subject: FailureSubject): Count {
+    const key = unknownKey(subject);
+    const row = this.#unknown.get(key) ?? { failures: 0, locked: false };
+    this.#unknown.delete(key);
+    this.#unknown.set(key, row);
+    if (this.#unknown.size > this.#unknownLimit) this.#unknown.delete(this.#unknown.keys().next().value!);
+    return row;
   }
 
   async unlock(subject: FailureSubject, audit: AuditEntry): Promise<boolean> {
@@ -177,5 +230,14 @@ export class MemoryStore implements StateStore {
     return this.#challenges.size;
   }
 
+  /** How many unknown subjects are counted (tests of the bound under a flood). */
+  async unknownCount(): Promise<number> {
+    return this.#unknown.size;
+  }
+
   async close(): Promise<void> {}
+}
+
+function unknownKey(subject: FailureSubject): string {
+  return "user" in subject ? `user:${subject.user}` : `credential:${subject.credential}`;
 }

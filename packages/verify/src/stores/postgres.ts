@@ -1,27 +1,33 @@
+import { createHash, randomBytes } from "node:crypto";
 import { CapkitError } from "@capkit/core";
 import type pg from "pg";
 import type {
+  AcceptDecision,
   AcceptOutcome,
   AuditEntry,
   Challenge,
   CodeFunction,
+  Counted,
   CredentialState,
   FailExpectation,
   FailOutcome,
   FailureSubject,
   ListOptions,
+  LockoutRule,
   StateStore,
   StoredCredential,
   UserState,
 } from "../model.js";
 import { loadDriver } from "./driver.js";
-import { KeyedGate } from "./keyed-gate.js";
 import {
   CREDENTIAL_COLUMNS,
+  CREDENTIAL_SELECT,
   credentialValues,
   rowToAudit,
   rowToCredential,
   SCHEMA_POSTGRES,
+  UNKNOWN_KEY_NAME,
+  unknownSubjectKey,
 } from "./schema.js";
 
 export interface PostgresStoreOptions {
@@ -32,6 +38,8 @@ export interface PostgresStoreOptions {
   readonly lockTimeoutMs?: number;
   /** Waiting for a connection (new or from the pool) (default 2000 ms). */
   readonly connectTimeoutMs?: number;
+  /** Unknown ids and users whose failures are counted (the most recently tried; default 100,000). */
+  readonly unknownLimit?: number;
 }
 
 /**
@@ -39,7 +47,10 @@ export interface PostgresStoreOptions {
  * statement: a conditional UPDATE and its audit INSERT in a data-modifying CTE, atomic and one round trip; the
  * verifier caches credential definitions (docs/architecture.md §6), so a verification is that one statement.
  * Concurrent UPDATEs of a row queue on its lock and PostgreSQL re-checks the WHERE clause against the newer row
- * (READ COMMITTED), so of N racing accepts of one code exactly one matches.
+ * (READ COMMITTED), so of N racing accepts of one code exactly one matches. Every decision on a credential that
+ * belongs to a user first locks the user's row (SELECT … FOR UPDATE, which returns the row as last committed),
+ * so a user's failures and accepts — from any number of processes — are decided one after the other on the
+ * same count: no accept passes while failures queue elsewhere (the race of ZITADEL GHSA-7h8m-vrxx-vr4m).
  *
  * Any database failure fails closed — STORE_UNAVAILABLE, never an acceptance — and never takes the process
  * down: the pool and every client have an 'error' listener (a server that goes away emits one on each
@@ -48,13 +59,12 @@ export interface PostgresStoreOptions {
  */
 export class PostgresStore implements StateStore {
   readonly #pool: pg.Pool;
-  readonly #gate: KeyedGate;
-  readonly #waitMs: number;
+  readonly #unknownLimit: number;
+  #unknownKey = Buffer.alloc(0);
 
-  private constructor(pool: pg.Pool, gate: KeyedGate, waitMs: number) {
+  private constructor(pool: pg.Pool, unknownLimit: number) {
     this.#pool = pool;
-    this.#gate = gate;
-    this.#waitMs = waitMs;
+    this.#unknownLimit = unknownLimit;
   }
 
   static async connect(connectionString: string, options: PostgresStoreOptions = {}): Promise<PostgresStore> {
@@ -74,21 +84,37 @@ export class PostgresStore implements StateStore {
     // query in flight (if any) is rejected and reported; the event itself must not crash the process.
     pool.on("error", () => {});
     pool.on("connect", (client) => client.on("error", () => {}));
-    const store = new PostgresStore(
-      pool,
-      // One write per credential (or user) row in flight from this process: PostgreSQL runs writes on one row
-      // one after the other anyway, and a second waiter would wait twice the lock timeout (lock_timeout counts
-      // each lock wait: first the tuple lock behind the first waiter, then the row). A stuck row holds one
-      // pool connection; the callers queued here give up with the first lock timeout.
-      new KeyedGate(1),
-      statementTimeout,
-    );
+    // One decision per lockout subject in flight from a Verifier (src/subject-gate.ts): a stuck row holds one
+    // pool connection, and the callers queued behind it give up with the first lock timeout.
+    const store = new PostgresStore(pool, Math.max(1, Math.trunc(options.unknownLimit ?? 100_000)));
     await store.#run(async (c) => {
-      await c.query("SELECT pg_advisory_lock(781234)"); // several instances may start at once
+      // Several instances may start at once, while others serve: they wait for each other (not bounded by the
+      // lock timeout of verifications), and the DDL — whose table locks would stop every verification for a
+      // moment — runs only when the schema is not the one this version writes.
+      await c.query("SET lock_timeout = 0; SET statement_timeout = 0");
+      await c.query("SELECT pg_advisory_lock(781234)");
       try {
-        await c.query(SCHEMA_POSTGRES);
+        const current = await c
+          .query(
+            "SELECT to_regclass('meta') IS NOT NULL AND EXISTS (SELECT 1 FROM meta WHERE name = 'schema' AND value = $1) AS ok",
+            [SCHEMA_VERSION],
+          )
+          .catch(() => ({ rows: [{ ok: false }] }));
+        if (!current.rows[0].ok) {
+          await c.query(SCHEMA_POSTGRES);
+          await c.query(
+            "INSERT INTO meta (name, value) VALUES ('schema', $1) ON CONFLICT (name) DO UPDATE SET value = $1",
+            [SCHEMA_VERSION],
+          );
+        }
+        await c.query("INSERT INTO meta (name, value) VALUES ($1, $2) ON CONFLICT DO NOTHING", [
+          UNKNOWN_KEY_NAME,
+          randomBytes(32).toString("hex"),
+        ]);
+        const r = await c.query("SELECT value FROM meta WHERE name = $1", [UNKNOWN_KEY_NAME]);
+        store.#unknownKey = Buffer.from(r.rows[0].value, "hex");
       } finally {
-        await c.query("SELECT pg_advisory_unlock(781234)");
+        await c.query("SELECT pg_advisory_unlock(781234); RESET lock_timeout; RESET statement_timeout");
       }
     });
     return store;
@@ -121,22 +147,6 @@ export class PostgresStore implements StateStore {
     return this.#run((c) => c.query({ name: statementName(sql), text: sql, values }));
   }
 
-  /** A write on one credential's (or user's) row: at most a few in flight per row from this process. */
-  async #write(key: string, sql: string, values: unknown[]): Promise<pg.QueryResult> {
-    const release = await this.#gate.acquire(key, this.#waitMs).catch((e) => {
-      throw e instanceof CapkitError ? e : unavailable(e);
-    });
-    try {
-      return await this.#query(sql, values);
-    } catch (e) {
-      const code = (e as { cause?: { code?: string } }).cause?.code;
-      if (code === "55P03" || code === "57014") this.#gate.failWaiting(key, e as Error);
-      throw e;
-    } finally {
-      release();
-    }
-  }
-
   async enroll(c: StoredCredential, a: AuditEntry): Promise<void> {
     try {
       await this.#query(
@@ -156,14 +166,14 @@ export class PostgresStore implements StateStore {
   }
 
   async get(id: string): Promise<StoredCredential | undefined> {
-    const r = await this.#query("SELECT * FROM credentials WHERE id = $1", [id]);
+    const r = await this.#query(`${CREDENTIAL_SELECT} WHERE c.id = $1`, [id]);
     return r.rows[0] ? rowToCredential(r.rows[0]) : undefined;
   }
 
   async list(o: ListOptions): Promise<StoredCredential[]> {
     const r = await this.#query(
-      `SELECT * FROM credentials WHERE ($1::text IS NULL OR id > $1) AND ($2::text IS NULL OR user_id = $2)
-       ORDER BY id LIMIT $3`,
+      `${CREDENTIAL_SELECT} WHERE ($1::text IS NULL OR c.id > $1) AND ($2::text IS NULL OR c.user_id = $2)
+       ORDER BY c.id LIMIT $3`,
       [o.after ?? null, o.user ?? null, o.limit],
     );
     return r.rows.map(rowToCredential);
@@ -175,77 +185,95 @@ export class PostgresStore implements StateStore {
     return row && { id: row.id, failures: Number(row.failures), locked: row.locked === true };
   }
 
-  /**
-   * One statement, one round trip: the conditional UPDATE (at the version the decision was made on), the user's
-   * failure reset and the audit row; when nothing matched, the same statement says why.
-   */
-  async accept(
-    id: string,
-    value: number,
-    a: AuditEntry,
-    decidedOn: { version: number; drift?: number | undefined },
-  ): Promise<AcceptOutcome> {
-    const r = await this.#write(
-      id,
-      `WITH u AS (UPDATE credentials SET last = $2, failures = 0, drift = coalesce($3, drift)
-                  WHERE id = $1 AND version = $11 AND last < $2 AND NOT locked AND state = 'active'
-                    AND NOT EXISTS (SELECT 1 FROM users WHERE users.id = credentials.user_id AND users.locked)
-                  RETURNING id, user_id),
-            r AS (UPDATE users SET failures = 0 WHERE id = (SELECT user_id FROM u)),
-            w AS (INSERT INTO audit (at, credential_id, action, result, counter, detail, user_id)
-                  SELECT $4, $5, $6, $7, $8, $9, $10 FROM u RETURNING 1)
-       SELECT (SELECT count(*) FROM u)::int AS accepted, c.version = $11 AS same,
-              c.locked OR coalesce(us.locked, FALSE) AS locked, c.state
-       FROM (SELECT 1) one LEFT JOIN credentials c ON c.id = $1 LEFT JOIN users us ON us.id = c.user_id`,
-      [id, value, decidedOn.drift ?? null, ...auditValues(a), decidedOn.version],
+  async addUser(id: string, a: AuditEntry): Promise<boolean> {
+    const r = await this.#query(
+      `WITH i AS (INSERT INTO users (id) VALUES ($1) ON CONFLICT DO NOTHING RETURNING id)
+       INSERT INTO audit (at, credential_id, action, result, counter, detail, user_id)
+       SELECT $2, $3, $4, $5, $6, $7, $8 FROM i RETURNING 1`,
+      [id, ...auditValues(a)],
     );
+    return r.rowCount === 1;
+  }
+
+  /**
+   * One statement, one round trip: the conditional UPDATE (at the version the decision was made on), the
+   * subject's failure reset and the audit row — or, when the subject is locked or the credential disabled,
+   * the failure counted instead; when nothing was written, the same statement says why.
+   */
+  async accept(id: string, value: number, a: AuditEntry, d: AcceptDecision): Promise<AcceptOutcome> {
+    const byUser = d.user !== undefined;
+    const r = await this.#query(byUser ? ACCEPT_USER : ACCEPT_OWN, [
+      id,
+      value,
+      d.drift ?? null,
+      d.version,
+      d.digest,
+      d.request ?? null,
+      d.rule.maxFailures,
+      d.refusedDetail,
+      ...auditValues(a),
+      ...(byUser ? [d.user] : []),
+    ]);
     const row = r.rows[0] as {
-      accepted: number;
-      same: boolean | null;
+      accepted: boolean;
+      failures: number | null;
       locked: boolean | null;
-      state: string;
+      same: boolean | null;
     };
-    if (row.accepted === 1) return "accepted";
-    if (row.same !== true) return "changed"; // gone, or another version
-    if (row.locked) return "locked";
-    return row.state !== "active" ? "disabled" : "stale";
+    if (row.accepted) return "accepted";
+    if (row.failures !== null) return { failures: row.failures, locked: row.locked === true };
+    return row.same ? "stale" : "changed";
   }
 
   async fail(
     subject: FailureSubject,
-    maxFailures: number,
+    rule: LockoutRule,
     a: AuditEntry,
     expected?: FailExpectation,
   ): Promise<FailOutcome> {
-    const table = "user" in subject ? "users" : "credentials";
-    const key = "user" in subject ? `user:${subject.user}` : subject.credential;
-    // The expectation is checked in the same statement as the count: a failure is counted only against the
-    // credential state the code was judged on (on the updated row itself when it is the credential's).
-    const expectation =
-      table === "credentials"
-        ? "($10::text IS NULL OR (id = $10 AND version = $11 AND last = $12))"
-        : "($10::text IS NULL OR EXISTS (SELECT 1 FROM credentials x WHERE x.id = $10 AND x.version = $11 AND x.last = $12))";
-    const r = await this.#write(
-      key,
-      `WITH u AS (UPDATE ${table} SET failures = failures + 1, locked = locked OR failures + 1 >= $2
-                  WHERE id = $1 AND ${expectation}
-                  RETURNING failures, locked),
-            w AS (INSERT INTO audit (at, credential_id, action, result, counter, detail, user_id)
-                  SELECT $3, $4, $5, CASE WHEN u.locked THEN 'locked' ELSE $6 END, $7, $8, $9 FROM u RETURNING 1)
-       SELECT failures, locked FROM u`,
-      [
-        "user" in subject ? subject.user : subject.credential,
-        maxFailures,
+    const unknown = [unknownSubjectKey(this.#unknownKey, subject), this.#unknownLimit];
+    let r: pg.QueryResult;
+    if (expected && "absent" in expected) {
+      r = await this.#query(FAIL_ABSENT, [
+        expected.credential,
+        rule.maxFailures,
         ...auditValues(a),
-        expected?.credential ?? null,
-        expected?.version ?? null,
-        expected?.last ?? null,
-      ],
-    );
-    const row = r.rows[0] as { failures: number; locked: boolean } | undefined;
-    if (row) return { failures: row.failures, locked: row.locked };
-    if (expected) return "changed";
-    throw new CapkitError("CREDENTIAL_UNKNOWN", "no such credential or user");
+        ...unknown,
+      ]);
+    } else if (expected && "user" in subject) {
+      r = await this.#query(FAIL_USER_EXPECTED, [
+        subject.user,
+        rule.maxFailures,
+        ...auditValues(a),
+        expected.credential,
+        expected.version,
+        expected.last,
+      ]);
+    } else if (expected) {
+      r = await this.#query(FAIL_OWN_EXPECTED, [
+        expected.credential,
+        rule.maxFailures,
+        ...auditValues(a),
+        expected.version,
+        expected.last,
+      ]);
+    } else if ("user" in subject) {
+      r = await this.#query(FAIL_USER, [subject.user, rule.maxFailures, ...auditValues(a), ...unknown]);
+    } else {
+      r = await this.#query(FAIL_OWN, [subject.credential, rule.maxFailures, ...auditValues(a), ...unknown]);
+    }
+    const row = r.rows[0] as Counted | undefined;
+    return row ? { failures: row.failures, locked: row.locked } : "changed";
+  }
+
+  async succeed(subject: { user: string }, a: AuditEntry): Promise<Counted> {
+    const r = await this.#query(SUCCEED, [
+      subject.user,
+      unknownSubjectKey(this.#unknownKey, subject),
+      ...auditValues(a),
+    ]);
+    const row = r.rows[0] as Counted;
+    return { failures: row.failures, locked: row.locked };
   }
 
   async unlock(subject: FailureSubject, a: AuditEntry): Promise<boolean> {
@@ -352,6 +380,12 @@ export class PostgresStore implements StateStore {
     return r.rows[0].n;
   }
 
+  /** How many unknown subjects are counted (tests of the bound under a flood). */
+  async unknownCount(): Promise<number> {
+    const r = await this.#query("SELECT count(*)::int AS n FROM unknown_subjects", []);
+    return r.rows[0].n;
+  }
+
   async close(): Promise<void> {
     await this.#pool.end();
   }
@@ -377,3 +411,145 @@ function unavailable(e: unknown): CapkitError {
     cause: e,
   });
 }
+
+/** Changes with the DDL: a database whose `meta` says so is not altered again on connect. */
+const SCHEMA_VERSION = createHash("sha256").update(SCHEMA_POSTGRES).digest("hex").slice(0, 16);
+
+const AUDIT_INSERT = "INSERT INTO audit (at, credential_id, action, result, counter, detail, user_id)";
+
+/**
+ * Accept on a credential with no user: its own row is the lockout subject. One UPDATE: the accept, or — locked
+ * or disabled — the failure counted (SET reads the row as it was; after a wait for the row lock, PostgreSQL
+ * re-checks the WHERE clause on the newest version). $1 id, $2 value, $3 drift, $4 version, $5 digest, $6 request,
+ * $7 max failures, $8 refusal detail, $9–$15 the audit entry.
+ */
+const ACCEPT_OWN = `
+WITH c AS (
+  UPDATE credentials SET
+    last = CASE WHEN locked OR state <> 'active' THEN last ELSE $2 END,
+    drift = CASE WHEN locked OR state <> 'active' THEN drift ELSE coalesce($3, drift) END,
+    accepted_at = CASE WHEN locked OR state <> 'active' THEN accepted_at ELSE $9 END,
+    accepted_digest = CASE WHEN locked OR state <> 'active' THEN accepted_digest ELSE $5 END,
+    accepted_request = CASE WHEN locked OR state <> 'active' THEN accepted_request ELSE $6 END,
+    failures = CASE WHEN locked OR state <> 'active' THEN failures + 1 ELSE 0 END,
+    locked = locked OR (state <> 'active' AND failures + 1 >= $7)
+  WHERE id = $1 AND version = $4 AND (locked OR state <> 'active' OR last < $2)
+  RETURNING failures, locked),
+w AS (${AUDIT_INSERT}
+  SELECT $9, $10, $11, CASE WHEN c.failures = 0 THEN $12 WHEN c.locked THEN 'locked' ELSE 'rejected' END, $13,
+         CASE WHEN c.failures = 0 THEN $14 ELSE $8 END, $15 FROM c RETURNING 1)
+SELECT coalesce(c.failures = 0, FALSE) AS accepted,
+       CASE WHEN c.failures > 0 THEN c.failures END AS failures, c.locked,
+       EXISTS (SELECT 1 FROM credentials WHERE id = $1 AND version = $4) AS same
+FROM (SELECT 1) one LEFT JOIN c ON TRUE`;
+
+/**
+ * Accept on a credential that belongs to a user ($16): the user's row is locked first and read as last
+ * committed (s), so the accept is decided on the count every earlier failure left, in whatever process. Then
+ * the credential's conditional UPDATE (c), and the user's row: reset after an accept, or the failure counted
+ * when the user is locked or the credential disabled (u). Parameters as ACCEPT_OWN.
+ */
+const ACCEPT_USER = `
+WITH s AS (SELECT locked FROM users WHERE id = $16 FOR UPDATE),
+c AS (
+  UPDATE credentials SET last = $2, drift = coalesce($3, drift), accepted_at = $9, accepted_digest = $5,
+    accepted_request = $6, failures = 0
+  WHERE id = $1 AND version = $4 AND user_id = $16 AND state = 'active' AND last < $2
+    AND NOT coalesce((SELECT locked FROM s), TRUE)
+  RETURNING 1),
+k AS (SELECT state FROM credentials WHERE id = $1 AND version = $4 AND user_id = $16),
+u AS (
+  UPDATE users SET
+    failures = CASE WHEN EXISTS (SELECT 1 FROM c) THEN 0 ELSE failures + 1 END,
+    locked = CASE WHEN EXISTS (SELECT 1 FROM c) THEN locked ELSE locked OR failures + 1 >= $7 END
+  WHERE id = $16 AND (EXISTS (SELECT 1 FROM c)
+    OR (EXISTS (SELECT 1 FROM k) AND ((SELECT locked FROM s) OR (SELECT state FROM k) <> 'active')))
+  RETURNING failures, locked),
+w AS (${AUDIT_INSERT}
+  SELECT $9, $10, $11, CASE WHEN EXISTS (SELECT 1 FROM c) THEN $12 WHEN u.locked THEN 'locked' ELSE 'rejected' END,
+         $13, CASE WHEN EXISTS (SELECT 1 FROM c) THEN $14 ELSE $8 END, $15 FROM u RETURNING 1)
+SELECT EXISTS (SELECT 1 FROM c) AS accepted,
+       CASE WHEN NOT EXISTS (SELECT 1 FROM c) THEN u.failures END AS failures, u.locked,
+       EXISTS (SELECT 1 FROM k) AS same
+FROM (SELECT 1) one LEFT JOIN u ON TRUE`;
+
+/** The audit row of a counted failure ("locked" when this one locked or the subject was): from CTE "n". */
+const FAIL_AUDIT = `w AS (${AUDIT_INSERT}
+  SELECT $3, $4, $5, CASE WHEN n.locked THEN 'locked' ELSE $6 END, $7, $8, $9 FROM n RETURNING 1)`;
+
+/**
+ * A failure counted on an unknown subject's row (key $10, bound $11), for the subjects `q` found with no row:
+ * a new row or one more failure, with the next sequence number; rows more than the bound behind are deleted
+ * (the least recently tried), so the table never holds more than the bound.
+ */
+const UNKNOWN_CTES = `
+k AS (INSERT INTO unknown_subjects AS t (key, failures, locked, seq)
+  SELECT $10, 1, 1 >= $2, q.n FROM q
+  ON CONFLICT (key) DO UPDATE SET failures = t.failures + 1, locked = t.locked OR t.failures + 1 >= $2,
+    seq = excluded.seq
+  RETURNING failures, locked),
+d AS (DELETE FROM unknown_subjects WHERE seq <= (SELECT n FROM q) - $11 AND key <> $10)`;
+
+/** A failure of an id nobody holds ($1); no row when it has been enrolled since (then "changed"). */
+const FAIL_ABSENT = `
+WITH q AS (SELECT nextval('unknown_subjects_seq') AS n WHERE NOT EXISTS (SELECT 1 FROM credentials WHERE id = $1)),
+${UNKNOWN_CTES},
+n AS (SELECT failures, locked FROM k),
+${FAIL_AUDIT}
+SELECT failures, locked FROM n`;
+
+/**
+ * A failure on a row of `table` ($1) with no expectation — a user as a whole (verify by user, checkFactor), or
+ * a credential with no user — or on its unknown row when it has none.
+ */
+const failOnRow = (table: "users" | "credentials") => `
+WITH o AS (UPDATE ${table} SET failures = failures + 1, locked = locked OR failures + 1 >= $2 WHERE id = $1
+  RETURNING failures, locked),
+q AS (SELECT nextval('unknown_subjects_seq') AS n WHERE NOT EXISTS (SELECT 1 FROM ${table} WHERE id = $1)),
+${UNKNOWN_CTES},
+n AS (SELECT failures, locked FROM o UNION ALL SELECT failures, locked FROM k),
+${FAIL_AUDIT}
+SELECT failures, locked FROM n`;
+const FAIL_USER = failOnRow("users");
+const FAIL_OWN = failOnRow("credentials");
+
+/**
+ * A wrong code of a credential with no user ($1), counted only at the version ($10) and `last` ($11) it was
+ * judged on: the UPDATE re-checks both on the newest row after any wait.
+ */
+const FAIL_OWN_EXPECTED = `
+WITH n AS (UPDATE credentials SET failures = failures + 1, locked = locked OR failures + 1 >= $2
+  WHERE id = $1 AND version = $10 AND last = $11 RETURNING failures, locked),
+${FAIL_AUDIT}
+SELECT failures, locked FROM n`;
+
+/**
+ * A wrong code of a user's credential ($10, judged at version $11 and last $12), counted on the user ($1): the
+ * user's row is locked first, as by an accept (s), then the credential read as last committed (x, FOR SHARE),
+ * so an accept that committed meanwhile is seen and the failure is not counted against the old `last`.
+ */
+const FAIL_USER_EXPECTED = `
+WITH s AS (SELECT 1 FROM users WHERE id = $1 FOR UPDATE),
+x AS (SELECT 1 FROM credentials WHERE id = $10 AND version = $11 AND last = $12 AND EXISTS (SELECT 1 FROM s)
+  FOR SHARE),
+n AS (UPDATE users SET failures = failures + 1, locked = locked OR failures + 1 >= $2
+  WHERE id = $1 AND EXISTS (SELECT 1 FROM x) RETURNING failures, locked),
+${FAIL_AUDIT}
+SELECT failures, locked FROM n`;
+
+/**
+ * A success of a factor the application checked ($1 the user, $2 its unknown key): the count cleared unless
+ * locked, on the user's row or its unknown row; the audit row says "locked" when nothing was cleared.
+ */
+const SUCCEED = `
+WITH o AS (UPDATE users SET failures = CASE WHEN locked THEN failures ELSE 0 END WHERE id = $1
+  RETURNING failures, locked),
+x AS (SELECT failures, locked FROM unknown_subjects
+  WHERE key = $2 AND NOT EXISTS (SELECT 1 FROM users WHERE id = $1)),
+d AS (DELETE FROM unknown_subjects WHERE key = $2 AND NOT locked AND EXISTS (SELECT 1 FROM x) RETURNING 1),
+n AS (SELECT failures, locked FROM o
+  UNION ALL SELECT failures, locked FROM x WHERE NOT EXISTS (SELECT 1 FROM d)
+  UNION ALL SELECT 0, FALSE WHERE NOT EXISTS (SELECT 1 FROM o) AND (NOT EXISTS (SELECT 1 FROM x) OR EXISTS (SELECT 1 FROM d))),
+w AS (${AUDIT_INSERT}
+  SELECT $3, $4, $5, CASE WHEN n.locked THEN 'locked' ELSE $6 END, $7, $8, $9 FROM n RETURNING 1)
+SELECT CASE WHEN locked THEN failures ELSE 0 END AS failures, locked FROM n`;

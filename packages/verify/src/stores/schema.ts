@@ -1,8 +1,13 @@
-import type { AuditEntry, CredentialParams, StoredCredential } from "../model.js";
+import { createHmac } from "node:crypto";
+import type { AuditEntry, CredentialParams, FailureSubject, StoredCredential } from "../model.js";
 
 /**
  * The tables, for SQLite and PostgreSQL (same columns; PostgreSQL types where they differ). Challenges are
  * deleted when used or expired, so their table stays bounded; the audit trail is kept until `pruneAudit`.
+ * `unknown_subjects` counts the failures of ids and users nobody enrolled, under a keyed hash of the id
+ * (what people type into an id field is sometimes their password); each count carries the sequence number of
+ * its last failure, and those more than the bound behind the newest are deleted: the least recently tried go
+ * first, and the table never holds more rows than the bound. `meta` holds the hash's key.
  */
 const COMMON = (t: { bool: string; big: string; serial: string; json: string; no: string }) => `
 CREATE TABLE IF NOT EXISTS credentials (
@@ -17,7 +22,10 @@ CREATE TABLE IF NOT EXISTS credentials (
   user_id TEXT,
   drift INTEGER,
   replaces TEXT,
-  version ${t.big} NOT NULL DEFAULT 0
+  version ${t.big} NOT NULL DEFAULT 0,
+  accepted_at ${t.big},
+  accepted_digest TEXT,
+  accepted_request TEXT
 );
 CREATE TABLE IF NOT EXISTS users (
   id TEXT PRIMARY KEY,
@@ -30,6 +38,16 @@ CREATE TABLE IF NOT EXISTS challenges (
   function TEXT NOT NULL,
   value TEXT NOT NULL,
   expires_at ${t.big} NOT NULL
+);
+CREATE TABLE IF NOT EXISTS unknown_subjects (
+  key TEXT PRIMARY KEY,
+  failures INTEGER NOT NULL,
+  locked ${t.bool} NOT NULL,
+  seq ${t.big} NOT NULL
+);
+CREATE TABLE IF NOT EXISTS meta (
+  name TEXT PRIMARY KEY,
+  value TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS audit (
   seq ${t.serial} PRIMARY KEY,
@@ -51,6 +69,7 @@ CREATE INDEX IF NOT EXISTS challenges_credential ON challenges (credential_id, e
 CREATE INDEX IF NOT EXISTS audit_credential ON audit (credential_id, seq);
 CREATE INDEX IF NOT EXISTS audit_user ON audit (user_id, seq);
 CREATE INDEX IF NOT EXISTS audit_at ON audit (at);
+CREATE INDEX IF NOT EXISTS unknown_subjects_by_seq ON unknown_subjects (seq);
 `;
 
 /**
@@ -63,6 +82,9 @@ export const COLUMNS_ADDED: readonly { table: string; column: string; definition
   { table: "credentials", column: "drift", definition: "INTEGER" },
   { table: "credentials", column: "replaces", definition: "TEXT" },
   { table: "credentials", column: "version", definition: "BIGINT NOT NULL DEFAULT 0" },
+  { table: "credentials", column: "accepted_at", definition: "BIGINT" },
+  { table: "credentials", column: "accepted_digest", definition: "TEXT" },
+  { table: "credentials", column: "accepted_request", definition: "TEXT" },
   { table: "audit", column: "user_id", definition: "TEXT" },
 ];
 
@@ -85,7 +107,15 @@ export const SCHEMA_POSTGRES =
   COLUMNS_ADDED.map(
     (c) => `ALTER TABLE ${c.table} ADD COLUMN IF NOT EXISTS ${c.column} ${c.definition};`,
   ).join("\n") +
-  INDEXES_SQL;
+  INDEXES_SQL +
+  "CREATE SEQUENCE IF NOT EXISTS unknown_subjects_seq;\n";
+
+/**
+ * A credential with the failure count and lock of its lockout subject (its user's, for one that belongs to a
+ * user): `WHERE` and `ORDER BY` clauses follow.
+ */
+export const CREDENTIAL_SELECT =
+  "SELECT c.*, u.failures AS user_failures, u.locked AS user_locked FROM credentials c LEFT JOIN users u ON u.id = c.user_id";
 
 /** The columns a new credential's row is written with, in the order of `credentialValues`. */
 export const CREDENTIAL_COLUMNS = "id, params, sealed, last, created_at, state, user_id, replaces, version";
@@ -111,20 +141,34 @@ export function rowToCredential(row: Record<string, unknown>): StoredCredential 
       ? (JSON.parse(row["params"]) as CredentialParams)
       : (row["params"] as CredentialParams);
   const opt = (v: unknown) => (v === null || v === undefined ? undefined : v);
+  const ofUser = opt(row["user_failures"]) !== undefined;
+  const locked = ofUser ? row["user_locked"] : row["locked"];
   return {
     id: String(row["id"]),
     params,
     sealed: (opt(row["sealed"]) as string | undefined) ?? undefined,
     last: Number(row["last"]),
-    failures: Number(row["failures"]),
-    locked: row["locked"] === true || row["locked"] === 1,
+    failures: Number(ofUser ? row["user_failures"] : row["failures"]),
+    locked: locked === true || locked === 1,
     createdAt: Number(row["created_at"]),
     state: row["state"] === "disabled" ? "disabled" : "active",
     user: opt(row["user_id"]) as string | undefined,
     drift: opt(row["drift"]) === undefined ? undefined : Number(row["drift"]),
     replaces: opt(row["replaces"]) as string | undefined,
+    acceptedAt: opt(row["accepted_at"]) === undefined ? undefined : Number(row["accepted_at"]),
+    acceptedDigest: opt(row["accepted_digest"]) as string | undefined,
+    acceptedRequest: opt(row["accepted_request"]) as string | undefined,
     version: Number(row["version"] ?? 0),
   };
+}
+
+/** The `meta` row holding the key of the unknown subjects' hash (random, made by the first process). */
+export const UNKNOWN_KEY_NAME = "unknown-subject-key";
+
+/** An unknown subject's row key: HMAC-SHA-256 of the id under the store's own key, never the id itself. */
+export function unknownSubjectKey(key: Buffer, subject: FailureSubject): string {
+  const name = "user" in subject ? `user\0${subject.user}` : `credential\0${subject.credential}`;
+  return createHmac("sha256", key).update(name).digest("base64url");
 }
 
 /** An audit row as SQLite or PostgreSQL return it (PostgreSQL BIGINTs come back as strings). */

@@ -1,16 +1,20 @@
+import { randomBytes } from "node:crypto";
 import { closeSync, existsSync, openSync } from "node:fs";
 import { CapkitError } from "@capkit/core";
 import type Database from "better-sqlite3";
 import type {
+  AcceptDecision,
   AcceptOutcome,
   AuditEntry,
   Challenge,
   CodeFunction,
+  Counted,
   CredentialState,
   FailExpectation,
   FailOutcome,
   FailureSubject,
   ListOptions,
+  LockoutRule,
   StateStore,
   StoredCredential,
   UserState,
@@ -19,16 +23,21 @@ import { loadDriver } from "./driver.js";
 import {
   COLUMNS_ADDED,
   CREDENTIAL_COLUMNS,
+  CREDENTIAL_SELECT,
   credentialValues,
   INDEXES_SQL,
   rowToAudit,
   rowToCredential,
   SCHEMA_SQLITE,
+  UNKNOWN_KEY_NAME,
+  unknownSubjectKey,
 } from "./schema.js";
 
 export interface SqliteStoreOptions {
   /** How long a write waits for another process's transaction before STORE_UNAVAILABLE (default 2000 ms). */
   readonly busyTimeoutMs?: number;
+  /** Unknown ids and users whose failures are counted (the most recently tried; default 100,000). */
+  readonly unknownLimit?: number;
 }
 
 /**
@@ -41,6 +50,8 @@ export interface SqliteStoreOptions {
 export class SqliteStore implements StateStore {
   readonly #db: Database.Database;
   readonly #stmt: ReturnType<typeof prepare>;
+  readonly #unknownKey: Buffer;
+  readonly #unknownLimit: number;
 
   constructor(path: string, options: SqliteStoreOptions = {}) {
     // The driver first: a missing package is its own error, not "cannot open the database".
@@ -62,9 +73,17 @@ export class SqliteStore implements StateStore {
             if (!has) this.#db.exec(`ALTER TABLE ${c.table} ADD COLUMN ${c.column} ${c.definition}`);
           }
           this.#db.exec(INDEXES_SQL);
+          this.#db
+            .prepare("INSERT OR IGNORE INTO meta (name, value) VALUES (?, ?)")
+            .run(UNKNOWN_KEY_NAME, randomBytes(32).toString("hex"));
         })
         .immediate();
       this.#stmt = prepare(this.#db);
+      this.#unknownKey = Buffer.from(
+        (this.#stmt.meta.get(UNKNOWN_KEY_NAME) as { value: string }).value,
+        "hex",
+      );
+      this.#unknownLimit = Math.max(1, Math.trunc(options.unknownLimit ?? 100_000));
     } catch (e) {
       throw unavailable(e, `cannot open the SQLite database ${path}`);
     }
@@ -129,32 +148,43 @@ export class SqliteStore implements StateStore {
     });
   }
 
-  accept(
-    id: string,
-    value: number,
-    audit: AuditEntry,
-    decidedOn: { version: number; drift?: number | undefined },
-  ): Promise<AcceptOutcome> {
-    const { version } = decidedOn;
+  addUser(id: string, audit: AuditEntry): Promise<boolean> {
+    return this.#do(() =>
+      this.#db
+        .transaction(() => {
+          const added = this.#stmt.insertUser.run(id).changes === 1;
+          if (added) this.#auditRow(audit);
+          return added;
+        })
+        .immediate(),
+    );
+  }
+
+  // Each decision reads and writes in one IMMEDIATE transaction: SQLite has one writer at a time, so no other
+  // decision — of this process or another — comes between the read and the write.
+
+  accept(id: string, value: number, audit: AuditEntry, d: AcceptDecision): Promise<AcceptOutcome> {
     return this.#do(() =>
       this.#db
         .transaction((): AcceptOutcome => {
-          const row = this.#stmt.accept.get({ value, drift: decidedOn.drift ?? null, id, version }) as
-            | { user_id: string | null }
-            | undefined;
-          if (row) {
-            if (row.user_id !== null) this.#stmt.resetUser.run(row.user_id);
-            this.#auditRow(audit);
-            return "accepted";
-          }
-          const c = this.#stmt.get.get(id) as Record<string, unknown> | undefined;
-          if (!c) return "changed";
-          const cred = rowToCredential(c);
-          if (cred.version !== version) return "changed";
-          const u =
-            cred.user === undefined ? undefined : (this.#stmt.user.get(cred.user) as { locked: number });
-          if (cred.locked || u?.locked === 1) return "locked";
-          return cred.state !== "active" ? "disabled" : "stale";
+          const row = this.#stmt.get.get(id) as Record<string, unknown> | undefined;
+          const c = row && rowToCredential(row);
+          if (!c || c.version !== d.version) return "changed";
+          const subject: FailureSubject = c.user !== undefined ? { user: c.user } : { credential: id };
+          if (c.locked || c.state !== "active")
+            return this.#count(subject, d.rule, { ...audit, result: "rejected", detail: d.refusedDetail });
+          if (c.last >= value) return "stale";
+          this.#stmt.accept.run({
+            id,
+            value,
+            at: audit.at,
+            digest: d.digest,
+            request: d.request ?? null,
+            drift: d.drift ?? null,
+          });
+          if (c.user !== undefined) this.#stmt.resetUser.run(c.user);
+          this.#auditRow(audit);
+          return "accepted";
         })
         .immediate(),
     );
@@ -162,34 +192,63 @@ export class SqliteStore implements StateStore {
 
   fail(
     subject: FailureSubject,
-    maxFailures: number,
+    rule: LockoutRule,
     audit: AuditEntry,
     expected?: FailExpectation,
   ): Promise<FailOutcome> {
     return this.#do(() =>
       this.#db
         .transaction((): FailOutcome => {
-          // Read and update in one IMMEDIATE transaction: no other writer can come between them.
           if (expected) {
             const c = this.#stmt.versionAndLast.get(expected.credential) as
               | { version: number; last: number }
               | undefined;
-            if (!c || c.version !== expected.version || c.last !== expected.last) return "changed";
+            if ("absent" in expected ? c : !c || c.version !== expected.version || c.last !== expected.last)
+              return "changed";
           }
-          const r = (
-            "user" in subject
-              ? this.#stmt.failUser.get(maxFailures, subject.user)
-              : this.#stmt.fail.get(maxFailures, subject.credential)
-          ) as { failures: number; locked: number } | undefined;
-          if (!r) {
-            if (expected) return "changed";
-            throw new CapkitError("CREDENTIAL_UNKNOWN", "no such credential or user");
-          }
-          this.#auditRow({ ...audit, result: r.locked ? "locked" : audit.result });
-          return { failures: r.failures, locked: r.locked === 1 };
+          return this.#count(subject, rule, audit);
         })
         .immediate(),
     );
+  }
+
+  succeed(subject: { user: string }, audit: AuditEntry): Promise<Counted> {
+    return this.#do(() =>
+      this.#db
+        .transaction((): Counted => {
+          const key = unknownSubjectKey(this.#unknownKey, subject);
+          const r = (this.#stmt.user.get(subject.user) ?? this.#stmt.unknown.get(key)) as
+            | { failures: number; locked: number }
+            | undefined;
+          if (r?.locked === 1) {
+            this.#auditRow({ ...audit, result: "locked" });
+            return { failures: r.failures, locked: true };
+          }
+          this.#stmt.resetUser.run(subject.user);
+          this.#stmt.forgetUnknown.run(key);
+          this.#auditRow(audit);
+          return { failures: 0, locked: false };
+        })
+        .immediate(),
+    );
+  }
+
+  /** Counts a failure on the subject's row, or on its unknown-subject row when it has none (in a transaction). */
+  #count(subject: FailureSubject, rule: LockoutRule, audit: AuditEntry): Counted {
+    let r = (
+      "user" in subject
+        ? this.#stmt.failUser.get(rule.maxFailures, subject.user)
+        : this.#stmt.fail.get(rule.maxFailures, subject.credential)
+    ) as { failures: number; locked: number; seq?: number } | undefined;
+    if (!r) {
+      r = this.#stmt.failUnknown.get({
+        key: unknownSubjectKey(this.#unknownKey, subject),
+        max: rule.maxFailures,
+      }) as { failures: number; locked: number; seq: number };
+      this.#stmt.evictUnknown.run(r.seq! - this.#unknownLimit);
+    }
+    this.#auditRow({ ...audit, result: r.locked ? "locked" : audit.result });
+    return { failures: r.failures, locked: r.locked === 1 };
   }
 
   unlock(subject: FailureSubject, audit: AuditEntry): Promise<boolean> {
@@ -293,6 +352,11 @@ export class SqliteStore implements StateStore {
     return this.#do(() => (this.#stmt.countChallenges.get() as { n: number }).n);
   }
 
+  /** How many unknown subjects are counted (tests of the bound under a flood). */
+  unknownCount(): Promise<number> {
+    return this.#do(() => (this.#stmt.countUnknown.get() as { n: number }).n);
+  }
+
   async close(): Promise<void> {
     if (this.#db.open) this.#db.close();
   }
@@ -326,18 +390,29 @@ function prepare(db: Database.Database) {
   return {
     insert: db.prepare(`INSERT INTO credentials (${CREDENTIAL_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`),
     insertUser: db.prepare("INSERT OR IGNORE INTO users (id) VALUES (?)"),
-    get: db.prepare("SELECT * FROM credentials WHERE id = ?"),
+    get: db.prepare(`${CREDENTIAL_SELECT} WHERE c.id = ?`),
     versionAndLast: db.prepare("SELECT version, last FROM credentials WHERE id = ?"),
     list: db.prepare(
-      "SELECT * FROM credentials WHERE (? IS NULL OR id > ?) AND (? IS NULL OR user_id = ?) ORDER BY id LIMIT ?",
+      `${CREDENTIAL_SELECT} WHERE (? IS NULL OR c.id > ?) AND (? IS NULL OR c.user_id = ?) ORDER BY c.id LIMIT ?`,
     ),
     user: db.prepare("SELECT * FROM users WHERE id = ?"),
+    meta: db.prepare("SELECT value FROM meta WHERE name = ?"),
     accept: db.prepare(
-      `UPDATE credentials SET last = @value, failures = 0, drift = coalesce(@drift, drift)
-       WHERE id = @id AND version = @version AND last < @value AND locked = 0 AND state = 'active'
-         AND NOT EXISTS (SELECT 1 FROM users WHERE users.id = credentials.user_id AND users.locked = 1)
-       RETURNING user_id`,
+      `UPDATE credentials SET last = @value, failures = 0, drift = coalesce(@drift, drift), accepted_at = @at,
+         accepted_digest = @digest, accepted_request = @request
+       WHERE id = @id`,
     ),
+    failUnknown: db.prepare(
+      `INSERT INTO unknown_subjects (key, failures, locked, seq)
+       VALUES (@key, 1, CASE WHEN 1 >= @max THEN 1 ELSE 0 END, (SELECT coalesce(max(seq), 0) + 1 FROM unknown_subjects))
+       ON CONFLICT (key) DO UPDATE SET failures = failures + 1,
+         locked = CASE WHEN locked = 1 OR failures + 1 >= @max THEN 1 ELSE 0 END, seq = excluded.seq
+       RETURNING failures, locked, seq`,
+    ),
+    evictUnknown: db.prepare("DELETE FROM unknown_subjects WHERE seq <= ?"),
+    unknown: db.prepare("SELECT failures, locked FROM unknown_subjects WHERE key = ?"),
+    forgetUnknown: db.prepare("DELETE FROM unknown_subjects WHERE key = ?"),
+    countUnknown: db.prepare("SELECT count(*) AS n FROM unknown_subjects"),
     resetUser: db.prepare("UPDATE users SET failures = 0 WHERE id = ?"),
     fail: db.prepare(
       "UPDATE credentials SET failures = failures + 1, locked = CASE WHEN locked = 1 OR failures + 1 >= ? THEN 1 ELSE 0 END WHERE id = ? RETURNING failures, locked",

@@ -1,0 +1,43 @@
+import { createHash, timingSafeEqual } from "node:crypto";
+import type { CodeFunction } from "./model.js";
+
+/**
+ * What makes two requests "the same code" for replay detection (docs/architecture.md §6, "Replays"): the
+ * function, the digits, and what else entered the code — the challenge the caller named, the amount and
+ * currency of a signature, the TDS numbers. A double submit, or a proxy retrying, sends all of it again.
+ */
+export interface ReplayProbe {
+  readonly fn: CodeFunction | "resync";
+  /** The digits, spaces removed ("" when not a number). */
+  readonly code: string;
+  readonly challengeId?: string | undefined;
+  readonly amount?: string | undefined;
+  readonly currency?: string | undefined;
+  readonly tds?: readonly string[] | undefined;
+  /** The caller's idempotency key: a retry that carries it gets the accept again. */
+  readonly request?: string | undefined;
+}
+
+/**
+ * The digest an accepted request leaves on its credential, bound to the credential and the counter it moved
+ * `last` to (so it is never equal for another credential or another code of the same token). SHA-256,
+ * truncated to 128 bits; unkeyed: what it hides is a code already used, worth nothing to anyone.
+ */
+export function replayDigest(credentialId: string, counter: number, p: ReplayProbe): string {
+  const fields = [
+    credentialId,
+    String(counter),
+    p.fn,
+    p.code,
+    p.challengeId ?? "",
+    p.amount ?? "",
+    p.currency ?? "",
+    p.tds?.join(",") ?? "",
+  ];
+  return createHash("sha256").update(fields.join("\0")).digest("hex").slice(0, 32);
+}
+
+/** Equal digests, compared in constant time. */
+export function sameDigest(a: string, b: string | undefined): boolean {
+  return b !== undefined && a.length === b.length && timingSafeEqual(Buffer.from(a), Buffer.from(b));
+}
