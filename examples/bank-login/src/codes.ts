@@ -45,6 +45,11 @@ export class Codes {
     await this.#verifier.enroll({ id, user: subject(bank, user), kind: "totp", secret, digits: 6, step: 30 });
   }
 
+  /** A customer who logs in with a password only: the verifier counts their failures for good. */
+  async addPasswordCustomer(bank: BankName, user: string): Promise<void> {
+    await this.#verifier.addUser(subject(bank, user));
+  }
+
   /** A login code (the Sésame's CODE function, or the SGpass code) against the customer's active devices. */
   async checkLogin(bank: BankName, user: string, code: string): Promise<Judgement> {
     return judgement(await this.#verifier.verify({ user: subject(bank, user), code }));

@@ -85,6 +85,7 @@ export class DemoCustomers {
       (id) => ({ id, bank: "sogenet", credential: `sgpass-${id}` }),
       identifiant,
     );
+    await this.#codes.addPasswordCustomer("sogenet", sogenetPassword);
     const cardCredential = `card-${coopanet}`;
     await this.#codes.enrollCard("coopanet", coopanet, cardCredential, issuerRecordOf(card), card.atc);
     const secret = randomBytes(20);

@@ -67,7 +67,7 @@ export function reader(page: Page): Locator {
 /** The element's text once it is there (Playwright waits for it), trimmed. */
 export async function textOf(l: Locator): Promise<string> {
   // biome-ignore lint/performance/useDomNodeTextContent: Playwright's innerText keeps the LCD's line break
-  return (await l.innerText()).trim();
+  return (await l.innerText()).trim().replace(/\n{2,}/g, "\n"); // paragraphs: one line each
 }
 
 export async function lcd(device: Locator): Promise<string> {
