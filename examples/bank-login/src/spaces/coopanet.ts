@@ -27,6 +27,7 @@ export function coopanetRoutes(deps: Deps): Hono<BankEnv> {
   const loginPage = (c: BankContext, o: { error?: string | string[]; notice?: string; user?: string } = {}) =>
     coopanetLoginPage({ csrf: visitorOf(c, deps).csrf, demo: demoOf(c, deps), ...o });
   const me = (c: BankContext) => signedIn(c, deps, "coopanet", (error) => loginPage(c, { error }));
+
   app.get("/", (c) =>
     c.html(loginPage(c, c.req.query("done") === "logout" ? { notice: SESSION.loggedOut } : {})),
   );

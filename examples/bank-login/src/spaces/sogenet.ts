@@ -27,6 +27,7 @@ export function sogenetRoutes(deps: Deps): Hono<BankEnv> {
     });
   const me = (c: BankContext, passwordPage = false) =>
     signedIn(c, deps, "sogenet", (error) => loginPage(c, { error }), { passwordPage });
+
   app.get("/", (c) =>
     c.html(loginPage(c, c.req.query("done") === "logout" ? { notice: SESSION.loggedOut } : {})),
   );
