@@ -55,6 +55,20 @@ describe("bank-login HTTP hygiene", () => {
     }
   });
 
+  it("sends the demo button back only to the bank's own pages (no open redirect)", async () => {
+    let address = 20; // each from its own address: making demo customers is throttled too
+    for (const [back, to] of [
+      ["/sogenet?accessible=1", "/sogenet?accessible=1"],
+      ["//evil.example", "/"],
+      ["/\\evil.example", "/"],
+      ["https://evil.example", "/"],
+    ]) {
+      const v = visitor({ localAddress: `127.0.0.${address++}` });
+      await v.get("/coopanet");
+      expect((await v.post("/demo", { back: back! })).headers["location"]).toBe(to);
+    }
+  });
+
   it("limits bodies to 8 KiB and accepts only form encoding", async () => {
     const v = visitor();
     await v.get("/sogenet");

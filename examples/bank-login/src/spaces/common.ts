@@ -54,7 +54,7 @@ export function demoRoutes(deps: Deps): Hono<BankEnv> {
       deps.cookies.set(c, "demo", made.browser);
     }
     // Back to the page the button was on: one of ours (a path, never another site).
-    return c.redirect(/^\/[a-z/]*(\?accessible=1)?$/.test(back) ? back : "/", 303);
+    return c.redirect(/^(\/[a-z]+)+(\?accessible=1)?$/.test(back) ? back : "/", 303);
   });
 
   // A browser's own devices, to that browser only: no demo cookie, no device.
