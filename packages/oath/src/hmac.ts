@@ -50,6 +50,32 @@ export interface HmacKeyOptions {
 /** 16 bytes = the RFC 4226 R6 minimum. */
 export const MIN_SECRET_BYTES = 16;
 
+/**
+ * The door of every OATH key, the in-memory {@link HmacKey} and WebCrypto's ({@link WebCryptoHmac}): non-empty
+ * bytes, a known algorithm, and at least 128 bits unless `allowShortSecret`.
+ *
+ * @throws `OTP_SECRET_INVALID` for anything but non-empty bytes, `OTP_SECRET_TOO_SHORT` under 128 bits
+ *   without `allowShortSecret`, `INPUT_INVALID` for an unknown algorithm or malformed options.
+ */
+export function checkOathSecret(secret: unknown, algorithm: unknown, options: HmacKeyOptions): void {
+  const bytes = expectBytes(secret, "the secret", "OTP_SECRET_INVALID");
+  if (bytes.length === 0) throw new CapkitError("OTP_SECRET_INVALID", "the secret is empty");
+  expectOneOf(algorithm, "the algorithm", OATH_ALGORITHMS);
+  const allowShortSecret = expectBoolean(
+    expectOptions<HmacKeyOptions>(options, "the key options").allowShortSecret,
+    "allowShortSecret",
+  );
+  if (bytes.length < MIN_SECRET_BYTES && !allowShortSecret) {
+    throw new CapkitError(
+      "OTP_SECRET_TOO_SHORT",
+      `the secret is ${bytes.length * 8} bits; RFC 4226 asks for at least 128`,
+      {
+        hint: "for an old hardware token with an 80-bit seed, allow short secrets explicitly",
+      },
+    );
+  }
+}
+
 /** @noble/hashes' public incremental HMAC (`hmac.create`): update, digestInto, clone. */
 type KeyedHmac = ReturnType<typeof hmac.create>;
 
@@ -81,22 +107,7 @@ export class HmacKey {
    * ```
    */
   constructor(secret: Uint8Array, algorithm: OathAlgorithm = "SHA1", options: HmacKeyOptions = {}) {
-    expectBytes(secret, "the secret", "OTP_SECRET_INVALID");
-    if (secret.length === 0) throw new CapkitError("OTP_SECRET_INVALID", "the secret is empty");
-    expectOneOf(algorithm, "the algorithm", OATH_ALGORITHMS);
-    const allowShortSecret = expectBoolean(
-      expectOptions<HmacKeyOptions>(options, "the key options").allowShortSecret,
-      "allowShortSecret",
-    );
-    if (secret.length < MIN_SECRET_BYTES && !allowShortSecret) {
-      throw new CapkitError(
-        "OTP_SECRET_TOO_SHORT",
-        `the secret is ${secret.length * 8} bits; RFC 4226 asks for at least 128`,
-        {
-          hint: "for an old hardware token with an 80-bit seed, allow short secrets explicitly",
-        },
-      );
-    }
+    checkOathSecret(secret, algorithm, options);
     this.algorithm = algorithm;
     const hash = HASHES[algorithm];
     this.outputLength = hash.outputLen;

@@ -1,5 +1,5 @@
 import { expectBytes, wrong } from "./arguments.js";
-import { counterBytes, HmacKey } from "./hmac.js";
+import { counterBytes, dynamicTruncate, HmacKey } from "./hmac.js";
 
 /*
  * HOTP (RFC 4226 §5.3): HMAC over the 8-byte big-endian counter, dynamic truncation to 31 bits, then the
@@ -70,6 +70,11 @@ export class HotpGenerator {
   code(counter: number): string {
     return String(this.value(counter)).padStart(this.digits, "0");
   }
+}
+
+/** RFC 4226 §5.3: the last `digits` decimal digits of an HMAC's dynamic truncation, zero-padded. */
+export function codeFromMac(mac: Uint8Array, digits: number): string {
+  return String(dynamicTruncate(mac) % POW10[digits]!).padStart(digits, "0");
 }
 
 /**

@@ -2,8 +2,8 @@ import { asciiToBytes, CapkitError, concat, fromHex } from "@capkit/core";
 import { sha1 } from "@noble/hashes/legacy.js";
 import { sha256, sha512 } from "@noble/hashes/sha2.js";
 import { expectBytes, expectRecord, expectString, isRecord, wrong } from "./arguments.js";
-import { dynamicTruncate, HmacKey, type HmacKeyOptions, type OathAlgorithm } from "./hmac.js";
-import { writeCounter } from "./hotp.js";
+import { HmacKey, type HmacKeyOptions, type OathAlgorithm } from "./hmac.js";
+import { codeFromMac, writeCounter } from "./hotp.js";
 import { type OathTime, unixSeconds } from "./time.js";
 
 /**
@@ -195,6 +195,12 @@ export function ocraDataInput(suite: OcraSuite, input: OcraInput): Uint8Array {
   return concat(...parts);
 }
 
+/** The response shown for a DataInput's HMAC (RFC 6287 §5.2): the suite's digits, or the whole HMAC in hex. */
+export function ocraResult(suite: OcraSuite, mac: Uint8Array): string {
+  if (suite.digits === 0) return Array.from(mac, (b) => b.toString(16).padStart(2, "0")).join("");
+  return codeFromMac(mac, suite.digits);
+}
+
 /**
  * Computes OCRA responses (RFC 6287) for one suite and key.
  *
@@ -222,11 +228,7 @@ export class Ocra {
 
   /** The response to one question (challenge and the suite's other fields), as the token shows it. */
   response(input: OcraInput): string {
-    const mac = this.#key.mac(ocraDataInput(this.suite, input));
-    if (this.suite.digits === 0) {
-      return Array.from(mac, (b) => b.toString(16).padStart(2, "0")).join("");
-    }
-    return String(dynamicTruncate(mac) % 10 ** this.suite.digits).padStart(this.suite.digits, "0");
+    return ocraResult(this.suite, this.#key.mac(ocraDataInput(this.suite, input)));
   }
 
   /** Mutual mode (§7.3): the server answers Q = client ‖ server challenge; the client Q = server ‖ client. */
