@@ -287,7 +287,9 @@ describe("issue 19, row by row", () => {
     expect(again.status).toBe(400);
     expect(again.text).toContain("Le clavier a expiré");
     await v.get("/sogenet");
-    const forged = { ...v.keypad("112233"), layout: `${v.layout.slice(0, -2)}AA` };
+    // One character changed in the middle (the last ones carry padding bits a decoder may ignore).
+    const flip = v.layout[30] === "A" ? "B" : "A";
+    const forged = { ...v.keypad("112233"), layout: `${v.layout.slice(0, 30)}${flip}${v.layout.slice(31)}` };
     expect((await v.post("/sogenet", { user: demo.sogenetPassword, ...forged })).status).toBe(400);
     await v.get("/sogenet");
     const late = { user: demo.sogenetPassword, ...v.keypad("112233") };
