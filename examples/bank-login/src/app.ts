@@ -44,6 +44,7 @@ export function createApp(o: AppOptions): Hono<BankEnv> {
       attemptsPerAddress: new Throttle(RATES.attemptsPerAddress, o.now),
       attemptsPerToken: new Throttle(RATES.attemptsPerToken, o.now),
       demoPerAddress: new Throttle(RATES.demoPerAddress, o.now),
+      demoOverall: new Throttle(RATES.demoOverall, o.now, 1),
     },
     now: o.now,
   };

@@ -381,6 +381,24 @@ describe("issue 19, the rough edges", () => {
     expect((await v.get("/sogenet/password")).status).toBe(403);
   });
 
+  it("makes demo customers for a browser at a bounded rate, per address and in all", async () => {
+    const one = visitor({ localAddress: "127.0.1.1" });
+    const made: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      one.cookies.clear();
+      await one.get("/coopanet");
+      made.push((await one.post("/demo", { back: "/coopanet" })).status);
+    }
+    expect(made).toEqual([303, 303, 303, 429, 429]);
+    // From many addresses: the overall bucket stops them (3 made above, 27 more, then none).
+    const statuses = await parallel(40, 8, async (i) => {
+      const v = visitor({ localAddress: `127.0.2.${i + 1}` });
+      await v.get("/coopanet");
+      return (await v.post("/demo", { back: "/coopanet" })).status;
+    });
+    expect(statuses.filter((s) => s === 303)).toHaveLength(RATES.demoOverall.burst - 3);
+  });
+
   it("warns when bound beyond loopback", async () => {
     const wide = await startBank({ host: "0.0.0.0" });
     try {

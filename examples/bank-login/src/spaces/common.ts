@@ -50,6 +50,7 @@ export function demoRoutes(deps: Deps): Hono<BankEnv> {
     const { form } = await readForm(c, deps);
     const back = form.get("back") ?? "/";
     if (!demoOf(c, deps)) {
+      throttle(deps.throttles.demoOverall.take("all"));
       const made = await demo.create();
       deps.cookies.set(c, "demo", made.browser);
     }

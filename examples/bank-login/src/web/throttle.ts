@@ -21,6 +21,8 @@ export const RATES = {
   attemptsPerToken: { burst: 10, perSecond: 1 / 6 },
   /** Demo customers made for one address: 3 at once, then one a minute. */
   demoPerAddress: { burst: 3, perSecond: 1 / 60 },
+  /** Demo customers made in all (each costs a scrypt and two enrolments): 30 at once, then one every 2 s. */
+  demoOverall: { burst: 30, perSecond: 1 / 2 },
 } as const satisfies Record<string, Rate>;
 
 interface Bucket {
