@@ -17,7 +17,7 @@ import type { BankName } from "./users.js";
  */
 export interface Judgement {
   readonly result: "accepted" | "rejected" | "locked";
-  /** One more failure locks (PSD2 RTS Art. 4(3)(b): the customer is warned first). */
+  /** One more failure locks (at most 5, PSD2 RTS Art. 4(3)(b)): the customer is warned first (Art. 4(4)). */
   readonly lastTry: boolean;
   /** The code just accepted, sent again (a double submit, a retrying proxy): refused, not counted. */
   readonly replayed: boolean;
