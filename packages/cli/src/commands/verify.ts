@@ -7,19 +7,7 @@ import type { Pkcs11KeyProvider } from "@capkit/verify/pkcs11";
 import type { Command } from "commander";
 import { readText } from "../shared/input.js";
 import { type Output, usage } from "../shared/output.js";
-
-interface StoreOptions {
-  db?: string;
-  pg?: string;
-  keys?: string;
-}
-
-function storeOptions(cmd: Command): Command {
-  return cmd
-    .option("--db <file>", "SQLite state file (the default store)", "capkit-state.db")
-    .option("--pg <url>", "PostgreSQL URL instead of SQLite (state shared by a cluster)")
-    .option("--keys <file>", "key file (default: CAPKIT_KEYS, else ~/.config/capkit/keys.json)");
-}
+import { resolveStore, type StoreOptions, storeName, storeOptions } from "../shared/store.js";
 
 /** The key file used when neither --keys nor CAPKIT_KEYS is given: the user's, never beside a database. */
 export function defaultKeyFile(): string {
@@ -37,21 +25,20 @@ const NO_KEYS_HINT =
  * by others is used with a warning. A `{"pkcs11": {…}}` file or variable opens a PKCS#11 token instead
  * (@capkit/verify/pkcs11). A database made by capkit 0.1 has its key file beside it: still used, with the warning.
  */
-export async function openKeys(o: StoreOptions, out: Output) {
+export async function openKeys(o: { keys?: string }, out: Output, db?: string) {
   const v = await import("@capkit/verify");
   let material: unknown;
   let file: string | undefined;
   if (o.keys) file = o.keys;
   else if (process.env["CAPKIT_KEYS"]) material = parseKeysEnv(process.env["CAPKIT_KEYS"]);
   else if (existsSync(defaultKeyFile())) file = defaultKeyFile();
-  else if (!o.pg && existsSync(`${o.db ?? "capkit-state.db"}.keys.json`))
-    file = `${o.db ?? "capkit-state.db"}.keys.json`;
+  else if (db !== undefined && existsSync(`${db}.keys.json`)) file = `${db}.keys.json`;
   else
     throw new CapkitError("KEY_INVALID", "no keys: neither --keys, CAPKIT_KEYS nor a default key file", {
       hint: NO_KEYS_HINT,
     });
   if (file) {
-    warnAboutKeyFile(file, o.pg ? undefined : (o.db ?? "capkit-state.db"), out);
+    warnAboutKeyFile(file, db, out);
     material = v.readMaterialFile(file);
   }
   if (typeof material === "object" && material !== null && "pkcs11" in material) {
@@ -106,27 +93,36 @@ export async function openVerifier(
   given?: Awaited<ReturnType<typeof openKeys>>,
 ) {
   const v = await import("@capkit/verify");
-  const db = o.db ?? "capkit-state.db";
-  const dbExists = o.pg !== undefined || existsSync(db);
+  // Which database: one rule in shared/store.ts (--db, --pg as a value, - or @FILE, CAPKIT_DB, DATABASE_URL).
+  const where = await resolveStore(o);
+  const db = where.kind === "sqlite" ? where.file : undefined;
+  const dbExists = db === undefined || existsSync(db);
   if (!dbExists && !create)
     throw new CapkitError("STORE_UNAVAILABLE", `no database at ${db}`, {
-      hint: "check --db (capkit verify enroll creates a database with its first credential)",
+      hint: "check --db or CAPKIT_DB (capkit verify enroll creates a database with its first credential)",
     });
   // Keys before the store: enroll without keys must not leave an empty database behind.
-  const keys = given ?? (await openKeys(o, out));
+  const keys = given ?? (await openKeys(o, out, db));
   try {
     // Only the driver this store needs is loaded (start-up time, and pg is not needed for SQLite at all).
-    const store = o.pg
-      ? await (await import("@capkit/verify/postgres")).PostgresStore.connect(o.pg)
-      : await (async () => {
-          const { SqliteStore } = await import("@capkit/verify/sqlite");
-          return storeError(() => new SqliteStore(db), db);
-        })();
+    const store =
+      where.kind === "postgres"
+        ? await (await import("@capkit/verify/postgres")).PostgresStore.connect(where.url)
+        : await (async () => {
+            const { SqliteStore } = await import("@capkit/verify/sqlite");
+            return storeError(() => new SqliteStore(where.file), where.file);
+          })();
     const close = async () => {
       await store.close();
       closeKeys(keys);
     };
-    return { verifier: new v.Verifier({ store, keys, actor: actorName() }), keys, store, close };
+    return {
+      verifier: new v.Verifier({ store, keys, actor: actorName() }),
+      keys,
+      store,
+      close,
+      name: storeName(where),
+    };
   } catch (e) {
     closeKeys(keys);
     throw e;
@@ -175,11 +171,11 @@ const withVerifier =
   ) =>
   (o: O) =>
     run(async (out) => {
-      const { verifier, close } = await openVerifier(o, out, create);
+      const { verifier, close, name } = await openVerifier(o, out, create);
       try {
         return await body(verifier, o, out);
       } catch (e) {
-        throw asStoreError(e, o.pg ? undefined : o.db);
+        throw asStoreError(e, name);
       } finally {
         await close();
       }
@@ -319,9 +315,12 @@ export function registerVerify(
     .option("--replaces <old-id>", "a replacement: both valid until the new one's first code revokes the old")
     .option("--follow-drift", "TOTP: centre the window on the token's recorded clock drift")
     .option("--card <file>", "a simulated card file (its issuer part) or a CAP issuer record JSON")
-    .option("--uri <otpauth-uri>", "an OATH token from its otpauth:// URI")
+    .option(
+      "--uri <otpauth-uri>",
+      "an OATH token from its otpauth:// URI (- from standard input, @FILE from a file)",
+    )
     .option("--pskc <file>", "OATH tokens from a PSKC file: every key, or none if one cannot be enrolled")
-    .option("--psk-hex <hex>", "PSKC pre-shared key")
+    .option("--psk-hex <hex>", "PSKC pre-shared key (- from standard input, @FILE from a file)")
     .option("--password-stdin", "PSKC password from standard input")
     .option("--ocra <suite>", "with --uri: enrol the URI's secret as an OCRA token with this suite")
     .action(
