@@ -32,6 +32,8 @@ const SCHEME = "p11";
 /** PKCS#11 3.0 mechanisms pkcs11js (2.40) has no constant for: Ed25519 key pairs and signatures. */
 const CKM_EC_EDWARDS_KEY_PAIR_GEN = 0x1055;
 const CKM_EDDSA = 0x1057;
+/** How a token may return CKA_EC_POINT: a DER OCTET STRING header (tag 04, length 32) before the raw key. */
+const DER_OCTET_STRING_32 = Buffer.from("0420", "hex");
 /** DER of the Ed25519 OID 1.3.101.112 (RFC 8410): the curve of an EC_EDWARDS key pair. */
 const ED25519_OID = Buffer.from("06032b6570", "hex");
 /** HMAC keys are stored at least this long: every HMAC-SHA-1/256/512 minimum SoftHSM2 enforces (20/32/64 bytes). */
@@ -221,7 +223,8 @@ export class Pkcs11KeyProvider implements KeyProvider {
       this.#lib.C_GetAttributeValue(this.#session, h, [{ type: p.CKA_EC_POINT }]),
     );
     const der = point!.value as Buffer;
-    return (der.length === 34 && der[0] === 0x04 && der[1] === 0x20 ? der.subarray(2) : der).toString("hex");
+    const wrapped = der.length === 34 && der.subarray(0, 2).equals(DER_OCTET_STRING_32);
+    return (wrapped ? der.subarray(2) : der).toString("hex");
   }
 
   #auditKey(n: number, cls: number): Buffer {
