@@ -47,6 +47,8 @@ describe("EMV2000 trees: any (b, H) the specification allows (EMV 4.1 Book 2 A1.
 
   it("emv2000-tree is emvlab's b=4 H=8, the same as emv2000-tree-b4-h8", () => {
     expect(cryptogramSpec("emv2000-tree")).toEqual(cryptogramSpec("emv2000-tree-b4-h8"));
+    // One object per name, as key providers and the code model compare specs by identity.
+    expect(cryptogramSpec("emv2000-tree-b2-h16")).toBe(cryptogramSpec("emv2000-tree-b2-h16"));
   });
 
   it("refuses a tree whose leaves do not cover every ATC, and absurd sizes, naming the rule", () => {

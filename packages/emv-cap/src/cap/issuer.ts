@@ -1,5 +1,10 @@
 import { CapkitError, fromHex, toHex } from "@capkit/core";
-import { CryptogramCalculator, cryptogramMacInput, cryptogramSpec } from "../crypto/cryptogram.js";
+import {
+  CryptogramCalculator,
+  type CryptogramMac,
+  cryptogramMacInput,
+  cryptogramSpec,
+} from "../crypto/cryptogram.js";
 import { CryptogramDataSelection } from "../crypto/data-selection.js";
 import { deriveIccMasterKey, type MasterKeyDerivation } from "../crypto/keys.js";
 import { type DolEntry, fillDol, parseDol } from "../dol.js";
@@ -124,16 +129,19 @@ export function testIccMasterKey(record: CapIssuerRecord): Uint8Array {
   return deriveIccMasterKey(fromHex(record.key.imk), record.pan, record.psn, record.key.derivation);
 }
 
+/** What recomputing a card's codes needs from its record: not its PAN nor where its key is (the key is given). */
+export type CapCodeRecord = Omit<CapIssuerRecord, "pan" | "key">;
+
 /**
  * Recomputes a card's codes. Everything that does not depend on the ATC (CDOL1 bytes, IPB, key schedule) is
  * prepared once per set of inputs; each ATC then costs one cryptogram and a bit selection.
  */
 export class CapCodeModel {
-  readonly record: CapIssuerRecord;
+  readonly record: CapCodeRecord;
   readonly profile: ReaderProfile;
   /** The constants the customer's reader sends to this card; `fallback` when the profile has none for it. */
   readonly application: ResolvedApplication;
-  readonly #calc: CryptogramCalculator;
+  readonly #calc: CryptogramMac;
   readonly #cdol1: readonly DolEntry[];
   readonly #selection: CryptogramDataSelection;
   readonly #rule: CodeRule;
@@ -144,9 +152,13 @@ export class CapCodeModel {
   readonly #iaf: number;
   readonly #psn: Uint8Array;
 
+  /**
+   * `key`: the card's ICC master key, or a `CryptogramMac` that holds it elsewhere (a key provider's engine;
+   * its CVN must be the record's).
+   */
   constructor(
-    record: CapIssuerRecord,
-    iccMasterKey: Uint8Array,
+    record: CapCodeRecord,
+    key: Uint8Array | CryptogramMac,
     profile: ReaderProfile = readerProfile(record.profile),
   ) {
     this.record = record;
@@ -155,7 +167,10 @@ export class CapCodeModel {
       record.readerApplication === undefined
         ? readerApplicationFor(profile, { aid: record.aid, belgian: undefined })
         : readerApplicationById(profile, record.readerApplication, record.aid);
-    this.#calc = new CryptogramCalculator(cryptogramSpec(record.cryptogramVersion), iccMasterKey);
+    const spec = cryptogramSpec(record.cryptogramVersion);
+    if (!(key instanceof Uint8Array) && key.spec !== spec)
+      throw new CapkitError("KEY_INVALID", `the cryptogram engine is not for ${record.cryptogramVersion}`);
+    this.#calc = key instanceof Uint8Array ? new CryptogramCalculator(spec, key) : key;
     this.#cdol1 = parseDol(fromHex(record.cdol1));
     this.#selection = new CryptogramDataSelection(this.#cdol1);
     const cardIpb = record.ipb === "" ? undefined : fromHex(record.ipb);
@@ -239,13 +254,14 @@ export class CapCodeModel {
 
   /** The full 8-byte AC for one ATC over the CDOL1 data as sent (what the simulated card computes). */
   cryptogram(cdol1Data: Uint8Array, atc: number, iad: Uint8Array = this.#iad): Uint8Array {
-    return this.#calc.compute({
+    const un = this.#selection.unpredictableNumber(cdol1Data);
+    const input = {
       terminalData: this.#selection.select(cdol1Data),
       aip: this.#aip,
       atc,
       iad,
-      un: this.#selection.unpredictableNumber(cdol1Data),
       ...(this.#cardData ? { cardData: this.#cardData } : {}),
-    });
+    };
+    return this.#calc.macInto(cryptogramMacInput(this.#calc.spec, input), atc, un, new Uint8Array(8), 0);
   }
 }

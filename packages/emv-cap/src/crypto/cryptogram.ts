@@ -74,6 +74,11 @@ export type CryptogramVersionName = keyof typeof CRYPTOGRAM_VERSIONS;
 
 /** `emv2000-tree-b2-h16`: an EMV2000 tree of branch factor b and height H (EMV 4.1 Book 2 A1.3). */
 const TREE_VERSION = /^emv2000-tree-b([0-9]{1,5})-h([0-9]{1,2})$/;
+/**
+ * One spec object per tree name, as for the table's versions: a key provider's cryptogram engine and the code
+ * model compare specs by identity (`CapCodeModel`). At most 65535 × 16 valid names, made only when used.
+ */
+const TREE_SPECS = new Map<string, CryptogramSpec>();
 
 /**
  * A cryptogram version by name: one of `CRYPTOGRAM_VERSIONS` (a table's own names only: `constructor` is
@@ -85,13 +90,20 @@ export function cryptogramSpec(name: string): CryptogramSpec {
     return (CRYPTOGRAM_VERSIONS as Record<string, CryptogramSpec>)[name]!;
   const tree = TREE_VERSION.exec(name);
   if (tree) {
+    const known = TREE_SPECS.get(name);
+    if (known) return known;
     const params = { branch: Number(tree[1]), height: Number(tree[2]) };
     try {
       checkTreeParameters(params);
     } catch (e) {
       throw new CapkitError("PROFILE_INVALID", `cryptogram version "${name}": ${(e as Error).message}`);
     }
-    return { ...CRYPTOGRAM_VERSIONS["emv2000-tree"], sessionKey: { kind: "emv2000-tree", ...params } };
+    const spec: CryptogramSpec = Object.freeze({
+      ...CRYPTOGRAM_VERSIONS["emv2000-tree"],
+      sessionKey: Object.freeze({ kind: "emv2000-tree" as const, ...params }),
+    });
+    TREE_SPECS.set(name, spec);
+    return spec;
   }
   throw new CapkitError("PROFILE_INVALID", `unknown cryptogram version "${name}"`, {
     hint: `known: ${Object.keys(CRYPTOGRAM_VERSIONS).join(", ")}, and emv2000-tree-b{b}-h{H} for other EMV2000 trees`,
@@ -144,10 +156,31 @@ export function cryptogramMacInput(spec: CryptogramSpec, input: CryptogramInput)
 }
 
 /**
+ * The keyed part of a card's cryptograms: the MAC of a CVN's input for one ATC (`cryptogramMacInput`).
+ * `CryptogramCalculator` computes it in this process from the ICC master key; a key store that keeps the keys
+ * elsewhere (an HSM, through @capkit/verify's key providers) implements the same three members, so the code
+ * model never needs the key. A prefix from `macPrefix` is opaque and valid only for the object that made it.
+ */
+export interface CryptogramMac {
+  readonly spec: CryptogramSpec;
+  /** State to resume from for inputs sharing their bytes before `stable`; undefined when none is kept. */
+  macPrefix(data: Uint8Array, stable: number): unknown;
+  /** The 8-byte cryptogram over `data` for `atc` (and `un`: MasterCard session keys), into `out` at `offset`. */
+  macInto(
+    data: Uint8Array,
+    atc: number,
+    un: Uint8Array | undefined,
+    out: Uint8Array,
+    offset: number,
+    prefix?: unknown,
+  ): Uint8Array;
+}
+
+/**
  * Computes application cryptograms for one ICC master key. Where the CVN uses no session key the prepared
  * MAC key is kept, so recomputing many ATCs (a verifier's look-ahead window) costs MACs only.
  */
-export class CryptogramCalculator {
+export class CryptogramCalculator implements CryptogramMac {
   readonly spec: CryptogramSpec;
   readonly #mk: Uint8Array;
   /** The master key prepared once for the 3DES session-key derivations. */
@@ -209,13 +242,14 @@ export class CryptogramCalculator {
     un: Uint8Array | undefined,
     out: Uint8Array,
     offset: number,
-    prefix?: MacPrefix,
+    prefix?: unknown,
   ): Uint8Array {
     if (this.spec.sessionKey.kind === "aes-csk") {
       out.set(aesCmac(this.sessionKey(atc), data).subarray(0, 8), offset);
       return out;
     }
-    if (this.#fixedKey) return this.#fixedKey.macInto(data, this.spec.padding, out, offset, prefix);
+    if (this.#fixedKey)
+      return this.#fixedKey.macInto(data, this.spec.padding, out, offset, prefix as MacPrefix | undefined);
     return new RetailMacKey(this.sessionKey(atc, un)).macInto(data, this.spec.padding, out, offset);
   }
 }

@@ -1,4 +1,4 @@
-import { CapkitError, fromHex, toHex } from "@capkit/core";
+import { CapkitError, fromHex } from "@capkit/core";
 import {
   CapCodeModel,
   type CapInputs,
@@ -6,9 +6,17 @@ import {
   parseCapIssuerRecord,
   readerProfile,
 } from "@capkit/emv-cap";
-import type { KeyProvider } from "../key-provider.js";
+import type { CapCardKey } from "../key-provider.js";
 import type { CredentialParams, StoredCapRecord } from "../model.js";
-import { type Attempt, digitChallenge, integerIn, type KindRules, noChallenge } from "./kind.js";
+import {
+  type Attempt,
+  digitChallenge,
+  integerIn,
+  type KindContext,
+  type KindRules,
+  noChallenge,
+  sealedKey,
+} from "./kind.js";
 
 export interface CapEnrollRequest {
   readonly kind: "cap";
@@ -26,12 +34,27 @@ interface CapEngine {
 
 type CapParams = Extract<CredentialParams, { kind: "cap" }>;
 
-/** The record as the key provider and emv-cap see it: a sealed test IMK put back in clear, in memory only. */
-function issuerRecord(record: StoredCapRecord, secret: Uint8Array | undefined): CapIssuerRecord {
-  const { key, ...rest } = record;
-  if (key.kind !== "sealed-test-imk") return { ...rest, key };
-  if (!secret) throw new CapkitError("KEY_INVALID", "the card's sealed test key is missing");
-  return { ...rest, key: { kind: "test-imk", imk: toHex(secret), derivation: key.derivation } };
+/** What the key provider needs of a stored card to make its cryptogram engine. */
+function cardKey(record: StoredCapRecord, sealed: string | undefined, id: string): CapCardKey {
+  const { key } = record;
+  return {
+    pan: record.pan,
+    psn: record.psn,
+    cryptogramVersion: record.cryptogramVersion,
+    issuerKey:
+      key.kind === "sealed-test-imk"
+        ? { kind: "sealed-test-imk", sealed: sealedKey(sealed, id), derivation: key.derivation }
+        : key,
+  };
+}
+
+/** The model of a card's codes, its cryptograms computed by the key provider's engine. */
+async function capEngine(record: StoredCapRecord, sealed: string | undefined, ctx: KindContext) {
+  const { pan: _pan, key: _key, ...codeRecord } = record;
+  return {
+    model: new CapCodeModel(codeRecord, await ctx.keys.cryptogram(ctx.id, cardKey(record, sealed, ctx.id))),
+    identify: undefined,
+  };
 }
 
 /**
@@ -42,34 +65,28 @@ export const capKind: KindRules<"cap", CapEnrollRequest, CapEngine> = {
   kind: "cap",
   defaultFunction: "identify",
 
-  async enroll(req, { keys, policy }) {
+  async enroll(req, ctx) {
+    const { keys, id, policy } = ctx;
     const record = parseCapIssuerRecord(req.record);
     readerProfile(record.profile);
     const last = req.lastAtc === undefined ? -1 : integerIn(req.lastAtc, 0, 0xffff, "lastAtc");
     const atcWindow =
       req.atcWindow === undefined ? policy.capAtcWindow : integerIn(req.atcWindow, 1, 0xffff, "atcWindow");
-    // The key must be there, and the card's data must make a code model, before the card is accepted for use.
-    const icc = await keys.iccMasterKey(record);
-    new CapCodeModel(record, icc);
-    icc.fill(0);
-    const { key, ...rest } = record;
-    const stored: StoredCapRecord =
-      key.kind === "test-imk"
-        ? { ...rest, key: { kind: "sealed-test-imk", derivation: key.derivation } }
-        : { ...rest, key };
-    return {
-      params: { kind: "cap", record: stored, atcWindow },
-      last,
-      secret: key.kind === "test-imk" ? fromHex(key.imk) : undefined,
+    // The card number and a simulated card's test key are sealed before anything is stored (PCI DSS Req. 3.5).
+    const { key, pan, ...rest } = record;
+    const sealed = key.kind === "test-imk" ? await keys.seal(id, "issuer-key", fromHex(key.imk)) : undefined;
+    const stored: StoredCapRecord = {
+      ...rest,
+      pan: { sealed: await keys.seal(id, "pan", Buffer.from(pan, "ascii")) },
+      key: key.kind === "test-imk" ? { kind: "sealed-test-imk", derivation: key.derivation } : key,
     };
+    // The key must be there, and the card's data must make a code model, before the card is accepted for use.
+    await capEngine(stored, sealed, ctx);
+    return { params: { kind: "cap", record: stored, atcWindow }, last, sealed };
   },
 
-  async engine(p, secret, keys: KeyProvider) {
-    const record = issuerRecord(p.record, secret);
-    return {
-      model: new CapCodeModel(record, await keys.iccMasterKey(record)),
-      identify: undefined,
-    };
+  engine(p, sealed, ctx) {
+    return capEngine(p.record, sealed, ctx);
   },
 
   match(engine, c, a) {
