@@ -161,10 +161,12 @@ describe("capkit doctor and readers --watch through pcscd + vpcd", () => {
   });
 
   it("doctor --full says it spends an ATC before it does, reads the records; its bundle holds no PAN, PIN, key or code", async () => {
+    await waitFor(cardIn, "the served card in pcscd");
     const state = JSON.parse(readFileSync(card, "utf8"));
     const report = join(dir, "card-report.json");
     const r = capkit(["--json", "doctor", "--full", "--report", report]);
     const lines: { id?: string; detail?: string }[] = r.jsonLines();
+    expect(r.stdout).toContain('"id":"atc"'); // (the whole output, when it is not there)
     const atc = lines.findIndex((l) => l.id === "atc");
     const application = lines.findIndex((l) => l.id === "application");
     expect(atc).toBeGreaterThanOrEqual(0);
