@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// The one test command (README, CI): lint, typecheck, then every test — unit, property and local integration
+// The one test command (README, CI): lint, typecheck, the build, the API reports and reference, then every test — unit, property and local integration
 // tests in parallel, then the tests that need the machine's single pcscd one file at a time, then the browser
 // tests (Chromium), the pure packages' unit tests on Node 22 and 24, and the packed-install test
 // (scripts/packed-install.mjs) on the machine's Node, 22 and 24 (docs/testing.md). Ends with a "N passed,
@@ -46,6 +46,10 @@ failedSteps += run("lint", "pnpm", ["lint"]) === 0 ? 0 : 1;
 failedSteps += run("typecheck", "pnpm", ["typecheck"]) === 0 ? 0 : 1;
 // The CLI tests run the built binary, as a user does.
 failedSteps += run("build", "pnpm", ["build"]) === 0 ? 0 : 1;
+// The public API as the built .d.ts declare it, against the checked-in reports, and the API reference against
+// the sources' TSDoc (docs/architecture.md §9; `pnpm api:update` rewrites both).
+failedSteps += run("api reports", "node", ["scripts/api-report.mjs"]) === 0 ? 0 : 1;
+failedSteps += run("api reference", "node", ["scripts/api-docs.mjs"]) === 0 ? 0 : 1;
 vitest("tests", "vitest.config.ts");
 vitest("pcscd tests", "vitest.pcscd.config.ts");
 vitest("browser tests", "vitest.browser.config.ts");
@@ -80,6 +84,6 @@ failedSteps +=
 rmSync(dir, { recursive: true, force: true });
 
 if (failedSteps)
-  console.log(`\n${failedSteps} check step(s) failed (lint/typecheck/build/Node/packed install)`);
+  console.log(`\n${failedSteps} check step(s) failed (lint/typecheck/build/API/Node/packed install)`);
 console.log(`\ntests: ${passed} passed, ${failed} failed`);
 process.exit(failed || failedSteps ? 1 : 0);
