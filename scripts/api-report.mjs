@@ -8,6 +8,7 @@
 //                                          export has no TSDoc (packages in DOCUMENTED), or on any TSDoc or
 //                                          API Extractor warning
 //   node scripts/api-report.mjs --update   rewrites the reports (`pnpm api:update`)
+//   node scripts/api-report.mjs [--update] @capkit/oath …   only those packages
 //
 // The packages must be built first (`pnpm build`). One report per entry point: API Extractor reads one entry
 // at a time (microsoft/rushstack#1596), and a subpath is a separate import for the user anyway.
@@ -19,6 +20,8 @@ import { Extractor, ExtractorConfig } from "@microsoft/api-extractor";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const update = process.argv.includes("--update");
+/** Package names given on the command line: only those (all by default). */
+const only = process.argv.slice(2).filter((a) => !a.startsWith("--"));
 
 /**
  * The packages whose every export must carry TSDoc (API Extractor's `ae-undocumented` is an error for them).
@@ -41,7 +44,7 @@ function publicPackages() {
     .map((d) => join(root, "packages", d))
     .filter((dir) => existsSync(join(dir, "package.json")))
     .map((dir) => ({ dir, pkg: JSON.parse(readFileSync(join(dir, "package.json"), "utf8")) }))
-    .filter(({ pkg }) => !pkg.private)
+    .filter(({ pkg }) => !pkg.private && (only.length === 0 || only.includes(pkg.name)))
     .map(({ dir, pkg }) => ({
       dir,
       name: pkg.name,

@@ -93,9 +93,9 @@ const lazyAes = {
  * `otp generate` needs HOTP/TOTP, not PSKC, whose modules (saxes's XML reader, AES, PBKDF2) are a third of
  * @capkit/oath's chunk. src/commands/otp-codes.ts imports its names from "@capkit/oath"; resolved to the real
  * entry, that entry would be shared with the commands importing all of @capkit/oath and take PSKC into the
- * same chunk. For that one importer, "@capkit/oath" is the entry without its `export * from "./pskc/…"` lines:
- * the same module files otherwise, so nothing is bundled twice, and a name otp-codes.ts imports that only PSKC
- * exports fails the build.
+ * same chunk. For that one importer, "@capkit/oath" is the entry without its `export { … } from "./pskc/…"`
+ * statements: the same module files otherwise, so nothing is bundled twice, and a name otp-codes.ts imports
+ * that only PSKC exports fails the build.
  */
 const OATH_ENTRY = join(packages, "oath", "src", "index.ts");
 const oathWithoutPskc = {
@@ -107,12 +107,15 @@ const oathWithoutPskc = {
         : undefined,
     );
     b.onLoad({ filter: /.*/, namespace: "oath-without-pskc" }, async (args) => {
-      const lines = (await readFile(args.path, "utf8")).split("\n").filter((l) => l.trim() !== "");
-      const reexport = /^export \* from "\.\/[\w/-]+\.js";$/;
-      const odd = lines.find((l) => !reexport.test(l));
-      if (odd) throw new Error(`${args.path}: expected only \`export * from "./x.js"\` lines, found ${odd}`);
+      const text = (await readFile(args.path, "utf8")).replace(/\/\*[\s\S]*?\*\/|\/\/.*$/gm, "");
+      const statement = /export\s*\{[^}]*\}\s*from\s*"(\.\/[\w/-]+\.js)";/g;
+      const odd = text.replace(statement, "").trim();
+      if (odd) throw new Error(`${args.path}: expected only \`export { … } from "./x.js"\` statements, found ${odd}`);
       return {
-        contents: lines.filter((l) => !l.includes('"./pskc/')).join("\n"),
+        contents: [...text.matchAll(statement)]
+          .filter((m) => !m[1].startsWith("./pskc/"))
+          .map((m) => m[0])
+          .join("\n"),
         resolveDir: dirname(args.path),
         loader: "ts",
       };

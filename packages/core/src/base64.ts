@@ -1,14 +1,20 @@
+import { expectBytes, expectString } from "./arguments.js";
 import { CapkitError } from "./errors.js";
 
-/**
- * Strict RFC 4648 base64 (standard alphabet): whitespace is skipped (XML wraps CipherValues), padding is
- * required to a multiple of 4, and anything else is an error. No atob/Buffer: the core runs everywhere.
- */
+// Strict RFC 4648 base64 (standard alphabet). No atob/Buffer: the core runs everywhere.
 const ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 const VALUE = new Int8Array(128).fill(-1);
 for (let i = 0; i < 64; i++) VALUE[ALPHABET.charCodeAt(i)] = i;
 
+/**
+ * Parses strict RFC 4648 §4 base64: whitespace is skipped (XML wraps CipherValues), padding is required to a
+ * multiple of 4, and anything else is an error.
+ *
+ * @param what - names the value in the error message, never the value itself
+ * @throws `INPUT_INVALID` for a length, character or padding that is not base64, or a non-string
+ */
 export function fromBase64(text: string, what = "base64 value"): Uint8Array {
+  expectString(text, what);
   const s = text.replace(/[ \t\r\n]+/g, "");
   if (s.length % 4 !== 0)
     throw new CapkitError("INPUT_INVALID", `${what}: base64 length is not a multiple of 4`);
@@ -31,7 +37,9 @@ export function fromBase64(text: string, what = "base64 value"): Uint8Array {
   return out;
 }
 
+/** RFC 4648 §4 base64 with padding. */
 export function toBase64(bytes: Uint8Array): string {
+  expectBytes(bytes, "the bytes to write as base64");
   let s = "";
   for (let i = 0; i < bytes.length; i += 3) {
     const n = bytes.length - i;

@@ -1,6 +1,7 @@
+import { expectBytes, expectString } from "./arguments.js";
 import { CapkitError } from "./errors.js";
 
-/** Byte helpers shared by every module. Uint8Array everywhere: no Buffer, so the core runs in browsers. */
+// Byte helpers shared by every module. Uint8Array everywhere: no Buffer, so the core runs in browsers.
 
 const HEX_DIGITS = "0123456789ABCDEF";
 const HEX_VALUE = new Int8Array(128).fill(-1);
@@ -11,9 +12,18 @@ for (let i = 0; i < 16; i++) {
 
 /**
  * Parses hex; spaces are allowed (people paste `9F 17 01 03`), anything else that is not a hex digit is an
- * error. `what` names the value in the error message, never the value itself (it may be a key).
+ * error.
+ *
+ * @param what - names the value in the error message, never the value itself (it may be a key)
+ * @throws `HEX_INVALID` for an odd number of digits or a non-hex character, `INPUT_INVALID` for a non-string
+ *
+ * @example
+ * ```ts
+ * fromHex("9F 17 01 03"); // Uint8Array [0x9f, 0x17, 0x01, 0x03]
+ * ```
  */
 export function fromHex(hex: string, what = "hex value"): Uint8Array {
+  expectString(hex, what);
   const clean = hex.includes(" ") || hex.includes("\n") || hex.includes("\t") ? hex.replace(/\s+/g, "") : hex;
   if (clean.length % 2 !== 0) {
     throw new CapkitError("HEX_INVALID", `${what}: odd number of hex digits`);
@@ -31,11 +41,13 @@ export function fromHex(hex: string, what = "hex value"): Uint8Array {
 
 /** Uppercase hex, no separators (the transcript and vector format). */
 export function toHex(bytes: Uint8Array): string {
+  expectBytes(bytes, "the bytes to write as hex");
   let s = "";
   for (const b of bytes) s += HEX_DIGITS[b >> 4]! + HEX_DIGITS[b & 15]!;
   return s;
 }
 
+/** The parts one after the other, in a new array. */
 export function concat(...parts: Uint8Array[]): Uint8Array {
   let n = 0;
   for (const p of parts) n += p.length;
@@ -48,6 +60,11 @@ export function concat(...parts: Uint8Array[]): Uint8Array {
   return out;
 }
 
+/**
+ * Byte-wise exclusive or of two arrays of the same length, in a new array.
+ *
+ * @throws `INPUT_INVALID` when the lengths differ
+ */
 export function xor(a: Uint8Array, b: Uint8Array): Uint8Array {
   if (a.length !== b.length) throw new CapkitError("INPUT_INVALID", "xor: lengths differ");
   const out = new Uint8Array(a.length);
@@ -55,6 +72,7 @@ export function xor(a: Uint8Array, b: Uint8Array): Uint8Array {
   return out;
 }
 
+/** Whether two arrays hold the same bytes. Not for secrets: use {@link constantTimeEqual}. */
 export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
@@ -72,7 +90,11 @@ export function constantTimeEqual(a: Uint8Array, b: Uint8Array): boolean {
   return diff === 0;
 }
 
-/** Big-endian unsigned integer of up to 6 bytes (EMV counters, ATC). */
+/**
+ * Big-endian unsigned integer of up to 6 bytes (EMV counters, ATC).
+ *
+ * @throws `INPUT_INVALID` for more than 6 bytes (past 2^48 a number loses integers)
+ */
 export function readUint(bytes: Uint8Array): number {
   if (bytes.length > 6) throw new CapkitError("INPUT_INVALID", "integer wider than 48 bits");
   let v = 0;
@@ -80,6 +102,11 @@ export function readUint(bytes: Uint8Array): number {
   return v;
 }
 
+/**
+ * `value` as a big-endian unsigned integer of `length` bytes.
+ *
+ * @throws `INPUT_INVALID` when it is not a safe non-negative integer that fits
+ */
 export function writeUint(value: number, length: number): Uint8Array {
   if (!Number.isSafeInteger(value) || value < 0 || value >= 256 ** length) {
     throw new CapkitError("INPUT_INVALID", `integer ${value} does not fit in ${length} bytes`);
@@ -95,6 +122,8 @@ export function writeUint(value: number, length: number): Uint8Array {
 /**
  * Packs a decimal digit string into BCD, right-aligned in `length` bytes and left-padded with zeros
  * (EMV format "n", Book 3 §4.3): `1234` in 4 bytes → `00 00 12 34`.
+ *
+ * @throws `INPUT_INVALID` for a non-digit or more digits than fit
  */
 export function digitsToBcd(digits: string, length: number): Uint8Array {
   if (!/^[0-9]*$/.test(digits)) throw new CapkitError("INPUT_INVALID", "expected decimal digits only");
@@ -116,6 +145,11 @@ export function bytesToPrintable(bytes: Uint8Array): string {
   return s;
 }
 
+/**
+ * The bytes of ASCII text (a label, an OCRA question), one per character.
+ *
+ * @throws `INPUT_INVALID` for a character past U+007F
+ */
 export function asciiToBytes(text: string): Uint8Array {
   const out = new Uint8Array(text.length);
   for (let i = 0; i < text.length; i++) {

@@ -1,7 +1,6 @@
 /**
- * Every failure capkit reports to a caller is a `CapkitError` with a stable `code` string, so programs can
- * branch on it and the CLI can print one clear line plus a hint. Messages never carry a PIN, key or seed:
- * whoever builds an error passes only what is safe to show.
+ * The stable code of a {@link CapkitError}: programs branch on it (the message is for people and may be
+ * reworded). One code names one cause, for every package.
  */
 export type CapkitErrorCode =
   | "HEX_INVALID"
@@ -68,19 +67,47 @@ export type CapkitErrorCode =
   | "RECEIPT_INVALID"
   | "DEVICE_NOT_ACTIVATED";
 
+/** What a {@link CapkitError} may carry besides its code and message. */
+export interface CapkitErrorOptions {
+  /** One line for a person: what to do about it. */
+  readonly hint?: string;
+  /** Safe, structured context (never a secret). */
+  readonly details?: Record<string, unknown>;
+  /** The error this one explains (a driver's, a parser's). */
+  readonly cause?: unknown;
+}
+
+/**
+ * Every failure capkit reports to a caller: a stable `code` string, so programs can branch on it and the CLI
+ * can print one clear line plus a hint. Messages never carry a PIN, key or seed: whoever builds an error
+ * passes only what is safe to show.
+ *
+ * @example
+ * ```ts
+ * try {
+ *   await generateCapCode(card, { mode: "identify" }, { profile: readerProfile("sesame"), pin });
+ * } catch (e) {
+ *   if (isCapkitError(e, "PIN_WRONG")) console.log(`wrong PIN, ${e.details?.triesLeft} tries left`);
+ *   else throw e;
+ * }
+ * ```
+ */
 export class CapkitError extends Error {
+  /** Always `"CapkitError"`. */
   override readonly name = "CapkitError";
+  /** What went wrong, for a program to branch on. */
   readonly code: CapkitErrorCode;
   /** One line for a person: what to do about it. */
   readonly hint: string | undefined;
   /** Safe, structured context (never secrets). */
   readonly details: Readonly<Record<string, unknown>> | undefined;
 
-  constructor(
-    code: CapkitErrorCode,
-    message: string,
-    options: { hint?: string; details?: Record<string, unknown>; cause?: unknown } = {},
-  ) {
+  /**
+   * @param code - the stable code
+   * @param message - one line for a person, with no secret in it
+   * @param options - a hint, safe details, the cause
+   */
+  constructor(code: CapkitErrorCode, message: string, options: CapkitErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;
     this.hint = options.hint;
@@ -88,6 +115,14 @@ export class CapkitError extends Error {
   }
 }
 
+/**
+ * Whether a value is a {@link CapkitError}, and of the given code when one is given.
+ *
+ * @example
+ * ```ts
+ * if (isCapkitError(e, "NO_CARD")) console.log("insert the card");
+ * ```
+ */
 export function isCapkitError(value: unknown, code?: CapkitErrorCode): value is CapkitError {
   return value instanceof CapkitError && (code === undefined || value.code === code);
 }

@@ -1,5 +1,4 @@
-import { CapkitError } from "@capkit/core";
-import { expectBytes, expectString } from "./arguments.js";
+import { CapkitError, expectBytes, expectString } from "@capkit/core";
 
 /**
  * RFC 4648 base32, the way people paste OTP secrets: lenient in (any case, spaces and dashes ignored,

@@ -1,15 +1,15 @@
-import { CapkitError } from "@capkit/core";
-import { hmac } from "@noble/hashes/hmac.js";
-import { sha1 } from "@noble/hashes/legacy.js";
-import { sha256, sha512 } from "@noble/hashes/sha2.js";
 import {
+  CapkitError,
   expectBoolean,
   expectBytes,
   expectInteger,
   expectOneOf,
   expectOptions,
   expectString,
-} from "./arguments.js";
+} from "@capkit/core";
+import { hmac } from "@noble/hashes/hmac.js";
+import { sha1 } from "@noble/hashes/legacy.js";
+import { sha256, sha512 } from "@noble/hashes/sha2.js";
 import { CounterMac } from "./counter-mac.js";
 
 /** The HMAC hash of an OATH key (RFC 4226 uses SHA-1; RFC 6238 §1.2 adds SHA-256 and SHA-512). */
@@ -49,10 +49,11 @@ export interface HmacKeyOptions {
 
 /**
  * A keyed HMAC (RFC 2104) as OATH codes use it. `HmacKey` computes it in this process; a key store that must
- * keep the key (a PKCS#11 token, through @capkit/verify's key providers) implements the same two operations,
+ * keep the key (a PKCS#11 token, through `@capkit/verify`'s key providers) implements the same two operations,
  * so HOTP, TOTP and OCRA compute through either without seeing the key.
  */
 export interface Hmac {
+  /** The hash of the HMAC. */
   readonly algorithm: OathAlgorithm;
   /** Bytes of a MAC (20, 32 or 64). */
   readonly outputLength: number;
@@ -105,17 +106,19 @@ export function checkOathSecret(secret: unknown, algorithm: unknown, options: Hm
   }
 }
 
-/** @noble/hashes' public incremental HMAC (`hmac.create`): update, digestInto, clone. */
+/** `@noble/hashes`' public incremental HMAC (`hmac.create`): update, digestInto, clone. */
 type KeyedHmac = ReturnType<typeof hmac.create>;
 
 /**
  * A secret with its HMAC state keyed once. The cost of an OATH code in JavaScript is the HMAC set-up (hashing
  * the key pads), not the hash: keying once and cloning the ready inner/outer state makes each code two
- * compression calls (RFC 2104 §4: the padded-key states "may be precomputed"). Only @noble/hashes' public API
+ * compression calls (RFC 2104 §4: the padded-key states "may be precomputed"). Only `@noble/hashes`' public API
  * is used (`hmac.create`, `clone`), so a caret range cannot break it.
  */
 export class HmacKey implements Hmac {
+  /** The hash of the HMAC. */
   readonly algorithm: OathAlgorithm;
+  /** Bytes of a MAC (20, 32 or 64). */
   readonly outputLength: number;
   readonly #keyed: KeyedHmac;
   /** Precomputed pad states for 8-byte counters (SHA-1/SHA-256), the HOTP/TOTP hot path. */

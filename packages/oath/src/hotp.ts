@@ -1,4 +1,4 @@
-import { expectBytes, wrong } from "./arguments.js";
+import { argumentError, expectBytes } from "@capkit/core";
 import { counterBytes, dynamicTruncate, type Hmac, isHmac } from "./hmac.js";
 
 /*
@@ -15,13 +15,18 @@ const POW10 = [1, 10, 100, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10];
 /** Throws `INPUT_INVALID` unless `digits` is a whole number from 6 to 10 (RFC 4226 §5.3, R4). */
 export function checkDigits(digits: number): void {
   if (typeof digits !== "number" || !Number.isInteger(digits) || digits < MIN_DIGITS || digits > MAX_DIGITS) {
-    throw wrong("INPUT_INVALID", "digits", `a whole number from ${MIN_DIGITS} to ${MAX_DIGITS}`, digits);
+    throw argumentError(
+      "INPUT_INVALID",
+      "digits",
+      `a whole number from ${MIN_DIGITS} to ${MAX_DIGITS}`,
+      digits,
+    );
   }
 }
 
 function checkCounter(counter: number): void {
   if (typeof counter !== "number" || !Number.isSafeInteger(counter) || counter < 0) {
-    throw wrong("INPUT_INVALID", "the counter", "a whole number from 0 to 2^53−1", counter);
+    throw argumentError("INPUT_INVALID", "the counter", "a whole number from 0 to 2^53−1", counter);
   }
 }
 
@@ -43,7 +48,9 @@ export function writeCounter(counter: number, out: Uint8Array): Uint8Array {
  * ```
  */
 export class HotpGenerator {
+  /** The keyed HMAC the codes come from. */
   readonly key: Hmac;
+  /** The code length, 6 to 10. */
   readonly digits: number;
   readonly #modulus: number;
 
@@ -53,7 +60,7 @@ export class HotpGenerator {
    * @throws `INPUT_INVALID` for anything else
    */
   constructor(key: Hmac, digits = 6) {
-    if (!isHmac(key)) throw wrong("INPUT_INVALID", "the key", "an HmacKey", key);
+    if (!isHmac(key)) throw argumentError("INPUT_INVALID", "the key", "an HmacKey", key);
     checkDigits(digits);
     this.key = key;
     this.digits = digits;

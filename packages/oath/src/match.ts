@@ -1,4 +1,4 @@
-import { expectInteger, expectOptions, expectString, wrong } from "./arguments.js";
+import { argumentError, expectInteger, expectOptions, expectString } from "@capkit/core";
 import { HotpGenerator } from "./hotp.js";
 import type { OathTime } from "./time.js";
 import { type TotpParameters, totpStep } from "./totp.js";
@@ -27,7 +27,8 @@ export function parseCode(code: string, digits: number): number | undefined {
  * matched: 012345 as a number has lost its leading zero, and 1e6 is not "1000000".
  */
 function checkMatch(gen: HotpGenerator, code: string): void {
-  if (!(gen instanceof HotpGenerator)) throw wrong("INPUT_INVALID", "the generator", "a HotpGenerator", gen);
+  if (!(gen instanceof HotpGenerator))
+    throw argumentError("INPUT_INVALID", "the generator", "a HotpGenerator", gen);
   expectString(code, "the code");
 }
 
@@ -45,6 +46,7 @@ function scan(gen: HotpGenerator, code: string, first: number, last: number): nu
 
 /** Where an HOTP code matched. */
 export interface HotpMatch {
+  /** The counter the code was computed at: the next expected counter is this + 1. */
   readonly counter: number;
   /** How far ahead of the expected counter the token was. */
   readonly offset: number;
@@ -92,6 +94,7 @@ export interface TotpWindow extends TotpParameters {
 
 /** Where a TOTP code matched. */
 export interface TotpMatch {
+  /** The time step the code was computed at (`totpStep` of its time). */
   readonly step: number;
   /** Matched step minus the current step: −1 = the previous code. */
   readonly offset: number;

@@ -1,7 +1,16 @@
-import { asciiToBytes, CapkitError, concat, fromHex } from "@capkit/core";
+import {
+  argumentError,
+  asciiToBytes,
+  CapkitError,
+  concat,
+  expectBytes,
+  expectRecord,
+  expectString,
+  fromHex,
+  isRecord,
+} from "@capkit/core";
 import { sha1 } from "@noble/hashes/legacy.js";
 import { sha256, sha512 } from "@noble/hashes/sha2.js";
-import { expectBytes, expectRecord, expectString, isRecord, wrong } from "./arguments.js";
 import { type Hmac, HmacKey, type HmacKeyOptions, isHmac, type OathAlgorithm } from "./hmac.js";
 import { codeFromMac, writeCounter } from "./hotp.js";
 import { type OathTime, unixSeconds } from "./time.js";
@@ -12,12 +21,17 @@ import { type OathTime, unixSeconds } from "./time.js";
  * DataInput = suite ‖ 00 ‖ [C: 8 bytes] ‖ Q: 128 bytes ‖ [P: PIN hash] ‖ [S: session info] ‖ [T: 8 bytes].
  */
 export interface OcraSuite {
+  /** The suite as written (`OCRA-1:HOTP-SHA1-6:QN08`), the first field of DataInput. */
   readonly text: string;
+  /** The HMAC's hash. */
   readonly algorithm: OathAlgorithm;
   /** 0 = no truncation (the full HMAC in hex), else 4–10 digits. */
   readonly digits: number;
+  /** Whether the suite has a counter (`C`). */
   readonly counter: boolean;
+  /** The question's format (`A`lphanumeric, `N`umeric, `H`ex) and its longest length (`QN08`: 8). */
   readonly challenge: { readonly format: "A" | "N" | "H"; readonly maxLength: number };
+  /** The PIN's hash, for suites with a PIN (`PSHA1`). */
   readonly pin?: OathAlgorithm;
   /** Session information length in bytes. */
   readonly session?: number;
@@ -102,6 +116,7 @@ export interface OcraInput {
   readonly counter?: number;
   /** P suites: the PIN, hashed here with the suite's PIN hash; or `pinHash` already hashed. */
   readonly pin?: string;
+  /** P suites: the PIN already hashed with the suite's PIN hash (a server that keeps only the hash). */
   readonly pinHash?: Uint8Array;
   /** S suites: the session information, exactly the suite's length. */
   readonly session?: Uint8Array;
@@ -154,7 +169,7 @@ function encodeQuestion(format: "A" | "N" | "H", q: string): Uint8Array {
 /**
  * The DataInput of RFC 6287 §6: suite ‖ 00 ‖ [C] ‖ Q ‖ [P] ‖ [S] ‖ [T], the message the key MACs.
  *
- * @throws `OCRA_INPUT_INVALID` (or `INPUT_INVALID` for a counter or time of the wrong type or unit) when a
+ * @throws `OCRA_INPUT_INVALID` (or `INPUT_INVALID` for a counter or time of the argumentError type or unit) when a
  *   field the suite needs is missing or malformed.
  */
 export function ocraDataInput(suite: OcraSuite, input: OcraInput): Uint8Array {
@@ -175,7 +190,7 @@ export function ocraDataInput(suite: OcraSuite, input: OcraInput): Uint8Array {
       h = HASH_OF[suite.pin](asciiToBytes(expectString(i.pin, "the PIN", "OCRA_INPUT_INVALID")));
     }
     if (h.length !== HASH_OF[suite.pin].outputLen)
-      throw inputError("the PIN hash has the wrong length for the suite");
+      throw inputError("the PIN hash has the argumentError length for the suite");
     parts.push(h);
   }
   if (suite.session !== undefined) {
@@ -211,6 +226,7 @@ export function ocraResult(suite: OcraSuite, mac: Uint8Array): string {
  * ```
  */
 export class Ocra {
+  /** The parsed suite the responses follow. */
   readonly suite: OcraSuite;
   readonly #key: Hmac;
 
@@ -223,10 +239,10 @@ export class Ocra {
   constructor(suite: OcraSuite | string, secret: Uint8Array | Hmac, options: HmacKeyOptions = {}) {
     if (typeof suite === "string") this.suite = parseOcraSuite(suite);
     else if (isRecord(suite) && typeof suite.text === "string") this.suite = parseOcraSuite(suite.text);
-    else throw wrong("OCRA_SUITE_INVALID", "the OCRA suite", "a suite text or a parsed suite", suite);
+    else throw argumentError("OCRA_SUITE_INVALID", "the OCRA suite", "a suite text or a parsed suite", suite);
     if (!isHmac(secret)) this.#key = new HmacKey(secret, this.suite.algorithm, options);
     else if (secret.algorithm !== this.suite.algorithm)
-      throw wrong(
+      throw argumentError(
         "INPUT_INVALID",
         "the key",
         `an HMAC-${this.suite.algorithm} key`,
@@ -241,7 +257,7 @@ export class Ocra {
     return ocraResult(this.suite, this.#key.mac(ocraDataInput(this.suite, input)));
   }
 
-  /** Mutual mode (§7.3): the server answers Q = client ‖ server challenge; the client Q = server ‖ client. */
+  /** Mutual mode (§7.3), the server's response: over Q = client challenge ‖ server challenge. */
   serverResponse(
     clientChallenge: string,
     serverChallenge: string,
@@ -252,6 +268,7 @@ export class Ocra {
     return this.response({ ...rest, challenge: clientChallenge + serverChallenge });
   }
 
+  /** Mutual mode (§7.3), the client's response: over Q = server challenge ‖ client challenge. */
   clientResponse(
     serverChallenge: string,
     clientChallenge: string,

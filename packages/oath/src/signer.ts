@@ -1,5 +1,4 @@
-import { CapkitError } from "@capkit/core";
-import { expectBoolean, expectOptions, isRecord, wrong } from "./arguments.js";
+import { argumentError, CapkitError, expectBoolean, expectOptions, isRecord } from "@capkit/core";
 import { checkOathSecret, type HmacKeyOptions, type OathAlgorithm } from "./hmac.js";
 import { checkDigits, codeFromMac, writeCounter } from "./hotp.js";
 import { type OcraInput, type OcraSuite, ocraDataInput, ocraResult, parseOcraSuite } from "./ocra.js";
@@ -13,6 +12,7 @@ import { type TotpParameters, totpStep } from "./totp.js";
  * (`HmacKey`, `hotp`, `totp`, `Ocra`): same DataInput, same truncation.
  */
 export interface AsyncMac {
+  /** The HMAC's hash. */
   readonly algorithm: OathAlgorithm;
   /** HMAC of `message` under the key. */
   mac(message: Uint8Array): Promise<Uint8Array>;
@@ -42,6 +42,7 @@ function subtle(): SubtleHmac {
   return s;
 }
 
+/** Options of {@link WebCryptoHmac.importSecret}. */
 export interface ImportHmacOptions extends HmacKeyOptions {
   /**
    * False by default: the CryptoKey can sign but its bytes cannot be exported. Only a test or a migration
@@ -52,10 +53,15 @@ export interface ImportHmacOptions extends HmacKeyOptions {
 
 /** An HMAC key held by WebCrypto. */
 export class WebCryptoHmac implements AsyncMac {
+  /** The HMAC's hash. */
   readonly algorithm: OathAlgorithm;
   /** The CryptoKey, to store (IndexedDB keeps it structured-cloned, still non-extractable). */
   readonly key: WebCryptoKey;
 
+  /**
+   * @param key - an HMAC CryptoKey of `algorithm`'s hash, e.g. one stored by an earlier {@link WebCryptoHmac.importSecret}
+   * @param algorithm - the key's hash, as capkit spells it
+   */
   constructor(key: WebCryptoKey, algorithm: OathAlgorithm) {
     this.key = key;
     this.algorithm = algorithm;
@@ -82,6 +88,7 @@ export class WebCryptoHmac implements AsyncMac {
     return new WebCryptoHmac(key, algorithm);
   }
 
+  /** The HMAC of `message`, computed by WebCrypto. */
   async mac(message: Uint8Array): Promise<Uint8Array> {
     return new Uint8Array(await subtle().sign("HMAC", this.key, message));
   }
@@ -89,7 +96,7 @@ export class WebCryptoHmac implements AsyncMac {
 
 function expectAsyncMac(key: unknown): AsyncMac {
   if (!isRecord(key) || typeof key["mac"] !== "function" || typeof key["algorithm"] !== "string")
-    throw wrong(
+    throw argumentError(
       "INPUT_INVALID",
       "the key",
       "an AsyncMac (a WebCryptoHmac, or an object with algorithm and mac)",

@@ -1,5 +1,4 @@
-import { CapkitError } from "@capkit/core";
-import { wrong } from "./arguments.js";
+import { argumentError, CapkitError } from "@capkit/core";
 
 /**
  * A moment for TOTP and OCRA time suites: Unix time in **seconds** (RFC 6238 §4: "the number of seconds
@@ -39,12 +38,18 @@ export function unixSeconds(time: OathTime, what = "the time"): number {
         { details: { argument: what, expected: EXPECTED } },
       );
     }
-    throw wrong("INPUT_INVALID", what, EXPECTED, time, Number.isFinite(time) ? String(time) : undefined);
+    throw argumentError(
+      "INPUT_INVALID",
+      what,
+      EXPECTED,
+      time,
+      Number.isFinite(time) ? String(time) : undefined,
+    );
   }
   if (time instanceof Date) {
     const ms = time.getTime();
     if (ms >= 0) return ms / 1000;
-    throw wrong("INPUT_INVALID", what, "a valid Date from 1970", time);
+    throw argumentError("INPUT_INVALID", what, "a valid Date from 1970", time);
   }
-  throw wrong("INPUT_INVALID", what, EXPECTED, time);
+  throw argumentError("INPUT_INVALID", what, EXPECTED, time);
 }

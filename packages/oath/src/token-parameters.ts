@@ -1,14 +1,14 @@
-import { CapkitError } from "@capkit/core";
 import {
-  describe,
+  argumentError,
+  CapkitError,
+  describeValue,
   expectBytes,
   expectInteger,
   expectOneOf,
   expectOptions,
   expectRecord,
   expectString,
-  wrong,
-} from "./arguments.js";
+} from "@capkit/core";
 import { HmacKey, type HmacKeyOptions, OATH_ALGORITHMS, type OathAlgorithm, parseAlgorithm } from "./hmac.js";
 import { checkDigits, MAX_DIGITS, MIN_DIGITS } from "./hotp.js";
 import { Ocra, parseOcraSuite } from "./ocra.js";
@@ -22,7 +22,9 @@ import { buildOtpAuthUri, type OtpAuthKey, parseOtpAuthUri } from "./uri.js";
  * these, and `capkit otp export` writes them back.
  */
 export interface TokenParameters {
+  /** The algorithm family: counter-based, time-based, or challenge-response. */
   readonly kind: "hotp" | "totp" | "ocra";
+  /** The seed, as bytes. */
   readonly secret: Uint8Array;
   /** The HMAC hash; for OCRA, the suite's. */
   readonly algorithm: OathAlgorithm;
@@ -38,6 +40,7 @@ export interface TokenParameters {
   readonly suite?: string;
   /** The device's serial number (PSKC `DeviceInfo/SerialNo`). */
   readonly serial?: string;
+  /** Who issued it: the otpauth issuer, PSKC's `Issuer`. */
   readonly issuer?: string;
   /** Whose token it is: the otpauth label's account name, PSKC's `UserId`. */
   readonly account?: string;
@@ -129,7 +132,7 @@ export function tokenFromPskcKey(
  * @throws `PSKC_INVALID` for a file without keys; else as {@link tokenFromPskcKey}.
  */
 export function tokensFromPskc(keys: readonly PskcKey[], options: TokenReadOptions = {}): TokenParameters[] {
-  if (!Array.isArray(keys)) throw wrong("INPUT_INVALID", "the PSKC keys", "an array", keys);
+  if (!Array.isArray(keys)) throw argumentError("INPUT_INVALID", "the PSKC keys", "an array", keys);
   if (keys.length === 0) throw new CapkitError("PSKC_INVALID", "the PSKC file holds no key");
   return keys.map((k, i) => tokenFromPskcKey(k, options, i));
 }
@@ -138,7 +141,7 @@ export function tokensFromPskc(keys: readonly PskcKey[], options: TokenReadOptio
  * The PSKC key that carries `token` (the inverse of {@link tokenFromPskcKey}): its kind as the Algorithm URI,
  * the hash (HOTP/TOTP) or the OCRA suite as `<Suite>`, the digits as `<ResponseFormat>`, the counter or step.
  *
- * @throws `INPUT_INVALID` for a token of the wrong shape, or one PSKC cannot carry with one meaning (a T0
+ * @throws `INPUT_INVALID` for a token of the argumentError shape, or one PSKC cannot carry with one meaning (a T0
  *   other than 0).
  *
  * @example
@@ -239,7 +242,7 @@ function readPskcKey(key: PskcKey, options: HmacKeyOptions): TokenParameters {
     throw refuse(
       typeof key.algorithm === "string"
         ? `its algorithm ${key.algorithm.slice(0, 100)} is not HOTP, TOTP or OCRA`
-        : `its algorithm must be an HOTP, TOTP or OCRA URI; got ${describe(key.algorithm)}`,
+        : `its algorithm must be an HOTP, TOTP or OCRA URI; got ${describeValue(key.algorithm)}`,
     );
   if (key.secret === undefined) throw refuse("it has no secret");
   const names = {

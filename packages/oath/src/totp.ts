@@ -1,5 +1,4 @@
-import { CapkitError } from "@capkit/core";
-import { expectInteger, expectOptions } from "./arguments.js";
+import { CapkitError, expectInteger, expectOptions } from "@capkit/core";
 import type { Hmac } from "./hmac.js";
 import { HotpGenerator } from "./hotp.js";
 import { type OathTime, unixSeconds } from "./time.js";
@@ -45,7 +44,7 @@ export function totpStep(time: OathTime, params: TotpParameters = {}): number {
  *
  * @param time - Unix **seconds** or a `Date`: `Date.now()` (milliseconds) is refused with `INPUT_INVALID`,
  *   never turned into the code of another millennium
- * @throws `INPUT_INVALID` for a time, digits, step or T0 out of range or of the wrong type.
+ * @throws `INPUT_INVALID` for a time, digits, step or T0 out of range or of the argumentError type.
  *
  * @example
  * ```ts

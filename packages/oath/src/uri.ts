@@ -1,5 +1,11 @@
-import { CapkitError } from "@capkit/core";
-import { expectBytes, expectInteger, expectOneOf, expectRecord, expectString } from "./arguments.js";
+import {
+  CapkitError,
+  expectBytes,
+  expectInteger,
+  expectOneOf,
+  expectRecord,
+  expectString,
+} from "@capkit/core";
 import { base32Decode, base32Encode } from "./base32.js";
 import { OATH_ALGORITHMS, type OathAlgorithm, parseAlgorithm } from "./hmac.js";
 import { checkDigits, MAX_DIGITS, MIN_DIGITS } from "./hotp.js";
@@ -15,11 +21,15 @@ import { MAX_TOTP_STEP } from "./totp.js";
  * counter. Move tokens out of privacyIDEA with its PSKC export, which carries the counter (README: privacyIDEA).
  */
 export interface OtpAuthKey {
+  /** The URI's host: `otpauth://hotp/…` or `otpauth://totp/…`. */
   readonly type: "hotp" | "totp";
+  /** The seed, as bytes (the URI carries it in base32). */
   readonly secret: Uint8Array;
   /** The account name: the label after `Issuer:`. */
   readonly account: string;
+  /** Who issued it: the label's prefix and the `issuer` parameter, which must agree. */
   readonly issuer?: string;
+  /** The `algorithm` parameter (SHA1 when absent). */
   readonly algorithm: OathAlgorithm;
   /** 6 to 10. */
   readonly digits: number;
@@ -122,7 +132,7 @@ function safe<T>(f: () => T): T {
  * as if it were bytes.
  *
  * @throws `OTP_SECRET_INVALID` for a secret that is not non-empty bytes, `OTP_URI_INVALID` for any other
- *   field of the wrong type or out of range.
+ *   field of the argumentError type or out of range.
  *
  * @example
  * ```ts

@@ -1,7 +1,6 @@
-import { CapkitError, type CapkitErrorCode } from "@capkit/core";
+import { CapkitError, type CapkitErrorCode, describeValue } from "@capkit/core";
 import fc from "fast-check";
 import { expect, describe as group, it } from "vitest";
-import { describe } from "../src/arguments.js";
 import {
   base32Decode,
   base32Encode,
@@ -527,7 +526,7 @@ group("the oath API refuses what plain JavaScript passes wrong, with a typed and
             // "got …" says what was given, by its type (or, for a time, its number): never something else.
             const got = /; got (.+)$/.exec(err.message)?.[1];
             if (got !== undefined)
-              expect([describe(x), typeof x === "number" ? String(x) : ""]).toContain(got);
+              expect([describeValue(x), typeof x === "number" ? String(x) : ""]).toContain(got);
             if (/ is empty$/.test(err.message)) expect(x).toHaveLength(0);
           }),
           { numRuns: 150 },

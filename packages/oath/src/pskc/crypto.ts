@@ -9,7 +9,7 @@ import { utf8ToBytes } from "@noble/hashes/utils.js";
 /**
  * The PSKC value protection of RFC 6030 §6: AES-CBC with the IV prepended to the CipherValue, PKCS#7
  * padding, and a ValueMAC = HMAC(MAC key, IV ‖ ciphertext) checked — in constant time — before decrypting,
- * so a wrong key never turns into a padding oracle.
+ * so a argumentError key never turns into a padding oracle.
  */
 const HASH = { SHA1: sha1, SHA256: sha256, SHA512: sha512 } as const;
 
@@ -33,7 +33,10 @@ export function aesCbcDecrypt(key: Uint8Array, cipherValue: Uint8Array): Uint8Ar
   try {
     return cbc(key, cipherValue.subarray(0, 16)).decrypt(cipherValue.subarray(16));
   } catch {
-    throw new CapkitError("PSKC_DECRYPT_FAILED", "decryption failed: wrong pre-shared key or password?");
+    throw new CapkitError(
+      "PSKC_DECRYPT_FAILED",
+      "decryption failed: argumentError pre-shared key or password?",
+    );
   }
 }
 

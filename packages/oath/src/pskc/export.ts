@@ -1,5 +1,13 @@
-import { CapkitError, toBase64 } from "@capkit/core";
-import { expectBytes, expectInteger, expectOneOf, expectRecord, expectString, wrong } from "../arguments.js";
+import {
+  argumentError,
+  CapkitError,
+  expectBytes,
+  expectInteger,
+  expectOneOf,
+  expectRecord,
+  expectString,
+  toBase64,
+} from "@capkit/core";
 import { aesCbcEncrypt, derivePasswordKey, hmacOf, randomBytes } from "./crypto.js";
 import { NS, PBKDF2_URI, type PskcKey } from "./model.js";
 import { escapeXml } from "./xml.js";
@@ -28,7 +36,7 @@ const AES128 = `${NS.xenc}aes128-cbc`;
  *
  * A password document's PBKDF2 (100,000 iterations of HMAC-SHA-1 by default) runs on the calling thread.
  *
- * @throws `INPUT_INVALID` for a key or protection of the wrong shape (every field is checked before
+ * @throws `INPUT_INVALID` for a key or protection of the argumentError shape (every field is checked before
  *   anything is written).
  *
  * @example
@@ -37,7 +45,7 @@ const AES128 = `${NS.xenc}aes128-cbc`;
  * ```
  */
 export function exportPskc(keys: readonly PskcKey[], protection: PskcProtection = { kind: "none" }): string {
-  if (!Array.isArray(keys)) throw wrong("INPUT_INVALID", "the keys", "an array of PSKC keys", keys);
+  if (!Array.isArray(keys)) throw argumentError("INPUT_INVALID", "the keys", "an array of PSKC keys", keys);
   keys.forEach(checkKey);
   checkProtection(protection);
   const lines: string[] = ['<?xml version="1.0" encoding="UTF-8"?>'];

@@ -1,5 +1,13 @@
-import { CapkitError, fromBase64, readUint } from "@capkit/core";
-import { expectBoolean, expectBytes, expectInteger, expectOptions, expectString } from "../arguments.js";
+import {
+  CapkitError,
+  expectBoolean,
+  expectBytes,
+  expectInteger,
+  expectOptions,
+  expectString,
+  fromBase64,
+  readUint,
+} from "@capkit/core";
 import {
   aesCbcDecrypt,
   derivePasswordKey,
@@ -24,14 +32,17 @@ export interface PskcImportOptions {
    * given a higher `maxIterations`.
    */
   readonly minIterations?: number;
+  /** The most PBKDF2 iterations accepted (see `minIterations`). */
   readonly maxIterations?: number;
   /** Older drafts MACed the plaintext; some vendor files still do (python-pskc). Off unless asked. */
   readonly allowMacOverPlaintext?: boolean;
+  /** Bounds on the XML read, and on the number of `<KeyPackage>`s (defaults fit any real file). */
   readonly limits?: XmlLimits & { readonly maxKeyPackages?: number };
 }
 
 /** The keys of a PSKC document, secrets decrypted, and what was odd about it. */
 export interface PskcImport {
+  /** Every key of the file, in document order. */
   readonly keys: PskcKey[];
   /** Things a person should know (a non-conformant file read anyway, a pre-RFC MAC): never about secrets. */
   readonly warnings: string[];
@@ -98,7 +109,7 @@ interface Plan {
  * conformant.
  *
  * @throws `PSKC_XML_REJECTED` (unsafe or malformed XML), `PSKC_INVALID` (the document, naming its line),
- *   `PSKC_MAC_INVALID` (one error for any tampering, wrong key or wrong password), `INPUT_INVALID` (options).
+ *   `PSKC_MAC_INVALID` (one error for any tampering, argumentError key or argumentError password), `INPUT_INVALID` (options).
  *
  * @example
  * ```ts
@@ -313,7 +324,7 @@ function macKey(root: XmlElement, encryptionKey: Uint8Array | undefined): Protec
   const alg = MAC_ALGORITHMS[mm.attributes.get("Algorithm") as keyof typeof MAC_ALGORITHMS]!;
   const mk = child(mm, P, "MACKey")!;
   if (!encryptionKey) throw invalid("the MACKey is encrypted but the document names no EncryptionKey", mk);
-  // The MACKey itself carries no MAC (RFC 6030 §6.1.1). A wrong key or a tampered MACKey must not answer
+  // The MACKey itself carries no MAC (RFC 6030 §6.1.1). A argumentError key or a tampered MACKey must not answer
   // differently from a tampered value (a padding oracle): it becomes a key no ValueMAC matches.
   let key: Uint8Array;
   try {
@@ -358,7 +369,7 @@ function dataValue(
   const macInvalid = () =>
     new CapkitError(
       "PSKC_MAC_INVALID",
-      `${what}: ValueMAC does not match (file altered, or wrong key or password)`,
+      `${what}: ValueMAC does not match (file altered, or argumentError key or password)`,
     );
   if (macMatches(protection.mac.alg, protection.mac.key, raw, macText)) {
     return aesCbcDecrypt(protection.encryptionKey, raw);

@@ -23,7 +23,7 @@ export const MAC_ALGORITHMS = {
   "http://www.w3.org/2001/04/xmldsig-more#hmac-sha256": "SHA256",
 } as const satisfies Record<string, "SHA1" | "SHA256">;
 
-/** A PSKC key's kind, from its `Algorithm` URI (see {@link keyTypeOf}). */
+/** A PSKC key's kind, from its `Algorithm` URI (`…:hotp`, `…#totp`, an OCRA URI; anything else `"other"`). */
 export type PskcKeyType = "hotp" | "totp" | "ocra" | "other";
 
 /** The `Algorithm` URI capkit writes for each kind (the IANA PSKC algorithm registry's). */
@@ -43,20 +43,33 @@ export function keyTypeOf(algorithmUri: string): PskcKeyType {
 
 /** One key of a PSKC document, secrets decrypted. */
 export interface PskcKey {
+  /** `<Key Id>`: unique in its file. */
   readonly id: string;
+  /** `<Key Algorithm>`: a URI ({@link ALGORITHM_URIS} for what capkit writes). */
   readonly algorithm: string;
+  /** The kind its algorithm URI names. */
   readonly type: PskcKeyType;
+  /** `<Data><Secret>`, decrypted; absent for a key without one. */
   readonly secret?: Uint8Array;
+  /** `<Issuer>`. */
   readonly issuer?: string;
+  /** `<FriendlyName>`. */
   readonly friendlyName?: string;
+  /** `<UserId>`: whose token it is. */
   readonly userId?: string;
+  /** `<DeviceInfo><Manufacturer>`. */
   readonly manufacturer?: string;
+  /** `<DeviceInfo><SerialNo>`. */
   readonly serialNo?: string;
+  /** `<DeviceInfo><Model>`. */
   readonly model?: string;
+  /** `<Data><Counter>`: an HOTP key's next counter. */
   readonly counter?: number;
   /** Time (Unix seconds) the token's clock was set, or T0. */
   readonly time?: number;
+  /** `<Data><TimeInterval>`: a TOTP key's step in seconds. */
   readonly timeInterval?: number;
+  /** `<Data><TimeDrift>`: how many steps the token's clock is off. */
   readonly timeDrift?: number;
   /** `<ResponseFormat Length>`: the code's digits. */
   readonly responseLength?: number;

@@ -21,10 +21,18 @@ export interface XmlElement {
   readonly line: number;
 }
 
+/**
+ * Bounds on an XML document read by the PSKC importer: past any of them it is refused (`PSKC_XML_REJECTED`)
+ * before more is read, so a hostile file costs bounded time and memory.
+ */
 export interface XmlLimits {
+  /** The document's length, in UTF-16 code units (4 MiB by default). */
   readonly maxBytes?: number;
+  /** Elements nested in one another (32). */
   readonly maxDepth?: number;
+  /** Elements in all (200,000). */
   readonly maxElements?: number;
+  /** Characters of one text or CDATA node (65,536). */
   readonly maxTextLength?: number;
   /** Attributes on one element. */
   readonly maxAttributes?: number;
