@@ -108,7 +108,7 @@ const oathWithoutPskc = {
     );
     b.onLoad({ filter: /.*/, namespace: "oath-without-pskc" }, async (args) => {
       const text = (await readFile(args.path, "utf8")).replace(/\/\*[\s\S]*?\*\/|\/\/.*$/gm, "");
-      const statement = /export\s*\{[^}]*\}\s*from\s*"(\.\/[\w/-]+\.js)";/g;
+      const statement = /export\s*(?:type\s*)?\{[^}]*\}\s*from\s*"(\.\/[\w/-]+\.js)";/g;
       const odd = text.replace(statement, "").trim();
       if (odd) throw new Error(`${args.path}: expected only \`export { … } from "./x.js"\` statements, found ${odd}`);
       return {
