@@ -1,10 +1,9 @@
 import { createCipheriv, createDecipheriv } from "node:crypto";
+import { concat, fromHex } from "@capkit/core";
 import {
   CryptogramCalculator,
   capCodeValue,
-  concat,
   cryptogramSpec,
-  fromHex,
   macAlg3,
   pad,
   parseGacResponse,

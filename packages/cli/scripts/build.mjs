@@ -110,7 +110,10 @@ const oathWithoutPskc = {
       const text = (await readFile(args.path, "utf8")).replace(/\/\*[\s\S]*?\*\/|\/\/.*$/gm, "");
       const statement = /export\s*(?:type\s*)?\{[^}]*\}\s*from\s*"(\.\/[\w/-]+\.js)";/g;
       const odd = text.replace(statement, "").trim();
-      if (odd) throw new Error(`${args.path}: expected only \`export { … } from "./x.js"\` statements, found ${odd}`);
+      if (odd)
+        throw new Error(
+          `${args.path}: expected only \`export { … } from "./x.js"\` statements, found ${odd}`,
+        );
       return {
         contents: [...text.matchAll(statement)]
           .filter((m) => !m[1].startsWith("./pskc/"))

@@ -2,12 +2,12 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fromHex } from "@capkit/core";
 import {
   capCodeValue,
   decodeTlv,
   flattenTlv,
   formatCode,
-  fromHex,
   parseGacResponse,
   parseTranscript,
   TAG,

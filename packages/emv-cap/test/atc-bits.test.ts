@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { atcBitMap, atcConstraint, candidateAtcs } from "../src/index.js";
+import { atcBitMap, atcConstraint, candidateAtcs } from "../src/cap/atc-bits.js";
 
 /**
  * Golden values worked by hand from the IPB rule (EMV CAP: the IPB selects bits of [PSN] ‖ CID ‖ ATC ‖ AC ‖

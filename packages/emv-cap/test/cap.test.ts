@@ -1,17 +1,19 @@
+import { fromHex, toHex } from "@capkit/core";
 import { describe, expect, it } from "vitest";
+import { tdsBlock } from "../src/cap/code.js";
+import { cdolValues } from "../src/cap/inputs.js";
+import { readerApplicationWarnings } from "../src/cap/reader-application.js";
 import {
   AID_MASTERCARD_CAP,
   AID_VISA_DPA,
   CryptogramCalculator,
   capCodeValue,
-  cdolValues,
   cryptogramSpec,
   deriveIccMasterKey,
   displayCode,
   encodeCommand,
   fillDol,
   formatCode,
-  fromHex,
   keyCheckValue,
   macAlg3,
   parseDol,
@@ -19,12 +21,9 @@ import {
   READER_PROFILES,
   ReplayConnection,
   readerApplicationFor,
-  readerApplicationWarnings,
   readerProfile,
   selectIpbBits,
-  tdsBlock,
   tdsMac,
-  toHex,
   treeSessionKey,
 } from "../src/index.js";
 import { loadTranscript } from "./helpers.js";

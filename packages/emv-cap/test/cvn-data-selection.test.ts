@@ -1,17 +1,15 @@
 import { readFileSync } from "node:fs";
+import { concat, fromHex, toHex } from "@capkit/core";
 import { describe, expect, it } from "vitest";
 import {
   CryptogramCalculator,
   CryptogramDataSelection,
-  concat,
   cryptogramSpec,
   deriveIccMasterKey,
-  fromHex,
   macAlg3,
   missingCryptogramTags,
   parseCapIssuerRecord,
   parseDol,
-  toHex,
 } from "../src/index.js";
 
 /**

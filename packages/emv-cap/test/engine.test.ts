@@ -1,10 +1,9 @@
+import { CapkitError, fromHex, toHex } from "@capkit/core";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import {
-  CapkitError,
   type CardConnection,
   encodeTlv,
-  fromHex,
   generateCapCode,
   listApplications,
   pinBlock,
@@ -14,7 +13,6 @@ import {
   readerProfile,
   TracingConnection,
   tlv,
-  toHex,
   transmitApdu,
 } from "../src/index.js";
 import { loadTranscript, SpyConnection, withResponse } from "./helpers.js";

@@ -1,11 +1,11 @@
 import { readFileSync } from "node:fs";
+import { fromHex } from "@capkit/core";
 import { describe, expect, it } from "vitest";
 import {
   capCodeValue,
   decodeTlv,
   flattenTlv,
   formatCode,
-  fromHex,
   parseGacResponse,
   parseTranscript,
   STATIC_VISA_IPB,

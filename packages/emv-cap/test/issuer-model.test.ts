@@ -1,6 +1,8 @@
 import { readFileSync } from "node:fs";
+import { fromHex, toHex } from "@capkit/core";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { cdolValues, unsignedInputs } from "../src/cap/inputs.js";
 import {
   AID_MAESTRO,
   AID_MASTERCARD_CAP,
@@ -11,17 +13,13 @@ import {
   type CapInputs,
   type CapIssuerRecord,
   CryptogramCalculator,
-  cdolValues,
   cryptogramSpec,
-  fromHex,
   ipbBitCount,
   MAX_IPB_BITS,
   parseCapIssuerRecord,
   readerProfile,
   selectIpbBits,
-  toHex,
   treeSessionKey,
-  unsignedInputs,
 } from "../src/index.js";
 import { byId } from "./vectors.js";
 

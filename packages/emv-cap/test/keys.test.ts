@@ -1,3 +1,4 @@
+import { fromHex, toHex } from "@capkit/core";
 import { describe, expect, it } from "vitest";
 import {
   aesCmac,
@@ -9,11 +10,9 @@ import {
   cryptogramSpec,
   deriveIccMasterKey,
   emvSessionKey,
-  fromHex,
   keyCheckValue,
   macAlg3,
   mastercardSessionKey,
-  toHex,
   treeSessionKey,
   visaSmSessionKey,
   withOddParity,

@@ -1,15 +1,14 @@
 import { readFileSync } from "node:fs";
+import { CapkitError, fromHex, toHex } from "@capkit/core";
 import { describe, expect, it } from "vitest";
+import { cdolValues } from "../src/cap/inputs.js";
 import {
   type CapInputs,
-  CapkitError,
   type CommandApdu,
-  cdolValues,
   decodeTlv,
   encodeCommand,
   fillDol,
   flattenTlv,
-  fromHex,
   GAC_REFERENCE,
   generateAc,
   generateCapCode,
@@ -19,7 +18,6 @@ import {
   readerProfile,
   TAG,
   type Transcript,
-  toHex,
 } from "../src/index.js";
 import { SpyConnection } from "./helpers.js";
 

@@ -1,12 +1,11 @@
+import { fromHex, toHex } from "@capkit/core";
 import { describe, expect, it } from "vitest";
 import {
-  fromHex,
   generateCapCode,
   parseTranscript,
   ReplayConnection,
   readerProfile,
   TracingConnection,
-  toHex,
 } from "../src/index.js";
 import { loadTranscript } from "./helpers.js";
 

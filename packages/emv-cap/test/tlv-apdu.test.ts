@@ -1,7 +1,7 @@
+import { CapkitError, fromHex, toHex } from "@capkit/core";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import {
-  CapkitError,
   decodeTlv,
   describeSw,
   encodeCommand,
@@ -9,7 +9,6 @@ import {
   fillDol,
   findTlv,
   formatTagValue,
-  fromHex,
   maskedCommandHex,
   parseCommand,
   parseDol,
@@ -18,7 +17,6 @@ import {
   type Tlv,
   tagName,
   tlv,
-  toHex,
 } from "../src/index.js";
 
 /** Throws only our typed error, or nothing. */

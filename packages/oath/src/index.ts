@@ -21,9 +21,6 @@ export {
 
 // HOTP and TOTP codes (RFC 4226, RFC 6238); times are Unix seconds or a Date.
 export { checkDigits, HotpGenerator, hotp, MAX_DIGITS, MIN_DIGITS } from "./hotp.js";
-export { MILLISECONDS_FROM, type OathTime, unixSeconds } from "./time.js";
-export { MAX_TOTP_STEP, type TotpParameters, totp, totpStep } from "./totp.js";
-
 // Matching a typed code against a window (forward-only HOTP, TOTP around now).
 export {
   type HotpMatch,
@@ -33,10 +30,21 @@ export {
   type TotpMatch,
   type TotpWindow,
 } from "./match.js";
-
 // OCRA challenge-response (RFC 6287).
 export { checkOcraChallenge, Ocra, type OcraInput, type OcraSuite, parseOcraSuite } from "./ocra.js";
-
+export { exportPskc, type PskcProtection } from "./pskc/export.js";
+export {
+  importPskc,
+  importPskcAsync,
+  PBKDF2_MAX_ITERATIONS,
+  PBKDF2_MAX_SYNC_ITERATIONS,
+  PBKDF2_MIN_ITERATIONS,
+  type PskcImport,
+  type PskcImportOptions,
+} from "./pskc/import.js";
+// PSKC files (RFC 6030): import, export, and the key they carry.
+export { ALGORITHM_URIS, type PskcKey, type PskcKeyType } from "./pskc/model.js";
+export type { XmlLimits } from "./pskc/xml.js";
 // Keys held elsewhere: WebCrypto (non-extractable) and any asynchronous MAC.
 export {
   type AsyncMac,
@@ -47,24 +55,7 @@ export {
   WebCryptoHmac,
   type WebCryptoKey,
 } from "./signer.js";
-
-// otpauth:// URIs (Google Authenticator's key URI format).
-export { buildOtpAuthUri, type OtpAuthKey, parseOtpAuthUri } from "./uri.js";
-
-// PSKC files (RFC 6030): import, export, and the key they carry.
-export { ALGORITHM_URIS, type PskcKey, type PskcKeyType } from "./pskc/model.js";
-export type { XmlLimits } from "./pskc/xml.js";
-export {
-  importPskc,
-  importPskcAsync,
-  PBKDF2_MAX_ITERATIONS,
-  PBKDF2_MAX_SYNC_ITERATIONS,
-  PBKDF2_MIN_ITERATIONS,
-  type PskcImport,
-  type PskcImportOptions,
-} from "./pskc/import.js";
-export { exportPskc, type PskcProtection } from "./pskc/export.js";
-
+export { MILLISECONDS_FROM, type OathTime, unixSeconds } from "./time.js";
 // A token's parameters, from an otpauth URI or a PSKC key, and back.
 export {
   checkToken,
@@ -75,3 +66,6 @@ export {
   tokenFromPskcKey,
   tokensFromPskc,
 } from "./token-parameters.js";
+export { MAX_TOTP_STEP, type TotpParameters, totp, totpStep } from "./totp.js";
+// otpauth:// URIs (Google Authenticator's key URI format).
+export { buildOtpAuthUri, type OtpAuthKey, parseOtpAuthUri } from "./uri.js";

@@ -1,11 +1,6 @@
 import { createHmac, createPublicKey, randomBytes, verify } from "node:crypto";
-import {
-  CryptogramCalculator,
-  cryptogramSpec,
-  fromHex,
-  generateCapCode,
-  readerProfile,
-} from "@capkit/emv-cap";
+import { fromHex } from "@capkit/core";
+import { CryptogramCalculator, cryptogramSpec, generateCapCode, readerProfile } from "@capkit/emv-cap";
 import { HotpGenerator, type OathAlgorithm } from "@capkit/oath";
 import { type SoftHsm, startSoftHsm } from "@capkit/test-support";
 import { FakeClock, newSimCardState, SgpassToken, SimulatedCard } from "@capkit/token-sim";

@@ -29,11 +29,13 @@ export function pinTryVerdict(
   return triesLeft <= RESERVED_PIN_TRIES ? "last-try" : "verify";
 }
 
-interface PinTryMessage {
+/** What capkit says when a verdict stops a VERIFY. */
+export interface PinTryMessage {
   /** The error code of a refusal. */
   readonly code: CapkitErrorCode;
   /** The state of the card, as a sentence a holder and a support desk both read. */
   readonly state: string;
+  /** What to do about it. */
   readonly hint: string;
 }
 

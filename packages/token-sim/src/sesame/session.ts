@@ -1,10 +1,9 @@
-import { CapkitError } from "@capkit/core";
+import { CapkitError, fromHex } from "@capkit/core";
 import {
   type CapInputs,
   type CardConnection,
   decodeTlv,
   flattenTlv,
-  fromHex,
   generateCapCode,
   IAF_AMOUNT,
   type ReaderProfile,
