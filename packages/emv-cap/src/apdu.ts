@@ -6,21 +6,33 @@ import { carriesPin } from "./protocol/commands.js";
  * 3 (sends data: Lc + data), 4 (both). Le 256 is written as `00`.
  */
 export interface CommandApdu {
+  /** The class byte ({@link CLA}). */
   readonly cla: number;
+  /** The instruction byte ({@link INS}). */
   readonly ins: number;
+  /** Parameter 1. */
   readonly p1: number;
+  /** Parameter 2. */
   readonly p2: number;
+  /** The command data (Lc is its length), 1 to 255 bytes; absent for cases 1 and 2. */
   readonly data?: Uint8Array;
   /** Expected response length, 1–256; absent for cases 1 and 3. */
   readonly le?: number;
 }
 
+/** A card's answer: its data and the status word. */
 export interface ResponseApdu {
+  /** The response data, without SW1 SW2. */
   readonly data: Uint8Array;
   /** SW1 SW2 as one number, e.g. 0x9000. */
   readonly sw: number;
 }
 
+/**
+ * The bytes of a short command APDU: CLA INS P1 P2, then Lc and the data, then Le.
+ *
+ * @throws `APDU_INVALID` for a field out of range (a byte over 255, data over 255 bytes, Le outside 1–256)
+ */
 export function encodeCommand(c: CommandApdu): Uint8Array {
   for (const [name, v] of [
     ["CLA", c.cla],
@@ -62,6 +74,11 @@ export function parseCommand(bytes: Uint8Array): CommandApdu {
   throw new CapkitError("APDU_INVALID", `command length ${bytes.length} does not match Lc ${lc}`);
 }
 
+/**
+ * Splits a card's answer into its data and SW1 SW2.
+ *
+ * @throws `APDU_INVALID` for fewer than 2 bytes
+ */
 export function parseResponse(bytes: Uint8Array): ResponseApdu {
   if (bytes.length < 2)
     throw new CapkitError("APDU_INVALID", "response shorter than 2 bytes (no status word)");

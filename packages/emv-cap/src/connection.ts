@@ -14,11 +14,13 @@ import { bytesAvailable, correctLe, swHex } from "./protocol/status.js";
  * SimulatedCard (token-sim), ReplayConnection and TracingConnection (here).
  */
 export interface CardConnection {
+  /** The card's Answer To Reset. */
   readonly atr: Uint8Array;
   /** Sends a command APDU; resolves to the response data followed by SW1 SW2. */
   transmit(command: Uint8Array): Promise<Uint8Array>;
   /** Resets the card and resolves to its new ATR (French cards need a warm reset before the EMV session). */
   reset?(kind: "warm" | "cold"): Promise<Uint8Array>;
+  /** Releases the card (a reader's connection, a socket). */
   close(): Promise<void>;
   /**
    * Recordings only (ReplayConnection): true once a GENERATE AC answer it gave had its cryptogram masked — a

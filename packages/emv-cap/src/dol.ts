@@ -7,10 +7,17 @@ import { readTag, tagToHex } from "./tlv.js";
  * tells the reader which values to send, concatenated without tags.
  */
 export interface DolEntry {
+  /** The data element asked for. */
   readonly tag: number;
+  /** How many bytes the card wants for it. */
   readonly length: number;
 }
 
+/**
+ * The entries of a DOL as a card sends it (tag, length, tag, length…).
+ *
+ * @throws `TLV_MALFORMED` for a truncated tag or length
+ */
 export function parseDol(bytes: Uint8Array): DolEntry[] {
   const out: DolEntry[] = [];
   let pos = 0;
@@ -53,6 +60,7 @@ export function fillDol(entries: readonly DolEntry[], values: ReadonlyMap<number
   return out;
 }
 
+/** A DOL for people: `9F02(6) 9F37(4)`. */
 export function describeDol(entries: readonly DolEntry[]): string {
   return entries.map((e) => `${tagToHex(e.tag)}(${e.length})`).join(" ");
 }

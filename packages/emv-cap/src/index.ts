@@ -118,7 +118,7 @@ export {
   missingCryptogramTags,
 } from "./crypto/data-selection.js";
 // Cryptography: DES/3DES and ISO 9797-1 MACs, EMV key derivation, session keys, cryptograms, ARPCs.
-export { DesKey, TdesKey } from "./crypto/des.js";
+export { TdesKey } from "./crypto/des.js";
 export {
   deriveIccMasterKey,
   iccMasterKeyData,
@@ -161,6 +161,7 @@ export {
   correctLe,
   describeSw,
   responseBytesAvailable,
+  STATUS_WORDS,
   SW,
   swBytes,
   swHex,
@@ -169,6 +170,7 @@ export {
 } from "./protocol/status.js";
 // The protocol's vocabulary, for both ends: tags, status words, instructions and one builder per command.
 export {
+  DATA_ELEMENTS,
   formatTagValue,
   TAG,
   type TagFormat,

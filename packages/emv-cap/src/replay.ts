@@ -4,6 +4,7 @@ import type { CardConnection } from "./connection.js";
 import { INS } from "./protocol/commands.js";
 import { parseTranscript, type Transcript } from "./transcript.js";
 
+/** Options of a {@link ReplayConnection}. */
 export interface ReplayOptions {
   /** Require commands in the recorded order (default: any unused matching exchange, first one wins). */
   readonly strict?: boolean;
@@ -14,6 +15,7 @@ export interface ReplayOptions {
  * customer's session without the card. Nothing is guessed: a command with no recorded match is an error.
  */
 export class ReplayConnection implements CardConnection {
+  /** The recorded ATR. */
   readonly atr: Uint8Array;
   readonly #transcript: Transcript;
   readonly #used: boolean[];
@@ -30,6 +32,11 @@ export class ReplayConnection implements CardConnection {
     this.#strict = options.strict ?? false;
   }
 
+  /**
+   * The recorded answer to this command.
+   *
+   * @throws `TRANSCRIPT_MISMATCH` naming the command when no unused exchange matches it
+   */
   async transmit(command: Uint8Array): Promise<Uint8Array> {
     if (this.#closed) throw new CapkitError("TRANSCRIPT_MISMATCH", "replay connection is closed");
     const forms = equivalentForms(command);
@@ -58,6 +65,7 @@ export class ReplayConnection implements CardConnection {
     );
   }
 
+  /** A reset, as the recording's card answers it: its ATR again. */
   async reset(): Promise<Uint8Array> {
     return this.atr;
   }
@@ -67,6 +75,7 @@ export class ReplayConnection implements CardConnection {
     return this.#cryptogramMasked;
   }
 
+  /** Ends the replay: later commands are refused. */
   async close(): Promise<void> {
     this.#closed = true;
   }

@@ -9,12 +9,15 @@ import { CapkitError, concat, toHex } from "@capkit/core";
 export interface Tlv {
   /** The tag bytes as one unsigned number: `9F27` → 0x9F27. */
   readonly tag: number;
+  /** Whether its value is itself TLV (b6 of the first tag byte). */
   readonly constructed: boolean;
+  /** The value bytes (for a constructed object, its children encoded). */
   readonly value: Uint8Array;
   /** Parsed children of a constructed object. */
   readonly children?: readonly Tlv[];
 }
 
+/** Bounds on a decode, against hostile input (defaults fit every real card answer). */
 export interface TlvLimits {
   /** Nesting depth of constructed objects (a FCI is 3 deep; 16 is generous). */
   maxDepth?: number;
@@ -26,6 +29,7 @@ export interface TlvLimits {
 
 const DEFAULTS: Required<TlvLimits> = { maxDepth: 16, maxObjects: 4096, maxLength: 65536 };
 
+/** A tag number as hex, 2 digits per byte: `0x9F27` → `"9F27"`. */
 export function tagToHex(tag: number): string {
   return tag
     .toString(16)
@@ -33,6 +37,11 @@ export function tagToHex(tag: number): string {
     .padStart(tag > 0xffffff ? 8 : tag > 0xffff ? 6 : tag > 0xff ? 4 : 2, "0");
 }
 
+/**
+ * A tag written in hex as its number: `"9F27"` → `0x9F27`.
+ *
+ * @throws `HEX_INVALID` for something that is not 1 to 4 bytes of hex
+ */
 export function tagFromHex(hex: string): number {
   if (!/^([0-9A-Fa-f]{2}){1,4}$/.test(hex)) throw new CapkitError("INPUT_INVALID", `not a tag: ${hex}`);
   return Number.parseInt(hex, 16) >>> 0;

@@ -3,9 +3,11 @@ import { maskedCommandHex } from "./apdu.js";
 import type { CardConnection } from "./connection.js";
 import { TRANSCRIPT_FORMAT, type Transcript, type TranscriptExchange } from "./transcript.js";
 
+/** Options of a {@link TracingConnection}. */
 export interface TracingOptions {
   /** Called after each exchange with the masked command and the response, for live logs. */
   readonly onExchange?: (exchange: TranscriptExchange) => void;
+  /** The transcript's `note`: what is being recorded. */
   readonly note?: string;
 }
 
@@ -31,10 +33,12 @@ export class TracingConnection implements CardConnection {
     if (inner.cryptogramMasked) this.cryptogramMasked = () => inner.cryptogramMasked!();
   }
 
+  /** The wrapped card's ATR. */
   get atr(): Uint8Array {
     return this.#inner.atr;
   }
 
+  /** Sends the command to the wrapped card and records the exchange (a PIN block masked). */
   async transmit(command: Uint8Array): Promise<Uint8Array> {
     const response = await this.#inner.transmit(command);
     const exchange = { c: maskedCommandHex(command), r: toHex(response) };
@@ -43,6 +47,7 @@ export class TracingConnection implements CardConnection {
     return response;
   }
 
+  /** Closes the wrapped connection. */
   close(): Promise<void> {
     return this.#inner.close();
   }

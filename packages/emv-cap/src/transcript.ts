@@ -8,15 +8,23 @@ import { CapkitError, fromHex, toHex } from "@capkit/core";
  */
 export const TRANSCRIPT_FORMAT = "capkit-transcript/1";
 
+/** One command and its answer. */
 export interface TranscriptExchange {
+  /** The command, hex; `*` for a nibble not recorded (a PIN block's). */
   readonly c: string;
+  /** The response data and SW1 SW2, hex; `*` in the data for a redacted nibble. */
   readonly r: string;
 }
 
+/** A recorded session (`capkit-transcript/1`). */
 export interface Transcript {
+  /** Always {@link TRANSCRIPT_FORMAT}. */
   readonly format: typeof TRANSCRIPT_FORMAT;
+  /** The card's ATR, hex. */
   readonly atr: string;
+  /** Free text: what was recorded, with which reader. */
   readonly note?: string;
+  /** The exchanges, in the order they happened. */
   readonly exchanges: readonly TranscriptExchange[];
 }
 

@@ -1,4 +1,17 @@
-import { CapkitError, type CapkitErrorCode, describeValue } from "@capkit/core";
+import type { CapkitErrorCode } from "@capkit/core";
+import {
+  type ArgumentCase,
+  bytes,
+  call,
+  checkArguments,
+  construct,
+  integer,
+  isString,
+  never,
+  oneOf,
+  optional,
+  options,
+} from "@capkit/test-support/arguments";
 import fc from "fast-check";
 import { expect, describe as group, it } from "vitest";
 import {
@@ -26,105 +39,17 @@ import {
 } from "../src/index.js";
 import { OTP } from "./vectors.js";
 
-/**
- * What a plain-JavaScript caller can pass (issue 21): wrong types, wrong units, NaN, objects. Every public
- * function of the package is called with one argument (or one field of an argument) replaced by such a value;
- * unless that value happens to be valid there, the call must throw a CapkitError with the expected code, whose
- * message names that argument and tells the truth about what was given — never return a code.
- */
 const SEED = new TextEncoder().encode("12345678901234567890");
 const KEY = new HmacKey(SEED);
 const GEN = new HotpGenerator(KEY, 6);
 
-const wrongValue: fc.Arbitrary<unknown> = fc.oneof(
-  fc.constantFrom<unknown>(
-    undefined,
-    null,
-    true,
-    false,
-    Number.NaN,
-    Number.POSITIVE_INFINITY,
-    Number.NEGATIVE_INFINITY,
-    -1,
-    0.5,
-    MILLISECONDS_FROM,
-    1_733_400_000_000, // Date.now() on 5 December 2024
-    1e21,
-    "",
-    "59",
-    "SHA1",
-    "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ",
-    [],
-    {},
-    new Date(Number.NaN),
-    new Date(-1000),
-    new Uint8Array(0),
-    new Uint8Array(3),
-    10n,
-    Symbol("s"),
-    () => 1,
-  ),
-  fc.string({ maxLength: 12 }),
-  fc.double(),
-  fc.integer(),
-  fc.bigInt(),
-  fc.object({ maxDepth: 1 }),
-  fc.array(fc.anything({ maxDepth: 1 }), { maxLength: 3 }),
-  fc.date({ noInvalidDate: false }),
-  fc.uint8Array({ maxLength: 40 }),
-);
-
-const optional = (valid: (x: unknown) => boolean) => (x: unknown) => x === undefined || valid(x);
-const integer = (min: number, max: number) => (x: unknown) =>
-  typeof x === "number" && Number.isInteger(x) && x >= min && x <= max;
+/** A time in Unix seconds (below the milliseconds threshold) or a Date from 1970 on. */
 const seconds = (x: unknown) =>
   (typeof x === "number" && x >= 0 && x < MILLISECONDS_FROM) || (x instanceof Date && x.getTime() >= 0);
-const bytes = (min: number) => (x: unknown) => x instanceof Uint8Array && x.length >= min;
-const oneOf =
-  (...values: unknown[]) =>
-  (x: unknown) =>
-    values.includes(x);
-const isString = (x: unknown) => typeof x === "string";
-const options = (x: unknown) => x === undefined || (typeof x === "object" && x !== null && !Array.isArray(x));
-const never = () => false;
-
-interface Position {
-  /** Which argument; with `field`, that field of it. */
-  readonly arg: number;
-  readonly field?: string;
-  /** The name the message must carry. */
-  readonly names: RegExp;
-  readonly codes: readonly CapkitErrorCode[];
-  readonly valid: (x: unknown) => boolean;
-  /**
-   * For a whole argument that holds fields or items: the codes those may be refused with. An object or array
-   * given there is refused for what is wrong inside it (a field missing, an item of the wrong type), not as
-   * itself.
-   */
-  readonly inner?: readonly CapkitErrorCode[];
-}
-
-interface Case {
-  readonly name: string;
-  /** Valid arguments, fresh for each call. */
-  readonly args: () => unknown[];
-  readonly call: (...args: unknown[]) => unknown;
-  readonly positions: readonly Position[];
-}
 
 const INPUT: readonly CapkitErrorCode[] = ["INPUT_INVALID"];
 const SECRET: readonly CapkitErrorCode[] = ["OTP_SECRET_INVALID", "OTP_SECRET_TOO_SHORT"];
 const URI: readonly CapkitErrorCode[] = ["OTP_URI_INVALID"];
-
-const F = Function.prototype.apply;
-const call =
-  (f: (...a: never[]) => unknown) =>
-  (...args: unknown[]) =>
-    F.call(f, undefined, args);
-const construct =
-  <T>(C: new (...a: never[]) => T) =>
-  (...args: unknown[]) =>
-    Reflect.construct(C, args);
 
 const totpKey = () => ({
   type: "totp",
@@ -145,7 +70,7 @@ const pskcKey = () => ({
   responseLength: 6,
 });
 
-const CASES: Case[] = [
+const CASES: ArgumentCase[] = [
   {
     name: "new HmacKey(secret, algorithm, options)",
     args: () => [SEED, "SHA1", {}],
@@ -476,64 +401,8 @@ const CASES: Case[] = [
   },
 ];
 
-/** The arguments with one position replaced by `x`. */
-function withValue(c: Case, p: Position, x: unknown): unknown[] {
-  const args = c.args();
-  if (p.field === undefined) args[p.arg] = x;
-  else {
-    const o = { ...(args[p.arg] as Record<string, unknown>) };
-    if (x === undefined) delete o[p.field];
-    else o[p.field] = x;
-    args[p.arg] = o;
-  }
-  return args;
-}
-
-/** The error `run` throws, or a failure if it returns. */
-function thrown(run: () => unknown): unknown {
-  try {
-    run();
-  } catch (e) {
-    return e;
-  }
-  throw new Error("returned instead of throwing");
-}
-
 group("the oath API refuses what plain JavaScript passes wrong, with a typed and true error", () => {
-  for (const c of CASES) {
-    it(`${c.name}: the valid arguments work`, () => {
-      expect(() => c.call(...c.args())).not.toThrow();
-    });
-    for (const p of c.positions) {
-      const where = p.field === undefined ? `argument ${p.arg + 1}` : `argument ${p.arg + 1}.${p.field}`;
-      it(`${c.name}, ${where}`, () => {
-        fc.assert(
-          fc.property(wrongValue, (x) => {
-            fc.pre(!p.valid(x));
-            const e = thrown(() => c.call(...withValue(c, p, x)));
-            expect(e).toBeInstanceOf(CapkitError);
-            const err = e as CapkitError;
-            if (
-              p.inner !== undefined &&
-              (Array.isArray(x) || Object.prototype.toString.call(x) === "[object Object]")
-            ) {
-              // Refused for its contents: a typed error of the argument's family, saying what inside is wrong.
-              expect([...p.codes, ...p.inner], err.message).toContain(err.code);
-              return;
-            }
-            expect(p.codes, err.message).toContain(err.code);
-            expect(err.message).toMatch(p.names);
-            // "got …" says what was given, by its type (or, for a time, its number): never something else.
-            const got = /; got (.+)$/.exec(err.message)?.[1];
-            if (got !== undefined)
-              expect([describeValue(x), typeof x === "number" ? String(x) : ""]).toContain(got);
-            if (/ is empty$/.test(err.message)) expect(x).toHaveLength(0);
-          }),
-          { numRuns: 150 },
-        );
-      });
-    }
-  }
+  checkArguments(CASES);
 });
 
 group("never a wrong code: the same moment in every accepted form gives the same code", () => {

@@ -1,4 +1,4 @@
-import { CapkitError, concat, fromHex } from "@capkit/core";
+import { argumentError, CapkitError, concat, expectBytes, fromHex } from "@capkit/core";
 import { macAlg1 } from "../crypto/mac.js";
 import type { GacResponse } from "./gac.js";
 
@@ -12,6 +12,7 @@ import type { GacResponse } from "./gac.js";
 export const IAF_PSN_IN_IPB = 0x40;
 /** IAF b8: the amount enters the cryptogram in Sign (Mode 1); b6 with it: amount only, no currency. */
 export const IAF_AMOUNT = 0x80;
+/** IAF b6: with b8, only the amount enters the cryptogram in Sign (no currency). */
 export const IAF_AMOUNT_ONLY = 0x20;
 
 /**
@@ -23,6 +24,7 @@ export const IAF_AMOUNT_ONLY = 0x20;
  */
 export const MAX_IPB_BITS = 53;
 
+/** How many bits an IPB selects (its set bits): the code's width in bits. */
 export function ipbBitCount(ipb: Uint8Array): number {
   let n = 0;
   for (const b of ipb) for (let v = b; v; v >>= 1) n += v & 1;
@@ -94,8 +96,18 @@ export function tdsBlock(numbers: readonly string[]): Uint8Array {
   return fromHex(s);
 }
 
+/**
+ * Mode 2 + TDS's AC' (MISC-056 §3.9): DES-CBC-MAC, IV 0, keyed with the card's AC, over the numbers joined by
+ * an `F` nibble and padded (ISO 9797-1 method 2). AC' replaces AC in the data the IPB selects from.
+ *
+ * @param ac - the 8-byte application cryptogram of the Mode 2 answer
+ * @param numbers - the 1 to 10 numbers the holder typed, each of up to 10 digits
+ */
 export function tdsMac(ac: Uint8Array, numbers: readonly string[]): Uint8Array {
-  if (ac.length !== 8) throw new CapkitError("INPUT_INVALID", "the AC is 8 bytes");
+  if (expectBytes(ac, "the AC").length !== 8) throw new CapkitError("INPUT_INVALID", "the AC is 8 bytes");
+  if (!Array.isArray(numbers))
+    throw argumentError("INPUT_INVALID", "the TDS numbers", "an array of digit strings", numbers);
+  validateTds(numbers);
   return macAlg1(ac, tdsBlock(numbers), 2);
 }
 
@@ -104,15 +116,22 @@ export function validateTds(numbers: readonly string[]): void {
     throw new CapkitError("INPUT_INVALID", "TDS takes 1 to 10 numbers", { hint: "as a Vasco 810 accepts" });
   }
   for (const n of numbers) {
-    if (!/^[0-9]{1,10}$/.test(n)) throw new CapkitError("INPUT_INVALID", "each TDS number is 1 to 10 digits");
+    if (typeof n !== "string" || !/^[0-9]{1,10}$/.test(n))
+      throw new CapkitError("INPUT_INVALID", "each TDS number is 1 to 10 digits (a string of digits)");
   }
 }
 
+/** What {@link capCodeValue} makes a code from. */
 export interface CapCodeInput {
+  /** The parsed GENERATE AC answer. */
   readonly response: GacResponse;
+  /** The Issuer Proprietary Bitmap (9F56), or the reader's fallback. */
   readonly ipb: Uint8Array;
+  /** The Issuer Authentication Flags (9F55, first byte); b7 puts the PSN in front of the selected data. */
   readonly iaf?: number;
+  /** The PAN Sequence Number (5F34), for an IAF with b7. */
   readonly psn?: Uint8Array;
+  /** Mode 2 + TDS: the numbers the holder typed ({@link tdsMac}). */
   readonly tds?: readonly string[];
 }
 

@@ -1,4 +1,14 @@
-import { asciiToBytes, bytesToPrintable, CapkitError, fromHex, toHex } from "@capkit/core";
+import {
+  argumentError,
+  asciiToBytes,
+  bytesToPrintable,
+  CapkitError,
+  expectBoolean,
+  expectOptions,
+  fromHex,
+  isRecord,
+  toHex,
+} from "@capkit/core";
 import type { ResponseApdu } from "../apdu.js";
 import { type CardConnection, transmitApdu } from "../connection.js";
 import { type DolEntry, fillDol, parseDol, splitDolData } from "../dol.js";
@@ -19,7 +29,13 @@ import { cryptogramType, type GacResponse, parseGacResponse } from "./gac.js";
 import { type CapInputs, cdolValues, unsignedInputs, validateCapInputs } from "./inputs.js";
 import { type PinEntry, plaintextPin } from "./pin.js";
 import { PIN_TRY_MESSAGES, pinTryRefusal, pinTryVerdict } from "./pin-safety.js";
-import { DEFAULT_PROFILE, READER_PROFILES, type ReaderProfile, readerProfile } from "./profiles.js";
+import {
+  DEFAULT_PROFILE,
+  expectReaderProfile,
+  READER_PROFILES,
+  type ReaderProfile,
+  readerProfile,
+} from "./profiles.js";
 import {
   cardFactsOf,
   codeRuleFor,
@@ -29,12 +45,11 @@ import {
   readerApplicationWarnings,
 } from "./reader-application.js";
 
-/**
- * The CAP reader: an aborted offline EMV transaction (docs/architecture.md §3.2).
- * SELECT → GET PROCESSING OPTIONS → READ RECORDs → GET DATA 9F17 → VERIFY → GENERATE AC (ARQC, CDOL1) →
- * GENERATE AC (AAC, CDOL2, the reader's ARC) → the code, by the reader's rule for the application (§3.5).
- */
+// The CAP reader: an aborted offline EMV transaction (docs/architecture.md §3.2).
+// SELECT → GET PROCESSING OPTIONS → READ RECORDs → GET DATA 9F17 → VERIFY → GENERATE AC (ARQC, CDOL1) →
+// GENERATE AC (AAC, CDOL2, the reader's ARC) → the code, by the reader's rule for the application (§3.5).
 
+/** A step of the reader's transaction, reported as it starts (a device draws its progress from them). */
 export type CapStep =
   | { readonly step: "reset" }
   | { readonly step: "select"; readonly aid: string; readonly label?: string }
@@ -44,13 +59,17 @@ export type CapStep =
   | { readonly step: "verify" }
   | { readonly step: "generate-ac"; readonly n: 1 | 2 };
 
+/** How to select and read the card's application. */
 export interface ReadOptions {
+  /** The reader to behave as: its AIDs, its constants ({@link readerProfile}; `sesame` by default). */
   readonly profile?: ReaderProfile;
   /** Select this AID (hex) and nothing else. */
   readonly aid?: string;
+  /** Called as each step starts. */
   readonly onStep?: (step: CapStep) => void;
 }
 
+/** How to make a code: the reader's options, the PIN, and what to do when PIN tries are low. */
 export interface CapOptions extends ReadOptions {
   /** The PIN as digits (sent in plaintext to the card, as every CAP reader does) or a PIN-pad entry. */
   readonly pin: string | PinEntry;
@@ -65,8 +84,11 @@ export interface CapOptions extends ReadOptions {
 
 /** The application a reader chose, as SELECT returned it: no transaction started, no ATC spent. */
 export interface SelectedApplication {
+  /** Its AID, hex. */
   readonly aid: string;
+  /** Its Application Label (50), when the FCI has one. */
   readonly label: string | undefined;
+  /** The File Control Information SELECT returned, decoded. */
   readonly fci: readonly Tlv[];
   /** A payment application, chosen because no CAP/DPA one answered (a Vasco 810 or a PINsentry does so). */
   readonly payment: boolean;
@@ -78,32 +100,47 @@ export interface SelectedApplication {
 
 /** A selected CAP/DPA (or payment) application with everything READ RECORD gave. */
 export interface CapApplication extends SelectedApplication {
+  /** Application Interchange Profile (82), from GET PROCESSING OPTIONS. */
   readonly aip: Uint8Array;
+  /** Application File Locator (94): the records read. */
   readonly afl: Uint8Array;
   /** Primitive data objects from the FCI and the records, first occurrence of each tag. */
   readonly data: ReadonlyMap<number, Uint8Array>;
+  /** CDOL1 (8C): what the first GENERATE AC sends. */
   readonly cdol1: readonly DolEntry[];
+  /** CDOL2 (8D): what the second sends; undefined when the card has none. */
   readonly cdol2: readonly DolEntry[] | undefined;
   /** Issuer Authentication Flags (9F55), 0 when absent. */
   readonly iaf: number;
+  /** Issuer Proprietary Bitmap (9F56); undefined when the card has none. */
   readonly ipb: Uint8Array | undefined;
+  /** PAN Sequence Number (5F34); undefined when the card has none. */
   readonly psn: Uint8Array | undefined;
 }
 
+/** A code, and everything needed to explain it. */
 export interface CapResult {
   /** Digits, zero-padded to the display width: "04822527". */
   readonly code: string;
   /** As the reader shows it: "0482 2527". */
   readonly display: string;
+  /** The code as a number. */
   readonly value: number;
+  /** How many bits the code carries (the IPB's set bits, or 26 for the Belgian formula). */
   readonly bits: number;
+  /** The card's Application Transaction Counter for this code. */
   readonly atc: number;
+  /** The application used, hex. */
   readonly aid: string;
+  /** Its label, when the card has one. */
   readonly label: string | undefined;
+  /** The reader profile's name. */
   readonly profile: string;
   /** The profile's set of constants the reader sent (`ReaderApplication.id`): what an issuer record names. */
   readonly readerApplication: string;
+  /** The reader function used. */
   readonly mode: CapInputs["mode"];
+  /** The first GENERATE AC's answer: the cryptogram type, CID, AC and IAD, hex. */
   readonly cryptogram: {
     readonly type: ReturnType<typeof cryptogramType>;
     readonly cid: string;
@@ -114,8 +151,11 @@ export interface CapResult {
   readonly cdol1: readonly { readonly tag: string; readonly value: string }[];
   /** How the number was made: the IPB's bits (`ipb` is the one used) or the Belgian formula (`ipb` empty). */
   readonly formula: "ipb" | "belgian";
+  /** The IPB used, hex (the card's or the profile's fallback); empty for the Belgian formula. */
   readonly ipb: string;
+  /** The card's IAF, hex. */
   readonly iaf: string;
+  /** What the holder should know: no IPB on the card, a payment application used, assumed constants… */
   readonly warnings: readonly string[];
 }
 
@@ -151,14 +191,19 @@ function cardError(what: string, sw: number): CapkitError {
   });
 }
 
+/** An application the card's PSE lists. */
 export interface ListedApplication {
+  /** Its AID, hex. */
   readonly aid: string;
+  /** Its label, when listed. */
   readonly label: string | undefined;
+  /** Its Application Priority Indicator (87), low 4 bits; undefined when absent. */
   readonly priority: number | undefined;
 }
 
 /** The applications the contact PSE lists (EMV Book 1 §12.2.3); empty when the card has no PSE. */
 export async function listApplications(conn: CardConnection): Promise<ListedApplication[]> {
+  expectConnection(conn);
   const r = await select(conn, PSE);
   if (needsWarmReset(r.sw)) throw new NeedsWarmReset(r.sw);
   if (r.sw !== SW.OK) return [];
@@ -257,7 +302,9 @@ export async function selectApplication(
   conn: CardConnection,
   options: ReadOptions = {},
 ): Promise<SelectedApplication> {
-  return withWarmReset(conn, options, (warnings) => selectOnce(conn, options, warnings));
+  expectConnection(conn);
+  const o = readOptions(options);
+  return withWarmReset(conn, o, (warnings) => selectOnce(conn, o, warnings));
 }
 
 async function selectOnce(
@@ -304,7 +351,9 @@ export async function readCapApplication(
   conn: CardConnection,
   options: ReadOptions = {},
 ): Promise<CapApplication> {
-  return withWarmReset(conn, options, (warnings) => readApplicationOnce(conn, options, warnings));
+  expectConnection(conn);
+  const o = readOptions(options);
+  return withWarmReset(conn, o, (warnings) => readApplicationOnce(conn, o, warnings));
 }
 
 /** Runs `run` once, or twice around one warm reset; each attempt collects its own warnings. */
@@ -409,6 +458,7 @@ function parseGpo(data: Uint8Array): { aip: Uint8Array; afl: Uint8Array } {
 
 /** GET DATA 9F17 (PIN Try Counter, EMV 4.3 Book 3 §6.5.7); undefined when the card does not tell. */
 export async function readPinTryCounter(conn: CardConnection): Promise<number | undefined> {
+  expectConnection(conn);
   return pinTryCounterOf(await transmitApdu(conn, getData(TAG.PIN_TRY_COUNTER)));
 }
 
@@ -463,12 +513,37 @@ async function generateAc(conn: CardConnection, reference: number, data: Uint8Ar
   return parseGacResponse(r.data);
 }
 
-/** Runs a whole CAP session and returns the code the reader would show. */
+/**
+ * Runs a whole CAP session and returns the code the reader would show: SELECT, GET PROCESSING OPTIONS, READ
+ * RECORDs, the PIN checked (its try counter read first: the last try is never spent unless forced), GENERATE
+ * AC, and the code by the reader's rule. Every argument is checked before the first APDU: bad input spends
+ * nothing.
+ *
+ * @param conn - the card: a PC/SC reader's (`@capkit/reader-pcsc`), a simulated card (`@capkit/token-sim`), a
+ *   recording ({@link ReplayConnection})
+ * @param inputs - the reader function and its inputs
+ * @param options - the PIN (or a PIN-pad entry), the reader profile, and what to do when tries are low
+ * @throws `INPUT_INVALID` or `PIN_INVALID` for bad input (nothing sent); `PIN_TRIES_LOW`, `PIN_TRIES_UNKNOWN`,
+ *   `PIN_BLOCKED`, `PIN_WRONG` (with `details.triesLeft`); `NO_CAP_APPLICATION`, `CARD_DECLINED`, `CARD_ERROR`
+ *
+ * @example
+ * ```ts
+ * import { generateCapCode, readerProfile } from "@capkit/emv-cap";
+ *
+ * const r = await generateCapCode(card, { mode: "respond", challenge: "12345678" }, {
+ *   profile: readerProfile("sesame"),
+ *   pin: "1234",
+ * });
+ * r.display; // "0482 2527", as the Sésame reader shows it
+ * ```
+ */
 export async function generateCapCode(
   conn: CardConnection,
   inputs: CapInputs,
   options: CapOptions,
 ): Promise<CapResult> {
+  expectConnection(conn);
+  options = capOptions(options);
   const profile = options.profile ?? readerProfile(DEFAULT_PROFILE);
   validateCapInputs(inputs, profile);
   if (typeof options.pin === "string") plaintextPin(options.pin); // reject a malformed PIN before any APDU
@@ -563,4 +638,40 @@ export async function generateCapCode(
     ipb: rule.kind === "ipb" ? toHex(rule.ipb) : "",
     warnings,
   };
+}
+
+// The door of the engine's public functions: what plain JavaScript may pass instead of a connection or of
+// options is refused before the first APDU, so bad input spends neither an ATC nor a PIN try.
+
+function expectConnection(conn: unknown): void {
+  if (!isRecord(conn) || typeof conn["transmit"] !== "function")
+    throw argumentError(
+      "INPUT_INVALID",
+      "the card connection",
+      "a CardConnection (an object with transmit(command))",
+      conn,
+    );
+}
+
+function readOptions<T extends ReadOptions>(options: unknown): T & { readonly profile: ReaderProfile } {
+  const o = expectOptions<T>(options, "the options");
+  if (o.aid !== undefined && (typeof o.aid !== "string" || !/^(?:[0-9A-Fa-f]{2}){5,16}$/.test(o.aid)))
+    throw argumentError("INPUT_INVALID", "the AID", "5 to 16 bytes of hex", o.aid);
+  if (o.onStep !== undefined && typeof o.onStep !== "function")
+    throw argumentError("INPUT_INVALID", "onStep", "a function", o.onStep);
+  const profile = o.profile === undefined ? readerProfile(DEFAULT_PROFILE) : expectReaderProfile(o.profile);
+  return { ...o, profile } as T & { readonly profile: ReaderProfile };
+}
+
+function capOptions(options: unknown): CapOptions {
+  if (options === undefined)
+    throw argumentError("INPUT_INVALID", "the options", "an object with the PIN ({ pin })", options);
+  const o = readOptions<CapOptions>(options);
+  const pin: unknown = o.pin;
+  if (typeof pin !== "string" && !(isRecord(pin) && typeof pin["verify"] === "function"))
+    throw argumentError("PIN_INVALID", "the PIN", "4 to 12 digits, as a string, or a PinEntry", pin);
+  expectBoolean(o.force, "force");
+  if (o.confirmRisk !== undefined && typeof o.confirmRisk !== "function")
+    throw argumentError("INPUT_INVALID", "confirmRisk", "a function", o.confirmRisk);
+  return o;
 }

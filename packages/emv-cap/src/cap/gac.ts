@@ -7,18 +7,26 @@ import { decodeTlv, findTlv } from "../tlv.js";
 export interface GacResponse {
   /** Cryptogram Information Data: top bits 80 ARQC, 40 TC, 00 AAC. */
   readonly cid: number;
+  /** Application Transaction Counter (9F36), as a number. */
   readonly atc: number;
+  /** The ATC's two bytes, as the card sent them. */
   readonly atcBytes: Uint8Array;
+  /** The 8-byte Application Cryptogram (9F26). */
   readonly ac: Uint8Array;
+  /** Issuer Application Data (9F10); empty when the card sent none. */
   readonly iad: Uint8Array;
+  /** Response format 1 (template 80) or 2 (template 77). */
   readonly format: 1 | 2;
 }
 
 /** The cryptogram types of the CID's b8–b7 (EMV 4.3 Book 3 §6.5.5.4), coded as GENERATE AC asks for them. */
 export const CID_ARQC = GAC_REFERENCE.ARQC;
+/** CID b8–b7 `01`: a Transaction Certificate (approved offline). */
 export const CID_TC = GAC_REFERENCE.TC;
+/** CID b8–b7 `00`: an Application Authentication Cryptogram (declined). */
 export const CID_AAC = GAC_REFERENCE.AAC;
 
+/** The cryptogram type a CID says (its b8–b7); `RFU` for `11`. */
 export function cryptogramType(cid: number): "ARQC" | "TC" | "AAC" | "RFU" {
   switch (cid & GAC_REFERENCE.TYPE_MASK) {
     case CID_ARQC:

@@ -1,4 +1,12 @@
-import { CapkitError, digitsToBcd, fromHex } from "@capkit/core";
+import {
+  argumentError,
+  CapkitError,
+  digitsToBcd,
+  expectOneOf,
+  expectRecord,
+  expectString,
+  fromHex,
+} from "@capkit/core";
 import { TAG } from "../protocol/tags.js";
 import { tagFromHex } from "../tlv.js";
 import { IAF_AMOUNT, IAF_AMOUNT_ONLY, validateTds } from "./code.js";
@@ -11,7 +19,12 @@ import type { ReaderApplication, ReaderProfile } from "./profiles.js";
  */
 export type CapMode = "identify" | "respond" | "sign";
 
+/** The reader functions, as {@link CapInputs.mode} takes them. */
+const CAP_MODES: readonly CapMode[] = ["identify", "respond", "sign"];
+
+/** What the holder asks the reader for: the function and its inputs. */
 export interface CapInputs {
+  /** The reader function. */
   readonly mode: CapMode;
   /** Decimal digits, 1 to the profile's maximum (8): the bank's challenge or, for UK Sign, the reference. */
   readonly challenge?: string;
@@ -25,12 +38,19 @@ export interface CapInputs {
 
 /** Checks the inputs against the mode and profile before any APDU is sent (nothing spent on bad input). */
 export function validateCapInputs(inputs: CapInputs, profile: ReaderProfile): void {
-  const { mode, challenge, amount, currency, tds } = inputs;
-  if (mode !== "identify" && mode !== "respond" && mode !== "sign") {
-    throw new CapkitError("INPUT_INVALID", `unknown mode "${String(mode)}"`, {
-      hint: "use identify, respond or sign",
-    });
-  }
+  // Types first, for plain JavaScript: a number where digits go would pass a regular expression (it is turned
+  // into its text) and end as a TypeError, or a wrong code, further on.
+  const { mode, challenge, amount, currency, tds } = expectRecord<CapInputs>(
+    inputs,
+    "the inputs",
+    "an object ({ mode, challenge?, amount?, currency?, tds? })",
+  );
+  expectOneOf(mode, "the mode", CAP_MODES);
+  if (challenge !== undefined) expectString(challenge, "the challenge");
+  if (amount !== undefined) expectString(amount, "the amount");
+  if (currency !== undefined) expectString(currency, "the currency");
+  if (tds !== undefined && !Array.isArray(tds))
+    throw argumentError("INPUT_INVALID", "the TDS numbers", "an array of digit strings", tds);
   if (mode === "identify") {
     if (challenge !== undefined || amount !== undefined || currency !== undefined) {
       throw new CapkitError("INPUT_INVALID", "identify takes no challenge, amount or currency", {

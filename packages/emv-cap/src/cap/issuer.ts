@@ -1,4 +1,13 @@
-import { CapkitError, fromHex, toHex } from "@capkit/core";
+import {
+  argumentError,
+  CapkitError,
+  describeValue,
+  expectBytes,
+  expectInteger,
+  fromHex,
+  isRecord,
+  toHex,
+} from "@capkit/core";
 import {
   CryptogramCalculator,
   type CryptogramMac,
@@ -20,7 +29,7 @@ import {
 } from "./code.js";
 import { CID_ARQC } from "./gac.js";
 import { type CapInputs, cdolValues, validateCapInputs } from "./inputs.js";
-import { type ReaderProfile, readerProfile } from "./profiles.js";
+import { expectReaderProfile, type ReaderProfile, readerProfile } from "./profiles.js";
 import {
   codeRuleFor,
   type ResolvedApplication,
@@ -34,15 +43,23 @@ import {
  * and where the key is. Never the PIN. A simulated card exports one; a bank builds them from its card files.
  */
 export interface CapIssuerRecord {
+  /** Always {@link CAP_ISSUER_FORMAT}. */
   readonly format: "capkit-cap-issuer/1";
+  /** The card's PAN (5A), digits: with the PSN, what derives its ICC master key. */
   readonly pan: string;
+  /** The PAN Sequence Number (5F34), 2 digits (`00` when the card has none). */
   readonly psn: string;
   /** The reader profile the customer's reader follows (its terminal data enters the cryptogram). */
   readonly profile: string;
+  /** How the card computes its cryptograms: a {@link CRYPTOGRAM_VERSIONS} name or an EMV2000 tree's. */
   readonly cryptogramVersion: string;
+  /** The CAP/DPA application's AID, hex. */
   readonly aid: string;
+  /** Application Interchange Profile (82), hex: it enters the MAC. */
   readonly aip: string;
+  /** CDOL1 (8C), hex: what the reader fills for GENERATE AC. */
   readonly cdol1: string;
+  /** Issuer Authentication Flags (9F55), hex. */
   readonly iaf: string;
   /** The card's IPB (9F56); empty when it has none (the reader's formula or fallback IPB then applies). */
   readonly ipb: string;
@@ -66,42 +83,64 @@ export interface CapIssuerRecord {
     | { readonly kind: "reference"; readonly id: string };
 }
 
+/** The format tag of an issuer record. */
 export const CAP_ISSUER_FORMAT = "capkit-cap-issuer/1";
 
-/** Validates a record read from JSON; every field is checked so a typo fails at enrolment. */
+/**
+ * Validates a record read from JSON; every field is checked so a typo fails at enrolment, and a field of the
+ * wrong type is named with the type it had (never its value: it may be a PAN).
+ *
+ * @throws `INPUT_INVALID` naming the field; `CDOL_INCOMPLETE` for a CDOL1 whose cryptogram cannot be
+ *   recomputed; `KEY_INVALID` for an unknown cryptogram version
+ */
 export function parseCapIssuerRecord(input: unknown): CapIssuerRecord {
-  const bad = (m: string) => new CapkitError("INPUT_INVALID", `CAP issuer record: ${m}`);
-  if (typeof input !== "object" || input === null) throw bad("not an object");
+  const what = "CAP issuer record";
+  const code = readCodeRecord(input, what);
   const r = input as Record<string, unknown>;
-  if (r["format"] !== CAP_ISSUER_FORMAT) throw bad(`"format" must be "${CAP_ISSUER_FORMAT}"`);
-  const str = (k: string, pattern: RegExp, what: string): string => {
-    const v = r[k];
-    if (typeof v !== "string" || !pattern.test(v)) throw bad(`"${k}" must be ${what}`);
-    return v;
-  };
-  const hex = /^([0-9A-Fa-f]{2})+$/;
-  const optional = (k: string, pattern: RegExp, what: string): string | undefined =>
-    r[k] === undefined ? undefined : str(k, pattern, what);
-  const key = r["key"] as Record<string, unknown> | undefined;
+  const bad = (m: string) => new CapkitError("INPUT_INVALID", `${what}: ${m}`);
+  const key = r["key"];
   let parsedKey: CapIssuerRecord["key"];
   if (
-    key?.["kind"] === "test-imk" &&
+    isRecord(key) &&
+    key["kind"] === "test-imk" &&
     typeof key["imk"] === "string" &&
     /^[0-9A-Fa-f]{32}$/.test(key["imk"])
   ) {
     const derivation = key["derivation"] === "B" ? "B" : key["derivation"] === "A" ? "A" : undefined;
     if (!derivation) throw bad('key.derivation must be "A" or "B"');
     parsedKey = { kind: "test-imk", imk: key["imk"].toUpperCase(), derivation };
-  } else if (key?.["kind"] === "reference" && typeof key["id"] === "string" && key["id"].length > 0) {
+  } else if (
+    isRecord(key) &&
+    key["kind"] === "reference" &&
+    typeof key["id"] === "string" &&
+    key["id"] !== ""
+  ) {
     parsedKey = { kind: "reference", id: key["id"] };
   } else {
     throw bad('"key" must be {kind:"test-imk", imk, derivation} or {kind:"reference", id}');
   }
+  const { format, ...fields } = code;
+  return { format, pan: field(r, "pan", /^[0-9]{8,19}$/, "8–19 digits", bad), ...fields, key: parsedKey };
+}
+
+/**
+ * The fields of a record that its codes depend on (all but its PAN and key), checked and normalised: what
+ * {@link parseCapIssuerRecord} and {@link CapCodeModel} both read.
+ */
+function readCodeRecord(input: unknown, what: string): CapCodeRecord {
+  if (!isRecord(input))
+    throw argumentError("INPUT_INVALID", what, `an object ({ "format": "${CAP_ISSUER_FORMAT}", … })`, input);
+  const r = input;
+  const bad = (m: string) => new CapkitError("INPUT_INVALID", `${what}: ${m}`);
+  if (r["format"] !== CAP_ISSUER_FORMAT) throw bad(`"format" must be "${CAP_ISSUER_FORMAT}"`);
+  const hex = /^([0-9A-Fa-f]{2})+$/;
+  const str = (k: string, pattern: RegExp, expected: string) => field(r, k, pattern, expected, bad);
+  const optional = (k: string, pattern: RegExp, expected: string): string | undefined =>
+    r[k] === undefined ? undefined : str(k, pattern, expected);
   const cardData = optional("cardData", hex, "hex")?.toUpperCase();
   const readerApplication = optional("readerApplication", /^[a-z0-9][a-z0-9-]*$/, "an application id");
-  const record: CapIssuerRecord = {
+  const record: CapCodeRecord = {
     format: CAP_ISSUER_FORMAT,
-    pan: str("pan", /^[0-9]{8,19}$/, "8–19 digits"),
     psn: str("psn", /^[0-9]{2}$/, "2 digits"),
     profile: str("profile", /^[a-z0-9-]+$/, "a profile name"),
     cryptogramVersion: str("cryptogramVersion", /^[a-z0-9-]+$/, "a cryptogram version name"),
@@ -113,12 +152,25 @@ export function parseCapIssuerRecord(input: unknown): CapIssuerRecord {
     iad: str("iad", hex, "hex").toUpperCase(),
     ...(cardData === undefined ? {} : { cardData }),
     ...(readerApplication === undefined ? {} : { readerApplication }),
-    key: parsedKey,
   };
   cryptogramSpec(record.cryptogramVersion);
   // A card whose CDOL1 lacks a Table 26 element cannot have its codes recomputed: refuse it here, at enrolment.
   new CryptogramDataSelection(parseDol(fromHex(record.cdol1)));
   return record;
+}
+
+/** A string field matching `pattern`; the error says its type when it is not a string, never its value. */
+function field(
+  r: Record<string, unknown>,
+  k: string,
+  pattern: RegExp,
+  expected: string,
+  bad: (m: string) => CapkitError,
+): string {
+  const v = r[k];
+  if (typeof v !== "string") throw bad(`"${k}" must be ${expected}; got ${describeValue(v)}`);
+  if (!pattern.test(v)) throw bad(`"${k}" must be ${expected}`);
+  return v;
 }
 
 /** The ICC master key of a record holding a test IMK (simulated cards); production keys stay in a provider. */
@@ -137,7 +189,9 @@ export type CapCodeRecord = Omit<CapIssuerRecord, "pan" | "key">;
  * prepared once per set of inputs; each ATC then costs one cryptogram and a bit selection.
  */
 export class CapCodeModel {
+  /** The card's record, without its PAN and key reference. */
   readonly record: CapCodeRecord;
+  /** The reader profile whose constants enter the cryptograms. */
   readonly profile: ReaderProfile;
   /** The constants the customer's reader sends to this card; `fallback` when the profile has none for it. */
   readonly application: ResolvedApplication;
@@ -153,14 +207,40 @@ export class CapCodeModel {
   readonly #psn: Uint8Array;
 
   /**
-   * `key`: the card's ICC master key, or a `CryptogramMac` that holds it elsewhere (a key provider's engine;
-   * its CVN must be the record's).
+   * @param record - the card's record (a {@link CapIssuerRecord} will do: its PAN and key reference are not
+   *   read), checked field by field
+   * @param key - the card's ICC master key (16 bytes), or a {@link CryptogramMac} that holds it elsewhere (a
+   *   key provider's engine; its cryptogram version must be the record's)
+   * @param profile - the reader profile, when it is not the built-in one the record names
+   * @throws `INPUT_INVALID` naming a field of the record; `KEY_INVALID` for a key that is neither;
+   *   `PROFILE_INVALID`
+   *
+   * @example
+   * ```ts
+   * const record = parseCapIssuerRecord(json); // a card's issuer part (SimulatedCard.issuerRecord())
+   * const model = new CapCodeModel(record, testIccMasterKey(record));
+   * const codeAt = model.forInputs({ mode: "identify" });
+   * codeAt(42); // the code value the card shows at ATC 42
+   * ```
    */
-  constructor(
-    record: CapCodeRecord,
-    key: Uint8Array | CryptogramMac,
-    profile: ReaderProfile = readerProfile(record.profile),
-  ) {
+  constructor(record: CapCodeRecord, key: Uint8Array | CryptogramMac, profile?: ReaderProfile) {
+    readCodeRecord(record, "the record");
+    if (
+      !(key instanceof Uint8Array) &&
+      !(
+        isRecord(key) &&
+        isRecord(key["spec"]) &&
+        typeof key["macInto"] === "function" &&
+        typeof key["macPrefix"] === "function"
+      )
+    )
+      throw argumentError(
+        "KEY_INVALID",
+        "the key",
+        "the card's ICC master key (16 bytes) or a CryptogramMac",
+        key,
+      );
+    profile = profile === undefined ? readerProfile(record.profile) : expectReaderProfile(profile);
     this.record = record;
     this.profile = profile;
     this.application =
@@ -194,6 +274,9 @@ export class CapCodeModel {
    * those ATC bits (docs/architecture.md §6), so only the ATCs that agree are worth a cryptogram.
    */
   candidateAtcs(last: number, window: number, code: number): number[] {
+    expectInteger(last, "the last ATC", 0, 0xffff);
+    expectInteger(window, "the window", 0, 0xffff);
+    expectInteger(code, "the code", 0, Number.MAX_SAFE_INTEGER);
     if (this.#atcBits) return candidateAtcs(last, window, atcConstraint(this.#atcBits, code));
     const v = belgianCodeBits(code);
     // The Belgian formula's middle byte is the ATC's low byte (belgianCodeValue).
@@ -241,6 +324,8 @@ export class CapCodeModel {
     // Every candidate's MAC input is the same up to the ATC: the CBC state of the blocks before it is kept.
     const prefix = calc.macPrefix(macInput, atcAt);
     return (atc: number) => {
+      // A fraction or a number past 16 bits would be cut into the MAC input's two ATC bytes: a wrong code.
+      if (!Number.isInteger(atc) || atc < 0 || atc > 0xffff) expectInteger(atc, "the ATC", 0, 0xffff);
       macInput[atcAt] = atc >> 8;
       macInput[atcAt + 1] = atc & 0xff;
       source[cidAt + 1] = atc >> 8;
@@ -254,6 +339,9 @@ export class CapCodeModel {
 
   /** The full 8-byte AC for one ATC over the CDOL1 data as sent (what the simulated card computes). */
   cryptogram(cdol1Data: Uint8Array, atc: number, iad: Uint8Array = this.#iad): Uint8Array {
+    expectBytes(cdol1Data, "the CDOL1 data");
+    expectInteger(atc, "the ATC", 0, 0xffff);
+    expectBytes(iad, "the IAD");
     const un = this.#selection.unpredictableNumber(cdol1Data);
     const input = {
       terminalData: this.#selection.select(cdol1Data),

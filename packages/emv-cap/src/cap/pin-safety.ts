@@ -19,6 +19,19 @@ export const RESERVED_PIN_TRIES = 1;
  */
 export type PinTryVerdict = "verify" | "last-try" | "unknown" | "blocked";
 
+/**
+ * Whether a VERIFY may be sent, from the tries the card reports (GET DATA 9F17).
+ *
+ * @param triesLeft - the PIN Try Counter; `undefined` when the card did not say
+ * @param options - `force`: the caller accepts spending the last try, or a try it cannot count
+ *
+ * @example
+ * ```ts
+ * pinTryVerdict(3); // "verify"
+ * pinTryVerdict(1); // "last-try": refused unless forced
+ * pinTryVerdict(0, { force: true }); // "blocked": never sent
+ * ```
+ */
 export function pinTryVerdict(
   triesLeft: number | undefined,
   options: { readonly force?: boolean } = {},

@@ -1,4 +1,4 @@
-import { CapkitError, toHex } from "@capkit/core";
+import { argumentError, CapkitError, toHex } from "@capkit/core";
 import type { CardConnection } from "../connection.js";
 import { transmitApdu } from "../connection.js";
 import { verifyPlaintextPin } from "../protocol/commands.js";
@@ -20,7 +20,9 @@ const PIN_BLOCK_LENGTH = 8;
 
 /** EMV PINs are 4 to 12 digits (Book 3 §6.5.12). The message never repeats the input. */
 export function checkPin(pin: string): void {
-  if (typeof pin !== "string" || !/^[0-9]{4,12}$/.test(pin)) {
+  if (typeof pin !== "string")
+    throw argumentError("PIN_INVALID", "the PIN", "4 to 12 digits, as a string", pin);
+  if (!/^[0-9]{4,12}$/.test(pin)) {
     throw new CapkitError("PIN_INVALID", "the PIN must be 4 to 12 digits");
   }
 }
@@ -54,6 +56,12 @@ export function pinBlockDigits(block: Uint8Array): string | undefined {
   return n >= 4 && n <= 12 && /^[0-9]+$/.test(digits) ? digits : undefined;
 }
 
+/**
+ * A {@link PinEntry} that sends the PIN from the host as a plaintext offline PIN block (a reader without a
+ * PIN pad, the simulated card).
+ *
+ * @throws `PIN_INVALID` unless the PIN is 4 to 12 digits (the message never repeats it)
+ */
 export function plaintextPin(pin: string): PinEntry {
   checkPin(pin);
   return {

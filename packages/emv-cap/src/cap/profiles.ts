@@ -1,4 +1,4 @@
-import { CapkitError, fromHex } from "@capkit/core";
+import { argumentError, CapkitError, expectString, fromHex, isRecord } from "@capkit/core";
 import { tagFromHex } from "../tlv.js";
 import { AID_BANCONTACT, AID_MAESTRO, AID_MASTERCARD_CAP, AID_VISA, AID_VISA_DPA } from "./aids.js";
 import type { CapMode } from "./inputs.js";
@@ -12,7 +12,9 @@ import type { CapMode } from "./inputs.js";
  * ships.
  */
 export interface ReaderProfile {
+  /** Its name (`sesame`, `uk`…): what an issuer record and `--profile` name. */
   readonly name: string;
+  /** For people: which readers it stands for. */
   readonly description: string;
   /**
    * The CAP/DPA AIDs tried first, in order (hex); then the CAP applications the PSE lists; then, when none
@@ -23,7 +25,9 @@ export interface ReaderProfile {
   readonly applications: readonly ReaderApplication[];
   /** Send GENERATE AC #2 (AAC) so the card sees no dangling transaction (MISC-056 §3.6.6). */
   readonly secondGenerateAc: boolean;
+  /** The longest challenge the reader's keypad takes (8 on Sésame). */
   readonly challengeMaxDigits: number;
+  /** The digits its display shows (8 on Sésame): the code is zero-padded to them. */
   readonly displayDigits: number;
   /** IPB used when the card carries no 9F56 (python-emv's and EMV-CAP's static Visa IPB by default). */
   readonly fallbackIpb: string;
@@ -61,6 +65,7 @@ export interface ReaderApplication {
   readonly terminalData: Readonly<Record<string, string>>;
   /** Authorisation Response Code for GENERATE AC #2 (tag 8A): "Z3" (5A33) unable to go online, "Z1" (5A31) declined. */
   readonly arc: string;
+  /** How the reader makes the code from the cryptogram for these applications. */
   readonly code: CodeFormula;
   /** Where the constants come from: the public recording that shows them, or what they are assumed from. */
   readonly source: string;
@@ -138,6 +143,10 @@ const common = {
   fallbackIpb: STATIC_VISA_IPB,
 };
 
+/**
+ * The built-in reader profiles by name: `sesame`, `visa-dpa`, `mastercard-cap`, `uk`, `rabobank`, `belgian`
+ * (each described in its `description`, each set of constants with its `source`).
+ */
 export const READER_PROFILES: Readonly<Record<string, ReaderProfile>> = Object.freeze({
   sesame: {
     ...common,
@@ -294,10 +303,22 @@ export const READER_PROFILES: Readonly<Record<string, ReaderProfile>> = Object.f
   },
 });
 
+/** The profile used when none is named: the Sésame reader's. */
 export const DEFAULT_PROFILE = "sesame";
 
-/** A built-in profile by name (a table's own names only: `constructor` is no profile). */
+/**
+ * A built-in profile by name (a table's own names only: `constructor` is no profile).
+ *
+ * @throws `PROFILE_INVALID` for a name no built-in profile has, naming those that exist
+ *
+ * @example
+ * ```ts
+ * const sesame = readerProfile("sesame");
+ * sesame.displayDigits; // 8
+ * ```
+ */
 export function readerProfile(name: string): ReaderProfile {
+  expectString(name, "the reader profile's name", "PROFILE_INVALID");
   if (!Object.hasOwn(READER_PROFILES, name)) {
     throw new CapkitError("PROFILE_INVALID", `unknown reader profile "${name}"`, {
       hint: `known profiles: ${Object.keys(READER_PROFILES).join(", ")}; or load your own JSON`,
@@ -417,6 +438,36 @@ function parseApplication(input: unknown, i: number): ReaderApplication {
     source: str(o, "source", "a custom profile"),
     assumed: flag("assumed"),
   };
+}
+
+const BUILT_IN: ReadonlySet<unknown> = new Set(Object.values(READER_PROFILES));
+
+/**
+ * A profile given as an option: a built-in one, or one with every field {@link parseReaderProfile} checks
+ * (a plain JavaScript caller's malformed object is refused here, naming the field, before any APDU).
+ */
+export function expectReaderProfile(value: unknown, what = "the reader profile"): ReaderProfile {
+  if (BUILT_IN.has(value)) return value as ReaderProfile;
+  if (!isRecord(value))
+    throw argumentError(
+      "PROFILE_INVALID",
+      what,
+      "a reader profile (readerProfile(name), or parseReaderProfile(json))",
+      value,
+    );
+  const { unsupported, ...checked } = value;
+  parseReaderProfile(checked);
+  if (
+    unsupported !== undefined &&
+    !(Array.isArray(unsupported) && unsupported.every((u) => isRecord(u) && Array.isArray(u["modes"])))
+  )
+    throw argumentError(
+      "PROFILE_INVALID",
+      `${what}'s "unsupported"`,
+      "a list of { modes, text }",
+      unsupported,
+    );
+  return value as unknown as ReaderProfile;
 }
 
 function object(input: unknown, what: string): Record<string, unknown> {

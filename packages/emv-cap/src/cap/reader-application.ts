@@ -11,6 +11,7 @@ import { READER_PROFILES, type ReaderApplication, type ReaderProfile } from "./p
 
 /** What a reader knows of the card's application when it fills the PDOL: the AID and the FCI. */
 export interface CardApplicationFacts {
+  /** The selected application's AID, hex. */
   readonly aid: string;
   /**
    * A Belgian card, as a Vasco DIGIPASS 810 tells one (doegox/EMV-CAP): the FCI's issuer discretionary data
@@ -36,7 +37,9 @@ export function cardFactsOf(aid: string, fci: readonly Tlv[]): CardApplicationFa
   return { aid, belgian };
 }
 
+/** The set of constants a reader sends to one card application, and whether it was meant for it. */
 export interface ResolvedApplication {
+  /** The constants. */
   readonly application: ReaderApplication;
   /** The profile has no constants for this application: `application` is its first set, and a warning says so. */
   readonly fallback: boolean;

@@ -33,14 +33,22 @@ export type SessionKeyMethod =
  */
 export type CardDataRule = "cvr4" | "cvr6" | "cvr6-counters" | "iad";
 
+/** How one Cryptogram Version Number computes an application cryptogram. */
 export interface CryptogramSpec {
+  /** How the ICC master key comes from the issuer master key. */
   readonly masterKey: MasterKeyDerivation;
+  /** How the session key comes from the ICC master key (or none). */
   readonly sessionKey: SessionKeyMethod;
+  /** Which card data follow AIP ‖ ATC in the MAC input. */
   readonly cardData: CardDataRule;
   /** ISO 9797-1 padding of the MAC input; ignored on the AES path (CMAC pads itself). */
   readonly padding: Padding;
 }
 
+/**
+ * The cryptogram versions capkit computes, by name: Visa CVN 10, 18 and 22, M/Chip CVN 16, 17, 20 and 21,
+ * Interac CVN 133, emvlab.org's EMV2000 tree, and the EMV AES path.
+ */
 export const CRYPTOGRAM_VERSIONS = {
   /** Visa CVN 10: the ICC master key MACs directly; seen in UK and French DPA IADs (`06 xx 0A 03 …`). */
   "visa-10": { masterKey: "A", sessionKey: { kind: "none" }, cardData: "cvr4", padding: 1 },
@@ -70,6 +78,7 @@ export const CRYPTOGRAM_VERSIONS = {
   "emv-aes": { masterKey: "A", sessionKey: { kind: "aes-csk" }, cardData: "iad", padding: 2 },
 } as const satisfies Record<string, CryptogramSpec>;
 
+/** A name of {@link CRYPTOGRAM_VERSIONS}. */
 export type CryptogramVersionName = keyof typeof CRYPTOGRAM_VERSIONS;
 
 /** `emv2000-tree-b2-h16`: an EMV2000 tree of branch factor b and height H (EMV 4.1 Book 2 A1.3). */
@@ -131,13 +140,17 @@ export function cardDataFromIad(rule: CardDataRule, iad: Uint8Array): Uint8Array
   }
 }
 
+/** What one cryptogram is computed over, beside the key. */
 export interface CryptogramInput {
   /** The Table 26 values picked from the CDOL1 data (`CryptogramDataSelection.select`), 29 bytes usually. */
   readonly terminalData: Uint8Array;
+  /** Application Interchange Profile (82). */
   readonly aip: Uint8Array;
+  /** Application Transaction Counter (9F36). */
   readonly atc: number;
   /** Unpredictable number 9F37, needed by the MasterCard session key. */
   readonly un?: Uint8Array;
+  /** Issuer Application Data (9F10) the card returns: the CVN's card data are sliced from it. */
   readonly iad: Uint8Array;
   /**
    * The card data after AIP ‖ ATC as the card MACs it, when it is not the CVN's slice of the IAD it returns
@@ -158,10 +171,11 @@ export function cryptogramMacInput(spec: CryptogramSpec, input: CryptogramInput)
 /**
  * The keyed part of a card's cryptograms: the MAC of a CVN's input for one ATC (`cryptogramMacInput`).
  * `CryptogramCalculator` computes it in this process from the ICC master key; a key store that keeps the keys
- * elsewhere (an HSM, through @capkit/verify's key providers) implements the same three members, so the code
+ * elsewhere (an HSM, through `@capkit/verify`'s key providers) implements the same three members, so the code
  * model never needs the key. A prefix from `macPrefix` is opaque and valid only for the object that made it.
  */
 export interface CryptogramMac {
+  /** The cryptogram version it computes. */
   readonly spec: CryptogramSpec;
   /** State to resume from for inputs sharing their bytes before `stable`; undefined when none is kept. */
   macPrefix(data: Uint8Array, stable: number): unknown;
@@ -181,6 +195,7 @@ export interface CryptogramMac {
  * MAC key is kept, so recomputing many ATCs (a verifier's look-ahead window) costs MACs only.
  */
 export class CryptogramCalculator implements CryptogramMac {
+  /** The cryptogram version it computes. */
   readonly spec: CryptogramSpec;
   readonly #mk: Uint8Array;
   /** The master key prepared once for the 3DES session-key derivations. */

@@ -317,7 +317,7 @@ function rounds(ks: Int32Array, io: Int32Array): void {
   io[1] = l;
 }
 
-/** One DES key with its schedule computed once. */
+/** One DES key with its schedule computed once (the parts of a {@link TdesKey}). */
 export class DesKey {
   readonly #enc: Int32Array;
   readonly #dec: Int32Array;
@@ -333,7 +333,11 @@ export class DesKey {
     return new DesKey(keySchedule(key, offset));
   }
 
-  /** The 16 rounds on a block in the permuted domain (after IP, before FP), in place. */
+  /**
+   * The 16 rounds on a block in the permuted domain (after IP, before FP), in place.
+   *
+   * @internal
+   */
   permutedCrypt(io: Int32Array, decrypt: boolean): void {
     rounds(decrypt ? this.#dec : this.#enc, io);
   }
@@ -344,10 +348,23 @@ export class DesKey {
  * (EDE with K1 = K2 = K3 is DES; the extra passes are skipped).
  */
 export class TdesKey {
+  /** @internal */
   readonly k1: DesKey;
+  /** @internal */
   readonly k2: DesKey | undefined;
+  /** @internal */
   readonly k3: DesKey | undefined;
 
+  /**
+   * @param key - 8, 16 or 24 bytes (parity bits ignored)
+   * @throws `KEY_INVALID` for another length
+   *
+   * @example
+   * ```ts
+   * const k = new TdesKey(fromHex("0123456789ABCDEFFEDCBA9876543210"));
+   * k.encryptEcb(new Uint8Array(8)); // 8 bytes
+   * ```
+   */
   constructor(key: Uint8Array) {
     if (key.length !== 8 && key.length !== 16 && key.length !== 24) {
       throw new CapkitError("KEY_INVALID", "a DES/3DES key is 8, 16 or 24 bytes");
@@ -357,7 +374,11 @@ export class TdesKey {
     this.k3 = key.length === 24 ? DesKey.from(key, 16) : key.length === 16 ? this.k1 : undefined;
   }
 
-  /** The EDE passes on a block in the permuted domain, in place (the FP·IP between passes cancel). */
+  /**
+   * The EDE passes on a block in the permuted domain, in place (the FP·IP between passes cancel).
+   *
+   * @internal
+   */
   permutedCrypt(io: Int32Array, decrypt: boolean): void {
     if (!this.k2) {
       this.k1.permutedCrypt(io, decrypt);
@@ -377,6 +398,7 @@ export class TdesKey {
     return ecb(this, data, false);
   }
 
+  /** ECB decryption over whole 8-byte blocks. */
   decryptEcb(data: Uint8Array): Uint8Array {
     return ecb(this, data, true);
   }

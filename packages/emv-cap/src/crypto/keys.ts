@@ -20,6 +20,10 @@ export function keyCheckValue(key: Uint8Array | TdesKey, length = 3): Uint8Array
   return k.encryptEcb(new Uint8Array(8)).subarray(0, length);
 }
 
+/**
+ * How the ICC master key is derived from the issuer master key (EMV 4.3 Book 2 A1.4): Option A (PAN ‖ PSN,
+ * rightmost 16 digits) or Option B (from the SHA-1 of PAN ‖ PSN, for PANs longer than 16 digits).
+ */
 export type MasterKeyDerivation = "A" | "B";
 
 function checkDigits(value: string, what: string, min: number, max: number): void {

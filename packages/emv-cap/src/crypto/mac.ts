@@ -10,6 +10,7 @@ import { DesKey, TdesKey, writeUnpermuted, xorPermutedByte, xorPermutedBytes } f
  */
 export type Padding = 1 | 2;
 
+/** `data` padded by ISO/IEC 9797-1 method 1 or 2, in a new array. */
 export function pad(data: Uint8Array, method: Padding): Uint8Array {
   if (method === 1) {
     const n = data.length === 0 ? 8 : Math.ceil(data.length / 8) * 8;
@@ -72,6 +73,7 @@ export class RetailMacKey {
     this.#k2 = DesKey.from(key, 8);
   }
 
+  /** The 8-byte retail MAC (ISO 9797-1 algorithm 3) of `data` with `padding`. */
   mac(data: Uint8Array, padding: Padding): Uint8Array {
     return this.macInto(data, padding, new Uint8Array(8), 0);
   }
@@ -117,7 +119,9 @@ export class RetailMacKey {
 
 /** The CBC state after a message's first `from` bytes (`RetailMacKey.prefix`). */
 export interface MacPrefix {
+  /** The chaining value, in the DES permuted domain: opaque. */
   readonly state: Int32Array;
+  /** How many bytes of the message it covers. */
   readonly from: number;
 }
 

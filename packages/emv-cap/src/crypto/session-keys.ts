@@ -50,6 +50,7 @@ export function visaSmSessionKey(mk: Uint8Array, atc: number): Uint8Array {
   return withOddParity(xor(mk, mask));
 }
 
+/** The shape of an EMV2000 session-key tree (EMV 4.1 Book 2 A1.3). */
 export interface TreeParameters {
   /** Tree height H, 1 to 16. */
   readonly height: number;

@@ -39,6 +39,7 @@ const ANY_LENGTH = 256;
 
 /** SELECT P1: select by DF name (the AID or the PSE name); P2: first or only occurrence (Book 1 §11.3.2). */
 export const SELECT_BY_NAME = 0x04;
+/** SELECT P2: the first or only occurrence of the name (Book 1 §11.3.2). */
 export const FIRST_OCCURRENCE = 0x00;
 
 /** SELECT by name (EMV 4.3 Book 1 §11.3): an application by its AID, or the PSE `1PAY.SYS.DDF01`. */

@@ -3,7 +3,11 @@
  * person reads (ISO/IEC 7816-4 §5.1.3; EMV 4.3 Book 3 §6.3.5 and the command sections of §6.5). As for tags,
  * one table gives both the names (`SW.OK`) and the descriptions (`describeSw`).
  */
-const STATUS = {
+/**
+ * The status words capkit names, by name: each one's value and the text a person reads. {@link SW} and
+ * {@link describeSw} are built from this one table.
+ */
+export const STATUS_WORDS = {
   OK: { sw: 0x9000, text: "success" },
   /** The application is blocked: SELECT still answers, with this warning. */
   SELECTED_FILE_INVALIDATED: { sw: 0x6283, text: "selected file invalidated (application blocked)" },
@@ -29,11 +33,10 @@ const STATUS = {
 } as const satisfies Readonly<Record<string, { readonly sw: number; readonly text: string }>>;
 
 /** Status words by name: `SW.OK` is `0x9000`, `SW.AUTH_METHOD_BLOCKED` is `0x6983`. */
-export const SW: { readonly [K in keyof typeof STATUS]: (typeof STATUS)[K]["sw"] } = Object.freeze(
-  Object.fromEntries(Object.entries(STATUS).map(([key, s]) => [key, s.sw])),
-) as never;
+export const SW: { readonly [K in keyof typeof STATUS_WORDS]: (typeof STATUS_WORDS)[K]["sw"] } =
+  Object.freeze(Object.fromEntries(Object.entries(STATUS_WORDS).map(([key, s]) => [key, s.sw]))) as never;
 
-const TEXT: ReadonlyMap<number, string> = new Map(Object.values(STATUS).map((s) => [s.sw, s.text]));
+const TEXT: ReadonlyMap<number, string> = new Map(Object.values(STATUS_WORDS).map((s) => [s.sw, s.text]));
 
 /**
  * The families whose low byte is a number (ISO/IEC 7816-4 §5.1.3): `61xx` xx bytes still available (T=0: fetch

@@ -12,8 +12,11 @@ import { tagToHex } from "../tlv.js";
  */
 export type TagFormat = "b" | "n" | "cn" | "an" | "ans";
 
+/** What capkit knows of a tag. */
 export interface TagInfo {
+  /** Its name in EMV 4.3 Book 3 Annex A (or where else it is defined), for people. */
   readonly name: string;
+  /** Its format: how it is shown and how a DOL fits it. */
   readonly format: TagFormat;
 }
 
@@ -21,7 +24,11 @@ interface Element extends TagInfo {
   readonly tag: number;
 }
 
-const ELEMENTS = {
+/**
+ * The data elements capkit names, by name: each one's tag, its name for people and its format. {@link TAG}
+ * and the dictionary ({@link tagInfo}) are built from this one table.
+ */
+export const DATA_ELEMENTS = {
   AID: { tag: 0x4f, name: "Application Identifier (AID)", format: "b" },
   APPLICATION_LABEL: { tag: 0x50, name: "Application Label", format: "ans" },
   TRACK1: { tag: 0x56, name: "Track 1 Data", format: "ans" },
@@ -110,12 +117,11 @@ const ELEMENTS = {
 } as const satisfies Readonly<Record<string, Element>>;
 
 /** Tags by name: `TAG.PAN` is `0x5A`, `TAG.CDOL1` is `0x8C` (one number per tag: `9F27` → `0x9F27`). */
-export const TAG: { readonly [K in keyof typeof ELEMENTS]: (typeof ELEMENTS)[K]["tag"] } = Object.freeze(
-  Object.fromEntries(Object.entries(ELEMENTS).map(([key, e]) => [key, e.tag])),
-) as never;
+export const TAG: { readonly [K in keyof typeof DATA_ELEMENTS]: (typeof DATA_ELEMENTS)[K]["tag"] } =
+  Object.freeze(Object.fromEntries(Object.entries(DATA_ELEMENTS).map(([key, e]) => [key, e.tag]))) as never;
 
 const DICTIONARY: ReadonlyMap<number, TagInfo> = new Map(
-  Object.values(ELEMENTS).map((e: Element) => [e.tag, { name: e.name, format: e.format }]),
+  Object.values(DATA_ELEMENTS).map((e: Element) => [e.tag, { name: e.name, format: e.format }]),
 );
 
 /** The name and format of a tag capkit knows; undefined for any other. */
