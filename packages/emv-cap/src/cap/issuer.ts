@@ -154,8 +154,17 @@ function readCodeRecord(input: unknown, what: string): CapCodeRecord {
     ...(readerApplication === undefined ? {} : { readerApplication }),
   };
   cryptogramSpec(record.cryptogramVersion);
+  let cdol1: DolEntry[];
+  try {
+    cdol1 = parseDol(fromHex(record.cdol1));
+  } catch (e) {
+    throw new CapkitError(
+      "TLV_MALFORMED",
+      `${what}: "cdol1" is not a data object list (${(e as Error).message})`,
+    );
+  }
   // A card whose CDOL1 lacks a Table 26 element cannot have its codes recomputed: refuse it here, at enrolment.
-  new CryptogramDataSelection(parseDol(fromHex(record.cdol1)));
+  new CryptogramDataSelection(cdol1);
   return record;
 }
 
