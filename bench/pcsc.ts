@@ -3,7 +3,8 @@ import { connect } from "node:net";
 import { generateCapCode, readerProfile, TracingConnection } from "@capkit/emv-cap";
 import { PcscContext } from "@capkit/reader-pcsc";
 import { type Pcscd, startPcscd } from "@capkit/test-support";
-import { newSimCardState, SIM_CARD_PROFILES, SimulatedCard, VpcdBridge } from "@capkit/token-sim/node";
+import { newSimCardState, SIM_CARD_PROFILES, SimulatedCard } from "@capkit/token-sim";
+import { VpcdBridge } from "@capkit/token-sim/node";
 import { machineLine, median, writeSection } from "./harness.js";
 
 /**

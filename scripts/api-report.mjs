@@ -17,6 +17,7 @@ import { tmpdir } from "node:os";
 import { dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Extractor, ExtractorConfig } from "@microsoft/api-extractor";
+import ts from "typescript";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const update = process.argv.includes("--update");
@@ -61,11 +62,35 @@ function reportName(name, subpath) {
   return subpath === "." ? base : `${base}-${subpath.slice(2).replaceAll("/", "-")}`;
 }
 
+/**
+ * The names each entry point exports, by .d.ts file. A subpath's declarations may use a type its package's main
+ * entry exports (`@capkit/token-sim/node`'s `openCardStateFile` returns a `SimulatedCard`): that type is part
+ * of the package's surface, exported once, so API Extractor's "forgotten export" is no finding there.
+ */
+function exportedNames(files) {
+  const program = ts.createProgram(files, {
+    module: ts.ModuleKind.NodeNext,
+    moduleResolution: ts.ModuleResolutionKind.NodeNext,
+    target: ts.ScriptTarget.ES2022,
+    noEmit: true,
+    skipLibCheck: true,
+    types: [],
+  });
+  const checker = program.getTypeChecker();
+  return new Map(
+    files.map((f) => {
+      const module = checker.getSymbolAtLocation(program.getSourceFile(f));
+      return [f, new Set(module ? checker.getExportsOfModule(module).map((s) => s.name) : [])];
+    }),
+  );
+}
+
 const temp = mkdtempSync(join(tmpdir(), "capkit-api-"));
 let failures = 0;
 try {
   for (const { dir, name, entries } of publicPackages()) {
     const documented = DOCUMENTED.has(name);
+    const exports = exportedNames(entries.map(([, dts]) => dts).filter((f) => existsSync(f)));
     for (const [subpath, dts] of entries) {
       const report = reportName(name, subpath);
       const label = subpath === "." ? name : `${name}/${subpath.slice(2)}`;
@@ -130,10 +155,16 @@ try {
       });
       mkdirSync(join(dir, "api"), { recursive: true });
       const messages = [];
+      let ignored = 0;
       const result = Extractor.invoke(config, {
         localBuild: update,
         messageCallback(m) {
           m.handled = true;
+          const forgotten = m.messageId === "ae-forgotten-export" && /^The symbol "([^"]+)"/.exec(m.text)?.[1];
+          if (forgotten && [...exports].some(([f, names]) => f !== dts && names.has(forgotten))) {
+            if (m.logLevel === "error") ignored++;
+            return;
+          }
           // "console-…" messages narrate the run (a report copied, changed): apiReportChanged says that.
           if (m.category !== "console" && (m.logLevel === "error" || m.logLevel === "warning"))
             messages.push(
@@ -142,7 +173,7 @@ try {
         },
       });
       const changed = result.apiReportChanged && !update;
-      const ok = result.errorCount === 0 && !changed && messages.length === 0;
+      const ok = result.errorCount === ignored && !changed && messages.length === 0;
       const what = changed
         ? `  the public API differs from packages/${relative(join(root, "packages"), dir)}/api/${report}.api.md: review the change, then \`pnpm api:update\``
         : "";

@@ -3,7 +3,7 @@
  * (RFC 2104 §4 notes the intermediate results "may be precomputed … stored and used"). Each code then costs two
  * compressions of one block: the inner one over counter ‖ padding, the outer one over the inner digest ‖
  * padding. This is the one place capkit hand-writes hash rounds (FIPS 180-4 §6.1.2, §6.2.2); everything else
- * uses @noble/hashes, which also supplies the long-key pre-hash here. Tested against node:crypto.
+ * uses `@noble/hashes`, which also supplies the long-key pre-hash here. Tested against node:crypto.
  */
 import { sha1 } from "@noble/hashes/legacy.js";
 import { sha256 } from "@noble/hashes/sha2.js";

@@ -5,7 +5,7 @@ import { type TotpParameters, totpStep } from "./totp.js";
 
 /**
  * Pure verification helpers: which counter or time step does a code match? State (last counter, used steps,
- * failures) and policy live in @capkit/verify. Every candidate in the window is computed and compared — no
+ * failures) and policy live in `@capkit/verify`. Every candidate in the window is computed and compared — no
  * early return — so the time taken does not tell where (or whether) the code matched (better-auth/utils#24).
  */
 

@@ -5,7 +5,7 @@ import { ed25519 } from "@noble/curves/ed25519.js";
  * The bank's signing key, shaped like an HSM call: the library hands over the bytes to sign and gets the
  * signature back, so the private key never needs to be in the library (a PKCS #11 token, a cloud KMS or the
  * verifier's KeyProvider can stand behind `sign`). Ed25519 (RFC 8032): small keys and signatures, verifiable
- * in any browser through @noble/curves. Used for operation documents and receipts.
+ * in any browser through `@noble/curves`. Used for operation documents and receipts.
  */
 export interface Ed25519Signer {
   /** Names the key in signed envelopes, so verifiers pick the right public key across rotations. */

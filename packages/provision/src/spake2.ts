@@ -16,7 +16,7 @@ import { randomBytes, utf8ToBytes } from "@noble/hashes/utils.js";
  *   Ke ‖ Ka = SHA-256(TT);  KcA ‖ KcB = HKDF(salt = nil, Ka, "ConfirmationKeys" ‖ AAD);
  *   cA = HMAC(KcA, TT), cB = HMAC(KcB, TT)
  *
- * Only @noble/curves' public point API and @noble/hashes are used.
+ * Only `@noble/curves`' public point API and `@noble/hashes` are used.
  */
 const Point = p256.Point;
 type P256Point = InstanceType<typeof Point>;
@@ -25,7 +25,7 @@ const ORDER = Point.Fn.ORDER;
 
 /**
  * RFC 9382 §6, P-256: M and N from the seeds "1.2.840.10045.3.1.7 point generation seed (M)" / "(N)". Fixed
- * points, so each gets a precomputed window table (built on first use, as @noble/curves does for the base
+ * points, so each gets a precomputed window table (built on first use, as `@noble/curves` does for the base
  * point): w·M and w·N then cost what x·P costs, a fraction of a variable-base multiplication (bench/).
  */
 const M = Point.fromHex("02886e2f97ace46e55ba9dd7242579f2993b64e16ef3dcab95afd497333d8fa12f").precompute(8);

@@ -3,7 +3,7 @@ import { CapkitError } from "@capkit/core";
 import type { PcscliteFactory } from "./pcsclite-types.js";
 
 /**
- * The native modules are optional dependencies, loaded on first use: importing @capkit/reader-pcsc works
+ * The native modules are optional dependencies, loaded on first use: importing `@capkit/reader-pcsc` works
  * everywhere, and only using a reader needs pcsclite (and libpcsclite + pcscd) or node-hid.
  */
 const require = createRequire(import.meta.url);

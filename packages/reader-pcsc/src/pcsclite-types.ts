@@ -1,7 +1,7 @@
 /**
  * The part of npm pcsclite 1.0.x that capkit uses (its own typings keep these interfaces private). Bytes are
  * typed `Uint8Array` (pcsclite hands out Buffers, a subclass; capkit passes it Buffers) so that capkit's
- * published types never need @types/node.
+ * published types never need `@types/node`.
  */
 export interface PcscliteReader {
   readonly name: string;

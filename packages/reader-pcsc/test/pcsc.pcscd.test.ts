@@ -9,8 +9,8 @@ import {
   SIM_COLD_ATR,
   type SimCardState,
   SimulatedCard,
-  VpcdBridge,
-} from "@capkit/token-sim/node";
+} from "@capkit/token-sim";
+import { VpcdBridge } from "@capkit/token-sim/node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PcscContext } from "../src/index.js";
 

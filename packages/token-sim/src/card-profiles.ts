@@ -3,18 +3,25 @@
  * Modelled on the public traces and vectors (docs/architecture.md §3.4, §3.6); the keys are the simulator's own.
  */
 export interface SimCardProfile {
+  /** Its name in {@link SIM_CARD_PROFILES}. */
   readonly name: string;
+  /** For people: which real cards it stands for. */
   readonly description: string;
   /** The reader profile a bank would pair with this card. */
   readonly readerProfile: string;
+  /** The application's AID, hex. */
   readonly aid: string;
+  /** The Application Label (50) its FCI carries. */
   readonly label: string;
   /** PDOL in the FCI, when the card wants terminal data in GPO. */
   readonly pdol?: string;
+  /** Application Interchange Profile (82), hex. */
   readonly aip: string;
   /** SFI 1, record 1 holds everything CAP needs. */
   readonly afl: string;
+  /** CDOL1 (8C), hex. */
   readonly cdol1: string;
+  /** CDOL2 (8D), hex. */
   readonly cdol2: string;
   /** Issuer Authentication Flags (9F55); empty for a payment application that has none. */
   readonly iaf: string;
@@ -25,10 +32,13 @@ export interface SimCardProfile {
    * tells one (emv-cap's `cardFactsOf`).
    */
   readonly belgian?: boolean;
+  /** How it computes its cryptograms (an emv-cap `CRYPTOGRAM_VERSIONS` name). */
   readonly cryptogramVersion: string;
   /** IAD returned with the ARQC (offline PIN verified) and with the AAC of GENERATE AC #2. */
   readonly iadArqc: string;
+  /** IAD returned with the AAC of GENERATE AC #2. */
   readonly iadAac: string;
+  /** GENERATE AC response format: 1 (template 80) or 2 (template 77). */
   readonly responseFormat: 1 | 2;
   /** First digits of generated PANs. */
   readonly panPrefix: string;
@@ -42,6 +52,10 @@ const CDOL1_BE = `${CDOL1_29}9F4C029F3403`;
 /** The Belgian Maestro payment application of the Vasco 810 recording: terminal type and CVM results too. */
 const CDOL1_BE_MAESTRO = `${CDOL1_29}9F35019F3403`;
 
+/**
+ * The cards the simulator can be, by name: `sesame`, `mastercard-cap`, `uk`, `rabobank`, `belgian`, and two
+ * without a CAP application (`belgian-maestro`, `uk-visa-debit`).
+ */
 export const SIM_CARD_PROFILES: Readonly<Record<string, SimCardProfile>> = {
   sesame: {
     name: "sesame",

@@ -1,4 +1,17 @@
-import { asciiToBytes, CapkitError, concat, fromHex, toHex, writeUint } from "@capkit/core";
+import {
+  argumentError,
+  asciiToBytes,
+  CapkitError,
+  concat,
+  describeValue,
+  expectBoolean,
+  expectOptions,
+  expectString,
+  fromHex,
+  isRecord,
+  toHex,
+  writeUint,
+} from "@capkit/core";
 import {
   CAP_ISSUER_FORMAT,
   CapCodeModel,
@@ -43,19 +56,29 @@ import { SIM_CARD_PROFILES, type SimCardProfile } from "./card-profiles.js";
  * Keys follow the real hierarchy: issuer master key → ICC master key (Option A) → the CVN's session key.
  */
 export interface SimCardState {
+  /** Always {@link SIM_CARD_FORMAT}. */
   readonly format: "capkit-sim-card/1";
+  /** Which card it is: a {@link SIM_CARD_PROFILES} name. */
   readonly profile: string;
+  /** Its PAN (with a valid Luhn digit). */
   readonly pan: string;
+  /** Its PAN Sequence Number, 2 digits. */
   readonly psn: string;
+  /** Its expiry date, YYMMDD. */
   readonly expiry: string;
   /** Test issuer master key (hex). The state file holds the card's secrets: keep it 0600. */
   readonly imk: string;
+  /** Its PIN, 4 to 12 digits (a test card's: the state file is a secret). */
   readonly pin: string;
+  /** PIN tries a right PIN restores (3). */
   readonly pinTryLimit: number;
+  /** PIN tries left: the PIN Try Counter (9F17); 0 is blocked. */
   readonly pinTries: number;
+  /** The Application Transaction Counter: each GET PROCESSING OPTIONS adds one. */
   readonly atc: number;
 }
 
+/** The format tag of a card's state (its file). */
 export const SIM_CARD_FORMAT = "capkit-sim-card/1";
 const PSE_NAME = "1PAY.SYS.DDF01";
 /** The one file the card keeps its records in (the PSE directory or the application's data). */
@@ -103,8 +126,15 @@ function luhnComplete(partial: string): string {
   return partial + String((10 - (sum % 10)) % 10);
 }
 
+/**
+ * A card profile by name.
+ *
+ * @throws `PROFILE_INVALID` for a name {@link SIM_CARD_PROFILES} does not have, naming those it has
+ */
 export function simCardProfile(name: string): SimCardProfile {
-  const p = SIM_CARD_PROFILES[name];
+  expectString(name, "the card profile's name", "PROFILE_INVALID");
+  // Own names only: "constructor" is no profile.
+  const p = Object.hasOwn(SIM_CARD_PROFILES, name) ? SIM_CARD_PROFILES[name] : undefined;
   if (!p) {
     throw new CapkitError("PROFILE_INVALID", `unknown card profile "${name}"`, {
       hint: `known: ${Object.keys(SIM_CARD_PROFILES).join(", ")}`,
@@ -113,9 +143,22 @@ export function simCardProfile(name: string): SimCardProfile {
   return p;
 }
 
-/** A new test card with fresh random keys (CSPRNG), a valid PAN and a 4-digit PIN of the caller's choice. */
+/**
+ * A new test card with fresh random keys (CSPRNG), a valid PAN and a PIN of the caller's choice.
+ *
+ * @param profileName - a {@link SIM_CARD_PROFILES} name (`sesame`…)
+ * @param pin - 4 to 12 digits (the Sésame reader takes 4)
+ * @throws `PROFILE_INVALID` for an unknown profile, `PIN_INVALID` for a malformed PIN
+ *
+ * @example
+ * ```ts
+ * const card = new SimulatedCard(newSimCardState("sesame", "1234"));
+ * ```
+ */
 export function newSimCardState(profileName: string, pin: string): SimCardState {
   const profile = simCardProfile(profileName);
+  if (typeof pin !== "string")
+    throw argumentError("PIN_INVALID", "the PIN", "4 to 12 digits, as a string", pin);
   if (!/^[0-9]{4,12}$/.test(pin)) throw new CapkitError("PIN_INVALID", "the PIN must be 4 to 12 digits");
   const pan = luhnComplete(profile.panPrefix + randomDigits(15 - profile.panPrefix.length));
   return {
@@ -132,30 +175,45 @@ export function newSimCardState(profileName: string, pin: string): SimCardState 
   };
 }
 
+/**
+ * Validates a card's state read from JSON (a state file): every field is checked, and one of the wrong type is
+ * named with the type it had (never its value: it may be the PIN).
+ *
+ * @throws `INPUT_INVALID` naming the field
+ */
 export function parseSimCardState(input: unknown): SimCardState {
   const bad = (m: string) => new CapkitError("INPUT_INVALID", `simulated card state: ${m}`);
-  if (typeof input !== "object" || input === null) throw bad("not an object");
-  const s = input as Record<string, unknown>;
+  if (!isRecord(input))
+    throw argumentError(
+      "INPUT_INVALID",
+      "the simulated card state",
+      `an object ("format": "${SIM_CARD_FORMAT}", …)`,
+      input,
+    );
+  const s = input;
   if (s["format"] !== SIM_CARD_FORMAT) throw bad(`"format" must be "${SIM_CARD_FORMAT}"`);
-  const need = (k: string, ok: (v: unknown) => boolean, what: string) => {
-    if (!ok(s[k])) throw bad(`"${k}" must be ${what}`);
+  const need = (k: string, ok: (v: unknown) => boolean, what: string, type: "string" | "number") => {
+    const v = s[k];
+    if (ok(v)) return;
+    throw bad(`"${k}" must be ${what}${typeof v === type ? "" : `; got ${describeValue(v)}`}`);
   };
   const str = (re: RegExp) => (v: unknown) => typeof v === "string" && re.test(v);
   const int = (min: number, max: number) => (v: unknown) =>
     Number.isInteger(v) && (v as number) >= min && (v as number) <= max;
   need(
     "profile",
-    (v) => typeof v === "string" && v in SIM_CARD_PROFILES,
+    (v) => typeof v === "string" && Object.hasOwn(SIM_CARD_PROFILES, v),
     `one of ${Object.keys(SIM_CARD_PROFILES).join(", ")}`,
+    "string",
   );
-  need("pan", str(/^[0-9]{12,19}$/), "12–19 digits");
-  need("psn", str(/^[0-9]{2}$/), "2 digits");
-  need("expiry", str(/^[0-9]{6}$/), "YYMMDD");
-  need("imk", str(/^[0-9A-Fa-f]{32}$/), "16 bytes of hex");
-  need("pin", str(/^[0-9]{4,12}$/), "4–12 digits");
-  need("pinTryLimit", int(1, 15), "1–15");
-  need("pinTries", int(0, Number(s["pinTryLimit"])), "0 to the limit");
-  need("atc", int(0, 0xffff), "0–65535");
+  need("pan", str(/^[0-9]{12,19}$/), "12–19 digits", "string");
+  need("psn", str(/^[0-9]{2}$/), "2 digits", "string");
+  need("expiry", str(/^[0-9]{6}$/), "YYMMDD", "string");
+  need("imk", str(/^[0-9A-Fa-f]{32}$/), "16 bytes of hex", "string");
+  need("pin", str(/^[0-9]{4,12}$/), "4–12 digits", "string");
+  need("pinTryLimit", int(1, 15), "1–15", "number");
+  need("pinTries", int(0, Number(s["pinTryLimit"])), "0 to the limit", "number");
+  need("atc", int(0, 0xffff), "0–65535", "number");
   return s as unknown as SimCardState;
 }
 
@@ -189,6 +247,7 @@ export function issuerRecordOf(state: SimCardState): CapIssuerRecord {
 /** A card without IAF reads as IAF 00 (no amount, no PSN in the code), as the CAP engine reads it. */
 const IAF_NONE = "00";
 
+/** How a {@link SimulatedCard} behaves beyond its state. */
 export interface SimulatedCardOptions {
   /** Called with the new state after every change of ATC or PIN try counter (persist it here). */
   readonly onStateChange?: (state: SimCardState) => void;
@@ -208,8 +267,24 @@ type Selected = "none" | "pse" | "app";
 const answer = (sw: number, data?: Uint8Array): Uint8Array =>
   data ? concat(data, swBytes(sw)) : swBytes(sw);
 
+/**
+ * A simulated CAP/DPA chip card: a `CardConnection` the CAP engine, the Sésame reader or a real pcscd (through
+ * the vpcd bridge) talks to.
+ *
+ * @example
+ * ```ts
+ * import { generateCapCode } from "`@capkit/emv-cap`";
+ * import { newSimCardState, SimulatedCard } from "`@capkit/token-sim`";
+ *
+ * const card = new SimulatedCard(newSimCardState("sesame", "1234"));
+ * const { display } = await generateCapCode(card, { mode: "identify" }, { pin: "1234" });
+ * card.issuerRecord(); // for the bank's verifier: never the PIN
+ * ```
+ */
 export class SimulatedCard implements CardConnection {
+  /** Its ATR: {@link SIM_ATR}, or {@link SIM_COLD_ATR} in the French cold state. */
   readonly atr: Uint8Array;
+  /** The profile it was made from. */
   readonly profile: SimCardProfile;
   #state: SimCardState;
   readonly #options: SimulatedCardOptions;
@@ -223,8 +298,19 @@ export class SimulatedCard implements CardConnection {
   /** In the French cold state (until a warm reset); always false without the `coldState` option. */
   #cold: boolean;
 
+  /**
+   * @param state - its state (a new one from {@link newSimCardState}, or one read back from its file)
+   * @param options - persistence, T=0, the French cold state
+   * @throws `INPUT_INVALID` naming a field of the state or an option
+   */
   constructor(state: SimCardState, options: SimulatedCardOptions = {}) {
     this.#state = parseSimCardState(state);
+    options = expectOptions<SimulatedCardOptions>(options, "the card options");
+    if (options.onStateChange !== undefined && typeof options.onStateChange !== "function")
+      throw argumentError("INPUT_INVALID", "onStateChange", "a function", options.onStateChange);
+    expectBoolean(options.t0, "t0");
+    if (options.coldState !== undefined && options.coldState !== "6D00" && options.coldState !== "6E00")
+      throw argumentError("INPUT_INVALID", "coldState", '"6D00" or "6E00"', options.coldState);
     this.profile = simCardProfile(this.#state.profile);
     this.#options = options;
     this.atr = fromHex(options.coldState ? SIM_COLD_ATR : SIM_ATR);
@@ -233,10 +319,12 @@ export class SimulatedCard implements CardConnection {
     this.#model = new CapCodeModel(record, testIccMasterKey(record));
   }
 
+  /** Its state now (what its file holds). */
   get state(): SimCardState {
     return this.#state;
   }
 
+  /** What the bank's verifier needs to recompute its codes ({@link issuerRecordOf}): never the PIN. */
   issuerRecord(): CapIssuerRecord {
     return issuerRecordOf(this.#state);
   }
@@ -247,14 +335,21 @@ export class SimulatedCard implements CardConnection {
     this.powerOff();
   }
 
+  /** Puts the card back. */
   insert(): void {
     this.#present = true;
   }
 
+  /** Whether the card is in. */
   get present(): boolean {
     return this.#present;
   }
 
+  /**
+   * Answers a command APDU with data ‖ SW1 SW2, as the card would.
+   *
+   * @throws `CARD_REMOVED` while the card is out
+   */
   async transmit(command: Uint8Array): Promise<Uint8Array> {
     return this.process(command);
   }
@@ -292,6 +387,7 @@ export class SimulatedCard implements CardConnection {
     return this.atr;
   }
 
+  /** Ends the session (selection, transaction); the card stays in. */
   async close(): Promise<void> {
     this.#endSession();
   }
@@ -307,6 +403,7 @@ export class SimulatedCard implements CardConnection {
     this.powerOff();
   }
 
+  /** A warm reset: the session ends and the card leaves its cold state. */
   warmReset(): void {
     this.#endSession();
     this.#cold = false;

@@ -1,23 +1,42 @@
-// The pure simulators: no Node API, so they run in browsers too (@capkit/web). The state files and the vpcd
-// bridge need the file system and sockets: they are in "@capkit/token-sim/node" (src/node.ts). The in-app
-// virtual Digipass is "@capkit/token-sim/soft-digipass": it brings @capkit/provision and its curves, which
-// the card and token simulators (and the CLI's start-up) do without.
-export * from "./card.js";
-export * from "./card-profiles.js";
-export * from "./clock.js";
+/**
+ * Simulated bank authentication hardware, without Node APIs (browsers run it too): a CAP/DPA chip card that
+ * answers any reader, the Sésame reader's state machine around it, an SGpass-style OATH token, and the clocks
+ * they run on. The card's state files and the vpcd bridge to a real pcscd are in `@capkit/token-sim/node`; the
+ * in-app virtual Digipass is `@capkit/token-sim/soft-digipass`.
+ *
+ * @packageDocumentation
+ */
+
+// A CAP/DPA chip card: its state, its profiles, and the connection the engine and readers talk to.
 export {
-  READER_EVENTS,
-  READER_STATES,
-  type ReaderEvent,
-  type ReaderFunction,
-  type ReaderState,
-  SESAME_DELAYS,
-  SESAME_FUNCTIONS,
-  SESAME_GUARDS,
-  SESAME_MACHINE,
-  SESAME_PIN_LENGTH,
-  SESSION_EVENTS,
-  type Transition,
-} from "./sesame/machine.js";
-export { type ReaderKey, type Screen, SesameReader, type SesameReaderOptions } from "./sesame/reader.js";
-export * from "./sgpass-token.js";
+  issuerRecordOf,
+  newSimCardState,
+  parseSimCardState,
+  SIM_ATR,
+  SIM_CARD_FORMAT,
+  SIM_COLD_ATR,
+  type SimCardState,
+  SimulatedCard,
+  type SimulatedCardOptions,
+  simCardProfile,
+} from "./card.js";
+export { SIM_CARD_PROFILES, type SimCardProfile } from "./card-profiles.js";
+// Time: the system clock, and a clock tests move by hand.
+export { type Clock, FakeClock, systemClock } from "./clock.js";
+export { type ReaderEvent, type ReaderState, SESAME_DELAYS, SESAME_PIN_LENGTH } from "./sesame/machine.js";
+// The Sésame reader: keys in, screens out, the card behind it.
+export {
+  type ReaderKey,
+  type Screen,
+  SesameReader,
+  type SesameReaderOptions,
+} from "./sesame/reader.js";
+// An SGpass-style OATH token (button, PIN, keypad OCRA).
+export {
+  SGPASS_DELAYS,
+  type SgpassConfig,
+  SgpassToken,
+  TOKEN_PIN_TRIES,
+  type TokenScreen,
+  type TokenState,
+} from "./sgpass-token.js";

@@ -1,4 +1,16 @@
-import { CapkitError, constantTimeEqual, isCapkitError, toBase64, toHex } from "@capkit/core";
+import {
+  argumentError,
+  CapkitError,
+  constantTimeEqual,
+  expectInteger,
+  expectOneOf,
+  expectRecord,
+  expectString,
+  isCapkitError,
+  isRecord,
+  toBase64,
+  toHex,
+} from "@capkit/core";
 import { type OathAlgorithm, totpAsync, WebCryptoHmac, type WebCryptoKey } from "@capkit/oath";
 import {
   type ActivatedToken,
@@ -20,11 +32,11 @@ import {
   operationOpen,
   verifySignedOperation,
 } from "@capkit/provision";
-import { type Clock, systemClock } from "./clock.js";
+import { type Clock, expectClock, systemClock } from "./clock.js";
 
 /**
  * The virtual Digipass inside a bank's app (SogeSmart's « token virtuel Digipass », Société Générale's « Pass
- * Sécurité »), on open standards: activated with `capkit-activation/1` (@capkit/provision), a device key
+ * Sécurité »), on open standards: activated with `capkit-activation/1` (`@capkit/provision`), a device key
  * (WebCrypto ECDSA P-256, generated non-extractable) whose public key the bank binds at activation, the TOTP
  * seed held as a non-extractable WebCrypto HMAC key, an app password with 5 tries, login proofs (code +
  * device signature: possession) and approvals (accept or decline, signed over the digest of an operation
@@ -35,20 +47,26 @@ import { type Clock, systemClock } from "./clock.js";
  * Art. 9(3)'s separated execution environment is not met by this simulator.
  */
 export interface SoftDigipassStore {
+  /** The record stored under `name`, as it was put (CryptoKeys included); undefined when there is none. */
   get(name: string): Promise<unknown>;
+  /** Stores a record under `name`, replacing any. */
   put(name: string, value: unknown): Promise<void>;
+  /** Forgets the record under `name`. */
   delete(name: string): Promise<void>;
 }
 
 /** Records kept in memory, as they are (CryptoKeys included). */
 export class MemoryKeyStore implements SoftDigipassStore {
   readonly #records = new Map<string, unknown>();
+  /** The record stored under `name`. */
   async get(name: string): Promise<unknown> {
     return this.#records.get(name);
   }
+  /** Stores a record under `name`. */
   async put(name: string, value: unknown): Promise<void> {
     this.#records.set(name, value);
   }
+  /** Forgets the record under `name`. */
   async delete(name: string): Promise<void> {
     this.#records.delete(name);
   }
@@ -113,10 +131,15 @@ const PASSWORD = /^[0-9]{6,12}$/;
 /** The bank's side of the wire: one request text in, the reply text out (an HTTP POST in an app). */
 export type ActivationTransport = (request: string) => Promise<string>;
 
+/** What an activation needs: the way to the bank, the activation's ids, and what the customer typed. */
 export interface ActivateInput {
+  /** Sends a request text to the bank and resolves to its reply. */
   readonly transport: ActivationTransport;
+  /** The activation the bank started (in the activation letter or the SMS link). */
   readonly activationId: string;
+  /** The registration id the bank gave with it. */
   readonly regId: string;
+  /** The bank's identity in the key exchange (SPAKE2's B). */
   readonly serverIdentity: string;
   /** The codes the customer typed (the SMS code, a letter code…). */
   readonly codes: Readonly<Partial<Record<ActivationFeature, string>>>;
@@ -128,16 +151,22 @@ export interface ActivateInput {
   readonly retries?: number;
 }
 
+/** Where the app keeps its keys, and what it says it is. */
 export interface SoftDigipassOptions {
+  /** Where the keys and records live ({@link MemoryKeyStore}, or IndexedDB in a browser). */
   readonly store: SoftDigipassStore;
+  /** The app's version, sent to the bank at activation. */
   readonly appVersion: string;
+  /** The clock codes and expiries run on (`systemClock`). */
   readonly clock?: Clock;
 }
 
+/** Not activated yet, activated, or locked (five wrong app passwords: activate again). */
 export type SoftDigipassStatus = "new" | "active" | "locked";
 
 /** A decision signed by the device, as the bank checks it. */
 export interface SignedDecision {
+  /** Accepted or declined. */
   readonly decision: ApprovalDecision;
   /** SHA-256 of the operation document, hex. */
   readonly operationDigest: string;
@@ -145,9 +174,21 @@ export interface SignedDecision {
   readonly signature: string;
 }
 
+/**
+ * The virtual Digipass inside a bank's app: activation, app password, codes, login proofs and approvals.
+ *
+ * @example
+ * ```ts
+ * const app = await SoftDigipass.open({ store: new MemoryKeyStore(), appVersion: "1.0.0" });
+ * await app.activate({ transport, activationId, regId, serverIdentity: "bank", codes: { sms: "123456" }, appPassword: "135790" });
+ * await app.unlock("135790");
+ * (await app.code()).code; // the current TOTP
+ * ```
+ */
 export class SoftDigipass {
   readonly #store: SoftDigipassStore;
   readonly #clock: Clock;
+  /** The app's version, sent at activation. */
   readonly appVersion: string;
   #unlocked = false;
 
@@ -159,9 +200,21 @@ export class SoftDigipass {
 
   /** Opens the app on its store (keys from an earlier activation are found there). */
   static async open(options: SoftDigipassOptions): Promise<SoftDigipass> {
-    return new SoftDigipass(options);
+    const o = expectRecord<SoftDigipassOptions>(options, "the app options");
+    const store: unknown = o.store;
+    if (
+      !isRecord(store) ||
+      typeof store["get"] !== "function" ||
+      typeof store["put"] !== "function" ||
+      typeof store["delete"] !== "function"
+    )
+      throw argumentError("INPUT_INVALID", "the store", "a SoftDigipassStore (get, put, delete)", store);
+    expectString(o.appVersion, "the app version");
+    if (o.clock !== undefined) expectClock(o.clock);
+    return new SoftDigipass(o);
   }
 
+  /** Whether the app is activated, not yet, or locked. */
   async status(): Promise<SoftDigipassStatus> {
     if (await this.#store.get("locked")) return "locked";
     return (await this.#store.get("token")) ? "active" : "new";
@@ -203,6 +256,7 @@ export class SoftDigipass {
    * ACTIVATION_REFUSED (`details.retry`: whether the code may be typed again).
    */
   async activate(input: ActivateInput): Promise<{ serial: string; instance: number }> {
+    checkActivateInput(input);
     if (!PASSWORD.test(input.appPassword))
       throw new CapkitError("PIN_INVALID", "the app password is 6 to 12 digits");
     const send = async (state: ActivationClientState): Promise<string> => {
@@ -259,6 +313,7 @@ export class SoftDigipass {
    * activation brings it back (PIN_BLOCKED). A wrong one throws PIN_WRONG with `details.triesLeft`.
    */
   async unlock(password: string): Promise<void> {
+    expectString(password, "the app password", "PIN_INVALID");
     await this.#active();
     const pw = (await this.#store.get("password")) as PasswordRecord;
     const candidate = await hashPassword(password, pw.salt);
@@ -298,6 +353,7 @@ export class SoftDigipass {
 
   /** A login from the app: the code and the device's signature over the bank's challenge and the code. */
   async loginProof(challenge: string): Promise<{ otp: string; signature: string }> {
+    expectString(challenge, "the challenge");
     const t = await this.#unlockedToken();
     const { code } = await this.code();
     const device = await this.deviceKey();
@@ -324,6 +380,7 @@ export class SoftDigipass {
 
   /** Accepts or declines a reviewed operation: the device signs `capkit-approval/1` over its digest. */
   async decide(signed: unknown, decision: ApprovalDecision): Promise<SignedDecision> {
+    expectOneOf(decision, "the decision", ["accept", "decline"] as const);
     await this.#unlockedToken();
     const { operation } = await this.review(signed);
     const digest = operationDigest(operation);
@@ -368,4 +425,21 @@ async function hashPassword(
     256,
   );
   return { salt: s, hash: new Uint8Array(bits) };
+}
+
+/** The door of `activate`: each field of the input, by type, before anything is sent or stored. */
+function checkActivateInput(input: unknown): void {
+  const i = expectRecord<Record<string, unknown>>(input, "the activation input");
+  if (typeof i["transport"] !== "function")
+    throw argumentError(
+      "INPUT_INVALID",
+      "the transport",
+      "a function (request text → reply text)",
+      i["transport"],
+    );
+  for (const k of ["activationId", "regId", "serverIdentity"]) expectString(i[k], k);
+  expectRecord(i["codes"], "the codes", "an object of the codes the customer typed, by feature");
+  if (i["bankPassword"] !== undefined) expectString(i["bankPassword"], "the bank password");
+  expectString(i["appPassword"], "the app password", "PIN_INVALID");
+  if (i["retries"] !== undefined) expectInteger(i["retries"], "retries", 0, 10);
 }

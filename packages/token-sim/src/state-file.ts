@@ -1,5 +1,5 @@
 import { closeSync, fsyncSync, openSync, readFileSync, renameSync, rmSync, writeSync } from "node:fs";
-import { CapkitError } from "@capkit/core";
+import { CapkitError, expectString } from "@capkit/core";
 import {
   newSimCardState,
   parseSimCardState,
@@ -14,11 +14,13 @@ import {
  * crash never leaves half a card.
  */
 export function writeCardStateFile(path: string, state: SimCardState): void {
-  writeSecretJsonFile(path, state);
+  writeSecretJsonFile(path, parseSimCardState(state));
 }
 
 /** Any simulator state holding secrets (cards, tokens): mode 0600, written whole via temp file + fsync + rename. */
 export function writeSecretJsonFile(path: string, value: unknown): void {
+  // A number would be taken for a file descriptor by node:fs.
+  expectString(path, "the path");
   const tmp = `${path}.${process.pid}.tmp`;
   const fd = openSync(tmp, "w", 0o600);
   try {
@@ -30,7 +32,13 @@ export function writeSecretJsonFile(path: string, value: unknown): void {
   renameSync(tmp, path);
 }
 
+/**
+ * A card's state read from its file (not locked: to look at it; {@link openCardStateFile} to use the card).
+ *
+ * @throws `INPUT_INVALID` for a file that cannot be read, is not JSON, or is not a card's state
+ */
 export function readCardStateFile(path: string): SimCardState {
+  expectString(path, "the path");
   let text: string;
   try {
     text = readFileSync(path, "utf8");
@@ -53,6 +61,7 @@ export function readCardStateFile(path: string): SimCardState {
 
 /** Creates a new card file (fails if the file exists: a card's keys are never overwritten by accident). */
 export function createCardStateFile(path: string, profile: string, pin: string): SimCardState {
+  expectString(path, "the path");
   const state = newSimCardState(profile, pin);
   let fd: number;
   try {
@@ -155,6 +164,7 @@ export function openCardStateFile(
   path: string,
   options: Omit<SimulatedCardOptions, "onStateChange"> = {},
 ): SimulatedCard {
+  expectString(path, "the path");
   const release = lockCardFile(path);
   try {
     return new FileBackedCard(

@@ -3,7 +3,7 @@ import type { TokenParameters } from "@capkit/oath";
 import type { SgpassConfig } from "./sgpass-token.js";
 
 /**
- * The SGpass-style token a provisioning file describes: @capkit/oath reads the otpauth URI or PSKC key into
+ * The SGpass-style token a provisioning file describes: `@capkit/oath` reads the otpauth URI or PSKC key into
  * token parameters — the one meaning `capkit otp` and `capkit verify enroll` use too — and this takes what an
  * SGpass shows on its button. A SHA-256 key makes SHA-256 codes, a TOTP key its step, an HOTP key its counter.
  */

@@ -1,4 +1,5 @@
 import { connect, type Socket } from "node:net";
+import { argumentError, expectInteger, expectOptions, expectString, isRecord } from "@capkit/core";
 import type { SimulatedCard } from "./card.js";
 
 /**
@@ -10,18 +11,33 @@ import type { SimulatedCard } from "./card.js";
  * is a command APDU, answered with data ‖ SW1 SW2. Replies are matched by order, so a reply is written only on
  * the socket its request came from, and dropped if that socket has closed. Closing the socket = card removed.
  */
+/** Where vpcd listens and how the bridge reconnects. */
 export interface VpcdBridgeOptions {
+  /** vpcd's host (`127.0.0.1`). */
   readonly host?: string;
   /** vpcd's port for the reader slot: 35963 is "Virtual PCD 00 00" in Debian's default configuration. */
   readonly port?: number;
   /** Reconnection back-off while inserted (pcscd restarted or not up yet). */
   readonly minBackoffMs?: number;
+  /** The longest wait between two reconnection attempts (5 s). */
   readonly maxBackoffMs?: number;
+  /** Told when vpcd accepts the card, when the connection is lost, and when the card is pulled. */
   readonly onEvent?: (event: "connected" | "disconnected" | "removed") => void;
 }
 
+/** vpcd's port for "Virtual PCD 00 00" in Debian's default configuration. */
 export const VPCD_DEFAULT_PORT = 35963;
 
+/**
+ * A simulated card in vsmartcard's virtual reader, seen by a real pcscd and every PC/SC client.
+ *
+ * @example
+ * ```ts
+ * const bridge = new VpcdBridge(new SimulatedCard(newSimCardState("sesame", "1234")));
+ * await bridge.insert(); // pcsc_scan and opensc-tool now see the card
+ * bridge.remove();
+ * ```
+ */
 export class VpcdBridge {
   readonly #card: SimulatedCard;
   readonly #host: string;
@@ -35,7 +51,21 @@ export class VpcdBridge {
   #retry: ReturnType<typeof setTimeout> | undefined;
   #waiters: (() => void)[] = [];
 
+  /**
+   * @param card - the card to serve
+   * @param options - where vpcd listens (`127.0.0.1`, port {@link VPCD_DEFAULT_PORT}) and the back-off
+   * @throws `INPUT_INVALID` for a card that is not a SimulatedCard, or a malformed option
+   */
   constructor(card: SimulatedCard, options: VpcdBridgeOptions = {}) {
+    if (!isRecord(card) || typeof (card as { process?: unknown }).process !== "function")
+      throw argumentError("INPUT_INVALID", "the card", "a SimulatedCard", card);
+    options = expectOptions<VpcdBridgeOptions>(options, "the bridge options");
+    if (options.host !== undefined) expectString(options.host, "the host");
+    if (options.port !== undefined) expectInteger(options.port, "the port", 1, 65535);
+    if (options.minBackoffMs !== undefined) expectInteger(options.minBackoffMs, "minBackoffMs", 1, 3_600_000);
+    if (options.maxBackoffMs !== undefined) expectInteger(options.maxBackoffMs, "maxBackoffMs", 1, 3_600_000);
+    if (options.onEvent !== undefined && typeof options.onEvent !== "function")
+      throw argumentError("INPUT_INVALID", "onEvent", "a function", options.onEvent);
     this.#card = card;
     this.#host = options.host ?? "127.0.0.1";
     this.#port = options.port ?? VPCD_DEFAULT_PORT;
@@ -45,6 +75,7 @@ export class VpcdBridge {
     this.#onEvent = options.onEvent;
   }
 
+  /** Whether vpcd has the card now. */
   get connected(): boolean {
     return this.#socket !== undefined && !this.#socket.connecting && !this.#socket.destroyed;
   }

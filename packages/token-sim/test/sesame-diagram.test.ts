@@ -1,13 +1,7 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
-import {
-  READER_EVENTS,
-  READER_STATES,
-  type ReaderState,
-  SESAME_DELAYS,
-  SESAME_MACHINE,
-  type Transition,
-} from "../src/index.js";
+import { type ReaderState, SESAME_DELAYS } from "../src/index.js";
+import { READER_EVENTS, READER_STATES, SESAME_MACHINE, type Transition } from "../src/sesame/machine.js";
 
 /**
  * The Sésame reader's table as docs/architecture.md §5.1 draws it: the diagram there is this function's output,

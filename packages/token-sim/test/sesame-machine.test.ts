@@ -4,19 +4,21 @@ import { describe, expect, it } from "vitest";
 import {
   FakeClock,
   newSimCardState,
-  READER_EVENTS,
-  READER_STATES,
-  type ReaderEvent,
   type ReaderKey,
   type ReaderState,
   type Screen,
+  SesameReader,
+  SimulatedCard,
+} from "../src/index.js";
+import {
+  READER_EVENTS,
+  READER_STATES,
+  type ReaderEvent,
   SESAME_FUNCTIONS,
   SESAME_GUARDS,
   SESAME_MACHINE,
   SESSION_EVENTS,
-  SesameReader,
-  SimulatedCard,
-} from "../src/index.js";
+} from "../src/sesame/machine.js";
 
 /**
  * The Sésame reader's table (src/sesame/machine.ts) walked as a model, on the fake clock. What the outside

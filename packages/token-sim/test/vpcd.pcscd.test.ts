@@ -1,7 +1,8 @@
 import { execFile } from "node:child_process";
 import { type Pcscd, startPcscd } from "@capkit/test-support";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { newSimCardState, SimulatedCard, VpcdBridge } from "../src/node.js";
+import { newSimCardState, SimulatedCard } from "../src/index.js";
+import { VpcdBridge } from "../src/node.js";
 
 /**
  * Third-party PC/SC clients against our virtual card through a real pcscd + vpcd. Clients run asynchronously:

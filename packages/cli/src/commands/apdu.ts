@@ -1,4 +1,4 @@
-import { CapkitError } from "@capkit/core";
+import { CapkitError, fromHex, toHex } from "@capkit/core";
 import type { CardConnection } from "@capkit/emv-cap";
 import type { Command } from "commander";
 import { type CardSourceOptions, cardSourceOptions, openCard } from "../shared/card-source.js";
@@ -32,7 +32,7 @@ export function registerApdu(program: Command, run: Run): void {
       const commands = hex.map((h, i) => {
         let bytes: Uint8Array;
         try {
-          bytes = emv.fromHex(h, `APDU ${i + 1}`);
+          bytes = fromHex(h, `APDU ${i + 1}`);
           emv.parseCommand(bytes);
         } catch (e) {
           // The argument itself is not echoed: it may be a VERIFY with a PIN in it.
@@ -52,7 +52,7 @@ export function registerApdu(program: Command, run: Run): void {
         const r = emv.parseResponse(raw);
         exchanges.push({
           c: emv.maskedCommandHex(cmd),
-          r: emv.toHex(r.data),
+          r: toHex(r.data),
           sw: emv.swHex(r.sw),
           meaning: emv.describeSw(r.sw),
           ...(by ? { by } : {}),
@@ -65,7 +65,7 @@ export function registerApdu(program: Command, run: Run): void {
         if (o.unredacted) return [...list];
         const t = emv.redactTranscript({
           format: emv.TRANSCRIPT_FORMAT,
-          atr: emv.toHex(c.conn.atr),
+          atr: toHex(c.conn.atr),
           exchanges: list.map((e) => ({ c: e.c, r: e.r + e.sw })),
         });
         return list.map((e, i) => ({ ...e, c: t.exchanges[i]!.c, r: t.exchanges[i]!.r.slice(0, -4) }));

@@ -1,3 +1,4 @@
+import { toHex } from "@capkit/core";
 import type { Command } from "commander";
 import { type CardSourceOptions, cardSourceOptions, loadProfile, openCard } from "../shared/card-source.js";
 import { maskPan, type Run } from "../shared/output.js";
@@ -24,16 +25,16 @@ export function registerCard(program: Command, run: Run): void {
           const expiry = app.data.get(emv.TAG.EXPIRY);
           const pan = panValue ? emv.formatTagValue(emv.TAG.PAN, panValue) : undefined;
           const info = {
-            atr: emv.toHex(c.conn.atr),
+            atr: toHex(c.conn.atr),
             aid: app.aid,
             label: app.label ?? null,
             pan: pan ? (o.showPan ? pan : maskPan(pan)) : null,
-            psn: app.psn ? emv.toHex(app.psn) : null,
-            expiry: expiry ? emv.toHex(expiry) : null,
-            aip: emv.toHex(app.aip),
-            afl: emv.toHex(app.afl),
-            iaf: emv.toHex(Uint8Array.of(app.iaf)),
-            ipb: app.ipb ? emv.toHex(app.ipb) : null,
+            psn: app.psn ? toHex(app.psn) : null,
+            expiry: expiry ? toHex(expiry) : null,
+            aip: toHex(app.aip),
+            afl: toHex(app.afl),
+            iaf: toHex(Uint8Array.of(app.iaf)),
+            ipb: app.ipb ? toHex(app.ipb) : null,
             ipbBits: app.ipb ? emv.ipbBitCount(app.ipb) : null,
             cdol1: emv.describeDol(app.cdol1),
             cdol2: app.cdol2 ? emv.describeDol(app.cdol2) : null,

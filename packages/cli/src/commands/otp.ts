@@ -47,7 +47,7 @@ const int = (v: string | undefined, what: string): number | undefined => {
   return Number(v);
 };
 
-/** The key the options name; a URI is read by @capkit/oath's token parameters, and options given override it. */
+/** The key the options name; a URI is read by `@capkit/oath`'s token parameters, and options given override it. */
 async function resolveKey(o: KeyOptions) {
   const given = [o.secretHex, o.secret, o.uri].filter((x) => x !== undefined).length;
   if (given !== 1) throw usage("give the key once: --secret-hex, --secret or --uri");

@@ -5,7 +5,7 @@ import { readPin, readSecretArgument, readText } from "../shared/input.js";
 import { type Output, usage } from "../shared/output.js";
 
 /**
- * `capkit verify enroll --uri | --pskc`: OATH tokens into the verifier, read by @capkit/oath's one
+ * `capkit verify enroll --uri | --pskc`: OATH tokens into the verifier, read by `@capkit/oath`'s one
  * otpauth/PSKC → token-parameters module, so a token means here what it means to the simulators and to
  * `capkit otp` (an OCRA key enrols as OCRA with its suite, a SHA-256 key as SHA-256). A PSKC file is enrolled
  * whole or not at all: every key is read and checked, and every id found free, before the first is enrolled;

@@ -23,7 +23,7 @@ const NO_KEYS_HINT =
  * The key provider: from --keys, CAPKIT_KEYS (the material as JSON), or the default key file — in that order. A
  * key file is the master key in clear: one in the database's folder (a backup or a copy takes both) or readable
  * by others is used with a warning. A `{"pkcs11": {…}}` file or variable opens a PKCS#11 token instead
- * (@capkit/verify/pkcs11). A database made by capkit 0.1 has its key file beside it: still used, with the warning.
+ * (`@capkit/verify/pkcs11`). A database made by capkit 0.1 has its key file beside it: still used, with the warning.
  */
 export async function openKeys(o: { keys?: string }, out: Output, db?: string) {
   const v = await import("@capkit/verify");

@@ -3,9 +3,10 @@ import { usage } from "../shared/output.js";
 /** The Sésame reader on a terminal: raw keys in, the LCD redrawn on every screen event and every second. */
 export async function interactiveReader(simFile: string | undefined): Promise<number> {
   if (!process.stdin.isTTY) throw usage("sim reader is interactive: run it in a terminal");
-  const ts = await import("@capkit/token-sim/node");
+  const ts = await import("@capkit/token-sim");
+  const { openCardStateFile } = await import("@capkit/token-sim/node");
   const card = simFile
-    ? ts.openCardStateFile(simFile)
+    ? openCardStateFile(simFile)
     : new ts.SimulatedCard(ts.newSimCardState("sesame", "1234"));
   // The countdown is drawn from the screen's own offAt, on the clock the reader runs on.
   const clock = ts.systemClock;

@@ -528,7 +528,7 @@ async function generateAc(conn: CardConnection, reference: number, data: Uint8Ar
  *
  * @example
  * ```ts
- * import { generateCapCode, readerProfile } from "@capkit/emv-cap";
+ * import { generateCapCode, readerProfile } from "`@capkit/emv-cap`";
  *
  * const r = await generateCapCode(card, { mode: "respond", challenge: "12345678" }, {
  *   profile: readerProfile("sesame"),

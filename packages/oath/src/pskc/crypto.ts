@@ -72,7 +72,7 @@ export const PBKDF2_ASYNC_TICK_MS = 10;
 
 /**
  * PBKDF2 off the event loop. WebCrypto's `deriveBits` where the platform has it (Node, browsers in a secure
- * context, Deno, edge runtimes: the derivation runs on another thread, natively); elsewhere @noble/hashes'
+ * context, Deno, edge runtimes: the derivation runs on another thread, natively); elsewhere `@noble/hashes`'
  * `pbkdf2Async`, which computes in slices of {@link PBKDF2_ASYNC_TICK_MS} and yields between them, so timers,
  * sockets and the UI keep running either way.
  */

@@ -1,5 +1,6 @@
+import { argumentError, expectInteger, expectOneOf, expectOptions, isRecord } from "@capkit/core";
 import { type CardConnection, type ReaderProfile, readerProfile } from "@capkit/emv-cap";
-import { type Clock, systemClock } from "../clock.js";
+import { type Clock, expectClock, systemClock } from "../clock.js";
 import { DeviceDisplay } from "../display.js";
 import {
   type ActionName,
@@ -16,19 +17,15 @@ import {
 import { type CustomerError, screenLines } from "./screens.js";
 import { cardInSlot, inspectCard, runFunction, type SessionOutcome } from "./session.js";
 
-/**
- * The Sésame reader (docs/architecture.md §5): a 2×16 LCD, keys 0–9, OK, C (correction) and the function key.
- * Insert the card, choose a function ("Code" first), type the 4-digit PIN, read the 8-digit code until the
- * display goes off. Pulling the card ends the session at any point. The screen is available as text and as a
- * stream of events, so a terminal or web UI can draw it; each screen says when it goes off (`offAt`).
- *
- * What the reader does is the table of machine.ts; this class keeps the session's data, runs the table's
- * actions and talks to the card through session.ts.
- */
+/** The reader's keys: the digits, OK, C (correction) and the function key. */
 export type ReaderKey = "0" | "1" | "2" | "3" | "4" | "5" | "6" | "7" | "8" | "9" | "OK" | "C" | "FN";
+const READER_KEYS: readonly ReaderKey[] = ["0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "OK", "C", "FN"];
 
+/** What the reader's LCD shows. */
 export interface Screen {
+  /** The reader's state (`off`, `menu`, `pin`, `code`…). */
   readonly state: ReaderState;
+  /** The LCD's two lines of 16 characters, as the customer reads them (the PIN only ever as `*`). */
   readonly lines: readonly [string, string];
   /** The code shown (state "code"), digits only. */
   readonly code?: string;
@@ -36,8 +33,11 @@ export interface Screen {
   readonly offAt?: number;
 }
 
+/** How a {@link SesameReader} behaves. */
 export interface SesameReaderOptions {
+  /** The clock its display's delays run on ({@link systemClock}; {@link FakeClock} in tests). */
   readonly clock?: Clock;
+  /** The reader profile whose constants it sends (`sesame`). */
   readonly profile?: ReaderProfile;
   /** The display goes off this long after the code is shown (`SESAME_DELAYS.codeDisplay`, 35 s). */
   readonly codeDisplayMs?: number;
@@ -65,6 +65,25 @@ type ReaderInput =
 
 const OFF: Screen = { state: "off", lines: ["", ""] };
 
+/**
+ * The Sésame reader (https://github.com/capkit/capkit/blob/main/docs/architecture.md §5): a 2×16 LCD, keys 0–9,
+ * OK, C (correction) and the function key. Insert the card, choose a function ("Code" first), type the 4-digit
+ * PIN, read the 8-digit code until the display goes off. Pulling the card ends the session at any point. The
+ * screen is available as text and as a stream of events, so a terminal or web UI can draw it; each screen
+ * says when it goes off (`offAt`). What the reader does is a table (state × event → next state, guard,
+ * action), interpreted here.
+ *
+ * @example
+ * ```ts
+ * const clock = new FakeClock();
+ * const reader = new SesameReader({ clock });
+ * reader.insertCard(new SimulatedCard(newSimCardState("sesame", "1234")));
+ * reader.press("OK"); // CODE
+ * for (const k of ["1", "2", "3", "4", "OK"] as const) reader.press(k);
+ * await reader.settled();
+ * reader.screen.lines; // ["CODE", "1234 5678"], until 35 s later on the clock
+ * ```
+ */
 export class SesameReader {
   readonly #profile: ReaderProfile;
   readonly #delays: Readonly<Record<DelayName, number>>;
@@ -90,7 +109,31 @@ export class SesameReader {
   #work: Promise<void> = Promise.resolve();
   #inspection: Promise<void> = Promise.resolve();
 
+  /**
+   * @throws `INPUT_INVALID` for a malformed option (a clock without timers, a delay that is not a whole
+   *   number of milliseconds, a currency that is not 3 digits, …)
+   */
   constructor(options: SesameReaderOptions = {}) {
+    options = expectOptions<SesameReaderOptions>(options, "the reader options");
+    if (options.clock !== undefined) expectClock(options.clock);
+    if (options.profile !== undefined && !isRecord(options.profile))
+      throw argumentError("PROFILE_INVALID", "the reader profile", "a reader profile", options.profile);
+    if (options.codeDisplayMs !== undefined)
+      expectInteger(options.codeDisplayMs, "codeDisplayMs", 1, 86_400_000);
+    if (options.inactivityMs !== undefined)
+      expectInteger(options.inactivityMs, "inactivityMs", 1, 86_400_000);
+    if (
+      options.currency !== undefined &&
+      (typeof options.currency !== "string" || !/^[0-9]{3}$/.test(options.currency))
+    )
+      throw argumentError(
+        "INPUT_INVALID",
+        "the currency",
+        "an ISO 4217 numeric code of 3 digits, as a string",
+        options.currency,
+      );
+    if (options.onEvent !== undefined && typeof options.onEvent !== "function")
+      throw argumentError("INPUT_INVALID", "onEvent", "a function", options.onEvent);
     this.#profile = options.profile ?? readerProfile("sesame");
     this.#delays = {
       codeDisplay: options.codeDisplayMs ?? SESAME_DELAYS.codeDisplay,
@@ -101,12 +144,15 @@ export class SesameReader {
     this.#display = new DeviceDisplay<Screen>(options.clock ?? systemClock, OFF, () => this.#expire());
   }
 
+  /** What the LCD shows now. */
   get screen(): Screen {
     return this.#display.screen;
   }
 
   /** Subscribes to screen changes; returns the unsubscribe function. */
   onScreen(listener: (s: Screen) => void): () => void {
+    if (typeof listener !== "function")
+      throw argumentError("INPUT_INVALID", "the listener", "a function", listener);
     return this.#display.subscribe(listener);
   }
 
@@ -123,6 +169,13 @@ export class SesameReader {
    * PIN involved, no ATC spent), so a blocked card says CARTE BLOQUEE before a PIN is typed.
    */
   insertCard(card: CardConnection): void {
+    if (!isRecord(card) || typeof card["transmit"] !== "function")
+      throw argumentError(
+        "INPUT_INVALID",
+        "the card",
+        "a CardConnection (an object with transmit(command))",
+        card,
+      );
     const insertion = ++this.#insertion;
     const slot = cardInSlot(card, () => this.#insertion === insertion);
     this.#card = slot;
@@ -149,7 +202,14 @@ export class SesameReader {
     this.#dispatch({ type: "cardOut" });
   }
 
+  /**
+   * A key pressed. What it does depends on the state (the reader's table); a key the state ignores does
+   * nothing.
+   *
+   * @throws `INPUT_INVALID` for anything but a {@link ReaderKey} (a digit as a string, `OK`, `C`, `FN`)
+   */
   press(key: ReaderKey): void {
+    expectOneOf(key, "the key", READER_KEYS);
     this.#dispatch(
       key === "OK" || key === "C" || key === "FN" ? { type: key } : { type: "digit", digit: key },
     );
