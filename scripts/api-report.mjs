@@ -160,7 +160,8 @@ try {
         localBuild: update,
         messageCallback(m) {
           m.handled = true;
-          const forgotten = m.messageId === "ae-forgotten-export" && /^The symbol "([^"]+)"/.exec(m.text)?.[1];
+          const forgotten =
+            m.messageId === "ae-forgotten-export" && /^The symbol "([^"]+)"/.exec(m.text)?.[1];
           if (forgotten && [...exports].some(([f, names]) => f !== dts && names.has(forgotten))) {
             if (m.logLevel === "error") ignored++;
             return;
