@@ -3,6 +3,7 @@ import type { CardConnection, PinEntry } from "@capkit/emv-cap";
 import { FEATURE_VERIFY_PIN_DIRECT, GET_FEATURE_REQUEST, PinpadEntry, parseFeatures } from "./pinpad.js";
 import type { ReaderHandle } from "./reader-handle.js";
 
+/** How to connect to a card. */
 export interface PcscConnectOptions {
   /**
    * Exclusive by default: a CAP session is a sequence (SELECT, GPO, VERIFY, GENERATE AC) that another program's
@@ -21,6 +22,7 @@ export interface PcscConnectOptions {
  * that is CARD_REMOVED here, not a parse error later.
  */
 export class PcscConnection implements CardConnection {
+  /** The reader's name. */
   readonly reader: string;
   readonly #handle: ReaderHandle;
   readonly #share: "shared" | "exclusive";
@@ -35,16 +37,23 @@ export class PcscConnection implements CardConnection {
     this.#atr = atr;
   }
 
+  /** Connects to the card in `handle`'s reader (what {@link PcscContext.connect} does with pcsclite's). */
   static async open(handle: ReaderHandle, options: PcscConnectOptions = {}): Promise<PcscConnection> {
     const share = options.share ?? "exclusive";
     await handle.connect(share);
     return new PcscConnection(handle, share, await handle.atr());
   }
 
+  /** The card's ATR (the new one after a reset). */
   get atr(): Uint8Array {
     return this.#atr;
   }
 
+  /**
+   * Sends an APDU.
+   *
+   * @throws `CARD_REMOVED` when the card was pulled out; the PC/SC errors as typed errors
+   */
   async transmit(command: Uint8Array): Promise<Uint8Array> {
     this.#checkOpen();
     const r = await this.#handle.transmit(command);
@@ -64,6 +73,7 @@ export class PcscConnection implements CardConnection {
     return this.#atr;
   }
 
+  /** SCardControl: a control code with data to the reader. */
   async control(code: number, data: Uint8Array): Promise<Uint8Array> {
     this.#checkOpen();
     return this.#handle.control(code, data);
@@ -90,6 +100,7 @@ export class PcscConnection implements CardConnection {
     return code === undefined ? undefined : new PinpadEntry(this, code);
   }
 
+  /** Releases the card (left powered). */
   async close(): Promise<void> {
     if (!this.#open) return;
     this.#open = false;

@@ -6,8 +6,11 @@ import { loadPcsclite } from "./load.js";
 import type { PcscliteContext, PcscliteReader } from "./pcsclite-types.js";
 import { fromPcsclite } from "./reader-handle.js";
 
+/** A reader and what is in it. */
 export interface ReaderInfo {
+  /** Its name, as PC/SC lists it. */
   readonly name: string;
+  /** Whether a card is in it. */
   readonly cardPresent: boolean;
   /** ATR in hex, when a card is present. */
   readonly atr?: string;
@@ -17,6 +20,7 @@ export interface ReaderInfo {
   readonly mute: boolean;
 }
 
+/** A reader plugged in or out, a card inserted or removed. */
 export type ReaderEvent =
   | { readonly type: "reader-added"; readonly reader: string }
   | { readonly type: "reader-removed"; readonly reader: string }
@@ -37,6 +41,16 @@ const DEAD_CODES = new Set([0x80100013, 0x8010001d]);
  * "Command cancelled"; a reader must not be closed inside its own event; the process exits only once every
  * reader and the context are closed; and an instance never recovers from a pcscd restart — so each call here
  * checks the instance and makes a new one when pcscd has come back.
+ *
+ * @example
+ * ```ts
+ * const ctx = await PcscContext.open();
+ * const info = await ctx.waitForCard({ timeoutMs: 60_000 });
+ * const conn = await ctx.connect(info.name); // held exclusively
+ * const r = await generateCapCode(conn, { mode: "identify" }, { pin: (await conn.pinpad()) ?? "1234" });
+ * await conn.close();
+ * await ctx.close(); // the process can exit
+ * ```
  */
 export class PcscContext {
   #pcsc: PcscliteContext | undefined;
@@ -143,6 +157,7 @@ export class PcscContext {
     };
   }
 
+  /** Every reader, with its card's state. */
   async readers(): Promise<ReaderInfo[]> {
     await this.#alive();
     return [...this.#readers.values()].map((t) => this.#info(t)).sort((a, b) => a.name.localeCompare(b.name));

@@ -19,11 +19,17 @@ export const KNOWN_HID_VENDORS: ReadonlyMap<number, string> = new Map([
   [0x0c27, "RF IDeas"],
 ]);
 
+/** A USB HID device of a known token or reader vendor. */
 export interface HidToken {
+  /** The vendor's name (Yubico, OneSpan…). */
   readonly vendor: string;
+  /** The USB vendor id, 4 hex digits. */
   readonly vendorId: string;
+  /** The USB product id, 4 hex digits. */
   readonly productId: string;
+  /** The product string the device reports, if any. */
   readonly product: string | undefined;
+  /** The HID device path, if the platform gives one. */
   readonly path: string | undefined;
   /** Presents itself as a keyboard (usage page 1, usage 6): a keyboard-wedge OTP token. */
   readonly keyboard: boolean;

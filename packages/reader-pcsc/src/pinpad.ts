@@ -9,8 +9,13 @@ import type { PinEntry } from "@capkit/emv-cap";
  * reaches the host.
  */
 export const FEATURE_VERIFY_PIN_DIRECT = 0x06;
+/** The part 10 control code that asks a reader for its features. */
 export const GET_FEATURE_REQUEST = 3400;
 
+/**
+ * A reader's answer to GET_FEATURE_REQUEST, as feature tag → control code. An entry whose value is not 4 bytes
+ * is skipped, and a truncated one ends the list.
+ */
 export function parseFeatures(tlv: Uint8Array): Map<number, number> {
   const features = new Map<number, number>();
   for (let i = 0; i + 2 <= tlv.length; ) {
@@ -61,11 +66,13 @@ export function emvPinVerifyStructure(timeoutSeconds = 30): Uint8Array {
 
 /** Anything that can send a reader control code (PcscConnection). */
 export interface ReaderControl {
+  /** Sends a control code with data (SCardControl); resolves to the reader's answer. */
   control(code: number, data: Uint8Array): Promise<Uint8Array>;
 }
 
 /** A PinEntry that verifies on the reader's keypad; the CAP engine uses it instead of a typed PIN. */
 export class PinpadEntry implements PinEntry {
+  /** Always `"pinpad"`: the PIN is typed on the reader. */
   readonly kind = "pinpad";
   readonly #reader: ReaderControl;
   readonly #code: number;
@@ -75,6 +82,7 @@ export class PinpadEntry implements PinEntry {
     this.#code = verifyPinDirectCode;
   }
 
+  /** Asks the reader to read the PIN on its keypad and VERIFY it; resolves to the card's status word. */
   async verify(): Promise<number> {
     const r = await this.#reader.control(this.#code, emvPinVerifyStructure());
     if (r.length < 2) throw new CapkitError("CARD_ERROR", "the PIN pad gave no status word");

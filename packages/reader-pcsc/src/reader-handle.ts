@@ -3,18 +3,23 @@ import type { PcscliteReader } from "./pcsclite-types.js";
 
 /**
  * The few reader operations capkit uses, as promises with typed errors. PcscConnection is written against
- * this interface; `fromPcsclite` adapts a pcsclite PcscliteReader, and tests adapt a scripted reader (vpcd cannot
+ * this interface; capkit adapts the npm `pcsclite` binding's readers to it, and tests a scripted reader (vpcd cannot
  * emulate PIN-pad features).
  */
 export interface ReaderHandle {
+  /** The reader's name, as PC/SC lists it. */
   readonly name: string;
+  /** Connects to the card, shared or exclusively. */
   connect(share: "shared" | "exclusive"): Promise<void>;
   /** `leave` the card powered, `reset` it (warm), or `unpower` it (cold). */
   disconnect(disposition: "leave" | "reset" | "unpower"): Promise<void>;
+  /** Sends an APDU; resolves to the response data ‖ SW1 SW2 (empty when the card was pulled out). */
   transmit(command: Uint8Array): Promise<Uint8Array>;
+  /** SCardControl: a control code with data. */
   control(code: number, data: Uint8Array): Promise<Uint8Array>;
   /** IOCTL code for a PC/SC part 10 feature number: SCARD_CTL_CODE(n). */
   controlCode(n: number): number;
+  /** The card's ATR. */
   atr(): Promise<Uint8Array>;
 }
 

@@ -2,12 +2,12 @@ import { readFileSync } from "node:fs";
 import { toHex } from "@capkit/core";
 import { newSimCardState, SIM_ATR, SIM_COLD_ATR, SimulatedCard } from "@capkit/token-sim";
 import { describe, expect, it } from "vitest";
+import { pinTriesCheck } from "../src/diagnose/diagnose.js";
+import { driverFor } from "../src/diagnose/system.js";
 import {
   decodeAtr,
-  driverFor,
   nameAtr,
   parseSmartcardList,
-  pinTriesCheck,
   RedactingRecorder,
   supportReport,
   worstVerdict,

@@ -1,5 +1,6 @@
 import type { CardConnection } from "@capkit/emv-cap";
-import { pcscError, type ReaderHandle } from "../src/index.js";
+import { pcscError } from "../src/errors.js";
+import type { ReaderHandle } from "../src/index.js";
 import { pinVerifyFromStructure } from "./pinpad-emulation.js";
 
 /**

@@ -6,6 +6,7 @@ import { CapkitError, fromHex, toHex } from "@capkit/core";
  * than T=0 is offered) makes the XOR of T0…TCK zero.
  */
 export interface DecodedAtr {
+  /** The ATR, hex. */
   readonly atr: string;
   /** TS = 3B: direct; TS = 3F: inverse (French bank cards, which need a warm reset; docs/architecture.md §3.2). */
   readonly convention: "direct" | "inverse";
@@ -13,6 +14,7 @@ export interface DecodedAtr {
   readonly protocols: readonly string[];
   /** TA1 as Fi/Di (ISO/IEC 7816-3 Tables 7 and 8), when present. */
   readonly ta1?: string;
+  /** The historical bytes, hex. */
   readonly historicalBytes: string;
   /** TCK is present and correct (true), wrong (false), or absent (undefined: T=0 only). */
   readonly checksumOk?: boolean;
@@ -26,6 +28,11 @@ const Y_TB = 0x20;
 const Y_TC = 0x40;
 const Y_TD = 0x80;
 
+/**
+ * Decodes an ATR.
+ *
+ * @throws `INPUT_INVALID` for hex that is not an ATR (too short, truncated interface bytes)
+ */
 export function decodeAtr(hex: string): DecodedAtr {
   const atr = fromHex(hex, "ATR");
   const bad = (why: string) => new CapkitError("INPUT_INVALID", `ATR ${toHex(atr)}: ${why}`);

@@ -4,14 +4,19 @@
  */
 export type Verdict = "ok" | "warn" | "fail";
 
+/** One diagnosis step as data. */
 export interface Check {
   /** A stable identifier: pcscd, readers, reader, atr, application, pin-tries, pin-pad, hid, versions… */
   readonly id: string;
   /** What the line is about, for people ("card in Gemalto PC Twin Reader 00 00: PIN tries"). */
   readonly check: string;
+  /** ok, warn or fail. */
   readonly verdict: Verdict;
+  /** What was found, for people. */
   readonly detail: string;
+  /** What to do about it. */
   readonly hint?: string;
+  /** The findings, for programs. */
   readonly data?: Readonly<Record<string, unknown>>;
 }
 

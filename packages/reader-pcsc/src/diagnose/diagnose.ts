@@ -34,6 +34,7 @@ import { driverFor, type SystemProbe, systemProbe } from "./system.js";
 export interface DiagnoseOptions {
   /** The capkit version to report (the caller knows its own package). */
   readonly capkitVersion?: string;
+  /** What it reads from the machine besides PC/SC ({@link systemProbe}; tests give their own). */
   readonly probe?: SystemProbe;
   /** List USB HID tokens too (default true). */
   readonly hid?: boolean;
@@ -43,8 +44,11 @@ export interface DiagnoseOptions {
   readonly full?: boolean;
 }
 
+/** What a diagnosis found. */
 export interface Diagnosis {
+  /** Every check, in the order made. */
   readonly checks: readonly Check[];
+  /** capkit, Node, pcscd and libpcsclite versions (null: not found). */
   readonly versions: Readonly<Record<string, string | null>>;
   /** Every APDU exchanged with each card, redacted (PIN blocks, PAN, track data, expiry, name masked). */
   readonly exchanges: readonly { readonly reader: string; readonly exchanges: readonly RedactedExchange[] }[];
@@ -92,6 +96,16 @@ const failure = (id: string, what: string, e: unknown, verdict: "warn" | "fail" 
     e instanceof CapkitError && e.hint ? { hint: e.hint } : {},
   );
 
+/**
+ * Runs the diagnosis: each check made and reported as it goes (`onCheck`), none printed. The card is only
+ * SELECTed unless `full` (no ATC spent); its PIN tries are read, never spent.
+ *
+ * @example
+ * ```ts
+ * const d = await diagnose({ onCheck: (c) => console.log(c.verdict, c.check, c.detail) });
+ * worstVerdict(d.checks); // "ok" | "warn" | "fail"
+ * ```
+ */
 export async function diagnose(options: DiagnoseOptions = {}): Promise<Diagnosis> {
   const probe = options.probe ?? systemProbe;
   const checks: Check[] = [];

@@ -7,11 +7,13 @@ import {
   type TranscriptExchange,
 } from "@capkit/emv-cap";
 
+/** One APDU exchange, redacted. */
 export interface RedactedExchange {
   /** The command, with a PIN block masked. */
   readonly c: string;
   /** The response data, cardholder data masked (`*` per nibble) as docs/transcript-format.md specifies. */
   readonly r: string;
+  /** SW1 SW2, hex. */
   readonly sw: string;
 }
 
@@ -29,26 +31,31 @@ export class RedactingRecorder implements CardConnection {
     this.#inner = inner;
   }
 
+  /** The wrapped card's ATR. */
   get atr(): Uint8Array {
     return this.#inner.atr;
   }
 
+  /** The exchanges so far, redacted. */
   get exchanges(): readonly RedactedExchange[] {
     const t = redactTranscript({ format: TRANSCRIPT_FORMAT, atr: toHex(this.atr), exchanges: this.#log });
     return t.exchanges.map((e) => ({ c: e.c, r: e.r.slice(0, -4), sw: e.r.slice(-4) }));
   }
 
+  /** Sends to the wrapped card and logs the exchange. */
   async transmit(command: Uint8Array): Promise<Uint8Array> {
     const raw = await this.#inner.transmit(command);
     this.#log.push({ c: maskedCommandHex(command), r: toHex(raw) });
     return raw;
   }
 
+  /** Resets the wrapped card. */
   async reset(kind: "warm" | "cold"): Promise<Uint8Array> {
     if (!this.#inner.reset) return this.#inner.atr;
     return this.#inner.reset(kind);
   }
 
+  /** Closes the wrapped connection. */
   close(): Promise<void> {
     return this.#inner.close();
   }

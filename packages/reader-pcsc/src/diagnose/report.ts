@@ -7,15 +7,23 @@ import type { Diagnosis } from "./diagnose.js";
  */
 export const SUPPORT_REPORT_FORMAT = "capkit-support-report/1";
 
+/** A support bundle: one JSON document, safe to attach to a ticket. */
 export interface SupportReport {
+  /** Always {@link SUPPORT_REPORT_FORMAT}. */
   readonly format: typeof SUPPORT_REPORT_FORMAT;
+  /** When it was made, ISO 8601. */
   readonly createdAt: string;
+  /** The operating system and architecture (`linux x64`). */
   readonly platform: string;
+  /** The versions the diagnosis found (capkit, Node, pcscd, libpcsclite…). */
   readonly versions: Diagnosis["versions"];
+  /** Every check, as the diagnosis made it. */
   readonly checks: Diagnosis["checks"];
+  /** Every APDU exchanged, redacted. */
   readonly exchanges: Diagnosis["exchanges"];
 }
 
+/** The support bundle of a diagnosis, stamped `now`. */
 export function supportReport(d: Diagnosis, now: Date = new Date()): SupportReport {
   return {
     format: SUPPORT_REPORT_FORMAT,

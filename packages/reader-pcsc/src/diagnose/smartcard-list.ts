@@ -6,7 +6,9 @@ import { spacedAtr } from "./atr.js";
  * matched against the whole ATR — then the card's description on lines starting with a tab.
  */
 export interface SmartcardListEntry {
+  /** The ATR pattern: upper-case bytes separated by spaces, `.` for any hex digit. */
   readonly pattern: string;
+  /** The card's description lines. */
   readonly descriptions: readonly string[];
 }
 
@@ -17,6 +19,7 @@ export const SMARTCARD_LIST_PATHS = [
   "/usr/local/share/pcsc/smartcard_list.txt",
 ] as const;
 
+/** The entries of a smartcard_list.txt text. */
 export function parseSmartcardList(text: string): SmartcardListEntry[] {
   const entries: { pattern: string; descriptions: string[] }[] = [];
   let current: { pattern: string; descriptions: string[] } | undefined;

@@ -12,16 +12,21 @@ export interface SystemProbe {
   pcscdVersion(): string | undefined;
   /** The libpcsclite package version (Debian: dpkg; elsewhere pkg-config), when it can be found. */
   libpcscliteVersion(): string | undefined;
+  /** The installed reader drivers: reader.conf entries and USB bundles. */
   readerDrivers(): ReaderDriver[];
   /** The text of smartcard_list.txt, when pcsc-tools (or a user's copy) is there. */
   smartcardList(): string | undefined;
 }
 
+/** An installed reader driver. */
 export interface ReaderDriver {
   /** A serial/virtual reader's FRIENDLYNAME from reader.conf (the reader name starts with it); none for USB. */
   readonly friendlyName?: string;
+  /** The driver's name (`ifd-ccid`, `vpcd`). */
   readonly name: string;
+  /** Its version, when its bundle says. */
   readonly version?: string;
+  /** Where it is installed. */
   readonly path: string;
 }
 
@@ -106,6 +111,7 @@ function usbBundles(dir = "/usr/lib/pcsc/drivers"): ReaderDriver[] {
   });
 }
 
+/** This machine, read through its commands and files (`pcscd --version`, dpkg, reader.conf, the card list). */
 export const systemProbe: SystemProbe = {
   pcscdVersion() {
     const out = run("pcscd", ["--version"]) ?? run("/usr/sbin/pcscd", ["--version"]);
