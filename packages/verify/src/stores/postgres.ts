@@ -248,8 +248,10 @@ export class PostgresStore implements StateStore {
   /** A transaction on one connection: BEGIN, `work`, COMMIT — or ROLLBACK when `work` throws. */
   #transaction<T>(work: (tx: PostgresTransaction) => Promise<T>): Promise<T> {
     return this.#run(async (client) => {
+      // Named (prepared once per connection) when it has parameters; without, a simple query, so a DDL script
+      // of several commands goes through.
       const q = (sql: string, values: unknown[]) =>
-        client.query({ name: statementName(sql), text: sql, values });
+        values.length > 0 ? client.query({ name: statementName(sql), text: sql, values }) : client.query(sql);
       const tx: PostgresTransaction = {
         query: q,
         insertCredential: async (c, audit) => {

@@ -42,6 +42,8 @@ import {
 export interface SqliteInternals {
   readonly db: Database.Database;
   transaction<T>(work: (w: StoreWriter) => T): Promise<T>;
+  /** Reads outside a transaction, with the same error mapping. */
+  read<T>(work: () => T): Promise<T>;
 }
 
 export interface SqliteStoreOptions {
@@ -383,6 +385,7 @@ export class SqliteStore implements StateStore {
     return {
       db: this.#db,
       transaction: (work) => this.#do(() => this.#db.transaction(() => work(writer)).immediate()),
+      read: (work) => this.#do(work),
     };
   }
 
