@@ -1,4 +1,5 @@
 import { asciiToBytes, fromHex, toHex } from "@capkit/core";
+import { TAG } from "./protocol/tags.js";
 import { isConstructedTag, readLength, readTag } from "./tlv.js";
 import type { Transcript, TranscriptExchange } from "./transcript.js";
 
@@ -8,16 +9,16 @@ import type { Transcript, TranscriptExchange } from "./transcript.js";
  * they stay, so a redacted trace still replays to the same code.
  */
 export const CARDHOLDER_DATA_TAGS: Readonly<Record<number, string>> = {
-  90: "PAN",
-  87: "track 2 equivalent data",
-  24356: "expiry date",
-  24352: "cardholder name",
-  40715: "cardholder name extended",
-  24368: "service code",
-  86: "track 1 data",
-  40735: "track 1 discretionary data",
-  40736: "track 2 discretionary data",
-  40811: "track 2 data",
+  [TAG.PAN]: "PAN",
+  [TAG.TRACK2_EQUIVALENT]: "track 2 equivalent data",
+  [TAG.EXPIRY]: "expiry date",
+  [TAG.CARDHOLDER_NAME]: "cardholder name",
+  [TAG.CARDHOLDER_NAME_EXTENDED]: "cardholder name extended",
+  [TAG.SERVICE_CODE]: "service code",
+  [TAG.TRACK1]: "track 1 data",
+  [TAG.TRACK1_DISCRETIONARY]: "track 1 discretionary data",
+  [TAG.TRACK2_DISCRETIONARY]: "track 2 discretionary data",
+  [TAG.TRACK2_DATA]: "track 2 data",
 };
 
 /** Values shorter than this are not searched for outside their tag (too many chance matches). */
@@ -91,7 +92,8 @@ function maskTagged(
       // A value masked before (a trace redacted twice) is no secret to search for: its bytes read as 0.
       if (!mask.subarray(valueStart, end).includes(1)) {
         secrets.push(bytes.slice(valueStart, end));
-        if (tag === 0x57 || tag === 0x9f6b) secrets.push(panOfTrack2(bytes.subarray(valueStart, end)));
+        if (tag === TAG.TRACK2_EQUIVALENT || tag === TAG.TRACK2_DATA)
+          secrets.push(panOfTrack2(bytes.subarray(valueStart, end)));
       }
       mask.fill(1, valueStart, end);
     } else if (isConstructedTag(tag)) {

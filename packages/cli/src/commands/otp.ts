@@ -23,9 +23,12 @@ interface KeyOptions {
 
 function keyOptions(cmd: Command): Command {
   return cmd
-    .option("--secret-hex <hex>", "the seed in hex")
-    .option("--secret <base32>", "the seed in base32 (spaces and lower case are fine)")
-    .option("--uri <otpauth-uri>", "an otpauth:// URI (type, secret, digits, algorithm, period, counter)")
+    .option("--secret-hex <hex>", "the seed in hex; - reads it from standard input, @FILE from a file")
+    .option("--secret <base32>", "the seed in base32 (spaces and lower case are fine); - or @FILE too")
+    .option(
+      "--uri <otpauth-uri>",
+      "an otpauth:// URI (type, secret, digits, algorithm, period, counter); - or @FILE too",
+    )
     .option("--hotp", "HOTP (RFC 4226): counter-based")
     .option("--totp", "TOTP (RFC 6238): time-based (default)")
     .option("--counter <n>", "HOTP counter")
@@ -48,6 +51,12 @@ const int = (v: string | undefined, what: string): number | undefined => {
 async function resolveKey(o: KeyOptions) {
   const given = [o.secretHex, o.secret, o.uri].filter((x) => x !== undefined).length;
   if (given !== 1) throw usage("give the key once: --secret-hex, --secret or --uri");
+  // As oathtool takes its KEY: - (standard input) or @FILE keeps the seed out of ps and the shell's history.
+  const { readSecretArgument } = await import("../shared/input.js");
+  const secretHex =
+    o.secretHex === undefined ? undefined : await readSecretArgument(o.secretHex, "--secret-hex");
+  const secretB32 = o.secret === undefined ? undefined : await readSecretArgument(o.secret, "--secret");
+  const uri = o.uri === undefined ? undefined : await readSecretArgument(o.uri, "--uri");
   if (o.hotp && o.totp) throw usage("choose --hotp or --totp");
   const keyOpts = o.allowShortSecret ? { allowShortSecret: true } : {};
   let secret: Uint8Array;
@@ -56,8 +65,8 @@ async function resolveKey(o: KeyOptions) {
   let digits = int(o.digits, "--digits") ?? 6;
   let step = int(o.step, "--step") ?? 30;
   let counter = int(o.counter, "--counter");
-  if (o.uri !== undefined) {
-    const t = oath.tokenFromOtpAuth(o.uri, keyOpts);
+  if (uri !== undefined) {
+    const t = oath.tokenFromOtpAuth(uri, keyOpts);
     if (t.kind === "ocra") throw usage("an otpauth URI is HOTP or TOTP");
     secret = t.secret;
     kind = t.kind;
@@ -65,10 +74,10 @@ async function resolveKey(o: KeyOptions) {
     digits = int(o.digits, "--digits") ?? t.digits;
     step = int(o.step, "--step") ?? t.step ?? 30;
     counter = counter ?? t.counter;
-  } else if (o.secretHex !== undefined) {
-    secret = fromHex(o.secretHex, "--secret-hex");
+  } else if (secretHex !== undefined) {
+    secret = fromHex(secretHex, "--secret-hex");
   } else {
-    secret = oath.base32Decode(o.secret!);
+    secret = oath.base32Decode(secretB32!);
   }
   return { oath, secret, kind, algorithm, digits, step, counter, keyOpts };
 }
@@ -136,8 +145,8 @@ export function registerOtp(program: Command, run: Run): void {
     .command("uri")
     .description("build an otpauth:// URI (or read one with --parse)")
     .option("--parse <uri>", "show what a URI holds")
-    .option("--secret-hex <hex>", "the seed in hex")
-    .option("--secret <base32>", "the seed in base32")
+    .option("--secret-hex <hex>", "the seed in hex; - reads it from standard input, @FILE from a file")
+    .option("--secret <base32>", "the seed in base32; - or @FILE too")
     .option("--generate", "a fresh random 160-bit seed (CSPRNG)")
     .option("--account <name>", "the account label")
     .option("--issuer <name>", "the issuer")
@@ -159,11 +168,12 @@ export function registerOtp(program: Command, run: Run): void {
           return 0;
         }
         const { randomBytes } = await import("node:crypto");
+        const { readSecretArgument } = await import("../shared/input.js");
         const secret =
           typeof o["secretHex"] === "string"
-            ? fromHex(o["secretHex"], "--secret-hex")
+            ? fromHex(await readSecretArgument(o["secretHex"], "--secret-hex"), "--secret-hex")
             : typeof o["secret"] === "string"
-              ? oath.base32Decode(o["secret"])
+              ? oath.base32Decode(await readSecretArgument(o["secret"], "--secret"))
               : o["generate"]
                 ? new Uint8Array(randomBytes(20))
                 : undefined;
@@ -189,17 +199,18 @@ export function registerOtp(program: Command, run: Run): void {
   otp
     .command("import <file>")
     .description("read a PSKC (RFC 6030) file")
-    .option("--psk-hex <hex>", "the pre-shared key for an encrypted file")
+    .option("--psk-hex <hex>", "the pre-shared key for an encrypted file; - or @FILE reads it")
     .option("--password-stdin", "read the PBKDF2 password from standard input")
     .option("--show-secrets", "print the secrets (hex); hidden by default")
     .action((file: string, o: { pskHex?: string; passwordStdin?: boolean; showSecrets?: boolean }) =>
       run(async (out) => {
         const { importPskcAsync, tokenFromPskcKey } = await import("@capkit/oath");
-        const { readPin, readText } = await import("../shared/input.js");
+        const { readPin, readSecretArgument, readText } = await import("../shared/input.js");
         const xml = readText(file);
-        const password = o.passwordStdin ? await readPin(true) : undefined;
+        const password = o.passwordStdin ? await readPin(true, undefined, "--password-stdin") : undefined;
+        const psk = o.pskHex === undefined ? undefined : await readSecretArgument(o.pskHex, "--psk-hex");
         const r = await importPskcAsync(xml, {
-          ...(o.pskHex ? { preSharedKey: fromHex(o.pskHex, "--psk-hex") } : {}),
+          ...(psk ? { preSharedKey: fromHex(psk, "--psk-hex") } : {}),
           ...(password !== undefined ? { password } : {}),
         });
         // Each key as the token it means (what `verify enroll --pskc` would enrol), or why it is none.
@@ -233,7 +244,7 @@ export function registerOtp(program: Command, run: Run): void {
     .requiredOption("--out <file>", "the PSKC file to write")
     .option("--id <id>", "key id", "1")
     .option("--serial <no>", "device serial number")
-    .option("--psk-hex <hex>", "encrypt with this 16-byte pre-shared key (AES-128-CBC)")
+    .option("--psk-hex <hex>", "encrypt with this 16-byte pre-shared key (AES-128-CBC); - or @FILE reads it")
     .option("--key-name <name>", "the pre-shared key's name", "Pre-shared-key")
     .option("--password-stdin", "encrypt under a PBKDF2 password read from standard input")
     .action(
@@ -250,11 +261,12 @@ export function registerOtp(program: Command, run: Run): void {
         run(async (out) => {
           const k = await resolveKey(o);
           const { exportPskc, pskcKeyOf, parseOcraSuite } = await import("@capkit/oath");
-          const { readPin } = await import("../shared/input.js");
-          const protection = o.pskHex
-            ? ({ kind: "pre-shared-key", key: fromHex(o.pskHex, "--psk-hex"), keyName: o.keyName } as const)
+          const { readPin, readSecretArgument } = await import("../shared/input.js");
+          const psk = o.pskHex === undefined ? undefined : await readSecretArgument(o.pskHex, "--psk-hex");
+          const protection = psk
+            ? ({ kind: "pre-shared-key", key: fromHex(psk, "--psk-hex"), keyName: o.keyName } as const)
             : o.passwordStdin
-              ? ({ kind: "password", password: await readPin(true) } as const)
+              ? ({ kind: "password", password: await readPin(true, undefined, "--password-stdin") } as const)
               : ({ kind: "none" } as const);
           // The token as @capkit/oath's token parameters, written by pskcKeyOf: the hash as <Suite>, an OCRA
           // key with its suite (RFC 6030 §4.3.4), so a reader (capkit, privacyIDEA) takes what was meant.

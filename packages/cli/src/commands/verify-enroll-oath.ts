@@ -1,7 +1,7 @@
 import { CapkitError, fromHex } from "@capkit/core";
 import type { TokenParameters } from "@capkit/oath";
 import type { EnrollRequest, Verifier } from "@capkit/verify";
-import { readPin, readText } from "../shared/input.js";
+import { readPin, readSecretArgument, readText } from "../shared/input.js";
 import { type Output, usage } from "../shared/output.js";
 
 /**
@@ -77,7 +77,7 @@ export async function enrollOath(verifier: Verifier, o: OathEnrollOptions): Prom
 async function readTokens(o: OathEnrollOptions, warn: (line: string) => void): Promise<TokenParameters[]> {
   const oath = await import("@capkit/oath");
   if (o.uri !== undefined) {
-    const token = oath.tokenFromOtpAuth(o.uri);
+    const token = oath.tokenFromOtpAuth(await readSecretArgument(o.uri, "--uri"));
     if (o.ocra === undefined) return [token];
     // An otpauth URI has no OCRA type: --ocra says which suite its secret answers with.
     const suite = oath.parseOcraSuite(o.ocra);
@@ -94,9 +94,11 @@ async function readTokens(o: OathEnrollOptions, warn: (line: string) => void): P
   }
   if (o.ocra !== undefined)
     throw usage("--ocra is for --uri", "a PSKC file names each key's kind and OCRA suite itself");
-  const password = o.passwordStdin ? await readPin(true, "PSKC password: ") : undefined;
+  // A key or password on the command line may be - (standard input) or @FILE, as oathtool takes them.
+  const password = o.passwordStdin ? await readPin(true, "PSKC password: ", "--password-stdin") : undefined;
+  const psk = o.pskHex === undefined ? undefined : await readSecretArgument(o.pskHex, "--psk-hex");
   const { keys, warnings } = await oath.importPskcAsync(readText(o.pskc!), {
-    ...(o.pskHex !== undefined ? { preSharedKey: fromHex(o.pskHex, "--psk-hex") } : {}),
+    ...(psk !== undefined ? { preSharedKey: fromHex(psk, "--psk-hex") } : {}),
     ...(password !== undefined ? { password } : {}),
   });
   for (const w of warnings) warn(`${o.pskc}: ${w}`);

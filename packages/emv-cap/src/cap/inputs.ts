@@ -1,4 +1,5 @@
 import { CapkitError, digitsToBcd, fromHex } from "@capkit/core";
+import { TAG } from "../protocol/tags.js";
 import { tagFromHex } from "../tlv.js";
 import { IAF_AMOUNT, IAF_AMOUNT_ONLY, validateTds } from "./code.js";
 import type { ReaderProfile } from "./profiles.js";
@@ -21,11 +22,6 @@ export interface CapInputs {
   /** Identify only: 1–10 numbers of up to 10 digits for Mode 2 + TDS. */
   readonly tds?: readonly string[];
 }
-
-export const TAG_UN = 0x9f37;
-export const TAG_AMOUNT = 0x9f02;
-export const TAG_CURRENCY = 0x5f2a;
-export const TAG_ARC = 0x8a;
 
 /** Checks the inputs against the mode and profile before any APDU is sent (nothing spent on bad input). */
 export function validateCapInputs(inputs: CapInputs, profile: ReaderProfile): void {
@@ -87,7 +83,7 @@ export function amountToMinorUnits(amount: string): string {
 export function cdolValues(profile: ReaderProfile, inputs: CapInputs, iaf: number): Map<number, Uint8Array> {
   const values = new Map<number, Uint8Array>();
   for (const [tag, hex] of Object.entries(profile.terminalData)) values.set(tagFromHex(tag), fromHex(hex));
-  values.set(TAG_UN, digitsToBcd(inputs.challenge ?? "", 4));
+  values.set(TAG.UN, digitsToBcd(inputs.challenge ?? "", 4));
   if (inputs.mode === "sign") {
     if ((iaf & IAF_AMOUNT) === 0) {
       throw new CapkitError(
@@ -98,7 +94,7 @@ export function cdolValues(profile: ReaderProfile, inputs: CapInputs, iaf: numbe
         },
       );
     }
-    values.set(TAG_AMOUNT, digitsToBcd(amountToMinorUnits(inputs.amount ?? "0"), 6));
+    values.set(TAG.AMOUNT, digitsToBcd(amountToMinorUnits(inputs.amount ?? "0"), 6));
     if ((iaf & IAF_AMOUNT_ONLY) === 0) {
       if (inputs.currency === undefined) {
         throw new CapkitError(
@@ -106,7 +102,7 @@ export function cdolValues(profile: ReaderProfile, inputs: CapInputs, iaf: numbe
           "this card signs the amount with its currency: give a currency code",
         );
       }
-      values.set(TAG_CURRENCY, digitsToBcd(inputs.currency, 2));
+      values.set(TAG.CURRENCY, digitsToBcd(inputs.currency, 2));
     }
   }
   return values;

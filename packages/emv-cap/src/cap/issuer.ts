@@ -4,6 +4,7 @@ import { CryptogramDataSelection } from "../crypto/data-selection.js";
 import { deriveIccMasterKey, type MasterKeyDerivation } from "../crypto/keys.js";
 import { type DolEntry, fillDol, parseDol } from "../dol.js";
 import { IAF_PSN_IN_IPB, ipbSelector, ipbSourceData, tdsMac } from "./code.js";
+import { CID_ARQC } from "./gac.js";
 import { type CapInputs, cdolValues, validateCapInputs } from "./inputs.js";
 import { type ReaderProfile, readerProfile } from "./profiles.js";
 
@@ -146,7 +147,7 @@ export class CapCodeModel {
     });
     const atcAt = terminalData.length + this.#aip.length;
     const template = {
-      cid: 0x80,
+      cid: CID_ARQC,
       atc: 0,
       atcBytes: new Uint8Array(2),
       ac: new Uint8Array(8),

@@ -1,5 +1,12 @@
 import { CapkitError, toHex } from "@capkit/core";
-import { describeDol, ipbBitCount, readCapApplication, readPinTryCounter } from "@capkit/emv-cap";
+import {
+  describeDol,
+  ipbBitCount,
+  PIN_TRY_MESSAGES,
+  pinTryVerdict,
+  readCapApplication,
+  readPinTryCounter,
+} from "@capkit/emv-cap";
 import { PcscContext, type ReaderInfo } from "../context.js";
 import { listHidTokens } from "../hid.js";
 import { FEATURE_VERIFY_PIN_DIRECT } from "../pinpad.js";
@@ -10,7 +17,7 @@ import { nameAtr, parseSmartcardList, type SmartcardListEntry } from "./smartcar
 import { driverFor, type SystemProbe, systemProbe } from "./system.js";
 
 /**
- * The support diagnosis (docs/architecture.md §2; like `ykman --diagnose` for bank cards): versions, pcscd, every reader and
+ * The support diagnosis (docs/architecture.md §7; like `ykman --diagnose` for bank cards): versions, pcscd, every reader and
  * its driver, the card's ATR decoded and named, its CAP/DPA application, the PIN tries left (read with GET
  * DATA 9F17: none spent), the PIN pad, USB HID tokens. Every step is a Check; nothing here prints.
  */
@@ -20,6 +27,8 @@ export interface DiagnoseOptions {
   readonly probe?: SystemProbe;
   /** List USB HID tokens too (default true). */
   readonly hid?: boolean;
+  /** Called with each check as soon as it is made, so a caller can show progress (`capkit doctor` streams). */
+  readonly onCheck?: (check: Check) => void;
 }
 
 export interface Diagnosis {
@@ -36,25 +45,26 @@ export function profileGuess(aid: string, label: string | undefined): string {
   return "sesame (French DPA) or visa-dpa";
 }
 
-/** What to tell the holder about a PIN try counter (EMV 4.3 Book 3 §10.5.1: it is the payment PIN's). */
+/**
+ * What to tell the holder about a PIN try counter (EMV 4.3 Book 3 §10.5.1: it is the payment PIN's), in the
+ * words of the PIN-try rule that `cap code` and `apdu` apply (emv-cap's `pinTryVerdict`): a blocked card fails,
+ * a counter capkit would not spend without --force warns.
+ */
 export function pinTriesCheck(what: string, tries: number | undefined): Check {
   const data = { triesLeft: tries ?? null };
-  if (tries === undefined)
-    return check("pin-tries", what, "warn", "the card does not report its PIN try counter", {
-      hint: "capkit will not verify a PIN it cannot count without --force",
+  const verdict = pinTryVerdict(tries);
+  if (verdict === "verify") return check("pin-tries", what, "ok", `${tries} left (none spent)`, { data });
+  const m = PIN_TRY_MESSAGES[verdict];
+  return check(
+    "pin-tries",
+    what,
+    verdict === "blocked" ? "fail" : "warn",
+    `${m.state} (none spent by this check)`,
+    {
+      hint: m.hint,
       data,
-    });
-  if (tries === 0)
-    return check("pin-tries", what, "fail", "0 left: the PIN is blocked (none spent by this check)", {
-      hint: "only the bank can unblock it (it sends an unblock code or a new card); an ATM or a correct PIN cannot",
-      data,
-    });
-  if (tries === 1)
-    return check("pin-tries", what, "warn", "1 left (none spent): one wrong PIN blocks the card", {
-      hint: "type the PIN carefully: a correct PIN resets the counter; capkit asks for --force before using the last try",
-      data,
-    });
-  return check("pin-tries", what, "ok", `${tries} left (none spent)`, { data });
+    },
+  );
 }
 
 const failure = (id: string, what: string, e: unknown, verdict: "warn" | "fail" = "fail"): Check =>
@@ -69,6 +79,10 @@ const failure = (id: string, what: string, e: unknown, verdict: "warn" | "fail" 
 export async function diagnose(options: DiagnoseOptions = {}): Promise<Diagnosis> {
   const probe = options.probe ?? systemProbe;
   const checks: Check[] = [];
+  const add = (c: Check) => {
+    checks.push(c);
+    options.onCheck?.(c);
+  };
   const exchanges: { reader: string; exchanges: readonly RedactedExchange[] }[] = [];
   const versions = {
     capkit: options.capkitVersion ?? null,
@@ -76,7 +90,7 @@ export async function diagnose(options: DiagnoseOptions = {}): Promise<Diagnosis
     pcscd: probe.pcscdVersion() ?? null,
     libpcsclite: probe.libpcscliteVersion() ?? null,
   };
-  checks.push(
+  add(
     check(
       "versions",
       "versions",
@@ -93,13 +107,13 @@ export async function diagnose(options: DiagnoseOptions = {}): Promise<Diagnosis
   let ctx: PcscContext | undefined;
   try {
     ctx = await PcscContext.open();
-    checks.push(check("pcscd", "pcscd", "ok", "the PC/SC service answers"));
+    add(check("pcscd", "pcscd", "ok", "the PC/SC service answers"));
   } catch (e) {
-    checks.push(failure("pcscd", "pcscd", e));
+    add(failure("pcscd", "pcscd", e));
   }
   if (ctx) {
     try {
-      await diagnoseReaders(ctx, probe, checks, exchanges);
+      await diagnoseReaders(ctx, probe, add, exchanges);
     } finally {
       await ctx.close();
     }
@@ -107,7 +121,7 @@ export async function diagnose(options: DiagnoseOptions = {}): Promise<Diagnosis
   if (options.hid ?? true) {
     try {
       const tokens = listHidTokens();
-      checks.push(
+      add(
         check(
           "hid",
           "USB HID tokens",
@@ -120,7 +134,7 @@ export async function diagnose(options: DiagnoseOptions = {}): Promise<Diagnosis
         ),
       );
     } catch (e) {
-      checks.push(failure("hid", "USB HID tokens", e, "warn"));
+      add(failure("hid", "USB HID tokens", e, "warn"));
     }
   }
   return { checks, versions, exchanges };
@@ -129,12 +143,12 @@ export async function diagnose(options: DiagnoseOptions = {}): Promise<Diagnosis
 async function diagnoseReaders(
   ctx: PcscContext,
   probe: SystemProbe,
-  checks: Check[],
+  add: (c: Check) => void,
   exchanges: { reader: string; exchanges: readonly RedactedExchange[] }[],
 ): Promise<void> {
   const readers = await ctx.readers();
   if (readers.length === 0) {
-    checks.push(
+    add(
       check("readers", "readers", "warn", "no reader", {
         hint: "plug in the card reader; pcsc_scan shows what pcscd sees",
       }),
@@ -143,7 +157,7 @@ async function diagnoseReaders(
   }
   const drivers = probe.readerDrivers();
   for (const r of readers)
-    checks.push(
+    add(
       check(
         "reader",
         r.name,
@@ -153,7 +167,7 @@ async function diagnoseReaders(
     );
   const withCard = readers.filter((r) => r.cardPresent);
   if (withCard.length === 0) {
-    checks.push(
+    add(
       check("card", "card", "warn", "no card inserted", {
         hint: `insert the card, chip first, into ${readers.length === 1 ? readers[0]!.name : "a reader"}`,
       }),
@@ -163,7 +177,7 @@ async function diagnoseReaders(
   const listText = probe.smartcardList();
   const list = listText === undefined ? undefined : parseSmartcardList(listText);
   for (const r of withCard) {
-    const log = await diagnoseCard(ctx, r, list, checks);
+    const log = await diagnoseCard(ctx, r, list, add);
     if (log) exchanges.push({ reader: r.name, exchanges: log });
   }
 }
@@ -201,25 +215,25 @@ async function diagnoseCard(
   ctx: PcscContext,
   r: ReaderInfo,
   list: readonly SmartcardListEntry[] | undefined,
-  checks: Check[],
+  add: (c: Check) => void,
 ): Promise<readonly RedactedExchange[] | undefined> {
   const name = `card in ${r.name}`;
   if (r.mute) {
-    checks.push(
+    add(
       check("atr", name, "fail", "the card does not answer (mute)", {
         hint: "take it out and insert it again, chip first and the right way up",
       }),
     );
     return undefined;
   }
-  checks.push(atrCheck(name, r.atr ?? "", list));
+  add(atrCheck(name, r.atr ?? "", list));
   let pcsc: Awaited<ReturnType<typeof ctx.connect>> | undefined;
   let conn: RedactingRecorder | undefined;
   try {
     pcsc = await ctx.connect(r.name);
     conn = new RedactingRecorder(pcsc);
     const app = await readCapApplication(conn);
-    checks.push(
+    add(
       check(
         "application",
         `${name}: CAP application`,
@@ -233,9 +247,9 @@ async function diagnoseCard(
         },
       ),
     );
-    checks.push(pinTriesCheck(`${name}: PIN tries`, await readPinTryCounter(conn)));
+    add(pinTriesCheck(`${name}: PIN tries`, await readPinTryCounter(conn)));
     const features = await pcsc.features();
-    checks.push(
+    add(
       check(
         "pin-pad",
         `${r.name}: PIN pad`,
@@ -246,7 +260,7 @@ async function diagnoseCard(
       ),
     );
   } catch (e) {
-    checks.push(failure("application", name, e));
+    add(failure("application", name, e));
   } finally {
     await pcsc?.close().catch(() => {});
   }
