@@ -26,6 +26,8 @@ export class TestApp {
   /** Every message sent and received, in order (the wire). */
   readonly wire: string[] = [];
   token: ActivatedToken | undefined;
+  /** A copy of the derived seed: only the at-rest scan looks for it in the database. */
+  seedForTests: Uint8Array | undefined;
   #seed: HmacKey | undefined;
   #state: ActivationClientState | undefined;
 
@@ -76,6 +78,7 @@ export class TestApp {
     const got = activationClientReceive(this.#state!, b2);
     this.token = got.token;
     this.#seed = new HmacKey(got.seed, got.token.otp.algorithm);
+    this.seedForTests = got.seed.slice();
     got.seed.fill(0);
     this.#state = await activationClientActivate(got.state, this.code(nowMs), this.device);
     return this.#send(this.#state.request);
