@@ -1,8 +1,9 @@
 import { randomBytes } from "node:crypto";
 import { CapkitError, fromBase64, fromHex, toBase64 } from "@capkit/core";
-import { ID_PATTERN, loginMessage, verifyDeviceSignature } from "@capkit/provision";
+import { ID_PATTERN, loginMessage } from "@capkit/provision";
 import type { Verifier } from "../verifier.js";
 import { belowFloor } from "./app-version.js";
+import { verifyDeviceSignatureNative } from "./device-signature.js";
 import type { InstanceStatus, ProvisioningStore } from "./model.js";
 import type { ProvisioningPolicy } from "./policy.js";
 
@@ -99,7 +100,7 @@ export class DeviceLogins {
 
     const taken = await this.#store.takeLoginChallenge(challenge, credential, this.#now());
     const instance = await this.#store.instance(credential);
-    const signed = verifyDeviceSignature(
+    const signed = verifyDeviceSignatureNative(
       instance ? fromBase64(instance.devicePublicKey) : DECOY_KEY,
       loginMessage({
         serial: instance?.serial ?? parts.serial,
