@@ -2,6 +2,7 @@
  * `pnpm bench [suite…]`: runs the benchmark suites and writes their sections of docs/benchmarks.md.
  * BENCH_TIME_MS sets the time per case (default 1000).
  */
+import { bankLoginSuite } from "./bank-login.js";
 import { bundleSizeSuite } from "./bundle-size.js";
 import { cliSuite } from "./cli.js";
 import { emvCryptoSuite } from "./emv-crypto.js";
@@ -20,6 +21,7 @@ const suites: Record<string, () => Promise<string>> = {
   provisioning: provisioningSuite,
   cli: cliSuite,
   "bundle-size": bundleSizeSuite,
+  "bank-login": bankLoginSuite,
 };
 
 const wanted = process.argv.slice(2);
