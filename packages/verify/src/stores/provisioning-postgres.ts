@@ -14,8 +14,8 @@ import type {
   StartResult,
 } from "../provisioning/model.js";
 import { allocate, rateDecision } from "../provisioning/rules.js";
-import { STORE_INTERNALS } from "./internals.js";
-import type { PostgresInternals, PostgresStore, PostgresTransaction } from "./postgres.js";
+import { type PostgresInternals, type PostgresTransaction, STORE_INTERNALS } from "./internals.js";
+import type { PostgresStore } from "./postgres.js";
 import {
   ACTIVATION_COLUMNS,
   activationValues,
@@ -258,7 +258,8 @@ export class PostgresProvisioningStore implements ProvisioningStore {
       "DELETE FROM provisioning_login_challenges WHERE id = $1 AND credential_id = $2 RETURNING expires_at",
       [id, credentialId],
     );
-    return r.rows.length === 1 && Number(r.rows[0].expires_at) > now;
+    const row = r.rows[0];
+    return row !== undefined && Number(row["expires_at"]) > now;
   }
 
   async record(entry: AuditEntry): Promise<void> {
