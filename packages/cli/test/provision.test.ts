@@ -19,12 +19,9 @@ const fixture = (name: string) => fileURLToPath(new URL(`./fixtures/${name}`, im
 describe("capkit provision and capkit outbox", () => {
   it("start sends the code to the dev outbox; a second start within 60 s is refused (exit 1); status and reset", () => {
     const dir = tmp();
-    const started = run(
-      ["--json", "provision", "start", "--user", "10203040", "--phone", "+33611223344"],
-      {
-        cwd: dir,
-      },
-    );
+    const started = run(["--json", "provision", "start", "--user", "10203040", "--phone", "+33611223344"], {
+      cwd: dir,
+    });
     expect(started.status, started.stderr).toBe(0);
     expect(started.json()).toMatchObject({
       activationId: expect.stringMatching(/^[0-9a-f]{32}$/),
@@ -61,12 +58,9 @@ describe("capkit provision and capkit outbox", () => {
     });
     const human = run(["provision", "status", "--user", "10203040"], { cwd: dir });
     expect(human.stdout).toContain("codes sent in the last 24 h: 1");
-    const reset = run(
-      ["--json", "provision", "reset", "--user", "10203040", "--reason", "password-reset"],
-      {
-        cwd: dir,
-      },
-    );
+    const reset = run(["--json", "provision", "reset", "--user", "10203040", "--reason", "password-reset"], {
+      cwd: dir,
+    });
     expect(reset.json()).toEqual({
       user: "10203040",
       reason: "password-reset",
@@ -101,9 +95,7 @@ describe("capkit provision and capkit outbox", () => {
     const missing = run(["--json", "outbox", "--outbox", join(dir, "none.db")]);
     expect(missing.status).toBe(4);
     expect(missing.json().error.code).toBe("STORE_UNAVAILABLE");
-    expect(run(["provision", "reset", "--user", "1", "--reason", "Bad Reason"], { cwd: dir }).status).toBe(
-      2,
-    );
+    expect(run(["provision", "reset", "--user", "1", "--reason", "Bad Reason"], { cwd: dir }).status).toBe(2);
   });
 
   it("a device activates against the bank on the same database; status shows it, reset revokes it", async () => {
@@ -152,11 +144,9 @@ describe("capkit provision and capkit outbox", () => {
     expect(status.instances).toEqual([
       expect.objectContaining({ credential: app.credential, state: "active", slot: 1, appVersion: "5.2.0" }),
     ]);
-    expect(run(["--json", "provision", "reset", "--user", "50607080"], { cwd: dir }).json()).toMatchObject(
-      {
-        instances: 1,
-      },
-    );
+    expect(run(["--json", "provision", "reset", "--user", "50607080"], { cwd: dir }).json()).toMatchObject({
+      instances: 1,
+    });
     const after = run(["--json", "provision", "status", "--user", "50607080"], { cwd: dir }).json();
     expect(after.instances[0]).toMatchObject({ state: "ended", reason: "reset" });
     const verify = run(["--json", "verify", "status", "--id", app.credential], { cwd: dir });
@@ -166,7 +156,10 @@ describe("capkit provision and capkit outbox", () => {
   it("--version and otp generate load none of the provisioning code; provision does", () => {
     const loaded = (args: string[]) => {
       const log = join(tmp(), "loads.txt");
-      capkit(args, { env: { ...env, CAPKIT_TRACE_LOADS: log }, nodeArgs: ["--import", fixture("trace-loads.mjs")] });
+      capkit(args, {
+        env: { ...env, CAPKIT_TRACE_LOADS: log },
+        nodeArgs: ["--import", fixture("trace-loads.mjs")],
+      });
       const dist = join(BIN, "..");
       const files = readFileSync(log, "utf8")
         .split("\n")
