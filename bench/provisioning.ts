@@ -31,7 +31,7 @@ const LOGINS_PER_BATCH = 200;
 async function ratesOn(
   state: StateStore,
   provisioning: ProvisioningStore,
-): Promise<{ activations: number; logins: number }> {
+): Promise<{ activations: number; logins: number; bare: number }> {
   let now = Date.UTC(2026, 11, 5, 9, 0, 0);
   const clock = () => now;
   const verifier = new Verifier({ store: state, keys, now: clock });
@@ -81,12 +81,25 @@ async function ratesOn(
   const activate = async () => {
     app = await activateOne();
   };
-  for (let i = 0; i < 3; i++) await activate(); // warm-up
+  for (let i = 0; i < 3; i++) {
+    await activate(); // warm-up
+    bareOnce();
+  }
+  // The limit is timed in the same batches, one bare run after each activation: the same moments of a shared
+  // machine's load, the same state of the JIT and the heap.
   const activations: number[] = [];
+  const bares: number[] = [];
   for (let b = 0; b < BATCHES; b++) {
     bankMs = 0;
-    for (let i = 0; i < PER_BATCH; i++) await activate();
+    let bareMs = 0;
+    for (let i = 0; i < PER_BATCH; i++) {
+      await activate();
+      const t = performance.now();
+      bareOnce();
+      bareMs += performance.now() - t;
+    }
     activations.push(PER_BATCH / (bankMs / 1000));
+    bares.push(PER_BATCH / (bareMs / 1000));
   }
   // Logins of the last device: a challenge, then the code and the device's signature (a new TOTP step each).
   const device = app!;
@@ -104,11 +117,11 @@ async function ratesOn(
     for (let i = 0; i < LOGINS_PER_BATCH; i++) await login();
     logins.push(LOGINS_PER_BATCH / (bankMs / 1000));
   }
-  return { activations: median(activations), logins: median(logins) };
+  return { activations: median(activations), logins: median(logins), bare: median(bares) };
 }
 
-/** The bank's bare cryptography of one activation, per second (median of 3 timed runs). */
-function bareRate(): number {
+/** The bank's bare cryptography of one activation: one SPAKE2 side and two ECDSA P-256 verifications. */
+const bareOnce = (() => {
   const w = 0x2ee57912099d31560b3a44b1184b9b4866e904c49d12ac5042c97dca461b1a5fn;
   const a = spake2Start("A", w);
   const utf8 = (s: string) => new TextEncoder().encode(s);
@@ -117,23 +130,15 @@ function bareRate(): number {
   const publicKey = p256.getPublicKey(device.secretKey, false);
   const message = utf8("capkit-activation/1 device binding");
   const signature = p256.sign(message, device.secretKey, { prehash: true, format: "compact" });
-  const once = () => {
+  return () => {
     spake2Finish(spake2Start("B", w), w, a.share, ctx);
     if (!verifyDeviceSignature(publicKey, message, signature)) throw new Error("bare signature");
     verifyDeviceSignature(publicKey, message, signature);
   };
-  const rates: number[] = [];
-  for (let r = 0; r < 4; r++) {
-    const t = performance.now();
-    for (let i = 0; i < PER_BATCH; i++) once();
-    if (r > 0) rates.push(PER_BATCH / ((performance.now() - t) / 1000));
-  }
-  return median(rates);
-}
+})();
 
 export async function provisioningSuite(): Promise<string> {
-  const rows: [string, { activations: number; logins: number }][] = [];
-  const bare = bareRate();
+  const rows: [string, { activations: number; logins: number; bare: number }][] = [];
   {
     const state = new MemoryStore();
     rows.push(["memory store", await ratesOn(state, new MemoryProvisioningStore(state))]);
@@ -155,6 +160,7 @@ export async function provisioningSuite(): Promise<string> {
     await server.dispose();
   }
   const memory = rows[0]![1].activations;
+  const bare = rows[0]![1].bare;
   const md = [
     "## Activations (`@capkit/verify/provisioning`)",
     "",
@@ -164,11 +170,13 @@ export async function provisioningSuite(): Promise<string> {
     "",
     "| case | activations/s | ratio to the limit | device logins/s |",
     "|---|---:|---:|---:|",
-    `| the limit: the bank's bare cryptography of one activation (one SPAKE2 side, two ECDSA P-256 verifications) | ${Math.round(bare)} | 1.00× | |`,
+    `| the limit: the bank's bare cryptography of one activation (one SPAKE2 side, two ECDSA P-256 verifications), timed between the memory store's activations | ${Math.round(bare)} | 1.00× | |`,
     ...rows.map(
       ([name, r]) =>
-        `| ${name} | ${Math.round(r.activations)} | ${(r.activations / bare).toFixed(2)}× | ${Math.round(r.logins).toLocaleString("en-US")} |`,
+        `| ${name} | ${Math.round(r.activations)} | ${(r.activations / r.bare).toFixed(2)}× | ${Math.round(r.logins).toLocaleString("en-US")} |`,
     ),
+    "",
+    "Each store's ratio is to the bare cryptography timed in its own batches.",
     "",
     `Device logins (median of ${BATCHES} batches of ${LOGINS_PER_BATCH}, after 20): \`issueLoginChallenge\` then \`verifyDevice\` — the challenge stored and taken,`,
     "the instance read, the device's ECDSA signature checked with node:crypto (about nine times @noble/curves' speed",
@@ -179,7 +187,10 @@ export async function provisioningSuite(): Promise<string> {
     "the pending credential's enrolment and its first code's verification. On SQLite and PostgreSQL each activation",
     "also makes 7 commits (the start, the SMS's audit row, each step's compare-and-set with its audit rows, the",
     "password's count, the first code's accept), and a login 3 (the challenge stored, taken, the code's accept),",
-    "each durable before the answer (SQLite: synchronous=FULL): the stores add their write latency. An activation is rare",
+    "each durable before the answer (SQLite: synchronous=FULL). On PostgreSQL every statement is a round trip and",
+    "a provisioning transaction is several (BEGIN, the user's row locked, its statements, COMMIT): about 50 per",
+    "activation, 5 per login, one flow after the other here, so the server's latency sets the rate (the verifier's",
+    "own figures above run 4 clients at once). An activation is rare",
     "(once per device), so what matters is that a burst of them cannot starve logins: a SPAKE2 side is what the",
     "bank spends per try, and tries are bounded per code (5) and codes per identifiant (3 a day).",
   ].join("\n");
