@@ -9,6 +9,7 @@ import { emvCryptoSuite } from "./emv-crypto.js";
 import { oathSuite } from "./oath.js";
 import { pcscSuite } from "./pcsc.js";
 import { provisionSuite } from "./provision.js";
+import { provisioningSuite } from "./provisioning.js";
 import { verifySuite } from "./verify.js";
 
 const suites: Record<string, () => Promise<string>> = {
@@ -17,6 +18,7 @@ const suites: Record<string, () => Promise<string>> = {
   pcsc: pcscSuite,
   verify: verifySuite,
   provision: provisionSuite,
+  provisioning: provisioningSuite,
   cli: cliSuite,
   "bundle-size": bundleSizeSuite,
   "bank-login": bankLoginSuite,

@@ -1,5 +1,6 @@
 import { randomBytes, randomInt } from "node:crypto";
 import { CapkitError, isCapkitError } from "@capkit/core";
+import { PREPARE_ENROLMENT } from "./internal.js";
 import type { KeyProvider } from "./key-provider.js";
 import {
   type CapEnrollRequest,
@@ -222,6 +223,19 @@ export class Verifier {
   }
 
   async enroll(req: EnrollRequest, options: { replaces?: string } = {}): Promise<void> {
+    const { credential, audit } = await this[PREPARE_ENROLMENT](req, options);
+    await this.#store.enroll(credential, audit);
+    this.#cache.delete(req.id);
+  }
+
+  /**
+   * The credential `enroll` writes, and its audit row, without writing them (src/internal.ts): the Provisioner
+   * enrols an in-app token as `pending` in the same transaction as the activation step that binds it.
+   */
+  async [PREPARE_ENROLMENT](
+    req: EnrollRequest,
+    options: { replaces?: string; state?: "pending" } = {},
+  ): Promise<{ credential: StoredCredential; audit: AuditEntry }> {
     checkId(req.id, "a credential id", "CREDENTIAL_INVALID");
     if (req.user !== undefined) checkId(req.user, "a user id", "CREDENTIAL_INVALID");
     const rules = KINDS[req.kind];
@@ -229,8 +243,9 @@ export class Verifier {
     const e = await rules.enroll(req, { keys: this.#keys, policy: this.policy });
     const sealed = e.secret ? await this.#keys.seal(req.id, e.secret) : undefined;
     const now = this.#now();
-    await this.#store.enroll(
-      {
+    const state = options.state ?? "active";
+    return {
+      credential: {
         id: req.id,
         params: e.params,
         sealed,
@@ -238,7 +253,7 @@ export class Verifier {
         failures: 0,
         locked: false,
         createdAt: now,
-        state: "active",
+        state,
         user: req.user,
         drift: undefined,
         replaces: options.replaces,
@@ -247,9 +262,10 @@ export class Verifier {
         acceptedRequest: undefined,
         version: newVersion(),
       },
-      this.#entry(req.id, "enroll", "ok", req.user, { detail: req.kind }),
-    );
-    this.#cache.delete(req.id);
+      audit: this.#entry(req.id, "enroll", "ok", req.user, {
+        detail: state === "pending" ? `${req.kind}, pending` : req.kind,
+      }),
+    };
   }
 
   /**
@@ -345,7 +361,8 @@ export class Verifier {
       const attempt = attemptOf(req, fn, code ?? "", now, undefined);
       const all = await this.#store.list({ user, limit: MAX_USER_CREDENTIALS });
       const active: Cached[] = [];
-      for (const c of all) if (c.state === "active") active.push(await this.#fresh(c));
+      // Pending credentials too: an in-app token's first accepted code activates it.
+      for (const c of all) if (c.state !== "disabled") active.push(await this.#fresh(c));
       let hit: { e: Cached; m: Match } | undefined;
       // No credential to judge: the decoy, cached under a key no id can take (ids have no NUL).
       for (const e of active.length > 0 ? active : [await this.#absent(`\0user:${user}`)]) {
@@ -535,6 +552,7 @@ export class Verifier {
         request: probe.request,
         rule: this.#rule,
         refusedDetail: `${prefix}locked or disabled`,
+        activates: c.state === "pending" || c.replaces !== undefined,
       },
     );
     if (outcome === "stale" || outcome === "changed") return "again";
@@ -552,13 +570,12 @@ export class Verifier {
       c.acceptedRequest = probe.request;
       if (m.drift !== undefined) c.drift = m.drift;
     }
+    // A pending credential is now active; the one it replaced was revoked in the same write (its audit trail
+    // stays): src/stores/activation.ts.
+    if (c.state === "pending") c.state = "active";
     if (c.replaces !== undefined) {
-      // The new card is in use: the one it replaces stops working now (its audit trail stays).
-      await this.#store.revoke(
-        c.replaces,
-        this.#entry(c.replaces, "revoke", "ok", c.user, { detail: `replaced by ${c.id}` }),
-      );
       this.#cache.delete(c.replaces);
+      c.replaces = undefined;
     }
     return { result: "accepted", counter: m.counter, offset: m.offset, credential: c.user && c.id };
   }

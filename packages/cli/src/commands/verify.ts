@@ -59,7 +59,14 @@ export async function openVerifier(o: StoreOptions, out: Output, create = false)
     await store.close();
     throw e;
   }
-  return { verifier: new v.Verifier({ store, keys }), close: () => store.close(), name: storeName(where) };
+  return {
+    verifier: new v.Verifier({ store, keys }),
+    close: () => store.close(),
+    name: storeName(where),
+    // For the provisioning tables beside the verifier's (capkit provision).
+    store,
+    keys,
+  };
 }
 
 /**
@@ -74,7 +81,7 @@ function storeError<T>(f: () => T, db: string): T {
   }
 }
 
-function asStoreError(e: unknown, db: string | undefined): unknown {
+export function asStoreError(e: unknown, db: string | undefined): unknown {
   if (e instanceof CapkitError) return e;
   const code = (e as { code?: unknown })?.code;
   const driver =

@@ -16,7 +16,9 @@ import type {
   StoredCredential,
   UserState,
 } from "../model.js";
+import { activatedEntry, replacedEntry } from "./activation.js";
 import { AuditRing } from "./audit-ring.js";
+import { type MemoryInternals, STORE_INTERNALS } from "./internals.js";
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 type Count = { failures: number; locked: boolean };
@@ -53,6 +55,10 @@ export class MemoryStore implements StateStore {
   }
 
   async enroll(c: StoredCredential, audit: AuditEntry): Promise<void> {
+    this.#insert(c, audit);
+  }
+
+  #insert(c: StoredCredential, audit: AuditEntry): void {
     if (this.#credentials.has(c.id))
       throw new CapkitError("CREDENTIAL_EXISTS", `credential ${c.id} already exists`);
     this.#credentials.set(c.id, { ...c });
@@ -101,7 +107,7 @@ export class MemoryStore implements StateStore {
     const c = this.#credentials.get(id);
     if (!c || c.version !== d.version) return "changed";
     const subject = this.#subjectOf(c);
-    if (subject.locked || c.state !== "active")
+    if (subject.locked || c.state === "disabled")
       return this.#count(subject, d.rule, { ...audit, result: "rejected", detail: d.refusedDetail });
     if (c.last >= value) return "stale";
     c.last = value;
@@ -112,7 +118,20 @@ export class MemoryStore implements StateStore {
     if (d.drift !== undefined) c.drift = d.drift;
     subject.failures = 0;
     this.#record(audit);
+    this.#activate(c, audit);
     return "accepted";
+  }
+
+  /** The first accept of a pending or replacing credential (src/stores/activation.ts), in the accept's turn. */
+  #activate(c: Mutable<StoredCredential>, audit: AuditEntry): void {
+    if (c.state === "pending") {
+      c.state = "active";
+      this.#record(activatedEntry(audit));
+    }
+    const old = c.replaces;
+    if (old === undefined) return;
+    c.replaces = undefined;
+    if (this.#delete(old)) this.#record(replacedEntry(audit, old));
   }
 
   async fail(
@@ -177,11 +196,34 @@ export class MemoryStore implements StateStore {
   }
 
   async revoke(id: string, audit: AuditEntry): Promise<boolean> {
+    if (!this.#delete(id)) return false;
+    this.#record(audit);
+    return true;
+  }
+
+  /** Deletes a credential, its challenges, and the mention of it in a replacement. */
+  #delete(id: string): boolean {
     if (!this.#credentials.delete(id)) return false;
     for (const [k, ch] of this.#challenges) if (ch.credentialId === id) this.#challenges.delete(k);
     for (const c of this.#credentials.values()) if (c.replaces === id) c.replaces = undefined;
-    this.#record(audit);
     return true;
+  }
+
+  /** The provisioning tables' door (src/stores/internals.ts): synchronous writers, atomic in one turn. */
+  [STORE_INTERNALS](): MemoryInternals {
+    return {
+      credential: (id) => {
+        const c = this.#credentials.get(id);
+        return c && this.#out(c);
+      },
+      insertCredential: (c, audit) => this.#insert(c, audit),
+      revoke: (id, audit) => {
+        if (!this.#delete(id)) return false;
+        this.#record(audit);
+        return true;
+      },
+      audit: (entry) => this.#record(entry),
+    };
   }
 
   async addChallenge(challenge: Challenge, audit: AuditEntry, maxPerCredential: number): Promise<void> {
