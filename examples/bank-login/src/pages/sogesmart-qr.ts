@@ -24,7 +24,7 @@ export function sogesmartQrPage(o: {
       modules: ["/assets/capkit-sogesmart.js"],
       ...(phone
         ? {
-            aside: html`<aside class="devices" aria-labelledby="devices-title">
+            aside: html`<aside class="devices phone-aside" aria-labelledby="devices-title">
 <h2 id="devices-title">Votre téléphone (simulé)</h2>
 <capkit-sogesmart-app phone="${phone.identifiant}" label="Votre téléphone : SogeSmart"></capkit-sogesmart-app>
 <capkit-sms-inbox src="/dev/sms/a" label="SMS reçus sur votre téléphone"></capkit-sms-inbox>

@@ -80,9 +80,9 @@ const PENDING_MS: Readonly<Partial<Record<Effect, number>>> = {
 
 const STYLE = `
 :host { display: inline-block; font-family: system-ui, sans-serif; color: #111; }
-.phone { width: 340px; min-height: 640px; border-radius: 36px; background: #1b1b1f; padding: 14px;
+.phone { width: 340px; min-height: 560px; border-radius: 36px; background: #1b1b1f; padding: 14px;
   box-shadow: 0 6px 18px rgb(0 0 0 / 35%); box-sizing: border-box; }
-.screen { background: #fff; border-radius: 24px; min-height: 612px; overflow: hidden; display: flex;
+.screen { background: #fff; border-radius: 24px; min-height: 532px; overflow: hidden; display: flex;
   flex-direction: column; }
 .bar { background: #e9041e; color: #fff; padding: 10px 16px; font-size: 12px; letter-spacing: 0.06em;
   font-weight: bold; text-align: center; }
@@ -142,7 +142,7 @@ export class SogesmartAppElement extends HTMLElement {
   attributeChangedCallback(name: string, old: string | null, value: string | null): void {
     // A new version installed on the phone: the app reopens on the same keys, and asks for a new activation
     // when its token was activated by an older major version.
-    if (name === "app-version" && old !== null && old !== value && this.#ready) this.#ready = this.#open();
+    if (name === "app-version" && old !== value && this.#ready) this.#ready = this.#open();
   }
 
   /** Resolves once the app has opened its keys and drawn its first screen. */
@@ -488,10 +488,12 @@ export class SogesmartAppElement extends HTMLElement {
   #form(view: View): HTMLElement {
     const form = el("form", { novalidate: "" }) as HTMLFormElement;
     const inputs: HTMLInputElement[] = [];
-    for (const f of view.fields) {
+    for (const [i, f] of view.fields.entries()) {
       const label = el("label", {}, f.label);
-      if (f.hint) label.append(el("span", { class: "hint" }, f.hint));
+      // The hint is the field's description, not part of its name (aria-describedby).
+      const hintId = `hint-${this.#screen}-${i}`;
       const input = el("input", {
+        ...(f.hint ? { "aria-describedby": hintId } : {}),
         name: f.name,
         type: f.type,
         autocomplete: f.autocomplete,
@@ -503,6 +505,7 @@ export class SogesmartAppElement extends HTMLElement {
       input.disabled = this.#busy;
       label.append(input);
       form.append(label);
+      if (f.hint) form.append(el("span", { class: "hint", id: hintId }, f.hint));
       inputs.push(input);
     }
     const read = (): FormValues => Object.fromEntries(inputs.map((i) => [i.name, i.value]));

@@ -94,8 +94,11 @@ export class SmsInboxElement extends HTMLElement {
   #render(): void {
     const box = el("section", { class: "inbox", "aria-label": this.getAttribute("label") ?? "SMS reçus" });
     this.#title = el("h2", {}, "Messages");
-    this.#list = el("ol", { role: "log", "aria-live": "polite" });
-    box.append(this.#title, this.#list);
+    // The log region wraps the list (a role on the <ol> itself would take its items' list semantics away).
+    const log = el("div", { role: "log", "aria-live": "polite" });
+    this.#list = el("ol");
+    log.append(this.#list);
+    box.append(this.#title, log);
     this.#root.append(box);
     this.#draw();
   }

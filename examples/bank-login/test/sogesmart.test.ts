@@ -1,0 +1,213 @@
+import type { Locator, Page } from "playwright-core";
+import { beforeEach, describe, expect, it } from "vitest";
+import { bankInChromium, expectAccessible, screenshot, textOf } from "./browser.js";
+
+/**
+ * SogeSmart end to end in Chromium, through the page only: the two phones of this browser's SogeSmart account
+ * (`<capkit-sogesmart-app>`), their SMS read from `<capkit-sms-inbox>`, the bank's app API behind them.
+ */
+const session = bankInChromium({ sogesmart: { startIntervalSeconds: 0 } });
+let page: Page;
+let a: string;
+let b: string;
+
+beforeEach(async () => {
+  page = session.page;
+  await page.goto(`${session.bank.url}/sogesmart`);
+  ({ a, b } = await sogesmartUsers(page));
+});
+
+export async function sogesmartUsers(p: Page): Promise<{ a: string; b: string }> {
+  const make = p.getByRole("button", { name: "Recevoir mes clients de démonstration" });
+  if (await make.isVisible()) await make.click();
+  const id = (slot: string) => textOf(p.locator(`[data-demo="sogesmart-${slot}"]`));
+  return { a: await id("a"), b: await id("b") };
+}
+
+export const phone = (p: Page, slot: "a" | "b"): Locator =>
+  p.locator(`capkit-sogesmart-app[data-phone="${slot}"]`);
+const heading = (ph: Locator) => textOf(ph.getByRole("heading", { level: 2 }));
+const alertOf = (ph: Locator) => textOf(ph.getByRole("alert"));
+const screenOf = (ph: Locator) => ph.evaluate((e) => (e as unknown as { screen: string }).screen);
+
+/** The activation code in the newest SMS of the phone's inbox (waits for a new one after `after`). */
+export async function smsCode(p: Page, slot: "a" | "b", after = 0): Promise<{ code: string; count: number }> {
+  const items = p.locator(`capkit-sms-inbox[src="/dev/sms/${slot}"]`).locator("li[data-seq]");
+  await expect.poll(() => items.count(), { timeout: 15_000 }).toBeGreaterThan(after);
+  const text = await textOf(items.first());
+  const m = /mot de passe d'activation est ([0-9]{4} [0-9]{4})/.exec(text);
+  expect(m, text).not.toBeNull();
+  return { code: m![1]!, count: await items.count() };
+}
+
+async function fill(ph: Locator, label: string, value: string): Promise<void> {
+  await ph.getByLabel(label, { exact: true }).fill(value);
+}
+async function press(ph: Locator, name: string): Promise<void> {
+  await ph.getByRole("button", { name, exact: true }).click();
+}
+
+/** « Première connexion ? » Oui → identifiant → the SMS code → the Sogenet password and a new one. */
+export async function activate(
+  p: Page,
+  slot: "a" | "b",
+  identifiant: string,
+  o: { newPassword: string; sogenetPassword?: string; shots?: boolean; from?: "welcome" | "here" } = {
+    newPassword: "246813",
+  },
+): Promise<void> {
+  const ph = phone(p, slot);
+  const shot = async (name: string) => {
+    if (!o.shots) return;
+    await expectAccessible(p);
+    await screenshot(p, name);
+  };
+  const before = await p.locator(`capkit-sms-inbox[src="/dev/sms/${slot}"]`).locator("li[data-seq]").count();
+  if ((o.from ?? "welcome") === "welcome") {
+    await expect.poll(() => screenOf(ph)).toBe("welcome");
+    await shot("sogesmart-welcome.png");
+    await press(ph, "Oui");
+  }
+  await expect.poll(() => screenOf(ph)).toMatch(/^(activation|password-lost)$/);
+  await fill(ph, "Identifiant Sogenet (8 chiffres)", identifiant);
+  await shot("sogesmart-activation.png");
+  await press(ph, "Valider");
+  await expect.poll(() => screenOf(ph)).toBe("sms");
+  const { code } = await smsCode(p, slot, before);
+  await fill(ph, "Mot de passe reçu par SMS", code);
+  await shot("sogesmart-sms.png");
+  await press(ph, "Valider");
+  await expect.poll(() => screenOf(ph)).toBe("authentication");
+  await fill(ph, "Mot de passe actuel", o.sogenetPassword ?? "112233");
+  await fill(ph, "Nouveau mot de passe", o.newPassword);
+  await fill(ph, "Confirmation du mot de passe", o.newPassword);
+  await shot("sogesmart-authentication.png");
+  await press(ph, "Valider");
+  await expect.poll(() => screenOf(ph), { timeout: 30_000 }).toBe("login");
+}
+
+export async function login(p: Page, slot: "a" | "b", identifiant: string, password: string): Promise<void> {
+  const ph = phone(p, slot);
+  await fill(ph, "Login", identifiant);
+  await fill(ph, "Mot de passe", password);
+  await press(ph, "Valider");
+  await expect.poll(() => ph.locator('[aria-busy="false"]').count()).toBe(1);
+}
+
+describe("SogeSmart: activation and login", () => {
+  it("activates by SMS and the Sogenet password on every screen of the guide, then logs in", async () => {
+    const ph = phone(page, "a");
+    await activate(page, "a", a, { newPassword: "246813", shots: true });
+    expect(await textOf(ph.getByRole("status").first())).toBe(
+      "Votre application est activée : connectez-vous avec votre nouveau mot de passe.",
+    );
+    await login(page, "a", a, "246813");
+    await expect.poll(() => screenOf(ph)).toBe("home");
+    expect(await heading(ph)).toBe("CONSULTATION DES COMPTES");
+    await expectAccessible(page);
+    await screenshot(page, "sogesmart-home.png");
+    // The keys in IndexedDB: CryptoKeys, non-extractable.
+    const keys = await page.evaluate(
+      (db) =>
+        new Promise<{ device: boolean; seed: boolean }>((resolve, reject) => {
+          const open = indexedDB.open(db, 1);
+          open.onerror = () => reject(open.error);
+          open.onsuccess = () => {
+            const tx = open.result.transaction("records");
+            const s = tx.objectStore("records");
+            const d = s.get("device");
+            const t = s.get("token");
+            tx.oncomplete = () =>
+              resolve({
+                device: (d.result as { privateKey: CryptoKey }).privateKey.extractable,
+                seed: (t.result as { hmac: CryptoKey }).hmac.extractable,
+              });
+          };
+        }),
+      `capkit-sogesmart:${a}`,
+    );
+    expect(keys).toEqual({ device: false, seed: false });
+  });
+
+  it("warns at the 4th wrong password and blocks at the 5th in the guide's words; « Mot de passe perdu » unblocks", async () => {
+    const ph = phone(page, "a");
+    await activate(page, "a", a, { newPassword: "246813" });
+    for (let i = 1; i <= 3; i++) {
+      await login(page, "a", a, "999999");
+      expect(await alertOf(ph)).toBe("Identifiant ou mot de passe incorrect.");
+    }
+    await login(page, "a", a, "999999");
+    expect(await alertOf(ph)).toBe(
+      "Identifiant ou mot de passe incorrect. Attention : au prochain mot de passe erroné, votre accès sera bloqué.",
+    );
+    await login(page, "a", a, "999999");
+    expect(await alertOf(ph)).toBe(
+      "Votre compte a été bloqué suite à 5 tentatives de saisie d'un mot de passe erroné",
+    );
+    await expectAccessible(page);
+    await screenshot(page, "sogesmart-blocked.png");
+    await login(page, "a", a, "246813");
+    expect(await alertOf(ph)).toBe(
+      "Votre compte a été bloqué suite à 5 tentatives de saisie d'un mot de passe erroné",
+    );
+    // « Mot de passe perdu »: a new activation by SMS, a new password, the block lifted.
+    await ph.getByRole("button", { name: "Mot de passe perdu" }).click();
+    await expect.poll(() => heading(ph)).toBe("MOT DE PASSE PERDU");
+    await expectAccessible(page);
+    await screenshot(page, "sogesmart-password-lost.png");
+    await activate(page, "a", a, { newPassword: "135790", from: "here" });
+    await login(page, "a", a, "135790");
+    await expect.poll(() => screenOf(ph)).toBe("home");
+  });
+});
+
+describe("SogeSmart: the other screens", () => {
+  it("sends the subscription request when the conditions are accepted, and nothing when they are refused", async () => {
+    const ph = phone(page, "b");
+    await press(ph, "Oui");
+    await press(ph, "Je ne dispose pas de Sogenet");
+    await expect.poll(() => heading(ph)).toBe("FAIRE UNE DEMANDE D'ABONNEMENT");
+    await fill(ph, "Prénom", "Camille");
+    await fill(ph, "Nom", "Martin");
+    await fill(ph, "Date de naissance", "1990-04-12");
+    await fill(ph, "Adresse mail", "camille");
+    await fill(ph, "N° de compte", "12345678901");
+    await press(ph, "Accepter les conditions");
+    expect(await alertOf(ph)).toBe("L'adresse mail n'est pas valide.");
+    await fill(ph, "Adresse mail", "camille@example.nc");
+    await expectAccessible(page);
+    await screenshot(page, "sogesmart-subscription.png");
+    await press(ph, "Refuser les conditions");
+    await expect.poll(() => screenOf(ph)).toBe("welcome");
+    expect(await textOf(ph.getByRole("status").first())).toBe(
+      "Vous avez refusé les conditions d'utilisation : votre demande d'abonnement n'a pas été envoyée.",
+    );
+    await press(ph, "Oui");
+    await press(ph, "Je ne dispose pas de Sogenet");
+    for (const [label, value] of [
+      ["Prénom", "Camille"],
+      ["Nom", "Martin"],
+      ["Date de naissance", "1990-04-12"],
+      ["Adresse mail", "camille@example.nc"],
+      ["N° de compte", "12345678901"],
+    ] as const)
+      await fill(ph, label, value);
+    await press(ph, "Accepter les conditions");
+    await expect.poll(() => screenOf(ph)).toBe("subscribed");
+    expect(await heading(ph)).toBe("ABONNEMENT");
+  });
+
+  it("asks for a new activation by SMS when the new version of the app is installed (« ACTIVER LA NOUVELLE VERSION »)", async () => {
+    const ph = phone(page, "a");
+    await activate(page, "a", a, { newPassword: "246813" });
+    await page.getByRole("button", { name: "Installer la nouvelle version de SogeSmart" }).first().click();
+    await expect.poll(() => heading(ph)).toBe("ACTIVER LA NOUVELLE VERSION DE L'APPLICATION");
+    await expectAccessible(page);
+    await screenshot(page, "sogesmart-new-version.png");
+    await activate(page, "a", a, { newPassword: "135790", from: "here" });
+    await page.reload(); // the installed version is kept by the phone
+    await expect.poll(() => screenOf(ph)).toBe("login");
+    await login(page, "a", a, "135790");
+    await expect.poll(() => screenOf(ph)).toBe("home");
+  });
+});
