@@ -1,4 +1,5 @@
 import type { Page } from "playwright-core";
+import decodeQR from "qr/decode.js";
 import { beforeEach, describe, expect, it } from "vitest";
 import { bankInChromium, expectAccessible, screenshot, textOf } from "./browser.js";
 import {
@@ -10,6 +11,7 @@ import {
   phone,
   press,
   screenOf,
+  smsCode,
   sogesmartUsers,
 } from "./sogesmart-phone.js";
 
@@ -143,5 +145,66 @@ describe("SogeSmart: the other screens", () => {
     await expect.poll(() => screenOf(ph)).toBe("login");
     await login(page, "a", a, "135790");
     await expect.poll(() => screenOf(ph)).toBe("home");
+  });
+});
+
+describe("SogeSmart: activation from a SOGENET session (QR code)", () => {
+  it("shows a QR code on SOGENET that the app reads back and activates with, the SMS as the second feature", async () => {
+    // SOGENET first (accessible mode: a labelled field): the provisional password, changed at first login.
+    await page.goto(`${session.bank.url}/sogenet?accessible=1`);
+    await page.getByLabel("Identifiant (8 chiffres)").fill(a);
+    await page.getByLabel("Mot de passe (6 chiffres)").fill("112233");
+    await page.getByRole("button", { name: "Valider" }).click();
+    await page.getByLabel("Mot de passe actuel").fill("112233");
+    await page.getByLabel("Nouveau mot de passe (6 chiffres)").fill("246813");
+    await page.getByLabel("Confirmation du nouveau mot de passe").fill("246813");
+    await page.getByRole("button", { name: "Valider" }).click();
+    await page.getByRole("link", { name: "Activer SogeSmart sur mon téléphone" }).click();
+    await page.getByRole("button", { name: "Afficher le QR code" }).click();
+    const img = page.locator("img[data-qr]");
+    await img.waitFor();
+    await expectAccessible(page);
+    await screenshot(page, "sogesmart-qr.png");
+    // The phone's camera: the QR code drawn on a canvas, its pixels decoded by qr's decoder.
+    const pixels = await img.evaluate((i) => {
+      const im = i as HTMLImageElement;
+      const canvas = document.createElement("canvas");
+      canvas.width = im.naturalWidth;
+      canvas.height = im.naturalHeight;
+      const g = canvas.getContext("2d")!;
+      g.drawImage(im, 0, 0);
+      const d = g.getImageData(0, 0, canvas.width, canvas.height);
+      return { width: d.width, height: d.height, data: Array.from(d.data) };
+    });
+    const text = decodeQR({ width: pixels.width, height: pixels.height, data: new Uint8Array(pixels.data) });
+    expect(text).toMatch(
+      /^sogesmart:activation\?v=1&a=[0-9a-f]{32}&r=[0-9a-f]{32}&s=[\w.:-]+&w=[0-9a-f]{32}$/,
+    );
+
+    const ph = page.locator("aside capkit-sogesmart-app");
+    await press(ph, "Oui");
+    await press(ph, "Activer avec le QR code de Sogenet");
+    await fill(ph, "Contenu du QR code scanné", text);
+    await press(ph, "Valider");
+    await expect.poll(() => ph.evaluate((e) => (e as unknown as { screen: string }).screen)).toBe("sms");
+    const { code } = await smsCode(page, "a");
+    await fill(ph, "Mot de passe reçu par SMS", code);
+    await press(ph, "Valider");
+    // No « Mot de passe actuel »: the Sogenet session vouched for the customer (the QR code's feature).
+    expect(await ph.getByLabel("Mot de passe actuel", { exact: true }).count()).toBe(0);
+    await fill(ph, "Nouveau mot de passe", "975310");
+    await fill(ph, "Confirmation du mot de passe", "975310");
+    await press(ph, "Valider");
+    await expect
+      .poll(() => ph.evaluate((e) => (e as unknown as { screen: string }).screen), {
+        timeout: 30_000,
+      })
+      .toBe("login");
+    await fill(ph, "Mot de passe", "975310");
+    await press(ph, "Valider");
+    await expect.poll(() => ph.evaluate((e) => (e as unknown as { screen: string }).screen)).toBe("home");
+    // The same phone on the SogeSmart page: activated (its keys are this browser's, one database per phone).
+    await page.goto(`${session.bank.url}/sogesmart`);
+    await expect.poll(() => screenOf(phone(page, "a"))).toBe("login");
   });
 });
