@@ -162,11 +162,14 @@ export class Sogesmart {
     return offer;
   }
 
-  /** From a SOGENET session (« Activer SogeSmart sur mon téléphone »): the QR code's text; an SMS goes out. */
-  async startFromSession(
-    identifiant: string,
-    appVersion: string,
-  ): Promise<{ qr: string; expiresAt: number }> {
+  /**
+   * From a SOGENET session (« Activer SogeSmart sur mon téléphone »): the QR code's text; an SMS goes out. The
+   * customer is known here (logged in): one who is no SogeSmart user is told so (INPUT_INVALID).
+   */
+  async startFromSession(identifiant: string): Promise<{ qr: string; expiresAt: number }> {
+    if (!this.#user(identifiant)) throw new CapkitError("INPUT_INVALID", "not a SogeSmart user");
+    // The app's own version is checked at its steps; the start only has to pass the bank's floor.
+    const appVersion = this.#o.minAppVersion ?? "5.0.0";
     const { offer } = await this.#desktop.start({ user: sogenetSubject(identifiant), appVersion });
     this.#remember(offer.activationId, identifiant, "qr");
     return {
@@ -230,7 +233,7 @@ export class Sogesmart {
 
   /** A login from the app: the device's proof, then the password (nothing about which one failed). */
   async login(proof: DeviceProof, password: unknown): Promise<AppLogin> {
-    const candidate = typeof password === "string" && password.length <= 64 ? password : "";
+    const candidate = checked(password, PASSWORD, "the password is 6 digits");
     const possession = await this.#possession(proof);
     if (possession.result !== "proved") return possession.answer;
     const { identifiant } = possession;

@@ -22,12 +22,11 @@ import {
 const session = bankInChromium({ sogesmart: { startIntervalSeconds: 0 } });
 let page: Page;
 let a: string;
-let b: string;
 
 beforeEach(async () => {
   page = session.page;
   await page.goto(`${session.bank.url}/sogesmart`);
-  ({ a, b } = await sogesmartUsers(page));
+  ({ a } = await sogesmartUsers(page));
 });
 
 describe("SogeSmart: activation and login", () => {

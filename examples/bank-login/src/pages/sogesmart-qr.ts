@@ -11,7 +11,7 @@ import { csrfField, type Html, html, message, page } from "./layout.js";
 export function sogesmartQrPage(o: {
   csrf: string;
   demo: DemoSet | undefined;
-  started?: { qr: string; expiresAt: number };
+  started?: { qr: string };
   error?: string;
 }): Html {
   const phone = o.demo?.sogesmart?.a;
@@ -36,7 +36,7 @@ export function sogesmartQrPage(o: {
       ? html`<p>Ouvrez SogeSmart sur votre téléphone, choisissez « Première connexion ? » Oui, puis
 « Activer avec le QR code de Sogenet », et scannez ce QR code. Vous recevrez ensuite un mot de passe par SMS.</p>
 <p><img class="qr" data-qr src="${encodeQR(o.started.qr, "data-url", { ecc: "medium", scale: 6 })}" alt="QR code d'activation SogeSmart" width="264" height="264"></p>
-<p class="help">Ce QR code est valable jusqu'à ${new Date(o.started.expiresAt * 1000).toLocaleTimeString("fr-FR", { timeZone: "Europe/Paris" })} et ne sert qu'une fois.
+<p class="help">Ce QR code est valable 10 minutes et ne sert qu'une fois.
 Ne le montrez à personne : avec le SMS, il active SogeSmart.</p>
 <p><a href="/sogenet/account">Retour à vos comptes</a></p>`
       : html`${message("error", o.error)}<p>Activez l'application SogeSmart sur votre téléphone depuis votre espace Sogenet :

@@ -118,7 +118,7 @@ export function sogenetRoutes(deps: Deps): Hono<BankEnv> {
     const { visitor } = await readAttempt(c, deps);
     const demo = demoOf(c, deps);
     try {
-      const started = await bank.sogesmart.startFromSession(customer.id, QR_APP_VERSION);
+      const started = await bank.sogesmart.startFromSession(customer.id);
       return c.html(sogesmartQrPage({ csrf: visitor.csrf, demo, started }));
     } catch (e) {
       const retryAfter = (e as { details?: { retryAfter?: number } }).details?.retryAfter;
@@ -132,6 +132,3 @@ export function sogenetRoutes(deps: Deps): Hono<BankEnv> {
 
   return app;
 }
-
-/** The app version an activation from a Sogenet page is started for (the app's own goes in its steps). */
-const QR_APP_VERSION = "5.0.0";

@@ -126,6 +126,8 @@ export class SogesmartAppElement extends HTMLElement {
   #name: string | undefined;
   #reason: string | undefined;
   #pending: Pending | undefined;
+  /** The token of the activation under way, once its protocol run is done (its password step may remain). */
+  #activated: { serial: string; instance: number } | undefined;
   #values: FormValues = {};
   #transport: AppTransport | undefined;
 
@@ -309,6 +311,7 @@ export class SogesmartAppElement extends HTMLElement {
     if (a.status !== 200) return this.#refusal(a);
     const b = a.body as unknown as Omit<Offer, "identifiant">;
     this.#offer = { ...b, identifiant };
+    this.#activated = undefined;
     return { event: "started" };
   }
 
@@ -323,6 +326,7 @@ export class SogesmartAppElement extends HTMLElement {
         identifiant: undefined,
         webSession: q.webSession,
       };
+      this.#activated = undefined;
       return { event: "started" };
     } catch {
       return invalid(APP.qrInvalid);
@@ -339,21 +343,25 @@ export class SogesmartAppElement extends HTMLElement {
     const digipass = this.#digipass!;
     // Each protocol message under one key, kept across SoftDigipass's own resends of the same text.
     const keys = new Map<string, string>();
-    const token = await digipass.activate({
-      transport: async (request) => {
-        const key = keys.get(request) ?? newRequestKey();
-        keys.set(request, key);
-        const a = await this.#transport!.post("/activation/step", request, key);
-        if (a.status !== 200 || typeof a.body["reply"] !== "string") throw bankError(a);
-        return a.body["reply"];
-      },
-      activationId: offer.activationId,
-      regId: offer.regId,
-      serverIdentity: offer.serverIdentity,
-      codes: { sms: this.#sms, ...(offer.webSession ? { "web-session": offer.webSession } : {}) },
-      ...(v["current"] !== undefined ? { bankPassword: v["current"] } : {}),
-      // No password on the phone: the bank checks it, in its lockout (SoftDigipass's appPassword, left out).
-    });
+    // Activated already, only the password step unanswered: that step again, not a new run of a finished code.
+    const token =
+      this.#activated ??
+      (await digipass.activate({
+        transport: async (request) => {
+          const key = keys.get(request) ?? newRequestKey();
+          keys.set(request, key);
+          const a = await this.#transport!.post("/activation/step", request, key);
+          if (a.status !== 200 || typeof a.body["reply"] !== "string") throw bankError(a);
+          return a.body["reply"];
+        },
+        activationId: offer.activationId,
+        regId: offer.regId,
+        serverIdentity: offer.serverIdentity,
+        codes: { sms: this.#sms, ...(offer.webSession ? { "web-session": offer.webSession } : {}) },
+        ...(v["current"] !== undefined ? { bankPassword: v["current"] } : {}),
+        // No password on the phone: the bank checks it, in its lockout (SoftDigipass's appPassword, left out).
+      }));
+    this.#activated = token;
     const credential = `${token.serial}.${token.instance}`;
     // The new personal password, set at the bank with the device's first proof of possession.
     const a = await this.#transport!.post(
@@ -366,6 +374,7 @@ export class SogesmartAppElement extends HTMLElement {
     this.#profile = { identifiant, credential, activatedWith: this.appVersion };
     await this.#store!.put(PROFILE, this.#profile);
     this.#offer = undefined;
+    this.#activated = undefined;
     this.#sms = "";
     return { event: "activated", message: notice(APP.activated) };
   }
