@@ -746,6 +746,13 @@ export class Verifier {
 
   async #setState(id: string, state: CredentialState): Promise<void> {
     const c = await this.#known(id);
+    // Its first code activates it, revoking the one it replaces in the same write: disabling and enabling it
+    // would make it active without either.
+    if (c.state === "pending")
+      throw new CapkitError(
+        "INPUT_INVALID",
+        `${id} is pending: its first accepted code activates it, or revoke it`,
+      );
     const ok = await this.#store.setState(
       id,
       state,

@@ -189,18 +189,21 @@ export function provisioningConformance(name: string, open: () => Promise<Provis
 
     it("the rate of codes: one per 60 s and 3 in any 24 h, for a customer and an unknown identifiant alike; 10 concurrent starts send 1", async () => {
       const b = bank();
+      const start = async (user: string) => {
+        const s = await b.provisioner.start({ user, appVersion: "5.2.0" });
+        await s.delivered;
+        return s;
+      };
       for (const user of [(await customer()).user, unknown()]) {
-        const results = await Promise.allSettled(
-          Array.from({ length: 10 }, () => b.provisioner.start({ user, appVersion: "5.2.0" })),
-        );
+        const results = await Promise.allSettled(Array.from({ length: 10 }, () => start(user)));
         expect(results.filter((r) => r.status === "fulfilled")).toHaveLength(1);
         for (const r of results)
           if (r.status === "rejected")
             expect(r.reason).toMatchObject({ code: "ACTIVATION_RATE_LIMITED", details: { retryAfter: 60 } });
         clock.advance(60_000);
-        await b.provisioner.start({ user, appVersion: "5.2.0" });
+        await start(user);
         clock.advance(60_000);
-        await b.provisioner.start({ user, appVersion: "5.2.0" });
+        await start(user);
         clock.advance(60_000);
         const fourth = b.provisioner.start({ user, appVersion: "5.2.0" });
         await expect(fourth).rejects.toMatchObject({
@@ -208,7 +211,7 @@ export function provisioningConformance(name: string, open: () => Promise<Provis
           details: { retryAfter: 86_400 - 180 },
         });
         clock.advance(86_400_000 - 180_000);
-        await b.provisioner.start({ user, appVersion: "5.2.0" }); // the first has left the 24 hours
+        await start(user); // the first has left the 24 hours
       }
       expect((await b.outbox.list()).length).toBe(4); // the customer's; none for the unknown identifiant
     });
@@ -518,6 +521,138 @@ export function provisioningConformance(name: string, open: () => Promise<Provis
       expect(await b.provisioner.grace(c.user)).toBeUndefined();
       expect(await b.provisioner.grace(unknown())).toBeUndefined();
       nextStep();
+    });
+
+    it("20 PAKE runs with wrong codes at once: 5 answered, the others refused as the code dies; the right code then finds it dead", async () => {
+      const b = bank();
+      const c = await customer();
+      const { offer, delivered } = await b.provisioner.start({ user: c.user, appVersion: "5.2.0" });
+      await delivered;
+      const right = await smsCode(b, c);
+      const wrong = right.startsWith("0") ? "11111111" : "00000000";
+      const results = await Promise.all(
+        Array.from({ length: 20 }, () =>
+          b.provisioner.step(new TestApp().begin(offer, { sms: wrong })).then(
+            (r) => r.outcome as string,
+            (e) => (e as { code: string }).code,
+          ),
+        ),
+      );
+      expect(results.filter((r) => r === "answered")).toHaveLength(5);
+      expect(results.filter((r) => r === "ACTIVATION_CODE_DEAD")).toHaveLength(15);
+      expect((await b.provisioner.status(c.user)).activations[0]).toMatchObject({ tries: 5 });
+      await rejectedWith(activate(b, c, { offer, code: right }), "ACTIVATION_CODE_DEAD");
+    });
+
+    it("device logins racing: 10 forged signatures and the right login at once — the right one is accepted only before the 5th failure", async () => {
+      const b = bank();
+      const c = await customer();
+      const { app } = await activate(b, c);
+      nextStep();
+      const thief = new TestApp();
+      thief.token = app.token;
+      const logins = await Promise.all(
+        Array.from({ length: 11 }, async (_, i) => {
+          const { challenge } = await b.provisioner.issueLoginChallenge(app.credential);
+          return i === 10 ? app.login(challenge, clock.now()) : thief.login(challenge, clock.now(), "000000");
+        }),
+      );
+      const results = await Promise.all(logins.map((l) => b.provisioner.verifyDevice(l)));
+      // In the order the verifier judged them (its audit): the right code is accepted only if fewer than 5
+      // failures came before it since the last success, and never more than 5 failures are judged between.
+      const judged = (await b.verifier.audit(c.user, 1000)).filter(
+        (e) => e.action === "factor" || e.action === "verify",
+      );
+      let run = 0;
+      for (const e of judged) {
+        if (e.result === "accepted") {
+          expect(run).toBeLessThan(5);
+          run = 0;
+        } else run++;
+      }
+      expect(results.filter((r) => r.result === "accepted").length).toBeLessThanOrEqual(1);
+      expect(results.filter((r) => r.result === "rejected").length).toBeLessThanOrEqual(9);
+      expect(await b.verifier.userStatus(c.user)).toMatchObject({ locked: true });
+      nextStep();
+    });
+
+    it("the same work for a customer and an identifiant nobody holds: store calls, seals, verifier calls counted", async () => {
+      const b = bank();
+      const counts = new Map<string, number>();
+      const count = <T extends object>(what: string, target: T): T =>
+        new Proxy(target, {
+          get(t, key, receiver) {
+            const v = Reflect.get(t, key, receiver);
+            return typeof v === "function"
+              ? (...args: unknown[]) => {
+                  counts.set(`${what}.${String(key)}`, (counts.get(`${what}.${String(key)}`) ?? 0) + 1);
+                  return v.apply(t, args);
+                }
+              : v;
+          },
+        });
+      const verifier = count(
+        "verifier",
+        new Verifier({ store: count("state", fx.state), keys, now: () => clock.now() }),
+      );
+      const provisioner = new Provisioner({
+        verifier,
+        store: count("store", fx.provisioning),
+        keys: count("keys", keys),
+        policy: { serverIdentity: "sogesmart.example" },
+        directory: async (u) => (customers.get(u) ? { phone: customers.get(u)!.phone } : undefined),
+        sms: b.outbox,
+        password: async () => false,
+        now: () => clock.now(),
+      });
+      // The answer's work: the start until it answers (the SMS goes out after), then a1.
+      const work = async (user: string) => {
+        counts.clear();
+        const { offer, delivered } = await provisioner.start({ user, appVersion: "5.2.0" });
+        const start = new Map(counts);
+        await delivered;
+        counts.clear();
+        await provisioner.step(new TestApp().begin(offer, { sms: "12345678" }));
+        return { start, a1: new Map(counts) };
+      };
+      const known = await work((await customer()).user);
+      const nobody = await work(unknown());
+      expect(nobody).toEqual(known);
+      expect(known.start.get("store.start")).toBe(1);
+      // A login on an instance nobody holds, and on a real one with a forged signature.
+      const c = await customer();
+      const { app } = await activate(b, c);
+      nextStep();
+      const thief = new TestApp();
+      thief.token = app.token;
+      const login = async (credential: string) => {
+        const { challenge } = await provisioner.issueLoginChallenge(credential);
+        const proof = await thief.login(challenge, clock.now(), "000000");
+        counts.clear();
+        expect((await provisioner.verifyDevice({ ...proof, credential })).result).toBe("rejected");
+        return new Map(counts);
+      };
+      expect(await login(`SD${randomInt(1e9, 1e10)}.1`)).toEqual(await login(app.credential));
+      nextStep();
+    });
+
+    it("a pending token is activated by its first code or revoked: disabling or enabling it is refused", async () => {
+      const b = bank();
+      const c = await customer();
+      const { offer, delivered } = await b.provisioner.start({ user: c.user, appVersion: "5.2.0" });
+      await delivered;
+      const app = new TestApp();
+      const s1 = await b.provisioner.step(app.begin(offer, { sms: await smsCode(b, c) }));
+      await b.provisioner.step(await app.bind(s1.reply, c.password));
+      const pending = (await b.provisioner.status(c.user)).instances[0]!.credential;
+      await rejectedWith(b.verifier.disable(pending), "INPUT_INVALID");
+      await rejectedWith(b.verifier.enable(pending), "INPUT_INVALID");
+      expect(await b.verifier.status(pending)).toMatchObject({ state: "pending" });
+      await b.verifier.revoke(pending);
+      expect((await b.provisioner.status(c.user)).instances[0]).toMatchObject({
+        state: "ended",
+        reason: "revoked",
+      });
     });
 
     it("reset: activations ended, instances revoked, logins told why (after their proof), the rate cleared", async () => {

@@ -291,11 +291,13 @@ export class Provisioner {
         offer: await this.#offer(result.record),
         delivered: Promise.resolve({ sent: [], failed: [] }),
       };
-    const delivered =
-      contact === undefined
-        ? Promise.resolve({ sent: [], failed: [] })
-        : this.#deliver(result.record, contact, codes);
-    return { offer: this.#offerOf(result.record, webSession), delivered };
+    // The codes go out after this turn, once the answer is on its way: a customer's start answers with the work
+    // an unknown identifiant's does (the SMS, its audit row, come later).
+    const record = result.record;
+    const delivered = new Promise<void>((r) => setImmediate(r)).then(() =>
+      contact === undefined ? { sent: [], failed: [] } : this.#deliver(record, contact, codes),
+    );
+    return { offer: this.#offerOf(record, webSession), delivered };
   }
 
   #offerOf(r: ActivationRecord, webSession: string | undefined): ActivationOffer {
