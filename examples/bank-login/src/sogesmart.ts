@@ -140,7 +140,9 @@ export class Sogesmart {
     this.#o.db
       .prepare("INSERT INTO sogesmart_users (identifiant, account, phone) VALUES (?, ?, ?)")
       .run(identifiant, account, phone);
-    await this.#o.codes.addPasswordHolder(this.#holder(identifiant, account));
+    // Both holders registered, whichever mode runs now: a bank switched between modes counts both for good.
+    await this.#o.codes.addPasswordHolder({ kind: "user", id: identifiant });
+    await this.#o.codes.addPasswordHolder({ kind: "account", id: account });
   }
 
   /** « ACTIVATION SOGESMART » / « MOT DE PASSE PERDU »: a code by SMS; the same answer for a stranger. */
