@@ -1,6 +1,7 @@
 import type { Page } from "playwright-core";
 import decodeQR from "qr/decode.js";
 import { beforeEach, describe, expect, it } from "vitest";
+import { SESSION } from "../src/wording.js";
 import { bankInChromium, expectAccessible, screenshot, textOf } from "./browser.js";
 import {
   activate,
@@ -85,6 +86,13 @@ describe("SogeSmart: activation and login", () => {
     expect(await alertOf(ph)).toBe(
       "Votre compte a été bloqué suite à 5 tentatives de saisie d'un mot de passe erroné",
     );
+    // A's SOGENET session in another tab: « Mot de passe perdu » is a security event that ends it.
+    const web = await session.context.newPage();
+    await web.goto(`${session.bank.url}/sogenet?accessible=1`);
+    await web.getByLabel("Identifiant (8 chiffres)").fill(a);
+    await web.getByLabel("Mot de passe (6 chiffres)").fill("112233");
+    await web.getByRole("button", { name: "Valider" }).click();
+    await expect.poll(() => web.url()).toBe(`${session.bank.url}/sogenet/password`);
     // « Mot de passe perdu »: a new activation by SMS, a new password, the block lifted.
     await ph.getByRole("button", { name: "Mot de passe perdu" }).click();
     await expect.poll(() => heading(ph)).toBe("MOT DE PASSE PERDU");
@@ -93,6 +101,9 @@ describe("SogeSmart: activation and login", () => {
     await activate(page, "a", a, { newPassword: "135790", from: "here" });
     await login(page, "a", a, "135790");
     await expect.poll(() => screenOf(ph)).toBe("home");
+    await web.goto(`${session.bank.url}/sogenet/password`);
+    await expect.poll(() => textOf(web.getByRole("heading", { level: 1 }))).toBe("Connexion à SOGENET");
+    expect(await textOf(web.getByRole("alert"))).toBe(SESSION.notLoggedIn);
   });
 });
 
