@@ -59,6 +59,8 @@ async function changeInSettings(identifiant: string, current: string, next: stri
   await login(page, "a", identifiant, current);
   await expect.poll(() => screenOf(ph)).toBe("home");
   await press(ph, "Paramétrages");
+  await expect.poll(() => heading(ph)).toBe("PARAMÉTRAGES");
+  await expectAccessible(page);
   await fill(ph, "Mot de passe actuel", current);
   await fill(ph, "Nouveau mot de passe", next);
   await fill(ph, "Confirmation du mot de passe", next);

@@ -141,6 +141,7 @@ describe("SogeSmart: the other screens", () => {
     await press(ph, "Accepter les conditions");
     await expect.poll(() => screenOf(ph)).toBe("subscribed");
     expect(await heading(ph)).toBe("ABONNEMENT");
+    await expectAccessible(page);
   });
 
   it("asks for a new activation by SMS when the new version of the app is installed (« ACTIVER LA NOUVELLE VERSION »)", async () => {
@@ -194,6 +195,7 @@ describe("SogeSmart: activation from a SOGENET session (QR code)", () => {
     const ph = page.locator("aside capkit-sogesmart-app");
     await press(ph, "Oui");
     await press(ph, "Activer avec le QR code de Sogenet");
+    await expectAccessible(page);
     await fill(ph, "Contenu du QR code scanné", text);
     await press(ph, "Valider");
     await expect.poll(() => ph.evaluate((e) => (e as unknown as { screen: string }).screen)).toBe("sms");
