@@ -1,21 +1,21 @@
 import { CapkitError, type CapkitErrorCode, isCapkitError } from "@capkit/core";
 import { SoftDigipass } from "@capkit/token-sim/soft-digipass";
-import { el, sheet } from "../dom.js";
+import { sheet } from "../dom.js";
 import { checkForm, type FormValues } from "./checks.js";
 import { IndexedDbStore } from "./indexeddb-store.js";
 import {
   type ActivationPurpose,
   type AppEvent,
   type AppScreen,
-  type CustomerEvent,
   type Effect,
   initialScreen,
   type OutcomeEvent,
   transition,
 } from "./machine.js";
+import { drawPhone, type Message, PHONE_STYLE } from "./phone-view.js";
 import { parseQrActivation } from "./qr-payload.js";
 import { AppTransport, type BankAnswer, newRequestKey } from "./transport.js";
-import { type View, viewOf } from "./views.js";
+import { viewOf } from "./views.js";
 import { APP, GUIDE } from "./words.js";
 
 /**
@@ -35,11 +35,6 @@ export interface ScreenDetail {
   readonly screen: AppScreen;
   readonly purpose: ActivationPurpose;
   readonly message: Message | undefined;
-}
-
-interface Message {
-  readonly kind: "error" | "notice";
-  readonly text: string;
 }
 
 /** What the app remembers beside the Digipass's keys: who it is activated for, and with which version. */
@@ -78,38 +73,6 @@ const PENDING_MS: Readonly<Partial<Record<Effect, number>>> = {
   changePassword: 60_000,
 };
 
-const STYLE = `
-:host { display: inline-block; font-family: system-ui, sans-serif; color: #111; }
-.phone { width: 340px; min-height: 560px; border-radius: 36px; background: #1b1b1f; padding: 14px;
-  box-shadow: 0 6px 18px rgb(0 0 0 / 35%); box-sizing: border-box; }
-.screen { background: #fff; border-radius: 24px; min-height: 532px; overflow: hidden; display: flex;
-  flex-direction: column; }
-.bar { background: #e9041e; color: #fff; padding: 10px 16px; font-size: 12px; letter-spacing: 0.06em;
-  font-weight: bold; text-align: center; }
-.bar .bank { display: block; font-size: 11px; font-weight: normal; letter-spacing: 0.02em; }
-.content { padding: 14px 18px 18px; display: flex; flex-direction: column; gap: 10px; flex: 1; }
-h2 { font-size: 17px; margin: 4px 0 0; letter-spacing: 0.02em; }
-h2:focus { outline: none; }
-h3 { font-size: 14px; margin: 0; color: #333; }
-p { margin: 0; font-size: 14px; line-height: 1.35; }
-form { display: flex; flex-direction: column; gap: 10px; }
-label { display: flex; flex-direction: column; gap: 4px; font-size: 14px; font-weight: 600; }
-.hint { font-weight: normal; font-size: 12px; color: #444; }
-input { font: inherit; font-weight: normal; font-size: 16px; padding: 8px; border: 1px solid #666; border-radius: 6px; }
-button { font: inherit; font-size: 15px; min-height: 42px; border-radius: 21px; border: 1px solid #8b0010;
-  background: #fff; color: #8b0010; cursor: pointer; padding: 0 14px; }
-button.primary { background: #c4031a; color: #fff; border-color: #c4031a; }
-button.link { border: none; background: none; color: #8b0010; text-decoration: underline; min-height: 32px; }
-button:disabled { opacity: 0.6; cursor: wait; }
-button:focus-visible, input:focus-visible { outline: 3px solid #1f5fbf; outline-offset: 2px; }
-.choices { display: flex; gap: 12px; }
-.choices button { flex: 1; }
-.error { background: #fdecee; border-left: 4px solid #b00020; padding: 8px; font-size: 14px; }
-.notice { background: #eaf5ea; border-left: 4px solid #1e7a34; padding: 8px; font-size: 14px; }
-.busy { font-size: 13px; color: #333; min-height: 18px; }
-.footer { border-top: 1px solid #ddd; padding-top: 10px; display: flex; flex-direction: column; gap: 8px; }
-`;
-
 export class SogesmartAppElement extends HTMLElement {
   static readonly observedAttributes = ["app-version"];
   readonly #root: ShadowRoot;
@@ -134,7 +97,7 @@ export class SogesmartAppElement extends HTMLElement {
   constructor() {
     super();
     this.#root = this.attachShadow({ mode: "open" });
-    this.#root.adoptedStyleSheets = [sheet(STYLE)];
+    this.#root.adoptedStyleSheets = [sheet(PHONE_STYLE)];
   }
 
   connectedCallback(): void {
@@ -449,7 +412,7 @@ export class SogesmartAppElement extends HTMLElement {
     return { event: "refused", message: error(APP.refused) };
   }
 
-  /** Draws the current screen; `fresh`: a new screen (focus its heading, or its message when there is one). */
+  /** Draws the current screen; `fresh`: a new screen, whose first field (or heading) takes the focus. */
   #draw(fresh: boolean): void {
     const view = viewOf(this.#screen, {
       purpose: this.#purpose,
@@ -457,106 +420,23 @@ export class SogesmartAppElement extends HTMLElement {
       ...(this.#name !== undefined ? { name: this.#name } : {}),
       ...(this.#reason !== undefined ? { reactivationReason: this.#reason } : {}),
     });
-    const phone = el("div", {
-      class: "phone",
-      role: "group",
-      "aria-label": this.getAttribute("label") ?? "Téléphone simulé : SogeSmart",
+    const drawn = drawPhone({
+      view,
+      screen: this.#screen,
+      label: this.getAttribute("label") ?? "Téléphone simulé : SogeSmart",
+      message: this.#message,
+      busy: this.#busy,
+      values: this.#values,
+      onEvent: (event, values) => {
+        if (this.#busy) return;
+        this.#values = values;
+        void this.#event(event);
+      },
     });
-    const screen = el("div", { class: "screen" });
-    const bar = el("div", { class: "bar", "aria-hidden": "true" }, "SOGESMART");
-    bar.append(el("span", { class: "bank" }, "Société Générale Calédonienne de Banque"));
-    const content = el("div", {
-      class: "content",
-      "data-screen": this.#screen,
-      "aria-busy": String(this.#busy),
-    });
-    const heading = el("h2", { tabindex: "-1" }, view.heading);
-    content.append(heading);
-    if (view.subheading) content.append(el("h3", {}, view.subheading));
-    const message = this.#message
-      ? el(
-          "div",
-          this.#message.kind === "error"
-            ? { class: "error", role: "alert" }
-            : { class: "notice", role: "status" },
-          this.#message.text,
-        )
-      : undefined;
-    for (const t of view.texts) content.append(el("p", {}, t));
-    content.append(this.#form(view));
-    if (message) heading.after(message);
-    content.append(el("p", { class: "busy", role: "status" }, this.#busy ? APP.busy : ""));
-    screen.append(bar, content);
-    phone.append(screen);
-    this.#root.replaceChildren(phone);
-    // A new screen takes the focus to its first field, or its heading: keyboard and screen-reader users start
-    // there (the message, an alert or a status, is announced on its own).
-    if (fresh) ((content.querySelector("input") as HTMLInputElement | null) ?? heading).focus();
-  }
-
-  #form(view: View): HTMLElement {
-    const form = el("form", { novalidate: "" }) as HTMLFormElement;
-    const inputs: HTMLInputElement[] = [];
-    for (const [i, f] of view.fields.entries()) {
-      const label = el("label", {}, f.label);
-      // The hint is the field's description, not part of its name (aria-describedby).
-      const hintId = `hint-${this.#screen}-${i}`;
-      const input = el("input", {
-        ...(f.hint ? { "aria-describedby": hintId } : {}),
-        name: f.name,
-        type: f.type,
-        autocomplete: f.autocomplete,
-        ...(f.inputmode ? { inputmode: f.inputmode } : {}),
-        ...(f.maxlength ? { maxlength: String(f.maxlength) } : {}),
-      }) as HTMLInputElement;
-      // Passwords are never put back in a field after a redraw; the rest is (a retry keeps what was typed).
-      if (f.type !== "password" || this.#busy) input.value = this.#values[f.name] ?? "";
-      input.disabled = this.#busy;
-      label.append(input);
-      form.append(label);
-      if (f.hint) form.append(el("span", { class: "hint", id: hintId }, f.hint));
-      inputs.push(input);
-    }
-    const read = (): FormValues => Object.fromEntries(inputs.map((i) => [i.name, i.value]));
-    const run = (event: CustomerEvent) => {
-      if (this.#busy) return;
-      this.#values = read();
-      void this.#event(event);
-    };
-    const button = (a: View["actions"][number]) => {
-      const b = el(
-        "button",
-        {
-          type: a.kind === "submit" ? "submit" : "button",
-          class: a.kind === "submit" ? "primary" : a.kind === "link" ? "link" : "",
-        },
-        a.label,
-      ) as HTMLButtonElement;
-      b.disabled = this.#busy;
-      if (a.kind !== "submit") b.addEventListener("click", () => run(a.event));
-      else b.dataset["event"] = a.event;
-      return b;
-    };
-    const choices = view.fields.length === 0 && view.actions.every((a) => a.kind === "button");
-    const row = el("div", { class: choices ? "choices" : "actions" });
-    const links: HTMLButtonElement[] = [];
-    for (const a of view.actions) a.kind === "link" ? links.push(button(a)) : row.append(button(a));
-    form.append(row, ...links);
-    form.addEventListener("submit", (e) => {
-      e.preventDefault();
-      const submitter = (e as SubmitEvent).submitter as HTMLButtonElement | null;
-      run(
-        (submitter?.dataset["event"] as CustomerEvent | undefined) ??
-          view.actions.find((a) => a.kind === "submit")?.event ??
-          "submit",
-      );
-    });
-    if (view.footer) {
-      const footer = el("div", { class: "footer" });
-      footer.append(el("p", {}, view.footer.text), button(view.footer.action));
-      form.append(footer);
-    }
-    return form;
+    this.#root.replaceChildren(drawn.phone);
+    // Keyboard and screen-reader users start on the new screen's first field or heading (the message, an alert
+    // or a status, is announced on its own).
+    if (fresh) drawn.focus.focus();
   }
 }
 
