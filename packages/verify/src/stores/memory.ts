@@ -18,6 +18,7 @@ import type {
 } from "../model.js";
 import { activatedEntry, replacedEntry } from "./activation.js";
 import { AuditRing } from "./audit-ring.js";
+import { addBoundedChallenge } from "./bounded-challenges.js";
 import { type MemoryInternals, STORE_INTERNALS } from "./internals.js";
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
@@ -227,16 +228,7 @@ export class MemoryStore implements StateStore {
   }
 
   async addChallenge(challenge: Challenge, audit: AuditEntry, maxPerCredential: number): Promise<void> {
-    const now = audit.at;
-    const mine: Challenge[] = [];
-    for (const [k, ch] of this.#challenges) {
-      if (ch.expiresAt <= now) this.#challenges.delete(k);
-      else if (ch.credentialId === challenge.credentialId) mine.push(ch);
-    }
-    mine.sort((a, b) => a.expiresAt - b.expiresAt);
-    for (const ch of mine.slice(0, Math.max(0, mine.length - maxPerCredential + 1)))
-      this.#challenges.delete(ch.id);
-    this.#challenges.set(challenge.id, challenge);
+    addBoundedChallenge(this.#challenges, challenge, maxPerCredential, audit.at);
     this.#record(audit);
   }
 

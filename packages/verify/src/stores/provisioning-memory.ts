@@ -14,6 +14,7 @@ import type {
   StartResult,
 } from "../provisioning/model.js";
 import { allocate, rateDecision } from "../provisioning/rules.js";
+import { addBoundedChallenge } from "./bounded-challenges.js";
 import { type MemoryInternals, STORE_INTERNALS } from "./internals.js";
 import type { MemoryStore } from "./memory.js";
 
@@ -198,15 +199,7 @@ export class MemoryProvisioningStore implements ProvisioningStore {
   }
 
   async addLoginChallenge(challenge: LoginChallenge, maxPerCredential: number, now: number): Promise<void> {
-    const mine: LoginChallenge[] = [];
-    for (const [k, ch] of this.#challenges) {
-      if (ch.expiresAt <= now) this.#challenges.delete(k);
-      else if (ch.credentialId === challenge.credentialId) mine.push(ch);
-    }
-    mine.sort((a, b) => a.expiresAt - b.expiresAt);
-    for (const ch of mine.slice(0, Math.max(0, mine.length - maxPerCredential + 1)))
-      this.#challenges.delete(ch.id);
-    this.#challenges.set(challenge.id, challenge);
+    addBoundedChallenge(this.#challenges, challenge, maxPerCredential, now);
   }
 
   async takeLoginChallenge(id: string, credentialId: string, now: number): Promise<boolean> {

@@ -20,6 +20,7 @@ import {
   activationValues,
   INSTANCE_COLUMNS,
   INSTANCE_SELECT,
+  insertSql,
   instanceValues,
   KEEP_MS,
   PROVISIONING_POSTGRES,
@@ -30,11 +31,7 @@ import {
 } from "./provisioning-schema.js";
 
 type Row = Record<string, unknown>;
-const placeholders = (columns: string, from = 1) =>
-  columns
-    .split(",")
-    .map((_, i) => `$${i + from}`)
-    .join(", ");
+const numbered = (i: number) => `$${i + 1}`;
 
 /**
  * Activations and instances in the PostgreSQL database of a `PostgresStore`, on its pool: each write is one
@@ -111,7 +108,7 @@ export class PostgresProvisioningStore implements ProvisioningStore {
         ],
       );
       await tx.query(
-        `INSERT INTO provisioning_activations (${ACTIVATION_COLUMNS}) VALUES (${placeholders(ACTIVATION_COLUMNS)})`,
+        insertSql("provisioning_activations", ACTIVATION_COLUMNS, numbered),
         activationValues(record, Boolean),
       );
       for (const a of audit) await tx.audit(a);
@@ -172,7 +169,7 @@ export class PostgresProvisioningStore implements ProvisioningStore {
         ).rows[0] as { credential_id: string } | undefined;
         await tx.insertCredential({ ...credential, replaces: active?.credential_id }, audit);
         await tx.query(
-          `INSERT INTO provisioning_instances (${INSTANCE_COLUMNS}) VALUES (${placeholders(INSTANCE_COLUMNS)})`,
+          insertSql("provisioning_instances", INSTANCE_COLUMNS, numbered),
           instanceValues(instance),
         );
       }

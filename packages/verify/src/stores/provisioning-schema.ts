@@ -103,6 +103,14 @@ export function rowToActivation(row: Record<string, unknown>): ActivationRecord 
   };
 }
 
+/** `INSERT INTO table (columns) VALUES (…)`, each value marked as the driver wants (`?` or `$1`, `$2`, …). */
+export function insertSql(table: string, columns: string, mark: (i: number) => string): string {
+  return `INSERT INTO ${table} (${columns}) VALUES (${columns
+    .split(",")
+    .map((_, i) => mark(i))
+    .join(", ")})`;
+}
+
 /** The values of an activation row, in the order of `ACTIVATION_COLUMNS`. */
 export const ACTIVATION_COLUMNS =
   "id, user_id, slot, credential_id, known, start_key, rev, phase, created_at, expires_at, state, secret_key, secrets, ended";

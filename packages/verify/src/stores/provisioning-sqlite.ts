@@ -21,6 +21,7 @@ import {
   activationValues,
   INSTANCE_COLUMNS,
   INSTANCE_SELECT,
+  insertSql,
   instanceValues,
   KEEP_MS,
   PROVISIONING_SQLITE,
@@ -222,11 +223,7 @@ function prepare(db: Database.Database) {
          grace_until = excluded.grace_until`,
     ),
     clearSends: db.prepare("UPDATE provisioning_users SET sends = '[]' WHERE user_id = ?"),
-    insertActivation: db.prepare(
-      `INSERT INTO provisioning_activations (${ACTIVATION_COLUMNS}) VALUES (${ACTIVATION_COLUMNS.split(",")
-        .map(() => "?")
-        .join(", ")})`,
-    ),
+    insertActivation: db.prepare(insertSql("provisioning_activations", ACTIVATION_COLUMNS, () => "?")),
     activation: db.prepare("SELECT * FROM provisioning_activations WHERE id = ?"),
     activations: db.prepare(
       "SELECT * FROM provisioning_activations WHERE user_id = ? ORDER BY created_at DESC, rowid DESC LIMIT ?",
@@ -243,11 +240,7 @@ function prepare(db: Database.Database) {
       `UPDATE provisioning_activations SET rev = ?, phase = ?, state = ?, secrets = ?
        WHERE id = ? AND rev = ? AND ended IS NULL`,
     ),
-    insertInstance: db.prepare(
-      `INSERT INTO provisioning_instances (${INSTANCE_COLUMNS}) VALUES (${INSTANCE_COLUMNS.split(",")
-        .map(() => "?")
-        .join(", ")})`,
-    ),
+    insertInstance: db.prepare(insertSql("provisioning_instances", INSTANCE_COLUMNS, () => "?")),
     endInstance: db.prepare(
       "UPDATE provisioning_instances SET ended = ?, ended_at = ? WHERE credential_id = ?",
     ),
