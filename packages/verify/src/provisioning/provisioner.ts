@@ -19,7 +19,7 @@ import { type DeviceLogin, type DeviceLoginResult, DeviceLogins } from "./device
 import type { ActivationChange, ActivationRecord, InstanceStatus, ProvisioningStore } from "./model.js";
 import { activationCodeText, type Contact, type LetterSender, type SmsSender } from "./out-of-band.js";
 import { type ProvisioningPolicy, type ProvisioningPolicyInput, provisioningPolicy } from "./policy.js";
-import { credentialIdOf } from "./rules.js";
+import { credentialIdOf, type RateRule, rateDecision } from "./rules.js";
 import {
   type ActivationSecretsAtRest,
   activationKey,
@@ -247,7 +247,7 @@ export class Provisioner {
       known: contact !== undefined,
       now,
       startKey,
-      rate: { perDay: this.policy.startsPerDay, intervalMs: this.policy.startIntervalSeconds * 1000 },
+      rate: this.#rateRule(),
       graceMs:
         contact !== undefined && this.policy.graceSeconds > 0 ? this.policy.graceSeconds * 1000 : undefined,
       newSerial: `SD${randomDigits(16)}`,
@@ -298,6 +298,10 @@ export class Provisioner {
       contact === undefined ? { sent: [], failed: [] } : this.#deliver(record, contact, codes),
     );
     return { offer: this.#offerOf(record, webSession), delivered };
+  }
+
+  #rateRule(): RateRule {
+    return { perDay: this.policy.startsPerDay, intervalMs: this.policy.startIntervalSeconds * 1000 };
   }
 
   #offerOf(r: ActivationRecord, webSession: string | undefined): ActivationOffer {
@@ -520,16 +524,8 @@ export class Provisioner {
       this.grace(user),
     ]);
     const now = this.#now();
-    const recent = (u?.sends ?? []).filter((t) => t > now - DAY_MS).sort((x, y) => x - y);
-    const interval = this.policy.startIntervalSeconds * 1000;
-    const last = recent[recent.length - 1];
-    const nextAllowedAt = Math.max(
-      last === undefined ? now : last + interval,
-      recent.length >= this.policy.startsPerDay
-        ? recent[recent.length - this.policy.startsPerDay]! + DAY_MS
-        : now,
-      now,
-    );
+    const recent = (u?.sends ?? []).filter((t) => t > now - DAY_MS && t <= now);
+    const next = rateDecision(recent, now, this.#rateRule());
     return {
       user,
       ...(u?.serial !== undefined ? { serial: u.serial } : {}),
@@ -558,7 +554,7 @@ export class Provisioner {
         ...(a.ended !== undefined ? { ended: a.ended } : {}),
         known: a.known,
       })),
-      starts: { last24h: recent.length, nextAllowedAt },
+      starts: { last24h: recent.length, nextAllowedAt: next.ok ? now : now + next.retryAfterMs },
       ...(grace ? { grace } : {}),
     };
   }

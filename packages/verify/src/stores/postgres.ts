@@ -20,7 +20,7 @@ import type {
 } from "../model.js";
 import { activatedEntry, replacedEntry } from "./activation.js";
 import { loadDriver } from "./driver.js";
-import { STORE_INTERNALS } from "./internals.js";
+import { type PostgresInternals, type PostgresTransaction, STORE_INTERNALS } from "./internals.js";
 import {
   CREDENTIAL_COLUMNS,
   CREDENTIAL_SELECT,
@@ -31,26 +31,6 @@ import {
   UNKNOWN_KEY_NAME,
   unknownSubjectKey,
 } from "./schema.js";
-
-/** A PostgreSQL transaction on one pooled connection, with the store's writers (src/stores/internals.ts). */
-export interface PostgresTransaction {
-  query(sql: string, values: unknown[]): Promise<pg.QueryResult>;
-  /** Inserts the credential (and its user, if new) with its audit row; CREDENTIAL_EXISTS if the id is taken. */
-  insertCredential(c: StoredCredential, audit: AuditEntry): Promise<void>;
-  /** Deletes the credential and its challenges (as `StateStore.revoke`); false if there was none. */
-  revoke(id: string, audit: AuditEntry): Promise<boolean>;
-  audit(entry: AuditEntry): Promise<void>;
-}
-
-/**
- * The PostgreSQL store's door to the provisioning tables beside its credentials: single statements, and
- * transactions (BEGIN … COMMIT on one connection, rolled back when `work` throws). Database errors are
- * STORE_UNAVAILABLE, as for every store call.
- */
-export interface PostgresInternals {
-  query(sql: string, values: unknown[]): Promise<pg.QueryResult>;
-  transaction<T>(work: (tx: PostgresTransaction) => Promise<T>): Promise<T>;
-}
 
 export interface PostgresStoreOptions {
   readonly poolSize?: number;
@@ -467,7 +447,7 @@ function acceptStatement(id: string, value: number, a: AuditEntry, d: AcceptDeci
   ];
 }
 
-function acceptOutcome(r: pg.QueryResult): AcceptOutcome {
+function acceptOutcome(r: { rows: unknown[] }): AcceptOutcome {
   const row = r.rows[0] as {
     accepted: boolean;
     failures: number | null;

@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import type { AuditEntry } from "../model.js";
 import { activationEntry, endedInstanceEntry, rateLimitedEntry } from "../provisioning/audit.js";
 import type {
@@ -13,8 +14,8 @@ import type {
   StartResult,
 } from "../provisioning/model.js";
 import { allocate, rateDecision } from "../provisioning/rules.js";
-import { STORE_INTERNALS } from "./internals.js";
-import type { PostgresInternals, PostgresStore, PostgresTransaction } from "./postgres.js";
+import { type PostgresInternals, type PostgresTransaction, STORE_INTERNALS } from "./internals.js";
+import type { PostgresStore } from "./postgres.js";
 import {
   ACTIVATION_COLUMNS,
   activationValues,
@@ -31,6 +32,8 @@ import {
 } from "./provisioning-schema.js";
 
 type Row = Record<string, unknown>;
+/** Changes with the DDL: a database whose `meta` names it is not altered again. */
+const SCHEMA_VERSION = createHash("sha256").update(PROVISIONING_POSTGRES).digest("hex").slice(0, 16);
 const numbered = (i: number) => `$${i + 1}`;
 
 /**
@@ -47,12 +50,23 @@ export class PostgresProvisioningStore implements ProvisioningStore {
     this.#s = internals;
   }
 
-  /** The provisioning tables made if missing (servers starting at once wait for each other). */
+  /**
+   * The provisioning tables made if missing. Servers starting at once wait for each other, and the DDL — whose
+   * table locks would hold up the others' writes for a moment — runs only when `meta` does not name this schema.
+   */
   static async open(state: PostgresStore): Promise<PostgresProvisioningStore> {
     const s = state[STORE_INTERNALS]();
     await s.transaction(async (tx) => {
       await tx.query("SELECT pg_advisory_xact_lock(781235)", []);
+      const current = await tx.query("SELECT 1 FROM meta WHERE name = 'provisioning-schema' AND value = $1", [
+        SCHEMA_VERSION,
+      ]);
+      if (current.rowCount === 1) return;
       await tx.query(PROVISIONING_POSTGRES, []);
+      await tx.query(
+        "INSERT INTO meta (name, value) VALUES ('provisioning-schema', $1) ON CONFLICT (name) DO UPDATE SET value = $1",
+        [SCHEMA_VERSION],
+      );
     });
     return new PostgresProvisioningStore(s);
   }
@@ -244,7 +258,8 @@ export class PostgresProvisioningStore implements ProvisioningStore {
       "DELETE FROM provisioning_login_challenges WHERE id = $1 AND credential_id = $2 RETURNING expires_at",
       [id, credentialId],
     );
-    return r.rows.length === 1 && Number(r.rows[0].expires_at) > now;
+    const row = r.rows[0];
+    return row !== undefined && Number(row["expires_at"]) > now;
   }
 
   async record(entry: AuditEntry): Promise<void> {

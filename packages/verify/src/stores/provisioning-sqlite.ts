@@ -15,7 +15,7 @@ import type {
   StartResult,
 } from "../provisioning/model.js";
 import { allocate, rateDecision } from "../provisioning/rules.js";
-import { STORE_INTERNALS, type StoreWriter } from "./internals.js";
+import { type SqliteInternals, STORE_INTERNALS, type StoreWriter } from "./internals.js";
 import {
   ACTIVATION_COLUMNS,
   activationValues,
@@ -30,7 +30,7 @@ import {
   rowToUser,
   UNFINISHED_PHASES,
 } from "./provisioning-schema.js";
-import type { SqliteInternals, SqliteStore } from "./sqlite.js";
+import type { SqliteStore } from "./sqlite.js";
 
 type Row = Record<string, unknown>;
 
@@ -47,8 +47,11 @@ export class SqliteProvisioningStore implements ProvisioningStore {
   constructor(state: SqliteStore) {
     this.#s = state[STORE_INTERNALS]();
     try {
-      this.#s.db.transaction(() => this.#s.db.exec(PROVISIONING_SQLITE)).immediate();
-      this.#q = prepare(this.#s.db);
+      // The door's handle is the store's better-sqlite3 database, typed unknown there (its declarations name no
+      // driver).
+      const db = this.#s.db as Database.Database;
+      db.transaction(() => db.exec(PROVISIONING_SQLITE)).immediate();
+      this.#q = prepare(db);
     } catch (e) {
       throw new CapkitError(
         "STORE_UNAVAILABLE",

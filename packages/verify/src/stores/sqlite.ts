@@ -21,7 +21,7 @@ import type {
 } from "../model.js";
 import { activatedEntry, replacedEntry } from "./activation.js";
 import { loadDriver } from "./driver.js";
-import { STORE_INTERNALS, type StoreWriter } from "./internals.js";
+import { type SqliteInternals, STORE_INTERNALS, type StoreWriter } from "./internals.js";
 import {
   COLUMNS_ADDED,
   CREDENTIAL_COLUMNS,
@@ -34,17 +34,6 @@ import {
   UNKNOWN_KEY_NAME,
   unknownSubjectKey,
 } from "./schema.js";
-
-/**
- * The SQLite store's door to the provisioning tables beside its credentials (src/stores/internals.ts): the
- * database handle, and IMMEDIATE transactions with the store's writers (driver errors → STORE_UNAVAILABLE).
- */
-export interface SqliteInternals {
-  readonly db: Database.Database;
-  transaction<T>(work: (w: StoreWriter) => T): Promise<T>;
-  /** Reads outside a transaction, with the same error mapping. */
-  read<T>(work: () => T): Promise<T>;
-}
 
 export interface SqliteStoreOptions {
   /** How long a write waits for another process's transaction before STORE_UNAVAILABLE (default 2000 ms). */
