@@ -6,17 +6,20 @@ import { bankLoginSuite } from "./bank-login.js";
 import { bundleSizeSuite } from "./bundle-size.js";
 import { cliSuite } from "./cli.js";
 import { emvCryptoSuite } from "./emv-crypto.js";
+import { keysSuite } from "./keys.js";
 import { oathSuite } from "./oath.js";
 import { pcscSuite } from "./pcsc.js";
 import { provisionSuite } from "./provision.js";
 import { provisioningSuite } from "./provisioning.js";
-import { verifySuite } from "./verify.js";
+import { verifyAuditSuite, verifySuite } from "./verify.js";
 
 const suites: Record<string, () => Promise<string>> = {
   "emv-crypto": emvCryptoSuite,
   oath: oathSuite,
   pcsc: pcscSuite,
   verify: verifySuite,
+  "verify-audit": verifyAuditSuite,
+  keys: keysSuite,
   provision: provisionSuite,
   provisioning: provisioningSuite,
   cli: cliSuite,

@@ -10,17 +10,18 @@ import { TestApp } from "../../verify/test/provisioning-app.js";
 import { BIN, capkit } from "./run-cli.js";
 
 const tmp = () => mkdtempSync(join(tmpdir(), "capkit-provision-cli-"));
+// The keys every command here uses (CAPKIT_KEYS), as a bank's server and its support staff share them.
+const material = SoftwareKeyProvider.generateMaterial();
+const env = { CAPKIT_KEYS: JSON.stringify(material) };
+const run = (args: string[], options: { cwd?: string } = {}) => capkit(args, { ...options, env });
 const fixture = (name: string) => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
 
 describe("capkit provision and capkit outbox", () => {
   it("start sends the code to the dev outbox; a second start within 60 s is refused (exit 1); status and reset", () => {
     const dir = tmp();
-    const started = capkit(
-      ["--json", "provision", "start", "--user", "10203040", "--phone", "+33611223344"],
-      {
-        cwd: dir,
-      },
-    );
+    const started = run(["--json", "provision", "start", "--user", "10203040", "--phone", "+33611223344"], {
+      cwd: dir,
+    });
     expect(started.status, started.stderr).toBe(0);
     expect(started.json()).toMatchObject({
       activationId: expect.stringMatching(/^[0-9a-f]{32}$/),
@@ -31,7 +32,7 @@ describe("capkit provision and capkit outbox", () => {
       failed: [],
       outbox: "capkit-outbox.db",
     });
-    const box = capkit(["--json", "outbox", "--to", "+33611223344"], { cwd: dir });
+    const box = run(["--json", "outbox", "--to", "+33611223344"], { cwd: dir });
     expect(box.status).toBe(0);
     expect(box.json().messages).toEqual([
       expect.objectContaining({
@@ -42,12 +43,12 @@ describe("capkit provision and capkit outbox", () => {
         ),
       }),
     ]);
-    const again = capkit(["--json", "provision", "start", "--user", "10203040", "--phone", "+33611223344"], {
+    const again = run(["--json", "provision", "start", "--user", "10203040", "--phone", "+33611223344"], {
       cwd: dir,
     });
     expect(again.status).toBe(1);
     expect(again.json()).toEqual({ started: false, rateLimited: true, retryAfter: 60 });
-    const status = capkit(["--json", "provision", "status", "--user", "10203040"], { cwd: dir });
+    const status = run(["--json", "provision", "status", "--user", "10203040"], { cwd: dir });
     expect(status.status).toBe(0);
     expect(status.json()).toMatchObject({
       user: "10203040",
@@ -55,14 +56,11 @@ describe("capkit provision and capkit outbox", () => {
       activations: [{ phase: "awaiting-a1", tries: 0, known: true }],
       starts: { last24h: 1 },
     });
-    const human = capkit(["provision", "status", "--user", "10203040"], { cwd: dir });
+    const human = run(["provision", "status", "--user", "10203040"], { cwd: dir });
     expect(human.stdout).toContain("codes sent in the last 24 h: 1");
-    const reset = capkit(
-      ["--json", "provision", "reset", "--user", "10203040", "--reason", "password-reset"],
-      {
-        cwd: dir,
-      },
-    );
+    const reset = run(["--json", "provision", "reset", "--user", "10203040", "--reason", "password-reset"], {
+      cwd: dir,
+    });
     expect(reset.json()).toEqual({
       user: "10203040",
       reason: "password-reset",
@@ -70,12 +68,12 @@ describe("capkit provision and capkit outbox", () => {
       instances: 0,
     });
     expect(
-      capkit(["provision", "start", "--user", "10203040", "--phone", "+33611223344"], { cwd: dir }).status,
+      run(["provision", "start", "--user", "10203040", "--phone", "+33611223344"], { cwd: dir }).status,
     ).toBe(0);
-    expect(capkit(["--json", "outbox", "--clear"], { cwd: dir }).json()).toEqual({ cleared: 2 });
+    expect(run(["--json", "outbox", "--clear"], { cwd: dir }).json()).toEqual({ cleared: 2 });
   });
 
-  it("bad input: a typed error, exit 2, and nothing made — no database, no key file, no outbox", () => {
+  it("bad input: a typed error, exit 2, and nothing made — no database, no outbox", () => {
     const dir = tmp();
     for (const args of [
       ["--user", "a b", "--phone", "+33611223344"],
@@ -86,26 +84,24 @@ describe("capkit provision and capkit outbox", () => {
       ["--user", "10203040", "--phone", "1", "--slot", "one"],
       ["--user", "10203040", "--phone", "1", "--slot", "2"],
     ]) {
-      const r = capkit(["--json", "provision", "start", ...args], { cwd: dir });
+      const r = run(["--json", "provision", "start", ...args], { cwd: dir });
       expect(r.status, `${args.join(" ")}: ${r.stdout}`).toBe(2);
       expect(r.json().error.code).toMatch(/^(INPUT_INVALID|ACTIVATION_POLICY_INVALID)$/);
       expect(readdirSync(dir)).toEqual([]);
     }
     // status, reset and outbox make nothing either: a missing database or outbox is exit 4.
-    expect(capkit(["provision", "status", "--user", "10203040"], { cwd: dir }).status).toBe(4);
-    expect(capkit(["provision", "reset", "--user", "10203040"], { cwd: dir }).status).toBe(4);
-    const missing = capkit(["--json", "outbox", "--outbox", join(dir, "none.db")]);
+    expect(run(["provision", "status", "--user", "10203040"], { cwd: dir }).status).toBe(4);
+    expect(run(["provision", "reset", "--user", "10203040"], { cwd: dir }).status).toBe(4);
+    const missing = run(["--json", "outbox", "--outbox", join(dir, "none.db")]);
     expect(missing.status).toBe(4);
     expect(missing.json().error.code).toBe("STORE_UNAVAILABLE");
-    expect(capkit(["provision", "reset", "--user", "1", "--reason", "Bad Reason"], { cwd: dir }).status).toBe(
-      2,
-    );
+    expect(run(["provision", "reset", "--user", "1", "--reason", "Bad Reason"], { cwd: dir }).status).toBe(2);
   });
 
   it("a device activates against the bank on the same database; status shows it, reset revokes it", async () => {
     const dir = tmp();
     const db = join(dir, "capkit-state.db");
-    const started = capkit(
+    const started = run(
       [
         "--json",
         "provision",
@@ -126,7 +122,7 @@ describe("capkit provision and capkit outbox", () => {
     await outbox.close();
     const code = /(\d{4} \d{4})/.exec(sms!.text)![1]!;
     // The bank's server: the same database and keys, the password check the CLI does not have.
-    const keys = SoftwareKeyProvider.fromFile(`${db}.keys.json`);
+    const keys = new SoftwareKeyProvider(material);
     const state = new SqliteStore(db);
     const verifier = new Verifier({ store: state, keys });
     await verifier.addUser("50607080");
@@ -144,25 +140,26 @@ describe("capkit provision and capkit outbox", () => {
     const b2 = (await bank.step(await app.bind(b1, "112233"))).reply;
     app.finish((await bank.step(await app.activate(b2, Date.now()))).reply);
     await state.close();
-    const status = capkit(["--json", "provision", "status", "--user", "50607080"], { cwd: dir }).json();
+    const status = run(["--json", "provision", "status", "--user", "50607080"], { cwd: dir }).json();
     expect(status.instances).toEqual([
       expect.objectContaining({ credential: app.credential, state: "active", slot: 1, appVersion: "5.2.0" }),
     ]);
-    expect(capkit(["--json", "provision", "reset", "--user", "50607080"], { cwd: dir }).json()).toMatchObject(
-      {
-        instances: 1,
-      },
-    );
-    const after = capkit(["--json", "provision", "status", "--user", "50607080"], { cwd: dir }).json();
+    expect(run(["--json", "provision", "reset", "--user", "50607080"], { cwd: dir }).json()).toMatchObject({
+      instances: 1,
+    });
+    const after = run(["--json", "provision", "status", "--user", "50607080"], { cwd: dir }).json();
     expect(after.instances[0]).toMatchObject({ state: "ended", reason: "reset" });
-    const verify = capkit(["--json", "verify", "status", "--id", app.credential], { cwd: dir });
+    const verify = run(["--json", "verify", "status", "--id", app.credential], { cwd: dir });
     expect(verify.json().error.code).toBe("CREDENTIAL_UNKNOWN");
   });
 
   it("--version and otp generate load none of the provisioning code; provision does", () => {
     const loaded = (args: string[]) => {
       const log = join(tmp(), "loads.txt");
-      capkit(args, { env: { CAPKIT_TRACE_LOADS: log }, nodeArgs: ["--import", fixture("trace-loads.mjs")] });
+      capkit(args, {
+        env: { ...env, CAPKIT_TRACE_LOADS: log },
+        nodeArgs: ["--import", fixture("trace-loads.mjs")],
+      });
       const dist = join(BIN, "..");
       const files = readFileSync(log, "utf8")
         .split("\n")

@@ -1,5 +1,14 @@
 import { randomBytes, randomInt } from "node:crypto";
 import { CapkitError, isCapkitError } from "@capkit/core";
+import { withActor } from "./audit/actor-store.js";
+import {
+  type AuditRetention,
+  checkpointAudit,
+  DEFAULT_AUDIT_RETENTION,
+  pruneAudit,
+  verifyStoredAudit,
+} from "./audit/maintenance.js";
+import type { AuditVerification } from "./audit/verify-trail.js";
 import { PREPARE_ENROLMENT } from "./internal.js";
 import type { KeyProvider } from "./key-provider.js";
 import {
@@ -12,7 +21,10 @@ import {
 import type { Attempt, Match } from "./kinds/kind.js";
 import type {
   AuditAction,
+  AuditCheckpoint,
   AuditEntry,
+  AuditQuery,
+  ChainedAuditEntry,
   CodeFunction,
   Counted,
   CredentialKind,
@@ -24,6 +36,7 @@ import type {
   StoredCredential,
 } from "./model.js";
 import { DEFAULT_POLICY, type Policy } from "./policy.js";
+import { type RekeyOptions, type RekeyReport, rekeyCredentials } from "./rekey.js";
 import { type ReplayProbe, replayDigest, sameDigest } from "./replay.js";
 import { SubjectGate } from "./subject-gate.js";
 
@@ -130,6 +143,8 @@ export interface VerifierOptions {
    * STORE_UNAVAILABLE, nothing tried (default 10,000 ms): attempts on one subject are decided one at a time.
    */
   readonly subjectWaitMs?: number;
+  /** Who this verifier acts for, named in every audit entry it writes: a service (`bank-login`) or an administrator. */
+  readonly actor?: string;
 }
 
 /**
@@ -180,7 +195,7 @@ export class Verifier {
   readonly #loading = new Map<string, Promise<Cached>>();
 
   constructor(options: VerifierOptions) {
-    this.#store = options.store;
+    this.#store = options.actor === undefined ? options.store : withActor(options.store, options.actor);
     this.#keys = options.keys;
     this.policy = { ...DEFAULT_POLICY, ...options.policy };
     this.#now = options.now ?? Date.now;
@@ -240,15 +255,14 @@ export class Verifier {
     if (req.user !== undefined) checkId(req.user, "a user id", "CREDENTIAL_INVALID");
     const rules = KINDS[req.kind];
     if (!rules) throw new CapkitError("CREDENTIAL_INVALID", "unknown credential kind");
-    const e = await rules.enroll(req, { keys: this.#keys, policy: this.policy });
-    const sealed = e.secret ? await this.#keys.seal(req.id, e.secret) : undefined;
+    const e = await rules.enroll(req, { id: req.id, keys: this.#keys, policy: this.policy });
     const now = this.#now();
     const state = options.state ?? "active";
     return {
       credential: {
         id: req.id,
         params: e.params,
-        sealed,
+        sealed: e.sealed,
         last: e.last,
         failures: 0,
         locked: false,
@@ -648,13 +662,9 @@ export class Verifier {
     this.#cache.set(e.c.id, e);
   }
 
-  async #engine(c: StoredCredential): Promise<unknown> {
-    const secret = c.sealed === undefined ? undefined : await this.#keys.unseal(c.id, c.sealed);
-    try {
-      return await KINDS[c.params.kind].engine(c.params, secret, this.#keys);
-    } finally {
-      secret?.fill(0);
-    }
+  /** The credential's keyed engine: the key provider computes, the verifier never holds a key. */
+  #engine(c: StoredCredential): Promise<unknown> {
+    return KINDS[c.params.kind].engine(c.params, c.sealed, { id: c.id, keys: this.#keys });
   }
 
   /**
@@ -800,11 +810,68 @@ export class Verifier {
     return this.#store.audit(id, limit);
   }
 
-  /** Audit retention: deletes entries older than `before` (a Date or ms since the epoch); returns how many. */
-  pruneAudit(before: Date | number): Promise<number> {
-    const at = typeof before === "number" ? before : before.getTime();
-    if (!Number.isFinite(at)) throw new CapkitError("INPUT_INVALID", "pruneAudit needs a valid date");
-    return this.#store.pruneAudit(at);
+  /** The audit trail in store order, a page at a time (`after`: the last seq of the previous page), filtered. */
+  auditTrail(q: Partial<AuditQuery> = {}): Promise<ChainedAuditEntry[]> {
+    return this.#store.auditTrail({
+      ...q,
+      limit: Math.max(1, Math.min(10_000, Math.trunc(q.limit ?? 1000))),
+    });
+  }
+
+  /** Signs a checkpoint of the audit trail (docs/architecture.md §6.2); run it periodically (`maintainAudit`). */
+  checkpointAudit(): Promise<AuditCheckpoint | undefined> {
+    return checkpointAudit(this.#store, this.#keys, this.#now());
+  }
+
+  /** The audit public keys (raw Ed25519, hex) by key id: give them to whoever verifies the trail offline. */
+  auditPublicKeys(): Promise<Readonly<Record<string, string>>> {
+    return this.#keys.auditPublicKeys();
+  }
+
+  /** Verifies the stored audit trail: every chain, every checkpoint's signature (tampering, deletions). */
+  verifyAudit(): Promise<AuditVerification> {
+    return verifyStoredAudit(this.#store, this.#keys);
+  }
+
+  /**
+   * Audit retention: deletes entries older than `before` (a Date or ms since the epoch), or beyond `maxRows` /
+   * `maxBytes`, keeping the rest verifiable, and signs the cut; returns how many entries went.
+   */
+  pruneAudit(
+    before: Date | number | { before?: Date | number; maxRows?: number; maxBytes?: number },
+  ): Promise<number> {
+    const bounds = typeof before === "object" && !(before instanceof Date) ? before : { before };
+    const at = bounds.before instanceof Date ? bounds.before.getTime() : bounds.before;
+    if (bounds.before !== undefined && !Number.isFinite(at))
+      throw new CapkitError("INPUT_INVALID", "pruneAudit needs a valid date");
+    return pruneAudit(this.#store, this.#keys, this.#now(), {
+      ...(at !== undefined ? { before: at } : {}),
+      ...(bounds.maxRows !== undefined ? { maxRows: bounds.maxRows } : {}),
+      ...(bounds.maxBytes !== undefined ? { maxBytes: bounds.maxBytes } : {}),
+    });
+  }
+
+  /**
+   * What a bank runs every few minutes: a signed checkpoint, and the retention (default
+   * `DEFAULT_AUDIT_RETENTION`: 400 days, 50 million entries, 8 GiB).
+   */
+  async maintainAudit(retention: AuditRetention = DEFAULT_AUDIT_RETENTION): Promise<{ pruned: number }> {
+    await this.checkpointAudit();
+    const pruned = await this.pruneAudit({
+      before: this.#now() - retention.days * 86_400_000,
+      maxRows: retention.maxRows,
+      maxBytes: retention.maxBytes,
+    });
+    return { pruned };
+  }
+
+  /**
+   * Key rotation: every credential re-sealed under the key provider's current key, online and resumable
+   * (src/rekey.ts, docs/architecture.md §6.1). Run it after giving every verifier the new key with the old one
+   * as previous; afterwards remove the old key, and what was sealed under it is refused.
+   */
+  rekey(options: Omit<RekeyOptions, "now"> = {}): Promise<RekeyReport> {
+    return rekeyCredentials(this.#store, this.#keys, { ...options, now: this.#now });
   }
 
   async #known(id: string): Promise<StoredCredential> {
@@ -887,13 +954,18 @@ const DECOY: StoredCredential = {
   version: 0,
 };
 
+/** A random key sealed once per key provider, for the decoy engines. */
+const decoyKeys = new WeakMap<KeyProvider, Promise<string>>();
+
+/** An engine of a random key, built through the key provider from its seal as a real credential's is (same work). */
 async function decoyEngine(keys: KeyProvider): Promise<unknown> {
-  const secret = randomBytes(20);
-  try {
-    return await KINDS.totp.engine(DECOY.params, secret, keys);
-  } finally {
-    secret.fill(0);
+  let sealed = decoyKeys.get(keys);
+  if (!sealed) {
+    const secret = randomBytes(20);
+    sealed = keys.seal("decoy", "hmac", secret).finally(() => secret.fill(0));
+    decoyKeys.set(keys, sealed);
   }
+  return KINDS.totp.engine(DECOY.params, await sealed, { id: "decoy", keys });
 }
 
 /** A challenge value of the format `fn` has for this credential's kind; none if the kind has no `fn`. */

@@ -70,3 +70,30 @@ describe("the real app: SoftDigipass (token-sim) against the Provisioner", () =>
     ).toMatchObject({ result: "accepted", credential });
   });
 });
+
+describe("the provisioning store's actor", () => {
+  it("names the service or administrator on every audit row it writes (unless the row names one)", async () => {
+    const state = new MemoryStore();
+    const keys = new SoftwareKeyProvider(SoftwareKeyProvider.generateMaterial());
+    const outbox = new MemoryDevOutbox();
+    const provisioner = new Provisioner({
+      verifier: new Verifier({ store: state, keys, actor: "sogesmart-api" }),
+      store: new MemoryProvisioningStore(state, { actor: "sogesmart-api" }),
+      keys,
+      policy: { serverIdentity: "sogesmart.example", features: ["sms", "letter"] },
+      directory: async () => ({ phone: "+33611223344", address: "1 rue de la Paix" }),
+      sms: outbox,
+      letters: outbox,
+    });
+    await (await provisioner.start({ user: "10203040", appVersion: "5.2.0" })).delivered;
+    await provisioner.reset("10203040");
+    const rows = await state.audit(undefined, 100);
+    expect(rows.map((r) => `${r.action}:${r.result}`)).toEqual([
+      "activation:started",
+      "activation:sms-sent",
+      "activation:letter-sent",
+      "activation:reset",
+    ]);
+    for (const r of rows) expect(r.actor).toBe("sogesmart-api");
+  });
+});

@@ -3,7 +3,7 @@ import type { ProvisioningStatus } from "@capkit/verify/provisioning";
 import type { Command } from "commander";
 import { type Output, type Run, usage } from "../shared/output.js";
 import { type StoreOptions, storeOptions } from "../shared/store.js";
-import { asStoreError, openVerifier } from "./verify.js";
+import { actorName, asStoreError, openVerifier } from "./verify.js";
 
 /** The dev outbox file `provision start` writes to and `capkit outbox` reads. */
 export const DEFAULT_OUTBOX = "capkit-outbox.db";
@@ -30,11 +30,13 @@ async function withProvisioner<T>(
   try {
     const { Provisioner } = await import("@capkit/verify/provisioning");
     const sqlite = await import("@capkit/verify/sqlite");
+    const actor = actorName();
     const store =
       opened.store instanceof sqlite.SqliteStore
-        ? new sqlite.SqliteProvisioningStore(opened.store)
+        ? new sqlite.SqliteProvisioningStore(opened.store, { actor })
         : await (await import("@capkit/verify/postgres")).PostgresProvisioningStore.open(
             opened.store as import("@capkit/verify/postgres").PostgresStore,
+            { actor },
           );
     const outbox = new sqlite.SqliteDevOutbox(o.outbox);
     try {

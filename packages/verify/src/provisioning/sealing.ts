@@ -5,10 +5,11 @@ import type { KeyProvider } from "../key-provider.js";
 /**
  * An activation's secrets at rest: the SPAKE2 w, then the run's keys (Ke, the transcript hash, the confirmation
  * expected) and a web-session code while it may still be used — never an SMS or letter code, never a seed.
- * Each activation has its own random 32-byte key, sealed by the KeyProvider bound to the activation; the
- * secrets are AES-256-GCM under HMAC-SHA-256(that key, "capkit-activation secrets/1"), with the activation
- * id as associated data (a box copied onto another activation does not open). A database alone opens nothing;
- * an HSM-backed provider keeps the activation keys in the HSM (the HMAC can be computed there).
+ * Each activation has its own random 32-byte key, sealed by the KeyProvider as an HMAC key bound to the
+ * activation (a provider never hands a key back: it computes with it); the secrets are AES-256-GCM under
+ * HMAC-SHA-256(that key, "capkit-activation secrets/1"), with the activation id as associated data (a box copied
+ * onto another activation does not open). A database alone opens nothing; with a PKCS#11 provider the
+ * activation key is in the token, which computes the HMAC.
  */
 export interface ActivationSecretsAtRest {
   /** The SPAKE2 secret w (hex), "" once consumed or dead. */
@@ -32,24 +33,20 @@ export async function newActivationKey(
 ): Promise<{ sealed: string; key: Buffer }> {
   const k = randomBytes(32);
   try {
-    return { sealed: await keys.seal(binding(activationId), k), key: boxKey(k) };
+    return { sealed: await keys.seal(binding(activationId), "hmac", k), key: boxKey(k) };
   } finally {
     k.fill(0);
   }
 }
 
-/** The box key of a stored activation (KEY_INVALID when the provider cannot open its key). */
+/** The box key of a stored activation, computed by the provider (KEY_INVALID when it cannot open the key). */
 export async function activationKey(
   keys: KeyProvider,
   activationId: string,
   sealed: string,
 ): Promise<Buffer> {
-  const k = await keys.unseal(binding(activationId), sealed);
-  try {
-    return boxKey(k);
-  } finally {
-    k.fill(0);
-  }
+  const hmac = await keys.hmac(binding(activationId), sealed, "SHA256");
+  return Buffer.from(hmac.mac(new TextEncoder().encode(LABEL)));
 }
 
 /** Seals the secrets; undefined when there is nothing left to keep (then the row holds none). */

@@ -10,6 +10,14 @@ import type { AuditEntry, StoredCredential } from "../model.js";
  */
 export const STORE_INTERNALS: unique symbol = Symbol("capkit.storeInternals");
 
+/**
+ * The audit rows a door writes name `actor` (the service or administrator the provisioning store acts for, as
+ * `VerifierOptions.actor` does for a Verifier) unless they name one already.
+ */
+export function stampActor(actor: string | undefined): (e: AuditEntry) => AuditEntry {
+  return (e) => (actor === undefined || e.actor !== undefined ? e : { ...e, actor });
+}
+
 /** The store's writers, inside a transaction: a credential row (and its user), a revocation, an audit row. */
 export interface StoreWriter {
   /** Inserts the credential (and its user, if new) with its audit row; CREDENTIAL_EXISTS if the id is taken. */

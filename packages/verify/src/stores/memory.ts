@@ -2,7 +2,11 @@ import { CapkitError } from "@capkit/core";
 import type {
   AcceptDecision,
   AcceptOutcome,
+  AuditCheckpoint,
   AuditEntry,
+  AuditQuery,
+  ChainedAuditEntry,
+  ChainHead,
   Challenge,
   CodeFunction,
   Counted,
@@ -12,6 +16,7 @@ import type {
   FailureSubject,
   ListOptions,
   LockoutRule,
+  SealedState,
   StateStore,
   StoredCredential,
   UserState,
@@ -19,7 +24,7 @@ import type {
 import { activatedEntry, replacedEntry } from "./activation.js";
 import { AuditRing } from "./audit-ring.js";
 import { addBoundedChallenge } from "./bounded-challenges.js";
-import { type MemoryInternals, STORE_INTERNALS } from "./internals.js";
+import { type MemoryInternals, STORE_INTERNALS, stampActor } from "./internals.js";
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 type Count = { failures: number; locked: boolean };
@@ -27,6 +32,11 @@ type Count = { failures: number; locked: boolean };
 export interface MemoryStoreOptions {
   /** Audit entries kept (the newest; default 10,000). */
   readonly auditLimit?: number;
+  /**
+   * Bytes of audit entries kept (their text; the oldest go first; default 16 MiB): ids and details come from
+   * outside. The memory store keeps no hash chain: its trail lives and dies with the process, never at rest.
+   */
+  readonly auditMaxBytes?: number;
   /** Unknown ids and users whose failures are counted (the most recently tried; default 100,000). */
   readonly unknownLimit?: number;
 }
@@ -46,8 +56,10 @@ export class MemoryStore implements StateStore {
   readonly #unknownLimit: number;
   readonly #audit: AuditRing;
 
+  readonly #checkpoints: AuditCheckpoint[] = [];
+
   constructor(options: MemoryStoreOptions = {}) {
-    this.#audit = new AuditRing(options.auditLimit ?? 10_000);
+    this.#audit = new AuditRing(options.auditLimit ?? 10_000, options.auditMaxBytes ?? 16 * 1024 * 1024);
     this.#unknownLimit = Math.max(1, Math.trunc(options.unknownLimit ?? 100_000));
   }
 
@@ -211,19 +223,20 @@ export class MemoryStore implements StateStore {
   }
 
   /** The provisioning tables' door (src/stores/internals.ts): synchronous writers, atomic in one turn. */
-  [STORE_INTERNALS](): MemoryInternals {
+  [STORE_INTERNALS](actor?: string): MemoryInternals {
+    const a = stampActor(actor);
     return {
       credential: (id) => {
         const c = this.#credentials.get(id);
         return c && this.#out(c);
       },
-      insertCredential: (c, audit) => this.#insert(c, audit),
+      insertCredential: (c, audit) => this.#insert(c, a(audit)),
       revoke: (id, audit) => {
         if (!this.#delete(id)) return false;
-        this.#record(audit);
+        this.#record(a(audit));
         return true;
       },
-      audit: (entry) => this.#record(entry),
+      audit: (entry) => this.#record(a(entry)),
     };
   }
 
@@ -244,6 +257,16 @@ export class MemoryStore implements StateStore {
     return ch.expiresAt > now ? ch : undefined;
   }
 
+  async reseal(id: string, expected: SealedState, next: SealedState, audit: AuditEntry): Promise<boolean> {
+    const c = this.#credentials.get(id);
+    if (!c || c.sealed !== expected.sealed || JSON.stringify(c.params) !== JSON.stringify(expected.params))
+      return false;
+    c.sealed = next.sealed;
+    c.params = next.params;
+    this.#record(audit);
+    return true;
+  }
+
   async record(audit: AuditEntry): Promise<void> {
     this.#record(audit);
   }
@@ -252,11 +275,45 @@ export class MemoryStore implements StateStore {
     return this.#audit
       .entries()
       .filter((a) => id === undefined || a.credentialId === id || a.user === id)
-      .slice(-limit);
+      .slice(-limit)
+      .map(({ seq: _, ...e }) => e);
   }
 
   async pruneAudit(before: number): Promise<number> {
     return this.#audit.prune(before);
+  }
+
+  async auditTrail(q: AuditQuery): Promise<ChainedAuditEntry[]> {
+    return this.#audit
+      .entries()
+      .filter(
+        (e) =>
+          e.seq > (q.after ?? 0) &&
+          (q.credential === undefined || e.credentialId === q.credential) &&
+          (q.user === undefined || e.user === q.user) &&
+          (q.since === undefined || e.at >= q.since) &&
+          (q.until === undefined || e.at < q.until),
+      )
+      .slice(0, q.limit)
+      .map((e) => ({ ...e, chain: "", n: 0, hash: "" }));
+  }
+
+  async auditHeads(): Promise<{ observed: number; heads: ChainHead[] }> {
+    return { observed: this.#audit.lastSeq, heads: [] };
+  }
+
+  async addCheckpoint(cp: AuditCheckpoint): Promise<boolean> {
+    if (this.#checkpoints.some((c) => c.seq === cp.seq)) return false;
+    this.#checkpoints.push(cp);
+    return true;
+  }
+
+  async auditCheckpoints(): Promise<AuditCheckpoint[]> {
+    return [...this.#checkpoints];
+  }
+
+  async auditCut(): Promise<number | undefined> {
+    return undefined; // the ring holds its bounds itself
   }
 
   /** How many challenges are held (tests of the bound under a flood). */

@@ -39,8 +39,9 @@ export class MemoryProvisioningStore implements ProvisioningStore {
   readonly #instances = new Map<string, InstanceRecord>();
   readonly #challenges = new Map<string, LoginChallenge>();
 
-  constructor(state: MemoryStore) {
-    this.#state = state[STORE_INTERNALS]();
+  /** `actor`: the service or administrator this store's audit rows name (as `VerifierOptions.actor`). */
+  constructor(state: MemoryStore, options: { actor?: string } = {}) {
+    this.#state = state[STORE_INTERNALS](options.actor);
   }
 
   async start(input: StartInput): Promise<StartResult> {

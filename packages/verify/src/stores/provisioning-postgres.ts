@@ -53,9 +53,13 @@ export class PostgresProvisioningStore implements ProvisioningStore {
   /**
    * The provisioning tables made if missing. Servers starting at once wait for each other, and the DDL — whose
    * table locks would hold up the others' writes for a moment — runs only when `meta` does not name this schema.
+   * `actor`: the service or administrator this store's audit rows name (as `VerifierOptions.actor`).
    */
-  static async open(state: PostgresStore): Promise<PostgresProvisioningStore> {
-    const s = state[STORE_INTERNALS]();
+  static async open(
+    state: PostgresStore,
+    options: { actor?: string } = {},
+  ): Promise<PostgresProvisioningStore> {
+    const s = state[STORE_INTERNALS](options.actor);
     await s.transaction(async (tx) => {
       await tx.query("SELECT pg_advisory_xact_lock(781235)", []);
       const current = await tx.query("SELECT 1 FROM meta WHERE name = 'provisioning-schema' AND value = $1", [

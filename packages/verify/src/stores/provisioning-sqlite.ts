@@ -44,8 +44,9 @@ export class SqliteProvisioningStore implements ProvisioningStore {
   readonly #s: SqliteInternals;
   readonly #q: ReturnType<typeof prepare>;
 
-  constructor(state: SqliteStore) {
-    this.#s = state[STORE_INTERNALS]();
+  /** `actor`: the service or administrator this store's audit rows name (as `VerifierOptions.actor`). */
+  constructor(state: SqliteStore, options: { actor?: string } = {}) {
+    this.#s = state[STORE_INTERNALS](options.actor);
     try {
       // The door's handle is the store's better-sqlite3 database, typed unknown there (its declarations name no
       // driver).
