@@ -265,6 +265,7 @@ function checkConfig(config: unknown): void {
   const optional = (k: string, check: (v: unknown) => unknown) => {
     if (c[k] !== undefined) check(c[k]);
   };
+  optional("digits", (v) => expectInteger(v, "digits", 6, 10));
   optional("step", (v) => expectInteger(v, "the step", 1, 86_400));
   optional("t0", (v) => expectInteger(v, "T0", 0, Number.MAX_SAFE_INTEGER));
   optional("counter", (v) => expectInteger(v, "the counter", 0, Number.MAX_SAFE_INTEGER));
