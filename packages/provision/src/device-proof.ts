@@ -1,4 +1,4 @@
-import { toHex } from "@capkit/core";
+import { expectBytes, expectInteger, expectOneOf, expectRecord, expectString, toHex } from "@capkit/core";
 import { p256 } from "@noble/curves/nist.js";
 import { canonicalBytes } from "./canonical-json.js";
 
@@ -18,14 +18,27 @@ export interface DeviceKey {
   sign(message: Uint8Array): Promise<Uint8Array>;
 }
 
+/** A SEC1 uncompressed P-256 public key's length. */
 export const DEVICE_PUBLIC_KEY_BYTES = 65;
 
-/** Checks an ECDSA P-256/SHA-256 signature in WebCrypto's r ‖ s form; high-S accepted, as WebCrypto makes them. */
+/**
+ * Checks an ECDSA P-256/SHA-256 signature in WebCrypto's r ‖ s form; high-S accepted, as WebCrypto makes them.
+ *
+ * @example
+ * ```ts
+ * const ok = verifyDeviceSignature(devicePublicKey, loginMessage({ serial, instance, challenge, otp }), signature);
+ * ```
+ * @returns false for a signature that does not verify, whatever its bytes
+ * @throws `INPUT_INVALID` for an argument that is not bytes (a base64 string is not decoded by guess)
+ */
 export function verifyDeviceSignature(
   publicKey: Uint8Array,
   message: Uint8Array,
   signature: Uint8Array,
 ): boolean {
+  expectBytes(publicKey, "the device public key");
+  expectBytes(message, "the message");
+  expectBytes(signature, "the signature");
   try {
     return p256.verify(signature, message, publicKey, { prehash: true, lowS: false, format: "compact" });
   } catch {
@@ -49,10 +62,17 @@ export function validDevicePublicKey(publicKey: Uint8Array): boolean {
   }
 }
 
+/** The customer's answer to an operation. */
 export type ApprovalDecision = "accept" | "decline";
 
-/** `capkit-approval/1`: the device accepts or declines the operation with this digest. */
+/**
+ * `capkit-approval/1`: the device accepts or declines the operation with this digest.
+ *
+ * @returns the bytes the device key signs
+ */
 export function approvalMessage(operationDigest: Uint8Array, decision: ApprovalDecision): Uint8Array {
+  expectBytes(operationDigest, "the operation digest");
+  expectOneOf(decision, "the decision", ["accept", "decline"] as const);
   return canonicalBytes({
     v: "capkit-approval/1",
     operationDigest: toHex(operationDigest).toLowerCase(),
@@ -60,15 +80,34 @@ export function approvalMessage(operationDigest: Uint8Array, decision: ApprovalD
   });
 }
 
+/** What a login proof binds: the device, the bank's challenge and the code. */
 export interface LoginProof {
+  /** The token serial. */
   readonly serial: string;
+  /** The device's instance number. */
   readonly instance: number;
   /** The bank's login challenge (single use, from its CSPRNG). */
   readonly challenge: string;
+  /** The OTP sent with the proof. */
   readonly otp: string;
 }
 
-/** `capkit-login/1`: possession of the device for a login, bound to the bank's challenge and the code. */
+/**
+ * `capkit-login/1`: possession of the device for a login, bound to the bank's challenge and the code.
+ *
+ * @returns the bytes the device key signs
+ */
 export function loginMessage(proof: LoginProof): Uint8Array {
-  return canonicalBytes({ v: "capkit-login/1", ...proof });
+  const p = expectRecord<Record<string, unknown>>(proof, "the login proof");
+  expectString(p["serial"], "the serial");
+  expectInteger(p["instance"], "the instance", 0, Number.MAX_SAFE_INTEGER);
+  expectString(p["challenge"], "the challenge");
+  expectString(p["otp"], "the OTP");
+  return canonicalBytes({
+    v: "capkit-login/1",
+    serial: proof.serial,
+    instance: proof.instance,
+    challenge: proof.challenge,
+    otp: proof.otp,
+  });
 }

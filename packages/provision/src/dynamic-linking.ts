@@ -1,6 +1,6 @@
 import { CapkitError } from "@capkit/core";
 import type { Money, OperationDocument, Payee } from "./operation.js";
-import { operationDigest } from "./operation.js";
+import { operationDigest, parseOperation } from "./operation.js";
 
 /**
  * What each device binds of an operation (PSD2 RTS Art. 5, "dynamic linking"), derived in one place so the
@@ -29,7 +29,8 @@ function bindingError(message: string): CapkitError {
 }
 
 /** The payee and amount a keypad device can bind: a transfer's, or a batch's total with its first payee. */
-function payeeAndAmount(doc: OperationDocument): { payee: Payee; amount: Money } {
+function payeeAndAmount(input: OperationDocument): { payee: Payee; amount: Money } {
+  const doc = parseOperation(input);
   if (doc.type === "transfer") return { payee: doc.payee, amount: doc.amount };
   if (doc.type === "batch-transfer") return { payee: doc.payees[0]!, amount: doc.total };
   throw bindingError(`a ${doc.type} operation has no amount for a keypad device: approve it in the app`);
@@ -41,7 +42,11 @@ export function payeeDigits(iban: string): string {
   return digits.slice(-PAYEE_DIGITS).padStart(PAYEE_DIGITS, "0");
 }
 
-/** 8 decimal digits from the operation digest (big-endian, mod 10^8): the reference the bank shows. */
+/**
+ * 8 decimal digits from the operation digest (big-endian, mod 10^8): the reference the bank shows.
+ *
+ * @throws `OPERATION_INVALID` for anything but a valid document
+ */
 export function operationReference(doc: OperationDocument): string {
   const d = operationDigest(doc);
   const n = ((d[0]! << 24) | (d[1]! << 16) | (d[2]! << 8) | d[3]!) >>> 0;
@@ -49,6 +54,7 @@ export function operationReference(doc: OperationDocument): string {
   return String((BigInt(n) * 2n ** 32n + BigInt(m)) % 10n ** 8n).padStart(8, "0");
 }
 
+/** A keypad token's signature question, and the fields the customer types to make it. */
 export interface OcraQuestion {
   /** The RFC 6287 QN question: amount ‖ payee digits ‖ reference, digits only. */
   readonly question: string;
@@ -64,8 +70,17 @@ export const OCRA_SIGNATURE_SUITE = "OCRA-1:HOTP-SHA256-8:QN64";
  * IBAN digits, and the 8-digit reference from the document digest, concatenated. The two fixed-length
  * suffixes make the split unambiguous, and the amount (≥ 1) has no leading zero, so the QN number (RFC 6287
  * §5.1 reads QN as a number) is one-to-one with the three fields.
+ *
+ * @example
+ * ```ts
+ * const { question, fields } = ocraQuestion(doc); // fields: amount, payee, reference, typed on the token
+ * const ocra = new Ocra(OCRA_SIGNATURE_SUITE, tokenKey); // @capkit/oath
+ * ocra.generate({ question }); // the code the token shows
+ * ```
+ * @throws `OPERATION_INVALID` for an operation with no amount (approve those in the app), or not a document
  */
 export function ocraQuestion(doc: OperationDocument): OcraQuestion {
+  parseOperation(doc);
   const { payee, amount } = payeeAndAmount(doc);
   const fields = {
     amount: String(amount.minor),
@@ -85,6 +100,7 @@ export const CAP_CURRENCIES: Readonly<Record<string, string>> = {
 
 /** A CAP Sign request as `@capkit/emv-cap` takes it (`CapInputs`, mode `sign`). */
 export interface CapSignInputs {
+  /** CAP's Sign function. */
   readonly mode: "sign";
   /** The payee's last 8 IBAN digits, the challenge the customer types (UN, ≤ 8 digits). */
   readonly challenge: string;
@@ -98,6 +114,9 @@ export interface CapSignInputs {
  * The Sign inputs for a Sésame / CAP reader: challenge = the payee's last 8 IBAN digits, amount = the
  * operation's. A CAP code binds what the customer typed, nothing more: the payee name, the IBAN's other
  * characters and the account debited are not in it (see the table above).
+ *
+ * @throws `OPERATION_INVALID` for an operation with no amount, a currency a reader cannot sign, or not a
+ *   document
  */
 export function capSignInputs(doc: OperationDocument): CapSignInputs {
   const { payee, amount } = payeeAndAmount(doc);

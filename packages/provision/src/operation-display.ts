@@ -1,10 +1,12 @@
-import type { Money, OperationDocument } from "./operation.js";
+import { argumentError, expectInteger, expectRecord, expectString } from "@capkit/core";
+import { type Money, type OperationDocument, parseOperation } from "./operation.js";
 
 /**
  * What an app shows the customer for an operation, built only from the checked (and, in the app, signature-
  * verified) document: never from a text the page sent alongside. French labels, as the seeds' screens.
  */
 export interface OperationView {
+  /** What the operation is: `Virement`, `Ajout d'un bénéficiaire`… */
   readonly title: string;
   /** Label and value pairs, in display order. */
   readonly lines: readonly (readonly [string, string])[];
@@ -19,14 +21,40 @@ const TITLES: Record<OperationDocument["type"], string> = {
 
 /** `FR14 2004 1010 0505 0001 3M02 606`: an IBAN in groups of 4, as printed on a RIB. */
 export function formatIban(iban: string): string {
+  expectString(iban, "the IBAN");
   return iban.replace(/(.{4})(?=.)/g, "$1 ");
 }
 
 /** The amount in the currency's own minor-unit exponent (EUR 2, JPY 0), French format. */
 export function formatMoney(m: Money, locale = "fr-FR"): string {
+  const money = expectRecord<Record<string, unknown>>(m, "the amount", "an object (minor, currency)");
+  expectInteger(
+    money["minor"],
+    "the amount's minor units",
+    -Number.MAX_SAFE_INTEGER,
+    Number.MAX_SAFE_INTEGER,
+  );
+  if (typeof money["currency"] !== "string" || !/^[A-Z]{3}$/.test(money["currency"]))
+    throw argumentError(
+      "INPUT_INVALID",
+      "the amount's currency",
+      "an ISO 4217 code like EUR",
+      money["currency"],
+    );
+  checkLocale(locale);
   const format = new Intl.NumberFormat(locale, { style: "currency", currency: m.currency });
   const exponent = format.resolvedOptions().maximumFractionDigits ?? 2;
   return format.format(m.minor / 10 ** exponent);
+}
+
+/** A BCP 47 language tag Intl knows how to read (`fr-FR`, `en`): anything else is refused, not guessed. */
+function checkLocale(locale: unknown): void {
+  expectString(locale, "the locale");
+  try {
+    Intl.getCanonicalLocales(locale as string);
+  } catch {
+    throw argumentError("INPUT_INVALID", "the locale", "a BCP 47 language tag like fr-FR", locale);
+  }
 }
 
 function when(utc: string, locale: string): string {
@@ -35,7 +63,19 @@ function when(utc: string, locale: string): string {
   );
 }
 
-export function describeOperation(doc: OperationDocument, locale = "fr-FR"): OperationView {
+/**
+ * The title and lines a screen shows for an operation (French labels by default).
+ *
+ * @example
+ * ```ts
+ * describeOperation(doc);
+ * // { title: "Virement", lines: [["Montant", "125,50 €"], ["Bénéficiaire", "Alice Martin"], ["IBAN", "FR14 2004 …"], …] }
+ * ```
+ * @throws `OPERATION_INVALID` for anything but a valid document, `INPUT_INVALID` for a locale that is not a string
+ */
+export function describeOperation(input: OperationDocument, locale = "fr-FR"): OperationView {
+  const doc = parseOperation(input);
+  checkLocale(locale);
   const lines: [string, string][] = [];
   switch (doc.type) {
     case "transfer":

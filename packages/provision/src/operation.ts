@@ -1,9 +1,12 @@
-import { CapkitError, toHex } from "@capkit/core";
+import { CapkitError, expectInteger, expectRecord, isRecord, toHex } from "@capkit/core";
 import { randomBytes } from "@noble/hashes/utils.js";
 import { electronicFormatIBAN, isValidIBAN } from "ibantools";
 import { canonicalDigest } from "./canonical-json.js";
 
 /**
+ * The document format's name and version, the `v` member of every operation: `capkit-operation/1`.
+ *
+ * @remarks
  * Operation documents `capkit-operation/1`: what a customer approves, as one canonical, versioned document
  * (PSD2 RTS Art. 5: the authentication code is specific to the amount and the payee, and any change to
  * either invalidates it; Art. 5(3)(b): a batch binds its total and its payees). The digest is SHA-256 over the
@@ -12,7 +15,9 @@ import { canonicalDigest } from "./canonical-json.js";
  */
 export const OPERATION_VERSION = "capkit-operation/1";
 
+/** What the customer approves: a transfer, a new beneficiary, a batch of transfers, a passerelle link. */
 export type OperationType = "transfer" | "beneficiary-add" | "batch-transfer" | "link-activation";
+/** Every {@link OperationType}. */
 export const OPERATION_TYPES: readonly OperationType[] = [
   "transfer",
   "beneficiary-add",
@@ -22,29 +27,39 @@ export const OPERATION_TYPES: readonly OperationType[] = [
 
 /** An amount in minor units (cents) of an ISO 4217 alphabetic currency. */
 export interface Money {
+  /** Whole minor units, above 0. */
   readonly minor: number;
+  /** ISO 4217 alphabetic code: `EUR`. */
   readonly currency: string;
 }
 
+/** Who receives the money. */
 export interface Payee {
   /** IBAN in electronic format (no spaces, upper case), checksum valid (ISO 13616). */
   readonly iban: string;
+  /** 1 to 70 characters (SEPA's limit), no control character. */
   readonly name: string;
 }
 
+/** One transfer of a batch. */
 export interface BatchLine extends Payee {
+  /** This line's amount, in the batch total's currency. */
   readonly amount: Money;
 }
 
 /** The passerelle link being switched on (Progéliance: professional ↔ personal spaces). */
 export interface LinkGrant {
+  /** The space linked from (`a-z 0-9 -`, 1 to 32). */
   readonly from: string;
+  /** The space linked to. */
   readonly to: string;
   /** SHA-256 (hex) of the consent text the customer was shown. */
   readonly consent: string;
 }
 
-interface OperationBase {
+/** The members every operation document carries. */
+export interface OperationBase {
+  /** Always {@link OPERATION_VERSION}. */
   readonly v: typeof OPERATION_VERSION;
   /** The bank's identifier of the operation: 1–64 of `A–Z a–z 0–9 _ -`. */
   readonly id: string;
@@ -52,30 +67,45 @@ interface OperationBase {
   readonly account: string;
   /** RFC 3339 UTC, whole seconds: `2026-12-05T09:30:00Z`. */
   readonly createdAt: string;
+  /** RFC 3339 UTC, whole seconds, after `createdAt` and at most 24 hours later. */
   readonly expiresAt: string;
   /** 16 random bytes, hex: two operations with the same content never share a digest. */
   readonly nonce: string;
 }
 
+/** A transfer: one payee, one amount. */
 export interface TransferOperation extends OperationBase {
+  /** The operation's type. */
   readonly type: "transfer";
+  /** Who is paid. */
   readonly payee: Payee;
+  /** How much. */
   readonly amount: Money;
 }
+/** A new beneficiary added to the customer's list. */
 export interface BeneficiaryAddOperation extends OperationBase {
+  /** The operation's type. */
   readonly type: "beneficiary-add";
+  /** The beneficiary. */
   readonly payee: Payee;
 }
+/** A batch of transfers, approved at once by its total and its payees (RTS Art. 5(3)(b)). */
 export interface BatchTransferOperation extends OperationBase {
+  /** The operation's type. */
   readonly type: "batch-transfer";
+  /** 1 to {@link MAX_BATCH_LINES} transfers. */
   readonly payees: readonly BatchLine[];
   /** The sum of the lines, one currency (RTS Art. 5(3)(b)). */
   readonly total: Money;
 }
+/** Switching on the passerelle between two of the customer's spaces. */
 export interface LinkActivationOperation extends OperationBase {
+  /** The operation's type. */
   readonly type: "link-activation";
+  /** The link granted. */
   readonly link: LinkGrant;
 }
+/** Any operation document. */
 export type OperationDocument =
   | TransferOperation
   | BeneficiaryAddOperation
@@ -86,6 +116,9 @@ export type OperationDocument =
 export const MAX_BATCH_LINES = 100;
 /** The longest an operation may stay open for approval. */
 export const MAX_OPERATION_LIFETIME_S = 24 * 3600;
+
+/** The last Unix second of year 9999: a time in milliseconds (`Date.now()`) is past it, and refused. */
+const MAX_UNIX_SECONDS = 253_402_300_799;
 
 function refuse(field: string, message: string): CapkitError {
   return new CapkitError("OPERATION_INVALID", `${field}: ${message}`, { details: { field } });
@@ -230,7 +263,11 @@ export function parseOperation(input: unknown): OperationDocument {
   }
 }
 
-/** SHA-256 of the canonical document: what devices sign and receipts name. */
+/**
+ * SHA-256 of the canonical document: what devices sign and receipts name.
+ *
+ * @throws `OPERATION_INVALID` for anything but a valid document (it is checked first)
+ */
 export function operationDigest(doc: OperationDocument): Uint8Array {
   return canonicalDigest(parseOperation(doc));
 }
@@ -242,8 +279,11 @@ export type OperationFields =
   | (Omit<BatchTransferOperation, keyof OperationBase | "type"> & { readonly type: "batch-transfer" })
   | (Omit<LinkActivationOperation, keyof OperationBase | "type"> & { readonly type: "link-activation" });
 
+/** Who and when: the bank's id for the operation, the account, the time and the lifetime. */
 export interface CreateOperationOptions {
+  /** The bank's identifier: 1–64 of `A–Z a–z 0–9 _ -`. */
   readonly id: string;
+  /** The account debited or concerned: an IBAN (spaces allowed, normalised). */
   readonly account: string;
   /** Unix seconds; the clock is the caller's. */
   readonly now: number;
@@ -252,15 +292,30 @@ export interface CreateOperationOptions {
 }
 
 /**
- * Builds and checks a document: IBANs are normalised to electronic format first (a customer's `FR76 3000
- * …` is accepted), a fresh 128-bit nonce from the CSPRNG.
+ * Builds and checks a document: IBANs are normalised to electronic format first (a customer's
+ * `FR76 3000 …` is accepted), a fresh 128-bit nonce from the CSPRNG.
+ *
+ * @example
+ * ```ts
+ * const doc = createOperation(
+ *   { type: "transfer", payee: { iban: "FR14 2004 1010 0505 0001 3M02 606", name: "Alice Martin" },
+ *     amount: { minor: 12_550, currency: "EUR" } },
+ *   { id: "op-1", account: "FR7630006000011234567890189", now: Math.floor(Date.now() / 1000) },
+ * );
+ * operationDigest(doc); // what the device signs
+ * ```
+ * @throws `OPERATION_INVALID` naming the field, `INPUT_INVALID` for mistyped options (a time in milliseconds)
  */
 export function createOperation(fields: OperationFields, options: CreateOperationOptions): OperationDocument {
-  const norm = (s: string) => electronicFormatIBAN(s) ?? s;
-  const normPayee = <P extends Payee>(p: P): P => ({ ...p, iban: norm(p.iban) });
-  const body: Obj = { ...fields };
-  if ("payee" in fields) body["payee"] = normPayee(fields.payee);
-  if ("payees" in fields) body["payees"] = fields.payees.map(normPayee);
+  const f = expectRecord<Obj>(fields, "the operation's fields", "an object", "OPERATION_INVALID");
+  const o = expectRecord<Obj>(options, "the options", "an object (id, account, now, ttl?)");
+  expectInteger(o["now"], "now (Unix seconds)", 0, MAX_UNIX_SECONDS);
+  if (o["ttl"] !== undefined) expectInteger(o["ttl"], "ttl (seconds)", 1, MAX_OPERATION_LIFETIME_S);
+  const norm = (s: unknown) => (typeof s === "string" ? (electronicFormatIBAN(s) ?? s) : s);
+  const normPayee = (p: unknown) => (isRecord(p) ? { ...p, iban: norm(p["iban"]) } : p);
+  const body: Obj = { ...f };
+  if ("payee" in f) body["payee"] = normPayee(f["payee"]);
+  if ("payees" in f && Array.isArray(f["payees"])) body["payees"] = f["payees"].map(normPayee);
   return parseOperation({
     ...body,
     v: OPERATION_VERSION,
@@ -272,9 +327,14 @@ export function createOperation(fields: OperationFields, options: CreateOperatio
   });
 }
 
-/** True while the operation may still be approved at `now` (Unix seconds). */
+/**
+ * True while the operation may still be approved at `now` (Unix seconds).
+ *
+ * @throws `OPERATION_INVALID` for anything but a valid document, `INPUT_INVALID` for a time that is not Unix
+ *   seconds (`Date.now()` is milliseconds)
+ */
 export function operationOpen(doc: OperationDocument, now: number): boolean {
-  return (
-    now >= parseUtcSeconds(doc.createdAt, "createdAt") && now < parseUtcSeconds(doc.expiresAt, "expiresAt")
-  );
+  const d = parseOperation(doc);
+  expectInteger(now, "now (Unix seconds)", 0, MAX_UNIX_SECONDS);
+  return now >= parseUtcSeconds(d.createdAt, "createdAt") && now < parseUtcSeconds(d.expiresAt, "expiresAt");
 }

@@ -1,10 +1,13 @@
-import { CapkitError, fromBase64, toBase64, toHex } from "@capkit/core";
+import { argumentError, CapkitError, expectString, fromBase64, toBase64, toHex } from "@capkit/core";
 import { sha256 } from "@noble/hashes/sha2.js";
 import { canonicalBytes } from "./canonical-json.js";
 import { parseUtcSeconds } from "./operation.js";
-import { checkKeyId, type Ed25519Signer, verifyEd25519 } from "./signer.js";
+import { checkKeyId, checkKeys, checkSigner, type Ed25519Signer, verifyEd25519 } from "./signer.js";
 
 /**
+ * The receipt format's name and version, the `v` member of every receipt: `capkit-receipt/1`.
+ *
+ * @remarks
  * Receipts `capkit-receipt/1`: every approval and every decline gives one, signed by the bank (Ed25519,
  * through an HSM-shaped signer) over its canonical JSON (RFC 8785 subset). Each names the previous receipt of
  * the same user by digest, so a user's receipts form a chain: removing, reordering or changing one breaks it.
@@ -12,7 +15,9 @@ import { checkKeyId, type Ed25519Signer, verifyEd25519 } from "./signer.js";
  */
 export const RECEIPT_VERSION = "capkit-receipt/1";
 
+/** How the customer decided: the app's device key, a keypad token's OCRA signature, a reader's CAP Sign. */
 export type ApprovalMethod = "device" | "ocra" | "cap-sign";
+/** What the customer decided. */
 export type ApprovalResult = "approved" | "declined";
 
 /** What proves the customer's decision, by method: the device signature's digest, the OATH counter, the ATC. */
@@ -21,14 +26,21 @@ export type ReceiptEvidence =
   | { readonly counter: number }
   | { readonly atc: number };
 
+/** One decision, as the bank signs it. */
 export interface Receipt {
+  /** Always {@link RECEIPT_VERSION}. */
   readonly v: typeof RECEIPT_VERSION;
   /** SHA-256 of the operation document, hex. */
   readonly operationDigest: string;
+  /** The user (1–128 printable ASCII characters). */
   readonly user: string;
+  /** The credential that decided (1–128 printable ASCII characters). */
   readonly credential: string;
+  /** How. */
   readonly method: ApprovalMethod;
+  /** What proves it, by method. */
   readonly evidence: ReceiptEvidence;
+  /** What was decided. */
   readonly result: ApprovalResult;
   /** RFC 3339 UTC, whole seconds. */
   readonly time: string;
@@ -36,8 +48,11 @@ export interface Receipt {
   readonly previous: string | null;
 }
 
+/** A receipt and the bank's signature over it. */
 export interface SignedReceipt {
+  /** The receipt signed. */
   readonly receipt: Receipt;
+  /** The bank key's id. */
   readonly keyId: string;
   /** Ed25519 signature over the receipt's canonical bytes, base64. */
   readonly signature: string;
@@ -75,7 +90,11 @@ function evidence(value: unknown, method: ApprovalMethod): ReceiptEvidence {
   return key === "counter" ? { counter: v } : { atc: v };
 }
 
-/** Checks a receipt's shape at the door; returns a copy with only the checked values. */
+/**
+ * Checks a receipt's shape at the door; returns a copy with only the checked values.
+ *
+ * @throws `RECEIPT_INVALID` naming the field
+ */
 export function parseReceipt(value: unknown): Receipt {
   const o = exact(value, "receipt", [
     "v",
@@ -125,9 +144,20 @@ export function receiptDigest(receipt: Receipt): string {
   return toHex(sha256(canonicalBytes(parseReceipt(receipt)))).toLowerCase();
 }
 
-/** Signs a receipt with the bank's key (the signer may be an HSM). */
+/**
+ * Signs a receipt with the bank's key (the signer may be an HSM).
+ *
+ * @example
+ * ```ts
+ * const signer = softwareSigner(generateSigningKey(), "receipts-2026");
+ * const signed = await signReceipt(receipt, signer);
+ * verifyReceipt(signed, { "receipts-2026": signer.publicKey }); // { ok: true }
+ * ```
+ * @throws `RECEIPT_INVALID` naming the field, `INPUT_INVALID` for a signer that is not one
+ */
 export async function signReceipt(receipt: Receipt, signer: Ed25519Signer): Promise<SignedReceipt> {
   const checked = parseReceipt(receipt);
+  checkSigner(signer);
   const signature = await signer.sign(canonicalBytes(checked));
   return { receipt: checked, keyId: signer.keyId, signature: toBase64(signature) };
 }
@@ -141,6 +171,7 @@ export type ReceiptFailure =
   | "other-user"
   | "out-of-order";
 
+/** A verification's answer: ok, or why not (and, for a chain, at which index). */
 export type ReceiptVerdict =
   | { readonly ok: true }
   | { readonly ok: false; readonly reason: ReceiptFailure; readonly index?: number };
@@ -167,8 +198,14 @@ function verifyOne(signed: unknown, keys: ReceiptKeys): ReceiptVerdict & { recei
   return { ok: true, receipt };
 }
 
-/** Checks one receipt offline: its shape, its key id and its Ed25519 signature. */
+/**
+ * Checks one receipt offline: its shape, its key id and its Ed25519 signature.
+ *
+ * @param signed - anything: what is not a signed receipt is `malformed`
+ * @throws `INPUT_INVALID` only for `keys` that are not an object of bytes by key id
+ */
 export function verifyReceipt(signed: unknown, keys: ReceiptKeys): ReceiptVerdict {
+  checkKeys(keys);
   const { receipt: _, ...verdict } = verifyOne(signed, keys);
   return verdict;
 }
@@ -177,12 +214,24 @@ export function verifyReceipt(signed: unknown, keys: ReceiptKeys): ReceiptVerdic
  * Checks a user's chain offline, oldest first: every receipt verifies, all are the same user's, each names the
  * previous one's digest (the first names `anchor`, null for the user's first receipt ever), and time never goes
  * back. A removed, inserted, reordered or changed receipt fails with the index where the chain breaks.
+ *
+ * @example
+ * ```ts
+ * const verdict = verifyReceiptChain(receipts, { "receipts-2026": bankPublicKey });
+ * if (!verdict.ok) console.log(`broken at ${verdict.index}: ${verdict.reason}`);
+ * ```
+ * @throws `INPUT_INVALID` for a chain that is not an array, keys that are not bytes by key id, or an anchor
+ *   that is neither a string nor null
  */
 export function verifyReceiptChain(
   chain: readonly unknown[],
   keys: ReceiptKeys,
   anchor: string | null = null,
 ): ReceiptVerdict {
+  if (!Array.isArray(chain))
+    throw argumentError("INPUT_INVALID", "the chain", "an array of signed receipts", chain);
+  checkKeys(keys);
+  if (anchor !== null) expectString(anchor, "the anchor", "INPUT_INVALID");
   let previous = anchor;
   let user: string | undefined;
   let time = Number.NEGATIVE_INFINITY;

@@ -1,7 +1,7 @@
 import { CapkitError, fromBase64, toBase64 } from "@capkit/core";
 import { canonicalBytes } from "./canonical-json.js";
 import { type OperationDocument, parseOperation } from "./operation.js";
-import { checkKeyId, type Ed25519Signer, verifyEd25519 } from "./signer.js";
+import { checkKeyId, checkKeys, checkSigner, type Ed25519Signer, verifyEd25519 } from "./signer.js";
 
 /**
  * An operation document signed by the bank, as the app receives it: the app renders the operation only from a
@@ -9,14 +9,27 @@ import { checkKeyId, type Ed25519Signer, verifyEd25519 } from "./signer.js";
  * man in the browser cannot show the customer one payee and have another approved.
  */
 export interface SignedOperation {
+  /** The checked document. */
   readonly operation: OperationDocument;
+  /** The bank key's id. */
   readonly keyId: string;
   /** Ed25519 over the document's canonical bytes, base64. */
   readonly signature: string;
 }
 
+/**
+ * Signs an operation document with the bank's key (the signer may be an HSM), for the app to show.
+ *
+ * @example
+ * ```ts
+ * const signed = await signOperation(doc, signer); // send it to the app
+ * const shown = verifySignedOperation(signed, bankKeys); // in the app: the document it renders
+ * ```
+ * @throws `OPERATION_INVALID` naming the field, `INPUT_INVALID` for a signer that is not one
+ */
 export async function signOperation(doc: OperationDocument, signer: Ed25519Signer): Promise<SignedOperation> {
   const operation = parseOperation(doc);
+  checkSigner(signer);
   return {
     operation,
     keyId: signer.keyId,
@@ -36,6 +49,7 @@ export function verifySignedOperation(
   signed: unknown,
   keys: Readonly<Record<string, Uint8Array>>,
 ): OperationDocument {
+  checkKeys(keys);
   if (typeof signed !== "object" || signed === null) throw refuse("not a signed operation");
   const s = signed as Record<string, unknown>;
   if (Object.keys(s).length !== 3)

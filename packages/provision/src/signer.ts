@@ -1,4 +1,4 @@
-import { CapkitError } from "@capkit/core";
+import { argumentError, CapkitError, expectBytes, expectRecord, isRecord } from "@capkit/core";
 import { ed25519 } from "@noble/curves/ed25519.js";
 
 /**
@@ -25,7 +25,16 @@ export function checkKeyId(keyId: unknown): string {
   return keyId;
 }
 
-/** A signer holding its secret key in memory: tests, examples, and a bank without an HSM. */
+/**
+ * A signer holding its secret key in memory: tests, examples, and a bank without an HSM.
+ *
+ * @example
+ * ```ts
+ * const signer = softwareSigner(generateSigningKey(), "ops-2026");
+ * const signed = await signOperation(doc, signer);
+ * ```
+ * @throws `KEY_INVALID` for a secret key that is not 32 bytes, `INPUT_INVALID` for a malformed key id
+ */
 export function softwareSigner(secretKey: Uint8Array, keyId: string): Ed25519Signer {
   if (!(secretKey instanceof Uint8Array) || secretKey.length !== 32)
     throw new CapkitError("KEY_INVALID", "an Ed25519 secret key is 32 bytes");
@@ -49,4 +58,20 @@ export function verifyEd25519(signature: Uint8Array, message: Uint8Array, public
   } catch {
     return false;
   }
+}
+
+/** Bank public keys by key id: an object of bytes. */
+export function checkKeys(keys: unknown): void {
+  const k = expectRecord<Record<string, unknown>>(
+    keys,
+    "the keys",
+    "an object of public keys (bytes) by key id",
+  );
+  for (const [id, key] of Object.entries(k)) expectBytes(key, `the key ${id}`);
+}
+
+/** A signer as plain JavaScript may hand it. */
+export function checkSigner(signer: unknown): void {
+  if (!isRecord(signer) || typeof signer["sign"] !== "function" || typeof signer["keyId"] !== "string")
+    throw argumentError("INPUT_INVALID", "the signer", "an Ed25519Signer (keyId, publicKey, sign)", signer);
 }

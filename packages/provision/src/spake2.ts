@@ -1,4 +1,12 @@
-import { CapkitError, concat, constantTimeEqual } from "@capkit/core";
+import {
+  argumentError,
+  CapkitError,
+  concat,
+  constantTimeEqual,
+  expectBytes,
+  expectOneOf,
+  expectRecord,
+} from "@capkit/core";
 import { p256 } from "@noble/curves/nist.js";
 import { hkdf } from "@noble/hashes/hkdf.js";
 import { hmac } from "@noble/hashes/hmac.js";
@@ -36,6 +44,7 @@ export const SPAKE2_SHARE_BYTES = 65;
 /** Each confirmation MAC is an HMAC-SHA256 (RFC 9382 §6). */
 export const SPAKE2_CONFIRMATION_BYTES = 32;
 
+/** A is the client (here the device), B the server (the bank): RFC 9382 §3. */
 export type Spake2Role = "A" | "B";
 
 function invalid(message: string): CapkitError {
@@ -61,7 +70,25 @@ function scalarBytes(s: bigint): Uint8Array {
 }
 
 function checkScalar(s: bigint, what: string): void {
-  if (typeof s !== "bigint" || s <= 0n || s >= ORDER) throw invalid(`${what} must be in [1, p−1]`);
+  if (typeof s !== "bigint") throw argumentError("PAKE_INPUT_INVALID", what, "a bigint in [1, p−1]", s);
+  if (s <= 0n || s >= ORDER) throw invalid(`${what} must be in [1, p−1]`);
+}
+
+function checkRole(role: unknown): Spake2Role {
+  return expectOneOf(role, "the role", ["A", "B"] as const, "PAKE_INPUT_INVALID");
+}
+
+function checkStart(start: unknown): Spake2Start {
+  const s = expectRecord<Record<string, unknown>>(
+    start,
+    "the start",
+    "what spake2Start returned",
+    "PAKE_INPUT_INVALID",
+  );
+  checkRole(s["role"]);
+  checkScalar(s["scalar"] as bigint, "the start's scalar");
+  expectBytes(s["share"], "the start's share", "PAKE_INPUT_INVALID");
+  return start as Spake2Start;
 }
 
 /**
@@ -103,6 +130,7 @@ function parseShare(share: Uint8Array): P256Point {
 
 /** One party's first message and the secret it must keep until the peer's share arrives. */
 export interface Spake2Start {
+  /** Which party this is. */
   readonly role: Spake2Role;
   /** The ephemeral scalar x (A) or y (B): secret, used once. */
   readonly scalar: bigint;
@@ -112,10 +140,23 @@ export interface Spake2Start {
 
 /**
  * Computes this party's share. `scalar` is for the RFC's test vectors only; in use it comes from the CSPRNG.
+ *
+ * @example
+ * ```ts
+ * const a = spake2Start("A", w); // pA = x·P + w·M
+ * const b = spake2Start("B", w); // pB = y·P + w·N
+ * const ctx = { idA: utf8("device"), idB: utf8("bank") };
+ * const ka = spake2Finish(a, w, b.share, ctx);
+ * const kb = spake2Finish(b, w, a.share, ctx);
+ * spake2Confirm(kb, "B", ka.confirmA); // true; false for any other w
+ * ```
+ * @param w - the shared secret, in [1, p−1] (capkit-activation/1's comes from {@link activationW})
+ * @throws `PAKE_INPUT_INVALID` for a role, w or scalar out of its domain
  */
 export function spake2Start(role: Spake2Role, w: bigint, scalar?: bigint): Spake2Start {
+  checkRole(role);
   checkScalar(w, "w");
-  const s = scalar ?? scalarFromBytes(randomBytes(48));
+  const s = scalar === undefined ? scalarFromBytes(randomBytes(48)) : scalar;
   checkScalar(s, "the ephemeral scalar");
   const mask = role === "A" ? M : N;
   const share = Point.BASE.multiply(s).add(mask.multiply(w)).toBytes(false);
@@ -128,7 +169,9 @@ export interface Spake2Keys {
   readonly transcript: Uint8Array;
   /** The shared key for the application. */
   readonly ke: Uint8Array;
+  /** A's confirmation key (from HKDF over Ka and the AAD). */
   readonly kcA: Uint8Array;
+  /** B's confirmation key. */
   readonly kcB: Uint8Array;
   /** A's key confirmation, MAC(KcA, TT). */
   readonly confirmA: Uint8Array;
@@ -136,9 +179,11 @@ export interface Spake2Keys {
   readonly confirmB: Uint8Array;
 }
 
+/** What both parties must agree on besides w: their identities and the additional data. */
 export interface Spake2Context {
-  /** Identities of A and B (RFC 9382 §3.3: may be empty, then both sides agree on that). */
+  /** A's identity (RFC 9382 §3.3: may be empty, then both sides agree on that). */
   readonly idA: Uint8Array;
+  /** B's identity. */
   readonly idB: Uint8Array;
   /** Additional authenticated data mixed into the confirmation keys (§4). */
   readonly aad?: Uint8Array;
@@ -156,7 +201,17 @@ export function spake2Finish(
   peerShare: Uint8Array,
   context: Spake2Context,
 ): Spake2Keys {
+  checkStart(start);
   checkScalar(w, "w");
+  const c = expectRecord<Record<string, unknown>>(
+    context,
+    "the context",
+    "an object (idA, idB, aad)",
+    "PAKE_INPUT_INVALID",
+  );
+  expectBytes(c["idA"], "idA", "PAKE_INPUT_INVALID");
+  expectBytes(c["idB"], "idB", "PAKE_INPUT_INVALID");
+  if (c["aad"] !== undefined) expectBytes(c["aad"], "aad", "PAKE_INPUT_INVALID");
   const peer = parseShare(peerShare);
   const unmask = start.role === "A" ? N : M;
   const k = peer.subtract(unmask.multiply(w)).multiply(start.scalar); // cofactor h = 1 on P-256
@@ -188,6 +243,16 @@ export function spake2Finish(
 
 /** Checks the peer's confirmation in constant time: B checks cA, A checks cB. */
 export function spake2Confirm(keys: Spake2Keys, role: Spake2Role, peerConfirmation: Uint8Array): boolean {
+  const k = expectRecord<Record<string, unknown>>(
+    keys,
+    "the keys",
+    "what spake2Finish returned",
+    "PAKE_INPUT_INVALID",
+  );
+  expectBytes(k["confirmA"], "the keys' confirmA", "PAKE_INPUT_INVALID");
+  expectBytes(k["confirmB"], "the keys' confirmB", "PAKE_INPUT_INVALID");
+  checkRole(role);
+  expectBytes(peerConfirmation, "the peer's confirmation", "PAKE_INPUT_INVALID");
   const expected = role === "A" ? keys.confirmB : keys.confirmA;
-  return peerConfirmation instanceof Uint8Array && constantTimeEqual(expected, peerConfirmation);
+  return constantTimeEqual(expected, peerConfirmation);
 }

@@ -2,6 +2,7 @@ import { toHex } from "@capkit/core";
 import { Ocra } from "@capkit/oath";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { payeeDigits } from "../src/dynamic-linking.js";
 import {
   capSignInputs,
   createOperation,
@@ -12,7 +13,6 @@ import {
   operationDigest,
   operationOpen,
   parseOperation,
-  payeeDigits,
   signOperation,
   softwareSigner,
   verifySignedOperation,

@@ -1,4 +1,12 @@
-import { CapkitError, fromBase64, toBase64 } from "@capkit/core";
+import {
+  argumentError,
+  CapkitError,
+  expectBytes,
+  expectRecord,
+  expectString,
+  fromBase64,
+  toBase64,
+} from "@capkit/core";
 import { randomBytes, utf8ToBytes } from "@noble/hashes/utils.js";
 import type { DeviceKey } from "../device-proof.js";
 import {
@@ -36,35 +44,59 @@ import {
 import type { ActivationFeature } from "./policy.js";
 import { randomId } from "./server.js";
 
-/**
+/*
  * The device's side of `capkit-activation/1` as a pure state machine (the app, `SoftDigipass`, drives it and
  * does the I/O). Each step takes the bank's reply text and returns the next request text; a request whose
  * answer did not come is resent as is (`state.request`), so the bank's idempotency key recognises it. The
  * state holds the run's keys in memory only; the seed leaves it once, at b2, for the caller to import as a
  * non-extractable key and zero.
  */
+
+/**
+ * Where the device's run stands: a1 sent, a2 sent, bound (b2 received, the seed derived), a4 sent, active.
+ */
 export type ActivationClientPhase = "sent-a1" | "sent-a2" | "bound" | "sent-a4" | "active";
 
+/**
+ * The device's run, in memory only (it holds the PAKE secret and the run's keys): what each step takes and
+ * returns. Send `request`; feed the bank's reply to the next step.
+ */
 export interface ActivationClientState {
+  /** Where the run stands. */
   readonly phase: ActivationClientPhase;
+  /** The activation's id, from the bank (the QR code or the link). */
   readonly activationId: string;
+  /** The registration id: the device's SPAKE2 identity (A). */
   readonly regId: string;
+  /** The bank's SPAKE2 identity (B), e.g. its host name. */
   readonly serverIdentity: string;
   /** The request to (re)send for this phase. */
   readonly request: string;
+  /** The SPAKE2 secret derived from the codes ({@link activationW}). */
   readonly w: bigint;
+  /** This run's SPAKE2 start (its secret scalar and share pA). */
   readonly start: Spake2Start;
+  /** The idempotency key of the current request. */
   readonly idempotencyKey: string;
+  /** SPAKE2's shared key Ke, from b1 on. */
   readonly ke?: Uint8Array;
+  /** The transcript hash, from b1 on. */
   readonly th?: Uint8Array;
+  /** The device public key sent in a2 (base64). */
   readonly devicePublicKey?: string;
+  /** The device's nonce sent in a2 (an input of the seed). */
   readonly clientNonce?: Uint8Array;
+  /** What b2 delivered, from `bound` on. */
   readonly token?: ActivatedToken;
 }
 
+/** What a run starts from: the activation's ids and the codes the customer typed or scanned. */
 export interface ClientStartInput {
+  /** The activation's id (32 hex digits). */
   readonly activationId: string;
+  /** The registration id (32 hex digits): the device's SPAKE2 identity. */
   readonly regId: string;
+  /** The bank's SPAKE2 identity (B), e.g. its host name. */
   readonly serverIdentity: string;
   /** The codes the customer typed or scanned, by feature (spaces and dashes ignored). */
   readonly codes: Readonly<Partial<Record<ActivationFeature, string>>>;
@@ -72,8 +104,11 @@ export interface ClientStartInput {
 
 /** What the device learns at b2 (the seed aside): its token's identity, OTP parameters and the bank's keys. */
 export interface ActivatedToken {
+  /** The token's serial. */
   readonly serial: string;
+  /** This device's instance number (1, 2, … when a customer activates several devices). */
   readonly instance: number;
+  /** The OTP's hash, digits and step. */
   readonly otp: OtpParameters;
   /** Ed25519 public keys for signed operations and receipts, by key id. */
   readonly bankKeys: Readonly<Record<string, Uint8Array>>;
@@ -118,8 +153,22 @@ function openReply(
   return p as Record<string, unknown>;
 }
 
-/** Starts a run: pA from the codes (a new run after a refusal starts here again, with fresh randomness). */
+/**
+ * Starts a run: pA from the codes (a new run after a refusal starts here again, with fresh randomness).
+ *
+ * @example
+ * ```ts
+ * let state = activationClientStart({ activationId, regId, serverIdentity: "bank.example", codes: { sms: "1234 5678" } });
+ * state = await activationClientBind(state, await post(state.request), { device, appVersion: "1.0.0" });
+ * const { state: bound, seed, token } = activationClientReceive(state, await post(state.request));
+ * // import `seed` as a non-extractable HMAC key, zero it, compute the first TOTP…
+ * state = await activationClientActivate(bound, firstOtp, device);
+ * state = activationClientFinish(state, await post(state.request)); // state.phase === "active"
+ * ```
+ * @throws `INPUT_INVALID` for a missing or mistyped field, `PAKE_INPUT_INVALID` for codes that make no secret
+ */
 export function activationClientStart(input: ClientStartInput): ActivationClientState {
+  checkStartInput(input);
   const codes: Partial<Record<ActivationFeature, string>> = {};
   for (const [f, c] of Object.entries(input.codes))
     if (c !== undefined) codes[f as ActivationFeature] = normalizeCode(c);
@@ -136,8 +185,11 @@ export function activationClientStart(input: ClientStartInput): ActivationClient
   return { phase: "sent-a1", ...input, request, w, start, idempotencyKey };
 }
 
+/** What the device adds at a2: its key, its app's version, and the banking password when asked for. */
 export interface BindInput {
+  /** The device key to bind (its public key goes to the bank, its signature proves it). */
   readonly device: DeviceKey;
+  /** The app's version, 1 to 32 of `0-9 A-Z a-z . + _ -` (the bank may refuse an old one). */
   readonly appVersion: string;
   /** The customer's banking password, when the activation asks for it (sent only inside the box). */
   readonly password?: string;
@@ -153,6 +205,11 @@ export async function activationClientBind(
   replyText: string,
   input: BindInput,
 ): Promise<ActivationClientState> {
+  checkState(state);
+  const i = expectRecord<Record<string, unknown>>(input, "the bind input");
+  checkDevice(i["device"]);
+  expectString(i["appVersion"], "the app version");
+  if (i["password"] !== undefined) expectString(i["password"], "the password", "PIN_INVALID");
   if (state.phase !== "sent-a1") throw new CapkitError("ACTIVATION_OUT_OF_ORDER", "b1 answers a1");
   const reply = parseActivationMessage(replyText, ["b1", "refused"]);
   checkId(reply, state);
@@ -215,11 +272,18 @@ export async function activationClientBind(
   };
 }
 
-/** b2 → the seed (derived, never received) and the token's parameters. Zero the seed once imported. */
+/**
+ * b2 → the seed (derived, never received) and the token's parameters. Zero the seed once imported.
+ *
+ * @returns the next state, the seed, and what the token is
+ * @throws `ACTIVATION_REFUSED` (a refusal), `ACTIVATION_TAMPERED` (a box that does not open),
+ *   `ACTIVATION_OUT_OF_ORDER` (not after a2)
+ */
 export function activationClientReceive(
   state: ActivationClientState,
   replyText: string,
 ): { state: ActivationClientState; seed: Uint8Array; token: ActivatedToken } {
+  checkState(state);
   if (state.phase !== "sent-a2" || !state.ke || !state.th || !state.clientNonce || !state.devicePublicKey)
     throw new CapkitError("ACTIVATION_OUT_OF_ORDER", "b2 answers a2");
   const p = openReply(state, state.ke, state.th, replyText, "b2");
@@ -254,6 +318,9 @@ export async function activationClientActivate(
   otp: string,
   device: DeviceKey,
 ): Promise<ActivationClientState> {
+  checkState(state);
+  expectString(otp, "the first OTP");
+  checkDevice(device);
   if (state.phase !== "bound" || !state.ke || !state.th || !state.token)
     throw new CapkitError("ACTIVATION_OUT_OF_ORDER", "a4 comes after b2");
   const t = state.token;
@@ -277,10 +344,43 @@ export function activationClientFinish(
   state: ActivationClientState,
   replyText: string,
 ): ActivationClientState {
+  checkState(state);
   if (state.phase !== "sent-a4" || !state.ke || !state.th)
     throw new CapkitError("ACTIVATION_OUT_OF_ORDER", "b4 answers a4");
   const p = openReply(state, state.ke, state.th, replyText, "b4");
   if (p["result"] !== "active") throw tampered("b4");
   const { ke: _ke, th: _th, clientNonce: _n, ...rest } = state;
   return { ...rest, phase: "active" };
+}
+
+const PHASES: readonly ActivationClientPhase[] = ["sent-a1", "sent-a2", "bound", "sent-a4", "active"];
+
+/** A state that a step returned: plain JavaScript may hand anything. */
+function checkState(state: unknown): void {
+  const s = expectRecord<Record<string, unknown>>(state, "the activation state", "an object a step returned");
+  if (!PHASES.includes(s["phase"] as ActivationClientPhase))
+    throw argumentError("INPUT_INVALID", "the activation state", "an object a step returned", state);
+}
+
+function checkStartInput(input: unknown): void {
+  const i = expectRecord<Record<string, unknown>>(input, "the activation input");
+  for (const k of ["activationId", "regId", "serverIdentity"]) expectString(i[k], k);
+  const codes = expectRecord<Record<string, unknown>>(
+    i["codes"],
+    "the codes",
+    "an object of the codes the customer typed, by feature",
+  );
+  for (const [f, c] of Object.entries(codes)) if (c !== undefined) expectString(c, `the ${f} code`);
+}
+
+function checkDevice(device: unknown): void {
+  const d = expectRecord<Record<string, unknown>>(device, "the device key", "a DeviceKey (publicKey, sign)");
+  expectBytes(d["publicKey"], "the device public key");
+  if (typeof d["sign"] !== "function")
+    throw argumentError(
+      "INPUT_INVALID",
+      "the device key's sign",
+      "a function (bytes → signature)",
+      d["sign"],
+    );
 }

@@ -1,4 +1,4 @@
-import { concat, toHex } from "@capkit/core";
+import { argumentError, concat, expectOneOf, expectRecord, expectString, toHex } from "@capkit/core";
 import { gcm } from "@noble/ciphers/aes.js";
 import { bytesToUtf8 } from "@noble/ciphers/utils.js";
 import { hkdf } from "@noble/hashes/hkdf.js";
@@ -7,7 +7,7 @@ import { utf8ToBytes } from "@noble/hashes/utils.js";
 import { canonicalBytes } from "../canonical-json.js";
 import { scalarFromBytes } from "../spake2.js";
 import { ACTIVATION_VERSION } from "./messages.js";
-import type { ActivationFeature } from "./policy.js";
+import { type ActivationFeature, GENERATED_FEATURES } from "./policy.js";
 
 const hex = (b: Uint8Array) => toHex(b).toLowerCase();
 
@@ -23,6 +23,19 @@ const hex = (b: Uint8Array) => toHex(b).toLowerCase();
  * The registration id salts the derivation, so equal codes in two activations give unrelated w.
  */
 export function activationW(regId: string, codes: Partial<Record<ActivationFeature, string>>): bigint {
+  expectString(regId, "the registration id");
+  const given = expectRecord<Record<string, unknown>>(codes, "the codes", "an object of codes by feature");
+  let count = 0;
+  for (const [f, c] of Object.entries(given)) {
+    if (c === undefined) continue;
+    // Only the bank's generated codes make w: a misspelt or `password` key would make another w, refused late.
+    expectOneOf(f, "a code's feature", GENERATED_FEATURES);
+    expectString(c, `the ${f} code`);
+    count++;
+  }
+  // A w made of no code is the registration id's alone: anyone who saw it could run the PAKE.
+  if (count === 0)
+    throw argumentError("INPUT_INVALID", "the codes", "an object holding at least one code", codes);
   // Both sides through the same normalisation: the bank's codes as generated (a web-session code is lower-case
   // hex) and the app's as typed or scanned must give the same w.
   const normal: Partial<Record<ActivationFeature, string>> = {};
@@ -84,8 +97,11 @@ export function open(key: Uint8Array, seq: number, header: unknown, box: Uint8Ar
 
 /** OATH parameters of the derived token. */
 export interface OtpParameters {
+  /** The HMAC's hash. */
   readonly algorithm: "SHA1" | "SHA256" | "SHA512";
+  /** 6 to 8. */
   readonly digits: number;
+  /** The TOTP step in seconds: 30 or 60. */
   readonly step: number;
 }
 

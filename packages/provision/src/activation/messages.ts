@@ -1,62 +1,99 @@
-import { CapkitError, fromBase64, toBase64 } from "@capkit/core";
+import { argumentError, CapkitError, fromBase64, toBase64 } from "@capkit/core";
 
 /**
- * The wire messages of `capkit-activation/1` (docs/architecture.md §10): JSON objects with exactly the members
- * of their type, bytes in base64 (RFC 4648 §4). The client sends a1, a2, a4; the bank answers b1, b2, b4, or
- * `refused` (which never says which element failed: PSD2 RTS Art. 4(3)(a)).
+ * The protocol's name and version, the `v` member of every message: `capkit-activation/1`.
  *
- *   a1 {activationId, idempotencyKey, share}              pA
- *   b1 {activationId, share, confirmation}                pB, cB
- *   a2 {activationId, idempotencyKey, confirmation, box}  cA, AEAD(device key, client nonce, app version, password?)
- *   b2 {activationId, box}                                AEAD(serial, instance, server nonce, OTP parameters, bank keys)
- *   a4 {activationId, idempotencyKey, box}                AEAD(first OTP, device signature)
- *   b4 {activationId, box}                                AEAD(result)
+ * @remarks
+ * The wire messages of `capkit-activation/1`
+ * (https://github.com/capkit/capkit/blob/main/docs/architecture.md#10-provisioning-and-approvals-provision): JSON objects with exactly
+ * the members of their type, bytes in base64 (RFC 4648 §4). The client sends a1, a2, a4; the bank answers b1,
+ * b2, b4, or `refused` (which never says which element failed: PSD2 RTS Art. 4(3)(a)).
+ *
+ * ```text
+ * a1 {activationId, idempotencyKey, share}              pA
+ * b1 {activationId, share, confirmation}                pB, cB
+ * a2 {activationId, idempotencyKey, confirmation, box}  cA, AEAD(device key, client nonce, app version, password?)
+ * b2 {activationId, box}                                AEAD(serial, instance, server nonce, OTP parameters, bank keys)
+ * a4 {activationId, idempotencyKey, box}                AEAD(first OTP, device signature)
+ * b4 {activationId, box}                                AEAD(result)
+ * ```
  */
 export const ACTIVATION_VERSION = "capkit-activation/1";
 /** The longest message text accepted (bytes of UTF-16 code units): checked before parsing. */
 export const MAX_MESSAGE_CHARS = 8192;
 
+/** A message's `type`: the client sends a1, a2, a4; the bank answers b1, b2, b4 or `refused`. */
 export type ActivationMessageType = "a1" | "b1" | "a2" | "b2" | "a4" | "b4" | "refused";
 
-interface Header {
+/** The members every message carries. */
+export interface ActivationMessageHeader {
+  /** Always {@link ACTIVATION_VERSION}. */
   readonly v: typeof ACTIVATION_VERSION;
+  /** The activation this message belongs to (32 hex digits, {@link ID_PATTERN}). */
   readonly activationId: string;
 }
-export interface A1 extends Header {
+/** The device's first message: its SPAKE2 share pA. */
+export interface A1 extends ActivationMessageHeader {
+  /** The message's type. */
   readonly type: "a1";
+  /** Names this request: a resend with the same key gets the stored reply (32 hex digits). */
   readonly idempotencyKey: string;
+  /** pA, an uncompressed P-256 point (base64). */
   readonly share: string;
 }
-export interface B1 extends Header {
+/** The bank's answer to a1: its share pB and its key confirmation cB. */
+export interface B1 extends ActivationMessageHeader {
+  /** The message's type. */
   readonly type: "b1";
+  /** pB, an uncompressed P-256 point (base64). */
   readonly share: string;
+  /** cB, the bank's key confirmation (base64). */
   readonly confirmation: string;
 }
-export interface A2 extends Header {
+/** The device's key confirmation and, sealed, its public key, nonce, app version, signature and password. */
+export interface A2 extends ActivationMessageHeader {
+  /** The message's type. */
   readonly type: "a2";
+  /** Names this request (32 hex digits). */
   readonly idempotencyKey: string;
+  /** cA, the device's key confirmation (base64). */
   readonly confirmation: string;
+  /** AES-256-GCM sealed payload (base64). */
   readonly box: string;
 }
-export interface B2 extends Header {
+/** The bank's answer to a2, sealed: serial, instance, server nonce, OTP parameters and the bank's keys. */
+export interface B2 extends ActivationMessageHeader {
+  /** The message's type. */
   readonly type: "b2";
+  /** AES-256-GCM sealed payload (base64). */
   readonly box: string;
 }
-export interface A4 extends Header {
+/** The device's last message, sealed: its first OTP and a signature over it. */
+export interface A4 extends ActivationMessageHeader {
+  /** The message's type. */
   readonly type: "a4";
+  /** Names this request (32 hex digits). */
   readonly idempotencyKey: string;
+  /** AES-256-GCM sealed payload (base64). */
   readonly box: string;
 }
-export interface B4 extends Header {
+/** The bank's last answer, sealed: the result. */
+export interface B4 extends ActivationMessageHeader {
+  /** The message's type. */
   readonly type: "b4";
+  /** AES-256-GCM sealed payload (base64). */
   readonly box: string;
 }
-export interface Refused extends Header {
+/** The bank's refusal, which never says which element failed (PSD2 RTS Art. 4(3)(a)). */
+export interface Refused extends ActivationMessageHeader {
+  /** The message's type. */
   readonly type: "refused";
   /** True while the activation code may still be tried (a new run); false when it is dead. */
   readonly retry: boolean;
 }
+/** Any message of the protocol. */
 export type ActivationMessage = A1 | B1 | A2 | B2 | A4 | B4 | Refused;
+/** The message of one type: `MessageOf<"b1">` is {@link B1}. */
 export type MessageOf<T extends ActivationMessageType> = Extract<ActivationMessage, { type: T }>;
 
 const MEMBERS: Record<ActivationMessageType, readonly string[]> = {
@@ -100,11 +137,24 @@ export function memberBytes(
 /**
  * Parses one message at the door: size, JSON, version, type among `expected`, exactly the type's members,
  * each of the right JSON type and form. Nothing is counted or stored for a message refused here.
+ *
+ * @example
+ * ```ts
+ * const b1 = parseActivationMessage(replyText, ["b1", "refused"]); // typed B1 | Refused
+ * ```
+ * @throws `ACTIVATION_MESSAGE_INVALID` saying what is wrong (the text is never echoed)
  */
 export function parseActivationMessage<T extends ActivationMessageType>(
   text: unknown,
   expected: readonly T[],
 ): MessageOf<T> {
+  if (!Array.isArray(expected) || !expected.every((t) => Object.hasOwn(MEMBERS, t)))
+    throw argumentError(
+      "INPUT_INVALID",
+      "the expected types",
+      "an array of message types (a1, b1…)",
+      expected,
+    );
   if (typeof text !== "string" || text.length > MAX_MESSAGE_CHARS)
     throw invalid(`a message is a JSON text of at most ${MAX_MESSAGE_CHARS} characters`);
   let value: unknown;

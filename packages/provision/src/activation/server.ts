@@ -1,4 +1,15 @@
-import { CapkitError, constantTimeEqual, fromHex, toBase64, toHex } from "@capkit/core";
+import {
+  argumentError,
+  CapkitError,
+  constantTimeEqual,
+  expectBytes,
+  expectInteger,
+  expectRecord,
+  expectString,
+  fromHex,
+  toBase64,
+  toHex,
+} from "@capkit/core";
 import { sha256 } from "@noble/hashes/sha2.js";
 import { randomBytes, utf8ToBytes } from "@noble/hashes/utils.js";
 import { DEVICE_PUBLIC_KEY_BYTES, validDevicePublicKey, verifyDeviceSignature } from "../device-proof.js";
@@ -28,7 +39,7 @@ import {
 } from "./messages.js";
 import type { ActivationFeature, ActivationPolicy } from "./policy.js";
 
-/**
+/*
  * The bank's side of `capkit-activation/1` as a pure state machine: the stored state and one message in, the
  * state to store and the reply out. Nothing here does I/O; the caller (`@capkit/verify`'s Provisioner)
  * persists each returned state with ONE conditional write — `rev` must still be the `rev` it read — and only
@@ -43,6 +54,8 @@ import type { ActivationFeature, ActivationPolicy } from "./policy.js";
  * A new a1 while awaiting a2 abandons the previous run (its try stays spent). Expiry is the clock's: an
  * expired activation answers ACTIVATION_EXPIRED whatever its phase.
  */
+
+/** Where an activation stands on the bank's side (the diagram above). */
 export type ActivationPhase = "awaiting-a1" | "awaiting-a2" | "awaiting-a4" | "active" | "dead";
 
 /** The secret part of the state: the caller seals it at rest (KeyProvider) and wipes it when finished. */
@@ -53,19 +66,34 @@ export interface ActivationSecrets {
   readonly run?: { readonly ke: string; readonly th: string; readonly confirmA?: string };
 }
 
+/**
+ * An activation as the bank stores it (JSON-safe; `secrets` sealed at rest). Each step returns the next one,
+ * to be stored with one conditional write on `rev`.
+ */
 export interface ActivationServerState {
+  /** Always {@link ACTIVATION_VERSION}. */
   readonly v: typeof ACTIVATION_VERSION;
+  /** The activation's id (32 hex digits), given to the device. */
   readonly activationId: string;
+  /** The registration id (32 hex digits): the device's SPAKE2 identity. */
   readonly regId: string;
+  /** The bank's SPAKE2 identity. */
   readonly serverIdentity: string;
+  /** The token serial being activated. */
   readonly serial: string;
+  /** This device's instance number. */
   readonly instance: number;
+  /** The OTP parameters the token gets. */
   readonly otp: OtpParameters;
+  /** The policy's features. */
   readonly features: readonly ActivationFeature[];
+  /** The policy's PAKE runs per code. */
   readonly maxTries: number;
   /** Unix seconds. */
   readonly createdAt: number;
+  /** Unix seconds: after it, every message answers ACTIVATION_EXPIRED. */
   readonly expiresAt: number;
+  /** Where the activation stands. */
   readonly phase: ActivationPhase;
   /** PAKE runs answered: one online guess each. */
   readonly tries: number;
@@ -79,29 +107,38 @@ export interface ActivationServerState {
   readonly device?: { readonly publicKey: string; readonly appVersion: string };
   /** The bank's Ed25519 public keys (base64 by key id), delivered to the app inside b2. */
   readonly bankKeys: Readonly<Record<string, string>>;
+  /** The secret part: seal it at rest. */
   readonly secrets: ActivationSecrets;
 }
 
+/** What a new activation is made of. */
 export interface StartActivationInput {
+  /** A policy checked by {@link activationPolicy}. */
   readonly policy: ActivationPolicy;
   /** The bank's SPAKE2 identity (B), e.g. its host name. */
   readonly serverIdentity: string;
   /** The token serial and this device's instance number (multi-device: 1, 2, …). */
   readonly serial: string;
+  /** 1 to 99. */
   readonly instance: number;
   /** Unix seconds. */
   readonly now: number;
+  /** SHA1/SHA256/SHA512, 6 to 8 digits, 30 or 60 s; SHA1, 6 digits, 30 s by default. */
   readonly otp?: OtpParameters;
   /** Public keys the app will trust for signed operations (and receipts). */
   readonly bankKeys?: Readonly<Record<string, Uint8Array>>;
 }
 
+/** A new activation: the state to store, and the codes to send out once. */
 export interface StartedActivation {
+  /** Store it (it holds no code, only w in `secrets`). */
   readonly state: ActivationServerState;
   /** The codes to deliver, each through its own channel (policy.channels); never logged, never stored. */
   readonly codes: Readonly<Partial<Record<ActivationFeature, string>>>;
 }
 
+/** The last Unix second of year 9999: a millisecond time (`Date.now()`) is past it and refused. */
+const MAX_UNIX_SECONDS = 253_402_300_799;
 const DEFAULT_OTP: OtpParameters = { algorithm: "SHA1", digits: 6, step: 30 };
 const SERIAL = /^[A-Za-z0-9_-]{1,32}$/;
 const hex = (b: Uint8Array) => toHex(b).toLowerCase();
@@ -111,8 +148,14 @@ export function randomId(): string {
   return hex(randomBytes(16));
 }
 
-/** `digits` decimal digits, uniform (rejection sampling over 32-bit draws). */
+/**
+ * `digits` decimal digits from the CSPRNG, uniform (rejection sampling over 32-bit draws): activation codes.
+ *
+ * @param digits - how many, 1 to 64
+ * @throws `INPUT_INVALID` for anything but a whole number from 1 to 64
+ */
 export function randomDigits(digits: number): string {
+  expectInteger(digits, "digits", 1, 64);
   let out = "";
   while (out.length < digits) {
     const b = randomBytes(4);
@@ -138,6 +181,7 @@ function checkOtp(otp: OtpParameters): OtpParameters {
  * of band; only w is kept (in `secrets`).
  */
 export function startActivation(input: StartActivationInput): StartedActivation {
+  checkStartInput(input);
   if (!SERIAL.test(input.serial))
     throw new CapkitError("INPUT_INVALID", "a serial is 1 to 32 letters, digits, _ or -");
   if (!Number.isInteger(input.instance) || input.instance < 1 || input.instance > 99)
@@ -200,29 +244,41 @@ export type ActivationOutcome =
 
 /** Enrol this as the pending credential at `bound` (the seed is secret: seal it, never log it). */
 export interface ActivationCredential {
+  /** The token serial. */
   readonly serial: string;
+  /** The device's instance number. */
   readonly instance: number;
+  /** The derived OATH seed (secret). */
   readonly seed: Uint8Array;
+  /** The OTP's hash, digits and step. */
   readonly otp: OtpParameters;
   /** SEC1 uncompressed P-256 device public key: logins and approvals are checked against it. */
   readonly devicePublicKey: Uint8Array;
+  /** The app's version, as bound at a2. */
   readonly appVersion: string;
 }
 
+/** One step's input: the stored state and the message received. */
 export interface ServerStepInput {
+  /** The state as read from the store. */
   readonly state: ActivationServerState;
   /** The request's text as received. */
   readonly request: string;
   /** Unix seconds. */
   readonly now: number;
+  /** The password and first-OTP checks, at a2 and a4. */
   readonly checks?: ActivationChecks;
 }
 
+/** One step's result: the state to store, then the reply to send. */
 export interface ServerStepResult {
   /** Store this (conditional on the input state's `rev`) before sending `reply`; unchanged when `changed` is false. */
   readonly state: ActivationServerState;
+  /** False for a retried request (the stored reply again): nothing to store. */
   readonly changed: boolean;
+  /** The message text to send back. */
   readonly reply: string;
+  /** What happened. */
   readonly outcome: ActivationOutcome;
   /** At `bound` only. */
   readonly credential?: ActivationCredential;
@@ -256,8 +312,22 @@ function inner(value: unknown, length: number): Uint8Array | undefined {
   }
 }
 
-/** Handles one client message (a1, a2 or a4). Throws for what is refused at the door (nothing counted). */
+/**
+ * Handles one client message (a1, a2 or a4). Throws for what is refused at the door (nothing counted).
+ *
+ * @example
+ * ```ts
+ * const { state, codes } = startActivation({ policy, serverIdentity: "bank.example", serial: "SG00000042", instance: 1, now });
+ * // store `state`; send codes.sms by SMS; give state.activationId and state.regId to the app…
+ * const r = await activationServerStep({ state: stored, request, now, checks: { password: checkHash, otp: checkOtp } });
+ * if (r.changed) await store.compareAndSet(stored.rev, r.state); // one conditional write, then answer
+ * return r.reply;
+ * ```
+ * @throws `ACTIVATION_MESSAGE_INVALID` (malformed), `IDEMPOTENCY_KEY_REUSED`, `ACTIVATION_EXPIRED`,
+ *   `ACTIVATION_CODE_DEAD`, `ACTIVATION_FINISHED`, `ACTIVATION_OUT_OF_ORDER`, `INPUT_INVALID` (a mistyped input)
+ */
 export async function activationServerStep(input: ServerStepInput): Promise<ServerStepResult> {
+  checkStepInput(input);
   const { state, request, now } = input;
   const msg = parseActivationMessage(request, ["a1", "a2", "a4"]);
   if (msg.activationId !== state.activationId)
@@ -466,4 +536,48 @@ async function answerA4(step: Step<A4>): Promise<ServerStepResult> {
     },
   );
   return { ...r, changed: true, outcome: "activated" };
+}
+
+function checkStartInput(input: unknown): void {
+  const i = expectRecord<Record<string, unknown>>(input, "the activation input");
+  const p = expectRecord<Record<string, unknown>>(
+    i["policy"],
+    "the policy",
+    "a policy from activationPolicy",
+  );
+  if (!Array.isArray(p["features"]) || typeof p["ttl"] !== "number" || typeof p["maxTries"] !== "number")
+    throw argumentError("INPUT_INVALID", "the policy", "a policy from activationPolicy", p);
+  expectString(i["serial"], "the serial");
+  expectInteger(i["instance"], "the instance", 1, 99);
+  expectString(i["serverIdentity"], "the server identity");
+  expectInteger(i["now"], "now (Unix seconds)", 0, MAX_UNIX_SECONDS);
+  if (i["otp"] !== undefined) expectRecord(i["otp"], "the OTP parameters");
+  if (i["bankKeys"] !== undefined) {
+    const keys = expectRecord<Record<string, unknown>>(
+      i["bankKeys"],
+      "the bank keys",
+      "an object of keys by id",
+    );
+    for (const [id, k] of Object.entries(keys)) expectBytes(k, `the bank key ${id}`);
+  }
+}
+
+function checkStepInput(input: unknown): void {
+  const i = expectRecord<Record<string, unknown>>(input, "the step input");
+  expectRecord(i["state"], "the activation state", "an object as stored");
+  expectInteger(i["now"], "now (Unix seconds)", 0, MAX_UNIX_SECONDS);
+  if (i["checks"] !== undefined) {
+    const c = expectRecord<Record<string, unknown>>(i["checks"], "the checks");
+    for (const [k, f] of Object.entries(c)) {
+      if (k !== "password" && k !== "otp")
+        throw argumentError(
+          "INPUT_INVALID",
+          `the checks' ${k}`,
+          "absent (the checks are password and otp)",
+          f,
+        );
+      if (f !== undefined && typeof f !== "function")
+        throw argumentError("INPUT_INVALID", `the ${k} check`, "a function", f);
+    }
+  }
 }
