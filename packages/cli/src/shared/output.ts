@@ -1,12 +1,28 @@
 import { CapkitError } from "@capkit/core";
 
-/**
+/*
  * Output and exit codes. Human text by default; with --json a command prints exactly one JSON document on stdout
  * (errors too, as {"error": {...}}), except the commands that report as things happen (`doctor`, `readers
  * --watch`), which print JSON lines: one compact object per line, the moment it is known. Errors are one line
  * plus a hint; a stack trace only with --debug.
  */
+
+/**
+ * The exit codes of the `capkit` command, by meaning: a script that runs it tells a rejected code from a
+ * missing reader or an unavailable store without reading its output.
+ *
+ * @example
+ * ```ts
+ * import { spawnSync } from "node:child_process";
+ * import { EXIT } from "@capkit/cli";
+ *
+ * const r = spawnSync("capkit", ["verify", "check", "--user", "alice", "--code", "123456"]);
+ * if (r.status === EXIT.REJECTED) console.log("wrong code, or locked");
+ * else if (r.status === EXIT.STORE) console.log("the store is unavailable: try again later");
+ * ```
+ */
 export const EXIT = {
+  /** Done: the code was made, accepted, or the check passed. */
   OK: 0,
   /** The code was rejected, the credential is locked, or a check failed. */
   REJECTED: 1,
