@@ -1,14 +1,17 @@
 #!/usr/bin/env node
 // The packed-install test (docs/testing.md): what a developer gets from npm. Packs every public package with
 // pnpm (as publishing does), checks the tarballs (no `workspace:` range, no `@capkit/source` condition, no
-// private devDependency, every source map's sources shipped; publint --strict and attw --profile esm-only
-// clean), then installs them with npm into a fresh project outside the workspace and there: runs an ESM smoke
+// private devDependency, every source map's sources shipped, `repository` (with its folder), `homepage` and
+// `bugs` naming https://github.com/capkit/capkit, no README or comment citing a repository path the package
+// does not ship; publint --strict and attw --profile esm-only clean), then installs them with npm into a fresh project outside the workspace and there: runs an ESM smoke
 // script, the installed `capkit --version` and `capkit --json demo`, type-checks a TypeScript consumer under
 // `node16` and `bundler` resolution with skipLibCheck false, and bundles emv-cap + oath + provision for the browser with
 // esbuild, failing on any Node built-in. Install, smoke and CLI run once per Node binary given with --node
 // (the machine's Node always); the packages must be built (`pnpm build`).
 //
-//   node scripts/packed-install.mjs [--node /path/to/node]... [--keep]
+//   node scripts/packed-install.mjs [--node /path/to/node]... [--keep] [--pack-only]
+//
+// --pack-only stops after the tarballs' checks (no install): the quick check of a manifest or a link.
 import { execFileSync, spawnSync } from "node:child_process";
 import {
   copyFileSync,
@@ -25,6 +28,7 @@ import { builtinModules } from "node:module";
 import { tmpdir } from "node:os";
 import { delimiter, dirname, join, relative, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import ts from "typescript";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const fixtures = join(root, "scripts", "packed-install");
@@ -32,6 +36,9 @@ const args = process.argv.slice(2);
 const nodes = [process.execPath];
 for (let i = 0; i < args.length; i++) if (args[i] === "--node") nodes.push(resolve(args[++i]));
 const keep = args.includes("--keep");
+const packOnly = args.includes("--pack-only");
+/** Thrown after the tarballs' checks under --pack-only: the end of the run, not a failure. */
+const PACK_ONLY = Symbol("pack-only");
 
 let failures = 0;
 function check(title, ok, detail = "") {
@@ -57,6 +64,58 @@ function exec(cmd, argv, options = {}) {
 const SOURCE_CONDITION_ALLOWED = new Set(
   ["src/bundle.ts", "dist/bundle.js"].map((f) => `capkit-web-0.1.0.tgz:${f}:@capkit/source`),
 );
+
+/** The project's home: every package.json names it, and shipped files link to its docs by absolute URL. */
+const REPOSITORY = "https://github.com/capkit/capkit";
+
+/**
+ * Packages whose shipped comments still cite repository docs by relative path (docs/architecture.md), which
+ * an npm user cannot open: @capkit/verify and @capkit/web, until issue 21's phase B rewrites their surfaces.
+ */
+const RELATIVE_LINKS_PENDING = new Set(["capkit-verify-0.1.0.tgz", "capkit-web-0.1.0.tgz"]);
+
+/** A path into the repository written in prose: docs/…, packages/…, a package's test/… or scripts/…, or ../… */
+const REPOSITORY_PATH =
+  /(?<![\w/.:@-])((?:\.\.\/)+[\w.-]+(?:\/[\w.-]+)*|(?:docs|packages|examples|bench|scripts|test)\/[\w.-]+(?:\/[\w.-]+)*\.\w+)/g;
+
+/** The comments of a TypeScript or JavaScript file (where TSDoc and the "why" live). */
+function comments(text) {
+  const out = [];
+  const scanner = ts.createScanner(ts.ScriptTarget.Latest, false, ts.LanguageVariant.Standard, text);
+  for (let t = scanner.scan(); t !== ts.SyntaxKind.EndOfFileToken; t = scanner.scan())
+    if (t === ts.SyntaxKind.SingleLineCommentTrivia || t === ts.SyntaxKind.MultiLineCommentTrivia)
+      out.push(scanner.getTokenText());
+  return out;
+}
+
+/**
+ * What a shipped file links to that the npm package page cannot resolve: a Markdown link or a path written in
+ * a README or a comment that leaves the package (the repository's docs, its tests) instead of an absolute URL.
+ */
+function relativeLinks(pkgDir, file, text) {
+  const prose = /\.(md|markdown)$/.test(file)
+    ? [text]
+    : /\.(ts|mts|cts|js|mjs|cjs)$/.test(file)
+      ? comments(text)
+      : [];
+  const bad = [];
+  const inPackage = (p) =>
+    [dirname(join(pkgDir, file)), pkgDir].some((base) => {
+      const r = resolve(base, p.split("#")[0]);
+      return r.startsWith(`${pkgDir}/`) && existsSync(r);
+    });
+  for (const chunk of prose) {
+    for (const m of chunk.matchAll(/\]\(([^)\s]+)\)/g))
+      if (!/^(https?:|mailto:|#)/.test(m[1]) && !inPackage(m[1])) bad.push(`${file} links to ${m[1]}`);
+    for (const m of chunk
+      .replace(/\[[^\]]*\]\(https?:[^)]*\)/g, "") // a link to the repository names the path as its text
+      .replace(/\bhttps?:\/\/\S+/g, "")
+      .matchAll(REPOSITORY_PATH))
+      if (!inPackage(m[1]))
+        bad.push(`${file} cites ${m[1]}, which the package does not ship: use ${REPOSITORY}/blob/main/…`);
+  }
+  return bad;
+}
 
 function walk(dir) {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
@@ -125,6 +184,7 @@ try {
     for (const f of walk(pkgDir)) {
       const text = readFileSync(f, "utf8");
       const file = relative(pkgDir, f);
+      if (!RELATIVE_LINKS_PENDING.has(name)) bad.push(...relativeLinks(pkgDir, file, text));
       for (const needle of ["workspace:", "@capkit/source"])
         if (text.includes(needle) && !SOURCE_CONDITION_ALLOWED.has(`${name}:${file}:${needle}`))
           bad.push(`${file} contains ${needle}`);
@@ -141,6 +201,21 @@ try {
     for (const f of ["LICENSE", "README.md"]) if (!existsSync(join(pkgDir, f))) bad.push(`no ${f}`);
     for (const f of ["license", "description", "keywords", "engines", "sideEffects"])
       if (m[f] === undefined) bad.push(`package.json has no "${f}"`);
+    // Where the package page on npm sends a user: the repository (its folder), the README, the issues.
+    const folder = `packages/${manifests
+      .find((p) => p.pkg.name === m.name)
+      ?.dir.split("/")
+      .pop()}`;
+    const expected = {
+      "repository.type": ["git", m.repository?.type],
+      "repository.url": [`git+${REPOSITORY}.git`, m.repository?.url],
+      "repository.directory": [folder, m.repository?.directory],
+      homepage: [`${REPOSITORY}/tree/main/${folder}#readme`, m.homepage],
+      "bugs.url": [`${REPOSITORY}/issues`, m.bugs?.url],
+    };
+    for (const [field, [want, got]] of Object.entries(expected))
+      if (want !== got)
+        bad.push(`package.json ${field} is ${JSON.stringify(got)}, not ${JSON.stringify(want)}`);
     check(`${name}: manifest and contents`, bad.length === 0, bad.join("\n"));
     const publint = exec("pnpm", ["exec", "publint", "run", tgz, "--strict"], { cwd: root });
     check(`${name}: publint --strict`, publint.status === 0 && !/suggestion/i.test(publint.out), publint.out);
@@ -162,6 +237,7 @@ try {
     check(`${name}: attw --profile esm-only`, attw.status === 0, attw.status === 0 ? "" : attw.out);
   }
 
+  if (packOnly) throw PACK_ONLY;
   const npm = npmCli();
   const baseEnv = {
     ...process.env,
@@ -305,7 +381,7 @@ try {
     }
   }
 } catch (e) {
-  check("packed-install", false, String(e?.stack ?? e));
+  if (e !== PACK_ONLY) check("packed-install", false, String(e?.stack ?? e));
 } finally {
   if (keep) console.log(`kept ${work}`);
   else rmSync(work, { recursive: true, force: true });

@@ -1,7 +1,7 @@
 import type { CapResult, ReaderProfile } from "@capkit/emv-cap";
 
 /**
- * "The bank rejects my codes": every CDOL1 byte enters the cryptogram (docs/architecture.md §3.4), so the first thing
+ * "The bank rejects my codes": every CDOL1 byte enters the cryptogram (https://github.com/capkit/capkit/blob/main/docs/architecture.md §3.4), so the first thing
  * to compare is where each value the card asked for came from — the reader profile's constants, the holder's
  * input, or zeros because the profile has nothing for that tag (a real reader may send something there).
  */
@@ -83,7 +83,7 @@ export function explainCapCode(
   if (app.assumed) notes.push(`no public recording shows these constants: ${app.source}`);
   if (r.formula === "belgian")
     notes.push(
-      "the code is the Belgian readers' formula over the AC and ATC (docs/architecture.md §3.5), not an IPB selection",
+      "the code is the Belgian readers' formula over the AC and ATC (https://github.com/capkit/capkit/blob/main/docs/architecture.md §3.5), not an IPB selection",
     );
   if (r.warnings.some((w) => w.includes("no IPB")))
     notes.push("the card has no IPB: the code uses the profile's fallback IPB, which the bank may not use");

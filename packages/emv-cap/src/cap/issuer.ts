@@ -68,7 +68,7 @@ export interface CapIssuerRecord {
   /**
    * The card data its cryptogram covers after AIP ‖ ATC, when the cryptogram version's rule does not take it
    * from the IAD: emvlab.org's CAP calculator MACs the CVR `A50006040000` and returns the Visa-shaped IAD
-   * `06770A03A48000` (docs/architecture.md §3.8).
+   * `06770A03A48000` (https://github.com/capkit/capkit/blob/main/docs/architecture.md §3.8).
    */
   readonly cardData?: string;
   /**
@@ -280,7 +280,7 @@ export class CapCodeModel {
 
   /**
    * The ATCs in (last, last + window] that can have given `code`: the code's bits that come from the ATC fix
-   * those ATC bits (docs/architecture.md §6), so only the ATCs that agree are worth a cryptogram.
+   * those ATC bits (https://github.com/capkit/capkit/blob/main/docs/architecture.md §6), so only the ATCs that agree are worth a cryptogram.
    */
   candidateAtcs(last: number, window: number, code: number): number[] {
     expectInteger(last, "the last ATC", 0, 0xffff);

@@ -2,7 +2,7 @@ import { CapkitError } from "@capkit/core";
 
 /**
  * DES and Triple DES (FIPS 46-3, NIST SP 800-67), written here because WebCrypto has no DES and OpenSSL 3
- * dropped single DES from its default provider (docs/architecture.md §3.8). Table-driven: the S-boxes are merged with the
+ * dropped single DES from its default provider (https://github.com/capkit/capkit/blob/main/docs/architecture.md §3.8). Table-driven: the S-boxes are merged with the
  * P permutation into one 512-entry table, IP/FP use per-byte lookup tables, and a key schedule is computed
  * once per `DesKey` object, which callers keep (that is the cost that dominates EMV MACs, not the rounds).
  * Everything is int32 arithmetic on Int32Arrays, which V8 keeps in registers (uint32 values above 2^31 would
@@ -11,7 +11,7 @@ import { CapkitError } from "@capkit/core";
  * Chains of block operations (CBC-MAC, EDE) stay in the permuted domain: IP and FP are inverse bit
  * permutations and XOR commutes with them, so IP(FP(x) ⊕ m) = x ⊕ IP(m), and the 3DES passes
  * FP·IP between E and D cancel. A retail MAC over n blocks then costs n IP lookups of the message, n + 2
- * sets of 16 rounds and one FP (docs/benchmarks.md).
+ * sets of 16 rounds and one FP (https://github.com/capkit/capkit/blob/main/docs/benchmarks.md).
  */
 
 // FIPS 46-3 tables, 1-based bit numbers with bit 1 the most significant.
