@@ -216,7 +216,7 @@ const CASES: ArgumentCase[] = [
     positions: [
       { arg: 0, names: /^the inputs /, codes: INPUT, valid: never, inner: INPUT },
       { arg: 1, names: /^the ATC /, codes: INPUT, valid: integer(0, 0xffff) },
-      { arg: 2, names: /^the last ATC /, codes: INPUT, valid: integer(0, 0xffff) },
+      { arg: 2, names: /^the last ATC /, codes: INPUT, valid: integer(-1, 0xffff) },
       { arg: 3, names: /^the window /, codes: INPUT, valid: integer(0, 0xffff) },
       { arg: 4, names: /^the code /, codes: INPUT, valid: integer(0, Number.MAX_SAFE_INTEGER) },
     ],

@@ -281,9 +281,11 @@ export class CapCodeModel {
   /**
    * The ATCs in (last, last + window] that can have given `code`: the code's bits that come from the ATC fix
    * those ATC bits (https://github.com/capkit/capkit/blob/main/docs/architecture.md §6), so only the ATCs that agree are worth a cryptogram.
+   *
+   * @param last - the last ATC accepted, -1 when none was (the window then starts at ATC 0)
    */
   candidateAtcs(last: number, window: number, code: number): number[] {
-    expectInteger(last, "the last ATC", 0, 0xffff);
+    expectInteger(last, "the last ATC", -1, 0xffff);
     expectInteger(window, "the window", 0, 0xffff);
     expectInteger(code, "the code", 0, Number.MAX_SAFE_INTEGER);
     if (this.#atcBits) return candidateAtcs(last, window, atcConstraint(this.#atcBits, code));
