@@ -165,7 +165,7 @@ function openReply(
  * state = await activationClientActivate(bound, firstOtp, device);
  * state = activationClientFinish(state, await post(state.request)); // state.phase === "active"
  * ```
- * @throws `INPUT_INVALID` for a missing or mistyped field, `PAKE_INPUT_INVALID` for codes that make no secret
+ * @throws `INPUT_INVALID` for a missing or mistyped field, or no code at all
  */
 export function activationClientStart(input: ClientStartInput): ActivationClientState {
   checkStartInput(input);
