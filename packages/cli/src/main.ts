@@ -80,7 +80,8 @@ const COMMANDS: Record<string, () => Promise<(program: Command, run: Run) => voi
 };
 
 // Defining every command (commander objects for a hundred options) was most of what `capkit otp generate`
-// ran beyond Node's own start (CPU profiles, https://github.com/capkit/capkit/blob/main/docs/benchmarks.md): define only the one typed. The global
+// ran beyond Node's own start (CPU profiles, https://github.com/capkit/capkit/blob/main/docs/benchmarks.md): define
+// only the one typed. The global
 // options are all flags, so the first argument not starting with "-" names it. Anything else (no command,
 // `help`, a misspelt name, `--help`) gets them all, for the full help and commander's suggestions, except
 // `--version` alone, which needs none.

@@ -10,7 +10,8 @@ import { getResponse } from "./protocol/commands.js";
 import { bytesAvailable, correctLe, swHex } from "./protocol/status.js";
 
 /**
- * The seam between the CAP engine and a card (https://github.com/capkit/capkit/blob/main/docs/architecture.md §2). Implementations: PcscConnection (reader-pcsc),
+ * The seam between the CAP engine and a card (https://github.com/capkit/capkit/blob/main/docs/architecture.md §2).
+ * Implementations: PcscConnection (reader-pcsc),
  * SimulatedCard (token-sim), ReplayConnection and TracingConnection (here).
  */
 export interface CardConnection {
@@ -24,7 +25,8 @@ export interface CardConnection {
   close(): Promise<void>;
   /**
    * Recordings only (ReplayConnection): true once a GENERATE AC answer it gave had its cryptogram masked — a
-   * trace shared for support (https://github.com/capkit/capkit/blob/main/docs/transcript-format.md) — so no code may be computed from it.
+   * trace shared for support (https://github.com/capkit/capkit/blob/main/docs/transcript-format.md) — so no code may be
+   * computed from it.
    */
   cryptogramMasked?(): boolean;
 }

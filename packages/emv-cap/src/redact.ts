@@ -5,7 +5,8 @@ import { isConstructedTag, readLength, readTag } from "./tlv.js";
 import type { Transcript, TranscriptExchange } from "./transcript.js";
 
 /**
- * What a shared trace must not carry (https://github.com/capkit/capkit/blob/main/docs/transcript-format.md, "Redaction"):
+ * What a shared trace must not carry (https://github.com/capkit/capkit/blob/main/docs/transcript-format.md,
+ * "Redaction"):
  * - cardholder data (PCI DSS: PAN, cardholder name, expiry date, service code, and full track data), none of
  *   which enters a CAP code;
  * - the code itself: the cryptogram (AC) of every GENERATE AC answer. The code's bits come from [PSN] CID ATC

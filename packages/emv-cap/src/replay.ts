@@ -11,7 +11,8 @@ export interface ReplayOptions {
 }
 
 /**
- * A card that answers from a recorded transcript (https://github.com/capkit/capkit/blob/main/docs/transcript-format.md): tests and support staff reproduce a
+ * A card that answers from a recorded transcript
+ * (https://github.com/capkit/capkit/blob/main/docs/transcript-format.md): tests and support staff reproduce a
  * customer's session without the card. Nothing is guessed: a command with no recorded match is an error.
  */
 export class ReplayConnection implements CardConnection {

@@ -1,7 +1,8 @@
 import { CapkitError, fromHex, toHex } from "@capkit/core";
 
 /**
- * `capkit-transcript/1`: one recorded session between a reader and a card (https://github.com/capkit/capkit/blob/main/docs/transcript-format.md).
+ * `capkit-transcript/1`: one recorded session between a reader and a card
+ * (https://github.com/capkit/capkit/blob/main/docs/transcript-format.md).
  * `c` is the command in hex where `*` stands for an unrecorded nibble (PIN blocks are always masked);
  * `r` is the response data followed by SW1 SW2, where `*` in the data stands for a redacted nibble
  * (cardholder data, `redactTranscript`); the status word is always recorded.

@@ -37,7 +37,8 @@ const DEAD_CODES = new Set([0x80100013, 0x8010001d]);
 
 /**
  * The PC/SC resource manager (pcscd) as an async API, with pcsclite's traps wrapped once
- * (https://github.com/capkit/capkit/blob/main/docs/testing.md §1): its constructor throws synchronously when pcscd is down; `close()` always emits
+ * (https://github.com/capkit/capkit/blob/main/docs/testing.md §1): its constructor throws synchronously when pcscd is
+ * down; `close()` always emits
  * "Command cancelled"; a reader must not be closed inside its own event; the process exits only once every
  * reader and the context are closed; and an instance never recovers from a pcscd restart — so each call here
  * checks the instance and makes a new one when pcscd has come back.

@@ -1,6 +1,7 @@
 /**
  * The cards the simulator can be: what each one puts in its FCI and records, and how it answers GENERATE AC.
- * Modelled on the public traces and vectors (https://github.com/capkit/capkit/blob/main/docs/architecture.md §3.4, §3.6); the keys are the simulator's own.
+ * Modelled on the public traces and vectors (https://github.com/capkit/capkit/blob/main/docs/architecture.md §3.4,
+ * §3.6); the keys are the simulator's own.
  */
 export interface SimCardProfile {
   /** Its name in {@link SIM_CARD_PROFILES}. */

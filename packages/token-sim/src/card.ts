@@ -51,7 +51,8 @@ import { SIM_CARD_PROFILES, type SimCardProfile } from "./card-profiles.js";
 
 /**
  * A CAP/DPA chip card in software, answering any reader (ours, EMV-CAP, python-emv…) as a real card would
- * (https://github.com/capkit/capkit/blob/main/docs/architecture.md §5, §3.2): PSE, FCI, GPO (ATC + 1), READ RECORD, GET DATA, VERIFY with a PIN try
+ * (https://github.com/capkit/capkit/blob/main/docs/architecture.md §5, §3.2): PSE, FCI, GPO (ATC + 1), READ RECORD, GET
+ * DATA, VERIFY with a PIN try
  * counter (3, `63Cx`, then `6983`), GENERATE AC — an ARQC only after the PIN, the AAC second, nothing third.
  * Keys follow the real hierarchy: issuer master key → ICC master key (Option A) → the CVN's session key.
  */

@@ -25,7 +25,8 @@ import { sgpassConfigOf } from "./token-provisioning.js";
 /**
  * An SGpass-style token: a DIGIPASS-class device (button, optional 4-digit PIN locking after 5 wrong tries,
  * keypad challenge/response and signature) implemented on the open OATH algorithms — HOTP, TOTP and OCRA.
- * It does not reproduce the vendor's proprietary algorithm (https://github.com/capkit/capkit/blob/main/docs/architecture.md §5).
+ * It does not reproduce the vendor's proprietary algorithm
+ * (https://github.com/capkit/capkit/blob/main/docs/architecture.md §5).
  */
 export interface SgpassConfig {
   /** Time-based (the button shows the current TOTP) or counter-based. */

@@ -254,7 +254,8 @@ export class SoftDigipass {
   }
 
   /**
-   * Activates the app (capkit-activation/1, https://github.com/capkit/capkit/blob/main/docs/architecture.md §10): key confirmation both ways, the device
+   * Activates the app (capkit-activation/1, https://github.com/capkit/capkit/blob/main/docs/architecture.md §10): key
+   * confirmation both ways, the device
    * key bound, the seed derived here and at the bank, imported as a non-extractable HMAC key and its bytes
    * zeroed, the first TOTP sent to end the bank's grace period, then the app password set. A transport error
    * resends the same request (the bank's idempotency key answers it once); a refusal throws

@@ -3,7 +3,8 @@ import { argumentError, expectInteger, expectOptions, expectString, isRecord } f
 import type { SimulatedCard } from "./card.js";
 
 /**
- * Serves a SimulatedCard to a real pcscd through the vsmartcard `vpcd` driver (https://github.com/capkit/capkit/blob/main/docs/testing.md §1), so
+ * Serves a SimulatedCard to a real pcscd through the vsmartcard `vpcd` driver
+ * (https://github.com/capkit/capkit/blob/main/docs/testing.md §1), so
  * every PC/SC client — ours, pcsc_scan, opensc-tool, python-emv, EMV-CAP — sees a card in the virtual reader.
  *
  * vpcd listens; the card connects. Each message is a 2-byte big-endian length and a payload. A 1-byte payload

@@ -1,7 +1,8 @@
 import type { CapResult, ReaderProfile } from "@capkit/emv-cap";
 
 /**
- * "The bank rejects my codes": every CDOL1 byte enters the cryptogram (https://github.com/capkit/capkit/blob/main/docs/architecture.md §3.4), so the first thing
+ * "The bank rejects my codes": every CDOL1 byte enters the cryptogram
+ * (https://github.com/capkit/capkit/blob/main/docs/architecture.md §3.4), so the first thing
  * to compare is where each value the card asked for came from — the reader profile's constants, the holder's
  * input, or zeros because the profile has nothing for that tag (a real reader may send something there).
  */

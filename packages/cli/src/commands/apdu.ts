@@ -59,7 +59,8 @@ export function registerApdu(program: Command, run: Run): void {
         });
         return raw;
       };
-      // What is shown goes through the same redaction as a shared trace (https://github.com/capkit/capkit/blob/main/docs/transcript-format.md): a terminal,
+      // What is shown goes through the same redaction as a shared trace
+      // (https://github.com/capkit/capkit/blob/main/docs/transcript-format.md): a terminal,
       // a scrollback or a pasted ticket never holds a PAN, track 2, expiry or name unless asked for.
       const shown = (list: readonly Exchange[]): Exchange[] => {
         if (o.unredacted) return [...list];
@@ -97,7 +98,8 @@ export function registerApdu(program: Command, run: Run): void {
 }
 
 /**
- * A VERIFY through `apdu` follows the PIN-try rule of `cap code` (emv-cap's pin-safety.ts, https://github.com/capkit/capkit/blob/main/docs/architecture.md
+ * A VERIFY through `apdu` follows the PIN-try rule of `cap code` (emv-cap's pin-safety.ts,
+ * https://github.com/capkit/capkit/blob/main/docs/architecture.md
  * §3.9): the try counter is read first (GET DATA 9F17, shown as capkit's own exchange), and the last try, or one
  * that cannot be counted, is not spent without --force.
  */

@@ -126,7 +126,8 @@ export function registerCap(
               ...(o.force ? { force: true } : {}),
             });
           } catch (e) {
-            // A shared trace: its dialogue replayed, but it keeps no code (https://github.com/capkit/capkit/blob/main/docs/transcript-format.md).
+            // A shared trace: its dialogue replayed, but it keeps no code
+            // (https://github.com/capkit/capkit/blob/main/docs/transcript-format.md).
             if (!(e instanceof CapkitError) || e.code !== "CODE_NOT_KEPT") throw e;
             codeNotKept(out, e);
             return 0;

@@ -5,7 +5,8 @@ import { readPin } from "../shared/input.js";
 import { maskPan, type Run, usage } from "../shared/output.js";
 import { interactiveReader } from "../sim/reader-terminal.js";
 // Types only: token-state.ts loads @capkit/token-sim (and through it oath and emv-cap), so the command imports
-// it when it runs, not every `capkit` start-up (https://github.com/capkit/capkit/blob/main/docs/benchmarks.md, CLI start-up).
+// it when it runs, not every `capkit` start-up (https://github.com/capkit/capkit/blob/main/docs/benchmarks.md, CLI
+// start-up).
 import type { TokenState } from "../sim/token-state.js";
 
 export function registerSim(program: Command, run: Run): void {

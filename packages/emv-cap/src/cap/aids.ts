@@ -1,5 +1,6 @@
 /**
- * The applications a CAP reader looks for (https://github.com/capkit/capkit/blob/main/docs/architecture.md §3.1): the CAP/DPA ones it tries first, and the
+ * The applications a CAP reader looks for (https://github.com/capkit/capkit/blob/main/docs/architecture.md §3.1): the
+ * CAP/DPA ones it tries first, and the
  * payment applications some readers fall back on when a card has none (a Vasco DIGIPASS 810 on Belgian cards, a
  * Barclays PINsentry on a UK Visa Debit card).
  */

@@ -2,7 +2,8 @@ import { fromHex } from "@capkit/core";
 import { IAF_PSN_IN_IPB } from "./code.js";
 
 /**
- * Which ATCs a CAP code can come from (https://github.com/capkit/capkit/blob/main/docs/architecture.md §6), for an issuer recomputing codes. The IPB
+ * Which ATCs a CAP code can come from (https://github.com/capkit/capkit/blob/main/docs/architecture.md §6), for an
+ * issuer recomputing codes. The IPB
  * selects bits of [PSN] ‖ CID ‖ ATC ‖ AC ‖ IAD (the order `ipbSourceData` builds); the code's bits that land on
  * the ATC fix those ATC bits (usually the low byte), so of the ATCs after the last accepted one only those that
  * agree are worth a cryptogram. A constraint is a mask/value pair over the 16-bit ATC.

@@ -3,12 +3,16 @@ import { macAlg1 } from "../crypto/mac.js";
 import type { GacResponse } from "./gac.js";
 
 /**
- * From a GENERATE AC response to the number a CAP reader shows (https://github.com/capkit/capkit/blob/main/docs/architecture.md §3.5): the bits of
+ * From a GENERATE AC response to the number a CAP reader shows
+ * (https://github.com/capkit/capkit/blob/main/docs/architecture.md §3.5): the bits of
  * [PSN] ‖ CID ‖ ATC ‖ AC ‖ IAD selected by the card's Issuer Proprietary Bitmap (9F56), most significant
  * first, read as one binary number. No decimalisation table and no modulo.
  */
 
-/** IAF b7: the PSN is prepended to the data the IPB selects from (Rabobank `C0`, https://github.com/capkit/capkit/blob/main/docs/architecture.md §3.6). */
+/**
+ * IAF b7: the PSN is prepended to the data the IPB selects from (Rabobank `C0`,
+ * https://github.com/capkit/capkit/blob/main/docs/architecture.md §3.6).
+ */
 export const IAF_PSN_IN_IPB = 0x40;
 /** IAF b8: the amount enters the cryptogram in Sign (Mode 1); b6 with it: amount only, no currency. */
 export const IAF_AMOUNT = 0x80;
@@ -18,8 +22,10 @@ export const IAF_AMOUNT_ONLY = 0x20;
 /**
  * The widest IPB capkit reads: a code is a JavaScript number, exact up to 2^53 − 1. It stays a number on
  * purpose: the widest public IPB, a Luxembourg Maestro card's (luxembourg-maestro-vasco810-declined in
- * https://github.com/capkit/capkit/blob/main/packages/emv-cap/test/fixtures/field-recordings.json), selects exactly 53 bits, a 16-digit number that no reader's display
- * shows (8 digits; profiles allow up to 10, https://github.com/capkit/capkit/blob/main/docs/architecture.md §3.6); a BigInt code would only serve IPBs
+ * https://github.com/capkit/capkit/blob/main/packages/emv-cap/test/fixtures/field-recordings.json), selects exactly 53
+ * bits, a 16-digit number that no reader's display
+ * shows (8 digits; profiles allow up to 10, https://github.com/capkit/capkit/blob/main/docs/architecture.md §3.6); a
+ * BigInt code would only serve IPBs
  * no recording shows and numbers no one can type. An IPB selecting more is refused, naming this reason.
  */
 export const MAX_IPB_BITS = 53;
@@ -40,7 +46,8 @@ export function ipbSourceData(r: GacResponse, options: { iaf?: number; psn?: Uin
 
 /**
  * Selects the IPB bits of `data`, MSB first. Where the IPB is longer than the data the missing bits are 0
- * (the zero-fill choice of https://github.com/capkit/capkit/blob/main/docs/architecture.md §3.5; `truncated` tells the caller to warn).
+ * (the zero-fill choice of https://github.com/capkit/capkit/blob/main/docs/architecture.md §3.5; `truncated` tells the
+ * caller to warn).
  */
 export function selectIpbBits(
   data: Uint8Array,
@@ -86,7 +93,8 @@ export function ipbSelector(ipb: Uint8Array): (data: Uint8Array) => number {
 }
 
 /**
- * Mode 2 + TDS (https://github.com/capkit/capkit/blob/main/docs/architecture.md §3.7, MISC-056 §3.9): the numbers joined by an `F` nibble, an odd count padded
+ * Mode 2 + TDS (https://github.com/capkit/capkit/blob/main/docs/architecture.md §3.7, MISC-056 §3.9): the numbers
+ * joined by an `F` nibble, an odd count padded
  * with `F`, then ISO 9797-1 padding 2; `AC' = DES-CBC-MAC(key = AC, IV = 0)`; AC' replaces AC in the IPB data.
  */
 export function tdsBlock(numbers: readonly string[]): Uint8Array {
@@ -152,7 +160,8 @@ function withTds(r: GacResponse, tds: readonly string[] | undefined): GacRespons
 }
 
 /**
- * How a reader makes the number it shows from the GENERATE AC answer (https://github.com/capkit/capkit/blob/main/docs/architecture.md §3.5): the bits the
+ * How a reader makes the number it shows from the GENERATE AC answer
+ * (https://github.com/capkit/capkit/blob/main/docs/architecture.md §3.5): the bits the
  * IPB selects, or the Belgian readers' formula for payment applications.
  */
 export type CodeRule = { readonly kind: "ipb"; readonly ipb: Uint8Array } | { readonly kind: "belgian" };
@@ -177,7 +186,9 @@ const BELGIAN_CHECK_WEIGHT = 10_000_000;
 
 /**
  * The Belgian readers' code for payment applications (a Vasco DIGIPASS 810 on Maestro, Bancontact and Visa;
- * doegox/EMV-CAP `generate_otp_be`, written out in https://github.com/capkit/capkit/blob/main/packages/emv-cap/test/fixtures/field-codes.py): the low 10 bits of AC bytes
+ * doegox/EMV-CAP `generate_otp_be`, written out in
+ * https://github.com/capkit/capkit/blob/main/packages/emv-cap/test/fixtures/field-codes.py): the low 10 bits of AC
+ * bytes
  * 6–7 (counting from 1), the ATC's low byte and AC byte 8, read as one 26-bit number v; the reader then adds
  * v's last digit in front, (v + (v mod 10) × 10^7) mod 10^8: 8 digits.
  */

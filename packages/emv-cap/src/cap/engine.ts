@@ -45,7 +45,8 @@ import {
   readerApplicationWarnings,
 } from "./reader-application.js";
 
-// The CAP reader: an aborted offline EMV transaction (https://github.com/capkit/capkit/blob/main/docs/architecture.md §3.2).
+// The CAP reader: an aborted offline EMV transaction (https://github.com/capkit/capkit/blob/main/docs/architecture.md
+// §3.2).
 // SELECT → GET PROCESSING OPTIONS → READ RECORDs → GET DATA 9F17 → VERIFY → GENERATE AC (ARQC, CDOL1) →
 // GENERATE AC (AAC, CDOL2, the reader's ARC) → the code, by the reader's rule for the application (§3.5).
 
@@ -92,7 +93,10 @@ export interface SelectedApplication {
   readonly fci: readonly Tlv[];
   /** A payment application, chosen because no CAP/DPA one answered (a Vasco 810 or a PINsentry does so). */
   readonly payment: boolean;
-  /** The constants the profile's reader sends to it (https://github.com/capkit/capkit/blob/main/docs/architecture.md §3.4). */
+  /**
+   * The constants the profile's reader sends to it (https://github.com/capkit/capkit/blob/main/docs/architecture.md
+   * §3.4).
+   */
   readonly reader: ResolvedApplication;
   /** What the holder should know: a profile without constants for it, a payment application, assumptions. */
   readonly warnings: readonly string[];
@@ -231,7 +235,8 @@ export async function listApplications(conn: CardConnection): Promise<ListedAppl
 }
 
 /**
- * Chooses the application as a real reader does (https://github.com/capkit/capkit/blob/main/docs/architecture.md §3.1): the profile's CAP/DPA AIDs, then
+ * Chooses the application as a real reader does (https://github.com/capkit/capkit/blob/main/docs/architecture.md §3.1):
+ * the profile's CAP/DPA AIDs, then
  * the CAP applications the PSE lists, then — only when none answered — the profile's payment applications.
  */
 async function chooseApplication(
@@ -474,7 +479,8 @@ function pinTryCounterOf(r: ResponseApdu): number | undefined {
 }
 
 /**
- * PIN safety (https://github.com/capkit/capkit/blob/main/docs/architecture.md §3.9, the rule in pin-safety.ts): read the try counter first; below the
+ * PIN safety (https://github.com/capkit/capkit/blob/main/docs/architecture.md §3.9, the rule in pin-safety.ts): read
+ * the try counter first; below the
  * reserved tries, or when the card does not say, only `force` or the holder's confirmation on the device
  * (`confirmRisk`) sends the VERIFY; a blocked PIN is never tried.
  */
@@ -602,7 +608,8 @@ export async function generateCapCode(
     cdol1: splitDolData(app.cdol1, cdol1Data),
     iaf: toHex(Uint8Array.of(app.iaf)),
   };
-  // A shared trace replays the whole dialogue, but its cryptogram was masked (https://github.com/capkit/capkit/blob/main/docs/transcript-format.md): the
+  // A shared trace replays the whole dialogue, but its cryptogram was masked
+  // (https://github.com/capkit/capkit/blob/main/docs/transcript-format.md): the
   // number a reader showed cannot be rebuilt from it, and none is made up.
   if (conn.cryptogramMasked?.())
     throw new CapkitError(

@@ -13,7 +13,8 @@ import { IAF_AMOUNT, IAF_AMOUNT_ONLY, validateTds } from "./code.js";
 import type { ReaderApplication, ReaderProfile } from "./profiles.js";
 
 /**
- * The reader functions (https://github.com/capkit/capkit/blob/main/docs/architecture.md §3.3): identify = Mode 2, the Sésame "Code" key (UN = 0); respond = Mode 1
+ * The reader functions (https://github.com/capkit/capkit/blob/main/docs/architecture.md §3.3): identify = Mode 2, the
+ * Sésame "Code" key (UN = 0); respond = Mode 1
  * with a challenge in the UN; sign = Mode 1 with challenge and amount (and currency when the card's IAF says
  * so). Identify with `tds` numbers is Mode 2 + TDS: the card still sees Mode 2, the reader MACs the numbers.
  */
@@ -98,7 +99,8 @@ export function amountToMinorUnits(amount: string): string {
 
 /**
  * The values the reader fills DOLs with: the terminal data it sends to this application (its profile's
- * constants for it, https://github.com/capkit/capkit/blob/main/docs/architecture.md §3.4), then the mode inputs. `iaf` decides whether Sign puts the
+ * constants for it, https://github.com/capkit/capkit/blob/main/docs/architecture.md §3.4), then the mode inputs. `iaf`
+ * decides whether Sign puts the
  * amount (IAF b8) and the currency (b8 without b6) into the cryptogram (`unsignedInputs` says what is left out).
  */
 export function cdolValues(

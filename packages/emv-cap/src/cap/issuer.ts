@@ -280,7 +280,8 @@ export class CapCodeModel {
 
   /**
    * The ATCs in (last, last + window] that can have given `code`: the code's bits that come from the ATC fix
-   * those ATC bits (https://github.com/capkit/capkit/blob/main/docs/architecture.md §6), so only the ATCs that agree are worth a cryptogram.
+   * those ATC bits (https://github.com/capkit/capkit/blob/main/docs/architecture.md §6), so only the ATCs that agree
+   * are worth a cryptogram.
    *
    * @param last - the last ATC accepted, -1 when none was (the window then starts at ATC 0)
    */

@@ -1,7 +1,8 @@
 import { CapkitError, type CapkitErrorCode } from "@capkit/core";
 
 /**
- * The PIN-try rule, in one place (https://github.com/capkit/capkit/blob/main/docs/architecture.md §3.9): the card's PIN try counter (9F17) is the payment
+ * The PIN-try rule, in one place (https://github.com/capkit/capkit/blob/main/docs/architecture.md §3.9): the card's PIN
+ * try counter (9F17) is the payment
  * PIN's, so a wrong PIN typed here blocks the card at shops and ATMs too. Before any VERIFY capkit reads the
  * counter and never spends the last try — nor a try it cannot count — unless the caller forces it. The CAP
  * engine (`verifyPinSafely`), `capkit apdu` (its VERIFY guard) and `capkit doctor` (reader-pcsc's diagnosis)

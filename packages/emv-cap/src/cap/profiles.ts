@@ -4,7 +4,8 @@ import { AID_BANCONTACT, AID_MAESTRO, AID_MASTERCARD_CAP, AID_VISA, AID_VISA_DPA
 import type { CapMode } from "./inputs.js";
 
 /**
- * What differs between physical CAP readers (https://github.com/capkit/capkit/blob/main/docs/architecture.md §3.4): the terminal data they put in the PDOL
+ * What differs between physical CAP readers (https://github.com/capkit/capkit/blob/main/docs/architecture.md §3.4): the
+ * terminal data they put in the PDOL
  * and CDOLs — every byte enters the MAC, so one wrong constant means codes the bank rejects —, per application,
  * because one reader fills them differently for each (a Vasco DIGIPASS 810 sends date 010101 to Visa DPA and
  * 000000 to MasterCard CAP); which applications it tries and in what order; whether it sends the second
@@ -36,7 +37,8 @@ export interface ReaderProfile {
 }
 
 /**
- * How a reader turns the GENERATE AC answer into the number it shows (https://github.com/capkit/capkit/blob/main/docs/architecture.md §3.5):
+ * How a reader turns the GENERATE AC answer into the number it shows
+ * (https://github.com/capkit/capkit/blob/main/docs/architecture.md §3.5):
  * - `ipb`: the bits the card's IPB (9F56) selects; without one, the profile's fallback IPB, with a warning;
  * - `belgian`: the Belgian readers' formula for payment applications, whatever the card holds (§3.5);
  * - `ipb-else-belgian`: the card's IPB when it has one, else the Belgian formula.
@@ -73,7 +75,10 @@ export interface ReaderApplication {
   readonly assumed: boolean;
 }
 
-/** python-emv `VISA_STATIC_IPB`, also EMV-CAP's: ATC low byte + 16 AC bits + 9 IAD bits (https://github.com/capkit/capkit/blob/main/docs/architecture.md §3.6). */
+/**
+ * python-emv `VISA_STATIC_IPB`, also EMV-CAP's: ATC low byte + 16 AC bits + 9 IAD bits
+ * (https://github.com/capkit/capkit/blob/main/docs/architecture.md §3.6).
+ */
 export const STATIC_VISA_IPB = "0000FFFFFF0000000000000000000020B938";
 
 /** Z3 (unable to go online, declined offline): what CAP readers send in GENERATE AC #2. */

@@ -5,7 +5,8 @@ import type { CodeRule } from "./code.js";
 import { READER_PROFILES, type ReaderApplication, type ReaderProfile } from "./profiles.js";
 
 /**
- * Which of a reader profile's sets of constants a card's application gets (https://github.com/capkit/capkit/blob/main/docs/architecture.md §3.4): the one
+ * Which of a reader profile's sets of constants a card's application gets
+ * (https://github.com/capkit/capkit/blob/main/docs/architecture.md §3.4): the one
  * rule the CAP engine, the issuer-side model and `--explain` share.
  */
 
@@ -120,7 +121,8 @@ export function readerApplicationWarnings(
 }
 
 /**
- * How the code is made for this application and card (https://github.com/capkit/capkit/blob/main/docs/architecture.md §3.5): the reader's formula, and
+ * How the code is made for this application and card (https://github.com/capkit/capkit/blob/main/docs/architecture.md
+ * §3.5): the reader's formula, and
  * the card's IPB or the profile's fallback. `fallbackIpb` is true when the card had no IPB and the profile's
  * stands in (a warning).
  */

@@ -2,7 +2,8 @@ import { CapkitError } from "@capkit/core";
 
 /**
  * DES and Triple DES (FIPS 46-3, NIST SP 800-67), written here because WebCrypto has no DES and OpenSSL 3
- * dropped single DES from its default provider (https://github.com/capkit/capkit/blob/main/docs/architecture.md §3.8). Table-driven: the S-boxes are merged with the
+ * dropped single DES from its default provider (https://github.com/capkit/capkit/blob/main/docs/architecture.md §3.8).
+ * Table-driven: the S-boxes are merged with the
  * P permutation into one 512-entry table, IP/FP use per-byte lookup tables, and a key schedule is computed
  * once per `DesKey` object, which callers keep (that is the cost that dominates EMV MACs, not the rounds).
  * Everything is int32 arithmetic on Int32Arrays, which V8 keeps in registers (uint32 values above 2^31 would

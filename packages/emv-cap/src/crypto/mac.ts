@@ -5,7 +5,8 @@ import { DesKey, TdesKey, writeUnpermuted, xorPermutedByte, xorPermutedBytes } f
  * ISO/IEC 9797-1 MAC algorithms over DES, as EMV uses them (EMV 4.3 Book 2 Annex A1.2):
  * - padding method 1: zeros up to a whole block (none when aligned; empty data → one zero block);
  *   padding method 2: `80` then zeros (always at least one byte).
- * - algorithm 1: CBC-MAC, IV 0, the last block (used with single DES for the CAP TDS MAC, https://github.com/capkit/capkit/blob/main/docs/architecture.md §3.7);
+ * - algorithm 1: CBC-MAC, IV 0, the last block (used with single DES for the CAP TDS MAC,
+ * https://github.com/capkit/capkit/blob/main/docs/architecture.md §3.7);
  * - algorithm 3 ("retail MAC"): CBC-MAC with K1, then the last block decrypted with K2 and encrypted with K1.
  */
 export type Padding = 1 | 2;

@@ -3,7 +3,8 @@ import { TdesKey } from "./des.js";
 import { withOddParity } from "./keys.js";
 
 /**
- * Session keys for application cryptograms (EMV 4.3 Book 2 Annex A1.3 and scheme specifics, https://github.com/capkit/capkit/blob/main/docs/architecture.md §3.8).
+ * Session keys for application cryptograms (EMV 4.3 Book 2 Annex A1.3 and scheme specifics,
+ * https://github.com/capkit/capkit/blob/main/docs/architecture.md §3.8).
  * Visa CVN 10 uses none: the ICC master key itself is the MAC key.
  */
 

@@ -3,7 +3,8 @@ import { tagToHex } from "../tlv.js";
 
 /**
  * The EMV data elements capkit names (EMV 4.3 Book 3 Annex A; the CAP uses of 9F55 and 9F56:
- * https://github.com/capkit/capkit/blob/main/docs/architecture.md §3.10), one table from which both the names (`TAG.PAN`) and the dictionary (`tagInfo`,
+ * https://github.com/capkit/capkit/blob/main/docs/architecture.md §3.10), one table from which both the names
+ * (`TAG.PAN`) and the dictionary (`tagInfo`,
  * `tagName`, `formatTagValue`) are built, so a name and its description cannot drift apart.
  *
  * The format drives display and DOL filling (Book 3 §5.4): n = BCD numeric, cn = compressed numeric,

@@ -2,7 +2,8 @@ import { CapkitError } from "@capkit/core";
 import { SaxesParser } from "saxes";
 
 /**
- * A small, hardened XML reader for PSKC (https://github.com/capkit/capkit/blob/main/docs/architecture.md §4): saxes in namespace mode, then checks of our own.
+ * A small, hardened XML reader for PSKC (https://github.com/capkit/capkit/blob/main/docs/architecture.md §4): saxes in
+ * namespace mode, then checks of our own.
  * - no DTD at all (a DOCTYPE is rejected before parsing and by the parser), so no entity other than the five
  *   predefined ones and character references, no external references;
  * - limits on input size, depth, element count, attributes per element, text size (CDATA included) and parse

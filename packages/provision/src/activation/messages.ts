@@ -5,7 +5,8 @@ import { argumentError, CapkitError, fromBase64, toBase64 } from "@capkit/core";
  *
  * @remarks
  * The wire messages of `capkit-activation/1`
- * (https://github.com/capkit/capkit/blob/main/docs/architecture.md#10-provisioning-and-approvals-provision): JSON objects with exactly
+ * (https://github.com/capkit/capkit/blob/main/docs/architecture.md#10-provisioning-and-approvals-provision): JSON
+ * objects with exactly
  * the members of their type, bytes in base64 (RFC 4648 §4). The client sends a1, a2, a4; the bank answers b1,
  * b2, b4, or `refused` (which never says which element failed: PSD2 RTS Art. 4(3)(a)).
  *

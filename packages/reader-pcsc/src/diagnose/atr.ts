@@ -8,7 +8,10 @@ import { CapkitError, fromHex, toHex } from "@capkit/core";
 export interface DecodedAtr {
   /** The ATR, hex. */
   readonly atr: string;
-  /** TS = 3B: direct; TS = 3F: inverse (French bank cards, which need a warm reset; https://github.com/capkit/capkit/blob/main/docs/architecture.md §3.2). */
+  /**
+   * TS = 3B: direct; TS = 3F: inverse (French bank cards, which need a warm reset;
+   * https://github.com/capkit/capkit/blob/main/docs/architecture.md §3.2).
+   */
   readonly convention: "direct" | "inverse";
   /** The protocols offered, first the one the card starts with ("T=0", "T=1"…). */
   readonly protocols: readonly string[];

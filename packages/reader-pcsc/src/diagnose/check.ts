@@ -1,5 +1,6 @@
 /**
- * One diagnosis step as data (https://github.com/capkit/capkit/blob/main/docs/architecture.md §7: diagnostics as a library, the CLI only prints): what was checked, the
+ * One diagnosis step as data (https://github.com/capkit/capkit/blob/main/docs/architecture.md §7: diagnostics as a
+ * library, the CLI only prints): what was checked, the
  * verdict, what was found, and what to do about it. `data` carries the machine-readable findings.
  */
 export type Verdict = "ok" | "warn" | "fail";

@@ -23,7 +23,8 @@ import { nameAtr, parseSmartcardList, type SmartcardListEntry } from "./smartcar
 import { driverFor, type SystemProbe, systemProbe } from "./system.js";
 
 /**
- * The support diagnosis (https://github.com/capkit/capkit/blob/main/docs/architecture.md §7; like `ykman --diagnose` for bank cards): versions, pcscd, every reader and
+ * The support diagnosis (https://github.com/capkit/capkit/blob/main/docs/architecture.md §7; like `ykman --diagnose`
+ * for bank cards): versions, pcscd, every reader and
  * its driver, the card's ATR decoded and named, its CAP/DPA application, the PIN tries left (read with GET
  * DATA 9F17: none spent), the PIN pad, USB HID tokens. Every step is a Check; nothing here prints.
  *

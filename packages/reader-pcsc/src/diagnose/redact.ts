@@ -11,7 +11,10 @@ import {
 export interface RedactedExchange {
   /** The command, with a PIN block masked. */
   readonly c: string;
-  /** The response data, cardholder data masked (`*` per nibble) as https://github.com/capkit/capkit/blob/main/docs/transcript-format.md specifies. */
+  /**
+   * The response data, cardholder data masked (`*` per nibble) as
+   * https://github.com/capkit/capkit/blob/main/docs/transcript-format.md specifies.
+   */
   readonly r: string;
   /** SW1 SW2, hex. */
   readonly sw: string;

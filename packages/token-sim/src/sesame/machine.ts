@@ -1,7 +1,8 @@
 import type { CapMode } from "@capkit/emv-cap";
 
 /**
- * The Sésame reader as data (https://github.com/capkit/capkit/blob/main/docs/architecture.md §5.1): every state, what each event does there (the next
+ * The Sésame reader as data (https://github.com/capkit/capkit/blob/main/docs/architecture.md §5.1): every state, what
+ * each event does there (the next
  * state, the guard that must hold, the action on the way), and the named delay after which the display goes off.
  * `SesameReader` (reader.ts) only interprets this table; the LCD texts are in screens.ts and the card I/O in
  * session.ts. An event a state does not list is ignored there: the screen does not change.
@@ -89,7 +90,10 @@ export type DelayName = keyof typeof SESAME_DELAYS;
 export const SESAME_PIN_LENGTH = 4;
 /** The amount is typed in cents: 10 digits are 99 999 999,99 (EMV's n12 amount has room for 12). */
 export const AMOUNT_MAX_DIGITS = 10;
-/** Mode 2 + TDS takes 1 to 10 numbers of 1 to 10 digits (https://github.com/capkit/capkit/blob/main/docs/architecture.md §3.7). */
+/**
+ * Mode 2 + TDS takes 1 to 10 numbers of 1 to 10 digits (https://github.com/capkit/capkit/blob/main/docs/architecture.md
+ * §3.7).
+ */
 export const TDS_MAX_NUMBERS = 10;
 export const TDS_NUMBER_MAX_DIGITS = 10;
 
