@@ -129,7 +129,15 @@ export type AuditAction =
   | "disable"
   | "enable"
   | "revoke"
-  | "rekey";
+  | "rekey"
+  // @capkit/verify/approvals: operations, their decisions, devices registered for approvals, security events,
+  // grants (src/approvals/, src/events/).
+  | "operation"
+  | "approve"
+  | "decline"
+  | "device"
+  | "event"
+  | "grant";
 
 export interface AuditEntry {
   readonly at: number;

@@ -1,2 +1,4 @@
-// @capkit/verify/postgres: the PostgreSQL store, apart from the core so only applications using it need pg.
+// @capkit/verify/postgres: the PostgreSQL stores, apart from the core so only applications using them need pg.
+
 export * from "./stores/postgres.js";
+export { PostgresSecurityStore, type PostgresSecurityStoreOptions } from "./stores/security-postgres.js";

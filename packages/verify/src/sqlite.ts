@@ -1,2 +1,3 @@
-// @capkit/verify/sqlite: the SQLite store, apart from the core so only applications using it need better-sqlite3.
-export * from "./stores/sqlite.js";
+// @capkit/verify/sqlite: the SQLite stores, apart from the core so only applications using them need better-sqlite3.
+export { SqliteSecurityStore, type SqliteSecurityStoreOptions } from "./stores/security-sqlite.js";
+export { SqliteStore, type SqliteStoreOptions } from "./stores/sqlite.js";

@@ -156,14 +156,30 @@ export class SoftwareKeyProvider implements KeyProvider {
   }
 
   async signAudit(message: Uint8Array): Promise<{ keyId: string; signature: Uint8Array }> {
-    const { keyId, key } = auditKey(this.#masters.get(this.currentKeyId)!);
-    return { keyId, signature: sign(null, message, key) };
+    return this.#sign("audit", message);
   }
 
   async auditPublicKeys(): Promise<Record<string, string>> {
+    return this.#publicKeys("audit");
+  }
+
+  async signReceipt(message: Uint8Array): Promise<{ keyId: string; signature: Uint8Array }> {
+    return this.#sign("receipt", message);
+  }
+
+  async receiptPublicKeys(): Promise<Record<string, string>> {
+    return this.#publicKeys("receipt");
+  }
+
+  #sign(purpose: SigningPurpose, message: Uint8Array): { keyId: string; signature: Uint8Array } {
+    const { keyId, key } = signingKey(this.#masters.get(this.currentKeyId)!, purpose);
+    return { keyId, signature: new Uint8Array(sign(null, message, key)) };
+  }
+
+  #publicKeys(purpose: SigningPurpose): Record<string, string> {
     return Object.fromEntries(
       [...this.#masters.values()].map((m) => {
-        const { keyId, publicKey } = auditKey(m);
+        const { keyId, publicKey } = signingKey(m, purpose);
         return [keyId, publicKey];
       }),
     );
@@ -207,12 +223,20 @@ export class SoftwareKeyProvider implements KeyProvider {
 /** PKCS #8 DER prefix of an Ed25519 private key (RFC 8410 §7): the 32-byte seed follows it. */
 const ED25519_PKCS8 = Buffer.from("302e020100300506032b657004220420", "hex");
 
+/** What a master key's Ed25519 signing keys sign: audit checkpoints, or receipts (and operation documents). */
+type SigningPurpose = "audit" | "receipt";
+
 /**
- * The audit signing key of a master key: an Ed25519 seed derived with HKDF-SHA-256 (RFC 5869), so the key file
- * stays one secret; its public key, given to whoever verifies the trail offline, reveals nothing of the master.
+ * A signing key of a master key: an Ed25519 seed derived with HKDF-SHA-256 (RFC 5869), one per purpose (its
+ * own `info`), so the key file stays one secret; its public key, given to whoever verifies offline, reveals
+ * nothing of the master nor of the other purpose's key.
  */
-function auditKey(master: Uint8Array): { keyId: string; key: KeyObject; publicKey: string } {
-  const seed = Buffer.from(hkdfSync("sha256", master, Buffer.alloc(0), "capkit audit signing key/1", 32));
+function signingKey(
+  master: Uint8Array,
+  purpose: SigningPurpose,
+): { keyId: string; key: KeyObject; publicKey: string } {
+  const info = `capkit ${purpose} signing key/1`;
+  const seed = Buffer.from(hkdfSync("sha256", master, Buffer.alloc(0), info, 32));
   const key = createPrivateKey({ key: Buffer.concat([ED25519_PKCS8, seed]), format: "der", type: "pkcs8" });
   seed.fill(0);
   const publicKey = rawEd25519(createPublicKey(key).export({ format: "der", type: "spki" }));
