@@ -60,7 +60,7 @@ export class SecurityEvents {
     const subject = checkSubject(req.subject);
     const rule = REVOCATIONS[req.type];
     if (!rule.subjects.includes(subject.kind))
-      throw invalid(`a ${req.type} event is about a ${rule.subjects.join(" or ")}, not a ${subject.kind}`);
+      throw invalid(`${req.type} is an event about a ${rule.subjects.join(" or ")}, not a ${subject.kind}`);
     if (typeof req.cause !== "string" || !CAUSE.test(req.cause))
       throw invalid("a cause is 1–200 characters, no control characters");
     return this.#store.recordEvent({
