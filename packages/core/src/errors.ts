@@ -12,6 +12,8 @@ export type CapkitErrorCode =
   | "CARD_ERROR"
   | "CARD_NOT_SUPPORTED"
   | "NO_CAP_APPLICATION"
+  | "CARD_DECLINED"
+  | "CODE_NOT_KEPT"
   | "PIN_INVALID"
   | "PIN_WRONG"
   | "PIN_BLOCKED"
