@@ -15,11 +15,11 @@ import {
   type SignedReceipt,
   signatureDigest,
   validDevicePublicKey,
-  verifyDeviceSignature,
 } from "@capkit/provision";
 import { checkSubjectId } from "../events/subjects.js";
 import type { KeyProvider } from "../key-provider.js";
 import type { AuditEntry, StoredCredential } from "../model.js";
+import { verifyDeviceSignatureNative } from "../provisioning/device-signature.js";
 import type {
   ClosedReason,
   DeviceRecord,
@@ -324,7 +324,7 @@ export class Approvals {
     if (c?.state !== "active" || c.user !== o.user || !device || device.user !== o.user)
       return this.#closed(o, now, decision, "revoked");
     const signature = fromBase64(d.signature, "the signature");
-    const ok = verifyDeviceSignature(
+    const ok = verifyDeviceSignatureNative(
       fromBase64(device.publicKey, "the device key"),
       approvalMessage(fromHex(d.operationDigest), d.decision),
       signature,

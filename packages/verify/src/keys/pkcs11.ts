@@ -79,6 +79,8 @@ export class Pkcs11KeyProvider implements KeyProvider {
   readonly #allowTest: boolean;
   /** Handles of the token's persistent keys by label (issuer keys, each generation's wrap, mac and data). */
   readonly #handles = new Map<string, Buffer>();
+  /** The signing keys' ids by purpose and generation. */
+  readonly #keyIds = new Map<string, string>();
   /** Session objects of engines no longer referenced: destroyed when the engine is collected. */
   readonly #released: FinalizationRegistry<Buffer>;
   #closed = false;
@@ -215,10 +217,7 @@ export class Pkcs11KeyProvider implements KeyProvider {
     const n = generationOf(this.currentKeyId)!;
     const key = this.#signingKey(purpose, n, this.#p.CKO_PRIVATE_KEY);
     const signature = this.#sign(CKM_EDDSA, key, Buffer.from(message), Buffer.alloc(64));
-    return {
-      keyId: auditKeyId(this.#signingPublicKey(purpose, n)),
-      signature: new Uint8Array(signature),
-    };
+    return { keyId: this.#signingKeyId(purpose, n), signature: new Uint8Array(signature) };
   }
 
   #publicKeys(purpose: SigningPurpose): Record<string, string> {
@@ -238,6 +237,17 @@ export class Pkcs11KeyProvider implements KeyProvider {
       out[auditKeyId(publicKey)] = publicKey;
     }
     return out;
+  }
+
+  /** A generation's signing key id (read from the token once: it names the key in every signature). */
+  #signingKeyId(purpose: SigningPurpose, n: number): string {
+    const name = `${purpose}#g${n}`;
+    let id = this.#keyIds.get(name);
+    if (id === undefined) {
+      id = auditKeyId(this.#signingPublicKey(purpose, n));
+      this.#keyIds.set(name, id);
+    }
+    return id;
   }
 
   /** A generation's public key for `purpose`, raw (hex): CKA_EC_POINT is the DER OCTET STRING of the 32 bytes. */

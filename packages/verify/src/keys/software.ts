@@ -54,6 +54,8 @@ export class SoftwareKeyProvider implements KeyProvider {
   readonly #masters: Map<string, Uint8Array>;
   readonly #issuer: Map<string, Uint8Array>;
   readonly #allowTest: boolean;
+  /** Signing keys derived from the master keys, by purpose and key id (src/keys/software.ts `signingKey`). */
+  readonly #signingKeys = new Map<string, SigningKey>();
 
   constructor(material: SoftwareKeyMaterial) {
     if (typeof material !== "object" || material === null)
@@ -172,17 +174,28 @@ export class SoftwareKeyProvider implements KeyProvider {
   }
 
   #sign(purpose: SigningPurpose, message: Uint8Array): { keyId: string; signature: Uint8Array } {
-    const { keyId, key } = signingKey(this.#masters.get(this.currentKeyId)!, purpose);
+    const { keyId, key } = this.#signingKey(this.currentKeyId, purpose);
     return { keyId, signature: new Uint8Array(sign(null, message, key)) };
   }
 
   #publicKeys(purpose: SigningPurpose): Record<string, string> {
     return Object.fromEntries(
-      [...this.#masters.values()].map((m) => {
-        const { keyId, publicKey } = signingKey(m, purpose);
+      [...this.#masters.keys()].map((id) => {
+        const { keyId, publicKey } = this.#signingKey(id, purpose);
         return [keyId, publicKey];
       }),
     );
+  }
+
+  /** A master key's signing key for `purpose`, derived once (a receipt is signed per approval). */
+  #signingKey(masterId: string, purpose: SigningPurpose): SigningKey {
+    const name = `${purpose}:${masterId}`;
+    let k = this.#signingKeys.get(name);
+    if (!k) {
+      k = signingKey(this.#masters.get(masterId)!, purpose);
+      this.#signingKeys.set(name, k);
+    }
+    return k;
   }
 
   /** The plain value; KEY_INVALID when no key of this provider opens it for this credential and use. */
@@ -231,10 +244,14 @@ type SigningPurpose = "audit" | "receipt";
  * own `info`), so the key file stays one secret; its public key, given to whoever verifies offline, reveals
  * nothing of the master nor of the other purpose's key.
  */
-function signingKey(
-  master: Uint8Array,
-  purpose: SigningPurpose,
-): { keyId: string; key: KeyObject; publicKey: string } {
+interface SigningKey {
+  readonly keyId: string;
+  /** The Ed25519 private key as node:crypto holds it (not exportable from here: never serialised). */
+  readonly key: KeyObject;
+  readonly publicKey: string;
+}
+
+function signingKey(master: Uint8Array, purpose: SigningPurpose): SigningKey {
   const info = `capkit ${purpose} signing key/1`;
   const seed = Buffer.from(hkdfSync("sha256", master, Buffer.alloc(0), info, 32));
   const key = createPrivateKey({ key: Buffer.concat([ED25519_PKCS8, seed]), format: "der", type: "pkcs8" });
