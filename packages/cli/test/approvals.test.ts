@@ -1,6 +1,7 @@
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { toBase64 } from "@capkit/core";
 import { approvalMessage, createOperation } from "@capkit/provision";
 import { SoftwareKeyProvider, Verifier } from "@capkit/verify";
@@ -101,6 +102,16 @@ describe("capkit verify events, verify receipts, receipt verify", () => {
     expect(capkit(["receipt", "verify", chain, "--public-keys", notJson]).status).toBe(2);
     writeFileSync(notJson, '{"k":"00"}');
     expect(capkit(["receipt", "verify", chain, "--public-keys", notJson]).status).toBe(2);
+
+    // The offline check loads no database or PC/SC module (traced: test/fixtures/trace-loads.mjs).
+    const log = join(dir, "loads.txt");
+    capkit(["receipt", "verify", chain, "--public-keys", keys], {
+      env: { CAPKIT_TRACE_LOADS: log },
+      nodeArgs: ["--import", fileURLToPath(new URL("./fixtures/trace-loads.mjs", import.meta.url))],
+    });
+    const loaded = readFileSync(log, "utf8").split("\n");
+    expect(loaded.some((m) => m.startsWith("./receipt-"))).toBe(true); // the tracer sees the command's chunk
+    for (const m of ["better-sqlite3", "pg", "pcsclite", "pkcs11js"]) expect(loaded).not.toContain(m);
 
     // One operation's entries in the audit trail: its creation and its decision.
     const audit = capkit(["--json", "verify", "audit", "--db", db, "--operation", first!]);
