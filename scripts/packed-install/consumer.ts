@@ -14,9 +14,10 @@ import { PcscContext } from "@capkit/reader-pcsc";
 import { newSimCardState, SimulatedCard } from "@capkit/token-sim";
 import { MemoryKeyStore, SoftDigipass } from "@capkit/token-sim/soft-digipass";
 import { SoftwareKeyProvider, Verifier } from "@capkit/verify";
+import { Approvals, Grants, SecurityEvents } from "@capkit/verify/approvals";
 import { Pkcs11KeyProvider } from "@capkit/verify/pkcs11";
-import { PostgresStore } from "@capkit/verify/postgres";
-import { SqliteStore } from "@capkit/verify/sqlite";
+import { PostgresSecurityStore, PostgresStore } from "@capkit/verify/postgres";
+import { SqliteSecurityStore, SqliteStore } from "@capkit/verify/sqlite";
 
 export async function capCode(): Promise<CapResult> {
   const card = new SimulatedCard(newSimCardState("sesame", "1234"));
@@ -44,3 +45,10 @@ export const app: Promise<SoftDigipass> = SoftDigipass.open({
   store: new MemoryKeyStore(),
   appVersion: "1.0.0",
 });
+export function approvals(path: string): [Approvals, SecurityEvents, Grants] {
+  const keys = new SoftwareKeyProvider(SoftwareKeyProvider.generateMaterial());
+  const verifier = new Verifier({ store: new SqliteStore(path), keys }); // the verifier's tables first
+  const store = new SqliteSecurityStore(path);
+  return [new Approvals({ verifier, store, keys }), new SecurityEvents({ store }), new Grants({ store })];
+}
+export const securityOnPostgres: typeof PostgresSecurityStore.connect = PostgresSecurityStore.connect;
