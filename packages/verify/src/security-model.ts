@@ -165,8 +165,8 @@ export interface GrantRecord {
   /** The consent operation approved to activate it, and its receipt's digest. */
   readonly operation: string | undefined;
   readonly consent: string | undefined;
-  /** Moves on at each activation: tickets minted under one activation die with it. */
-  readonly version: number;
+  /** The grant's own epoch: it moves on at each activation, so tickets minted under one die with it. */
+  readonly epoch: number;
   /** The `grant` epochs of the owner, the target and the contract when it was created. */
   readonly ownerEpoch: number;
   readonly targetEpoch: number;
@@ -223,7 +223,7 @@ export interface SecurityStore {
   grants(user: string, limit: number): Promise<GrantRecord[]>;
   /**
    * Activates a pending grant whose epochs are current with an approved `link-activation` operation of its
-   * owner that activated no other grant: its receipt's digest becomes the consent, the version moves on.
+   * owner that activated no other grant: its receipt's digest becomes the consent, the grant's epoch moves on.
    */
   activateGrant(
     id: string,

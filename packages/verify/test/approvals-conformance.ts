@@ -39,12 +39,7 @@ export function approvalsConformance(name: string, open: () => Promise<Stores>, 
 
     it("device: the app is given the bank-signed document; its signed acceptance is recorded once, with a signed receipt", async () => {
       const app = await appDevice(w);
-      const op = await w.approvals.create({
-        document: transfer(w),
-        user: app.user,
-        credential: app.credential,
-        method: "device",
-      });
+      const op = await app.operation();
       expect(op).toMatchObject({ state: "pending", method: "device", prompt: { method: "device" } });
       const keys = await w.approvals.receiptKeys();
       expect(verifySignedOperation(op.signed, keys)).toEqual(op.document);
@@ -70,14 +65,7 @@ export function approvalsConformance(name: string, open: () => Promise<Stores>, 
 
     it("device: a decline is signed and receipted too; a signature over another document is refused and not counted", async () => {
       const app = await appDevice(w);
-      const create = () =>
-        w.approvals.create({
-          document: transfer(w),
-          user: app.user,
-          credential: app.credential,
-          method: "device",
-        });
-      const [a, b] = [await create(), await create()];
+      const [a, b] = [await app.operation(), await app.operation()];
       const other = await app.decide(b.digest);
       expect(await w.approvals.decide({ id: a.id, device: other })).toEqual({
         result: "closed",
@@ -91,12 +79,7 @@ export function approvalsConformance(name: string, open: () => Promise<Stores>, 
 
     it("device: a forged signature is a counted failure in the user's one lockout; the 5th locks, then even a valid one is refused", async () => {
       const app = await appDevice(w);
-      const op = await w.approvals.create({
-        document: transfer(w),
-        user: app.user,
-        credential: app.credential,
-        method: "device",
-      });
+      const op = await app.operation();
       const forged = {
         decision: "accept" as const,
         operationDigest: op.digest,
@@ -242,12 +225,7 @@ export function approvalsConformance(name: string, open: () => Promise<Stores>, 
 
     it("one decision, whatever the concurrency: 20 valid decisions racing, exactly one recorded, one receipt", async () => {
       const app = await appDevice(w);
-      const op = await w.approvals.create({
-        document: transfer(w),
-        user: app.user,
-        credential: app.credential,
-        method: "device",
-      });
+      const op = await app.operation();
       const decision = await app.decide(op.digest);
       const results = await Promise.all(
         Array.from({ length: 20 }, () => w.approvals.decide({ id: op.id, device: decision })),
@@ -261,12 +239,7 @@ export function approvalsConformance(name: string, open: () => Promise<Stores>, 
       const app = await appDevice(w);
       const keys = await w.approvals.receiptKeys();
       for (let i = 0; i < 4; i++) {
-        const op = await w.approvals.create({
-          document: transfer(w, { amount: 100 + i }),
-          user: app.user,
-          credential: app.credential,
-          method: "device",
-        });
+        const op = await app.operation({ amount: 100 + i });
         const r = await w.approvals.decide({
           id: op.id,
           device: await app.decide(op.digest, i === 2 ? "decline" : "accept"),
@@ -311,12 +284,7 @@ export function approvalsConformance(name: string, open: () => Promise<Stores>, 
 
     it("operations and decisions are in the verifier's audit trail, named, with their actor", async () => {
       const app = await appDevice(w);
-      const op = await w.approvals.create({
-        document: transfer(w),
-        user: app.user,
-        credential: app.credential,
-        method: "device",
-      });
+      const op = await app.operation();
       await w.approvals.decide({ id: op.id, device: await app.decide(op.digest) });
       const trail = await w.verifier.auditTrail({ user: app.user });
       const mine = trail.filter((e) => e.detail?.startsWith(`operation ${op.id}:`));
@@ -334,12 +302,7 @@ export function approvalsConformance(name: string, open: () => Promise<Stores>, 
         const app = await appDevice(w);
         const other = uid("perso");
         const subject: Subject = { kind: "user", id: app.user };
-        const op = await w.approvals.create({
-          document: transfer(w),
-          user: app.user,
-          credential: app.credential,
-          method: "device",
-        });
+        const op = await app.operation();
         const grant = await w.grants.create({ kind: "passerelle", owner: app.user, target: other });
         const stamps = Object.fromEntries(
           (["device", "session", "grant", "operation"] as const).map((c) => [c, null]),
@@ -394,19 +357,8 @@ export function approvalsConformance(name: string, open: () => Promise<Stores>, 
       it("admin-change on a contract: its grants revoked and its operations cancelled, not the user's others", async () => {
         const app = await appDevice(w);
         const contract = uid("contract");
-        const pro = await w.approvals.create({
-          document: transfer(w),
-          user: app.user,
-          credential: app.credential,
-          method: "device",
-          contract,
-        });
-        const perso = await w.approvals.create({
-          document: transfer(w),
-          user: app.user,
-          credential: app.credential,
-          method: "device",
-        });
+        const pro = await app.operation({}, contract);
+        const perso = await app.operation();
         const g = await w.grants.create({
           kind: "passerelle",
           owner: app.user,
@@ -431,20 +383,8 @@ export function approvalsConformance(name: string, open: () => Promise<Stores>, 
           subject: { kind: "user", id: app.user },
           cause: "nouvelle application",
         });
-        await expect(
-          w.approvals.create({
-            document: transfer(w),
-            user: app.user,
-            credential: app.credential,
-            method: "device",
-          }),
-        ).resolves.toBeTruthy();
-        const op = await w.approvals.create({
-          document: transfer(w),
-          user: app.user,
-          credential: app.credential,
-          method: "device",
-        });
+        await expect(app.operation()).resolves.toBeTruthy();
+        const op = await app.operation();
         expect(await w.approvals.decide({ id: op.id, device: await app.decide(op.digest) })).toEqual({
           result: "closed",
           reason: "revoked",
@@ -464,12 +404,7 @@ export function approvalsConformance(name: string, open: () => Promise<Stores>, 
       it("an event racing an approval: either the approval is first and recorded, or the event is and the approval is refused", async () => {
         for (let i = 0; i < 20; i++) {
           const app = await appDevice(w);
-          const op = await w.approvals.create({
-            document: transfer(w),
-            user: app.user,
-            credential: app.credential,
-            method: "device",
-          });
+          const op = await app.operation();
           const decision = await app.decide(op.digest);
           const [r, e] = await Promise.all([
             w.approvals.decide({ id: op.id, device: decision }),
@@ -512,16 +447,11 @@ export function approvalsConformance(name: string, open: () => Promise<Stores>, 
         return op.id;
       };
 
-      it("pending until activated with the owner's approved consent; the version binds tickets; deactivation names its reason", async () => {
+      it("pending until activated with the owner's approved consent; the grant's epoch binds tickets; deactivation names its reason", async () => {
         const app = await appDevice(w);
         const g = await w.grants.create({ kind: "passerelle", owner: app.user, target: uid("perso") });
         expect(await w.grants.check(g.id)).toEqual({ valid: false, state: "pending" });
-        const transferOp = await w.approvals.create({
-          document: transfer(w),
-          user: app.user,
-          credential: app.credential,
-          method: "device",
-        });
+        const transferOp = await app.operation();
         await w.approvals.decide({ id: transferOp.id, device: await app.decide(transferOp.digest) });
         await expect(w.grants.activate({ id: g.id, operation: transferOp.id })).rejects.toMatchObject({
           code: "GRANT_INVALID",
@@ -529,10 +459,14 @@ export function approvalsConformance(name: string, open: () => Promise<Stores>, 
         });
         const ok = await consent(app);
         const active = await w.grants.activate({ id: g.id, operation: ok });
-        expect(active).toMatchObject({ state: "active", version: 1, operation: ok });
+        expect(active).toMatchObject({ state: "active", epoch: 1, operation: ok });
         expect(active.consent).toBe(receiptDigest((await w.approvals.state(ok)).receipt!.receipt));
         expect(await w.grants.check(g.id, 1)).toEqual({ valid: true, state: "active" });
-        expect(await w.grants.check(g.id, 0)).toEqual({ valid: false, state: "active", reason: "version" });
+        expect(await w.grants.check(g.id, 0)).toEqual({
+          valid: false,
+          state: "active",
+          reason: "reactivated",
+        });
         const g2 = await w.grants.create({ kind: "passerelle", owner: app.user, target: uid("perso") });
         await expect(w.grants.activate({ id: g2.id, operation: ok })).rejects.toMatchObject({
           details: { reason: "consent-used" },

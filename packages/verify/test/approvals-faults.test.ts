@@ -18,7 +18,7 @@ import {
 import { SoftwareKeyProvider, type StateStore, Verifier } from "../src/index.js";
 import { PostgresSecurityStore, PostgresStore } from "../src/postgres.js";
 import { SqliteSecurityStore, SqliteStore } from "../src/sqlite.js";
-import { appDevice, transfer, uid, type World } from "./approvals-world.js";
+import { appDevice, uid, type World } from "./approvals-world.js";
 
 /**
  * The approvals across processes, as a bank cluster runs them: one operation decided from 4 processes at once,
@@ -139,12 +139,7 @@ for (const t of targets) {
 
     it("one operation decided by 4 processes at once, 10 valid decisions each: exactly one approval, one receipt", async () => {
       const app = await appDevice(w);
-      const op = await w.approvals.create({
-        document: transfer(w),
-        user: app.user,
-        credential: app.credential,
-        method: "device",
-      });
+      const op = await app.operation();
       const device: DeviceDecision = await app.decide(op.digest);
       const decisions = Array.from({ length: 10 }, () => ({ id: op.id, device }));
       const results = (
@@ -162,12 +157,7 @@ for (const t of targets) {
       const app = await appDevice(w);
       const ops = [];
       for (let i = 0; i < 8; i++) {
-        const op = await w.approvals.create({
-          document: transfer(w, { amount: 100 + i }),
-          user: app.user,
-          credential: app.credential,
-          method: "device",
-        });
+        const op = await app.operation({ amount: 100 + i });
         ops.push({ id: op.id, device: await app.decide(op.digest) });
       }
       const [results, event] = (await Promise.all([

@@ -102,6 +102,15 @@ export async function appDevice(w: World, user = uid("user")) {
     user,
     credential,
     device,
+    /** A transfer (`fields` changed) for this device to decide, under `contract` if given. */
+    operation: (fields: Parameters<typeof transfer>[1] = {}, contract?: string) =>
+      w.approvals.create({
+        document: transfer(w, fields),
+        user,
+        credential,
+        method: "device",
+        ...(contract !== undefined ? { contract } : {}),
+      }),
     /** The device's decision over a digest (hex), as SoftDigipass.decide makes it. */
     async decide(digest: string, decision: "accept" | "decline" = "accept"): Promise<DeviceDecision> {
       const signature = await device.sign(approvalMessage(Buffer.from(digest, "hex"), decision));

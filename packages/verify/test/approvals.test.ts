@@ -8,7 +8,7 @@ import { MemorySecurityStore } from "../src/approvals.js";
 import { MemoryStore } from "../src/index.js";
 import { SqliteSecurityStore, SqliteStore } from "../src/sqlite.js";
 import { approvalsConformance } from "./approvals-conformance.js";
-import { ACCOUNT, appDevice, transfer, uid, world } from "./approvals-world.js";
+import { ACCOUNT, appDevice, uid, world } from "./approvals-world.js";
 
 approvalsConformance("the memory store", async () => {
   const store = new MemoryStore();
@@ -32,12 +32,7 @@ describe("stamps are checked on every use, not only by the events' own cascade",
     const store = new SqliteStore(path);
     const w = world({ store, security: new SqliteSecurityStore(path) });
     const app = await appDevice(w);
-    const op = await w.approvals.create({
-      document: transfer(w),
-      user: app.user,
-      credential: app.credential,
-      method: "device",
-    });
+    const op = await app.operation();
     const g = await w.grants.create({ kind: "passerelle", owner: app.user, target: uid("perso") });
     const consent = await w.approvals.create({
       document: createOperation(

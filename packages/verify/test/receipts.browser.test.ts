@@ -6,7 +6,7 @@ import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { MemorySecurityStore } from "../src/approvals.js";
 import { MemoryStore } from "../src/index.js";
-import { appDevice, transfer, world } from "./approvals-world.js";
+import { appDevice, world } from "./approvals-world.js";
 
 /**
  * The receipts a bank's @capkit/verify makes (its key provider's receipt key, chained per user) checked by a
@@ -55,12 +55,7 @@ describe("a bank's receipts verified in Chromium", () => {
     const w = world({ store, security: new MemorySecurityStore(store) });
     const app = await appDevice(w);
     for (const decision of ["accept", "decline", "accept"] as const) {
-      const op = await w.approvals.create({
-        document: transfer(w),
-        user: app.user,
-        credential: app.credential,
-        method: "device",
-      });
+      const op = await app.operation();
       await w.approvals.decide({ id: op.id, device: await app.decide(op.digest, decision) });
       w.clock.advance(1000);
     }

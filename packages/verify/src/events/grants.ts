@@ -19,7 +19,7 @@ export interface GrantCheck {
   readonly state: GrantState | "unknown";
   /**
    * Why not: its state's reason (the event that revoked it, the reason it was deactivated), "revoked" when an
-   * event moved an epoch it was stamped with, "version" when it was activated again since.
+   * event moved an epoch it was stamped with, "reactivated" when it was activated again since the epoch given.
    */
   readonly reason?: string;
 }
@@ -107,17 +107,17 @@ export class Grants {
 
   /**
    * Whether the grant is usable now: active, none of its subjects' `grant` epochs moved since its creation,
-   * and — given the version a ticket was minted under — not activated again since. One read.
+   * and — given the grant's epoch a ticket was minted under — not activated again since. One read.
    */
-  async check(id: string, version?: number): Promise<GrantCheck> {
+  async check(id: string, epoch?: number): Promise<GrantCheck> {
     const r = await this.#store.checkGrant(checkGrantId(id));
     if (!r) return { valid: false, state: "unknown" };
     const g = r.grant;
     if (g.state !== "active")
       return { valid: false, state: g.state, ...(g.reason !== undefined ? { reason: g.reason } : {}) };
     if (!r.current) return { valid: false, state: g.state, reason: "revoked" };
-    if (version !== undefined && version !== g.version)
-      return { valid: false, state: g.state, reason: "version" };
+    if (epoch !== undefined && epoch !== g.epoch)
+      return { valid: false, state: g.state, reason: "reactivated" };
     return { valid: true, state: g.state };
   }
 

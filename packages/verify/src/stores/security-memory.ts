@@ -238,7 +238,7 @@ export class MemorySecurityStore implements SecurityStore {
       reason: undefined,
       operation: undefined,
       consent: undefined,
-      version: 0,
+      epoch: 0,
       ownerEpoch: this.#epochs({ kind: "user", id: g.owner }).grant,
       targetEpoch: this.#epochs({ kind: "user", id: g.target }).grant,
       contractEpoch:
@@ -288,7 +288,7 @@ export class MemorySecurityStore implements SecurityStore {
     g.activatedAt = at;
     g.operation = operation;
     g.consent = this.#byOperation.get(operation)!.digest;
-    g.version++;
+    g.epoch++;
     await this.#write([audit]);
     return { grant: { ...g } };
   }

@@ -401,7 +401,7 @@ export class PostgresSecurityStore implements SecurityStore {
       const consent = String(receipt!["digest"]);
       const r = await q(
         `WITH g AS (UPDATE grants SET state = 'active', activated_at = $2, operation_id = $3, consent = $4,
-                      version = version + 1 WHERE id = $1 RETURNING *),
+                      epoch = epoch + 1 WHERE id = $1 RETURNING *),
               w AS (${AUDIT_INSERT} SELECT $5, $6, $7, $8, $9, $10, $11, $12 FROM g)
          SELECT * FROM g`,
         [id, at, operation, consent, ...auditValues(a)],
@@ -604,7 +604,7 @@ WITH s AS (
   ON CONFLICT (kind, id) DO UPDATE SET kind = EXCLUDED.kind
   RETURNING kind, id, grant_epoch),
 g AS (
-  INSERT INTO grants (id, kind, owner_id, target_id, contract_id, state, created_at, version, owner_epoch,
+  INSERT INTO grants (id, kind, owner_id, target_id, contract_id, state, created_at, epoch, owner_epoch,
     target_epoch, contract_epoch)
   SELECT $1::text, $2::text, $3::text, $4::text, $5::text, 'pending', $6::bigint, 0,
     (SELECT grant_epoch FROM s WHERE kind = 'user' AND id = $3::text),

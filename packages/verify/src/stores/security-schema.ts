@@ -100,7 +100,7 @@ CREATE TABLE IF NOT EXISTS grants (
   reason TEXT,
   operation_id TEXT UNIQUE,
   consent TEXT,
-  version ${t.big} NOT NULL,
+  epoch ${t.big} NOT NULL,
   owner_epoch ${t.big} NOT NULL,
   target_epoch ${t.big} NOT NULL,
   contract_epoch ${t.big}
@@ -208,7 +208,7 @@ export function rowToGrant(row: Row): GrantRecord {
     reason: opt(row["reason"], String),
     operation: opt(row["operation_id"], String),
     consent: opt(row["consent"], String),
-    version: num(row["version"]),
+    epoch: num(row["epoch"]),
     ownerEpoch: num(row["owner_epoch"]),
     targetEpoch: num(row["target_epoch"]),
     contractEpoch: opt(row["contract_epoch"], num),

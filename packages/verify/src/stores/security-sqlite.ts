@@ -317,7 +317,7 @@ export class SqliteSecurityStore implements SecurityStore {
         reason: undefined,
         operation: undefined,
         consent: undefined,
-        version: 0,
+        epoch: 0,
         ownerEpoch: this.#epochsOf({ kind: "user", id: g.owner }).grant,
         targetEpoch: this.#epochsOf({ kind: "user", id: g.target }).grant,
         contractEpoch:
@@ -365,7 +365,7 @@ export class SqliteSecurityStore implements SecurityStore {
       this.#stmt.activateGrant.run(at, operation, consent, id);
       this.#audit(audit);
       return {
-        grant: { ...g, state: "active", activatedAt: at, operation, consent, version: g.version + 1 },
+        grant: { ...g, state: "active", activatedAt: at, operation, consent, epoch: g.epoch + 1 },
       };
     });
   }
@@ -504,7 +504,7 @@ function prepare(db: Database.Database) {
     receipt: db.prepare("SELECT * FROM receipts WHERE operation_id = ?"),
     receipts: db.prepare("SELECT * FROM receipts WHERE user_id = ? AND n > ? ORDER BY n LIMIT ?"),
     insertGrant: db.prepare(
-      `INSERT INTO grants (id, kind, owner_id, target_id, contract_id, state, created_at, version, owner_epoch,
+      `INSERT INTO grants (id, kind, owner_id, target_id, contract_id, state, created_at, epoch, owner_epoch,
          target_epoch, contract_epoch)
        VALUES (@id, @kind, @owner, @target, @contract, 'pending', @createdAt, 0, @ownerEpoch, @targetEpoch,
          @contractEpoch)`,
@@ -516,7 +516,7 @@ function prepare(db: Database.Database) {
     ),
     grantOfOperation: db.prepare("SELECT id FROM grants WHERE operation_id = ?"),
     activateGrant: db.prepare(
-      `UPDATE grants SET state = 'active', activated_at = ?, operation_id = ?, consent = ?, version = version + 1
+      `UPDATE grants SET state = 'active', activated_at = ?, operation_id = ?, consent = ?, epoch = epoch + 1
        WHERE id = ?`,
     ),
     deactivateGrant: db.prepare(
