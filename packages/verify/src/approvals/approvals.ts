@@ -203,6 +203,8 @@ export class Approvals {
     }
     const prompt = promptFor(req.method, doc, c);
     const digest = toHex(operationDigest(doc)).toLowerCase();
+    // Signed before anything is stored: a key provider that fails leaves no operation behind.
+    const signed = req.method === "device" ? await signedOperation(doc, this.#keys) : undefined;
     const record = await this.#store.createOperation(
       {
         id: doc.id,
@@ -225,11 +227,7 @@ export class Approvals {
         operationDetail(doc.id, `${doc.type} by ${req.method} ${digest.slice(0, 16)}`),
       ),
     );
-    return {
-      ...(await this.#status(record)),
-      prompt,
-      ...(req.method === "device" ? { signed: await signedOperation(doc, this.#keys) } : {}),
-    };
+    return { ...(await this.#status(record)), prompt, ...(signed ? { signed } : {}) };
   }
 
   /** The operation's state, with its signed receipt once decided; OPERATION_UNKNOWN for an id never created. */
@@ -391,7 +389,21 @@ export class Approvals {
       },
     });
     if (!outcome.decided) return { result: "closed", reason: outcome.reason };
-    return { result: decision, receipt: await signedReceipt(outcome.receipt, this.#keys, this.#store) };
+    try {
+      return { result: decision, receipt: await signedReceipt(outcome.receipt, this.#keys, this.#store) };
+    } catch (e) {
+      // The decision is recorded: an error must not say otherwise. Its receipt is signed when next read.
+      if (!(e instanceof CapkitError)) throw e;
+      throw new CapkitError(
+        e.code,
+        `the operation was ${decision}; its receipt is not signed yet: ${e.message}`,
+        {
+          hint: "the decision stands: read the operation's state (state(id)) once the key provider or the store is back",
+          details: { operation: o.id, decided: decision },
+          cause: e,
+        },
+      );
+    }
   }
 
   /** A decision refused without judging anything: audited, answered `closed`. */
