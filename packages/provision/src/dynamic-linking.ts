@@ -1,4 +1,4 @@
-import { CapkitError } from "@capkit/core";
+import { CapkitError, expectString } from "@capkit/core";
 import type { Money, OperationDocument, Payee } from "./operation.js";
 import { operationDigest, parseOperation } from "./operation.js";
 
@@ -38,6 +38,7 @@ function payeeAndAmount(input: OperationDocument): { payee: Payee; amount: Money
 
 /** The last 8 digits of the IBAN (letters skipped): what a customer types for the payee. */
 export function payeeDigits(iban: string): string {
+  expectString(iban, "the IBAN");
   const digits = iban.replace(/[^0-9]/g, "");
   return digits.slice(-PAYEE_DIGITS).padStart(PAYEE_DIGITS, "0");
 }

@@ -69,9 +69,11 @@ export { canonicalBytes, canonicalDigest, canonicalJson, type JsonValue } from "
 export {
   type ApprovalDecision,
   approvalMessage,
+  DEVICE_PUBLIC_KEY_BYTES,
   type DeviceKey,
   type LoginProof,
   loginMessage,
+  validDevicePublicKey,
   verifyDeviceSignature,
 } from "./device-proof.js";
 // What each device binds of an operation (dynamic linking): a keypad token's OCRA question, a reader's CAP Sign.
@@ -83,14 +85,18 @@ export {
   type OcraQuestion,
   ocraQuestion,
   operationReference,
+  PAYEE_DIGITS,
+  payeeDigits,
 } from "./dynamic-linking.js";
 // Operation documents (capkit-operation/1): what the customer approves, canonical and digested.
+// Times as the documents write them (RFC 3339 UTC, whole seconds).
 export {
   type BatchLine,
   type BatchTransferOperation,
   type BeneficiaryAddOperation,
   type CreateOperationOptions,
   createOperation,
+  formatUtcSeconds,
   type LinkActivationOperation,
   type LinkGrant,
   MAX_BATCH_LINES,
@@ -106,6 +112,7 @@ export {
   operationOpen,
   type Payee,
   parseOperation,
+  parseUtcSeconds,
   type TransferOperation,
 } from "./operation.js";
 // What a screen shows of an operation (amounts and IBANs formatted).
@@ -123,6 +130,7 @@ export {
   type ReceiptVerdict,
   receiptDigest,
   type SignedReceipt,
+  signatureDigest,
   signReceipt,
   verifyReceipt,
   verifyReceiptChain,

@@ -1,4 +1,12 @@
-import { CapkitError, expectInteger, expectRecord, isRecord, toHex } from "@capkit/core";
+import {
+  argumentError,
+  CapkitError,
+  expectInteger,
+  expectRecord,
+  expectString,
+  isRecord,
+  toHex,
+} from "@capkit/core";
 import { randomBytes } from "@noble/hashes/utils.js";
 import { electronicFormatIBAN, isValidIBAN } from "ibantools";
 import { canonicalDigest } from "./canonical-json.js";
@@ -150,8 +158,19 @@ const SPACE_NAME = /^[a-z0-9-]{1,32}$/;
 const NAME = /^[^\p{Cc}\s](?:[^\p{Cc}]{0,68}[^\p{Cc}\s])?$/u;
 const TIME = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})Z$/;
 
-/** Parses RFC 3339 UTC whole seconds; the date must exist (no 31 February). Unix seconds. */
+/**
+ * Parses a document's time, RFC 3339 UTC in whole seconds; the date must exist (no 31 February).
+ *
+ * @example
+ * ```ts
+ * parseUtcSeconds("2026-12-05T09:30:00Z", "createdAt"); // 1796463000
+ * ```
+ * @param field - the field's name, for the error
+ * @returns Unix seconds
+ * @throws `OPERATION_INVALID` naming `field`
+ */
 export function parseUtcSeconds(value: unknown, field: string): number {
+  expectString(field, "the field's name");
   const m = typeof value === "string" ? TIME.exec(value) : null;
   if (!m) throw refuse(field, "must be a UTC time like 2026-12-05T09:30:00Z");
   const ms = Date.UTC(+m[1]!, +m[2]! - 1, +m[3]!, +m[4]!, +m[5]!, +m[6]!);
@@ -159,8 +178,15 @@ export function parseUtcSeconds(value: unknown, field: string): number {
   return ms / 1000;
 }
 
-/** Formats Unix seconds as the document's time format. */
+/**
+ * Formats Unix seconds as a document writes a time: `2026-12-05T09:30:00Z` (a fraction is dropped).
+ *
+ * @throws `INPUT_INVALID` for anything but Unix seconds from 0 to the end of year 9999 (`Date.now()` is
+ *   milliseconds)
+ */
 export function formatUtcSeconds(seconds: number): string {
+  if (typeof seconds !== "number" || !(seconds >= 0 && seconds <= MAX_UNIX_SECONDS))
+    throw argumentError("INPUT_INVALID", "the time", "Unix seconds from 0 to 253402300799", seconds);
   return `${new Date(Math.floor(seconds) * 1000).toISOString().slice(0, 19)}Z`;
 }
 

@@ -1,4 +1,12 @@
-import { argumentError, CapkitError, expectString, fromBase64, toBase64, toHex } from "@capkit/core";
+import {
+  argumentError,
+  CapkitError,
+  expectBytes,
+  expectString,
+  fromBase64,
+  toBase64,
+  toHex,
+} from "@capkit/core";
 import { sha256 } from "@noble/hashes/sha2.js";
 import { canonicalBytes } from "./canonical-json.js";
 import { parseUtcSeconds } from "./operation.js";
@@ -252,5 +260,6 @@ export function verifyReceiptChain(
 
 /** The hex digest of a device signature, the evidence a `device` receipt carries. */
 export function signatureDigest(signature: Uint8Array): string {
+  expectBytes(signature, "the signature");
   return toHex(sha256(signature)).toLowerCase();
 }
