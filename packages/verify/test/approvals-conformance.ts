@@ -430,8 +430,8 @@ export function approvalsConformance(name: string, open: () => Promise<Stores>, 
     });
 
     describe("grants (the passerelle)", () => {
-      /** The owner's consent: a link-activation operation approved on the app. */
-      const consent = async (app: Awaited<ReturnType<typeof appDevice>>) => {
+      /** The owner's consent: a link-activation operation approved on the app (under the grant's contract). */
+      const consent = async (app: Awaited<ReturnType<typeof appDevice>>, contract?: string) => {
         const doc = createOperation(
           { type: "link-activation", link: { from: "pro", to: "perso", consent: "a".repeat(64) } },
           { id: uid("consent"), account: ACCOUNT, now: Math.floor(w.clock.now() / 1000) },
@@ -441,6 +441,7 @@ export function approvalsConformance(name: string, open: () => Promise<Stores>, 
           user: app.user,
           credential: app.credential,
           method: "device",
+          ...(contract !== undefined ? { contract } : {}),
         });
         const r = await w.approvals.decide({ id: op.id, device: await app.decide(op.digest) });
         expect(r.result).toBe("approved");
@@ -504,7 +505,7 @@ export function approvalsConformance(name: string, open: () => Promise<Stores>, 
           const target = uid("perso");
           const contract = uid("contract");
           const g = await w.grants.create({ kind: "passerelle", owner: app.user, target, contract });
-          await w.grants.activate({ id: g.id, operation: await consent(app) });
+          await w.grants.activate({ id: g.id, operation: await consent(app, contract) });
           expect((await w.grants.check(g.id)).valid).toBe(true);
           const subject: Subject =
             on === "contract"

@@ -1,0 +1,32 @@
+import { type Postgres, startPostgres } from "@capkit/test-support";
+import pg from "pg";
+import { afterAll } from "vitest";
+import { PostgresSecurityStore, PostgresStore } from "../src/postgres.js";
+import { approvalsAttacks } from "./approvals-attacks.js";
+
+/** A real PostgreSQL server, started here in a temporary directory (never skipped). */
+let server: Postgres | undefined;
+const ready = startPostgres().then((p) => {
+  server = p;
+  return p;
+});
+afterAll(async () => {
+  await server?.dispose();
+});
+
+approvalsAttacks(
+  "PostgreSQL",
+  async () => {
+    const { url } = await ready;
+    const store = await PostgresStore.connect(url);
+    return { store, security: await PostgresSecurityStore.connect(url) };
+  },
+  {
+    tamperDocument: async (id, document) => {
+      const client = new pg.Client({ connectionString: (await ready).url });
+      await client.connect();
+      await client.query("UPDATE operations SET document = $1 WHERE id = $2", [document, id]);
+      await client.end();
+    },
+  },
+);
