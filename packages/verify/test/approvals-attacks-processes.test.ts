@@ -123,7 +123,7 @@ for (const t of targets) {
 
     it("one user's operations decided from every process at once: one receipt each, one chain, never forked", async () => {
       const app = await appDevice(w);
-      const ops = [];
+      const ops: DecideRequest[] = [];
       for (let i = 0; i < 16; i++) {
         const op = await app.operation({ amount: 900 + i });
         ops.push({ id: op.id, device: await app.decide(op.digest) });

@@ -38,6 +38,14 @@ approvalsAttacks(
       db.prepare("UPDATE operations SET document = ? WHERE id = ?").run(document, id);
       db.close();
     },
+    tamperReceipt: async (operation, body) => {
+      const db = new Database(path);
+      db.prepare("UPDATE receipts SET body = ?, signature = NULL, key_id = NULL WHERE operation_id = ?").run(
+        body,
+        operation,
+      );
+      db.close();
+    },
   },
   async () => rmSync(dir, { recursive: true, force: true }),
 );

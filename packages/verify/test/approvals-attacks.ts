@@ -20,6 +20,8 @@ import {
 export interface AttackHooks {
   /** Overwrites an operation's stored document (an insider with write access to the database). */
   readonly tamperDocument?: (id: string, document: string) => Promise<void>;
+  /** Overwrites a receipt's body and removes its signature (as if its process died before signing it). */
+  readonly tamperReceipt?: (operation: string, body: string) => Promise<void>;
 }
 
 /** The IBAN with the last digit of its BBAN moved on by one and its check digits made right again. */
@@ -303,47 +305,70 @@ export function approvalsAttacks(
         );
       });
 
-      it("the stored document changed behind the library's back (a pending and an approved one): refused on every read, never decided", async () => {
-        if (!hooks.tamperDocument) return;
-        const t = await keypad(w);
-        const [pending, approved] = [
-          await w.approvals.create({
-            document: transfer(w),
-            user: t.user,
-            credential: t.credential,
-            method: "ocra",
-          }),
-          await w.approvals.create({
-            document: transfer(w),
-            user: t.user,
-            credential: t.credential,
-            method: "ocra",
-          }),
-        ];
-        expect(
-          (await w.approvals.decide({ id: approved.id, decision: "approve", code: t.code(approved) })).result,
-        ).toBe("approved");
-        for (const op of [pending, approved]) {
-          const changed = { ...op.document, payee: { iban: "FR7630006000011234567890189", name: "Mallory" } };
-          await hooks.tamperDocument(op.id, canonicalJson(changed));
-          await expect(w.approvals.state(op.id)).rejects.toMatchObject({ code: "OPERATION_INVALID" });
-          await expect(w.approvals.prompt(op.id)).rejects.toMatchObject({ code: "OPERATION_INVALID" });
-          await expect(w.approvals.list(t.user)).rejects.toMatchObject({ code: "OPERATION_INVALID" });
-        }
-        // The keypad shown the changed payee's digits: its code is never judged against the changed document.
-        const shown = {
-          ...pending,
-          prompt: {
-            ...pending.prompt,
-            fields: { ...(pending.prompt as { fields: object }).fields, payee: "67890189" },
-          },
-        };
-        await expect(
-          w.approvals.decide({ id: pending.id, decision: "approve", code: t.code(shown as never) }),
-        ).rejects.toMatchObject({ code: "OPERATION_INVALID" });
-        expect((await w.verifier.userStatus(t.user)).failures).toBe(0);
-        await chainHolds(t.user, 1);
-      });
+      it.skipIf(!hooks.tamperDocument)(
+        "the stored document changed behind the library's back (a pending and an approved one): refused on every read, never decided",
+        async () => {
+          const t = await keypad(w);
+          const [pending, approved] = [
+            await w.approvals.create({
+              document: transfer(w),
+              user: t.user,
+              credential: t.credential,
+              method: "ocra",
+            }),
+            await w.approvals.create({
+              document: transfer(w),
+              user: t.user,
+              credential: t.credential,
+              method: "ocra",
+            }),
+          ];
+          expect(
+            (await w.approvals.decide({ id: approved.id, decision: "approve", code: t.code(approved) }))
+              .result,
+          ).toBe("approved");
+          for (const op of [pending, approved]) {
+            const changed = {
+              ...op.document,
+              payee: { iban: "FR7630006000011234567890189", name: "Mallory" },
+            };
+            await hooks.tamperDocument!(op.id, canonicalJson(changed));
+            await expect(w.approvals.state(op.id)).rejects.toMatchObject({ code: "OPERATION_INVALID" });
+            await expect(w.approvals.prompt(op.id)).rejects.toMatchObject({ code: "OPERATION_INVALID" });
+            await expect(w.approvals.list(t.user)).rejects.toMatchObject({ code: "OPERATION_INVALID" });
+          }
+          // The keypad shown the changed payee's digits: its code is never judged against the changed document.
+          const shown = {
+            ...pending,
+            prompt: {
+              ...pending.prompt,
+              fields: { ...(pending.prompt as { fields: object }).fields, payee: "67890189" },
+            },
+          };
+          await expect(
+            w.approvals.decide({ id: pending.id, decision: "approve", code: t.code(shown as never) }),
+          ).rejects.toMatchObject({ code: "OPERATION_INVALID" });
+          expect((await w.verifier.userStatus(t.user)).failures).toBe(0);
+          await chainHolds(t.user, 1);
+        },
+      );
+
+      it.skipIf(!hooks.tamperReceipt)(
+        "a receipt changed while it waited for its signature: never signed, never shown",
+        async () => {
+          const app = await appDevice(w);
+          const [a, b] = [await app.operation(), await app.operation()];
+          for (const op of [a, b])
+            expect(
+              (await w.approvals.decide({ id: op.id, device: await app.decide(op.digest) })).result,
+            ).toBe("approved");
+          const stored = (await w.approvals.state(a.id)).receipt!;
+          await hooks.tamperReceipt!(a.id, canonicalJson({ ...stored.receipt, result: "declined" }));
+          await expect(w.approvals.state(a.id)).rejects.toMatchObject({ code: "RECEIPT_INVALID" });
+          await expect(w.approvals.receipts(app.user)).rejects.toMatchObject({ code: "RECEIPT_INVALID" });
+          expect((await w.approvals.state(b.id)).receipt?.receipt.result).toBe("approved");
+        },
+      );
 
       it("user A's operation decided with user B's device, keypad or reader: refused, never recorded", async () => {
         const a = await appDevice(w);
