@@ -117,6 +117,13 @@ describe("hostile ids and types at every public method", () => {
     each("decide(req)", [null, 42, "x"], (v) => w.approvals.decide(v));
     each("decide.id", notIds, (v) => w.approvals.decide({ id: v, device }));
     each(
+      "decide.user",
+      notIds.filter((v) => v !== undefined),
+      (v) => w.approvals.decide({ id: op.id, device, user: v }),
+    );
+    each("state(asked)", [null, 42, "x", { user: 42 }, { user: "a\0" }], (v) => w.approvals.state(op.id, v));
+    each("prompt(asked)", [null, 42, { user: huge }], (v) => w.approvals.prompt(op.id, v));
+    each(
       "decide.device",
       [null, 42, {}, { ...device, decision: "toString" }, { ...device, signature: huge }],
       (v) => w.approvals.decide({ id: op.id, device: v }),

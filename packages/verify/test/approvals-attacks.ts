@@ -41,6 +41,13 @@ function wrongCodes(n: number, except: readonly string[]): string[] {
   return [...out];
 }
 
+/** A device decision whose signature is 64 random bytes. */
+const fakeSignature = (digest: string) => ({
+  decision: "accept" as const,
+  operationDigest: digest,
+  signature: randomBytes(64).toString("base64"),
+});
+
 const count = (rs: readonly DecisionResult[], result: DecisionResult["result"]) =>
   rs.filter((r) => r.result === result).length;
 
@@ -409,6 +416,22 @@ export function approvalsAttacks(
             method: "ocra",
           }),
         ).rejects.toMatchObject({ code: "APPROVAL_METHOD_INVALID" });
+        // B's session, A's operation ids: unknown to B — nothing judged, none of A's tries spent, nothing shown.
+        await w.verifier.unlockUser(a.user);
+        const trail = (await w.verifier.auditTrail({ user: a.user })).length;
+        for (const call of [
+          () => w.approvals.decide({ id: ocra.id, decision: "approve", code: "00000000", user: b.user }),
+          () => w.approvals.decide({ id: dev.id, device: { ...fakeSignature(dev.digest) }, user: b.user }),
+          () => w.approvals.state(dev.id, { user: b.user }),
+          () => w.approvals.prompt(ocra.id, { user: b.user }),
+        ])
+          await expect(call()).rejects.toMatchObject({
+            code: "OPERATION_UNKNOWN",
+            message: expect.stringMatching(/^no operation/),
+          });
+        expect((await w.verifier.auditTrail({ user: a.user })).length).toBe(trail);
+        expect((await w.verifier.userStatus(a.user)).failures).toBe(0);
+        expect((await w.approvals.state(dev.id, { user: a.user })).user).toBe(a.user);
         for (const op of [dev, ocra, cap]) expect((await w.approvals.state(op.id)).state).toBe("pending");
         expect(await w.approvals.receipts(a.user)).toEqual([]);
         expect(await w.approvals.receipts(b.user)).toEqual([]);
@@ -493,11 +516,7 @@ export function approvalsAttacks(
       it("a burst of 12 forged device signatures with the right one last: none approved", async () => {
         const app = await appDevice(w);
         const op = await app.operation();
-        const forged = Array.from({ length: 12 }, () => ({
-          decision: "accept" as const,
-          operationDigest: op.digest,
-          signature: randomBytes(64).toString("base64"),
-        }));
+        const forged = Array.from({ length: 12 }, () => fakeSignature(op.digest));
         const rs = await Promise.all(
           [...forged, await app.decide(op.digest)].map((device) => w.approvals.decide({ id: op.id, device })),
         );

@@ -97,10 +97,21 @@ export interface DeviceDecision {
   readonly signature: string;
 }
 
+/**
+ * Whose session asks: when given, an operation of another user is OPERATION_UNKNOWN — nothing judged, nothing
+ * counted in its user's lockout, nothing stored — so a visitor who learnt another's operation id can neither
+ * read it nor spend that user's tries with wrong codes. A bank passes its session's user.
+ */
+export interface AskedBy {
+  readonly user?: string;
+}
+
 /** The customer's decision: the device's signed one, or a code typed for approve or decline. */
-export type DecideRequest =
-  | { readonly id: string; readonly device: DeviceDecision }
-  | { readonly id: string; readonly decision: "approve" | "decline"; readonly code: string };
+export type DecideRequest = AskedBy &
+  (
+    | { readonly id: string; readonly device: DeviceDecision }
+    | { readonly id: string; readonly decision: "approve" | "decline"; readonly code: string }
+  );
 
 /**
  * The answer to a decision. `approved`/`declined`: recorded, with the signed receipt. `rejected`: the code or
@@ -236,14 +247,17 @@ export class Approvals {
     return { ...(await this.#status(record)), prompt, ...(signed ? { signed } : {}) };
   }
 
-  /** The operation's state, with its signed receipt once decided; OPERATION_UNKNOWN for an id never created. */
-  async state(id: string): Promise<OperationStatus> {
-    return this.#status(await this.#operation(id));
+  /**
+   * The operation's state, with its signed receipt once decided; OPERATION_UNKNOWN for an id never created, or
+   * of another user than `asked.user`.
+   */
+  async state(id: string, asked?: AskedBy): Promise<OperationStatus> {
+    return this.#status(await this.#operation(id, askedBy(asked)));
   }
 
   /** What to show the customer again (the app fetching the signed document, a page reloaded). */
-  async prompt(id: string): Promise<{ prompt: ApprovalPrompt; signed?: SignedOperation }> {
-    const o = await this.#operation(id);
+  async prompt(id: string, asked?: AskedBy): Promise<{ prompt: ApprovalPrompt; signed?: SignedOperation }> {
+    const o = await this.#operation(id, askedBy(asked));
     const doc = storedDocument(o);
     const prompt = promptFor(o.method, doc, await this.#credential(o.credential));
     return { prompt, ...(o.method === "device" ? { signed: await signedOperation(doc, this.#keys) } : {}) };
@@ -277,19 +291,21 @@ export class Approvals {
     const id = checkOperationId(req.id);
     const device = "device" in req ? checkDeviceDecision(req.device) : undefined;
     const code = device ? undefined : checkCodeDecision(req as { decision: unknown; code: unknown });
+    const user = askedBy(req);
     // In line from here, before the first await: the decisions of one operation are judged in the order they
     // came, so a burst of wrong codes or signatures is counted before the right one sent after it (reads
     // racing on a pool would otherwise let it overtake them), and once one is recorded the rest answer
     // `closed` without being judged.
-    return this.#line.run(`operation\0${id}`, () => this.#decide(id, device, code));
+    return this.#line.run(`operation\0${id}`, () => this.#decide(id, user, device, code));
   }
 
   async #decide(
     id: string,
+    user: string | undefined,
     device: DeviceDecision | undefined,
     code: { decision: "approved" | "declined"; code: string } | undefined,
   ): Promise<DecisionResult> {
-    const o = await this.#operation(id);
+    const o = await this.#operation(id, user);
     const now = this.#now();
     const closed = o.state !== "pending" ? o.state : now >= o.expiresAt ? "expired" : undefined;
     if (closed) return this.#closed(o, now, device ? DECISIONS[device.decision] : code!.decision, closed);
@@ -479,9 +495,11 @@ export class Approvals {
   }
 
   /** The operation as stored, its document checked against its digest: a changed one is never used. */
-  async #operation(id: string): Promise<OperationRecord> {
+  async #operation(id: string, user?: string): Promise<OperationRecord> {
     const o = await this.#store.operation(checkOperationId(id));
-    if (!o) throw new CapkitError("OPERATION_UNKNOWN", `no operation ${id}`);
+    // Another user's operation reads as none: the same answer, whether it exists or not.
+    if (!o || (user !== undefined && o.user !== user))
+      throw new CapkitError("OPERATION_UNKNOWN", `no operation ${id}`);
     storedDocument(o);
     return o;
   }
@@ -514,6 +532,13 @@ export class Approvals {
 
 function invalid(message: string): CapkitError {
   return new CapkitError("INPUT_INVALID", message);
+}
+
+/** The session's user of an `AskedBy`, checked at the door; undefined when not given. */
+function askedBy(asked: AskedBy | undefined): string | undefined {
+  if (asked === undefined) return undefined;
+  if (typeof asked !== "object" || asked === null) throw invalid("who asks is { user }");
+  return asked.user === undefined ? undefined : checkSubjectId(asked.user, "the asking user");
 }
 
 const OPERATION_ID = /^[A-Za-z0-9_-]{1,64}$/;
