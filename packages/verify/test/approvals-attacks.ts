@@ -525,6 +525,31 @@ export function approvalsAttacks(
       });
     });
 
+    describe("security events", () => {
+      it("an account's event reaches what was stamped with the account; its users' own things need their own events", async () => {
+        const app = await appDevice(w);
+        const account = { kind: "account" as const, id: uid("account") };
+        const user = { kind: "user" as const, id: app.user };
+        const classes = ["device", "session", "grant", "operation"] as const;
+        const byAccount = await w.events.stamp(classes.map((c) => ({ subject: account, class: c })));
+        const byUser = await w.events.stamp(classes.map((c) => ({ subject: user, class: c })));
+        const op = await app.operation();
+        const e = await w.events.record({ type: "password-reset", subject: account, cause: "abonnement" });
+        expect(e).toMatchObject({
+          epochs: { device: 1, session: 1, grant: 1, operation: 1 },
+          operationsCancelled: 0,
+        });
+        for (const [i, c] of classes.entries()) {
+          expect(await w.events.valid([byAccount[i]!]), c).toBe(false);
+          expect(await w.events.valid([byUser[i]!]), c).toBe(true);
+        }
+        expect((await w.approvals.state(op.id)).state).toBe("pending");
+        await w.events.record({ type: "password-reset", subject: user, cause: "abonnement" });
+        expect((await w.approvals.state(op.id)).state).toBe("cancelled");
+        expect(await w.events.valid(byUser)).toBe(false);
+      });
+    });
+
     describe("grants", () => {
       const consent = async (app: Awaited<ReturnType<typeof appDevice>>, contract?: string) => {
         const op = await w.approvals.create({

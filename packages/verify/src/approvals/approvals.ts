@@ -268,14 +268,14 @@ export class Approvals {
     user: string,
     options: { state?: OperationState; after?: string; limit?: number } = {},
   ): Promise<OperationStatus[]> {
-    const o = checkOptions(options);
-    if (o.state !== undefined && !OPERATION_STATES.includes(o.state))
+    const q = checkOptions(options);
+    if (q.state !== undefined && !OPERATION_STATES.includes(q.state))
       throw invalid(`a state is one of ${OPERATION_STATES.join(", ")}`);
     const rows = await this.#store.operations({
       user: checkSubjectId(user, "the user id"),
-      limit: pageLimit(o.limit),
-      ...(o.state !== undefined ? { state: o.state } : {}),
-      ...(o.after !== undefined ? { after: checkSubjectId(o.after, "after") } : {}),
+      limit: pageLimit(q.limit),
+      ...(q.state !== undefined ? { state: q.state } : {}),
+      ...(q.after !== undefined ? { after: checkSubjectId(q.after, "after") } : {}),
     });
     return Promise.all(rows.map((o) => this.#status(o)));
   }
@@ -338,9 +338,9 @@ export class Approvals {
 
   /** A user's receipts in chain order (from the first, or after place `after`): what `verifyReceiptChain` checks. */
   async receipts(user: string, options: { after?: number; limit?: number } = {}): Promise<SignedReceipt[]> {
-    const o = checkOptions(options);
-    const after = o.after === undefined ? 0 : wholeNumber(o.after, "after (a place in the chain)");
-    const rows = await this.#store.receipts(checkSubjectId(user, "the user id"), after, pageLimit(o.limit));
+    const q = checkOptions(options);
+    const after = q.after === undefined ? 0 : wholeNumber(q.after, "after (a place in the chain)");
+    const rows = await this.#store.receipts(checkSubjectId(user, "the user id"), after, pageLimit(q.limit));
     const out: SignedReceipt[] = [];
     for (const r of rows) out.push(await signedReceipt(r, this.#keys, this.#store));
     return out;

@@ -75,11 +75,11 @@ export class SecurityEvents {
   async list(
     options: { subject?: Subject; after?: number; limit?: number } = {},
   ): Promise<SecurityEventRecord[]> {
-    const o = checkOptions(options);
+    const q = checkOptions(options);
     return this.#store.events({
-      after: o.after === undefined ? 0 : wholeNumber(o.after, "after (an event's seq)"),
-      limit: pageLimit(o.limit),
-      ...(o.subject !== undefined ? { subject: checkSubject(o.subject) } : {}),
+      after: q.after === undefined ? 0 : wholeNumber(q.after, "after (an event's seq)"),
+      limit: pageLimit(q.limit),
+      ...(q.subject !== undefined ? { subject: checkSubject(q.subject) } : {}),
     });
   }
 
