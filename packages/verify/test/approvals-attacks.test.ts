@@ -135,6 +135,7 @@ describe("hostile ids and types at every public method", () => {
       w.approvals.decide({ id: op.id, decision: "approve", code: v }),
     );
     each("cancel.id", notIds, (v) => w.approvals.cancel(v, "reason"));
+    each("cancel(asked)", [null, 42, { user: "a b" }], (v) => w.approvals.cancel(op.id, "reason", v));
     each("cancel.reason", [huge, "", 42, null, "a\0b"], (v) => w.approvals.cancel(op.id, v));
     each("receipts(user)", notIds, (v) => w.approvals.receipts(v));
     each("receipts(options)", [null, 42], (v) => w.approvals.receipts(user, v));

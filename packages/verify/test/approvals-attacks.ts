@@ -424,6 +424,7 @@ export function approvalsAttacks(
           () => w.approvals.decide({ id: dev.id, device: { ...fakeSignature(dev.digest) }, user: b.user }),
           () => w.approvals.state(dev.id, { user: b.user }),
           () => w.approvals.prompt(ocra.id, { user: b.user }),
+          () => w.approvals.cancel(cap.id, "le client a quitté la page", { user: b.user }),
         ])
           await expect(call()).rejects.toMatchObject({
             code: "OPERATION_UNKNOWN",

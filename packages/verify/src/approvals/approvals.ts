@@ -321,12 +321,12 @@ export class Approvals {
 
   /**
    * Cancels a pending operation (the customer left, the bank changed its mind); false if it was not pending or
-   * has expired (it reads `expired`, and stays so).
+   * has expired (it reads `expired`, and stays so); OPERATION_UNKNOWN for another user's than `asked.user`.
    */
-  async cancel(id: string, reason: string): Promise<boolean> {
+  async cancel(id: string, reason: string, asked?: AskedBy): Promise<boolean> {
     checkOperationId(id);
     checkWords(reason, "a reason");
-    const o = await this.#operation(id);
+    const o = await this.#operation(id, askedBy(asked));
     const at = this.#now();
     return this.#store.cancelOperation(
       o.id,
