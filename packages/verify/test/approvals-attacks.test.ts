@@ -245,6 +245,33 @@ describe("hostile ids and types at every public method", () => {
   });
 });
 
+describe("time", () => {
+  it("an operation that expires while its decision waits its turn in the lockout is not decided", async () => {
+    const base = new MemoryStore();
+    let w: ReturnType<typeof world> | undefined;
+    // The verifier's store takes five minutes to count a success (a queue of attempts before it, a slow disk).
+    const slow = new Proxy(base, {
+      get(t, p, r) {
+        const v = Reflect.get(t, p, r);
+        if (p !== "succeed" || typeof v !== "function") return typeof v === "function" ? v.bind(t) : v;
+        return (...args: unknown[]) => {
+          w!.clock.advance(300_000);
+          return (v as (...a: unknown[]) => unknown).apply(t, args);
+        };
+      },
+    });
+    w = world({ store: slow, security: new MemorySecurityStore(base) });
+    const app = await appDevice(w);
+    const op = await app.operation();
+    expect(await w.approvals.decide({ id: op.id, device: await app.decide(op.digest) })).toEqual({
+      result: "closed",
+      reason: "expired",
+    });
+    expect((await w.approvals.state(op.id)).state).toBe("expired");
+    expect(await w.approvals.receipts(app.user)).toEqual([]);
+  });
+});
+
 describe("receipts checked offline with the public keys alone", () => {
   /** A user's chain of 4 receipts (approve, decline, approve, approve) and the bank's public keys. */
   const chainOf = async () => {

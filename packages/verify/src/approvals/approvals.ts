@@ -408,11 +408,14 @@ export class Approvals {
   /** The one atomic write of the decision and its receipt, then the receipt's signature. */
   async #record(
     o: OperationRecord,
-    at: number,
+    asked: number,
     decision: "approved" | "declined",
     evidence: ReceiptEvidence,
     deviceKey: string | undefined,
   ): Promise<DecisionResult> {
+    // The time of the write, not of the request: judging may have waited its turn in the user's lockout, and an
+    // operation that expired meanwhile is not decided (nor receipted as if it had not).
+    const at = Math.max(asked, this.#now());
     const counter = "counter" in evidence ? evidence.counter : "atc" in evidence ? evidence.atc : undefined;
     const outcome = await this.#store.decide({
       operation: o.id,
