@@ -166,41 +166,30 @@ describe("capkit receipt verify, attacked", () => {
   });
 
   it("no secret — the master key, an OATH secret, a sealed value — in what the approvals' commands print", () => {
+    const record = (cause: string) =>
+      capkit([
+        "--json",
+        "verify",
+        "events",
+        "record",
+        "--db",
+        db,
+        "--type",
+        "password-reset",
+        "--user",
+        "bob",
+        "--cause",
+        cause,
+      ]);
     const outputs = [
       capkit(["--json", "receipt", "keys"]),
       capkit(["receipt", "keys"]),
       capkit(["--json", "verify", "receipts", "--db", db, "--user", "alice"]),
-      capkit([
-        "--json",
-        "verify",
-        "events",
-        "record",
-        "--db",
-        db,
-        "--type",
-        "password-reset",
-        "--user",
-        "bob",
-        "--cause",
-        "oubli",
-      ]),
+      record("oubli"),
       capkit(["--json", "verify", "events", "list", "--db", db]),
       capkit(["--json", "verify", "audit", "--db", db, "--operation", "alice-op-0"]),
       capkit(["--json", "verify", "receipts", "--db", db, "--user", "a b"]),
-      capkit([
-        "--json",
-        "verify",
-        "events",
-        "record",
-        "--db",
-        db,
-        "--type",
-        "password-reset",
-        "--user",
-        "bob",
-        "--cause",
-        "a\u0001b",
-      ]),
+      record("a\u0001b"),
     ];
     const text = outputs.map((o) => o.stdout + o.stderr).join("\n");
     expect(outputs.at(-1)!.status).toBe(2);

@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { canonicalJson, createOperation, verifyReceiptChain } from "@capkit/provision";
+import { canonicalJson, verifyReceiptChain } from "@capkit/provision";
 import { composeIBAN, extractIBAN } from "ibantools";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { DecisionResult } from "../src/approvals.js";
@@ -83,6 +83,10 @@ export function approvalsAttacks(
       return chain;
     };
 
+    /** An operation of `t`'s user for its keypad (ocra) or card (cap-sign) to decide. */
+    const operationFor = (t: { user: string; credential: string }, method: "ocra" | "cap-sign") =>
+      w.approvals.create({ document: transfer(w), user: t.user, credential: t.credential, method });
+
     describe("races", () => {
       it("the device's accept racing its decline (10 of each, 5 rounds): one decision, one receipt, nothing counted", async () => {
         const app = await appDevice(w);
@@ -105,12 +109,7 @@ export function approvalsAttacks(
 
       it("one keypad code sent to approve and to decline at once: one decision; the others closed or a replay, none counted", async () => {
         const t = await keypad(w);
-        const op = await w.approvals.create({
-          document: transfer(w),
-          user: t.user,
-          credential: t.credential,
-          method: "ocra",
-        });
+        const op = await operationFor(t, "ocra");
         const code = t.code(op);
         const rs = await Promise.all(
           Array.from({ length: 12 }, (_, i) =>
@@ -160,17 +159,7 @@ export function approvalsAttacks(
           const app = await appDevice(w);
           const target = uid("perso");
           const g = await w.grants.create({ kind: "passerelle", owner: app.user, target });
-          const consentOp = await w.approvals.create({
-            document: createOperation(
-              { type: "link-activation", link: { from: "pro", to: "perso", consent: "b".repeat(64) } },
-              { id: uid("consent"), account: ACCOUNT, now: Math.floor(w.clock.now() / 1000) },
-            ),
-            user: app.user,
-            credential: app.credential,
-            method: "device",
-          });
-          await w.approvals.decide({ id: consentOp.id, device: await app.decide(consentOp.digest) });
-          const active = await w.grants.activate({ id: g.id, operation: consentOp.id });
+          const active = await w.grants.activate({ id: g.id, operation: await app.consent() });
           const session = await w.events.stamp([
             { subject: { kind: "user", id: app.user }, class: "session" },
           ]);
@@ -316,20 +305,7 @@ export function approvalsAttacks(
         "the stored document changed behind the library's back (a pending and an approved one): refused on every read, never decided",
         async () => {
           const t = await keypad(w);
-          const [pending, approved] = [
-            await w.approvals.create({
-              document: transfer(w),
-              user: t.user,
-              credential: t.credential,
-              method: "ocra",
-            }),
-            await w.approvals.create({
-              document: transfer(w),
-              user: t.user,
-              credential: t.credential,
-              method: "ocra",
-            }),
-          ];
+          const [pending, approved] = [await operationFor(t, "ocra"), await operationFor(t, "ocra")];
           expect(
             (await w.approvals.decide({ id: approved.id, decision: "approve", code: t.code(approved) }))
               .result,
@@ -478,12 +454,7 @@ export function approvalsAttacks(
     describe("the lockout", () => {
       it("a burst of 12 wrong keypad codes with the right one last, all at once: none approved, the user locked", async () => {
         const t = await keypad(w);
-        const op = await w.approvals.create({
-          document: transfer(w),
-          user: t.user,
-          credential: t.credential,
-          method: "ocra",
-        });
+        const op = await operationFor(t, "ocra");
         const right = t.code(op);
         const rs = await Promise.all(
           [...wrongCodes(12, [right]), right].map((code) =>
@@ -498,12 +469,7 @@ export function approvalsAttacks(
 
       it("a burst of 12 wrong reader codes with the right one last: none approved", async () => {
         const c = await reader(w);
-        const op = await w.approvals.create({
-          document: transfer(w),
-          user: c.user,
-          credential: c.credential,
-          method: "cap-sign",
-        });
+        const op = await operationFor(c, "cap-sign");
         const right = await c.code(op);
         const rs = await Promise.all(
           [...wrongCodes(12, [right]), right].map((code) =>
@@ -552,27 +518,10 @@ export function approvalsAttacks(
     });
 
     describe("grants", () => {
-      const consent = async (app: Awaited<ReturnType<typeof appDevice>>, contract?: string) => {
-        const op = await w.approvals.create({
-          document: createOperation(
-            { type: "link-activation", link: { from: "pro", to: "perso", consent: "c".repeat(64) } },
-            { id: uid("consent"), account: ACCOUNT, now: Math.floor(w.clock.now() / 1000) },
-          ),
-          user: app.user,
-          credential: app.credential,
-          method: "device",
-          ...(contract !== undefined ? { contract } : {}),
-        });
-        expect((await w.approvals.decide({ id: op.id, device: await app.decide(op.digest) })).result).toBe(
-          "approved",
-        );
-        return op.id;
-      };
-
       it("a ticket's epoch after a security event, after a deactivation, after a reactivation: refused", async () => {
         const app = await appDevice(w);
         const g = await w.grants.create({ kind: "passerelle", owner: app.user, target: uid("perso") });
-        const { epoch } = await w.grants.activate({ id: g.id, operation: await consent(app) });
+        const { epoch } = await w.grants.activate({ id: g.id, operation: await app.consent() });
         expect(await w.grants.check(g.id, epoch)).toEqual({ valid: true, state: "active" });
         await w.events.record({
           type: "password-change",
@@ -581,10 +530,10 @@ export function approvalsAttacks(
         });
         expect(await w.grants.check(g.id, epoch)).toMatchObject({ valid: false, reason: "password-change" });
         const g2 = await w.grants.create({ kind: "passerelle", owner: app.user, target: uid("perso") });
-        const a2 = await w.grants.activate({ id: g2.id, operation: await consent(app) });
+        const a2 = await w.grants.activate({ id: g2.id, operation: await app.consent() });
         expect(await w.grants.deactivate({ id: g2.id, reason: "Préférences d'accès" })).toBe(true);
         expect(await w.grants.check(g2.id, a2.epoch)).toMatchObject({ valid: false, state: "deactivated" });
-        await expect(w.grants.activate({ id: g2.id, operation: await consent(app) })).rejects.toMatchObject({
+        await expect(w.grants.activate({ id: g2.id, operation: await app.consent() })).rejects.toMatchObject({
           code: "GRANT_INVALID",
           details: { reason: "not-pending" },
         });
@@ -593,7 +542,7 @@ export function approvalsAttacks(
       it("one consent, two grants activated with it at once: one active, the other GRANT_INVALID consent-used", async () => {
         for (let round = 0; round < 5; round++) {
           const app = await appDevice(w);
-          const ok = await consent(app);
+          const ok = await app.consent();
           const gs = [
             await w.grants.create({ kind: "passerelle", owner: app.user, target: uid("perso") }),
             await w.grants.create({ kind: "passerelle", owner: app.user, target: uid("perso") }),
@@ -617,12 +566,12 @@ export function approvalsAttacks(
           target: uid("perso"),
           contract,
         });
-        for (const op of [await consent(app, uid("contract")), await consent(await appDevice(w))])
+        for (const op of [await app.consent(uid("contract")), await (await appDevice(w)).consent()])
           await expect(w.grants.activate({ id: g.id, operation: op })).rejects.toMatchObject({
             code: "GRANT_INVALID",
             details: { reason: "consent-invalid" },
           });
-        expect((await w.grants.activate({ id: g.id, operation: await consent(app, contract) })).state).toBe(
+        expect((await w.grants.activate({ id: g.id, operation: await app.consent(contract) })).state).toBe(
           "active",
         );
       });
