@@ -414,6 +414,35 @@ export function approvalsAttacks(
         expect(await w.approvals.receipts(b.user)).toEqual([]);
       });
 
+      it("its credential disabled or revoked since its creation: closed, nothing judged, nothing counted, for every method", async () => {
+        for (const change of ["disable", "revoke"] as const) {
+          const app = await appDevice(w);
+          const t = await keypad(w, app.user);
+          const c = await reader(w, app.user);
+          const ops = [
+            await app.operation(),
+            await operationFor(t, "ocra"),
+            await operationFor(c, "cap-sign"),
+          ];
+          const answers = [
+            { device: await app.decide(ops[0]!.digest) },
+            { decision: "approve" as const, code: t.code(ops[1]!) },
+            { decision: "approve" as const, code: await c.code(ops[2]!) },
+          ];
+          for (const id of [app.credential, t.credential, c.credential]) await w.verifier[change](id);
+          for (const [i, op] of ops.entries())
+            expect(
+              await w.approvals.decide({ id: op.id, ...answers[i]! } as never),
+              `${change} ${op.method}`,
+            ).toEqual({
+              result: "closed",
+              reason: "revoked",
+            });
+          expect((await w.verifier.userStatus(app.user)).failures).toBe(0);
+          expect(await w.approvals.receipts(app.user)).toEqual([]);
+        }
+      });
+
       it("expired, cancelled or unknown: closed or OPERATION_UNKNOWN, nothing counted, no receipt, nothing written for an unknown id", async () => {
         const t = await keypad(w);
         const mk = () =>

@@ -389,7 +389,9 @@ export class Approvals {
     now: number,
   ): Promise<DecisionResult> {
     const c = await this.#internals.credential(o.credential);
-    if (!c || c.user !== o.user) return this.#closed(o, now, decision, "revoked");
+    // A credential disabled or revoked since the operation was made: closed, as for a device — not judged, so
+    // the right code of a disabled token is not counted as a failure in its user's lockout.
+    if (c?.state !== "active" || c.user !== o.user) return this.#closed(o, now, decision, "revoked");
     const prompt = promptFor(o.method, storedDocument(o), c);
     const v = await this.#internals.verifyBound(o.credential, boundCode(prompt, code, o.id));
     if (v.result !== "accepted") {
