@@ -568,6 +568,24 @@ export function approvalsAttacks(
         });
       });
 
+      it("an activation racing a password reset of its owner or target: the grant never outlives the event", async () => {
+        for (let round = 0; round < 6; round++) {
+          const app = await appDevice(w);
+          const target = uid("perso");
+          const g = await w.grants.create({ kind: "passerelle", owner: app.user, target });
+          const ok = await app.consent();
+          const on = round % 2 ? target : app.user;
+          const [activated, e] = await Promise.allSettled([
+            w.grants.activate({ id: g.id, operation: ok }),
+            w.events.record({ type: "password-reset", subject: { kind: "user", id: on }, cause: "race" }),
+          ]);
+          expect(e.status).toBe("fulfilled");
+          if (activated.status === "rejected")
+            expect(activated.reason).toMatchObject({ code: "GRANT_INVALID" });
+          expect(await w.grants.check(g.id)).toMatchObject({ valid: false, state: "revoked" });
+        }
+      });
+
       it("one consent, two grants activated with it at once: one active, the other GRANT_INVALID consent-used", async () => {
         for (let round = 0; round < 5; round++) {
           const app = await appDevice(w);
