@@ -224,6 +224,22 @@ describe("hostile ids and types at every public method", () => {
       if (outcome !== "INPUT_INVALID" || touched > 0)
         wrong.push(`${what}: ${outcome}${touched ? `, ${touched} store call(s)` : ""}`);
     }
+    // A document that is not one: OPERATION_INVALID (the document's own error), before any store call too.
+    for (const document of [
+      huge,
+      42,
+      null,
+      [],
+      JSON.parse(`{"__proto__": 1, ${JSON.stringify(doc).slice(1)}`),
+      { ...doc, memo: huge },
+    ]) {
+      const before = security.calls.length + state.calls.length;
+      await expect(
+        w.approvals.create({ document, user, credential: app.credential, method: "device" }),
+      ).rejects.toMatchObject({ code: "OPERATION_INVALID" });
+      if (security.calls.length + state.calls.length !== before)
+        wrong.push(`create.document ${String(document).slice(0, 20)}: a store call`);
+    }
     expect(wrong).toEqual([]);
     expect((await w.verifier.auditTrail({})).length).toBe(trail);
     expect((await w.verifier.userStatus(user)).failures).toBe(0);
