@@ -288,6 +288,77 @@ describe("time", () => {
   });
 });
 
+describe("a decision whose write failed", () => {
+  /** A memory security store whose next `decide` fails as a database gone away would. */
+  const flaky = (store: MemoryStore) => {
+    const security = new MemorySecurityStore(store);
+    let fail = true;
+    const decide = security.decide.bind(security);
+    security.decide = async (d) => {
+      if (!fail) return decide(d);
+      fail = false;
+      throw new CapkitError("STORE_UNAVAILABLE", "the database went away");
+    };
+    return security;
+  };
+
+  it("by the device: sent again, it is recorded", async () => {
+    const store = new MemoryStore();
+    const w = world({ store, security: flaky(store) });
+    const app = await appDevice(w);
+    const op = await app.operation();
+    const d = await app.decide(op.digest);
+    await expect(w.approvals.decide({ id: op.id, device: d })).rejects.toMatchObject({
+      code: "STORE_UNAVAILABLE",
+    });
+    expect((await w.approvals.decide({ id: op.id, device: d })).result).toBe("approved");
+  });
+
+  // The operation is what makes a keypad's code single-use (its question has no counter or time): the code
+  // accepted before the write failed is judged again for the same, still pending, operation.
+  it("by the keypad: the same code sent again for the same operation is recorded", async () => {
+    const store = new MemoryStore();
+    const w = world({ store, security: flaky(store) });
+    const t = await keypad(w);
+    const op = await w.approvals.create({
+      document: transfer(w),
+      user: t.user,
+      credential: t.credential,
+      method: "ocra",
+    });
+    const code = t.code(op);
+    await expect(w.approvals.decide({ id: op.id, decision: "approve", code })).rejects.toMatchObject({
+      code: "STORE_UNAVAILABLE",
+    });
+    expect(await w.approvals.decide({ id: op.id, decision: "approve", code })).toMatchObject({
+      result: "approved",
+    });
+  });
+  it("by the reader: a new code (the card's next ATC) is recorded; the spent one is not counted", async () => {
+    const store = new MemoryStore();
+    const w = world({ store, security: flaky(store) });
+    const c = await reader(w);
+    const op = await w.approvals.create({
+      document: transfer(w),
+      user: c.user,
+      credential: c.credential,
+      method: "cap-sign",
+    });
+    const first = await c.code(op);
+    await expect(w.approvals.decide({ id: op.id, decision: "approve", code: first })).rejects.toMatchObject({
+      code: "STORE_UNAVAILABLE",
+    });
+    expect(await w.approvals.decide({ id: op.id, decision: "approve", code: first })).toMatchObject({
+      result: "rejected",
+      replayed: true,
+    });
+    expect(
+      (await w.approvals.decide({ id: op.id, decision: "approve", code: await c.code(op) })).result,
+    ).toBe("approved");
+    expect((await w.verifier.userStatus(c.user)).failures).toBe(0);
+  });
+});
+
 describe("receipts checked offline with the public keys alone", () => {
   /** A user's chain of 4 receipts (approve, decline, approve, approve) and the bank's public keys. */
   const chainOf = async () => {
