@@ -261,6 +261,33 @@ describe("hostile ids and types at every public method", () => {
   });
 });
 
+describe("another user's operation", () => {
+  it("answers as an unknown id does, with the same work: one store read, nothing written", async () => {
+    const base = new MemoryStore();
+    const security = counted<SecurityStore>(new MemorySecurityStore(base));
+    const state = counted<StateStore>(base);
+    const w = world({ store: state.store, security: security.store });
+    const alice = await appDevice(w);
+    const mallory = await appDevice(w);
+    const op = await alice.operation();
+    const work = async (id: string) => {
+      security.calls.length = 0;
+      state.calls.length = 0;
+      const e = await w.approvals
+        .decide({ id, decision: "approve", code: "12345678", user: mallory.user })
+        .catch((x: CapkitError) => x);
+      return {
+        code: (e as CapkitError).code,
+        message: (e as CapkitError).message.replace(id, "ID"),
+        calls: [...security.calls, ...state.calls],
+      };
+    };
+    const theirs = await work(op.id);
+    expect(theirs).toEqual(await work("op-never-made"));
+    expect(theirs).toEqual({ code: "OPERATION_UNKNOWN", message: "no operation ID", calls: ["operation"] });
+  });
+});
+
 describe("time", () => {
   it("an operation that expires while its decision waits its turn in the lockout is not decided", async () => {
     const base = new MemoryStore();
