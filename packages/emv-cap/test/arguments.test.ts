@@ -130,7 +130,7 @@ const CASES: ArgumentCase[] = [
         field: "amount",
         names: /^(the amount |respond takes no amount)/,
         codes: INPUT,
-        valid: never,
+        valid: (x) => x === undefined,
       },
       {
         arg: 1,

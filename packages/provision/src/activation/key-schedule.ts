@@ -1,4 +1,4 @@
-import { argumentError, concat, expectOneOf, expectRecord, expectString, toHex } from "@capkit/core";
+import { CapkitError, concat, expectOneOf, expectRecord, expectString, toHex } from "@capkit/core";
 import { gcm } from "@noble/ciphers/aes.js";
 import { bytesToUtf8 } from "@noble/ciphers/utils.js";
 import { hkdf } from "@noble/hashes/hkdf.js";
@@ -35,7 +35,13 @@ export function activationW(regId: string, codes: Partial<Record<ActivationFeatu
   }
   // A w made of no code is the registration id's alone: anyone who saw it could run the PAKE.
   if (count === 0)
-    throw argumentError("INPUT_INVALID", "the codes", "an object holding at least one code", codes);
+    throw new CapkitError(
+      "INPUT_INVALID",
+      "the codes hold no code: w would come from the registration id alone",
+      {
+        details: { argument: "the codes" },
+      },
+    );
   // Both sides through the same normalisation: the bank's codes as generated (a web-session code is lower-case
   // hex) and the app's as typed or scanned must give the same w.
   const normal: Partial<Record<ActivationFeature, string>> = {};

@@ -149,7 +149,7 @@ export function parseActivationMessage<T extends ActivationMessageType>(
   text: unknown,
   expected: readonly T[],
 ): MessageOf<T> {
-  if (!Array.isArray(expected) || !expected.every((t) => Object.hasOwn(MEMBERS, t)))
+  if (!Array.isArray(expected) || !expected.every((t) => typeof t === "string" && Object.hasOwn(MEMBERS, t)))
     throw argumentError(
       "INPUT_INVALID",
       "the expected types",
