@@ -7,6 +7,7 @@ import Database from "better-sqlite3";
 import { Codes } from "./codes.js";
 import { bankDatabase, hasBank } from "./data-dir.js";
 import { DemoCustomers } from "./demo.js";
+import { Operations } from "./operations.js";
 import { Passwords } from "./passwords.js";
 import { Sessions } from "./sessions.js";
 import { Sogesmart } from "./sogesmart.js";
@@ -27,6 +28,8 @@ export interface Bank {
   readonly demo: DemoCustomers;
   readonly passwords: Passwords;
   readonly codes: Codes;
+  /** Transfers as operations, decided on the reader or in the app, with their receipts (operations.ts). */
+  readonly operations: Operations;
   readonly sogesmart: Sogesmart;
   /** The app API's answers by Idempotency-Key (web/idempotency.ts). */
   readonly idempotency: IdempotencyKeys;
@@ -68,6 +71,7 @@ export async function openBank(dir: string, o: OpenOptions): Promise<Bank> {
   const sessions = new Sessions(db, now);
   const passwords = await Passwords.create();
   const codes = new Codes(privateFile(join(dir, "verify.db")), JSON.parse(keys) as SoftwareKeyMaterial, now);
+  const operations = new Operations(codes.approvals(), now);
   const outbox = new SqliteDevOutbox(privateFile(join(dir, "dev-outbox.db")), { now });
   const sogesmart = new Sogesmart({
     db,
@@ -75,6 +79,8 @@ export async function openBank(dir: string, o: OpenOptions): Promise<Bank> {
     codes,
     passwords,
     sessions,
+    operations,
+    bankKeys: await operations.receiptKeys(),
     outbox,
     now,
     legacySharedPassword: o.legacySharedPassword ?? false,
@@ -89,6 +95,7 @@ export async function openBank(dir: string, o: OpenOptions): Promise<Bank> {
     demo,
     passwords,
     codes,
+    operations,
     sogesmart,
     idempotency: new IdempotencyKeys(db, now),
     outbox,

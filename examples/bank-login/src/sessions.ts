@@ -19,11 +19,9 @@ export const WARN_BEFORE_IDLE_MS = 60_000;
 export const ABSOLUTE_MS = 30 * 60_000;
 const MAX_PER_CUSTOMER = 8;
 
+/** The transfer under way in a session: its operation (operations.ts), which holds everything else. */
 export interface PendingTransfer {
-  readonly beneficiary: string;
-  readonly cents: number;
-  readonly challengeId: string;
-  readonly challenge: string;
+  readonly operation: string;
 }
 
 export interface Session {

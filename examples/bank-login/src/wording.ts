@@ -19,6 +19,16 @@ export const SOGENET = {
     "Vous pouvez accéder librement aux différents menus SOGENET",
   ],
   keypadExpired: "Le clavier a expiré : saisissez de nouveau votre mot de passe.",
+  noPassSecurite:
+    "Vos virements se valident avec Pass Sécurité, dans l'application SogeSmart : activez-la d'abord sur votre téléphone.",
+} as const;
+
+/** « Pass Sécurité » (SogeSmart's in-app validation of very sensitive operations), on the bank's pages. */
+export const PASS_SECURITE = {
+  open: "Pass Sécurité : opération à valider",
+  waiting: "Ce virement attend encore votre réponse dans l'application SogeSmart.",
+  closed: "Ce virement ne peut plus être validé (délai dépassé, annulé ou révoqué) : recommencez-le.",
+  cancelled: "Le virement a été annulé.",
 } as const;
 
 export const COOPANET = {
@@ -27,7 +37,9 @@ export const COOPANET = {
   locked: (max: number) =>
     `Votre accès Coop@net est bloqué suite à ${max} codes erronés. Contactez votre agence pour le débloquer.`,
   lastTry: "Attention : au prochain code erroné, votre accès sera bloqué.",
-  wrongSignature: "Code de signature incorrect : signez de nouveau avec ce nouveau défi.",
+  wrongSignature:
+    "Code de signature incorrect : vérifiez ce que vous tapez sur le lecteur et signez de nouveau.",
+  closed: "Ce virement ne peut plus être signé (délai dépassé ou annulé) : recommencez-le.",
   transferCancelled: "Le virement a été annulé.",
 } as const;
 

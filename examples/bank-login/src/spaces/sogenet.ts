@@ -1,13 +1,20 @@
 import { Hono } from "hono";
 import { accountPage } from "../pages/account.js";
-import { passwordChangePage, sogenetLoginPage } from "../pages/sogenet.js";
+import {
+  approveInAppPage,
+  passwordChangePage,
+  sogenetLoginPage,
+  sogenetTransferPage,
+} from "../pages/sogenet.js";
 import { sogesmartQrPage } from "../pages/sogesmart-qr.js";
+import { transferDonePage } from "../pages/transfer.js";
 import type { BankContext, BankEnv, Deps } from "../web/context.js";
-import { readAttempt } from "../web/forms.js";
+import { readAttempt, readForm } from "../web/forms.js";
 import { answerLogin, logIn } from "../web/login.js";
 import { signedIn } from "../web/signed-in.js";
+import { readTransfer } from "../web/transfer-form.js";
 import { demoOf, endSession, visitorOf } from "../web/visitor.js";
-import { SESSION, SOGENET } from "../wording.js";
+import { PASS_SECURITE, SESSION, SOGENET } from "../wording.js";
 
 /**
  * SOGENET (Société Générale): the login with the identifiant and a password clicked on the shuffled keypad —
@@ -105,6 +112,73 @@ export function sogenetRoutes(deps: Deps): Hono<BankEnv> {
     bank.sessions.endAllOf(customer.id);
     const changed = { ...customer, mustChange: undefined };
     return logIn(c, deps, { ...visitor, sessionId: undefined }, changed, "/sogenet/account?done=password");
+  });
+
+  // A transfer validated with « Pass Sécurité » in the app (`device`): the operation is made here, the app
+  // fetches its bank-signed document, the customer accepts or declines there, and this page reads the outcome.
+  const transferOf = async (c: BankContext) => {
+    const { session, customer } = me(c);
+    const id = session.transfer?.operation;
+    return id ? bank.operations.of("sogenet", customer.id, id) : undefined;
+  };
+
+  app.get("/transfer", async (c) => {
+    const { session, customer } = me(c);
+    const op = await transferOf(c);
+    if (op?.state === "pending") return c.html(approveInAppPage({ csrf: session.csrf, operation: op }));
+    const approving = (await bank.sogesmart.approvingApp(customer.id)) !== undefined;
+    return c.html(sogenetTransferPage({ csrf: session.csrf, approving }));
+  });
+
+  app.post("/transfer", async (c) => {
+    const { sessionId, customer } = me(c);
+    const { form, visitor } = await readForm(c, deps);
+    const credential = await bank.sogesmart.approvingApp(customer.id);
+    const read = readTransfer(form);
+    if (!credential || "error" in read) {
+      const values = "error" in read ? read.values : undefined;
+      const error = "error" in read ? read.error : undefined;
+      const page = sogenetTransferPage({ csrf: visitor.csrf, approving: !!credential, error, values });
+      return c.html(page, credential ? 400 : 409);
+    }
+    const op = await bank.operations.transfer({
+      bank: "sogenet",
+      customer: customer.id,
+      credential,
+      method: "device",
+      payee: read.payee,
+      cents: read.cents,
+    });
+    bank.sessions.setTransfer(sessionId, { operation: op.id });
+    return c.redirect("/sogenet/transfer", 303);
+  });
+
+  app.get("/transfer/check", (c) => c.redirect("/sogenet/transfer", 303));
+  app.post("/transfer/check", async (c) => {
+    const { sessionId, session, customer } = me(c);
+    await readForm(c, deps);
+    const op = await transferOf(c);
+    if (!op) return c.redirect("/sogenet/transfer", 303);
+    if (op.state === "pending")
+      return c.html(approveInAppPage({ csrf: session.csrf, operation: op, notice: PASS_SECURITE.waiting }));
+    bank.sessions.setTransfer(sessionId, undefined);
+    if ((op.state === "approved" || op.state === "declined") && op.receipt)
+      return c.html(
+        transferDonePage({ bank: "sogenet", csrf: session.csrf, document: op.document, receipt: op.receipt }),
+      );
+    const notice = PASS_SECURITE.closed;
+    return c.html(accountPage({ bank: "sogenet", csrf: session.csrf, name: customer.name, notice }), 409);
+  });
+
+  app.get("/transfer/cancel", (c) => c.redirect("/sogenet/transfer", 303));
+  app.post("/transfer/cancel", async (c) => {
+    const { sessionId, session, customer } = me(c);
+    await readForm(c, deps);
+    const op = await transferOf(c);
+    if (op?.state === "pending") await bank.operations.cancel(op.id);
+    bank.sessions.setTransfer(sessionId, undefined);
+    const notice = op ? PASS_SECURITE.cancelled : undefined;
+    return c.html(accountPage({ bank: "sogenet", csrf: session.csrf, name: customer.name, notice }));
   });
 
   // « Activer SogeSmart sur mon téléphone »: an activation started from this session. The QR code carries the
