@@ -6,7 +6,7 @@ import {
   Verifier,
   type VerifyResult,
 } from "@capkit/verify";
-import { Approvals } from "@capkit/verify/approvals";
+import { Approvals, Grants, SecurityEvents } from "@capkit/verify/approvals";
 import { SqliteProvisioningStore, SqliteSecurityStore, SqliteStore } from "@capkit/verify/sqlite";
 import type { BankName } from "./users.js";
 
@@ -46,6 +46,8 @@ export class Codes {
   #provisioningStore: SqliteProvisioningStore | undefined;
   #security: SqliteSecurityStore | undefined;
   #approvals: Approvals | undefined;
+  #events: SecurityEvents | undefined;
+  #grants: Grants | undefined;
 
   constructor(dbPath: string, keys: SoftwareKeyMaterial, now: () => number) {
     this.#dbPath = dbPath;
@@ -78,6 +80,18 @@ export class Codes {
       actor: "bank-login",
     });
     return this.#approvals;
+  }
+
+  /** Security events (a password reset, an administrator change…) and the epochs they move (§12.3). */
+  events(): SecurityEvents {
+    this.#events ??= new SecurityEvents({ store: this.security(), now: this.#now, actor: "bank-login" });
+    return this.#events;
+  }
+
+  /** The passerelle's grants (§12.4): activated by an approved consent operation, revoked by events. */
+  grants(): Grants {
+    this.#grants ??= new Grants({ store: this.security(), now: this.#now, actor: "bank-login" });
+    return this.#grants;
   }
 
   /** The security store (operations, receipts, devices, events, grants) in verify.db, opened once. */

@@ -36,7 +36,11 @@ export interface Payee {
 }
 
 /** Bank and branch codes of the demo accounts: each bank's own code (Crédit Coopératif 42559, SG 30003). */
-const BRANCHES: Readonly<Record<BankName, string>> = { coopanet: "4255910000", sogenet: "3000301234" };
+const BRANCHES: Readonly<Record<BankName, string>> = {
+  coopanet: "4255910000",
+  sogenet: "3000301234",
+  progeliance: "3000301500",
+};
 
 /**
  * The customer's current account, as an IBAN: FR, the bank and branch codes, 11 digits drawn from the
@@ -94,6 +98,35 @@ export class Operations {
       user: userOf(o.bank, o.customer),
       credential: o.credential,
       method: o.method,
+    });
+  }
+
+  /**
+   * The passerelle's consent (`link-activation`): approved in the app, « Pass Sécurité PRO », by the person
+   * who holds both spaces, under the professional contract (events on the contract cancel it too).
+   */
+  async linkActivation(o: {
+    pro: string;
+    personal: string;
+    contract: string;
+    credential: string;
+    consent: string;
+  }): Promise<CreatedOperation> {
+    const document = createOperation(
+      { type: "link-activation", link: { from: "progeliance", to: "particuliers", consent: o.consent } },
+      {
+        id: `op-${randomBytes(16).toString("hex")}`,
+        account: accountIban("progeliance", o.pro),
+        now: Math.floor(this.#now() / 1000),
+        ttl: OPERATION_TTL_S,
+      },
+    );
+    return this.#approvals.create({
+      document,
+      user: userOf("sogenet", o.personal),
+      credential: o.credential,
+      method: "device",
+      contract: o.contract,
     });
   }
 

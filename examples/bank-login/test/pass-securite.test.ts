@@ -93,7 +93,9 @@ describe("SOGENET transfer validated with « Pass Sécurité » in the app", () 
 
     const lines = await openInApp();
     expect(await heading(ph)).toBe("PASS SÉCURITÉ");
-    expect(lines).toContain("Montant 1 250,50 € Bénéficiaire Garage Dupont IBAN FR76 3000 6000 0112 3456 7890 189");
+    expect(lines).toContain(
+      "Montant 1 250,50 € Bénéficiaire Garage Dupont IBAN FR76 3000 6000 0112 3456 7890 189",
+    );
     await expectAccessible(page);
     await screenshot(page, "sogesmart-pass-securite.png");
     // A wrong password: refused, the operation still there.

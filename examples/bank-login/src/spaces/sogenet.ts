@@ -1,5 +1,6 @@
 import { Hono } from "hono";
 import { accountPage } from "../pages/account.js";
+import { stepUpPage } from "../pages/passerelle.js";
 import {
   approveInAppPage,
   passwordChangePage,
@@ -15,6 +16,7 @@ import { signedIn } from "../web/signed-in.js";
 import { readTransfer } from "../web/transfer-form.js";
 import { demoOf, endSession, visitorOf } from "../web/visitor.js";
 import { PASS_SECURITE, SESSION, SOGENET } from "../wording.js";
+import { handOver, spacesMenu } from "./passerelle.js";
 
 /**
  * SOGENET (Société Générale): the login with the identifiant and a password clicked on the shuffled keypad —
@@ -35,6 +37,9 @@ export function sogenetRoutes(deps: Deps): Hono<BankEnv> {
     });
   const me = (c: BankContext, passwordPage = false) =>
     signedIn(c, deps, "sogenet", (error) => loginPage(c, { error }), { passwordPage });
+  /** An operation (a transfer, a password change, an app's activation): step-up first through the passerelle. */
+  const meToOperate = (c: BankContext, passwordPage = false) =>
+    signedIn(c, deps, "sogenet", (error) => loginPage(c, { error }), { passwordPage, operation: true });
 
   app.get("/", (c) =>
     c.html(loginPage(c, c.req.query("done") === "logout" ? { notice: SESSION.loggedOut } : {})),
@@ -69,19 +74,66 @@ export function sogenetRoutes(deps: Deps): Hono<BankEnv> {
     return answerLogin(c, deps, { visitor, judgement, user, customer, to, words: SOGENET, page });
   });
 
-  app.get("/account", (c) => {
+  app.get("/account", async (c) => {
     const { session, customer } = me(c);
     const notice = c.req.query("done") === "password" ? SOGENET.changed : undefined;
-    return c.html(accountPage({ bank: "sogenet", csrf: session.csrf, name: customer.name, notice }));
+    const spaces = await spacesMenu(deps, "perso", customer.id);
+    return c.html(
+      accountPage({
+        bank: "sogenet",
+        csrf: session.csrf,
+        name: customer.name,
+        notice,
+        ...(spaces ? { spaces } : {}),
+      }),
+    );
+  });
+
+  // The passerelle, the other way: « Accéder à votre Espace Client Progéliance Net », with a ticket.
+  app.get("/progeliance", (c) => c.redirect("/sogenet/account", 303));
+  app.post("/progeliance", async (c) => {
+    const { session, customer } = me(c);
+    await readForm(c, deps);
+    return (
+      (await handOver(c, deps, "perso", customer.id, session.csrf)) ?? c.redirect("/sogenet/account", 303)
+    );
+  });
+
+  // Step-up: the customer's own SOGENET password, counted in their lockout like a login.
+  app.get("/step-up", (c) => c.redirect("/sogenet/account", 303));
+  app.post("/step-up", async (c) => {
+    const { sessionId, session, customer } = me(c);
+    const { form } = await readAttempt(c, deps);
+    const next = form.get("next") ?? "";
+    const back = /^\/sogenet\/[a-z-]+$/.test(next) ? next : "/sogenet/account";
+    const password = form.get("password") ?? "";
+    if (!/^[0-9]{6}$/.test(password))
+      return c.html(
+        stepUpPage({ csrf: session.csrf, next: back, error: "Le code secret comporte 6 chiffres." }),
+        400,
+      );
+    const ok = await bank.passwords.check(password, customer.password);
+    const j = await bank.codes.checkPassword("sogenet", customer.id, ok);
+    if (j.result === "locked") {
+      bank.sessions.endAllOf(customer.id);
+      endSession(c, deps);
+      return c.html(loginPage(c, { error: SOGENET.locked(max()) }), 423);
+    }
+    if (j.result === "rejected") {
+      const error = j.lastTry ? [SOGENET.wrong, SOGENET.lastTry] : SOGENET.wrong;
+      return c.html(stepUpPage({ csrf: session.csrf, next: back, error }), 401);
+    }
+    bank.sessions.steppedUp(sessionId);
+    return c.redirect(back, 303);
   });
 
   app.get("/password", (c) => {
-    const { session } = me(c, true);
+    const { session } = meToOperate(c, true);
     return c.html(passwordChangePage({ csrf: session.csrf, mustChange: session.mustChange }));
   });
 
   app.post("/password", async (c) => {
-    const { session, customer } = me(c, true);
+    const { session, customer } = meToOperate(c, true);
     const { form, visitor } = await readAttempt(c, deps);
     const current = form.get("current") ?? "";
     const next = form.get("next") ?? "";
@@ -108,6 +160,14 @@ export function sogenetRoutes(deps: Deps): Hono<BankEnv> {
     if (j.result === "rejected")
       return again(401, j.lastTry ? `${SOGENET.wrongCurrent}. ${SOGENET.lastTry}` : SOGENET.wrongCurrent);
     bank.customers.setPassword(customer.id, await bank.passwords.hash(next), undefined);
+    // « Changement volontaire du code secret par vos soins »: a security event (a first-login change is not
+    // one: it sets the customer's first own password). The passerelle is switched off with it.
+    if (!session.mustChange)
+      await bank.codes.events().record({
+        type: "password-change",
+        subject: { kind: "user", id: `sogenet:${customer.id}` },
+        cause: "changement volontaire du code secret par le client",
+      });
     // Every session of the customer ends, this one included; this browser gets a new one.
     bank.sessions.endAllOf(customer.id);
     const changed = { ...customer, mustChange: undefined };
@@ -123,7 +183,7 @@ export function sogenetRoutes(deps: Deps): Hono<BankEnv> {
   };
 
   app.get("/transfer", async (c) => {
-    const { session, customer } = me(c);
+    const { session, customer } = meToOperate(c);
     const op = await transferOf(c);
     if (op?.state === "pending") return c.html(approveInAppPage({ csrf: session.csrf, operation: op }));
     const approving = (await bank.sogesmart.approvingApp(customer.id)) !== undefined;
@@ -131,7 +191,7 @@ export function sogenetRoutes(deps: Deps): Hono<BankEnv> {
   });
 
   app.post("/transfer", async (c) => {
-    const { sessionId, customer } = me(c);
+    const { sessionId, customer } = meToOperate(c);
     const { form, visitor } = await readForm(c, deps);
     const credential = await bank.sogesmart.approvingApp(customer.id);
     const read = readTransfer(form);
@@ -155,7 +215,7 @@ export function sogenetRoutes(deps: Deps): Hono<BankEnv> {
 
   app.get("/transfer/check", (c) => c.redirect("/sogenet/transfer", 303));
   app.post("/transfer/check", async (c) => {
-    const { sessionId, session, customer } = me(c);
+    const { sessionId, session, customer } = meToOperate(c);
     await readForm(c, deps);
     const op = await transferOf(c);
     if (!op) return c.redirect("/sogenet/transfer", 303);
@@ -184,11 +244,11 @@ export function sogenetRoutes(deps: Deps): Hono<BankEnv> {
   // « Activer SogeSmart sur mon téléphone »: an activation started from this session. The QR code carries the
   // web-session code (only this session shows it); the phone gets the SMS code: two features, two channels.
   app.get("/sogesmart", (c) => {
-    const { session } = me(c);
+    const { session } = meToOperate(c);
     return c.html(sogesmartQrPage({ csrf: session.csrf, demo: demoOf(c, deps) }));
   });
   app.post("/sogesmart", async (c) => {
-    const { customer } = me(c);
+    const { customer } = meToOperate(c);
     const { visitor } = await readAttempt(c, deps);
     const demo = demoOf(c, deps);
     try {
