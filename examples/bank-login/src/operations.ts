@@ -132,9 +132,19 @@ export class Operations {
 
   /** The operation, if it is this customer's (an id from another customer's session is nobody's here). */
   async of(bank: BankName, customer: string, id: string): Promise<OperationStatus | undefined> {
+    const s = await this.#state(id);
+    return s?.user === userOf(bank, customer) ? s : undefined;
+  }
+
+  /** The credential that decides the operation; undefined for an id that names none. */
+  async credentialOf(id: string): Promise<string | undefined> {
+    return (await this.#state(id))?.credential;
+  }
+
+  /** The operation's state; undefined for an id that is malformed or names no operation. */
+  async #state(id: string): Promise<OperationStatus | undefined> {
     try {
-      const s = await this.#approvals.state(id);
-      return s.user === userOf(bank, customer) ? s : undefined;
+      return await this.#approvals.state(id);
     } catch (e) {
       if (e instanceof CapkitError && (e.code === "OPERATION_UNKNOWN" || e.code === "INPUT_INVALID"))
         return undefined;

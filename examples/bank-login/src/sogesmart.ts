@@ -304,6 +304,9 @@ export class Sogesmart {
       const possession = await this.#possession(proof);
       if (possession.result !== "proved") return possession.answer;
     }
+    // Another app's operation is not this one's to decide: nothing judged (its owner's lockout untouched).
+    if ((await this.#o.operations.credentialOf(id)) !== proof.credential)
+      return { result: "closed", reason: "revoked" };
     return this.#o.operations.decideOnDevice(id, device);
   }
 

@@ -39,7 +39,7 @@ ${
   demo.progeliance
     ? html`<p>Progéliance Net (son propre site, <code>pro.localhost</code>) : identifiant
 <strong data-demo="progeliance">${demo.progeliance.identifiant}</strong>, code secret <strong>${DEMO_PRO_PASSWORD}</strong> —
-le professionnel dont l'Espace Client Particuliers est l'identifiant ${demo.sogenetPassword}.</p>`
+le professionnel dont l'Espace Client Particuliers est le premier identifiant ci-dessus.</p>`
     : ""
 }
 ${unlock(demo.sogenetPassword)}`;

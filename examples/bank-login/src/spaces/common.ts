@@ -12,7 +12,7 @@ import { demoOf, endSession, visitorOf } from "../web/visitor.js";
 export function commonRoutes(deps: Deps, assets: Assets): Hono<BankEnv> {
   const app = new Hono<BankEnv>();
 
-  app.get("/", (c) => c.html(homePage(visitorOf(c, deps).csrf)));
+  app.get("/", (c) => c.html(homePage(visitorOf(c, deps).csrf, deps.bank.passerelle.origins)));
   app.get("/favicon.ico", (c) => c.body(null, 204));
   // The bank's receipt public keys ({ keyId: hex }): what `capkit receipt verify --public-keys` reads.
   app.get("/receipt-keys.json", async (c) => {
