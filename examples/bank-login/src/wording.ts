@@ -97,6 +97,14 @@ export const PASSERELLE = {
   inactive: "Accès simplifié à votre Espace Client Particuliers : désactivé.",
   deactivate: "Désactiver",
   deactivated: "La passerelle est désactivée.",
+  /** Why it was switched off, by the grant's reason: the event's type, or the customer's deactivation. */
+  reasons: {
+    "password-reset": "réinitialisation du code secret",
+    "password-change": "changement volontaire du code secret par vos soins",
+    "admin-change": "changement d'administrateur",
+    "adviser-revocation": "révocation des transactions par votre conseiller",
+    "désactivée par le client": "désactivée par vos soins",
+  } as Readonly<Record<string, string>>,
   go: "Continuer vers votre Espace Client",
   ticketRefused: {
     invalid: "Ce passage entre vos Espaces Clients n'est pas valable : connectez-vous.",

@@ -248,6 +248,7 @@ describe("the Progéliance Net passerelle", () => {
     await web.getByRole("button", { name: PASSERELLE.deactivate }).click();
     await expect.poll(() => textOf(web.getByRole("status"))).toBe(PASSERELLE.deactivated);
     expect(await preferencesState()).toBe("inactive");
+    expect(await textOf(web.locator("[data-passerelle-reason]"))).toBe("Motif : désactivée par vos soins");
     expect(await persoSessionHolds()).toBe(false);
     // The menu starts the consent journey again.
     await web.goto(`${origins.pro}/progeliance/account`);
@@ -289,6 +290,7 @@ describe("the Progéliance Net passerelle", () => {
       await event();
       expect(await persoSessionHolds(), name).toBe(false);
       expect(await preferencesState(), name).toBe("inactive");
+      expect(await textOf(web.locator("[data-passerelle-reason]"))).toBe(`Motif : ${name}`);
     }
   }, 300_000);
 });

@@ -100,7 +100,7 @@ export function preferencesPage(o: {
 <section aria-labelledby="access-title">
 <h2 id="access-title">${PASSERELLE.preferences}</h2>
 <p data-passerelle-state="${o.active ? "active" : "inactive"}">${o.active ? PASSERELLE.active : PASSERELLE.inactive}</p>
-${o.reason ? html`<p class="help">Motif : ${o.reason}</p>` : ""}
+${o.reason ? html`<p data-passerelle-reason>Motif : ${PASSERELLE.reasons[o.reason] ?? o.reason}</p>` : ""}
 ${
   o.active
     ? html`<form method="post" action="/progeliance/preferences/deactivate" class="login">
