@@ -145,6 +145,10 @@ export class Passerelle {
     const p = this.prerequisites(c);
     const credential = await this.#sogesmart.approvingApp(c.personal);
     if (!p.pro || !p.perso || !credential) return undefined;
+    // One passerelle per contract: a grant still pending or active ends before the new one exists, so no
+    // grant the preferences page cannot see keeps opening sessions.
+    if (c.grant)
+      await this.#codes.grants().deactivate({ id: c.grant, reason: "remplacée par un nouveau consentement" });
     const grant = await this.#codes.grants().create({
       kind: "passerelle",
       owner: personalUser(c.personal),

@@ -9,6 +9,7 @@ import {
 import type { BankContext, BankEnv, Deps } from "../web/context.js";
 import { readAttempt, readForm } from "../web/forms.js";
 import { answerLogin } from "../web/login.js";
+import { Refusal } from "../web/refusal.js";
 import { signedIn } from "../web/signed-in.js";
 import { visitorOf } from "../web/visitor.js";
 import { PASSERELLE, PROGELIANCE, SESSION } from "../wording.js";
@@ -27,7 +28,9 @@ export function progelianceRoutes(deps: Deps): Hono<BankEnv> {
     progelianceLoginPage({ csrf: visitorOf(c, deps).csrf, ...o });
   const me = (c: BankContext) => {
     const s = signedIn(c, deps, "progeliance", (error) => loginPage(c, { error }));
+    // A Progéliance Net subscription is a professional contract, administered by its customer.
     const contract = bank.passerelle.contractOf("pro", s.customer.id);
+    if (!contract) throw new Refusal(404, "Aucun contrat professionnel n'est associé à cet identifiant.");
     return { ...s, contract };
   };
 
@@ -80,7 +83,6 @@ export function progelianceRoutes(deps: Deps): Hono<BankEnv> {
 
   const consent = async (c: BankContext, error?: string) => {
     const { session, contract } = me(c);
-    if (!contract) return c.html(accountPage({ bank: "progeliance", csrf: session.csrf, name: "" }), 404);
     const app = (await bank.sogesmart.approvingApp(contract.personal)) !== undefined;
     const page = consentPage({
       csrf: session.csrf,
@@ -94,8 +96,7 @@ export function progelianceRoutes(deps: Deps): Hono<BankEnv> {
   app.get("/passerelle", async (c) => {
     const { session, contract } = me(c);
     const pending = session.transfer?.operation;
-    const op =
-      pending && contract ? await bank.operations.of("sogenet", contract.personal, pending) : undefined;
+    const op = pending ? await bank.operations.of("sogenet", contract.personal, pending) : undefined;
     if (op?.state === "pending") return c.html(validateActivationPage({ csrf: session.csrf, operation: op }));
     return consent(c);
   });
@@ -103,7 +104,6 @@ export function progelianceRoutes(deps: Deps): Hono<BankEnv> {
   app.post("/passerelle", async (c) => {
     const { sessionId, session, contract } = me(c);
     const { form } = await readForm(c, deps);
-    if (!contract) return consent(c);
     if (form.get("agree") !== "yes") return consent(c, PASSERELLE.mustAgree);
     const op = await bank.passerelle.consent(contract);
     if (!op) return consent(c);
@@ -118,8 +118,8 @@ export function progelianceRoutes(deps: Deps): Hono<BankEnv> {
     const { sessionId, session, customer, contract } = me(c);
     await readForm(c, deps);
     const id = session.transfer?.operation;
-    const op = id && contract ? await bank.operations.of("sogenet", contract.personal, id) : undefined;
-    if (!op || !contract) return c.redirect("/progeliance/passerelle", 303);
+    const op = id ? await bank.operations.of("sogenet", contract.personal, id) : undefined;
+    if (!op) return c.redirect("/progeliance/passerelle", 303);
     if (op.state === "pending")
       return c.html(
         validateActivationPage({ csrf: session.csrf, operation: op, notice: PASSERELLE.waiting }),
@@ -131,7 +131,7 @@ export function progelianceRoutes(deps: Deps): Hono<BankEnv> {
 
   app.get("/preferences", async (c) => {
     const { session, contract } = me(c);
-    const s = contract ? await bank.passerelle.state(contract) : { state: "inactive" as const };
+    const s = await bank.passerelle.state(contract);
     const reason = s.state === "inactive" ? s.reason : undefined;
     return c.html(preferencesPage({ csrf: session.csrf, active: s.state === "active", reason }));
   });
@@ -139,7 +139,7 @@ export function progelianceRoutes(deps: Deps): Hono<BankEnv> {
   app.post("/preferences/deactivate", async (c) => {
     const { session, contract } = me(c);
     await readForm(c, deps);
-    if (contract) await bank.passerelle.deactivate(contract);
+    await bank.passerelle.deactivate(contract);
     return c.html(preferencesPage({ csrf: session.csrf, active: false, notice: PASSERELLE.deactivated }));
   });
 
