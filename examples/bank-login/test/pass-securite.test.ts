@@ -123,10 +123,23 @@ describe("SOGENET transfer validated with « Pass Sécurité » in the app", () 
       .toBe("Aucune opération n'attend votre validation.");
   });
 
-  it("declined in the app: not executed, and the decline has its receipt", async () => {
+  it("never shows a document the bank did not sign; declined in the app: not executed, with its receipt", async () => {
     const ph = phone(page, "a");
     await newTransfer("75");
-    await openInApp();
+    // A man in the middle changes the payee's name in the document on its way to the app: not shown.
+    await page.route("**/api/sogesmart/operations/pending", async (route) => {
+      const r = await route.fetch();
+      const body = await r.json();
+      body.signed.operation.payee.name = "Mallory";
+      await route.fulfill({ response: r, json: body });
+    });
+    await press(ph, "Pass Sécurité : opération à valider");
+    await expect
+      .poll(() => alertOf(ph))
+      .toBe("Cette opération n'est pas signée par votre banque : elle n'est pas affichée.");
+    expect(await screenOf(ph)).toBe("home");
+    await page.unroute("**/api/sogesmart/operations/pending");
+    expect(await openInApp()).toContain("Bénéficiaire Garage Dupont");
     await press(ph, "Refuser l'opération");
     await expect.poll(() => screenOf(ph)).toBe("home");
     expect(await textOf(ph.getByRole("status").first())).toBe(
