@@ -84,6 +84,8 @@ async function receiptOf(p: Page) {
 describe("SOGENET transfer validated with « Pass Sécurité » in the app", () => {
   it("is shown in the app from the bank-signed document, approved with the password, and the receipt is on the page", async () => {
     const ph = phone(page, "a");
+    await bankPage.goto(`${session.bank.url}/sogenet/transfer`);
+    await expectAccessible(bankPage);
     await newTransfer("1 250,5");
     await expectAccessible(bankPage);
     await screenshot(bankPage, "bank-login-sogenet-transfer.png");

@@ -81,6 +81,7 @@ async function activatePasserelle(o: { shots?: boolean } = {}): Promise<void> {
   await web.getByLabel(PASSERELLE.agree).check();
   await web.getByRole("button", { name: "Activer la passerelle" }).click();
   await expect.poll(() => h1(web)).toBe(PASSERELLE.validate);
+  if (o.shots) await expectAccessible(web);
   // « Pass Sécurité PRO » in the app: the activation, from the bank-signed document.
   const ph = phone(page, "a");
   await press(ph, "Pass Sécurité : opération à valider");
@@ -173,6 +174,8 @@ describe("the Progéliance Net passerelle", () => {
     expect((await postTo(origins.perso, "/progeliance", "", origins.perso, "GET")).status).toBe(404);
     await web.goto(`${origins.pro}/sogenet`);
     expect(web.url()).toBe(`${origins.pro}/progeliance`);
+    expect(await h1(web)).toBe("Connexion à Progéliance Net");
+    await expectAccessible(web);
   });
 
   it("activates through the consent journey approved in the app, then goes pro → perso and back; step-up on arrival", async () => {
@@ -220,6 +223,20 @@ describe("the Progéliance Net passerelle", () => {
       expect(r.status).toBe(401);
       return r.text.replaceAll("&#39;", "'");
     };
+
+    // Without script, the hand-over page's button carries the ticket (bank.js kept from the page once).
+    await web.route(`${origins.pro}/assets/bank.js`, (route) =>
+      route.fulfill({ status: 200, contentType: "text/javascript", body: "" }),
+    );
+    await web.getByRole("button", { name: PASSERELLE.menuToPerso }).click();
+    await expect.poll(() => h1(web)).toBe("Vers votre Espace Client Particuliers");
+    await expectAccessible(web);
+    await screenshot(web, "bank-login-passerelle-ticket.png");
+    await web.getByRole("button", { name: PASSERELLE.go }).click();
+    await expect.poll(() => caught.length).toBe(1);
+    await web.waitForURL(`${origins.perso}/passerelle/arrive`);
+    caught.pop();
+    await web.unroute(`${origins.pro}/assets/bank.js`);
 
     // Used once: the second time it is refused.
     const once = await ticket();
