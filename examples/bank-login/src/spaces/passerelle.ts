@@ -76,6 +76,8 @@ export function passerelleRoutes(deps: Deps): Hono<BankEnv> {
   const app = new Hono<BankEnv>();
   app.get("/passerelle/arrive", (c) => c.redirect("/", 303));
   app.post("/passerelle/arrive", async (c) => {
+    // Not throttled as a guess: a ticket is an Ed25519 signature nobody guesses, checked in well under a
+    // millisecond, and nothing is counted or stored for a refused one.
     const space = spaceOf(c, deps);
     const type = (c.req.header("content-type") ?? "").split(";")[0]!.trim().toLowerCase();
     const form =
