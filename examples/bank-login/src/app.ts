@@ -18,7 +18,7 @@ import type { Hosts } from "./web/hosts.js";
 import { Detour, Refusal } from "./web/refusal.js";
 import { spaceRoute } from "./web/spaces.js";
 import { RATES, Throttle } from "./web/throttle.js";
-import { endSession, visitorOf } from "./web/visitor.js";
+import { visitorOf } from "./web/visitor.js";
 
 /** Form bodies are small: at most this many bytes are read, more is refused (413) before it is buffered. */
 export const MAX_BODY_BYTES = 8 * 1024;
@@ -122,9 +122,11 @@ export function createApp(o: AppOptions): Hono<BankEnv> {
   // A session opened through the passerelle holds only while its grant does and no security event moved its
   // subjects' epochs since: checked here, on every request that carries a session (one read each).
   app.use(async (c, next) => {
-    if (!c.req.path.startsWith("/api/") && deps.cookies.get(c, "session")) {
-      const via = visitorOf(c, deps).session?.passerelle;
-      if (via && !(await o.bank.passerelle.holds(via))) endSession(c, deps);
+    const id = c.req.path.startsWith("/api/") ? undefined : deps.cookies.get(c, "session");
+    const via = id ? o.bank.sessions.passerelleOf(id) : undefined;
+    if (via && !(await o.bank.passerelle.holds(via))) {
+      o.bank.sessions.end(id!);
+      deps.cookies.clear(c, "session");
     }
     await next();
   });

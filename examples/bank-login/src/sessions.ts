@@ -141,6 +141,23 @@ export class Sessions {
     };
   }
 
+  /**
+   * How a live session was opened through the passerelle, read without touching it (its idle time unmoved:
+   * the per-request check of app.ts must not keep alive a session only an asset or a poll asked for).
+   */
+  passerelleOf(id: string): ViaPasserelle | undefined {
+    const now = this.#now();
+    const r = this.#db
+      .prepare(
+        `SELECT passerelle FROM sessions
+         WHERE id_hash = @id AND last_seen > @now - @idle AND created_at > @now - @absolute`,
+      )
+      .get({ now, id: digest(id), idle: IDLE_MS, absolute: ABSOLUTE_MS }) as
+      | { passerelle: string | null }
+      | undefined;
+    return r?.passerelle ? (JSON.parse(r.passerelle) as ViaPasserelle) : undefined;
+  }
+
   /** The customer typed their own credentials in a session opened through the passerelle (step-up). */
   steppedUp(id: string): void {
     this.#db
