@@ -132,19 +132,18 @@ export class Operations {
 
   /** The operation, if it is this customer's (an id from another customer's session is nobody's here). */
   async of(bank: BankName, customer: string, id: string): Promise<OperationStatus | undefined> {
-    const s = await this.#state(id);
-    return s?.user === userOf(bank, customer) ? s : undefined;
+    return this.#state(id, userOf(bank, customer));
   }
 
   /** The credential that decides the operation; undefined for an id that names none. */
-  async credentialOf(id: string): Promise<string | undefined> {
-    return (await this.#state(id))?.credential;
+  async credentialOf(user: string, id: string): Promise<string | undefined> {
+    return (await this.#state(id, user))?.credential;
   }
 
-  /** The operation's state; undefined for an id that is malformed or names no operation. */
-  async #state(id: string): Promise<OperationStatus | undefined> {
+  /** The user's operation; undefined for an id that is malformed or names none of theirs (@capkit/verify). */
+  async #state(id: string, user: string): Promise<OperationStatus | undefined> {
     try {
-      return await this.#approvals.state(id);
+      return await this.#approvals.state(id, { user });
     } catch (e) {
       if (e instanceof CapkitError && (e.code === "OPERATION_UNKNOWN" || e.code === "INPUT_INVALID"))
         return undefined;
@@ -153,18 +152,23 @@ export class Operations {
   }
 
   /** A reader's SIGNATURE code typed to approve (`cap-sign`): judged against what the operation derives. */
-  approveWithCode(id: string, code: string): Promise<DecisionResult> {
-    return this.#approvals.decide({ id, decision: "approve", code: code.replace(/\s+/g, "") });
+  approveWithCode(op: OperationStatus, code: string): Promise<DecisionResult> {
+    return this.#approvals.decide({
+      id: op.id,
+      user: op.user,
+      decision: "approve",
+      code: code.replace(/\s+/g, ""),
+    });
   }
 
   /** The app's signed decision (`device`). */
-  decideOnDevice(id: string, device: DeviceDecision): Promise<DecisionResult> {
-    return this.#approvals.decide({ id, device });
+  decideOnDevice(user: string, id: string, device: DeviceDecision): Promise<DecisionResult> {
+    return this.#approvals.decide({ id, user, device });
   }
 
   /** The customer left the transfer: its operation can no longer be decided. */
-  async cancel(id: string): Promise<void> {
-    await this.#approvals.cancel(id, "annulé par le client");
+  async cancel(op: OperationStatus): Promise<void> {
+    await this.#approvals.cancel(op.id, "annulé par le client", { user: op.user });
   }
 
   /** The app's device key, registered for approvals once the app proved it holds it (sogesmart.ts). */

@@ -297,17 +297,21 @@ export class Sogesmart {
     device: DeviceDecision,
   ): Promise<DecisionResult | AppLogin> {
     if (typeof id !== "string") throw new CapkitError("INPUT_INVALID", "an operation id is a string");
+    let identifiant: string;
     if (device?.decision === "accept") {
       const login = await this.login(proof, password);
       if (login.result !== "accepted") return login;
+      identifiant = login.identifiant;
     } else {
       const possession = await this.#possession(proof);
       if (possession.result !== "proved") return possession.answer;
+      identifiant = possession.identifiant;
     }
     // Another app's operation is not this one's to decide: nothing judged (its owner's lockout untouched).
-    if ((await this.#o.operations.credentialOf(id)) !== proof.credential)
+    const user = sogenetSubject(identifiant);
+    if ((await this.#o.operations.credentialOf(user, id)) !== proof.credential)
       return { result: "closed", reason: "revoked" };
-    return this.#o.operations.decideOnDevice(id, device);
+    return this.#o.operations.decideOnDevice(user, id, device);
   }
 
   /** FAIRE UNE DEMANDE D'ABONNEMENT: kept for an adviser (demo: in the bank's database). */

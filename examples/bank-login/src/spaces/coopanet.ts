@@ -108,7 +108,7 @@ export function coopanetRoutes(deps: Deps): Hono<BankEnv> {
       const error = "Le code de signature comporte 8 chiffres, par exemple 1234 5678.";
       return c.html(signPage({ csrf: session.csrf, demo, operation: op, error }), 400);
     }
-    const d = await bank.operations.approveWithCode(op.id, code);
+    const d = await bank.operations.approveWithCode(op, code);
     switch (d.result) {
       case "approved":
       case "declined":
@@ -144,7 +144,7 @@ export function coopanetRoutes(deps: Deps): Hono<BankEnv> {
     const { sessionId, session, customer } = me(c);
     await readForm(c, deps);
     const op = await pendingOf(c);
-    if (op) await bank.operations.cancel(op.id);
+    if (op) await bank.operations.cancel(op);
     bank.sessions.setTransfer(sessionId, undefined);
     const notice = op ? COOPANET.transferCancelled : undefined;
     return c.html(accountPage({ bank: "coopanet", csrf: session.csrf, name: customer.name, notice }));

@@ -235,7 +235,7 @@ export function sogenetRoutes(deps: Deps): Hono<BankEnv> {
     const { sessionId, session, customer } = me(c);
     await readForm(c, deps);
     const op = await transferOf(c);
-    if (op?.state === "pending") await bank.operations.cancel(op.id);
+    if (op?.state === "pending") await bank.operations.cancel(op);
     bank.sessions.setTransfer(sessionId, undefined);
     const notice = op ? PASS_SECURITE.cancelled : undefined;
     return c.html(accountPage({ bank: "sogenet", csrf: session.csrf, name: customer.name, notice }));
