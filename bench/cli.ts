@@ -8,7 +8,7 @@ import { machineLine, median, writeSection } from "./harness.js";
  * 15 the ratio moved by ±0.1× between runs). The runs are interleaved with `node -e ''` — one of each in
  * turn — so the ratio compares processes started under the same load.
  */
-const BIN = fileURLToPath(new URL("../packages/cli/dist/main.js", import.meta.url));
+const BIN = fileURLToPath(new URL("../packages/cli/dist/capkit.cjs", import.meta.url));
 const RUNS = 31;
 const OTP = [
   "otp",
