@@ -183,6 +183,9 @@ const lazyChildProcess = {
   },
 };
 
+/** The parameters of Node's CommonJS module wrapper, which src/code-cache.ts passes in this order. */
+const WRAPPER_PARAMETERS = "exports, require, module, __filename, __dirname";
+
 await rm(outdir, { recursive: true, force: true });
 const groups = await readGroups();
 
@@ -201,9 +204,13 @@ async function bundle(name, names) {
     // Every import() becomes a lazy require: bundled modules are initialised on first use, and the externals
     // are CommonJS. (A script run from the code cache has no ES module loader behind it.)
     supported: { "dynamic-import": false },
-    // ES modules are strict, and so is each bundle; import.meta.url is the bundle's own URL, which
-    // keepModuleLocations makes every module's unbundled one.
-    banner: { js: '"use strict";var __capkitUrl=require("node:url").pathToFileURL(__filename).href;' },
+    // A bundle is the CommonJS module wrapper function with the bundle as its body (src/code-cache.ts compiles
+    // the file as it is: no copy of it to wrap). ES modules are strict, and so is each bundle; import.meta.url
+    // is the bundle's own URL, which keepModuleLocations makes every module's unbundled one.
+    banner: {
+      js: `(function (${WRAPPER_PARAMETERS}) {"use strict";var __capkitUrl=require("node:url").pathToFileURL(__filename).href;`,
+    },
+    footer: { js: "})" },
     define: { "import.meta.url": "__capkitUrl" },
     minifyWhitespace: true,
     minifySyntax: true,
@@ -220,7 +227,13 @@ async function bundle(name, names) {
     ],
     logLevel: "warning",
   });
-  return basename(Object.keys(result.metafile.outputs)[0]);
+  const [file] = Object.keys(result.metafile.outputs);
+  // src/code-cache.ts reads a bundle as Latin-1, a plain copy into a V8 string: esbuild writes ASCII (its
+  // default charset escapes the rest), which this checks.
+  const bytes = await readFile(join(cli, file));
+  const odd = bytes.findIndex((b) => b > 0x7f);
+  if (odd !== -1) throw new Error(`${file}: a byte beyond ASCII at ${odd}`);
+  return basename(file);
 }
 
 const [all, none, ...perGroup] = await Promise.all([

@@ -18,4 +18,5 @@ declare const CAPKIT_BUNDLES: {
 const { groups, none, all } = CAPKIT_BUNDLES;
 const needed = groupsNeeded(process.argv.slice(2), Object.keys(groups));
 const bundle = needed.length === 0 ? none : needed.length === 1 ? groups[needed[0]!]! : all;
-runBundle(join(import.meta.dirname, bundle));
+// Built as CommonJS (scripts/build.mjs), this module has a require of its own, resolving from dist/.
+runBundle(join(import.meta.dirname, bundle), require);

@@ -1,5 +1,4 @@
 import { lstatSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
-import { createRequire } from "node:module";
 import { dirname, isAbsolute, join } from "node:path";
 import { Script } from "node:vm";
 
@@ -16,8 +15,11 @@ import { Script } from "node:vm";
  * It lies in a directory that is the user's own (0700): a cache is code this process runs, so one that
  * someone else could write is never read (Node's own default, a shared folder in the temporary directory,
  * would be). Without a usable cache directory the bundle runs all the same, compiled as any script.
+ *
+ * `require` is the executable's own: it resolves from the folder the bundles lie in, as theirs would (a
+ * createRequire would load node:module, a millisecond of start-up, for the same function).
  */
-export function runBundle(file: string): void {
+export function runBundle(file: string, require: NodeJS.Require): void {
   const dir = cacheDirectory();
   const cacheFile = dir && join(dir, `${file.slice(dirname(file).length + 1)}.v8`);
   let cachedData: Buffer | undefined;
@@ -26,13 +28,14 @@ export function runBundle(file: string): void {
       cachedData = readFileSync(cacheFile);
     } catch {}
   }
-  // The CommonJS module wrapper, written out so that its function is compiled (and cached) with the bundle.
-  const source = `(function (exports, require, module, __filename, __dirname) {${readFileSync(file, "utf8")}\n})`;
+  // A bundle is ASCII (scripts/build.mjs checks), so Latin-1 reads it as a plain copy, and it is already
+  // wrapped: `(function (exports, require, module, __filename, __dirname) {…})`, Node's CommonJS module wrapper.
+  const source = readFileSync(file, "latin1");
   const script = new Script(source, cachedData ? { filename: file, cachedData } : { filename: file });
   if (cacheFile && (cachedData === undefined || script.cachedDataRejected))
     process.once("exit", () => keep(cacheFile, script));
   const module = { exports: {} };
-  script.runInThisContext()(module.exports, createRequire(file), module, file, dirname(file));
+  script.runInThisContext()(module.exports, require, module, file, dirname(file));
 }
 
 /**
