@@ -208,7 +208,7 @@ describe("standard output without process.stdout", () => {
       let stderr = "";
       const exited = new Promise<number | null>((resolve) => child.on("exit", resolve));
       const handedOver = new Promise<void>((resolve) =>
-        child.stderr.on("data", (d) => {
+        child.stderr?.on("data", (d) => {
           stderr += d;
           if (stderr.includes("process.stdout.write\n")) resolve();
         }),
