@@ -19,4 +19,6 @@ export const COMMAND_GROUPS: Record<string, () => Promise<RegisterGroup>> = {
   otp: async () => (await import("./commands/otp.js")).registerOtp,
   verify: async () => (await import("./commands/verify.js")).registerVerify,
   sim: async () => (await import("./commands/sim.js")).registerSim,
+  provision: async () => (await import("./commands/provision.js")).registerProvision,
+  outbox: async () => (await import("./commands/outbox.js")).registerOutbox,
 };

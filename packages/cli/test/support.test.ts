@@ -132,6 +132,9 @@ describe("apdu masks cardholder data unless asked", () => {
   });
 });
 
+/** A Visa DPA reader's constants (docs/architecture.md §3.4). */
+const DPA = { "95": "8000000000", "9A": "010101", "9F35": "34", "9F34": "010002", "9F33": "208000" };
+
 describe("cap code", () => {
   it("--json has the CDOL1 values sent, tag by tag, and the cryptogram; --explain says where each came from", () => {
     const r = capkit(
@@ -157,40 +160,83 @@ describe("cap code", () => {
       expect.objectContaining({ tag: "9F37", source: "none in this mode" }),
     );
     expect(r.explanation.notes.join("\n")).toContain("000000");
+    // Which set of constants, and where they come from.
+    expect(r.readerApplication).toBe("visa-dpa");
+    expect(r.explanation.constants).toMatchObject({ id: "visa-dpa", fallback: false, assumed: false });
+    expect(r.explanation.constants.source).toContain("french-visa-dpa-vasco810-identify");
   });
 
-  it("a custom profile with a typo'd key or malformed hex is refused, naming it (exit 2)", () => {
-    const dir = tmp();
-    const typo = join(dir, "typo.json");
-    writeFileSync(typo, JSON.stringify({ name: "mine", terminaldata: { "9A": "010101" } }));
+  it("--explain on an application the profile has no constants for: a warning, and the note says so", () => {
+    const card = newCard(tmp(), "1234", "mastercard-cap");
+    const r = capkit(
+      ["--json", "cap", "code", "--sim", card, "--profile", "sesame", "--pin-stdin", "--explain"],
+      {
+        input: "1234\n",
+      },
+    ).json();
+    expect(r.aid).toBe("A0000000048002");
+    expect(r.warnings.join("\n")).toContain(
+      "the sesame profile has no constants for application A0000000048002: it sent its Visa DPA ones",
+    );
+    expect(r.warnings.join("\n")).toContain(
+      "profiles with constants for it: mastercard-cap, rabobank, belgian",
+    );
+    expect(r.explanation.constants).toMatchObject({ id: "visa-dpa", fallback: true });
+    expect(r.explanation.notes.join("\n")).toContain("sesame has no constants for A0000000048002");
+  });
+
+  it("rabobank in respond: the ABN AMRO transform it does not reproduce is said at run time", () => {
     const r = capkit(
       [
         "cap",
         "code",
-        "--profile",
-        typo,
         "--transcript",
-        fixture("french-visa-dpa-identify.json"),
-        "--pin-stdin",
+        fixture("natwest-respond-12345678.json"),
+        "--profile",
+        "rabobank",
+        "--mode",
+        "respond",
+        "--challenge",
+        "12345678",
       ],
-      {
-        input: "1234\n",
-      },
+      {},
     );
-    expect(r.status).toBe(2);
-    expect(r.stderr).toContain('unknown key "terminaldata" (did you mean "terminalData"?)');
-    const hex = join(dir, "hex.json");
-    writeFileSync(hex, JSON.stringify({ name: "mine", terminalData: { "9A": "01010" } }));
-    const h = capkit([
-      "card",
-      "info",
-      "--profile",
-      hex,
-      "--transcript",
-      fixture("french-visa-dpa-identify.json"),
-    ]);
-    expect(h.status).toBe(2);
-    expect(h.stderr).toContain('terminalData 9A must be hex (whole bytes), not "01010"');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain(
+      "warning: no public recording shows what a Rabobank reader sends for a challenge",
+    );
+  });
+
+  it("a custom profile with a typo'd key or malformed hex is refused, naming it (exit 2)", () => {
+    const dir = tmp();
+    const write = (name: string, profile: unknown) => {
+      const file = join(dir, name);
+      writeFileSync(file, JSON.stringify(profile));
+      return file;
+    };
+    const dpa = { id: "dpa", aids: ["A0000000038002"], terminalData: { "9A": "010101" } };
+    const run = (profile: string, command = ["cap", "code"]) =>
+      capkit([...command, "--profile", profile, "--transcript", fixture("french-visa-dpa-identify.json")], {
+        input: "1234\n",
+      });
+    const typo = run(write("typo.json", { name: "mine", applications: [{ ...dpa, terminaldata: {} }] }));
+    expect(typo.status).toBe(2);
+    expect(typo.stderr).toContain(
+      'unknown key "terminaldata" in applications[0] (did you mean "terminalData"?)',
+    );
+    const hex = run(
+      write("hex.json", { name: "mine", applications: [{ ...dpa, terminalData: { "9A": "01010" } }] }),
+      ["card", "info"],
+    );
+    expect(hex.status).toBe(2);
+    expect(hex.stderr).toContain('applications[0] terminalData 9A must be hex (whole bytes), not "01010"');
+    // A profile written before constants were per application says how to write it now.
+    const old = run(write("old.json", { name: "mine", terminalData: { "9A": "010101" } }));
+    expect(old.status).toBe(2);
+    expect(old.stderr).toContain('"terminalData" belongs to an application now');
+    // The same constants, written per application, give the recorded code.
+    const mine = run(write("mine.json", { name: "mine", applications: [{ ...dpa, terminalData: DPA }] }));
+    expect(mine.stdout).toContain("3465 6023");
   });
 
   it("a transcript over the size cap is a typed error before it is read (exit 2)", () => {

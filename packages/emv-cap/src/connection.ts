@@ -20,6 +20,11 @@ export interface CardConnection {
   /** Resets the card and resolves to its new ATR (French cards need a warm reset before the EMV session). */
   reset?(kind: "warm" | "cold"): Promise<Uint8Array>;
   close(): Promise<void>;
+  /**
+   * Recordings only (ReplayConnection): true once a GENERATE AC answer it gave had its cryptogram masked — a
+   * trace shared for support (docs/transcript-format.md) — so no code may be computed from it.
+   */
+  cryptogramMasked?(): boolean;
 }
 
 /** GET RESPONSE chains are bounded so a broken card cannot keep us looping. */

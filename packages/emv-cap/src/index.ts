@@ -1,5 +1,6 @@
 export * from "@capkit/core";
 export * from "./apdu.js";
+export * from "./cap/aids.js";
 export * from "./cap/atc-bits.js";
 export * from "./cap/code.js";
 export * from "./cap/engine.js";
@@ -15,6 +16,7 @@ export {
   RESERVED_PIN_TRIES,
 } from "./cap/pin-safety.js";
 export * from "./cap/profiles.js";
+export * from "./cap/reader-application.js";
 export * from "./connection.js";
 export * from "./crypto/aes.js";
 export * from "./crypto/cryptogram.js";

@@ -21,6 +21,8 @@ import {
   parseDol,
   parseResponse,
   pinBlockDigits,
+  readerApplicationFor,
+  readerProfile,
   readRecordTarget,
   responseBytesAvailable,
   SELECT_BY_NAME,
@@ -63,14 +65,22 @@ const LANGUAGE = "fren";
 const MAX_ATC = 0xffff;
 /** Every simulated card is issued to the same test holder (ISO/IEC 7813 "SURNAME/FIRST NAME" form). */
 const CARDHOLDER_NAME = "CAPKIT/TEST CARD";
-const ATR = fromHex("3B021450");
+/**
+ * The simulated card's ATR: T=0, no interface bytes, historical bytes "capkit-sim" — an ATR that pcsc-tools'
+ * smartcard_list.txt names no product for, so no diagnosis mistakes the simulator for a real card.
+ */
+export const SIM_ATR = "3B0A6361706B69742D73696D";
 /** A new card's PIN try limit: three, as payment cards have. */
 const PIN_TRY_LIMIT = 3;
 /**
- * An inverse-convention ATR (TS = 3F) of the kind French bank cards give: TB1 25, TC1 08, T=0, historical
- * bytes 22 04 68 90 00. Readers that see TS = 3F warm-reset the card before any EMV command.
+ * The ATR of the French cold state: inverse convention (TS = 3F) with TB1 25 and TC1 08, as French bank cards
+ * give, and the historical bytes "capkit-sim" (no product of smartcard_list.txt). Readers that see TS = 3F
+ * warm-reset the card before any EMV command.
  */
-const FRENCH_COLD_ATR = fromHex("3F6525082204689000");
+export const SIM_COLD_ATR = "3F6A25086361706B69742D73696D";
+/** The Belgian cards' FCI markers (emv-cap `cardFactsOf`): cardholder nationality 056 and a "BKS056" id. */
+const BELGIUM = "0056";
+const BELGIAN_CARD_ID = "BKS056000";
 
 declare const crypto: { getRandomValues<T extends Uint8Array>(array: T): T };
 
@@ -149,9 +159,16 @@ export function parseSimCardState(input: unknown): SimCardState {
   return s as unknown as SimCardState;
 }
 
-/** The issuer's view of a card: what a verifier needs, never the PIN. */
+/**
+ * The issuer's view of a card: what a verifier needs, never the PIN. It names the constants the card's reader
+ * sends it (its reader profile's set for this application, as the reader finds it from the FCI).
+ */
 export function issuerRecordOf(state: SimCardState): CapIssuerRecord {
   const p = simCardProfile(state.profile);
+  const reader = readerApplicationFor(readerProfile(p.readerProfile), {
+    aid: p.aid,
+    belgian: p.belgian === true,
+  });
   return {
     format: CAP_ISSUER_FORMAT,
     pan: state.pan,
@@ -161,12 +178,16 @@ export function issuerRecordOf(state: SimCardState): CapIssuerRecord {
     aid: p.aid,
     aip: p.aip,
     cdol1: p.cdol1,
-    iaf: p.iaf,
+    iaf: p.iaf || IAF_NONE,
     ipb: p.ipb,
     iad: p.iadArqc,
+    readerApplication: reader.application.id,
     key: { kind: "test-imk", imk: state.imk, derivation: cryptogramSpec(p.cryptogramVersion).masterKey },
   };
 }
+
+/** A card without IAF reads as IAF 00 (no amount, no PSN in the code), as the CAP engine reads it. */
+const IAF_NONE = "00";
 
 export interface SimulatedCardOptions {
   /** Called with the new state after every change of ATC or PIN try counter (persist it here). */
@@ -206,7 +227,7 @@ export class SimulatedCard implements CardConnection {
     this.#state = parseSimCardState(state);
     this.profile = simCardProfile(this.#state.profile);
     this.#options = options;
-    this.atr = options.coldState ? FRENCH_COLD_ATR : ATR;
+    this.atr = fromHex(options.coldState ? SIM_COLD_ATR : SIM_ATR);
     this.#cold = options.coldState !== undefined;
     const record = issuerRecordOf(this.#state);
     this.#model = new CapCodeModel(record, testIccMasterKey(record));
@@ -339,7 +360,14 @@ export class SimulatedCard implements CardConnection {
       tlv(TAG.LANGUAGE_PREFERENCE, asciiToBytes(LANGUAGE)),
     ];
     if (p.pdol) a5.push(tlv(TAG.PDOL, fromHex(p.pdol)));
-    a5.push(tlv(TAG.FCI_ISSUER_DISCRETIONARY_DATA, [tlv(TAG.IAF, fromHex(p.iaf))]));
+    const discretionary = [];
+    if (p.iaf) discretionary.push(tlv(TAG.IAF, fromHex(p.iaf)));
+    if (p.belgian)
+      discretionary.push(
+        tlv(TAG.CARDHOLDER_NATIONALITY, fromHex(BELGIUM)),
+        tlv(TAG.BANKSYS_ID, asciiToBytes(BELGIAN_CARD_ID)),
+      );
+    if (discretionary.length > 0) a5.push(tlv(TAG.FCI_ISSUER_DISCRETIONARY_DATA, discretionary));
     return encodeTlv(
       tlv(TAG.FCI_TEMPLATE, [tlv(TAG.DF_NAME, fromHex(p.aid)), tlv(TAG.FCI_PROPRIETARY_TEMPLATE, a5)]),
     );
@@ -412,8 +440,8 @@ export class SimulatedCard implements CardConnection {
       tlv(TAG.CVM_LIST, fromHex("00000000000000000100")), // plaintext PIN by ICC, always
       tlv(TAG.CDOL1, fromHex(p.cdol1)),
       tlv(TAG.CDOL2, fromHex(p.cdol2)),
-      tlv(TAG.IPB, fromHex(p.ipb)),
-      tlv(TAG.IAF, fromHex(p.iaf)),
+      ...(p.ipb ? [tlv(TAG.IPB, fromHex(p.ipb))] : []),
+      ...(p.iaf ? [tlv(TAG.IAF, fromHex(p.iaf))] : []),
     ]);
     return answer(SW.OK, encodeTlv(record));
   }

@@ -39,6 +39,8 @@ export function registerCard(program: Command, run: Run): void {
             cdol2: app.cdol2 ? emv.describeDol(app.cdol2) : null,
             pinTriesLeft: tries ?? null,
             profileGuess: profileGuess(app.aid, app.label),
+            readerApplication: app.reader.application.id,
+            warnings: app.warnings,
           };
           out.result(info, () =>
             Object.entries(info)

@@ -105,7 +105,8 @@ const ELEMENTS = {
   TRACK2_DATA: { tag: 0x9f6b, name: "Track 2 Data", format: "b" },
   FCI_PROPRIETARY_TEMPLATE: { tag: 0xa5, name: "FCI Proprietary Template", format: "b" },
   FCI_ISSUER_DISCRETIONARY_DATA: { tag: 0xbf0c, name: "FCI Issuer Discretionary Data", format: "b" },
-  BELGIAN_READER_ID: { tag: 0xdf07, name: "Proprietary (Belgian CAP reader id)", format: "ans" },
+  /** In the FCI of Belgian cards: "BKS" and the country code, "BKS056…" (doegox/EMV-CAP: "Banksys ID??"). */
+  BANKSYS_ID: { tag: 0xdf07, name: "Proprietary (Banksys id of Belgian cards, BKS056…)", format: "ans" },
 } as const satisfies Readonly<Record<string, Element>>;
 
 /** Tags by name: `TAG.PAN` is `0x5A`, `TAG.CDOL1` is `0x8C` (one number per tag: `9F27` → `0x9F27`). */

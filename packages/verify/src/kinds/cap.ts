@@ -1,12 +1,8 @@
 import { CapkitError, fromHex } from "@capkit/core";
 import {
-  type AtcBitMap,
-  atcBitMap,
-  atcConstraint,
   CapCodeModel,
   type CapInputs,
   type CapIssuerRecord,
-  candidateAtcs,
   parseCapIssuerRecord,
   readerProfile,
 } from "@capkit/emv-cap";
@@ -32,7 +28,6 @@ export interface CapEnrollRequest {
 
 interface CapEngine {
   readonly model: CapCodeModel;
-  readonly atcBits: AtcBitMap;
   /** Plain identify is the common case: its ATC → code function is prepared once. */
   identify: ((atc: number) => number) | undefined;
 }
@@ -58,7 +53,6 @@ async function capEngine(record: StoredCapRecord, sealed: string | undefined, ct
   const { pan: _pan, key: _key, ...codeRecord } = record;
   return {
     model: new CapCodeModel(codeRecord, await ctx.keys.cryptogram(ctx.id, cardKey(record, sealed, ctx.id))),
-    atcBits: atcBitMap(record.ipb, record.iaf),
     identify: undefined,
   };
 }
@@ -103,7 +97,8 @@ export const capKind: KindRules<"cap", CapEnrollRequest, CapEngine> = {
     const codeAt = capFunction(engine, inputs);
     if (!codeAt) return undefined;
     let found = -1;
-    for (const atc of candidateAtcs(c.last, c.params.atcWindow, atcConstraint(engine.atcBits, value))) {
+    // The model knows which ATC bits its reader's code carries (the IPB's, or the Belgian formula's).
+    for (const atc of engine.model.candidateAtcs(c.last, c.params.atcWindow, value)) {
       const hit = codeAt(atc) === value; // every candidate is computed: no early return
       found = found < 0 && hit ? atc : found;
     }
@@ -115,7 +110,7 @@ export const capKind: KindRules<"cap", CapEnrollRequest, CapEngine> = {
     const v1 = Number(code1);
     const v2 = Number(code2);
     if (!f) return undefined;
-    for (const atc of candidateAtcs(c.last, window, atcConstraint(engine.atcBits, v1))) {
+    for (const atc of engine.model.candidateAtcs(c.last, window, v1)) {
       if (atc < 0xffff && f(atc) === v1 && f(atc + 1) === v2) return atc + 1;
     }
     return undefined;
