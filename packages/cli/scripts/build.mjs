@@ -217,6 +217,9 @@ async function bundle(name, names) {
     // No source maps: the bundle's would point into other packages' sources, which the CLI's tarball does not
     // ship (the packed-install test checks every map's sources are there).
     sourcemap: false,
+    // The licence comments of bundled packages go to a file beside the bundle, which the bundle names: they
+    // may be in any script (ibantools's name its author's), and a bundle must stay ASCII (below).
+    legalComments: "linked",
     metafile: true,
     plugins: [
       groupsOnly(groups.keep(names).join("\n")),
@@ -227,7 +230,7 @@ async function bundle(name, names) {
     ],
     logLevel: "warning",
   });
-  const [file] = Object.keys(result.metafile.outputs);
+  const file = Object.keys(result.metafile.outputs).find((f) => f.endsWith(".cjs"));
   // src/code-cache.ts reads a bundle as Latin-1, a plain copy into a V8 string: esbuild writes ASCII (its
   // default charset escapes the rest), which this checks.
   const bytes = await readFile(join(cli, file));

@@ -18,6 +18,7 @@ export const COMMAND_GROUPS: Record<string, () => Promise<RegisterGroup>> = {
   doctor: async () => (await import("./commands/doctor.js")).registerDoctor,
   otp: async () => (await import("./commands/otp.js")).registerOtp,
   verify: async () => (await import("./commands/verify.js")).registerVerify,
+  receipt: async () => (await import("./commands/receipt.js")).registerReceipt,
   sim: async () => (await import("./commands/sim.js")).registerSim,
   provision: async () => (await import("./commands/provision.js")).registerProvision,
   outbox: async () => (await import("./commands/outbox.js")).registerOutbox,

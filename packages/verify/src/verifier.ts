@@ -39,6 +39,7 @@ import { DEFAULT_POLICY, type Policy } from "./policy.js";
 import { type RekeyOptions, type RekeyReport, rekeyCredentials } from "./rekey.js";
 import { type ReplayProbe, replayDigest, sameDigest } from "./replay.js";
 import { SubjectGate } from "./subject-gate.js";
+import { VERIFIER_INTERNALS, type VerifierInternals } from "./verifier-internals.js";
 
 export type EnrollRequest = {
   readonly id: string;
@@ -315,7 +316,8 @@ export class Verifier {
     return this.#gate.run(subjectKey(e.c), () => this.#verifyId(id, e, req));
   }
 
-  async #verifyId(id: string, cached: Cached, req: VerifyRequest): Promise<VerifyResult> {
+  /** `bound`: the challenge an operation derives (src/verifier-internals.ts), instead of a server-issued one. */
+  async #verifyId(id: string, cached: Cached, req: VerifyRequest, bound?: string): Promise<VerifyResult> {
     const now = this.#now();
     // The one read while this attempt waited its turn, if the one before it read the credential afresh.
     const e = this.#cache.get(id) ?? cached;
@@ -326,6 +328,8 @@ export class Verifier {
     let challenge: string | undefined;
     if (refusal) {
       // decided below, with the challenge left alone
+    } else if (bound !== undefined) {
+      challenge = bound;
     } else if (fn === "respond" || fn === "sign" || fn === "ocra") {
       const ch = req.challengeId ? await this.#store.takeChallenge(req.challengeId, id, fn, now) : undefined;
       if (ch) challenge = ch.value;
@@ -872,6 +876,25 @@ export class Verifier {
    */
   rekey(options: Omit<RekeyOptions, "now"> = {}): Promise<RekeyReport> {
     return rekeyCredentials(this.#store, this.#keys, { ...options, now: this.#now });
+  }
+
+  /** The approvals' door (src/verifier-internals.ts): not part of the public API. */
+  [VERIFIER_INTERNALS](): VerifierInternals {
+    return {
+      credential: (id) => this.#store.get(id),
+      verifyBound: async (id, b) => {
+        const req: VerifyRequest = {
+          id,
+          code: b.code,
+          function: b.function,
+          challengeId: b.bindsTo,
+          ...(b.amount !== undefined ? { amount: b.amount } : {}),
+          ...(b.currency !== undefined ? { currency: b.currency } : {}),
+        };
+        const e = this.#cache.get(id) ?? (await this.#cached(id));
+        return this.#gate.run(subjectKey(e.c), () => this.#verifyId(id, e, req, b.challenge));
+      },
+    };
   }
 
   async #known(id: string): Promise<StoredCredential> {

@@ -2,7 +2,6 @@ import { randomBytes } from "node:crypto";
 import { closeSync, existsSync, openSync } from "node:fs";
 import { CapkitError } from "@capkit/core";
 import type Database from "better-sqlite3";
-import { chainHash, chainOf, chainStart } from "../audit/chain.js";
 import type {
   AcceptDecision,
   AcceptOutcome,
@@ -42,6 +41,7 @@ import {
   UNKNOWN_KEY_NAME,
   unknownSubjectKey,
 } from "./schema.js";
+import { type SqliteAuditWriter, sqliteAuditWriter } from "./sqlite-audit.js";
 
 export interface SqliteStoreOptions {
   /** How long a write waits for another process's transaction before STORE_UNAVAILABLE (default 2000 ms). */
@@ -62,6 +62,7 @@ export class SqliteStore implements StateStore {
   readonly #stmt: ReturnType<typeof prepare>;
   readonly #unknownKey: Buffer;
   readonly #unknownLimit: number;
+  readonly #writeAudit: SqliteAuditWriter;
 
   constructor(path: string, options: SqliteStoreOptions = {}) {
     // The driver first: a missing package is its own error, not "cannot open the database".
@@ -89,6 +90,7 @@ export class SqliteStore implements StateStore {
         })
         .immediate();
       this.#stmt = prepare(this.#db);
+      this.#writeAudit = sqliteAuditWriter(this.#db);
       this.#unknownKey = Buffer.from(
         (this.#stmt.meta.get(UNKNOWN_KEY_NAME) as { value: string }).value,
         "hex",
@@ -467,37 +469,17 @@ export class SqliteStore implements StateStore {
     return true;
   }
 
-  /**
-   * An audit row, chained (src/audit/chain.ts): every caller holds the database's write lock (an IMMEDIATE
-   * transaction), so reading the chain's head and moving it on is atomic.
-   */
+  /** An audit row, chained (src/stores/sqlite-audit.ts), in the caller's transaction. */
   #auditRow(a: AuditEntry): void {
-    const chain = chainOf(a);
-    const head = this.#stmt.chainHead.get(chain) as { n: number; head: string } | undefined;
-    const n = (head?.n ?? 0) + 1;
-    const prev = head ? Buffer.from(head.head, "hex") : chainStart(chain);
-    const hash = Buffer.from(chainHash(prev, { ...a, chain, n })).toString("hex");
-    this.#stmt.moveChain.run(chain, n, hash);
-    this.#stmt.audit.run(
-      a.at,
-      a.credentialId,
-      a.action,
-      a.result,
-      a.counter ?? null,
-      a.detail ?? null,
-      a.user ?? null,
-      a.actor ?? null,
-      chain,
-      n,
-      hash,
-    );
+    this.#writeAudit(a);
   }
 }
 
 /** SQLite result codes that mean "the store cannot serve now" (https://sqlite.org/rescode.html). */
 const UNAVAILABLE = /^SQLITE_(BUSY|LOCKED|READONLY|IOERR|CORRUPT|NOTADB|FULL|CANTOPEN|PROTOCOL|PERM|NOMEM)/;
 
-function unavailable(e: unknown, what: string): CapkitError {
+/** A driver error as STORE_UNAVAILABLE (the SQLite stores of the approvals use it too). */
+export function unavailable(e: unknown, what: string): CapkitError {
   const code = (e as { code?: unknown }).code;
   const known = typeof code === "string" && UNAVAILABLE.test(code);
   return new CapkitError("STORE_UNAVAILABLE", `${what}: ${known ? code : (e as Error).message}`, {
@@ -562,14 +544,6 @@ function prepare(db: Database.Database) {
       "DELETE FROM challenges WHERE id = ? AND credential_id = ? AND function = ? RETURNING *",
     ),
     countChallenges: db.prepare("SELECT count(*) AS n FROM challenges"),
-    audit: db.prepare(
-      `INSERT INTO audit (at, credential_id, action, result, counter, detail, user_id, actor, chain, n, hash)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    ),
-    chainHead: db.prepare("SELECT n, head FROM audit_chains WHERE chain = ?"),
-    moveChain: db.prepare(
-      "INSERT INTO audit_chains (chain, n, head) VALUES (?, ?, ?) ON CONFLICT (chain) DO UPDATE SET n = excluded.n, head = excluded.head",
-    ),
     auditTrail: db.prepare(
       `SELECT * FROM audit WHERE seq > @after AND (@credential IS NULL OR credential_id = @credential)
          AND (@user IS NULL OR user_id = @user) AND (@since IS NULL OR at >= @since) AND (@until IS NULL OR at < @until)
