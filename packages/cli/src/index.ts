@@ -1,6 +1,6 @@
 /**
  * `@capkit/cli` as a library: the exit codes the `capkit` command returns, for scripts that run it. Importing
- * the package never runs the command; the executable is `bin` (./dist/main.js) only.
+ * the package never runs the command; the executable is `bin` (./dist/capkit.cjs) only.
  *
  * @packageDocumentation
  */
