@@ -80,13 +80,29 @@ const RELATIVE_LINKS_PENDING = new Set(["capkit-verify-0.1.0.tgz", "capkit-web-0
 const REPOSITORY_PATH =
   /(?<![\w/.:@-])((?:\.\.\/)+[\w.-]+(?:\/[\w.-]+)*|(?:docs|packages|examples|bench|scripts|test)\/[\w.-]+(?:\/[\w.-]+)*\.\w+)/g;
 
-/** The comments of a TypeScript or JavaScript file (where TSDoc and the "why" live). */
-function comments(text) {
+/**
+ * The comments of a TypeScript or JavaScript file (where TSDoc and the "why" live), from its syntax tree: a
+ * scanner alone cannot tell a regular expression or a minified bundle's strings from a comment.
+ */
+function comments(file, text) {
+  const kind = /\.(ts|mts|cts)$/.test(file) ? ts.ScriptKind.TS : ts.ScriptKind.JS;
+  const source = ts.createSourceFile(file, text, ts.ScriptTarget.Latest, false, kind);
+  const seen = new Set();
   const out = [];
-  const scanner = ts.createScanner(ts.ScriptTarget.Latest, false, ts.LanguageVariant.Standard, text);
-  for (let t = scanner.scan(); t !== ts.SyntaxKind.EndOfFileToken; t = scanner.scan())
-    if (t === ts.SyntaxKind.SingleLineCommentTrivia || t === ts.SyntaxKind.MultiLineCommentTrivia)
-      out.push(scanner.getTokenText());
+  const add = (ranges) => {
+    for (const r of ranges ?? [])
+      if (!seen.has(r.pos)) {
+        seen.add(r.pos);
+        out.push(text.slice(r.pos, r.end));
+      }
+  };
+  const visit = (node) => {
+    add(ts.getLeadingCommentRanges(text, node.pos));
+    add(ts.getTrailingCommentRanges(text, node.end));
+    ts.forEachChild(node, visit);
+  };
+  visit(source);
+  add(ts.getLeadingCommentRanges(text, source.endOfFileToken.pos));
   return out;
 }
 
@@ -98,7 +114,7 @@ function relativeLinks(pkgDir, file, text) {
   const prose = /\.(md|markdown)$/.test(file)
     ? [text]
     : /\.(ts|mts|cts|js|mjs|cjs)$/.test(file)
-      ? comments(text)
+      ? comments(file, text)
       : [];
   const bad = [];
   const inPackage = (p) =>
