@@ -1,5 +1,6 @@
 import type { CapIssuerRecord } from "@capkit/emv-cap";
 import type { OathAlgorithm } from "@capkit/oath";
+import type { ReplayProbe } from "./replay.js";
 
 /**
  * A CAP issuer record as stored: a simulated card's test IMK is sealed by the KeyProvider (in
@@ -151,9 +152,11 @@ export interface AcceptDecision {
   readonly user: string | undefined;
   /** TOTP: the token's drift at this code. */
   readonly drift?: number | undefined;
-  /** The request's replay digest and id (StoredCredential.acceptedDigest, acceptedRequest). */
-  readonly digest: string;
-  readonly request?: string | undefined;
+  /**
+   * The request, for replay detection: a store keeps its digest (`replayDigest`) and `requestId` as
+   * StoredCredential.acceptedDigest and acceptedRequest.
+   */
+  readonly probe: ReplayProbe;
   /** Counts the failure with this rule when the subject is locked or the credential disabled. */
   readonly rule: LockoutRule;
   /** The audit detail of a refusal (the accept's own is in its audit entry). */

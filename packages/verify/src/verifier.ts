@@ -23,7 +23,7 @@ import type {
   StoredCredential,
 } from "./model.js";
 import { DEFAULT_POLICY, type Policy } from "./policy.js";
-import { type ReplayProbe, replayDigest, sameDigest } from "./replay.js";
+import { type ReplayProbe, replayDigest, sameDigest, sameRequest } from "./replay.js";
 import { SubjectGate } from "./subject-gate.js";
 
 export type EnrollRequest = {
@@ -142,6 +142,13 @@ interface Cached {
   readonly c: Mutable<StoredCredential>;
   readonly engine: unknown;
   readonly absent?: true;
+  /** The lockout subject's key (SubjectGate), made once. */
+  readonly subject: string;
+  /**
+   * The request of the last accept this process made on it, as it came: compared field by field, so that an
+   * accept costs no digest (the store makes the digest it keeps; a fresh read brings that instead).
+   */
+  accepted?: ReplayProbe;
 }
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
@@ -282,38 +289,54 @@ export class Verifier {
     }
     const id = String(req.id);
     const e = this.#cache.get(id) ?? (await this.#cached(id));
-    return this.#gate.run(subjectKey(e.c), () => this.#verifyId(id, e, req));
+    return this.#gate.run(e.subject, () => this.#verifyId(id, e, req));
   }
 
-  async #verifyId(id: string, cached: Cached, req: VerifyRequest): Promise<VerifyResult> {
+  #verifyId(id: string, cached: Cached, req: VerifyRequest): Promise<VerifyResult> {
     const now = this.#now();
     // The one read while this attempt waited its turn, if the one before it read the credential afresh.
     const e = this.#cache.get(id) ?? cached;
     const fn: CodeFunction = req.function ?? KINDS[e.c.params.kind].defaultFunction;
     const code = digitsOf(req.code);
-    let refusal = code === undefined ? "not a number" : undefined;
-    // A server-issued challenge is consumed by any attempt, right or wrong: one guess per challenge.
-    let challenge: string | undefined;
-    if (refusal) {
-      // decided below, with the challenge left alone
-    } else if (fn === "respond" || fn === "sign" || fn === "ocra") {
-      const ch = req.challengeId ? await this.#store.takeChallenge(req.challengeId, id, fn, now) : undefined;
-      if (ch) challenge = ch.value;
-      else {
-        refusal = req.challengeId
-          ? "challenge unknown, used, expired or for another function"
-          : "no challenge";
-        // Judged all the same, against a stand-in of the same format: an unknown id's challenges are never
-        // stored, and the work must not tell it from a known id's.
-        challenge = standInChallenge(e.c, fn);
-      }
-    } else if (req.challengeId !== undefined) {
-      refusal = "a challenge given to a function without one";
-    }
+    if (code === undefined) return this.#judgeId(e, req, fn, code, now, "not a number", undefined);
+    if (fn === "respond" || fn === "sign" || fn === "ocra")
+      return this.#verifyChallenged(e, req, fn, code, now);
+    const refusal = req.challengeId !== undefined ? "a challenge given to a function without one" : undefined;
+    return this.#judgeId(e, req, fn, code, now, refusal, undefined);
+  }
+
+  /** A code that answers a server-issued challenge: the challenge is consumed by any attempt, right or wrong. */
+  async #verifyChallenged(
+    e: Cached,
+    req: VerifyRequest,
+    fn: Exclude<CodeFunction, "identify">,
+    code: string,
+    now: number,
+  ): Promise<VerifyResult> {
+    const ch = req.challengeId
+      ? await this.#store.takeChallenge(req.challengeId, e.c.id, fn, now)
+      : undefined;
+    if (ch) return this.#judgeId(e, req, fn, code, now, undefined, ch.value);
+    const refusal = req.challengeId
+      ? "challenge unknown, used, expired or for another function"
+      : "no challenge";
+    // Judged all the same, against a stand-in of the same format: an unknown id's challenges are never
+    // stored, and the work must not tell it from a known id's.
+    return this.#judgeId(e, req, fn, code, now, refusal, standInChallenge(e.c, fn));
+  }
+
+  /** Judges and decides a code for one credential; `refusal` (if any) is the answer whatever the match. */
+  #judgeId(
+    e: Cached,
+    req: VerifyRequest,
+    fn: CodeFunction,
+    code: string | undefined,
+    now: number,
+    refusal: string | undefined,
+    challenge: string | undefined,
+  ): Promise<VerifyResult> {
     const attempt = attemptOf(req, fn, code ?? "", now, challenge);
-    // `return await`: the result in one microtask turn rather than three (a promise returned from an async
-    // function is adopted through a thenable job).
-    return await this.#decide(
+    return this.#decide(
       e,
       "verify",
       now,
@@ -358,7 +381,7 @@ export class Verifier {
         if (r !== "again") return r;
         if (tries === 0) continue; // another server moved a credential on: judged again on a fresh list
       }
-      const replayed = active.find((e) => this.#isReplay(e.c, probe, now));
+      const replayed = active.find((e) => this.#isReplay(e, probe, now));
       if (replayed) return this.#replayed(replayed.c, "verify", now, prefix, probe);
       const why =
         refusal ?? (hit ? "stale counter or changed credential" : `no match on ${all.length} credential(s)`);
@@ -409,7 +432,7 @@ export class Verifier {
         e = await this.#load(id);
         continue;
       }
-      if (this.#isReplay(c, probe, now)) return this.#replayed(c, action, now, prefix, probe);
+      if (this.#isReplay(e, probe, now)) return this.#replayed(c, action, now, prefix, probe);
       const subject: FailureSubject = c.user !== undefined ? { user: c.user } : { credential: id };
       const expected: FailExpectation = e.absent
         ? { credential: id, absent: true }
@@ -456,14 +479,12 @@ export class Verifier {
     return { result: "rejected" };
   }
 
-  /** The same request as the one just accepted (policy.replayWindowMs), recomputed from the cached digest. */
-  #isReplay(c: StoredCredential, probe: ReplayProbe, now: number): boolean {
-    const digest = replayDigest(c.id, c.last, probe); // computed on every failure: the same work either way
-    return (
-      c.acceptedAt !== undefined &&
-      Math.abs(now - c.acceptedAt) <= this.policy.replayWindowMs &&
-      sameDigest(digest, c.acceptedDigest)
-    );
+  /** The same request as the one just accepted (policy.replayWindowMs). */
+  #isReplay(e: Cached, probe: ReplayProbe, now: number): boolean {
+    const c = e.c;
+    const digest = replayDigest(c.id, c.last, probe); // made on every failure: the same work either way
+    const same = e.accepted ? sameRequest(e.accepted, probe) : sameDigest(digest, c.acceptedDigest);
+    return same && c.acceptedAt !== undefined && Math.abs(now - c.acceptedAt) <= this.policy.replayWindowMs;
   }
 
   /**
@@ -514,7 +535,6 @@ export class Verifier {
     probe: ReplayProbe,
   ): Promise<VerifyResult | "again"> {
     const c = e.c;
-    const digest = replayDigest(c.id, m.counter, probe);
     const outcome = await this.#store.accept(
       c.id,
       m.counter,
@@ -531,10 +551,9 @@ export class Verifier {
         version,
         user: c.user,
         drift: m.drift,
-        digest,
-        request: probe.request,
+        probe,
         rule: this.#rule,
-        refusedDetail: `${prefix}locked or disabled`,
+        refusedDetail: REFUSED[prefix] ?? `${prefix}${REFUSED[""]}`,
       },
     );
     if (outcome === "stale" || outcome === "changed") return "again";
@@ -548,8 +567,9 @@ export class Verifier {
       c.failures = 0;
       c.locked = false;
       c.acceptedAt = now;
-      c.acceptedDigest = digest;
+      c.acceptedDigest = undefined;
       c.acceptedRequest = probe.request;
+      e.accepted = probe;
       if (m.drift !== undefined) c.drift = m.drift;
     }
     if (c.replaces !== undefined) {
@@ -591,7 +611,7 @@ export class Verifier {
   async #fresh(c: Mutable<StoredCredential>): Promise<Cached> {
     const old = this.#cache.get(c.id);
     const reuse = old && !old.absent && old.c.version === c.version;
-    const e = { c, engine: reuse ? old.engine : await this.#engine(c) };
+    const e: Cached = { c, engine: reuse ? old.engine : await this.#engine(c), subject: subjectKey(c) };
     this.#remember(e);
     this.#template = e;
     return e;
@@ -620,7 +640,7 @@ export class Verifier {
       acceptedRequest: undefined,
     };
     const engine = old?.absent ? old.engine : t ? await this.#engine(t.c) : await decoyEngine(this.#keys);
-    const e: Cached = { c, engine, absent: true };
+    const e: Cached = { c, engine, absent: true, subject: subjectKey(c) };
     this.#remember(e);
     return e;
   }
@@ -679,7 +699,7 @@ export class Verifier {
    */
   async resync(id: string, code1: string, code2: string): Promise<VerifyResult> {
     const loaded = await this.#load(id); // a rare operation: decided on a fresh read
-    return this.#gate.run(subjectKey(loaded.c), () => {
+    return this.#gate.run(loaded.subject, () => {
       const e = this.#cache.get(id) ?? loaded;
       const resync = KINDS[e.c.params.kind].resync;
       if (!resync) {
@@ -819,6 +839,11 @@ function acceptedDetail(prefix: string, m: Match): string {
   byOffset[m.offset] ??= make();
   return byOffset[m.offset]!;
 }
+
+/** The audit detail of a right code refused (the subject locked, the credential disabled), by prefix. */
+const REFUSED: Record<string, string> = Object.fromEntries(
+  [...Object.values(PREFIX), ""].map((p) => [p, `${p}locked or disabled`]),
+);
 
 const ACCEPTED_DETAILS = new Map<string, string[]>([...Object.values(PREFIX), ""].map((p) => [p, []]));
 

@@ -81,7 +81,7 @@ describe("SQLite store faults", () => {
       store.accept("x", 1, audit, {
         version: 1,
         user: undefined,
-        digest: "d",
+        probe: { fn: "identify", code: "1" },
         rule: { maxFailures: 5 },
         refusedDetail: "r",
       }),

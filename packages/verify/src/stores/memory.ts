@@ -16,9 +16,12 @@ import type {
   StoredCredential,
   UserState,
 } from "../model.js";
+import { type ReplayProbe, replayDigest } from "../replay.js";
 import { AuditRing } from "./audit-ring.js";
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
+/** A credential's row; the request of its last accept is kept as it came, its digest made when read. */
+type Row = Mutable<StoredCredential> & { probe?: ReplayProbe };
 type Count = { failures: number; locked: boolean };
 
 export interface MemoryStoreOptions {
@@ -36,7 +39,7 @@ export interface MemoryStoreOptions {
  * Unknown ids and users are counted in a map kept in least-recently-tried order, bounded by `unknownLimit`.
  */
 export class MemoryStore implements StateStore {
-  readonly #credentials = new Map<string, Mutable<StoredCredential>>();
+  readonly #credentials = new Map<string, Row>();
   readonly #users = new Map<string, Mutable<UserState>>();
   readonly #challenges = new Map<string, Challenge>();
   readonly #unknown = new Map<string, Count>();
@@ -74,10 +77,12 @@ export class MemoryStore implements StateStore {
       .map((c) => this.#out(c));
   }
 
-  /** A copy, with the failure count and lock of its lockout subject. */
-  #out(c: StoredCredential): StoredCredential {
-    const s = this.#subjectOf(c);
-    return { ...c, failures: s.failures, locked: s.locked };
+  /** A copy, with the failure count and lock of its lockout subject and the digest of its last accept. */
+  #out(row: Row): StoredCredential {
+    const { probe, ...c } = row;
+    const s = this.#subjectOf(row);
+    const acceptedDigest = probe && replayDigest(c.id, c.last, probe);
+    return { ...c, failures: s.failures, locked: s.locked, acceptedDigest };
   }
 
   /** The row a credential's failures are counted on: its user's, or its own. */
@@ -106,8 +111,8 @@ export class MemoryStore implements StateStore {
     if (c.last >= value) return "stale";
     c.last = value;
     c.acceptedAt = audit.at;
-    c.acceptedDigest = d.digest;
-    c.acceptedRequest = d.request;
+    c.probe = d.probe;
+    c.acceptedRequest = d.probe.request;
     c.failures = 0;
     if (d.drift !== undefined) c.drift = d.drift;
     subject.failures = 0;

@@ -18,6 +18,7 @@ import type {
   StoredCredential,
   UserState,
 } from "../model.js";
+import { replayDigest } from "../replay.js";
 import { loadDriver } from "./driver.js";
 import {
   CREDENTIAL_COLUMNS,
@@ -207,8 +208,8 @@ export class PostgresStore implements StateStore {
       value,
       d.drift ?? null,
       d.version,
-      d.digest,
-      d.request ?? null,
+      replayDigest(id, value, d.probe),
+      d.probe.request ?? null,
       d.rule.maxFailures,
       d.refusedDetail,
       ...auditValues(a),

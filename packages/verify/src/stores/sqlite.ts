@@ -19,6 +19,7 @@ import type {
   StoredCredential,
   UserState,
 } from "../model.js";
+import { replayDigest } from "../replay.js";
 import { loadDriver } from "./driver.js";
 import {
   COLUMNS_ADDED,
@@ -178,8 +179,8 @@ export class SqliteStore implements StateStore {
             id,
             value,
             at: audit.at,
-            digest: d.digest,
-            request: d.request ?? null,
+            digest: replayDigest(id, value, d.probe),
+            request: d.probe.request ?? null,
             drift: d.drift ?? null,
           });
           if (c.user !== undefined) this.#stmt.resetUser.run(c.user);
