@@ -7,6 +7,7 @@ import { cliSuite } from "./cli.js";
 import { emvCryptoSuite } from "./emv-crypto.js";
 import { oathSuite } from "./oath.js";
 import { pcscSuite } from "./pcsc.js";
+import { provisionSuite } from "./provision.js";
 import { verifySuite } from "./verify.js";
 
 const suites: Record<string, () => Promise<string>> = {
@@ -14,6 +15,7 @@ const suites: Record<string, () => Promise<string>> = {
   oath: oathSuite,
   pcsc: pcscSuite,
   verify: verifySuite,
+  provision: provisionSuite,
   cli: cliSuite,
   "bundle-size": bundleSizeSuite,
 };

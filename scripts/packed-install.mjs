@@ -4,7 +4,7 @@
 // private devDependency, every source map's sources shipped; publint --strict and attw --profile esm-only
 // clean), then installs them with npm into a fresh project outside the workspace and there: runs an ESM smoke
 // script, the installed `capkit --version` and `capkit --json demo`, type-checks a TypeScript consumer under
-// `node16` and `bundler` resolution with skipLibCheck false, and bundles emv-cap + oath for the browser with
+// `node16` and `bundler` resolution with skipLibCheck false, and bundles emv-cap + oath + provision for the browser with
 // esbuild, failing on any Node built-in. Install, smoke and CLI run once per Node binary given with --node
 // (the machine's Node always); the packages must be built (`pnpm build`).
 //
@@ -276,7 +276,7 @@ try {
       check(`TypeScript consumer, ${mode} resolution, skipLibCheck false`, r.status === 0, r.out);
     }
 
-    // 6. The pure cores in a browser bundle: no Node built-in may be pulled in.
+    // 6. The pure cores (emv-cap, oath, provision) in a browser bundle: no Node built-in may be pulled in.
     const esbuild = await import("esbuild");
     try {
       const result = await esbuild.build({
@@ -296,12 +296,12 @@ try {
         .filter((p) => builtins.has(p) || p.startsWith("node:"));
       const size = result.outputFiles[0].contents.length;
       check(
-        `esbuild browser bundle of emv-cap + oath (${size} bytes minified)`,
+        `esbuild browser bundle of emv-cap + oath + provision (${size} bytes minified)`,
         pulled.length === 0,
         pulled.join("\n"),
       );
     } catch (e) {
-      check("esbuild browser bundle of emv-cap + oath", false, String(e.message ?? e));
+      check("esbuild browser bundle of emv-cap + oath + provision", false, String(e.message ?? e));
     }
   }
 } catch (e) {

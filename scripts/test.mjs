@@ -67,6 +67,7 @@ for (const node of extraNodes) {
   vitest(`pure packages' tests on Node ${v}`, "vitest.config.ts", node, [
     "packages/emv-cap",
     "packages/oath",
+    "packages/provision",
   ]);
 }
 failedSteps +=

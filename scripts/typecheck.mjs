@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// Typechecks each package against its own tsconfig (sources only; emv-cap and oath without Node types, so a
+// Typechecks each package against its own tsconfig (sources only; emv-cap, oath and provision without Node types, so a
 // Node-only API in the core fails here) and the tests, benchmarks and examples against the root one.
 import { spawnSync } from "node:child_process";
 import { existsSync, readdirSync } from "node:fs";

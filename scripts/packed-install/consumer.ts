@@ -4,8 +4,15 @@ import { EXIT } from "@capkit/cli";
 import { CapkitError, toHex } from "@capkit/core";
 import { type CapResult, generateCapCode, readerProfile } from "@capkit/emv-cap";
 import { HmacKey, hotp, totp } from "@capkit/oath";
+import {
+  type ActivationPolicy,
+  activationPolicy,
+  type SignedReceipt,
+  verifyReceipt,
+} from "@capkit/provision";
 import { PcscContext } from "@capkit/reader-pcsc";
 import { newSimCardState, SimulatedCard } from "@capkit/token-sim";
+import { MemoryKeyStore, SoftDigipass } from "@capkit/token-sim/soft-digipass";
 import { SoftwareKeyProvider, Verifier } from "@capkit/verify";
 import { PostgresStore } from "@capkit/verify/postgres";
 import { SqliteStore } from "@capkit/verify/sqlite";
@@ -29,3 +36,9 @@ export const postgres: typeof PostgresStore.connect = PostgresStore.connect;
 export const context: typeof PcscContext = PcscContext;
 export const failed: number = EXIT.REJECTED;
 export const error: CapkitError = new CapkitError("INPUT_INVALID", toHex(new Uint8Array([1])));
+export const policy: ActivationPolicy = activationPolicy({ features: ["sms", "password"] });
+export const receiptOk = (r: SignedReceipt, key: Uint8Array): boolean => verifyReceipt(r, { bank: key }).ok;
+export const app: Promise<SoftDigipass> = SoftDigipass.open({
+  store: new MemoryKeyStore(),
+  appVersion: "1.0.0",
+});

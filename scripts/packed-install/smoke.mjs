@@ -8,6 +8,14 @@ import { join } from "node:path";
 import { CapkitError } from "@capkit/core";
 import { generateCapCode, readerProfile } from "@capkit/emv-cap";
 import { HmacKey, totp } from "@capkit/oath";
+import {
+  generateSigningKey,
+  receiptDigest,
+  signReceipt,
+  softwareSigner,
+  spake2Start,
+  verifyReceiptChain,
+} from "@capkit/provision";
 import { newSimCardState, SimulatedCard } from "@capkit/token-sim";
 import { SoftwareKeyProvider, Verifier } from "@capkit/verify";
 import { SqliteStore } from "@capkit/verify/sqlite";
@@ -15,6 +23,33 @@ import { SqliteStore } from "@capkit/verify/sqlite";
 // RFC 6238 Appendix B: SHA-1, seed "12345678901234567890", T = 59 s, 8 digits → 94287082.
 const key = new HmacKey(new TextEncoder().encode("12345678901234567890"), "SHA1");
 assert.equal(totp(key, 59, 8), "94287082");
+
+// RFC 9382 Appendix B, A='server', B='client': pA from w and x.
+const pA = spake2Start(
+  "A",
+  0x2ee57912099d31560b3a44b1184b9b4866e904c49d12ac5042c97dca461b1a5fn,
+  0x43dd0fd7215bdcb482879fca3220c6a968e66d70b1356cac18bb26c84a78d729n,
+).share;
+assert.equal(
+  Buffer.from(pA).toString("hex"),
+  "04a56fa807caaa53a4d28dbb9853b9815c61a411118a6fe516a8798434751470f9010153ac33d0d5f2047ffdb1a3e42c9b4e6be662766e1eeb4116988ede5f912c",
+);
+// A receipt signed and checked offline.
+const signer = softwareSigner(generateSigningKey(), "smoke");
+const receipt = {
+  v: "capkit-receipt/1",
+  operationDigest: "0".repeat(64),
+  user: "u1",
+  credential: "c1",
+  method: "ocra",
+  evidence: { counter: 1 },
+  result: "approved",
+  time: "2026-12-05T09:00:00Z",
+  previous: null,
+};
+const signed = await signReceipt(receipt, signer);
+assert.deepEqual(verifyReceiptChain([signed], { smoke: signer.publicKey }), { ok: true });
+assert.match(receiptDigest(receipt), /^[0-9a-f]{64}$/);
 
 const card = new SimulatedCard(newSimCardState("sesame", "1234"));
 const cap = await generateCapCode(
@@ -54,5 +89,5 @@ assert.ok(new CapkitError("INPUT_INVALID", "x") instanceof Error);
   await new Promise((r) => setTimeout(r, 50));
 }
 console.log(
-  `smoke ok on Node ${process.version}: TOTP, CAP code ${cap.display}, SQLite enrol + verify, 20000 statements dropped`,
+  `smoke ok on Node ${process.version}: TOTP, SPAKE2 (RFC 9382), a receipt, CAP code ${cap.display}, SQLite enrol + verify, 20000 statements dropped`,
 );

@@ -69,7 +69,7 @@ const keepModuleLocations = {
  * forwarded: importing anything else from aes.js fails the build, so nothing can silently change meaning.
  */
 const AES = "@noble/ciphers/aes.js";
-const AES_FUNCTIONS = ["cbc", "cmac", "ecb"];
+const AES_FUNCTIONS = ["cbc", "cmac", "ecb", "gcm"];
 const lazyAes = {
   name: "lazy-aes",
   setup(b) {

@@ -39,7 +39,7 @@ const program = new Command("capkit")
     throw new CommanderError(0, "commander.version", version);
   })
   .version(version, "-V, --version")
-  .option("--json", "print one JSON document on stdout")
+  .option("--json", "print JSON on stdout: one document (doctor, readers --watch: JSON lines as they happen)")
   .option("--debug", "show stack traces")
   .showHelpAfterError("(run with --help for usage)")
   .exitOverride()
@@ -102,7 +102,7 @@ try {
   else {
     if (json)
       process.stdout.write(
-        `${JSON.stringify({ error: { code: "USAGE", message: usageMessage ?? "a subcommand is missing", hint: "run with --help for usage" } }, null, 2)}\n`,
+        `${JSON.stringify({ error: { code: "USAGE", message: usageMessage ?? "a subcommand is missing", hint: "run with --help for usage" } })}\n`,
       );
     process.exitCode = EXIT.USAGE;
   }

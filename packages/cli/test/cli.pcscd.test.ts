@@ -50,7 +50,7 @@ describe("capkit with a real reader stack", () => {
   it("doctor checks pcscd, the reader, the CAP application, PIN tries (none spent) and pin pad", () => {
     const before = capkit(["--json", "sim", "card", "--state", card]).json().pinTries;
     const r = capkit(["--json", "doctor"]);
-    const checks: { check: string; verdict: string; detail: string }[] = r.json().checks;
+    const checks: { check: string; verdict: string; detail: string }[] = r.jsonLines().at(-1).checks;
     const find = (name: string) => checks.find((c) => c.check.includes(name));
     expect(find("pcscd")?.verdict).toBe("ok");
     expect(find("CAP application")?.detail).toContain("A0000000038002");
@@ -84,6 +84,74 @@ describe("capkit with a real reader stack", () => {
       code.json().display,
     ]);
     expect(check.json()).toMatchObject({ result: "accepted", counter: code.json().atc });
+  });
+
+  it("--reader takes a unique part of the reader's name, in any case", () => {
+    const r = capkit(["--json", "card", "info", "--reader", "Test 00 00"]);
+    expect(r.status).toBe(0);
+    expect(r.json()).toMatchObject({ aid: "A0000000038002" });
+  });
+
+  it("cards in two readers and no --reader: an error naming both, nothing sent to either card", async () => {
+    const second = join(dir, "second.json");
+    expect(capkit(["sim", "card", "new", "--pin", "2468", "--out", second]).status).toBe(0);
+    const other = spawn(
+      process.execPath,
+      [BIN, "sim", "card", "--state", second, "--vpcd", "--port", String(pcscd.port + 1)],
+      { stdio: "pipe" },
+    );
+    try {
+      const withCards = () =>
+        (capkit(["--json", "readers"]).json().readers as { name: string; cardPresent: boolean }[])
+          .filter((r) => r.cardPresent)
+          .map((r) => r.name);
+      const end = Date.now() + 15_000;
+      while (withCards().length < 2) {
+        if (Date.now() > end) throw new Error("the second card never appeared in pcscd");
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      const names = withCards();
+      const atcs = () =>
+        [card, second].map((f) => capkit(["--json", "sim", "card", "--state", f]).json().atc);
+      const before = atcs();
+      const r = capkit(["cap", "code", "--pin-stdin"], { input: "1357\n" });
+      expect(r.status).toBe(2);
+      expect(r.stderr).toContain("READER_AMBIGUOUS");
+      for (const name of names) expect(r.stderr).toContain(name);
+      expect(r.stderr).toContain("--reader");
+      const json = capkit(["--json", "cap", "code", "--pin-stdin"], { input: "1357\n" }).json();
+      expect(json.error).toMatchObject({ code: "READER_AMBIGUOUS", details: { readers: names } });
+      expect(before.every((a) => Number.isInteger(a))).toBe(true);
+      expect(atcs()).toEqual(before);
+    } finally {
+      const exited = new Promise((r) => other.once("exit", r));
+      other.kill("SIGTERM");
+      await exited;
+    }
+  });
+
+  it("two programs on one card: the second gets CARD_BUSY with a hint, the first still gets its code", async () => {
+    const first = spawn(process.execPath, [BIN, "cap", "code", "--reader", pcscd.reader, "--pin-stdin"], {
+      stdio: "pipe",
+    });
+    let err = "";
+    let out = "";
+    first.stderr!.on("data", (d) => (err += d));
+    first.stdout!.on("data", (d) => (out += d));
+    const exited = new Promise<number | null>((r) => first.once("exit", r));
+    const end = Date.now() + 15_000;
+    while (!err.includes("held by capkit")) {
+      if (Date.now() > end || first.exitCode !== null)
+        throw new Error(`the first program never held the card: ${err}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const second = capkit(["cap", "code", "--reader", pcscd.reader, "--pin-stdin"], { input: "1357\n" });
+    expect(second.status).toBe(3);
+    expect(second.stderr).toContain("another program is using the card [CARD_BUSY]");
+    expect(second.stderr).toMatch(/hint: wait until it is done/);
+    first.stdin!.end("1357\n");
+    expect(await exited).toBe(0);
+    expect(out).toMatch(/^\d{4} \d{4}\n/);
   });
 
   it("a reader that does not exist is a device error (exit 3) with a hint", () => {

@@ -438,8 +438,20 @@ describe("capkit sim token in a terminal (tmux)", () => {
 });
 
 describe("the README", () => {
+  const readme = readFileSync(fileURLToPath(new URL("../../../README.md", import.meta.url)), "utf8");
+
   it("shows exactly what capkit --help prints", () => {
-    const readme = readFileSync(fileURLToPath(new URL("../../../README.md", import.meta.url)), "utf8");
     expect(readme).toContain(capkit(["--help"]).stdout.trimEnd());
+  });
+
+  it("its JSON demo command, typed as written from a checkout, prints one valid JSON document", () => {
+    const command = /`(pnpm [^`]*--json demo)`/.exec(readme)?.[1];
+    expect(command).toBeDefined();
+    const stdout = execFileSync("sh", ["-c", command!], {
+      cwd: fileURLToPath(new URL("../../..", import.meta.url)),
+      encoding: "utf8",
+      timeout: 120_000,
+    });
+    expect(JSON.parse(stdout)).toMatchObject({ verified: "accepted", replay: "rejected", ok: true });
   });
 });

@@ -62,7 +62,13 @@ describe("capkit doctor and readers --watch through pcscd + vpcd", () => {
     const report = join(dir, "none.json");
     const r = capkit(["--json", "doctor", "--report", report]);
     expect(r.status).toBe(1);
-    const j = r.json();
+    const lines = r.jsonLines();
+    const j = lines.at(-1);
+    expect(j.type).toBe("result");
+    // JSON lines: every check as it was made, then the result with all of them again.
+    const streamed = lines.slice(0, -1);
+    expect(streamed.every((l: { type: string }) => l.type === "check")).toBe(true);
+    expect(streamed.map(({ type: _, ...c }) => c)).toEqual(j.checks);
     expect(j.verdict).toBe("warn");
     expect(j.checks).toContainEqual(
       expect.objectContaining({ id: "card", verdict: "warn", detail: "no card inserted" }),
@@ -100,12 +106,40 @@ describe("capkit doctor and readers --watch through pcscd + vpcd", () => {
     }
   });
 
+  it("readers --watch --json prints each event as a JSON line the moment it happens", async () => {
+    const watch = spawn(process.execPath, [BIN, "--json", "readers", "--watch"], { stdio: "pipe" });
+    let seen = "";
+    watch.stdout.on("data", (d) => (seen += d));
+    const lines = () =>
+      seen
+        .split("\n")
+        .filter((l) => l !== "")
+        .map((l) => JSON.parse(l));
+    try {
+      await waitFor(() => lines().some((l) => l.type === "readers"), "the readers line");
+      expect(lines()[0].readers).toContainEqual(expect.objectContaining({ name: pcscd.reader }));
+      await serve(card);
+      await waitFor(
+        () => lines().some((l) => l.type === "card-inserted" && l.reader === pcscd.reader && l.atr),
+        "the insert event, while the watch still runs",
+      );
+      await stopServing();
+      await waitFor(() => lines().some((l) => l.type === "card-removed"), "the remove event");
+      expect(watch.exitCode).toBeNull();
+    } finally {
+      const exited = new Promise<number | null>((r) => watch.once("exit", (code) => r(code)));
+      watch.kill("SIGINT");
+      expect(await exited).toBe(0);
+    }
+    for (const l of lines().slice(1)) expect(Date.parse(l.at)).not.toBeNaN();
+  });
+
   it("a card: ATR decoded and named, CAP application, PIN tries (none spent), PIN pad; a bundle without PAN, PIN or key", async () => {
     await serve(card);
     const state = JSON.parse(readFileSync(card, "utf8"));
     const report = join(dir, "card-report.json");
     const r = capkit(["--json", "doctor", "--report", report]);
-    const checks: { id: string; verdict: string; detail: string }[] = r.json().checks;
+    const checks: { id: string; verdict: string; detail: string }[] = r.jsonLines().at(-1).checks;
     const find = (id: string) => checks.find((c) => c.id === id);
     expect(find("atr")?.detail).toContain("direct convention, T=0, historical bytes 1450");
     expect(find("atr")?.detail).toContain("known as: Schlumberger Multiflex 3k"); // what pcsc-tools' list says
@@ -135,7 +169,7 @@ describe("capkit doctor and readers --watch through pcscd + vpcd", () => {
     await serve(blocked);
     const r = capkit(["--json", "doctor"]);
     expect(r.status).toBe(1);
-    const tries = r.json().checks.find((c: { id: string }) => c.id === "pin-tries");
+    const tries = r.jsonLines().find((c: { id: string }) => c.id === "pin-tries");
     expect(tries).toMatchObject({ verdict: "fail" });
     expect(tries.detail).toContain("blocked");
     expect(tries.hint).toMatch(/only the bank can unblock/);

@@ -11,6 +11,9 @@ export interface CliResult {
   stderr: string;
   // biome-ignore lint/suspicious/noExplicitAny: parsed JSON output
   json: () => any;
+  /** The JSON lines of a streaming command (doctor, readers --watch), in order. */
+  // biome-ignore lint/suspicious/noExplicitAny: parsed JSON output
+  jsonLines: () => any[];
 }
 
 export function capkit(
@@ -29,5 +32,15 @@ export function capkit(
       timeout: 60_000,
     },
   );
-  return { status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr, json: () => JSON.parse(r.stdout) };
+  return {
+    status: r.status ?? -1,
+    stdout: r.stdout,
+    stderr: r.stderr,
+    json: () => JSON.parse(r.stdout),
+    jsonLines: () =>
+      r.stdout
+        .split("\n")
+        .filter((l) => l !== "")
+        .map((l) => JSON.parse(l)),
+  };
 }

@@ -99,6 +99,31 @@ describe("apdu", () => {
   });
 });
 
+describe("apdu masks cardholder data unless asked", () => {
+  it("PAN, track 2, expiry and name are masked in every output; --unredacted shows them", () => {
+    const dir = tmp();
+    const card = newCard(dir);
+    const { pan, expiry } = cardState(card);
+    const args = ["apdu", "--sim", card, "00A4040007A000000003800200", "00B2010C00"];
+    const human = capkit(args);
+    const json = capkit(["--json", ...args]);
+    expect(human.status).toBe(0);
+    for (const out of [human.stdout, json.stdout]) {
+      expect(out).not.toContain(pan);
+      expect(out).not.toContain(pan.slice(-10));
+      expect(out).not.toContain(`5F2403${expiry}`);
+      expect(out).not.toContain(Buffer.from("CAPKIT/TEST CARD").toString("hex").toUpperCase());
+    }
+    const record = json.json().exchanges[1];
+    expect(record.r).toMatch(/5A08\*{16}/);
+    expect(record.r).toMatch(/9F5611[0-9A-F]{34}/); // CAP data stays readable
+    expect(json.json().redacted).toBe(true);
+    const clear = capkit(["--json", ...args, "--unredacted"]).json();
+    expect(clear.redacted).toBe(false);
+    expect(clear.exchanges[1].r).toContain(pan.length % 2 ? `${pan}F` : pan);
+  });
+});
+
 describe("cap code", () => {
   it("--json has the CDOL1 values sent, tag by tag, and the cryptogram; --explain says where each came from", () => {
     const r = capkit(

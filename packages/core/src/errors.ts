@@ -28,7 +28,8 @@ export type CapkitErrorCode =
   | "PCSCD_NOT_RUNNING"
   | "NO_READER"
   | "NO_CARD"
-  | "SHARING_VIOLATION"
+  | "CARD_BUSY"
+  | "READER_AMBIGUOUS"
   | "TIMEOUT"
   | "PINPAD_UNSUPPORTED"
   | "HID_UNAVAILABLE"
@@ -46,7 +47,23 @@ export type CapkitErrorCode =
   | "PSKC_DECRYPT_FAILED"
   | "PSKC_MAC_INVALID"
   | "TRANSCRIPT_TOO_LARGE"
-  | "CARD_FILE_IN_USE";
+  | "CARD_FILE_IN_USE"
+  // @capkit/provision: SPAKE2, the activation protocol, operation documents, receipts.
+  | "PAKE_INPUT_INVALID"
+  | "ACTIVATION_POLICY_INVALID"
+  | "ACTIVATION_MESSAGE_INVALID"
+  | "ACTIVATION_TAMPERED"
+  | "ACTIVATION_REFUSED"
+  | "ACTIVATION_OUT_OF_ORDER"
+  | "ACTIVATION_EXPIRED"
+  | "ACTIVATION_CODE_DEAD"
+  | "ACTIVATION_FINISHED"
+  | "IDEMPOTENCY_KEY_REUSED"
+  | "CANONICAL_JSON_INVALID"
+  | "OPERATION_INVALID"
+  | "OPERATION_SIGNATURE_INVALID"
+  | "RECEIPT_INVALID"
+  | "DEVICE_NOT_ACTIVATED";
 
 export class CapkitError extends Error {
   override readonly name = "CapkitError";

@@ -1,4 +1,5 @@
 import { CapkitError } from "@capkit/core";
+import { expectBytes, expectString } from "./arguments.js";
 
 /**
  * RFC 4648 base32, the way people paste OTP secrets: lenient in (any case, spaces and dashes ignored,
@@ -6,8 +7,19 @@ import { CapkitError } from "@capkit/core";
  */
 const ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
 
+/**
+ * Decodes a base32 secret as people paste it (RFC 4648 §6; case, spaces, dashes and padding ignored).
+ *
+ * @throws `OTP_SECRET_INVALID` for an empty or impossible length, a character outside the alphabet (its
+ *   position named), or anything but a string.
+ *
+ * @example
+ * ```ts
+ * base32Decode("gezd gnbv gy3t qojq"); // the bytes of "1234567890"
+ * ```
+ */
 export function base32Decode(text: string): Uint8Array {
-  const s = text
+  const s = expectString(text, "the base32 secret", "OTP_SECRET_INVALID")
     .replace(/[\s-]+/g, "")
     .toUpperCase()
     .replace(/=+$/, "");
@@ -44,7 +56,9 @@ export function base32Decode(text: string): Uint8Array {
   return out;
 }
 
+/** Encodes bytes in canonical base32: upper case, no padding (as the Key URI format writes it). */
 export function base32Encode(bytes: Uint8Array): string {
+  expectBytes(bytes, "the bytes to encode");
   let s = "";
   let bits = 0;
   let value = 0;

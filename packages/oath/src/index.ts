@@ -6,5 +6,8 @@ export * from "./ocra.js";
 export * from "./pskc/export.js";
 export * from "./pskc/import.js";
 export * from "./pskc/model.js";
+export * from "./signer.js";
+export * from "./time.js";
+export * from "./token-parameters.js";
 export * from "./totp.js";
 export * from "./uri.js";

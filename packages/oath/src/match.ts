@@ -1,5 +1,6 @@
-import { CapkitError } from "@capkit/core";
-import type { HotpGenerator } from "./hotp.js";
+import { expectInteger, expectOptions, expectString, wrong } from "./arguments.js";
+import { HotpGenerator } from "./hotp.js";
+import type { OathTime } from "./time.js";
 import { type TotpParameters, totpStep } from "./totp.js";
 
 /**
@@ -8,7 +9,10 @@ import { type TotpParameters, totpStep } from "./totp.js";
  * early return — so the time taken does not tell where (or whether) the code matched (better-auth/utils#24).
  */
 
-/** Parses a code typed by a person: digits only, exactly the expected length (speakeasy accepted " 26920"). */
+/**
+ * Parses a code typed by a person: digits only, exactly the expected length (speakeasy accepted " 26920").
+ * Anything else — a number included — is not a code: `undefined`.
+ */
 export function parseCode(code: string, digits: number): number | undefined {
   if (typeof code !== "string" || code.length !== digits) return undefined;
   for (let i = 0; i < code.length; i++) {
@@ -16,6 +20,15 @@ export function parseCode(code: string, digits: number): number | undefined {
     if (c < 48 || c > 57) return undefined;
   }
   return Number(code);
+}
+
+/**
+ * The arguments every matcher shares: a generator, and the code as a string. A number is refused rather than
+ * matched: 012345 as a number has lost its leading zero, and 1e6 is not "1000000".
+ */
+function checkMatch(gen: HotpGenerator, code: string): void {
+  if (!(gen instanceof HotpGenerator)) throw wrong("INPUT_INVALID", "the generator", "a HotpGenerator", gen);
+  expectString(code, "the code");
 }
 
 function scan(gen: HotpGenerator, code: string, first: number, last: number): number | undefined {
@@ -30,6 +43,7 @@ function scan(gen: HotpGenerator, code: string, first: number, last: number): nu
   return found < 0 ? undefined : found;
 }
 
+/** Where an HOTP code matched. */
 export interface HotpMatch {
   readonly counter: number;
   /** How far ahead of the expected counter the token was. */
@@ -38,7 +52,16 @@ export interface HotpMatch {
 
 /**
  * HOTP look-ahead (RFC 4226 §7.4): the code is tried at `counter` (the next expected value) and up to
- * `lookAhead` values after it — forward only, never behind (guyht/notp#18).
+ * `lookAhead` values after it (0 to 1000, default 10) — forward only, never behind (guyht/notp#18).
+ *
+ * @param code - the code as typed, a string of exactly `gen.digits` digits (anything else never matches)
+ * @returns the matched counter and how far ahead it was, or `undefined`
+ * @throws `INPUT_INVALID` for a code that is not a string, a counter or look-ahead out of range.
+ *
+ * @example
+ * ```ts
+ * matchHotp(gen, "969429", 0, 10); // { counter: 3, offset: 3 }
+ * ```
  */
 export function matchHotp(
   gen: HotpGenerator,
@@ -46,13 +69,14 @@ export function matchHotp(
   counter: number,
   lookAhead = 10,
 ): HotpMatch | undefined {
-  if (!Number.isInteger(lookAhead) || lookAhead < 0 || lookAhead > 1000) {
-    throw new CapkitError("INPUT_INVALID", "the look-ahead is 0 to 1000");
-  }
+  checkMatch(gen, code);
+  expectInteger(lookAhead, "the look-ahead", 0, 1000);
+  expectInteger(counter, "the counter", 0, Number.MAX_SAFE_INTEGER - lookAhead);
   const c = scan(gen, code, counter, counter + lookAhead);
   return c === undefined ? undefined : { counter: c, offset: c - counter };
 }
 
+/** The TOTP step and T0, and which steps around the current one a code may match. */
 export interface TotpWindow extends TotpParameters {
   /** Steps accepted before the current one (network delay, RFC 6238 §5.2 recommends 1). */
   readonly past?: number;
@@ -66,25 +90,45 @@ export interface TotpWindow extends TotpParameters {
   readonly notBefore?: number;
 }
 
+/** Where a TOTP code matched. */
 export interface TotpMatch {
   readonly step: number;
   /** Matched step minus the current step: −1 = the previous code. */
   readonly offset: number;
 }
 
-const validWindow = (w: number) => Number.isInteger(w) && w >= 0 && w <= 100;
+/** The widest TOTP window on either side, in steps. */
+export const MAX_TOTP_WINDOW = 100;
 
+/**
+ * TOTP matching (RFC 6238 §5.2): the code is tried at the current step, `past` steps before it and `future`
+ * steps after it (0 to 100 each, default 1), never before `notBefore`.
+ *
+ * @param code - the code as typed, a string of exactly `gen.digits` digits (anything else never matches)
+ * @param time - Unix seconds or a `Date` (milliseconds are refused)
+ * @returns the matched step and its offset from the current one, or `undefined`
+ * @throws `INPUT_INVALID` for a code that is not a string, a time that is not Unix seconds, a window out of
+ *   range.
+ *
+ * @example
+ * ```ts
+ * matchTotp(gen, "287082", Date.now() / 1000, { past: 1, future: 1 }); // { step, offset } or undefined
+ * ```
+ */
 export function matchTotp(
   gen: HotpGenerator,
   code: string,
-  time: number,
+  time: OathTime,
   window: TotpWindow = {},
 ): TotpMatch | undefined {
-  const past = window.past ?? 1;
-  const future = window.future ?? 1;
-  if (!validWindow(past) || !validWindow(future))
-    throw new CapkitError("INPUT_INVALID", "TOTP windows are 0 to 100 steps");
-  const now = totpStep(time, window);
-  const s = scan(gen, code, Math.max(0, now - past, window.notBefore ?? 0), now + future);
+  checkMatch(gen, code);
+  const w = expectOptions<TotpWindow>(window, "the TOTP window");
+  const past = w.past === undefined ? 1 : expectInteger(w.past, "the past window", 0, MAX_TOTP_WINDOW);
+  const future =
+    w.future === undefined ? 1 : expectInteger(w.future, "the future window", 0, MAX_TOTP_WINDOW);
+  const notBefore =
+    w.notBefore === undefined ? 0 : expectInteger(w.notBefore, "notBefore", 0, Number.MAX_SAFE_INTEGER);
+  const now = totpStep(time, w);
+  const s = scan(gen, code, Math.max(0, now - past, notBefore), now + future);
   return s === undefined ? undefined : { step: s, offset: s - now };
 }

@@ -1,8 +1,10 @@
 import { asciiToBytes, CapkitError, concat, fromHex } from "@capkit/core";
 import { sha1 } from "@noble/hashes/legacy.js";
 import { sha256, sha512 } from "@noble/hashes/sha2.js";
-import { dynamicTruncate, HmacKey, type HmacKeyOptions, type OathAlgorithm } from "./hmac.js";
-import { writeCounter } from "./hotp.js";
+import { expectBytes, expectRecord, expectString, isRecord, wrong } from "./arguments.js";
+import { HmacKey, type HmacKeyOptions, type OathAlgorithm } from "./hmac.js";
+import { codeFromMac, writeCounter } from "./hotp.js";
+import { type OathTime, unixSeconds } from "./time.js";
 
 /**
  * OCRA (RFC 6287): challenge/response and signature on HOTP. A suite such as
@@ -29,7 +31,18 @@ function bad(message: string): CapkitError {
 
 const HASH_OF = { SHA1: sha1, SHA256: sha256, SHA512: sha512 } as const;
 
+/**
+ * Parses an OCRA suite (RFC 6287 §6): `OCRA-1:HOTP-<hash>-<digits>:[C-]Q<A|N|H><len>[-P<hash>][-S<len>][-T<step>]`.
+ *
+ * @throws `OCRA_SUITE_INVALID`, saying which part is wrong.
+ *
+ * @example
+ * ```ts
+ * parseOcraSuite("OCRA-1:HOTP-SHA256-8:C-QN08-PSHA1"); // { algorithm: "SHA256", digits: 8, counter: true, … }
+ * ```
+ */
 export function parseOcraSuite(text: string): OcraSuite {
+  expectString(text, "the OCRA suite", "OCRA_SUITE_INVALID");
   const parts = text.split(":");
   if (parts.length !== 3 || parts[0] !== "OCRA-1")
     throw bad(`"${text}" is not OCRA-1:<CryptoFunction>:<DataInput>`);
@@ -81,16 +94,19 @@ export function parseOcraSuite(text: string): OcraSuite {
   };
 }
 
+/** What one OCRA response is computed over (RFC 6287 §5.1), beside the suite and the key. */
 export interface OcraInput {
   /** The question: digits (QN), text (QA) or hex (QH). Mutual and signature callers pass the concatenation. */
   readonly challenge: string;
+  /** C suites: the counter, 0 to 2^53−1. */
   readonly counter?: number;
-  /** The PIN, hashed here with the suite's PIN hash; or `pinHash` already hashed. */
+  /** P suites: the PIN, hashed here with the suite's PIN hash; or `pinHash` already hashed. */
   readonly pin?: string;
   readonly pinHash?: Uint8Array;
+  /** S suites: the session information, exactly the suite's length. */
   readonly session?: Uint8Array;
-  /** Unix seconds; divided by the suite's time step. */
-  readonly time?: number;
+  /** T suites: Unix seconds or a `Date` (milliseconds are refused); divided by the suite's time step. */
+  readonly time?: OathTime;
 }
 
 function inputError(message: string): CapkitError {
@@ -102,6 +118,7 @@ function inputError(message: string): CapkitError {
  * `ocra()` accepts up to 128 bytes, because mutual mode concatenates two challenges (§7.3).
  */
 export function checkOcraChallenge(suite: OcraSuite, challenge: string): void {
+  expectString(challenge, "the challenge", "OCRA_INPUT_INVALID");
   const { format, maxLength } = suite.challenge;
   const pattern = format === "N" ? /^[0-9]+$/ : format === "H" ? /^[0-9A-Fa-f]+$/ : /^[\x20-\x7e]+$/;
   if (!pattern.test(challenge) || challenge.length < 4 || challenge.length > maxLength) {
@@ -134,53 +151,84 @@ function encodeQuestion(format: "A" | "N" | "H", q: string): Uint8Array {
   return out;
 }
 
+/**
+ * The DataInput of RFC 6287 §6: suite ‖ 00 ‖ [C] ‖ Q ‖ [P] ‖ [S] ‖ [T], the message the key MACs.
+ *
+ * @throws `OCRA_INPUT_INVALID` (or `INPUT_INVALID` for a counter or time of the wrong type or unit) when a
+ *   field the suite needs is missing or malformed.
+ */
 export function ocraDataInput(suite: OcraSuite, input: OcraInput): Uint8Array {
+  const i = expectRecord<OcraInput>(input, "the OCRA input");
   const parts: Uint8Array[] = [asciiToBytes(suite.text), Uint8Array.of(0)];
   if (suite.counter) {
-    if (input.counter === undefined) throw inputError(`suite ${suite.text} needs a counter`);
-    parts.push(writeCounter(input.counter, new Uint8Array(8)));
+    if (i.counter === undefined) throw inputError(`suite ${suite.text} needs a counter`);
+    parts.push(writeCounter(i.counter, new Uint8Array(8)));
   }
-  parts.push(encodeQuestion(suite.challenge.format, input.challenge));
+  parts.push(
+    encodeQuestion(suite.challenge.format, expectString(i.challenge, "the challenge", "OCRA_INPUT_INVALID")),
+  );
   if (suite.pin) {
-    let h = input.pinHash;
+    let h =
+      i.pinHash === undefined ? undefined : expectBytes(i.pinHash, "the PIN hash", "OCRA_INPUT_INVALID");
     if (!h) {
-      if (input.pin === undefined) throw inputError(`suite ${suite.text} needs a PIN`);
-      h = HASH_OF[suite.pin](asciiToBytes(input.pin));
+      if (i.pin === undefined) throw inputError(`suite ${suite.text} needs a PIN`);
+      h = HASH_OF[suite.pin](asciiToBytes(expectString(i.pin, "the PIN", "OCRA_INPUT_INVALID")));
     }
     if (h.length !== HASH_OF[suite.pin].outputLen)
       throw inputError("the PIN hash has the wrong length for the suite");
     parts.push(h);
   }
   if (suite.session !== undefined) {
-    if (!input.session || input.session.length !== suite.session) {
+    const session =
+      i.session === undefined
+        ? undefined
+        : expectBytes(i.session, "the session information", "OCRA_INPUT_INVALID");
+    if (!session || session.length !== suite.session) {
       throw inputError(`suite ${suite.text} needs ${suite.session} bytes of session information`);
     }
-    parts.push(input.session);
+    parts.push(session);
   }
   if (suite.timeStep !== undefined) {
-    if (input.time === undefined) throw inputError(`suite ${suite.text} needs the time`);
-    if (!Number.isFinite(input.time) || input.time < 0) throw inputError("the time must be Unix seconds");
-    parts.push(writeCounter(Math.floor(input.time / suite.timeStep), new Uint8Array(8)));
+    if (i.time === undefined) throw inputError(`suite ${suite.text} needs the time`);
+    parts.push(writeCounter(Math.floor(unixSeconds(i.time) / suite.timeStep), new Uint8Array(8)));
   }
   return concat(...parts);
 }
 
-/** Computes an OCRA response for one suite and key. */
+/** The response shown for a DataInput's HMAC (RFC 6287 §5.2): the suite's digits, or the whole HMAC in hex. */
+export function ocraResult(suite: OcraSuite, mac: Uint8Array): string {
+  if (suite.digits === 0) return Array.from(mac, (b) => b.toString(16).padStart(2, "0")).join("");
+  return codeFromMac(mac, suite.digits);
+}
+
+/**
+ * Computes OCRA responses (RFC 6287) for one suite and key.
+ *
+ * @example
+ * ```ts
+ * const ocra = new Ocra("OCRA-1:HOTP-SHA1-6:QN08", secret);
+ * ocra.response({ challenge: "00000000" }); // "237653" for the RFC 6287 Appendix C 20-byte key
+ * ```
+ */
 export class Ocra {
   readonly suite: OcraSuite;
   readonly #key: HmacKey;
 
+  /**
+   * @param suite - the suite text, or a parsed suite (read again from its `text`, so it cannot disagree)
+   * @param secret - the key, as bytes; its length is checked as {@link HmacKey} does
+   * @throws `OCRA_SUITE_INVALID` for a malformed suite, `OTP_SECRET_INVALID`/`OTP_SECRET_TOO_SHORT` for the key.
+   */
   constructor(suite: OcraSuite | string, secret: Uint8Array, options: HmacKeyOptions = {}) {
-    this.suite = typeof suite === "string" ? parseOcraSuite(suite) : suite;
+    if (typeof suite === "string") this.suite = parseOcraSuite(suite);
+    else if (isRecord(suite) && typeof suite.text === "string") this.suite = parseOcraSuite(suite.text);
+    else throw wrong("OCRA_SUITE_INVALID", "the OCRA suite", "a suite text or a parsed suite", suite);
     this.#key = new HmacKey(secret, this.suite.algorithm, options);
   }
 
+  /** The response to one question (challenge and the suite's other fields), as the token shows it. */
   response(input: OcraInput): string {
-    const mac = this.#key.mac(ocraDataInput(this.suite, input));
-    if (this.suite.digits === 0) {
-      return Array.from(mac, (b) => b.toString(16).padStart(2, "0")).join("");
-    }
-    return String(dynamicTruncate(mac) % 10 ** this.suite.digits).padStart(this.suite.digits, "0");
+    return ocraResult(this.suite, this.#key.mac(ocraDataInput(this.suite, input)));
   }
 
   /** Mutual mode (§7.3): the server answers Q = client ‖ server challenge; the client Q = server ‖ client. */

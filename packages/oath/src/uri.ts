@@ -1,23 +1,31 @@
 import { CapkitError } from "@capkit/core";
+import { expectBytes, expectInteger, expectOneOf, expectRecord, expectString } from "./arguments.js";
 import { base32Decode, base32Encode } from "./base32.js";
-import { type OathAlgorithm, parseAlgorithm } from "./hmac.js";
-import { checkDigits } from "./hotp.js";
+import { OATH_ALGORITHMS, type OathAlgorithm, parseAlgorithm } from "./hmac.js";
+import { checkDigits, MAX_DIGITS, MIN_DIGITS } from "./hotp.js";
+import { MAX_TOTP_STEP } from "./totp.js";
 
 /**
  * `otpauth://` Key URIs (Google Authenticator's Key URI Format, the de-facto standard):
  * `otpauth://totp/Issuer:account?secret=BASE32&issuer=Issuer&algorithm=SHA1&digits=6&period=30`
  * (`hotp` takes `counter`). Malformed input is a typed error, never a guess.
+ *
+ * privacyIDEA writes `counter=1` in every URI it makes, TOTP ones included (its `create_google_authenticator_url`):
+ * on a TOTP URI that is refused here (`counter` belongs to HOTP), and on an HOTP URI it is not the server's
+ * counter. Move tokens out of privacyIDEA with its PSKC export, which carries the counter (README: privacyIDEA).
  */
 export interface OtpAuthKey {
   readonly type: "hotp" | "totp";
   readonly secret: Uint8Array;
+  /** The account name: the label after `Issuer:`. */
   readonly account: string;
   readonly issuer?: string;
   readonly algorithm: OathAlgorithm;
+  /** 6 to 10. */
   readonly digits: number;
-  /** TOTP step in seconds. */
+  /** TOTP step in seconds (TOTP only). */
   readonly period?: number;
-  /** HOTP next counter. */
+  /** HOTP: the next counter (HOTP only). */
   readonly counter?: number;
 }
 
@@ -40,7 +48,20 @@ function wholeNumber(value: string, what: string, min: number, max: number): num
   return n;
 }
 
+/**
+ * Reads an `otpauth://` Key URI. Strict: a parameter given twice, an issuer that disagrees with the label's, a
+ * `counter` on a TOTP URI or a `period` on an HOTP one is refused.
+ *
+ * @throws `OTP_URI_INVALID`, saying what is wrong.
+ *
+ * @example
+ * ```ts
+ * parseOtpAuthUri("otpauth://totp/ACME:jo?secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ&issuer=ACME");
+ * // { type: "totp", account: "jo", issuer: "ACME", algorithm: "SHA1", digits: 6, period: 30, secret }
+ * ```
+ */
 export function parseOtpAuthUri(uri: string): OtpAuthKey {
+  expectString(uri, "the otpauth URI", "OTP_URI_INVALID");
   const m = /^otpauth:\/\/(hotp|totp)\/([^?#]*)(?:\?([^#]*))?$/i.exec(uri.trim());
   if (!m) throw bad("must look like otpauth://totp/Issuer:account?secret=…");
   const type = m[1]!.toLowerCase() as "hotp" | "totp";
@@ -75,7 +96,10 @@ export function parseOtpAuthUri(uri: string): OtpAuthKey {
   safe(() => checkDigits(digits));
   const base = { type, secret, account, algorithm, digits, ...(issuer ? { issuer } : {}) };
   if (type === "totp") {
-    if (params.has("counter")) throw bad("counter belongs to hotp URIs");
+    if (params.has("counter"))
+      throw bad(
+        "counter belongs to hotp URIs (privacyIDEA writes counter=1 on every URI: take its PSKC export)",
+      );
     const period = params.has("period") ? wholeNumber(params.get("period")!, "period", 1, 86400) : 30;
     return { ...base, period };
   }
@@ -92,22 +116,45 @@ function safe<T>(f: () => T): T {
   }
 }
 
-/** Issuer and account may hold any character; ':' is reserved as the label separator. */
+/**
+ * Writes an `otpauth://` Key URI for an authenticator app. Issuer and account may hold any character but ':',
+ * the label separator. Every field is checked first: a string secret (base32 text) is refused, never encoded
+ * as if it were bytes.
+ *
+ * @throws `OTP_SECRET_INVALID` for a secret that is not non-empty bytes, `OTP_URI_INVALID` for any other
+ *   field of the wrong type or out of range.
+ *
+ * @example
+ * ```ts
+ * buildOtpAuthUri({ type: "totp", secret, account: "jo", issuer: "ACME", algorithm: "SHA1", digits: 6, period: 30 });
+ * // "otpauth://totp/ACME:jo?secret=…&issuer=ACME&algorithm=SHA1&digits=6&period=30"
+ * ```
+ */
 export function buildOtpAuthUri(key: OtpAuthKey): string {
-  checkDigits(key.digits);
-  if (!key.account || key.account.includes(":"))
-    throw bad("the account name must be non-empty and without ':'");
-  if (key.issuer?.includes(":")) throw bad("the issuer must not contain ':'");
-  const label = key.issuer
-    ? `${encodeURIComponent(key.issuer)}:${encodeURIComponent(key.account)}`
-    : encodeURIComponent(key.account);
-  const q = [`secret=${base32Encode(key.secret)}`];
-  if (key.issuer) q.push(`issuer=${encodeURIComponent(key.issuer)}`);
-  q.push(`algorithm=${key.algorithm}`, `digits=${key.digits}`);
-  if (key.type === "totp") q.push(`period=${key.period ?? 30}`);
-  else {
-    if (key.counter === undefined) throw bad("hotp URIs need a counter");
-    q.push(`counter=${key.counter}`);
+  const k = expectRecord<Partial<OtpAuthKey>>(key, "the key", "an object", "OTP_URI_INVALID");
+  const type = expectOneOf(k.type, "the type", ["hotp", "totp"], "OTP_URI_INVALID");
+  const secret = expectBytes(k.secret, "the secret", "OTP_SECRET_INVALID");
+  if (secret.length === 0) throw new CapkitError("OTP_SECRET_INVALID", "the secret is empty");
+  const account = expectString(k.account, "the account name", "OTP_URI_INVALID");
+  if (!account || account.includes(":")) throw bad("the account name must be non-empty and without ':'");
+  const issuer = k.issuer === undefined ? undefined : expectString(k.issuer, "the issuer", "OTP_URI_INVALID");
+  if (issuer?.includes(":")) throw bad("the issuer must not contain ':'");
+  const algorithm = expectOneOf(k.algorithm, "the algorithm", OATH_ALGORITHMS, "OTP_URI_INVALID");
+  const digits = expectInteger(k.digits, "digits", MIN_DIGITS, MAX_DIGITS, "OTP_URI_INVALID");
+  let last: string;
+  if (type === "totp") {
+    if (k.counter !== undefined) throw bad("counter belongs to hotp keys");
+    last = `period=${k.period === undefined ? 30 : expectInteger(k.period, "the period", 1, MAX_TOTP_STEP, "OTP_URI_INVALID")}`;
+  } else {
+    if (k.period !== undefined) throw bad("period belongs to totp keys");
+    if (k.counter === undefined) throw bad("hotp URIs need a counter");
+    last = `counter=${expectInteger(k.counter, "the counter", 0, Number.MAX_SAFE_INTEGER, "OTP_URI_INVALID")}`;
   }
-  return `otpauth://${key.type}/${label}?${q.join("&")}`;
+  const label = issuer
+    ? `${encodeURIComponent(issuer)}:${encodeURIComponent(account)}`
+    : encodeURIComponent(account);
+  const q = [`secret=${base32Encode(secret)}`];
+  if (issuer) q.push(`issuer=${encodeURIComponent(issuer)}`);
+  q.push(`algorithm=${algorithm}`, `digits=${digits}`, last);
+  return `otpauth://${type}/${label}?${q.join("&")}`;
 }

@@ -4,7 +4,14 @@ import { FEATURE_VERIFY_PIN_DIRECT, GET_FEATURE_REQUEST, PinpadEntry, parseFeatu
 import type { ReaderHandle } from "./reader-handle.js";
 
 export interface PcscConnectOptions {
-  /** Shared by default, so support tools can run beside the bank's software; exclusive on request. */
+  /**
+   * Exclusive by default: a CAP session is a sequence (SELECT, GPO, VERIFY, GENERATE AC) that another program's
+   * commands must not interleave with — one would fail with 6985 or, worse, spend the other's verified PIN.
+   * A second program then gets CARD_BUSY at once. PC/SC's SCardBeginTransaction would hold the card the same
+   * way while letting others stay connected, but npm pcsclite 1.0 (like its forks and `smartcard`) binds no
+   * transaction call, so the session holds the card with an exclusive connection (as barclays-pinsentry.c
+   * does: exclusive and a transaction). `shared` is for tools that only watch.
+   */
   readonly share?: "shared" | "exclusive";
 }
 
@@ -29,7 +36,7 @@ export class PcscConnection implements CardConnection {
   }
 
   static async open(handle: ReaderHandle, options: PcscConnectOptions = {}): Promise<PcscConnection> {
-    const share = options.share ?? "shared";
+    const share = options.share ?? "exclusive";
     await handle.connect(share);
     return new PcscConnection(handle, share, await handle.atr());
   }

@@ -1,4 +1,5 @@
 import { CapkitError, toHex } from "@capkit/core";
+import { chooseReader } from "./choose-reader.js";
 import { PcscConnection, type PcscConnectOptions } from "./connection.js";
 import { pcscError, scardCode } from "./errors.js";
 import { loadPcsclite } from "./load.js";
@@ -216,22 +217,14 @@ export class PcscContext {
     }
   }
 
-  /** Connects to `reader`, or to the first reader holding a card. */
+  /**
+   * Connects to `reader` (its name or a unique part of it), or to the one reader holding a card
+   * (`chooseReader`); exclusively unless asked otherwise (PcscConnectOptions).
+   */
   async connect(reader?: string, options: PcscConnectOptions = {}): Promise<PcscConnection> {
-    const readers = await this.readers();
-    if (readers.length === 0)
-      throw new CapkitError("NO_READER", "no smart card reader found", {
-        hint: "plug in a reader; pcsc_scan lists what pcscd sees",
-      });
-    const chosen =
-      reader === undefined ? readers.find((r) => r.cardPresent) : readers.find((r) => r.name === reader);
-    if (!chosen) {
-      if (reader !== undefined)
-        throw new CapkitError("NO_READER", `no reader named "${reader}"`, {
-          hint: `readers: ${readers.map((r) => r.name).join(", ")}`,
-        });
+    const chosen = chooseReader(await this.readers(), reader);
+    if (!chosen)
       throw new CapkitError("NO_CARD", "no card in any reader", { hint: "insert the card, chip first" });
-    }
     if (!chosen.cardPresent)
       throw new CapkitError("NO_CARD", `no card in ${chosen.name}`, { hint: "insert the card, chip first" });
     const tracked = this.#readers.get(chosen.name)!;

@@ -24,9 +24,9 @@ const BY_CODE: ReadonlyMap<number, [CapkitError["code"], string, string]> = new 
   [
     0x8010000b,
     [
-      "SHARING_VIOLATION",
-      "another program holds the reader exclusively",
-      "close the other program (bank software, a PC/SC tool) or use shared mode",
+      "CARD_BUSY",
+      "another program is using the card",
+      "wait until it is done (another capkit, the bank's software, a PC/SC tool), then retry; capkit readers shows the card as in use",
     ],
   ],
   [0x80100069, ["CARD_REMOVED", "the card was removed", "insert the card again and retry"]],

@@ -1,3 +1,4 @@
+export * from "./choose-reader.js";
 export * from "./connection.js";
 export * from "./context.js";
 export * from "./diagnose/index.js";

@@ -162,21 +162,42 @@ describe("reader-pcsc with a real pcscd and vpcd", () => {
     }
   });
 
-  it("two processes share the reader; an exclusive request meets SHARING_VIOLATION", async () => {
+  /** Another process holding the card in `share` mode, until `release()`, which resolves with its exit code. */
+  const holdInAnotherProcess = async (share: "shared" | "exclusive") => {
     await serve(new SimulatedCard(newSimCardState("sesame", "1234")));
-    const holder = child("hold-reader.ts", [pcscd.reader]);
+    const holder = child("hold-reader.ts", [pcscd.reader, share]);
     let out = "";
     holder.stdout!.on("data", (d) => (out += d));
-    await eventually(() => out.includes("held"), "the other process holds the reader", 15_000);
-    const conn = await ctx.connect(pcscd.reader);
+    await eventually(() => out.includes("held"), "the other process holds the card", 15_000);
+    return {
+      release: () => {
+        holder.stdin!.end();
+        return new Promise((r) => holder.on("exit", r));
+      },
+    };
+  };
+
+  it("shared connections coexist; an exclusive request beside one meets CARD_BUSY", async () => {
+    const holder = await holdInAnotherProcess("shared");
+    const conn = await ctx.connect(pcscd.reader, { share: "shared" });
     const r = await generateCapCode(conn, { mode: "identify" }, { pin: "1234" });
     expect(r.code).toMatch(/^\d{8}$/);
     await conn.close();
-    await expect(ctx.connect(pcscd.reader, { share: "exclusive" })).rejects.toMatchObject({
-      code: "SHARING_VIOLATION",
+    await expect(ctx.connect(pcscd.reader)).rejects.toMatchObject({ code: "CARD_BUSY" });
+    expect(await holder.release()).toBe(0);
+  });
+
+  it("a session holds the card: a second program gets CARD_BUSY with a hint, then its turn", async () => {
+    const holder = await holdInAnotherProcess("exclusive");
+    await expect(ctx.connect(pcscd.reader)).rejects.toMatchObject({
+      code: "CARD_BUSY",
+      hint: expect.stringContaining("another capkit"),
     });
-    holder.stdin!.end();
-    expect(await new Promise((r) => holder.on("exit", r))).toBe(0);
+    await expect(ctx.connect(pcscd.reader, { share: "shared" })).rejects.toMatchObject({ code: "CARD_BUSY" });
+    expect(await holder.release()).toBe(0);
+    const conn = await eventually(() => ctx.connect(pcscd.reader), "the card free again");
+    expect((await generateCapCode(conn, { mode: "identify" }, { pin: "1234" })).code).toMatch(/^\d{8}$/);
+    await conn.close();
   });
 
   it("card removed during the flow → CARD_REMOVED within 2 s, no hang", async () => {

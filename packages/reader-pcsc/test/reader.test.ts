@@ -88,13 +88,13 @@ describe("PIN-pad VERIFY (PC/SC part 10)", () => {
 });
 
 describe("PcscConnection", () => {
-  it("connects shared by default, and exclusive on request", async () => {
+  it("connects exclusively by default (a CAP session is not interleaved), shared on request", async () => {
     const card = new SimulatedCard(newSimCardState("sesame", "1234"));
     const a = scriptedReader(card);
     await PcscConnection.open(a.handle);
     const b = scriptedReader(card);
-    await PcscConnection.open(b.handle, { share: "exclusive" });
-    expect([a.calls[0], b.calls[0]]).toEqual(["connect shared", "connect exclusive"]);
+    await PcscConnection.open(b.handle, { share: "shared" });
+    expect([a.calls[0], b.calls[0]]).toEqual(["connect exclusive", "connect shared"]);
   });
 
   it("an empty response means the card was removed", async () => {
@@ -109,7 +109,7 @@ describe("PcscConnection", () => {
     expect(toHex(await conn.reset("warm"))).toBe("3B021450");
     await conn.close();
     await conn.close();
-    expect(calls).toEqual(["connect shared", "disconnect reset", "connect shared", "disconnect leave"]);
+    expect(calls).toEqual(["connect exclusive", "disconnect reset", "connect exclusive", "disconnect leave"]);
     await expect(conn.transmit(Uint8Array.of(0, 0xa4, 4, 0))).rejects.toMatchObject({ code: "CARD_ERROR" });
   });
 });
@@ -119,7 +119,8 @@ describe("PC/SC errors", () => {
     const cases: [string, string][] = [
       ["SCardEstablishContext error: Service not available.(0x8010001d)", "PCSCD_NOT_RUNNING"],
       ["SCardTransmit error: RPC transport error.(0x80100013)", "PCSCD_NOT_RUNNING"],
-      ["SCardConnect error: Sharing violation.(0x8010000b)", "SHARING_VIOLATION"],
+      ["SCardConnect error: Sharing violation.(0x8010000b)", "CARD_BUSY"],
+      ["SCardTransmit error: Sharing violation.(0x8010000b)", "CARD_BUSY"],
       ["SCardTransmit error: Card was removed.(0x80100069)", "CARD_REMOVED"],
       ["SCardConnect error: No smart card inserted.(0x8010000c)", "NO_CARD"],
       ["SCardConnect error: Unknown reader specified.(0x80100009)", "NO_READER"],

@@ -5,10 +5,12 @@ import {
   type OathAlgorithm,
   Ocra,
   type PskcKey,
-  parseOtpAuthUri,
+  tokenFromOtpAuth,
+  tokenFromPskcKey,
   totpStep,
 } from "@capkit/oath";
 import { type Clock, systemClock } from "./clock.js";
+import { sgpassConfigOf } from "./token-provisioning.js";
 
 /**
  * An SGpass-style token: a DIGIPASS-class device (button, optional 4-digit PIN locking after 5 wrong tries,
@@ -82,37 +84,24 @@ export class SgpassToken {
     this.#pinFailures = Math.min(TOKEN_PIN_TRIES, Math.max(0, config.pinFailures ?? 0));
   }
 
-  /** Provisioning from an otpauth:// URI. */
+  /**
+   * Provisioning from an otpauth:// URI, read by @capkit/oath's token parameters (the meaning the CLI and the
+   * verifier give it): kind, hash, digits, step and counter from the URI.
+   */
   static fromUri(
     uri: string,
     extra: Omit<SgpassConfig, "kind" | "secret" | "algorithm" | "digits" | "step" | "counter"> = {},
   ): SgpassToken {
-    const k = parseOtpAuthUri(uri);
-    return new SgpassToken({
-      ...extra,
-      kind: k.type,
-      secret: k.secret,
-      algorithm: k.algorithm,
-      digits: k.digits,
-      ...(k.period !== undefined ? { step: k.period } : {}),
-      ...(k.counter !== undefined ? { counter: k.counter } : {}),
-    });
+    return new SgpassToken(sgpassConfigOf(tokenFromOtpAuth(uri, shortSecrets(extra)), extra));
   }
 
-  /** Provisioning from a PSKC key (RFC 6030), as DIGIPASS OATH tokens ship. */
+  /**
+   * Provisioning from a PSKC key (RFC 6030), as DIGIPASS OATH tokens ship, read by @capkit/oath's token
+   * parameters: the hash from its `<Suite>`, the digits, step and counter. An OCRA key is refused (the button
+   * shows HOTP or TOTP codes).
+   */
   static fromPskc(key: PskcKey, extra: Omit<SgpassConfig, "kind" | "secret"> = {}): SgpassToken {
-    if (!key.secret) throw new CapkitError("INPUT_INVALID", `PSKC key ${key.id} has no secret`);
-    if (key.type !== "hotp" && key.type !== "totp") {
-      throw new CapkitError("INPUT_INVALID", `PSKC key ${key.id} is ${key.type}, not HOTP or TOTP`);
-    }
-    return new SgpassToken({
-      ...extra,
-      kind: key.type,
-      secret: key.secret,
-      ...(key.responseLength !== undefined ? { digits: key.responseLength } : {}),
-      ...(key.timeInterval !== undefined ? { step: key.timeInterval } : {}),
-      ...(key.counter !== undefined ? { counter: key.counter } : {}),
-    });
+    return new SgpassToken(sgpassConfigOf(tokenFromPskcKey(key, shortSecrets(extra)), extra));
   }
 
   get screen(): TokenScreen {
@@ -217,3 +206,6 @@ export class SgpassToken {
     return screen;
   }
 }
+
+const shortSecrets = (c: { allowShortSecret?: boolean }) =>
+  c.allowShortSecret ? { allowShortSecret: true } : {};

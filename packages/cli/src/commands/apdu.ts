@@ -18,10 +18,14 @@ export function registerApdu(program: Command, run: Run): void {
   cardSourceOptions(
     program
       .command("apdu")
-      .description("send raw APDUs to a card (PIN blocks masked in all output)")
+      .description("send raw APDUs to a card (PIN blocks and cardholder data masked in all output)")
       .argument("<hex...>", "command APDUs in hex")
-      .option("--force", "send a VERIFY even with one PIN try left, or an unknown number"),
-  ).action((hex: string[], o: CardSourceOptions & { force?: boolean }) =>
+      .option("--force", "send a VERIFY even with one PIN try left, or an unknown number")
+      .option(
+        "--unredacted",
+        "show the cardholder data (PAN, track 2, expiry, name) in clear: a lab's own cards only",
+      ),
+  ).action((hex: string[], o: CardSourceOptions & { force?: boolean; unredacted?: boolean }) =>
     run(async (out) => {
       const emv = await import("@capkit/emv-cap");
       // Every argument is checked before the card is touched: a bad third APDU must not cost the PIN try
@@ -55,6 +59,17 @@ export function registerApdu(program: Command, run: Run): void {
         });
         return r;
       };
+      // What is shown goes through the same redaction as a shared trace (docs/transcript-format.md): a terminal,
+      // a scrollback or a pasted ticket never holds a PAN, track 2, expiry or name unless asked for.
+      const shown = (list: readonly Exchange[]): Exchange[] => {
+        if (o.unredacted) return [...list];
+        const t = emv.redactTranscript({
+          format: emv.TRANSCRIPT_FORMAT,
+          atr: emv.toHex(c.conn.atr),
+          exchanges: list.map((e) => ({ c: e.c, r: e.r + e.sw })),
+        });
+        return list.map((e, i) => ({ ...e, c: t.exchanges[i]!.c, r: t.exchanges[i]!.r.slice(0, -4) }));
+      };
       const print = (e: Exchange) =>
         `${e.by ? "(capkit) " : ""}> ${e.c}\n${e.by ? "(capkit) " : ""}< ${e.r} ${e.sw} (${e.meaning})`;
       try {
@@ -66,14 +81,15 @@ export function registerApdu(program: Command, run: Run): void {
         // The exchanges that happened are shown even when a later step fails: they may have changed the card.
         await c.close().catch(() => {});
         if (!(e instanceof CapkitError) || exchanges.length === 0) throw e;
-        if (!out.json) process.stdout.write(`${exchanges.map(print).join("\n")}\n`);
+        if (!out.json) process.stdout.write(`${shown(exchanges).map(print).join("\n")}\n`);
         throw new CapkitError(e.code, e.message, {
           ...(e.hint ? { hint: e.hint } : {}),
-          details: { ...e.details, exchanges },
+          details: { ...e.details, exchanges: shown(exchanges) },
         });
       }
       await c.close();
-      out.result({ exchanges }, () => exchanges.map(print).join("\n"));
+      const result = shown(exchanges);
+      out.result({ exchanges: result, redacted: !o.unredacted }, () => result.map(print).join("\n"));
       return 0;
     }),
   );

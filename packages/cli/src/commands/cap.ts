@@ -47,7 +47,10 @@ export function registerCap(
       "reader profile: sesame (default), visa-dpa, mastercard-cap, uk, rabobank, belgian, or a JSON file",
     )
     .option("--aid <hex>", "use this application and no other")
-    .option("--reader <name>", "PC/SC reader (default: the first one holding a card)")
+    .option(
+      "--reader <name>",
+      "PC/SC reader: its name or a unique part of it (default: the one holding a card)",
+    )
     .option("--transcript <file>", "replay a recorded session instead of a card")
     .option("--sim <file>", "use a simulated card file (capkit sim card new)")
     .option("--pin-stdin", "read the PIN from one line of standard input")

@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Command } from "commander";
 import type { Run } from "../shared/output.js";
+import { DEFAULT_DB } from "../shared/store.js";
 import { openVerifier } from "./verify.js";
 
 /**
@@ -19,7 +20,7 @@ export function registerDemo(program: Command, run: Run): void {
       run(async (out) => {
         const ts = await import("@capkit/token-sim");
         const dir = o.db ? undefined : mkdtempSync(join(tmpdir(), "capkit-demo-"));
-        const db = o.db ?? join(dir!, "capkit-state.db");
+        const db = o.db ?? join(dir!, DEFAULT_DB);
         const { verifier, close } = await openVerifier({ db }, out, true);
         try {
           const card = new ts.SimulatedCard(ts.newSimCardState("sesame", "1234"));

@@ -1,4 +1,5 @@
 import { closeSync, openSync, writeSync } from "node:fs";
+import type { Check } from "@capkit/reader-pcsc";
 import type { Command } from "commander";
 import { type Run, usage } from "../shared/output.js";
 
@@ -28,27 +29,33 @@ export function registerDoctor(program: Command, run: Run): void {
             );
           }
         }
+        // Each check is printed the moment it is made (a JSON line with --json): a slow reader or card shows
+        // where it is, and the result line at the end carries everything again.
+        const line = (c: Check) =>
+          `${ICON[c.verdict]} ${c.check}: ${c.detail}${c.hint ? `\n    hint: ${c.hint}` : ""}`;
         let diagnosis: Awaited<ReturnType<typeof pcsc.diagnose>>;
         try {
-          diagnosis = await pcsc.diagnose({ capkitVersion: program.version() ?? "unknown" });
+          diagnosis = await pcsc.diagnose({
+            capkitVersion: program.version() ?? "unknown",
+            onCheck: (c) => out.event({ type: "check", ...c }, line(c)),
+          });
           if (fd !== undefined) writeSync(fd, `${JSON.stringify(pcsc.supportReport(diagnosis), null, 2)}\n`);
         } finally {
           if (fd !== undefined) closeSync(fd);
         }
         const { checks, versions } = diagnosis;
         const worst = pcsc.worstVerdict(checks);
-        out.result(
-          { checks, versions, verdict: worst, ...(o.report !== undefined ? { report: o.report } : {}) },
-          () =>
-            [
-              ...checks.map(
-                (c) => `${ICON[c.verdict]} ${c.check}: ${c.detail}${c.hint ? `\n    hint: ${c.hint}` : ""}`,
-              ),
-              ...(o.report !== undefined
-                ? [`support bundle written to ${o.report} (no PAN, PIN or key)`]
-                : []),
-            ].join("\n"),
-        );
+        if (out.json || o.report !== undefined)
+          out.event(
+            {
+              type: "result",
+              verdict: worst,
+              checks,
+              versions,
+              ...(o.report !== undefined ? { report: o.report } : {}),
+            },
+            `support bundle written to ${o.report} (no PAN, PIN or key)`,
+          );
         // 0 only when every check passed: a warning (no card, one PIN try left…) needs someone to act.
         return worst === "ok" ? 0 : 1;
       }),

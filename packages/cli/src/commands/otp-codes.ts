@@ -15,5 +15,6 @@ export {
   Ocra,
   parseAlgorithm,
   parseOtpAuthUri,
+  tokenFromOtpAuth,
   totpStep,
 } from "@capkit/oath";

@@ -1,5 +1,6 @@
 import { writeFileSync } from "node:fs";
 import { fromHex, toHex } from "@capkit/core";
+import type { TokenParameters } from "@capkit/oath";
 import type { Command } from "commander";
 import { type Run, usage } from "../shared/output.js";
 import * as oath from "./otp-codes.js";
@@ -22,9 +23,12 @@ interface KeyOptions {
 
 function keyOptions(cmd: Command): Command {
   return cmd
-    .option("--secret-hex <hex>", "the seed in hex")
-    .option("--secret <base32>", "the seed in base32 (spaces and lower case are fine)")
-    .option("--uri <otpauth-uri>", "an otpauth:// URI (type, secret, digits, algorithm, period, counter)")
+    .option("--secret-hex <hex>", "the seed in hex; - reads it from standard input, @FILE from a file")
+    .option("--secret <base32>", "the seed in base32 (spaces and lower case are fine); - or @FILE too")
+    .option(
+      "--uri <otpauth-uri>",
+      "an otpauth:// URI (type, secret, digits, algorithm, period, counter); - or @FILE too",
+    )
     .option("--hotp", "HOTP (RFC 4226): counter-based")
     .option("--totp", "TOTP (RFC 6238): time-based (default)")
     .option("--counter <n>", "HOTP counter")
@@ -43,30 +47,38 @@ const int = (v: string | undefined, what: string): number | undefined => {
   return Number(v);
 };
 
+/** The key the options name; a URI is read by @capkit/oath's token parameters, and options given override it. */
 async function resolveKey(o: KeyOptions) {
   const given = [o.secretHex, o.secret, o.uri].filter((x) => x !== undefined).length;
   if (given !== 1) throw usage("give the key once: --secret-hex, --secret or --uri");
+  // As oathtool takes its KEY: - (standard input) or @FILE keeps the seed out of ps and the shell's history.
+  const { readSecretArgument } = await import("../shared/input.js");
+  const secretHex =
+    o.secretHex === undefined ? undefined : await readSecretArgument(o.secretHex, "--secret-hex");
+  const secretB32 = o.secret === undefined ? undefined : await readSecretArgument(o.secret, "--secret");
+  const uri = o.uri === undefined ? undefined : await readSecretArgument(o.uri, "--uri");
+  if (o.hotp && o.totp) throw usage("choose --hotp or --totp");
+  const keyOpts = o.allowShortSecret ? { allowShortSecret: true } : {};
   let secret: Uint8Array;
   let kind: "hotp" | "totp" = o.hotp ? "hotp" : "totp";
   let algorithm = o.algorithm ? oath.parseAlgorithm(o.algorithm) : "SHA1";
   let digits = int(o.digits, "--digits") ?? 6;
   let step = int(o.step, "--step") ?? 30;
   let counter = int(o.counter, "--counter");
-  if (o.uri !== undefined) {
-    const k = oath.parseOtpAuthUri(o.uri);
-    secret = k.secret;
-    kind = k.type;
-    algorithm = o.algorithm ? algorithm : k.algorithm;
-    digits = int(o.digits, "--digits") ?? k.digits;
-    step = int(o.step, "--step") ?? k.period ?? 30;
-    counter = counter ?? k.counter;
-  } else if (o.secretHex !== undefined) {
-    secret = fromHex(o.secretHex, "--secret-hex");
+  if (uri !== undefined) {
+    const t = oath.tokenFromOtpAuth(uri, keyOpts);
+    if (t.kind === "ocra") throw usage("an otpauth URI is HOTP or TOTP");
+    secret = t.secret;
+    kind = t.kind;
+    algorithm = o.algorithm ? algorithm : t.algorithm;
+    digits = int(o.digits, "--digits") ?? t.digits;
+    step = int(o.step, "--step") ?? t.step ?? 30;
+    counter = counter ?? t.counter;
+  } else if (secretHex !== undefined) {
+    secret = fromHex(secretHex, "--secret-hex");
   } else {
-    secret = oath.base32Decode(o.secret!);
+    secret = oath.base32Decode(secretB32!);
   }
-  if (o.hotp && o.totp) throw usage("choose --hotp or --totp");
-  const keyOpts = o.allowShortSecret ? { allowShortSecret: true } : {};
   return { oath, secret, kind, algorithm, digits, step, counter, keyOpts };
 }
 
@@ -133,8 +145,8 @@ export function registerOtp(program: Command, run: Run): void {
     .command("uri")
     .description("build an otpauth:// URI (or read one with --parse)")
     .option("--parse <uri>", "show what a URI holds")
-    .option("--secret-hex <hex>", "the seed in hex")
-    .option("--secret <base32>", "the seed in base32")
+    .option("--secret-hex <hex>", "the seed in hex; - reads it from standard input, @FILE from a file")
+    .option("--secret <base32>", "the seed in base32; - or @FILE too")
     .option("--generate", "a fresh random 160-bit seed (CSPRNG)")
     .option("--account <name>", "the account label")
     .option("--issuer <name>", "the issuer")
@@ -156,11 +168,12 @@ export function registerOtp(program: Command, run: Run): void {
           return 0;
         }
         const { randomBytes } = await import("node:crypto");
+        const { readSecretArgument } = await import("../shared/input.js");
         const secret =
           typeof o["secretHex"] === "string"
-            ? fromHex(o["secretHex"], "--secret-hex")
+            ? fromHex(await readSecretArgument(o["secretHex"], "--secret-hex"), "--secret-hex")
             : typeof o["secret"] === "string"
-              ? oath.base32Decode(o["secret"])
+              ? oath.base32Decode(await readSecretArgument(o["secret"], "--secret"))
               : o["generate"]
                 ? new Uint8Array(randomBytes(20))
                 : undefined;
@@ -186,40 +199,52 @@ export function registerOtp(program: Command, run: Run): void {
   otp
     .command("import <file>")
     .description("read a PSKC (RFC 6030) file")
-    .option("--psk-hex <hex>", "the pre-shared key for an encrypted file")
+    .option("--psk-hex <hex>", "the pre-shared key for an encrypted file; - or @FILE reads it")
     .option("--password-stdin", "read the PBKDF2 password from standard input")
     .option("--show-secrets", "print the secrets (hex); hidden by default")
     .action((file: string, o: { pskHex?: string; passwordStdin?: boolean; showSecrets?: boolean }) =>
       run(async (out) => {
-        const { importPskc } = await import("@capkit/oath");
-        const { readPin, readText } = await import("../shared/input.js");
+        const { importPskcAsync, tokenFromPskcKey } = await import("@capkit/oath");
+        const { readPin, readSecretArgument, readText } = await import("../shared/input.js");
         const xml = readText(file);
-        const password = o.passwordStdin ? await readPin(true) : undefined;
-        const r = importPskc(xml, {
-          ...(o.pskHex ? { preSharedKey: fromHex(o.pskHex, "--psk-hex") } : {}),
+        const password = o.passwordStdin ? await readPin(true, undefined, "--password-stdin") : undefined;
+        const psk = o.pskHex === undefined ? undefined : await readSecretArgument(o.pskHex, "--psk-hex");
+        const r = await importPskcAsync(xml, {
+          ...(psk ? { preSharedKey: fromHex(psk, "--psk-hex") } : {}),
           ...(password !== undefined ? { password } : {}),
         });
-        const keys = r.keys.map(({ secret, ...rest }) => ({
-          ...rest,
-          secret: secret ? (o.showSecrets ? toHex(secret) : "(hidden)") : null,
-        }));
-        out.result({ keys, warnings: r.warnings }, () =>
-          keys
-            .map(
-              (k) =>
-                `${k.id} ${k.type} ${k.serialNo ?? ""} digits ${k.responseLength ?? "?"} secret ${k.secret}`,
-            )
-            .join("\n"),
+        // Each key as the token it means (what `verify enroll --pskc` would enrol), or why it is none.
+        const rows = r.keys.map((key, i) => {
+          const { secret, ...rest } = key;
+          const shown = { ...rest, secret: secret ? (o.showSecrets ? toHex(secret) : "(hidden)") : null };
+          const where = `${key.id} ${key.serialNo ? `serial ${key.serialNo} ` : ""}`;
+          try {
+            const { secret: _, ...token } = tokenFromPskcKey(key, { allowShortSecret: true }, i);
+            const step = token.step !== undefined ? ` step ${token.step} s` : "";
+            const counter = token.counter !== undefined ? ` counter ${token.counter}` : "";
+            const what = `${token.kind} ${token.suite ?? token.algorithm} ${token.digits} digits${step}${counter}`;
+            return { json: { ...shown, token }, human: `${where}${what} secret ${shown.secret}` };
+          } catch (e) {
+            const notAToken = (e as Error).message;
+            return { json: { ...shown, notAToken }, human: `${where}not a token: ${notAToken}` };
+          }
+        });
+        out.result({ keys: rows.map((k) => k.json), warnings: r.warnings }, () =>
+          [...r.warnings.map((w) => `warning: ${w}`), ...rows.map((k) => k.human)].join("\n"),
         );
         return 0;
       }),
     );
 
-  keyOptions(otp.command("export").description("write a PSKC file for one key"))
+  keyOptions(
+    otp
+      .command("export")
+      .description("write a PSKC file for one key (HOTP, TOTP, or OCRA with --ocra; the hash in <Suite>)"),
+  )
     .requiredOption("--out <file>", "the PSKC file to write")
     .option("--id <id>", "key id", "1")
     .option("--serial <no>", "device serial number")
-    .option("--psk-hex <hex>", "encrypt with this 16-byte pre-shared key (AES-128-CBC)")
+    .option("--psk-hex <hex>", "encrypt with this 16-byte pre-shared key (AES-128-CBC); - or @FILE reads it")
     .option("--key-name <name>", "the pre-shared key's name", "Pre-shared-key")
     .option("--password-stdin", "encrypt under a PBKDF2 password read from standard input")
     .action(
@@ -235,30 +260,56 @@ export function registerOtp(program: Command, run: Run): void {
       ) =>
         run(async (out) => {
           const k = await resolveKey(o);
-          const { ALGORITHM_URIS, exportPskc } = await import("@capkit/oath");
-          const { readPin } = await import("../shared/input.js");
-          const protection = o.pskHex
-            ? ({ kind: "pre-shared-key", key: fromHex(o.pskHex, "--psk-hex"), keyName: o.keyName } as const)
+          const { exportPskc, pskcKeyOf, parseOcraSuite } = await import("@capkit/oath");
+          const { readPin, readSecretArgument } = await import("../shared/input.js");
+          const psk = o.pskHex === undefined ? undefined : await readSecretArgument(o.pskHex, "--psk-hex");
+          const protection = psk
+            ? ({ kind: "pre-shared-key", key: fromHex(psk, "--psk-hex"), keyName: o.keyName } as const)
             : o.passwordStdin
-              ? ({ kind: "password", password: await readPin(true) } as const)
+              ? ({ kind: "password", password: await readPin(true, undefined, "--password-stdin") } as const)
               : ({ kind: "none" } as const);
-          const xml = exportPskc(
-            [
-              {
-                id: o.id,
-                type: k.kind,
-                algorithm: ALGORITHM_URIS[k.kind],
-                secret: k.secret,
-                responseLength: k.digits,
-                responseEncoding: "DECIMAL",
-                ...(k.kind === "hotp" ? { counter: k.counter ?? 0 } : { timeInterval: k.step }),
-                ...(o.serial ? { serialNo: o.serial } : {}),
-              },
-            ],
-            protection,
-          );
+          // The token as @capkit/oath's token parameters, written by pskcKeyOf: the hash as <Suite>, an OCRA
+          // key with its suite (RFC 6030 §4.3.4), so a reader (capkit, privacyIDEA) takes what was meant.
+          const serial = o.serial ? { serial: o.serial } : {};
+          let token: TokenParameters;
+          if (o.ocra !== undefined) {
+            if (o.algorithm !== undefined || o.digits !== undefined || o.hotp || o.totp)
+              throw usage("--ocra's suite names the kind, algorithm and digits: leave out the others");
+            const suite = parseOcraSuite(o.ocra);
+            token = {
+              kind: "ocra",
+              secret: k.secret,
+              algorithm: suite.algorithm,
+              digits: suite.digits,
+              suite: suite.text,
+              ...(suite.counter ? { counter: k.counter ?? 0 } : {}),
+              ...serial,
+            };
+          } else if (k.kind === "hotp") {
+            token = {
+              kind: "hotp",
+              secret: k.secret,
+              algorithm: k.algorithm,
+              digits: k.digits,
+              counter: k.counter ?? 0,
+              ...serial,
+            };
+          } else {
+            token = {
+              kind: "totp",
+              secret: k.secret,
+              algorithm: k.algorithm,
+              digits: k.digits,
+              step: k.step,
+              ...serial,
+            };
+          }
+          const xml = exportPskc([pskcKeyOf(token, o.id)], protection);
           writeFileSync(o.out, xml, { mode: 0o600 });
-          out.result({ written: o.out, protection: protection.kind }, `wrote ${o.out} (${protection.kind})`);
+          out.result(
+            { written: o.out, protection: protection.kind, kind: token.kind, algorithm: token.algorithm },
+            `wrote ${o.out} (${token.kind} ${token.suite ?? token.algorithm}, ${protection.kind})`,
+          );
           return 0;
         }),
     );

@@ -4,7 +4,9 @@ import type { Run } from "../shared/output.js";
 export function registerReaders(program: Command, run: Run): void {
   program
     .command("readers")
-    .description("PC/SC readers, whether a card is in each, and its ATR (--watch: live, until Ctrl-C)")
+    .description(
+      "PC/SC readers, whether a card is in each, and its ATR (--watch: live, until Ctrl-C; JSON lines with --json)",
+    )
     .option("--watch", "then show readers and cards coming and going, until Ctrl-C")
     .action((o: { watch?: boolean }) =>
       run(async (out) => {
@@ -22,28 +24,26 @@ export function registerReaders(program: Command, run: Run): void {
             out.result({ readers }, list);
             return 0;
           }
-          // Live lines for people; with --json, one document when the watch ends (Ctrl-C).
-          if (!out.json) process.stdout.write(`${list()}\nwatching: Ctrl-C to stop\n`);
+          // Live, line by line, until Ctrl-C: for people, and with --json as JSON lines (the readers now, then one
+          // object per event the moment pcscd reports it), so a script reads each event as it happens.
+          out.event({ type: "readers", readers }, `${list()}\nwatching: Ctrl-C to stop`);
           const stop = new AbortController();
           const onSignal = () => stop.abort();
           process.once("SIGINT", onSignal);
           process.once("SIGTERM", onSignal);
-          const events: { at: string; type: string; reader: string; atr?: string }[] = [];
           try {
             for await (const e of ctx.events(stop.signal)) {
               if (e.reader === "") continue; // the context closing
               const at = new Date().toISOString();
-              events.push({ at, ...e });
-              if (!out.json)
-                process.stdout.write(
-                  `${at.slice(11, 19)} ${e.type.replace("-", " ")}: ${e.reader}${e.type === "card-inserted" ? ` (ATR ${e.atr})` : ""}\n`,
-                );
+              out.event(
+                { at, ...e },
+                `${at.slice(11, 19)} ${e.type.replace("-", " ")}: ${e.reader}${e.type === "card-inserted" ? ` (ATR ${e.atr})` : ""}`,
+              );
             }
           } finally {
             process.off("SIGINT", onSignal);
             process.off("SIGTERM", onSignal);
           }
-          if (out.json) out.result({ readers, events }, "");
           return 0;
         } finally {
           await ctx.close();

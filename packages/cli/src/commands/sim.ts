@@ -111,9 +111,12 @@ export function registerSim(program: Command, run: Run): void {
     .command("token")
     .description("an SGpass-style token: Enter shows a code with a live countdown (TOTP by default); q quits")
     .option("--state <file>", "keep the token in this file (created with the options below, 0600)")
-    .option("--uri <otpauth-uri>", "provision from an otpauth:// URI")
-    .option("--secret <base32>", "or from a seed in base32")
-    .option("--secret-hex <hex>", "or from a seed in hex")
+    .option(
+      "--uri <otpauth-uri>",
+      "provision from an otpauth:// URI (@FILE reads it from a file, - from stdin)",
+    )
+    .option("--secret <base32>", "or from a seed in base32 (@FILE or - too)")
+    .option("--secret-hex <hex>", "or from a seed in hex (@FILE or - too)")
     .option("--hotp", "with --secret/--secret-hex: HOTP (counter) instead of TOTP")
     .option("--pin <digits>", "the token's PIN (4 to 8 digits), asked before a code is shown")
     .action(
@@ -142,20 +145,24 @@ export function registerSim(program: Command, run: Run): void {
           } else {
             if (given === 0)
               throw usage("give --uri, --secret or --secret-hex (or an existing --state file)");
-            const k = o.uri ? oath.parseOtpAuthUri(o.uri) : undefined;
-            const secret = k
-              ? k.secret
+            // A seed may come as - or @FILE, as oathtool takes its KEY (shared/input.ts).
+            const { readSecretArgument } = await import("../shared/input.js");
+            // A URI means what it means everywhere: @capkit/oath's token parameters.
+            const t = o.uri ? oath.tokenFromOtpAuth(await readSecretArgument(o.uri, "--uri")) : undefined;
+            if (t?.kind === "ocra") throw usage("an otpauth URI is HOTP or TOTP");
+            const secret = t
+              ? t.secret
               : o.secret !== undefined
-                ? oath.base32Decode(o.secret)
-                : fromHex(o.secretHex!, "--secret-hex");
+                ? oath.base32Decode(await readSecretArgument(o.secret, "--secret"))
+                : fromHex(await readSecretArgument(o.secretHex!, "--secret-hex"), "--secret-hex");
             state = {
               format: TOKEN_FORMAT,
-              kind: k ? k.type : o.hotp ? "hotp" : "totp",
+              kind: t ? (t.kind as "hotp" | "totp") : o.hotp ? "hotp" : "totp",
               secret: toHex(secret),
-              algorithm: k?.algorithm ?? "SHA1",
-              digits: k?.digits ?? 6,
-              step: k?.period ?? 30,
-              counter: k?.counter ?? 0,
+              algorithm: t?.algorithm ?? "SHA1",
+              digits: t?.digits ?? 6,
+              step: t?.step ?? 30,
+              counter: t?.counter ?? 0,
               pin: o.pin ?? null,
               pinFailures: 0,
             };

@@ -2,21 +2,9 @@ import { existsSync, writeFileSync } from "node:fs";
 import { CapkitError } from "@capkit/core";
 import type { CredentialStatus, EnrollRequest } from "@capkit/verify";
 import type { Command } from "commander";
-import { readPin, readText } from "../shared/input.js";
+import { readText } from "../shared/input.js";
 import { type Output, usage } from "../shared/output.js";
-
-interface StoreOptions {
-  db?: string;
-  pg?: string;
-  keys?: string;
-}
-
-function storeOptions(cmd: Command): Command {
-  return cmd
-    .option("--db <file>", "SQLite state file (the default store)", "capkit-state.db")
-    .option("--pg <url>", "PostgreSQL URL instead of SQLite (state shared by a cluster)")
-    .option("--keys <file>", "key file (default: CAPKIT_KEYS, else <db>.keys.json, created for test use)");
-}
+import { resolveStore, type StoreOptions, storeName, storeOptions } from "../shared/store.js";
 
 /**
  * The verifier with its store and keys. Keys come from --keys, CAPKIT_KEYS, or a key file next to the SQLite
@@ -26,27 +14,32 @@ function storeOptions(cmd: Command): Command {
  */
 export async function openVerifier(o: StoreOptions, out: Output, create = false) {
   const v = await import("@capkit/verify");
-  const db = o.db ?? "capkit-state.db";
-  const dbExists = o.pg !== undefined || existsSync(db);
+  // Which database: one rule in shared/store.ts (--db, --pg as a value, - or @FILE, CAPKIT_DB, DATABASE_URL).
+  const where = await resolveStore(o);
+  const db = where.kind === "sqlite" ? where.file : undefined;
+  const dbExists = db === undefined || existsSync(db);
   if (!dbExists && !create)
     throw new CapkitError("STORE_UNAVAILABLE", `no database at ${db}`, {
-      hint: "check --db (capkit verify enroll creates a database with its first credential)",
+      hint: "check --db or CAPKIT_DB (capkit verify enroll creates a database with its first credential)",
     });
-  if (o.pg && !o.keys && !process.env["CAPKIT_KEYS"])
-    throw usage("with --pg, give the keys with --keys or CAPKIT_KEYS (every server instance needs the same)");
+  if (where.kind === "postgres" && !o.keys && !process.env["CAPKIT_KEYS"])
+    throw usage(
+      "with PostgreSQL, give the keys with --keys or CAPKIT_KEYS (every server instance needs the same)",
+    );
   // The store first: a database that cannot be used is a store error whatever the keys.
   // Only the driver this store needs is loaded (start-up time, and pg is not needed for SQLite at all).
-  const store = o.pg
-    ? await (await import("@capkit/verify/postgres")).PostgresStore.connect(o.pg)
-    : await (async () => {
-        const { SqliteStore } = await import("@capkit/verify/sqlite");
-        return storeError(() => new SqliteStore(db), db);
-      })();
+  const store =
+    where.kind === "postgres"
+      ? await (await import("@capkit/verify/postgres")).PostgresStore.connect(where.url)
+      : await (async () => {
+          const { SqliteStore } = await import("@capkit/verify/sqlite");
+          return storeError(() => new SqliteStore(where.file), where.file);
+        })();
   let keys: InstanceType<typeof v.SoftwareKeyProvider>;
   try {
     if (o.keys) keys = v.SoftwareKeyProvider.fromFile(o.keys);
     else if (process.env["CAPKIT_KEYS"]) keys = v.SoftwareKeyProvider.fromEnv();
-    else {
+    else if (db !== undefined) {
       const path = `${db}.keys.json`;
       if (!existsSync(path)) {
         if (dbExists)
@@ -61,12 +54,12 @@ export async function openVerifier(o: StoreOptions, out: Output, create = false)
         out.info(`created ${path} (test keys; keep it private)`);
       }
       keys = v.SoftwareKeyProvider.fromFile(path);
-    }
+    } else throw usage("with PostgreSQL, give the keys with --keys or CAPKIT_KEYS");
   } catch (e) {
     await store.close();
     throw e;
   }
-  return { verifier: new v.Verifier({ store, keys }), close: () => store.close() };
+  return { verifier: new v.Verifier({ store, keys }), close: () => store.close(), name: storeName(where) };
 }
 
 /**
@@ -107,11 +100,11 @@ const withVerifier =
   ) =>
   (o: O) =>
     run(async (out) => {
-      const { verifier, close } = await openVerifier(o, out, create);
+      const { verifier, close, name } = await openVerifier(o, out, create);
       try {
         return await body(verifier, o, out);
       } catch (e) {
-        throw asStoreError(e, o.pg ? undefined : o.db);
+        throw asStoreError(e, name);
       } finally {
         await close();
       }
@@ -128,22 +121,25 @@ export function registerVerify(
   const enrolling = withVerifier(run, true);
 
   storeOptions(verify.command("enroll").description("enrol a card (issuer record) or a token"))
-    .requiredOption("--id <id>", "credential id")
+    .option("--id <id>", "credential id (a PSKC file of several keys: each key's serial)")
     .option("--user <user>", "the user it belongs to (failures and lockout then count per user)")
     .option("--replaces <old-id>", "a replacement: both valid until the new one's first code revokes the old")
     .option("--follow-drift", "TOTP: centre the window on the token's recorded clock drift")
     .option("--card <file>", "a simulated card file (its issuer part) or a CAP issuer record JSON")
-    .option("--uri <otpauth-uri>", "an OATH token from its otpauth:// URI")
-    .option("--pskc <file>", "an OATH token from a PSKC file (first key)")
-    .option("--psk-hex <hex>", "PSKC pre-shared key")
+    .option(
+      "--uri <otpauth-uri>",
+      "an OATH token from its otpauth:// URI (- from standard input, @FILE from a file)",
+    )
+    .option("--pskc <file>", "OATH tokens from a PSKC file: every key, or none if one cannot be enrolled")
+    .option("--psk-hex <hex>", "PSKC pre-shared key (- from standard input, @FILE from a file)")
     .option("--password-stdin", "PSKC password from standard input")
-    .option("--ocra <suite>", "with --uri or --pskc: enrol as an OCRA token with this suite")
+    .option("--ocra <suite>", "with --uri: enrol the URI's secret as an OCRA token with this suite")
     .action(
       enrolling(
         async (
           verifier,
           o: StoreOptions & {
-            id: string;
+            id?: string;
             card?: string;
             uri?: string;
             pskc?: string;
@@ -163,6 +159,7 @@ export function registerVerify(
           const sources = [o.card, o.uri, o.pskc].filter((x) => x !== undefined).length;
           if (sources !== 1) throw usage("give one of --card, --uri, --pskc");
           if (o.card) {
+            if (o.id === undefined) throw usage("--card needs --id");
             let json: Record<string, unknown>;
             try {
               json = JSON.parse(readText(o.card)) as Record<string, unknown>;
@@ -181,66 +178,14 @@ export function registerVerify(
                 ? issuerRecordOf(parseSimCardState(json))
                 : (json as never);
             await enroll({ id: o.id, kind: "cap", record });
+            const s = await verifier.status(o.id);
+            out.result({ enrolled: o.id, kind: s.kind }, `enrolled ${o.id} (${s.kind})`);
           } else {
-            const oath = await import("@capkit/oath");
-            let secret: Uint8Array;
-            let params: {
-              kind: "hotp" | "totp";
-              digits?: number;
-              algorithm?: "SHA1" | "SHA256" | "SHA512";
-              step?: number;
-              counter?: number;
-            };
-            if (o.uri) {
-              const k = oath.parseOtpAuthUri(o.uri);
-              secret = k.secret;
-              params = {
-                kind: k.type,
-                digits: k.digits,
-                algorithm: k.algorithm,
-                ...(k.period ? { step: k.period } : {}),
-                ...(k.counter !== undefined ? { counter: k.counter } : {}),
-              };
-            } else {
-              const { fromHex } = await import("@capkit/core");
-              const password = o.passwordStdin ? await readPin(true) : undefined;
-              const [k] = oath.importPskc(readText(o.pskc!), {
-                ...(o.pskHex ? { preSharedKey: fromHex(o.pskHex, "--psk-hex") } : {}),
-                ...(password !== undefined ? { password } : {}),
-              }).keys;
-              if (!k?.secret) throw usage("the PSKC file has no key with a secret");
-              secret = k.secret;
-              params = {
-                kind: k.type === "hotp" ? "hotp" : "totp",
-                ...(k.responseLength ? { digits: k.responseLength } : {}),
-                ...(k.timeInterval ? { step: k.timeInterval } : {}),
-                ...(k.counter !== undefined ? { counter: k.counter } : {}),
-              };
-            }
-            if (o.ocra) await enroll({ id: o.id, kind: "ocra", secret, suite: o.ocra });
-            else if (params.kind === "hotp") {
-              await enroll({
-                id: o.id,
-                kind: "hotp",
-                secret,
-                ...(params.digits ? { digits: params.digits } : {}),
-                ...(params.algorithm ? { algorithm: params.algorithm } : {}),
-                ...(params.counter !== undefined ? { counter: params.counter } : {}),
-              });
-            } else {
-              await enroll({
-                id: o.id,
-                kind: "totp",
-                secret,
-                ...(o.followDrift ? { followDrift: true } : {}),
-                ...(params.digits ? { digits: params.digits } : {}),
-                ...(params.algorithm ? { algorithm: params.algorithm } : {}),
-                ...(params.step ? { step: params.step } : {}),
-              });
-            }
+            // One meaning for an otpauth URI or a PSKC file: @capkit/oath's token parameters (verify-enroll-oath.ts).
+            if (o.uri !== undefined && o.id === undefined) throw usage("--uri needs --id");
+            const { enrollOath, printEnrollment } = await import("./verify-enroll-oath.js");
+            printEnrollment(out, await enrollOath(verifier, o));
           }
-          const s = await verifier.status(o.id);
-          out.result({ enrolled: o.id, kind: s.kind }, `enrolled ${o.id} (${s.kind})`);
           return 0;
         },
       ),

@@ -9,7 +9,10 @@ import { TraceFile } from "./trace-file.js";
 /** The options that choose the card a command talks to. */
 export function cardSourceOptions(cmd: Command): Command {
   return cmd
-    .option("--reader <name>", "PC/SC reader (default: the first one holding a card)")
+    .option(
+      "--reader <name>",
+      "PC/SC reader: its name or a unique part of it (default: the one holding a card)",
+    )
     .option("--sim <file>", "a simulated card file instead")
     .option("--transcript <file>", "a recorded session instead");
 }
@@ -51,7 +54,6 @@ export interface CardSourceOptions {
   readonly trace?: string;
   /** Keep PAN, expiry, track 2 and name in the trace (a lab's own cards); redacted by default. */
   readonly traceUnredacted?: boolean;
-  readonly exclusive?: boolean;
 }
 
 export interface OpenCard {
@@ -98,16 +100,19 @@ async function openTraced(
     const conn = new emv.ReplayConnection(text);
     opened = { conn, source: `transcript ${o.transcript}`, pinpad: undefined, close: () => conn.close() };
   } else {
-    const { PcscContext } = await import("@capkit/reader-pcsc");
+    const { PcscContext, chooseReader } = await import("@capkit/reader-pcsc");
     const ctx = await PcscContext.open();
     try {
-      let reader = o.reader;
-      if (reader === undefined) {
-        const withCard = (await ctx.readers()).find((r) => r.cardPresent);
-        if (!withCard) out.info("Insert the card (waiting up to 60 s)…");
-        reader = withCard?.name ?? (await ctx.waitForCard({ timeoutMs: 60_000 })).name;
+      // One rule for which reader (reader-pcsc's chooseReader): two cards and no --reader is an error.
+      let chosen = chooseReader(await ctx.readers(), o.reader);
+      if (!chosen) {
+        out.info("Insert the card (waiting up to 60 s)…");
+        chosen = await ctx.waitForCard({ timeoutMs: 60_000 });
       }
-      const conn = await ctx.connect(reader, { share: o.exclusive ? "exclusive" : "shared" });
+      const reader = chosen.name;
+      // Held exclusively for the whole session: a second program gets CARD_BUSY instead of interleaving.
+      const conn = await ctx.connect(reader);
+      out.info(`Card in ${reader}: held by capkit until this command ends`);
       const pinpad = await conn.pinpad();
       opened = {
         conn,

@@ -1,8 +1,10 @@
 import { CapkitError } from "@capkit/core";
 
 /**
- * Output and exit codes. Human text by default; with --json every command prints exactly one JSON document on
- * stdout (errors too, as {"error": {...}}). Errors are one line plus a hint; a stack trace only with --debug.
+ * Output and exit codes. Human text by default; with --json a command prints exactly one JSON document on stdout
+ * (errors too, as {"error": {...}}), except the commands that report as things happen (`doctor`, `readers
+ * --watch`), which print JSON lines: one compact object per line, the moment it is known. Errors are one line
+ * plus a hint; a stack trace only with --debug.
  */
 export const EXIT = {
   OK: 0,
@@ -24,7 +26,7 @@ const DEVICE_CODES = new Set([
   "NO_READER",
   "NO_CARD",
   "CARD_REMOVED",
-  "SHARING_VIOLATION",
+  "CARD_BUSY",
   "TIMEOUT",
   "PINPAD_UNSUPPORTED",
   "HID_UNAVAILABLE",
@@ -53,6 +55,11 @@ export interface Output {
   readonly json: boolean;
   /** Prints the command's result: `human` for people, `data` as the JSON document. */
   result(data: unknown, human: string | (() => string)): void;
+  /**
+   * One thing that just happened, printed at once: a JSON line with --json, else `human` (streaming commands;
+   * their last line is the result).
+   */
+  event(data: unknown, human: string): void;
   /** Progress and notices: stderr, never in the JSON document. */
   info(line: string): void;
 }
@@ -63,6 +70,9 @@ export function makeOutput(json: boolean): Output {
     result(data, human) {
       if (json) process.stdout.write(`${JSON.stringify(data, null, 2)}\n`);
       else process.stdout.write(`${typeof human === "function" ? human() : human}\n`);
+    },
+    event(data, human) {
+      process.stdout.write(json ? `${JSON.stringify(data)}\n` : `${human}\n`);
     },
     info(line) {
       if (!json) process.stderr.write(`${line}\n`);
@@ -75,8 +85,9 @@ export function reportError(e: unknown, json: boolean, debug: boolean): number {
   if (e instanceof CapkitError) {
     const code = exitCodeFor(e);
     if (json) {
+      // One line: a valid document alone, and a valid last line after a streaming command's JSON lines.
       process.stdout.write(
-        `${JSON.stringify({ error: { code: e.code, message: e.message, hint: e.hint, details: e.details } }, null, 2)}\n`,
+        `${JSON.stringify({ error: { code: e.code, message: e.message, hint: e.hint, details: e.details } })}\n`,
       );
     } else {
       process.stderr.write(`capkit: ${e.message} [${e.code}]\n`);
@@ -88,7 +99,7 @@ export function reportError(e: unknown, json: boolean, debug: boolean): number {
   const err = e as Error;
   if (json)
     process.stdout.write(
-      `${JSON.stringify({ error: { code: "INTERNAL", message: String(err?.message ?? e) } }, null, 2)}\n`,
+      `${JSON.stringify({ error: { code: "INTERNAL", message: String(err?.message ?? e) } })}\n`,
     );
   else {
     process.stderr.write(

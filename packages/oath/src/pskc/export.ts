@@ -1,4 +1,5 @@
 import { CapkitError, toBase64 } from "@capkit/core";
+import { expectBytes, expectInteger, expectOneOf, expectRecord, expectString, wrong } from "../arguments.js";
 import { aesCbcEncrypt, derivePasswordKey, hmacOf, randomBytes } from "./crypto.js";
 import { NS, PBKDF2_URI, type PskcKey } from "./model.js";
 import { escapeXml } from "./xml.js";
@@ -20,7 +21,25 @@ export type PskcProtection =
 
 const AES128 = `${NS.xenc}aes128-cbc`;
 
+/**
+ * Writes a PSKC document (RFC 6030) holding `keys`. Each key's `suite` is written as its `<Suite>`
+ * (RFC 6030 §4.3.4): the OCRA suite of an OCRA key, the HMAC hash (`SHA256`…) of an HOTP or TOTP one —
+ * without it a reader takes SHA-1. {@link pskcKeyOf} makes such a key from token parameters.
+ *
+ * A password document's PBKDF2 (100,000 iterations of HMAC-SHA-1 by default) runs on the calling thread.
+ *
+ * @throws `INPUT_INVALID` for a key or protection of the wrong shape (every field is checked before
+ *   anything is written).
+ *
+ * @example
+ * ```ts
+ * const xml = exportPskc([pskcKeyOf(token, "1")], { kind: "pre-shared-key", key: psk, keyName: "transport" });
+ * ```
+ */
 export function exportPskc(keys: readonly PskcKey[], protection: PskcProtection = { kind: "none" }): string {
+  if (!Array.isArray(keys)) throw wrong("INPUT_INVALID", "the keys", "an array of PSKC keys", keys);
+  keys.forEach(checkKey);
+  checkProtection(protection);
   const lines: string[] = ['<?xml version="1.0" encoding="UTF-8"?>'];
   lines.push(
     `<pskc:KeyContainer Version="1.0" xmlns:pskc="${NS.pskc}" xmlns:ds="${NS.ds}" xmlns:xenc="${NS.xenc}" xmlns:xenc11="${NS.xenc11}" xmlns:pkcs5="${NS.pkcs5}">`,
@@ -37,10 +56,8 @@ export function exportPskc(keys: readonly PskcKey[], protection: PskcProtection 
       );
     } else {
       const iterations = protection.iterations ?? 100_000;
-      if (!Number.isInteger(iterations) || iterations < 1000)
-        throw new CapkitError("INPUT_INVALID", "PBKDF2 needs at least 1000 iterations");
       const salt = randomBytes(16);
-      encKey = derivePasswordKey(protection.password, salt, iterations, 16, "SHA1");
+      encKey = derivePasswordKey(protection.password, { salt, iterations, keyLength: 16, prf: "SHA1" });
       lines.push(
         "  <pskc:EncryptionKey><xenc11:DerivedKey>",
         `    <xenc11:KeyDerivationMethod Algorithm="${PBKDF2_URI}"><pkcs5:PBKDF2-params>`,
@@ -104,4 +121,46 @@ function keyPackage(k: PskcKey, encKey: Uint8Array | undefined, macKey: Uint8Arr
   if (k.userId) out.push(`      ${el("UserId", k.userId)}`);
   out.push("    </pskc:Key>", "  </pskc:KeyPackage>");
   return out;
+}
+
+const TEXT_FIELDS = [
+  "issuer",
+  "friendlyName",
+  "userId",
+  "manufacturer",
+  "serialNo",
+  "model",
+  "responseEncoding",
+  "suite",
+] as const;
+
+/** Every field of a key checked before anything is written: nothing reaches the XML unescaped or unchecked. */
+function checkKey(k: PskcKey, i: number): void {
+  const what = (field: string) => `key ${i + 1}'s ${field}`;
+  expectRecord(k, `key ${i + 1}`, "a PSKC key");
+  expectString(k.id, what("id"));
+  expectString(k.algorithm, what("algorithm"));
+  if (k.secret !== undefined) expectBytes(k.secret, what("secret"), "OTP_SECRET_INVALID");
+  for (const f of TEXT_FIELDS) if (k[f] !== undefined) expectString(k[f], what(f));
+  if (k.counter !== undefined) expectInteger(k.counter, what("counter"), 0, Number.MAX_SAFE_INTEGER);
+  if (k.time !== undefined) expectInteger(k.time, what("time"), 0, Number.MAX_SAFE_INTEGER);
+  if (k.timeInterval !== undefined) expectInteger(k.timeInterval, what("time interval"), 0, 2 ** 31);
+  if (k.timeDrift !== undefined) expectInteger(k.timeDrift, what("time drift"), -(2 ** 31), 2 ** 31);
+  if (k.responseLength !== undefined) expectInteger(k.responseLength, what("response length"), 0, 128);
+}
+
+function checkProtection(p: PskcProtection): void {
+  expectRecord(p, "the protection");
+  const kind = expectOneOf(p.kind, "the protection kind", ["none", "pre-shared-key", "password"]);
+  if (kind === "pre-shared-key") {
+    const q = p as Extract<PskcProtection, { kind: "pre-shared-key" }>;
+    expectBytes(q.key, "the pre-shared key");
+    expectString(q.keyName, "the pre-shared key's name");
+  } else if (kind === "password") {
+    const q = p as Extract<PskcProtection, { kind: "password" }>;
+    if (expectString(q.password, "the password") === "")
+      throw new CapkitError("INPUT_INVALID", "the password is empty");
+    if (q.iterations !== undefined) expectInteger(q.iterations, "the PBKDF2 iteration count", 1000, 2 ** 31);
+    if (q.keyName !== undefined) expectString(q.keyName, "the password's name");
+  }
 }

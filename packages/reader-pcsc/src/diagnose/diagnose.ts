@@ -20,6 +20,8 @@ export interface DiagnoseOptions {
   readonly probe?: SystemProbe;
   /** List USB HID tokens too (default true). */
   readonly hid?: boolean;
+  /** Called with each check as soon as it is made, so a caller can show progress (`capkit doctor` streams). */
+  readonly onCheck?: (check: Check) => void;
 }
 
 export interface Diagnosis {
@@ -69,6 +71,10 @@ const failure = (id: string, what: string, e: unknown, verdict: "warn" | "fail" 
 export async function diagnose(options: DiagnoseOptions = {}): Promise<Diagnosis> {
   const probe = options.probe ?? systemProbe;
   const checks: Check[] = [];
+  const add = (c: Check) => {
+    checks.push(c);
+    options.onCheck?.(c);
+  };
   const exchanges: { reader: string; exchanges: readonly RedactedExchange[] }[] = [];
   const versions = {
     capkit: options.capkitVersion ?? null,
@@ -76,7 +82,7 @@ export async function diagnose(options: DiagnoseOptions = {}): Promise<Diagnosis
     pcscd: probe.pcscdVersion() ?? null,
     libpcsclite: probe.libpcscliteVersion() ?? null,
   };
-  checks.push(
+  add(
     check(
       "versions",
       "versions",
@@ -93,13 +99,13 @@ export async function diagnose(options: DiagnoseOptions = {}): Promise<Diagnosis
   let ctx: PcscContext | undefined;
   try {
     ctx = await PcscContext.open();
-    checks.push(check("pcscd", "pcscd", "ok", "the PC/SC service answers"));
+    add(check("pcscd", "pcscd", "ok", "the PC/SC service answers"));
   } catch (e) {
-    checks.push(failure("pcscd", "pcscd", e));
+    add(failure("pcscd", "pcscd", e));
   }
   if (ctx) {
     try {
-      await diagnoseReaders(ctx, probe, checks, exchanges);
+      await diagnoseReaders(ctx, probe, add, exchanges);
     } finally {
       await ctx.close();
     }
@@ -107,7 +113,7 @@ export async function diagnose(options: DiagnoseOptions = {}): Promise<Diagnosis
   if (options.hid ?? true) {
     try {
       const tokens = listHidTokens();
-      checks.push(
+      add(
         check(
           "hid",
           "USB HID tokens",
@@ -120,7 +126,7 @@ export async function diagnose(options: DiagnoseOptions = {}): Promise<Diagnosis
         ),
       );
     } catch (e) {
-      checks.push(failure("hid", "USB HID tokens", e, "warn"));
+      add(failure("hid", "USB HID tokens", e, "warn"));
     }
   }
   return { checks, versions, exchanges };
@@ -129,12 +135,12 @@ export async function diagnose(options: DiagnoseOptions = {}): Promise<Diagnosis
 async function diagnoseReaders(
   ctx: PcscContext,
   probe: SystemProbe,
-  checks: Check[],
+  add: (c: Check) => void,
   exchanges: { reader: string; exchanges: readonly RedactedExchange[] }[],
 ): Promise<void> {
   const readers = await ctx.readers();
   if (readers.length === 0) {
-    checks.push(
+    add(
       check("readers", "readers", "warn", "no reader", {
         hint: "plug in the card reader; pcsc_scan shows what pcscd sees",
       }),
@@ -143,7 +149,7 @@ async function diagnoseReaders(
   }
   const drivers = probe.readerDrivers();
   for (const r of readers)
-    checks.push(
+    add(
       check(
         "reader",
         r.name,
@@ -153,7 +159,7 @@ async function diagnoseReaders(
     );
   const withCard = readers.filter((r) => r.cardPresent);
   if (withCard.length === 0) {
-    checks.push(
+    add(
       check("card", "card", "warn", "no card inserted", {
         hint: `insert the card, chip first, into ${readers.length === 1 ? readers[0]!.name : "a reader"}`,
       }),
@@ -163,7 +169,7 @@ async function diagnoseReaders(
   const listText = probe.smartcardList();
   const list = listText === undefined ? undefined : parseSmartcardList(listText);
   for (const r of withCard) {
-    const log = await diagnoseCard(ctx, r, list, checks);
+    const log = await diagnoseCard(ctx, r, list, add);
     if (log) exchanges.push({ reader: r.name, exchanges: log });
   }
 }
@@ -201,25 +207,25 @@ async function diagnoseCard(
   ctx: PcscContext,
   r: ReaderInfo,
   list: readonly SmartcardListEntry[] | undefined,
-  checks: Check[],
+  add: (c: Check) => void,
 ): Promise<readonly RedactedExchange[] | undefined> {
   const name = `card in ${r.name}`;
   if (r.mute) {
-    checks.push(
+    add(
       check("atr", name, "fail", "the card does not answer (mute)", {
         hint: "take it out and insert it again, chip first and the right way up",
       }),
     );
     return undefined;
   }
-  checks.push(atrCheck(name, r.atr ?? "", list));
+  add(atrCheck(name, r.atr ?? "", list));
   let pcsc: Awaited<ReturnType<typeof ctx.connect>> | undefined;
   let conn: RedactingRecorder | undefined;
   try {
     pcsc = await ctx.connect(r.name);
     conn = new RedactingRecorder(pcsc);
     const app = await readCapApplication(conn);
-    checks.push(
+    add(
       check(
         "application",
         `${name}: CAP application`,
@@ -233,9 +239,9 @@ async function diagnoseCard(
         },
       ),
     );
-    checks.push(pinTriesCheck(`${name}: PIN tries`, await readPinTryCounter(conn)));
+    add(pinTriesCheck(`${name}: PIN tries`, await readPinTryCounter(conn)));
     const features = await pcsc.features();
-    checks.push(
+    add(
       check(
         "pin-pad",
         `${r.name}: PIN pad`,
@@ -246,7 +252,7 @@ async function diagnoseCard(
       ),
     );
   } catch (e) {
-    checks.push(failure("application", name, e));
+    add(failure("application", name, e));
   } finally {
     await pcsc?.close().catch(() => {});
   }
