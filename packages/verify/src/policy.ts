@@ -1,3 +1,5 @@
+import { checkFields, integerIn, invalid } from "./requests.js";
+
 /** Verification policy with safe defaults (docs/architecture.md §6; RFC 4226 §7, RFC 6238 §5). */
 export interface Policy {
   /** Consecutive failures that lock a credential (or a user, for credentials that belong to one). */
@@ -37,3 +39,27 @@ export const DEFAULT_POLICY: Policy = {
   resyncWindow: 1000,
   replayWindowMs: 300_000,
 };
+
+/** The range of each numeric field (the door for `VerifierOptions.policy`). */
+const RANGES: Record<Exclude<keyof Policy, "totpFollowDrift">, readonly [number, number]> = {
+  maxFailures: [1, 1000],
+  hotpLookAhead: [0, 1000],
+  totpPast: [0, 100],
+  totpFuture: [0, 100],
+  capAtcWindow: [1, 0xffff],
+  challengeTtlMs: [1000, 86_400_000],
+  maxChallengesPerCredential: [1, 1000],
+  resyncWindow: [1, 100_000],
+  replayWindowMs: [0, 86_400_000],
+};
+
+/** The policy with `changes` applied, every field checked: INPUT_INVALID names the first bad one. */
+export function policyWith(changes: unknown): Policy {
+  if (changes === undefined) return DEFAULT_POLICY;
+  checkFields(changes, "the policy", new Set(Object.keys(DEFAULT_POLICY)));
+  const p = { ...DEFAULT_POLICY, ...(changes as Partial<Policy>) };
+  for (const [k, [min, max]] of Object.entries(RANGES))
+    integerIn(p[k as keyof typeof RANGES], min, max, `policy.${k}`);
+  if (typeof p.totpFollowDrift !== "boolean") throw invalid("policy.totpFollowDrift is true or false");
+  return p;
+}

@@ -6,6 +6,7 @@ import {
   type HotpEnrollRequest,
   KINDS,
   type OcraEnrollRequest,
+  rulesOf,
   type TotpEnrollRequest,
 } from "./kinds/index.js";
 import type { Attempt, Match } from "./kinds/kind.js";
@@ -22,8 +23,20 @@ import type {
   StateStore,
   StoredCredential,
 } from "./model.js";
-import { DEFAULT_POLICY, type Policy } from "./policy.js";
+import { type Policy, policyWith } from "./policy.js";
 import { type ReplayProbe, replayDigest, sameDigest, sameRequest } from "./replay.js";
+import {
+  checkChallengeFunction,
+  checkCode,
+  checkFields,
+  checkId,
+  checkOptions,
+  checkTime,
+  checkVerifyRequest,
+  integerIn,
+  invalid,
+  own,
+} from "./requests.js";
 import { SubjectGate } from "./subject-gate.js";
 
 export type EnrollRequest = {
@@ -154,7 +167,8 @@ interface Cached {
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
 const MAX_USER_CREDENTIALS = 32;
-const ID = /^[\w.@:+-]{1,128}$/;
+const OPTION_FIELDS = new Set(["store", "keys", "policy", "now", "cacheSize", "subjectWaitMs"]);
+const FACTOR_FIELDS = new Set(["user", "factor", "ok"]);
 const PREFIX: Record<CodeFunction, string> = {
   identify: "identify: ",
   respond: "respond: ",
@@ -186,13 +200,26 @@ export class Verifier {
   readonly #loading = new Map<string, Promise<Cached>>();
 
   constructor(options: VerifierOptions) {
+    checkFields(options, "the verifier options", OPTION_FIELDS);
+    for (const [name, methods] of [
+      ["store", ["get", "accept", "fail"]],
+      ["keys", ["seal", "unseal"]],
+    ] as const) {
+      const v = options[name] as unknown as Record<string, unknown> | undefined;
+      if (typeof v !== "object" || v === null || methods.some((m) => typeof v[m] !== "function"))
+        throw invalid(`options.${name} is a ${name === "store" ? "StateStore" : "KeyProvider"}`);
+    }
+    if (options.now !== undefined && typeof options.now !== "function")
+      throw invalid("options.now is a function returning ms since the epoch");
     this.#store = options.store;
     this.#keys = options.keys;
-    this.policy = { ...DEFAULT_POLICY, ...options.policy };
+    this.policy = policyWith(options.policy);
     this.#now = options.now ?? Date.now;
-    this.#cacheSize = Math.max(1, Math.trunc(options.cacheSize ?? 10_000));
+    this.#cacheSize = integerIn(options.cacheSize ?? 10_000, 1, 10_000_000, "options.cacheSize");
     this.#rule = { maxFailures: this.policy.maxFailures };
-    this.#gate = new SubjectGate(options.subjectWaitMs ?? 10_000);
+    this.#gate = new SubjectGate(
+      integerIn(options.subjectWaitMs ?? 10_000, 0, 600_000, "options.subjectWaitMs"),
+    );
   }
 
   /**
@@ -213,6 +240,7 @@ export class Verifier {
    * counted and locked like a known one. Audited with the factor's name, never its value.
    */
   async checkFactor(req: FactorRequest): Promise<FactorResult> {
+    checkFields(req, "a factor request", FACTOR_FIELDS);
     checkId(req.user, "a user id");
     if (typeof req.factor !== "string" || !FACTOR.test(req.factor))
       throw new CapkitError("INPUT_INVALID", "a factor is named by 1–32 letters, digits or . : + - _");
@@ -229,10 +257,17 @@ export class Verifier {
   }
 
   async enroll(req: EnrollRequest, options: { replaces?: string } = {}): Promise<void> {
+    if (typeof req !== "object" || req === null) throw invalid("an enrolment request is an object");
     checkId(req.id, "a credential id", "CREDENTIAL_INVALID");
     if (req.user !== undefined) checkId(req.user, "a user id", "CREDENTIAL_INVALID");
-    const rules = KINDS[req.kind];
-    if (!rules) throw new CapkitError("CREDENTIAL_INVALID", "unknown credential kind");
+    checkOptions(options, "the enrolment options", ["replaces"]);
+    if (options.replaces !== undefined) checkId(options.replaces, "the id it replaces");
+    const rules = typeof req.kind === "string" ? own(KINDS, req.kind) : undefined;
+    if (!rules)
+      throw new CapkitError(
+        "CREDENTIAL_INVALID",
+        `the credential kind is one of ${Object.keys(KINDS).join(", ")}`,
+      );
     const e = await rules.enroll(req, { keys: this.#keys, policy: this.policy });
     const sealed = e.secret ? await this.#keys.seal(req.id, e.secret) : undefined;
     const now = this.#now();
@@ -264,6 +299,9 @@ export class Verifier {
    * accepted from the new one revokes the old (or revoke it explicitly).
    */
   async replace(oldId: string, req: EnrollRequest): Promise<void> {
+    checkId(oldId, "the id of the credential replaced");
+    if (typeof req !== "object" || req === null) throw invalid("an enrolment request is an object");
+    if (req.user !== undefined) checkId(req.user, "a user id", "CREDENTIAL_INVALID");
     const old = await this.#known(oldId);
     if (req.user !== undefined && req.user !== old.user)
       throw new CapkitError(
@@ -281,13 +319,12 @@ export class Verifier {
    * MACs — whether the id exists, its subject is locked or the code is right (docs/architecture.md §6).
    */
   async verify(req: VerifyRequest): Promise<VerifyResult> {
-    if ((req.id === undefined) === (req.user === undefined))
-      throw new CapkitError("INPUT_INVALID", "verify takes an id or a user, not both");
+    checkVerifyRequest(req);
     if (req.user !== undefined) {
       const user = req.user;
       return this.#gate.run(subjectKey({ user }), () => this.#verifyUser(user, req));
     }
-    const id = String(req.id);
+    const id = req.id!;
     const e = this.#cache.get(id) ?? (await this.#cached(id));
     return this.#gate.run(e.subject, () => this.#verifyId(id, e, req));
   }
@@ -296,7 +333,7 @@ export class Verifier {
     const now = this.#now();
     // The one read while this attempt waited its turn, if the one before it read the credential afresh.
     const e = this.#cache.get(id) ?? cached;
-    const fn: CodeFunction = req.function ?? KINDS[e.c.params.kind].defaultFunction;
+    const fn: CodeFunction = req.function ?? rulesOf(e.c.params.kind).defaultFunction;
     const code = digitsOf(req.code);
     if (code === undefined) return this.#judgeId(e, req, fn, code, now, "not a number", undefined);
     if (fn === "respond" || fn === "sign" || fn === "ocra")
@@ -356,12 +393,7 @@ export class Verifier {
   async #verifyUser(user: string, req: VerifyRequest): Promise<VerifyResult> {
     const fn: CodeFunction = req.function ?? "identify";
     const code = digitsOf(req.code);
-    const refusal =
-      code === undefined
-        ? "not a number"
-        : fn !== "identify" || req.challengeId !== undefined
-          ? "by user, only identify codes (challenges are per credential)"
-          : undefined;
+    const refusal = code === undefined ? "not a number" : undefined; // the door refused any other function
     const probe = probeOf(req, fn, code);
     for (let tries = 0; ; tries++) {
       const now = this.#now();
@@ -395,7 +427,7 @@ export class Verifier {
   }
 
   #match(e: Cached, attempt: Attempt): Match | undefined {
-    return KINDS[e.c.params.kind].match(e.engine, e.c, attempt, this.policy);
+    return rulesOf(e.c.params.kind).match(e.engine, e.c, attempt, this.policy);
   }
 
   /**
@@ -624,22 +656,22 @@ export class Verifier {
    */
   async #absent(key: string): Promise<Cached> {
     const old = this.#cache.get(key);
+    if (old?.absent) return old; // its decoy as it was: a second read costs what a known id's costs
     const t = this.#template;
-    const base = t?.c ?? DECOY;
     const c: Mutable<StoredCredential> = {
-      ...base,
+      ...(t?.c ?? DECOY),
       id: key,
       user: undefined,
       replaces: undefined,
-      failures: old?.c.failures ?? 0,
-      locked: old?.c.locked ?? false,
+      failures: 0,
+      locked: false,
       state: "active",
       version: 0,
       acceptedAt: undefined,
       acceptedDigest: undefined,
       acceptedRequest: undefined,
     };
-    const engine = old?.absent ? old.engine : t ? await this.#engine(t.c) : await decoyEngine(this.#keys);
+    const engine = t ? await this.#engine(t.c) : await decoyEngine(this.#keys);
     const e: Cached = { c, engine, absent: true, subject: subjectKey(c) };
     this.#remember(e);
     return e;
@@ -654,7 +686,7 @@ export class Verifier {
   async #engine(c: StoredCredential): Promise<unknown> {
     const secret = c.sealed === undefined ? undefined : await this.#keys.unseal(c.id, c.sealed);
     try {
-      return await KINDS[c.params.kind].engine(c.params, secret, this.#keys);
+      return await rulesOf(c.params.kind).engine(c.params, secret, this.#keys);
     } finally {
       secret?.fill(0);
     }
@@ -668,12 +700,14 @@ export class Verifier {
     id: string,
     fn: Exclude<CodeFunction, "identify">,
   ): Promise<{ challengeId: string; challenge: string; expiresAt: number }> {
+    checkId(id, "the credential id");
+    checkChallengeFunction(fn);
     const now = this.#now();
     const expiresAt = now + this.policy.challengeTtlMs;
     const e = this.#cache.get(id) ?? (await this.#cached(id));
     const c = e.c;
     // For an unknown id, the decoy's kind makes the value: the same format as a known id's.
-    const value = KINDS[c.params.kind].challenge(c.params, fn);
+    const value = rulesOf(c.params.kind).challenge(c.params, fn);
     if (e.absent) {
       await this.#store.record(this.#entry(id, "challenge", "unknown", undefined, { detail: fn }));
       return { challengeId: randomBytes(16).toString("hex"), challenge: value, expiresAt };
@@ -698,10 +732,13 @@ export class Verifier {
    * must match two consecutive counters within the resync window; then the second is the last accepted.
    */
   async resync(id: string, code1: string, code2: string): Promise<VerifyResult> {
+    checkId(id, "the credential id");
+    checkCode(code1, "the first code");
+    checkCode(code2, "the second code");
     const loaded = await this.#load(id); // a rare operation: decided on a fresh read
     return this.#gate.run(loaded.subject, () => {
       const e = this.#cache.get(id) ?? loaded;
-      const resync = KINDS[e.c.params.kind].resync;
+      const resync = rulesOf(e.c.params.kind).resync;
       if (!resync) {
         throw new CapkitError(
           "INPUT_INVALID",
@@ -728,12 +765,14 @@ export class Verifier {
   }
 
   async unlock(id: string): Promise<void> {
+    checkId(id, "the credential id");
     const ok = await this.#store.unlock({ credential: id }, this.#entry(id, "unlock", "ok", undefined));
     this.#cache.delete(id);
     if (!ok) throw new CapkitError("CREDENTIAL_UNKNOWN", `no credential ${id}`);
   }
 
   async unlockUser(user: string): Promise<void> {
+    checkId(user, "the user id");
     const ok = await this.#store.unlock({ user }, this.#entry("", "unlock", "ok", user));
     if (!ok) throw new CapkitError("CREDENTIAL_UNKNOWN", `no user ${user}`);
   }
@@ -748,6 +787,7 @@ export class Verifier {
   }
 
   async #setState(id: string, state: CredentialState): Promise<void> {
+    checkId(id, "the credential id");
     const c = await this.#known(id);
     const ok = await this.#store.setState(
       id,
@@ -761,6 +801,7 @@ export class Verifier {
 
   /** The credential's state and keys are deleted; its audit trail stays. */
   async revoke(id: string): Promise<void> {
+    checkId(id, "the credential id");
     const c = await this.#known(id);
     const ok = await this.#store.revoke(id, this.#entry(id, "revoke", "ok", c.user));
     this.#cache.delete(id);
@@ -768,10 +809,12 @@ export class Verifier {
   }
 
   async status(id: string): Promise<CredentialStatus> {
+    checkId(id, "the credential id");
     return statusOf(await this.#known(id));
   }
 
   async userStatus(user: string): Promise<UserStatus> {
+    checkId(user, "the user id");
     const u = await this.#store.user(user);
     if (!u) throw new CapkitError("CREDENTIAL_UNKNOWN", `no user ${user}`);
     const creds = await this.#store.list({ user, limit: MAX_USER_CREDENTIALS });
@@ -782,7 +825,10 @@ export class Verifier {
   async list(
     options: { after?: string; limit?: number; user?: string } = {},
   ): Promise<{ credentials: CredentialStatus[]; next?: string }> {
-    const limit = Math.max(1, Math.min(1000, Math.trunc(options.limit ?? 100)));
+    checkOptions(options, "the list options", ["after", "limit", "user"]);
+    if (options.after !== undefined) checkId(options.after, "after (a credential id)");
+    if (options.user !== undefined) checkId(options.user, "the user id");
+    const limit = integerIn(options.limit ?? 100, 1, 1000, "the page size (limit)");
     const rows = await this.#store.list({
       limit,
       ...(options.after !== undefined ? { after: options.after } : {}),
@@ -792,15 +838,14 @@ export class Verifier {
     return { credentials: rows.map(statusOf), ...(rows.length === limit && last ? { next: last.id } : {}) };
   }
 
-  audit(id?: string, limit?: number): Promise<AuditEntry[]> {
-    return this.#store.audit(id, limit);
+  async audit(id?: string, limit?: number): Promise<AuditEntry[]> {
+    if (id !== undefined) checkId(id, "the credential or user id");
+    return this.#store.audit(id, integerIn(limit ?? 100, 1, 100_000, "the number of entries (limit)"));
   }
 
   /** Audit retention: deletes entries older than `before` (a Date or ms since the epoch); returns how many. */
-  pruneAudit(before: Date | number): Promise<number> {
-    const at = typeof before === "number" ? before : before.getTime();
-    if (!Number.isFinite(at)) throw new CapkitError("INPUT_INVALID", "pruneAudit needs a valid date");
-    return this.#store.pruneAudit(at);
+  async pruneAudit(before: Date | number): Promise<number> {
+    return this.#store.pruneAudit(checkTime(before, "pruneAudit's date"));
   }
 
   async #known(id: string): Promise<StoredCredential> {
@@ -900,7 +945,7 @@ async function decoyEngine(keys: KeyProvider): Promise<unknown> {
 /** A challenge value of the format `fn` has for this credential's kind; none if the kind has no `fn`. */
 function standInChallenge(c: StoredCredential, fn: Exclude<CodeFunction, "identify">): string | undefined {
   try {
-    return KINDS[c.params.kind].challenge(c.params, fn);
+    return rulesOf(c.params.kind).challenge(c.params, fn);
   } catch (e) {
     if (isCapkitError(e, "INPUT_INVALID")) return undefined;
     throw e;
@@ -909,20 +954,8 @@ function standInChallenge(c: StoredCredential, fn: Exclude<CodeFunction, "identi
 
 const FACTOR = /^[\w.:+-]{1,32}$/;
 
-/** An id as enrolled: CREDENTIAL_INVALID at enrolment, INPUT_INVALID in a request that names one. */
-function checkId(
-  id: unknown,
-  what: string,
-  code: "CREDENTIAL_INVALID" | "INPUT_INVALID" = "INPUT_INVALID",
-): void {
-  if (typeof id !== "string" || !ID.test(id)) {
-    throw new CapkitError(code, `${what} is 1–128 letters, digits or . @ : + - _`);
-  }
-}
-
 /** The code as typed, spaces removed; undefined when it is not 1–20 digits. */
-function digitsOf(code: unknown): string | undefined {
-  if (typeof code !== "string") return undefined;
+function digitsOf(code: string): string | undefined {
   const s = DIGITS.test(code) ? code : code.replace(/\s+/g, "");
   return DIGITS.test(s) ? s : undefined;
 }

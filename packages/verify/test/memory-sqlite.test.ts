@@ -6,6 +6,7 @@ import { MemoryStore } from "../src/index.js";
 import { SqliteStore } from "../src/sqlite.js";
 import { attackConformance } from "./attack.js";
 import { conformance } from "./conformance.js";
+import { fuzzConformance } from "./fuzz.js";
 
 conformance("the memory store", async () => new MemoryStore());
 
@@ -21,6 +22,9 @@ const attackDir = mkdtempSync(join(tmpdir(), "capkit-sqlite-attack-"));
 afterAll(() => rmSync(attackDir, { recursive: true, force: true }));
 let files = 0;
 attackConformance("SQLite", async (o) => new SqliteStore(join(attackDir, `state-${files++}.db`), o));
+
+fuzzConformance("the memory store", async () => new MemoryStore(), Number(process.env.FUZZ_RUNS ?? 300));
+fuzzConformance("SQLite", async () => new SqliteStore(join(attackDir, "fuzz.db")), 200);
 
 describe("the memory store's audit ring", () => {
   const entry = (i: number) =>

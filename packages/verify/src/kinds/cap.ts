@@ -6,8 +6,10 @@ import {
   CapCodeModel,
   type CapInputs,
   type CapIssuerRecord,
+  CRYPTOGRAM_VERSIONS,
   candidateAtcs,
   parseCapIssuerRecord,
+  READER_PROFILES,
   readerProfile,
 } from "@capkit/emv-cap";
 import type { KeyProvider } from "../key-provider.js";
@@ -49,7 +51,11 @@ export const capKind: KindRules<"cap", CapEnrollRequest, CapEngine> = {
 
   async enroll(req, { keys, policy }) {
     const record = parseCapIssuerRecord(req.record);
-    readerProfile(record.profile);
+    // Names looked up among their tables' own keys: "constructor" is neither a profile nor a CVN (issue 20).
+    if (!Object.hasOwn(READER_PROFILES, record.profile))
+      throw new CapkitError("PROFILE_INVALID", `unknown reader profile "${record.profile}"`);
+    if (!Object.hasOwn(CRYPTOGRAM_VERSIONS, record.cryptogramVersion))
+      throw new CapkitError("PROFILE_INVALID", `unknown cryptogram version "${record.cryptogramVersion}"`);
     const last = req.lastAtc === undefined ? -1 : integerIn(req.lastAtc, 0, 0xffff, "lastAtc");
     const atcWindow =
       req.atcWindow === undefined ? policy.capAtcWindow : integerIn(req.atcWindow, 1, 0xffff, "atcWindow");
