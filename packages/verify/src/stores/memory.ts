@@ -17,6 +17,7 @@ import type {
   UserState,
 } from "../model.js";
 import { type ReplayProbe, replayDigest } from "../replay.js";
+import { checkOptions, integerIn } from "../requests.js";
 import { AuditRing } from "./audit-ring.js";
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
@@ -47,8 +48,9 @@ export class MemoryStore implements StateStore {
   readonly #audit: AuditRing;
 
   constructor(options: MemoryStoreOptions = {}) {
-    this.#audit = new AuditRing(options.auditLimit ?? 10_000);
-    this.#unknownLimit = Math.max(1, Math.trunc(options.unknownLimit ?? 100_000));
+    checkOptions(options, "the memory store's options", ["auditLimit", "unknownLimit"]);
+    this.#audit = new AuditRing(integerIn(options.auditLimit ?? 10_000, 1, 10_000_000, "auditLimit"));
+    this.#unknownLimit = integerIn(options.unknownLimit ?? 100_000, 1, 100_000_000, "unknownLimit");
   }
 
   #record(entry: AuditEntry, result = entry.result): void {

@@ -19,6 +19,7 @@ import type {
   UserState,
 } from "../model.js";
 import { replayDigest } from "../replay.js";
+import { checkOptions, integerIn } from "../requests.js";
 import { loadDriver } from "./driver.js";
 import {
   CREDENTIAL_COLUMNS,
@@ -69,13 +70,26 @@ export class PostgresStore implements StateStore {
   }
 
   static async connect(connectionString: string, options: PostgresStoreOptions = {}): Promise<PostgresStore> {
-    const statementTimeout = options.statementTimeoutMs ?? 2000;
-    const lockTimeout = Math.min(options.lockTimeoutMs ?? 1000, statementTimeout);
+    if (typeof connectionString !== "string" || connectionString === "")
+      throw new CapkitError("INPUT_INVALID", "the connection string is a postgres:// URL");
+    checkOptions(options, "the PostgreSQL store's options", [
+      "poolSize",
+      "statementTimeoutMs",
+      "lockTimeoutMs",
+      "connectTimeoutMs",
+      "unknownLimit",
+    ]);
+    const ms = (v: number | undefined, d: number, what: string) => integerIn(v ?? d, 1, 600_000, what);
+    const statementTimeout = ms(options.statementTimeoutMs, 2000, "statementTimeoutMs");
+    const lockTimeout = Math.min(ms(options.lockTimeoutMs, 1000, "lockTimeoutMs"), statementTimeout);
+    const poolSize = integerIn(options.poolSize ?? 10, 1, 1000, "poolSize");
+    const connectTimeout = ms(options.connectTimeoutMs, 2000, "connectTimeoutMs");
+    const unknownLimit = integerIn(options.unknownLimit ?? 100_000, 1, 100_000_000, "unknownLimit");
     const { Pool } = loadDriver<typeof pg>("pg", "PostgresStore");
     const pool = new Pool({
       connectionString,
-      max: options.poolSize ?? 10,
-      connectionTimeoutMillis: options.connectTimeoutMs ?? 2000,
+      max: poolSize,
+      connectionTimeoutMillis: connectTimeout,
       statement_timeout: statementTimeout,
       lock_timeout: lockTimeout,
       // The client gives up too if the server stops answering altogether (a dead host sends no FATAL).
@@ -87,7 +101,7 @@ export class PostgresStore implements StateStore {
     pool.on("connect", (client) => client.on("error", () => {}));
     // One decision per lockout subject in flight from a Verifier (src/subject-gate.ts): a stuck row holds one
     // pool connection, and the callers queued behind it give up with the first lock timeout.
-    const store = new PostgresStore(pool, Math.max(1, Math.trunc(options.unknownLimit ?? 100_000)));
+    const store = new PostgresStore(pool, unknownLimit);
     await store.#run(async (c) => {
       // Several instances may start at once, while others serve: they wait for each other (not bounded by the
       // lock timeout of verifications), and the DDL — whose table locks would stop every verification for a

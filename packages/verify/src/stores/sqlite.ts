@@ -20,6 +20,7 @@ import type {
   UserState,
 } from "../model.js";
 import { replayDigest } from "../replay.js";
+import { checkOptions, integerIn } from "../requests.js";
 import { loadDriver } from "./driver.js";
 import {
   COLUMNS_ADDED,
@@ -55,6 +56,11 @@ export class SqliteStore implements StateStore {
   readonly #unknownLimit: number;
 
   constructor(path: string, options: SqliteStoreOptions = {}) {
+    if (typeof path !== "string" || path === "" || path.includes("\0"))
+      throw new CapkitError("INPUT_INVALID", "the SQLite database is a file path (or :memory:)");
+    checkOptions(options, "the SQLite store's options", ["busyTimeoutMs", "unknownLimit"]);
+    const busyTimeoutMs = integerIn(options.busyTimeoutMs ?? 2000, 0, 600_000, "busyTimeoutMs");
+    this.#unknownLimit = integerIn(options.unknownLimit ?? 100_000, 1, 100_000_000, "unknownLimit");
     // The driver first: a missing package is its own error, not "cannot open the database".
     const Driver = loadDriver<typeof Database>("better-sqlite3", "SqliteStore");
     try {
@@ -63,7 +69,7 @@ export class SqliteStore implements StateStore {
       this.#db = new Driver(path);
       this.#db.pragma("journal_mode = WAL");
       this.#db.pragma("synchronous = FULL");
-      this.#db.pragma(`busy_timeout = ${Math.max(0, Math.trunc(options.busyTimeoutMs ?? 2000))}`);
+      this.#db.pragma(`busy_timeout = ${busyTimeoutMs}`);
       this.#db
         .transaction(() => {
           this.#db.exec(SCHEMA_SQLITE);
@@ -84,7 +90,6 @@ export class SqliteStore implements StateStore {
         (this.#stmt.meta.get(UNKNOWN_KEY_NAME) as { value: string }).value,
         "hex",
       );
-      this.#unknownLimit = Math.max(1, Math.trunc(options.unknownLimit ?? 100_000));
     } catch (e) {
       throw unavailable(e, `cannot open the SQLite database ${path}`);
     }
