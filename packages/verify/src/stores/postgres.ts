@@ -31,6 +31,7 @@ import {
   UNKNOWN_KEY_NAME,
   unknownSubjectKey,
 } from "./schema.js";
+import { nothingDone, outcomeUnknown } from "./unavailable.js";
 
 export interface PostgresStoreOptions {
   readonly poolSize?: number;
@@ -135,12 +136,13 @@ export class PostgresStore implements StateStore {
     return store;
   }
 
-  async #run<T>(f: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  /** Runs `f` on a pooled connection; `writes`: whether `f` may commit (then a lost answer is "unknown"). */
+  async #run<T>(f: (client: pg.PoolClient) => Promise<T>, writes = true): Promise<T> {
     let client: pg.PoolClient;
     try {
       client = await this.#pool.connect();
     } catch (e) {
-      throw unavailable(e);
+      throw nothingDone(`PostgreSQL is unavailable: ${message(e)}`, e); // nothing was sent
     }
     let broken = false;
     try {
@@ -151,15 +153,25 @@ export class PostgresStore implements StateStore {
       if (code === "23505") throw new CapkitError("CREDENTIAL_EXISTS", "credential already exists");
       // A lock or statement timeout leaves the connection usable; anything else may not have.
       broken = code !== "55P03" && code !== "57014";
-      throw unavailable(e);
+      // An error the server reported for the statement (a SQLSTATE) means it did not commit — except the
+      // connection and operator classes (08, 57P: the server went away), after which, as after an error the
+      // client raised itself (connection reset, its own timeout), the statement may have committed unseen.
+      const reported = typeof code === "string" && /^[0-9A-Z]{5}$/.test(code) && !/^(08|57P)/.test(code);
+      const m = `PostgreSQL is unavailable: ${message(e)}`;
+      throw writes && !reported ? outcomeUnknown(m, e) : nothingDone(m, e);
     } finally {
       client.release(broken);
     }
   }
 
   /** Named statements are parsed and planned once per connection, then only bound and executed. */
-  #query(sql: string, values: unknown[]): Promise<pg.QueryResult> {
-    return this.#run((c) => c.query({ name: statementName(sql), text: sql, values }));
+  #query(sql: string, values: unknown[], writes = true): Promise<pg.QueryResult> {
+    return this.#run((c) => c.query({ name: statementName(sql), text: sql, values }), writes);
+  }
+
+  /** A statement that only reads: its failure never leaves anything done. */
+  #read(sql: string, values: unknown[]): Promise<pg.QueryResult> {
+    return this.#query(sql, values, false);
   }
 
   async enroll(c: StoredCredential, a: AuditEntry): Promise<void> {
@@ -181,12 +193,12 @@ export class PostgresStore implements StateStore {
   }
 
   async get(id: string): Promise<StoredCredential | undefined> {
-    const r = await this.#query(`${CREDENTIAL_SELECT} WHERE c.id = $1`, [id]);
+    const r = await this.#read(`${CREDENTIAL_SELECT} WHERE c.id = $1`, [id]);
     return r.rows[0] ? rowToCredential(r.rows[0]) : undefined;
   }
 
   async list(o: ListOptions): Promise<StoredCredential[]> {
-    const r = await this.#query(
+    const r = await this.#read(
       `${CREDENTIAL_SELECT} WHERE ($1::text IS NULL OR c.id > $1) AND ($2::text IS NULL OR c.user_id = $2)
        ORDER BY c.id LIMIT $3`,
       [o.after ?? null, o.user ?? null, o.limit],
@@ -195,7 +207,7 @@ export class PostgresStore implements StateStore {
   }
 
   async user(id: string): Promise<UserState | undefined> {
-    const r = await this.#query("SELECT * FROM users WHERE id = $1", [id]);
+    const r = await this.#read("SELECT * FROM users WHERE id = $1", [id]);
     const row = r.rows[0];
     return row && { id: row.id, failures: Number(row.failures), locked: row.locked === true };
   }
@@ -376,8 +388,8 @@ export class PostgresStore implements StateStore {
   async audit(id?: string, limit = 100): Promise<AuditEntry[]> {
     const r =
       id === undefined
-        ? await this.#query("SELECT * FROM audit ORDER BY seq DESC LIMIT $1", [limit])
-        : await this.#query(
+        ? await this.#read("SELECT * FROM audit ORDER BY seq DESC LIMIT $1", [limit])
+        : await this.#read(
             "SELECT * FROM audit WHERE credential_id = $1 OR user_id = $1 ORDER BY seq DESC LIMIT $2",
             [id, limit],
           );
@@ -391,13 +403,13 @@ export class PostgresStore implements StateStore {
 
   /** How many challenges are held (tests of the bound under a flood). */
   async challengeCount(): Promise<number> {
-    const r = await this.#query("SELECT count(*)::int AS n FROM challenges", []);
+    const r = await this.#read("SELECT count(*)::int AS n FROM challenges", []);
     return r.rows[0].n;
   }
 
   /** How many unknown subjects are counted (tests of the bound under a flood). */
   async unknownCount(): Promise<number> {
-    const r = await this.#query("SELECT count(*)::int AS n FROM unknown_subjects", []);
+    const r = await this.#read("SELECT count(*)::int AS n FROM unknown_subjects", []);
     return r.rows[0].n;
   }
 
@@ -420,11 +432,8 @@ function auditValues(a: AuditEntry): unknown[] {
   return [a.at, a.credentialId, a.action, a.result, a.counter ?? null, a.detail ?? null, a.user ?? null];
 }
 
-function unavailable(e: unknown): CapkitError {
-  return new CapkitError("STORE_UNAVAILABLE", `PostgreSQL is unavailable: ${(e as Error).message ?? e}`, {
-    hint: "nothing was accepted; retry when the database is back",
-    cause: e,
-  });
+function message(e: unknown): string {
+  return (e as Error).message ?? String(e);
 }
 
 /** Changes with the DDL: a database whose `meta` says so is not altered again on connect. */

@@ -34,6 +34,7 @@ import {
   UNKNOWN_KEY_NAME,
   unknownSubjectKey,
 } from "./schema.js";
+import { nothingDone, outcomeUnknown } from "./unavailable.js";
 
 export interface SqliteStoreOptions {
   /** How long a write waits for another process's transaction before STORE_UNAVAILABLE (default 2000 ms). */
@@ -95,15 +96,15 @@ export class SqliteStore implements StateStore {
     }
   }
 
-  /** Runs one store operation; any driver error becomes STORE_UNAVAILABLE. */
-  #do<T>(f: () => T): Promise<T> {
+  /** Runs one store operation; any driver error becomes STORE_UNAVAILABLE (`writes`: it may commit). */
+  #do<T>(f: () => T, writes = true): Promise<T> {
     try {
       return Promise.resolve(f());
     } catch (e) {
       if (e instanceof CapkitError) return Promise.reject(e);
       if ((e as { code?: string }).code === "SQLITE_CONSTRAINT_PRIMARYKEY")
         return Promise.reject(new CapkitError("CREDENTIAL_EXISTS", "credential already exists"));
-      return Promise.reject(unavailable(e, "SQLite failed"));
+      return Promise.reject(unavailable(e, "SQLite failed", writes));
     }
   }
 
@@ -130,20 +131,22 @@ export class SqliteStore implements StateStore {
     return this.#do(() => {
       const row = this.#stmt.get.get(id) as Record<string, unknown> | undefined;
       return row ? rowToCredential(row) : undefined;
-    });
+    }, false);
   }
 
   list(o: ListOptions): Promise<StoredCredential[]> {
-    return this.#do(() =>
-      (
-        this.#stmt.list.all(
-          o.after ?? null,
-          o.after ?? null,
-          o.user ?? null,
-          o.user ?? null,
-          o.limit,
-        ) as Record<string, unknown>[]
-      ).map(rowToCredential),
+    return this.#do(
+      () =>
+        (
+          this.#stmt.list.all(
+            o.after ?? null,
+            o.after ?? null,
+            o.user ?? null,
+            o.user ?? null,
+            o.limit,
+          ) as Record<string, unknown>[]
+        ).map(rowToCredential),
+      false,
     );
   }
 
@@ -151,7 +154,7 @@ export class SqliteStore implements StateStore {
     return this.#do(() => {
       const r = this.#stmt.user.get(id) as { id: string; failures: number; locked: number } | undefined;
       return r && { id: r.id, failures: r.failures, locked: r.locked === 1 };
-    });
+    }, false);
   }
 
   addUser(id: string, audit: AuditEntry): Promise<boolean> {
@@ -346,7 +349,7 @@ export class SqliteStore implements StateStore {
         id === undefined ? this.#stmt.auditAll.all(limit) : this.#stmt.auditOne.all(id, id, limit)
       ) as Record<string, unknown>[];
       return rows.reverse().map(rowToAudit);
-    });
+    }, false);
   }
 
   pruneAudit(before: number): Promise<number> {
@@ -355,12 +358,12 @@ export class SqliteStore implements StateStore {
 
   /** How many challenges are held (tests of the bound under a flood). */
   challengeCount(): Promise<number> {
-    return this.#do(() => (this.#stmt.countChallenges.get() as { n: number }).n);
+    return this.#do(() => (this.#stmt.countChallenges.get() as { n: number }).n, false);
   }
 
   /** How many unknown subjects are counted (tests of the bound under a flood). */
   unknownCount(): Promise<number> {
-    return this.#do(() => (this.#stmt.countUnknown.get() as { n: number }).n);
+    return this.#do(() => (this.#stmt.countUnknown.get() as { n: number }).n, false);
   }
 
   async close(): Promise<void> {
@@ -383,13 +386,17 @@ export class SqliteStore implements StateStore {
 /** SQLite result codes that mean "the store cannot serve now" (https://sqlite.org/rescode.html). */
 const UNAVAILABLE = /^SQLITE_(BUSY|LOCKED|READONLY|IOERR|CORRUPT|NOTADB|FULL|CANTOPEN|PROTOCOL|PERM|NOMEM)/;
 
-function unavailable(e: unknown, what: string): CapkitError {
+/**
+ * Busy, locked, read-only, full, corrupt, closed: refused before anything was committed. An I/O error during a
+ * write may have come while committing (the WAL frames written, their sync failed): its outcome is unknown.
+ */
+function unavailable(e: unknown, what: string, writes = false): CapkitError {
   const code = (e as { code?: unknown }).code;
   const known = typeof code === "string" && UNAVAILABLE.test(code);
-  return new CapkitError("STORE_UNAVAILABLE", `${what}: ${known ? code : (e as Error).message}`, {
-    hint: "nothing was accepted; retry when the database is available",
-    cause: e,
-  });
+  const m = `${what}: ${known ? code : (e as Error).message}`;
+  return writes && typeof code === "string" && code.startsWith("SQLITE_IOERR")
+    ? outcomeUnknown(m, e)
+    : nothingDone(m, e);
 }
 
 function prepare(db: Database.Database) {
