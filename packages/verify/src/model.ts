@@ -1,6 +1,9 @@
 import type { CapIssuerRecord } from "@capkit/emv-cap";
 import type { OathAlgorithm } from "@capkit/oath";
+import type { LockoutRule } from "./lockout.js";
 import type { ReplayProbe } from "./replay.js";
+
+export type { LockoutRule } from "./lockout.js";
 
 /**
  * A CAP issuer record as stored: a simulated card's test IMK is sealed by the KeyProvider (in
@@ -56,6 +59,8 @@ export interface StoredCredential {
    */
   readonly failures: number;
   readonly locked: boolean;
+  /** When the subject locked (a timed release counts from it). */
+  readonly lockedAt: number | undefined;
   readonly createdAt: number;
   readonly state: CredentialState;
   /** The user this credential belongs to: failures and lockout are then counted per user. */
@@ -85,6 +90,7 @@ export interface UserState {
   readonly id: string;
   readonly failures: number;
   readonly locked: boolean;
+  readonly lockedAt?: number | undefined;
 }
 
 /**
@@ -163,11 +169,6 @@ export interface AcceptDecision {
   readonly refusedDetail: string;
 }
 
-/** How failures lock a subject (Policy.maxFailures). */
-export interface LockoutRule {
-  readonly maxFailures: number;
-}
-
 /**
  * What a failure was decided on: a code is wrong only against the credential's `last` and definition at
  * `version`. If either has moved on (another process accepted a code, a lifecycle operation), the failure is
@@ -222,7 +223,7 @@ export interface StateStore {
    * A success on a user's factor the application checked itself: clears the count unless the user is locked
    * (then nothing changes). Unknown users are answered from the table of unknown subjects.
    */
-  succeed(subject: { readonly user: string }, audit: AuditEntry): Promise<Counted>;
+  succeed(subject: { readonly user: string }, rule: LockoutRule, audit: AuditEntry): Promise<Counted>;
   unlock(subject: FailureSubject, audit: AuditEntry): Promise<boolean>;
   /** Sets the state and the credential's new version. */
   setState(id: string, state: CredentialState, version: number, audit: AuditEntry): Promise<boolean>;

@@ -25,6 +25,11 @@ export interface Policy {
    * `requestId`. After it, the same code again is a failure like any other.
    */
   readonly replayWindowMs: number;
+  /**
+   * A lock is lifted this long after it was set, and the count starts again (a timed release); 0, the
+   * default: only an administrator lifts it (unlock, unlockUser).
+   */
+  readonly lockoutReleaseMs: number;
 }
 
 export const DEFAULT_POLICY: Policy = {
@@ -38,6 +43,7 @@ export const DEFAULT_POLICY: Policy = {
   maxChallengesPerCredential: 8,
   resyncWindow: 1000,
   replayWindowMs: 300_000,
+  lockoutReleaseMs: 0,
 };
 
 /** The range of each numeric field (the door for `VerifierOptions.policy`). */
@@ -51,6 +57,7 @@ const RANGES: Record<Exclude<keyof Policy, "totpFollowDrift">, readonly [number,
   maxChallengesPerCredential: [1, 1000],
   resyncWindow: [1, 100_000],
   replayWindowMs: [0, 86_400_000],
+  lockoutReleaseMs: [0, 30 * 86_400_000],
 };
 
 /** The policy with `changes` applied, every field checked: INPUT_INVALID names the first bad one. */

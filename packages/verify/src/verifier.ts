@@ -10,6 +10,7 @@ import {
   type TotpEnrollRequest,
 } from "./kinds/index.js";
 import type { Attempt, Match } from "./kinds/kind.js";
+import { isLocked } from "./lockout.js";
 import type {
   AuditAction,
   AuditEntry,
@@ -216,7 +217,7 @@ export class Verifier {
     this.policy = policyWith(options.policy);
     this.#now = options.now ?? Date.now;
     this.#cacheSize = integerIn(options.cacheSize ?? 10_000, 1, 10_000_000, "options.cacheSize");
-    this.#rule = { maxFailures: this.policy.maxFailures };
+    this.#rule = { maxFailures: this.policy.maxFailures, releaseMs: this.policy.lockoutReleaseMs };
     this.#gate = new SubjectGate(
       integerIn(options.subjectWaitMs ?? 10_000, 0, 600_000, "options.subjectWaitMs"),
     );
@@ -249,7 +250,7 @@ export class Verifier {
     return this.#gate.run(subjectKey({ user }), async () => {
       const audit = this.#entry("", "factor", ok ? "accepted" : "rejected", user, { detail: factor });
       if (ok) {
-        const s = await this.#store.succeed({ user }, audit);
+        const s = await this.#store.succeed({ user }, this.#rule, audit);
         return { result: s.locked ? "locked" : "accepted" };
       }
       return this.#counted((await this.#store.fail({ user }, this.#rule, audit)) as Counted);
@@ -279,6 +280,7 @@ export class Verifier {
         last: e.last,
         failures: 0,
         locked: false,
+        lockedAt: undefined,
         createdAt: now,
         state: "active",
         user: req.user,
@@ -810,7 +812,7 @@ export class Verifier {
 
   async status(id: string): Promise<CredentialStatus> {
     checkId(id, "the credential id");
-    return statusOf(await this.#known(id));
+    return this.#statusOf(await this.#known(id));
   }
 
   async userStatus(user: string): Promise<UserStatus> {
@@ -818,7 +820,8 @@ export class Verifier {
     const u = await this.#store.user(user);
     if (!u) throw new CapkitError("CREDENTIAL_UNKNOWN", `no user ${user}`);
     const creds = await this.#store.list({ user, limit: MAX_USER_CREDENTIALS });
-    return { user, failures: u.failures, locked: u.locked, credentials: creds.map((c) => c.id) };
+    const locked = isLocked({ ...u }, this.#rule, this.#now());
+    return { user, failures: u.failures, locked, credentials: creds.map((c) => c.id) };
   }
 
   /** Credentials in id order, a page at a time: pass the returned `next` as `after` for the next page. */
@@ -835,7 +838,10 @@ export class Verifier {
       ...(options.user !== undefined ? { user: options.user } : {}),
     });
     const last = rows[rows.length - 1];
-    return { credentials: rows.map(statusOf), ...(rows.length === limit && last ? { next: last.id } : {}) };
+    return {
+      credentials: rows.map((c) => this.#statusOf(c)),
+      ...(rows.length === limit && last ? { next: last.id } : {}),
+    };
   }
 
   async audit(id?: string, limit?: number): Promise<AuditEntry[]> {
@@ -846,6 +852,11 @@ export class Verifier {
   /** Audit retention: deletes entries older than `before` (a Date or ms since the epoch); returns how many. */
   async pruneAudit(before: Date | number): Promise<number> {
     return this.#store.pruneAudit(checkTime(before, "pruneAudit's date"));
+  }
+
+  /** A credential's status; locked means locked now (a lock past its timed release is not). */
+  #statusOf(c: StoredCredential): CredentialStatus {
+    return statusOf(c, isLocked({ ...c }, this.#rule, this.#now()));
   }
 
   async #known(id: string): Promise<StoredCredential> {
@@ -922,6 +933,7 @@ const DECOY: StoredCredential = {
   last: -1,
   failures: 0,
   locked: false,
+  lockedAt: undefined,
   createdAt: 0,
   state: "active",
   user: undefined,
@@ -972,7 +984,7 @@ function attemptOf(
   return { fn, code, now, challenge, amount: req.amount, currency: req.currency, tds: req.tds };
 }
 
-function statusOf(c: StoredCredential): CredentialStatus {
+function statusOf(c: StoredCredential, locked: boolean): CredentialStatus {
   const p = c.params;
   return {
     id: c.id,
@@ -981,7 +993,7 @@ function statusOf(c: StoredCredential): CredentialStatus {
     ...(c.user !== undefined ? { user: c.user } : {}),
     last: c.last,
     failures: c.failures,
-    locked: c.locked,
+    locked,
     createdAt: c.createdAt,
     ...(p.kind === "totp" && c.drift !== undefined ? { driftSeconds: c.drift * p.step } : {}),
     ...(c.replaces !== undefined ? { replaces: c.replaces } : {}),

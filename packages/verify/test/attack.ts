@@ -380,6 +380,59 @@ export function attackConformance(
       });
     });
 
+    describe("options a bank expects", () => {
+      it("a timed release of the lockout (policy.lockoutReleaseMs, off by default): the count starts again", async () => {
+        const timed = new Verifier({
+          store,
+          keys,
+          now: () => clock.now(),
+          policy: { lockoutReleaseMs: 60_000 },
+        });
+        const user = uid("timed");
+        const t = await totp(user, timed);
+        const own = await totp(undefined, timed);
+        const nobody = uid("timed-nobody");
+        const stranger = uid("timed-stranger");
+        const lock = async () => {
+          for (let i = 0; i < 5; i++) {
+            await timed.verify({ id: own.id, code: own.wrong(1)[0]! });
+            await timed.verify({ user, code: t.wrong(1)[0]! });
+            await timed.verify({ id: nobody, code: "000000" });
+            await timed.checkFactor({ user: stranger, factor: "password", ok: false });
+          }
+        };
+        await lock();
+        clock.advance(59_999);
+        expect((await timed.verify({ id: own.id, code: own.code() })).result).toBe("locked");
+        expect((await timed.verify({ id: t.id, code: t.code() })).result).toBe("locked");
+        expect(await timed.verify({ id: nobody, code: "000000" })).toEqual({ result: "locked" });
+        expect(await timed.checkFactor({ user: stranger, factor: "password", ok: true })).toEqual({
+          result: "locked",
+        });
+        // The attempts while locked keep counting but do not move the release: it counts from the lock.
+        clock.advance(1);
+        expect((await timed.userStatus(user)).locked).toBe(false);
+        expect((await timed.status(own.id)).locked).toBe(false);
+        expect((await timed.verify({ id: own.id, code: own.code() })).result).toBe("accepted");
+        expect(await timed.verify({ user, code: t.wrong(1)[0]! })).toEqual({
+          result: "rejected",
+          triesLeft: 4,
+        });
+        expect(await timed.verify({ id: nobody, code: "000000" })).toEqual({
+          result: "rejected",
+          triesLeft: 4,
+        });
+        expect(await timed.checkFactor({ user: stranger, factor: "password", ok: true })).toEqual({
+          result: "accepted",
+        });
+        // Off by default: the same wait lifts nothing.
+        const forever = await totp();
+        for (let i = 0; i < 5; i++) await verifier.verify({ id: forever.id, code: forever.wrong(1)[0]! });
+        clock.advance(365 * 86_400_000);
+        expect((await verifier.verify({ id: forever.id, code: forever.code() })).result).toBe("locked");
+      });
+    });
+
     describe("the door: bad arguments are INPUT_INVALID (or another typed error) with a message true to the cause, nothing written", () => {
       it("every method, every argument", async () => {
         const t = await totp();

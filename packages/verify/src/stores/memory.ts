@@ -1,4 +1,5 @@
 import { CapkitError } from "@capkit/core";
+import { clearFailures, countFailure, isLocked, type LockoutState } from "../lockout.js";
 import type {
   AcceptDecision,
   AcceptOutcome,
@@ -23,7 +24,6 @@ import { AuditRing } from "./audit-ring.js";
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 /** A credential's row; the request of its last accept is kept as it came, its digest made when read. */
 type Row = Mutable<StoredCredential> & { probe?: ReplayProbe };
-type Count = { failures: number; locked: boolean };
 
 export interface MemoryStoreOptions {
   /** Audit entries kept (the newest; default 10,000). */
@@ -43,7 +43,7 @@ export class MemoryStore implements StateStore {
   readonly #credentials = new Map<string, Row>();
   readonly #users = new Map<string, Mutable<UserState>>();
   readonly #challenges = new Map<string, Challenge>();
-  readonly #unknown = new Map<string, Count>();
+  readonly #unknown = new Map<string, LockoutState>();
   readonly #unknownLimit: number;
   readonly #audit: AuditRing;
 
@@ -84,11 +84,11 @@ export class MemoryStore implements StateStore {
     const { probe, ...c } = row;
     const s = this.#subjectOf(row);
     const acceptedDigest = probe && replayDigest(c.id, c.last, probe);
-    return { ...c, failures: s.failures, locked: s.locked, acceptedDigest };
+    return { ...c, failures: s.failures, locked: s.locked, lockedAt: s.lockedAt, acceptedDigest };
   }
 
   /** The row a credential's failures are counted on: its user's, or its own. */
-  #subjectOf(c: Mutable<StoredCredential>): Count {
+  #subjectOf(c: Mutable<StoredCredential>): LockoutState {
     return (c.user === undefined ? undefined : this.#users.get(c.user)) ?? c;
   }
 
@@ -108,16 +108,16 @@ export class MemoryStore implements StateStore {
     const c = this.#credentials.get(id);
     if (!c || c.version !== d.version) return "changed";
     const subject = this.#subjectOf(c);
-    if (subject.locked || c.state !== "active")
+    if (isLocked(subject, d.rule, audit.at) || c.state !== "active")
       return this.#count(subject, d.rule, { ...audit, result: "rejected", detail: d.refusedDetail });
     if (c.last >= value) return "stale";
     c.last = value;
     c.acceptedAt = audit.at;
     c.probe = d.probe;
     c.acceptedRequest = d.probe.request;
-    c.failures = 0;
     if (d.drift !== undefined) c.drift = d.drift;
-    subject.failures = 0;
+    clearFailures(c);
+    clearFailures(subject);
     this.#record(audit);
     return "accepted";
   }
@@ -137,26 +137,25 @@ export class MemoryStore implements StateStore {
     return this.#count(row ?? this.#unknownRow(subject), rule, audit);
   }
 
-  async succeed(subject: { user: string }, audit: AuditEntry): Promise<Counted> {
+  async succeed(subject: { user: string }, rule: LockoutRule, audit: AuditEntry): Promise<Counted> {
     const row = this.#users.get(subject.user) ?? this.#unknown.get(unknownKey(subject));
-    if (row?.locked) {
+    if (row && isLocked(row, rule, audit.at)) {
       this.#record(audit, "locked");
       return { failures: row.failures, locked: true };
     }
-    if (row) row.failures = 0;
+    if (row) clearFailures(row);
     this.#record(audit);
     return { failures: 0, locked: false };
   }
 
-  #count(row: Count, rule: LockoutRule, audit: AuditEntry): Counted {
-    row.failures += 1;
-    row.locked = row.locked || row.failures >= rule.maxFailures;
+  #count(row: LockoutState, rule: LockoutRule, audit: AuditEntry): Counted {
+    countFailure(row, rule, audit.at);
     this.#record(audit, row.locked ? "locked" : audit.result);
     return { failures: row.failures, locked: row.locked };
   }
 
   /** An unknown subject's count, moved to the newest end; the least recently tried beyond the bound go. */
-  #unknownRow(subject: FailureSubject): Count {
+  #unknownRow(subject: FailureSubject): LockoutState {
     const key = unknownKey(subject);
     const row = this.#unknown.get(key) ?? { failures: 0, locked: false };
     this.#unknown.delete(key);
@@ -168,8 +167,7 @@ export class MemoryStore implements StateStore {
   async unlock(subject: FailureSubject, audit: AuditEntry): Promise<boolean> {
     const row = "user" in subject ? this.#users.get(subject.user) : this.#credentials.get(subject.credential);
     if (!row) return false;
-    row.failures = 0;
-    row.locked = false;
+    clearFailures(row);
     this.#record(audit);
     return true;
   }

@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from "node:crypto";
 import { CapkitError } from "@capkit/core";
 import type pg from "pg";
+import { lockoutSql } from "../lockout.js";
 import type {
   AcceptDecision,
   AcceptOutcome,
@@ -209,7 +210,14 @@ export class PostgresStore implements StateStore {
   async user(id: string): Promise<UserState | undefined> {
     const r = await this.#read("SELECT * FROM users WHERE id = $1", [id]);
     const row = r.rows[0];
-    return row && { id: row.id, failures: Number(row.failures), locked: row.locked === true };
+    return (
+      row && {
+        id: row.id,
+        failures: Number(row.failures),
+        locked: row.locked === true,
+        lockedAt: row.locked_at === null ? undefined : Number(row.locked_at),
+      }
+    );
   }
 
   async addUser(id: string, a: AuditEntry): Promise<boolean> {
@@ -239,6 +247,7 @@ export class PostgresStore implements StateStore {
       d.rule.maxFailures,
       d.refusedDetail,
       ...auditValues(a),
+      d.rule.releaseMs,
       ...(byUser ? [d.user] : []),
     ]);
     const row = r.rows[0] as {
@@ -258,7 +267,7 @@ export class PostgresStore implements StateStore {
     a: AuditEntry,
     expected?: FailExpectation,
   ): Promise<FailOutcome> {
-    const unknown = [unknownSubjectKey(this.#unknownKey, subject), this.#unknownLimit];
+    const unknown = [unknownSubjectKey(this.#unknownKey, subject), this.#unknownLimit, rule.releaseMs];
     let r: pg.QueryResult;
     if (expected && "absent" in expected) {
       r = await this.#query(FAIL_ABSENT, [
@@ -275,6 +284,7 @@ export class PostgresStore implements StateStore {
         expected.credential,
         expected.version,
         expected.last,
+        rule.releaseMs,
       ]);
     } else if (expected) {
       r = await this.#query(FAIL_OWN_EXPECTED, [
@@ -283,6 +293,7 @@ export class PostgresStore implements StateStore {
         ...auditValues(a),
         expected.version,
         expected.last,
+        rule.releaseMs,
       ]);
     } else if ("user" in subject) {
       r = await this.#query(FAIL_USER, [subject.user, rule.maxFailures, ...auditValues(a), ...unknown]);
@@ -293,11 +304,12 @@ export class PostgresStore implements StateStore {
     return row ? { failures: row.failures, locked: row.locked } : "changed";
   }
 
-  async succeed(subject: { user: string }, a: AuditEntry): Promise<Counted> {
+  async succeed(subject: { user: string }, rule: LockoutRule, a: AuditEntry): Promise<Counted> {
     const r = await this.#query(SUCCEED, [
       subject.user,
       unknownSubjectKey(this.#unknownKey, subject),
       ...auditValues(a),
+      rule.releaseMs,
     ]);
     const row = r.rows[0] as Counted;
     return { failures: row.failures, locked: row.locked };
@@ -306,7 +318,7 @@ export class PostgresStore implements StateStore {
   async unlock(subject: FailureSubject, a: AuditEntry): Promise<boolean> {
     const table = "user" in subject ? "users" : "credentials";
     const r = await this.#query(
-      `WITH u AS (UPDATE ${table} SET failures = 0, locked = FALSE WHERE id = $1 RETURNING id)
+      `WITH u AS (UPDATE ${table} SET failures = 0, locked = FALSE, locked_at = NULL WHERE id = $1 RETURNING id)
        INSERT INTO audit (at, credential_id, action, result, counter, detail, user_id)
        SELECT $2, $3, $4, $5, $6, $7, $8 FROM u RETURNING 1`,
       ["user" in subject ? subject.user : subject.credential, ...auditValues(a)],
@@ -441,23 +453,30 @@ const SCHEMA_VERSION = createHash("sha256").update(SCHEMA_POSTGRES).digest("hex"
 
 const AUDIT_INSERT = "INSERT INTO audit (at, credential_id, action, result, counter, detail, user_id)";
 
+/** The lockout rule (src/lockout.ts) with an accept's parameters: $7 max failures, $9 now, $16 release. */
+const ACCEPT_RULE = lockoutSql({ max: "$7", now: "$9", release: "$16" });
+/** …and with a failure's: $2 max failures, $3 now, $12 release (FAIL_USER_EXPECTED: $13). */
+const FAIL_RULE = lockoutSql({ max: "$2", now: "$3", release: "$12" });
+
 /**
  * Accept on a credential with no user: its own row is the lockout subject. One UPDATE: the accept, or — locked
  * or disabled — the failure counted (SET reads the row as it was; after a wait for the row lock, PostgreSQL
  * re-checks the WHERE clause on the newest version). $1 id, $2 value, $3 drift, $4 version, $5 digest, $6 request,
- * $7 max failures, $8 refusal detail, $9–$15 the audit entry.
+ * $7 max failures, $8 refusal detail, $9–$15 the audit entry, $16 the lock's release time (0: none).
  */
+const REFUSED = `(${ACCEPT_RULE.live} OR state <> 'active')`;
 const ACCEPT_OWN = `
 WITH c AS (
   UPDATE credentials SET
-    last = CASE WHEN locked OR state <> 'active' THEN last ELSE $2 END,
-    drift = CASE WHEN locked OR state <> 'active' THEN drift ELSE coalesce($3, drift) END,
-    accepted_at = CASE WHEN locked OR state <> 'active' THEN accepted_at ELSE $9 END,
-    accepted_digest = CASE WHEN locked OR state <> 'active' THEN accepted_digest ELSE $5 END,
-    accepted_request = CASE WHEN locked OR state <> 'active' THEN accepted_request ELSE $6 END,
-    failures = CASE WHEN locked OR state <> 'active' THEN failures + 1 ELSE 0 END,
-    locked = locked OR (state <> 'active' AND failures + 1 >= $7)
-  WHERE id = $1 AND version = $4 AND (locked OR state <> 'active' OR last < $2)
+    last = CASE WHEN ${REFUSED} THEN last ELSE $2 END,
+    drift = CASE WHEN ${REFUSED} THEN drift ELSE coalesce($3, drift) END,
+    accepted_at = CASE WHEN ${REFUSED} THEN accepted_at ELSE $9 END,
+    accepted_digest = CASE WHEN ${REFUSED} THEN accepted_digest ELSE $5 END,
+    accepted_request = CASE WHEN ${REFUSED} THEN accepted_request ELSE $6 END,
+    failures = CASE WHEN ${REFUSED} THEN ${ACCEPT_RULE.failures} ELSE 0 END,
+    locked = CASE WHEN ${REFUSED} THEN ${ACCEPT_RULE.locked} ELSE FALSE END,
+    locked_at = CASE WHEN ${REFUSED} THEN ${ACCEPT_RULE.lockedAt} END
+  WHERE id = $1 AND version = $4 AND (${REFUSED} OR last < $2)
   RETURNING failures, locked),
 w AS (${AUDIT_INSERT}
   SELECT $9, $10, $11, CASE WHEN c.failures = 0 THEN $12 WHEN c.locked THEN 'locked' ELSE 'rejected' END, $13,
@@ -468,26 +487,27 @@ SELECT coalesce(c.failures = 0, FALSE) AS accepted,
 FROM (SELECT 1) one LEFT JOIN c ON TRUE`;
 
 /**
- * Accept on a credential that belongs to a user ($16): the user's row is locked first and read as last
+ * Accept on a credential that belongs to a user ($17): the user's row is locked first and read as last
  * committed (s), so the accept is decided on the count every earlier failure left, in whatever process. Then
- * the credential's conditional UPDATE (c), and the user's row: reset after an accept, or the failure counted
+ * the credential's conditional UPDATE (c), and the user's row: cleared after an accept, or the failure counted
  * when the user is locked or the credential disabled (u). Parameters as ACCEPT_OWN.
  */
 const ACCEPT_USER = `
-WITH s AS (SELECT locked FROM users WHERE id = $16 FOR UPDATE),
+WITH s AS (SELECT ${ACCEPT_RULE.live} AS live FROM users WHERE id = $17 FOR UPDATE),
 c AS (
   UPDATE credentials SET last = $2, drift = coalesce($3, drift), accepted_at = $9, accepted_digest = $5,
     accepted_request = $6, failures = 0
-  WHERE id = $1 AND version = $4 AND user_id = $16 AND state = 'active' AND last < $2
-    AND NOT coalesce((SELECT locked FROM s), TRUE)
+  WHERE id = $1 AND version = $4 AND user_id = $17 AND state = 'active' AND last < $2
+    AND NOT coalesce((SELECT live FROM s), TRUE)
   RETURNING 1),
-k AS (SELECT state FROM credentials WHERE id = $1 AND version = $4 AND user_id = $16),
+k AS (SELECT state FROM credentials WHERE id = $1 AND version = $4 AND user_id = $17),
 u AS (
   UPDATE users SET
-    failures = CASE WHEN EXISTS (SELECT 1 FROM c) THEN 0 ELSE failures + 1 END,
-    locked = CASE WHEN EXISTS (SELECT 1 FROM c) THEN locked ELSE locked OR failures + 1 >= $7 END
-  WHERE id = $16 AND (EXISTS (SELECT 1 FROM c)
-    OR (EXISTS (SELECT 1 FROM k) AND ((SELECT locked FROM s) OR (SELECT state FROM k) <> 'active')))
+    failures = CASE WHEN EXISTS (SELECT 1 FROM c) THEN 0 ELSE ${ACCEPT_RULE.failures} END,
+    locked = CASE WHEN EXISTS (SELECT 1 FROM c) THEN FALSE ELSE ${ACCEPT_RULE.locked} END,
+    locked_at = CASE WHEN NOT EXISTS (SELECT 1 FROM c) THEN ${ACCEPT_RULE.lockedAt} END
+  WHERE id = $17 AND (EXISTS (SELECT 1 FROM c)
+    OR (EXISTS (SELECT 1 FROM k) AND ((SELECT live FROM s) OR (SELECT state FROM k) <> 'active')))
   RETURNING failures, locked),
 w AS (${AUDIT_INSERT}
   SELECT $9, $10, $11, CASE WHEN EXISTS (SELECT 1 FROM c) THEN $12 WHEN u.locked THEN 'locked' ELSE 'rejected' END,
@@ -507,10 +527,9 @@ const FAIL_AUDIT = `w AS (${AUDIT_INSERT}
  * (the least recently tried), so the table never holds more than the bound.
  */
 const UNKNOWN_CTES = `
-k AS (INSERT INTO unknown_subjects AS t (key, failures, locked, seq)
-  SELECT $10, 1, 1 >= $2, q.n FROM q
-  ON CONFLICT (key) DO UPDATE SET failures = t.failures + 1, locked = t.locked OR t.failures + 1 >= $2,
-    seq = excluded.seq
+k AS (INSERT INTO unknown_subjects AS t (key, failures, locked, locked_at, seq)
+  SELECT $10, 1, 1 >= $2, CASE WHEN 1 >= $2 THEN CAST($3 AS BIGINT) END, q.n FROM q
+  ON CONFLICT (key) DO UPDATE SET ${lockoutSql({ max: "$2", now: "$3", release: "$12" }, "t").fail}, seq = excluded.seq
   RETURNING failures, locked),
 d AS (DELETE FROM unknown_subjects WHERE seq <= (SELECT n FROM q) - $11 AND key <> $10)`;
 
@@ -527,8 +546,7 @@ SELECT failures, locked FROM n`;
  * a credential with no user — or on its unknown row when it has none.
  */
 const failOnRow = (table: "users" | "credentials") => `
-WITH o AS (UPDATE ${table} SET failures = failures + 1, locked = locked OR failures + 1 >= $2 WHERE id = $1
-  RETURNING failures, locked),
+WITH o AS (UPDATE ${table} SET ${FAIL_RULE.fail} WHERE id = $1 RETURNING failures, locked),
 q AS (SELECT nextval('unknown_subjects_seq') AS n WHERE NOT EXISTS (SELECT 1 FROM ${table} WHERE id = $1)),
 ${UNKNOWN_CTES},
 n AS (SELECT failures, locked FROM o UNION ALL SELECT failures, locked FROM k),
@@ -542,7 +560,7 @@ const FAIL_OWN = failOnRow("credentials");
  * judged on: the UPDATE re-checks both on the newest row after any wait.
  */
 const FAIL_OWN_EXPECTED = `
-WITH n AS (UPDATE credentials SET failures = failures + 1, locked = locked OR failures + 1 >= $2
+WITH n AS (UPDATE credentials SET ${FAIL_RULE.fail}
   WHERE id = $1 AND version = $10 AND last = $11 RETURNING failures, locked),
 ${FAIL_AUDIT}
 SELECT failures, locked FROM n`;
@@ -556,21 +574,27 @@ const FAIL_USER_EXPECTED = `
 WITH s AS (SELECT 1 FROM users WHERE id = $1 FOR UPDATE),
 x AS (SELECT 1 FROM credentials WHERE id = $10 AND version = $11 AND last = $12 AND EXISTS (SELECT 1 FROM s)
   FOR SHARE),
-n AS (UPDATE users SET failures = failures + 1, locked = locked OR failures + 1 >= $2
+n AS (UPDATE users SET ${lockoutSql({ max: "$2", now: "$3", release: "$13" }).fail}
   WHERE id = $1 AND EXISTS (SELECT 1 FROM x) RETURNING failures, locked),
 ${FAIL_AUDIT}
 SELECT failures, locked FROM n`;
 
 /**
- * A success of a factor the application checked ($1 the user, $2 its unknown key): the count cleared unless
- * locked, on the user's row or its unknown row; the audit row says "locked" when nothing was cleared.
+ * A success of a factor the application checked ($1 the user, $2 its unknown key, $10 the release time): the
+ * count cleared unless locked now, on the user's row or its unknown row; the audit row says "locked" when
+ * nothing was cleared.
  */
+const SUCCEED_RULE = lockoutSql({ max: "0", now: "$3", release: "$10" });
 const SUCCEED = `
-WITH o AS (UPDATE users SET failures = CASE WHEN locked THEN failures ELSE 0 END WHERE id = $1
-  RETURNING failures, locked),
-x AS (SELECT failures, locked FROM unknown_subjects
+WITH o AS (UPDATE users SET
+    failures = CASE WHEN ${SUCCEED_RULE.live} THEN failures ELSE 0 END,
+    locked = ${SUCCEED_RULE.live},
+    locked_at = CASE WHEN ${SUCCEED_RULE.live} THEN locked_at END
+  WHERE id = $1 RETURNING failures, locked),
+x AS (SELECT failures, ${SUCCEED_RULE.live} AS locked FROM unknown_subjects
   WHERE key = $2 AND NOT EXISTS (SELECT 1 FROM users WHERE id = $1)),
-d AS (DELETE FROM unknown_subjects WHERE key = $2 AND NOT locked AND EXISTS (SELECT 1 FROM x) RETURNING 1),
+d AS (DELETE FROM unknown_subjects WHERE key = $2 AND NOT ${SUCCEED_RULE.live} AND EXISTS (SELECT 1 FROM x)
+  RETURNING 1),
 n AS (SELECT failures, locked FROM o
   UNION ALL SELECT failures, locked FROM x WHERE NOT EXISTS (SELECT 1 FROM d)
   UNION ALL SELECT 0, FALSE WHERE NOT EXISTS (SELECT 1 FROM o) AND (NOT EXISTS (SELECT 1 FROM x) OR EXISTS (SELECT 1 FROM d))),

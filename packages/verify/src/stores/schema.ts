@@ -25,12 +25,14 @@ CREATE TABLE IF NOT EXISTS credentials (
   version ${t.big} NOT NULL DEFAULT 0,
   accepted_at ${t.big},
   accepted_digest TEXT,
-  accepted_request TEXT
+  accepted_request TEXT,
+  locked_at ${t.big}
 );
 CREATE TABLE IF NOT EXISTS users (
   id TEXT PRIMARY KEY,
   failures INTEGER NOT NULL DEFAULT 0,
-  locked ${t.bool} NOT NULL DEFAULT ${t.no}
+  locked ${t.bool} NOT NULL DEFAULT ${t.no},
+  locked_at ${t.big}
 );
 CREATE TABLE IF NOT EXISTS challenges (
   id TEXT PRIMARY KEY,
@@ -43,6 +45,7 @@ CREATE TABLE IF NOT EXISTS unknown_subjects (
   key TEXT PRIMARY KEY,
   failures INTEGER NOT NULL,
   locked ${t.bool} NOT NULL,
+  locked_at ${t.big},
   seq ${t.big} NOT NULL
 );
 CREATE TABLE IF NOT EXISTS meta (
@@ -85,6 +88,8 @@ export const COLUMNS_ADDED: readonly { table: string; column: string; definition
   { table: "credentials", column: "accepted_at", definition: "BIGINT" },
   { table: "credentials", column: "accepted_digest", definition: "TEXT" },
   { table: "credentials", column: "accepted_request", definition: "TEXT" },
+  { table: "credentials", column: "locked_at", definition: "BIGINT" },
+  { table: "users", column: "locked_at", definition: "BIGINT" },
   { table: "audit", column: "user_id", definition: "TEXT" },
 ];
 
@@ -115,7 +120,7 @@ export const SCHEMA_POSTGRES =
  * user): `WHERE` and `ORDER BY` clauses follow.
  */
 export const CREDENTIAL_SELECT =
-  "SELECT c.*, u.failures AS user_failures, u.locked AS user_locked FROM credentials c LEFT JOIN users u ON u.id = c.user_id";
+  "SELECT c.*, u.failures AS user_failures, u.locked AS user_locked, u.locked_at AS user_locked_at FROM credentials c LEFT JOIN users u ON u.id = c.user_id";
 
 /** The columns a new credential's row is written with, in the order of `credentialValues`. */
 export const CREDENTIAL_COLUMNS = "id, params, sealed, last, created_at, state, user_id, replaces, version";
@@ -150,6 +155,7 @@ export function rowToCredential(row: Record<string, unknown>): StoredCredential 
     last: Number(row["last"]),
     failures: Number(ofUser ? row["user_failures"] : row["failures"]),
     locked: locked === true || locked === 1,
+    lockedAt: optNumber(ofUser ? row["user_locked_at"] : row["locked_at"]),
     createdAt: Number(row["created_at"]),
     state: row["state"] === "disabled" ? "disabled" : "active",
     user: opt(row["user_id"]) as string | undefined,
@@ -160,6 +166,10 @@ export function rowToCredential(row: Record<string, unknown>): StoredCredential 
     acceptedRequest: opt(row["accepted_request"]) as string | undefined,
     version: Number(row["version"] ?? 0),
   };
+}
+
+function optNumber(v: unknown): number | undefined {
+  return v === null || v === undefined ? undefined : Number(v);
 }
 
 /** The `meta` row holding the key of the unknown subjects' hash (random, made by the first process). */

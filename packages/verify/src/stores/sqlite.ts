@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import { closeSync, existsSync, openSync } from "node:fs";
 import { CapkitError } from "@capkit/core";
 import type Database from "better-sqlite3";
+import { isLocked, lockoutSql } from "../lockout.js";
 import type {
   AcceptDecision,
   AcceptOutcome,
@@ -152,8 +153,12 @@ export class SqliteStore implements StateStore {
 
   user(id: string): Promise<UserState | undefined> {
     return this.#do(() => {
-      const r = this.#stmt.user.get(id) as { id: string; failures: number; locked: number } | undefined;
-      return r && { id: r.id, failures: r.failures, locked: r.locked === 1 };
+      const r = this.#stmt.user.get(id) as
+        | { id: string; failures: number; locked: number; locked_at: number | null }
+        | undefined;
+      return (
+        r && { id: r.id, failures: r.failures, locked: r.locked === 1, lockedAt: r.locked_at ?? undefined }
+      );
     }, false);
   }
 
@@ -180,7 +185,7 @@ export class SqliteStore implements StateStore {
           const c = row && rowToCredential(row);
           if (!c || c.version !== d.version) return "changed";
           const subject: FailureSubject = c.user !== undefined ? { user: c.user } : { credential: id };
-          if (c.locked || c.state !== "active")
+          if (isLocked(c, d.rule, audit.at) || c.state !== "active")
             return this.#count(subject, d.rule, { ...audit, result: "rejected", detail: d.refusedDetail });
           if (c.last >= value) return "stale";
           this.#stmt.accept.run({
@@ -191,7 +196,7 @@ export class SqliteStore implements StateStore {
             request: d.probe.request ?? null,
             drift: d.drift ?? null,
           });
-          if (c.user !== undefined) this.#stmt.resetUser.run(c.user);
+          if (c.user !== undefined) this.#stmt.unlockUser.run(c.user);
           this.#auditRow(audit);
           return "accepted";
         })
@@ -221,19 +226,22 @@ export class SqliteStore implements StateStore {
     );
   }
 
-  succeed(subject: { user: string }, audit: AuditEntry): Promise<Counted> {
+  succeed(subject: { user: string }, rule: LockoutRule, audit: AuditEntry): Promise<Counted> {
     return this.#do(() =>
       this.#db
         .transaction((): Counted => {
           const key = unknownSubjectKey(this.#unknownKey, subject);
           const r = (this.#stmt.user.get(subject.user) ?? this.#stmt.unknown.get(key)) as
-            | { failures: number; locked: number }
+            | { failures: number; locked: number; locked_at: number | null }
             | undefined;
-          if (r?.locked === 1) {
+          if (
+            r &&
+            isLocked({ ...r, locked: r.locked === 1, lockedAt: r.locked_at ?? undefined }, rule, audit.at)
+          ) {
             this.#auditRow({ ...audit, result: "locked" });
             return { failures: r.failures, locked: true };
           }
-          this.#stmt.resetUser.run(subject.user);
+          this.#stmt.unlockUser.run(subject.user);
           this.#stmt.forgetUnknown.run(key);
           this.#auditRow(audit);
           return { failures: 0, locked: false };
@@ -244,16 +252,18 @@ export class SqliteStore implements StateStore {
 
   /** Counts a failure on the subject's row, or on its unknown-subject row when it has none (in a transaction). */
   #count(subject: FailureSubject, rule: LockoutRule, audit: AuditEntry): Counted {
+    const p = { max: rule.maxFailures, now: audit.at, release: rule.releaseMs };
     let r = (
       "user" in subject
-        ? this.#stmt.failUser.get(rule.maxFailures, subject.user)
-        : this.#stmt.fail.get(rule.maxFailures, subject.credential)
+        ? this.#stmt.failUser.get({ ...p, id: subject.user })
+        : this.#stmt.fail.get({ ...p, id: subject.credential })
     ) as { failures: number; locked: number; seq?: number } | undefined;
     if (!r) {
-      r = this.#stmt.failUnknown.get({
-        key: unknownSubjectKey(this.#unknownKey, subject),
-        max: rule.maxFailures,
-      }) as { failures: number; locked: number; seq: number };
+      r = this.#stmt.failUnknown.get({ ...p, key: unknownSubjectKey(this.#unknownKey, subject) }) as {
+        failures: number;
+        locked: number;
+        seq: number;
+      };
       this.#stmt.evictUnknown.run(r.seq! - this.#unknownLimit);
     }
     this.#auditRow({ ...audit, result: r.locked ? "locked" : audit.result });
@@ -399,6 +409,9 @@ function unavailable(e: unknown, what: string, writes = false): CapkitError {
     : nothingDone(m, e);
 }
 
+/** The lockout rule in SQLite's named parameters (src/lockout.ts). */
+const RULE = lockoutSql({ max: "@max", now: "@now", release: "@release" });
+
 function prepare(db: Database.Database) {
   return {
     insert: db.prepare(`INSERT INTO credentials (${CREDENTIAL_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`),
@@ -411,30 +424,25 @@ function prepare(db: Database.Database) {
     user: db.prepare("SELECT * FROM users WHERE id = ?"),
     meta: db.prepare("SELECT value FROM meta WHERE name = ?"),
     accept: db.prepare(
-      `UPDATE credentials SET last = @value, failures = 0, drift = coalesce(@drift, drift), accepted_at = @at,
-         accepted_digest = @digest, accepted_request = @request
+      `UPDATE credentials SET last = @value, failures = 0, locked = 0, locked_at = NULL,
+         drift = coalesce(@drift, drift), accepted_at = @at, accepted_digest = @digest, accepted_request = @request
        WHERE id = @id`,
     ),
     failUnknown: db.prepare(
-      `INSERT INTO unknown_subjects (key, failures, locked, seq)
-       VALUES (@key, 1, CASE WHEN 1 >= @max THEN 1 ELSE 0 END, (SELECT coalesce(max(seq), 0) + 1 FROM unknown_subjects))
-       ON CONFLICT (key) DO UPDATE SET failures = failures + 1,
-         locked = CASE WHEN locked = 1 OR failures + 1 >= @max THEN 1 ELSE 0 END, seq = excluded.seq
+      `INSERT INTO unknown_subjects (key, failures, locked, locked_at, seq)
+       VALUES (@key, 1, 1 >= @max, CASE WHEN 1 >= @max THEN @now END,
+         (SELECT coalesce(max(seq), 0) + 1 FROM unknown_subjects))
+       ON CONFLICT (key) DO UPDATE SET ${RULE.fail}, seq = excluded.seq
        RETURNING failures, locked, seq`,
     ),
     evictUnknown: db.prepare("DELETE FROM unknown_subjects WHERE seq <= ?"),
-    unknown: db.prepare("SELECT failures, locked FROM unknown_subjects WHERE key = ?"),
+    unknown: db.prepare("SELECT failures, locked, locked_at FROM unknown_subjects WHERE key = ?"),
     forgetUnknown: db.prepare("DELETE FROM unknown_subjects WHERE key = ?"),
     countUnknown: db.prepare("SELECT count(*) AS n FROM unknown_subjects"),
-    resetUser: db.prepare("UPDATE users SET failures = 0 WHERE id = ?"),
-    fail: db.prepare(
-      "UPDATE credentials SET failures = failures + 1, locked = CASE WHEN locked = 1 OR failures + 1 >= ? THEN 1 ELSE 0 END WHERE id = ? RETURNING failures, locked",
-    ),
-    failUser: db.prepare(
-      "UPDATE users SET failures = failures + 1, locked = CASE WHEN locked = 1 OR failures + 1 >= ? THEN 1 ELSE 0 END WHERE id = ? RETURNING failures, locked",
-    ),
-    unlock: db.prepare("UPDATE credentials SET failures = 0, locked = 0 WHERE id = ?"),
-    unlockUser: db.prepare("UPDATE users SET failures = 0, locked = 0 WHERE id = ?"),
+    fail: db.prepare(`UPDATE credentials SET ${RULE.fail} WHERE id = @id RETURNING failures, locked`),
+    failUser: db.prepare(`UPDATE users SET ${RULE.fail} WHERE id = @id RETURNING failures, locked`),
+    unlock: db.prepare("UPDATE credentials SET failures = 0, locked = 0, locked_at = NULL WHERE id = ?"),
+    unlockUser: db.prepare("UPDATE users SET failures = 0, locked = 0, locked_at = NULL WHERE id = ?"),
     setState: db.prepare("UPDATE credentials SET state = ?, version = ? WHERE id = ?"),
     revoke: db.prepare("DELETE FROM credentials WHERE id = ?"),
     revokeChallenges: db.prepare("DELETE FROM challenges WHERE credential_id = ?"),
