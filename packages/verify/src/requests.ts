@@ -137,8 +137,8 @@ export function integerIn(value: unknown, min: number, max: number, what: string
 /** A point in time: a valid Date or milliseconds since the epoch. */
 export function checkTime(at: unknown, what: string): number {
   const ms = at instanceof Date ? at.getTime() : at;
-  if (typeof ms !== "number" || !Number.isFinite(ms))
-    throw invalid(`${what} is a valid Date or a number of ms`);
+  if (typeof ms !== "number" || !Number.isSafeInteger(ms))
+    throw invalid(`${what} is a valid Date or a whole number of ms since the epoch`);
   return ms;
 }
 

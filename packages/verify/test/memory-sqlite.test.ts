@@ -23,8 +23,12 @@ afterAll(() => rmSync(attackDir, { recursive: true, force: true }));
 let files = 0;
 attackConformance("SQLite", async (o) => new SqliteStore(join(attackDir, `state-${files++}.db`), o));
 
-fuzzConformance("the memory store", async () => new MemoryStore(), Number(process.env.FUZZ_RUNS ?? 300));
-fuzzConformance("SQLite", async () => new SqliteStore(join(attackDir, "fuzz.db")), 200);
+fuzzConformance("the memory store", async () => new MemoryStore(), Number(process.env["FUZZ_RUNS"] ?? 300));
+fuzzConformance(
+  "SQLite",
+  async () => new SqliteStore(join(attackDir, "fuzz.db")),
+  Number(process.env["FUZZ_RUNS"] ?? 200),
+);
 
 describe("the memory store's audit ring", () => {
   const entry = (i: number) =>

@@ -21,7 +21,11 @@ const ready = startPostgres().then((p) => {
 
 conformance("PostgreSQL", async () => PostgresStore.connect((await ready).url));
 attackConformance("PostgreSQL", async (o) => PostgresStore.connect((await ready).url, o));
-fuzzConformance("PostgreSQL", async () => PostgresStore.connect((await ready).url), 100);
+fuzzConformance(
+  "PostgreSQL",
+  async () => PostgresStore.connect((await ready).url),
+  Number(process.env["FUZZ_RUNS"] ?? 100),
+);
 
 const ROOT = fileURLToPath(new URL("../../..", import.meta.url));
 function worker(env: NodeJS.ProcessEnv, args: string[]): Promise<string[]> {
