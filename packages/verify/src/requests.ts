@@ -31,6 +31,7 @@ const VERIFY_FIELDS = new Set([
   "currency",
   "tds",
   "requestId",
+  "source",
 ]);
 
 export function invalid(message: string, hint?: string): CapkitError {
@@ -108,6 +109,7 @@ export function checkVerifyRequest(req: unknown): void {
     validateTds(tds as string[]);
   }
   if (requestId !== undefined) checkId(requestId, "the request id");
+  checkSource(r["source"]);
   if (user !== undefined && ((fn !== undefined && fn !== "identify") || challengeId !== undefined))
     throw invalid("by user, only identify codes: a challenge is issued for one credential", "verify by id");
   if (fn === "identify" && challengeId !== undefined) throw invalid("identify takes no challenge");
@@ -118,6 +120,12 @@ export function checkVerifyRequest(req: unknown): void {
   if (fn === "sign" && amount === undefined) throw invalid("sign needs the amount typed on the reader");
   if (tds !== undefined && fn !== undefined && fn !== "identify")
     throw invalid("TDS numbers go with identify");
+}
+
+/** Who asks (a throttle's key): an address or a session id, printable, at most 256 characters. */
+export function checkSource(source: unknown): void {
+  if (source !== undefined && (typeof source !== "string" || !/^[\x21-\x7e]{1,256}$/.test(source)))
+    throw invalid("the source is 1–256 printable characters (an address, a session id)");
 }
 
 /** The function a challenge is issued for. */

@@ -1,5 +1,6 @@
 import { randomBytes, randomInt } from "node:crypto";
 import { CapkitError, isCapkitError } from "@capkit/core";
+import { steadyClock } from "./clock.js";
 import type { KeyProvider } from "./key-provider.js";
 import {
   type CapEnrollRequest,
@@ -32,6 +33,7 @@ import {
   checkFields,
   checkId,
   checkOptions,
+  checkSource,
   checkTime,
   checkVerifyRequest,
   integerIn,
@@ -39,6 +41,7 @@ import {
   own,
 } from "./requests.js";
 import { SubjectGate } from "./subject-gate.js";
+import type { Throttle, ThrottleRequest } from "./throttle.js";
 
 export type EnrollRequest = {
   readonly id: string;
@@ -61,6 +64,8 @@ export interface VerifyRequest {
   readonly currency?: string;
   /** CAP identify with TDS: the numbers the user typed. */
   readonly tds?: readonly string[];
+  /** Who asks — an IP address, a session id — for the throttle (VerifierOptions.throttle). */
+  readonly source?: string;
   /**
    * An idempotency key for this verification (1–128 letters, digits or . @ : + - _): a retry of an accept
    * that committed — after a STORE_UNAVAILABLE, a lost answer — carrying the same key answers `accepted`
@@ -96,6 +101,8 @@ export interface FactorRequest {
   /** What was checked, for the audit trail ("password", "letter-code"): a name, never the value. */
   readonly factor: string;
   readonly ok: boolean;
+  /** Who asks, for the throttle (VerifierOptions.throttle). */
+  readonly source?: string;
 }
 
 export interface FactorResult {
@@ -143,6 +150,11 @@ export interface VerifierOptions {
    * STORE_UNAVAILABLE, nothing tried (default 10,000 ms): attempts on one subject are decided one at a time.
    */
   readonly subjectWaitMs?: number;
+  /**
+   * Asked before every attempt that names a `source` (sourceThrottle is a ready one): a wait refuses the
+   * attempt with RATE_LIMITED, nothing judged or counted (src/throttle.ts).
+   */
+  readonly throttle?: Throttle;
 }
 
 /**
@@ -168,8 +180,8 @@ interface Cached {
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
 const MAX_USER_CREDENTIALS = 32;
-const OPTION_FIELDS = new Set(["store", "keys", "policy", "now", "cacheSize", "subjectWaitMs"]);
-const FACTOR_FIELDS = new Set(["user", "factor", "ok"]);
+const OPTION_FIELDS = new Set(["store", "keys", "policy", "now", "cacheSize", "subjectWaitMs", "throttle"]);
+const FACTOR_FIELDS = new Set(["user", "factor", "ok", "source"]);
 const PREFIX: Record<CodeFunction, string> = {
   identify: "identify: ",
   respond: "respond: ",
@@ -188,6 +200,9 @@ export class Verifier {
   readonly #store: StateStore;
   readonly #keys: KeyProvider;
   readonly #now: () => number;
+  /** The time TOTP and OCRA codes are judged at: a steady clock unless `now` is given (src/clock.ts). */
+  readonly #codeNow: () => number;
+  readonly #throttle: Throttle | undefined;
   readonly #rule: LockoutRule;
   readonly #gate: SubjectGate;
   /** The credential loaded last: what an unknown id is judged against (see `Cached.absent`). */
@@ -216,6 +231,10 @@ export class Verifier {
     this.#keys = options.keys;
     this.policy = policyWith(options.policy);
     this.#now = options.now ?? Date.now;
+    this.#codeNow = options.now ?? steadyClock();
+    if (options.throttle !== undefined && typeof options.throttle !== "function")
+      throw invalid("options.throttle is a function (sourceThrottle makes one)");
+    this.#throttle = options.throttle;
     this.#cacheSize = integerIn(options.cacheSize ?? 10_000, 1, 10_000_000, "options.cacheSize");
     this.#rule = { maxFailures: this.policy.maxFailures, releaseMs: this.policy.lockoutReleaseMs };
     this.#gate = new SubjectGate(
@@ -246,7 +265,9 @@ export class Verifier {
     if (typeof req.factor !== "string" || !FACTOR.test(req.factor))
       throw new CapkitError("INPUT_INVALID", "a factor is named by 1–32 letters, digits or . : + - _");
     if (typeof req.ok !== "boolean") throw new CapkitError("INPUT_INVALID", "ok is true or false");
+    checkSource(req.source);
     const { user, factor, ok } = req;
+    await this.#throttled(req.source, "factor", undefined, user);
     return this.#gate.run(subjectKey({ user }), async () => {
       const audit = this.#entry("", "factor", ok ? "accepted" : "rejected", user, { detail: factor });
       if (ok) {
@@ -322,6 +343,7 @@ export class Verifier {
    */
   async verify(req: VerifyRequest): Promise<VerifyResult> {
     checkVerifyRequest(req);
+    await this.#throttled(req.source, "verify", req.id, req.user);
     if (req.user !== undefined) {
       const user = req.user;
       return this.#gate.run(subjectKey({ user }), () => this.#verifyUser(user, req));
@@ -374,7 +396,7 @@ export class Verifier {
     refusal: string | undefined,
     challenge: string | undefined,
   ): Promise<VerifyResult> {
-    const attempt = attemptOf(req, fn, code ?? "", now, challenge);
+    const attempt = attemptOf(req, fn, code ?? "", this.#codeNow(), challenge);
     return this.#decide(
       e,
       "verify",
@@ -399,7 +421,7 @@ export class Verifier {
     const probe = probeOf(req, fn, code);
     for (let tries = 0; ; tries++) {
       const now = this.#now();
-      const attempt = attemptOf(req, fn, code ?? "", now, undefined);
+      const attempt = attemptOf(req, fn, code ?? "", this.#codeNow(), undefined);
       const all = await this.#store.list({ user, limit: MAX_USER_CREDENTIALS });
       const active: Cached[] = [];
       for (const c of all) if (c.state === "active") active.push(await this.#fresh(c));
@@ -554,6 +576,22 @@ export class Verifier {
       : { result: "rejected", triesLeft: Math.max(0, this.#rule.maxFailures - s.failures) };
   }
 
+  /** Refuses the attempt when the throttle says its source must wait (nothing tried, nothing counted). */
+  async #throttled(
+    source: string | undefined,
+    action: ThrottleRequest["action"],
+    id: string | undefined,
+    user: string | undefined,
+  ): Promise<void> {
+    if (source === undefined || !this.#throttle) return;
+    const wait = await this.#throttle({ source, action, id, user });
+    if (wait !== undefined && wait > 0)
+      throw new CapkitError("RATE_LIMITED", `too many attempts from ${source}`, {
+        hint: `nothing was tried; retry in ${Math.ceil(wait / 1000)} s`,
+        details: { retryAfterMs: Math.ceil(wait) },
+      });
+  }
+
   /**
    * The conditional accept. "again" when the store refused it without counting (another server accepted a
    * code or changed the credential): the caller judges again on a fresh read. A refusal the store counted —
@@ -701,9 +739,13 @@ export class Verifier {
   async issueChallenge(
     id: string,
     fn: Exclude<CodeFunction, "identify">,
+    options: { source?: string } = {},
   ): Promise<{ challengeId: string; challenge: string; expiresAt: number }> {
     checkId(id, "the credential id");
     checkChallengeFunction(fn);
+    checkOptions(options, "the challenge options", ["source"]);
+    checkSource(options.source);
+    await this.#throttled(options.source, "challenge", id, undefined);
     const now = this.#now();
     const expiresAt = now + this.policy.challengeTtlMs;
     const e = this.#cache.get(id) ?? (await this.#cached(id));
@@ -733,10 +775,18 @@ export class Verifier {
    * Resynchronises a HOTP token or CAP card that ran ahead of the window: two consecutive codes (identify)
    * must match two consecutive counters within the resync window; then the second is the last accepted.
    */
-  async resync(id: string, code1: string, code2: string): Promise<VerifyResult> {
+  async resync(
+    id: string,
+    code1: string,
+    code2: string,
+    options: { source?: string } = {},
+  ): Promise<VerifyResult> {
     checkId(id, "the credential id");
     checkCode(code1, "the first code");
     checkCode(code2, "the second code");
+    checkOptions(options, "the resync options", ["source"]);
+    checkSource(options.source);
+    await this.#throttled(options.source, "resync", id, undefined);
     const loaded = await this.#load(id); // a rare operation: decided on a fresh read
     return this.#gate.run(loaded.subject, () => {
       const e = this.#cache.get(id) ?? loaded;

@@ -3,7 +3,13 @@ import { CapCodeModel, generateCapCode, readerProfile } from "@capkit/emv-cap";
 import { HmacKey, HotpGenerator } from "@capkit/oath";
 import { FakeClock, newSimCardState, SimulatedCard } from "@capkit/token-sim";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type KeyProvider, SoftwareKeyProvider, type StateStore, Verifier } from "../src/index.js";
+import {
+  type KeyProvider,
+  SoftwareKeyProvider,
+  type StateStore,
+  sourceThrottle,
+  Verifier,
+} from "../src/index.js";
 
 /** A store that also says how many unknown subjects it counts (all three do). */
 export type CountingStore = StateStore & { unknownCount(): Promise<number> };
@@ -430,6 +436,48 @@ export function attackConformance(
         for (let i = 0; i < 5; i++) await verifier.verify({ id: forever.id, code: forever.wrong(1)[0]! });
         clock.advance(365 * 86_400_000);
         expect((await verifier.verify({ id: forever.id, code: forever.code() })).result).toBe("locked");
+      });
+    });
+
+    describe("a per-source throttle", () => {
+      it("sourceThrottle: a source past its rate is refused RATE_LIMITED, nothing judged or counted; others go on", async () => {
+        const seen: unknown[] = [];
+        const limit = sourceThrottle({ perMinute: 3, burst: 3, now: () => clock.now() });
+        const v = new Verifier({
+          store,
+          keys,
+          now: () => clock.now(),
+          throttle: (r) => {
+            seen.push(r);
+            return limit(r);
+          },
+        });
+        const user = uid("spray");
+        const t = await totp(user, v);
+        // One address, one password, many ids (a spray): the burst, then refused.
+        for (let i = 0; i < 3; i++)
+          expect((await v.verify({ id: uid("ghost"), code: "000000", source: "198.51.100.7" })).result).toBe(
+            "rejected",
+          );
+        const refused = await v
+          .verify({ user, code: t.code(), source: "198.51.100.7" })
+          .catch((e: unknown) => e);
+        expect(refused).toMatchObject({ code: "RATE_LIMITED", details: { retryAfterMs: 20_000 } });
+        await expect(
+          v.checkFactor({ user, factor: "password", ok: false, source: "198.51.100.7" }),
+        ).rejects.toMatchObject({ code: "RATE_LIMITED" });
+        await expect(v.issueChallenge(t.id, "respond", { source: "198.51.100.7" })).rejects.toMatchObject({
+          code: "RATE_LIMITED",
+        });
+        expect((await v.userStatus(user)).failures).toBe(0); // refused attempts are not counted
+        // Another source, and attempts naming none, go on; the first source again after its wait.
+        expect((await v.verify({ user, code: t.code(), source: "203.0.113.9" })).result).toBe("accepted");
+        clock.advance(30_000); // past the wait, and the next TOTP step (the last one's code was just used)
+        expect((await v.verify({ user, code: t.code(), source: "198.51.100.7" })).result).toBe("accepted");
+        expect(seen[3]).toEqual({ source: "198.51.100.7", action: "verify", id: undefined, user });
+        await expect(v.verify({ user, code: "1", source: "bad source" })).rejects.toMatchObject({
+          code: "INPUT_INVALID",
+        });
       });
     });
 
