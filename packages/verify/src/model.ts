@@ -176,7 +176,13 @@ export interface AcceptDecision {
  * was judged for an id nobody holds; if it has been enrolled since, "changed".
  */
 export type FailExpectation =
-  | { readonly credential: string; readonly version: number; readonly last: number }
+  | {
+      readonly credential: string;
+      readonly version: number;
+      readonly last: number;
+      /** Judged as locked (its code not accepted, right or wrong): counted only if still locked now. */
+      readonly locked?: true;
+    }
   | { readonly credential: string; readonly absent: true };
 
 export type FailOutcome = Counted | "changed";

@@ -245,7 +245,7 @@ export class Verifier {
   /**
    * Registers a user who has no credential yet — a customer with a password only — so that the failures of
    * `checkFactor` are counted on that user for good (an id nobody registered is counted too, in the bounded
-   * table of unknown subjects, from which the least recently tried are dropped). Enrolling a credential with
+   * table of unknown subjects, from which the oldest are dropped). Enrolling a credential with
    * `user` registers its user as well. Idempotent.
    */
   async addUser(user: string): Promise<void> {
@@ -427,7 +427,8 @@ export class Verifier {
       for (const c of all) if (c.state === "active") active.push(await this.#fresh(c));
       let hit: { e: Cached; m: Match } | undefined;
       // No credential to judge: the decoy, cached under a key no id can take (ids have no NUL).
-      for (const e of active.length > 0 ? active : [await this.#absent(`\0user:${user}`)]) {
+      const judged = active.length > 0 ? active : [await this.#absent(`\0user:${user}`)];
+      for (const e of judged) {
         const m = this.#match(e, attempt); // every credential is tried: no early return on a hit
         if (m && !hit && !refusal && !e.absent) hit = { e, m };
       }
@@ -437,8 +438,8 @@ export class Verifier {
         if (r !== "again") return r;
         if (tries === 0) continue; // another server moved a credential on: judged again on a fresh list
       }
-      const replayed = active.find((e) => this.#isReplay(e, probe, now));
-      if (replayed) return this.#replayed(replayed.c, "verify", now, prefix, probe);
+      const replays = judged.filter((e) => this.#isReplay(e, probe, now)); // each one asked: the same work
+      if (replays[0]) return this.#replayed(replays[0].c, "verify", now, prefix, probe);
       const why =
         refusal ?? (hit ? "stale counter or changed credential" : `no match on ${all.length} credential(s)`);
       const s = await this.#store.fail(
@@ -477,8 +478,12 @@ export class Verifier {
       // the store then refuses what must be refused, and counts it.
       const { version, last } = c;
       const verdict = judge(e);
+      // Locked as this process last saw it: the code, right or wrong, goes the way of a failure — the same
+      // store operation either way — counted only if the store still finds it locked (else judged again).
+      const locked = !e.absent && isLocked(c, this.#rule, now);
       let why: string;
       if (e.absent) why = "unknown credential";
+      else if (locked) why = "locked";
       else if (typeof verdict === "string") why = verdict;
       else {
         const r = await this.#accept(e, version, action, now, prefix, verdict, probe);
@@ -492,7 +497,7 @@ export class Verifier {
       const subject: FailureSubject = c.user !== undefined ? { user: c.user } : { credential: id };
       const expected: FailExpectation = e.absent
         ? { credential: id, absent: true }
-        : { credential: id, version, last };
+        : { credential: id, version, last, ...(locked ? { locked: true as const } : {}) };
       const s = await this.#store.fail(
         subject,
         this.#rule,
@@ -507,6 +512,7 @@ export class Verifier {
         expected,
       );
       if (s !== "changed") {
+        if (s.locked && !c.locked) c.lockedAt = now;
         c.failures = s.failures;
         c.locked = s.locked;
         return this.#counted(s);

@@ -28,7 +28,7 @@ type Row = Mutable<StoredCredential> & { probe?: ReplayProbe };
 export interface MemoryStoreOptions {
   /** Audit entries kept (the newest; default 10,000). */
   readonly auditLimit?: number;
-  /** Unknown ids and users whose failures are counted (the most recently tried; default 100,000). */
+  /** Unknown ids and users whose failures are counted (the newest; default 100,000). */
   readonly unknownLimit?: number;
 }
 
@@ -37,7 +37,7 @@ export interface MemoryStoreOptions {
  * an await, so it is atomic in JavaScript's single thread. Rows are updated in place and copied out by the
  * readers (an accept allocates nothing but its audit entry). The audit trail keeps the newest `auditLimit`
  * entries (a long-running process must not grow without bound); persistent stores keep them until pruned.
- * Unknown ids and users are counted in a map kept in least-recently-tried order, bounded by `unknownLimit`.
+ * Unknown ids and users are counted in a map bounded by `unknownLimit`, the oldest dropped first.
  */
 export class MemoryStore implements StateStore {
   readonly #credentials = new Map<string, Row>();
@@ -132,6 +132,7 @@ export class MemoryStore implements StateStore {
       const c = this.#credentials.get(expected.credential);
       if ("absent" in expected ? c : !c || c.version !== expected.version || c.last !== expected.last)
         return "changed";
+      if ("locked" in expected && c && !isLocked(this.#subjectOf(c), rule, audit.at)) return "changed";
     }
     const row = "user" in subject ? this.#users.get(subject.user) : this.#credentials.get(subject.credential);
     return this.#count(row ?? this.#unknownRow(subject), rule, audit);
@@ -154,13 +155,18 @@ export class MemoryStore implements StateStore {
     return { failures: row.failures, locked: row.locked };
   }
 
-  /** An unknown subject's count, moved to the newest end; the least recently tried beyond the bound go. */
+  /**
+   * An unknown subject's count; a new one beyond the bound drops the oldest (a Map keeps insertion order). A
+   * count found is only read, as a known one's row is: the two cost the same.
+   */
   #unknownRow(subject: FailureSubject): LockoutState {
     const key = unknownKey(subject);
-    const row = this.#unknown.get(key) ?? { failures: 0, locked: false };
-    this.#unknown.delete(key);
-    this.#unknown.set(key, row);
-    if (this.#unknown.size > this.#unknownLimit) this.#unknown.delete(this.#unknown.keys().next().value!);
+    let row = this.#unknown.get(key);
+    if (!row) {
+      row = { failures: 0, locked: false };
+      this.#unknown.set(key, row);
+      if (this.#unknown.size > this.#unknownLimit) this.#unknown.delete(this.#unknown.keys().next().value!);
+    }
     return row;
   }
 
@@ -243,6 +249,7 @@ export class MemoryStore implements StateStore {
   async close(): Promise<void> {}
 }
 
+/** An unknown id is its own key (no id holds a NUL); an unknown user's is prefixed with one. */
 function unknownKey(subject: FailureSubject): string {
-  return "user" in subject ? `user:${subject.user}` : `credential:${subject.credential}`;
+  return "user" in subject ? `\0${subject.user}` : subject.credential;
 }

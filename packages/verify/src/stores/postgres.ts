@@ -285,6 +285,7 @@ export class PostgresStore implements StateStore {
         expected.version,
         expected.last,
         rule.releaseMs,
+        expected.locked === true,
       ]);
     } else if (expected) {
       r = await this.#query(FAIL_OWN_EXPECTED, [
@@ -294,6 +295,7 @@ export class PostgresStore implements StateStore {
         expected.version,
         expected.last,
         rule.releaseMs,
+        expected.locked === true,
       ]);
     } else if ("user" in subject) {
       r = await this.#query(FAIL_USER, [subject.user, rule.maxFailures, ...auditValues(a), ...unknown]);
@@ -457,6 +459,7 @@ const AUDIT_INSERT = "INSERT INTO audit (at, credential_id, action, result, coun
 const ACCEPT_RULE = lockoutSql({ max: "$7", now: "$9", release: "$16" });
 /** …and with a failure's: $2 max failures, $3 now, $12 release (FAIL_USER_EXPECTED: $13). */
 const FAIL_RULE = lockoutSql({ max: "$2", now: "$3", release: "$12" });
+const USER_RULE = lockoutSql({ max: "$2", now: "$3", release: "$13" });
 
 /**
  * Accept on a credential with no user: its own row is the lockout subject. One UPDATE: the accept, or — locked
@@ -523,13 +526,13 @@ const FAIL_AUDIT = `w AS (${AUDIT_INSERT}
 
 /**
  * A failure counted on an unknown subject's row (key $10, bound $11), for the subjects `q` found with no row:
- * a new row or one more failure, with the next sequence number; rows more than the bound behind are deleted
- * (the least recently tried), so the table never holds more than the bound.
+ * a new row, numbered from the sequence, or one more failure on it; rows numbered more than the bound behind the
+ * newest are deleted (the oldest first), so the table never holds more than the bound.
  */
 const UNKNOWN_CTES = `
 k AS (INSERT INTO unknown_subjects AS t (key, failures, locked, locked_at, seq)
   SELECT $10, 1, 1 >= $2, CASE WHEN 1 >= $2 THEN CAST($3 AS BIGINT) END, q.n FROM q
-  ON CONFLICT (key) DO UPDATE SET ${lockoutSql({ max: "$2", now: "$3", release: "$12" }, "t").fail}, seq = excluded.seq
+  ON CONFLICT (key) DO UPDATE SET ${lockoutSql({ max: "$2", now: "$3", release: "$12" }, "t").fail}
   RETURNING failures, locked),
 d AS (DELETE FROM unknown_subjects WHERE seq <= (SELECT n FROM q) - $11 AND key <> $10)`;
 
@@ -561,7 +564,8 @@ const FAIL_OWN = failOnRow("credentials");
  */
 const FAIL_OWN_EXPECTED = `
 WITH n AS (UPDATE credentials SET ${FAIL_RULE.fail}
-  WHERE id = $1 AND version = $10 AND last = $11 RETURNING failures, locked),
+  WHERE id = $1 AND version = $10 AND last = $11 AND (NOT $13::boolean OR ${FAIL_RULE.live})
+  RETURNING failures, locked),
 ${FAIL_AUDIT}
 SELECT failures, locked FROM n`;
 
@@ -574,8 +578,9 @@ const FAIL_USER_EXPECTED = `
 WITH s AS (SELECT 1 FROM users WHERE id = $1 FOR UPDATE),
 x AS (SELECT 1 FROM credentials WHERE id = $10 AND version = $11 AND last = $12 AND EXISTS (SELECT 1 FROM s)
   FOR SHARE),
-n AS (UPDATE users SET ${lockoutSql({ max: "$2", now: "$3", release: "$13" }).fail}
-  WHERE id = $1 AND EXISTS (SELECT 1 FROM x) RETURNING failures, locked),
+n AS (UPDATE users SET ${USER_RULE.fail}
+  WHERE id = $1 AND EXISTS (SELECT 1 FROM x) AND (NOT $14::boolean OR ${USER_RULE.live})
+  RETURNING failures, locked),
 ${FAIL_AUDIT}
 SELECT failures, locked FROM n`;
 

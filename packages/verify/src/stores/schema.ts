@@ -5,9 +5,9 @@ import type { AuditEntry, CredentialParams, FailureSubject, StoredCredential } f
  * The tables, for SQLite and PostgreSQL (same columns; PostgreSQL types where they differ). Challenges are
  * deleted when used or expired, so their table stays bounded; the audit trail is kept until `pruneAudit`.
  * `unknown_subjects` counts the failures of ids and users nobody enrolled, under a keyed hash of the id
- * (what people type into an id field is sometimes their password); each count carries the sequence number of
- * its last failure, and those more than the bound behind the newest are deleted: the least recently tried go
- * first, and the table never holds more rows than the bound. `meta` holds the hash's key.
+ * (what people type into an id field is sometimes their password); each count carries the sequence number it
+ * was made with, and those more than the bound behind the newest are deleted: the oldest go first, and the
+ * table never holds more rows than the bound. `meta` holds the hash's key.
  */
 const COMMON = (t: { bool: string; big: string; serial: string; json: string; no: string }) => `
 CREATE TABLE IF NOT EXISTS credentials (

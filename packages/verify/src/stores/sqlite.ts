@@ -219,8 +219,12 @@ export class SqliteStore implements StateStore {
               | undefined;
             if ("absent" in expected ? c : !c || c.version !== expected.version || c.last !== expected.last)
               return "changed";
+            if ("locked" in expected) {
+              const row = this.#stmt.get.get(expected.credential) as Record<string, unknown>;
+              if (!isLocked(rowToCredential(row), rule, audit.at)) return "changed";
+            }
           }
-          return this.#count(subject, rule, audit);
+          return this.#count(subject, rule, audit, expected !== undefined && "absent" in expected);
         })
         .immediate(),
     );
@@ -250,13 +254,18 @@ export class SqliteStore implements StateStore {
     );
   }
 
-  /** Counts a failure on the subject's row, or on its unknown-subject row when it has none (in a transaction). */
-  #count(subject: FailureSubject, rule: LockoutRule, audit: AuditEntry): Counted {
+  /**
+   * Counts a failure on the subject's row, or on its unknown-subject row when it has none (in a transaction);
+   * `absent`: known to have none. A new unknown row drops the oldest beyond the bound.
+   */
+  #count(subject: FailureSubject, rule: LockoutRule, audit: AuditEntry, absent = false): Counted {
     const p = { max: rule.maxFailures, now: audit.at, release: rule.releaseMs };
     let r = (
-      "user" in subject
-        ? this.#stmt.failUser.get({ ...p, id: subject.user })
-        : this.#stmt.fail.get({ ...p, id: subject.credential })
+      absent
+        ? undefined
+        : "user" in subject
+          ? this.#stmt.failUser.get({ ...p, id: subject.user })
+          : this.#stmt.fail.get({ ...p, id: subject.credential })
     ) as { failures: number; locked: number; seq?: number } | undefined;
     if (!r) {
       r = this.#stmt.failUnknown.get({ ...p, key: unknownSubjectKey(this.#unknownKey, subject) }) as {
@@ -264,7 +273,7 @@ export class SqliteStore implements StateStore {
         locked: number;
         seq: number;
       };
-      this.#stmt.evictUnknown.run(r.seq! - this.#unknownLimit);
+      if (r.failures === 1) this.#stmt.evictUnknown.run(r.seq! - this.#unknownLimit); // a new row, or started again
     }
     this.#auditRow({ ...audit, result: r.locked ? "locked" : audit.result });
     return { failures: r.failures, locked: r.locked === 1 };
@@ -432,7 +441,7 @@ function prepare(db: Database.Database) {
       `INSERT INTO unknown_subjects (key, failures, locked, locked_at, seq)
        VALUES (@key, 1, 1 >= @max, CASE WHEN 1 >= @max THEN @now END,
          (SELECT coalesce(max(seq), 0) + 1 FROM unknown_subjects))
-       ON CONFLICT (key) DO UPDATE SET ${RULE.fail}, seq = excluded.seq
+       ON CONFLICT (key) DO UPDATE SET ${RULE.fail}
        RETURNING failures, locked, seq`,
     ),
     evictUnknown: db.prepare("DELETE FROM unknown_subjects WHERE seq <= ?"),
