@@ -2,22 +2,27 @@
  * `pnpm bench [suite…]`: runs the benchmark suites and writes their sections of docs/benchmarks.md.
  * BENCH_TIME_MS sets the time per case (default 1000).
  */
+import { bankLoginSuite } from "./bank-login.js";
 import { bundleSizeSuite } from "./bundle-size.js";
 import { cliSuite } from "./cli.js";
 import { emvCryptoSuite } from "./emv-crypto.js";
+import { keysSuite } from "./keys.js";
 import { oathSuite } from "./oath.js";
 import { pcscSuite } from "./pcsc.js";
 import { provisionSuite } from "./provision.js";
-import { verifySuite } from "./verify.js";
+import { verifyAuditSuite, verifySuite } from "./verify.js";
 
 const suites: Record<string, () => Promise<string>> = {
   "emv-crypto": emvCryptoSuite,
   oath: oathSuite,
   pcsc: pcscSuite,
   verify: verifySuite,
+  "verify-audit": verifyAuditSuite,
+  keys: keysSuite,
   provision: provisionSuite,
   cli: cliSuite,
   "bundle-size": bundleSizeSuite,
+  "bank-login": bankLoginSuite,
 };
 
 const wanted = process.argv.slice(2);

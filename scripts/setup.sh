@@ -7,8 +7,9 @@ PNPM_VERSION=10.34.9
 # Debian packages the tests run against: oathtool (OATH cross-check), pcscd + the vsmartcard vpcd driver and
 # the PC/SC tools (pcsc_scan, opensc-tool) for the virtual-card integration tests; PostgreSQL (server, and
 # pgbench from -contrib) for the cluster store tests, which start their own server in a temporary directory;
-# Chromium for the browser tests (Playwright drives /usr/bin/chromium and never downloads a browser).
-APT_PACKAGES="oathtool pcscd libpcsclite-dev vsmartcard-vpcd pcsc-tools opensc postgresql postgresql-contrib tmux chromium e2fsprogs"
+# Chromium for the browser tests (Playwright drives /usr/bin/chromium and never downloads a browser); SoftHSM2
+# for the PKCS#11 key provider's tests, which make their own token in a temporary directory.
+APT_PACKAGES="oathtool pcscd libpcsclite-dev vsmartcard-vpcd pcsc-tools opensc postgresql postgresql-contrib tmux chromium e2fsprogs softhsm2"
 
 missing=""
 for p in $APT_PACKAGES; do

@@ -14,6 +14,7 @@ import { PcscContext } from "@capkit/reader-pcsc";
 import { newSimCardState, SimulatedCard } from "@capkit/token-sim";
 import { MemoryKeyStore, SoftDigipass } from "@capkit/token-sim/soft-digipass";
 import { SoftwareKeyProvider, Verifier } from "@capkit/verify";
+import { Pkcs11KeyProvider } from "@capkit/verify/pkcs11";
 import { PostgresStore } from "@capkit/verify/postgres";
 import { SqliteStore } from "@capkit/verify/sqlite";
 
@@ -33,6 +34,7 @@ export function verifier(path: string): Verifier {
 }
 
 export const postgres: typeof PostgresStore.connect = PostgresStore.connect;
+export const token: typeof Pkcs11KeyProvider.open = Pkcs11KeyProvider.open;
 export const context: typeof PcscContext = PcscContext;
 export const failed: number = EXIT.REJECTED;
 export const error: CapkitError = new CapkitError("INPUT_INVALID", toHex(new Uint8Array([1])));

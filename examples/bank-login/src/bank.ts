@@ -1,106 +1,92 @@
 import { randomBytes } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { toHex } from "@capkit/core";
-import { issuerRecordOf, newSimCardState, parseSimCardState, type SimCardState } from "@capkit/token-sim";
 import { type SoftwareKeyMaterial, SoftwareKeyProvider } from "@capkit/verify";
+import Database from "better-sqlite3";
 import { Codes } from "./codes.js";
-import { hashPassword } from "./passwords.js";
-import { Users } from "./users.js";
+import { bankDatabase, hasBank } from "./data-dir.js";
+import { DemoCustomers } from "./demo.js";
+import { Passwords } from "./passwords.js";
+import { Sessions } from "./sessions.js";
+import { Customers } from "./users.js";
 
 /**
- * The bank's data directory: customers (bank.db), the verifier's state (verify.db), its keys (keys.json) and
- * the simulated devices handed to the demo customers (devices.json: a Sésame card and an SGpass secret). All
- * created on first start; the secret files are 0600.
+ * The bank's data directory (0700), every file in it 0600: bank.db (customers, sessions, demo browsers),
+ * verify.db (the verifier's state), keys.json (the verifier's keys), web.key (the secret that signs the
+ * anonymous cookie and seals the keypad layouts). SQLite creates its -wal and -shm files with the database's own
+ * mode, so they are 0600 too.
  */
-export const DEMO = {
-  coopanet: { user: "DEMO2026", name: "Camille Martin", cardPin: "1234" },
-  sogenetPassword: { user: "10203040", name: "Dominique Bernard", firstPassword: "112233" },
-  sogenetSgpass: { user: "50607080", name: "Alex Petit" },
-} as const;
-
-export interface Devices {
-  readonly card: SimCardState;
-  readonly cardCredential: string;
-  readonly sgpass: { readonly id: string; readonly secretHex: string };
-}
-
 export interface Bank {
-  readonly users: Users;
+  readonly dir: string;
+  readonly customers: Customers;
+  readonly sessions: Sessions;
+  readonly demo: DemoCustomers;
+  readonly passwords: Passwords;
   readonly codes: Codes;
-  readonly devices: Devices;
+  /** 32 random bytes, the root of the web layer's keys (web/csrf.ts, keypad.ts). */
+  readonly webKey: Buffer;
   close(): Promise<void>;
 }
 
-export async function openBank(dir: string): Promise<Bank> {
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
-  const keysPath = join(dir, "keys.json");
-  const devicesPath = join(dir, "devices.json");
-  const fresh = !existsSync(devicesPath);
-  if (!existsSync(keysPath)) {
-    // The demo card's record carries its test issuer key in clear, hence allowTestKeys (never in production).
-    writeSecret(keysPath, SoftwareKeyProvider.generateMaterial({ allowTestKeys: true }));
+export interface OpenOptions {
+  /** Create the bank if the directory has none (the server); the adviser's commands never do. */
+  readonly create: boolean;
+  readonly now?: () => number;
+}
+
+export async function openBank(dir: string, o: OpenOptions): Promise<Bank> {
+  if (!hasBank(dir)) {
+    if (!o.create) throw new Error(`no bank in ${dir}`);
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
   }
-  const keys = JSON.parse(readFileSync(keysPath, "utf8")) as SoftwareKeyMaterial;
-  const users = new Users(join(dir, "bank.db"));
-  const codes = new Codes(join(dir, "verify.db"), keys);
-  let devices: Devices;
-  if (fresh) {
-    devices = await seed(users, codes);
-    writeSecret(devicesPath, devices);
-  } else {
-    const d = JSON.parse(readFileSync(devicesPath, "utf8")) as Devices;
-    devices = { ...d, card: parseSimCardState(d.card) };
-  }
+  const now = o.now ?? Date.now;
+  const keys = secretFile(join(dir, "keys.json"), () =>
+    // Simulated cards carry their test issuer key in clear, hence allowTestKeys (never in production).
+    JSON.stringify(SoftwareKeyProvider.generateMaterial({ allowTestKeys: true })),
+  );
+  const webKey = secretFile(join(dir, "web.key"), () => randomBytes(32).toString("hex"));
+  const db = new Database(privateFile(bankDatabase(dir)));
+  db.pragma("journal_mode = WAL");
+  db.pragma("synchronous = FULL");
+  db.pragma("busy_timeout = 5000");
+  const customers = new Customers(db);
+  const sessions = new Sessions(db, now);
+  const passwords = await Passwords.create();
+  const codes = new Codes(privateFile(join(dir, "verify.db")), JSON.parse(keys) as SoftwareKeyMaterial, now);
+  const demo = new DemoCustomers(db, { customers, codes, passwords, now });
   return {
-    users,
+    dir,
+    customers,
+    sessions,
+    demo,
+    passwords,
     codes,
-    devices,
+    webKey: Buffer.from(webKey, "hex"),
     close: async () => {
-      users.close();
+      db.close();
       await codes.close();
     },
   };
 }
 
-async function seed(users: Users, codes: Codes): Promise<Devices> {
-  // The `uk` card profile (IAF A0): its SIGNATURE binds the amount, which the transfer page needs. The
-  // `sesame` profile's IAF (00) has no amount flag, so a Sésame-profile card could only sign the challenge.
-  const card = newSimCardState("uk", DEMO.coopanet.cardPin);
-  const cardCredential = `card-${DEMO.coopanet.user}`;
-  await codes.enrollCard(DEMO.coopanet.user, cardCredential, issuerRecordOf(card), card.atc);
-  users.add({
-    id: DEMO.coopanet.user,
-    name: DEMO.coopanet.name,
-    bank: "coopanet",
-    password: undefined,
-    mustChange: false,
-    credential: cardCredential,
-  });
-
-  users.add({
-    id: DEMO.sogenetPassword.user,
-    name: DEMO.sogenetPassword.name,
-    bank: "sogenet",
-    password: await hashPassword(DEMO.sogenetPassword.firstPassword),
-    mustChange: true,
-    credential: undefined,
-  });
-
-  const secret = randomBytes(20);
-  const tokenCredential = `sgpass-${DEMO.sogenetSgpass.user}`;
-  await codes.enrollTotp(DEMO.sogenetSgpass.user, tokenCredential, secret);
-  users.add({
-    id: DEMO.sogenetSgpass.user,
-    name: DEMO.sogenetSgpass.name,
-    bank: "sogenet",
-    password: undefined,
-    mustChange: false,
-    credential: tokenCredential,
-  });
-  return { card, cardCredential, sgpass: { id: tokenCredential, secretHex: toHex(secret) } };
+/** The file's text, written first (0600, never over an existing file) when missing. */
+function secretFile(path: string, make: () => string): string {
+  if (!existsSync(path)) {
+    try {
+      writeFileSync(path, `${make()}\n`, { mode: 0o600, flag: "wx" });
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== "EEXIST") throw e; // another process made it first
+    }
+  }
+  return readFileSync(privateFile(path), "utf8").trim();
 }
 
-function writeSecret(path: string, value: unknown): void {
-  writeFileSync(path, `${JSON.stringify(value, null, 2)}\n`, { mode: 0o600, flag: "wx" });
+/**
+ * The path, its file created 0600 if missing, and put back to 0600 if it was not (an older data directory) with
+ * SQLite's -wal and -shm files beside it.
+ */
+function privateFile(path: string): string {
+  closeSync(openSync(path, "a", 0o600));
+  for (const f of [path, `${path}-wal`, `${path}-shm`]) if (existsSync(f)) chmodSync(f, 0o600);
+  return path;
 }

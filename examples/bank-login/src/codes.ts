@@ -1,35 +1,63 @@
 import type { CapIssuerRecord } from "@capkit/emv-cap";
-import { type SoftwareKeyMaterial, SoftwareKeyProvider, Verifier } from "@capkit/verify";
+import { type SoftwareKeyMaterial, SoftwareKeyProvider, Verifier, type VerifyResult } from "@capkit/verify";
 import { SqliteStore } from "@capkit/verify/sqlite";
+import { decimalAmount } from "./money.js";
+import type { BankName } from "./users.js";
 
 /**
- * Everything the bank asks of @capkit/verify, in one place: enrol a card or a token, check a login code,
- * issue a signing challenge, check a signature, unlock. The rest of the example never touches the verifier.
- * Credentials are enrolled for the bank's customer id, so the verifier counts failures and locks per customer
- * whichever of the customer's cards or tokens a code was for (a replacement card logs in the same way).
+ * Everything the bank asks of @capkit/verify, in one place: enrol a card or a token, check a login code or a
+ * password (the bank checks the scrypt hash itself and reports the outcome), issue and check a signing
+ * challenge, unlock. The rest of the example never touches the verifier.
+ *
+ * One lockout, the verifier's: codes and passwords count in the same per-customer failure count, and an
+ * identifiant nobody holds is counted and locked exactly like a customer's, so after `maxFailures` wrong
+ * entries both answer "locked" — nothing tells them apart. The verifier's subject is the bank's name and the
+ * customer's id (`sogenet:10203040`): each bank's customers have their own counts, and a code typed on one
+ * bank's page is never tried against the other bank's devices.
  */
-export type CodeResult = "accepted" | "rejected" | "locked";
+export interface Judgement {
+  readonly result: "accepted" | "rejected" | "locked";
+  /** One more failure locks (at most 5, PSD2 RTS Art. 4(3)(b)): the customer is warned first (Art. 4(4)). */
+  readonly lastTry: boolean;
+  /** The code just accepted, sent again (a double submit, a retrying proxy): refused, not counted. */
+  readonly replayed: boolean;
+}
 
 export class Codes {
   readonly #verifier: Verifier;
   readonly #store: SqliteStore;
 
-  constructor(dbPath: string, keys: SoftwareKeyMaterial) {
+  constructor(dbPath: string, keys: SoftwareKeyMaterial, now: () => number) {
     this.#store = new SqliteStore(dbPath);
-    this.#verifier = new Verifier({ store: this.#store, keys: new SoftwareKeyProvider(keys) });
+    this.#verifier = new Verifier({ store: this.#store, keys: new SoftwareKeyProvider(keys), now });
   }
 
-  async enrollCard(user: string, id: string, record: CapIssuerRecord, lastAtc: number): Promise<void> {
-    await this.#verifier.enroll({ id, user, kind: "cap", record, lastAtc });
+  /** Failures that lock an account: the number the bank's messages quote. */
+  get maxFailures(): number {
+    return this.#verifier.policy.maxFailures;
   }
 
-  async enrollTotp(user: string, id: string, secret: Uint8Array): Promise<void> {
-    await this.#verifier.enroll({ id, user, kind: "totp", secret, digits: 6, step: 30 });
+  async enrollCard(bank: BankName, user: string, id: string, record: CapIssuerRecord, lastAtc: number) {
+    await this.#verifier.enroll({ id, user: subject(bank, user), kind: "cap", record, lastAtc });
   }
 
-  /** A login code (Sésame "CODE" function, or the SGpass code) against the customer's active credentials. */
-  async checkLogin(user: string, code: string): Promise<CodeResult> {
-    return (await this.#verifier.verify({ user, code })).result;
+  async enrollTotp(bank: BankName, user: string, id: string, secret: Uint8Array): Promise<void> {
+    await this.#verifier.enroll({ id, user: subject(bank, user), kind: "totp", secret, digits: 6, step: 30 });
+  }
+
+  /** A customer who logs in with a password only: the verifier counts their failures for good. */
+  async addPasswordCustomer(bank: BankName, user: string): Promise<void> {
+    await this.#verifier.addUser(subject(bank, user));
+  }
+
+  /** A login code (the Sésame's CODE function, or the SGpass code) against the customer's active devices. */
+  async checkLogin(bank: BankName, user: string, code: string): Promise<Judgement> {
+    return judgement(await this.#verifier.verify({ user: subject(bank, user), code }));
+  }
+
+  /** A password the bank checked itself (scrypt): counted with the codes, in the same lockout. */
+  async checkPassword(bank: BankName, user: string, ok: boolean): Promise<Judgement> {
+    return judgement(await this.#verifier.checkFactor({ user: subject(bank, user), factor: "password", ok }));
   }
 
   /** A fresh 8-digit challenge for the reader's SIGNATURE function, single use, expiring. */
@@ -39,23 +67,17 @@ export class Codes {
   }
 
   /** The reader's SIGNATURE code over the challenge and the amount (in cents, typed on the reader). */
-  async checkSignature(
-    credential: string,
-    code: string,
-    challengeId: string,
-    cents: number,
-  ): Promise<CodeResult> {
-    const amount = `${Math.floor(cents / 100)}.${String(cents % 100).padStart(2, "0")}`;
-    return (
+  async checkSignature(credential: string, code: string, challengeId: string, cents: number) {
+    return judgement(
       await this.#verifier.verify({
         id: credential,
         code,
         function: "sign",
         challengeId,
-        amount,
+        amount: decimalAmount(cents),
         currency: "978",
-      })
-    ).result;
+      }),
+    );
   }
 
   /** The last ATC (card) or time step (token) the bank accepted. */
@@ -63,11 +85,24 @@ export class Codes {
     return (await this.#verifier.status(credential)).last;
   }
 
-  async unlock(user: string): Promise<void> {
-    await this.#verifier.unlockUser(user);
+  /** The adviser's unlock: the customer's failure count cleared and the lock lifted. */
+  async unlock(bank: BankName, user: string): Promise<void> {
+    await this.#verifier.unlockUser(subject(bank, user));
   }
 
   close(): Promise<void> {
     return this.#store.close();
   }
+}
+
+function subject(bank: BankName, user: string): string {
+  return `${bank}:${user}`;
+}
+
+function judgement(r: Pick<VerifyResult, "result" | "triesLeft" | "replayed">): Judgement {
+  return {
+    result: r.result,
+    lastTry: r.result === "rejected" && r.triesLeft === 1,
+    replayed: r.replayed === true,
+  };
 }

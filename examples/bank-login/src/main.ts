@@ -1,20 +1,24 @@
-// `pnpm web`: the demo bank on http://127.0.0.1:3000 (PORT, BANK_DATA to change), data in examples/bank-login/.data.
-import { fileURLToPath } from "node:url";
-import { DEMO } from "./bank.js";
+// `pnpm web`: the demo bank on http://127.0.0.1:3000 (PORT, HOST, BANK_HOSTS, BANK_DATA, BANK_SECURE_COOKIES).
+import { resolveDataDir } from "./data-dir.js";
 import { startBankServer } from "./server.js";
 
-const dataDir = process.env["BANK_DATA"] ?? fileURLToPath(new URL("../.data", import.meta.url));
+const dataDir = resolveDataDir(undefined);
 const server = await startBankServer({
   dataDir,
   port: Number(process.env["PORT"] ?? 3000),
   host: process.env["HOST"] ?? "127.0.0.1",
+  hostNames: (process.env["BANK_HOSTS"] ?? "").split(",").filter(Boolean),
   secureCookies: process.env["BANK_SECURE_COOKIES"] === "1",
 });
+const data = process.env["BANK_DATA"] ? ` --data ${dataDir}` : "";
 console.log(`bank-login: ${server.url}  (data: ${dataDir})
-  Coop@net: ${server.url}/coopanet   user code ${DEMO.coopanet.user}, card PIN ${DEMO.coopanet.cardPin}
-  SOGENET:  ${server.url}/sogenet    ${DEMO.sogenetPassword.user} / ${DEMO.sogenetPassword.firstPassword} (first login), or ${DEMO.sogenetSgpass.user} with the SGpass code
-  Unlock a blocked account: pnpm --filter bank-login unlock <id>
+  Coop@net: ${server.url}/coopanet   SOGENET: ${server.url}/sogenet
+  Each browser gets its own demo customers, card and SGpass: open a bank's page and press
+  « Recevoir mes clients de démonstration »; the « Démo » box beside the form shows their identifiants.
+  Unlock a blocked account: pnpm --filter bank-login unlock${data} <identifiant>
+  Reset a SOGENET password: pnpm --filter bank-login reset-password${data} <identifiant>
   Ctrl-C to stop.`);
+for (const w of server.warnings) console.log(`bank-login: WARNING: ${w}`);
 for (const signal of ["SIGINT", "SIGTERM"] as const) {
   process.once(signal, () => {
     server.close().then(() => process.exit(0));

@@ -1,10 +1,24 @@
-import { randomBytes, timingSafeEqual } from "node:crypto";
+import type Database from "better-sqlite3";
+import { digest, newToken } from "./tokens.js";
+import type { BankName, MustChange } from "./users.js";
 
 /**
- * Server-side sessions in memory, named by a random 256-bit id in an HttpOnly, SameSite=Strict cookie. Each
- * session has its own CSRF token, checked on every POST (the synchroniser-token pattern); a login or logout
- * replaces the session, so an id known before login is worthless after it (no session fixation).
+ * Logged-in sessions, in the bank's database: only a login creates one, so anonymous visitors (who get a signed
+ * cookie and no server state, web/csrf.ts) can never push a customer's session out. The cookie carries a random
+ * 256-bit id; the database keeps its SHA-256, so a copy of the database opens no session.
+ *
+ * The session policy, in one place:
+ * - idle for IDLE_MS (5 minutes, PSD2 RTS Art. 4(3)(d)) → ended; WARN_BEFORE_IDLE_MS before that the page warns;
+ * - ABSOLUTE_MS after the login → ended, however active;
+ * - a password change or reset and the adviser's unlock end every session of the customer (endAllOf);
+ * - at most MAX_PER_CUSTOMER at once (the oldest ends).
+ * Each check is one statement: a read that also moves `last_seen` on, conditional on both limits.
  */
+export const IDLE_MS = 5 * 60_000;
+export const WARN_BEFORE_IDLE_MS = 60_000;
+export const ABSOLUTE_MS = 30 * 60_000;
+const MAX_PER_CUSTOMER = 8;
+
 export interface PendingTransfer {
   readonly beneficiary: string;
   readonly cents: number;
@@ -13,64 +27,107 @@ export interface PendingTransfer {
 }
 
 export interface Session {
-  readonly id: string;
+  readonly customer: string;
+  readonly bank: BankName;
+  /** The synchroniser token every form of this session carries. */
   readonly csrf: string;
-  readonly user?: string;
-  /** SOGENET first login: the password must be changed before anything else. */
-  readonly mustChange?: boolean;
-  transfer?: PendingTransfer | undefined;
-  lastSeen: number;
+  /** SOGENET: a password to change before anything else. */
+  readonly mustChange: MustChange | undefined;
+  readonly transfer: PendingTransfer | undefined;
 }
 
-const IDLE_MS = 15 * 60_000;
-const MAX_SESSIONS = 10_000;
-export const SESSION_COOKIE = "bank_sid";
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS sessions (
+  id_hash TEXT PRIMARY KEY,
+  customer TEXT NOT NULL,
+  bank TEXT NOT NULL,
+  csrf TEXT NOT NULL,
+  must_change TEXT,
+  transfer TEXT,
+  created_at INTEGER NOT NULL,
+  last_seen INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS sessions_customer ON sessions (customer, created_at);`;
+
+interface Row {
+  customer: string;
+  bank: BankName;
+  csrf: string;
+  must_change: MustChange | null;
+  transfer: string | null;
+}
 
 export class Sessions {
-  readonly #byId = new Map<string, Session>();
+  readonly #db: Database.Database;
   readonly #now: () => number;
 
-  constructor(now: () => number = Date.now) {
+  constructor(db: Database.Database, now: () => number) {
+    this.#db = db;
     this.#now = now;
+    db.exec(SCHEMA);
   }
 
-  get(id: string | undefined): Session | undefined {
+  /** A new session for a customer who just logged in; returns the cookie's id (never stored as such). */
+  open(customer: { id: string; bank: BankName; mustChange: MustChange | undefined }): string {
+    const id = newToken();
+    const now = this.#now();
+    this.#db.transaction(() => {
+      this.#sweep(now);
+      this.#db
+        .prepare(
+          `DELETE FROM sessions WHERE id_hash IN (SELECT id_hash FROM sessions WHERE customer = ?
+             ORDER BY created_at DESC LIMIT -1 OFFSET ?)`,
+        )
+        .run(customer.id, MAX_PER_CUSTOMER - 1);
+      this.#db
+        .prepare(
+          `INSERT INTO sessions (id_hash, customer, bank, csrf, must_change, created_at, last_seen)
+           VALUES (?, ?, ?, ?, ?, ?, ?)`,
+        )
+        .run(digest(id), customer.id, customer.bank, newToken(), customer.mustChange ?? null, now, now);
+    })();
+    return id;
+  }
+
+  /** The live session with this cookie id, seen now (its idle time starts again); undefined once ended. */
+  touch(id: string | undefined): Session | undefined {
     if (!id) return undefined;
-    const s = this.#byId.get(id);
-    if (!s) return undefined;
-    if (this.#now() - s.lastSeen > IDLE_MS) {
-      this.#byId.delete(id);
-      return undefined;
-    }
-    s.lastSeen = this.#now();
-    return s;
-  }
-
-  create(user?: { user: string; mustChange: boolean }): Session {
-    // Oldest first in a Map: a flood of anonymous sessions evicts itself, not the memory.
-    while (this.#byId.size >= MAX_SESSIONS) this.#byId.delete(this.#byId.keys().next().value!);
-    const s: Session = {
-      id: randomBytes(32).toString("base64url"),
-      csrf: randomBytes(32).toString("base64url"),
-      ...(user ? { user: user.user, mustChange: user.mustChange } : {}),
-      lastSeen: this.#now(),
+    const now = this.#now();
+    const r = this.#db
+      .prepare(
+        `UPDATE sessions SET last_seen = @now
+         WHERE id_hash = @id AND last_seen > @now - @idle AND created_at > @now - @absolute
+         RETURNING customer, bank, csrf, must_change, transfer`,
+      )
+      .get({ now, id: digest(id), idle: IDLE_MS, absolute: ABSOLUTE_MS }) as Row | undefined;
+    if (!r) return undefined;
+    return {
+      customer: r.customer,
+      bank: r.bank,
+      csrf: r.csrf,
+      mustChange: r.must_change ?? undefined,
+      transfer: r.transfer === null ? undefined : (JSON.parse(r.transfer) as PendingTransfer),
     };
-    this.#byId.set(s.id, s);
-    return s;
   }
 
-  destroy(id: string): void {
-    this.#byId.delete(id);
+  setTransfer(id: string, transfer: PendingTransfer | undefined): void {
+    this.#db
+      .prepare("UPDATE sessions SET transfer = ? WHERE id_hash = ?")
+      .run(transfer === undefined ? null : JSON.stringify(transfer), digest(id));
   }
-}
 
-export function csrfMatches(session: Session, token: string | null): boolean {
-  if (!token) return false;
-  const a = Buffer.from(session.csrf);
-  const b = Buffer.from(token);
-  return a.length === b.length && timingSafeEqual(a, b);
-}
+  end(id: string): void {
+    this.#db.prepare("DELETE FROM sessions WHERE id_hash = ?").run(digest(id));
+  }
 
-export function sessionCookie(s: Session, secure: boolean): string {
-  return `${SESSION_COOKIE}=${s.id}; Path=/; HttpOnly; SameSite=Strict${secure ? "; Secure" : ""}`;
+  /** Ends every session of the customer (password changed or reset, unlocked by the adviser, locked). */
+  endAllOf(customer: string): number {
+    return this.#db.prepare("DELETE FROM sessions WHERE customer = ?").run(customer).changes;
+  }
+
+  #sweep(now: number): void {
+    this.#db
+      .prepare("DELETE FROM sessions WHERE last_seen <= @now - @idle OR created_at <= @now - @absolute")
+      .run({ now, idle: IDLE_MS, absolute: ABSOLUTE_MS });
+  }
 }

@@ -4,16 +4,16 @@ import { join } from "node:path";
 import { launchChromium } from "@capkit/test-support/browser";
 import type { Browser, BrowserContext, Locator, Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, beforeEach, expect } from "vitest";
-import { type BankServer, startBankServer } from "../src/server.js";
+import { type BankServer, type BankServerOptions, startBankServer } from "../src/server.js";
 
 export { expectAccessible } from "@capkit/test-support/browser";
 
 type Bank = BankServer & { dataDir: string };
 
 /** A bank with fresh data (its own temporary directory) on a free port. */
-export async function startBank(): Promise<Bank> {
+export async function startBank(o: Omit<BankServerOptions, "dataDir"> = {}): Promise<Bank> {
   const dataDir = mkdtempSync(join(tmpdir(), "capkit-bank-"));
-  const server = await startBankServer({ dataDir });
+  const server = await startBankServer({ dataDir, ...o });
   return {
     ...server,
     dataDir,
@@ -36,6 +36,30 @@ export async function screenshot(page: Page, name: string): Promise<void> {
   await page.screenshot({ path, fullPage: true });
 }
 
+/**
+ * This browser's demo customers: the « Démo » box's button on the current page (a bank's login page), then
+ * the identifiants the box shows.
+ */
+export async function demoCustomers(
+  page: Page,
+): Promise<{ coopanet?: string; sogenetPassword?: string; sogenetSgpass?: string }> {
+  const make = page.getByRole("button", { name: "Recevoir mes clients de démonstration" });
+  if (await make.isVisible()) await make.click();
+  await page.locator("[data-demo]").first().waitFor();
+  const id = async (k: string) => {
+    const l = page.locator(`[data-demo="${k}"]`);
+    return (await l.count()) ? textOf(l) : undefined;
+  };
+  const [coopanet, sogenetPassword, sogenetSgpass] = await Promise.all(
+    ["coopanet", "sogenet-password", "sogenet-sgpass"].map(id),
+  );
+  return {
+    ...(coopanet ? { coopanet } : {}),
+    ...(sogenetPassword ? { sogenetPassword } : {}),
+    ...(sogenetSgpass ? { sogenetSgpass } : {}),
+  };
+}
+
 export function reader(page: Page): Locator {
   return page.locator("capkit-sesame-reader");
 }
@@ -43,7 +67,7 @@ export function reader(page: Page): Locator {
 /** The element's text once it is there (Playwright waits for it), trimmed. */
 export async function textOf(l: Locator): Promise<string> {
   // biome-ignore lint/performance/useDomNodeTextContent: Playwright's innerText keeps the LCD's line break
-  return (await l.innerText()).trim();
+  return (await l.innerText()).trim().replace(/\n{2,}/g, "\n"); // paragraphs: one line each
 }
 
 export async function lcd(device: Locator): Promise<string> {

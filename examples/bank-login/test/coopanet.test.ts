@@ -2,9 +2,10 @@ import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import type { Page } from "playwright-core";
 import { beforeEach, describe, expect, it } from "vitest";
-import { COOPANET_LOCKED, COOPANET_WRONG } from "../src/server.js";
+import { COOPANET } from "../src/wording.js";
 import {
   bankInChromium,
+  demoCustomers,
   expectAccessible,
   lcd,
   pressKeys,
@@ -20,38 +21,47 @@ import {
 const session = bankInChromium();
 let bank: typeof session.bank;
 let page: Page;
-beforeEach(() => {
+let user: string;
+beforeEach(async () => {
   ({ bank, page } = session);
+  await page.goto(`${bank.url}/coopanet`);
+  user = (await demoCustomers(page)).coopanet!;
 });
 
-async function login(code: string): Promise<void> {
-  await page.getByLabel("Code utilisateur").fill("DEMO2026");
+async function login(code: string, as = user): Promise<void> {
+  await page.getByLabel("Code utilisateur").fill(as);
   await page.getByLabel("Code Sésame").fill(code);
   await page.getByRole("button", { name: "Se connecter" }).click();
 }
 
+const alertText = () => textOf(page.getByRole("alert"));
+
 describe("Coop@net login with the Sésame reader", () => {
   it("logs in with the code the reader shows; the same code again is refused", async () => {
-    await page.goto(`${bank.url}/coopanet`);
     await expectAccessible(page);
+    expect(user).toMatch(/^[A-Z2-9]{8}$/);
     const code = await readerCode(page, ["OK"]);
     await expectAccessible(page); // with the reader showing a code
     await screenshot(page, "bank-login-coopanet.png");
     await login(code);
     await expect.poll(() => textOf(page.getByRole("heading", { level: 1 }))).toBe("Vos comptes");
-    await expect.poll(() => page.getByText("Bonjour Camille Martin").isVisible()).toBe(true);
+    await expect.poll(() => page.getByText(/^Bonjour .+, vous êtes connecté\.$/).isVisible()).toBe(true);
+    expect(page.url()).toBe(`${bank.url}/coopanet/account`);
     await expectAccessible(page);
 
-    // Log out, then replay the very same code: one-time, so refused with a message saying so.
+    // Log out: back on Coop@net's login page, saying so; then the very same code again is refused.
     await page.getByRole("button", { name: "Se déconnecter" }).click();
-    await page.goto(`${bank.url}/coopanet`);
+    await expect.poll(() => textOf(page.locator("main").getByRole("status"))).toBe("Vous êtes déconnecté.");
+    expect(page.url()).toBe(`${bank.url}/coopanet?done=logout`);
     await login(code);
-    await expect.poll(() => textOf(page.getByRole("alert"))).toBe(COOPANET_WRONG);
-    expect(bank.bank.users.get("DEMO2026")!.failures).toBe(1);
+    await expect.poll(alertText).toBe(COOPANET.wrong);
+    // The address shown after a refused login opens the login page again.
+    expect(page.url()).toBe(`${bank.url}/coopanet`);
+    await page.reload();
+    await expect.poll(() => textOf(page.getByRole("heading", { level: 1 }))).toBe("Connexion à Coop@net");
   });
 
   it("never repeats an ATC across a reload: the card's state lives in the browser", async () => {
-    await page.goto(`${bank.url}/coopanet`);
     const first = await readerCode(page, ["OK"]);
     const atc1 = await storedAtc(page);
     await page.reload();
@@ -77,11 +87,15 @@ describe("Coop@net login with the Sésame reader", () => {
     expect(await lcd(device)).toBe("");
   });
 
-  it("shows PIN FAUX with the tries left, then CARTE BLOQUEE", async () => {
-    await page.goto(`${bank.url}/coopanet`);
+  it("shows PIN FAUX with the tries left, then CARTE BLOQUEE — for good, even with the browser's storage cleared", async () => {
     const device = reader(page);
-    await expect.poll(() => device.getByRole("button", { name: "Insérer la carte" }).isEnabled()).toBe(true);
-    await device.getByRole("button", { name: "Insérer la carte" }).click();
+    const insert = async () => {
+      await expect
+        .poll(() => device.getByRole("button", { name: "Insérer la carte" }).isEnabled())
+        .toBe(true);
+      await device.getByRole("button", { name: "Insérer la carte" }).click();
+    };
+    await insert();
     await pressKeys(device, ["OK", ..."9999", "OK"]);
     await expect.poll(() => lcd(device)).toBe("PIN FAUX\nESSAIS: 2");
     await pressKeys(device, ["OK", ..."9999", "OK"]);
@@ -91,16 +105,22 @@ describe("Coop@net login with the Sésame reader", () => {
     await expect.poll(() => lcd(device)).toBe("DERNIER ESSAI\nOK:OUI  C:NON");
     await pressKeys(device, ["OK"]);
     await expect.poll(() => lcd(device)).toBe("CARTE BLOQUEE");
-    // Blocked for good, reload or not.
-    await page.reload();
-    await expect.poll(() => device.getByRole("button", { name: "Insérer la carte" }).isEnabled()).toBe(true);
-    await device.getByRole("button", { name: "Insérer la carte" }).click();
-    await pressKeys(device, ["OK", ..."1234", "OK"]);
-    await expect.poll(() => lcd(device)).toBe("CARTE BLOQUEE");
+    // The bank is told (bank.js): the card it hands this browser is blocked from now on.
+    await expect
+      .poll(async () => (await page.request.get(`${bank.url}/devices/card.json`)).json())
+      .toMatchObject({ pinTries: 0 });
+    // Blocked for good: reload, and even with the browser's storage cleared.
+    for (const clear of [false, true]) {
+      if (clear)
+        await page.evaluate(() => (globalThis as unknown as { localStorage: Storage }).localStorage.clear());
+      await page.reload();
+      await insert();
+      await pressKeys(device, ["OK", ..."1234", "OK"]);
+      await expect.poll(() => lcd(device)).toBe("CARTE BLOQUEE");
+    }
   });
 
   it("is operable from the keyboard alone", async () => {
-    await page.goto(`${bank.url}/coopanet`);
     const device = reader(page);
     await expect.poll(() => device.getByRole("button", { name: "Insérer la carte" }).isEnabled()).toBe(true);
     await device.getByRole("button", { name: "Insérer la carte" }).focus();
@@ -114,64 +134,69 @@ describe("Coop@net login with the Sésame reader", () => {
   });
 
   it("refuses malformed input with a clear message and counts nothing", async () => {
-    await page.goto(`${bank.url}/coopanet`);
-    await page.getByLabel("Code utilisateur").fill("DEMO");
-    await page.getByLabel("Code Sésame").fill("12345678");
-    await page.getByRole("button", { name: "Se connecter" }).click();
-    await expect
-      .poll(() => textOf(page.getByRole("alert")))
-      .toBe("Le code utilisateur comporte 8 lettres ou chiffres.");
+    await login("12345678", "DEMO");
+    await expect.poll(alertText).toBe("Le code utilisateur comporte 8 lettres ou chiffres.");
     await login("1234-567");
-    await expect
-      .poll(() => textOf(page.getByRole("alert")))
-      .toBe("Le code Sésame comporte 8 chiffres, par exemple 1234 5678.");
-    expect(bank.bank.users.get("DEMO2026")!.failures).toBe(0);
+    await expect.poll(alertText).toBe("Le code Sésame comporte 8 chiffres, par exemple 1234 5678.");
     await expectAccessible(page);
+    // Nothing was counted: four wrong codes still leave one try before the lock.
+    for (let i = 1; i <= 4; i++) await login("0000 0000");
+    await expect.poll(alertText).toBe(`${COOPANET.wrong}\n${COOPANET.lastTry}`);
   });
 
-  it("locks after 5 wrong codes until the CLI unlocks", async () => {
-    await page.goto(`${bank.url}/coopanet`);
-    for (let i = 1; i <= 4; i++) {
+  it("warns before the last try, locks at the 5th wrong code, until the adviser unlocks", async () => {
+    for (let i = 1; i <= 3; i++) {
       await login("0000 0000");
-      await expect.poll(() => textOf(page.getByRole("alert"))).toBe(COOPANET_WRONG);
+      await expect.poll(alertText).toBe(COOPANET.wrong);
     }
+    await login("0000 0000");
+    await expect.poll(alertText).toBe(`${COOPANET.wrong}\n${COOPANET.lastTry}`);
+    await expectAccessible(page);
     await login("00000000");
-    await expect.poll(() => textOf(page.getByRole("alert"))).toBe(COOPANET_LOCKED);
+    await expect.poll(alertText).toBe(COOPANET.locked(5));
     // Even the right code is refused now.
     await login(await readerCode(page, ["OK"]));
-    await expect.poll(() => textOf(page.getByRole("alert"))).toBe(COOPANET_LOCKED);
-    // The adviser unlocks (the bank's count and the verifier's); the next fresh code logs in.
-    const r = spawnSync("pnpm", ["--filter", "bank-login", "unlock", "--data", bank.dataDir, "demo2026"], {
-      cwd: fileURLToPath(new URL("../../..", import.meta.url)),
-      encoding: "utf8",
-    });
-    expect(r.stderr + r.stdout).toContain("DEMO2026 (coopanet) unlocked");
+    await expect.poll(alertText).toBe(COOPANET.locked(5));
+    // The adviser's command, as the « Démo » box shows it; the next fresh code logs in.
+    const r = spawnSync(
+      "pnpm",
+      ["--filter", "bank-login", "unlock", "--data", bank.dataDir, user.toLowerCase()],
+      {
+        cwd: fileURLToPath(new URL("../../..", import.meta.url)),
+        encoding: "utf8",
+      },
+    );
+    expect(r.stdout).toContain(`unlock: data directory ${bank.dataDir}`);
+    expect(r.stdout).toContain(`${user} (coopanet) unlocked`);
     await login(await readerCode(page, ["OK"]));
     await expect.poll(() => textOf(page.getByRole("heading", { level: 1 }))).toBe("Vos comptes");
   });
 });
 
 describe("Coop@net transfer signed with the reader", () => {
+  const newTransfer = async (amount: string, iban = "FR76 3000 6000 0112 3456 7890 189") => {
+    await page.getByLabel("IBAN du bénéficiaire").fill(iban);
+    await page.getByLabel("Montant en euros").fill(amount);
+    await page.getByRole("button", { name: "Continuer" }).click();
+  };
+  const pending = async () => {
+    await expect.poll(() => textOf(page.getByRole("heading", { level: 1 }))).toBe("Signez le virement");
+    const challenge = (await page.locator("[data-challenge]").getAttribute("data-challenge"))!;
+    expect(challenge).toMatch(/^[1-9][0-9]{7}$/); // 8 digits from the CSPRNG, never a leading 0
+    return { challenge, cents: (await page.locator("[data-amount]").getAttribute("data-amount"))! };
+  };
+  const sign = async (code: string) => {
+    await page.getByLabel("Code de signature").fill(code);
+    await page.getByRole("button", { name: "Signer le virement" }).click();
+  };
+
   it("signs the server's challenge and the amount; a code for another amount is refused", async () => {
-    await page.goto(`${bank.url}/coopanet`);
     await login(await readerCode(page, ["OK"]));
     await page.getByRole("link", { name: "Faire un virement" }).click();
     await expectAccessible(page);
-    const newTransfer = async (amount: string) => {
-      await page.getByLabel("IBAN du bénéficiaire").fill("FR76 3000 6000 0112 3456 7890 189");
-      await page.getByLabel("Montant en euros").fill(amount);
-      await page.getByRole("button", { name: "Continuer" }).click();
-      await expect.poll(() => textOf(page.getByRole("heading", { level: 1 }))).toBe("Signez le virement");
-      const challenge = (await page.locator("[data-challenge]").getAttribute("data-challenge"))!;
-      expect(challenge).toMatch(/^[1-9][0-9]{7}$/); // 8 digits from the CSPRNG, never a leading 0
-      return { challenge, cents: (await page.locator("[data-amount]").getAttribute("data-amount"))! };
-    };
-    const sign = async (code: string) => {
-      await page.getByLabel("Code de signature").fill(code);
-      await page.getByRole("button", { name: "Signer le virement" }).click();
-    };
 
-    const t = await newTransfer("1 250,5");
+    await newTransfer("1 250,5");
+    const t = await pending();
     expect(t.cents).toBe("125050");
     await expectAccessible(page);
     // On the reader: FN twice → SIGNATURE, OK, challenge, OK, amount in cents, OK, PIN, OK.
@@ -185,17 +210,34 @@ describe("Coop@net transfer signed with the reader", () => {
 
     // The amount is in the signature: a code made for 20,01 € does not sign 20,00 €, and the challenge is spent.
     await page.getByRole("link", { name: "Faire un virement" }).click();
-    const u = await newTransfer("20");
+    await newTransfer("20");
+    const u = await pending();
     expect(u.cents).toBe("2000");
     await sign(await readerCode(page, ["FN", "FN", "OK", ...u.challenge, "OK", ..."2001", "OK"]));
-    await expect
-      .poll(() => textOf(page.getByRole("alert")))
-      .toBe("Code de signature incorrect : signez de nouveau avec ce nouveau défi.");
+    await expect.poll(alertText).toBe(COOPANET.wrongSignature);
     const next = (await page.locator("[data-challenge]").getAttribute("data-challenge"))!;
     expect(next).not.toBe(u.challenge);
     await sign(await readerCode(page, ["FN", "FN", "OK", ...next, "OK", ...u.cents, "OK"]));
     await expect
       .poll(() => textOf(page.getByRole("status")))
       .toBe("Virement de 20,00 € vers FR7630006000011234567890189 signé et validé.");
+  });
+
+  it("checks the IBAN (ISO 13616, mod 97) with a clear message, and a pending transfer can be cancelled", async () => {
+    await login(await readerCode(page, ["OK"]));
+    await page.goto(`${bank.url}/coopanet/transfer`);
+    await newTransfer("10", "FR00 0000 0000 0000 0000 0000 000");
+    await expect
+      .poll(alertText)
+      .toBe("La clé de contrôle de l'IBAN ne correspond pas : vérifiez chaque caractère.");
+    await newTransfer("10", "FR76 3000 6000 0112 3456 7890 18");
+    await expect.poll(alertText).toBe("Un IBAN FR compte 27 caractères : vérifiez-le.");
+    await expectAccessible(page);
+    await newTransfer("10");
+    await pending();
+    await page.getByRole("button", { name: "Annuler le virement" }).click();
+    await expect.poll(() => textOf(page.getByRole("status"))).toBe(COOPANET.transferCancelled);
+    await page.goto(`${bank.url}/coopanet/transfer`);
+    await expect.poll(() => textOf(page.getByRole("heading", { level: 1 }))).toBe("Nouveau virement");
   });
 });

@@ -1,8 +1,19 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { mkdtempSync } from "node:fs";
+import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import {
+  capCodeValue,
+  decodeTlv,
+  flattenTlv,
+  formatCode,
+  fromHex,
+  parseGacResponse,
+  parseTranscript,
+  TAG,
+} from "@capkit/emv-cap";
 import { type Pcscd, startPcscd } from "@capkit/test-support";
+import { SIM_ATR } from "@capkit/token-sim";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BIN, capkit } from "./run-cli.js";
 
@@ -43,7 +54,7 @@ describe("capkit with a real reader stack", () => {
   it("readers lists the reader, the card and its ATR", () => {
     const r = capkit(["--json", "readers"]).json();
     expect(r.readers).toContainEqual(
-      expect.objectContaining({ name: pcscd.reader, cardPresent: true, atr: "3B021450" }),
+      expect.objectContaining({ name: pcscd.reader, cardPresent: true, atr: SIM_ATR }),
     );
   });
 
@@ -84,6 +95,41 @@ describe("capkit with a real reader stack", () => {
       code.json().display,
     ]);
     expect(check.json()).toMatchObject({ result: "accepted", counter: code.json().atc });
+  });
+
+  it("a trace made for a ticket, replayed into verify check, is rejected: nothing usable was kept", () => {
+    const trace = join(dir, "ticket-trace.json");
+    const made = capkit(
+      ["--json", "cap", "code", "--reader", pcscd.reader, "--pin-stdin", "--trace", trace],
+      {
+        input: "1357\n",
+      },
+    );
+    expect(made.status).toBe(0);
+    const unused = made.json(); // the code the technician saw, and did not use
+    // Support replays the trace: the dialogue, and no code.
+    const replay = capkit(["--json", "cap", "code", "--transcript", trace]);
+    expect(replay.status).toBe(0);
+    expect(replay.json()).toMatchObject({ code: null, codeKept: false, atc: unused.atc });
+    // Whoever takes the code from the trace as it stands (masked nibbles read as zeros) gets a wrong one.
+    const t = parseTranscript(readFileSync(trace, "utf8"));
+    const data = new Map<number, Uint8Array>();
+    for (const e of t.exchanges.filter((x) => x.c.startsWith("00B2") && x.r.endsWith("9000")))
+      for (const o of flattenTlv(decodeTlv(fromHex(e.r.slice(0, -4).replace(/\*/g, "0")))))
+        data.set(o.tag, o.value);
+    const gac = t.exchanges.find((e) => e.c.startsWith("80AE80"))!;
+    expect(gac.r).toContain("*");
+    const fromTrace = capCodeValue({
+      response: parseGacResponse(fromHex(gac.r.slice(0, -4).replace(/\*/g, "0"))),
+      ipb: data.get(TAG.IPB)!,
+    });
+    const guess = formatCode(fromTrace.value);
+    expect(guess).not.toBe(unused.code);
+    const check = (code: string) =>
+      capkit(["--json", "verify", "check", "--db", db, "--id", "bob", "--code", code]).json();
+    expect(check(guess)).toMatchObject({ result: "rejected" });
+    // The code the card gave was valid and unused all along: the masking, not chance, kept it out of the trace.
+    expect(check(unused.code)).toMatchObject({ result: "accepted", counter: unused.atc });
   });
 
   it("--reader takes a unique part of the reader's name, in any case", () => {

@@ -239,11 +239,13 @@ describe("capkit cap code", () => {
         "code",
         "cryptogram",
         "display",
+        "formula",
         "iaf",
         "ipb",
         "label",
         "mode",
         "profile",
+        "readerApplication",
         "warnings",
       ]);
     });

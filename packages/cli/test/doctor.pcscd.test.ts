@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type Pcscd, startPcscd } from "@capkit/test-support";
+import { SIM_ATR } from "@capkit/token-sim";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { BIN, capkit } from "./run-cli.js";
 
@@ -96,7 +97,10 @@ describe("capkit doctor and readers --watch through pcscd + vpcd", () => {
     try {
       await waitFor(() => seen.includes("watching"), "the watch to start");
       await serve(card);
-      await waitFor(() => /card inserted: capkit test 00 00 \(ATR 3B021450\)/.test(seen), "the insert event");
+      await waitFor(
+        () => seen.includes(`card inserted: capkit test 00 00 (ATR ${SIM_ATR})`),
+        "the insert event",
+      );
       await stopServing();
       await waitFor(() => /card removed: capkit test 00 00/.test(seen), "the remove event");
     } finally {
@@ -134,20 +138,42 @@ describe("capkit doctor and readers --watch through pcscd + vpcd", () => {
     for (const l of lines().slice(1)) expect(Date.parse(l.at)).not.toBeNaN();
   });
 
-  it("a card: ATR decoded and named, CAP application, PIN tries (none spent), PIN pad; a bundle without PAN, PIN or key", async () => {
+  it("a card: ATR decoded (no product named), CAP application by SELECT only, PIN tries: no ATC and no PIN try spent", async () => {
     await serve(card);
-    const state = JSON.parse(readFileSync(card, "utf8"));
-    const report = join(dir, "card-report.json");
-    const r = capkit(["--json", "doctor", "--report", report]);
-    const checks: { id: string; verdict: string; detail: string }[] = r.jsonLines().at(-1).checks;
+    const before = JSON.parse(readFileSync(card, "utf8"));
+    const r = capkit(["--json", "doctor"]);
+    const checks: { id: string; verdict: string; detail: string; hint?: string }[] = r
+      .jsonLines()
+      .at(-1).checks;
     const find = (id: string) => checks.find((c) => c.id === id);
-    expect(find("atr")?.detail).toContain("direct convention, T=0, historical bytes 1450");
-    expect(find("atr")?.detail).toContain("known as: Schlumberger Multiflex 3k"); // what pcsc-tools' list says
+    expect(find("atr")?.detail).toContain(
+      "direct convention, T=0, historical bytes 6361706B69742D73696D, not in smartcard_list.txt",
+    );
     expect(find("application")?.detail).toContain("A0000000038002");
+    expect(find("application")?.detail).toContain("found by SELECT only (no ATC spent)");
+    expect(find("application")?.hint).toContain("capkit doctor --full");
+    expect(find("atc")).toBeUndefined();
     expect(find("pin-tries")).toMatchObject({ verdict: "ok", detail: "3 left (none spent)" });
     expect(find("pin-pad")?.detail).toContain("none");
     expect(r.status).toBe(checks.every((c) => c.verdict === "ok") ? 0 : 1);
-    expect(JSON.parse(readFileSync(card, "utf8")).pinTries).toBe(3);
+    const after = JSON.parse(readFileSync(card, "utf8"));
+    expect([after.atc, after.pinTries]).toEqual([before.atc, 3]);
+  });
+
+  it("doctor --full says it spends an ATC before it does, reads the records; its bundle holds no PAN, PIN, key or code", async () => {
+    await waitFor(cardIn, "the served card in pcscd");
+    const state = JSON.parse(readFileSync(card, "utf8"));
+    const report = join(dir, "card-report.json");
+    const r = capkit(["--json", "doctor", "--full", "--report", report]);
+    const lines: { id?: string; detail?: string }[] = r.jsonLines();
+    expect(r.stdout).toContain('"id":"atc"'); // (the whole output, when it is not there)
+    const atc = lines.findIndex((l) => l.id === "atc");
+    const application = lines.findIndex((l) => l.id === "application");
+    expect(atc).toBeGreaterThanOrEqual(0);
+    expect(atc).toBeLessThan(application); // said before the GET PROCESSING OPTIONS
+    expect(lines[atc]!.detail).toContain("the card's ATC goes up by one");
+    expect(lines[application]!.detail).toMatch(/IPB 8001FFFFFF0+ \(26 bits\)/);
+    expect(JSON.parse(readFileSync(card, "utf8")).atc).toBe(state.atc + 1);
     const bundle = readFileSync(report, "utf8");
     expect(JSON.parse(bundle).exchanges[0].exchanges.length).toBeGreaterThan(3);
     expect(bundle).not.toContain(state.pan);

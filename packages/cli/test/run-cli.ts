@@ -1,5 +1,7 @@
 import { type SpawnSyncReturns, spawnSync } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 /** The built binary, run as a user runs it: `pnpm build` first (the test command does). */
@@ -16,6 +18,15 @@ export interface CliResult {
   jsonLines: () => any[];
 }
 
+/**
+ * The tests' own configuration folder (XDG_CONFIG_HOME), never the user's: it holds the default key file,
+ * test keys allowed (simulated cards), as `capkit verify keys new --allow-test-keys` writes it.
+ */
+export const CONFIG_HOME = mkdtempSync(join(tmpdir(), "capkit-cli-config-"));
+mkdirSync(join(CONFIG_HOME, "capkit"), { mode: 0o700 });
+export const TEST_KEYS = { masterKey: "5A".repeat(32), allowTestKeys: true };
+writeFileSync(join(CONFIG_HOME, "capkit", "keys.json"), JSON.stringify(TEST_KEYS), { mode: 0o600 });
+
 export function capkit(
   args: string[],
   options: { input?: string; env?: NodeJS.ProcessEnv; cwd?: string; nodeArgs?: string[] } = {},
@@ -27,7 +38,7 @@ export function capkit(
     {
       encoding: "utf8",
       input: options.input ?? "",
-      env: { ...process.env, ...options.env },
+      env: { ...process.env, XDG_CONFIG_HOME: CONFIG_HOME, ...options.env },
       cwd: options.cwd,
       timeout: 60_000,
     },

@@ -6,8 +6,10 @@ import {
   readdirSync,
   readFileSync,
   rmSync,
+  statSync,
   writeFileSync,
 } from "node:fs";
+import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -15,6 +17,12 @@ import { describe, expect, it } from "vitest";
 import { capkit } from "./run-cli.js";
 
 /** The findings of issue 12 ("capkit for support staff"), one test each, on the built binary. */
+// better-sqlite3 as @capkit/verify has it: an attacker editing the database behind the verifier's back.
+const Database = createRequire(new URL("../../verify/package.json", import.meta.url))(
+  "better-sqlite3",
+) as new (
+  path: string,
+) => { exec(sql: string): void; close(): void };
 const tmp = () => mkdtempSync(join(tmpdir(), "capkit-support-"));
 const fixture = (name: string) => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
 const ROOT = fileURLToPath(new URL("../../../", import.meta.url));
@@ -124,6 +132,9 @@ describe("apdu masks cardholder data unless asked", () => {
   });
 });
 
+/** A Visa DPA reader's constants (docs/architecture.md §3.4). */
+const DPA = { "95": "8000000000", "9A": "010101", "9F35": "34", "9F34": "010002", "9F33": "208000" };
+
 describe("cap code", () => {
   it("--json has the CDOL1 values sent, tag by tag, and the cryptogram; --explain says where each came from", () => {
     const r = capkit(
@@ -149,40 +160,83 @@ describe("cap code", () => {
       expect.objectContaining({ tag: "9F37", source: "none in this mode" }),
     );
     expect(r.explanation.notes.join("\n")).toContain("000000");
+    // Which set of constants, and where they come from.
+    expect(r.readerApplication).toBe("visa-dpa");
+    expect(r.explanation.constants).toMatchObject({ id: "visa-dpa", fallback: false, assumed: false });
+    expect(r.explanation.constants.source).toContain("french-visa-dpa-vasco810-identify");
   });
 
-  it("a custom profile with a typo'd key or malformed hex is refused, naming it (exit 2)", () => {
-    const dir = tmp();
-    const typo = join(dir, "typo.json");
-    writeFileSync(typo, JSON.stringify({ name: "mine", terminaldata: { "9A": "010101" } }));
+  it("--explain on an application the profile has no constants for: a warning, and the note says so", () => {
+    const card = newCard(tmp(), "1234", "mastercard-cap");
+    const r = capkit(
+      ["--json", "cap", "code", "--sim", card, "--profile", "sesame", "--pin-stdin", "--explain"],
+      {
+        input: "1234\n",
+      },
+    ).json();
+    expect(r.aid).toBe("A0000000048002");
+    expect(r.warnings.join("\n")).toContain(
+      "the sesame profile has no constants for application A0000000048002: it sent its Visa DPA ones",
+    );
+    expect(r.warnings.join("\n")).toContain(
+      "profiles with constants for it: mastercard-cap, rabobank, belgian",
+    );
+    expect(r.explanation.constants).toMatchObject({ id: "visa-dpa", fallback: true });
+    expect(r.explanation.notes.join("\n")).toContain("sesame has no constants for A0000000048002");
+  });
+
+  it("rabobank in respond: the ABN AMRO transform it does not reproduce is said at run time", () => {
     const r = capkit(
       [
         "cap",
         "code",
-        "--profile",
-        typo,
         "--transcript",
-        fixture("french-visa-dpa-identify.json"),
-        "--pin-stdin",
+        fixture("natwest-respond-12345678.json"),
+        "--profile",
+        "rabobank",
+        "--mode",
+        "respond",
+        "--challenge",
+        "12345678",
       ],
-      {
-        input: "1234\n",
-      },
+      {},
     );
-    expect(r.status).toBe(2);
-    expect(r.stderr).toContain('unknown key "terminaldata" (did you mean "terminalData"?)');
-    const hex = join(dir, "hex.json");
-    writeFileSync(hex, JSON.stringify({ name: "mine", terminalData: { "9A": "01010" } }));
-    const h = capkit([
-      "card",
-      "info",
-      "--profile",
-      hex,
-      "--transcript",
-      fixture("french-visa-dpa-identify.json"),
-    ]);
-    expect(h.status).toBe(2);
-    expect(h.stderr).toContain('terminalData 9A must be hex (whole bytes), not "01010"');
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain(
+      "warning: no public recording shows what a Rabobank reader sends for a challenge",
+    );
+  });
+
+  it("a custom profile with a typo'd key or malformed hex is refused, naming it (exit 2)", () => {
+    const dir = tmp();
+    const write = (name: string, profile: unknown) => {
+      const file = join(dir, name);
+      writeFileSync(file, JSON.stringify(profile));
+      return file;
+    };
+    const dpa = { id: "dpa", aids: ["A0000000038002"], terminalData: { "9A": "010101" } };
+    const run = (profile: string, command = ["cap", "code"]) =>
+      capkit([...command, "--profile", profile, "--transcript", fixture("french-visa-dpa-identify.json")], {
+        input: "1234\n",
+      });
+    const typo = run(write("typo.json", { name: "mine", applications: [{ ...dpa, terminaldata: {} }] }));
+    expect(typo.status).toBe(2);
+    expect(typo.stderr).toContain(
+      'unknown key "terminaldata" in applications[0] (did you mean "terminalData"?)',
+    );
+    const hex = run(
+      write("hex.json", { name: "mine", applications: [{ ...dpa, terminalData: { "9A": "01010" } }] }),
+      ["card", "info"],
+    );
+    expect(hex.status).toBe(2);
+    expect(hex.stderr).toContain('applications[0] terminalData 9A must be hex (whole bytes), not "01010"');
+    // A profile written before constants were per application says how to write it now.
+    const old = run(write("old.json", { name: "mine", terminalData: { "9A": "010101" } }));
+    expect(old.status).toBe(2);
+    expect(old.stderr).toContain('"terminalData" belongs to an application now');
+    // The same constants, written per application, give the recorded code.
+    const mine = run(write("mine.json", { name: "mine", applications: [{ ...dpa, terminalData: DPA }] }));
+    expect(mine.stdout).toContain("3465 6023");
   });
 
   it("a transcript over the size cap is a typed error before it is read (exit 2)", () => {
@@ -204,18 +258,160 @@ describe("verify never makes a database or key file by accident", () => {
     expect(readdirSync(dir)).toEqual([]);
   });
 
-  it("a database without its key file is refused with a hint (exit 4); enroll does not make one either", () => {
+  it("no keys anywhere: enroll says what to do (exit 4) and makes no database; keys new makes them, mode 0600, once", () => {
     const dir = tmp();
     const card = newCard(dir);
     const db = join(dir, "s.db");
-    expect(capkit(["verify", "enroll", "--db", db, "--id", "a", "--card", card]).status).toBe(0);
-    rmSync(`${db}.keys.json`);
-    const r = capkit(["verify", "status", "--db", db, "--id", "a"]);
+    const home = join(dir, "home");
+    const env = { XDG_CONFIG_HOME: home };
+    const r = capkit(["verify", "enroll", "--db", db, "--id", "a", "--card", card], { env });
     expect(r.status).toBe(4);
-    expect(r.stderr).toContain("has no key file");
-    expect(r.stderr).toContain("hint: give the database's keys with --keys");
-    expect(capkit(["verify", "enroll", "--db", db, "--id", "b", "--card", card]).status).toBe(4);
-    expect(existsSync(`${db}.keys.json`)).toBe(false);
+    expect(r.stderr).toContain("no keys");
+    expect(r.stderr).toContain("hint: create keys once: capkit verify keys new");
+    expect(existsSync(db)).toBe(false);
+    const made = capkit(["--json", "verify", "keys", "new", "--allow-test-keys"], { env });
+    expect(made.status, made.stderr).toBe(0);
+    const file = join(home, "capkit", "keys.json");
+    expect(made.json()).toMatchObject({
+      file,
+      allowTestKeys: true,
+      keyId: expect.stringMatching(/^[0-9a-f]{8}$/),
+    });
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    expect(statSync(join(home, "capkit")).mode & 0o777).toBe(0o700);
+    expect(made.stdout).not.toContain(JSON.parse(readFileSync(file, "utf8")).masterKey);
+    expect(capkit(["verify", "keys", "new"], { env }).status).toBe(2); // never overwrites
+    const ok = capkit(["verify", "enroll", "--db", db, "--id", "a", "--card", card], { env });
+    expect(ok.status, ok.stderr).toBe(0);
+    expect(ok.stderr).not.toContain("warning");
+    expect(readdirSync(dir).filter((f) => f.includes("keys"))).toEqual([]);
+  });
+
+  it("a key file beside the database, or readable by others, is used with a warning", () => {
+    const dir = tmp();
+    const card = newCard(dir);
+    const db = join(dir, "s.db");
+    const beside = join(dir, "keys.json");
+    expect(capkit(["verify", "keys", "new", "--allow-test-keys", "--out", beside]).status).toBe(0);
+    const r = capkit(["verify", "enroll", "--db", db, "--id", "a", "--card", card, "--keys", beside]);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stderr).toContain(`warning: the key file ${beside} sits beside the database ${db}`);
+    expect(r.stderr).not.toContain("readable by others");
+    const elsewhere = join(tmp(), "keys.json");
+    writeFileSync(elsewhere, readFileSync(beside), { mode: 0o644 });
+    chmodSync(elsewhere, 0o644);
+    const open = capkit(["verify", "status", "--db", db, "--id", "a", "--keys", elsewhere]);
+    expect(open.status, open.stderr).toBe(0);
+    expect(open.stderr).toContain(
+      `warning: the key file ${elsewhere} is readable by others (mode 644): chmod 600`,
+    );
+    expect(open.stderr).not.toContain("sits beside");
+    // A database made by capkit 0.1 kept its keys in <db>.keys.json: still found, with the warning.
+    const old = join(dir, "old.db");
+    writeFileSync(`${old}.keys.json`, readFileSync(beside), { mode: 0o600 });
+    const legacy = capkit(["verify", "enroll", "--db", old, "--id", "a", "--card", card], {
+      env: { XDG_CONFIG_HOME: join(dir, "empty-home") },
+    });
+    expect(legacy.status, legacy.stderr).toBe(0);
+    expect(legacy.stderr).toContain("sits beside the database");
+  });
+
+  it("master-key rotation: keys rotate, rekey, keys retire; the old key file is refused afterwards", () => {
+    const dir = tmp();
+    const card = newCard(dir);
+    const db = join(dir, "s.db");
+    const keys = join(tmp(), "keys.json");
+    expect(capkit(["verify", "keys", "new", "--allow-test-keys", "--out", keys]).status).toBe(0);
+    const oldKeys = readFileSync(keys, "utf8");
+    const k = ["--db", db, "--keys", keys];
+    expect(capkit(["verify", "enroll", ...k, "--id", "card", "--card", card]).status).toBe(0);
+    const uri = "otpauth://hotp/x?secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ&counter=0";
+    expect(capkit(["verify", "enroll", ...k, "--id", "token", "--uri", uri]).status).toBe(0);
+    const rotated = capkit(["--json", "verify", "keys", "rotate", "--keys", keys]);
+    expect(rotated.status, rotated.stderr).toBe(0);
+    expect(statSync(keys).mode & 0o777).toBe(0o600);
+    expect(JSON.parse(readFileSync(keys, "utf8")).previousMasterKeys).toEqual([
+      JSON.parse(oldKeys).masterKey,
+    ]);
+    const code = () =>
+      capkit(["--json", "cap", "code", "--sim", card, "--pin-stdin"], { input: "4321\n" }).json().code;
+    expect(capkit(["verify", "check", ...k, "--id", "card", "--code", code()]).status).toBe(0);
+    const rekey = capkit(["--json", "verify", "rekey", ...k, "--actor", "admin:marie"]);
+    expect(rekey.status, rekey.stderr).toBe(0);
+    expect(rekey.json()).toEqual({ resealed: 2, current: 0, keyId: rotated.json().keyId });
+    expect(capkit(["verify", "keys", "retire", ...k]).status).toBe(0);
+    expect(JSON.parse(readFileSync(keys, "utf8")).previousMasterKeys).toBeUndefined();
+    expect(capkit(["verify", "check", ...k, "--id", "card", "--code", code()]).status).toBe(0);
+    const old = join(tmp(), "old.json");
+    writeFileSync(old, oldKeys, { mode: 0o600 });
+    const refused = capkit([
+      "--json",
+      "verify",
+      "check",
+      "--db",
+      db,
+      "--keys",
+      old,
+      "--id",
+      "card",
+      "--code",
+      code(),
+    ]);
+    expect(refused.status).toBe(4);
+    expect(refused.json().error.code).toBe("KEY_INVALID");
+    const trail = capkit(["--json", "verify", "audit", ...k, "--limit", "100"]).json().entries;
+    expect(trail.filter((e: { action: string }) => e.action === "rekey").length).toBe(2);
+  });
+
+  it("verify audit: by user and time, JSON lines and CSV for a SIEM, checkpoints, --verify catches a tampered row", () => {
+    const dir = tmp();
+    const card = newCard(dir);
+    const db = join(dir, "s.db");
+    expect(
+      capkit(["verify", "enroll", "--db", db, "--id", "card", "--user", "alice", "--card", card]).status,
+    ).toBe(0);
+    for (const c of ["11111111", "22222222"])
+      expect(capkit(["verify", "check", "--db", db, "--user", "alice", "--code", c]).status).toBe(1);
+    const a = ["verify", "audit", "--db", db];
+    const mine = capkit(["--json", ...a, "--user", "alice"]).json().entries;
+    expect(mine.map((e: { action: string }) => e.action)).toEqual(["enroll", "verify", "verify"]);
+    expect(mine[0].actor).toMatch(/^cli:/);
+    expect(capkit(["--json", ...a, "--since", "2999-01-01"]).json().entries).toEqual([]);
+    expect(capkit([...a, "--since", "yesterday-ish"]).status).toBe(2);
+    const jsonl = capkit([...a, "--format", "jsonl"])
+      .stdout.trim()
+      .split("\n")
+      .map((l) => JSON.parse(l));
+    expect(jsonl.length).toBe(3);
+    expect(jsonl[1]).toMatchObject({
+      credential: "", // a code by user matching none of the user's credentials
+      user: "alice",
+      action: "verify",
+      result: "rejected",
+      chain: "user:alice",
+      n: 2,
+    });
+    const csv = capkit([...a, "--format", "csv"]).stdout.split("\r\n");
+    expect(csv[0]).toBe("seq,time,at,credential,user,actor,action,result,counter,detail,chain,n,hash");
+    expect(csv.length).toBe(5); // header, 3 rows, the last line's end
+    expect(capkit([...a, "--checkpoint"]).status).toBe(0);
+    expect(capkit([...a, "--checkpoint"]).stdout).toContain("checkpoint 2: 1 chain(s)");
+    expect(Object.values(capkit(["--json", ...a, "--public-keys"]).json())).toEqual([
+      expect.stringMatching(/^[0-9a-f]{64}$/),
+    ]);
+    const ok = capkit([...a, "--verify"]);
+    expect(ok.status, ok.stdout).toBe(0);
+    expect(ok.stdout).toContain("ok: 3 entries in 1 chain(s), 2 signed checkpoint(s)");
+    const raw = new Database(db);
+    raw.exec(
+      "UPDATE audit SET result = 'accepted' WHERE action = 'verify' AND seq = (SELECT max(seq) FROM audit)",
+    );
+    raw.close();
+    const tampered = capkit([...a, "--verify"]);
+    expect(tampered.status).toBe(1);
+    expect(tampered.stdout).toContain("TAMPERED");
+    expect(tampered.stdout).toMatch(/chain user:alice: entry 3 \(seq \d+\) altered/);
+    expect(capkit(["verify", "prune-audit", "--db", db, "--max-rows", "1"]).status).toBe(0);
   });
 
   it("a read-only database is exit 4; a malformed --card and an empty code are exit 2", () => {

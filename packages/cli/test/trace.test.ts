@@ -79,13 +79,14 @@ describe("capkit cap code --trace", () => {
     expect(existsSync(join(ro, "t.json"))).toBe(false);
   });
 
-  for (const profile of ["sesame", "rabobank"]) {
-    it(`${profile}: the trace is 0600, holds no PAN or expiry, and replays to the same code without a PIN`, () => {
+  for (const profile of ["sesame", "rabobank", "belgian-maestro"]) {
+    it(`${profile}: the trace is 0600, holds no PAN, expiry or cryptogram, and replays the dialogue without a PIN but no code`, () => {
       const dir = tmp();
       const card = newCard(dir, profile);
+      const reader = profile === "belgian-maestro" ? "belgian" : profile;
       const trace = join(dir, "trace.json");
       const code = capkit(
-        ["--json", "cap", "code", "--sim", card.file, "--profile", profile, "--pin-stdin", "--trace", trace],
+        ["--json", "cap", "code", "--sim", card.file, "--profile", reader, "--pin-stdin", "--trace", trace],
         { input: "4321\n" },
       );
       expect(code.status).toBe(0);
@@ -95,14 +96,24 @@ describe("capkit cap code --trace", () => {
       expect(text).not.toContain(pan);
       expect(text).not.toContain("5F2403301231");
       expect(text).toContain("0020008008****************");
-      // Replayed: no --pin-stdin and no terminal, yet no PIN is asked for.
-      const replay = capkit(["--json", "cap", "code", "--transcript", trace, "--profile", profile]);
+      expect(text).not.toContain(code.json().cryptogram.ac);
+      // Replayed: no --pin-stdin and no terminal, yet no PIN is asked for; the dialogue, and no code.
+      const replay = capkit(["--json", "cap", "code", "--transcript", trace, "--profile", reader]);
       expect(replay.status).toBe(0);
-      expect(replay.json().code).toBe(code.json().code);
+      expect(replay.json()).toMatchObject({
+        code: null,
+        codeKept: false,
+        replayed: true,
+        atc: code.json().atc,
+        aid: code.json().aid,
+      });
+      const human = capkit(["cap", "code", "--transcript", trace, "--profile", reader]);
+      expect(human.stdout).toContain("code not kept: the trace masks the cryptogram");
+      expect(human.stdout).toContain("--trace-unredacted");
     });
   }
 
-  it("--trace-unredacted keeps the cardholder data for a lab, and needs --trace", () => {
+  it("--trace-unredacted keeps the cardholder data and the cryptogram for a lab, and needs --trace", () => {
     const dir = tmp();
     const card = newCard(dir);
     const trace = join(dir, "trace.json");
@@ -113,7 +124,11 @@ describe("capkit cap code --trace", () => {
       },
     );
     expect(r.status).toBe(0);
+    expect(r.stderr).toContain("cardholder data and cryptogram NOT redacted: it replays to the code");
     expect(readFileSync(trace, "utf8")).toContain(card.state().pan);
+    // The cryptogram stays too: the lab's trace replays to the code the card gave.
+    const shown = /^(\d{4} \d{4})$/m.exec(r.stdout)?.[1];
+    expect(capkit(["cap", "code", "--transcript", trace]).stdout).toContain(`${shown}\n`);
     expect(capkit(["cap", "code", "--sim", card.file, "--pin-stdin", "--trace-unredacted"]).status).toBe(2);
   });
 });

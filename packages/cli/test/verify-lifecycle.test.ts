@@ -122,7 +122,10 @@ describe("capkit verify: lifecycle as a bank runs it", () => {
     expect(trail.at(-1)).toMatchObject({ action: "revoke", result: "ok" });
     expect(v(["prune-audit", "--before", "2000-01-01"]).json()).toMatchObject({ deleted: 0 });
     expect(v(["prune-audit", "--before", "2999-01-01"]).json().deleted).toBeGreaterThan(10);
-    expect(v(["audit"]).json().entries).toEqual([]);
+    // Each chain keeps its newest entry before the cut (what a later entry is verified from): one per user here.
+    const left = v(["audit"]).json().entries;
+    expect(left.length).toBeLessThanOrEqual(2);
+    expect(new Set(left.map((e: { chain: string }) => e.chain)).size).toBe(left.length);
     expect(v(["prune-audit"]).status).toBe(2);
   }, 180_000);
 });

@@ -1,4 +1,5 @@
 import { CapkitError, concat, toHex } from "@capkit/core";
+import { carriesPin } from "./protocol/commands.js";
 
 /**
  * ISO/IEC 7816-4 short APDUs. A command is one of four cases: 1 (header only), 2 (expects data: Le),
@@ -68,66 +69,13 @@ export function parseResponse(bytes: Uint8Array): ResponseApdu {
   return { data: bytes.subarray(0, n - 2), sw: (bytes[n - 2]! << 8) | bytes[n - 1]! };
 }
 
-export function swHex(sw: number): string {
-  return sw.toString(16).toUpperCase().padStart(4, "0");
-}
-
-/** Status words capkit acts on (ISO/IEC 7816-4 §5.1.3, EMV 4.3 Book 3 §6.3.5). */
-export const SW_SUCCESS = 0x9000;
-export const SW_PIN_BLOCKED = 0x6983;
-export const SW_FILE_NOT_FOUND = 0x6a82;
-/** 63Cx: verification failed, x tries left (mask with 0xfff0). */
-export const SW_VERIFY_FAILED_FAMILY = 0x63c0;
-
-const SW_TEXT: ReadonlyMap<number, string> = new Map([
-  [0x9000, "success"],
-  [0x6283, "selected file invalidated (application blocked)"],
-  [0x6581, "memory failure"],
-  [0x6700, "wrong length"],
-  [0x6881, "logical channel not supported"],
-  [0x6882, "secure messaging not supported"],
-  [0x6983, "authentication method blocked (PIN try limit exceeded)"],
-  [0x6984, "referenced data invalidated"],
-  [0x6985, "conditions of use not satisfied"],
-  [0x6986, "command not allowed (no current EF)"],
-  [0x6a80, "incorrect parameters in the data field"],
-  [0x6a81, "function not supported"],
-  [0x6a82, "file or application not found"],
-  [0x6a83, "record not found"],
-  [0x6a86, "incorrect P1 P2"],
-  [0x6a88, "referenced data not found"],
-  [0x6b00, "wrong parameters P1 P2"],
-  [0x6d00, "instruction code not supported"],
-  [0x6e00, "class not supported"],
-  [0x6f00, "no precise diagnosis"],
-]);
-
-/** A readable text for a status word, including the families 61xx, 6Cxx and 63Cx. */
-export function describeSw(sw: number): string {
-  const known = SW_TEXT.get(sw);
-  if (known) return known;
-  const sw1 = sw >> 8;
-  const sw2 = sw & 0xff;
-  if (sw1 === 0x61) return `${sw2 === 0 ? 256 : sw2} response bytes still available (GET RESPONSE)`;
-  if (sw1 === 0x6c) return `wrong Le: resend with Le=${sw2}`;
-  if ((sw & 0xfff0) === 0x63c0) return `verification failed, ${sw & 0x0f} tries left`;
-  if (sw1 === 0x62 || sw1 === 0x63) return "warning: state of non-volatile memory changed or unchanged";
-  if (sw1 === 0x64 || sw1 === 0x65) return "execution error";
-  return "unknown status";
-}
-
-export function isSuccess(sw: number): boolean {
-  return sw === 0x9000;
-}
-
 /**
- * The hex of a command for messages and traces, with the data of PIN commands (VERIFY `20`, CHANGE
- * REFERENCE DATA `24`) replaced by `*` per nibble: a PIN never reaches a log, an error or a transcript.
+ * The hex of a command for messages and traces, with the data of PIN commands (VERIFY, PIN CHANGE/UNBLOCK)
+ * replaced by `*` per nibble: a PIN never reaches a log, an error or a transcript.
  */
 export function maskedCommandHex(command: Uint8Array): string {
   const hex = toHex(command);
-  const ins = command[1];
-  if ((ins === 0x20 || ins === 0x24) && command.length > 5) {
+  if (carriesPin(command[1]) && command.length > 5) {
     const lc = command[4]!;
     return hex.slice(0, 10) + "*".repeat(2 * lc) + hex.slice(10 + 2 * lc);
   }

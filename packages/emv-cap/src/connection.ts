@@ -5,8 +5,9 @@ import {
   maskedCommandHex,
   parseResponse,
   type ResponseApdu,
-  swHex,
 } from "./apdu.js";
+import { getResponse } from "./protocol/commands.js";
+import { bytesAvailable, correctLe, swHex } from "./protocol/status.js";
 
 /**
  * The seam between the CAP engine and a card (docs/architecture.md §2). Implementations: PcscConnection (reader-pcsc),
@@ -19,6 +20,11 @@ export interface CardConnection {
   /** Resets the card and resolves to its new ATR (French cards need a warm reset before the EMV session). */
   reset?(kind: "warm" | "cold"): Promise<Uint8Array>;
   close(): Promise<void>;
+  /**
+   * Recordings only (ReplayConnection): true once a GENERATE AC answer it gave had its cryptogram masked — a
+   * trace shared for support (docs/transcript-format.md) — so no code may be computed from it.
+   */
+  cryptogramMasked?(): boolean;
 }
 
 /** GET RESPONSE chains are bounded so a broken card cannot keep us looping. */
@@ -32,18 +38,15 @@ const MAX_CHAINED = 32;
 export async function transmitApdu(conn: CardConnection, command: CommandApdu): Promise<ResponseApdu> {
   let raw = encodeCommand(command);
   let response = parseResponse(await conn.transmit(raw));
-  for (let i = 0; response.sw >> 8 === 0x6c; i++) {
+  for (let i = 0, le = correctLe(response.sw); le !== undefined; i++, le = correctLe(response.sw)) {
     if (i >= MAX_CHAINED) throw loopError(raw, response.sw);
-    raw = encodeCommand({ ...command, le: (response.sw & 0xff) === 0 ? 256 : response.sw & 0xff });
+    raw = encodeCommand({ ...command, le });
     response = parseResponse(await conn.transmit(raw));
   }
   const chunks: Uint8Array[] = [response.data];
-  for (let i = 0; response.sw >> 8 === 0x61; i++) {
+  for (let i = 0, le = bytesAvailable(response.sw); le !== undefined; i++, le = bytesAvailable(response.sw)) {
     if (i >= MAX_CHAINED) throw loopError(raw, response.sw);
-    const le = response.sw & 0xff;
-    response = parseResponse(
-      await conn.transmit(encodeCommand({ cla: 0x00, ins: 0xc0, p1: 0, p2: 0, le: le === 0 ? 256 : le })),
-    );
+    response = parseResponse(await conn.transmit(encodeCommand(getResponse(le))));
     chunks.push(response.data);
   }
   return chunks.length === 1 ? response : { data: concat(...chunks), sw: response.sw };

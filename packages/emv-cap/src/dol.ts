@@ -1,5 +1,5 @@
 import { CapkitError, toHex } from "@capkit/core";
-import { tagInfo } from "./tags.js";
+import { tagInfo } from "./protocol/tags.js";
 import { readTag, tagToHex } from "./tlv.js";
 
 /**

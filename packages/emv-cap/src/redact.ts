@@ -1,23 +1,29 @@
 import { asciiToBytes, fromHex, toHex } from "@capkit/core";
+import { INS } from "./protocol/commands.js";
+import { TAG } from "./protocol/tags.js";
 import { isConstructedTag, readLength, readTag } from "./tlv.js";
 import type { Transcript, TranscriptExchange } from "./transcript.js";
 
 /**
- * Cardholder data a shared trace must not carry (PCI DSS: PAN, cardholder name, expiry date, service code,
- * and full track data). None of it enters a CAP code: the cryptogram, the IPB, the IAF and the PSN do, and
- * they stay, so a redacted trace still replays to the same code.
+ * What a shared trace must not carry (docs/transcript-format.md, "Redaction"):
+ * - cardholder data (PCI DSS: PAN, cardholder name, expiry date, service code, and full track data), none of
+ *   which enters a CAP code;
+ * - the code itself: the cryptogram (AC) of every GENERATE AC answer. The code's bits come from [PSN] CID ATC
+ *   AC IAD; all but the AC are the same in every session or follow the ATC, which the bank knows anyway, so
+ *   the AC's 16–20 bits are the code's secret part. Without them a trace of an unused code gives it away no
+ *   better than a guess, and replaying it reproduces the dialogue but no code (`CODE_NOT_KEPT`).
  */
 export const CARDHOLDER_DATA_TAGS: Readonly<Record<number, string>> = {
-  90: "PAN",
-  87: "track 2 equivalent data",
-  24356: "expiry date",
-  24352: "cardholder name",
-  40715: "cardholder name extended",
-  24368: "service code",
-  86: "track 1 data",
-  40735: "track 1 discretionary data",
-  40736: "track 2 discretionary data",
-  40811: "track 2 data",
+  [TAG.PAN]: "PAN",
+  [TAG.TRACK2_EQUIVALENT]: "track 2 equivalent data",
+  [TAG.EXPIRY]: "expiry date",
+  [TAG.CARDHOLDER_NAME]: "cardholder name",
+  [TAG.CARDHOLDER_NAME_EXTENDED]: "cardholder name extended",
+  [TAG.SERVICE_CODE]: "service code",
+  [TAG.TRACK1]: "track 1 data",
+  [TAG.TRACK1_DISCRETIONARY]: "track 1 discretionary data",
+  [TAG.TRACK2_DISCRETIONARY]: "track 2 discretionary data",
+  [TAG.TRACK2_DATA]: "track 2 data",
 };
 
 /** Values shorter than this are not searched for outside their tag (too many chance matches). */
@@ -36,6 +42,7 @@ export function redactTranscript(transcript: Transcript): Transcript {
     maskTagged(data, 0, data.length, mask, secrets, 0);
     return { e, data, sw, mask };
   });
+  maskCryptograms(masked.map(({ e, data, mask }) => ({ ins: insOf(e.c), data, mask })));
   const needles = searchNeedles(secrets);
   const exchanges: TranscriptExchange[] = masked.map(({ e, data, sw, mask }) => {
     for (const n of needles) markAll(data, n, mask);
@@ -91,7 +98,8 @@ function maskTagged(
       // A value masked before (a trace redacted twice) is no secret to search for: its bytes read as 0.
       if (!mask.subarray(valueStart, end).includes(1)) {
         secrets.push(bytes.slice(valueStart, end));
-        if (tag === 0x57 || tag === 0x9f6b) secrets.push(panOfTrack2(bytes.subarray(valueStart, end)));
+        if (tag === TAG.TRACK2_EQUIVALENT || tag === TAG.TRACK2_DATA)
+          secrets.push(panOfTrack2(bytes.subarray(valueStart, end)));
       }
       mask.fill(1, valueStart, end);
     } else if (isConstructedTag(tag)) {
@@ -99,6 +107,72 @@ function maskTagged(
     }
     pos = end;
   }
+}
+
+/** The instruction byte of a recorded command (`*` only ever stands in its data). */
+function insOf(c: string): number {
+  return Number.parseInt(c.slice(2, 4), 16);
+}
+
+/**
+ * Masks the AC of every GENERATE AC answer (EMV 4.3 Book 3 §6.5.5.4): `9F26` inside a format-2 `77`, bytes
+ * 4–11 of a format-1 `80` (CID, ATC, then the AC). A T=0 card gives its answer through GET RESPONSE (and a
+ * long one in several): the exchanges of one answer are read as one and masked where its AC falls.
+ */
+function maskCryptograms(exchanges: readonly { ins: number; data: Uint8Array; mask: Uint8Array }[]): void {
+  let answer: { data: Uint8Array; mask: Uint8Array }[] = [];
+  const finish = () => {
+    const whole = new Uint8Array(answer.reduce((n, p) => n + p.data.length, 0));
+    let o = 0;
+    for (const p of answer) {
+      whole.set(p.data, o);
+      o += p.data.length;
+    }
+    const ac = cryptogramRange(whole);
+    if (ac) {
+      let start = 0;
+      for (const p of answer) {
+        for (let i = Math.max(ac[0], start); i < Math.min(ac[1], start + p.data.length); i++)
+          p.mask[i - start] = 1;
+        start += p.data.length;
+      }
+    }
+    answer = [];
+  };
+  for (const x of exchanges) {
+    if (x.ins === INS.GENERATE_AC) {
+      finish();
+      answer.push(x);
+    } else if (x.ins === INS.GET_RESPONSE && answer.length > 0) {
+      answer.push(x);
+    } else {
+      finish();
+    }
+  }
+  finish();
+}
+
+/** Where the AC is in a GENERATE AC answer, [start, end); undefined when it is not one capkit can read. */
+function cryptogramRange(answer: Uint8Array): [number, number] | undefined {
+  try {
+    const top = readTag(answer, 0);
+    const length = readLength(answer, top.next);
+    const end = Math.min(answer.length, length.next + length.length);
+    if (top.tag === TAG.RESPONSE_FORMAT_1) {
+      const ac = length.next + 3; // after CID (1) and ATC (2)
+      return ac + 8 <= end ? [ac, ac + 8] : undefined;
+    }
+    if (top.tag !== TAG.RESPONSE_FORMAT_2) return undefined;
+    for (let pos = length.next; pos < end; ) {
+      const t = readTag(answer, pos);
+      const l = readLength(answer, t.next);
+      if (t.tag === TAG.AC) return [l.next, Math.min(end, l.next + l.length)];
+      pos = l.next + l.length;
+    }
+  } catch {
+    return undefined; // not TLV: nothing capkit would take a code from either
+  }
+  return undefined;
 }
 
 /** Track 2 equivalent data (Book 3 Annex A): PAN digits, separator D, YYMM, service code, … */

@@ -1,6 +1,7 @@
 import { CapkitError, fromHex, toHex } from "@capkit/core";
 import { maskedCommandHex, parseCommand } from "./apdu.js";
 import type { CardConnection } from "./connection.js";
+import { INS } from "./protocol/commands.js";
 import { parseTranscript, type Transcript } from "./transcript.js";
 
 export interface ReplayOptions {
@@ -18,6 +19,9 @@ export class ReplayConnection implements CardConnection {
   readonly #used: boolean[];
   readonly #strict: boolean;
   #closed = false;
+  /** The last answer served belongs to a GENERATE AC (its own, or a GET RESPONSE fetching it). */
+  #inGenerateAc = false;
+  #cryptogramMasked = false;
 
   constructor(transcript: Transcript | unknown, options: ReplayOptions = {}) {
     this.#transcript = parseTranscript(transcript);
@@ -37,8 +41,13 @@ export class ReplayConnection implements CardConnection {
       const recorded = exchanges[i]!.c;
       if (forms.some((f) => matches(recorded, f))) {
         this.#used[i] = true;
-        // Redacted nibbles (cardholder data, never CAP input) replay as 0.
-        return fromHex(exchanges[i]!.r.replace(/\*/g, "0"));
+        const r = exchanges[i]!.r;
+        const ins = Number.parseInt(recorded.slice(2, 4), 16);
+        this.#inGenerateAc = ins === INS.GENERATE_AC || (ins === INS.GET_RESPONSE && this.#inGenerateAc);
+        // A masked cryptogram (a shared trace): the dialogue goes on, and the engine is told no code is in it.
+        if (this.#inGenerateAc && r.slice(0, -4).includes("*")) this.#cryptogramMasked = true;
+        // Redacted nibbles replay as 0: cardholder data, never CAP input, or a cryptogram marked masked.
+        return fromHex(r.replace(/\*/g, "0"));
       }
     }
     const expected = this.#strict && first >= 0 ? `; next recorded command is ${exchanges[first]!.c}` : "";
@@ -51,6 +60,11 @@ export class ReplayConnection implements CardConnection {
 
   async reset(): Promise<Uint8Array> {
     return this.atr;
+  }
+
+  /** Whether a GENERATE AC answer given so far had its cryptogram masked: no code can be computed from it. */
+  cryptogramMasked(): boolean {
+    return this.#cryptogramMasked;
   }
 
   async close(): Promise<void> {

@@ -20,12 +20,15 @@ export class TracingConnection implements CardConnection {
   readonly #atr: Uint8Array;
   /** Present only when the wrapped connection can reset, so callers can tell. */
   readonly reset?: (kind: "warm" | "cold") => Promise<Uint8Array>;
+  /** Present only when the wrapped connection is a recording that can say so. */
+  readonly cryptogramMasked?: () => boolean;
 
   constructor(inner: CardConnection, options: TracingOptions = {}) {
     this.#inner = inner;
     this.#options = options;
     this.#atr = inner.atr;
     if (inner.reset) this.reset = (kind) => inner.reset!(kind);
+    if (inner.cryptogramMasked) this.cryptogramMasked = () => inner.cryptogramMasked!();
   }
 
   get atr(): Uint8Array {

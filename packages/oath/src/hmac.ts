@@ -47,6 +47,35 @@ export interface HmacKeyOptions {
   readonly allowShortSecret?: boolean;
 }
 
+/**
+ * A keyed HMAC (RFC 2104) as OATH codes use it. `HmacKey` computes it in this process; a key store that must
+ * keep the key (a PKCS#11 token, through @capkit/verify's key providers) implements the same two operations,
+ * so HOTP, TOTP and OCRA compute through either without seeing the key.
+ */
+export interface Hmac {
+  readonly algorithm: OathAlgorithm;
+  /** Bytes of a MAC (20, 32 or 64). */
+  readonly outputLength: number;
+  /** HMAC of `message` into `out` (a fresh array when omitted). */
+  mac(message: Uint8Array, out?: Uint8Array): Uint8Array;
+  /** RFC 4226 §5.3 dynamic truncation of the HMAC of the 8-byte big-endian counter `high ‖ low`. */
+  truncatedCounter(high: number, low: number): number;
+}
+
+/** Whether `value` is an `Hmac`: an `HmacKey`, or another keyed HMAC with the same members (a key store's). */
+export function isHmac(value: unknown): value is Hmac {
+  if (value instanceof HmacKey) return true;
+  const v = value as Partial<Hmac> | null;
+  return (
+    typeof v === "object" &&
+    v !== null &&
+    OATH_ALGORITHMS.includes(v.algorithm as OathAlgorithm) &&
+    typeof v.outputLength === "number" &&
+    typeof v.mac === "function" &&
+    typeof v.truncatedCounter === "function"
+  );
+}
+
 /** 16 bytes = the RFC 4226 R6 minimum. */
 export const MIN_SECRET_BYTES = 16;
 
@@ -85,7 +114,7 @@ type KeyedHmac = ReturnType<typeof hmac.create>;
  * compression calls (RFC 2104 §4: the padded-key states "may be precomputed"). Only @noble/hashes' public API
  * is used (`hmac.create`, `clone`), so a caret range cannot break it.
  */
-export class HmacKey {
+export class HmacKey implements Hmac {
   readonly algorithm: OathAlgorithm;
   readonly outputLength: number;
   readonly #keyed: KeyedHmac;

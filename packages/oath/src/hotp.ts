@@ -1,5 +1,5 @@
 import { expectBytes, wrong } from "./arguments.js";
-import { counterBytes, dynamicTruncate, HmacKey } from "./hmac.js";
+import { counterBytes, dynamicTruncate, type Hmac, isHmac } from "./hmac.js";
 
 /*
  * HOTP (RFC 4226 §5.3): HMAC over the 8-byte big-endian counter, dynamic truncation to 31 bits, then the
@@ -43,17 +43,17 @@ export function writeCounter(counter: number, out: Uint8Array): Uint8Array {
  * ```
  */
 export class HotpGenerator {
-  readonly key: HmacKey;
+  readonly key: Hmac;
   readonly digits: number;
   readonly #modulus: number;
 
   /**
-   * @param key - an {@link HmacKey}
+   * @param key - an {@link HmacKey}, or another keyed {@link Hmac} (a key store's that keeps the key)
    * @param digits - 6 to 10 (default 6)
    * @throws `INPUT_INVALID` for anything else
    */
-  constructor(key: HmacKey, digits = 6) {
-    if (!(key instanceof HmacKey)) throw wrong("INPUT_INVALID", "the key", "an HmacKey", key);
+  constructor(key: Hmac, digits = 6) {
+    if (!isHmac(key)) throw wrong("INPUT_INVALID", "the key", "an HmacKey", key);
     checkDigits(digits);
     this.key = key;
     this.digits = digits;
@@ -81,7 +81,7 @@ export function codeFromMac(mac: Uint8Array, digits: number): string {
  * The HOTP code of `key` at `counter` (RFC 4226 §5.3), `digits` long (6 to 10, default 6). For many codes of
  * one key, keep a {@link HotpGenerator}.
  *
- * @throws `INPUT_INVALID` when `key` is not an {@link HmacKey}, `counter` not a whole number from 0 to
+ * @throws `INPUT_INVALID` when `key` is not an {@link HmacKey} (or another {@link Hmac}), `counter` not a whole number from 0 to
  *   2^53−1 or `digits` not 6 to 10.
  *
  * @example
@@ -90,6 +90,6 @@ export function codeFromMac(mac: Uint8Array, digits: number): string {
  * hotp(key, 1); // "287082" (RFC 4226 Appendix D)
  * ```
  */
-export function hotp(key: HmacKey, counter: number, digits = 6): string {
+export function hotp(key: Hmac, counter: number, digits = 6): string {
   return new HotpGenerator(key, digits).code(counter);
 }

@@ -2,7 +2,7 @@ import { asciiToBytes, CapkitError, concat, fromHex } from "@capkit/core";
 import { sha1 } from "@noble/hashes/legacy.js";
 import { sha256, sha512 } from "@noble/hashes/sha2.js";
 import { expectBytes, expectRecord, expectString, isRecord, wrong } from "./arguments.js";
-import { HmacKey, type HmacKeyOptions, type OathAlgorithm } from "./hmac.js";
+import { type Hmac, HmacKey, type HmacKeyOptions, isHmac, type OathAlgorithm } from "./hmac.js";
 import { codeFromMac, writeCounter } from "./hotp.js";
 import { type OathTime, unixSeconds } from "./time.js";
 
@@ -212,18 +212,28 @@ export function ocraResult(suite: OcraSuite, mac: Uint8Array): string {
  */
 export class Ocra {
   readonly suite: OcraSuite;
-  readonly #key: HmacKey;
+  readonly #key: Hmac;
 
   /**
    * @param suite - the suite text, or a parsed suite (read again from its `text`, so it cannot disagree)
-   * @param secret - the key, as bytes; its length is checked as {@link HmacKey} does
+   * @param secret - the key, as bytes (its length is checked as {@link HmacKey} does), or a keyed {@link Hmac}
+   *   of the suite's algorithm that holds it elsewhere (a key store's)
    * @throws `OCRA_SUITE_INVALID` for a malformed suite, `OTP_SECRET_INVALID`/`OTP_SECRET_TOO_SHORT` for the key.
    */
-  constructor(suite: OcraSuite | string, secret: Uint8Array, options: HmacKeyOptions = {}) {
+  constructor(suite: OcraSuite | string, secret: Uint8Array | Hmac, options: HmacKeyOptions = {}) {
     if (typeof suite === "string") this.suite = parseOcraSuite(suite);
     else if (isRecord(suite) && typeof suite.text === "string") this.suite = parseOcraSuite(suite.text);
     else throw wrong("OCRA_SUITE_INVALID", "the OCRA suite", "a suite text or a parsed suite", suite);
-    this.#key = new HmacKey(secret, this.suite.algorithm, options);
+    if (!isHmac(secret)) this.#key = new HmacKey(secret, this.suite.algorithm, options);
+    else if (secret.algorithm !== this.suite.algorithm)
+      throw wrong(
+        "INPUT_INVALID",
+        "the key",
+        `an HMAC-${this.suite.algorithm} key`,
+        secret,
+        `HMAC-${secret.algorithm}`,
+      );
+    else this.#key = secret;
   }
 
   /** The response to one question (challenge and the suite's other fields), as the token shows it. */

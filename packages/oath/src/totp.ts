@@ -1,6 +1,6 @@
 import { CapkitError } from "@capkit/core";
 import { expectInteger, expectOptions } from "./arguments.js";
-import type { HmacKey } from "./hmac.js";
+import type { Hmac } from "./hmac.js";
 import { HotpGenerator } from "./hotp.js";
 import { type OathTime, unixSeconds } from "./time.js";
 
@@ -54,7 +54,7 @@ export function totpStep(time: OathTime, params: TotpParameters = {}): number {
  * totp(key, new Date()); // now, 6 digits, 30-second steps
  * ```
  */
-export function totp(key: HmacKey, time: OathTime, digits = 6, params: TotpParameters = {}): string {
+export function totp(key: Hmac, time: OathTime, digits = 6, params: TotpParameters = {}): string {
   const gen = new HotpGenerator(key, digits);
   return gen.code(totpStep(time, params));
 }

@@ -1,5 +1,6 @@
+import { readFileSync } from "node:fs";
 import { toHex } from "@capkit/core";
-import { newSimCardState, SimulatedCard } from "@capkit/token-sim";
+import { newSimCardState, SIM_ATR, SIM_COLD_ATR, SimulatedCard } from "@capkit/token-sim";
 import { describe, expect, it } from "vitest";
 import {
   decodeAtr,
@@ -141,6 +142,30 @@ describe("redaction for the support bundle", () => {
     expect(text).not.toContain(state.imk);
     expect(text).toContain("0020008008****************");
     expect(text).toMatch(/5A08\*{16}/);
-    expect(toHex(card.atr)).toBe("3B021450");
+    expect(toHex(card.atr)).toBe(SIM_ATR);
+  });
+
+  it("a recorded CAP session keeps no usable code: the AC of both GENERATE AC answers is masked", async () => {
+    const card = new SimulatedCard(newSimCardState("uk", "4826"));
+    const rec = new RedactingRecorder(card);
+    const { generateCapCode, readerProfile } = await import("@capkit/emv-cap");
+    const r = await generateCapCode(rec, { mode: "identify" }, { profile: readerProfile("uk"), pin: "4826" });
+    const gac = rec.exchanges.filter((e) => e.c.startsWith("80AE"));
+    expect(gac).toHaveLength(2);
+    for (const e of gac) expect(e.r).toMatch(/^80..(..){3}\*{16}/); // format 1: CID, ATC, then the AC
+    expect(JSON.stringify(rec.exchanges)).not.toContain(r.cryptogram.ac);
+  });
+});
+
+describe("the simulator's ATR names no real product", () => {
+  it("no entry of this machine's smartcard_list.txt (pcsc-tools) matches either simulated ATR", () => {
+    const list = parseSmartcardList(readFileSync("/usr/share/pcsc/smartcard_list.txt", "utf8"));
+    expect(list.length).toBeGreaterThan(1000);
+    for (const atr of [SIM_ATR, SIM_COLD_ATR]) {
+      expect(nameAtr(list, atr), atr).toEqual([]);
+      expect(decodeAtr(atr).protocols).toEqual(["T=0"]);
+    }
+    // The list does name the ATRs the simulator had before (the check would catch one).
+    expect(nameAtr(list, "3B021450")).toEqual(["Schlumberger Multiflex 3k"]);
   });
 });

@@ -1,10 +1,12 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import { generateCapCode } from "@capkit/emv-cap";
+import { generateCapCode, readerProfile } from "@capkit/emv-cap";
 import { type Pcscd, startPcscd } from "@capkit/test-support";
 import {
   newSimCardState,
+  SIM_ATR,
   SIM_CARD_PROFILES,
+  SIM_COLD_ATR,
   type SimCardState,
   SimulatedCard,
   VpcdBridge,
@@ -98,7 +100,7 @@ describe("reader-pcsc with a real pcscd and vpcd", () => {
     })();
     await serve(card);
     const info = (await ctx.readers()).find((r) => r.name === pcscd.reader)!;
-    expect(info).toMatchObject({ cardPresent: true, atr: "3B021450" });
+    expect(info).toMatchObject({ cardPresent: true, atr: SIM_ATR });
     bridge!.remove();
     await eventually(() => events.includes(`card-removed ${pcscd.reader}`), "card-removed event");
     const waiting = ctx.waitForCard({ reader: pcscd.reader, timeoutMs: 8000 });
@@ -121,10 +123,12 @@ describe("reader-pcsc with a real pcscd and vpcd", () => {
       const state: SimCardState = newSimCardState(profile, "1234");
       await serve(new SimulatedCard(state));
       const inputs = { mode: "respond" as const, challenge: "31415926" };
+      // Each card with its reader (the payment-application cards need a reader that uses them).
+      const options = { pin: "1234", profile: readerProfile(SIM_CARD_PROFILES[profile]!.readerProfile) };
       const conn = await ctx.connect(pcscd.reader);
       try {
-        const viaPcsc = await generateCapCode(conn, inputs, { pin: "1234" });
-        const inProcess = await generateCapCode(new SimulatedCard(state), inputs, { pin: "1234" });
+        const viaPcsc = await generateCapCode(conn, inputs, options);
+        const inProcess = await generateCapCode(new SimulatedCard(state), inputs, options);
         expect(viaPcsc.code).toBe(inProcess.code);
         expect(viaPcsc.atc).toBe(inProcess.atc);
       } finally {
@@ -138,7 +142,7 @@ describe("reader-pcsc with a real pcscd and vpcd", () => {
     const card = new SimulatedCard(state, { coldState: "6D00" });
     await serve(card);
     const info = (await ctx.readers()).find((r) => r.name === pcscd.reader)!;
-    expect(info.atr).toBe("3F6525082204689000");
+    expect(info.atr).toBe(SIM_COLD_ATR);
     const conn = await ctx.connect(pcscd.reader);
     try {
       const steps: string[] = [];
@@ -240,7 +244,7 @@ describe("reader-pcsc with a real pcscd and vpcd", () => {
       async () => (await ctx.readers()).find((r) => r.name === pcscd.reader && r.cardPresent),
       "the card after the restart",
     );
-    expect(info.atr).toBe("3B021450");
+    expect(info.atr).toBe(SIM_ATR);
     const conn = await ctx.connect(pcscd.reader);
     expect((await generateCapCode(conn, { mode: "identify" }, { pin: "1234" })).code).toMatch(/^\d{8}$/);
     await conn.close();

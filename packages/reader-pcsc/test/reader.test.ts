@@ -1,6 +1,6 @@
 import { toHex } from "@capkit/core";
 import { generateCapCode } from "@capkit/emv-cap";
-import { newSimCardState, SimulatedCard } from "@capkit/token-sim";
+import { newSimCardState, SIM_ATR, SimulatedCard } from "@capkit/token-sim";
 import { describe, expect, it } from "vitest";
 import { emvPinVerifyStructure, PcscConnection, parseFeatures, pcscError } from "../src/index.js";
 import { loadPcsclite } from "../src/load.js";
@@ -106,7 +106,7 @@ describe("PcscConnection", () => {
   it("a warm reset is disconnect(reset) + connect; close leaves the card powered, once", async () => {
     const { handle, calls } = scriptedReader(new SimulatedCard(newSimCardState("sesame", "1234")));
     const conn = await PcscConnection.open(handle);
-    expect(toHex(await conn.reset("warm"))).toBe("3B021450");
+    expect(toHex(await conn.reset("warm"))).toBe(SIM_ATR);
     await conn.close();
     await conn.close();
     expect(calls).toEqual(["connect exclusive", "disconnect reset", "connect exclusive", "disconnect leave"]);

@@ -1,2 +1,3 @@
 export * from "./pcscd.js";
 export * from "./postgres.js";
+export * from "./softhsm.js";

@@ -16,8 +16,15 @@ export interface SimCardProfile {
   readonly afl: string;
   readonly cdol1: string;
   readonly cdol2: string;
+  /** Issuer Authentication Flags (9F55); empty for a payment application that has none. */
   readonly iaf: string;
+  /** Issuer Proprietary Bitmap (9F56); empty when the card has none (its reader's formula then applies). */
   readonly ipb: string;
+  /**
+   * A Belgian card: its FCI carries cardholder nationality 0056 and DF07 "BKS056…", which is how a Vasco 810
+   * tells one (emv-cap's `cardFactsOf`).
+   */
+  readonly belgian?: boolean;
   readonly cryptogramVersion: string;
   /** IAD returned with the ARQC (offline PIN verified) and with the AAC of GENERATE AC #2. */
   readonly iadArqc: string;
@@ -32,6 +39,8 @@ const CDOL1_29 = "9F02069F03069F1A0295055F2A029A039C019F3704";
 const CDOL1_NL = `${CDOL1_29}9F35019F45029F4C089F3403`;
 /** Belgian CAP cards (the public Belgian trace, MISC-056 §3.8): ICC dynamic number and CVM results too. */
 const CDOL1_BE = `${CDOL1_29}9F4C029F3403`;
+/** The Belgian Maestro payment application of the Vasco 810 recording: terminal type and CVM results too. */
+const CDOL1_BE_MAESTRO = `${CDOL1_29}9F35019F3403`;
 
 export const SIM_CARD_PROFILES: Readonly<Record<string, SimCardProfile>> = {
   sesame: {
@@ -130,5 +139,44 @@ export const SIM_CARD_PROFILES: Readonly<Record<string, SimCardProfile>> = {
     iadAac: "0601120325A0000701030000010002",
     responseFormat: 2,
     panPrefix: "670304",
+  },
+  "belgian-maestro": {
+    name: "belgian-maestro",
+    description:
+      "Belgian debit card without a CAP application: only its Maestro payment application (A0000000043060), no IAF nor IPB, the CDOL1 of the Vasco 810 recording (belgian-vasco810-maestro-identify), M/Chip CVN 16; a Vasco 810 gives it the Belgian code formula",
+    readerProfile: "belgian",
+    aid: "A0000000043060",
+    label: "MAESTRO",
+    aip: "3800",
+    afl: "08010100",
+    cdol1: CDOL1_BE_MAESTRO,
+    cdol2: `8A02${CDOL1_BE_MAESTRO}`,
+    iaf: "",
+    ipb: "",
+    belgian: true,
+    cryptogramVersion: "mastercard-16",
+    iadArqc: "0110A50003040000000000000000000000FF",
+    iadAac: "0110250003040000000000000000000000FF",
+    responseFormat: 2,
+    panPrefix: "670311",
+  },
+  "uk-visa-debit": {
+    name: "uk-visa-debit",
+    description:
+      "UK Visa Debit card without a DPA application: only A0000000031010 (python-emv issue 6), no IAF nor IPB, Visa CVN 10; a PINsentry-style reader uses it, and the code takes the static Visa IPB",
+    readerProfile: "uk",
+    aid: "A0000000031010",
+    label: "VISA DEBIT",
+    aip: "3C00",
+    afl: "08010100",
+    cdol1: CDOL1_29,
+    cdol2: `8A02${CDOL1_29}`,
+    iaf: "",
+    ipb: "",
+    cryptogramVersion: "visa-10",
+    iadArqc: "06010A03A00000",
+    iadAac: "06010A03200000",
+    responseFormat: 1,
+    panPrefix: "475130",
   },
 };

@@ -4,13 +4,34 @@ import {
   CapCodeModel,
   type CapIssuerRecord,
   type CardConnection,
+  CID_AAC,
+  CID_ARQC,
+  CLA,
+  COMMAND_TEMPLATE,
   type CommandApdu,
   cryptogramSpec,
   encodeTlv,
+  FIRST_OCCURRENCE,
+  GAC_REFERENCE,
+  getDataTag,
+  INS,
+  INS_CLASS,
+  PLAINTEXT_PIN,
   parseCommand,
   parseDol,
+  parseResponse,
+  pinBlockDigits,
+  readerApplicationFor,
+  readerProfile,
+  readRecordTarget,
+  responseBytesAvailable,
+  SELECT_BY_NAME,
+  SW,
+  swBytes,
+  TAG,
   testIccMasterKey,
   tlv,
+  verifyFailed,
   withOddParity,
 } from "@capkit/emv-cap";
 import { SIM_CARD_PROFILES, type SimCardProfile } from "./card-profiles.js";
@@ -37,14 +58,29 @@ export interface SimCardState {
 
 export const SIM_CARD_FORMAT = "capkit-sim-card/1";
 const PSE_NAME = "1PAY.SYS.DDF01";
+/** The one file the card keeps its records in (the PSE directory or the application's data). */
+const RECORD_SFI = 1;
+const LANGUAGE = "fren";
+/** The ATC is 2 bytes: a card whose counter reaches FFFF can start no more transactions. */
+const MAX_ATC = 0xffff;
 /** Every simulated card is issued to the same test holder (ISO/IEC 7813 "SURNAME/FIRST NAME" form). */
 const CARDHOLDER_NAME = "CAPKIT/TEST CARD";
-const ATR = fromHex("3B021450");
 /**
- * An inverse-convention ATR (TS = 3F) of the kind French bank cards give: TB1 25, TC1 08, T=0, historical
- * bytes 22 04 68 90 00. Readers that see TS = 3F warm-reset the card before any EMV command.
+ * The simulated card's ATR: T=0, no interface bytes, historical bytes "capkit-sim" — an ATR that pcsc-tools'
+ * smartcard_list.txt names no product for, so no diagnosis mistakes the simulator for a real card.
  */
-const FRENCH_COLD_ATR = fromHex("3F6525082204689000");
+export const SIM_ATR = "3B0A6361706B69742D73696D";
+/** A new card's PIN try limit: three, as payment cards have. */
+const PIN_TRY_LIMIT = 3;
+/**
+ * The ATR of the French cold state: inverse convention (TS = 3F) with TB1 25 and TC1 08, as French bank cards
+ * give, and the historical bytes "capkit-sim" (no product of smartcard_list.txt). Readers that see TS = 3F
+ * warm-reset the card before any EMV command.
+ */
+export const SIM_COLD_ATR = "3F6A25086361706B69742D73696D";
+/** The Belgian cards' FCI markers (emv-cap `cardFactsOf`): cardholder nationality 056 and a "BKS056" id. */
+const BELGIUM = "0056";
+const BELGIAN_CARD_ID = "BKS056000";
 
 declare const crypto: { getRandomValues<T extends Uint8Array>(array: T): T };
 
@@ -90,8 +126,8 @@ export function newSimCardState(profileName: string, pin: string): SimCardState 
     expiry: "301231",
     imk: toHex(withOddParity(crypto.getRandomValues(new Uint8Array(16)))),
     pin,
-    pinTryLimit: 3,
-    pinTries: 3,
+    pinTryLimit: PIN_TRY_LIMIT,
+    pinTries: PIN_TRY_LIMIT,
     atc: 1 + (crypto.getRandomValues(new Uint8Array(1))[0]! % 64),
   };
 }
@@ -123,9 +159,16 @@ export function parseSimCardState(input: unknown): SimCardState {
   return s as unknown as SimCardState;
 }
 
-/** The issuer's view of a card: what a verifier needs, never the PIN. */
+/**
+ * The issuer's view of a card: what a verifier needs, never the PIN. It names the constants the card's reader
+ * sends it (its reader profile's set for this application, as the reader finds it from the FCI).
+ */
 export function issuerRecordOf(state: SimCardState): CapIssuerRecord {
   const p = simCardProfile(state.profile);
+  const reader = readerApplicationFor(readerProfile(p.readerProfile), {
+    aid: p.aid,
+    belgian: p.belgian === true,
+  });
   return {
     format: CAP_ISSUER_FORMAT,
     pan: state.pan,
@@ -135,12 +178,16 @@ export function issuerRecordOf(state: SimCardState): CapIssuerRecord {
     aid: p.aid,
     aip: p.aip,
     cdol1: p.cdol1,
-    iaf: p.iaf,
+    iaf: p.iaf || IAF_NONE,
     ipb: p.ipb,
     iad: p.iadArqc,
+    readerApplication: reader.application.id,
     key: { kind: "test-imk", imk: state.imk, derivation: cryptogramSpec(p.cryptogramVersion).masterKey },
   };
 }
+
+/** A card without IAF reads as IAF 00 (no amount, no PSN in the code), as the CAP engine reads it. */
+const IAF_NONE = "00";
 
 export interface SimulatedCardOptions {
   /** Called with the new state after every change of ATC or PIN try counter (persist it here). */
@@ -156,7 +203,10 @@ export interface SimulatedCardOptions {
 }
 
 type Selected = "none" | "pse" | "app";
-const sw = (v: number) => Uint8Array.of(v >> 8, v & 0xff);
+
+/** A response: the data (if any) and the status word. */
+const answer = (sw: number, data?: Uint8Array): Uint8Array =>
+  data ? concat(data, swBytes(sw)) : swBytes(sw);
 
 export class SimulatedCard implements CardConnection {
   readonly atr: Uint8Array;
@@ -177,7 +227,7 @@ export class SimulatedCard implements CardConnection {
     this.#state = parseSimCardState(state);
     this.profile = simCardProfile(this.#state.profile);
     this.#options = options;
-    this.atr = options.coldState ? FRENCH_COLD_ATR : ATR;
+    this.atr = fromHex(options.coldState ? SIM_COLD_ATR : SIM_ATR);
     this.#cold = options.coldState !== undefined;
     const record = issuerRecordOf(this.#state);
     this.#model = new CapCodeModel(record, testIccMasterKey(record));
@@ -216,20 +266,20 @@ export class SimulatedCard implements CardConnection {
     try {
       c = parseCommand(command);
     } catch {
-      return sw(0x6700);
+      return answer(SW.WRONG_LENGTH);
     }
     if (this.#cold) return fromHex(this.#options.coldState!);
-    if (this.#options.t0 && c.cla === 0x00 && c.ins === 0xc0) {
+    if (this.#options.t0 && c.cla === CLA.ISO && c.ins === INS.GET_RESPONSE) {
       const pending = this.#pending;
       this.#pending = undefined;
-      if (!pending) return sw(0x6985);
-      return concat(pending, sw(0x9000));
+      return pending ? answer(SW.OK, pending) : answer(SW.CONDITIONS_NOT_SATISFIED);
     }
     const response = this.#dispatch(c);
     // T=0: a case-4 command's data comes back only through GET RESPONSE (ISO/IEC 7816-3 §12.2.3).
-    if (this.#options.t0 && c.data && response.length > 2 && response[response.length - 2] === 0x90) {
-      this.#pending = response.subarray(0, response.length - 2);
-      return Uint8Array.of(0x61, this.#pending.length & 0xff);
+    const { data, sw } = parseResponse(response);
+    if (this.#options.t0 && c.data && data.length > 0 && sw === SW.OK) {
+      this.#pending = data;
+      return answer(responseBytesAvailable(data.length));
     }
     return response;
   }
@@ -264,10 +314,15 @@ export class SimulatedCard implements CardConnection {
 
   #endSession(): void {
     this.#selected = "none";
+    this.#endTransaction();
+    this.#pending = undefined;
+  }
+
+  /** A new SELECT or GET PROCESSING OPTIONS ends the transaction in progress, PIN verification included. */
+  #endTransaction(): void {
     this.#inTransaction = false;
     this.#pinVerified = false;
     this.#gacCount = 0;
-    this.#pending = undefined;
   }
 
   #update(change: Partial<SimCardState>): void {
@@ -275,132 +330,144 @@ export class SimulatedCard implements CardConnection {
     this.#options.onStateChange?.(this.#state);
   }
 
+  /** Dispatch on the named instruction; an instruction sent with the wrong class is unknown to the card. */
   #dispatch(c: CommandApdu): Uint8Array {
-    if (c.cla !== 0x00 && c.cla !== 0x80) return sw(0x6e00);
-    switch ((c.cla << 8) | c.ins) {
-      case 0x00a4:
+    if (c.cla !== CLA.ISO && c.cla !== CLA.EMV) return answer(SW.CLA_NOT_SUPPORTED);
+    if (INS_CLASS[c.ins] !== c.cla) return answer(SW.INS_NOT_SUPPORTED);
+    switch (c.ins) {
+      case INS.SELECT:
         return this.#select(c);
-      case 0x80a8:
+      case INS.GET_PROCESSING_OPTIONS:
         return this.#gpo(c);
-      case 0x00b2:
+      case INS.READ_RECORD:
         return this.#readRecord(c);
-      case 0x80ca:
+      case INS.GET_DATA:
         return this.#getData(c);
-      case 0x0020:
+      case INS.VERIFY:
         return this.#verify(c);
-      case 0x80ae:
+      case INS.GENERATE_AC:
         return this.#generateAc(c);
       default:
-        return sw(0x6d00);
+        return answer(SW.INS_NOT_SUPPORTED);
     }
   }
 
   #fci(): Uint8Array {
     const p = this.profile;
     const a5 = [
-      tlv(0x50, asciiToBytes(p.label)),
-      tlv(0x87, Uint8Array.of(1)),
-      tlv(0x5f2d, asciiToBytes("fren")),
+      tlv(TAG.APPLICATION_LABEL, asciiToBytes(p.label)),
+      tlv(TAG.APPLICATION_PRIORITY, Uint8Array.of(1)),
+      tlv(TAG.LANGUAGE_PREFERENCE, asciiToBytes(LANGUAGE)),
     ];
-    if (p.pdol) a5.push(tlv(0x9f38, fromHex(p.pdol)));
-    a5.push(tlv(0xbf0c, [tlv(0x9f55, fromHex(p.iaf))]));
-    return encodeTlv(tlv(0x6f, [tlv(0x84, fromHex(p.aid)), tlv(0xa5, a5)]));
+    if (p.pdol) a5.push(tlv(TAG.PDOL, fromHex(p.pdol)));
+    const discretionary = [];
+    if (p.iaf) discretionary.push(tlv(TAG.IAF, fromHex(p.iaf)));
+    if (p.belgian)
+      discretionary.push(
+        tlv(TAG.CARDHOLDER_NATIONALITY, fromHex(BELGIUM)),
+        tlv(TAG.BANKSYS_ID, asciiToBytes(BELGIAN_CARD_ID)),
+      );
+    if (discretionary.length > 0) a5.push(tlv(TAG.FCI_ISSUER_DISCRETIONARY_DATA, discretionary));
+    return encodeTlv(
+      tlv(TAG.FCI_TEMPLATE, [tlv(TAG.DF_NAME, fromHex(p.aid)), tlv(TAG.FCI_PROPRIETARY_TEMPLATE, a5)]),
+    );
   }
 
+  /** SELECT by name (EMV Book 1 §11.3): the PSE, or the application by its whole or partial AID. */
   #select(c: CommandApdu): Uint8Array {
-    if (c.p1 !== 0x04) return sw(0x6a86);
-    if (c.p2 !== 0x00) return sw(0x6a82); // no "next occurrence": one application of each name
+    if (c.p1 !== SELECT_BY_NAME) return answer(SW.INCORRECT_P1_P2);
+    if (c.p2 !== FIRST_OCCURRENCE) return answer(SW.FILE_NOT_FOUND); // one application of each name
     const name = c.data ?? new Uint8Array(0);
-    this.#powerOffTransaction();
+    this.#endTransaction();
     if (toHex(name) === toHex(asciiToBytes(PSE_NAME))) {
       this.#selected = "pse";
-      return concat(
-        encodeTlv(
-          tlv(0x6f, [
-            tlv(0x84, name),
-            tlv(0xa5, [tlv(0x88, Uint8Array.of(1)), tlv(0x5f2d, asciiToBytes("fren"))]),
-          ]),
-        ),
-        sw(0x9000),
-      );
+      const fci = tlv(TAG.FCI_TEMPLATE, [
+        tlv(TAG.DF_NAME, name),
+        tlv(TAG.FCI_PROPRIETARY_TEMPLATE, [
+          tlv(TAG.SFI, Uint8Array.of(RECORD_SFI)),
+          tlv(TAG.LANGUAGE_PREFERENCE, asciiToBytes(LANGUAGE)),
+        ]),
+      ]);
+      return answer(SW.OK, encodeTlv(fci));
     }
     // Partial names select too (EMV Book 1 §12.2.2), as real cards do.
     if (name.length >= 5 && this.profile.aid.startsWith(toHex(name))) {
       this.#selected = "app";
-      return concat(this.#fci(), sw(0x9000));
+      return answer(SW.OK, this.#fci());
     }
     this.#selected = "none";
-    return sw(0x6a82);
+    return answer(SW.FILE_NOT_FOUND);
   }
 
-  #powerOffTransaction(): void {
-    this.#inTransaction = false;
-    this.#pinVerified = false;
-    this.#gacCount = 0;
-  }
-
+  /** GET PROCESSING OPTIONS (Book 3 §6.5.8): the transaction starts, the ATC goes up by one. */
   #gpo(c: CommandApdu): Uint8Array {
-    if (this.#selected !== "app" || c.p1 !== 0 || c.p2 !== 0) return sw(0x6985);
+    if (this.#selected !== "app" || c.p1 !== 0 || c.p2 !== 0) return answer(SW.CONDITIONS_NOT_SATISFIED);
     const data = c.data ?? new Uint8Array(0);
-    const pdolLength = this.profile.pdol
-      ? parseDol(fromHex(this.profile.pdol)).reduce((n, e) => n + e.length, 0)
-      : 0;
-    if (data[0] !== 0x83 || data[1] !== pdolLength || data.length !== 2 + pdolLength) return sw(0x6700);
-    if (this.#state.atc >= 0xffff) return sw(0x6985); // ATC exhausted: the card is dead for good
+    const pdolLength = this.profile.pdol ? dolLength(this.profile.pdol) : 0;
+    if (data[0] !== COMMAND_TEMPLATE || data[1] !== pdolLength || data.length !== 2 + pdolLength)
+      return answer(SW.WRONG_LENGTH);
+    if (this.#state.atc >= MAX_ATC) return answer(SW.CONDITIONS_NOT_SATISFIED); // the card is dead for good
     this.#update({ atc: this.#state.atc + 1 });
+    this.#endTransaction();
     this.#inTransaction = true;
-    this.#pinVerified = false;
-    this.#gacCount = 0;
-    return concat(encodeTlv(tlv(0x80, fromHex(this.profile.aip + this.profile.afl))), sw(0x9000));
+    return answer(SW.OK, encodeTlv(tlv(TAG.RESPONSE_FORMAT_1, fromHex(this.profile.aip + this.profile.afl))));
   }
 
+  /** READ RECORD (Book 1 §11.2): one record in SFI 1, the PSE's directory or the application's data. */
   #readRecord(c: CommandApdu): Uint8Array {
-    if ((c.p2 & 0x07) !== 0x04) return sw(0x6a86);
-    const sfi = c.p2 >> 3;
-    if (sfi !== 1 || c.p1 !== 1 || this.#selected === "none") return sw(0x6a83);
+    const target = readRecordTarget(c);
+    if (!target) return answer(SW.INCORRECT_P1_P2);
+    if (target.sfi !== RECORD_SFI || target.record !== 1 || this.#selected === "none")
+      return answer(SW.RECORD_NOT_FOUND);
     if (this.#selected === "pse") {
-      const entry = tlv(0x61, [
-        tlv(0x4f, fromHex(this.profile.aid)),
-        tlv(0x50, asciiToBytes(this.profile.label)),
-        tlv(0x87, Uint8Array.of(1)),
+      const entry = tlv(TAG.APPLICATION_TEMPLATE, [
+        tlv(TAG.AID, fromHex(this.profile.aid)),
+        tlv(TAG.APPLICATION_LABEL, asciiToBytes(this.profile.label)),
+        tlv(TAG.APPLICATION_PRIORITY, Uint8Array.of(1)),
       ]);
-      return concat(encodeTlv(tlv(0x70, [entry])), sw(0x9000));
+      return answer(SW.OK, encodeTlv(tlv(TAG.RECORD_TEMPLATE, [entry])));
     }
     const p = this.profile;
     const panHex = this.#state.pan.length % 2 ? `${this.#state.pan}F` : this.#state.pan;
     // Track 2 equivalent data (Book 3 Annex A): PAN, D, YYMM, service code 201, discretionary data, F pad.
     const track2 = `${this.#state.pan}D${this.#state.expiry.slice(0, 4)}2010000000000`;
-    const record = tlv(0x70, [
-      tlv(0x57, fromHex(track2.length % 2 ? `${track2}F` : track2)),
-      tlv(0x5a, fromHex(panHex)),
-      tlv(0x5f20, asciiToBytes(CARDHOLDER_NAME)),
-      tlv(0x5f34, fromHex(this.#state.psn)),
-      tlv(0x5f24, fromHex(this.#state.expiry)),
-      tlv(0x8e, fromHex("00000000000000000100")), // CVM list: plaintext PIN by ICC, always
-      tlv(0x8c, fromHex(p.cdol1)),
-      tlv(0x8d, fromHex(p.cdol2)),
-      tlv(0x9f56, fromHex(p.ipb)),
-      tlv(0x9f55, fromHex(p.iaf)),
+    const record = tlv(TAG.RECORD_TEMPLATE, [
+      tlv(TAG.TRACK2_EQUIVALENT, fromHex(track2.length % 2 ? `${track2}F` : track2)),
+      tlv(TAG.PAN, fromHex(panHex)),
+      tlv(TAG.CARDHOLDER_NAME, asciiToBytes(CARDHOLDER_NAME)),
+      tlv(TAG.PSN, fromHex(this.#state.psn)),
+      tlv(TAG.EXPIRY, fromHex(this.#state.expiry)),
+      tlv(TAG.CVM_LIST, fromHex("00000000000000000100")), // plaintext PIN by ICC, always
+      tlv(TAG.CDOL1, fromHex(p.cdol1)),
+      tlv(TAG.CDOL2, fromHex(p.cdol2)),
+      ...(p.ipb ? [tlv(TAG.IPB, fromHex(p.ipb))] : []),
+      ...(p.iaf ? [tlv(TAG.IAF, fromHex(p.iaf))] : []),
     ]);
-    return concat(encodeTlv(record), sw(0x9000));
+    return answer(SW.OK, encodeTlv(record));
   }
 
+  /** GET DATA (Book 3 §6.5.7): the PIN try counter, the ATC and the last online ATC. */
   #getData(c: CommandApdu): Uint8Array {
-    const tag = (c.p1 << 8) | c.p2;
-    if (tag === 0x9f17) return concat(fromHex("9F1701"), Uint8Array.of(this.#state.pinTries), sw(0x9000));
-    if (tag === 0x9f36) return concat(fromHex("9F3602"), writeUint(this.#state.atc, 2), sw(0x9000));
-    if (tag === 0x9f13) return concat(fromHex("9F13020000"), sw(0x9000));
-    return sw(0x6a88);
+    const tag = getDataTag(c);
+    const value =
+      tag === TAG.PIN_TRY_COUNTER
+        ? Uint8Array.of(this.#state.pinTries)
+        : tag === TAG.ATC
+          ? writeUint(this.#state.atc, 2)
+          : tag === TAG.LAST_ONLINE_ATC
+            ? writeUint(0, 2)
+            : undefined;
+    return value ? answer(SW.OK, encodeTlv(tlv(tag, value))) : answer(SW.REFERENCED_DATA_NOT_FOUND);
   }
 
+  /** VERIFY of the plaintext PIN (Book 3 §6.5.12): `63Cx` while tries are left, then `6983`. */
   #verify(c: CommandApdu): Uint8Array {
-    if (c.p1 !== 0x00 || c.p2 !== 0x80) return sw(0x6a86);
+    if (c.p1 !== 0x00 || c.p2 !== PLAINTEXT_PIN) return answer(SW.INCORRECT_P1_P2);
     const block = c.data;
-    if (block?.length !== 8) return sw(0x6700);
-    if (this.#state.pinTries === 0) return sw(0x6983);
-    const n = block[0]! & 0x0f;
-    const digits = toHex(block.subarray(1)).slice(0, n);
-    if ((block[0]! & 0xf0) !== 0x20 || n < 4 || n > 12 || !/^[0-9]+$/.test(digits)) return sw(0x6a80);
+    if (block?.length !== 8) return answer(SW.WRONG_LENGTH);
+    if (this.#state.pinTries === 0) return answer(SW.AUTH_METHOD_BLOCKED);
+    const digits = pinBlockDigits(block);
+    if (digits === undefined) return answer(SW.INCORRECT_DATA);
     // Compare every digit, whatever the first mismatch (no timing hint, even in a simulator).
     let diff = digits.length ^ this.#state.pin.length;
     for (let i = 0; i < this.#state.pin.length; i++)
@@ -409,42 +476,51 @@ export class SimulatedCard implements CardConnection {
       if (this.#state.pinTries !== this.#state.pinTryLimit)
         this.#update({ pinTries: this.#state.pinTryLimit });
       this.#pinVerified = true;
-      return sw(0x9000);
+      return answer(SW.OK);
     }
     const left = this.#state.pinTries - 1;
     this.#update({ pinTries: left });
     this.#pinVerified = false;
-    return sw(0x63c0 | left);
+    return answer(verifyFailed(left));
   }
 
+  /**
+   * GENERATE AC (Book 3 §6.5.5): the first an ARQC only after the PIN (else 6985), the second always an AAC
+   * (the reader declines), nothing third.
+   */
   #generateAc(c: CommandApdu): Uint8Array {
-    if (!this.#inTransaction) return sw(0x6985);
-    if (c.p2 !== 0x00 || (c.p1 & 0x10) !== 0) return sw(0x6b00); // CDA not offered
-    const requested = c.p1 & 0xc0;
-    if (requested === 0xc0) return sw(0x6a86);
+    if (!this.#inTransaction) return answer(SW.CONDITIONS_NOT_SATISFIED);
+    if (c.p2 !== 0x00 || (c.p1 & GAC_REFERENCE.CDA) !== 0) return answer(SW.WRONG_P1_P2); // CDA not offered
+    const requested = c.p1 & GAC_REFERENCE.TYPE_MASK;
+    if (requested === GAC_REFERENCE.TYPE_MASK) return answer(SW.INCORRECT_P1_P2); // RFU
     const p = this.profile;
     const data = c.data ?? new Uint8Array(0);
-    if (this.#gacCount >= 2) return sw(0x6985);
+    if (this.#gacCount >= 2) return answer(SW.CONDITIONS_NOT_SATISFIED);
     const first = this.#gacCount === 0;
-    const dol = parseDol(fromHex(first ? p.cdol1 : p.cdol2));
-    if (data.length !== dol.reduce((n, e) => n + e.length, 0)) return sw(0x6700);
-    // First GENERATE AC: an ARQC only after the PIN (else 6985); the second always declines with an AAC.
-    if (first && !this.#pinVerified) return sw(0x6985);
+    if (data.length !== dolLength(first ? p.cdol1 : p.cdol2)) return answer(SW.WRONG_LENGTH);
+    if (first && !this.#pinVerified) return answer(SW.CONDITIONS_NOT_SATISFIED);
     this.#gacCount++;
-    const cid = first && requested !== 0x00 ? 0x80 : 0x00;
-    const iad = fromHex(cid === 0x80 ? p.iadArqc : p.iadAac);
-    const cdol1Data = first
-      ? data
-      : data.subarray(2, 2 + parseDol(fromHex(p.cdol1)).reduce((n, e) => n + e.length, 0));
+    const cid = first && requested !== GAC_REFERENCE.AAC ? CID_ARQC : CID_AAC;
+    const iad = fromHex(cid === CID_ARQC ? p.iadArqc : p.iadAac);
+    // The second GENERATE AC's CDOL2 data carries the ARC (2 bytes) before the CDOL1 values the MAC covers.
+    const cdol1Data = first ? data : data.subarray(2, 2 + dolLength(p.cdol1));
     const ac = this.#model.cryptogram(cdol1Data, this.#state.atc, iad);
     if (!first) this.#inTransaction = false;
     const atc = writeUint(this.#state.atc, 2);
     const body =
       p.responseFormat === 1
-        ? encodeTlv(tlv(0x80, concat(Uint8Array.of(cid), atc, ac, iad)))
-        : encodeTlv(
-            tlv(0x77, [tlv(0x9f27, Uint8Array.of(cid)), tlv(0x9f36, atc), tlv(0x9f26, ac), tlv(0x9f10, iad)]),
-          );
-    return concat(body, sw(0x9000));
+        ? tlv(TAG.RESPONSE_FORMAT_1, concat(Uint8Array.of(cid), atc, ac, iad))
+        : tlv(TAG.RESPONSE_FORMAT_2, [
+            tlv(TAG.CID, Uint8Array.of(cid)),
+            tlv(TAG.ATC, atc),
+            tlv(TAG.AC, ac),
+            tlv(TAG.IAD, iad),
+          ]);
+    return answer(SW.OK, encodeTlv(body));
   }
+}
+
+/** The length of the data a DOL (hex) asks for. */
+function dolLength(dolHex: string): number {
+  return parseDol(fromHex(dolHex)).reduce((n, e) => n + e.length, 0);
 }

@@ -5,5 +5,19 @@
 export * from "./card.js";
 export * from "./card-profiles.js";
 export * from "./clock.js";
-export * from "./sesame-reader.js";
+export {
+  READER_EVENTS,
+  READER_STATES,
+  type ReaderEvent,
+  type ReaderFunction,
+  type ReaderState,
+  SESAME_DELAYS,
+  SESAME_FUNCTIONS,
+  SESAME_GUARDS,
+  SESAME_MACHINE,
+  SESAME_PIN_LENGTH,
+  SESSION_EVENTS,
+  type Transition,
+} from "./sesame/machine.js";
+export { type ReaderKey, type Screen, SesameReader, type SesameReaderOptions } from "./sesame/reader.js";
 export * from "./sgpass-token.js";

@@ -10,6 +10,7 @@ import {
   totpStep,
 } from "@capkit/oath";
 import { type Clock, systemClock } from "./clock.js";
+import { DeviceDisplay } from "./display.js";
 import { sgpassConfigOf } from "./token-provisioning.js";
 
 /**
@@ -36,7 +37,7 @@ export interface SgpassConfig {
   /** For old tokens with 80-bit seeds. */
   readonly allowShortSecret?: boolean;
   readonly clock?: Clock;
-  /** How long an HOTP code stays on the display. */
+  /** How long an HOTP code stays on the display (`SGPASS_DELAYS.hotpDisplay`, 30 s). */
   readonly displayMs?: number;
 }
 
@@ -48,9 +49,19 @@ export interface TokenScreen {
   /** The code shown, and until when it is valid (Unix ms). */
   readonly code?: string;
   readonly validUntil?: number;
+  /** When the display goes off by itself, on the token's clock (Unix ms); absent: it stays. */
+  readonly offAt?: number;
 }
 
 export const TOKEN_PIN_TRIES = 5;
+
+/**
+ * How long the token's screens stay: the PIN prompt, and an HOTP code (a TOTP code stays until the end of its
+ * time step: that is when it stops being valid).
+ */
+export const SGPASS_DELAYS = { pinEntry: 30_000, hotpDisplay: 30_000 } as const;
+
+const LOCKED: TokenScreen = { state: "locked", text: "LOCK" };
 
 export class SgpassToken {
   readonly kind: "totp" | "hotp";
@@ -62,9 +73,7 @@ export class SgpassToken {
   #counter: number;
   #pinFailures = 0;
   #unlocked = false;
-  #screen: TokenScreen = { state: "off", text: "" };
-  #timer: unknown;
-  readonly #listeners = new Set<(s: TokenScreen) => void>();
+  readonly #display: DeviceDisplay<TokenScreen>;
 
   constructor(config: SgpassConfig) {
     if (config.pin !== undefined && !/^[0-9]{4,8}$/.test(config.pin)) {
@@ -80,6 +89,10 @@ export class SgpassToken {
     );
     this.#ocra = config.ocraSuite ? new Ocra(config.ocraSuite, config.secret, keyOptions) : undefined;
     this.#clock = config.clock ?? systemClock;
+    this.#display = new DeviceDisplay<TokenScreen>(this.#clock, { state: "off", text: "" }, () => {
+      this.#unlocked = false;
+      this.#display.show({ state: "off", text: "" });
+    });
     this.#counter = config.counter ?? 0;
     this.#pinFailures = Math.min(TOKEN_PIN_TRIES, Math.max(0, config.pinFailures ?? 0));
   }
@@ -105,7 +118,7 @@ export class SgpassToken {
   }
 
   get screen(): TokenScreen {
-    return this.#screen;
+    return this.#display.screen;
   }
 
   /** The next HOTP counter (persist it with the token). */
@@ -123,21 +136,20 @@ export class SgpassToken {
   }
 
   onScreen(listener: (s: TokenScreen) => void): () => void {
-    this.#listeners.add(listener);
-    return () => this.#listeners.delete(listener);
+    return this.#display.subscribe(listener);
   }
 
   /** The button: shows a code, or asks for the PIN first. */
   press(): TokenScreen {
-    if (this.locked) return this.#show({ state: "locked", text: "LOCK" });
+    if (this.locked) return this.#display.show(LOCKED);
     if (this.#config.pin !== undefined && !this.#unlocked)
-      return this.#show({ state: "pin", text: "PIN ?" }, 30_000);
+      return this.#display.show({ state: "pin", text: "PIN ?" }, SGPASS_DELAYS.pinEntry);
     return this.#showCode();
   }
 
   /** Types the PIN; five wrong PINs in a row lock the token for good. */
   enterPin(pin: string): TokenScreen {
-    if (this.locked) return this.#show({ state: "locked", text: "LOCK" });
+    if (this.locked) return this.#display.show(LOCKED);
     const expected = this.#config.pin;
     if (expected === undefined) return this.#showCode();
     const ok = constantTimeEqual(
@@ -146,8 +158,8 @@ export class SgpassToken {
     );
     if (!ok) {
       this.#pinFailures++;
-      if (this.locked) return this.#show({ state: "locked", text: "LOCK" });
-      return this.#show({ state: "pin", text: `FAIL ${this.#pinFailures}` }, 30_000);
+      if (this.locked) return this.#display.show(LOCKED);
+      return this.#display.show({ state: "pin", text: `FAIL ${this.#pinFailures}` }, SGPASS_DELAYS.pinEntry);
     }
     this.#pinFailures = 0;
     this.#unlocked = true;
@@ -182,28 +194,14 @@ export class SgpassToken {
     const now = this.#clock.now();
     if (this.kind === "hotp") {
       const code = this.#gen.code(this.#counter++);
-      const ms = this.#config.displayMs ?? 30_000;
-      return this.#show({ state: "code", text: code, code, validUntil: now + ms }, ms);
+      const ms = this.#config.displayMs ?? SGPASS_DELAYS.hotpDisplay;
+      return this.#display.show({ state: "code", text: code, code, validUntil: now + ms }, ms);
     }
     const params = { step: this.#config.step ?? 30, t0: this.#config.t0 ?? 0 };
     const step = totpStep(now / 1000, params);
     const code = this.#gen.code(step);
     const validUntil = (params.t0 + (step + 1) * params.step) * 1000;
-    return this.#show({ state: "code", text: code, code, validUntil }, validUntil - now);
-  }
-
-  #show(screen: TokenScreen, timeoutMs?: number): TokenScreen {
-    if (this.#timer !== undefined) this.#clock.clearTimeout(this.#timer);
-    this.#timer =
-      timeoutMs === undefined
-        ? undefined
-        : this.#clock.setTimeout(() => {
-            this.#unlocked = false;
-            this.#show({ state: "off", text: "" });
-          }, timeoutMs);
-    this.#screen = screen;
-    for (const l of this.#listeners) l(screen);
-    return screen;
+    return this.#display.show({ state: "code", text: code, code, validUntil }, validUntil - now);
   }
 }
 

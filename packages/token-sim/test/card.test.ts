@@ -5,6 +5,7 @@ import {
   generateCapCode,
   parseCapIssuerRecord,
   readerProfile,
+  TracingConnection,
   testIccMasterKey,
 } from "@capkit/emv-cap";
 import { describe, expect, it } from "vitest";
@@ -12,6 +13,7 @@ import {
   issuerRecordOf,
   newSimCardState,
   SIM_CARD_PROFILES,
+  SIM_COLD_ATR,
   type SimCardState,
   SimulatedCard,
 } from "../src/index.js";
@@ -49,7 +51,12 @@ describe("round trip: engine over SimulatedCard → code → issuer recomputatio
       it(`${profile} ${m.name}`, async () => {
         const card = new SimulatedCard(newSimCardState(profile, "4321"));
         const record = parseCapIssuerRecord(JSON.parse(JSON.stringify(card.issuerRecord())));
-        expect(JSON.stringify(record)).not.toContain("4321");
+        // The PIN is in no field, neither as itself nor as a PIN block (the random PAN and keys may hold the
+        // digits 4321 by chance, so the test looks for the PIN where a leak would put it).
+        const json = JSON.stringify(record);
+        expect(json).not.toMatch(/pin/i);
+        expect(json).not.toContain('"4321"');
+        expect(json).not.toContain("24321F");
         const model = new CapCodeModel(record, testIccMasterKey(record));
         const codeAt = model.forInputs(m.inputs);
         for (let i = 0; i < 3; i++) {
@@ -61,18 +68,34 @@ describe("round trip: engine over SimulatedCard → code → issuer recomputatio
           expect(r.atc).toBe(card.state.atc);
           expect(codeAt(r.atc)).toBe(r.value);
           // A constant of another reader changes the cryptogram: the code no longer matches.
+          const constants = model.application.application;
+          const date = constants.terminalData["9A"] === "010101" ? "000000" : "010101";
           const other = new CapCodeModel(record, testIccMasterKey(record), {
             ...model.profile,
-            terminalData: {
-              ...model.profile.terminalData,
-              "9A": model.profile.terminalData["9A"] === "010101" ? "000000" : "010101",
-            },
+            applications: [{ ...constants, terminalData: { ...constants.terminalData, "9A": date } }],
           });
           expect(other.forInputs(m.inputs)(r.atc)).not.toBe(r.value);
         }
       });
     }
   }
+
+  it("a currency on a card that signs the amount only (uk, IAF A0): the same code, and a warning saying so", async () => {
+    const state = newSimCardState("uk", "4321");
+    const sign = { mode: "sign", challenge: "4455", amount: "15.00" } as const;
+    const options = { profile: readerProfile("uk"), pin: "4321" };
+    const plain = await generateCapCode(new SimulatedCard(state), sign, options);
+    const withCurrency = await generateCapCode(
+      new SimulatedCard(state),
+      { ...sign, currency: "826" },
+      options,
+    );
+    expect(withCurrency.code).toBe(plain.code);
+    expect(plain.warnings).toEqual([]);
+    expect(withCurrency.warnings).toEqual([
+      "this card signs the amount only (its IAF has b6 set): the currency 826 is not in the code",
+    ]);
+  });
 
   it("a T=0 card gives the same codes through GET RESPONSE", async () => {
     const state = newSimCardState("sesame", "1234");
@@ -83,6 +106,63 @@ describe("round trip: engine over SimulatedCard → code → issuer recomputatio
       { pin: "1234" },
     );
     expect(t0.code).toBe(plain.code);
+  });
+});
+
+describe("cards without a CAP application: their payment application, as the reader uses it", () => {
+  const cases = [
+    { name: "belgian-maestro", id: "payment-belgian", formula: "belgian", reader: "belgian" },
+    { name: "uk-visa-debit", id: "visa-debit", formula: "ipb", reader: "uk" },
+  ] as const;
+  for (const c of cases) {
+    it(`${c.name}: CAP/DPA first, then the payment application with a warning; the issuer model agrees`, async () => {
+      const card = new SimulatedCard(newSimCardState(c.name, "4321"));
+      const traced = new TracingConnection(card);
+      const profile = readerProfile(c.reader);
+      const record = parseCapIssuerRecord(JSON.parse(JSON.stringify(card.issuerRecord())));
+      expect(record.readerApplication).toBe(c.id);
+      const model = new CapCodeModel(record, testIccMasterKey(record));
+      for (const inputs of [{ mode: "identify" }, { mode: "respond", challenge: "20261205" }] as const) {
+        const r = await generateCapCode(traced, inputs, { profile, pin: "4321" });
+        expect(r.readerApplication).toBe(c.id);
+        expect(r.formula).toBe(c.formula);
+        expect(r.warnings.join("\n")).toContain(
+          `no CAP/DPA application answered: used the payment application ${card.profile.aid}`,
+        );
+        expect(model.forInputs(inputs)(r.atc)).toBe(r.value);
+      }
+      // The CAP/DPA applications were asked for before the payment one.
+      const selects = traced
+        .transcript()
+        .exchanges.filter((e) => e.c.startsWith("00A4"))
+        .map((e) => e.c.slice(10, -2));
+      expect(selects.slice(0, 2)).toEqual(profile.aids);
+      expect(selects.indexOf(card.profile.aid)).toBeGreaterThan(1);
+    });
+  }
+
+  it("uk-visa-debit: the constants no recording shows, and the static Visa IPB, are said", async () => {
+    const card = new SimulatedCard(newSimCardState("uk-visa-debit", "4321"));
+    const r = await generateCapCode(
+      card,
+      { mode: "identify" },
+      { profile: readerProfile("uk"), pin: "4321" },
+    );
+    const w = r.warnings.join("\n");
+    expect(w).toContain("no command or code of such a session is public");
+    expect(w).toContain("no IPB (9F56): used the profile's fallback 0000FFFFFF0000000000000000000020B938");
+  });
+
+  it("a profile without payment applications does not use one: NO_CAP_APPLICATION names the profiles that do", async () => {
+    const card = new SimulatedCard(newSimCardState("belgian-maestro", "4321"));
+    const e = await generateCapCode(
+      card,
+      { mode: "identify" },
+      { profile: readerProfile("sesame"), pin: "4321" },
+    ).catch((x: unknown) => x);
+    expect(e).toMatchObject({ code: "NO_CAP_APPLICATION" });
+    expect((e as { hint: string }).hint).toContain("belgian (Bancontact (Belgian card)");
+    expect(card.state.pinTries).toBe(3);
   });
 });
 
@@ -178,7 +258,8 @@ describe("the French cold state (python-emv issue 33)", () => {
     it(`answers ${sw} from power-on until a warm reset, shows a 3F ATR, and the engine gets its code`, async () => {
       const state = newSimCardState("sesame", "1234");
       const card = new SimulatedCard(state, { coldState: sw });
-      expect(toHex(card.atr)).toBe("3F6525082204689000");
+      expect(toHex(card.atr)).toBe(SIM_COLD_ATR);
+      expect(SIM_COLD_ATR.slice(0, 2)).toBe("3F");
       expect(await apdu(card, "00A4040007A0000000038002")).toBe(sw);
       card.warmReset();
       expect((await apdu(card, "00A4040007A0000000038002")).endsWith("9000")).toBe(true);

@@ -29,8 +29,8 @@ const luhn = (partial: string) => {
   return partial + String((10 - (sum % 10)) % 10);
 };
 
-describe("shareable traces: cardholder data redacted, the code still replays", () => {
-  it("for random simulated cards, no redacted trace holds the PAN, expiry, track 2, name or PIN; each replays to the same code without the PIN", async () => {
+describe("shareable traces: cardholder data and the code's cryptogram masked; the dialogue still replays", () => {
+  it("for random simulated cards, no redacted trace holds the PAN, expiry, track 2, name, PIN or AC; each replays its whole dialogue but gives no code, and the unredacted one the same code", async () => {
     await fc.assert(
       fc.asyncProperty(
         fc.constantFrom(...Object.keys(SIM_CARD_PROFILES)),
@@ -41,10 +41,12 @@ describe("shareable traces: cardholder data redacted, the code still replays", (
           fc.constant<CapInputs>({ mode: "identify" }),
           fc.stringMatching(/^[0-9]{1,8}$/).map((challenge): CapInputs => ({ mode: "respond", challenge })),
         ),
-        async (profileName, pan, { yy, mm }, pin, inputs) => {
+        fc.boolean(),
+        async (profileName, pan, { yy, mm }, pin, inputs, t0) => {
           const expiry = `${yy}${String(mm).padStart(2, "0")}31`;
           const state = { ...newSimCardState(profileName, pin), pan, expiry };
-          const { result, transcript, profile } = await tracedSession(new SimulatedCard(state), inputs, pin);
+          const card = new SimulatedCard(state, { t0 });
+          const { result, transcript, profile } = await tracedSession(card, inputs, pin);
           // The unredacted trace does hold them (else this test proves nothing).
           const raw = JSON.stringify(transcript);
           expect(raw).toContain(pan.length % 2 ? `${pan}F` : pan);
@@ -56,19 +58,30 @@ describe("shareable traces: cardholder data redacted, the code still replays", (
           expect(text).not.toContain(toHex(asciiToBytes(pan)));
           expect(text).not.toContain(`5F2403${expiry}`);
           // Track 2 (PAN D YYMM …): its whole value is masked.
-          const record = redacted.exchanges.find((e) => e.c.startsWith("00B2") && e.r.startsWith("70"))!;
+          const record = redacted.exchanges.find(
+            (e) => e.c.startsWith("00B2") && /^70(81..|..)57/.test(e.r),
+          )!;
           expect(record.r).toMatch(/57([0-9A-F]{2})\*+5A/);
           expect(text).not.toContain(toHex(asciiToBytes("CAPKIT/TEST CARD")));
           const verify = redacted.exchanges.find((e) => e.c.startsWith("0020"))!;
           expect(verify.c).toBe(`0020008008${"*".repeat(16)}`);
 
-          // Replayed with any PIN (the VERIFY is masked): the same code.
-          const replay = await generateCapCode(new ReplayConnection(redacted), inputs, {
+          // The cryptogram of both GENERATE AC answers (through GET RESPONSE on a T=0 card) is masked.
+          expect(raw).toContain(result.cryptogram.ac);
+          expect(text).not.toContain(result.cryptogram.ac);
+          expect(text).toMatch(/9F2608\*{16}|80..(..){3}\*{16}/);
+
+          // Replayed with any PIN (the VERIFY is masked): the whole dialogue, then no code, said so.
+          const replay = new ReplayConnection(redacted);
+          const e = await generateCapCode(replay, inputs, { profile, pin: "0000" }).catch((x: unknown) => x);
+          expect(e).toMatchObject({ code: "CODE_NOT_KEPT", details: { atc: result.atc, aid: result.aid } });
+          expect(replay.remaining).toBe(0);
+          // The unredacted trace — a lab's own card — replays to the same code.
+          const lab = await generateCapCode(new ReplayConnection(transcript), inputs, {
             profile,
             pin: "0000",
           });
-          expect(replay.code).toBe(result.code);
-          expect(replay.atc).toBe(result.atc);
+          expect(lab.code).toBe(result.code);
         },
       ),
       { numRuns: 60 },

@@ -6,11 +6,13 @@ import type { ReplayProbe } from "./replay.js";
 export type { LockoutRule } from "./lockout.js";
 
 /**
- * A CAP issuer record as stored: a simulated card's test IMK is sealed by the KeyProvider (in
- * `StoredCredential.sealed`, bound to the credential id) and its place in the record only says so — no key
- * material is ever in a store in clear.
+ * A CAP issuer record as stored: the PAN sealed by the KeyProvider (PCI DSS Req. 3.5), a simulated card's test
+ * IMK sealed too (in `StoredCredential.sealed`) and its place in the record only saying so — no key material
+ * and no card number is ever in a store in clear. A PAN in clear is only in databases written before PANs were
+ * sealed; `Verifier.rekey` seals it.
  */
-export type StoredCapRecord = Omit<CapIssuerRecord, "key"> & {
+export type StoredCapRecord = Omit<CapIssuerRecord, "key" | "pan"> & {
+  readonly pan: { readonly sealed: string } | string;
   readonly key:
     | Extract<CapIssuerRecord["key"], { kind: "reference" }>
     | { readonly kind: "sealed-test-imk"; readonly derivation: "A" | "B" };
@@ -85,6 +87,12 @@ export interface StoredCredential {
   readonly version: number;
 }
 
+/** What a key rotation rewrites in a credential. */
+export interface SealedState {
+  readonly sealed: string | undefined;
+  readonly params: CredentialParams;
+}
+
 /** A user's shared failure count and lockout (verify({ user, code }) and every credential of the user). */
 export interface UserState {
   readonly id: string;
@@ -127,7 +135,8 @@ export type AuditAction =
   | "challenge"
   | "disable"
   | "enable"
-  | "revoke";
+  | "revoke"
+  | "rekey";
 
 export interface AuditEntry {
   readonly at: number;
@@ -140,6 +149,53 @@ export interface AuditEntry {
   readonly detail?: string | undefined;
   /** The user, for credentials that belong to one. */
   readonly user?: string | undefined;
+  /** Who acted: the administrator or service named by the caller (`VerifierOptions.actor`, an operation's `actor`). */
+  readonly actor?: string | undefined;
+}
+
+/**
+ * An audit entry as a persistent store keeps it: in a hash chain (src/audit/chain.ts) — the chain of the row the
+ * statement writing it already locks (the credential's, the user's, or one of a few shared chains for entries
+ * about no row), its place `n` in it, and `hash` = SHA-256 of the previous entry's hash and this entry's text.
+ */
+export interface ChainedAuditEntry extends AuditEntry {
+  /** The store's order of entries (ascending, gaps allowed). */
+  readonly seq: number;
+  readonly chain: string;
+  readonly n: number;
+  /** Hex. */
+  readonly hash: string;
+}
+
+/** A chain's last entry as a checkpoint records it. */
+export interface ChainHead {
+  readonly chain: string;
+  readonly n: number;
+  /** Hex. */
+  readonly hash: string;
+}
+
+/**
+ * A signed statement of chain heads (src/audit/checkpoint.ts): it covers the entries with `from < seq ≤ to` —
+ * every chain they touch, at the head it had when the checkpoint was taken — and names the previous checkpoint,
+ * so checkpoints form a chain of their own. Verifiable offline with the audit public key.
+ */
+export interface AuditCheckpoint {
+  readonly seq: number;
+  readonly at: number;
+  readonly from: number;
+  readonly to: number;
+  /** The highest entry seq when it was taken: the next checkpoint covers up to it (entries then in flight have settled). */
+  readonly observed: number;
+  /** Entries before this time were pruned (audit retention); absent when nothing was. */
+  readonly prunedBefore?: number | undefined;
+  readonly heads: readonly ChainHead[];
+  /** The previous checkpoint's hash (hex), or 64 zeros for the first. */
+  readonly prev: string;
+  /** The audit signing key (`KeyProvider.auditPublicKeys`). */
+  readonly keyId: string;
+  /** Ed25519 over the checkpoint's text (base64). */
+  readonly signature: string;
 }
 
 /**
@@ -186,6 +242,16 @@ export type FailExpectation =
   | { readonly credential: string; readonly absent: true };
 
 export type FailOutcome = Counted | "changed";
+
+/** What `auditTrail` reads: a page after `after` (a seq), by credential or user, by time (`since ≤ at < until`). */
+export interface AuditQuery {
+  readonly after?: number;
+  readonly limit: number;
+  readonly credential?: string;
+  readonly user?: string;
+  readonly since?: number;
+  readonly until?: number;
+}
 
 export interface ListOptions {
   /** Keyset paging: ids after this one, in id order. */
@@ -247,10 +313,29 @@ export interface StateStore {
     fn: CodeFunction,
     now: number,
   ): Promise<Challenge | undefined>;
+  /**
+   * Key rotation: replaces a credential's sealed key material and parameters (its sealed PAN) only if both are
+   * still `expected` (compare-and-set: a lifecycle operation in between wins, and the caller reads again). The
+   * version is kept — the keys themselves are the same, so the engines verifiers cached stay valid.
+   */
+  reseal(id: string, expected: SealedState, next: SealedState, audit: AuditEntry): Promise<boolean>;
   /** An audit row on its own (attempts on unknown ids). */
   record(audit: AuditEntry): Promise<void>;
   audit(credentialId?: string, limit?: number): Promise<AuditEntry[]>;
-  /** Deletes audit entries older than `before` (ms since the epoch); returns how many. */
+  /** Entries in store order after `q.after`, filtered; chained (`chain`, `n`, `hash`) where the store keeps chains. */
+  auditTrail(q: AuditQuery): Promise<ChainedAuditEntry[]>;
+  /** The current heads of the chains with entries in `from < seq ≤ to`, and the highest seq now. */
+  auditHeads(from: number, to: number): Promise<{ observed: number; heads: ChainHead[] }>;
+  /** Adds a checkpoint unless one with its seq exists (two verifiers checkpointing at once: one wins). */
+  addCheckpoint(cp: AuditCheckpoint): Promise<boolean>;
+  auditCheckpoints(): Promise<AuditCheckpoint[]>;
+  /** The time before which entries must go for the trail to hold at most `maxRows` rows and `maxBytes` bytes. */
+  auditCut(maxRows: number, maxBytes: number): Promise<number | undefined>;
+  /**
+   * Audit retention: deletes entries older than `before` (ms since the epoch) but each chain's newest one before
+   * it (what the rest of its chain is verified from), and checkpoints older than the newest one before it;
+   * returns how many entries went.
+   */
   pruneAudit(before: number): Promise<number>;
   close(): Promise<void>;
 }

@@ -122,10 +122,21 @@ export function checkVerifyRequest(req: unknown): void {
     throw invalid("TDS numbers go with identify");
 }
 
-/** Who asks (a throttle's key): an address or a session id, printable, at most 256 characters. */
-export function checkSource(source: unknown): void {
+/** Who asks (a throttle's key, an actor): an address, a session id, a name; printable, at most 256 characters. */
+export function checkSource(source: unknown, what = "the source"): void {
   if (source !== undefined && (typeof source !== "string" || !/^[\x21-\x7e]{1,256}$/.test(source)))
-    throw invalid("the source is 1–256 printable characters (an address, a session id)");
+    throw invalid(`${what} is 1–256 printable characters (an address, a session id, a name)`);
+}
+
+/** auditTrail's query: a page after a seq, by credential or user, by time. */
+export function checkAuditQuery(q: unknown): void {
+  checkFields(q, "the audit query", new Set(["after", "limit", "credential", "user", "since", "until"]));
+  const r = q as Record<string, unknown>;
+  if (r["after"] !== undefined) integerIn(r["after"], 0, Number.MAX_SAFE_INTEGER, "after (a seq)");
+  if (r["credential"] !== undefined) checkId(r["credential"], "the credential id");
+  if (r["user"] !== undefined) checkId(r["user"], "the user id");
+  if (r["since"] !== undefined) checkTime(r["since"], "since");
+  if (r["until"] !== undefined) checkTime(r["until"], "until");
 }
 
 /** The function a challenge is issued for. */

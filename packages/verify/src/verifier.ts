@@ -1,5 +1,14 @@
 import { randomBytes, randomInt } from "node:crypto";
 import { CapkitError, isCapkitError } from "@capkit/core";
+import { withActor } from "./audit/actor-store.js";
+import {
+  type AuditRetention,
+  checkpointAudit,
+  DEFAULT_AUDIT_RETENTION,
+  pruneAudit,
+  verifyStoredAudit,
+} from "./audit/maintenance.js";
+import type { AuditVerification } from "./audit/verify-trail.js";
 import { steadyClock } from "./clock.js";
 import type { KeyProvider } from "./key-provider.js";
 import {
@@ -14,7 +23,10 @@ import type { Attempt, Match } from "./kinds/kind.js";
 import { isLocked } from "./lockout.js";
 import type {
   AuditAction,
+  AuditCheckpoint,
   AuditEntry,
+  AuditQuery,
+  ChainedAuditEntry,
   CodeFunction,
   Counted,
   CredentialKind,
@@ -26,8 +38,10 @@ import type {
   StoredCredential,
 } from "./model.js";
 import { type Policy, policyWith } from "./policy.js";
+import { type RekeyOptions, type RekeyReport, rekeyCredentials } from "./rekey.js";
 import { type ReplayProbe, replayDigest, sameDigest, sameRequest } from "./replay.js";
 import {
+  checkAuditQuery,
   checkChallengeFunction,
   checkCode,
   checkFields,
@@ -155,6 +169,8 @@ export interface VerifierOptions {
    * attempt with RATE_LIMITED, nothing judged or counted (src/throttle.ts).
    */
   readonly throttle?: Throttle;
+  /** Who this verifier acts for, named in every audit entry it writes: a service (`bank-login`) or an administrator. */
+  readonly actor?: string;
 }
 
 /**
@@ -180,7 +196,16 @@ interface Cached {
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
 const MAX_USER_CREDENTIALS = 32;
-const OPTION_FIELDS = new Set(["store", "keys", "policy", "now", "cacheSize", "subjectWaitMs", "throttle"]);
+const OPTION_FIELDS = new Set([
+  "store",
+  "keys",
+  "policy",
+  "now",
+  "cacheSize",
+  "subjectWaitMs",
+  "throttle",
+  "actor",
+]);
 const FACTOR_FIELDS = new Set(["user", "factor", "ok", "source"]);
 const PREFIX: Record<CodeFunction, string> = {
   identify: "identify: ",
@@ -219,7 +244,7 @@ export class Verifier {
     checkFields(options, "the verifier options", OPTION_FIELDS);
     for (const [name, methods] of [
       ["store", ["get", "accept", "fail"]],
-      ["keys", ["seal", "unseal"]],
+      ["keys", ["seal", "hmac", "cryptogram"]],
     ] as const) {
       const v = options[name] as unknown as Record<string, unknown> | undefined;
       if (typeof v !== "object" || v === null || methods.some((m) => typeof v[m] !== "function"))
@@ -227,7 +252,8 @@ export class Verifier {
     }
     if (options.now !== undefined && typeof options.now !== "function")
       throw invalid("options.now is a function returning ms since the epoch");
-    this.#store = options.store;
+    if (options.actor !== undefined) checkSource(options.actor, "the actor");
+    this.#store = options.actor === undefined ? options.store : withActor(options.store, options.actor);
     this.#keys = options.keys;
     this.policy = policyWith(options.policy);
     this.#now = options.now ?? Date.now;
@@ -290,14 +316,13 @@ export class Verifier {
         "CREDENTIAL_INVALID",
         `the credential kind is one of ${Object.keys(KINDS).join(", ")}`,
       );
-    const e = await rules.enroll(req, { keys: this.#keys, policy: this.policy });
-    const sealed = e.secret ? await this.#keys.seal(req.id, e.secret) : undefined;
+    const e = await rules.enroll(req, { id: req.id, keys: this.#keys, policy: this.policy });
     const now = this.#now();
     await this.#store.enroll(
       {
         id: req.id,
         params: e.params,
-        sealed,
+        sealed: e.sealed,
         last: e.last,
         failures: 0,
         locked: false,
@@ -729,13 +754,9 @@ export class Verifier {
     this.#cache.set(e.c.id, e);
   }
 
-  async #engine(c: StoredCredential): Promise<unknown> {
-    const secret = c.sealed === undefined ? undefined : await this.#keys.unseal(c.id, c.sealed);
-    try {
-      return await rulesOf(c.params.kind).engine(c.params, secret, this.#keys);
-    } finally {
-      secret?.fill(0);
-    }
+  /** The credential's keyed engine: the key provider computes, the verifier never holds a key. */
+  #engine(c: StoredCredential): Promise<unknown> {
+    return rulesOf(c.params.kind).engine(c.params, c.sealed, { id: c.id, keys: this.#keys });
   }
 
   /**
@@ -905,14 +926,76 @@ export class Verifier {
     return this.#store.audit(id, integerIn(limit ?? 100, 1, 100_000, "the number of entries (limit)"));
   }
 
-  /** Audit retention: deletes entries older than `before` (a Date or ms since the epoch); returns how many. */
-  async pruneAudit(before: Date | number): Promise<number> {
-    return this.#store.pruneAudit(checkTime(before, "pruneAudit's date"));
-  }
-
   /** A credential's status; locked means locked now (a lock past its timed release is not). */
   #statusOf(c: StoredCredential): CredentialStatus {
     return statusOf(c, isLocked({ ...c }, this.#rule, this.#now()));
+  }
+
+  /** The audit trail in store order, a page at a time (`after`: the last seq of the previous page), filtered. */
+  async auditTrail(q: Partial<AuditQuery> = {}): Promise<ChainedAuditEntry[]> {
+    checkAuditQuery(q);
+    return this.#store.auditTrail({
+      ...q,
+      limit: integerIn(q.limit ?? 1000, 1, 10_000, "the page size (limit)"),
+    });
+  }
+
+  /** Signs a checkpoint of the audit trail (docs/architecture.md §6.2); run it periodically (`maintainAudit`). */
+  checkpointAudit(): Promise<AuditCheckpoint | undefined> {
+    return checkpointAudit(this.#store, this.#keys, this.#now());
+  }
+
+  /** The audit public keys (raw Ed25519, hex) by key id: give them to whoever verifies the trail offline. */
+  auditPublicKeys(): Promise<Readonly<Record<string, string>>> {
+    return this.#keys.auditPublicKeys();
+  }
+
+  /** Verifies the stored audit trail: every chain, every checkpoint's signature (tampering, deletions). */
+  verifyAudit(): Promise<AuditVerification> {
+    return verifyStoredAudit(this.#store, this.#keys);
+  }
+
+  /**
+   * Audit retention: deletes entries older than `before` (a Date or ms since the epoch), or beyond `maxRows` /
+   * `maxBytes`, keeping the rest verifiable, and signs the cut; returns how many entries went.
+   */
+  async pruneAudit(
+    before: Date | number | { before?: Date | number; maxRows?: number; maxBytes?: number },
+  ): Promise<number> {
+    const bounds =
+      typeof before === "object" && before !== null && !(before instanceof Date) ? before : { before };
+    checkOptions(bounds, "pruneAudit's bounds", ["before", "maxRows", "maxBytes"]);
+    const at = bounds.before === undefined ? undefined : checkTime(bounds.before, "pruneAudit's date");
+    if (bounds.maxRows !== undefined) integerIn(bounds.maxRows, 0, Number.MAX_SAFE_INTEGER, "maxRows");
+    if (bounds.maxBytes !== undefined) integerIn(bounds.maxBytes, 0, Number.MAX_SAFE_INTEGER, "maxBytes");
+    return pruneAudit(this.#store, this.#keys, this.#now(), {
+      ...(at !== undefined ? { before: at } : {}),
+      ...(bounds.maxRows !== undefined ? { maxRows: bounds.maxRows } : {}),
+      ...(bounds.maxBytes !== undefined ? { maxBytes: bounds.maxBytes } : {}),
+    });
+  }
+
+  /**
+   * What a bank runs every few minutes: a signed checkpoint, and the retention (default
+   * `DEFAULT_AUDIT_RETENTION`: 400 days, 50 million entries, 8 GiB).
+   */
+  async maintainAudit(retention: AuditRetention = DEFAULT_AUDIT_RETENTION): Promise<{ pruned: number }> {
+    await this.checkpointAudit();
+    const pruned = await this.pruneAudit({
+      before: this.#now() - retention.days * 86_400_000,
+      maxRows: retention.maxRows,
+      maxBytes: retention.maxBytes,
+    });
+    return { pruned };
+  }
+
+  /**
+   * Key rotation: every credential re-sealed under the key provider's current key, online and resumable
+   * (src/rekey.ts, docs/architecture.md §6.1). Run it after giving every verifier the new key with the old one
+   * as previous; afterwards remove the old key, and what was sealed under it is refused.
+   */
+  rekey(options: Omit<RekeyOptions, "now"> = {}): Promise<RekeyReport> {
+    return rekeyCredentials(this.#store, this.#keys, { ...options, now: this.#now });
   }
 
   async #known(id: string): Promise<StoredCredential> {
@@ -1001,13 +1084,18 @@ const DECOY: StoredCredential = {
   version: 0,
 };
 
+/** A random key sealed once per key provider, for the decoy engines. */
+const decoyKeys = new WeakMap<KeyProvider, Promise<string>>();
+
+/** An engine of a random key, built through the key provider from its seal as a real credential's is (same work). */
 async function decoyEngine(keys: KeyProvider): Promise<unknown> {
-  const secret = randomBytes(20);
-  try {
-    return await KINDS.totp.engine(DECOY.params, secret, keys);
-  } finally {
-    secret.fill(0);
+  let sealed = decoyKeys.get(keys);
+  if (!sealed) {
+    const secret = randomBytes(20);
+    sealed = keys.seal("decoy", "hmac", secret).finally(() => secret.fill(0));
+    decoyKeys.set(keys, sealed);
   }
+  return KINDS.totp.engine(DECOY.params, await sealed, { id: "decoy", keys });
 }
 
 /** A challenge value of the format `fn` has for this credential's kind; none if the kind has no `fn`. */

@@ -224,7 +224,7 @@ describe("a database from the first schema (0.1)", () => {
       .run(
         "legacy",
         JSON.stringify({ kind: "hotp", algorithm: "SHA1", digits: 6, lookAhead: 10 }),
-        await keys.seal("legacy", secret),
+        await keys.seal("legacy", "hmac", secret),
         4,
         1,
       );

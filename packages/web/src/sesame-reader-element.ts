@@ -2,6 +2,7 @@ import { readerProfile } from "@capkit/emv-cap";
 import type { SimCardState } from "@capkit/token-sim";
 import { type ReaderKey, type Screen, SesameReader, SimulatedCard } from "@capkit/token-sim";
 import { restoreCardState, saveCardState } from "./card-storage.js";
+import { Countdown } from "./countdown.js";
 import { el, sheet } from "./dom.js";
 
 /**
@@ -26,6 +27,7 @@ const STYLE = `
 .lcd { background: #b9c9a3; color: #111; font-family: ui-monospace, "DejaVu Sans Mono", monospace; font-size: 18px;
   line-height: 24px; border-radius: 6px; padding: 6px 10px; min-height: 48px; white-space: pre; border: 2px inset #6b7a57; }
 .lcd.off { background: #5d6a55; }
+.countdown { font-size: 13px; min-height: 18px; margin: 4px 0 0; text-align: center; }
 .keys { display: grid; grid-template-columns: repeat(3, 1fr); gap: 8px; margin-top: 12px; }
 button { font: inherit; font-size: 16px; min-height: 40px; border-radius: 8px; border: 1px solid #0b1220;
   background: #e8ecf4; color: #111; cursor: pointer; }
@@ -46,6 +48,8 @@ export class SesameReaderElement extends HTMLElement {
   #lines: [HTMLElement, HTMLElement] | undefined;
   #lcd: HTMLElement | undefined;
   #slot: HTMLButtonElement | undefined;
+  /** While a code is shown: how long it stays, from the screen's offAt. */
+  readonly #countdown = new Countdown((s) => `Code affiché encore ${s} s`);
 
   constructor() {
     super();
@@ -136,7 +140,7 @@ export class SesameReaderElement extends HTMLElement {
     const l1 = el("div", { class: "line", part: "line1" });
     const l2 = el("div", { class: "line", part: "line2" });
     lcd.append(l1, l2);
-    device.append(lcd);
+    device.append(lcd, this.#countdown.element);
     const keys = el("div", { class: "keys" });
     for (const k of KEYPAD) {
       const b = el("button", { type: "button", class: k.toLowerCase(), "data-key": k }, k);
@@ -189,6 +193,7 @@ export class SesameReaderElement extends HTMLElement {
       this.#lcd.classList.toggle("off", s.state === "off");
       this.#lcd.dataset["state"] = s.state;
     }
+    this.#countdown.show(s.state === "code" ? s.offAt : undefined);
     this.dispatchEvent(new CustomEvent("capkit-screen", { detail: s, bubbles: true, composed: true }));
     if (s.state === "code" && s.code !== undefined) {
       this.dispatchEvent(

@@ -1,5 +1,6 @@
 import { CapkitError, fromHex } from "@capkit/core";
 import { SgpassToken, TOKEN_PIN_TRIES, type TokenScreen } from "@capkit/token-sim";
+import { Countdown } from "./countdown.js";
 import { el, sheet } from "./dom.js";
 
 /**
@@ -39,6 +40,7 @@ const STYLE = `
 .lcd { background: #c8d3bd; color: #111; font-family: ui-monospace, "DejaVu Sans Mono", monospace; font-size: 24px;
   text-align: center; border-radius: 6px; padding: 6px; min-height: 32px; letter-spacing: 0.1em; }
 .lcd.off { background: #6d7766; }
+.countdown { font-size: 13px; min-height: 18px; margin: 4px 0 0; text-align: center; }
 button { font: inherit; font-size: 15px; min-height: 40px; border-radius: 20px; border: 1px solid #400;
   background: #fff; color: #111; cursor: pointer; width: 100%; margin-top: 10px; }
 button:focus-visible, input:focus-visible { outline: 3px solid #ffbf47; outline-offset: 2px; }
@@ -59,6 +61,8 @@ export class SgpassTokenElement extends HTMLElement {
   #pinForm: HTMLFormElement | undefined;
   #pinInput: HTMLInputElement | undefined;
   #button: HTMLButtonElement | undefined;
+  /** While a code is shown: how long it stays valid, from the screen's offAt. */
+  readonly #countdown = new Countdown((s) => `Valable encore ${s} s`);
 
   constructor() {
     super();
@@ -162,7 +166,7 @@ export class SgpassTokenElement extends HTMLElement {
     const device = el("div", { class: "device", role: "group", "aria-label": "SGpass simulé" });
     device.append(el("p", { class: "brand", "aria-hidden": "true" }, "SGpass"));
     const lcd = el("div", { class: "lcd off", role: "status", "aria-live": "polite", "aria-atomic": "true" });
-    device.append(lcd);
+    device.append(lcd, this.#countdown.element);
     const button = el("button", { type: "button", class: "press" }, "Afficher un code") as HTMLButtonElement;
     button.disabled = !this.#token;
     button.addEventListener("click", () => this.press());
@@ -199,6 +203,7 @@ export class SgpassTokenElement extends HTMLElement {
       this.#lcd.classList.toggle("off", s.state === "off");
       this.#lcd.dataset["state"] = s.state;
     }
+    this.#countdown.show(s.state === "code" ? s.offAt : undefined);
     if (this.#pinForm) {
       const wasHidden = this.#pinForm.hidden;
       this.#pinForm.hidden = s.state !== "pin";

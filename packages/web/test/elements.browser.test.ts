@@ -188,4 +188,36 @@ describe("<capkit-sesame-reader>", () => {
     );
     expect(again.atc).toBe(issued.atc + 2);
   });
+
+  it("counts the code's display down from the screen's offAt, and clears the line when the display goes off", async () => {
+    const start = Date.UTC(2026, 11, 5, 9, 0, 0);
+    await page.clock.install({ time: start - 60_000 });
+    await open();
+    await page.clock.pauseAt(start);
+    const countdown = page.locator("capkit-sesame-reader").locator(".countdown");
+    const offAt = await page.evaluate(
+      (card) =>
+        new Promise<number | undefined>((resolve) => {
+          const r = document.querySelector("capkit-sesame-reader") as unknown as ReaderEl;
+          // (An arrow function: a named one would carry the test transform's helpers into the page.)
+          document.addEventListener("capkit-screen", (e) => {
+            const s = (e as CustomEvent).detail as { state: string; offAt?: number };
+            if (s.state === "code") resolve(s.offAt);
+          });
+          r.setCard(card);
+          r.insertCard();
+          for (const k of ["OK", "1", "2", "3", "4", "OK"]) r.press(k);
+        }),
+      newSimCardState("sesame", "1234"),
+    );
+    expect(offAt).toBe(start + 35_000); // the reader's default; the element restates no delay
+    expect(await countdown.textContent()).toBe("Code affiché encore 35 s");
+    await page.clock.runFor(10_000);
+    expect(await countdown.textContent()).toBe("Code affiché encore 25 s");
+    await page.clock.resume(); // axe waits on timers
+    await expectAccessible(page);
+    await page.clock.runFor(25_000);
+    expect(await readerLcd()).toBe("");
+    expect(await countdown.textContent()).toBe("");
+  });
 });

@@ -1,7 +1,12 @@
-// The SOGENET keypad: each digit button appends to the password field; "Effacer" clears it. Plain buttons, so
-// a keyboard (Tab, Enter/Space) works as well as a pointer; the count of digits typed is announced.
+// The bank's only script (CSP: script-src 'self'). Three jobs:
+// 1. The SOGENET keypad. Shuffled: each button appends its cell number to the hidden `cells` field (the server
+//    maps cells back to digits with the layout it sealed); accessible: the digit, to the labelled password field.
+//    Plain buttons, so a keyboard (Tab, Enter/Space) works as well as a pointer; the count typed is announced.
+// 2. The idle warning (PSD2 RTS Art. 4(3)(d): 5 minutes): one minute before the limit, a warning with « Rester
+//    connecté »; at the limit, the page reloads and the bank shows its login form.
+// 3. Demo: when the simulated reader shows CARTE BLOQUEE, tell the bank, so the card stays blocked.
 for (const pad of document.querySelectorAll("[data-keypad]")) {
-  const field = pad.querySelector('input[name="password"]');
+  const field = pad.querySelector('input[name="cells"]') ?? pad.querySelector('input[name="password"]');
   const dots = pad.querySelector("[data-dots]");
   const show = () => {
     if (!dots) return;
@@ -14,9 +19,45 @@ for (const pad of document.querySelectorAll("[data-keypad]")) {
   pad.addEventListener("click", (event) => {
     const button = event.target.closest("button");
     if (!button) return;
-    if (button.dataset.digit !== undefined && field.value.length < 6) field.value += button.dataset.digit;
+    const key = button.dataset.cell ?? button.dataset.digit;
+    if (key !== undefined && field.value.length < 6) field.value += key;
     else if (button.hasAttribute("data-clear")) field.value = "";
     else return;
     show();
   });
 }
+
+const csrf = () => document.querySelector('input[name="_csrf"]')?.value ?? "";
+const post = (url) =>
+  fetch(url, {
+    method: "POST",
+    credentials: "same-origin",
+    headers: { "content-type": "application/x-www-form-urlencoded" },
+    body: new URLSearchParams({ _csrf: csrf() }),
+  });
+
+const idleMs = Number(document.body.dataset.idleMs);
+const warnMs = Number(document.body.dataset.warnMs);
+const warning = document.querySelector("[data-idle-warning]");
+if (idleMs > 0 && warning) {
+  let timers = [];
+  const arm = () => {
+    for (const t of timers) clearTimeout(t);
+    warning.hidden = true;
+    timers = [
+      setTimeout(() => {
+        warning.hidden = false;
+      }, warnMs),
+      setTimeout(() => location.reload(), idleMs + 1000),
+    ];
+  };
+  warning.querySelector("form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    post("/session/keepalive").then((r) => (r.ok ? arm() : location.reload()));
+  });
+  arm();
+}
+
+document.addEventListener("capkit-screen", (event) => {
+  if (event.detail?.state === "blocked") post("/devices/card/blocked");
+});

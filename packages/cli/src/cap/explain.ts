@@ -17,9 +17,20 @@ export interface CdolSource {
 export interface Explanation {
   readonly profile: string;
   readonly description: string;
+  /** The profile's set of constants the reader sent to this application, and where they come from. */
+  readonly constants: {
+    readonly id: string;
+    readonly name: string;
+    readonly source: string;
+    /** No public recording shows them: assumed. */
+    readonly assumed: boolean;
+    /** The profile has none for this application: its first set stood in. */
+    readonly fallback: boolean;
+  };
   readonly cdol1: readonly CdolSource[];
   /** Profile constants the card did not ask for (they change nothing for this card). */
   readonly unusedProfileTags: readonly string[];
+  readonly formula: CapResult["formula"];
   readonly ipb: string;
   readonly iaf: string;
   readonly notes: readonly string[];
@@ -36,7 +47,9 @@ export function explainCapCode(
   profile: ReaderProfile,
   tagName: (tag: number) => string,
 ): Explanation {
-  const constants = new Map(Object.entries(profile.terminalData).map(([t, v]) => [t.toUpperCase(), v]));
+  const app = profile.applications.find((a) => a.id === r.readerApplication) ?? profile.applications[0]!;
+  const fallback = !app.aids.includes(r.aid);
+  const constants = new Map(Object.entries(app.terminalData).map(([t, v]) => [t.toUpperCase(), v]));
   const cdol1 = r.cdol1.map(({ tag, value }): CdolSource => {
     const t = tag.toUpperCase();
     const input = INPUT_TAGS[t];
@@ -63,13 +76,25 @@ export function explainCapCode(
         `9A (transaction date) = ${e.sent}: Sésame and Visa DPA readers send 010101, Mastercard CAP readers 000000 — try the other profile if codes are rejected`,
       );
   }
+  if (fallback)
+    notes.push(
+      `${profile.name} has no constants for ${r.aid}: it sent its ${app.name} ones, which a reader made for this application may not send`,
+    );
+  if (app.assumed) notes.push(`no public recording shows these constants: ${app.source}`);
+  if (r.formula === "belgian")
+    notes.push(
+      "the code is the Belgian readers' formula over the AC and ATC (docs/architecture.md §3.5), not an IPB selection",
+    );
   if (r.warnings.some((w) => w.includes("no IPB")))
     notes.push("the card has no IPB: the code uses the profile's fallback IPB, which the bank may not use");
+  for (const u of profile.unsupported ?? []) if (u.modes.includes(r.mode)) notes.push(u.text);
   return {
     profile: profile.name,
     description: profile.description,
+    constants: { id: app.id, name: app.name, source: app.source, assumed: app.assumed, fallback },
     cdol1,
     unusedProfileTags: [...constants.keys()].filter((t) => !asked.has(t)),
+    formula: r.formula,
     ipb: r.ipb,
     iaf: r.iaf,
     notes,
@@ -79,6 +104,7 @@ export function explainCapCode(
 export function formatExplanation(x: Explanation): string {
   return [
     `profile ${x.profile}: ${x.description}`,
+    `constants "${x.constants.id}" (${x.constants.name})${x.constants.fallback ? ", not made for this application" : ""}${x.constants.assumed ? ", assumed" : ""}: from ${x.constants.source}`,
     "CDOL1, as sent:",
     ...x.cdol1.map(
       (e) => `  ${e.tag.padEnd(4)} ${e.name.slice(0, 38).padEnd(38)} ${e.sent.padEnd(12)} ${e.source}`,
@@ -86,7 +112,7 @@ export function formatExplanation(x: Explanation): string {
     ...(x.unusedProfileTags.length
       ? [`profile constants the card did not ask for: ${x.unusedProfileTags.join(", ")}`]
       : []),
-    `IPB ${x.ipb}, IAF ${x.iaf}`,
+    x.formula === "belgian" ? `code: the Belgian formula, IAF ${x.iaf}` : `IPB ${x.ipb}, IAF ${x.iaf}`,
     ...x.notes.map((n) => `note: ${n}`),
   ].join("\n");
 }

@@ -1,9 +1,8 @@
 import { CapkitError } from "@capkit/core";
+import type { CardConnection } from "@capkit/emv-cap";
 import type { Command } from "commander";
 import { type CardSourceOptions, cardSourceOptions, openCard } from "../shared/card-source.js";
 import { type Run, usage } from "../shared/output.js";
-
-const INS_VERIFY = 0x20;
 
 interface Exchange {
   c: string;
@@ -49,7 +48,8 @@ export function registerApdu(program: Command, run: Run): void {
       const c = await openCard(o, out);
       const exchanges: Exchange[] = [];
       const send = async (cmd: Uint8Array, by?: "capkit") => {
-        const r = emv.parseResponse(await c.conn.transmit(cmd));
+        const raw = await c.conn.transmit(cmd);
+        const r = emv.parseResponse(raw);
         exchanges.push({
           c: emv.maskedCommandHex(cmd),
           r: emv.toHex(r.data),
@@ -57,7 +57,7 @@ export function registerApdu(program: Command, run: Run): void {
           meaning: emv.describeSw(r.sw),
           ...(by ? { by } : {}),
         });
-        return r;
+        return raw;
       };
       // What is shown goes through the same redaction as a shared trace (docs/transcript-format.md): a terminal,
       // a scrollback or a pasted ticket never holds a PAN, track 2, expiry or name unless asked for.
@@ -74,7 +74,8 @@ export function registerApdu(program: Command, run: Run): void {
         `${e.by ? "(capkit) " : ""}> ${e.c}\n${e.by ? "(capkit) " : ""}< ${e.r} ${e.sw} (${e.meaning})`;
       try {
         for (const cmd of commands) {
-          if (cmd[1] === INS_VERIFY && cmd.length > 5) await guardPinTry(cmd, o.force ?? false, send);
+          if (cmd[1] === emv.INS.VERIFY && cmd.length > 5)
+            await guardPinTry(cmd, o.force ?? false, c.conn, send);
           await send(cmd);
         }
       } catch (e) {
@@ -96,37 +97,33 @@ export function registerApdu(program: Command, run: Run): void {
 }
 
 /**
- * A VERIFY through `apdu` is as careful as `cap code` (docs/architecture.md §3.9): read the try counter (GET DATA 9F17)
- * first, and do not spend the last try, or one that cannot be counted, without --force.
+ * A VERIFY through `apdu` follows the PIN-try rule of `cap code` (emv-cap's pin-safety.ts, docs/architecture.md
+ * §3.9): the try counter is read first (GET DATA 9F17, shown as capkit's own exchange), and the last try, or one
+ * that cannot be counted, is not spent without --force.
  */
 async function guardPinTry(
   verify: Uint8Array,
   force: boolean,
-  send: (cmd: Uint8Array, by?: "capkit") => Promise<{ data: Uint8Array; sw: number }>,
+  conn: CardConnection,
+  send: (cmd: Uint8Array, by: "capkit") => Promise<Uint8Array>,
 ): Promise<void> {
   const emv = await import("@capkit/emv-cap");
-  const r = await send(Uint8Array.of(0x80, 0xca, 0x9f, 0x17, 0x00), "capkit");
-  let tries: number | undefined;
-  if (r.sw === emv.SW_SUCCESS) {
-    try {
-      const v = emv.findTlv(emv.decodeTlv(r.data), emv.TAG_PIN_TRY_COUNTER)?.value;
-      tries = v?.length === 1 ? v[0] : undefined;
-    } catch {
-      tries = undefined;
-    }
-  }
-  if (tries === 0)
-    throw new CapkitError("PIN_BLOCKED", "the card's PIN is blocked (no tries left): VERIFY not sent", {
-      hint: "only the bank can unblock it",
-    });
-  if (force) return;
-  if (tries === undefined)
-    throw new CapkitError("PIN_TRIES_UNKNOWN", "the card does not report its PIN tries: VERIFY not sent", {
-      hint: `select the application first (GET DATA 9F17 answered ${emv.swHex(r.sw)}), or use --force if you are sure of the PIN`,
-    });
-  if (tries <= 1)
-    throw new CapkitError("PIN_TRIES_LOW", "only 1 PIN try left: VERIFY not sent", {
-      hint: "a wrong PIN would block the card; use --force if you are sure",
-      details: { triesLeft: tries, verify: emv.maskedCommandHex(verify) },
-    });
+  let answered: number | undefined;
+  const tries = await emv.readPinTryCounter({
+    atr: conn.atr,
+    transmit: async (cmd) => {
+      const raw = await send(cmd, "capkit");
+      answered = emv.parseResponse(raw).sw;
+      return raw;
+    },
+    close: async () => {},
+  });
+  const verdict = emv.pinTryVerdict(tries, { force });
+  if (verdict === "verify") return;
+  throw emv.pinTryRefusal(verdict, tries, {
+    ...(verdict === "unknown"
+      ? { context: `GET DATA 9F17 answered ${emv.swHex(answered ?? 0)}: select the application first` }
+      : {}),
+    details: { verify: emv.maskedCommandHex(verify) },
+  });
 }

@@ -24,6 +24,40 @@ interface CapCodeOptions {
 }
 
 /**
+ * The answer to a replay of a shared trace: the dialogue went through, command for command, and the code is
+ * not in the recording (its cryptogram was masked), so none is shown — not one computed from masked bytes.
+ */
+function codeNotKept(out: Output, e: CapkitError): void {
+  const d = e.details ?? {};
+  const warnings = Array.isArray(d["warnings"]) ? (d["warnings"] as string[]) : [];
+  out.result(
+    {
+      code: null,
+      codeKept: false,
+      replayed: true,
+      reason: e.message,
+      hint: e.hint ?? null,
+      atc: d["atc"],
+      aid: d["aid"],
+      label: d["label"] ?? null,
+      profile: d["profile"],
+      readerApplication: d["readerApplication"],
+      mode: d["mode"],
+      cdol1: d["cdol1"],
+      iaf: d["iaf"],
+      warnings,
+    },
+    () =>
+      [
+        "code not kept: the trace masks the cryptogram, so it carries no usable code",
+        `  the dialogue replayed, every command as recorded: ${d["mode"]} · ATC ${d["atc"]} · ${d["aid"]}${d["label"] ? ` "${d["label"]}"` : ""} · profile ${d["profile"]}`,
+        ...warnings.map((w) => `  warning: ${w}`),
+        `  hint: ${e.hint}`,
+      ].join("\n"),
+  );
+}
+
+/**
  * Replaying a transcript needs no PIN: the recorded VERIFY is masked and matches any PIN block, and the card's
  * answers are the recorded ones. Any 4 digits do; nobody is asked.
  */
@@ -56,9 +90,12 @@ export function registerCap(
     .option("--pin-stdin", "read the PIN from one line of standard input")
     .option(
       "--trace <file>",
-      "record the APDUs to a new transcript file (mode 0600; PIN masked, PAN/expiry/track 2/name redacted)",
+      "record the APDUs to a new transcript file (mode 0600; PIN masked, PAN/expiry/track 2/name and the cryptogram redacted: no usable code in it)",
     )
-    .option("--trace-unredacted", "with --trace: keep the cardholder data (a lab's own test cards only)")
+    .option(
+      "--trace-unredacted",
+      "with --trace: keep the cardholder data and the cryptogram (a lab's own test cards only)",
+    )
     .option("--force", "verify the PIN even with one try left (risks blocking the card)")
     .option("--explain", "also show where each CDOL1 value came from: the profile, your input, or zeros")
     .action((o: CapCodeOptions) =>
@@ -80,12 +117,20 @@ export function registerCap(
           const pin =
             card.pinpad ?? (o.transcript !== undefined ? REPLAY_PIN : await readPin(o.pinStdin ?? false));
           if (card.pinpad) out.info("Type the PIN on the reader's keypad…");
-          const r = await emv.generateCapCode(card.conn, inputs, {
-            pin,
-            ...(profile ? { profile } : {}),
-            ...(o.aid ? { aid: o.aid } : {}),
-            ...(o.force ? { force: true } : {}),
-          });
+          let r: Awaited<ReturnType<typeof emv.generateCapCode>>;
+          try {
+            r = await emv.generateCapCode(card.conn, inputs, {
+              pin,
+              ...(profile ? { profile } : {}),
+              ...(o.aid ? { aid: o.aid } : {}),
+              ...(o.force ? { force: true } : {}),
+            });
+          } catch (e) {
+            // A shared trace: its dialogue replayed, but it keeps no code (docs/transcript-format.md).
+            if (!(e instanceof CapkitError) || e.code !== "CODE_NOT_KEPT") throw e;
+            codeNotKept(out, e);
+            return 0;
+          }
           const explanation = o.explain
             ? explainCapCode(r, profile ?? emv.readerProfile(emv.DEFAULT_PROFILE), emv.tagName)
             : undefined;
@@ -97,10 +142,12 @@ export function registerCap(
               aid: r.aid,
               label: r.label ?? null,
               profile: r.profile,
+              readerApplication: r.readerApplication,
               mode: r.mode,
               // What went into the cryptogram, tag by tag, and what came out: for "the bank rejects my codes".
               cdol1: r.cdol1,
               cryptogram: r.cryptogram,
+              formula: r.formula,
               ipb: r.ipb,
               iaf: r.iaf,
               warnings: r.warnings,

@@ -20,9 +20,9 @@ export function registerCard(program: Command, run: Run): void {
         try {
           const app = await emv.readCapApplication(c.conn, profile ? { profile } : {});
           const tries = await emv.readPinTryCounter(c.conn);
-          const panValue = app.data.get(emv.TAG_PAN);
-          const expiry = app.data.get(emv.TAG_EXPIRY);
-          const pan = panValue ? emv.formatTagValue(emv.TAG_PAN, panValue) : undefined;
+          const panValue = app.data.get(emv.TAG.PAN);
+          const expiry = app.data.get(emv.TAG.EXPIRY);
+          const pan = panValue ? emv.formatTagValue(emv.TAG.PAN, panValue) : undefined;
           const info = {
             atr: emv.toHex(c.conn.atr),
             aid: app.aid,
@@ -39,6 +39,8 @@ export function registerCard(program: Command, run: Run): void {
             cdol2: app.cdol2 ? emv.describeDol(app.cdol2) : null,
             pinTriesLeft: tries ?? null,
             profileGuess: profileGuess(app.aid, app.label),
+            readerApplication: app.reader.application.id,
+            warnings: app.warnings,
           };
           out.result(info, () =>
             Object.entries(info)

@@ -21,7 +21,12 @@ export function registerDemo(program: Command, run: Run): void {
         const ts = await import("@capkit/token-sim");
         const dir = o.db ? undefined : mkdtempSync(join(tmpdir(), "capkit-demo-"));
         const db = o.db ?? join(dir!, DEFAULT_DB);
-        const { verifier, close } = await openVerifier({ db }, out, true);
+        // The demo's keys live in memory only: nothing to leave behind, nothing beside the database.
+        const v = await import("@capkit/verify");
+        const keys = new v.SoftwareKeyProvider(
+          v.SoftwareKeyProvider.generateMaterial({ allowTestKeys: true }),
+        );
+        const { verifier, close } = await openVerifier({ db }, out, true, keys);
         try {
           const card = new ts.SimulatedCard(ts.newSimCardState("sesame", "1234"));
           const id = `demo-card-${card.state.pan.slice(-4)}`;

@@ -9,10 +9,17 @@ export function registerDoctor(program: Command, run: Run): void {
   program
     .command("doctor")
     .description(
-      "support diagnosis: pcscd, readers, cards, CAP applications, PIN tries, PIN pads, USB tokens",
+      "support diagnosis: pcscd, readers, cards, CAP applications (no ATC spent unless --full), PIN tries, PIN pads, USB tokens",
     )
-    .option("--report <file>", "also write a support bundle to attach to a ticket (no PAN, PIN or key)")
-    .action((o: { report?: string }) =>
+    .option(
+      "--report <file>",
+      "also write a support bundle to attach to a ticket (no PAN, PIN, key or usable code)",
+    )
+    .option(
+      "--full",
+      "also read the application's records (IPB, CDOL1): starts a transaction, so the card's ATC goes up by one",
+    )
+    .action((o: { report?: string; full?: boolean }) =>
       run(async (out) => {
         const pcsc = await import("@capkit/reader-pcsc");
         // The bundle's file is created (never overwritten, mode 0600) before the card is touched, so a bad
@@ -35,9 +42,11 @@ export function registerDoctor(program: Command, run: Run): void {
           `${ICON[c.verdict]} ${c.check}: ${c.detail}${c.hint ? `\n    hint: ${c.hint}` : ""}`;
         let diagnosis: Awaited<ReturnType<typeof pcsc.diagnose>>;
         try {
+          // Without --full the card is only SELECTed: a diagnosis spends no ATC unless asked to, and says so first.
           diagnosis = await pcsc.diagnose({
             capkitVersion: program.version() ?? "unknown",
             onCheck: (c) => out.event({ type: "check", ...c }, line(c)),
+            ...(o.full ? { full: true } : {}),
           });
           if (fd !== undefined) writeSync(fd, `${JSON.stringify(pcsc.supportReport(diagnosis), null, 2)}\n`);
         } finally {
@@ -54,7 +63,7 @@ export function registerDoctor(program: Command, run: Run): void {
               versions,
               ...(o.report !== undefined ? { report: o.report } : {}),
             },
-            `support bundle written to ${o.report} (no PAN, PIN or key)`,
+            `support bundle written to ${o.report} (no PAN, PIN, key or usable code)`,
           );
         // 0 only when every check passed: a warning (no card, one PIN try left…) needs someone to act.
         return worst === "ok" ? 0 : 1;

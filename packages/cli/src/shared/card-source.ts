@@ -52,7 +52,10 @@ export interface CardSourceOptions {
   readonly transcript?: string;
   readonly sim?: string;
   readonly trace?: string;
-  /** Keep PAN, expiry, track 2 and name in the trace (a lab's own cards); redacted by default. */
+  /**
+   * Keep PAN, expiry, track 2, name and the cryptogram in the trace (a lab's own cards); redacted by default,
+   * so that a trace attached to a ticket carries no usable code.
+   */
   readonly traceUnredacted?: boolean;
 }
 
@@ -140,7 +143,7 @@ async function openTraced(
         const t = traced.transcript();
         traceFile.write(o.traceUnredacted ? t : emv.redactTranscript(t));
         out.info(
-          `APDU trace written to ${traceFile.path} (PIN masked${o.traceUnredacted ? "; cardholder data NOT redacted" : ", cardholder data redacted"})`,
+          `APDU trace written to ${traceFile.path} (PIN masked${o.traceUnredacted ? "; cardholder data and cryptogram NOT redacted: it replays to the code" : ", cardholder data and cryptogram redacted: it carries no usable code"})`,
         );
       }
     },

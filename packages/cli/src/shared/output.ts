@@ -33,6 +33,7 @@ const DEVICE_CODES = new Set([
   "CARD_ERROR",
   "CARD_NOT_SUPPORTED",
   "NO_CAP_APPLICATION",
+  "CARD_DECLINED",
   "PIN_WRONG",
   "PIN_BLOCKED",
   "PIN_TRIES_LOW",
@@ -40,7 +41,7 @@ const DEVICE_CODES = new Set([
   "TRANSCRIPT_MISMATCH",
   "CARD_FILE_IN_USE",
 ]);
-const STORE_CODES = new Set(["STORE_UNAVAILABLE", "KEY_INVALID"]);
+const STORE_CODES = new Set(["STORE_UNAVAILABLE", "KEY_INVALID", "KEY_UNAVAILABLE"]);
 
 export function exitCodeFor(e: CapkitError): number {
   if (DEVICE_CODES.has(e.code)) return EXIT.DEVICE;

@@ -24,7 +24,7 @@ export function storeOptions(cmd: Command): Command {
       "--pg <url>",
       "PostgreSQL URL instead of SQLite (state shared by a cluster); - reads it from standard input, @FILE from a file, so its password stays off the command line",
     )
-    .option("--keys <file>", "key file (default: CAPKIT_KEYS, else <db>.keys.json, created for test use)");
+    .option("--keys <file>", "key file (default: CAPKIT_KEYS, else ~/.config/capkit/keys.json)");
 }
 
 /**

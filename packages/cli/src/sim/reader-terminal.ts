@@ -7,16 +7,17 @@ export async function interactiveReader(simFile: string | undefined): Promise<nu
   const card = simFile
     ? ts.openCardStateFile(simFile)
     : new ts.SimulatedCard(ts.newSimCardState("sesame", "1234"));
-  const reader = new ts.SesameReader();
+  // The countdown is drawn from the screen's own offAt, on the clock the reader runs on.
+  const clock = ts.systemClock;
+  const reader = new ts.SesameReader({ clock });
   let inserted = false;
-  let offAt: number | undefined;
   const draw = () => {
     const s = reader.screen;
     const pad = (t: string) => t.padEnd(16).slice(0, 16);
     const lines = s.state === "off" ? ["", ""] : s.lines;
     const countdown =
-      s.state === "code" && offAt
-        ? `display off in ${Math.max(0, Math.ceil((offAt - Date.now()) / 1000))} s`
+      s.state === "code" && s.offAt !== undefined
+        ? `display off in ${Math.max(0, Math.ceil((s.offAt - clock.now()) / 1000))} s`
         : "";
     process.stdout.write(
       [
@@ -34,10 +35,7 @@ export async function interactiveReader(simFile: string | undefined): Promise<nu
       ].join("\n"),
     );
   };
-  reader.onScreen((s) => {
-    offAt = s.state === "code" ? Date.now() + 35_000 : undefined;
-    draw();
-  });
+  reader.onScreen(draw);
   const timer = setInterval(draw, 1000);
   draw();
   process.stdin.setRawMode(true);

@@ -14,8 +14,14 @@ export const IAF_PSN_IN_IPB = 0x40;
 export const IAF_AMOUNT = 0x80;
 export const IAF_AMOUNT_ONLY = 0x20;
 
-/** More bits than this cannot be a JavaScript integer; real IPBs select 24–33. */
-const MAX_IPB_BITS = 53;
+/**
+ * The widest IPB capkit reads: a code is a JavaScript number, exact up to 2^53 − 1. It stays a number on
+ * purpose: the widest public IPB, a Luxembourg Maestro card's (luxembourg-maestro-vasco810-declined in
+ * test/fixtures/field-recordings.json), selects exactly 53 bits, a 16-digit number that no reader's display
+ * shows (8 digits; profiles allow up to 10, docs/architecture.md §3.6); a BigInt code would only serve IPBs
+ * no recording shows and numbers no one can type. An IPB selecting more is refused, naming this reason.
+ */
+export const MAX_IPB_BITS = 53;
 
 export function ipbBitCount(ipb: Uint8Array): number {
   let n = 0;
@@ -51,7 +57,11 @@ export function ipbSelector(ipb: Uint8Array): (data: Uint8Array) => number {
   const bits = ipbBitCount(ipb);
   if (bits === 0) throw new CapkitError("CARD_NOT_SUPPORTED", "the card's IPB selects no bits");
   if (bits > MAX_IPB_BITS)
-    throw new CapkitError("CARD_NOT_SUPPORTED", `the card's IPB selects ${bits} bits (max ${MAX_IPB_BITS})`);
+    throw new CapkitError(
+      "CARD_NOT_SUPPORTED",
+      `the card's IPB selects ${bits} bits: capkit reads at most ${MAX_IPB_BITS} (a ${MAX_IPB_BITS}-bit code already has 16 digits, more than any reader shows)`,
+      { details: { bits, max: MAX_IPB_BITS } },
+    );
   const at: number[] = [];
   const masks: number[] = [];
   ipb.forEach((mask, i) => {
@@ -108,7 +118,7 @@ export interface CapCodeInput {
 
 /** The code value and how many bits it carries; TDS applied when given. */
 export function capCodeValue(input: CapCodeInput): { value: number; bits: number; truncated: boolean } {
-  const r = input.tds ? { ...input.response, ac: tdsMac(input.response.ac, input.tds) } : input.response;
+  const r = withTds(input.response, input.tds);
   const opts =
     input.iaf === undefined
       ? {}
@@ -116,6 +126,56 @@ export function capCodeValue(input: CapCodeInput): { value: number; bits: number
         ? { iaf: input.iaf }
         : { iaf: input.iaf, psn: input.psn };
   return selectIpbBits(ipbSourceData(r, opts), input.ipb);
+}
+
+function withTds(r: GacResponse, tds: readonly string[] | undefined): GacResponse {
+  return tds ? { ...r, ac: tdsMac(r.ac, tds) } : r;
+}
+
+/**
+ * How a reader makes the number it shows from the GENERATE AC answer (docs/architecture.md §3.5): the bits the
+ * IPB selects, or the Belgian readers' formula for payment applications.
+ */
+export type CodeRule = { readonly kind: "ipb"; readonly ipb: Uint8Array } | { readonly kind: "belgian" };
+
+/** The code value under a rule (`capCodeValue` for an IPB, `belgianCodeValue` for the Belgian formula). */
+export function codeValue(
+  rule: CodeRule,
+  input: Omit<CapCodeInput, "ipb">,
+): { value: number; bits: number; truncated: boolean } {
+  if (rule.kind === "ipb") return capCodeValue({ ...input, ipb: rule.ipb });
+  return {
+    value: belgianCodeValue(withTds(input.response, input.tds)),
+    bits: BELGIAN_BITS,
+    truncated: false,
+  };
+}
+
+/** The Belgian formula's number before its decimal step: 10 + 8 + 8 bits. */
+const BELGIAN_BITS = 26;
+const BELGIAN_MODULUS = 100_000_000;
+const BELGIAN_CHECK_WEIGHT = 10_000_000;
+
+/**
+ * The Belgian readers' code for payment applications (a Vasco DIGIPASS 810 on Maestro, Bancontact and Visa;
+ * doegox/EMV-CAP `generate_otp_be`, written out in test/fixtures/field-codes.py): the low 10 bits of AC bytes
+ * 6–7 (counting from 1), the ATC's low byte and AC byte 8, read as one 26-bit number v; the reader then adds
+ * v's last digit in front, (v + (v mod 10) × 10^7) mod 10^8: 8 digits.
+ */
+export function belgianCodeValue(r: Pick<GacResponse, "atcBytes" | "ac">): number {
+  const ac = r.ac;
+  const v = (((ac[5]! << 8) | ac[6]!) & 0x3ff) * 2 ** 16 + r.atcBytes[1]! * 2 ** 8 + ac[7]!;
+  return (v + (v % 10) * BELGIAN_CHECK_WEIGHT) % BELGIAN_MODULUS;
+}
+
+/**
+ * The 26-bit number behind a Belgian code (the formula is one to one: the last digit is v's own, so the
+ * leading one can be taken off again); undefined for a number no card can give.
+ */
+export function belgianCodeBits(code: number): number | undefined {
+  if (!Number.isSafeInteger(code) || code < 0 || code >= BELGIAN_MODULUS) return undefined;
+  const v = (code - (code % 10) * BELGIAN_CHECK_WEIGHT + BELGIAN_MODULUS) % BELGIAN_MODULUS;
+  return v < 2 ** BELGIAN_BITS ? v : undefined;
 }
 
 /** The digits a reader shows: zero-padded to the display width (8 on Sésame), never truncated. */

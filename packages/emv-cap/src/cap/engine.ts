@@ -1,18 +1,38 @@
 import { asciiToBytes, bytesToPrintable, CapkitError, fromHex, toHex } from "@capkit/core";
-import { type CommandApdu, describeSw, type ResponseApdu, swHex } from "../apdu.js";
+import type { ResponseApdu } from "../apdu.js";
 import { type CardConnection, transmitApdu } from "../connection.js";
 import { type DolEntry, fillDol, parseDol, splitDolData } from "../dol.js";
+import {
+  GAC_REFERENCE,
+  generateAc as generateAcCommand,
+  getData,
+  getProcessingOptions,
+  readRecord as readRecordCommand,
+  selectByName,
+} from "../protocol/commands.js";
+import { describeSw, SW, swHex, verifyFailedTriesLeft } from "../protocol/status.js";
+import { TAG } from "../protocol/tags.js";
 import { decodeTlv, findTlv, flattenTlv, type Tlv } from "../tlv.js";
-import { capCodeValue, displayCode, formatCode } from "./code.js";
+import { isCapAid } from "./aids.js";
+import { codeValue, displayCode, formatCode } from "./code.js";
 import { cryptogramType, type GacResponse, parseGacResponse } from "./gac.js";
-import { type CapInputs, cdolValues, TAG_ARC, validateCapInputs } from "./inputs.js";
+import { type CapInputs, cdolValues, unsignedInputs, validateCapInputs } from "./inputs.js";
 import { type PinEntry, plaintextPin } from "./pin.js";
-import { DEFAULT_PROFILE, type ReaderProfile, readerProfile } from "./profiles.js";
+import { PIN_TRY_MESSAGES, pinTryRefusal, pinTryVerdict } from "./pin-safety.js";
+import { DEFAULT_PROFILE, READER_PROFILES, type ReaderProfile, readerProfile } from "./profiles.js";
+import {
+  cardFactsOf,
+  codeRuleFor,
+  paymentAids,
+  type ResolvedApplication,
+  readerApplicationFor,
+  readerApplicationWarnings,
+} from "./reader-application.js";
 
 /**
  * The CAP reader: an aborted offline EMV transaction (docs/architecture.md §3.2).
  * SELECT → GET PROCESSING OPTIONS → READ RECORDs → GET DATA 9F17 → VERIFY → GENERATE AC (ARQC, CDOL1) →
- * GENERATE AC (AAC, CDOL2, ARC "Z3") → the IPB-selected bits as the code.
+ * GENERATE AC (AAC, CDOL2, the reader's ARC) → the code, by the reader's rule for the application (§3.5).
  */
 
 export type CapStep =
@@ -43,11 +63,21 @@ export interface CapOptions extends ReadOptions {
   readonly confirmRisk?: (triesLeft: number | undefined) => Promise<boolean>;
 }
 
-/** A selected CAP/DPA application with everything READ RECORD gave. */
-export interface CapApplication {
+/** The application a reader chose, as SELECT returned it: no transaction started, no ATC spent. */
+export interface SelectedApplication {
   readonly aid: string;
   readonly label: string | undefined;
   readonly fci: readonly Tlv[];
+  /** A payment application, chosen because no CAP/DPA one answered (a Vasco 810 or a PINsentry does so). */
+  readonly payment: boolean;
+  /** The constants the profile's reader sends to it (docs/architecture.md §3.4). */
+  readonly reader: ResolvedApplication;
+  /** What the holder should know: a profile without constants for it, a payment application, assumptions. */
+  readonly warnings: readonly string[];
+}
+
+/** A selected CAP/DPA (or payment) application with everything READ RECORD gave. */
+export interface CapApplication extends SelectedApplication {
   readonly aip: Uint8Array;
   readonly afl: Uint8Array;
   /** Primitive data objects from the FCI and the records, first occurrence of each tag. */
@@ -71,6 +101,8 @@ export interface CapResult {
   readonly aid: string;
   readonly label: string | undefined;
   readonly profile: string;
+  /** The profile's set of constants the reader sent (`ReaderApplication.id`): what an issuer record names. */
+  readonly readerApplication: string;
   readonly mode: CapInputs["mode"];
   readonly cryptogram: {
     readonly type: ReturnType<typeof cryptogramType>;
@@ -80,21 +112,14 @@ export interface CapResult {
   };
   /** The CDOL1 data sent, tag by tag: what entered the cryptogram (diagnosing reader constant mismatches). */
   readonly cdol1: readonly { readonly tag: string; readonly value: string }[];
+  /** How the number was made: the IPB's bits (`ipb` is the one used) or the Belgian formula (`ipb` empty). */
+  readonly formula: "ipb" | "belgian";
   readonly ipb: string;
   readonly iaf: string;
   readonly warnings: readonly string[];
 }
 
 const PSE = asciiToBytes("1PAY.SYS.DDF01");
-/** CAP/DPA AIDs found in the wild (docs/architecture.md §3.1), tried from the PSE after the profile's own. */
-const KNOWN_CAP_AIDS = [
-  "A0000000038002",
-  "A0000000048002",
-  "A0000001118002",
-  "D056000666111010",
-  "A0000000453116",
-  "A0000002040000",
-];
 const MAX_RECORDS = 64;
 
 /**
@@ -109,19 +134,15 @@ class NeedsWarmReset extends Error {
 }
 
 function needsWarmReset(sw: number): boolean {
-  return sw === 0x6e00 || sw === 0x6d00;
+  return sw === SW.CLA_NOT_SUPPORTED || sw === SW.INS_NOT_SUPPORTED;
 }
 
-async function send(conn: CardConnection, command: CommandApdu): Promise<ResponseApdu> {
-  return transmitApdu(conn, command);
-}
-
-function select(conn: CardConnection, aid: Uint8Array): Promise<ResponseApdu> {
-  return send(conn, { cla: 0x00, ins: 0xa4, p1: 0x04, p2: 0x00, data: aid, le: 256 });
+function select(conn: CardConnection, name: Uint8Array): Promise<ResponseApdu> {
+  return transmitApdu(conn, selectByName(name));
 }
 
 function readRecord(conn: CardConnection, sfi: number, record: number): Promise<ResponseApdu> {
-  return send(conn, { cla: 0x00, ins: 0xb2, p1: record, p2: (sfi << 3) | 4, le: 256 });
+  return transmitApdu(conn, readRecordCommand(sfi, record));
 }
 
 function cardError(what: string, sw: number): CapkitError {
@@ -140,20 +161,20 @@ export interface ListedApplication {
 export async function listApplications(conn: CardConnection): Promise<ListedApplication[]> {
   const r = await select(conn, PSE);
   if (needsWarmReset(r.sw)) throw new NeedsWarmReset(r.sw);
-  if (r.sw !== 0x9000) return [];
-  const sfi = findTlv(decodeTlv(r.data), 0x88)?.value[0];
+  if (r.sw !== SW.OK) return [];
+  const sfi = findTlv(decodeTlv(r.data), TAG.SFI)?.value[0];
   if (sfi === undefined) return [];
   const apps: ListedApplication[] = [];
   for (let rec = 1; rec <= MAX_RECORDS; rec++) {
     const rr = await readRecord(conn, sfi, rec);
-    if (rr.sw !== 0x9000) break;
+    if (rr.sw !== SW.OK) break;
     for (const entry of decodeTlv(rr.data)
       .flatMap((t) => t.children ?? [])
-      .filter((t) => t.tag === 0x61)) {
-      const aid = findTlv([entry], 0x4f)?.value;
+      .filter((t) => t.tag === TAG.APPLICATION_TEMPLATE)) {
+      const aid = findTlv([entry], TAG.AID)?.value;
       if (!aid) continue;
-      const label = findTlv([entry], 0x50)?.value;
-      const prio = findTlv([entry], 0x87)?.value[0];
+      const label = findTlv([entry], TAG.APPLICATION_LABEL)?.value;
+      const prio = findTlv([entry], TAG.APPLICATION_PRIORITY)?.value[0];
       apps.push({
         aid: toHex(aid),
         label: label ? bytesToPrintable(label) : undefined,
@@ -164,48 +185,94 @@ export async function listApplications(conn: CardConnection): Promise<ListedAppl
   return apps;
 }
 
-function isCapAid(aid: string): boolean {
-  return KNOWN_CAP_AIDS.includes(aid) || aid.endsWith("8002");
-}
-
-async function selectCapApplication(
+/**
+ * Chooses the application as a real reader does (docs/architecture.md §3.1): the profile's CAP/DPA AIDs, then
+ * the CAP applications the PSE lists, then — only when none answered — the profile's payment applications.
+ */
+async function chooseApplication(
   conn: CardConnection,
   profile: ReaderProfile,
   forced: string | undefined,
   warnings: string[],
-): Promise<{ aid: string; fci: Tlv[] }> {
+): Promise<{ aid: string; fci: Tlv[]; payment: boolean }> {
   const attempt = async (aid: string): Promise<Tlv[] | undefined> => {
     const r = await select(conn, fromHex(aid, "AID"));
     if (needsWarmReset(r.sw)) throw new NeedsWarmReset(r.sw);
-    if (r.sw === 0x9000) return decodeTlv(r.data);
-    if (r.sw === 0x6283) warnings.push(`application ${aid} is blocked (6283)`);
+    if (r.sw === SW.OK) return decodeTlv(r.data);
+    if (r.sw === SW.SELECTED_FILE_INVALIDATED)
+      warnings.push(`application ${aid} is blocked (${swHex(r.sw)})`);
     return undefined;
   };
   if (forced) {
-    const fci = await attempt(forced.toUpperCase());
-    if (fci) return { aid: forced.toUpperCase(), fci };
-    throw new CapkitError("NO_CAP_APPLICATION", `the card has no application ${forced.toUpperCase()}`);
+    const aid = forced.toUpperCase();
+    const fci = await attempt(aid);
+    if (fci) return { aid, fci, payment: !isCapAid(aid) };
+    throw new CapkitError("NO_CAP_APPLICATION", `the card has no application ${aid}`);
   }
   const tried = new Set<string>();
   for (const aid of profile.aids) {
     tried.add(aid);
     const fci = await attempt(aid);
-    if (fci) return { aid, fci };
+    if (fci) return { aid, fci, payment: false };
   }
   const listed = await listApplications(conn);
   const candidates = listed
     .filter((a) => isCapAid(a.aid) && !tried.has(a.aid))
     .sort((a, b) => (a.priority ?? 15) - (b.priority ?? 15));
   for (const app of candidates) {
+    tried.add(app.aid);
     const fci = await attempt(app.aid);
-    if (fci) return { aid: app.aid, fci };
+    if (fci) return { aid: app.aid, fci, payment: false };
   }
+  for (const aid of paymentAids(profile)) {
+    if (tried.has(aid)) continue;
+    const fci = await attempt(aid);
+    if (fci) return { aid, fci, payment: true };
+  }
+  const readers = Object.values(READER_PROFILES)
+    .filter((p) => p.name !== profile.name && paymentAids(p).length > 0)
+    .map(
+      (p) =>
+        `${p.name} (${p.applications
+          .filter((a) => a.payment)
+          .map((a) => a.name)
+          .join(", ")})`,
+    );
   throw new CapkitError("NO_CAP_APPLICATION", "no CAP/DPA application on this card", {
-    hint: listed.length
-      ? `the card lists ${listed.map((a) => a.aid).join(", ")}; force one with an AID if it is the CAP application`
-      : "is it a bank card with a CAP/DPA application? Try another profile or force the AID",
+    hint: [
+      listed.length
+        ? `the card lists ${listed.map((a) => a.aid).join(", ")}; force one with an AID if it is the CAP application`
+        : "is it a bank card with a CAP/DPA application? Try another profile or force the AID",
+      `profiles whose readers use payment applications: ${readers.join("; ")}`,
+    ].join(". "),
     details: { listed: listed.map((a) => a.aid) },
   });
+}
+
+/**
+ * SELECTs the application a reader following the profile would use, and nothing more: no GET PROCESSING
+ * OPTIONS, so no transaction is started and the card's ATC does not move (`capkit doctor` without --full).
+ */
+export async function selectApplication(
+  conn: CardConnection,
+  options: ReadOptions = {},
+): Promise<SelectedApplication> {
+  return withWarmReset(conn, options, (warnings) => selectOnce(conn, options, warnings));
+}
+
+async function selectOnce(
+  conn: CardConnection,
+  options: ReadOptions,
+  warnings: string[],
+): Promise<SelectedApplication> {
+  const profile = options.profile ?? readerProfile(DEFAULT_PROFILE);
+  const { aid, fci, payment } = await chooseApplication(conn, profile, options.aid, warnings);
+  const labelBytes = findTlv(fci, TAG.APPLICATION_LABEL)?.value;
+  const label = labelBytes ? bytesToPrintable(labelBytes) : undefined;
+  options.onStep?.(label === undefined ? { step: "select", aid } : { step: "select", aid, label });
+  const reader = readerApplicationFor(profile, cardFactsOf(aid, fci));
+  warnings.push(...readerApplicationWarnings(profile, aid, reader));
+  return { aid, label, fci, payment, reader, warnings };
 }
 
 function parseAfl(afl: Uint8Array): { sfi: number; record: number }[] {
@@ -237,14 +304,14 @@ export async function readCapApplication(
   conn: CardConnection,
   options: ReadOptions = {},
 ): Promise<CapApplication> {
-  return withWarmReset(conn, options, (warnings) => readApplicationOnce(conn, options, warnings), []);
+  return withWarmReset(conn, options, (warnings) => readApplicationOnce(conn, options, warnings));
 }
 
+/** Runs `run` once, or twice around one warm reset; each attempt collects its own warnings. */
 async function withWarmReset<T>(
   conn: CardConnection,
   options: ReadOptions,
   run: (warnings: string[]) => Promise<T>,
-  warnings: string[],
 ): Promise<T> {
   const warmReset = async () => {
     options.onStep?.({ step: "reset" });
@@ -259,7 +326,7 @@ async function withWarmReset<T>(
   // One warm reset at most, then a typed error: a card still refusing EMV is not a CAP card in this state.
   for (;;) {
     try {
-      return await run(warnings);
+      return await run([]);
     } catch (e) {
       if (!(e instanceof NeedsWarmReset)) throw e;
       if (reset || !conn.reset) {
@@ -285,26 +352,15 @@ async function readApplicationOnce(
   options: ReadOptions,
   warnings: string[],
 ): Promise<CapApplication> {
-  const profile = options.profile ?? readerProfile(DEFAULT_PROFILE);
-  const { aid, fci } = await selectCapApplication(conn, profile, options.aid, warnings);
-  const labelBytes = findTlv(fci, 0x50)?.value;
-  const label = labelBytes ? bytesToPrintable(labelBytes) : undefined;
-  options.onStep?.(label === undefined ? { step: "select", aid } : { step: "select", aid, label });
-
-  const terminal = cdolValues(profile, { mode: "identify" }, 0);
-  const pdol = findTlv(fci, 0x9f38)?.value;
+  const selected = await selectOnce(conn, options, warnings);
+  const { fci } = selected;
+  const terminal = cdolValues(selected.reader.application, { mode: "identify" }, 0);
+  const pdol = findTlv(fci, TAG.PDOL)?.value;
   const pdolData = pdol ? fillDol(parseDol(pdol), terminal) : new Uint8Array(0);
   options.onStep?.({ step: "gpo" });
-  const gpo = await send(conn, {
-    cla: 0x80,
-    ins: 0xa8,
-    p1: 0,
-    p2: 0,
-    data: Uint8Array.of(0x83, pdolData.length, ...pdolData),
-    le: 256,
-  });
+  const gpo = await transmitApdu(conn, getProcessingOptions(pdolData));
   if (needsWarmReset(gpo.sw)) throw new NeedsWarmReset(gpo.sw);
-  if (gpo.sw !== 0x9000) throw cardError("GET PROCESSING OPTIONS", gpo.sw);
+  if (gpo.sw !== SW.OK) throw cardError("GET PROCESSING OPTIONS", gpo.sw);
   const { aip, afl } = parseGpo(gpo.data);
 
   const data = new Map<number, Uint8Array>();
@@ -315,100 +371,95 @@ async function readApplicationOnce(
   const records = parseAfl(afl);
   for (const { sfi, record } of records) {
     const r = await readRecord(conn, sfi, record);
-    if (r.sw !== 0x9000) throw cardError(`READ RECORD ${record} of SFI ${sfi}`, r.sw);
+    if (r.sw !== SW.OK) throw cardError(`READ RECORD ${record} of SFI ${sfi}`, r.sw);
     remember(decodeTlv(r.data));
   }
   options.onStep?.({ step: "records", count: records.length });
 
-  const cdol1 = data.get(0x8c);
+  const cdol1 = data.get(TAG.CDOL1);
   if (!cdol1)
     throw new CapkitError("CARD_NOT_SUPPORTED", "the application has no CDOL1 (8C): not a CAP application?");
-  const cdol2 = data.get(0x8d);
+  const cdol2 = data.get(TAG.CDOL2);
   return {
-    aid,
-    label,
-    fci,
+    ...selected,
     aip,
     afl,
     data,
     cdol1: parseDol(cdol1),
     cdol2: cdol2 ? parseDol(cdol2) : undefined,
-    iaf: data.get(0x9f55)?.[0] ?? 0,
-    ipb: data.get(0x9f56),
-    psn: data.get(0x5f34),
+    iaf: data.get(TAG.IAF)?.[0] ?? 0,
+    ipb: data.get(TAG.IPB),
+    psn: data.get(TAG.PSN),
   };
 }
 
 function parseGpo(data: Uint8Array): { aip: Uint8Array; afl: Uint8Array } {
   const top = decodeTlv(data);
   const first = top[0];
-  if (first?.tag === 0x80 && first.value.length >= 2) {
+  if (first?.tag === TAG.RESPONSE_FORMAT_1 && first.value.length >= 2) {
     return { aip: first.value.slice(0, 2), afl: first.value.slice(2) };
   }
-  if (first?.tag === 0x77) {
-    const aip = findTlv(top, 0x82)?.value;
-    const afl = findTlv(top, 0x94)?.value;
+  if (first?.tag === TAG.RESPONSE_FORMAT_2) {
+    const aip = findTlv(top, TAG.AIP)?.value;
+    const afl = findTlv(top, TAG.AFL)?.value;
     if (aip?.length === 2 && afl) return { aip: aip.slice(), afl: afl.slice() };
   }
   throw new CapkitError("CARD_ERROR", "GET PROCESSING OPTIONS response has no AIP/AFL");
 }
 
-/** GET DATA 9F17 (PIN Try Counter); undefined when the card does not tell. */
+/** GET DATA 9F17 (PIN Try Counter, EMV 4.3 Book 3 §6.5.7); undefined when the card does not tell. */
 export async function readPinTryCounter(conn: CardConnection): Promise<number | undefined> {
-  const r = await send(conn, { cla: 0x80, ins: 0xca, p1: 0x9f, p2: 0x17, le: 256 });
-  if (r.sw !== 0x9000) return undefined;
-  const v = findTlv(decodeTlv(r.data), 0x9f17)?.value;
-  return v?.length === 1 ? v[0] : undefined;
+  return pinTryCounterOf(await transmitApdu(conn, getData(TAG.PIN_TRY_COUNTER)));
+}
+
+/** The counter in a GET DATA 9F17 answer: one byte in 9F17; undefined for a refusal or anything else. */
+function pinTryCounterOf(r: ResponseApdu): number | undefined {
+  if (r.sw !== SW.OK) return undefined;
+  try {
+    const v = findTlv(decodeTlv(r.data), TAG.PIN_TRY_COUNTER)?.value;
+    return v?.length === 1 ? v[0] : undefined;
+  } catch {
+    return undefined; // not TLV: a counter we cannot read is one we cannot count
+  }
 }
 
 /**
- * PIN safety (docs/architecture.md §3.9): the try counter is shared with payments, so read it first and never spend
- * the last try — nor one we cannot count — unless the caller forces it.
+ * PIN safety (docs/architecture.md §3.9, the rule in pin-safety.ts): read the try counter first; below the
+ * reserved tries, or when the card does not say, only `force` or the holder's confirmation on the device
+ * (`confirmRisk`) sends the VERIFY; a blocked PIN is never tried.
  */
 async function verifyPinSafely(conn: CardConnection, options: CapOptions): Promise<void> {
   const pin = typeof options.pin === "string" ? plaintextPin(options.pin) : options.pin;
   const tries = await readPinTryCounter(conn);
   options.onStep?.({ step: "pin-tries", tries });
-  if (tries === 0)
-    throw new CapkitError("PIN_BLOCKED", "the card's PIN is blocked (no tries left)", {
-      hint: "ask the bank to unblock it",
-    });
-  const risky = tries === undefined || tries <= 1;
-  const accepted = options.force || (risky && options.confirmRisk ? await options.confirmRisk(tries) : false);
-  if (!accepted) {
-    if (tries === undefined) {
-      throw new CapkitError("PIN_TRIES_UNKNOWN", "the card does not report how many PIN tries are left", {
-        hint: "use --force only if you are sure of the PIN: a wrong one may block the card for payments too",
-      });
-    }
-    if (tries <= 1) {
-      throw new CapkitError("PIN_TRIES_LOW", "only 1 PIN try left: refusing to risk blocking the card", {
-        hint: "a correct PIN at a bank ATM resets the counter; or use --force if you are sure",
-        details: { triesLeft: tries },
-      });
-    }
+  const verdict = pinTryVerdict(tries, { force: options.force ?? false });
+  if (verdict !== "verify") {
+    const confirmed = verdict !== "blocked" && options.confirmRisk ? await options.confirmRisk(tries) : false;
+    if (!confirmed) throw pinTryRefusal(verdict, tries);
   }
   options.onStep?.({ step: "verify" });
   const sw = await pin.verify(conn);
-  if (sw === 0x9000) return;
-  if ((sw & 0xfff0) === 0x63c0) {
-    const left = sw & 0x0f;
-    if (left === 0)
-      throw new CapkitError("PIN_BLOCKED", "wrong PIN: the card is now blocked", {
-        details: { triesLeft: 0 },
-      });
+  if (sw === SW.OK) return;
+  const left = verifyFailedTriesLeft(sw);
+  if (left === 0)
+    throw new CapkitError("PIN_BLOCKED", "wrong PIN: the card is now blocked", {
+      hint: PIN_TRY_MESSAGES.blocked.hint,
+      details: { triesLeft: 0 },
+    });
+  if (left !== undefined)
     throw new CapkitError("PIN_WRONG", `wrong PIN, ${left} ${left === 1 ? "try" : "tries"} left`, {
       details: { triesLeft: left },
     });
-  }
-  if (sw === 0x6983 || sw === 0x6984)
-    throw new CapkitError("PIN_BLOCKED", `the card's PIN is blocked (${swHex(sw)})`);
+  if (sw === SW.AUTH_METHOD_BLOCKED || sw === SW.REFERENCED_DATA_INVALIDATED)
+    throw new CapkitError("PIN_BLOCKED", `the card's PIN is blocked (${swHex(sw)})`, {
+      hint: PIN_TRY_MESSAGES.blocked.hint,
+    });
   throw cardError("VERIFY", sw);
 }
 
-async function generateAc(conn: CardConnection, p1: number, data: Uint8Array): Promise<GacResponse> {
-  const r = await send(conn, { cla: 0x80, ins: 0xae, p1, p2: 0x00, data, le: 256 });
-  if (r.sw !== 0x9000) throw cardError("GENERATE AC", r.sw);
+async function generateAc(conn: CardConnection, reference: number, data: Uint8Array): Promise<GacResponse> {
+  const r = await transmitApdu(conn, generateAcCommand(reference, data));
+  if (r.sw !== SW.OK) throw cardError("GENERATE AC", r.sw);
   return parseGacResponse(r.data);
 }
 
@@ -421,30 +472,42 @@ export async function generateCapCode(
   const profile = options.profile ?? readerProfile(DEFAULT_PROFILE);
   validateCapInputs(inputs, profile);
   if (typeof options.pin === "string") plaintextPin(options.pin); // reject a malformed PIN before any APDU
-  const warnings: string[] = [];
-  const app = await withWarmReset(
-    conn,
-    options,
-    (w) => readApplicationOnce(conn, { ...options, profile }, w),
-    warnings,
+  const app = await withWarmReset(conn, options, (w) =>
+    readApplicationOnce(conn, { ...options, profile }, w),
   );
+  const warnings = [...app.warnings];
+  for (const u of profile.unsupported ?? []) if (u.modes.includes(inputs.mode)) warnings.push(u.text);
+  const constants = app.reader.application;
 
-  const values = cdolValues(profile, inputs, app.iaf);
+  const values = cdolValues(constants, inputs, app.iaf);
+  warnings.push(...unsignedInputs(inputs, app.iaf));
   const cdol1Data = fillDol(app.cdol1, values);
   await verifyPinSafely(conn, options);
 
   options.onStep?.({ step: "generate-ac", n: 1 });
-  const arqc = await generateAc(conn, 0x80, cdol1Data);
+  const arqc = await generateAc(conn, GAC_REFERENCE.ARQC, cdol1Data);
   const type = cryptogramType(arqc.cid);
+  // An AAC ends the transaction: the card declined, a reader shows no code and sends nothing more (a Vasco 810
+  // on the Luxembourg Maestro card, luxembourg-maestro-vasco810-declined).
+  if (type === "AAC")
+    throw new CapkitError(
+      "CARD_DECLINED",
+      "the card declined (it answered GENERATE AC with an AAC): no code",
+      {
+        hint: "a reader shows no code either; if it happens every time, this card or application does not allow this function",
+        details: { atc: arqc.atc, aid: app.aid, readerApplication: constants.id },
+      },
+    );
   if (type !== "ARQC")
     warnings.push(`the card answered with a ${type}, not an ARQC: the bank may reject this code`);
 
-  if (profile.secondGenerateAc) {
+  // GENERATE AC #2 answers an ARQC only (EMV 4.3 Book 3 §6.5.5): a TC already completed the transaction.
+  if (profile.secondGenerateAc && type === "ARQC") {
     if (app.cdol2) {
       options.onStep?.({ step: "generate-ac", n: 2 });
-      values.set(TAG_ARC, fromHex(profile.arc));
+      values.set(TAG.ARC, fromHex(constants.arc));
       try {
-        await generateAc(conn, 0x00, fillDol(app.cdol2, values));
+        await generateAc(conn, GAC_REFERENCE.AAC, fillDol(app.cdol2, values));
       } catch (e) {
         if (!(e instanceof CapkitError) || e.code !== "CARD_ERROR") throw e;
         warnings.push(`second GENERATE AC failed (${e.message}); the code is still valid`);
@@ -454,14 +517,33 @@ export async function generateCapCode(
     }
   }
 
-  let ipb = app.ipb;
-  if (!ipb) {
-    ipb = fromHex(profile.fallbackIpb);
+  const session = {
+    atc: arqc.atc,
+    aid: app.aid,
+    label: app.label,
+    profile: profile.name,
+    readerApplication: constants.id,
+    mode: inputs.mode,
+    cdol1: splitDolData(app.cdol1, cdol1Data),
+    iaf: toHex(Uint8Array.of(app.iaf)),
+  };
+  // A shared trace replays the whole dialogue, but its cryptogram was masked (docs/transcript-format.md): the
+  // number a reader showed cannot be rebuilt from it, and none is made up.
+  if (conn.cryptogramMasked?.())
+    throw new CapkitError(
+      "CODE_NOT_KEPT",
+      "the dialogue replayed, but the recording does not keep the cryptogram: the code it gave is not in it",
+      {
+        hint: "a trace made with --trace-unredacted keeps it (a lab's own cards only)",
+        details: { ...session, warnings },
+      },
+    );
+
+  const { rule, fallbackIpb } = codeRuleFor(constants, app.ipb, profile);
+  if (fallbackIpb)
     warnings.push(`the card has no IPB (9F56): used the profile's fallback ${profile.fallbackIpb}`);
-  }
-  const { value, bits, truncated } = capCodeValue({
+  const { value, bits, truncated } = codeValue(rule, {
     response: arqc,
-    ipb,
     iaf: app.iaf,
     ...(app.psn ? { psn: app.psn } : {}),
     ...(inputs.tds ? { tds: inputs.tds } : {}),
@@ -471,19 +553,14 @@ export async function generateCapCode(
   if (code.length > profile.displayDigits)
     warnings.push(`the code has ${code.length} digits, more than the display's ${profile.displayDigits}`);
   return {
+    ...session,
     code,
     display: displayCode(code),
     value,
     bits,
-    atc: arqc.atc,
-    aid: app.aid,
-    label: app.label,
-    profile: profile.name,
-    mode: inputs.mode,
     cryptogram: { type, cid: toHex(Uint8Array.of(arqc.cid)), ac: toHex(arqc.ac), iad: toHex(arqc.iad) },
-    cdol1: splitDolData(app.cdol1, cdol1Data),
-    ipb: toHex(ipb),
-    iaf: toHex(Uint8Array.of(app.iaf)),
+    formula: rule.kind,
+    ipb: rule.kind === "ipb" ? toHex(rule.ipb) : "",
     warnings,
   };
 }

@@ -1,4 +1,6 @@
 import { CapkitError, readUint } from "@capkit/core";
+import { GAC_REFERENCE } from "../protocol/commands.js";
+import { TAG } from "../protocol/tags.js";
 import { decodeTlv, findTlv } from "../tlv.js";
 
 /** The parts of a GENERATE AC response that CAP uses. */
@@ -12,12 +14,13 @@ export interface GacResponse {
   readonly format: 1 | 2;
 }
 
-export const CID_ARQC = 0x80;
-export const CID_TC = 0x40;
-export const CID_AAC = 0x00;
+/** The cryptogram types of the CID's b8–b7 (EMV 4.3 Book 3 §6.5.5.4), coded as GENERATE AC asks for them. */
+export const CID_ARQC = GAC_REFERENCE.ARQC;
+export const CID_TC = GAC_REFERENCE.TC;
+export const CID_AAC = GAC_REFERENCE.AAC;
 
 export function cryptogramType(cid: number): "ARQC" | "TC" | "AAC" | "RFU" {
-  switch (cid & 0xc0) {
+  switch (cid & GAC_REFERENCE.TYPE_MASK) {
     case CID_ARQC:
       return "ARQC";
     case CID_TC:
@@ -38,7 +41,7 @@ export function parseGacResponse(data: Uint8Array): GacResponse {
   const top = decodeTlv(data);
   const first = top[0];
   if (!first) throw new CapkitError("CARD_ERROR", "empty GENERATE AC response");
-  if (first.tag === 0x80) {
+  if (first.tag === TAG.RESPONSE_FORMAT_1) {
     const v = first.value;
     if (v.length < 11)
       throw new CapkitError("CARD_ERROR", "GENERATE AC format 1 response shorter than 11 bytes");
@@ -51,11 +54,11 @@ export function parseGacResponse(data: Uint8Array): GacResponse {
       format: 1,
     };
   }
-  if (first.tag === 0x77) {
+  if (first.tag === TAG.RESPONSE_FORMAT_2) {
     const get = (tag: number) => findTlv(top, tag)?.value;
-    const cid = get(0x9f27);
-    const atc = get(0x9f36);
-    const ac = get(0x9f26);
+    const cid = get(TAG.CID);
+    const atc = get(TAG.ATC);
+    const ac = get(TAG.AC);
     if (cid?.length !== 1 || atc?.length !== 2 || ac?.length !== 8) {
       throw new CapkitError("CARD_ERROR", "GENERATE AC format 2 response lacks a valid 9F27, 9F36 or 9F26");
     }
@@ -64,7 +67,7 @@ export function parseGacResponse(data: Uint8Array): GacResponse {
       atc: readUint(atc),
       atcBytes: atc.slice(),
       ac: ac.slice(),
-      iad: (get(0x9f10) ?? new Uint8Array(0)).slice(),
+      iad: (get(TAG.IAD) ?? new Uint8Array(0)).slice(),
       format: 2,
     };
   }

@@ -1,7 +1,8 @@
 import { CapkitError, digitsToBcd, fromHex } from "@capkit/core";
+import { TAG } from "../protocol/tags.js";
 import { tagFromHex } from "../tlv.js";
 import { IAF_AMOUNT, IAF_AMOUNT_ONLY, validateTds } from "./code.js";
-import type { ReaderProfile } from "./profiles.js";
+import type { ReaderApplication, ReaderProfile } from "./profiles.js";
 
 /**
  * The reader functions (docs/architecture.md §3.3): identify = Mode 2, the Sésame "Code" key (UN = 0); respond = Mode 1
@@ -21,11 +22,6 @@ export interface CapInputs {
   /** Identify only: 1–10 numbers of up to 10 digits for Mode 2 + TDS. */
   readonly tds?: readonly string[];
 }
-
-export const TAG_UN = 0x9f37;
-export const TAG_AMOUNT = 0x9f02;
-export const TAG_CURRENCY = 0x5f2a;
-export const TAG_ARC = 0x8a;
 
 /** Checks the inputs against the mode and profile before any APDU is sent (nothing spent on bad input). */
 export function validateCapInputs(inputs: CapInputs, profile: ReaderProfile): void {
@@ -81,13 +77,19 @@ export function amountToMinorUnits(amount: string): string {
 }
 
 /**
- * The values the reader fills DOLs with: the profile's terminal data, then the mode inputs. `iaf` decides
- * whether Sign puts the amount (IAF b8) and the currency (b8 without b6) into the cryptogram.
+ * The values the reader fills DOLs with: the terminal data it sends to this application (its profile's
+ * constants for it, docs/architecture.md §3.4), then the mode inputs. `iaf` decides whether Sign puts the
+ * amount (IAF b8) and the currency (b8 without b6) into the cryptogram (`unsignedInputs` says what is left out).
  */
-export function cdolValues(profile: ReaderProfile, inputs: CapInputs, iaf: number): Map<number, Uint8Array> {
+export function cdolValues(
+  application: ReaderApplication,
+  inputs: CapInputs,
+  iaf: number,
+): Map<number, Uint8Array> {
   const values = new Map<number, Uint8Array>();
-  for (const [tag, hex] of Object.entries(profile.terminalData)) values.set(tagFromHex(tag), fromHex(hex));
-  values.set(TAG_UN, digitsToBcd(inputs.challenge ?? "", 4));
+  for (const [tag, hex] of Object.entries(application.terminalData))
+    values.set(tagFromHex(tag), fromHex(hex));
+  values.set(TAG.UN, digitsToBcd(inputs.challenge ?? "", 4));
   if (inputs.mode === "sign") {
     if ((iaf & IAF_AMOUNT) === 0) {
       throw new CapkitError(
@@ -98,7 +100,7 @@ export function cdolValues(profile: ReaderProfile, inputs: CapInputs, iaf: numbe
         },
       );
     }
-    values.set(TAG_AMOUNT, digitsToBcd(amountToMinorUnits(inputs.amount ?? "0"), 6));
+    values.set(TAG.AMOUNT, digitsToBcd(amountToMinorUnits(inputs.amount ?? "0"), 6));
     if ((iaf & IAF_AMOUNT_ONLY) === 0) {
       if (inputs.currency === undefined) {
         throw new CapkitError(
@@ -106,8 +108,21 @@ export function cdolValues(profile: ReaderProfile, inputs: CapInputs, iaf: numbe
           "this card signs the amount with its currency: give a currency code",
         );
       }
-      values.set(TAG_CURRENCY, digitsToBcd(inputs.currency, 2));
+      values.set(TAG.CURRENCY, digitsToBcd(inputs.currency, 2));
     }
   }
   return values;
+}
+
+/**
+ * What of the holder's inputs the card leaves out of its cryptogram, as warnings: a currency given to a card
+ * that signs the amount only (IAF b8 and b6). The code is the same with or without it, so it is not refused
+ * — the bank accepts the code — but nobody may believe the code binds the currency.
+ */
+export function unsignedInputs(inputs: CapInputs, iaf: number): string[] {
+  if (inputs.mode !== "sign" || inputs.currency === undefined) return [];
+  if ((iaf & IAF_AMOUNT) === 0 || (iaf & IAF_AMOUNT_ONLY) === 0) return [];
+  return [
+    `this card signs the amount only (its IAF has b6 set): the currency ${inputs.currency} is not in the code`,
+  ];
 }

@@ -1,11 +1,32 @@
-import { CapkitError, fromHex } from "@capkit/core";
-import { CryptogramCalculator, cryptogramMacInput, cryptogramSpec } from "../crypto/cryptogram.js";
+import { CapkitError, fromHex, toHex } from "@capkit/core";
+import {
+  CryptogramCalculator,
+  type CryptogramMac,
+  cryptogramMacInput,
+  cryptogramSpec,
+} from "../crypto/cryptogram.js";
 import { CryptogramDataSelection } from "../crypto/data-selection.js";
 import { deriveIccMasterKey, type MasterKeyDerivation } from "../crypto/keys.js";
 import { type DolEntry, fillDol, parseDol } from "../dol.js";
-import { IAF_PSN_IN_IPB, ipbSelector, ipbSourceData, tdsMac } from "./code.js";
+import { type AtcBitMap, atcBitMap, atcConstraint, candidateAtcs } from "./atc-bits.js";
+import {
+  belgianCodeBits,
+  belgianCodeValue,
+  type CodeRule,
+  IAF_PSN_IN_IPB,
+  ipbSelector,
+  ipbSourceData,
+  tdsMac,
+} from "./code.js";
+import { CID_ARQC } from "./gac.js";
 import { type CapInputs, cdolValues, validateCapInputs } from "./inputs.js";
 import { type ReaderProfile, readerProfile } from "./profiles.js";
+import {
+  codeRuleFor,
+  type ResolvedApplication,
+  readerApplicationById,
+  readerApplicationFor,
+} from "./reader-application.js";
 
 /**
  * What the issuer (the bank's server) knows about a CAP card, enough to recompute its codes: the data the
@@ -23,9 +44,22 @@ export interface CapIssuerRecord {
   readonly aip: string;
   readonly cdol1: string;
   readonly iaf: string;
+  /** The card's IPB (9F56); empty when it has none (the reader's formula or fallback IPB then applies). */
   readonly ipb: string;
   /** The IAD the card returns with an ARQC after an offline PIN check (its CVR enters the MAC). */
   readonly iad: string;
+  /**
+   * The card data its cryptogram covers after AIP ‖ ATC, when the cryptogram version's rule does not take it
+   * from the IAD: emvlab.org's CAP calculator MACs the CVR `A50006040000` and returns the Visa-shaped IAD
+   * `06770A03A48000` (docs/architecture.md §3.8).
+   */
+  readonly cardData?: string;
+  /**
+   * Which of the profile's sets of constants the customer's reader sends to this card (`CapResult.readerApplication`);
+   * needed where the profile fills one AID differently per card (the belgian profile's payment applications),
+   * else found from the AID.
+   */
+  readonly readerApplication?: string;
   /** Where the issuer master key is: a test key in clear (simulated cards), or a reference for a key provider. */
   readonly key:
     | { readonly kind: "test-imk"; readonly imk: string; readonly derivation: MasterKeyDerivation }
@@ -46,6 +80,8 @@ export function parseCapIssuerRecord(input: unknown): CapIssuerRecord {
     return v;
   };
   const hex = /^([0-9A-Fa-f]{2})+$/;
+  const optional = (k: string, pattern: RegExp, what: string): string | undefined =>
+    r[k] === undefined ? undefined : str(k, pattern, what);
   const key = r["key"] as Record<string, unknown> | undefined;
   let parsedKey: CapIssuerRecord["key"];
   if (
@@ -61,6 +97,8 @@ export function parseCapIssuerRecord(input: unknown): CapIssuerRecord {
   } else {
     throw bad('"key" must be {kind:"test-imk", imk, derivation} or {kind:"reference", id}');
   }
+  const cardData = optional("cardData", hex, "hex")?.toUpperCase();
+  const readerApplication = optional("readerApplication", /^[a-z0-9][a-z0-9-]*$/, "an application id");
   const record: CapIssuerRecord = {
     format: CAP_ISSUER_FORMAT,
     pan: str("pan", /^[0-9]{8,19}$/, "8–19 digits"),
@@ -71,8 +109,10 @@ export function parseCapIssuerRecord(input: unknown): CapIssuerRecord {
     aip: str("aip", /^[0-9A-Fa-f]{4}$/, "2 bytes of hex").toUpperCase(),
     cdol1: str("cdol1", hex, "hex").toUpperCase(),
     iaf: str("iaf", /^[0-9A-Fa-f]{2}$/, "1 byte of hex").toUpperCase(),
-    ipb: str("ipb", hex, "hex").toUpperCase(),
+    ipb: str("ipb", /^([0-9A-Fa-f]{2})*$/, "hex (empty when the card has no IPB)").toUpperCase(),
     iad: str("iad", hex, "hex").toUpperCase(),
+    ...(cardData === undefined ? {} : { cardData }),
+    ...(readerApplication === undefined ? {} : { readerApplication }),
     key: parsedKey,
   };
   cryptogramSpec(record.cryptogramVersion);
@@ -89,34 +129,55 @@ export function testIccMasterKey(record: CapIssuerRecord): Uint8Array {
   return deriveIccMasterKey(fromHex(record.key.imk), record.pan, record.psn, record.key.derivation);
 }
 
+/** What recomputing a card's codes needs from its record: not its PAN nor where its key is (the key is given). */
+export type CapCodeRecord = Omit<CapIssuerRecord, "pan" | "key">;
+
 /**
  * Recomputes a card's codes. Everything that does not depend on the ATC (CDOL1 bytes, IPB, key schedule) is
  * prepared once per set of inputs; each ATC then costs one cryptogram and a bit selection.
  */
 export class CapCodeModel {
-  readonly record: CapIssuerRecord;
+  readonly record: CapCodeRecord;
   readonly profile: ReaderProfile;
-  readonly #calc: CryptogramCalculator;
+  /** The constants the customer's reader sends to this card; `fallback` when the profile has none for it. */
+  readonly application: ResolvedApplication;
+  readonly #calc: CryptogramMac;
   readonly #cdol1: readonly DolEntry[];
   readonly #selection: CryptogramDataSelection;
-  readonly #ipb: Uint8Array;
+  readonly #rule: CodeRule;
+  readonly #atcBits: AtcBitMap | undefined;
   readonly #iad: Uint8Array;
+  readonly #cardData: Uint8Array | undefined;
   readonly #aip: Uint8Array;
   readonly #iaf: number;
   readonly #psn: Uint8Array;
 
+  /**
+   * `key`: the card's ICC master key, or a `CryptogramMac` that holds it elsewhere (a key provider's engine;
+   * its CVN must be the record's).
+   */
   constructor(
-    record: CapIssuerRecord,
-    iccMasterKey: Uint8Array,
+    record: CapCodeRecord,
+    key: Uint8Array | CryptogramMac,
     profile: ReaderProfile = readerProfile(record.profile),
   ) {
     this.record = record;
     this.profile = profile;
-    this.#calc = new CryptogramCalculator(cryptogramSpec(record.cryptogramVersion), iccMasterKey);
+    this.application =
+      record.readerApplication === undefined
+        ? readerApplicationFor(profile, { aid: record.aid, belgian: undefined })
+        : readerApplicationById(profile, record.readerApplication, record.aid);
+    const spec = cryptogramSpec(record.cryptogramVersion);
+    if (!(key instanceof Uint8Array) && key.spec !== spec)
+      throw new CapkitError("KEY_INVALID", `the cryptogram engine is not for ${record.cryptogramVersion}`);
+    this.#calc = key instanceof Uint8Array ? new CryptogramCalculator(spec, key) : key;
     this.#cdol1 = parseDol(fromHex(record.cdol1));
     this.#selection = new CryptogramDataSelection(this.#cdol1);
-    this.#ipb = fromHex(record.ipb);
+    const cardIpb = record.ipb === "" ? undefined : fromHex(record.ipb);
+    this.#rule = codeRuleFor(this.application.application, cardIpb, profile).rule;
+    this.#atcBits = this.#rule.kind === "ipb" ? atcBitMap(toHex(this.#rule.ipb), record.iaf) : undefined;
     this.#iad = fromHex(record.iad);
+    this.#cardData = record.cardData === undefined ? undefined : fromHex(record.cardData);
     this.#aip = fromHex(record.aip);
     this.#iaf = fromHex(record.iaf)[0]!;
     this.#psn = fromHex(record.psn);
@@ -125,7 +186,18 @@ export class CapCodeModel {
   /** The CDOL1 data a reader of this profile sends for `inputs` (what the card MACs). */
   cdol1Data(inputs: CapInputs): Uint8Array {
     validateCapInputs(inputs, this.profile);
-    return fillDol(this.#cdol1, cdolValues(this.profile, inputs, this.#iaf));
+    return fillDol(this.#cdol1, cdolValues(this.application.application, inputs, this.#iaf));
+  }
+
+  /**
+   * The ATCs in (last, last + window] that can have given `code`: the code's bits that come from the ATC fix
+   * those ATC bits (docs/architecture.md §6), so only the ATCs that agree are worth a cryptogram.
+   */
+  candidateAtcs(last: number, window: number, code: number): number[] {
+    if (this.#atcBits) return candidateAtcs(last, window, atcConstraint(this.#atcBits, code));
+    const v = belgianCodeBits(code);
+    // The Belgian formula's middle byte is the ATC's low byte (belgianCodeValue).
+    return v === undefined ? [] : candidateAtcs(last, window, { mask: 0xff, value: (v >> 8) & 0xff });
   }
 
   /**
@@ -143,10 +215,11 @@ export class CapCodeModel {
       aip: this.#aip,
       atc: 0,
       iad: this.#iad,
+      ...(this.#cardData ? { cardData: this.#cardData } : {}),
     });
     const atcAt = terminalData.length + this.#aip.length;
     const template = {
-      cid: 0x80,
+      cid: CID_ARQC,
       atc: 0,
       atcBytes: new Uint8Array(2),
       ac: new Uint8Array(8),
@@ -155,7 +228,15 @@ export class CapCodeModel {
     };
     const source = ipbSourceData(template, { iaf: this.#iaf, psn: this.#psn });
     const cidAt = (this.#iaf & IAF_PSN_IN_IPB) !== 0 ? 1 : 0;
-    const select = ipbSelector(this.#ipb);
+    const rule = this.#rule;
+    const select =
+      rule.kind === "ipb"
+        ? ipbSelector(rule.ipb)
+        : (data: Uint8Array) =>
+            belgianCodeValue({
+              atcBytes: data.subarray(cidAt + 1, cidAt + 3),
+              ac: data.subarray(cidAt + 3, cidAt + 11),
+            });
     const calc = this.#calc;
     // Every candidate's MAC input is the same up to the ATC: the CBC state of the blocks before it is kept.
     const prefix = calc.macPrefix(macInput, atcAt);
@@ -173,12 +254,14 @@ export class CapCodeModel {
 
   /** The full 8-byte AC for one ATC over the CDOL1 data as sent (what the simulated card computes). */
   cryptogram(cdol1Data: Uint8Array, atc: number, iad: Uint8Array = this.#iad): Uint8Array {
-    return this.#calc.compute({
+    const un = this.#selection.unpredictableNumber(cdol1Data);
+    const input = {
       terminalData: this.#selection.select(cdol1Data),
       aip: this.#aip,
       atc,
       iad,
-      un: this.#selection.unpredictableNumber(cdol1Data),
-    });
+      ...(this.#cardData ? { cardData: this.#cardData } : {}),
+    };
+    return this.#calc.macInto(cryptogramMacInput(this.#calc.spec, input), atc, un, new Uint8Array(8), 0);
   }
 }

@@ -3,7 +3,13 @@ import { aesCmac, aesCommonSessionKey } from "./aes.js";
 import { TdesKey } from "./des.js";
 import type { MasterKeyDerivation } from "./keys.js";
 import { type MacPrefix, macAlg3, type Padding, RetailMacKey } from "./mac.js";
-import { emvSessionKey, mastercardSessionKey, type TreeParameters, treeSessionKey } from "./session-keys.js";
+import {
+  checkTreeParameters,
+  emvSessionKey,
+  mastercardSessionKey,
+  type TreeParameters,
+  treeSessionKey,
+} from "./session-keys.js";
 
 /**
  * What a card MACs for an application cryptogram, per Cryptogram Version Number:
@@ -50,7 +56,10 @@ export const CRYPTOGRAM_VERSIONS = {
   "mastercard-20": { masterKey: "A", sessionKey: { kind: "emv-csk" }, cardData: "cvr6", padding: 2 },
   "mastercard-21": { masterKey: "A", sessionKey: { kind: "emv-csk" }, cardData: "cvr6-counters", padding: 2 },
   "interac-133": { masterKey: "A", sessionKey: { kind: "mastercard" }, cardData: "iad", padding: 2 },
-  /** The emvlab.org CAP calculator: EMV2000 tree H=8 b=4, CVR(6). */
+  /**
+   * The EMV2000 tree of emvlab.org's CAP calculator: b = 4, H = 8, IV 0, CVR(6). Other trees are named
+   * `emv2000-tree-b{b}-h{H}` (`cryptogramSpec`).
+   */
   "emv2000-tree": {
     masterKey: "A",
     sessionKey: { kind: "emv2000-tree", height: 8, branch: 4 },
@@ -63,14 +72,42 @@ export const CRYPTOGRAM_VERSIONS = {
 
 export type CryptogramVersionName = keyof typeof CRYPTOGRAM_VERSIONS;
 
+/** `emv2000-tree-b2-h16`: an EMV2000 tree of branch factor b and height H (EMV 4.1 Book 2 A1.3). */
+const TREE_VERSION = /^emv2000-tree-b([0-9]{1,5})-h([0-9]{1,2})$/;
+/**
+ * One spec object per tree name, as for the table's versions: a key provider's cryptogram engine and the code
+ * model compare specs by identity (`CapCodeModel`). At most 65535 × 16 valid names, made only when used.
+ */
+const TREE_SPECS = new Map<string, CryptogramSpec>();
+
+/**
+ * A cryptogram version by name: one of `CRYPTOGRAM_VERSIONS` (a table's own names only: `constructor` is
+ * none), or `emv2000-tree-b{b}-h{H}` for any EMV2000 tree the specification allows (`checkTreeParameters`),
+ * with emvlab's card data (CVR(6), IV 0).
+ */
 export function cryptogramSpec(name: string): CryptogramSpec {
-  const spec = (CRYPTOGRAM_VERSIONS as Record<string, CryptogramSpec>)[name];
-  if (!spec) {
-    throw new CapkitError("PROFILE_INVALID", `unknown cryptogram version "${name}"`, {
-      hint: `known: ${Object.keys(CRYPTOGRAM_VERSIONS).join(", ")}`,
+  if (Object.hasOwn(CRYPTOGRAM_VERSIONS, name))
+    return (CRYPTOGRAM_VERSIONS as Record<string, CryptogramSpec>)[name]!;
+  const tree = TREE_VERSION.exec(name);
+  if (tree) {
+    const known = TREE_SPECS.get(name);
+    if (known) return known;
+    const params = { branch: Number(tree[1]), height: Number(tree[2]) };
+    try {
+      checkTreeParameters(params);
+    } catch (e) {
+      throw new CapkitError("PROFILE_INVALID", `cryptogram version "${name}": ${(e as Error).message}`);
+    }
+    const spec: CryptogramSpec = Object.freeze({
+      ...CRYPTOGRAM_VERSIONS["emv2000-tree"],
+      sessionKey: Object.freeze({ kind: "emv2000-tree" as const, ...params }),
     });
+    TREE_SPECS.set(name, spec);
+    return spec;
   }
-  return spec;
+  throw new CapkitError("PROFILE_INVALID", `unknown cryptogram version "${name}"`, {
+    hint: `known: ${Object.keys(CRYPTOGRAM_VERSIONS).join(", ")}, and emv2000-tree-b{b}-h{H} for other EMV2000 trees`,
+  });
 }
 
 /** The card-internal data a CVN appends to the MAC input, taken from the IAD the card returned (9F10). */
@@ -102,6 +139,11 @@ export interface CryptogramInput {
   /** Unpredictable number 9F37, needed by the MasterCard session key. */
   readonly un?: Uint8Array;
   readonly iad: Uint8Array;
+  /**
+   * The card data after AIP ‖ ATC as the card MACs it, when it is not the CVN's slice of the IAD it returns
+   * (emvlab.org's calculator: CVR `A50006040000` MACed, IAD `06770A03A48000` returned).
+   */
+  readonly cardData?: Uint8Array;
 }
 
 export function cryptogramMacInput(spec: CryptogramSpec, input: CryptogramInput): Uint8Array {
@@ -109,15 +151,36 @@ export function cryptogramMacInput(spec: CryptogramSpec, input: CryptogramInput)
     input.terminalData,
     input.aip,
     writeUint(input.atc, 2),
-    cardDataFromIad(spec.cardData, input.iad),
+    input.cardData ?? cardDataFromIad(spec.cardData, input.iad),
   );
+}
+
+/**
+ * The keyed part of a card's cryptograms: the MAC of a CVN's input for one ATC (`cryptogramMacInput`).
+ * `CryptogramCalculator` computes it in this process from the ICC master key; a key store that keeps the keys
+ * elsewhere (an HSM, through @capkit/verify's key providers) implements the same three members, so the code
+ * model never needs the key. A prefix from `macPrefix` is opaque and valid only for the object that made it.
+ */
+export interface CryptogramMac {
+  readonly spec: CryptogramSpec;
+  /** State to resume from for inputs sharing their bytes before `stable`; undefined when none is kept. */
+  macPrefix(data: Uint8Array, stable: number): unknown;
+  /** The 8-byte cryptogram over `data` for `atc` (and `un`: MasterCard session keys), into `out` at `offset`. */
+  macInto(
+    data: Uint8Array,
+    atc: number,
+    un: Uint8Array | undefined,
+    out: Uint8Array,
+    offset: number,
+    prefix?: unknown,
+  ): Uint8Array;
 }
 
 /**
  * Computes application cryptograms for one ICC master key. Where the CVN uses no session key the prepared
  * MAC key is kept, so recomputing many ATCs (a verifier's look-ahead window) costs MACs only.
  */
-export class CryptogramCalculator {
+export class CryptogramCalculator implements CryptogramMac {
   readonly spec: CryptogramSpec;
   readonly #mk: Uint8Array;
   /** The master key prepared once for the 3DES session-key derivations. */
@@ -179,13 +242,14 @@ export class CryptogramCalculator {
     un: Uint8Array | undefined,
     out: Uint8Array,
     offset: number,
-    prefix?: MacPrefix,
+    prefix?: unknown,
   ): Uint8Array {
     if (this.spec.sessionKey.kind === "aes-csk") {
       out.set(aesCmac(this.sessionKey(atc), data).subarray(0, 8), offset);
       return out;
     }
-    if (this.#fixedKey) return this.#fixedKey.macInto(data, this.spec.padding, out, offset, prefix);
+    if (this.#fixedKey)
+      return this.#fixedKey.macInto(data, this.spec.padding, out, offset, prefix as MacPrefix | undefined);
     return new RetailMacKey(this.sessionKey(atc, un)).macInto(data, this.spec.padding, out, offset);
   }
 }

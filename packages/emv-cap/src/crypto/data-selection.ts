@@ -1,5 +1,6 @@
 import { CapkitError } from "@capkit/core";
 import type { DolEntry } from "../dol.js";
+import { TAG } from "../protocol/tags.js";
 import { tagToHex } from "../tlv.js";
 
 /**
@@ -13,10 +14,16 @@ import { tagToHex } from "../tlv.js";
  * CVM results 9F34 in the Dutch, Portuguese and Belgian CAP traces): those values are sent to the card in
  * GENERATE AC but are not MAC input, so the values are picked by tag, never taken as the whole data field.
  */
-export const AC_TERMINAL_TAGS: readonly number[] = [0x9f02, 0x9f03, 0x9f1a, 0x95, 0x5f2a, 0x9a, 0x9c, 0x9f37];
-
-/** Unpredictable number: also the MasterCard session key's diversifier (Book 2 A1.3.1, M/Chip SKD). */
-const TAG_UN = 0x9f37;
+export const AC_TERMINAL_TAGS: readonly number[] = [
+  TAG.AMOUNT,
+  TAG.AMOUNT_OTHER,
+  TAG.TERMINAL_COUNTRY,
+  TAG.TVR,
+  TAG.CURRENCY,
+  TAG.TRANSACTION_DATE,
+  TAG.TRANSACTION_TYPE,
+  TAG.UN,
+];
 
 /**
  * Where the Table 26 elements sit in the data a reader sends for one CDOL1. Built once per card (the CDOL1
@@ -51,7 +58,8 @@ export class CryptogramDataSelection {
       );
     }
     this.#slices = AC_TERMINAL_TAGS.map((t) => at.get(t)!);
-    this.#un = at.get(TAG_UN)!;
+    // The unpredictable number is also the MasterCard session key's diversifier (Book 2 A1.3.1, M/Chip SKD).
+    this.#un = at.get(TAG.UN)!;
     this.length = this.#slices.reduce((n, [, l]) => n + l, 0);
   }
 

@@ -40,13 +40,27 @@ export function deriveIccMasterKey(
   psn: string,
   method: MasterKeyDerivation,
 ): Uint8Array {
+  const k = imk instanceof TdesKey ? imk : new TdesKey(imk);
+  const [left, right] = iccMasterKeyData(pan, psn, method);
+  return withOddParity(concat(k.encryptEcb(left), k.encryptEcb(right)));
+}
+
+/**
+ * What the issuer master key encrypts to make an ICC master key (EMV 4.3 Book 2 Annex A1.4): the left half
+ * from Y, the right half from Y ⊕ FF…FF. Public data (PAN, PSN): a key store that keeps the issuer master key
+ * (an HSM) derives the two halves from these blocks with its own mechanisms.
+ */
+export function iccMasterKeyData(
+  pan: string,
+  psn: string,
+  method: MasterKeyDerivation,
+): [left: Uint8Array, right: Uint8Array] {
   checkDigits(pan, "PAN", 8, 19);
   checkDigits(psn, "PSN", 1, 2);
   const x = pan + psn.padStart(2, "0");
   const y = method === "B" && pan.length > 16 ? optionBDigits(x) : x.slice(-16).padStart(16, "0");
-  const k = imk instanceof TdesKey ? imk : new TdesKey(imk);
   const yb = digitsToBcd(y, 8);
-  return withOddParity(concat(k.encryptEcb(yb), k.encryptEcb(xor(yb, new Uint8Array(8).fill(0xff)))));
+  return [yb, xor(yb, new Uint8Array(8).fill(0xff))];
 }
 
 /** Book 2 A1.4.2: hash PAN‖PSN (BCD, a leading 0 if odd), keep decimal digits, then letters A–F as 0–5. */

@@ -51,12 +51,42 @@ export function visaSmSessionKey(mk: Uint8Array, atc: number): Uint8Array {
 }
 
 export interface TreeParameters {
-  /** Tree height H. */
+  /** Tree height H, 1 to 16. */
   readonly height: number;
-  /** Branch factor b; b^H must cover every ATC (≥ 65536). */
+  /** Branch factor b, 2 to 65536; b^H must cover every ATC (≥ 65536). */
   readonly branch: number;
   /** 16-byte IV (usually zeros). */
   readonly iv?: Uint8Array;
+}
+
+/** b^H ≥ 2^16: the tree's leaves must cover every 2-byte ATC (EMV 4.1 Book 2 A1.3). */
+const ATC_VALUES = 0x10000;
+/** H = 16 with b = 2 already covers every ATC: a taller tree only costs more 3DES per key. */
+const MAX_TREE_HEIGHT = 16;
+
+/**
+ * The EMV2000 trees EMV 4.1 Book 2 A1.3 allows: any branch factor b ≥ 2 and height H ≥ 1 whose b^H leaves
+ * cover every ATC — the b = 4, H = 8 of emvlab.org's calculator, IBM's TDESEMV2 (b = 2, H = 16) and TDESEMV4
+ * (b = 4, H = 8) among them —, with H ≤ 16 and b ≤ 2^16 (a larger b or H changes no key).
+ */
+export function checkTreeParameters(params: TreeParameters): void {
+  const { height, branch } = params;
+  if (
+    !Number.isInteger(height) ||
+    !Number.isInteger(branch) ||
+    height < 1 ||
+    height > MAX_TREE_HEIGHT ||
+    branch < 2 ||
+    branch > ATC_VALUES ||
+    branch ** height < ATC_VALUES
+  ) {
+    throw new CapkitError(
+      "INPUT_INVALID",
+      `EMV2000 tree b=${branch} H=${height}: need integers b from 2 to 65536 and H from 1 to 16 with b^H ≥ 65536`,
+    );
+  }
+  if (params.iv !== undefined && params.iv.length !== 16)
+    throw new CapkitError("INPUT_INVALID", "EMV2000 tree IV is 16 bytes");
 }
 
 /**
@@ -66,18 +96,9 @@ export interface TreeParameters {
  */
 export function treeSessionKey(mk: Uint8Array, atc: number, params: TreeParameters): Uint8Array {
   checkKey(mk);
+  checkTreeParameters(params);
   const { height, branch } = params;
   const iv = params.iv ?? new Uint8Array(16);
-  if (
-    !Number.isInteger(height) ||
-    !Number.isInteger(branch) ||
-    height < 1 ||
-    branch < 2 ||
-    branch ** height < 65536
-  ) {
-    throw new CapkitError("INPUT_INVALID", "EMV2000 tree: need integers with branch^height ≥ 65536");
-  }
-  if (iv.length !== 16) throw new CapkitError("INPUT_INVALID", "EMV2000 tree IV is 16 bytes");
   const f = (x: Uint8Array, y: Uint8Array, j: number): Uint8Array => {
     const jb = writeUint(j % branch, 8);
     const right = xor(xor(y.subarray(8), jb), Uint8Array.of(0, 0, 0, 0, 0, 0, 0, 0xf0));

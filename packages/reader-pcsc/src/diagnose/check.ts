@@ -1,5 +1,5 @@
 /**
- * One diagnosis step as data (docs/architecture.md §2: diagnostics as a library, the CLI only prints): what was checked, the
+ * One diagnosis step as data (docs/architecture.md §7: diagnostics as a library, the CLI only prints): what was checked, the
  * verdict, what was found, and what to do about it. `data` carries the machine-readable findings.
  */
 export type Verdict = "ok" | "warn" | "fail";

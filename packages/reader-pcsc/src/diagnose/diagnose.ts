@@ -1,5 +1,18 @@
 import { CapkitError, toHex } from "@capkit/core";
-import { describeDol, ipbBitCount, readCapApplication, readPinTryCounter } from "@capkit/emv-cap";
+import {
+  AID_MASTERCARD_CAP,
+  describeDol,
+  findTlv,
+  ipbBitCount,
+  isCapAid,
+  PIN_TRY_MESSAGES,
+  pinTryVerdict,
+  profilesFor,
+  readCapApplication,
+  readPinTryCounter,
+  selectApplication,
+  TAG,
+} from "@capkit/emv-cap";
 import { PcscContext, type ReaderInfo } from "../context.js";
 import { listHidTokens } from "../hid.js";
 import { FEATURE_VERIFY_PIN_DIRECT } from "../pinpad.js";
@@ -10,9 +23,13 @@ import { nameAtr, parseSmartcardList, type SmartcardListEntry } from "./smartcar
 import { driverFor, type SystemProbe, systemProbe } from "./system.js";
 
 /**
- * The support diagnosis (docs/architecture.md §2; like `ykman --diagnose` for bank cards): versions, pcscd, every reader and
+ * The support diagnosis (docs/architecture.md §7; like `ykman --diagnose` for bank cards): versions, pcscd, every reader and
  * its driver, the card's ATR decoded and named, its CAP/DPA application, the PIN tries left (read with GET
  * DATA 9F17: none spent), the PIN pad, USB HID tokens. Every step is a Check; nothing here prints.
+ *
+ * By default the card is only SELECTed: no transaction starts, so its ATC does not move. The application's
+ * records (IPB, CDOL1) are read only with `full`, after a check that says so — GET PROCESSING OPTIONS counts a
+ * transaction on the card (ATC + 1), as `card info` and every code do.
  */
 export interface DiagnoseOptions {
   /** The capkit version to report (the caller knows its own package). */
@@ -22,6 +39,8 @@ export interface DiagnoseOptions {
   readonly hid?: boolean;
   /** Called with each check as soon as it is made, so a caller can show progress (`capkit doctor` streams). */
   readonly onCheck?: (check: Check) => void;
+  /** Read the application's records too: GET PROCESSING OPTIONS spends one ATC (said by a check first). */
+  readonly full?: boolean;
 }
 
 export interface Diagnosis {
@@ -33,30 +52,35 @@ export interface Diagnosis {
 
 /** A guess at the reader profile a card was made for, from its AID and label (the card does not say). */
 export function profileGuess(aid: string, label: string | undefined): string {
-  if (aid === "A0000000048002") return "mastercard-cap";
+  if (aid === AID_MASTERCARD_CAP) return "mastercard-cap";
   if (/BARCLAYS/i.test(label ?? "")) return "uk";
-  return "sesame (French DPA) or visa-dpa";
+  if (isCapAid(aid)) return "sesame (French DPA) or visa-dpa";
+  const readers = profilesFor(aid);
+  return readers.length
+    ? `${readers.join(" or ")} (its reader uses this payment application)`
+    : "none: no built-in profile's reader uses this application";
 }
 
-/** What to tell the holder about a PIN try counter (EMV 4.3 Book 3 §10.5.1: it is the payment PIN's). */
+/**
+ * What to tell the holder about a PIN try counter (EMV 4.3 Book 3 §10.5.1: it is the payment PIN's), in the
+ * words of the PIN-try rule that `cap code` and `apdu` apply (emv-cap's `pinTryVerdict`): a blocked card fails,
+ * a counter capkit would not spend without --force warns.
+ */
 export function pinTriesCheck(what: string, tries: number | undefined): Check {
   const data = { triesLeft: tries ?? null };
-  if (tries === undefined)
-    return check("pin-tries", what, "warn", "the card does not report its PIN try counter", {
-      hint: "capkit will not verify a PIN it cannot count without --force",
+  const verdict = pinTryVerdict(tries);
+  if (verdict === "verify") return check("pin-tries", what, "ok", `${tries} left (none spent)`, { data });
+  const m = PIN_TRY_MESSAGES[verdict];
+  return check(
+    "pin-tries",
+    what,
+    verdict === "blocked" ? "fail" : "warn",
+    `${m.state} (none spent by this check)`,
+    {
+      hint: m.hint,
       data,
-    });
-  if (tries === 0)
-    return check("pin-tries", what, "fail", "0 left: the PIN is blocked (none spent by this check)", {
-      hint: "only the bank can unblock it (it sends an unblock code or a new card); an ATM or a correct PIN cannot",
-      data,
-    });
-  if (tries === 1)
-    return check("pin-tries", what, "warn", "1 left (none spent): one wrong PIN blocks the card", {
-      hint: "type the PIN carefully: a correct PIN resets the counter; capkit asks for --force before using the last try",
-      data,
-    });
-  return check("pin-tries", what, "ok", `${tries} left (none spent)`, { data });
+    },
+  );
 }
 
 const failure = (id: string, what: string, e: unknown, verdict: "warn" | "fail" = "fail"): Check =>
@@ -105,7 +129,7 @@ export async function diagnose(options: DiagnoseOptions = {}): Promise<Diagnosis
   }
   if (ctx) {
     try {
-      await diagnoseReaders(ctx, probe, add, exchanges);
+      await diagnoseReaders(ctx, probe, add, exchanges, options.full ?? false);
     } finally {
       await ctx.close();
     }
@@ -137,6 +161,7 @@ async function diagnoseReaders(
   probe: SystemProbe,
   add: (c: Check) => void,
   exchanges: { reader: string; exchanges: readonly RedactedExchange[] }[],
+  full: boolean,
 ): Promise<void> {
   const readers = await ctx.readers();
   if (readers.length === 0) {
@@ -169,7 +194,7 @@ async function diagnoseReaders(
   const listText = probe.smartcardList();
   const list = listText === undefined ? undefined : parseSmartcardList(listText);
   for (const r of withCard) {
-    const log = await diagnoseCard(ctx, r, list, add);
+    const log = await diagnoseCard(ctx, r, list, add, full);
     if (log) exchanges.push({ reader: r.name, exchanges: log });
   }
 }
@@ -208,6 +233,7 @@ async function diagnoseCard(
   r: ReaderInfo,
   list: readonly SmartcardListEntry[] | undefined,
   add: (c: Check) => void,
+  full: boolean,
 ): Promise<readonly RedactedExchange[] | undefined> {
   const name = `card in ${r.name}`;
   if (r.mute) {
@@ -224,21 +250,7 @@ async function diagnoseCard(
   try {
     pcsc = await ctx.connect(r.name);
     conn = new RedactingRecorder(pcsc);
-    const app = await readCapApplication(conn);
-    add(
-      check(
-        "application",
-        `${name}: CAP application`,
-        app.ipb ? "ok" : "warn",
-        `AID ${app.aid}${app.label ? ` "${app.label}"` : ""}, IAF ${toHex(Uint8Array.of(app.iaf))}, IPB ${app.ipb ? `${toHex(app.ipb)} (${ipbBitCount(app.ipb)} bits)` : "none"}, CDOL1 ${describeDol(app.cdol1)}; profile: ${profileGuess(app.aid, app.label)}`,
-        {
-          ...(app.ipb
-            ? {}
-            : { hint: "no IPB: codes use the profile's fallback IPB and may not match the bank's reader" }),
-          data: { aid: app.aid, label: app.label ?? null, profileGuess: profileGuess(app.aid, app.label) },
-        },
-      ),
-    );
+    add(full ? await recordsCheck(conn, name, add) : await selectCheck(conn, name));
     add(pinTriesCheck(`${name}: PIN tries`, await readPinTryCounter(conn)));
     const features = await pcsc.features();
     add(
@@ -257,4 +269,67 @@ async function diagnoseCard(
     await pcsc?.close().catch(() => {});
   }
   return conn?.exchanges;
+}
+
+const RECORDS_HINT =
+  "its IPB and CDOL1 are in its records: capkit doctor --full reads them (that starts a transaction: the card's ATC goes up by one; no PIN try is spent)";
+
+/** The application as SELECT shows it: nothing started on the card, no ATC spent. */
+async function selectCheck(conn: RedactingRecorder, name: string): Promise<Check> {
+  const app = await selectApplication(conn);
+  const iaf = findTlv(app.fci, TAG.IAF)?.value;
+  const guess = profileGuess(app.aid, app.label);
+  return check(
+    "application",
+    `${name}: CAP application`,
+    app.warnings.length ? "warn" : "ok",
+    [
+      `AID ${app.aid}${app.label ? ` "${app.label}"` : ""}${app.payment ? " (a payment application)" : ""}`,
+      ...(iaf ? [`IAF ${toHex(iaf)}`] : []),
+      `constants: ${app.reader.application.name}`,
+      `profile: ${guess}`,
+      "found by SELECT only (no ATC spent)",
+      ...app.warnings,
+    ].join("; "),
+    {
+      hint: RECORDS_HINT,
+      data: { aid: app.aid, label: app.label ?? null, profileGuess: guess, atcSpent: false },
+    },
+  );
+}
+
+/** The whole application, records included: said first, because GET PROCESSING OPTIONS spends one ATC. */
+async function recordsCheck(conn: RedactingRecorder, name: string, add: (c: Check) => void): Promise<Check> {
+  add(
+    check(
+      "atc",
+      `${name}: reading the records`,
+      "ok",
+      "GET PROCESSING OPTIONS starts a transaction: the card's ATC goes up by one (--full); no PIN try is spent",
+    ),
+  );
+  const app = await readCapApplication(conn);
+  const guess = profileGuess(app.aid, app.label);
+  return check(
+    "application",
+    `${name}: CAP application`,
+    app.ipb && app.warnings.length === 0 ? "ok" : "warn",
+    [
+      `AID ${app.aid}${app.label ? ` "${app.label}"` : ""}${app.payment ? " (a payment application)" : ""}`,
+      `IAF ${toHex(Uint8Array.of(app.iaf))}`,
+      `IPB ${app.ipb ? `${toHex(app.ipb)} (${ipbBitCount(app.ipb)} bits)` : "none"}`,
+      `CDOL1 ${describeDol(app.cdol1)}`,
+      `constants: ${app.reader.application.name}`,
+      `profile: ${guess}`,
+      ...app.warnings,
+    ].join("; "),
+    {
+      ...(app.ipb
+        ? {}
+        : {
+            hint: "no IPB: codes use the reader's fallback IPB or formula and may not match the bank's reader",
+          }),
+      data: { aid: app.aid, label: app.label ?? null, profileGuess: guess, atcSpent: true },
+    },
+  );
 }

@@ -1,20 +1,24 @@
-import { CapkitError, fromHex, toHex } from "@capkit/core";
+import { CapkitError, fromHex } from "@capkit/core";
 import {
-  type AtcBitMap,
-  atcBitMap,
-  atcConstraint,
   CapCodeModel,
   type CapInputs,
   type CapIssuerRecord,
   CRYPTOGRAM_VERSIONS,
-  candidateAtcs,
   parseCapIssuerRecord,
   READER_PROFILES,
   readerProfile,
 } from "@capkit/emv-cap";
-import type { KeyProvider } from "../key-provider.js";
+import type { CapCardKey } from "../key-provider.js";
 import type { CredentialParams, StoredCapRecord } from "../model.js";
-import { type Attempt, digitChallenge, integerIn, type KindRules, noChallenge } from "./kind.js";
+import {
+  type Attempt,
+  digitChallenge,
+  integerIn,
+  type KindContext,
+  type KindRules,
+  noChallenge,
+  sealedKey,
+} from "./kind.js";
 
 export interface CapEnrollRequest {
   readonly kind: "cap";
@@ -26,19 +30,33 @@ export interface CapEnrollRequest {
 
 interface CapEngine {
   readonly model: CapCodeModel;
-  readonly atcBits: AtcBitMap;
   /** Plain identify is the common case: its ATC → code function is prepared once. */
   identify: ((atc: number) => number) | undefined;
 }
 
 type CapParams = Extract<CredentialParams, { kind: "cap" }>;
 
-/** The record as the key provider and emv-cap see it: a sealed test IMK put back in clear, in memory only. */
-function issuerRecord(record: StoredCapRecord, secret: Uint8Array | undefined): CapIssuerRecord {
-  const { key, ...rest } = record;
-  if (key.kind !== "sealed-test-imk") return { ...rest, key };
-  if (!secret) throw new CapkitError("KEY_INVALID", "the card's sealed test key is missing");
-  return { ...rest, key: { kind: "test-imk", imk: toHex(secret), derivation: key.derivation } };
+/** What the key provider needs of a stored card to make its cryptogram engine. */
+function cardKey(record: StoredCapRecord, sealed: string | undefined, id: string): CapCardKey {
+  const { key } = record;
+  return {
+    pan: record.pan,
+    psn: record.psn,
+    cryptogramVersion: record.cryptogramVersion,
+    issuerKey:
+      key.kind === "sealed-test-imk"
+        ? { kind: "sealed-test-imk", sealed: sealedKey(sealed, id), derivation: key.derivation }
+        : key,
+  };
+}
+
+/** The model of a card's codes, its cryptograms computed by the key provider's engine. */
+async function capEngine(record: StoredCapRecord, sealed: string | undefined, ctx: KindContext) {
+  const { pan: _pan, key: _key, ...codeRecord } = record;
+  return {
+    model: new CapCodeModel(codeRecord, await ctx.keys.cryptogram(ctx.id, cardKey(record, sealed, ctx.id))),
+    identify: undefined,
+  };
 }
 
 /**
@@ -49,7 +67,8 @@ export const capKind: KindRules<"cap", CapEnrollRequest, CapEngine> = {
   kind: "cap",
   defaultFunction: "identify",
 
-  async enroll(req, { keys, policy }) {
+  async enroll(req, ctx) {
+    const { keys, id, policy } = ctx;
     const record = parseCapIssuerRecord(req.record);
     // Names looked up among their tables' own keys: "constructor" is neither a profile nor a CVN (issue 20).
     if (!Object.hasOwn(READER_PROFILES, record.profile))
@@ -59,29 +78,21 @@ export const capKind: KindRules<"cap", CapEnrollRequest, CapEngine> = {
     const last = req.lastAtc === undefined ? -1 : integerIn(req.lastAtc, 0, 0xffff, "lastAtc");
     const atcWindow =
       req.atcWindow === undefined ? policy.capAtcWindow : integerIn(req.atcWindow, 1, 0xffff, "atcWindow");
-    // The key must be there, and the card's data must make a code model, before the card is accepted for use.
-    const icc = await keys.iccMasterKey(record);
-    new CapCodeModel(record, icc);
-    icc.fill(0);
-    const { key, ...rest } = record;
-    const stored: StoredCapRecord =
-      key.kind === "test-imk"
-        ? { ...rest, key: { kind: "sealed-test-imk", derivation: key.derivation } }
-        : { ...rest, key };
-    return {
-      params: { kind: "cap", record: stored, atcWindow },
-      last,
-      secret: key.kind === "test-imk" ? fromHex(key.imk) : undefined,
+    // The card number and a simulated card's test key are sealed before anything is stored (PCI DSS Req. 3.5).
+    const { key, pan, ...rest } = record;
+    const sealed = key.kind === "test-imk" ? await keys.seal(id, "issuer-key", fromHex(key.imk)) : undefined;
+    const stored: StoredCapRecord = {
+      ...rest,
+      pan: { sealed: await keys.seal(id, "pan", Buffer.from(pan, "ascii")) },
+      key: key.kind === "test-imk" ? { kind: "sealed-test-imk", derivation: key.derivation } : key,
     };
+    // The key must be there, and the card's data must make a code model, before the card is accepted for use.
+    await capEngine(stored, sealed, ctx);
+    return { params: { kind: "cap", record: stored, atcWindow }, last, sealed };
   },
 
-  async engine(p, secret, keys: KeyProvider) {
-    const record = issuerRecord(p.record, secret);
-    return {
-      model: new CapCodeModel(record, await keys.iccMasterKey(record)),
-      atcBits: atcBitMap(record.ipb, record.iaf),
-      identify: undefined,
-    };
+  engine(p, sealed, ctx) {
+    return capEngine(p.record, sealed, ctx);
   },
 
   match(engine, c, a) {
@@ -92,7 +103,8 @@ export const capKind: KindRules<"cap", CapEnrollRequest, CapEngine> = {
     const codeAt = capFunction(engine, inputs);
     if (!codeAt) return undefined;
     let found = -1;
-    for (const atc of candidateAtcs(c.last, c.params.atcWindow, atcConstraint(engine.atcBits, value))) {
+    // The model knows which ATC bits its reader's code carries (the IPB's, or the Belgian formula's).
+    for (const atc of engine.model.candidateAtcs(c.last, c.params.atcWindow, value)) {
       const hit = codeAt(atc) === value; // every candidate is computed: no early return
       found = found < 0 && hit ? atc : found;
     }
@@ -104,7 +116,7 @@ export const capKind: KindRules<"cap", CapEnrollRequest, CapEngine> = {
     const v1 = Number(code1);
     const v2 = Number(code2);
     if (!f) return undefined;
-    for (const atc of candidateAtcs(c.last, window, atcConstraint(engine.atcBits, v1))) {
+    for (const atc of engine.model.candidateAtcs(c.last, window, v1)) {
       if (atc < 0xffff && f(atc) === v1 && f(atc + 1) === v2) return atc + 1;
     }
     return undefined;

@@ -1,6 +1,6 @@
 import { type HotpGenerator, matchHotp } from "@capkit/oath";
 import { integerIn, type KindRules, noChallenge } from "./kind.js";
-import { type OathTokenRequest, oathTokenEngine, oathTokenParams } from "./oath-token.js";
+import { type OathTokenRequest, oathTokenEngine, oathTokenParams, sealOathSecret } from "./oath-token.js";
 
 export interface HotpEnrollRequest extends OathTokenRequest {
   readonly kind: "hotp";
@@ -14,7 +14,8 @@ export const hotpKind: KindRules<"hotp", HotpEnrollRequest, HotpGenerator> = {
   kind: "hotp",
   defaultFunction: "identify",
 
-  async enroll(req, { policy }) {
+  async enroll(req, ctx) {
+    const { policy } = ctx;
     const { algorithm, digits } = oathTokenParams(req);
     const counter = integerIn(req.counter ?? 0, 0, Number.MAX_SAFE_INTEGER, "counter");
     const lookAhead =
@@ -22,12 +23,12 @@ export const hotpKind: KindRules<"hotp", HotpEnrollRequest, HotpGenerator> = {
     return {
       params: { kind: "hotp", algorithm, digits, lookAhead },
       last: counter - 1,
-      secret: req.secret,
+      sealed: await sealOathSecret(req.secret, ctx),
     };
   },
 
-  async engine(p, secret) {
-    return oathTokenEngine(p, secret);
+  engine(p, sealed, ctx) {
+    return oathTokenEngine(p, sealed, ctx);
   },
 
   match(gen, c, a) {

@@ -24,18 +24,26 @@ export interface Match {
   readonly drift?: number;
 }
 
-/** What a kind makes of an enrolment request: the parameters to store and the secret to seal. */
+/** What a kind makes of an enrolment request: the parameters to store and its key material, sealed. */
 export interface Enrolment<P extends CredentialParams> {
   readonly params: P;
   readonly last: number;
-  /** Key material the KeyProvider seals (bound to the credential id); never stored in clear. */
-  readonly secret: Uint8Array | undefined;
+  /** Key material sealed by the KeyProvider (bound to the credential id); never stored in clear. */
+  readonly sealed: string | undefined;
+}
+
+/** What a kind is given to enrol or to build an engine: the credential's id and the key provider. */
+export interface KindContext {
+  readonly id: string;
+  readonly keys: KeyProvider;
 }
 
 /**
  * The rules of one credential kind, all in one file (kinds/cap.ts, hotp.ts, totp.ts, ocra.ts): how it is
  * enrolled, how its keyed engine is built, what a matching code is, how it resynchronises and what challenge it
- * answers. The Verifier around it is only the policy shell: lockout, challenges, store, audit.
+ * answers. The Verifier around it is only the policy shell: lockout, challenges, store, audit. Keys stay in the
+ * KeyProvider: a kind seals what it enrols and asks the provider for a keyed engine (an HMAC, a cryptogram
+ * MAC), never for a key.
  */
 export interface KindRules<K extends CredentialParams["kind"], R, E> {
   readonly kind: K;
@@ -43,13 +51,13 @@ export interface KindRules<K extends CredentialParams["kind"], R, E> {
   readonly defaultFunction: CodeFunction;
   enroll(
     req: R,
-    ctx: { keys: KeyProvider; policy: Policy },
+    ctx: KindContext & { policy: Policy },
   ): Promise<Enrolment<Extract<CredentialParams, { kind: K }>>>;
-  /** The keyed engine; `secret` is the unsealed key material (zeroed by the caller afterwards). */
+  /** The keyed engine, from the stored parameters and sealed key material (built once per version). */
   engine(
     params: Extract<CredentialParams, { kind: K }>,
-    secret: Uint8Array | undefined,
-    keys: KeyProvider,
+    sealed: string | undefined,
+    ctx: KindContext,
   ): Promise<E>;
   /** A matching code after `c.last`, or undefined. Computes every candidate: no early return on a hit. */
   match(
@@ -62,6 +70,13 @@ export interface KindRules<K extends CredentialParams["kind"], R, E> {
   resync?(engine: E, c: StoredCredential, code1: string, code2: string, window: number): number | undefined;
   /** A fresh challenge value for `fn`; INPUT_INVALID when this credential has no such function. */
   challenge(params: Extract<CredentialParams, { kind: K }>, fn: Exclude<CodeFunction, "identify">): string;
+}
+
+/** The sealed key material of a stored credential, or KEY_INVALID (a row that lost it cannot be verified). */
+export function sealedKey(sealed: string | undefined, id: string): string {
+  if (sealed === undefined)
+    throw new CapkitError("KEY_INVALID", `credential ${id}: its sealed key is missing`);
+  return sealed;
 }
 
 export { integerIn } from "../requests.js";

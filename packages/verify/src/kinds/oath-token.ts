@@ -1,4 +1,5 @@
 import { checkDigits, HmacKey, HotpGenerator, type OathAlgorithm } from "@capkit/oath";
+import { type KindContext, sealedKey } from "./kind.js";
 
 /** What HOTP and TOTP enrolments share: the HMAC key and the code length (RFC 4226 §5.3, RFC 6238 §4). */
 export interface OathTokenRequest {
@@ -17,13 +18,16 @@ export function oathTokenParams(req: OathTokenRequest): { algorithm: OathAlgorit
   return { algorithm, digits };
 }
 
-/** A stored token's key was checked at enrolment (length, algorithm): it is trusted when the engine is built. */
-export const STORED_KEY = { allowShortSecret: true } as const;
-
-/** The keyed generator of a stored HOTP or TOTP token. */
-export function oathTokenEngine(
+/** The keyed generator of a stored HOTP or TOTP token: the HMAC computes in the key provider. */
+export async function oathTokenEngine(
   p: { readonly algorithm: OathAlgorithm; readonly digits: number },
-  secret: Uint8Array | undefined,
-): HotpGenerator {
-  return new HotpGenerator(new HmacKey(secret!, p.algorithm, STORED_KEY), p.digits);
+  sealed: string | undefined,
+  ctx: KindContext,
+): Promise<HotpGenerator> {
+  return new HotpGenerator(await ctx.keys.hmac(ctx.id, sealedKey(sealed, ctx.id), p.algorithm), p.digits);
+}
+
+/** An OATH secret sealed for its one use, an HMAC key. */
+export function sealOathSecret(secret: Uint8Array, ctx: KindContext): Promise<string> {
+  return ctx.keys.seal(ctx.id, "hmac", secret);
 }

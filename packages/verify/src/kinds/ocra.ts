@@ -1,8 +1,8 @@
 import { randomInt } from "node:crypto";
 import { CapkitError } from "@capkit/core";
 import { Ocra, type OcraSuite, parseOcraSuite, totpStep } from "@capkit/oath";
-import { digitChallenge, type KindRules, noChallenge } from "./kind.js";
-import { STORED_KEY } from "./oath-token.js";
+import { digitChallenge, type KindRules, noChallenge, sealedKey } from "./kind.js";
+import { sealOathSecret } from "./oath-token.js";
 
 export interface OcraEnrollRequest {
   readonly kind: "ocra";
@@ -19,7 +19,7 @@ export const ocraKind: KindRules<"ocra", OcraEnrollRequest, Ocra> = {
   kind: "ocra",
   defaultFunction: "ocra",
 
-  async enroll(req) {
+  async enroll(req, ctx) {
     const suite = parseOcraSuite(req.suite);
     if (suite.pin || suite.session !== undefined) {
       throw new CapkitError(
@@ -28,11 +28,16 @@ export const ocraKind: KindRules<"ocra", OcraEnrollRequest, Ocra> = {
       );
     }
     new Ocra(suite, req.secret, req.allowShortSecret ? { allowShortSecret: true } : {});
-    return { params: { kind: "ocra", suite: suite.text }, last: -1, secret: req.secret };
+    return {
+      params: { kind: "ocra", suite: suite.text },
+      last: -1,
+      sealed: await sealOathSecret(req.secret, ctx),
+    };
   },
 
-  async engine(p, secret) {
-    return new Ocra(p.suite, secret!, STORED_KEY);
+  async engine(p, sealed, { id, keys }) {
+    const suite = parseOcraSuite(p.suite);
+    return new Ocra(suite, await keys.hmac(id, sealedKey(sealed, id), suite.algorithm));
   },
 
   match(ocra, c, a, policy) {

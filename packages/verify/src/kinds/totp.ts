@@ -1,6 +1,6 @@
 import { type HotpGenerator, matchTotp } from "@capkit/oath";
 import { integerIn, type KindRules, noChallenge } from "./kind.js";
-import { type OathTokenRequest, oathTokenEngine, oathTokenParams } from "./oath-token.js";
+import { type OathTokenRequest, oathTokenEngine, oathTokenParams, sealOathSecret } from "./oath-token.js";
 
 export interface TotpEnrollRequest extends OathTokenRequest {
   readonly kind: "totp";
@@ -20,7 +20,8 @@ export const totpKind: KindRules<"totp", TotpEnrollRequest, HotpGenerator> = {
   kind: "totp",
   defaultFunction: "identify",
 
-  async enroll(req, { policy }) {
+  async enroll(req, ctx) {
+    const { policy } = ctx;
     const { algorithm, digits } = oathTokenParams(req);
     const step = integerIn(req.step ?? 30, 1, 86400, "step");
     const t0 = integerIn(req.t0 ?? 0, 0, Number.MAX_SAFE_INTEGER, "t0");
@@ -37,12 +38,12 @@ export const totpKind: KindRules<"totp", TotpEnrollRequest, HotpGenerator> = {
         ...(followDrift ? { followDrift: true } : {}),
       },
       last: -1,
-      secret: req.secret,
+      sealed: await sealOathSecret(req.secret, ctx),
     };
   },
 
-  async engine(p, secret) {
-    return oathTokenEngine(p, secret);
+  engine(p, sealed, ctx) {
+    return oathTokenEngine(p, sealed, ctx);
   },
 
   match(gen, c, a) {

@@ -8,17 +8,17 @@ const require = createRequire(import.meta.url);
  * @capkit/verify carries no driver). A missing one is a deployment problem with one fix, so it is a typed
  * error naming the package to install, never a bare "module not found".
  */
-export function loadDriver<T>(name: string, store: string): T {
+export function loadDriver<T>(
+  name: string,
+  store: string,
+  code: "STORE_UNAVAILABLE" | "KEY_UNAVAILABLE" = "STORE_UNAVAILABLE",
+): T {
   try {
     return require(name) as T;
   } catch (e) {
     if ((e as { code?: string }).code !== "MODULE_NOT_FOUND") throw e;
-    throw new CapkitError(
-      "STORE_UNAVAILABLE",
-      `${store} needs the "${name}" package, which is not installed`,
-      {
-        hint: `install it next to @capkit/verify: npm install ${name}`,
-      },
-    );
+    throw new CapkitError(code, `${store} needs the "${name}" package, which is not installed`, {
+      hint: `install it next to @capkit/verify: npm install ${name}`,
+    });
   }
 }

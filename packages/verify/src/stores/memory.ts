@@ -3,7 +3,11 @@ import { clearFailures, countFailure, isLocked, type LockoutState } from "../loc
 import type {
   AcceptDecision,
   AcceptOutcome,
+  AuditCheckpoint,
   AuditEntry,
+  AuditQuery,
+  ChainedAuditEntry,
+  ChainHead,
   Challenge,
   CodeFunction,
   Counted,
@@ -13,6 +17,7 @@ import type {
   FailureSubject,
   ListOptions,
   LockoutRule,
+  SealedState,
   StateStore,
   StoredCredential,
   UserState,
@@ -28,6 +33,11 @@ type Row = Mutable<StoredCredential> & { probe?: ReplayProbe };
 export interface MemoryStoreOptions {
   /** Audit entries kept (the newest; default 10,000). */
   readonly auditLimit?: number;
+  /**
+   * Bytes of audit entries kept (their text; the oldest go first; default 16 MiB): ids and details come from
+   * outside. The memory store keeps no hash chain: its trail lives and dies with the process, never at rest.
+   */
+  readonly auditMaxBytes?: number;
   /** Unknown ids and users whose failures are counted (the newest; default 100,000). */
   readonly unknownLimit?: number;
 }
@@ -47,9 +57,14 @@ export class MemoryStore implements StateStore {
   readonly #unknownLimit: number;
   readonly #audit: AuditRing;
 
+  readonly #checkpoints: AuditCheckpoint[] = [];
+
   constructor(options: MemoryStoreOptions = {}) {
-    checkOptions(options, "the memory store's options", ["auditLimit", "unknownLimit"]);
-    this.#audit = new AuditRing(integerIn(options.auditLimit ?? 10_000, 1, 10_000_000, "auditLimit"));
+    checkOptions(options, "the memory store's options", ["auditLimit", "auditMaxBytes", "unknownLimit"]);
+    this.#audit = new AuditRing(
+      integerIn(options.auditLimit ?? 10_000, 1, 10_000_000, "auditLimit"),
+      integerIn(options.auditMaxBytes ?? 16 * 1024 * 1024, 1024, Number.MAX_SAFE_INTEGER, "auditMaxBytes"),
+    );
     this.#unknownLimit = integerIn(options.unknownLimit ?? 100_000, 1, 100_000_000, "unknownLimit");
   }
 
@@ -221,6 +236,16 @@ export class MemoryStore implements StateStore {
     return ch.expiresAt > now ? ch : undefined;
   }
 
+  async reseal(id: string, expected: SealedState, next: SealedState, audit: AuditEntry): Promise<boolean> {
+    const c = this.#credentials.get(id);
+    if (!c || c.sealed !== expected.sealed || JSON.stringify(c.params) !== JSON.stringify(expected.params))
+      return false;
+    c.sealed = next.sealed;
+    c.params = next.params;
+    this.#record(audit);
+    return true;
+  }
+
   async record(audit: AuditEntry): Promise<void> {
     this.#record(audit);
   }
@@ -229,11 +254,45 @@ export class MemoryStore implements StateStore {
     return this.#audit
       .entries()
       .filter((a) => id === undefined || a.credentialId === id || a.user === id)
-      .slice(-limit);
+      .slice(-limit)
+      .map(({ seq: _, ...e }) => e);
   }
 
   async pruneAudit(before: number): Promise<number> {
     return this.#audit.prune(before);
+  }
+
+  async auditTrail(q: AuditQuery): Promise<ChainedAuditEntry[]> {
+    return this.#audit
+      .entries()
+      .filter(
+        (e) =>
+          e.seq > (q.after ?? 0) &&
+          (q.credential === undefined || e.credentialId === q.credential) &&
+          (q.user === undefined || e.user === q.user) &&
+          (q.since === undefined || e.at >= q.since) &&
+          (q.until === undefined || e.at < q.until),
+      )
+      .slice(0, q.limit)
+      .map((e) => ({ ...e, chain: "", n: 0, hash: "" }));
+  }
+
+  async auditHeads(): Promise<{ observed: number; heads: ChainHead[] }> {
+    return { observed: this.#audit.lastSeq, heads: [] };
+  }
+
+  async addCheckpoint(cp: AuditCheckpoint): Promise<boolean> {
+    if (this.#checkpoints.some((c) => c.seq === cp.seq)) return false;
+    this.#checkpoints.push(cp);
+    return true;
+  }
+
+  async auditCheckpoints(): Promise<AuditCheckpoint[]> {
+    return [...this.#checkpoints];
+  }
+
+  async auditCut(): Promise<number | undefined> {
+    return undefined; // the ring holds its bounds itself
   }
 
   /** How many challenges are held (tests of the bound under a flood). */

@@ -5,7 +5,11 @@ import { lockoutSql } from "../lockout.js";
 import type {
   AcceptDecision,
   AcceptOutcome,
+  AuditCheckpoint,
   AuditEntry,
+  AuditQuery,
+  ChainedAuditEntry,
+  ChainHead,
   Challenge,
   CodeFunction,
   Counted,
@@ -15,6 +19,7 @@ import type {
   FailureSubject,
   ListOptions,
   LockoutRule,
+  SealedState,
   StateStore,
   StoredCredential,
   UserState,
@@ -26,7 +31,9 @@ import {
   CREDENTIAL_COLUMNS,
   CREDENTIAL_SELECT,
   credentialValues,
+  ROW_BYTES,
   rowToAudit,
+  rowToChained,
   rowToCredential,
   SCHEMA_POSTGRES,
   UNKNOWN_KEY_NAME,
@@ -181,9 +188,9 @@ export class PostgresStore implements StateStore {
         `WITH i AS (INSERT INTO credentials (${CREDENTIAL_COLUMNS})
                     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id),
               u AS (INSERT INTO users (id) SELECT $7 FROM i WHERE $7::text IS NOT NULL ON CONFLICT DO NOTHING)
-         INSERT INTO audit (at, credential_id, action, result, counter, detail, user_id)
-         SELECT $10, $11, $12, $13, $14, $15, $16 FROM i`,
-        [...credentialValues(c), ...auditValues(a)],
+         INSERT INTO audit (at, credential_id, action, result, counter, detail, user_id, actor)
+         SELECT $10, $11, $12, $13, $14, $15, $16, $17 FROM i`,
+        [...credentialValues(c), ...auditValues(a), a.actor ?? null],
       );
     } catch (e) {
       if (e instanceof CapkitError && e.code === "CREDENTIAL_EXISTS") {
@@ -223,9 +230,9 @@ export class PostgresStore implements StateStore {
   async addUser(id: string, a: AuditEntry): Promise<boolean> {
     const r = await this.#query(
       `WITH i AS (INSERT INTO users (id) VALUES ($1) ON CONFLICT DO NOTHING RETURNING id)
-       INSERT INTO audit (at, credential_id, action, result, counter, detail, user_id)
-       SELECT $2, $3, $4, $5, $6, $7, $8 FROM i RETURNING 1`,
-      [id, ...auditValues(a)],
+       INSERT INTO audit (at, credential_id, action, result, counter, detail, user_id, actor)
+       SELECT $2, $3, $4, $5, $6, $7, $8, $9 FROM i RETURNING 1`,
+      [id, ...auditValues(a), a.actor ?? null],
     );
     return r.rowCount === 1;
   }
@@ -249,6 +256,7 @@ export class PostgresStore implements StateStore {
       ...auditValues(a),
       d.rule.releaseMs,
       ...(byUser ? [d.user] : []),
+      a.actor ?? null,
     ]);
     const row = r.rows[0] as {
       accepted: boolean;
@@ -275,6 +283,7 @@ export class PostgresStore implements StateStore {
         rule.maxFailures,
         ...auditValues(a),
         ...unknown,
+        a.actor ?? null,
       ]);
     } else if (expected && "user" in subject) {
       r = await this.#query(FAIL_USER_EXPECTED, [
@@ -286,6 +295,7 @@ export class PostgresStore implements StateStore {
         expected.last,
         rule.releaseMs,
         expected.locked === true,
+        a.actor ?? null,
       ]);
     } else if (expected) {
       r = await this.#query(FAIL_OWN_EXPECTED, [
@@ -296,11 +306,24 @@ export class PostgresStore implements StateStore {
         expected.last,
         rule.releaseMs,
         expected.locked === true,
+        a.actor ?? null,
       ]);
     } else if ("user" in subject) {
-      r = await this.#query(FAIL_USER, [subject.user, rule.maxFailures, ...auditValues(a), ...unknown]);
+      r = await this.#query(FAIL_USER, [
+        subject.user,
+        rule.maxFailures,
+        ...auditValues(a),
+        ...unknown,
+        a.actor ?? null,
+      ]);
     } else {
-      r = await this.#query(FAIL_OWN, [subject.credential, rule.maxFailures, ...auditValues(a), ...unknown]);
+      r = await this.#query(FAIL_OWN, [
+        subject.credential,
+        rule.maxFailures,
+        ...auditValues(a),
+        ...unknown,
+        a.actor ?? null,
+      ]);
     }
     const row = r.rows[0] as Counted | undefined;
     return row ? { failures: row.failures, locked: row.locked } : "changed";
@@ -312,6 +335,7 @@ export class PostgresStore implements StateStore {
       unknownSubjectKey(this.#unknownKey, subject),
       ...auditValues(a),
       rule.releaseMs,
+      a.actor ?? null,
     ]);
     const row = r.rows[0] as Counted;
     return { failures: row.failures, locked: row.locked };
@@ -321,9 +345,9 @@ export class PostgresStore implements StateStore {
     const table = "user" in subject ? "users" : "credentials";
     const r = await this.#query(
       `WITH u AS (UPDATE ${table} SET failures = 0, locked = FALSE, locked_at = NULL WHERE id = $1 RETURNING id)
-       INSERT INTO audit (at, credential_id, action, result, counter, detail, user_id)
-       SELECT $2, $3, $4, $5, $6, $7, $8 FROM u RETURNING 1`,
-      ["user" in subject ? subject.user : subject.credential, ...auditValues(a)],
+       INSERT INTO audit (at, credential_id, action, result, counter, detail, user_id, actor)
+       SELECT $2, $3, $4, $5, $6, $7, $8, $9 FROM u RETURNING 1`,
+      ["user" in subject ? subject.user : subject.credential, ...auditValues(a), a.actor ?? null],
     );
     return r.rowCount === 1;
   }
@@ -331,9 +355,9 @@ export class PostgresStore implements StateStore {
   async setState(id: string, state: CredentialState, version: number, a: AuditEntry): Promise<boolean> {
     const r = await this.#query(
       `WITH u AS (UPDATE credentials SET state = $2, version = $10 WHERE id = $1 RETURNING id)
-       INSERT INTO audit (at, credential_id, action, result, counter, detail, user_id)
-       SELECT $3, $4, $5, $6, $7, $8, $9 FROM u RETURNING 1`,
-      [id, state, ...auditValues(a), version],
+       INSERT INTO audit (at, credential_id, action, result, counter, detail, user_id, actor)
+       SELECT $3, $4, $5, $6, $7, $8, $9, $11 FROM u RETURNING 1`,
+      [id, state, ...auditValues(a), version, a.actor ?? null],
     );
     return r.rowCount === 1;
   }
@@ -343,9 +367,9 @@ export class PostgresStore implements StateStore {
       `WITH d AS (DELETE FROM credentials WHERE id = $1 RETURNING id),
             c AS (DELETE FROM challenges WHERE credential_id IN (SELECT id FROM d)),
             r AS (UPDATE credentials SET replaces = NULL WHERE replaces IN (SELECT id FROM d))
-       INSERT INTO audit (at, credential_id, action, result, counter, detail, user_id)
-       SELECT $2, $3, $4, $5, $6, $7, $8 FROM d RETURNING 1`,
-      [id, ...auditValues(a)],
+       INSERT INTO audit (at, credential_id, action, result, counter, detail, user_id, actor)
+       SELECT $2, $3, $4, $5, $6, $7, $8, $9 FROM d RETURNING 1`,
+      [id, ...auditValues(a), a.actor ?? null],
     );
     return r.rowCount === 1;
   }
@@ -356,8 +380,8 @@ export class PostgresStore implements StateStore {
             t AS (DELETE FROM challenges WHERE credential_id = $2 AND id NOT IN
                     (SELECT id FROM challenges WHERE credential_id = $2 ORDER BY expires_at DESC LIMIT $13)),
             i AS (INSERT INTO challenges (id, credential_id, function, value, expires_at) VALUES ($1, $2, $3, $4, $5) RETURNING credential_id)
-       INSERT INTO audit (at, credential_id, action, result, counter, detail, user_id)
-       SELECT $6, $7, $8, $9, $10, $11, $12 FROM i`,
+       INSERT INTO audit (at, credential_id, action, result, counter, detail, user_id, actor)
+       SELECT $6, $7, $8, $9, $10, $11, $12, $14 FROM i`,
       [
         ch.id,
         ch.credentialId,
@@ -366,6 +390,7 @@ export class PostgresStore implements StateStore {
         ch.expiresAt,
         ...auditValues(a),
         Math.max(0, maxPerCredential - 1),
+        a.actor ?? null,
       ],
     );
   }
@@ -392,10 +417,29 @@ export class PostgresStore implements StateStore {
     };
   }
 
+  async reseal(id: string, expected: SealedState, next: SealedState, a: AuditEntry): Promise<boolean> {
+    const r = await this.#query(
+      `WITH u AS (UPDATE credentials SET sealed = $2, params = $3
+                  WHERE id = $1 AND sealed IS NOT DISTINCT FROM $4 AND params = $5::jsonb RETURNING id)
+       INSERT INTO audit (at, credential_id, action, result, counter, detail, user_id, actor)
+       SELECT $6, $7, $8, $9, $10, $11, $12, $13 FROM u RETURNING 1`,
+      [
+        id,
+        next.sealed ?? null,
+        JSON.stringify(next.params),
+        expected.sealed ?? null,
+        JSON.stringify(expected.params),
+        ...auditValues(a),
+        a.actor ?? null,
+      ],
+    );
+    return r.rowCount === 1;
+  }
+
   async record(a: AuditEntry): Promise<void> {
     await this.#query(
-      "INSERT INTO audit (at, credential_id, action, result, counter, detail, user_id) VALUES ($1, $2, $3, $4, $5, $6, $7)",
-      auditValues(a),
+      "INSERT INTO audit (at, credential_id, action, result, counter, detail, user_id, actor) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+      [...auditValues(a), a.actor ?? null],
     );
   }
 
@@ -410,9 +454,68 @@ export class PostgresStore implements StateStore {
     return r.rows.reverse().map(rowToAudit);
   }
 
+  async auditTrail(q: AuditQuery): Promise<ChainedAuditEntry[]> {
+    const r = await this.#query(
+      `SELECT * FROM audit WHERE seq > $1 AND ($2::text IS NULL OR credential_id = $2) AND ($3::text IS NULL OR user_id = $3)
+         AND ($4::bigint IS NULL OR at >= $4) AND ($5::bigint IS NULL OR at < $5)
+       ORDER BY seq LIMIT $6`,
+      [q.after ?? 0, q.credential ?? null, q.user ?? null, q.since ?? null, q.until ?? null, q.limit],
+    );
+    return r.rows.map(rowToChained);
+  }
+
+  async auditHeads(from: number, to: number): Promise<{ observed: number; heads: ChainHead[] }> {
+    const r = await this.#query(
+      `SELECT h.chain, h.n, h.head AS hash, (SELECT coalesce(max(seq), 0) FROM audit) AS observed
+       FROM (SELECT DISTINCT chain FROM audit WHERE seq > $1 AND seq <= $2 AND chain IS NOT NULL) t
+       JOIN audit_chains h ON h.chain = t.chain
+       UNION ALL SELECT NULL, NULL, NULL, (SELECT coalesce(max(seq), 0) FROM audit)`,
+      [from, to],
+    );
+    const rows = r.rows as { chain: string | null; n: string; hash: string; observed: string }[];
+    return {
+      observed: Number(rows.at(-1)!.observed),
+      heads: rows
+        .filter((x) => x.chain !== null)
+        .map((x) => ({ chain: x.chain!, n: Number(x.n), hash: x.hash })),
+    };
+  }
+
+  async addCheckpoint(cp: AuditCheckpoint): Promise<boolean> {
+    const r = await this.#query(
+      "INSERT INTO audit_checkpoints (seq, at, body) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+      [cp.seq, cp.at, JSON.stringify(cp)],
+    );
+    return r.rowCount === 1;
+  }
+
+  async auditCheckpoints(): Promise<AuditCheckpoint[]> {
+    const r = await this.#query("SELECT body FROM audit_checkpoints ORDER BY seq", []);
+    return r.rows.map((x: { body: string }) => JSON.parse(x.body) as AuditCheckpoint);
+  }
+
+  async auditCut(maxRows: number, maxBytes: number): Promise<number | undefined> {
+    const r = await this.#query(
+      `SELECT max(at) AS cut FROM (
+         SELECT at, row_number() OVER w AS k, sum(${ROW_BYTES}) OVER w AS bytes FROM audit
+         WINDOW w AS (ORDER BY seq DESC)) x
+       WHERE k > $1 OR bytes > $2`,
+      [maxRows, maxBytes],
+    );
+    const cut = r.rows[0]?.cut;
+    return cut === null || cut === undefined ? undefined : Number(cut) + 1;
+  }
+
   async pruneAudit(before: number): Promise<number> {
-    const r = await this.#query("DELETE FROM audit WHERE at < $1", [before]);
-    return r.rowCount ?? 0;
+    const r = await this.#query(
+      `WITH d AS (DELETE FROM audit WHERE at < $1 AND seq NOT IN
+                    (SELECT max(seq) FROM audit WHERE at < $1 AND chain IS NOT NULL GROUP BY chain) RETURNING 1),
+            c AS (DELETE FROM audit_checkpoints WHERE at < $1 AND seq <
+                    (SELECT coalesce(max(seq), 0) FROM audit_checkpoints WHERE at < $1))
+       SELECT count(*)::int AS n FROM d`,
+      [before],
+    );
+    return r.rows[0].n;
   }
 
   /** How many challenges are held (tests of the bound under a flood). */
@@ -453,7 +556,8 @@ function message(e: unknown): string {
 /** Changes with the DDL: a database whose `meta` says so is not altered again on connect. */
 const SCHEMA_VERSION = createHash("sha256").update(SCHEMA_POSTGRES).digest("hex").slice(0, 16);
 
-const AUDIT_INSERT = "INSERT INTO audit (at, credential_id, action, result, counter, detail, user_id)";
+/** The audit row's columns; the actor is always the statement's last parameter. */
+const AUDIT_INSERT = "INSERT INTO audit (at, credential_id, action, result, counter, detail, user_id, actor)";
 
 /** The lockout rule (src/lockout.ts) with an accept's parameters: $7 max failures, $9 now, $16 release. */
 const ACCEPT_RULE = lockoutSql({ max: "$7", now: "$9", release: "$16" });
@@ -483,7 +587,7 @@ WITH c AS (
   RETURNING failures, locked),
 w AS (${AUDIT_INSERT}
   SELECT $9, $10, $11, CASE WHEN c.failures = 0 THEN $12 WHEN c.locked THEN 'locked' ELSE 'rejected' END, $13,
-         CASE WHEN c.failures = 0 THEN $14 ELSE $8 END, $15 FROM c RETURNING 1)
+         CASE WHEN c.failures = 0 THEN $14 ELSE $8 END, $15, $17 FROM c RETURNING 1)
 SELECT coalesce(c.failures = 0, FALSE) AS accepted,
        CASE WHEN c.failures > 0 THEN c.failures END AS failures, c.locked,
        EXISTS (SELECT 1 FROM credentials WHERE id = $1 AND version = $4) AS same
@@ -514,15 +618,15 @@ u AS (
   RETURNING failures, locked),
 w AS (${AUDIT_INSERT}
   SELECT $9, $10, $11, CASE WHEN EXISTS (SELECT 1 FROM c) THEN $12 WHEN u.locked THEN 'locked' ELSE 'rejected' END,
-         $13, CASE WHEN EXISTS (SELECT 1 FROM c) THEN $14 ELSE $8 END, $15 FROM u RETURNING 1)
+         $13, CASE WHEN EXISTS (SELECT 1 FROM c) THEN $14 ELSE $8 END, $15, $18 FROM u RETURNING 1)
 SELECT EXISTS (SELECT 1 FROM c) AS accepted,
        CASE WHEN NOT EXISTS (SELECT 1 FROM c) THEN u.failures END AS failures, u.locked,
        EXISTS (SELECT 1 FROM k) AS same
 FROM (SELECT 1) one LEFT JOIN u ON TRUE`;
 
-/** The audit row of a counted failure ("locked" when this one locked or the subject was): from CTE "n". */
-const FAIL_AUDIT = `w AS (${AUDIT_INSERT}
-  SELECT $3, $4, $5, CASE WHEN n.locked THEN 'locked' ELSE $6 END, $7, $8, $9 FROM n RETURNING 1)`;
+/** The audit row of a counted failure ("locked" when this one locked or the subject was): from CTE "n"; `actor` the parameter. */
+const failAudit = (actor: number) => `w AS (${AUDIT_INSERT}
+  SELECT $3, $4, $5, CASE WHEN n.locked THEN 'locked' ELSE $6 END, $7, $8, $9, $${actor} FROM n RETURNING 1)`;
 
 /**
  * A failure counted on an unknown subject's row (key $10, bound $11), for the subjects `q` found with no row:
@@ -541,7 +645,7 @@ const FAIL_ABSENT = `
 WITH q AS (SELECT nextval('unknown_subjects_seq') AS n WHERE NOT EXISTS (SELECT 1 FROM credentials WHERE id = $1)),
 ${UNKNOWN_CTES},
 n AS (SELECT failures, locked FROM k),
-${FAIL_AUDIT}
+${failAudit(13)}
 SELECT failures, locked FROM n`;
 
 /**
@@ -553,7 +657,7 @@ WITH o AS (UPDATE ${table} SET ${FAIL_RULE.fail} WHERE id = $1 RETURNING failure
 q AS (SELECT nextval('unknown_subjects_seq') AS n WHERE NOT EXISTS (SELECT 1 FROM ${table} WHERE id = $1)),
 ${UNKNOWN_CTES},
 n AS (SELECT failures, locked FROM o UNION ALL SELECT failures, locked FROM k),
-${FAIL_AUDIT}
+${failAudit(13)}
 SELECT failures, locked FROM n`;
 const FAIL_USER = failOnRow("users");
 const FAIL_OWN = failOnRow("credentials");
@@ -566,7 +670,7 @@ const FAIL_OWN_EXPECTED = `
 WITH n AS (UPDATE credentials SET ${FAIL_RULE.fail}
   WHERE id = $1 AND version = $10 AND last = $11 AND (NOT $13::boolean OR ${FAIL_RULE.live})
   RETURNING failures, locked),
-${FAIL_AUDIT}
+${failAudit(14)}
 SELECT failures, locked FROM n`;
 
 /**
@@ -581,7 +685,7 @@ x AS (SELECT 1 FROM credentials WHERE id = $10 AND version = $11 AND last = $12 
 n AS (UPDATE users SET ${USER_RULE.fail}
   WHERE id = $1 AND EXISTS (SELECT 1 FROM x) AND (NOT $14::boolean OR ${USER_RULE.live})
   RETURNING failures, locked),
-${FAIL_AUDIT}
+${failAudit(15)}
 SELECT failures, locked FROM n`;
 
 /**
@@ -604,5 +708,5 @@ n AS (SELECT failures, locked FROM o
   UNION ALL SELECT failures, locked FROM x WHERE NOT EXISTS (SELECT 1 FROM d)
   UNION ALL SELECT 0, FALSE WHERE NOT EXISTS (SELECT 1 FROM o) AND (NOT EXISTS (SELECT 1 FROM x) OR EXISTS (SELECT 1 FROM d))),
 w AS (${AUDIT_INSERT}
-  SELECT $3, $4, $5, CASE WHEN n.locked THEN 'locked' ELSE $6 END, $7, $8, $9 FROM n RETURNING 1)
+  SELECT $3, $4, $5, CASE WHEN n.locked THEN 'locked' ELSE $6 END, $7, $8, $9, $11 FROM n RETURNING 1)
 SELECT CASE WHEN locked THEN failures ELSE 0 END AS failures, locked FROM n`;

@@ -1,5 +1,12 @@
 import { createHmac } from "node:crypto";
-import type { AuditEntry, CredentialParams, FailureSubject, StoredCredential } from "../model.js";
+import { AUDIT_FORMAT, auditTextSql, SHARED_CHAINS } from "../audit/chain.js";
+import type {
+  AuditEntry,
+  ChainedAuditEntry,
+  CredentialParams,
+  FailureSubject,
+  StoredCredential,
+} from "../model.js";
 
 /**
  * The tables, for SQLite and PostgreSQL (same columns; PostgreSQL types where they differ). Challenges are
@@ -62,6 +69,16 @@ CREATE TABLE IF NOT EXISTS audit (
   detail TEXT,
   user_id TEXT
 );
+CREATE TABLE IF NOT EXISTS audit_chains (
+  chain TEXT PRIMARY KEY,
+  n ${t.big} NOT NULL,
+  head TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS audit_checkpoints (
+  seq ${t.big} PRIMARY KEY,
+  at ${t.big} NOT NULL,
+  body TEXT NOT NULL
+);
 `;
 
 /** Indexes, created after the columns a 0.1 database lacks have been added (see `COLUMNS_ADDED`). */
@@ -91,6 +108,11 @@ export const COLUMNS_ADDED: readonly { table: string; column: string; definition
   { table: "credentials", column: "locked_at", definition: "BIGINT" },
   { table: "users", column: "locked_at", definition: "BIGINT" },
   { table: "audit", column: "user_id", definition: "TEXT" },
+  { table: "audit", column: "actor", definition: "TEXT" },
+  // The entry's hash chain (src/audit/chain.ts); NULL in rows written before the trail was chained.
+  { table: "audit", column: "chain", definition: "TEXT" },
+  { table: "audit", column: "n", definition: "BIGINT" },
+  { table: "audit", column: "hash", definition: "TEXT" },
 ];
 
 export const SCHEMA_SQLITE = COMMON({
@@ -100,6 +122,64 @@ export const SCHEMA_SQLITE = COMMON({
   json: "TEXT",
   no: "0",
 }).replace("seq INTEGER PRIMARY KEY", "seq INTEGER PRIMARY KEY AUTOINCREMENT");
+
+/**
+ * PostgreSQL chains every audit row as it is inserted, whatever statement inserts it: a trigger picks the row's
+ * chain (`chainOf` in src/audit/chain.ts, the same rule), moves the chain's head in `audit_chains` — a row only
+ * the transactions on the same user or credential touch, which already queue on that row — and writes `n` and
+ * `hash`. No verification waits on a global head.
+ */
+const start = (chain: string) =>
+  `encode(sha256(convert_to('${AUDIT_FORMAT}', 'UTF8') || '\\x00'::bytea || convert_to(${chain}, 'UTF8')), 'hex')`;
+const text = (n: string) =>
+  auditTextSql({
+    at: "NEW.at",
+    chain: "c",
+    n,
+    credential: "NEW.credential_id",
+    action: "NEW.action",
+    result: "NEW.result",
+    counter: "NEW.counter",
+    detail: "NEW.detail",
+    user: "NEW.user_id",
+    actor: "NEW.actor",
+  });
+const AUDIT_TRIGGER_POSTGRES = `
+CREATE OR REPLACE FUNCTION capkit_audit_chain() RETURNS trigger LANGUAGE plpgsql AS $fn$
+DECLARE
+  c TEXT;
+  k BIGINT;
+  h TEXT;
+BEGIN
+  IF NEW.result = 'unknown' OR NEW.action = 'challenge' OR (NEW.credential_id = '' AND NEW.user_id IS NULL) THEN
+    c := 'shared:' || (get_byte(sha256(convert_to(coalesce(NEW.user_id, NEW.credential_id), 'UTF8')), 0) % ${SHARED_CHAINS});
+  ELSIF NEW.user_id IS NOT NULL THEN
+    c := 'user:' || NEW.user_id;
+  ELSE
+    c := 'credential:' || NEW.credential_id;
+  END IF;
+  -- The chain's row exists but for its first entry: UPDATE first (a HOT update: no indexed column changes).
+  UPDATE audit_chains AS a
+    SET n = a.n + 1, head = encode(sha256(decode(a.head, 'hex') || convert_to(${text("a.n + 1")}, 'UTF8')), 'hex')
+    WHERE a.chain = c
+    RETURNING a.n, a.head INTO k, h;
+  IF NOT FOUND THEN
+    INSERT INTO audit_chains AS a (chain, n, head)
+    VALUES (c, 1, encode(sha256(decode(${start("c")}, 'hex') || convert_to(${text("1")}, 'UTF8')), 'hex'))
+    ON CONFLICT (chain) DO UPDATE
+      SET n = a.n + 1, head = encode(sha256(decode(a.head, 'hex') || convert_to(${text("a.n + 1")}, 'UTF8')), 'hex')
+    RETURNING a.n, a.head INTO k, h;
+  END IF;
+  NEW.chain := c;
+  NEW.n := k;
+  NEW.hash := h;
+  RETURN NEW;
+END
+$fn$;
+ALTER TABLE audit_chains SET (fillfactor = 50);
+DROP TRIGGER IF EXISTS audit_chained ON audit;
+CREATE TRIGGER audit_chained BEFORE INSERT ON audit FOR EACH ROW EXECUTE FUNCTION capkit_audit_chain();
+`;
 
 export const SCHEMA_POSTGRES =
   COMMON({
@@ -113,7 +193,8 @@ export const SCHEMA_POSTGRES =
     (c) => `ALTER TABLE ${c.table} ADD COLUMN IF NOT EXISTS ${c.column} ${c.definition};`,
   ).join("\n") +
   INDEXES_SQL +
-  "CREATE SEQUENCE IF NOT EXISTS unknown_subjects_seq;\n";
+  "CREATE SEQUENCE IF NOT EXISTS unknown_subjects_seq;\n" +
+  AUDIT_TRIGGER_POSTGRES;
 
 /**
  * A credential with the failure count and lock of its lockout subject (its user's, for one that belongs to a
@@ -172,6 +253,10 @@ function optNumber(v: unknown): number | undefined {
   return v === null || v === undefined ? undefined : Number(v);
 }
 
+/** An audit row's size in bytes, roughly (SQL over its columns): what the retention's byte cap counts. */
+export const ROW_BYTES =
+  "64 + length(credential_id) + length(action) + length(result) + coalesce(length(detail), 0) + coalesce(length(user_id), 0) + coalesce(length(actor), 0) + coalesce(length(chain), 0) + coalesce(length(hash), 0)";
+
 /** The `meta` row holding the key of the unknown subjects' hash (random, made by the first process). */
 export const UNKNOWN_KEY_NAME = "unknown-subject-key";
 
@@ -183,13 +268,26 @@ export function unknownSubjectKey(key: Buffer, subject: FailureSubject): string 
 
 /** An audit row as SQLite or PostgreSQL return it (PostgreSQL BIGINTs come back as strings). */
 export function rowToAudit(row: Record<string, unknown>): AuditEntry {
+  const present = (k: string) => row[k] !== null && row[k] !== undefined;
   return {
     at: Number(row["at"]),
     credentialId: String(row["credential_id"]),
     action: row["action"] as AuditEntry["action"],
     result: String(row["result"]),
-    ...(row["counter"] === null ? {} : { counter: Number(row["counter"]) }),
-    ...(row["detail"] === null ? {} : { detail: String(row["detail"]) }),
-    ...(row["user_id"] === null ? {} : { user: String(row["user_id"]) }),
+    ...(present("counter") ? { counter: Number(row["counter"]) } : {}),
+    ...(present("detail") ? { detail: String(row["detail"]) } : {}),
+    ...(present("user_id") ? { user: String(row["user_id"]) } : {}),
+    ...(present("actor") ? { actor: String(row["actor"]) } : {}),
+  };
+}
+
+/** An audit row with its place in the trail (chain fields absent in rows written before the trail was chained). */
+export function rowToChained(row: Record<string, unknown>): ChainedAuditEntry {
+  return {
+    ...rowToAudit(row),
+    seq: Number(row["seq"]),
+    chain: row["chain"] === null ? "" : String(row["chain"]),
+    n: Number(row["n"] ?? 0),
+    hash: row["hash"] === null ? "" : String(row["hash"]),
   };
 }

@@ -2,11 +2,16 @@ import { randomBytes } from "node:crypto";
 import { closeSync, existsSync, openSync } from "node:fs";
 import { CapkitError } from "@capkit/core";
 import type Database from "better-sqlite3";
+import { chainHash, chainOf, chainStart } from "../audit/chain.js";
 import { isLocked, lockoutSql } from "../lockout.js";
 import type {
   AcceptDecision,
   AcceptOutcome,
+  AuditCheckpoint,
   AuditEntry,
+  AuditQuery,
+  ChainedAuditEntry,
+  ChainHead,
   Challenge,
   CodeFunction,
   Counted,
@@ -16,6 +21,7 @@ import type {
   FailureSubject,
   ListOptions,
   LockoutRule,
+  SealedState,
   StateStore,
   StoredCredential,
   UserState,
@@ -29,7 +35,9 @@ import {
   CREDENTIAL_SELECT,
   credentialValues,
   INDEXES_SQL,
+  ROW_BYTES,
   rowToAudit,
+  rowToChained,
   rowToCredential,
   SCHEMA_SQLITE,
   UNKNOWN_KEY_NAME,
@@ -358,6 +366,25 @@ export class SqliteStore implements StateStore {
     });
   }
 
+  reseal(id: string, expected: SealedState, next: SealedState, audit: AuditEntry): Promise<boolean> {
+    return this.#do(() =>
+      this.#db
+        .transaction(() => {
+          const changed =
+            this.#stmt.reseal.run(
+              next.sealed ?? null,
+              JSON.stringify(next.params),
+              id,
+              expected.sealed ?? null,
+              JSON.stringify(expected.params),
+            ).changes === 1;
+          if (changed) this.#auditRow(audit);
+          return changed;
+        })
+        .immediate(),
+    );
+  }
+
   record(audit: AuditEntry): Promise<void> {
     return this.#do(() => this.#auditRow(audit));
   }
@@ -372,7 +399,53 @@ export class SqliteStore implements StateStore {
   }
 
   pruneAudit(before: number): Promise<number> {
-    return this.#do(() => this.#stmt.pruneAudit.run(before).changes);
+    return this.#do(() =>
+      this.#db
+        .transaction(() => {
+          this.#stmt.pruneCheckpoints.run({ before });
+          return this.#stmt.pruneAudit.run({ before }).changes;
+        })
+        .immediate(),
+    );
+  }
+
+  auditTrail(q: AuditQuery): Promise<ChainedAuditEntry[]> {
+    return this.#do(() =>
+      (
+        this.#stmt.auditTrail.all({
+          after: q.after ?? 0,
+          credential: q.credential ?? null,
+          user: q.user ?? null,
+          since: q.since ?? null,
+          until: q.until ?? null,
+          limit: q.limit,
+        }) as Record<string, unknown>[]
+      ).map(rowToChained),
+    );
+  }
+
+  auditHeads(from: number, to: number): Promise<{ observed: number; heads: ChainHead[] }> {
+    return this.#do(() => ({
+      observed: (this.#stmt.maxSeq.get() as { seq: number }).seq,
+      heads: this.#stmt.auditHeads.all(from, to) as ChainHead[],
+    }));
+  }
+
+  addCheckpoint(cp: AuditCheckpoint): Promise<boolean> {
+    return this.#do(() => this.#stmt.addCheckpoint.run(cp.seq, cp.at, JSON.stringify(cp)).changes === 1);
+  }
+
+  auditCheckpoints(): Promise<AuditCheckpoint[]> {
+    return this.#do(() =>
+      (this.#stmt.checkpoints.all() as { body: string }[]).map((r) => JSON.parse(r.body) as AuditCheckpoint),
+    );
+  }
+
+  auditCut(maxRows: number, maxBytes: number): Promise<number | undefined> {
+    return this.#do(() => {
+      const cut = (this.#stmt.auditCut.get(maxRows, maxBytes) as { cut: number | null }).cut;
+      return cut === null ? undefined : cut + 1;
+    });
   }
 
   /** How many challenges are held (tests of the bound under a flood). */
@@ -389,7 +462,17 @@ export class SqliteStore implements StateStore {
     if (this.#db.open) this.#db.close();
   }
 
+  /**
+   * An audit row, chained (src/audit/chain.ts): every caller holds the database's write lock (an IMMEDIATE
+   * transaction), so reading the chain's head and moving it on is atomic.
+   */
   #auditRow(a: AuditEntry): void {
+    const chain = chainOf(a);
+    const head = this.#stmt.chainHead.get(chain) as { n: number; head: string } | undefined;
+    const n = (head?.n ?? 0) + 1;
+    const prev = head ? Buffer.from(head.head, "hex") : chainStart(chain);
+    const hash = Buffer.from(chainHash(prev, { ...a, chain, n })).toString("hex");
+    this.#stmt.moveChain.run(chain, n, hash);
     this.#stmt.audit.run(
       a.at,
       a.credentialId,
@@ -398,6 +481,10 @@ export class SqliteStore implements StateStore {
       a.counter ?? null,
       a.detail ?? null,
       a.user ?? null,
+      a.actor ?? null,
+      chain,
+      n,
+      hash,
     );
   }
 }
@@ -453,6 +540,9 @@ function prepare(db: Database.Database) {
     unlock: db.prepare("UPDATE credentials SET failures = 0, locked = 0, locked_at = NULL WHERE id = ?"),
     unlockUser: db.prepare("UPDATE users SET failures = 0, locked = 0, locked_at = NULL WHERE id = ?"),
     setState: db.prepare("UPDATE credentials SET state = ?, version = ? WHERE id = ?"),
+    reseal: db.prepare(
+      "UPDATE credentials SET sealed = ?, params = ? WHERE id = ? AND sealed IS ? AND params = ?",
+    ),
     revoke: db.prepare("DELETE FROM credentials WHERE id = ?"),
     revokeChallenges: db.prepare("DELETE FROM challenges WHERE credential_id = ?"),
     replaced: db.prepare("UPDATE credentials SET replaces = NULL WHERE replaces = ?"),
@@ -469,12 +559,42 @@ function prepare(db: Database.Database) {
     ),
     countChallenges: db.prepare("SELECT count(*) AS n FROM challenges"),
     audit: db.prepare(
-      "INSERT INTO audit (at, credential_id, action, result, counter, detail, user_id) VALUES (?, ?, ?, ?, ?, ?, ?)",
+      `INSERT INTO audit (at, credential_id, action, result, counter, detail, user_id, actor, chain, n, hash)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    ),
+    chainHead: db.prepare("SELECT n, head FROM audit_chains WHERE chain = ?"),
+    moveChain: db.prepare(
+      "INSERT INTO audit_chains (chain, n, head) VALUES (?, ?, ?) ON CONFLICT (chain) DO UPDATE SET n = excluded.n, head = excluded.head",
+    ),
+    auditTrail: db.prepare(
+      `SELECT * FROM audit WHERE seq > @after AND (@credential IS NULL OR credential_id = @credential)
+         AND (@user IS NULL OR user_id = @user) AND (@since IS NULL OR at >= @since) AND (@until IS NULL OR at < @until)
+       ORDER BY seq LIMIT @limit`,
+    ),
+    auditHeads: db.prepare(
+      `SELECT h.chain, h.n, h.head AS hash FROM audit_chains h
+       WHERE h.chain IN (SELECT DISTINCT chain FROM audit WHERE seq > ? AND seq <= ? AND chain IS NOT NULL)`,
+    ),
+    maxSeq: db.prepare("SELECT coalesce(max(seq), 0) AS seq FROM audit"),
+    addCheckpoint: db.prepare("INSERT OR IGNORE INTO audit_checkpoints (seq, at, body) VALUES (?, ?, ?)"),
+    checkpoints: db.prepare("SELECT body FROM audit_checkpoints ORDER BY seq"),
+    auditCut: db.prepare(
+      `SELECT max(at) AS cut FROM (
+         SELECT at, row_number() OVER w AS k, sum(${ROW_BYTES}) OVER w AS bytes FROM audit
+         WINDOW w AS (ORDER BY seq DESC))
+       WHERE k > ? OR bytes > ?`,
+    ),
+    pruneCheckpoints: db.prepare(
+      `DELETE FROM audit_checkpoints WHERE at < @before AND seq <
+         (SELECT coalesce(max(seq), 0) FROM audit_checkpoints WHERE at < @before)`,
     ),
     auditAll: db.prepare("SELECT * FROM audit ORDER BY seq DESC LIMIT ?"),
     auditOne: db.prepare(
       "SELECT * FROM audit WHERE credential_id = ? OR user_id = ? ORDER BY seq DESC LIMIT ?",
     ),
-    pruneAudit: db.prepare("DELETE FROM audit WHERE at < ?"),
+    pruneAudit: db.prepare(
+      `DELETE FROM audit WHERE at < @before AND seq NOT IN
+         (SELECT max(seq) FROM audit WHERE at < @before AND chain IS NOT NULL GROUP BY chain)`,
+    ),
   };
 }

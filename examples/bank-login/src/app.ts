@@ -1,0 +1,115 @@
+import { Hono } from "hono";
+import { bodyLimit } from "hono/body-limit";
+import { secureHeaders } from "hono/secure-headers";
+import type { Bank } from "./bank.js";
+import { Keypads } from "./keypad.js";
+import { errorPage } from "./pages/home.js";
+import { type Assets, commonRoutes, demoRoutes } from "./spaces/common.js";
+import { coopanetRoutes } from "./spaces/coopanet.js";
+import { sogenetRoutes } from "./spaces/sogenet.js";
+import type { BankEnv, Deps } from "./web/context.js";
+import { Cookies } from "./web/cookies.js";
+import { AnonymousCsrf } from "./web/csrf.js";
+import type { Hosts } from "./web/hosts.js";
+import { Detour, Refusal } from "./web/refusal.js";
+import { RATES, Throttle } from "./web/throttle.js";
+import { visitorOf } from "./web/visitor.js";
+
+/** Form bodies are small: at most this many bytes are read, more is refused (413) before it is buffered. */
+export const MAX_BODY_BYTES = 8 * 1024;
+
+export interface AppOptions {
+  readonly bank: Bank;
+  readonly hosts: Hosts;
+  readonly assets: Assets;
+  /** `Secure` cookies with the `__Host-` prefix (behind HTTPS). */
+  readonly secureCookies: boolean;
+  readonly now: () => number;
+}
+
+/**
+ * The bank's web application, on Hono. In order: the Host allow-list (DNS rebinding), the security headers, the
+ * provenance of anything that changes state (Origin, Sec-Fetch-Site) and the body limit; then one module of
+ * routes per space — what no space owns, the demo's devices, Coop@net, SOGENET — each built from the same
+ * parts (`Deps`). A refusal anywhere becomes a page with its status, never a stack trace.
+ */
+export function createApp(o: AppOptions): Hono<BankEnv> {
+  const deps: Deps = {
+    bank: o.bank,
+    hosts: o.hosts,
+    cookies: new Cookies(o.secureCookies),
+    anonymous: new AnonymousCsrf(o.bank.webKey, o.now),
+    keypads: new Keypads(o.bank.webKey, o.now),
+    throttles: {
+      attemptsPerAddress: new Throttle(RATES.attemptsPerAddress, o.now),
+      attemptsPerToken: new Throttle(RATES.attemptsPerToken, o.now),
+      demoPerAddress: new Throttle(RATES.demoPerAddress, o.now),
+      demoOverall: new Throttle(RATES.demoOverall, o.now, 1),
+    },
+    now: o.now,
+  };
+  const app = new Hono<BankEnv>();
+
+  app.use(async (c, next) => {
+    if (!o.hosts.allowsHost(c.req.header("host"))) {
+      return c.text("421 Misdirected Request: this server does not answer to that host name.\n", 421);
+    }
+    await next();
+  });
+  app.use(
+    secureHeaders({
+      contentSecurityPolicy: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'"],
+        styleSrc: ["'self'"],
+        imgSrc: ["'self'", "data:"],
+        connectSrc: ["'self'"],
+        objectSrc: ["'none'"],
+        baseUri: ["'none'"],
+        formAction: ["'self'"],
+        frameAncestors: ["'none'"],
+      },
+      xFrameOptions: "DENY",
+      // same-origin, not no-referrer: with no-referrer a browser sends `Origin: null` on its own forms.
+      referrerPolicy: "same-origin",
+      strictTransportSecurity: o.secureCookies ? "max-age=31536000" : false,
+    }),
+  );
+  app.use(async (c, next) => {
+    await next();
+    if (!c.res.headers.has("cache-control")) c.header("cache-control", "no-store");
+  });
+  app.use(async (c, next) => {
+    if (c.req.method !== "GET" && c.req.method !== "HEAD") {
+      if (!o.hosts.allowsWriteFrom(c.req.header("origin"), c.req.header("sec-fetch-site"))) {
+        throw new Refusal(403, "Ce formulaire doit être envoyé par la page de la banque.");
+      }
+    }
+    await next();
+  });
+  app.use(
+    bodyLimit({
+      maxSize: MAX_BODY_BYTES,
+      onError: () => {
+        throw new Refusal(413, "La requête est trop volumineuse.");
+      },
+    }),
+  );
+
+  app.route("/", commonRoutes(deps, o.assets));
+  app.route("/", demoRoutes(deps));
+  app.route("/coopanet", coopanetRoutes(deps));
+  app.route("/sogenet", sogenetRoutes(deps));
+
+  app.notFound((c) => c.html(errorPage(404, "Cette page n'existe pas.", visitorOf(c, deps).csrf), 404));
+  app.onError((e, c) => {
+    if (e instanceof Detour) return e.respond(c);
+    if (e instanceof Refusal) {
+      if (e.retryAfter !== undefined) c.header("retry-after", String(e.retryAfter));
+      return c.html(errorPage(e.status, e.message, visitorOf(c, deps).csrf), e.status);
+    }
+    console.error("bank-login: internal error:", (e as Error).message);
+    return c.html(errorPage(500, "Erreur interne. Réessayez plus tard.", visitorOf(c, deps).csrf), 500);
+  });
+  return app;
+}
