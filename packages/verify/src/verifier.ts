@@ -980,6 +980,10 @@ export class Verifier {
    * `DEFAULT_AUDIT_RETENTION`: 400 days, 50 million entries, 8 GiB).
    */
   async maintainAudit(retention: AuditRetention = DEFAULT_AUDIT_RETENTION): Promise<{ pruned: number }> {
+    checkFields(retention, "the audit retention", new Set(["days", "maxRows", "maxBytes"]));
+    integerIn(retention.days, 1, 36_500, "retention.days");
+    integerIn(retention.maxRows, 1, Number.MAX_SAFE_INTEGER, "retention.maxRows");
+    integerIn(retention.maxBytes, 1, Number.MAX_SAFE_INTEGER, "retention.maxBytes");
     await this.checkpointAudit();
     const pruned = await this.pruneAudit({
       before: this.#now() - retention.days * 86_400_000,
@@ -994,7 +998,12 @@ export class Verifier {
    * (src/rekey.ts, docs/architecture.md §6.1). Run it after giving every verifier the new key with the old one
    * as previous; afterwards remove the old key, and what was sealed under it is refused.
    */
-  rekey(options: Omit<RekeyOptions, "now"> = {}): Promise<RekeyReport> {
+  async rekey(options: Omit<RekeyOptions, "now"> = {}): Promise<RekeyReport> {
+    checkOptions(options, "the rekey options", ["actor", "pageSize", "onProgress"]);
+    if (options.actor !== undefined) checkSource(options.actor, "the actor");
+    if (options.pageSize !== undefined) integerIn(options.pageSize, 1, 10_000, "pageSize");
+    if (options.onProgress !== undefined && typeof options.onProgress !== "function")
+      throw invalid("onProgress is a function");
     return rekeyCredentials(this.#store, this.#keys, { ...options, now: this.#now });
   }
 

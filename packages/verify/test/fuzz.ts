@@ -181,7 +181,46 @@ export function fuzzConformance(name: string, open: () => Promise<StateStore>, r
         ),
       ),
       fc.tuple(fc.constant("audit"), id, maybe(fc.constantFrom(1, 0, 1e9, 2.5))),
-      fc.tuple(fc.constant("pruneAudit"), maybe(fc.constantFrom(new Date(Number.NaN), new Date(0), 0))),
+      fc.tuple(
+        fc.constant("pruneAudit"),
+        maybe(
+          fc.oneof(
+            fc.constantFrom(new Date(Number.NaN), new Date(0), 0),
+            fc.record(
+              { before: maybe(fc.constant(0)), maxRows: maybe(fc.constantFrom(10, -1, 1.5)) },
+              { requiredKeys: [] },
+            ),
+          ),
+        ),
+      ),
+      fc.tuple(
+        fc.constant("auditTrail"),
+        maybe(
+          fc.record(
+            {
+              after: maybe(fc.constantFrom(0, -1, 1.5)),
+              limit: maybe(fc.constantFrom(1, 0)),
+              user,
+              credential: id,
+              since: maybe(fc.constant(0)),
+            },
+            { requiredKeys: [] },
+          ),
+        ),
+      ),
+      fc.tuple(
+        fc.constant("maintainAudit"),
+        maybe(
+          fc.record(
+            {
+              days: maybe(fc.constantFrom(400, 0)),
+              maxRows: maybe(fc.constant(1e9)),
+              maxBytes: maybe(fc.constant(1e10)),
+            },
+            { requiredKeys: [] },
+          ),
+        ),
+      ),
       fc.tuple(fc.constant("enroll"), enrolment),
       fc.tuple(fc.constant("replace"), id, enrolment),
       fc.tuple(
