@@ -57,8 +57,8 @@ export function own<T>(record: Readonly<Record<string, T>>, key: string): T | un
 /** A request object: a plain object whose fields are all known ones. */
 export function checkFields(req: unknown, what: string, fields: ReadonlySet<string>): void {
   if (typeof req !== "object" || req === null || Array.isArray(req)) throw invalid(`${what} is an object`);
-  for (const k of Object.keys(req)) {
-    if (!fields.has(k) && (req as Record<string, unknown>)[k] !== undefined)
+  for (const k in req) {
+    if (!fields.has(k) && Object.hasOwn(req, k) && (req as Record<string, unknown>)[k] !== undefined)
       throw invalid(
         `${what} has an unknown field "${k.slice(0, 32)}"`,
         `its fields: ${[...fields].join(", ")}`,

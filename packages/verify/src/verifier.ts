@@ -421,7 +421,7 @@ export class Verifier {
     refusal: string | undefined,
     challenge: string | undefined,
   ): Promise<VerifyResult> {
-    const attempt = attemptOf(req, fn, code ?? "", this.#codeNow(), challenge);
+    const attempt = attemptOf(req, fn, code ?? "", this.#timeFor(e.c), challenge);
     return this.#decide(
       e,
       "verify",
@@ -621,6 +621,11 @@ export class Verifier {
         hint: `nothing was tried; retry in ${Math.ceil(wait / 1000)} s`,
         details: { retryAfterMs: Math.ceil(wait) },
       });
+  }
+
+  /** The time a code of this kind is judged at: read only for the kinds whose codes depend on it. */
+  #timeFor(c: StoredCredential): number {
+    return c.params.kind === "totp" || c.params.kind === "ocra" ? this.#codeNow() : 0;
   }
 
   /**
@@ -1036,12 +1041,14 @@ export class Verifier {
  * once and shared, so an audit trail of accepts holds the same few strings, not one new string per code.
  */
 function acceptedDetail(prefix: string, m: Match): string {
-  const make = () => `${prefix}ok, offset ${m.offset}${m.drift !== undefined ? `, drift ${m.drift}` : ""}`;
-  if (m.drift !== undefined || m.offset < 0 || m.offset >= 16) return make();
   const byOffset = ACCEPTED_DETAILS.get(prefix); // the known prefixes only: no growth from odd input
-  if (!byOffset) return make();
-  byOffset[m.offset] ??= make();
+  if (m.drift !== undefined || m.offset < 0 || m.offset >= 16 || !byOffset) return detailOf(prefix, m);
+  byOffset[m.offset] ??= detailOf(prefix, m);
   return byOffset[m.offset]!;
+}
+
+function detailOf(prefix: string, m: Match): string {
+  return `${prefix}ok, offset ${m.offset}${m.drift !== undefined ? `, drift ${m.drift}` : ""}`;
 }
 
 /** The audit detail of a right code refused (the subject locked, the credential disabled), by prefix. */
