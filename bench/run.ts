@@ -10,6 +10,7 @@ import { keysSuite } from "./keys.js";
 import { oathSuite } from "./oath.js";
 import { pcscSuite } from "./pcsc.js";
 import { provisionSuite } from "./provision.js";
+import { provisioningSuite } from "./provisioning.js";
 import { verifyAuditSuite, verifySuite } from "./verify.js";
 
 const suites: Record<string, () => Promise<string>> = {
@@ -20,6 +21,7 @@ const suites: Record<string, () => Promise<string>> = {
   "verify-audit": verifyAuditSuite,
   keys: keysSuite,
   provision: provisionSuite,
+  provisioning: provisioningSuite,
   cli: cliSuite,
   "bundle-size": bundleSizeSuite,
   "bank-login": bankLoginSuite,

@@ -183,7 +183,7 @@ try {
     copyFileSync(join(fixtures, "drivers.mjs"), join(app, "drivers.mjs"));
     const install = exec(
       process.execPath,
-      [npm, "install", ...["core", "emv-cap", "oath", "verify"].map(tarball)],
+      [npm, "install", ...["core", "emv-cap", "oath", "provision", "verify"].map(tarball)],
       {
         cwd: app,
         env: baseEnv,

@@ -15,8 +15,9 @@ import { newSimCardState, SimulatedCard } from "@capkit/token-sim";
 import { MemoryKeyStore, SoftDigipass } from "@capkit/token-sim/soft-digipass";
 import { SoftwareKeyProvider, Verifier } from "@capkit/verify";
 import { Pkcs11KeyProvider } from "@capkit/verify/pkcs11";
-import { PostgresStore } from "@capkit/verify/postgres";
-import { SqliteStore } from "@capkit/verify/sqlite";
+import { PostgresProvisioningStore, PostgresStore } from "@capkit/verify/postgres";
+import { MemoryDevOutbox, Provisioner } from "@capkit/verify/provisioning";
+import { SqliteProvisioningStore, SqliteStore } from "@capkit/verify/sqlite";
 
 export async function capCode(): Promise<CapResult> {
   const card = new SimulatedCard(newSimCardState("sesame", "1234"));
@@ -44,3 +45,17 @@ export const app: Promise<SoftDigipass> = SoftDigipass.open({
   store: new MemoryKeyStore(),
   appVersion: "1.0.0",
 });
+export function provisioner(path: string): Provisioner {
+  const keys = new SoftwareKeyProvider(SoftwareKeyProvider.generateMaterial());
+  const state = new SqliteStore(path);
+  return new Provisioner({
+    verifier: new Verifier({ store: state, keys }),
+    store: new SqliteProvisioningStore(state),
+    keys,
+    policy: { serverIdentity: "bank.example", features: ["sms", "letter"] },
+    directory: async () => ({ phone: "+33600000000", address: "1 rue de la Paix" }),
+    sms: new MemoryDevOutbox(),
+    letters: new MemoryDevOutbox(),
+  });
+}
+export const provisioningOnPostgres: typeof PostgresProvisioningStore.open = PostgresProvisioningStore.open;

@@ -1,4 +1,4 @@
-import { Hono } from "hono";
+import { type Context, Hono } from "hono";
 import { bodyLimit } from "hono/body-limit";
 import { secureHeaders } from "hono/secure-headers";
 import type { Bank } from "./bank.js";
@@ -7,9 +7,11 @@ import { errorPage } from "./pages/home.js";
 import { type Assets, commonRoutes, demoRoutes } from "./spaces/common.js";
 import { coopanetRoutes } from "./spaces/coopanet.js";
 import { sogenetRoutes } from "./spaces/sogenet.js";
+import { sogesmartApi, sogesmartRoutes } from "./spaces/sogesmart.js";
 import type { BankEnv, Deps } from "./web/context.js";
 import { Cookies } from "./web/cookies.js";
 import { AnonymousCsrf } from "./web/csrf.js";
+import type { Faults } from "./web/faults.js";
 import type { Hosts } from "./web/hosts.js";
 import { Detour, Refusal } from "./web/refusal.js";
 import { RATES, Throttle } from "./web/throttle.js";
@@ -25,6 +27,8 @@ export interface AppOptions {
   /** `Secure` cookies with the `__Host-` prefix (behind HTTPS). */
   readonly secureCookies: boolean;
   readonly now: () => number;
+  /** Tests only: requests held without answer (web/faults.ts). */
+  readonly faults?: Faults;
 }
 
 /**
@@ -50,6 +54,13 @@ export function createApp(o: AppOptions): Hono<BankEnv> {
   };
   const app = new Hono<BankEnv>();
 
+  if (o.faults) {
+    const faults = o.faults;
+    app.use(async (c, next) => {
+      await faults.hold(c.req.path);
+      await next();
+    });
+  }
   app.use(async (c, next) => {
     if (!o.hosts.allowsHost(c.req.header("host"))) {
       return c.text("421 Misdirected Request: this server does not answer to that host name.\n", 421);
@@ -100,9 +111,22 @@ export function createApp(o: AppOptions): Hono<BankEnv> {
   app.route("/", demoRoutes(deps));
   app.route("/coopanet", coopanetRoutes(deps));
   app.route("/sogenet", sogenetRoutes(deps));
+  app.route("/sogesmart", sogesmartRoutes(deps));
+  app.route("/api/sogesmart", sogesmartApi(deps));
 
-  app.notFound((c) => c.html(errorPage(404, "Cette page n'existe pas.", visitorOf(c, deps).csrf), 404));
+  // The app API answers in JSON and never sets a cookie, its refusals included.
+  const api = (c: Context) => c.req.path.startsWith("/api/");
+  app.notFound((c) =>
+    api(c)
+      ? c.json({ error: "NOT_FOUND" }, 404)
+      : c.html(errorPage(404, "Cette page n'existe pas.", visitorOf(c, deps).csrf), 404),
+  );
   app.onError((e, c) => {
+    if (api(c)) {
+      const status = e instanceof Refusal ? e.status : 500;
+      if (status === 500) console.error("bank-login: internal error:", (e as Error).message);
+      return c.json({ error: status === 500 ? "INTERNAL" : "REFUSED", message: e.message }, status);
+    }
     if (e instanceof Detour) return e.respond(c);
     if (e instanceof Refusal) {
       if (e.retryAfter !== undefined) c.header("retry-after", String(e.retryAfter));

@@ -2,17 +2,21 @@ import { randomBytes } from "node:crypto";
 import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { type SoftwareKeyMaterial, SoftwareKeyProvider } from "@capkit/verify";
+import { SqliteDevOutbox } from "@capkit/verify/sqlite";
 import Database from "better-sqlite3";
 import { Codes } from "./codes.js";
 import { bankDatabase, hasBank } from "./data-dir.js";
 import { DemoCustomers } from "./demo.js";
 import { Passwords } from "./passwords.js";
 import { Sessions } from "./sessions.js";
+import { Sogesmart } from "./sogesmart.js";
 import { Customers } from "./users.js";
+import { IdempotencyKeys } from "./web/idempotency.js";
 
 /**
  * The bank's data directory (0700), every file in it 0600: bank.db (customers, sessions, demo browsers),
- * verify.db (the verifier's state), keys.json (the verifier's keys), web.key (the secret that signs the
+ * verify.db (the verifier's state, and SogeSmart's activations beside it), dev-outbox.db (the demo's SMS),
+ * keys.json (the verifier's keys), web.key (the secret that signs the
  * anonymous cookie and seals the keypad layouts). SQLite creates its -wal and -shm files with the database's own
  * mode, so they are 0600 too.
  */
@@ -23,6 +27,11 @@ export interface Bank {
   readonly demo: DemoCustomers;
   readonly passwords: Passwords;
   readonly codes: Codes;
+  readonly sogesmart: Sogesmart;
+  /** The app API's answers by Idempotency-Key (web/idempotency.ts). */
+  readonly idempotency: IdempotencyKeys;
+  /** FOR DEVELOPMENT ONLY: the SMS the bank "sends" (dev-outbox.db), read by the phones' inboxes. */
+  readonly outbox: SqliteDevOutbox;
   /** 32 random bytes, the root of the web layer's keys (web/csrf.ts, keypad.ts). */
   readonly webKey: Buffer;
   close(): Promise<void>;
@@ -32,6 +41,12 @@ export interface OpenOptions {
   /** Create the bank if the directory has none (the server); the adviser's commands never do. */
   readonly create: boolean;
   readonly now?: () => number;
+  /** SogeSmart's app password shared by an account's users, as the guide has it (SOGESMART_LEGACY=1). */
+  readonly legacySharedPassword?: boolean;
+  /** The oldest SogeSmart app version the bank accepts (SOGESMART_MIN_APP_VERSION). */
+  readonly minAppVersion?: string;
+  /** Seconds between two SMS codes for one identifiant (the Provisioner's default, 60, unless set). */
+  readonly startIntervalSeconds?: number;
 }
 
 export async function openBank(dir: string, o: OpenOptions): Promise<Bank> {
@@ -53,7 +68,20 @@ export async function openBank(dir: string, o: OpenOptions): Promise<Bank> {
   const sessions = new Sessions(db, now);
   const passwords = await Passwords.create();
   const codes = new Codes(privateFile(join(dir, "verify.db")), JSON.parse(keys) as SoftwareKeyMaterial, now);
-  const demo = new DemoCustomers(db, { customers, codes, passwords, now });
+  const outbox = new SqliteDevOutbox(privateFile(join(dir, "dev-outbox.db")), { now });
+  const sogesmart = new Sogesmart({
+    db,
+    customers,
+    codes,
+    passwords,
+    sessions,
+    outbox,
+    now,
+    legacySharedPassword: o.legacySharedPassword ?? false,
+    minAppVersion: o.minAppVersion,
+    startIntervalSeconds: o.startIntervalSeconds,
+  });
+  const demo = new DemoCustomers(db, { customers, codes, passwords, sogesmart, now });
   return {
     dir,
     customers,
@@ -61,9 +89,13 @@ export async function openBank(dir: string, o: OpenOptions): Promise<Bank> {
     demo,
     passwords,
     codes,
+    sogesmart,
+    idempotency: new IdempotencyKeys(db, now),
+    outbox,
     webKey: Buffer.from(webKey, "hex"),
     close: async () => {
       db.close();
+      await outbox.close();
       await codes.close();
     },
   };

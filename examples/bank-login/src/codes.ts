@@ -1,6 +1,12 @@
 import type { CapIssuerRecord } from "@capkit/emv-cap";
-import { type SoftwareKeyMaterial, SoftwareKeyProvider, Verifier, type VerifyResult } from "@capkit/verify";
-import { SqliteStore } from "@capkit/verify/sqlite";
+import {
+  type KeyProvider,
+  type SoftwareKeyMaterial,
+  SoftwareKeyProvider,
+  Verifier,
+  type VerifyResult,
+} from "@capkit/verify";
+import { SqliteProvisioningStore, SqliteStore } from "@capkit/verify/sqlite";
 import { decimalAmount } from "./money.js";
 import type { BankName } from "./users.js";
 
@@ -23,13 +29,50 @@ export interface Judgement {
   readonly replayed: boolean;
 }
 
+/**
+ * Who holds a SogeSmart app password, as a lockout subject of its own: the user (`sogesmart:ID`, the default:
+ * a personal password) or, in the guide's legacy mode, the SogeSmart account its users share
+ * (`sogesmart-account:ID`). Apart from the customer's SOGENET subject on purpose: the app's device proof is
+ * judged there, and its accepted code would clear a password failure counted in the same place.
+ */
+export type PasswordHolder = { readonly kind: "user" | "account"; readonly id: string };
+
 export class Codes {
   readonly #verifier: Verifier;
   readonly #store: SqliteStore;
+  readonly #keys: KeyProvider;
+  #provisioningStore: SqliteProvisioningStore | undefined;
 
   constructor(dbPath: string, keys: SoftwareKeyMaterial, now: () => number) {
     this.#store = new SqliteStore(dbPath);
-    this.#verifier = new Verifier({ store: this.#store, keys: new SoftwareKeyProvider(keys), now });
+    this.#keys = new SoftwareKeyProvider(keys);
+    this.#verifier = new Verifier({ store: this.#store, keys: this.#keys, now });
+  }
+
+  /**
+   * What the SogeSmart Provisioner stands on (sogesmart.ts): this verifier, the provisioning tables in the same
+   * database (a step and the token it enrols are one commit), and the key provider that seals each activation.
+   */
+  provisioning(): { verifier: Verifier; store: SqliteProvisioningStore; keys: KeyProvider } {
+    this.#provisioningStore ??= new SqliteProvisioningStore(this.#store);
+    return { verifier: this.#verifier, store: this.#provisioningStore, keys: this.#keys };
+  }
+
+  /** A SogeSmart password holder whose failures are counted for good (registered like a customer). */
+  async addPasswordHolder(holder: PasswordHolder): Promise<void> {
+    await this.#verifier.addUser(holderSubject(holder));
+  }
+
+  /** A SogeSmart app password the bank checked (scrypt), in its holder's own lockout. */
+  async checkAppPassword(holder: PasswordHolder, ok: boolean): Promise<Judgement> {
+    return judgement(
+      await this.#verifier.checkFactor({ user: holderSubject(holder), factor: "app-password", ok }),
+    );
+  }
+
+  /** A new app password set after an activation by SMS (« Mot de passe perdu »): its holder's lock lifted. */
+  async unlockHolder(holder: PasswordHolder): Promise<void> {
+    await this.#verifier.unlockUser(holderSubject(holder));
   }
 
   /** Failures that lock an account: the number the bank's messages quote. */
@@ -97,6 +140,15 @@ export class Codes {
 
 function subject(bank: BankName, user: string): string {
   return `${bank}:${user}`;
+}
+
+/** The verifier's user id of a SOGENET customer (the Provisioner's user: the customer's one lockout). */
+export function sogenetSubject(identifiant: string): string {
+  return subject("sogenet", identifiant);
+}
+
+function holderSubject(h: PasswordHolder): string {
+  return `${h.kind === "user" ? "sogesmart" : "sogesmart-account"}:${h.id}`;
 }
 
 function judgement(r: Pick<VerifyResult, "result" | "triesLeft" | "replayed">): Judgement {

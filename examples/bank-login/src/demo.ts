@@ -4,13 +4,15 @@ import { issuerRecordOf, newSimCardState, parseSimCardState, type SimCardState }
 import type Database from "better-sqlite3";
 import type { Codes } from "./codes.js";
 import type { Passwords } from "./passwords.js";
+import type { Sogesmart } from "./sogesmart.js";
 import { digest, newToken } from "./tokens.js";
 import type { Customers } from "./users.js";
 
 /**
- * Demo only: each browser gets its own three customers — a Coop@net customer with a simulated Sésame card, a
- * SOGENET customer with a provisional password, a SOGENET customer with an SGpass — and the devices that go
- * with them, which the page puts beside the form (`/devices/*`, answered only to that browser). The browser is
+ * Demo only: each browser gets its own customers — a Coop@net customer with a simulated Sésame card, a
+ * SOGENET customer with a provisional password, a SOGENET customer with an SGpass, and a second SOGENET
+ * customer who shares the first one's SogeSmart account (its co-user, each with a phone of their own) — and the
+ * devices that go with them, which the page puts beside the form (`/devices/*`, answered only to that browser). The browser is
  * known by a random 256-bit id in its `bank_demo` cookie; the database keeps its SHA-256.
  *
  * A real bank hands devices out of band (a card by post, a token at the branch) and never serves a device's
@@ -27,6 +29,17 @@ export interface DemoSet {
   readonly card: SimCardState;
   readonly cardCredential: string;
   readonly sgpass: { readonly id: string; readonly secretHex: string };
+  /** SogeSmart: one account, two users — A (`sogenetPassword`) and B, its co-user — and their phones. */
+  readonly sogesmart?: {
+    readonly account: string;
+    readonly a: SogesmartUser;
+    readonly b: SogesmartUser;
+  };
+}
+
+export interface SogesmartUser {
+  readonly identifiant: string;
+  readonly phone: string;
 }
 
 const SCHEMA = `
@@ -45,16 +58,24 @@ export class DemoCustomers {
   readonly #customers: Customers;
   readonly #codes: Codes;
   readonly #passwords: Passwords;
+  readonly #sogesmart: Sogesmart;
   readonly #now: () => number;
 
   constructor(
     db: Database.Database,
-    parts: { customers: Customers; codes: Codes; passwords: Passwords; now: () => number },
+    parts: {
+      customers: Customers;
+      codes: Codes;
+      passwords: Passwords;
+      sogesmart: Sogesmart;
+      now: () => number;
+    },
   ) {
     this.#db = db;
     this.#customers = parts.customers;
     this.#codes = parts.codes;
     this.#passwords = parts.passwords;
+    this.#sogesmart = parts.sogesmart;
     this.#now = parts.now;
     db.exec(SCHEMA);
   }
@@ -85,13 +106,31 @@ export class DemoCustomers {
       (id) => ({ id, bank: "sogenet", credential: `sgpass-${id}` }),
       identifiant,
     );
+    const coUser = this.#add(
+      (id) => ({ id, bank: "sogenet", password: firstPassword, mustChange: "first-login" }),
+      identifiant,
+    );
     await this.#codes.addPasswordCustomer("sogenet", sogenetPassword);
+    await this.#codes.addPasswordCustomer("sogenet", coUser);
+    const account = `SM${sogenetPassword}`;
+    const a = { identifiant: sogenetPassword, phone: demoPhone(sogenetPassword) };
+    const b = { identifiant: coUser, phone: demoPhone(coUser) };
+    await this.#sogesmart.addUser(a.identifiant, account, a.phone);
+    await this.#sogesmart.addUser(b.identifiant, account, b.phone);
     const cardCredential = `card-${coopanet}`;
     await this.#codes.enrollCard("coopanet", coopanet, cardCredential, issuerRecordOf(card), card.atc);
     const secret = randomBytes(20);
     const sgpass = { id: `sgpass-${sogenetSgpass}`, secretHex: toHex(secret) };
     await this.#codes.enrollTotp("sogenet", sogenetSgpass, sgpass.id, secret);
-    const set: DemoSet = { coopanet, sogenetPassword, sogenetSgpass, card, cardCredential, sgpass };
+    const set: DemoSet = {
+      coopanet,
+      sogenetPassword,
+      sogenetSgpass,
+      card,
+      cardCredential,
+      sgpass,
+      sogesmart: { account, a, b },
+    };
     const browser = newToken();
     this.#db
       .prepare("INSERT INTO demo_browsers (id_hash, created_at, devices) VALUES (?, ?, ?)")
@@ -134,6 +173,14 @@ export class DemoCustomers {
 
 function userCode(): string {
   return Array.from({ length: 8 }, () => USER_CODE_CHARS[randomInt(USER_CODE_CHARS.length)]).join("");
+}
+
+/**
+ * A demo phone number, one per customer (the dev outbox files SMS by number): +687 and 8 digits, which no phone
+ * in New Caledonia has (its numbers have 6), so it can never be someone's.
+ */
+function demoPhone(id: string): string {
+  return `+687 ${id.replace(/(..)(?=.)/g, "$1 ")}`;
 }
 
 function identifiant(): string {

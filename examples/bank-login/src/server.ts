@@ -4,6 +4,7 @@ import { serve } from "@hono/node-server";
 import { createApp } from "./app.js";
 import { type Bank, openBank } from "./bank.js";
 import { loadAssets } from "./spaces/common.js";
+import { Faults } from "./web/faults.js";
 import { Hosts, isLoopback } from "./web/hosts.js";
 
 export interface BankServerOptions {
@@ -19,6 +20,12 @@ export interface BankServerOptions {
   readonly now?: () => number;
   /** How long a client may take to send its headers, and its whole request (default 10 s and 15 s). */
   readonly timeouts?: { readonly headersMs?: number; readonly requestMs?: number };
+  /** SogeSmart's settings (SOGESMART_LEGACY, SOGESMART_MIN_APP_VERSION; the SMS rate for tests). */
+  readonly sogesmart?: {
+    readonly legacySharedPassword?: boolean;
+    readonly minAppVersion?: string;
+    readonly startIntervalSeconds?: number;
+  };
 }
 
 export interface BankServer {
@@ -28,6 +35,8 @@ export interface BankServer {
   readonly hostNames: readonly string[];
   /** What the operator must know: a server bound beyond loopback. */
   readonly warnings: readonly string[];
+  /** Tests only: make the server hold requests without answering (web/faults.ts). */
+  readonly faults: Faults;
   close(): Promise<void>;
 }
 
@@ -40,7 +49,8 @@ const REQUEST_TIMEOUT_MS = 15_000;
 
 export async function startBankServer(o: BankServerOptions): Promise<BankServer> {
   const now = o.now ?? Date.now;
-  const bank = await openBank(o.dataDir, { create: true, now });
+  const bank = await openBank(o.dataDir, { create: true, now, ...(o.sogesmart ?? {}) });
+  const faults = new Faults();
   const assets = await loadAssets();
   const host = o.host ?? "127.0.0.1";
   let app: ReturnType<typeof createApp> | undefined;
@@ -65,7 +75,7 @@ export async function startBankServer(o: BankServerOptions): Promise<BankServer>
     ...(isLoopback(host) || host === "0.0.0.0" || host === "::" ? [] : [host]),
   ];
   const hosts = new Hosts(names, port);
-  app = createApp({ bank, hosts, assets, secureCookies: o.secureCookies ?? false, now });
+  app = createApp({ bank, hosts, assets, secureCookies: o.secureCookies ?? false, now, faults });
   const warnings = isLoopback(host)
     ? []
     : [
@@ -79,6 +89,7 @@ export async function startBankServer(o: BankServerOptions): Promise<BankServer>
     bank,
     hostNames: hosts.names,
     warnings,
+    faults,
     close: async () => {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));

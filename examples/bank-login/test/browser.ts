@@ -106,10 +106,14 @@ export async function storedAtc(page: Page): Promise<number> {
  * The hooks every bank test in Chromium needs: one browser per file, a fresh bank (its own data directory)
  * and a fresh French browser context per test. Read `bank` and `page` inside tests or later hooks.
  */
-export function bankInChromium(): { readonly bank: Bank; readonly page: Page } {
+export function bankInChromium(options: Omit<BankServerOptions, "dataDir"> = {}): {
+  readonly bank: Bank;
+  readonly page: Page;
+  readonly context: BrowserContext;
+} {
   let browser: Browser | undefined;
   let context: BrowserContext | undefined;
-  const now = {} as { bank: Bank; page: Page };
+  const now = {} as { bank: Bank; page: Page; context: BrowserContext };
   beforeAll(async () => {
     browser = await launchChromium();
   });
@@ -117,8 +121,9 @@ export function bankInChromium(): { readonly bank: Bank; readonly page: Page } {
     await browser?.close();
   });
   beforeEach(async () => {
-    now.bank = await startBank();
+    now.bank = await startBank(options);
     context = await browser!.newContext({ locale: "fr-FR" });
+    now.context = context;
     now.page = await context.newPage();
   });
   afterEach(async () => {

@@ -75,6 +75,8 @@ const COMMANDS: Record<string, () => Promise<(program: Command, run: Run) => voi
   otp: async () => (await import("./commands/otp.js")).registerOtp,
   verify: async () => (await import("./commands/verify.js")).registerVerify,
   sim: async () => (await import("./commands/sim.js")).registerSim,
+  provision: async () => (await import("./commands/provision.js")).registerProvision,
+  outbox: async () => (await import("./commands/outbox.js")).registerOutbox,
 };
 
 // Defining every command (commander objects for a hundred options) was most of what `capkit otp generate`

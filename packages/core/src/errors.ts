@@ -67,7 +67,11 @@ export type CapkitErrorCode =
   | "OPERATION_INVALID"
   | "OPERATION_SIGNATURE_INVALID"
   | "RECEIPT_INVALID"
-  | "DEVICE_NOT_ACTIVATED";
+  | "DEVICE_NOT_ACTIVATED"
+  // @capkit/verify's Provisioner: activation sessions on the bank's side.
+  | "ACTIVATION_UNKNOWN"
+  | "ACTIVATION_RATE_LIMITED"
+  | "APP_VERSION_UNSUPPORTED";
 
 export class CapkitError extends Error {
   override readonly name = "CapkitError";

@@ -39,6 +39,15 @@ describe("capkit-activation/1: a whole run", () => {
     expect(run.wire).toHaveLength(6);
   });
 
+  it("activates with the web-session code of a QR and an SMS code, as generated or as typed (case, spaces)", async () => {
+    for (const typed of [(c: string) => c, (c: string) => c.toUpperCase().replace(/(.{4})/g, "$1 ")]) {
+      const bank = new Bank(["web-session", "sms"]);
+      const codes = { "web-session": typed(bank.codes["web-session"]!), sms: bank.codes["sms"]! };
+      await runActivation(bank, softwareDevice(), { codes });
+      expect(bank.state.phase).toBe("active");
+    }
+  });
+
   it("puts no seed, code or password on the wire, in any encoding", async () => {
     for (let i = 0; i < 3; i++) {
       const bank = new Bank();

@@ -89,7 +89,7 @@ export interface Run {
 export async function runActivation(
   bank: Bank,
   device: DeviceKey,
-  typed: { code?: string; password?: string } = {},
+  typed: { code?: string; password?: string; codes?: Record<string, string> } = {},
   tamper?: (index: number, text: string) => string,
 ): Promise<Run> {
   const wire: string[] = [];
@@ -102,13 +102,13 @@ export async function runActivation(
     activationId: bank.state.activationId,
     regId: bank.state.regId,
     serverIdentity: "sogesmart.example",
-    codes: { sms: typed.code ?? bank.codes["sms"]! },
+    codes: typed.codes ?? { sms: typed.code ?? bank.codes["sms"]! },
   });
   const b1 = await bank.handle(send(client.request));
   client = await activationClientBind(client, send(b1.reply), {
     device,
     appVersion: "5.2.0",
-    password: typed.password ?? PASSWORD,
+    ...(bank.state.features.includes("password") ? { password: typed.password ?? PASSWORD } : {}),
   });
   const b2 = await bank.handle(send(client.request));
   const got = activationClientReceive(client, send(b2.reply));

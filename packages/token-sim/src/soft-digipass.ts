@@ -122,8 +122,13 @@ export interface ActivateInput {
   readonly codes: Readonly<Partial<Record<ActivationFeature, string>>>;
   /** The customer's banking password, when the activation asks for it (sent inside the protected channel). */
   readonly bankPassword?: string;
-  /** The new personal app password (« nouveau mot de passe personnel »), 6 to 12 digits. */
-  readonly appPassword: string;
+  /**
+   * The new personal app password (« nouveau mot de passe personnel »), 6 to 12 digits, checked here with 5
+   * tries. Omit it when the bank checks the customer's password itself, in its own lockout: the app then keeps
+   * no password and needs no `unlock` (a password checked in a browser guards keys any script of the page can
+   * use, and its hash can be attacked offline; at the bank it cannot).
+   */
+  readonly appPassword?: string;
   /** Resends of one request after a transport error, each with the same idempotency key. 2 by default. */
   readonly retries?: number;
 }
@@ -203,7 +208,7 @@ export class SoftDigipass {
    * ACTIVATION_REFUSED (`details.retry`: whether the code may be typed again).
    */
   async activate(input: ActivateInput): Promise<{ serial: string; instance: number }> {
-    if (!PASSWORD.test(input.appPassword))
+    if (input.appPassword !== undefined && !PASSWORD.test(input.appPassword))
       throw new CapkitError("PIN_INVALID", "the app password is 6 to 12 digits");
     const send = async (state: ActivationClientState): Promise<string> => {
       const attempts = 1 + (input.retries ?? 2);
@@ -248,7 +253,8 @@ export class SoftDigipass {
       bankKeys: t.bankKeys,
     };
     await this.#store.put("token", record);
-    await this.#store.put("password", { ...(await hashPassword(input.appPassword)), failures: 0 });
+    if (input.appPassword === undefined) await this.#store.delete("password");
+    else await this.#store.put("password", { ...(await hashPassword(input.appPassword)), failures: 0 });
     await this.#store.delete("locked");
     this.#unlocked = true;
     return { serial: t.serial, instance: t.instance };
@@ -260,7 +266,8 @@ export class SoftDigipass {
    */
   async unlock(password: string): Promise<void> {
     await this.#active();
-    const pw = (await this.#store.get("password")) as PasswordRecord;
+    const pw = (await this.#store.get("password")) as PasswordRecord | undefined;
+    if (!pw) throw new CapkitError("PIN_INVALID", "this app keeps no password: the bank checks it");
     const candidate = await hashPassword(password, pw.salt);
     if (constantTimeEqual(candidate.hash, pw.hash)) {
       await this.#store.put("password", { ...pw, failures: 0 });
@@ -347,7 +354,8 @@ export class SoftDigipass {
 
   async #unlockedToken(): Promise<TokenRecord> {
     const t = await this.#active();
-    if (!this.#unlocked) throw new CapkitError("PIN_INVALID", "type the app password first");
+    if (!this.#unlocked && (await this.#store.get("password")))
+      throw new CapkitError("PIN_INVALID", "type the app password first");
     return t;
   }
 }

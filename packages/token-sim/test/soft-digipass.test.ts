@@ -164,6 +164,25 @@ describe("SoftDigipass: the app password", () => {
     expect(await store.get("token")).toBeUndefined();
     await expect(app.unlock(APP_PASSWORD)).rejects.toMatchObject({ code: "PIN_BLOCKED" });
   });
+  it("keeps no password when the bank checks it: no unlock needed, none possible, across a reopen", async () => {
+    const clock = new FakeClock();
+    const b = bank(clock);
+    const store = new MemoryKeyStore();
+    const app = await SoftDigipass.open({ store, appVersion: "5.2.0", clock });
+    await app.activate({
+      transport: b.transport,
+      activationId: b.state.activationId,
+      regId: b.state.regId,
+      serverIdentity: "sogesmart.example",
+      codes: { sms: b.sms },
+      bankPassword: BANK_PASSWORD,
+    });
+    expect(await store.get("password")).toBeUndefined();
+    const reopened = await SoftDigipass.open({ store, appVersion: "5.2.0", clock });
+    expect((await reopened.code()).code).toBe(b.otp());
+    await expect(reopened.unlock(APP_PASSWORD)).rejects.toMatchObject({ code: "PIN_INVALID" });
+    expect(await reopened.status()).toBe("active");
+  });
 });
 
 describe("SoftDigipass: logins and approvals", () => {

@@ -46,8 +46,12 @@ export type CredentialParams =
 
 export type CredentialKind = CredentialParams["kind"];
 
-/** Disabled credentials answer "rejected" to every code until enabled again; revoked ones are gone. */
-export type CredentialState = "active" | "disabled";
+/**
+ * Disabled credentials answer "rejected" to every code until enabled again; revoked ones are gone. A pending
+ * credential (an in-app token just bound by the Provisioner, src/provisioning/) verifies like an active one, and
+ * its first accepted code makes it active — in the same write that revokes the credential it replaces.
+ */
+export type CredentialState = "active" | "disabled" | "pending";
 
 export interface StoredCredential {
   readonly id: string;
@@ -136,7 +140,11 @@ export type AuditAction =
   | "disable"
   | "enable"
   | "revoke"
-  | "rekey";
+  | "rekey"
+  // A pending credential's first accepted code (the store writes it with the accept).
+  | "activate"
+  // A step of an in-app token's activation (src/provisioning/): the result names the step.
+  | "activation";
 
 export interface AuditEntry {
   readonly at: number;
@@ -223,6 +231,11 @@ export interface AcceptDecision {
   readonly rule: LockoutRule;
   /** The audit detail of a refusal (the accept's own is in its audit entry). */
   readonly refusedDetail: string;
+  /**
+   * The credential was pending, or replaces another, when judged: this accept also activates it and revokes the
+   * one it replaces, in the same write (src/stores/activation.ts). A store that reads the row anyway may ignore it.
+   */
+  readonly activates?: boolean;
 }
 
 /**

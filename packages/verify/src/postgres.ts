@@ -1,2 +1,3 @@
-// @capkit/verify/postgres: the PostgreSQL store, apart from the core so only applications using it need pg.
+// @capkit/verify/postgres: the PostgreSQL stores, apart from the core so only applications using them need pg.
 export * from "./stores/postgres.js";
+export * from "./stores/provisioning-postgres.js";

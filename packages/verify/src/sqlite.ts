@@ -1,2 +1,4 @@
-// @capkit/verify/sqlite: the SQLite store, apart from the core so only applications using it need better-sqlite3.
+// @capkit/verify/sqlite: the SQLite stores, apart from the core so only applications using them need better-sqlite3.
+export * from "./provisioning/dev-outbox-sqlite.js";
+export * from "./stores/provisioning-sqlite.js";
 export * from "./stores/sqlite.js";

@@ -10,6 +10,7 @@ import {
 } from "./audit/maintenance.js";
 import type { AuditVerification } from "./audit/verify-trail.js";
 import { steadyClock } from "./clock.js";
+import { PREPARE_ENROLMENT } from "./internal.js";
 import type { KeyProvider } from "./key-provider.js";
 import {
   type CapEnrollRequest,
@@ -306,9 +307,22 @@ export class Verifier {
 
   async enroll(req: EnrollRequest, options: { replaces?: string } = {}): Promise<void> {
     if (typeof req !== "object" || req === null) throw invalid("an enrolment request is an object");
+    checkOptions(options, "the enrolment options", ["replaces"]);
+    const { credential, audit } = await this[PREPARE_ENROLMENT](req, options);
+    await this.#store.enroll(credential, audit);
+    this.#cache.delete(req.id);
+  }
+
+  /**
+   * The credential `enroll` writes, and its audit row, without writing them (src/internal.ts): the Provisioner
+   * enrols an in-app token as `pending` in the same transaction as the activation step that binds it.
+   */
+  async [PREPARE_ENROLMENT](
+    req: EnrollRequest,
+    options: { replaces?: string; state?: "pending" } = {},
+  ): Promise<{ credential: StoredCredential; audit: AuditEntry }> {
     checkId(req.id, "a credential id", "CREDENTIAL_INVALID");
     if (req.user !== undefined) checkId(req.user, "a user id", "CREDENTIAL_INVALID");
-    checkOptions(options, "the enrolment options", ["replaces"]);
     if (options.replaces !== undefined) checkId(options.replaces, "the id it replaces");
     const rules = typeof req.kind === "string" ? own(KINDS, req.kind) : undefined;
     if (!rules)
@@ -318,8 +332,9 @@ export class Verifier {
       );
     const e = await rules.enroll(req, { id: req.id, keys: this.#keys, policy: this.policy });
     const now = this.#now();
-    await this.#store.enroll(
-      {
+    const state = options.state ?? "active";
+    return {
+      credential: {
         id: req.id,
         params: e.params,
         sealed: e.sealed,
@@ -328,7 +343,7 @@ export class Verifier {
         locked: false,
         lockedAt: undefined,
         createdAt: now,
-        state: "active",
+        state,
         user: req.user,
         drift: undefined,
         replaces: options.replaces,
@@ -337,9 +352,10 @@ export class Verifier {
         acceptedRequest: undefined,
         version: newVersion(),
       },
-      this.#entry(req.id, "enroll", "ok", req.user, { detail: req.kind }),
-    );
-    this.#cache.delete(req.id);
+      audit: this.#entry(req.id, "enroll", "ok", req.user, {
+        detail: state === "pending" ? `${req.kind}, pending` : req.kind,
+      }),
+    };
   }
 
   /**
@@ -449,7 +465,8 @@ export class Verifier {
       const attempt = attemptOf(req, fn, code ?? "", this.#codeNow(), undefined);
       const all = await this.#store.list({ user, limit: MAX_USER_CREDENTIALS });
       const active: Cached[] = [];
-      for (const c of all) if (c.state === "active") active.push(await this.#fresh(c));
+      // Pending credentials too: an in-app token's first accepted code activates it.
+      for (const c of all) if (c.state !== "disabled") active.push(await this.#fresh(c));
       let hit: { e: Cached; m: Match } | undefined;
       // No credential to judge: the decoy, cached under a key no id can take (ids have no NUL).
       const judged = active.length > 0 ? active : [await this.#absent(`\0user:${user}`)];
@@ -662,6 +679,7 @@ export class Verifier {
         probe,
         rule: this.#rule,
         refusedDetail: REFUSED[prefix] ?? `${prefix}${REFUSED[""]}`,
+        activates: c.state === "pending" || c.replaces !== undefined,
       },
     );
     if (outcome === "stale" || outcome === "changed") return "again";
@@ -680,13 +698,12 @@ export class Verifier {
       e.accepted = probe;
       if (m.drift !== undefined) c.drift = m.drift;
     }
+    // A pending credential is now active; the one it replaced was revoked in the same write (its audit trail
+    // stays): src/stores/activation.ts.
+    if (c.state === "pending") c.state = "active";
     if (c.replaces !== undefined) {
-      // The new card is in use: the one it replaces stops working now (its audit trail stays).
-      await this.#store.revoke(
-        c.replaces,
-        this.#entry(c.replaces, "revoke", "ok", c.user, { detail: `replaced by ${c.id}` }),
-      );
       this.#cache.delete(c.replaces);
+      c.replaces = undefined;
     }
     return { result: "accepted", counter: m.counter, offset: m.offset, credential: c.user && c.id };
   }
@@ -873,6 +890,13 @@ export class Verifier {
   async #setState(id: string, state: CredentialState): Promise<void> {
     checkId(id, "the credential id");
     const c = await this.#known(id);
+    // Its first code activates it, revoking the one it replaces in the same write: disabling and enabling it
+    // would make it active without either.
+    if (c.state === "pending")
+      throw new CapkitError(
+        "INPUT_INVALID",
+        `${id} is pending: its first accepted code activates it, or revoke it`,
+      );
     const ok = await this.#store.setState(
       id,
       state,

@@ -3,13 +3,16 @@ import { build } from "esbuild";
 
 /**
  * The elements as one browser ES module, built in memory (esbuild) from the sources: a page needs one
- * <script type="module" src=…> and no build step of its own. Servers call this once at start-up.
+ * <script type="module" src=…> and no build step of its own. Servers call this once at start-up. `entry`:
+ * `devices` (default: `<capkit-sesame-reader>`, `<capkit-sgpass-token>`) or `sogesmart`
+ * (`<capkit-sogesmart-app>`, `<capkit-sms-inbox>`, with the P-256 curve and the activation protocol inside:
+ * kept apart so that the devices' pages do not load them).
  */
-export async function bundleCapkitWeb(options: { minify?: boolean } = {}): Promise<string> {
-  const entry = fileURLToPath(new URL("./index.js", import.meta.url)).replace(
-    /\.js$/,
-    isSource() ? ".ts" : ".js",
-  );
+export async function bundleCapkitWeb(
+  options: { minify?: boolean; entry?: "devices" | "sogesmart" } = {},
+): Promise<string> {
+  const file = options.entry === "sogesmart" ? "./sogesmart/index.js" : "./index.js";
+  const entry = fileURLToPath(new URL(file, import.meta.url)).replace(/\.js$/, isSource() ? ".ts" : ".js");
   const r = await build({
     entryPoints: [entry],
     bundle: true,

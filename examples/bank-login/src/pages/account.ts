@@ -18,7 +18,8 @@ export function accountPage(o: {
 ${
   o.bank === "coopanet"
     ? html`<p><a href="/coopanet/transfer">Faire un virement</a></p>`
-    : html`<p><a href="/sogenet/password">Changer votre mot de passe</a></p>`
+    : html`<p><a href="/sogenet/password">Changer votre mot de passe</a></p>
+<p><a href="/sogenet/sogesmart">Activer SogeSmart sur mon téléphone</a></p>`
 }`,
   );
 }

@@ -17,7 +17,7 @@ export function html(strings: TemplateStringsArray, ...values: unknown[]): Html 
   if (r instanceof Promise) throw new Error("a page template was given a promise");
   return r;
 }
-export type Brand = BankName | "home";
+export type Brand = BankName | "home" | "sogesmart";
 
 export interface PageOptions {
   readonly brand: Brand;
@@ -28,9 +28,15 @@ export interface PageOptions {
   readonly loggedIn?: boolean;
   /** The aside beside the form: the simulated device and the demo box (pages/devices.ts). */
   readonly aside?: Html;
+  /** More module scripts (the SogeSmart page's elements: /assets/capkit-sogesmart.js). */
+  readonly modules?: readonly string[];
 }
 
-const TITLES: Readonly<Record<Brand, string>> = { ...BANK_NAMES, home: "capkit bank-login" };
+const TITLES: Readonly<Record<Brand, string>> = {
+  ...BANK_NAMES,
+  home: "capkit bank-login",
+  sogesmart: "SogeSmart",
+};
 
 export function page(o: PageOptions, main: Html): Html {
   const idle = o.loggedIn
@@ -44,7 +50,10 @@ export function page(o: PageOptions, main: Html): Html {
 <title>${o.title} – ${TITLES[o.brand]}</title>
 <link rel="stylesheet" href="/assets/bank.css">
 <script type="module" src="/assets/capkit-web.js"></script>
-<script type="module" src="/assets/bank.js"></script>
+<script type="module" src="/assets/bank.js"></script>${(o.modules ?? []).map(
+    (m) => html`
+<script type="module" src="${m}"></script>`,
+  )}
 </head>
 <body class="${o.brand}"${idle}>
 <header class="top"><a class="brand" href="${o.brand === "home" ? "/" : `/${o.brand}`}">${TITLES[o.brand]}</a>${

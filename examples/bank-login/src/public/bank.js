@@ -1,4 +1,4 @@
-// The bank's only script (CSP: script-src 'self'). Three jobs:
+// The bank's only script (CSP: script-src 'self'). Four jobs:
 // 1. The SOGENET keypad. Shuffled: each button appends its cell number to the hidden `cells` field (the server
 //    maps cells back to digits with the layout it sealed); accessible: the digit, to the labelled password field.
 //    Plain buttons, so a keyboard (Tab, Enter/Space) works as well as a pointer; the count typed is announced.
@@ -60,4 +60,23 @@ if (idleMs > 0 && warning) {
 
 document.addEventListener("capkit-screen", (event) => {
   if (event.detail?.state === "blocked") post("/devices/card/blocked");
+});
+
+// 4. Demo: « Installer la nouvelle version de SogeSmart » puts the next major version of the app on that phone
+//    (kept in this browser, so a reload keeps the installed version).
+const versionKey = (phone) => `capkit-sogesmart-version:${phone}`;
+for (const app of document.querySelectorAll("capkit-sogesmart-app[phone]")) {
+  const installed = localStorage.getItem(versionKey(app.getAttribute("phone")));
+  if (installed) app.setAttribute("app-version", installed);
+}
+document.addEventListener("click", (event) => {
+  const button = event.target.closest("button[data-new-version]");
+  if (!button) return;
+  const phone = button.dataset.newVersion;
+  const app = document.querySelector(`capkit-sogesmart-app[phone="${phone}"]`);
+  if (!app) return;
+  const major = Number((app.getAttribute("app-version") ?? "5.0.0").split(".")[0]) + 1;
+  const version = `${major}.0.0`;
+  localStorage.setItem(versionKey(phone), version);
+  app.setAttribute("app-version", version);
 });

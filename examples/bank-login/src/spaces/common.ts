@@ -81,6 +81,15 @@ export function demoRoutes(deps: Deps): Hono<BankEnv> {
   });
   app.get("/devices/card/blocked", (c) => c.redirect("/", 303));
 
+  // FOR DEVELOPMENT ONLY: a phone's SMS from the bank's dev outbox, for <capkit-sms-inbox>; this browser's
+  // SogeSmart users only (a, b), never another browser's.
+  app.get("/dev/sms/:slot{[ab]}", async (c) => {
+    const s = demoOf(c, deps)?.sogesmart;
+    if (!s) return c.json({ error: "no demo customer in this browser" }, 401);
+    const user = c.req.param("slot") === "a" ? s.a : s.b;
+    return c.json({ phone: user.phone, messages: await deps.bank.sogesmart.inbox(user.phone) });
+  });
+
   return app;
 }
 
@@ -90,6 +99,10 @@ export async function loadAssets(): Promise<Assets> {
   const file = (name: string) => readFileSync(new URL(`../public/${name}`, import.meta.url), "utf8");
   return new Map([
     ["/assets/capkit-web.js", { type: "text/javascript; charset=utf-8", body: await bundleCapkitWeb() }],
+    [
+      "/assets/capkit-sogesmart.js",
+      { type: "text/javascript; charset=utf-8", body: await bundleCapkitWeb({ entry: "sogesmart" }) },
+    ],
     ["/assets/bank.js", { type: "text/javascript; charset=utf-8", body: file("bank.js") }],
     ["/assets/bank.css", { type: "text/css; charset=utf-8", body: file("bank.css") }],
   ]);

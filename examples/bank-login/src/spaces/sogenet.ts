@@ -1,6 +1,7 @@
 import { Hono } from "hono";
 import { accountPage } from "../pages/account.js";
 import { passwordChangePage, sogenetLoginPage } from "../pages/sogenet.js";
+import { sogesmartQrPage } from "../pages/sogesmart-qr.js";
 import type { BankContext, BankEnv, Deps } from "../web/context.js";
 import { readAttempt } from "../web/forms.js";
 import { answerLogin, logIn } from "../web/login.js";
@@ -104,6 +105,29 @@ export function sogenetRoutes(deps: Deps): Hono<BankEnv> {
     bank.sessions.endAllOf(customer.id);
     const changed = { ...customer, mustChange: undefined };
     return logIn(c, deps, { ...visitor, sessionId: undefined }, changed, "/sogenet/account?done=password");
+  });
+
+  // « Activer SogeSmart sur mon téléphone »: an activation started from this session. The QR code carries the
+  // web-session code (only this session shows it); the phone gets the SMS code: two features, two channels.
+  app.get("/sogesmart", (c) => {
+    const { session } = me(c);
+    return c.html(sogesmartQrPage({ csrf: session.csrf, demo: demoOf(c, deps) }));
+  });
+  app.post("/sogesmart", async (c) => {
+    const { customer } = me(c);
+    const { visitor } = await readAttempt(c, deps);
+    const demo = demoOf(c, deps);
+    try {
+      const started = await bank.sogesmart.startFromSession(customer.id);
+      return c.html(sogesmartQrPage({ csrf: visitor.csrf, demo, started }));
+    } catch (e) {
+      const retryAfter = (e as { details?: { retryAfter?: number } }).details?.retryAfter;
+      const error =
+        retryAfter !== undefined
+          ? `Un mot de passe vient de vous être envoyé par SMS : réessayez dans ${Math.ceil(retryAfter / 60)} minute(s).`
+          : "Cet identifiant n'a pas accès à SogeSmart.";
+      return c.html(sogesmartQrPage({ csrf: visitor.csrf, demo, error }), 400);
+    }
   });
 
   return app;

@@ -145,7 +145,7 @@ function storeError<T>(f: () => T, db: string): T {
   }
 }
 
-function asStoreError(e: unknown, db: string | undefined): unknown {
+export function asStoreError(e: unknown, db: string | undefined): unknown {
   if (e instanceof CapkitError) return e;
   const code = (e as { code?: unknown })?.code;
   const driver =
@@ -697,7 +697,7 @@ export function registerVerify(
 }
 
 /** Who runs a CLI command, for the audit: `cli:<login name>`. */
-function actorName(): string {
+export function actorName(): string {
   try {
     return `cli:${userInfo().username}`;
   } catch {

@@ -23,7 +23,12 @@ const hex = (b: Uint8Array) => toHex(b).toLowerCase();
  * The registration id salts the derivation, so equal codes in two activations give unrelated w.
  */
 export function activationW(regId: string, codes: Partial<Record<ActivationFeature, string>>): bigint {
-  const secret = canonicalBytes({ v: ACTIVATION_VERSION, regId, codes });
+  // Both sides through the same normalisation: the bank's codes as generated (a web-session code is lower-case
+  // hex) and the app's as typed or scanned must give the same w.
+  const normal: Partial<Record<ActivationFeature, string>> = {};
+  for (const [f, c] of Object.entries(codes))
+    if (c !== undefined) normal[f as ActivationFeature] = normalizeCode(c);
+  const secret = canonicalBytes({ v: ACTIVATION_VERSION, regId, codes: normal });
   return scalarFromBytes(
     hkdf(sha256, secret, utf8ToBytes(`${ACTIVATION_VERSION} w`), utf8ToBytes(regId), 48),
   );

@@ -3,9 +3,7 @@ import {
   CapCodeModel,
   type CapInputs,
   type CapIssuerRecord,
-  CRYPTOGRAM_VERSIONS,
   parseCapIssuerRecord,
-  READER_PROFILES,
   readerProfile,
 } from "@capkit/emv-cap";
 import type { CapCardKey } from "../key-provider.js";
@@ -70,11 +68,9 @@ export const capKind: KindRules<"cap", CapEnrollRequest, CapEngine> = {
   async enroll(req, ctx) {
     const { keys, id, policy } = ctx;
     const record = parseCapIssuerRecord(req.record);
-    // Names looked up among their tables' own keys: "constructor" is neither a profile nor a CVN (issue 20).
-    if (!Object.hasOwn(READER_PROFILES, record.profile))
-      throw new CapkitError("PROFILE_INVALID", `unknown reader profile "${record.profile}"`);
-    if (!Object.hasOwn(CRYPTOGRAM_VERSIONS, record.cryptogramVersion))
-      throw new CapkitError("PROFILE_INVALID", `unknown cryptogram version "${record.cryptogramVersion}"`);
+    // Names looked up among their tables' own keys, "constructor" neither a profile nor a CVN (issue 20): the
+    // CVN by emv-cap's cryptogramSpec when the record is parsed (tree names included), the profile here.
+    readerProfile(record.profile);
     const last = req.lastAtc === undefined ? -1 : integerIn(req.lastAtc, 0, 0xffff, "lastAtc");
     const atcWindow =
       req.atcWindow === undefined ? policy.capAtcWindow : integerIn(req.atcWindow, 1, 0xffff, "atcWindow");

@@ -24,7 +24,10 @@ import type {
 } from "../model.js";
 import { type ReplayProbe, replayDigest } from "../replay.js";
 import { checkOptions, integerIn } from "../requests.js";
+import { activatedEntry, replacedEntry } from "./activation.js";
 import { AuditRing } from "./audit-ring.js";
+import { addBoundedChallenge } from "./bounded-challenges.js";
+import { type MemoryInternals, STORE_INTERNALS, stampActor } from "./internals.js";
 
 type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 /** A credential's row; the request of its last accept is kept as it came, its digest made when read. */
@@ -73,6 +76,10 @@ export class MemoryStore implements StateStore {
   }
 
   async enroll(c: StoredCredential, audit: AuditEntry): Promise<void> {
+    this.#insert(c, audit);
+  }
+
+  #insert(c: StoredCredential, audit: AuditEntry): void {
     if (this.#credentials.has(c.id))
       throw new CapkitError("CREDENTIAL_EXISTS", `credential ${c.id} already exists`);
     this.#credentials.set(c.id, { ...c });
@@ -123,7 +130,7 @@ export class MemoryStore implements StateStore {
     const c = this.#credentials.get(id);
     if (!c || c.version !== d.version) return "changed";
     const subject = this.#subjectOf(c);
-    if (isLocked(subject, d.rule, audit.at) || c.state !== "active")
+    if (isLocked(subject, d.rule, audit.at) || c.state === "disabled")
       return this.#count(subject, d.rule, { ...audit, result: "rejected", detail: d.refusedDetail });
     if (c.last >= value) return "stale";
     c.last = value;
@@ -134,7 +141,20 @@ export class MemoryStore implements StateStore {
     clearFailures(c);
     clearFailures(subject);
     this.#record(audit);
+    this.#activate(c, audit);
     return "accepted";
+  }
+
+  /** The first accept of a pending or replacing credential (src/stores/activation.ts), in the accept's turn. */
+  #activate(c: Mutable<StoredCredential>, audit: AuditEntry): void {
+    if (c.state === "pending") {
+      c.state = "active";
+      this.#record(activatedEntry(audit));
+    }
+    const old = c.replaces;
+    if (old === undefined) return;
+    c.replaces = undefined;
+    if (this.#delete(old)) this.#record(replacedEntry(audit, old));
   }
 
   async fail(
@@ -203,24 +223,39 @@ export class MemoryStore implements StateStore {
   }
 
   async revoke(id: string, audit: AuditEntry): Promise<boolean> {
-    if (!this.#credentials.delete(id)) return false;
-    for (const [k, ch] of this.#challenges) if (ch.credentialId === id) this.#challenges.delete(k);
-    for (const c of this.#credentials.values()) if (c.replaces === id) c.replaces = undefined;
+    if (!this.#delete(id)) return false;
     this.#record(audit);
     return true;
   }
 
+  /** Deletes a credential, its challenges, and the mention of it in a replacement. */
+  #delete(id: string): boolean {
+    if (!this.#credentials.delete(id)) return false;
+    for (const [k, ch] of this.#challenges) if (ch.credentialId === id) this.#challenges.delete(k);
+    for (const c of this.#credentials.values()) if (c.replaces === id) c.replaces = undefined;
+    return true;
+  }
+
+  /** The provisioning tables' door (src/stores/internals.ts): synchronous writers, atomic in one turn. */
+  [STORE_INTERNALS](actor?: string): MemoryInternals {
+    const a = stampActor(actor);
+    return {
+      credential: (id) => {
+        const c = this.#credentials.get(id);
+        return c && this.#out(c);
+      },
+      insertCredential: (c, audit) => this.#insert(c, a(audit)),
+      revoke: (id, audit) => {
+        if (!this.#delete(id)) return false;
+        this.#record(a(audit));
+        return true;
+      },
+      audit: (entry) => this.#record(a(entry)),
+    };
+  }
+
   async addChallenge(challenge: Challenge, audit: AuditEntry, maxPerCredential: number): Promise<void> {
-    const now = audit.at;
-    const mine: Challenge[] = [];
-    for (const [k, ch] of this.#challenges) {
-      if (ch.expiresAt <= now) this.#challenges.delete(k);
-      else if (ch.credentialId === challenge.credentialId) mine.push(ch);
-    }
-    mine.sort((a, b) => a.expiresAt - b.expiresAt);
-    for (const ch of mine.slice(0, Math.max(0, mine.length - maxPerCredential + 1)))
-      this.#challenges.delete(ch.id);
-    this.#challenges.set(challenge.id, challenge);
+    addBoundedChallenge(this.#challenges, challenge, maxPerCredential, audit.at);
     this.#record(audit);
   }
 

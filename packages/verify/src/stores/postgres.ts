@@ -26,7 +26,14 @@ import type {
 } from "../model.js";
 import { replayDigest } from "../replay.js";
 import { checkOptions, integerIn } from "../requests.js";
+import { activatedEntry, replacedEntry } from "./activation.js";
 import { loadDriver } from "./driver.js";
+import {
+  type PostgresInternals,
+  type PostgresTransaction,
+  STORE_INTERNALS,
+  stampActor,
+} from "./internals.js";
 import {
   CREDENTIAL_COLUMNS,
   CREDENTIAL_SELECT,
@@ -184,14 +191,7 @@ export class PostgresStore implements StateStore {
 
   async enroll(c: StoredCredential, a: AuditEntry): Promise<void> {
     try {
-      await this.#query(
-        `WITH i AS (INSERT INTO credentials (${CREDENTIAL_COLUMNS})
-                    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id),
-              u AS (INSERT INTO users (id) SELECT $7 FROM i WHERE $7::text IS NOT NULL ON CONFLICT DO NOTHING)
-         INSERT INTO audit (at, credential_id, action, result, counter, detail, user_id, actor)
-         SELECT $10, $11, $12, $13, $14, $15, $16, $17 FROM i`,
-        [...credentialValues(c), ...auditValues(a), a.actor ?? null],
-      );
+      await this.#query(ENROLL, [...credentialValues(c), ...auditValues(a), a.actor ?? null]);
     } catch (e) {
       if (e instanceof CapkitError && e.code === "CREDENTIAL_EXISTS") {
         throw new CapkitError("CREDENTIAL_EXISTS", `credential ${c.id} already exists`);
@@ -243,30 +243,85 @@ export class PostgresStore implements StateStore {
    * the failure counted instead; when nothing was written, the same statement says why.
    */
   async accept(id: string, value: number, a: AuditEntry, d: AcceptDecision): Promise<AcceptOutcome> {
-    const byUser = d.user !== undefined;
-    const r = await this.#query(byUser ? ACCEPT_USER : ACCEPT_OWN, [
-      id,
-      value,
-      d.drift ?? null,
-      d.version,
-      replayDigest(id, value, d.probe),
-      d.probe.request ?? null,
-      d.rule.maxFailures,
-      d.refusedDetail,
-      ...auditValues(a),
-      d.rule.releaseMs,
-      ...(byUser ? [d.user] : []),
-      a.actor ?? null,
-    ]);
-    const row = r.rows[0] as {
-      accepted: boolean;
-      failures: number | null;
-      locked: boolean | null;
-      same: boolean | null;
+    if (d.activates) return this.#acceptActivating(id, value, a, d);
+    return acceptOutcome(await this.#query(...acceptStatement(id, value, a, d)));
+  }
+
+  /**
+   * The first accept of a pending or replacing credential (src/stores/activation.ts): the accept statement,
+   * then the activation and the replaced credential's revocation, in one transaction. The user's row, then the
+   * credential's, are locked first (the order every accept takes), and the credential is read as last
+   * committed: whether it is still pending, and what it replaces, are decided on that row.
+   */
+  #acceptActivating(id: string, value: number, a: AuditEntry, d: AcceptDecision): Promise<AcceptOutcome> {
+    return this.#transaction(async (tx) => {
+      if (d.user !== undefined) await tx.query("SELECT 1 FROM users WHERE id = $1 FOR UPDATE", [d.user]);
+      const before = (
+        await tx.query("SELECT state, replaces FROM credentials WHERE id = $1 AND version = $2 FOR UPDATE", [
+          id,
+          d.version,
+        ])
+      ).rows[0] as { state: string; replaces: string | null } | undefined;
+      const outcome = acceptOutcome(await tx.query(...acceptStatement(id, value, a, d)));
+      if (outcome !== "accepted" || !before || (before.state !== "pending" && before.replaces === null))
+        return outcome;
+      await tx.query("UPDATE credentials SET state = 'active', replaces = NULL WHERE id = $1", [id]);
+      if (before.state === "pending") await tx.audit(activatedEntry(a));
+      if (before.replaces !== null) await tx.revoke(before.replaces, replacedEntry(a, before.replaces));
+      return outcome;
+    });
+  }
+
+  /** A transaction on one connection: BEGIN, `work`, COMMIT — or ROLLBACK when `work` throws. */
+  #transaction<T>(work: (tx: PostgresTransaction) => Promise<T>, actor?: string): Promise<T> {
+    const a = stampActor(actor);
+    return this.#run(async (client) => {
+      // Named (prepared once per connection) when it has parameters; without, a simple query, so a DDL script
+      // of several commands goes through.
+      const q = (sql: string, values: unknown[]) =>
+        values.length > 0 ? client.query({ name: statementName(sql), text: sql, values }) : client.query(sql);
+      const tx: PostgresTransaction = {
+        query: q,
+        insertCredential: async (c, entry) => {
+          const audit = a(entry);
+          try {
+            await q(ENROLL, [...credentialValues(c), ...auditValues(audit), audit.actor ?? null]);
+          } catch (e) {
+            if ((e as { code?: string }).code === "23505")
+              throw new CapkitError("CREDENTIAL_EXISTS", `credential ${c.id} already exists`);
+            throw e;
+          }
+        },
+        revoke: async (id, entry) => {
+          const audit = a(entry);
+          return (await q(REVOKE, [id, ...auditValues(audit), audit.actor ?? null])).rowCount === 1;
+        },
+        audit: async (entry) => {
+          const audit = a(entry);
+          await q(RECORD, [...auditValues(audit), audit.actor ?? null]);
+        },
+      };
+      await client.query("BEGIN");
+      let result: T;
+      try {
+        result = await work(tx);
+      } catch (e) {
+        // A ROLLBACK that fails leaves a connection in an unknown state: its error (a driver error) is thrown
+        // instead, and the connection is dropped.
+        await client.query("ROLLBACK");
+        throw e;
+      }
+      await client.query("COMMIT");
+      return result;
+    });
+  }
+
+  /** The provisioning tables' door (src/stores/internals.ts). */
+  [STORE_INTERNALS](actor?: string): PostgresInternals {
+    return {
+      query: (sql, values) => this.#query(sql, values),
+      transaction: (work) => this.#transaction(work, actor),
     };
-    if (row.accepted) return "accepted";
-    if (row.failures !== null) return { failures: row.failures, locked: row.locked === true };
-    return row.same ? "stale" : "changed";
   }
 
   async fail(
@@ -363,14 +418,7 @@ export class PostgresStore implements StateStore {
   }
 
   async revoke(id: string, a: AuditEntry): Promise<boolean> {
-    const r = await this.#query(
-      `WITH d AS (DELETE FROM credentials WHERE id = $1 RETURNING id),
-            c AS (DELETE FROM challenges WHERE credential_id IN (SELECT id FROM d)),
-            r AS (UPDATE credentials SET replaces = NULL WHERE replaces IN (SELECT id FROM d))
-       INSERT INTO audit (at, credential_id, action, result, counter, detail, user_id, actor)
-       SELECT $2, $3, $4, $5, $6, $7, $8, $9 FROM d RETURNING 1`,
-      [id, ...auditValues(a), a.actor ?? null],
-    );
+    const r = await this.#query(REVOKE, [id, ...auditValues(a), a.actor ?? null]);
     return r.rowCount === 1;
   }
 
@@ -437,10 +485,7 @@ export class PostgresStore implements StateStore {
   }
 
   async record(a: AuditEntry): Promise<void> {
-    await this.#query(
-      "INSERT INTO audit (at, credential_id, action, result, counter, detail, user_id, actor) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
-      [...auditValues(a), a.actor ?? null],
-    );
+    await this.#query(RECORD, [...auditValues(a), a.actor ?? null]);
   }
 
   async audit(id?: string, limit = 100): Promise<AuditEntry[]> {
@@ -535,6 +580,40 @@ export class PostgresStore implements StateStore {
   }
 }
 
+/** The accept statement and its parameters (ACCEPT_USER for a user's credential, else ACCEPT_OWN). */
+function acceptStatement(id: string, value: number, a: AuditEntry, d: AcceptDecision): [string, unknown[]] {
+  const byUser = d.user !== undefined;
+  return [
+    byUser ? ACCEPT_USER : ACCEPT_OWN,
+    [
+      id,
+      value,
+      d.drift ?? null,
+      d.version,
+      replayDigest(id, value, d.probe),
+      d.probe.request ?? null,
+      d.rule.maxFailures,
+      d.refusedDetail,
+      ...auditValues(a),
+      d.rule.releaseMs,
+      ...(byUser ? [d.user] : []),
+      a.actor ?? null,
+    ],
+  ];
+}
+
+function acceptOutcome(r: { rows: unknown[] }): AcceptOutcome {
+  const row = r.rows[0] as {
+    accepted: boolean;
+    failures: number | null;
+    locked: boolean | null;
+    same: boolean | null;
+  };
+  if (row.accepted) return "accepted";
+  if (row.failures !== null) return { failures: row.failures, locked: row.locked === true };
+  return row.same ? "stale" : "changed";
+}
+
 const names = new Map<string, string>();
 function statementName(sql: string): string {
   let n = names.get(sql);
@@ -564,6 +643,25 @@ const ACCEPT_RULE = lockoutSql({ max: "$7", now: "$9", release: "$16" });
 /** …and with a failure's: $2 max failures, $3 now, $12 release (FAIL_USER_EXPECTED: $13). */
 const FAIL_RULE = lockoutSql({ max: "$2", now: "$3", release: "$12" });
 const USER_RULE = lockoutSql({ max: "$2", now: "$3", release: "$13" });
+/** An audit row on its own. $1–$7 the audit entry, $8 the actor. */
+const RECORD = `${AUDIT_INSERT} VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`;
+
+/** A new credential ($1–$9, CREDENTIAL_COLUMNS), its user if new, its audit row ($10–$16, $17 the actor). */
+const ENROLL = `
+WITH i AS (INSERT INTO credentials (${CREDENTIAL_COLUMNS})
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) RETURNING id),
+     u AS (INSERT INTO users (id) SELECT $7 FROM i WHERE $7::text IS NOT NULL ON CONFLICT DO NOTHING)
+${AUDIT_INSERT} SELECT $10, $11, $12, $13, $14, $15, $16, $17 FROM i`;
+
+/**
+ * Deletes a credential ($1), its challenges and the mention of it in a replacement; its audit row ($2–$8, $9 the
+ * actor).
+ */
+const REVOKE = `
+WITH d AS (DELETE FROM credentials WHERE id = $1 RETURNING id),
+     c AS (DELETE FROM challenges WHERE credential_id IN (SELECT id FROM d)),
+     r AS (UPDATE credentials SET replaces = NULL WHERE replaces IN (SELECT id FROM d))
+${AUDIT_INSERT} SELECT $2, $3, $4, $5, $6, $7, $8, $9 FROM d RETURNING 1`;
 
 /**
  * Accept on a credential with no user: its own row is the lockout subject. One UPDATE: the accept, or — locked
@@ -571,7 +669,7 @@ const USER_RULE = lockoutSql({ max: "$2", now: "$3", release: "$13" });
  * re-checks the WHERE clause on the newest version). $1 id, $2 value, $3 drift, $4 version, $5 digest, $6 request,
  * $7 max failures, $8 refusal detail, $9–$15 the audit entry, $16 the lock's release time (0: none).
  */
-const REFUSED = `(${ACCEPT_RULE.live} OR state <> 'active')`;
+const REFUSED = `(${ACCEPT_RULE.live} OR state = 'disabled')`;
 const ACCEPT_OWN = `
 WITH c AS (
   UPDATE credentials SET
@@ -604,7 +702,7 @@ WITH s AS (SELECT ${ACCEPT_RULE.live} AS live FROM users WHERE id = $17 FOR UPDA
 c AS (
   UPDATE credentials SET last = $2, drift = coalesce($3, drift), accepted_at = $9, accepted_digest = $5,
     accepted_request = $6, failures = 0
-  WHERE id = $1 AND version = $4 AND user_id = $17 AND state = 'active' AND last < $2
+  WHERE id = $1 AND version = $4 AND user_id = $17 AND state <> 'disabled' AND last < $2
     AND NOT coalesce((SELECT live FROM s), TRUE)
   RETURNING 1),
 k AS (SELECT state FROM credentials WHERE id = $1 AND version = $4 AND user_id = $17),
@@ -614,7 +712,7 @@ u AS (
     locked = CASE WHEN EXISTS (SELECT 1 FROM c) THEN FALSE ELSE ${ACCEPT_RULE.locked} END,
     locked_at = CASE WHEN NOT EXISTS (SELECT 1 FROM c) THEN ${ACCEPT_RULE.lockedAt} END
   WHERE id = $17 AND (EXISTS (SELECT 1 FROM c)
-    OR (EXISTS (SELECT 1 FROM k) AND ((SELECT live FROM s) OR (SELECT state FROM k) <> 'active')))
+    OR (EXISTS (SELECT 1 FROM k) AND ((SELECT live FROM s) OR (SELECT state FROM k) = 'disabled')))
   RETURNING failures, locked),
 w AS (${AUDIT_INSERT}
   SELECT $9, $10, $11, CASE WHEN EXISTS (SELECT 1 FROM c) THEN $12 WHEN u.locked THEN 'locked' ELSE 'rejected' END,

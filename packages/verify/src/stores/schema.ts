@@ -238,7 +238,7 @@ export function rowToCredential(row: Record<string, unknown>): StoredCredential 
     locked: locked === true || locked === 1,
     lockedAt: optNumber(ofUser ? row["user_locked_at"] : row["locked_at"]),
     createdAt: Number(row["created_at"]),
-    state: row["state"] === "disabled" ? "disabled" : "active",
+    state: row["state"] === "disabled" || row["state"] === "pending" ? row["state"] : "active",
     user: opt(row["user_id"]) as string | undefined,
     drift: opt(row["drift"]) === undefined ? undefined : Number(row["drift"]),
     replaces: opt(row["replaces"]) as string | undefined,

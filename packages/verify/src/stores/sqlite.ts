@@ -28,7 +28,9 @@ import type {
 } from "../model.js";
 import { replayDigest } from "../replay.js";
 import { checkOptions, integerIn } from "../requests.js";
+import { activatedEntry, replacedEntry } from "./activation.js";
 import { loadDriver } from "./driver.js";
+import { type SqliteInternals, STORE_INTERNALS, type StoreWriter, stampActor } from "./internals.js";
 import {
   COLUMNS_ADDED,
   CREDENTIAL_COLUMNS,
@@ -120,13 +122,7 @@ export class SqliteStore implements StateStore {
   enroll(c: StoredCredential, audit: AuditEntry): Promise<void> {
     return this.#do(() => {
       try {
-        this.#db
-          .transaction(() => {
-            this.#stmt.insert.run(...credentialValues(c));
-            if (c.user !== undefined) this.#stmt.insertUser.run(c.user);
-            this.#auditRow(audit);
-          })
-          .immediate();
+        this.#db.transaction(() => this.#insert(c, audit)).immediate();
       } catch (e) {
         if ((e as { code?: string }).code === "SQLITE_CONSTRAINT_PRIMARYKEY") {
           throw new CapkitError("CREDENTIAL_EXISTS", `credential ${c.id} already exists`);
@@ -193,7 +189,7 @@ export class SqliteStore implements StateStore {
           const c = row && rowToCredential(row);
           if (!c || c.version !== d.version) return "changed";
           const subject: FailureSubject = c.user !== undefined ? { user: c.user } : { credential: id };
-          if (isLocked(c, d.rule, audit.at) || c.state !== "active")
+          if (isLocked(c, d.rule, audit.at) || c.state === "disabled")
             return this.#count(subject, d.rule, { ...audit, result: "rejected", detail: d.refusedDetail });
           if (c.last >= value) return "stale";
           this.#stmt.accept.run({
@@ -206,6 +202,13 @@ export class SqliteStore implements StateStore {
           });
           if (c.user !== undefined) this.#stmt.unlockUser.run(c.user);
           this.#auditRow(audit);
+          // The first accept of a pending or replacing credential (src/stores/activation.ts), same transaction.
+          if (c.state === "pending" || c.replaces !== undefined) {
+            this.#stmt.activate.run(id);
+            if (c.state === "pending") this.#auditRow(activatedEntry(audit));
+            if (c.replaces !== undefined && this.#delete(c.replaces))
+              this.#auditRow(replacedEntry(audit, c.replaces));
+          }
           return "accepted";
         })
         .immediate(),
@@ -319,12 +322,8 @@ export class SqliteStore implements StateStore {
     return this.#do(() =>
       this.#db
         .transaction(() => {
-          const changed = this.#stmt.revoke.run(id).changes === 1;
-          if (changed) {
-            this.#stmt.revokeChallenges.run(id);
-            this.#stmt.replaced.run(id);
-            this.#auditRow(audit);
-          }
+          const changed = this.#delete(id);
+          if (changed) this.#auditRow(audit);
           return changed;
         })
         .immediate(),
@@ -462,6 +461,40 @@ export class SqliteStore implements StateStore {
     if (this.#db.open) this.#db.close();
   }
 
+  /** The provisioning tables' door (src/stores/internals.ts). */
+  [STORE_INTERNALS](actor?: string): SqliteInternals {
+    const a = stampActor(actor);
+    const writer: StoreWriter = {
+      insertCredential: (c, audit) => this.#insert(c, a(audit)),
+      revoke: (id, audit) => {
+        const changed = this.#delete(id);
+        if (changed) this.#auditRow(a(audit));
+        return changed;
+      },
+      audit: (entry) => this.#auditRow(a(entry)),
+    };
+    return {
+      db: this.#db,
+      transaction: (work) => this.#do(() => this.#db.transaction(() => work(writer)).immediate()),
+      read: (work) => this.#do(work),
+    };
+  }
+
+  /** A new credential row (and its user, if new) with its audit row, in the caller's transaction. */
+  #insert(c: StoredCredential, audit: AuditEntry): void {
+    this.#stmt.insert.run(...credentialValues(c));
+    if (c.user !== undefined) this.#stmt.insertUser.run(c.user);
+    this.#auditRow(audit);
+  }
+
+  /** Deletes a credential, its challenges and the mention of it in a replacement (in the caller's transaction). */
+  #delete(id: string): boolean {
+    if (this.#stmt.revoke.run(id).changes !== 1) return false;
+    this.#stmt.revokeChallenges.run(id);
+    this.#stmt.replaced.run(id);
+    return true;
+  }
+
   /**
    * An audit row, chained (src/audit/chain.ts): every caller holds the database's write lock (an IMMEDIATE
    * transaction), so reading the chain's head and moving it on is atomic.
@@ -540,6 +573,7 @@ function prepare(db: Database.Database) {
     unlock: db.prepare("UPDATE credentials SET failures = 0, locked = 0, locked_at = NULL WHERE id = ?"),
     unlockUser: db.prepare("UPDATE users SET failures = 0, locked = 0, locked_at = NULL WHERE id = ?"),
     setState: db.prepare("UPDATE credentials SET state = ?, version = ? WHERE id = ?"),
+    activate: db.prepare("UPDATE credentials SET state = 'active', replaces = NULL WHERE id = ?"),
     reseal: db.prepare(
       "UPDATE credentials SET sealed = ?, params = ? WHERE id = ? AND sealed IS ? AND params = ?",
     ),

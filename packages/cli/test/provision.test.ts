@@ -1,0 +1,201 @@
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { SoftwareKeyProvider, Verifier } from "@capkit/verify";
+import { MemoryDevOutbox, Provisioner } from "@capkit/verify/provisioning";
+import { SqliteDevOutbox, SqliteProvisioningStore, SqliteStore } from "@capkit/verify/sqlite";
+import { describe, expect, it } from "vitest";
+import { TestApp } from "../../verify/test/provisioning-app.js";
+import { BIN, capkit } from "./run-cli.js";
+
+const tmp = () => mkdtempSync(join(tmpdir(), "capkit-provision-cli-"));
+// The keys every command here uses (CAPKIT_KEYS), as a bank's server and its support staff share them.
+const material = SoftwareKeyProvider.generateMaterial();
+const env = { CAPKIT_KEYS: JSON.stringify(material) };
+const run = (args: string[], options: { cwd?: string } = {}) => capkit(args, { ...options, env });
+const fixture = (name: string) => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
+
+describe("capkit provision and capkit outbox", () => {
+  it("start sends the code to the dev outbox; a second start within 60 s is refused (exit 1); status and reset", () => {
+    const dir = tmp();
+    const started = run(["--json", "provision", "start", "--user", "10203040", "--phone", "+33611223344"], {
+      cwd: dir,
+    });
+    expect(started.status, started.stderr).toBe(0);
+    expect(started.json()).toMatchObject({
+      activationId: expect.stringMatching(/^[0-9a-f]{32}$/),
+      regId: expect.stringMatching(/^[0-9a-f]{32}$/),
+      serverIdentity: "localhost",
+      features: ["sms", "password"],
+      sent: ["sms"],
+      failed: [],
+      outbox: "capkit-outbox.db",
+    });
+    const box = run(["--json", "outbox", "--to", "+33611223344"], { cwd: dir });
+    expect(box.status).toBe(0);
+    expect(box.json().messages).toEqual([
+      expect.objectContaining({
+        feature: "sms",
+        to: "+33611223344",
+        text: expect.stringMatching(
+          /^Votre mot de passe d'activation est \d{4} \d{4}\. Il expire dans 10 minutes\./,
+        ),
+      }),
+    ]);
+    const again = run(["--json", "provision", "start", "--user", "10203040", "--phone", "+33611223344"], {
+      cwd: dir,
+    });
+    expect(again.status).toBe(1);
+    expect(again.json()).toEqual({ started: false, rateLimited: true, retryAfter: 60 });
+    const status = run(["--json", "provision", "status", "--user", "10203040"], { cwd: dir });
+    expect(status.status).toBe(0);
+    expect(status.json()).toMatchObject({
+      user: "10203040",
+      instances: [],
+      activations: [{ phase: "awaiting-a1", tries: 0, known: true }],
+      starts: { last24h: 1 },
+    });
+    const human = run(["provision", "status", "--user", "10203040"], { cwd: dir });
+    expect(human.stdout).toContain("codes sent in the last 24 h: 1");
+    const reset = run(["--json", "provision", "reset", "--user", "10203040", "--reason", "password-reset"], {
+      cwd: dir,
+    });
+    expect(reset.json()).toEqual({
+      user: "10203040",
+      reason: "password-reset",
+      activations: 1,
+      instances: 0,
+    });
+    expect(
+      run(["provision", "start", "--user", "10203040", "--phone", "+33611223344"], { cwd: dir }).status,
+    ).toBe(0);
+    expect(run(["--json", "outbox", "--clear"], { cwd: dir }).json()).toEqual({ cleared: 2 });
+  });
+
+  it("bad input: a typed error, exit 2, and nothing made — no database, no outbox", () => {
+    const dir = tmp();
+    for (const args of [
+      ["--user", "a b", "--phone", "+33611223344"],
+      ["--user", "10203040"],
+      ["--user", "10203040", "--phone", "1", "--app-version", "5.x"],
+      ["--user", "10203040", "--phone", "1", "--features", "sms,fax"],
+      ["--user", "10203040", "--phone", "1", "--features", "sms"],
+      ["--user", "10203040", "--phone", "1", "--slot", "one"],
+      ["--user", "10203040", "--phone", "1", "--slot", "2"],
+    ]) {
+      const r = run(["--json", "provision", "start", ...args], { cwd: dir });
+      expect(r.status, `${args.join(" ")}: ${r.stdout}`).toBe(2);
+      expect(r.json().error.code).toMatch(/^(INPUT_INVALID|ACTIVATION_POLICY_INVALID)$/);
+      expect(readdirSync(dir)).toEqual([]);
+    }
+    // status, reset and outbox make nothing either: a missing database or outbox is exit 4.
+    expect(run(["provision", "status", "--user", "10203040"], { cwd: dir }).status).toBe(4);
+    expect(run(["provision", "reset", "--user", "10203040"], { cwd: dir }).status).toBe(4);
+    const missing = run(["--json", "outbox", "--outbox", join(dir, "none.db")]);
+    expect(missing.status).toBe(4);
+    expect(missing.json().error.code).toBe("STORE_UNAVAILABLE");
+    expect(run(["provision", "reset", "--user", "1", "--reason", "Bad Reason"], { cwd: dir }).status).toBe(2);
+  });
+
+  it("a device activates against the bank on the same database; status shows it, reset revokes it", async () => {
+    const dir = tmp();
+    const db = join(dir, "capkit-state.db");
+    const started = run(
+      [
+        "--json",
+        "provision",
+        "start",
+        "--user",
+        "50607080",
+        "--phone",
+        "+33700000001",
+        "--server-identity",
+        "bank.test",
+      ],
+      { cwd: dir },
+    );
+    expect(started.status, started.stderr).toBe(0);
+    const offer = started.json();
+    const outbox = new SqliteDevOutbox(join(dir, "capkit-outbox.db"));
+    const [sms] = await outbox.list({ to: "+33700000001" });
+    await outbox.close();
+    const code = /(\d{4} \d{4})/.exec(sms!.text)![1]!;
+    // The bank's server: the same database and keys, the password check the CLI does not have.
+    const keys = new SoftwareKeyProvider(material);
+    const state = new SqliteStore(db);
+    const verifier = new Verifier({ store: state, keys });
+    await verifier.addUser("50607080");
+    const bank = new Provisioner({
+      verifier,
+      store: new SqliteProvisioningStore(state),
+      keys,
+      policy: { serverIdentity: "bank.test" },
+      directory: async () => undefined,
+      sms: new MemoryDevOutbox(),
+      password: async (_u, p) => p === "112233",
+    });
+    const app = new TestApp();
+    const b1 = (await bank.step(app.begin(offer, { sms: code }))).reply;
+    const b2 = (await bank.step(await app.bind(b1, "112233"))).reply;
+    app.finish((await bank.step(await app.activate(b2, Date.now()))).reply);
+    await state.close();
+    const status = run(["--json", "provision", "status", "--user", "50607080"], { cwd: dir }).json();
+    expect(status.instances).toEqual([
+      expect.objectContaining({ credential: app.credential, state: "active", slot: 1, appVersion: "5.2.0" }),
+    ]);
+    expect(run(["--json", "provision", "reset", "--user", "50607080"], { cwd: dir }).json()).toMatchObject({
+      instances: 1,
+    });
+    const after = run(["--json", "provision", "status", "--user", "50607080"], { cwd: dir }).json();
+    expect(after.instances[0]).toMatchObject({ state: "ended", reason: "reset" });
+    const verify = run(["--json", "verify", "status", "--id", app.credential], { cwd: dir });
+    expect(verify.json().error.code).toBe("CREDENTIAL_UNKNOWN");
+  });
+
+  it("--version and otp generate load none of the provisioning code; provision does", () => {
+    const loaded = (args: string[]) => {
+      const log = join(tmp(), "loads.txt");
+      capkit(args, {
+        env: { ...env, CAPKIT_TRACE_LOADS: log },
+        nodeArgs: ["--import", fixture("trace-loads.mjs")],
+      });
+      const dist = join(BIN, "..");
+      const files = readFileSync(log, "utf8")
+        .split("\n")
+        .filter((l) => /\.js$/.test(l))
+        .map((l) => join(dist, l.replace(/^file:\/\/.*\/dist\//, "")))
+        .filter(existsSync);
+      return files.map((f) => readFileSync(f, "utf8")).join("\n");
+    };
+    // The protocol's names, as the Provisioner and the curve code around them carry them.
+    const markers = ["capkit-activation/1", "capkit-login/1"];
+    for (const args of [
+      ["--version"],
+      [
+        "otp",
+        "generate",
+        "--totp",
+        "--secret-hex",
+        "3132333435363738393031323334353637383930",
+        "--time",
+        "59",
+      ],
+    ]) {
+      const code = loaded(args);
+      for (const m of markers) expect(code.includes(m), `${args.join(" ")} loaded ${m}`).toBe(false);
+    }
+    // Refused at the door, after the provisioning code is loaded (it checks the arguments).
+    const provisioning = loaded([
+      "provision",
+      "start",
+      "--user",
+      "a b",
+      "--phone",
+      "1",
+      "--db",
+      join(tmp(), "x.db"),
+    ]);
+    for (const m of markers) expect(provisioning.includes(m), m).toBe(true);
+  });
+});
