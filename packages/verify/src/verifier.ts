@@ -522,7 +522,7 @@ export class Verifier {
       const verdict = judge(e);
       // Locked as this process last saw it: the code, right or wrong, goes the way of a failure — the same
       // store operation either way — counted only if the store still finds it locked (else judged again).
-      const locked = !e.absent && isLocked(c, this.#rule, now);
+      const locked = isLocked(c, this.#rule, now) && !e.absent; // read for a decoy too: the same work
       let why: string;
       if (e.absent) why = "unknown credential";
       else if (locked) why = "locked";
@@ -539,7 +539,9 @@ export class Verifier {
       const subject: FailureSubject = c.user !== undefined ? { user: c.user } : { credential: id };
       const expected: FailExpectation = e.absent
         ? { credential: id, absent: true }
-        : { credential: id, version, last, ...(locked ? { locked: true as const } : {}) };
+        : locked
+          ? { credential: id, version, last, locked }
+          : { credential: id, version, last };
       const s = await this.#store.fail(
         subject,
         this.#rule,

@@ -224,18 +224,35 @@ export class SqliteStore implements StateStore {
     return this.#do(() =>
       this.#db
         .transaction((): FailOutcome => {
+          // The same statements whether the subject is known or not — its row read (or its unknown row's, for
+          // an id known to be absent), the credential's version, one counting write, the audit row — and the
+          // unknown key's HMAC made either way: the time of a failure does not tell which (test:
+          // memory-sqlite.test.ts counts them; bench/verify.ts measures it).
+          const key = unknownSubjectKey(this.#unknownKey, subject);
+          const absent = expected !== undefined && "absent" in expected;
+          type Lock = { failures: number; locked: number; locked_at: number | null };
+          const own = absent
+            ? undefined
+            : (("user" in subject
+                ? this.#stmt.userLock.get(subject.user)
+                : this.#stmt.credentialLock.get(subject.credential)) as Lock | undefined);
+          const lock = own ?? (absent ? (this.#stmt.unknown.get(key) as Lock | undefined) : undefined);
           if (expected) {
             const c = this.#stmt.versionAndLast.get(expected.credential) as
               | { version: number; last: number }
               | undefined;
-            if ("absent" in expected ? c : !c || c.version !== expected.version || c.last !== expected.last)
+            if (absent ? c : !c || c.version !== expected.version || c.last !== expected.last)
               return "changed";
-            if ("locked" in expected) {
-              const row = this.#stmt.get.get(expected.credential) as Record<string, unknown>;
-              if (!isLocked(rowToCredential(row), rule, audit.at)) return "changed";
-            }
+            const locked =
+              lock !== undefined &&
+              isLocked(
+                { failures: lock.failures, locked: lock.locked === 1, lockedAt: lock.locked_at ?? undefined },
+                rule,
+                audit.at,
+              );
+            if ("locked" in expected && !locked) return "changed";
           }
-          return this.#count(subject, rule, audit, expected !== undefined && "absent" in expected);
+          return this.#count(subject, rule, audit, own !== undefined, key);
         })
         .immediate(),
     );
@@ -267,25 +284,26 @@ export class SqliteStore implements StateStore {
 
   /**
    * Counts a failure on the subject's row, or on its unknown-subject row when it has none (in a transaction);
-   * `absent`: known to have none. A new unknown row drops the oldest beyond the bound.
+   * `known: false`: known to have none. A new unknown row drops the oldest beyond the bound.
    */
-  #count(subject: FailureSubject, rule: LockoutRule, audit: AuditEntry, absent = false): Counted {
+  #count(
+    subject: FailureSubject,
+    rule: LockoutRule,
+    audit: AuditEntry,
+    known = true,
+    key = unknownSubjectKey(this.#unknownKey, subject),
+  ): Counted {
     const p = { max: rule.maxFailures, now: audit.at, release: rule.releaseMs };
-    let r = (
-      absent
-        ? undefined
-        : "user" in subject
-          ? this.#stmt.failUser.get({ ...p, id: subject.user })
-          : this.#stmt.fail.get({ ...p, id: subject.credential })
-    ) as { failures: number; locked: number; seq?: number } | undefined;
-    if (!r) {
-      r = this.#stmt.failUnknown.get({ ...p, key: unknownSubjectKey(this.#unknownKey, subject) }) as {
-        failures: number;
-        locked: number;
-        seq: number;
-      };
-      if (r.failures === 1) this.#stmt.evictUnknown.run(r.seq! - this.#unknownLimit); // a new row, or started again
-    }
+    type Row = { failures: number; locked: number };
+    const r = ((!known
+      ? undefined
+      : "user" in subject
+        ? this.#stmt.failUser.get({ ...p, id: subject.user })
+        : this.#stmt.fail.get({ ...p, id: subject.credential })) ??
+      this.#stmt.failUnknown.get({ ...p, key })) as Row;
+    // The oldest unknown subjects beyond the bound go; run for a known subject too (a failure's statements do
+    // not tell whether its subject exists).
+    this.#stmt.evictUnknown.run(this.#unknownLimit);
     this.#auditRow({ ...audit, result: r.locked ? "locked" : audit.result });
     return { failures: r.failures, locked: r.locked === 1 };
   }
@@ -562,10 +580,14 @@ function prepare(db: Database.Database) {
        VALUES (@key, 1, 1 >= @max, CASE WHEN 1 >= @max THEN @now END,
          (SELECT coalesce(max(seq), 0) + 1 FROM unknown_subjects))
        ON CONFLICT (key) DO UPDATE SET ${RULE.fail}
-       RETURNING failures, locked, seq`,
+       RETURNING failures, locked`,
     ),
-    evictUnknown: db.prepare("DELETE FROM unknown_subjects WHERE seq <= ?"),
+    evictUnknown: db.prepare(
+      "DELETE FROM unknown_subjects WHERE seq <= (SELECT coalesce(max(seq), 0) FROM unknown_subjects) - ?",
+    ),
     unknown: db.prepare("SELECT failures, locked, locked_at FROM unknown_subjects WHERE key = ?"),
+    userLock: db.prepare("SELECT failures, locked, locked_at FROM users WHERE id = ?"),
+    credentialLock: db.prepare("SELECT failures, locked, locked_at FROM credentials WHERE id = ?"),
     forgetUnknown: db.prepare("DELETE FROM unknown_subjects WHERE key = ?"),
     countUnknown: db.prepare("SELECT count(*) AS n FROM unknown_subjects"),
     fail: db.prepare(`UPDATE credentials SET ${RULE.fail} WHERE id = @id RETURNING failures, locked`),
