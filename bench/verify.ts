@@ -545,7 +545,7 @@ export async function verifySuite(): Promise<string> {
     "one read, so the other credentials keep their pool and their latency.",
     "",
     "A PostgreSQL verification is one round trip: the Verifier caches each credential's definition with its",
-    "version (src/verifier.ts), and the accept is one statement — the conditional UPDATE at that version, the",
+    "version (src/credential-cache.ts), and the accept is one statement — the conditional UPDATE at that version, the",
     "user's failure reset and the audit INSERT in one CTE (src/stores/postgres.ts); a test counts the statements",
     "(packages/verify/test/postgres.test.ts). A cache behind another server's changes costs one retry: a refused",
     "accept or a failure that finds another version or `last` writes nothing and the code is judged again on a",

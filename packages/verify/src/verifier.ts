@@ -10,6 +10,7 @@ import {
 } from "./audit/maintenance.js";
 import type { AuditVerification } from "./audit/verify-trail.js";
 import { steadyClock } from "./clock.js";
+import { type Cached, CredentialCache, subjectKey } from "./credential-cache.js";
 import { PREPARE_ENROLMENT } from "./internal.js";
 import type { KeyProvider } from "./key-provider.js";
 import {
@@ -174,28 +175,6 @@ export interface VerifierOptions {
   readonly actor?: string;
 }
 
-/**
- * A credential as last seen in the store, with its keyed engine (built once per version). The cache owns `c`
- * (each store read returns a new object) and moves its `last` on when this process accepts a code, in place.
- * `absent`: an id nobody holds. Its `c` is a decoy: the definition and engine of the credential this verifier
- * loaded last, so that a code for an unknown id is judged with the same work as one for a known id (the
- * verdict is thrown away: an unknown id never matches).
- */
-interface Cached {
-  readonly c: Mutable<StoredCredential>;
-  readonly engine: unknown;
-  readonly absent?: true;
-  /** The lockout subject's key (SubjectGate), made once. */
-  readonly subject: string;
-  /**
-   * The request of the last accept this process made on it, as it came: compared field by field, so that an
-   * accept costs no digest (the store makes the digest it keeps; a fresh read brings that instead).
-   */
-  accepted?: ReplayProbe;
-}
-
-type Mutable<T> = { -readonly [K in keyof T]: T[K] };
-
 const MAX_USER_CREDENTIALS = 32;
 const OPTION_FIELDS = new Set([
   "store",
@@ -231,15 +210,8 @@ export class Verifier {
   readonly #throttle: Throttle | undefined;
   readonly #rule: LockoutRule;
   readonly #gate: SubjectGate;
-  /** The credential loaded last: what an unknown id is judged against (see `Cached.absent`). */
-  #template: Cached | undefined;
-  /**
-   * Credential definitions by id, as last seen (docs/architecture.md §6): they change only through lifecycle
-   * operations, which change the version the store checks on every decision, so a stale entry is caught there.
-   */
-  readonly #cache = new Map<string, Cached>();
-  readonly #cacheSize: number;
-  readonly #loading = new Map<string, Promise<Cached>>();
+  /** Credential definitions and their engines by id, as last seen (src/credential-cache.ts). */
+  readonly #cache: CredentialCache;
 
   constructor(options: VerifierOptions) {
     checkFields(options, "the verifier options", OPTION_FIELDS);
@@ -262,7 +234,11 @@ export class Verifier {
     if (options.throttle !== undefined && typeof options.throttle !== "function")
       throw invalid("options.throttle is a function (sourceThrottle makes one)");
     this.#throttle = options.throttle;
-    this.#cacheSize = integerIn(options.cacheSize ?? 10_000, 1, 10_000_000, "options.cacheSize");
+    this.#cache = new CredentialCache(
+      this.#store,
+      this.#keys,
+      integerIn(options.cacheSize ?? 10_000, 1, 10_000_000, "options.cacheSize"),
+    );
     this.#rule = { maxFailures: this.policy.maxFailures, releaseMs: this.policy.lockoutReleaseMs };
     this.#gate = new SubjectGate(
       integerIn(options.subjectWaitMs ?? 10_000, 0, 600_000, "options.subjectWaitMs"),
@@ -390,7 +366,7 @@ export class Verifier {
       return this.#gate.run(subjectKey({ user }), () => this.#verifyUser(user, req));
     }
     const id = req.id!;
-    const e = this.#cache.get(id) ?? (await this.#cached(id));
+    const e = this.#cache.get(id) ?? (await this.#cache.cached(id));
     return this.#gate.run(e.subject, () => this.#verifyId(id, e, req));
   }
 
@@ -466,10 +442,10 @@ export class Verifier {
       const all = await this.#store.list({ user, limit: MAX_USER_CREDENTIALS });
       const active: Cached[] = [];
       // Pending credentials too: an in-app token's first accepted code activates it.
-      for (const c of all) if (c.state !== "disabled") active.push(await this.#fresh(c));
+      for (const c of all) if (c.state !== "disabled") active.push(await this.#cache.fresh(c));
       let hit: { e: Cached; m: Match } | undefined;
       // No credential to judge: the decoy, cached under a key no id can take (ids have no NUL).
-      const judged = active.length > 0 ? active : [await this.#absent(`\0user:${user}`)];
+      const judged = active.length > 0 ? active : [await this.#cache.absent(`\0user:${user}`)];
       for (const e of judged) {
         const m = this.#match(e, attempt); // every credential is tried: no early return on a hit
         if (m && !hit && !refusal && !e.absent) hit = { e, m };
@@ -532,7 +508,7 @@ export class Verifier {
         if (r !== "again") return r;
         if (tries > 0) return this.#changed(c, action, now, prefix, "a stale counter");
         // Another server accepted a code or changed the credential: judged again on a fresh read.
-        e = await this.#load(id);
+        e = await this.#cache.load(id);
         continue;
       }
       if (this.#isReplay(e, probe, now)) return this.#replayed(c, action, now, prefix, probe);
@@ -562,7 +538,7 @@ export class Verifier {
         return this.#counted(s);
       }
       if (tries > 0) return this.#changed(c, action, now, prefix, why);
-      e = await this.#load(id);
+      e = await this.#cache.load(id);
     }
   }
 
@@ -711,79 +687,6 @@ export class Verifier {
   }
 
   /**
-   * The cached credential, or one read for every caller at once: a burst of attempts on an id not in the cache
-   * (a cold start, a stuck row) makes one store read, not one per attempt.
-   */
-  #cached(id: string): Promise<Cached> {
-    const e = this.#cache.get(id);
-    if (e) return Promise.resolve(e);
-    let p = this.#loading.get(id);
-    if (!p) {
-      p = this.#load(id).finally(() => this.#loading.delete(id));
-      this.#loading.set(id, p);
-    }
-    return p;
-  }
-
-  /**
-   * A fresh read from the store, cached; the keyed engine is kept while the version is the same. An id nobody
-   * holds is cached as unknown, with the decoy.
-   */
-  async #load(id: string): Promise<Cached> {
-    const c = await this.#store.get(id);
-    return c ? this.#fresh(c) : this.#absent(id);
-  }
-
-  /** Caches a credential just read from the store, with its engine; it becomes the decoy's template. */
-  async #fresh(c: Mutable<StoredCredential>): Promise<Cached> {
-    const old = this.#cache.get(c.id);
-    const reuse = old && !old.absent && old.c.version === c.version;
-    const e: Cached = { c, engine: reuse ? old.engine : await this.#engine(c), subject: subjectKey(c) };
-    this.#remember(e);
-    this.#template = e;
-    return e;
-  }
-
-  /**
-   * An unknown id (or user): a decoy with the definition of the credential loaded last, and an engine built
-   * for it the way a known credential's engine is built when it is read (unseal, derive) — the same work. With
-   * no credential loaded yet, a TOTP token with a random key. Cached like a known id, under `key`.
-   */
-  async #absent(key: string): Promise<Cached> {
-    const old = this.#cache.get(key);
-    if (old?.absent) return old; // its decoy as it was: a second read costs what a known id's costs
-    const t = this.#template;
-    const c: Mutable<StoredCredential> = {
-      ...(t?.c ?? DECOY),
-      id: key,
-      user: undefined,
-      replaces: undefined,
-      failures: 0,
-      locked: false,
-      state: "active",
-      version: 0,
-      acceptedAt: undefined,
-      acceptedDigest: undefined,
-      acceptedRequest: undefined,
-    };
-    const engine = t ? await this.#engine(t.c) : await decoyEngine(this.#keys);
-    const e: Cached = { c, engine, absent: true, subject: subjectKey(c) };
-    this.#remember(e);
-    return e;
-  }
-
-  #remember(e: Cached): void {
-    if (!this.#cache.has(e.c.id) && this.#cache.size >= this.#cacheSize)
-      this.#cache.delete(this.#cache.keys().next().value!);
-    this.#cache.set(e.c.id, e);
-  }
-
-  /** The credential's keyed engine: the key provider computes, the verifier never holds a key. */
-  #engine(c: StoredCredential): Promise<unknown> {
-    return rulesOf(c.params.kind).engine(c.params, c.sealed, { id: c.id, keys: this.#keys });
-  }
-
-  /**
    * A challenge from the CSPRNG for one credential and one function; never 0, single use, expiring. For an
    * unknown id the answer looks the same (the code sent back will be rejected).
    */
@@ -799,7 +702,7 @@ export class Verifier {
     await this.#throttled(options.source, "challenge", id, undefined);
     const now = this.#now();
     const expiresAt = now + this.policy.challengeTtlMs;
-    const e = this.#cache.get(id) ?? (await this.#cached(id));
+    const e = this.#cache.get(id) ?? (await this.#cache.cached(id));
     const c = e.c;
     // For an unknown id, the decoy's kind makes the value: the same format as a known id's.
     const value = rulesOf(c.params.kind).challenge(c.params, fn);
@@ -838,7 +741,7 @@ export class Verifier {
     checkOptions(options, "the resync options", ["source"]);
     checkSource(options.source);
     await this.#throttled(options.source, "resync", id, undefined);
-    const loaded = await this.#load(id); // a rare operation: decided on a fresh read
+    const loaded = await this.#cache.load(id); // a rare operation: decided on a fresh read
     return this.#gate.run(loaded.subject, () => {
       const e = this.#cache.get(id) ?? loaded;
       const resync = rulesOf(e.c.params.kind).resync;
@@ -1089,11 +992,6 @@ function newVersion(): number {
   return randomInt(1, 2 ** 48);
 }
 
-/** Attempts on one subject are decided one at a time (SubjectGate): its key. */
-function subjectKey(s: { readonly user?: string | undefined; readonly id?: string }): string {
-  return s.user !== undefined ? `user:${s.user}` : `credential:${s.id}`;
-}
-
 function probeOf(req: VerifyRequest, fn: CodeFunction, code: string | undefined): ReplayProbe {
   return {
     fn,
@@ -1104,40 +1002,6 @@ function probeOf(req: VerifyRequest, fn: CodeFunction, code: string | undefined)
     tds: req.tds,
     request: req.requestId,
   };
-}
-
-/** With no credential loaded yet, an unknown id is judged against a TOTP token with a random key. */
-const DECOY: StoredCredential = {
-  id: "",
-  params: { kind: "totp", algorithm: "SHA1", digits: 6, step: 30, t0: 0, past: 1, future: 1 },
-  sealed: undefined,
-  last: -1,
-  failures: 0,
-  locked: false,
-  lockedAt: undefined,
-  createdAt: 0,
-  state: "active",
-  user: undefined,
-  drift: undefined,
-  replaces: undefined,
-  acceptedAt: undefined,
-  acceptedDigest: undefined,
-  acceptedRequest: undefined,
-  version: 0,
-};
-
-/** A random key sealed once per key provider, for the decoy engines. */
-const decoyKeys = new WeakMap<KeyProvider, Promise<string>>();
-
-/** An engine of a random key, built through the key provider from its seal as a real credential's is (same work). */
-async function decoyEngine(keys: KeyProvider): Promise<unknown> {
-  let sealed = decoyKeys.get(keys);
-  if (!sealed) {
-    const secret = randomBytes(20);
-    sealed = keys.seal("decoy", "hmac", secret).finally(() => secret.fill(0));
-    decoyKeys.set(keys, sealed);
-  }
-  return KINDS.totp.engine(DECOY.params, await sealed, { id: "decoy", keys });
 }
 
 /** A challenge value of the format `fn` has for this credential's kind; none if the kind has no `fn`. */
