@@ -42,7 +42,18 @@ export type CredentialParams =
       /** Centre the window on the token's recorded drift (a token whose clock runs fast or slow). */
       readonly followDrift?: boolean;
     }
-  | { readonly kind: "ocra"; readonly suite: string };
+  | {
+      readonly kind: "ocra";
+      readonly suite: string;
+      /**
+       * The windows, frozen at enrolment from the policy as HOTP's and TOTP's are: counters looked ahead (counter
+       * suites), time steps before and after the current one (time suites). Absent on credentials enrolled before
+       * 0.3: the policy's look-ahead and ±1 step, as they were judged then.
+       */
+      readonly lookAhead?: number;
+      readonly past?: number;
+      readonly future?: number;
+    };
 
 export type CredentialKind = CredentialParams["kind"];
 
