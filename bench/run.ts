@@ -2,6 +2,7 @@
  * `pnpm bench [suite…]`: runs the benchmark suites and writes their sections of docs/benchmarks.md.
  * BENCH_TIME_MS sets the time per case (default 1000).
  */
+import { approvalsSuite } from "./approvals.js";
 import { bankLoginSuite } from "./bank-login.js";
 import { bundleSizeSuite } from "./bundle-size.js";
 import { cliSuite } from "./cli.js";
@@ -22,6 +23,7 @@ const suites: Record<string, () => Promise<string>> = {
   keys: keysSuite,
   provision: provisionSuite,
   provisioning: provisioningSuite,
+  approvals: approvalsSuite,
   cli: cliSuite,
   "bundle-size": bundleSizeSuite,
   "bank-login": bankLoginSuite,

@@ -14,10 +14,11 @@ import { PcscContext } from "@capkit/reader-pcsc";
 import { newSimCardState, SimulatedCard } from "@capkit/token-sim";
 import { MemoryKeyStore, SoftDigipass } from "@capkit/token-sim/soft-digipass";
 import { SoftwareKeyProvider, Verifier } from "@capkit/verify";
+import { Approvals, Grants, SecurityEvents } from "@capkit/verify/approvals";
 import { Pkcs11KeyProvider } from "@capkit/verify/pkcs11";
-import { PostgresProvisioningStore, PostgresStore } from "@capkit/verify/postgres";
+import { PostgresProvisioningStore, PostgresSecurityStore, PostgresStore } from "@capkit/verify/postgres";
 import { MemoryDevOutbox, Provisioner } from "@capkit/verify/provisioning";
-import { SqliteProvisioningStore, SqliteStore } from "@capkit/verify/sqlite";
+import { SqliteProvisioningStore, SqliteSecurityStore, SqliteStore } from "@capkit/verify/sqlite";
 
 export async function capCode(): Promise<CapResult> {
   const card = new SimulatedCard(newSimCardState("sesame", "1234"));
@@ -59,3 +60,10 @@ export function provisioner(path: string): Provisioner {
   });
 }
 export const provisioningOnPostgres: typeof PostgresProvisioningStore.open = PostgresProvisioningStore.open;
+export function approvals(path: string): [Approvals, SecurityEvents, Grants] {
+  const keys = new SoftwareKeyProvider(SoftwareKeyProvider.generateMaterial());
+  const verifier = new Verifier({ store: new SqliteStore(path), keys }); // the verifier's tables first
+  const store = new SqliteSecurityStore(path);
+  return [new Approvals({ verifier, store, keys }), new SecurityEvents({ store }), new Grants({ store })];
+}
+export const securityOnPostgres: typeof PostgresSecurityStore.connect = PostgresSecurityStore.connect;

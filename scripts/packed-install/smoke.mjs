@@ -1,6 +1,7 @@
 // Runs in a fresh project where the packed tarballs were installed with npm, as a developer's code would.
 // Golden values come from the RFCs; the CAP code is checked by enrolling the card in the verifier.
 import assert from "node:assert/strict";
+import { generateKeyPairSync, sign } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
@@ -9,6 +10,8 @@ import { CapkitError } from "@capkit/core";
 import { generateCapCode, readerProfile } from "@capkit/emv-cap";
 import { HmacKey, totp } from "@capkit/oath";
 import {
+  approvalMessage,
+  createOperation,
   generateSigningKey,
   receiptDigest,
   signReceipt,
@@ -18,7 +21,8 @@ import {
 } from "@capkit/provision";
 import { newSimCardState, SimulatedCard } from "@capkit/token-sim";
 import { SoftwareKeyProvider, Verifier } from "@capkit/verify";
-import { SqliteStore } from "@capkit/verify/sqlite";
+import { Approvals } from "@capkit/verify/approvals";
+import { SqliteSecurityStore, SqliteStore } from "@capkit/verify/sqlite";
 
 // RFC 6238 Appendix B: SHA-1, seed "12345678901234567890", T = 59 s, 8 digits → 94287082.
 const key = new HmacKey(new TextEncoder().encode("12345678901234567890"), "SHA1");
@@ -67,6 +71,38 @@ try {
   await verifier.enroll({ id: "card-1", kind: "cap", record: card.issuerRecord() });
   assert.equal((await verifier.verify({ id: "card-1", code: cap.code })).result, "accepted");
   assert.equal((await verifier.verify({ id: "card-1", code: cap.code })).result, "rejected");
+
+  // An operation approved on a device key beside the verifier (@capkit/verify/approvals), its receipt checked.
+  const path = join(dir, "state.db");
+  const security = new SqliteSecurityStore(path);
+  const approvals = new Approvals({ verifier, store: security, keys });
+  await verifier.enroll({ id: "app-1", user: "u1", kind: "totp", secret: new Uint8Array(20).fill(1) });
+  const device = generateKeyPairSync("ec", { namedCurve: "P-256" });
+  const jwk = device.publicKey.export({ format: "jwk" });
+  const publicKey = Buffer.concat([
+    Buffer.of(4),
+    Buffer.from(jwk.x, "base64url"),
+    Buffer.from(jwk.y, "base64url"),
+  ]);
+  await approvals.registerDevice({ credential: "app-1", publicKey: new Uint8Array(publicKey) });
+  const document = createOperation(
+    { type: "beneficiary-add", payee: { iban: "DE75512108001245126199", name: "Garage" } },
+    { id: "op-1", account: "DE89370400440532013000", now: Math.floor(Date.now() / 1000) },
+  );
+  const op = await approvals.create({ document, user: "u1", credential: "app-1", method: "device" });
+  const signature = sign("sha256", approvalMessage(Buffer.from(op.digest, "hex"), "accept"), {
+    key: device.privateKey,
+    dsaEncoding: "ieee-p1363",
+  }).toString("base64");
+  const decided = await approvals.decide({
+    id: op.id,
+    device: { decision: "accept", operationDigest: op.digest, signature },
+  });
+  assert.equal(decided.result, "approved");
+  assert.deepEqual(verifyReceiptChain(await approvals.receipts("u1"), await approvals.receiptKeys()), {
+    ok: true,
+  });
+  await security.close();
 } finally {
   await store.close();
   rmSync(dir, { recursive: true, force: true });

@@ -74,6 +74,7 @@ const COMMANDS: Record<string, () => Promise<(program: Command, run: Run) => voi
   doctor: async () => (await import("./commands/doctor.js")).registerDoctor,
   otp: async () => (await import("./commands/otp.js")).registerOtp,
   verify: async () => (await import("./commands/verify.js")).registerVerify,
+  receipt: async () => (await import("./commands/receipt.js")).registerReceipt,
   sim: async () => (await import("./commands/sim.js")).registerSim,
   provision: async () => (await import("./commands/provision.js")).registerProvision,
   outbox: async () => (await import("./commands/outbox.js")).registerOutbox,

@@ -52,6 +52,12 @@ export type CapkitErrorCode =
   | "PSKC_MAC_INVALID"
   | "TRANSCRIPT_TOO_LARGE"
   | "CARD_FILE_IN_USE"
+  // @capkit/verify's approvals, security events and grants (@capkit/verify/approvals).
+  | "OPERATION_EXISTS"
+  | "OPERATION_UNKNOWN"
+  | "APPROVAL_METHOD_INVALID"
+  | "GRANT_UNKNOWN"
+  | "GRANT_INVALID"
   // @capkit/provision: SPAKE2, the activation protocol, operation documents, receipts.
   | "PAKE_INPUT_INVALID"
   | "ACTIVATION_POLICY_INVALID"

@@ -51,4 +51,13 @@ export interface KeyProvider {
   signAudit(message: Uint8Array): Promise<{ readonly keyId: string; readonly signature: Uint8Array }>;
   /** The audit public keys (raw Ed25519, hex) by key id — current and previous: what an offline verifier needs. */
   auditPublicKeys(): Promise<Readonly<Record<string, string>>>;
+  /**
+   * Signs with the current receipt key (Ed25519, RFC 8032), a key apart from the audit key: the bank's signature
+   * on the documents customers and their devices keep — `capkit-receipt/1` receipts, and the `capkit-operation/1`
+   * documents the app shows before an approval (each names its format in `v`, so neither verifies as the
+   * other). `keyId` names its public key.
+   */
+  signReceipt(message: Uint8Array): Promise<{ readonly keyId: string; readonly signature: Uint8Array }>;
+  /** The receipt public keys (raw Ed25519, hex) by key id — current and previous: what a customer's verifier needs. */
+  receiptPublicKeys(): Promise<Readonly<Record<string, string>>>;
 }

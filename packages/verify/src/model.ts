@@ -155,7 +155,15 @@ export type AuditAction =
   // A pending credential's first accepted code (the store writes it with the accept).
   | "activate"
   // A step of an in-app token's activation (src/provisioning/): the result names the step.
-  | "activation";
+  | "activation"
+  // @capkit/verify/approvals: operations, their decisions, devices registered for approvals, security events,
+  // grants (src/approvals/, src/events/).
+  | "operation"
+  | "approve"
+  | "decline"
+  | "device"
+  | "event"
+  | "grant";
 
 export interface AuditEntry {
   readonly at: number;

@@ -58,6 +58,7 @@ import {
 } from "./requests.js";
 import { SubjectGate } from "./subject-gate.js";
 import type { Throttle, ThrottleRequest } from "./throttle.js";
+import { VERIFIER_INTERNALS, type VerifierInternals } from "./verifier-internals.js";
 
 export type EnrollRequest = {
   readonly id: string;
@@ -370,13 +371,15 @@ export class Verifier {
     return this.#gate.run(e.subject, () => this.#verifyId(id, e, req));
   }
 
-  #verifyId(id: string, cached: Cached, req: VerifyRequest): Promise<VerifyResult> {
+  /** `bound`: the challenge an operation derives (src/verifier-internals.ts), instead of a server-issued one. */
+  #verifyId(id: string, cached: Cached, req: VerifyRequest, bound?: string): Promise<VerifyResult> {
     const now = this.#now();
     // The one read while this attempt waited its turn, if the one before it read the credential afresh.
     const e = this.#cache.get(id) ?? cached;
     const fn: CodeFunction = req.function ?? rulesOf(e.c.params.kind).defaultFunction;
     const code = digitsOf(req.code);
     if (code === undefined) return this.#judgeId(e, req, fn, code, now, "not a number", undefined);
+    if (bound !== undefined) return this.#judgeId(e, req, fn, code, now, undefined, bound);
     if (fn === "respond" || fn === "sign" || fn === "ocra")
       return this.#verifyChallenged(e, req, fn, code, now);
     const refusal = req.challengeId !== undefined ? "a challenge given to a function without one" : undefined;
@@ -939,6 +942,25 @@ export class Verifier {
     if (options.onProgress !== undefined && typeof options.onProgress !== "function")
       throw invalid("onProgress is a function");
     return rekeyCredentials(this.#store, this.#keys, { ...options, now: this.#now });
+  }
+
+  /** The approvals' door (src/verifier-internals.ts): not part of the public API. */
+  [VERIFIER_INTERNALS](): VerifierInternals {
+    return {
+      credential: (id) => this.#store.get(id),
+      verifyBound: async (id, b) => {
+        const req: VerifyRequest = {
+          id,
+          code: b.code,
+          function: b.function,
+          challengeId: b.bindsTo,
+          ...(b.amount !== undefined ? { amount: b.amount } : {}),
+          ...(b.currency !== undefined ? { currency: b.currency } : {}),
+        };
+        const e = this.#cache.get(id) ?? (await this.#cache.cached(id));
+        return this.#gate.run(e.subject, () => this.#verifyId(id, e, req, b.challenge));
+      },
+    };
   }
 
   async #known(id: string): Promise<StoredCredential> {

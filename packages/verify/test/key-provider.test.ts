@@ -1,4 +1,4 @@
-import { createCipheriv, randomBytes } from "node:crypto";
+import { createCipheriv, createPublicKey, randomBytes, verify } from "node:crypto";
 import { CapCodeModel, testIccMasterKey } from "@capkit/emv-cap";
 import { HotpGenerator } from "@capkit/oath";
 import { newSimCardState, SimulatedCard } from "@capkit/token-sim";
@@ -97,6 +97,30 @@ describe("SoftwareKeyProvider", () => {
     // A database from before PANs were sealed: the PAN in clear still works (rekey seals it).
     const legacy = new CapCodeModel(record, await testing.cryptogram("card", { ...card, pan: record.pan }));
     expect(legacy.forInputs({ mode: "identify" })(7)).toBe(direct(7));
+  });
+
+  it("receipts: an Ed25519 key of their own, derived from the master key (RFC 8032 signatures, verified by node:crypto)", async () => {
+    const message = Buffer.from('{"v":"capkit-receipt/1"}');
+    const { keyId, signature } = await keys.signReceipt(message);
+    const publicKeys = await keys.receiptPublicKeys();
+    expect(Object.keys(publicKeys)).toEqual([keyId]);
+    expect(Object.values(await keys.auditPublicKeys())).not.toContain(publicKeys[keyId]);
+    const key = createPublicKey({
+      key: Buffer.concat([
+        Buffer.from("302a300506032b6570032100", "hex"),
+        Buffer.from(publicKeys[keyId]!, "hex"),
+      ]),
+      format: "der",
+      type: "spki",
+    });
+    expect(verify(null, message, key, signature)).toBe(true);
+    expect(verify(null, Buffer.from("altered"), key, signature)).toBe(false);
+    // A rotation keeps the previous receipt key verifiable; the same master key always gives the same key.
+    const next = SoftwareKeyProvider.generateMaterial();
+    const rotated = new SoftwareKeyProvider({ ...next, previousMasterKeys: [material.masterKey] });
+    expect(Object.keys(await rotated.receiptPublicKeys()).sort()).toEqual(
+      [keyId, (await rotated.signReceipt(message)).keyId].sort(),
+    );
   });
 
   it("malformed material is KEY_INVALID without echoing it", () => {

@@ -7,12 +7,15 @@ import {
   readerProfile,
 } from "@capkit/emv-cap";
 import { HotpGenerator, type OathAlgorithm } from "@capkit/oath";
+import { createOperation, verifyReceipt, verifySignedOperation } from "@capkit/provision";
 import { type SoftHsm, startSoftHsm } from "@capkit/test-support";
 import { FakeClock, newSimCardState, SgpassToken, SimulatedCard } from "@capkit/token-sim";
 import * as pkcs11 from "pkcs11js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { Approvals, MemorySecurityStore } from "../src/approvals.js";
 import { type CapCardKey, MemoryStore, Verifier } from "../src/index.js";
 import { Pkcs11KeyProvider } from "../src/pkcs11.js";
+import { appDevice, type World } from "./approvals-world.js";
 
 /** RFC 4226 Appendix D: the test secret and its HOTP values for counters 0 and 1. */
 const RFC4226_SECRET = Buffer.from("12345678901234567890", "ascii");
@@ -96,6 +99,18 @@ function privateKeys(): Buffer[] {
   const found = lib.C_FindObjects(session, 100);
   lib.C_FindObjectsFinal(session);
   return found;
+}
+
+/** The token object of this class with this label. */
+function findByLabel(cls: number, label: string): Buffer | undefined {
+  const { lib, session } = probe;
+  lib.C_FindObjectsInit(session, [
+    { type: pkcs11.CKA_CLASS, value: cls },
+    { type: pkcs11.CKA_LABEL, value: label },
+  ]);
+  const found = lib.C_FindObjects(session, 2);
+  lib.C_FindObjectsFinal(session);
+  return found[0];
 }
 
 function attributes(h: Buffer): { sensitive: boolean; extractable: boolean; valueReadable: boolean } {
@@ -276,6 +291,57 @@ describe("Pkcs11KeyProvider on SoftHSM2", () => {
     expect(verify(null, Buffer.from("altered"), key, signature)).toBe(false);
     const [signing] = privateKeys();
     expect(attributes(signing!)).toEqual({ sensitive: true, extractable: false, valueReadable: false });
+  });
+
+  it("receipts are signed in the token by a key of their own (CKM_EDDSA); an approval's receipt verifies offline", async () => {
+    const receiptKeys = await keys.receiptPublicKeys();
+    const auditKeys = Object.values(await keys.auditPublicKeys());
+    // g1's (retired: its public key stays, for the receipts it signed) and g2's, none of them an audit key.
+    expect(Object.keys(receiptKeys)).toHaveLength(2);
+    expect(Object.values(receiptKeys).some((k) => auditKeys.includes(k))).toBe(false);
+    const store = new MemoryStore();
+    const verifier = new Verifier({ store, keys });
+    const approvals = new Approvals({ verifier, store: new MemorySecurityStore(store), keys });
+    const w = { verifier, approvals } as unknown as World;
+    const app = await appDevice(w);
+    const op = await approvals.create({
+      document: createOperation(
+        { type: "beneficiary-add", payee: { iban: "DE75512108001245126199", name: "Garage Martin SARL" } },
+        { id: "hsm-op-1", account: "DE89370400440532013000", now: Math.floor(Date.now() / 1000) },
+      ),
+      user: app.user,
+      credential: app.credential,
+      method: "device",
+    });
+    expect(verifySignedOperation(op.signed, await approvals.receiptKeys())).toEqual(op.document);
+    const r = await approvals.decide({ id: op.id, device: await app.decide(op.digest) });
+    if (r.result !== "approved") throw new Error(JSON.stringify(r));
+    expect(Object.keys(receiptKeys)).toContain(r.receipt.keyId);
+    expect(verifyReceipt(r.receipt, await approvals.receiptKeys())).toEqual({ ok: true });
+    const receiptKey = findByLabel(pkcs11.CKO_PRIVATE_KEY, "capkit/g2/receipt");
+    expect(attributes(receiptKey!)).toEqual({ sensitive: true, extractable: false, valueReadable: false });
+  });
+
+  it("a key generation made before receipts has no receipt key: signing a receipt says so and how to make one", async () => {
+    const legacy = Pkcs11KeyProvider.open({
+      module: hsm.module,
+      token: hsm.token,
+      pin: hsm.pin,
+      label: "legacy",
+    });
+    try {
+      legacy.rotate();
+      // What a generation made by an earlier capkit lacks.
+      probe.lib.C_DestroyObject(probe.session, findByLabel(pkcs11.CKO_PRIVATE_KEY, "legacy/g1/receipt")!);
+      await expect(legacy.signReceipt(Buffer.from("x"))).rejects.toMatchObject({
+        code: "KEY_INVALID",
+        message: "the token lacks legacy/g1/receipt",
+        hint: expect.stringContaining("rotate"),
+      });
+      await expect(legacy.signAudit(Buffer.from("x"))).resolves.toBeDefined();
+    } finally {
+      legacy.close();
+    }
   });
 
   it("a wrong PIN, an unknown token or a closed provider is KEY_UNAVAILABLE, never a secret in the message", () => {

@@ -46,8 +46,11 @@ const sqlite = (path: string): Fixture => ({
   },
 });
 
-/** One worker run until killed (after `ms` once it is ready); its acknowledged lines. */
-function killedWorker(spec: string, args: string[], ms: number): Promise<string[]> {
+/**
+ * One worker run until killed — `ms` after its `lines`-th acknowledged line, so that a kill lands at a random
+ * point of a random step however fast or loaded the machine is — and its acknowledged lines.
+ */
+function killedWorker(spec: string, args: string[], lines: number, ms: number): Promise<string[]> {
   return new Promise((resolve, reject) => {
     const child: ChildProcess = spawn(
       process.execPath,
@@ -63,11 +66,15 @@ function killedWorker(spec: string, args: string[], ms: number): Promise<string[
     );
     let out = "";
     let err = "";
+    let armed = false;
     child.stderr!.on("data", (d) => (err += d));
     child.stdout!.on("data", (d) => {
-      const was = out;
       out += d;
-      if (!was.includes("ready") && out.includes("ready")) setTimeout(() => child.kill("SIGKILL"), ms);
+      // "ready", then the acknowledged lines.
+      if (!armed && out.split("\n").length - 2 >= lines) {
+        armed = true;
+        setTimeout(() => child.kill("SIGKILL"), ms);
+      }
     });
     child.on("exit", (_code, signal) =>
       signal === "SIGKILL" ? resolve(out.split("\n").filter(Boolean).slice(1)) : reject(new Error(err)),
@@ -83,14 +90,17 @@ function killTest(name: string, fixture: () => Promise<Fixture>) {
     const password = "correct-horse-7";
     const seen = { b2: new Map<string, string>(), b4: [] as string[] };
     for (let round = 0; round < ROUNDS; round++) {
-      const from = String(Date.UTC(2026, 11, 5) + round * 2 * 86_400_000);
+      // Rounds 30 days apart: a worker's clock moves 31 minutes an iteration, and a fast machine fits a few
+      // hundred iterations before the kill — no round's clock reaches the next one's.
+      const from = String(Date.UTC(2026, 11, 5) + round * 30 * 86_400_000);
       const lines = (
         await Promise.all(
           [0, 1].map((w) =>
             killedWorker(
               fx.spec,
               [user, phone, password, String(Number(from) + w * 7_000)],
-              200 + Math.random() * 600,
+              randomInt(0, 16),
+              Math.random() * 40,
             ),
           ),
         )
@@ -125,7 +135,7 @@ function killTest(name: string, fixture: () => Promise<Fixture>) {
         const activations = new Map(
           (await provisioning.activations(user, 1000)).map((a) => [a.id, a.state] as const),
         );
-        // (This round's: a start purges activations a day past their expiry, and rounds are two days apart.)
+        // (This round's: a start purges activations a day past their expiry, and rounds are 30 days apart.)
         for (const id of roundB1) expect(activations.get(id)?.tries, id).toBeGreaterThanOrEqual(1);
         for (const credential of seen.b2.values())
           expect(byCredential.has(credential), credential).toBe(true);

@@ -8,6 +8,7 @@ import type { Command } from "commander";
 import { readText } from "../shared/input.js";
 import { type Output, usage } from "../shared/output.js";
 import { resolveStore, type StoreOptions, storeName, storeOptions } from "../shared/store.js";
+import { registerVerifyApprovals } from "./verify-events.js";
 
 /** The key file used when neither --keys nor CAPKIT_KEYS is given: the user's, never beside a database. */
 export function defaultKeyFile(): string {
@@ -122,6 +123,8 @@ export async function openVerifier(
       store,
       close,
       name: storeName(where),
+      where,
+      actor: actorName(),
     };
   } catch (e) {
     closeKeys(keys);
@@ -576,6 +579,8 @@ export function registerVerify(
       ),
     );
 
+  registerVerifyApprovals(verify, run, openVerifier);
+
   storeOptions(
     verify
       .command("audit")
@@ -583,6 +588,7 @@ export function registerVerify(
   )
     .option("--id <id>", "only this credential")
     .option("--user <user>", "only this user")
+    .option("--operation <id>", "only this operation's entries (its creation, decisions, cancellation)")
     .option("--since <date>", "entries from this date or time (ISO 8601)")
     .option("--until <date>", "entries before this date or time")
     .option("--limit <n>", "newest entries shown (human and --json output)", "50")
@@ -603,6 +609,7 @@ export function registerVerify(
           o: StoreOptions & {
             id?: string;
             user?: string;
+            operation?: string;
             since?: string;
             until?: string;
             limit: string;
@@ -657,13 +664,19 @@ export function registerVerify(
             ...(o.since !== undefined ? { since: date(o.since, "--since")! } : {}),
             ...(o.until !== undefined ? { until: date(o.until, "--until")! } : {}),
           };
+          // An operation's entries name it first in their detail (`operation <id>: …`).
+          const ofOperation = (page: Awaited<ReturnType<typeof verifier.auditTrail>>) =>
+            o.operation === undefined
+              ? page
+              : page.filter((e) => e.detail?.startsWith(`operation ${o.operation}:`));
           if (o.format !== undefined) {
             if (o.format !== "jsonl" && o.format !== "csv") throw usage("--format is jsonl or csv");
             const v = await import("@capkit/verify");
             let header = true;
             for (let after = 0; ; ) {
               const page = await verifier.auditTrail({ ...query, after, limit: 10_000 });
-              const text = o.format === "jsonl" ? v.auditJsonLines(page) : v.auditCsv(page);
+              const text =
+                o.format === "jsonl" ? v.auditJsonLines(ofOperation(page)) : v.auditCsv(ofOperation(page));
               process.stdout.write(
                 o.format === "csv" && !header ? text.slice(text.indexOf("\r\n") + 2) : text,
               );
@@ -677,7 +690,7 @@ export function registerVerify(
           const entries: Awaited<ReturnType<typeof verifier.auditTrail>> = [];
           for (let after = 0; ; ) {
             const page = await verifier.auditTrail({ ...query, after, limit: 10_000 });
-            entries.push(...page);
+            entries.push(...ofOperation(page));
             if (entries.length > limit) entries.splice(0, entries.length - limit);
             if (page.length < 10_000) break;
             after = page.at(-1)!.seq;

@@ -50,7 +50,7 @@ export function rawEd25519(spkiDer: Uint8Array): string {
   return Buffer.from(spkiDer).subarray(ED25519_SPKI.length).toString("hex");
 }
 
-/** An audit signing key's id: 8 hex digits of SHA-256 of its raw public key. */
+/** A signing key's id (audit checkpoints, receipts): 8 hex digits of SHA-256 of its raw public key. */
 export function auditKeyId(publicKeyHex: string): string {
   return createHash("sha256").update(Buffer.from(publicKeyHex, "hex")).digest("hex").slice(0, 8);
 }

@@ -36,6 +36,9 @@ const CKM_EDDSA = 0x1057;
 const DER_OCTET_STRING_32 = Buffer.from("0420", "hex");
 /** DER of the Ed25519 OID 1.3.101.112 (RFC 8410): the curve of an EC_EDWARDS key pair. */
 const ED25519_OID = Buffer.from("06032b6570", "hex");
+/** The Ed25519 key pairs of a generation: audit checkpoints (`gN/audit`), receipts and operation documents (`gN/receipt`). */
+const SIGNING_PURPOSES = ["audit", "receipt"] as const;
+type SigningPurpose = (typeof SIGNING_PURPOSES)[number];
 /** HMAC keys are stored at least this long: every HMAC-SHA-1/256/512 minimum SoftHSM2 enforces (20/32/64 bytes). */
 const HMAC_KEY_BYTES = 64;
 const HMAC_MECHANISM = {
@@ -51,8 +54,8 @@ const libraries = new Map<string, { lib: P.PKCS11; users: number }>();
 /**
  * Keys kept in a PKCS#11 token (tested against SoftHSM2; docs/architecture.md §6.1). The token holds, per key
  * generation N, an AES-256 wrapping key (`<label>/gN/wrap`), an HMAC key binding wrapped keys to their credential
- * (`gN/mac`), an AES-256 key for card numbers (`gN/data`) and an Ed25519 key pair signing audit checkpoints
- * (`gN/audit`), plus the issuers' master keys (`<label>/issuer/<ref>`, 2-key 3DES, derive only) — every secret
+ * (`gN/mac`), an AES-256 key for card numbers (`gN/data`) and Ed25519 key pairs signing audit checkpoints
+ * (`gN/audit`) and receipts (`gN/receipt`), plus the issuers' master keys (`<label>/issuer/<ref>`, 2-key 3DES, derive only) — every secret
  * one sensitive and not extractable.
  *
  * - OATH secrets are stored wrapped by the token (CKM_AES_KEY_WRAP_PAD, RFC 5649), with an HMAC-SHA-256 tag over
@@ -76,6 +79,8 @@ export class Pkcs11KeyProvider implements KeyProvider {
   readonly #allowTest: boolean;
   /** Handles of the token's persistent keys by label (issuer keys, each generation's wrap, mac and data). */
   readonly #handles = new Map<string, Buffer>();
+  /** The signing keys' ids by purpose and generation. */
+  readonly #keyIds = new Map<string, string>();
   /** Session objects of engines no longer referenced: destroyed when the engine is collected. */
   readonly #released: FinalizationRegistry<Buffer>;
   #closed = false;
@@ -172,33 +177,52 @@ export class Pkcs11KeyProvider implements KeyProvider {
         { type: p.CKA_VERIFY, value: true },
       ]),
     );
-    this.#call(() =>
-      this.#lib.C_GenerateKeyPair(
-        this.#session,
-        { mechanism: CKM_EC_EDWARDS_KEY_PAIR_GEN },
-        [
-          { type: p.CKA_LABEL, value: `${this.#label}/g${n}/audit` },
-          { type: p.CKA_TOKEN, value: true },
-          { type: p.CKA_VERIFY, value: true },
-          { type: p.CKA_EC_PARAMS, value: ED25519_OID },
-        ],
-        [...this.#persistent(`${this.#label}/g${n}/audit`), { type: p.CKA_SIGN, value: true }],
-      ),
-    );
+    for (const purpose of SIGNING_PURPOSES)
+      this.#call(() =>
+        this.#lib.C_GenerateKeyPair(
+          this.#session,
+          { mechanism: CKM_EC_EDWARDS_KEY_PAIR_GEN },
+          [
+            { type: p.CKA_LABEL, value: `${this.#label}/g${n}/${purpose}` },
+            { type: p.CKA_TOKEN, value: true },
+            { type: p.CKA_VERIFY, value: true },
+            { type: p.CKA_EC_PARAMS, value: ED25519_OID },
+          ],
+          [...this.#persistent(`${this.#label}/g${n}/${purpose}`), { type: p.CKA_SIGN, value: true }],
+        ),
+      );
     return `g${n}`;
   }
 
   async signAudit(message: Uint8Array): Promise<{ keyId: string; signature: Uint8Array }> {
-    const n = generationOf(this.currentKeyId)!;
-    const key = this.#auditKey(n, this.#p.CKO_PRIVATE_KEY);
-    const signature = this.#sign(CKM_EDDSA, key, Buffer.from(message), Buffer.alloc(64));
-    return { keyId: auditKeyId(this.#auditPublicKey(n)), signature: new Uint8Array(signature) };
+    return this.#signWith("audit", message);
   }
 
   /** Every generation's audit public key, retired ones included (their checkpoints stay verifiable). */
   async auditPublicKeys(): Promise<Record<string, string>> {
+    return this.#publicKeys("audit");
+  }
+
+  async signReceipt(message: Uint8Array): Promise<{ keyId: string; signature: Uint8Array }> {
+    return this.#signWith("receipt", message);
+  }
+
+  /** Every generation's receipt public key, retired ones included (their receipts stay verifiable). */
+  async receiptPublicKeys(): Promise<Record<string, string>> {
+    return this.#publicKeys("receipt");
+  }
+
+  /** Ed25519 (CKM_EDDSA) by the current generation's key pair for `purpose`, in the token. */
+  #signWith(purpose: SigningPurpose, message: Uint8Array): { keyId: string; signature: Uint8Array } {
+    const n = generationOf(this.currentKeyId)!;
+    const key = this.#signingKey(purpose, n, this.#p.CKO_PRIVATE_KEY);
+    const signature = this.#sign(CKM_EDDSA, key, Buffer.from(message), Buffer.alloc(64));
+    return { keyId: this.#signingKeyId(purpose, n), signature: new Uint8Array(signature) };
+  }
+
+  #publicKeys(purpose: SigningPurpose): Record<string, string> {
     const p = this.#p;
-    const pattern = new RegExp(`^${escapeRegExp(this.#label)}/g([0-9]{1,6})/audit$`);
+    const pattern = new RegExp(`^${escapeRegExp(this.#label)}/g([0-9]{1,6})/${purpose}$`);
     const out: Record<string, string> = {};
     for (const h of this.#findAll([
       { type: p.CKA_CLASS, value: p.CKO_PUBLIC_KEY },
@@ -209,16 +233,27 @@ export class Pkcs11KeyProvider implements KeyProvider {
       );
       const m = pattern.exec((label?.value as Buffer | undefined)?.toString("utf8") ?? "");
       if (!m) continue;
-      const publicKey = this.#auditPublicKey(Number(m[1]));
+      const publicKey = this.#signingPublicKey(purpose, Number(m[1]));
       out[auditKeyId(publicKey)] = publicKey;
     }
     return out;
   }
 
-  /** A generation's audit public key, raw (hex): CKA_EC_POINT is the DER OCTET STRING of the 32 bytes. */
-  #auditPublicKey(n: number): string {
+  /** A generation's signing key id (read from the token once: it names the key in every signature). */
+  #signingKeyId(purpose: SigningPurpose, n: number): string {
+    const name = `${purpose}#g${n}`;
+    let id = this.#keyIds.get(name);
+    if (id === undefined) {
+      id = auditKeyId(this.#signingPublicKey(purpose, n));
+      this.#keyIds.set(name, id);
+    }
+    return id;
+  }
+
+  /** A generation's public key for `purpose`, raw (hex): CKA_EC_POINT is the DER OCTET STRING of the 32 bytes. */
+  #signingPublicKey(purpose: SigningPurpose, n: number): string {
     const p = this.#p;
-    const h = this.#auditKey(n, p.CKO_PUBLIC_KEY);
+    const h = this.#signingKey(purpose, n, p.CKO_PUBLIC_KEY);
     const [point] = this.#call(() =>
       this.#lib.C_GetAttributeValue(this.#session, h, [{ type: p.CKA_EC_POINT }]),
     );
@@ -227,8 +262,8 @@ export class Pkcs11KeyProvider implements KeyProvider {
     return (wrapped ? der.subarray(2) : der).toString("hex");
   }
 
-  #auditKey(n: number, cls: number): Buffer {
-    const label = `${this.#label}/g${n}/audit`;
+  #signingKey(purpose: SigningPurpose, n: number, cls: number): Buffer {
+    const label = `${this.#label}/g${n}/${purpose}`;
     const cacheKey = `${label}#${cls}`;
     let h = this.#handles.get(cacheKey);
     if (!h) {
@@ -238,7 +273,13 @@ export class Pkcs11KeyProvider implements KeyProvider {
         { type: p.CKA_TOKEN, value: true },
         { type: p.CKA_LABEL, value: label },
       ])[0];
-      if (!h) throw new CapkitError("KEY_INVALID", `the token lacks ${label}`);
+      if (!h)
+        throw new CapkitError("KEY_INVALID", `the token lacks ${label}`, {
+          hint:
+            purpose === "receipt"
+              ? "a generation made before receipts has no receipt key: make a new one (capkit verify keys rotate), then rekey"
+              : "the token's keys were made elsewhere: check the label",
+        });
       this.#handles.set(cacheKey, h);
     }
     return h;
@@ -255,14 +296,16 @@ export class Pkcs11KeyProvider implements KeyProvider {
       this.#handles.delete(label);
       if (h) this.#call(() => this.#lib.C_DestroyObject(this.#session, h));
     }
-    // The audit public key stays: checkpoints signed under this generation must remain verifiable.
+    // The public keys stay: checkpoints and receipts signed under this generation must remain verifiable.
     const p = this.#p;
-    const signing = this.#findAll([
-      { type: p.CKA_CLASS, value: p.CKO_PRIVATE_KEY },
-      { type: p.CKA_LABEL, value: `${this.#label}/g${n}/audit` },
-    ])[0];
-    this.#handles.delete(`${this.#label}/g${n}/audit#${p.CKO_PRIVATE_KEY}`);
-    if (signing) this.#call(() => this.#lib.C_DestroyObject(this.#session, signing));
+    for (const purpose of SIGNING_PURPOSES) {
+      const signing = this.#findAll([
+        { type: p.CKA_CLASS, value: p.CKO_PRIVATE_KEY },
+        { type: p.CKA_LABEL, value: `${this.#label}/g${n}/${purpose}` },
+      ])[0];
+      this.#handles.delete(`${this.#label}/g${n}/${purpose}#${p.CKO_PRIVATE_KEY}`);
+      if (signing) this.#call(() => this.#lib.C_DestroyObject(this.#session, signing));
+    }
   }
 
   /**

@@ -54,6 +54,8 @@ export class SoftwareKeyProvider implements KeyProvider {
   readonly #masters: Map<string, Uint8Array>;
   readonly #issuer: Map<string, Uint8Array>;
   readonly #allowTest: boolean;
+  /** Signing keys derived from the master keys, by purpose and key id (src/keys/software.ts `signingKey`). */
+  readonly #signingKeys = new Map<string, SigningKey>();
 
   constructor(material: SoftwareKeyMaterial) {
     if (typeof material !== "object" || material === null)
@@ -156,17 +158,44 @@ export class SoftwareKeyProvider implements KeyProvider {
   }
 
   async signAudit(message: Uint8Array): Promise<{ keyId: string; signature: Uint8Array }> {
-    const { keyId, key } = auditKey(this.#masters.get(this.currentKeyId)!);
-    return { keyId, signature: sign(null, message, key) };
+    return this.#sign("audit", message);
   }
 
   async auditPublicKeys(): Promise<Record<string, string>> {
+    return this.#publicKeys("audit");
+  }
+
+  async signReceipt(message: Uint8Array): Promise<{ keyId: string; signature: Uint8Array }> {
+    return this.#sign("receipt", message);
+  }
+
+  async receiptPublicKeys(): Promise<Record<string, string>> {
+    return this.#publicKeys("receipt");
+  }
+
+  #sign(purpose: SigningPurpose, message: Uint8Array): { keyId: string; signature: Uint8Array } {
+    const { keyId, key } = this.#signingKey(this.currentKeyId, purpose);
+    return { keyId, signature: new Uint8Array(sign(null, message, key)) };
+  }
+
+  #publicKeys(purpose: SigningPurpose): Record<string, string> {
     return Object.fromEntries(
-      [...this.#masters.values()].map((m) => {
-        const { keyId, publicKey } = auditKey(m);
+      [...this.#masters.keys()].map((id) => {
+        const { keyId, publicKey } = this.#signingKey(id, purpose);
         return [keyId, publicKey];
       }),
     );
+  }
+
+  /** A master key's signing key for `purpose`, derived once (a receipt is signed per approval). */
+  #signingKey(masterId: string, purpose: SigningPurpose): SigningKey {
+    const name = `${purpose}:${masterId}`;
+    let k = this.#signingKeys.get(name);
+    if (!k) {
+      k = signingKey(this.#masters.get(masterId)!, purpose);
+      this.#signingKeys.set(name, k);
+    }
+    return k;
   }
 
   /** The plain value; KEY_INVALID when no key of this provider opens it for this credential and use. */
@@ -207,12 +236,24 @@ export class SoftwareKeyProvider implements KeyProvider {
 /** PKCS #8 DER prefix of an Ed25519 private key (RFC 8410 §7): the 32-byte seed follows it. */
 const ED25519_PKCS8 = Buffer.from("302e020100300506032b657004220420", "hex");
 
+/** What a master key's Ed25519 signing keys sign: audit checkpoints, or receipts (and operation documents). */
+type SigningPurpose = "audit" | "receipt";
+
 /**
- * The audit signing key of a master key: an Ed25519 seed derived with HKDF-SHA-256 (RFC 5869), so the key file
- * stays one secret; its public key, given to whoever verifies the trail offline, reveals nothing of the master.
+ * A signing key of a master key: an Ed25519 seed derived with HKDF-SHA-256 (RFC 5869), one per purpose (its
+ * own `info`), so the key file stays one secret; its public key, given to whoever verifies offline, reveals
+ * nothing of the master nor of the other purpose's key.
  */
-function auditKey(master: Uint8Array): { keyId: string; key: KeyObject; publicKey: string } {
-  const seed = Buffer.from(hkdfSync("sha256", master, Buffer.alloc(0), "capkit audit signing key/1", 32));
+interface SigningKey {
+  readonly keyId: string;
+  /** The Ed25519 private key as node:crypto holds it (not exportable from here: never serialised). */
+  readonly key: KeyObject;
+  readonly publicKey: string;
+}
+
+function signingKey(master: Uint8Array, purpose: SigningPurpose): SigningKey {
+  const info = `capkit ${purpose} signing key/1`;
+  const seed = Buffer.from(hkdfSync("sha256", master, Buffer.alloc(0), info, 32));
   const key = createPrivateKey({ key: Buffer.concat([ED25519_PKCS8, seed]), format: "der", type: "pkcs8" });
   seed.fill(0);
   const publicKey = rawEd25519(createPublicKey(key).export({ format: "der", type: "spki" }));

@@ -126,8 +126,9 @@ export const SCHEMA_SQLITE = COMMON({
 /**
  * PostgreSQL chains every audit row as it is inserted, whatever statement inserts it: a trigger picks the row's
  * chain (`chainOf` in src/audit/chain.ts, the same rule), moves the chain's head in `audit_chains` — a row only
- * the transactions on the same user or credential touch, which already queue on that row — and writes `n` and
- * `hash`. No verification waits on a global head.
+ * the transactions on the same user or credential touch, which already queue on that row — and writes `n`,
+ * `hash` and `seq` (taken once the head is locked, so a chain is in seq order even when writers of one chain
+ * hold no common lock before, as the approvals' do). No verification waits on a global head.
  */
 const start = (chain: string) =>
   `encode(sha256(convert_to('${AUDIT_FORMAT}', 'UTF8') || '\\x00'::bytea || convert_to(${chain}, 'UTF8')), 'hex')`;
@@ -173,12 +174,16 @@ BEGIN
   NEW.chain := c;
   NEW.n := k;
   NEW.hash := h;
+  -- The row's place in the trail is taken now, with its chain's head locked until commit: a chain's rows are in
+  -- seq order whichever statements write them (a column default would be taken before the lock).
+  NEW.seq := nextval('audit_seq_seq');
   RETURN NEW;
 END
 $fn$;
 ALTER TABLE audit_chains SET (fillfactor = 50);
 DROP TRIGGER IF EXISTS audit_chained ON audit;
 CREATE TRIGGER audit_chained BEFORE INSERT ON audit FOR EACH ROW EXECUTE FUNCTION capkit_audit_chain();
+ALTER TABLE audit ALTER COLUMN seq DROP DEFAULT;
 `;
 
 export const SCHEMA_POSTGRES =

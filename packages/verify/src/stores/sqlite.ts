@@ -2,7 +2,6 @@ import { randomBytes } from "node:crypto";
 import { closeSync, existsSync, openSync } from "node:fs";
 import { CapkitError } from "@capkit/core";
 import type Database from "better-sqlite3";
-import { chainHash, chainOf, chainStart } from "../audit/chain.js";
 import { isLocked, lockoutSql } from "../lockout.js";
 import type {
   AcceptDecision,
@@ -45,6 +44,7 @@ import {
   UNKNOWN_KEY_NAME,
   unknownSubjectKey,
 } from "./schema.js";
+import { type SqliteAuditWriter, sqliteAuditWriter } from "./sqlite-audit.js";
 import { nothingDone, outcomeUnknown } from "./unavailable.js";
 
 export interface SqliteStoreOptions {
@@ -66,6 +66,7 @@ export class SqliteStore implements StateStore {
   readonly #stmt: ReturnType<typeof prepare>;
   readonly #unknownKey: Buffer;
   readonly #unknownLimit: number;
+  readonly #writeAudit: SqliteAuditWriter;
 
   constructor(path: string, options: SqliteStoreOptions = {}) {
     if (typeof path !== "string" || path === "" || path.includes("\0"))
@@ -98,6 +99,7 @@ export class SqliteStore implements StateStore {
         })
         .immediate();
       this.#stmt = prepare(this.#db);
+      this.#writeAudit = sqliteAuditWriter(this.#db);
       this.#unknownKey = Buffer.from(
         (this.#stmt.meta.get(UNKNOWN_KEY_NAME) as { value: string }).value,
         "hex",
@@ -513,30 +515,9 @@ export class SqliteStore implements StateStore {
     return true;
   }
 
-  /**
-   * An audit row, chained (src/audit/chain.ts): every caller holds the database's write lock (an IMMEDIATE
-   * transaction), so reading the chain's head and moving it on is atomic.
-   */
+  /** An audit row, chained (src/stores/sqlite-audit.ts), in the caller's transaction. */
   #auditRow(a: AuditEntry): void {
-    const chain = chainOf(a);
-    const head = this.#stmt.chainHead.get(chain) as { n: number; head: string } | undefined;
-    const n = (head?.n ?? 0) + 1;
-    const prev = head ? Buffer.from(head.head, "hex") : chainStart(chain);
-    const hash = Buffer.from(chainHash(prev, { ...a, chain, n })).toString("hex");
-    this.#stmt.moveChain.run(chain, n, hash);
-    this.#stmt.audit.run(
-      a.at,
-      a.credentialId,
-      a.action,
-      a.result,
-      a.counter ?? null,
-      a.detail ?? null,
-      a.user ?? null,
-      a.actor ?? null,
-      chain,
-      n,
-      hash,
-    );
+    this.#writeAudit(a);
   }
 }
 
@@ -544,10 +525,11 @@ export class SqliteStore implements StateStore {
 const UNAVAILABLE = /^SQLITE_(BUSY|LOCKED|READONLY|IOERR|CORRUPT|NOTADB|FULL|CANTOPEN|PROTOCOL|PERM|NOMEM)/;
 
 /**
- * Busy, locked, read-only, full, corrupt, closed: refused before anything was committed. An I/O error during a
- * write may have come while committing (the WAL frames written, their sync failed): its outcome is unknown.
+ * A driver error as STORE_UNAVAILABLE (the SQLite stores of the approvals use it too). Busy, locked, read-only,
+ * full, corrupt, closed: refused before anything was committed. An I/O error during a write may have come while
+ * committing (the WAL frames written, their sync failed): its outcome is unknown.
  */
-function unavailable(e: unknown, what: string, writes = false): CapkitError {
+export function unavailable(e: unknown, what: string, writes = false): CapkitError {
   const code = (e as { code?: unknown }).code;
   const known = typeof code === "string" && UNAVAILABLE.test(code);
   const m = `${what}: ${known ? code : (e as Error).message}`;
@@ -614,14 +596,6 @@ function prepare(db: Database.Database) {
       "DELETE FROM challenges WHERE id = ? AND credential_id = ? AND function = ? RETURNING *",
     ),
     countChallenges: db.prepare("SELECT count(*) AS n FROM challenges"),
-    audit: db.prepare(
-      `INSERT INTO audit (at, credential_id, action, result, counter, detail, user_id, actor, chain, n, hash)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-    ),
-    chainHead: db.prepare("SELECT n, head FROM audit_chains WHERE chain = ?"),
-    moveChain: db.prepare(
-      "INSERT INTO audit_chains (chain, n, head) VALUES (?, ?, ?) ON CONFLICT (chain) DO UPDATE SET n = excluded.n, head = excluded.head",
-    ),
     auditTrail: db.prepare(
       `SELECT * FROM audit WHERE seq > @after AND (@credential IS NULL OR credential_id = @credential)
          AND (@user IS NULL OR user_id = @user) AND (@since IS NULL OR at >= @since) AND (@until IS NULL OR at < @until)
