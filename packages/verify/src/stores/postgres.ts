@@ -230,7 +230,7 @@ export class PostgresStore implements StateStore {
   async addUser(id: string, a: AuditEntry): Promise<boolean> {
     const r = await this.#query(
       `WITH i AS (INSERT INTO users (id) VALUES ($1) ON CONFLICT DO NOTHING RETURNING id)
-       INSERT INTO audit (at, credential_id, action, result, counter, detail, user_id, actor)
+       ${AUDIT_INSERT}
        SELECT $2, $3, $4, $5, $6, $7, $8, $9 FROM i RETURNING 1`,
       [id, ...auditValues(a), a.actor ?? null],
     );
@@ -400,7 +400,7 @@ export class PostgresStore implements StateStore {
     const table = "user" in subject ? "users" : "credentials";
     const r = await this.#query(
       `WITH u AS (UPDATE ${table} SET failures = 0, locked = FALSE, locked_at = NULL WHERE id = $1 RETURNING id)
-       INSERT INTO audit (at, credential_id, action, result, counter, detail, user_id, actor)
+       ${AUDIT_INSERT}
        SELECT $2, $3, $4, $5, $6, $7, $8, $9 FROM u RETURNING 1`,
       ["user" in subject ? subject.user : subject.credential, ...auditValues(a), a.actor ?? null],
     );
@@ -410,7 +410,7 @@ export class PostgresStore implements StateStore {
   async setState(id: string, state: CredentialState, version: number, a: AuditEntry): Promise<boolean> {
     const r = await this.#query(
       `WITH u AS (UPDATE credentials SET state = $2, version = $10 WHERE id = $1 RETURNING id)
-       INSERT INTO audit (at, credential_id, action, result, counter, detail, user_id, actor)
+       ${AUDIT_INSERT}
        SELECT $3, $4, $5, $6, $7, $8, $9, $11 FROM u RETURNING 1`,
       [id, state, ...auditValues(a), version, a.actor ?? null],
     );
@@ -428,7 +428,7 @@ export class PostgresStore implements StateStore {
             t AS (DELETE FROM challenges WHERE credential_id = $2 AND id NOT IN
                     (SELECT id FROM challenges WHERE credential_id = $2 ORDER BY expires_at DESC LIMIT $13)),
             i AS (INSERT INTO challenges (id, credential_id, function, value, expires_at) VALUES ($1, $2, $3, $4, $5) RETURNING credential_id)
-       INSERT INTO audit (at, credential_id, action, result, counter, detail, user_id, actor)
+       ${AUDIT_INSERT}
        SELECT $6, $7, $8, $9, $10, $11, $12, $14 FROM i`,
       [
         ch.id,
@@ -469,7 +469,7 @@ export class PostgresStore implements StateStore {
     const r = await this.#query(
       `WITH u AS (UPDATE credentials SET sealed = $2, params = $3
                   WHERE id = $1 AND sealed IS NOT DISTINCT FROM $4 AND params = $5::jsonb RETURNING id)
-       INSERT INTO audit (at, credential_id, action, result, counter, detail, user_id, actor)
+       ${AUDIT_INSERT}
        SELECT $6, $7, $8, $9, $10, $11, $12, $13 FROM u RETURNING 1`,
       [
         id,
