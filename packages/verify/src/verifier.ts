@@ -1,4 +1,4 @@
-import { randomBytes, randomInt } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import { CapkitError, isCapkitError } from "@capkit/core";
 import { withActor } from "./audit/actor-store.js";
 import {
@@ -22,6 +22,7 @@ import {
   type TotpEnrollRequest,
 } from "./kinds/index.js";
 import type { Attempt, Match } from "./kinds/kind.js";
+import { Lifecycle, MAX_USER_CREDENTIALS, newVersion } from "./lifecycle.js";
 import { isLocked } from "./lockout.js";
 import type {
   AuditAction,
@@ -176,7 +177,6 @@ export interface VerifierOptions {
   readonly actor?: string;
 }
 
-const MAX_USER_CREDENTIALS = 32;
 const OPTION_FIELDS = new Set([
   "store",
   "keys",
@@ -213,6 +213,8 @@ export class Verifier {
   readonly #gate: SubjectGate;
   /** Credential definitions and their engines by id, as last seen (src/credential-cache.ts). */
   readonly #cache: CredentialCache;
+  /** Locks lifted, disable and enable, revoke, status (src/lifecycle.ts). */
+  readonly #lifecycle: Lifecycle;
 
   constructor(options: VerifierOptions) {
     checkFields(options, "the verifier options", OPTION_FIELDS);
@@ -241,6 +243,13 @@ export class Verifier {
       integerIn(options.cacheSize ?? 10_000, 1, 10_000_000, "options.cacheSize"),
     );
     this.#rule = { maxFailures: this.policy.maxFailures, releaseMs: this.policy.lockoutReleaseMs };
+    this.#lifecycle = new Lifecycle({
+      store: this.#store,
+      cache: this.#cache,
+      rule: this.#rule,
+      now: this.#now,
+      entry: (...a) => this.#entry(...a),
+    });
     this.#gate = new SubjectGate(
       integerIn(options.subjectWaitMs ?? 10_000, 0, 600_000, "options.subjectWaitMs"),
     );
@@ -343,7 +352,7 @@ export class Verifier {
     checkId(oldId, "the id of the credential replaced");
     if (typeof req !== "object" || req === null) throw invalid("an enrolment request is an object");
     if (req.user !== undefined) checkId(req.user, "a user id", "CREDENTIAL_INVALID");
-    const old = await this.#known(oldId);
+    const old = await this.#lifecycle.known(oldId);
     if (req.user !== undefined && req.user !== old.user)
       throw new CapkitError(
         "INPUT_INVALID",
@@ -773,99 +782,49 @@ export class Verifier {
     });
   }
 
-  async unlock(id: string): Promise<void> {
-    checkId(id, "the credential id");
-    const ok = await this.#store.unlock({ credential: id }, this.#entry(id, "unlock", "ok", undefined));
-    this.#cache.delete(id);
-    if (!ok) throw new CapkitError("CREDENTIAL_UNKNOWN", `no credential ${id}`);
+  /** Lifts a credential's lock and clears its count (an administrator's act, audited). */
+  unlock(id: string): Promise<void> {
+    return this.#lifecycle.unlock(id);
   }
 
-  async unlockUser(user: string): Promise<void> {
-    checkId(user, "the user id");
-    const ok = await this.#store.unlock({ user }, this.#entry("", "unlock", "ok", user));
-    if (!ok) throw new CapkitError("CREDENTIAL_UNKNOWN", `no user ${user}`);
+  /** Lifts a user's lock and clears its count (an administrator's act, audited). */
+  unlockUser(user: string): Promise<void> {
+    return this.#lifecycle.unlockUser(user);
   }
 
   /** Disabled credentials answer "rejected" to every code (audited as disabled) until enabled again. */
-  async disable(id: string): Promise<void> {
-    await this.#setState(id, "disabled");
+  disable(id: string): Promise<void> {
+    return this.#lifecycle.setState(id, "disabled");
   }
 
-  async enable(id: string): Promise<void> {
-    await this.#setState(id, "active");
-  }
-
-  async #setState(id: string, state: CredentialState): Promise<void> {
-    checkId(id, "the credential id");
-    const c = await this.#known(id);
-    // Its first code activates it, revoking the one it replaces in the same write: disabling and enabling it
-    // would make it active without either.
-    if (c.state === "pending")
-      throw new CapkitError(
-        "INPUT_INVALID",
-        `${id} is pending: its first accepted code activates it, or revoke it`,
-      );
-    const ok = await this.#store.setState(
-      id,
-      state,
-      newVersion(),
-      this.#entry(id, state === "active" ? "enable" : "disable", "ok", c.user),
-    );
-    this.#cache.delete(id);
-    if (!ok) throw new CapkitError("CREDENTIAL_UNKNOWN", `no credential ${id}`);
+  enable(id: string): Promise<void> {
+    return this.#lifecycle.setState(id, "active");
   }
 
   /** The credential's state and keys are deleted; its audit trail stays. */
-  async revoke(id: string): Promise<void> {
-    checkId(id, "the credential id");
-    const c = await this.#known(id);
-    const ok = await this.#store.revoke(id, this.#entry(id, "revoke", "ok", c.user));
-    this.#cache.delete(id);
-    if (!ok) throw new CapkitError("CREDENTIAL_UNKNOWN", `no credential ${id}`);
+  revoke(id: string): Promise<void> {
+    return this.#lifecycle.revoke(id);
   }
 
-  async status(id: string): Promise<CredentialStatus> {
-    checkId(id, "the credential id");
-    return this.#statusOf(await this.#known(id));
+  /** A credential's state, with its lockout subject's count and lock (its user's, for a user's credential). */
+  status(id: string): Promise<CredentialStatus> {
+    return this.#lifecycle.status(id);
   }
 
-  async userStatus(user: string): Promise<UserStatus> {
-    checkId(user, "the user id");
-    const u = await this.#store.user(user);
-    if (!u) throw new CapkitError("CREDENTIAL_UNKNOWN", `no user ${user}`);
-    const creds = await this.#store.list({ user, limit: MAX_USER_CREDENTIALS });
-    const locked = isLocked({ ...u }, this.#rule, this.#now());
-    return { user, failures: u.failures, locked, credentials: creds.map((c) => c.id) };
+  userStatus(user: string): Promise<UserStatus> {
+    return this.#lifecycle.userStatus(user);
   }
 
   /** Credentials in id order, a page at a time: pass the returned `next` as `after` for the next page. */
-  async list(
+  list(
     options: { after?: string; limit?: number; user?: string } = {},
   ): Promise<{ credentials: CredentialStatus[]; next?: string }> {
-    checkOptions(options, "the list options", ["after", "limit", "user"]);
-    if (options.after !== undefined) checkId(options.after, "after (a credential id)");
-    if (options.user !== undefined) checkId(options.user, "the user id");
-    const limit = integerIn(options.limit ?? 100, 1, 1000, "the page size (limit)");
-    const rows = await this.#store.list({
-      limit,
-      ...(options.after !== undefined ? { after: options.after } : {}),
-      ...(options.user !== undefined ? { user: options.user } : {}),
-    });
-    const last = rows[rows.length - 1];
-    return {
-      credentials: rows.map((c) => this.#statusOf(c)),
-      ...(rows.length === limit && last ? { next: last.id } : {}),
-    };
+    return this.#lifecycle.list(options);
   }
 
   async audit(id?: string, limit?: number): Promise<AuditEntry[]> {
     if (id !== undefined) checkId(id, "the credential or user id");
     return this.#store.audit(id, integerIn(limit ?? 100, 1, 100_000, "the number of entries (limit)"));
-  }
-
-  /** A credential's status; locked means locked now (a lock past its timed release is not). */
-  #statusOf(c: StoredCredential): CredentialStatus {
-    return statusOf(c, isLocked({ ...c }, this.#rule, this.#now()));
   }
 
   /** The audit trail in store order, a page at a time (`after`: the last seq of the previous page), filtered. */
@@ -963,12 +922,6 @@ export class Verifier {
     };
   }
 
-  async #known(id: string): Promise<StoredCredential> {
-    const c = await this.#store.get(id);
-    if (!c) throw new CapkitError("CREDENTIAL_UNKNOWN", `no credential ${id}`);
-    return c;
-  }
-
   #entry(
     id: string,
     action: AuditAction,
@@ -1008,11 +961,6 @@ const REFUSED: Record<string, string> = Object.fromEntries(
 );
 
 const ACCEPTED_DETAILS = new Map<string, string[]>([...Object.values(PREFIX), ""].map((p) => [p, []]));
-
-/** A credential's version: random, so a revoked and re-enrolled id never repeats one another process cached. */
-function newVersion(): number {
-  return randomInt(1, 2 ** 48);
-}
 
 function probeOf(req: VerifyRequest, fn: CodeFunction, code: string | undefined): ReplayProbe {
   return {
@@ -1054,20 +1002,4 @@ function attemptOf(
   challenge: string | undefined,
 ): Attempt {
   return { fn, code, now, challenge, amount: req.amount, currency: req.currency, tds: req.tds };
-}
-
-function statusOf(c: StoredCredential, locked: boolean): CredentialStatus {
-  const p = c.params;
-  return {
-    id: c.id,
-    kind: p.kind,
-    state: c.state,
-    ...(c.user !== undefined ? { user: c.user } : {}),
-    last: c.last,
-    failures: c.failures,
-    locked,
-    createdAt: c.createdAt,
-    ...(p.kind === "totp" && c.drift !== undefined ? { driftSeconds: c.drift * p.step } : {}),
-    ...(c.replaces !== undefined ? { replaces: c.replaces } : {}),
-  };
 }
