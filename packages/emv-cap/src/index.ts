@@ -39,6 +39,7 @@ export {
   MAX_IPB_BITS,
   selectIpbBits,
   tdsMac,
+  validateTds,
 } from "./cap/code.js";
 // A code from a card: the reader's transaction (EMV-CAP Mode 1, Mode 2, Mode 2 + TDS) and its parts.
 export {
@@ -58,6 +59,8 @@ export {
 // From the GENERATE AC answer to the number the reader shows.
 export { CID_AAC, CID_ARQC, CID_TC, cryptogramType, type GacResponse, parseGacResponse } from "./cap/gac.js";
 export type { CapInputs, CapMode } from "./cap/inputs.js";
+// The inputs' rules on their own, for a server that checks a request before any card or model sees it.
+export { amountToMinorUnits } from "./cap/inputs.js";
 // The issuer's side: a card's record, and the model that recomputes its codes.
 export {
   CAP_ISSUER_FORMAT,

@@ -12,6 +12,7 @@ import {
 } from "@capkit/test-support/arguments";
 import { describe, expect } from "vitest";
 import {
+  amountToMinorUnits,
   CAP_ISSUER_FORMAT,
   CapCodeModel,
   generateCapCode,
@@ -19,6 +20,7 @@ import {
   READER_PROFILES,
   ReplayConnection,
   readerProfile,
+  validateTds,
 } from "../src/index.js";
 import { loadTranscript, SpyConnection } from "./helpers.js";
 
@@ -66,6 +68,37 @@ const recordField = (field: string, re: RegExp) => ({
 });
 
 const CASES: ArgumentCase[] = [
+  {
+    name: "amountToMinorUnits(amount)",
+    args: () => ["1234.56"],
+    call: call(amountToMinorUnits),
+    positions: [
+      {
+        arg: 0,
+        names: /^the amount /,
+        codes: INPUT,
+        valid: matching(/^\s*[0-9]{1,10}(?:[.,][0-9]{1,2})?\s*$/),
+      },
+    ],
+  },
+  {
+    name: "validateTds(numbers)",
+    args: () => [["1234"]],
+    call: call(validateTds),
+    positions: [
+      {
+        arg: 0,
+        names: /^(the TDS numbers |TDS takes |each TDS number )/,
+        codes: INPUT,
+        valid: (x) =>
+          Array.isArray(x) &&
+          x.length >= 1 &&
+          x.length <= 10 &&
+          x.every((n) => typeof n === "string" && /^[0-9]{1,10}$/.test(n)),
+        inner: INPUT,
+      },
+    ],
+  },
   {
     name: 'generateCapCode(conn, { mode: "identify" }, options)',
     args: () => [freshCard(), { mode: "identify" }, { profile: readerProfile("sesame"), pin: "1234" }],

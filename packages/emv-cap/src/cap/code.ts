@@ -119,7 +119,14 @@ export function tdsMac(ac: Uint8Array, numbers: readonly string[]): Uint8Array {
   return macAlg1(ac, tdsBlock(numbers), 2);
 }
 
+/**
+ * Checks Mode 2 + TDS numbers as a reader accepts them: 1 to 10 numbers of 1 to 10 digits, as strings.
+ *
+ * @throws `INPUT_INVALID` saying which rule the numbers break
+ */
 export function validateTds(numbers: readonly string[]): void {
+  if (!Array.isArray(numbers))
+    throw argumentError("INPUT_INVALID", "the TDS numbers", "an array of digit strings", numbers);
   if (numbers.length < 1 || numbers.length > 10) {
     throw new CapkitError("INPUT_INVALID", "TDS takes 1 to 10 numbers", { hint: "as a Vasco 810 accepts" });
   }

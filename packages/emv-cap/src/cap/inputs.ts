@@ -85,9 +85,18 @@ export function validateCapInputs(inputs: CapInputs, profile: ReaderProfile): vo
   if (tds !== undefined) validateTds(tds);
 }
 
-/** `1234.56` → `123456` (minor units, as EMV's n12 amount wants); at most 12 digits. */
+/**
+ * An amount as typed on a reader, in minor units as EMV's n12 amount wants: at most 12 digits.
+ *
+ * @example
+ * ```ts
+ * amountToMinorUnits("1234.56"); // "123456"
+ * amountToMinorUnits("12,5"); // "1250"
+ * ```
+ * @throws `INPUT_INVALID` for anything but 1 to 10 digits with at most 2 decimals (`.` or `,`)
+ */
 export function amountToMinorUnits(amount: string): string {
-  const m = /^([0-9]{1,10})(?:[.,]([0-9]{1,2}))?$/.exec(amount.trim());
+  const m = /^([0-9]{1,10})(?:[.,]([0-9]{1,2}))?$/.exec(expectString(amount, "the amount").trim());
   if (!m) {
     throw new CapkitError(
       "INPUT_INVALID",
