@@ -137,6 +137,15 @@ async function capkitClient(url: string, id: string) {
   return { store, next, step: () => step };
 }
 
+/** A bare driver's accept statement accepted (its first column), and a plain UPDATE matched its row. */
+function accepted(rows: unknown): void {
+  const row = (rows as { accepted?: unknown }[])[0];
+  if (row?.accepted !== true) throw new Error(`the accept statement answered ${JSON.stringify(row)}`);
+}
+function updated(count: number | null): void {
+  if (count !== 1) throw new Error(`the UPDATE matched ${count} rows`);
+}
+
 function expectAccepted(r: { result: string }): void {
   if (r.result !== "accepted") throw new Error(`benchmark code was ${r.result}`);
 }
@@ -332,41 +341,65 @@ async function setUpDisk(name: string, under: string): Promise<Disk> {
     for (const k of c.valueAt) v[k] = value;
     return v;
   };
+  const porsagerAccept = (sql: postgres.Sql, i: number) =>
+    sql.unsafe(captured[i]!.text, values(i) as postgres.ParameterOrJSON<never>[], { prepare: true });
   const accept = captured[0]!;
+  const ids = Array.from({ length: CLIENTS }, (_, i) => String(i));
+  const lastSum = async (schema = "public") =>
+    Number(
+      (await admin.query(`SELECT sum(last)::text AS s FROM ${schema}.credentials WHERE id = ANY($1)`, [ids]))
+        .rows[0].s,
+    );
+  // The plain UPDATE adds 1 to `last` per transaction: the counters sent next start above.
+  const movesLast = async (run: () => Promise<{ n: number; seconds: number; clientUs: number }>) => {
+    const r = await run();
+    next += r.n + 1;
+    return r;
+  };
+  // Every transaction of a pgbench run must have accepted: each client's row ends at the start plus its count.
   const viaPgbench = (c: Captured, schema?: string) => async () => {
-    const { script, defines } = pgbenchScript(c, next);
+    const start = next;
+    const { script, defines } = pgbenchScript(c, start);
     const r = pgbench(server, script, defines, schema);
+    const moved = (await lastSum(schema)) - CLIENTS * start;
+    if (moved !== r.n) throw new Error(`pgbench: ${r.n} transactions, ${moved} accepts`);
     next += r.n + 1;
     return r;
   };
   const cases: Disk["cases"] = {
     "pgbench-update": async () => {
+      const before = await lastSum();
       const r = pgbench(server, `${PLAIN_UPDATE.replace("$1", ":client_id")};\n`, []);
+      if ((await lastSum()) - before !== r.n) throw new Error("pgbench: an UPDATE matched no row");
       next += r.n + 1;
       return r;
     },
     "pgbench-accept": viaPgbench(accept),
     "pg-update": () =>
-      timeBoxed((i) => pgClients[i]!.query({ name: "u", text: PLAIN_UPDATE, values: [String(i)] })),
-    "pg-accept": () =>
-      timeBoxed((i) => pgClients[i]!.query({ name: "a", text: captured[i]!.text, values: values(i) })),
-    "postgres-update": () =>
-      timeBoxed((i) => porsager[i]!.unsafe(PLAIN_UPDATE, [String(i)], { prepare: true }).execute()),
-    "postgres-accept": () =>
-      timeBoxed((i) =>
-        porsager[i]!.unsafe(captured[i]!.text, values(i) as postgres.ParameterOrJSON<never>[], {
-          prepare: true,
-        }).execute(),
+      movesLast(() =>
+        timeBoxed(async (i) =>
+          updated(
+            (await pgClients[i]!.query({ name: "u", text: PLAIN_UPDATE, values: [String(i)] })).rowCount,
+          ),
+        ),
       ),
+    "pg-accept": () =>
+      timeBoxed(async (i) =>
+        accepted((await pgClients[i]!.query({ name: "a", text: captured[i]!.text, values: values(i) })).rows),
+      ),
+    "postgres-update": () =>
+      movesLast(() =>
+        timeBoxed(async (i) =>
+          updated((await porsager[i]!.unsafe(PLAIN_UPDATE, [String(i)], { prepare: true })).count),
+        ),
+      ),
+    "postgres-accept": () => timeBoxed(async (i) => accepted(await porsagerAccept(porsager[i]!, i))),
     capkit: () => timeBoxed(async (i) => expectAccepted(await capkit[i]!.next())),
     "pg-pipelined": () =>
-      timeBoxed((i) => pgPipelined.query({ name: "a", text: captured[i]!.text, values: values(i) })),
-    "postgres-pipelined": () =>
-      timeBoxed((i) =>
-        porsagerPipelined
-          .unsafe(captured[i]!.text, values(i) as postgres.ParameterOrJSON<never>[], { prepare: true })
-          .execute(),
+      timeBoxed(async (i) =>
+        accepted((await pgPipelined.query({ name: "a", text: captured[i]!.text, values: values(i) })).rows),
       ),
+    "postgres-pipelined": () => timeBoxed(async (i) => accepted(await porsagerAccept(porsagerPipelined, i))),
     "pgbench-noaudit": viaPgbench(withoutAudit(accept)),
     "pgbench-nohash": viaPgbench(accept, "nohash"),
     "pgbench-nochain": viaPgbench(accept, "nochain"),
