@@ -3,7 +3,8 @@
 // pnpm (as publishing does), checks the tarballs (no `workspace:` range, no `@capkit/source` condition, no
 // private devDependency, every source map's sources shipped; publint --strict and attw --profile esm-only
 // clean), then installs them with npm into a fresh project outside the workspace and there: runs an ESM smoke
-// script, the installed `capkit --version` and `capkit --json demo`, type-checks a TypeScript consumer under
+// script, the installed `capkit` (--version, otp generate twice: the second run from the code cache, --help of
+// every command group's bundle, --json demo), type-checks a TypeScript consumer under
 // `node16` and `bundler` resolution with skipLibCheck false, and bundles emv-cap + oath + provision for the browser with
 // esbuild, failing on any Node built-in. Install, smoke and CLI run once per Node binary given with --node
 // (the machine's Node always); the packages must be built (`pnpm build`).
@@ -233,9 +234,35 @@ try {
     check(`[${version}] ESM smoke script`, smoke.status === 0, smoke.out);
     const bin = join(app, "node_modules", ".bin", "capkit");
     const pkgVersion = published.find((m) => m.pkg.name === "@capkit/cli").pkg.version;
-    const v = exec(bin, ["--version"], { cwd: app, env });
+    // The executable's code caches go to a folder of this run (XDG_CACHE_HOME), made by the first runs.
+    const cliEnv = { ...env, XDG_CACHE_HOME: join(app, "cache") };
+    const v = exec(bin, ["--version"], { cwd: app, env: cliEnv });
     check(`[${version}] capkit --version`, v.status === 0 && v.stdout.trim() === pkgVersion, v.out);
-    const demo = exec(bin, ["--json", "demo"], { cwd: app, env });
+    // RFC 6238 Appendix B: SHA-1, T = 59 s → 94287082, of which 6 digits; run twice, the second from the cache.
+    const otp = ["otp", "generate", "--totp", "--secret-hex", "3132333435363738393031323334353637383930"];
+    for (const run of ["first run", "from the code cache"]) {
+      const o = exec(bin, [...otp, "--time", "59"], { cwd: app, env: cliEnv });
+      check(`[${version}] capkit otp generate (${run})`, o.status === 0 && o.stdout === "287082\n", o.out);
+    }
+    let cached = [];
+    try {
+      cached = readdirSync(join(app, "cache", "capkit", `v8-${version}-${process.arch}`));
+    } catch {}
+    check(
+      `[${version}] the otp bundle's code cache is kept`,
+      cached.some((f) => /^cli-otp-\w+\.cjs\.v8$/.test(f)),
+      cached.join("\n"),
+    );
+    // Every bundle starts in the installed layout: each command group's, and the one with all (help).
+    const groups = readdirSync(join(app, "node_modules", "@capkit", "cli", "dist"))
+      .map((f) => /^cli-(\w+)-\w+\.cjs$/.exec(f)?.[1])
+      .filter((g) => g !== undefined && g !== "all" && g !== "none");
+    for (const args of [["--help"], ...groups.map((g) => [g, "--help"])]) {
+      const h = exec(bin, args, { cwd: app, env: cliEnv });
+      const usage = `Usage: capkit${args.length > 1 ? ` ${args[0]}` : ""} `;
+      check(`[${version}] capkit ${args.join(" ")}`, h.status === 0 && h.stdout.startsWith(usage), h.out);
+    }
+    const demo = exec(bin, ["--json", "demo"], { cwd: app, env: cliEnv });
     let ok = false;
     try {
       ok = demo.status === 0 && JSON.parse(demo.stdout).ok === true;

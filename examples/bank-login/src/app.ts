@@ -6,6 +6,8 @@ import { Keypads } from "./keypad.js";
 import { errorPage } from "./pages/home.js";
 import { type Assets, commonRoutes, demoRoutes } from "./spaces/common.js";
 import { coopanetRoutes } from "./spaces/coopanet.js";
+import { fromOtherSpace, passerelleRoutes } from "./spaces/passerelle.js";
+import { progelianceRoutes } from "./spaces/progeliance.js";
 import { sogenetRoutes } from "./spaces/sogenet.js";
 import { sogesmartApi, sogesmartRoutes } from "./spaces/sogesmart.js";
 import type { BankEnv, Deps } from "./web/context.js";
@@ -14,6 +16,7 @@ import { AnonymousCsrf } from "./web/csrf.js";
 import type { Faults } from "./web/faults.js";
 import type { Hosts } from "./web/hosts.js";
 import { Detour, Refusal } from "./web/refusal.js";
+import { spaceRoute } from "./web/spaces.js";
 import { RATES, Throttle } from "./web/throttle.js";
 import { visitorOf } from "./web/visitor.js";
 
@@ -84,14 +87,23 @@ export function createApp(o: AppOptions): Hono<BankEnv> {
       // same-origin, not no-referrer: with no-referrer a browser sends `Origin: null` on its own forms.
       referrerPolicy: "same-origin",
       strictTransportSecurity: o.secureCookies ? "max-age=31536000" : false,
+      // A page that sets its own CSP keeps it: the passerelle's hand-over adds the other space's form action.
+      overwrite: false,
     }),
   );
   app.use(async (c, next) => {
     await next();
     if (!c.res.headers.has("cache-control")) c.header("cache-control", "no-store");
   });
+  // Each space on its own origin: Progéliance Net on pro.localhost, the Particuliers space elsewhere.
   app.use(async (c, next) => {
-    if (c.req.method !== "GET" && c.req.method !== "HEAD") {
+    const elsewhere = spaceRoute(c, deps);
+    if (elsewhere) return elsewhere;
+    await next();
+  });
+  app.use(async (c, next) => {
+    // The passerelle's door is the one POST taken from another site: from the other space's origin only.
+    if (c.req.method !== "GET" && c.req.method !== "HEAD" && !fromOtherSpace(c, deps)) {
       if (!o.hosts.allowsWriteFrom(c.req.header("origin"), c.req.header("sec-fetch-site"))) {
         throw new Refusal(403, "Ce formulaire doit être envoyé par la page de la banque.");
       }
@@ -107,7 +119,21 @@ export function createApp(o: AppOptions): Hono<BankEnv> {
     }),
   );
 
+  // A session opened through the passerelle holds only while its grant does and no security event moved its
+  // subjects' epochs since: checked here, on every request that carries a session (one read each).
+  app.use(async (c, next) => {
+    const id = c.req.path.startsWith("/api/") ? undefined : deps.cookies.get(c, "session");
+    const via = id ? o.bank.sessions.passerelleOf(id) : undefined;
+    if (via && !(await o.bank.passerelle.holds(via))) {
+      o.bank.sessions.end(id!);
+      deps.cookies.clear(c, "session");
+    }
+    await next();
+  });
+
   app.route("/", commonRoutes(deps, o.assets));
+  app.route("/", passerelleRoutes(deps));
+  app.route("/progeliance", progelianceRoutes(deps));
   app.route("/", demoRoutes(deps));
   app.route("/coopanet", coopanetRoutes(deps));
   app.route("/sogenet", sogenetRoutes(deps));

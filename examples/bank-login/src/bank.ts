@@ -1,4 +1,4 @@
-import { randomBytes } from "node:crypto";
+import { createPrivateKey, createPublicKey, generateKeyPairSync, randomBytes } from "node:crypto";
 import { chmodSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { type SoftwareKeyMaterial, SoftwareKeyProvider } from "@capkit/verify";
@@ -7,6 +7,9 @@ import Database from "better-sqlite3";
 import { Codes } from "./codes.js";
 import { bankDatabase, hasBank } from "./data-dir.js";
 import { DemoCustomers } from "./demo.js";
+import { Operations } from "./operations.js";
+import { Passerelle } from "./passerelle/passerelle.js";
+import { Tickets } from "./passerelle/tickets.js";
 import { Passwords } from "./passwords.js";
 import { Sessions } from "./sessions.js";
 import { Sogesmart } from "./sogesmart.js";
@@ -17,7 +20,7 @@ import { IdempotencyKeys } from "./web/idempotency.js";
  * The bank's data directory (0700), every file in it 0600: bank.db (customers, sessions, demo browsers),
  * verify.db (the verifier's state, and SogeSmart's activations beside it), dev-outbox.db (the demo's SMS),
  * keys.json (the verifier's keys), web.key (the secret that signs the
- * anonymous cookie and seals the keypad layouts). SQLite creates its -wal and -shm files with the database's own
+ * anonymous cookie and seals the keypad layouts), passerelle.key (the Ed25519 key of the passerelle's tickets). SQLite creates its -wal and -shm files with the database's own
  * mode, so they are 0600 too.
  */
 export interface Bank {
@@ -27,7 +30,11 @@ export interface Bank {
   readonly demo: DemoCustomers;
   readonly passwords: Passwords;
   readonly codes: Codes;
+  /** Transfers as operations, decided on the reader or in the app, with their receipts (operations.ts). */
+  readonly operations: Operations;
   readonly sogesmart: Sogesmart;
+  /** Progéliance Net ⇄ Particuliers (passerelle/passerelle.ts). */
+  readonly passerelle: Passerelle;
   /** The app API's answers by Idempotency-Key (web/idempotency.ts). */
   readonly idempotency: IdempotencyKeys;
   /** FOR DEVELOPMENT ONLY: the SMS the bank "sends" (dev-outbox.db), read by the phones' inboxes. */
@@ -60,6 +67,12 @@ export async function openBank(dir: string, o: OpenOptions): Promise<Bank> {
     JSON.stringify(SoftwareKeyProvider.generateMaterial({ allowTestKeys: true })),
   );
   const webKey = secretFile(join(dir, "web.key"), () => randomBytes(32).toString("hex"));
+  // The passerelle tickets' signing key (Ed25519, PKCS#8): apart from the verifier's keys, it signs nothing else.
+  const ticketKey = createPrivateKey(
+    secretFile(join(dir, "passerelle.key"), () =>
+      generateKeyPairSync("ed25519").privateKey.export({ type: "pkcs8", format: "pem" }).toString(),
+    ),
+  );
   const db = new Database(privateFile(bankDatabase(dir)));
   db.pragma("journal_mode = WAL");
   db.pragma("synchronous = FULL");
@@ -68,6 +81,7 @@ export async function openBank(dir: string, o: OpenOptions): Promise<Bank> {
   const sessions = new Sessions(db, now);
   const passwords = await Passwords.create();
   const codes = new Codes(privateFile(join(dir, "verify.db")), JSON.parse(keys) as SoftwareKeyMaterial, now);
+  const operations = new Operations(codes.approvals(), now);
   const outbox = new SqliteDevOutbox(privateFile(join(dir, "dev-outbox.db")), { now });
   const sogesmart = new Sogesmart({
     db,
@@ -75,13 +89,23 @@ export async function openBank(dir: string, o: OpenOptions): Promise<Bank> {
     codes,
     passwords,
     sessions,
+    operations,
+    bankKeys: await operations.receiptKeys(),
     outbox,
     now,
     legacySharedPassword: o.legacySharedPassword ?? false,
     minAppVersion: o.minAppVersion,
     startIntervalSeconds: o.startIntervalSeconds,
   });
-  const demo = new DemoCustomers(db, { customers, codes, passwords, sogesmart, now });
+  const passerelle = new Passerelle({
+    db,
+    customers,
+    codes,
+    operations,
+    sogesmart,
+    tickets: new Tickets(db, { privateKey: ticketKey, publicKey: createPublicKey(ticketKey) }, now),
+  });
+  const demo = new DemoCustomers(db, { customers, codes, passwords, sogesmart, passerelle, now });
   return {
     dir,
     customers,
@@ -89,7 +113,9 @@ export async function openBank(dir: string, o: OpenOptions): Promise<Bank> {
     demo,
     passwords,
     codes,
+    operations,
     sogesmart,
+    passerelle,
     idempotency: new IdempotencyKeys(db, now),
     outbox,
     webKey: Buffer.from(webKey, "hex"),

@@ -6,8 +6,8 @@ import {
   Verifier,
   type VerifyResult,
 } from "@capkit/verify";
-import { SqliteProvisioningStore, SqliteStore } from "@capkit/verify/sqlite";
-import { decimalAmount } from "./money.js";
+import { Approvals, Grants, SecurityEvents } from "@capkit/verify/approvals";
+import { SqliteProvisioningStore, SqliteSecurityStore, SqliteStore } from "@capkit/verify/sqlite";
 import type { BankName } from "./users.js";
 
 /**
@@ -41,9 +41,17 @@ export class Codes {
   readonly #verifier: Verifier;
   readonly #store: SqliteStore;
   readonly #keys: KeyProvider;
+  readonly #dbPath: string;
+  readonly #now: () => number;
   #provisioningStore: SqliteProvisioningStore | undefined;
+  #security: SqliteSecurityStore | undefined;
+  #approvals: Approvals | undefined;
+  #events: SecurityEvents | undefined;
+  #grants: Grants | undefined;
 
   constructor(dbPath: string, keys: SoftwareKeyMaterial, now: () => number) {
+    this.#dbPath = dbPath;
+    this.#now = now;
     this.#store = new SqliteStore(dbPath);
     this.#keys = new SoftwareKeyProvider(keys);
     this.#verifier = new Verifier({ store: this.#store, keys: this.#keys, now });
@@ -56,6 +64,40 @@ export class Codes {
   provisioning(): { verifier: Verifier; store: SqliteProvisioningStore; keys: KeyProvider } {
     this.#provisioningStore ??= new SqliteProvisioningStore(this.#store);
     return { verifier: this.#verifier, store: this.#provisioningStore, keys: this.#keys };
+  }
+
+  /**
+   * The approvals of very sensitive operations (operations.ts): on this verifier — its lockout counts every
+   * signature code and device decision —, the security tables in the same database, and the key provider's
+   * receipt key signing the receipts and the documents the app shows.
+   */
+  approvals(): Approvals {
+    this.#approvals ??= new Approvals({
+      verifier: this.#verifier,
+      store: this.security(),
+      keys: this.#keys,
+      now: this.#now,
+      actor: "bank-login",
+    });
+    return this.#approvals;
+  }
+
+  /** Security events (a password reset, an administrator change…) and the epochs they move (§12.3). */
+  events(): SecurityEvents {
+    this.#events ??= new SecurityEvents({ store: this.security(), now: this.#now, actor: "bank-login" });
+    return this.#events;
+  }
+
+  /** The passerelle's grants (§12.4): activated by an approved consent operation, revoked by events. */
+  grants(): Grants {
+    this.#grants ??= new Grants({ store: this.security(), now: this.#now, actor: "bank-login" });
+    return this.#grants;
+  }
+
+  /** The security store (operations, receipts, devices, events, grants) in verify.db, opened once. */
+  security(): SqliteSecurityStore {
+    this.#security ??= new SqliteSecurityStore(this.#dbPath);
+    return this.#security;
   }
 
   /** A SogeSmart password holder whose failures are counted for good (registered like a customer). */
@@ -103,26 +145,6 @@ export class Codes {
     return judgement(await this.#verifier.checkFactor({ user: subject(bank, user), factor: "password", ok }));
   }
 
-  /** A fresh 8-digit challenge for the reader's SIGNATURE function, single use, expiring. */
-  async issueSignChallenge(credential: string): Promise<{ challengeId: string; challenge: string }> {
-    const c = await this.#verifier.issueChallenge(credential, "sign");
-    return { challengeId: c.challengeId, challenge: c.challenge };
-  }
-
-  /** The reader's SIGNATURE code over the challenge and the amount (in cents, typed on the reader). */
-  async checkSignature(credential: string, code: string, challengeId: string, cents: number) {
-    return judgement(
-      await this.#verifier.verify({
-        id: credential,
-        code,
-        function: "sign",
-        challengeId,
-        amount: decimalAmount(cents),
-        currency: "978",
-      }),
-    );
-  }
-
   /** The last ATC (card) or time step (token) the bank accepted. */
   async lastAccepted(credential: string): Promise<number> {
     return (await this.#verifier.status(credential)).last;
@@ -133,8 +155,9 @@ export class Codes {
     await this.#verifier.unlockUser(subject(bank, user));
   }
 
-  close(): Promise<void> {
-    return this.#store.close();
+  async close(): Promise<void> {
+    await this.#security?.close();
+    await this.#store.close();
   }
 }
 

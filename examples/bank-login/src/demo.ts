@@ -3,10 +3,11 @@ import { toHex } from "@capkit/core";
 import { issuerRecordOf, newSimCardState, parseSimCardState, type SimCardState } from "@capkit/token-sim";
 import type Database from "better-sqlite3";
 import type { Codes } from "./codes.js";
+import type { Passerelle } from "./passerelle/passerelle.js";
 import type { Passwords } from "./passwords.js";
 import type { Sogesmart } from "./sogesmart.js";
 import { digest, newToken } from "./tokens.js";
-import type { Customers } from "./users.js";
+import type { BankName, Customers } from "./users.js";
 
 /**
  * Demo only: each browser gets its own customers — a Coop@net customer with a simulated Sésame card, a
@@ -20,6 +21,8 @@ import type { Customers } from "./users.js";
  */
 export const DEMO_CARD_PIN = "1234";
 export const DEMO_FIRST_PASSWORD = "112233";
+/** The Progéliance Net administrator's code secret (no provisional one: a professional's space is set up by the adviser). */
+export const DEMO_PRO_PASSWORD = "224466";
 
 export interface DemoSet {
   readonly coopanet: string;
@@ -35,6 +38,8 @@ export interface DemoSet {
     readonly a: SogesmartUser;
     readonly b: SogesmartUser;
   };
+  /** Progéliance Net: a professional contract whose administrator is SogeSmart user A (`sogenetPassword`). */
+  readonly progeliance?: { readonly identifiant: string; readonly contract: string };
 }
 
 export interface SogesmartUser {
@@ -59,6 +64,7 @@ export class DemoCustomers {
   readonly #codes: Codes;
   readonly #passwords: Passwords;
   readonly #sogesmart: Sogesmart;
+  readonly #passerelle: Passerelle;
   readonly #now: () => number;
 
   constructor(
@@ -68,6 +74,7 @@ export class DemoCustomers {
       codes: Codes;
       passwords: Passwords;
       sogesmart: Sogesmart;
+      passerelle: Passerelle;
       now: () => number;
     },
   ) {
@@ -76,6 +83,7 @@ export class DemoCustomers {
     this.#codes = parts.codes;
     this.#passwords = parts.passwords;
     this.#sogesmart = parts.sogesmart;
+    this.#passerelle = parts.passerelle;
     this.#now = parts.now;
     db.exec(SCHEMA);
   }
@@ -111,6 +119,8 @@ export class DemoCustomers {
       identifiant,
     );
     await this.#codes.addPasswordCustomer("sogenet", sogenetPassword);
+    const proPassword = await this.#passwords.hash(DEMO_PRO_PASSWORD);
+    const sogenetName = this.#customers.get("sogenet", sogenetPassword)!.name;
     await this.#codes.addPasswordCustomer("sogenet", coUser);
     const account = `SM${sogenetPassword}`;
     const a = { identifiant: sogenetPassword, phone: demoPhone(sogenetPassword) };
@@ -122,6 +132,13 @@ export class DemoCustomers {
     const secret = randomBytes(20);
     const sgpass = { id: `sgpass-${sogenetSgpass}`, secretHex: toHex(secret) };
     await this.#codes.enrollTotp("sogenet", sogenetSgpass, sgpass.id, secret);
+    const pro = this.#add(
+      (id) => ({ id, bank: "progeliance", password: proPassword, name: sogenetName }),
+      identifiant,
+    );
+    await this.#codes.addPasswordCustomer("progeliance", pro);
+    const contract = `PRO${pro}`;
+    this.#passerelle.addContract({ id: contract, administrator: pro, personal: sogenetPassword });
     const set: DemoSet = {
       coopanet,
       sogenetPassword,
@@ -130,6 +147,7 @@ export class DemoCustomers {
       cardCredential,
       sgpass,
       sogesmart: { account, a, b },
+      progeliance: { identifiant: pro, contract },
     };
     const browser = newToken();
     this.#db
@@ -152,9 +170,7 @@ export class DemoCustomers {
 
   /** Adds a customer under a fresh random id (drawn again on the rare collision). */
   #add(
-    make: (
-      id: string,
-    ) => Partial<Parameters<Customers["add"]>[0]> & { id: string; bank: "coopanet" | "sogenet" },
+    make: (id: string) => Partial<Parameters<Customers["add"]>[0]> & { id: string; bank: BankName },
     draw: () => string,
   ): string {
     for (;;) {

@@ -22,10 +22,13 @@ console.log(
   `bank-login: ${server.url}  (data: ${dataDir})
   Coop@net: ${server.url}/coopanet   SOGENET: ${server.url}/sogenet   SogeSmart: ${server.url}/sogesmart` +
     `${process.env["SOGESMART_LEGACY"] === "1" ? " (legacy: one password per SogeSmart account)" : ""}
+  Progéliance Net: ${server.bank.passerelle.origins.pro}/progeliance   its passerelle to the Particuliers space:
+  ${server.bank.passerelle.origins.perso}/sogenet (use SOGENET and SogeSmart there to try it)
   Each browser gets its own demo customers, card and SGpass: open a bank's page and press
   « Recevoir mes clients de démonstration »; the « Démo » box beside the form shows their identifiants.
   Unlock a blocked account: pnpm --filter bank-login unlock${data} <identifiant>
   Reset a SOGENET password: pnpm --filter bank-login reset-password${data} <identifiant>
+  Adviser's events on a professional contract: pnpm --filter bank-login change-admin|revoke-transactions${data} <identifiant>
   Ctrl-C to stop.`,
 );
 for (const w of server.warnings) console.log(`bank-login: WARNING: ${w}`);

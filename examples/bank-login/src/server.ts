@@ -75,6 +75,7 @@ export async function startBankServer(o: BankServerOptions): Promise<BankServer>
     ...(isLoopback(host) || host === "0.0.0.0" || host === "::" ? [] : [host]),
   ];
   const hosts = new Hosts(names, port);
+  bank.passerelle.serve({ pro: `http://pro.localhost:${port}`, perso: `http://perso.localhost:${port}` });
   app = createApp({ bank, hosts, assets, secureCookies: o.secureCookies ?? false, now, faults });
   const warnings = isLoopback(host)
     ? []

@@ -1,3 +1,4 @@
+import type { Stamp } from "@capkit/verify/approvals";
 import type Database from "better-sqlite3";
 import { digest, newToken } from "./tokens.js";
 import type { BankName, MustChange } from "./users.js";
@@ -19,11 +20,21 @@ export const WARN_BEFORE_IDLE_MS = 60_000;
 export const ABSOLUTE_MS = 30 * 60_000;
 const MAX_PER_CUSTOMER = 8;
 
+/** The transfer under way in a session: its operation (operations.ts), which holds everything else. */
 export interface PendingTransfer {
-  readonly beneficiary: string;
-  readonly cents: number;
-  readonly challengeId: string;
-  readonly challenge: string;
+  readonly operation: string;
+}
+
+/**
+ * A session opened through the passerelle (a ticket from the other space): the grant it came through, as
+ * activated, and its subjects' epochs — checked on every request, so a deactivation or a security event ends
+ * it — and whether the customer has typed their own credentials since (step-up: any operation asks for them).
+ */
+export interface ViaPasserelle {
+  readonly grant: string;
+  readonly epoch: number;
+  readonly stamp: Stamp;
+  readonly steppedUp: boolean;
 }
 
 export interface Session {
@@ -34,6 +45,7 @@ export interface Session {
   /** SOGENET: a password to change before anything else. */
   readonly mustChange: MustChange | undefined;
   readonly transfer: PendingTransfer | undefined;
+  readonly passerelle: ViaPasserelle | undefined;
 }
 
 const SCHEMA = `
@@ -45,7 +57,8 @@ CREATE TABLE IF NOT EXISTS sessions (
   must_change TEXT,
   transfer TEXT,
   created_at INTEGER NOT NULL,
-  last_seen INTEGER NOT NULL
+  last_seen INTEGER NOT NULL,
+  passerelle TEXT
 );
 CREATE INDEX IF NOT EXISTS sessions_customer ON sessions (customer, created_at);`;
 
@@ -55,6 +68,7 @@ interface Row {
   csrf: string;
   must_change: MustChange | null;
   transfer: string | null;
+  passerelle: string | null;
 }
 
 export class Sessions {
@@ -65,10 +79,17 @@ export class Sessions {
     this.#db = db;
     this.#now = now;
     db.exec(SCHEMA);
+    // A bank made before the passerelle: its sessions table gets the column (sessions are short-lived anyway).
+    const columns = db.prepare("PRAGMA table_info(sessions)").all() as { name: string }[];
+    if (!columns.some((c) => c.name === "passerelle"))
+      db.exec("ALTER TABLE sessions ADD COLUMN passerelle TEXT");
   }
 
   /** A new session for a customer who just logged in; returns the cookie's id (never stored as such). */
-  open(customer: { id: string; bank: BankName; mustChange: MustChange | undefined }): string {
+  open(
+    customer: { id: string; bank: BankName; mustChange: MustChange | undefined },
+    passerelle?: ViaPasserelle,
+  ): string {
     const id = newToken();
     const now = this.#now();
     this.#db.transaction(() => {
@@ -81,10 +102,19 @@ export class Sessions {
         .run(customer.id, MAX_PER_CUSTOMER - 1);
       this.#db
         .prepare(
-          `INSERT INTO sessions (id_hash, customer, bank, csrf, must_change, created_at, last_seen)
-           VALUES (?, ?, ?, ?, ?, ?, ?)`,
+          `INSERT INTO sessions (id_hash, customer, bank, csrf, must_change, created_at, last_seen, passerelle)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
         )
-        .run(digest(id), customer.id, customer.bank, newToken(), customer.mustChange ?? null, now, now);
+        .run(
+          digest(id),
+          customer.id,
+          customer.bank,
+          newToken(),
+          customer.mustChange ?? null,
+          now,
+          now,
+          passerelle ? JSON.stringify(passerelle) : null,
+        );
     })();
     return id;
   }
@@ -97,7 +127,7 @@ export class Sessions {
       .prepare(
         `UPDATE sessions SET last_seen = @now
          WHERE id_hash = @id AND last_seen > @now - @idle AND created_at > @now - @absolute
-         RETURNING customer, bank, csrf, must_change, transfer`,
+         RETURNING customer, bank, csrf, must_change, transfer, passerelle`,
       )
       .get({ now, id: digest(id), idle: IDLE_MS, absolute: ABSOLUTE_MS }) as Row | undefined;
     if (!r) return undefined;
@@ -107,7 +137,34 @@ export class Sessions {
       csrf: r.csrf,
       mustChange: r.must_change ?? undefined,
       transfer: r.transfer === null ? undefined : (JSON.parse(r.transfer) as PendingTransfer),
+      passerelle: r.passerelle === null ? undefined : (JSON.parse(r.passerelle) as ViaPasserelle),
     };
+  }
+
+  /**
+   * How a live session was opened through the passerelle, read without touching it (its idle time unmoved:
+   * the per-request check of app.ts must not keep alive a session only an asset or a poll asked for).
+   */
+  passerelleOf(id: string): ViaPasserelle | undefined {
+    const now = this.#now();
+    const r = this.#db
+      .prepare(
+        `SELECT passerelle FROM sessions
+         WHERE id_hash = @id AND last_seen > @now - @idle AND created_at > @now - @absolute`,
+      )
+      .get({ now, id: digest(id), idle: IDLE_MS, absolute: ABSOLUTE_MS }) as
+      | { passerelle: string | null }
+      | undefined;
+    return r?.passerelle ? (JSON.parse(r.passerelle) as ViaPasserelle) : undefined;
+  }
+
+  /** The customer typed their own credentials in a session opened through the passerelle (step-up). */
+  steppedUp(id: string): void {
+    this.#db
+      .prepare(
+        "UPDATE sessions SET passerelle = json_set(passerelle, '$.steppedUp', json('true')) WHERE id_hash = ? AND passerelle IS NOT NULL",
+      )
+      .run(digest(id));
   }
 
   setTransfer(id: string, transfer: PendingTransfer | undefined): void {

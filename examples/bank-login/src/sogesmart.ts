@@ -1,9 +1,12 @@
-import { CapkitError } from "@capkit/core";
+import { CapkitError, fromBase64 } from "@capkit/core";
+import type { SignedOperation } from "@capkit/provision";
+import type { DecisionResult, DeviceDecision } from "@capkit/verify/approvals";
 import type { DeviceLoginResult, DevOutbox, InstanceStatus } from "@capkit/verify/provisioning";
 import { type ActivationOffer, Provisioner } from "@capkit/verify/provisioning";
 import { qrActivationText } from "@capkit/web/sogesmart/qr";
 import type Database from "better-sqlite3";
 import { type Codes, type Judgement, type PasswordHolder, sogenetSubject } from "./codes.js";
+import type { Operations } from "./operations.js";
 import type { Passwords } from "./passwords.js";
 import type { Sessions } from "./sessions.js";
 import type { Customers } from "./users.js";
@@ -39,6 +42,10 @@ export interface SogesmartOptions {
   readonly codes: Codes;
   readonly passwords: Passwords;
   readonly sessions: Sessions;
+  /** The approvals « Pass Sécurité » decides (operations.ts): the app's device key is registered there. */
+  readonly operations: Operations;
+  /** The bank's receipt keys, which the app receives at activation to check the documents it shows. */
+  readonly bankKeys: Readonly<Record<string, Uint8Array>>;
   readonly outbox: DevOutbox;
   readonly now: () => number;
   readonly legacySharedPassword: boolean;
@@ -111,6 +118,7 @@ export class Sogesmart {
       keys,
       sms: o.outbox,
       now: o.now,
+      bankKeys: o.bankKeys,
       directory: async (user: string) => {
         const u = this.#user(identifiantOf(user));
         return u ? { phone: u.phone } : undefined;
@@ -229,6 +237,11 @@ export class Sogesmart {
     })();
     if (!set) throw new CapkitError("INPUT_INVALID", "this device's first password was set already");
     await this.#o.codes.unlockHolder(this.#holder(identifiant, user.account));
+    // « Pass Sécurité »: the device that just proved its key approves operations from now on.
+    await this.#o.operations.registerDevice(
+      proof.credential,
+      fromBase64(instance.devicePublicKey, "the device key"),
+    );
     if (row.purpose === "password-lost") this.#o.sessions.endAllOf(identifiant);
     return { identifiant };
   }
@@ -258,6 +271,49 @@ export class Sogesmart {
     return r;
   }
 
+  /**
+   * « Pass Sécurité »: the operation waiting for this app, with the bank-signed document the app checks and
+   * shows; the device's proof first (nothing about any operation to a device that did not prove itself).
+   */
+  async pendingOperation(
+    proof: DeviceProof,
+  ): Promise<{ result: "none" } | { result: "operation"; id: string; signed: SignedOperation } | AppLogin> {
+    const possession = await this.#possession(proof);
+    if (possession.result !== "proved") return possession.answer;
+    const op = await this.#o.operations.pendingFor(possession.instance.user, proof.credential);
+    return op ? { result: "operation", ...op } : { result: "none" };
+  }
+
+  /**
+   * The customer's decision in the app: the device's signature over the operation's digest, and — to accept —
+   * the app's password too, checked like a login (two factors: the device key and what the customer knows;
+   * PSD2 RTS Art. 4). A decline needs the device's proof only. Then @capkit/verify decides (the digest must be
+   * the operation's, the signature the registered key's) and answers with the signed receipt.
+   */
+  async decideOperation(
+    proof: DeviceProof,
+    password: unknown,
+    id: unknown,
+    device: DeviceDecision,
+  ): Promise<DecisionResult | AppLogin> {
+    if (typeof id !== "string") throw new CapkitError("INPUT_INVALID", "an operation id is a string");
+    let identifiant: string;
+    if (device?.decision === "accept") {
+      const login = await this.login(proof, password);
+      if (login.result !== "accepted") return login;
+      identifiant = login.identifiant;
+    } else {
+      const possession = await this.#possession(proof);
+      if (possession.result !== "proved") return possession.answer;
+      identifiant = possession.identifiant;
+    }
+    // Another app's operation is not this one's to decide: nothing judged (its owner's lockout untouched).
+    const user = sogenetSubject(identifiant);
+    if ((await this.#o.operations.credentialOf(user, id)) !== proof.credential)
+      return { result: "closed", reason: "revoked" };
+    return this.#o.operations.decideOnDevice(user, id, device);
+  }
+
   /** FAIRE UNE DEMANDE D'ABONNEMENT: kept for an adviser (demo: in the bank's database). */
   subscribe(request: Record<string, string>): void {
     this.#o.db
@@ -272,6 +328,13 @@ export class Sogesmart {
       at: m.at,
       text: m.text,
     }));
+  }
+
+  /** The customer's app that approves operations (« Pass Sécurité »): the newest active instance, if any. */
+  async approvingApp(identifiant: string): Promise<string | undefined> {
+    const s = await this.#app.status(sogenetSubject(identifiant));
+    const active = s.instances.filter((i) => i.state === "active").sort((a, b) => b.createdAt - a.createdAt);
+    return active[0]?.credential;
   }
 
   /** What support sees (the Provisioner's status of the customer). */

@@ -1,7 +1,8 @@
-import { spawnSync } from "node:child_process";
+import { execFile, spawnSync } from "node:child_process";
 import { readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
 import { Verifier } from "@capkit/verify";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { LAYOUT_TTL_MS } from "../src/keypad.js";
@@ -225,14 +226,16 @@ describe("issue 19, row by row", () => {
     expect((await s2.get("/sogenet/account")).status).toBe(401);
     expect((await s2.get("/sogenet/password")).status).toBe(401);
 
-    // The adviser's reset and unlock end them too (another process, the same database).
+    // The adviser's reset and unlock end them too (another process, the same database). Run without blocking
+    // this process: its keep-alive sockets must see the server close them while the command runs.
     expect((await login(s2, "246813")).status).toBe(303);
     const adviser = (command: string) =>
-      spawnSync("pnpm", ["--filter", "bank-login", command, "--data", bank.dataDir, demo.sogenetPassword], {
-        cwd: fileURLToPath(new URL("../../..", import.meta.url)),
-        encoding: "utf8",
-      });
-    const reset = adviser("reset-password");
+      promisify(execFile)(
+        "pnpm",
+        ["--filter", "bank-login", command, "--data", bank.dataDir, demo.sogenetPassword],
+        { cwd: fileURLToPath(new URL("../../..", import.meta.url)), encoding: "utf8" },
+      );
+    const reset = await adviser("reset-password");
     expect(reset.stdout).toMatch(/provisional password \d{6}.*2 session\(s\) ended/);
     expect((await s1.get("/sogenet/account")).status).toBe(401);
     const provisional = /provisional password (\d{6})/.exec(reset.stdout)![1]!;
@@ -240,7 +243,7 @@ describe("issue 19, row by row", () => {
     expect((await s1.get("/sogenet/password")).text).toContain(
       "Votre mot de passe a été modifié par l&#39;administrateur du serveur de votre banque.",
     );
-    expect(adviser("unlock").stdout).toContain("1 session(s) ended");
+    expect((await adviser("unlock")).stdout).toContain("1 session(s) ended");
     expect((await s1.get("/sogenet/password")).status).toBe(401);
   });
 
@@ -305,7 +308,11 @@ describe("issue 19, row by row", () => {
     const { v } = await coopanetCustomer();
     now += IDLE_MS - 1000;
     expect((await v.get("/coopanet/account")).status).toBe(200);
-    now += IDLE_MS + 1;
+    // What a page fetches by itself (its assets, the devices' state) keeps no session alive.
+    now += IDLE_MS / 2;
+    expect((await v.get("/assets/bank.css")).status).toBe(200);
+    expect((await v.get("/devices/card.json")).status).toBe(200);
+    now += IDLE_MS / 2 + 1;
     const idle = await v.get("/coopanet/account");
     expect(idle.status).toBe(401);
     expect(idle.text).toContain("Vous n&#39;êtes pas connecté, ou votre session a expiré");

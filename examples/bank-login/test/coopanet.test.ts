@@ -1,5 +1,7 @@
 import { spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
+import { fromHex } from "@capkit/core";
+import { verifyReceipt } from "@capkit/provision";
 import type { Page } from "playwright-core";
 import { beforeEach, describe, expect, it } from "vitest";
 import { COOPANET } from "../src/wording.js";
@@ -173,57 +175,94 @@ describe("Coop@net login with the Sésame reader", () => {
   });
 });
 
-describe("Coop@net transfer signed with the reader", () => {
-  const newTransfer = async (amount: string, iban = "FR76 3000 6000 0112 3456 7890 189") => {
+describe("Coop@net transfer signed with the reader, bound to the amount and the payee", () => {
+  const IBAN = "FR76 3000 6000 0112 3456 7890 189";
+  // The challenge is the last 8 digits of the payee's IBAN, read off the IBAN above by eye: 6789 0189.
+  const PAYEE_DIGITS = "67890189";
+  const newTransfer = async (amount: string, iban = IBAN, name = "Garage Dupont") => {
     await page.getByLabel("IBAN du bénéficiaire").fill(iban);
+    await page.getByLabel("Nom du bénéficiaire").fill(name);
     await page.getByLabel("Montant en euros").fill(amount);
     await page.getByRole("button", { name: "Continuer" }).click();
   };
   const pending = async () => {
     await expect.poll(() => textOf(page.getByRole("heading", { level: 1 }))).toBe("Signez le virement");
     const challenge = (await page.locator("[data-challenge]").getAttribute("data-challenge"))!;
-    expect(challenge).toMatch(/^[1-9][0-9]{7}$/); // 8 digits from the CSPRNG, never a leading 0
     return { challenge, cents: (await page.locator("[data-amount]").getAttribute("data-amount"))! };
   };
   const sign = async (code: string) => {
     await page.getByLabel("Code de signature").fill(code);
     await page.getByRole("button", { name: "Signer le virement" }).click();
   };
+  const signOnReader = (challenge: string, cents: string) =>
+    readerCode(page, ["FN", "FN", "OK", ...challenge, "OK", ...cents, "OK"]);
 
-  it("signs the server's challenge and the amount; a code for another amount is refused", async () => {
+  it("signs the amount and the payee's last 8 IBAN digits, says what is not bound, and gives a receipt that verifies", async () => {
     await login(await readerCode(page, ["OK"]));
     await page.getByRole("link", { name: "Faire un virement" }).click();
     await expectAccessible(page);
 
     await newTransfer("1 250,5");
     const t = await pending();
-    expect(t.cents).toBe("125050");
+    expect(t).toEqual({ challenge: PAYEE_DIGITS, cents: "125050" });
+    // What the code binds, and what it does not, on the page.
+    // (Intl writes French amounts with narrow no-break spaces: compared as plain spaces.)
+    const bound = (await textOf(page.getByRole("region", { name: "Ce que votre code signe" }))).replace(
+      /\s/g,
+      " ",
+    );
+    expect(bound).toContain("le montant : 1 250,50 € (tapé en centimes : 125050)");
+    expect(bound).toContain(`les 8 derniers chiffres de l'IBAN du bénéficiaire : ${PAYEE_DIGITS}`);
+    expect(bound).toContain(
+      "Votre code ne signe ni le nom du bénéficiaire, ni les autres caractères de son IBAN, ni le compte débité",
+    );
+    const table = page.getByRole("table", { name: "Le virement à signer" });
+    expect(await textOf(table)).toContain("Garage Dupont");
+    expect(await textOf(table)).toContain("FR76 3000 6000 0112 3456 7890 189");
     await expectAccessible(page);
-    // On the reader: FN twice → SIGNATURE, OK, challenge, OK, amount in cents, OK, PIN, OK.
-    const code = await readerCode(page, ["FN", "FN", "OK", ...t.challenge, "OK", ...t.cents, "OK"]);
+    const code = await signOnReader(t.challenge, t.cents);
     await screenshot(page, "bank-login-transfer.png");
     await sign(code);
-    await expect
-      .poll(() => textOf(page.getByRole("status")))
-      .toBe("Virement de 1 250,50 € vers FR7630006000011234567890189 signé et validé.");
+    await expect.poll(() => textOf(page.getByRole("heading", { level: 1 }))).toBe("Virement validé");
+    expect(await textOf(page.locator("[data-receipt=result]"))).toBe("Opération validée");
     await expectAccessible(page);
+    await page.getByText("Le reçu complet (JSON), à conserver").click();
+    await screenshot(page, "bank-login-transfer-receipt.png");
 
-    // The amount is in the signature: a code made for 20,01 € does not sign 20,00 €, and the challenge is spent.
-    await page.getByRole("link", { name: "Faire un virement" }).click();
+    // The receipt checks offline with the bank's public keys alone (@capkit/provision, as a customer would).
+    const signed = JSON.parse((await page.locator("[data-receipt=json]").textContent()) ?? "");
+    const keys = (await (await page.request.get(`${bank.url}/receipt-keys.json`)).json()) as Record<
+      string,
+      string
+    >;
+    const raw = Object.fromEntries(Object.entries(keys).map(([id, hex]) => [id, fromHex(hex)]));
+    expect(verifyReceipt(signed, raw)).toEqual({ ok: true });
+    expect(signed.receipt).toMatchObject({
+      result: "approved",
+      method: "cap-sign",
+      user: `coopanet:${user}`,
+    });
+    const changed = { ...signed, receipt: { ...signed.receipt, result: "declined" } };
+    expect(verifyReceipt(changed, raw)).toMatchObject({ ok: false });
+  });
+
+  it("refuses a code made for another amount or another payee; the right one then signs", async () => {
+    await login(await readerCode(page, ["OK"]));
+    await page.goto(`${bank.url}/coopanet/transfer`);
     await newTransfer("20");
     const u = await pending();
     expect(u.cents).toBe("2000");
-    await sign(await readerCode(page, ["FN", "FN", "OK", ...u.challenge, "OK", ..."2001", "OK"]));
+    // One cent more: not this transfer.
+    await sign(await signOnReader(u.challenge, "2001"));
     await expect.poll(alertText).toBe(COOPANET.wrongSignature);
-    const next = (await page.locator("[data-challenge]").getAttribute("data-challenge"))!;
-    expect(next).not.toBe(u.challenge);
-    await sign(await readerCode(page, ["FN", "FN", "OK", ...next, "OK", ...u.cents, "OK"]));
-    await expect
-      .poll(() => textOf(page.getByRole("status")))
-      .toBe("Virement de 20,00 € vers FR7630006000011234567890189 signé et validé.");
+    // Another payee's IBAN digits (the last one changed): not this transfer either.
+    await sign(await signOnReader("67890188", u.cents));
+    await expect.poll(alertText).toBe(COOPANET.wrongSignature);
+    await sign(await signOnReader(u.challenge, u.cents));
+    await expect.poll(() => textOf(page.getByRole("heading", { level: 1 }))).toBe("Virement validé");
   });
 
-  it("checks the IBAN (ISO 13616, mod 97) with a clear message, and a pending transfer can be cancelled", async () => {
+  it("checks the IBAN (ISO 13616, mod 97) and the name with a clear message, and a pending transfer can be cancelled", async () => {
     await login(await readerCode(page, ["OK"]));
     await page.goto(`${bank.url}/coopanet/transfer`);
     await newTransfer("10", "FR00 0000 0000 0000 0000 0000 000");
@@ -232,6 +271,8 @@ describe("Coop@net transfer signed with the reader", () => {
       .toBe("La clé de contrôle de l'IBAN ne correspond pas : vérifiez chaque caractère.");
     await newTransfer("10", "FR76 3000 6000 0112 3456 7890 18");
     await expect.poll(alertText).toBe("Un IBAN FR compte 27 caractères : vérifiez-le.");
+    await newTransfer("10", IBAN, "   ");
+    await expect.poll(alertText).toBe("Le nom du bénéficiaire comporte de 1 à 70 caractères.");
     await expectAccessible(page);
     await newTransfer("10");
     await pending();

@@ -48,10 +48,12 @@ describe("the SogeSmart app API's door", () => {
       await api("/activation/start", { ...start, appVersion: "5.0.0; DROP" }),
       await api("/login", { credential: { $gt: "" }, challenge: "x", otp: 1, signature: [] }),
       await api("/login/challenge", { credential: "../../etc" }),
+      await api("/operations/pending", { credential: [], challenge: 1, otp: null, signature: {} }),
+      await api("/operations/decide", { credential: "x", id: { $ne: 1 }, device: "accept" }),
       await api("/nothing", {}),
     ];
     expect(refusals.map((r) => r.status)).toEqual([
-      415, 400, 403, 403, 400, 400, 400, 400, 400, 400, 400, 404,
+      415, 400, 403, 403, 400, 400, 400, 400, 400, 400, 400, 400, 400, 404,
     ]);
     for (const r of refusals) {
       expect(r.cookie).toBeNull();

@@ -103,14 +103,20 @@ describe("capkit verify events, verify receipts, receipt verify", () => {
     writeFileSync(notJson, '{"k":"00"}');
     expect(capkit(["receipt", "verify", chain, "--public-keys", notJson]).status).toBe(2);
 
-    // The offline check loads no database or PC/SC module (traced: test/fixtures/trace-loads.mjs).
+    // The offline check runs the receipt group's bundle (test/fixtures/trace-start.cjs: the files a start
+    // reads) and loads no database or PC/SC module (test/fixtures/trace-loads.mjs: every require).
     const log = join(dir, "loads.txt");
+    const start = join(dir, "start.json");
+    const fixture = (name: string) => fileURLToPath(new URL(`./fixtures/${name}`, import.meta.url));
     capkit(["receipt", "verify", chain, "--public-keys", keys], {
-      env: { CAPKIT_TRACE_LOADS: log },
-      nodeArgs: ["--import", fileURLToPath(new URL("./fixtures/trace-loads.mjs", import.meta.url))],
+      env: { CAPKIT_TRACE_LOADS: log, CAPKIT_TRACE_START: start },
+      nodeArgs: ["--import", fixture("trace-loads.mjs"), "--require", fixture("trace-start.cjs")],
     });
+    const { reads } = JSON.parse(readFileSync(start, "utf8")) as { reads: string[] };
+    expect(reads.some((f) => /[/\\]cli-receipt-\w+\.cjs$/.test(f))).toBe(true);
     const loaded = readFileSync(log, "utf8").split("\n");
-    expect(loaded.some((m) => m.startsWith("./receipt-"))).toBe(true); // the tracer sees the command's chunk
+    // node:url is required by the bundle itself (its first line): the tracer sees the bundle's requires.
+    expect(loaded).toContain("node:url");
     for (const m of ["better-sqlite3", "pg", "pcsclite", "pkcs11js"]) expect(loaded).not.toContain(m);
 
     // One operation's entries in the audit trail: its creation and its decision.

@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readdirSync, readFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -165,19 +165,18 @@ describe("capkit provision and capkit outbox", () => {
   });
 
   it("--version and otp generate load none of the provisioning code; provision does", () => {
+    // The code a start runs: the bundles of dist/ it read (the executable reads the one of its command group).
     const loaded = (args: string[]) => {
-      const log = join(tmp(), "loads.txt");
+      const trace = join(tmp(), "trace.json");
       capkit(args, {
-        env: { ...env, CAPKIT_TRACE_LOADS: log },
-        nodeArgs: ["--import", fixture("trace-loads.mjs")],
+        env: { ...env, CAPKIT_TRACE_START: trace },
+        nodeArgs: ["--require", fixture("trace-start.cjs")],
       });
       const dist = join(BIN, "..");
-      const files = readFileSync(log, "utf8")
-        .split("\n")
-        .filter((l) => /\.js$/.test(l))
-        .map((l) => join(dist, l.replace(/^file:\/\/.*\/dist\//, "")))
-        .filter(existsSync);
-      return files.map((f) => readFileSync(f, "utf8")).join("\n");
+      const { reads } = JSON.parse(readFileSync(trace, "utf8")) as { reads: string[] };
+      const bundles = reads.filter((f) => join(f, "..") === dist && /\.cjs$/.test(f));
+      expect(bundles.length, args.join(" ")).toBeGreaterThan(0);
+      return bundles.map((f) => readFileSync(f, "latin1")).join("\n");
     };
     // The protocol's names, as the Provisioner and the curve code around them carry them.
     const markers = ["capkit-activation/1", "capkit-login/1"];

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 /** The built binary, run as a user runs it: `pnpm build` first (the test command does). */
-export const BIN = fileURLToPath(new URL("../dist/main.js", import.meta.url));
+export const BIN = fileURLToPath(new URL("../dist/capkit.cjs", import.meta.url));
 
 export interface CliResult {
   status: number;
@@ -24,6 +24,8 @@ export interface CliResult {
  */
 export const CONFIG_HOME = mkdtempSync(join(tmpdir(), "capkit-cli-config-"));
 mkdirSync(join(CONFIG_HOME, "capkit"), { mode: 0o700 });
+/** The tests' own cache folder (XDG_CACHE_HOME: the executable's V8 code caches), never the user's. */
+const CACHE_HOME = mkdtempSync(join(tmpdir(), "capkit-cli-cache-"));
 export const TEST_KEYS = { masterKey: "5A".repeat(32), allowTestKeys: true };
 writeFileSync(join(CONFIG_HOME, "capkit", "keys.json"), JSON.stringify(TEST_KEYS), { mode: 0o600 });
 
@@ -38,7 +40,7 @@ export function capkit(
     {
       encoding: "utf8",
       input: options.input ?? "",
-      env: { ...process.env, XDG_CONFIG_HOME: CONFIG_HOME, ...options.env },
+      env: { ...process.env, XDG_CONFIG_HOME: CONFIG_HOME, XDG_CACHE_HOME: CACHE_HOME, ...options.env },
       cwd: options.cwd,
       timeout: 60_000,
     },

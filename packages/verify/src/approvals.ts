@@ -5,6 +5,7 @@
 export {
   Approvals,
   type ApprovalsOptions,
+  type AskedBy,
   type CreatedOperation,
   type CreateOperationRequest,
   type DecideRequest,

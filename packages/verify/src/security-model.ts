@@ -208,7 +208,7 @@ export interface SecurityStore {
    * audit row. Otherwise nothing but an audit row of the refusal.
    */
   decide(d: DecisionInput): Promise<DecisionOutcome>;
-  /** Cancels a pending operation (the bank's reason); false if it was not pending. */
+  /** Cancels a pending, unexpired operation (the bank's reason); false if it was not. */
   cancelOperation(id: string, at: number, reason: string, audit: AuditEntry): Promise<boolean>;
   /** Stores the bank's signature on a receipt (first signature wins: Ed25519 gives the same one again). */
   signReceipt(operation: string, keyId: string, signature: string): Promise<void>;

@@ -1,6 +1,5 @@
 import { fromBase64 } from "@capkit/core";
 import {
-  createOperation,
   receiptDigest,
   type SignedReceipt,
   verifyReceipt,
@@ -10,7 +9,6 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { REVOCATIONS, SECURITY_EVENT_TYPES, type SecurityEventType, type Subject } from "../src/approvals.js";
 import {
-  ACCOUNT,
   appDevice,
   keypad,
   reader,
@@ -430,23 +428,6 @@ export function approvalsConformance(name: string, open: () => Promise<Stores>, 
     });
 
     describe("grants (the passerelle)", () => {
-      /** The owner's consent: a link-activation operation approved on the app. */
-      const consent = async (app: Awaited<ReturnType<typeof appDevice>>) => {
-        const doc = createOperation(
-          { type: "link-activation", link: { from: "pro", to: "perso", consent: "a".repeat(64) } },
-          { id: uid("consent"), account: ACCOUNT, now: Math.floor(w.clock.now() / 1000) },
-        );
-        const op = await w.approvals.create({
-          document: doc,
-          user: app.user,
-          credential: app.credential,
-          method: "device",
-        });
-        const r = await w.approvals.decide({ id: op.id, device: await app.decide(op.digest) });
-        expect(r.result).toBe("approved");
-        return op.id;
-      };
-
       it("pending until activated with the owner's approved consent; the grant's epoch binds tickets; deactivation names its reason", async () => {
         const app = await appDevice(w);
         const g = await w.grants.create({ kind: "passerelle", owner: app.user, target: uid("perso") });
@@ -457,7 +438,7 @@ export function approvalsConformance(name: string, open: () => Promise<Stores>, 
           code: "GRANT_INVALID",
           details: { reason: "consent-invalid" },
         });
-        const ok = await consent(app);
+        const ok = await app.consent();
         const active = await w.grants.activate({ id: g.id, operation: ok });
         expect(active).toMatchObject({ state: "active", epoch: 1, operation: ok });
         expect(active.consent).toBe(receiptDigest((await w.approvals.state(ok)).receipt!.receipt));
@@ -504,7 +485,7 @@ export function approvalsConformance(name: string, open: () => Promise<Stores>, 
           const target = uid("perso");
           const contract = uid("contract");
           const g = await w.grants.create({ kind: "passerelle", owner: app.user, target, contract });
-          await w.grants.activate({ id: g.id, operation: await consent(app) });
+          await w.grants.activate({ id: g.id, operation: await app.consent(contract) });
           expect((await w.grants.check(g.id)).valid).toBe(true);
           const subject: Subject =
             on === "contract"

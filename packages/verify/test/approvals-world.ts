@@ -98,6 +98,13 @@ export async function appDevice(w: World, user = uid("user")) {
   await w.verifier.enroll({ id: credential, user, kind: "totp", secret: randomBytes(20) });
   const device = await softwareDevice();
   await w.approvals.registerDevice({ credential, publicKey: device.publicKey });
+  const decide = async (
+    digest: string,
+    decision: "accept" | "decline" = "accept",
+  ): Promise<DeviceDecision> => {
+    const signature = await device.sign(approvalMessage(Buffer.from(digest, "hex"), decision));
+    return { decision, operationDigest: digest, signature: toBase64(signature) };
+  };
   return {
     user,
     credential,
@@ -112,9 +119,25 @@ export async function appDevice(w: World, user = uid("user")) {
         ...(contract !== undefined ? { contract } : {}),
       }),
     /** The device's decision over a digest (hex), as SoftDigipass.decide makes it. */
-    async decide(digest: string, decision: "accept" | "decline" = "accept"): Promise<DeviceDecision> {
-      const signature = await device.sign(approvalMessage(Buffer.from(digest, "hex"), decision));
-      return { decision, operationDigest: digest, signature: toBase64(signature) };
+    decide,
+    /**
+     * The user's consent to a passerelle: a link-activation operation (under `contract` if given) approved on
+     * this device. Its id, for `Grants.activate`.
+     */
+    async consent(contract?: string): Promise<string> {
+      const op = await w.approvals.create({
+        document: createOperation(
+          { type: "link-activation", link: { from: "pro", to: "perso", consent: "c".repeat(64) } },
+          { id: uid("consent"), account: ACCOUNT, now: Math.floor(w.clock.now() / 1000) },
+        ),
+        user,
+        credential,
+        method: "device",
+        ...(contract !== undefined ? { contract } : {}),
+      });
+      const r = await w.approvals.decide({ id: op.id, device: await decide(op.digest) });
+      if (r.result !== "approved") throw new Error(`the consent was not approved: ${JSON.stringify(r)}`);
+      return op.id;
     },
   };
 }

@@ -2,14 +2,14 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { CapkitError } from "@capkit/core";
-import { createOperation, verifyReceipt } from "@capkit/provision";
+import { verifyReceipt } from "@capkit/provision";
 import Database from "better-sqlite3";
 import { describe, expect, it } from "vitest";
 import { MemorySecurityStore } from "../src/approvals.js";
 import { MemoryStore } from "../src/index.js";
 import { SqliteSecurityStore, SqliteStore } from "../src/sqlite.js";
 import { approvalsConformance } from "./approvals-conformance.js";
-import { ACCOUNT, appDevice, transfer, uid, world } from "./approvals-world.js";
+import { appDevice, transfer, uid, world } from "./approvals-world.js";
 
 approvalsConformance("the memory store", async () => {
   const store = new MemoryStore();
@@ -35,17 +35,7 @@ describe("stamps are checked on every use, not only by the events' own cascade",
     const app = await appDevice(w);
     const op = await app.operation();
     const g = await w.grants.create({ kind: "passerelle", owner: app.user, target: uid("perso") });
-    const consent = await w.approvals.create({
-      document: createOperation(
-        { type: "link-activation", link: { from: "pro", to: "perso", consent: "c".repeat(64) } },
-        { id: uid("consent"), account: ACCOUNT, now: Math.floor(w.clock.now() / 1000) },
-      ),
-      user: app.user,
-      credential: app.credential,
-      method: "device",
-    });
-    await w.approvals.decide({ id: consent.id, device: await app.decide(consent.digest) });
-    await w.grants.activate({ id: g.id, operation: consent.id });
+    await w.grants.activate({ id: g.id, operation: await app.consent() });
     expect((await w.grants.check(g.id)).valid).toBe(true);
     // What an event committed between a creation's read of the epochs and its insert leaves: a newer epoch and
     // nothing cancelled (the statement that cancels did not see the row yet).

@@ -79,7 +79,7 @@ describe("the SogeSmart app's table", () => {
 
   it("ignores what a screen does not list: a bank's late answer moves nothing", () => {
     expect(transition("welcome", "loggedIn")).toBeUndefined();
-    expect(transition("home", "unavailable")).toBeUndefined();
+    expect(transition("home", "activated")).toBeUndefined();
     expect(transition("subscribed", "submit")).toBeUndefined();
   });
 });

@@ -1,8 +1,11 @@
+import { capSignInputs, formatMoney } from "@capkit/provision";
+import type { OperationStatus } from "@capkit/verify/approvals";
 import type { DemoSet } from "../demo.js";
-import { formatEuros } from "../money.js";
-import type { PendingTransfer } from "../sessions.js";
+import type { TransferValues } from "../web/transfer-form.js";
 import { devicesAside } from "./devices.js";
 import { csrfField, type Html, html, message, page } from "./layout.js";
+import { operationTable } from "./operation.js";
+import { transferForm } from "./transfer.js";
 
 /** Coop@net's pages: the login (user code + Sésame code), the transfer and its signature on the reader. */
 export function coopanetLoginPage(o: {
@@ -36,7 +39,7 @@ export function transferPage(o: {
   readonly csrf: string;
   readonly demo: DemoSet | undefined;
   readonly error?: string | undefined;
-  readonly values?: { readonly iban?: string; readonly amount?: string };
+  readonly values?: Partial<TransferValues> | undefined;
 }): Html {
   return page(
     {
@@ -46,27 +49,25 @@ export function transferPage(o: {
       loggedIn: true,
       aside: devicesAside("reader", o.demo, o.csrf, "/coopanet/transfer"),
     },
-    html`${message("error", o.error)}
-<form method="post" action="/coopanet/transfer" class="login">
-${csrfField(o.csrf)}
-<label for="iban">IBAN du bénéficiaire</label>
-<input id="iban" name="iban" autocomplete="off" maxlength="42" required value="${o.values?.iban ?? ""}">
-<label for="amount">Montant en euros</label>
-<input id="amount" name="amount" inputmode="decimal" maxlength="12" required value="${o.values?.amount ?? ""}" aria-describedby="amount-help">
-<p id="amount-help" class="help">Par exemple 150,00. Au plus 99 999 999,99 €.</p>
-<button type="submit">Continuer</button>
-</form>
-<p><a href="/coopanet/account">Retour à vos comptes</a></p>`,
+    transferForm({ bank: "coopanet", csrf: o.csrf, error: o.error, values: o.values }),
   );
 }
 
+/**
+ * The signature on the reader, and what it binds: the amount and the last 8 digits of the payee's IBAN (the
+ * challenge), typed by the customer — nothing else. The page says so, and shows the rest for the customer to
+ * check before signing (docs/architecture.md §12.1: a CAP Sign binds what the customer typed, nothing more).
+ */
 export function signPage(o: {
   readonly csrf: string;
   readonly demo: DemoSet | undefined;
-  readonly transfer: PendingTransfer;
+  readonly operation: OperationStatus;
   readonly error?: string | readonly string[] | undefined;
 }): Html {
-  const t = o.transfer;
+  const doc = o.operation.document;
+  if (doc.type !== "transfer") throw new Error("a Coop@net signature is a transfer's");
+  const { challenge } = capSignInputs(doc);
+  const cents = String(doc.amount.minor);
   return page(
     {
       brand: "coopanet",
@@ -76,12 +77,20 @@ export function signPage(o: {
       aside: devicesAside("reader", o.demo, o.csrf, "/coopanet/transfer"),
     },
     html`${message("error", o.error)}
-<p>Virement de <strong>${formatEuros(t.cents)}</strong> vers <strong>${t.beneficiary}</strong>.</p>
+${operationTable(doc, "Le virement à signer")}
+<section class="bound" aria-labelledby="bound-title">
+<h2 id="bound-title">Ce que votre code signe</h2>
+<ul>
+<li>le montant : <strong>${formatMoney(doc.amount)}</strong> (tapé en centimes : ${cents}) ;</li>
+<li>les 8 derniers chiffres de l'IBAN du bénéficiaire : <strong>${challenge}</strong>.</li>
+</ul>
+<p>Votre code ne signe <strong>ni le nom du bénéficiaire, ni les autres caractères de son IBAN, ni le compte débité</strong> : vérifiez-les ci-dessus avant de signer.</p>
+</section>
 <ol class="steps">
 <li>Insérez la carte dans le lecteur.</li>
 <li>Appuyez deux fois sur « Fonction » pour afficher SIGNATURE, puis OK.</li>
-<li>Tapez le défi <strong class="challenge" data-challenge="${t.challenge}">${t.challenge}</strong> puis OK.</li>
-<li>Tapez le montant en centimes <strong class="amount" data-amount="${t.cents}">${t.cents}</strong> (${formatEuros(t.cents)}) puis OK.</li>
+<li>Tapez les 8 derniers chiffres de l'IBAN du bénéficiaire <strong class="challenge" data-challenge="${challenge}">${challenge}</strong> puis OK.</li>
+<li>Tapez le montant en centimes <strong class="amount" data-amount="${cents}">${cents}</strong> (${formatMoney(doc.amount)}) puis OK.</li>
 <li>Tapez votre PIN puis OK, et recopiez le code.</li>
 </ol>
 <form method="post" action="/coopanet/transfer/sign" class="login">

@@ -1,4 +1,4 @@
-import { DEMO_CARD_PIN, DEMO_FIRST_PASSWORD, type DemoSet } from "../demo.js";
+import { DEMO_CARD_PIN, DEMO_FIRST_PASSWORD, DEMO_PRO_PASSWORD, type DemoSet } from "../demo.js";
 import { csrfField, type Html, html } from "./layout.js";
 
 /**
@@ -35,6 +35,13 @@ ${unlock(demo.coopanet)}`
     : html`<p>Identifiant <strong data-demo="sogenet-password">${demo.sogenetPassword}</strong>, mot de passe provisoire
 <strong>${DEMO_FIRST_PASSWORD}</strong> (à changer à la première connexion).</p>
 <p>Identifiant <strong data-demo="sogenet-sgpass">${demo.sogenetSgpass}</strong> : le mot de passe est le code affiché par le SGpass.</p>
+${
+  demo.progeliance
+    ? html`<p>Progéliance Net (son propre site, <code>pro.localhost</code>) : identifiant
+<strong data-demo="progeliance">${demo.progeliance.identifiant}</strong>, code secret <strong>${DEMO_PRO_PASSWORD}</strong> —
+le professionnel dont l'Espace Client Particuliers est le premier identifiant ci-dessus.</p>`
+    : ""
+}
 ${unlock(demo.sogenetPassword)}`;
 }
 

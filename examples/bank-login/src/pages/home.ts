@@ -1,6 +1,6 @@
 import { type Html, html, message, page } from "./layout.js";
 
-export function homePage(csrf: string): Html {
+export function homePage(csrf: string, origins: { readonly pro: string; readonly perso: string }): Html {
   return page(
     { brand: "home", title: "Banque de démonstration", csrf },
     html`<p>Deux connexions de banque en ligne, vérifiées par <code>@capkit/verify</code>, avec l'appareil simulé à côté
@@ -8,6 +8,9 @@ de la page comme un vrai lecteur à côté de l'écran.</p>
 <ul class="choices">
 <li><a href="/coopanet">Coop@net</a> : code utilisateur et code du lecteur Sésame.</li>
 <li><a href="/sogenet">SOGENET</a> : identifiant et mot de passe sur clavier aléatoire, ou code SGpass.</li>
+<li><a href="${origins.pro}/progeliance">Progéliance Net</a>, sur son propre site : l'espace des professionnels, et sa
+passerelle vers l'<a href="${origins.perso}/sogenet">Espace Client Particuliers</a> (SOGENET, sur le sien). Pour l'essayer,
+utilisez SOGENET et SogeSmart à cette adresse-là.</li>
 </ul>`,
   );
 }

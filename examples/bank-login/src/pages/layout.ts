@@ -28,6 +28,11 @@ export interface PageOptions {
   readonly loggedIn?: boolean;
   /** The aside beside the form: the simulated device and the demo box (pages/devices.ts). */
   readonly aside?: Html;
+  /**
+   * The passerelle's menu (« Accéder à votre Espace Client … »), in the header, left: a form POSTing to this
+   * space's route that hands a one-time ticket to the other space.
+   */
+  readonly spaces?: { readonly label: string; readonly action: string };
   /** More module scripts (the SogeSmart page's elements: /assets/capkit-sogesmart.js). */
   readonly modules?: readonly string[];
 }
@@ -57,6 +62,10 @@ export function page(o: PageOptions, main: Html): Html {
 </head>
 <body class="${o.brand}"${idle}>
 <header class="top"><a class="brand" href="${o.brand === "home" ? "/" : `/${o.brand}`}">${TITLES[o.brand]}</a>${
+    o.spaces
+      ? html`<form method="post" action="${o.spaces.action}" class="spaces">${csrfField(o.csrf)}<button type="submit">${o.spaces.label}</button></form>`
+      : ""
+  }${
     o.loggedIn
       ? html`<form method="post" action="/logout" class="logout">${csrfField(o.csrf)}<button type="submit">Se déconnecter</button></form>`
       : ""

@@ -1,9 +1,13 @@
+import type { OperationStatus } from "@capkit/verify/approvals";
 import type { DemoSet } from "../demo.js";
 import type { Layout } from "../keypad.js";
 import type { MustChange } from "../users.js";
-import { SOGENET } from "../wording.js";
+import type { TransferValues } from "../web/transfer-form.js";
+import { PASS_SECURITE, SOGENET } from "../wording.js";
 import { devicesAside } from "./devices.js";
 import { csrfField, type Html, html, message, page } from "./layout.js";
+import { operationTable } from "./operation.js";
+import { transferForm } from "./transfer.js";
 
 /** SOGENET's pages: the login on the shuffled keypad (or its accessible mode), the password change. */
 
@@ -101,5 +105,52 @@ ${field("confirm", "Confirmation du nouveau mot de passe", "new-password")}
 <button type="submit">Valider</button>
 </form>
 ${o.mustChange ? "" : html`<p><a href="/sogenet/account">Retour à vos comptes</a></p>`}`,
+  );
+}
+
+export function sogenetTransferPage(o: {
+  readonly csrf: string;
+  readonly approving: boolean;
+  readonly error?: string | undefined;
+  readonly values?: Partial<TransferValues> | undefined;
+}): Html {
+  return page(
+    { brand: "sogenet", title: "Nouveau virement", csrf: o.csrf, loggedIn: true },
+    o.approving
+      ? transferForm({ bank: "sogenet", csrf: o.csrf, error: o.error, values: o.values })
+      : html`${message("error", o.error)}<p>${SOGENET.noPassSecurite}</p>
+<p><a href="/sogenet/sogesmart">Activer SogeSmart sur mon téléphone</a></p>
+<p><a href="/sogenet/account">Retour à vos comptes</a></p>`,
+  );
+}
+
+/**
+ * The transfer waiting for « Pass Sécurité »: the operation as the bank made it (the app shows the same lines
+ * from the bank-signed document), and what to do in the app. No code to type: the app signs the decision.
+ */
+export function approveInAppPage(o: {
+  readonly csrf: string;
+  readonly operation: OperationStatus;
+  readonly notice?: string | undefined;
+}): Html {
+  return page(
+    { brand: "sogenet", title: "Validez le virement dans l'application", csrf: o.csrf, loggedIn: true },
+    html`${message("notice", o.notice)}
+${operationTable(o.operation.document, "Le virement à valider")}
+<p>Référence de l'opération : <code data-operation="${o.operation.id}">${o.operation.id}</code></p>
+<ol class="steps">
+<li>Ouvrez SogeSmart sur votre téléphone et connectez-vous.</li>
+<li>Choisissez « ${PASS_SECURITE.open} » : l'application affiche ce virement, tel que la banque l'a signé.</li>
+<li>Vérifiez le montant, le bénéficiaire et son IBAN, puis validez avec votre mot de passe — ou refusez.</li>
+</ol>
+<p>Votre validation signe ce virement précisément : s'il changeait d'un centime ou d'un caractère, elle ne vaudrait plus rien.</p>
+<form method="post" action="/sogenet/transfer/check" class="login">
+${csrfField(o.csrf)}
+<button type="submit">J'ai répondu dans l'application</button>
+</form>
+<form method="post" action="/sogenet/transfer/cancel" class="cancel">
+${csrfField(o.csrf)}
+<button type="submit">Annuler le virement</button>
+</form>`,
   );
 }

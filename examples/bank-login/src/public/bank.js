@@ -80,3 +80,7 @@ document.addEventListener("click", (event) => {
   localStorage.setItem(versionKey(phone), version);
   app.setAttribute("app-version", version);
 });
+
+// 5. The passerelle (Progéliance Net ⇄ Particuliers): the form carrying the one-time ticket to the other space is
+//    sent at once — in the body of a POST, never in a URL; its visible button is the fallback without script.
+for (const form of document.querySelectorAll("form[data-autosubmit]")) form.requestSubmit();

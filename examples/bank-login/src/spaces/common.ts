@@ -12,8 +12,15 @@ import { demoOf, endSession, visitorOf } from "../web/visitor.js";
 export function commonRoutes(deps: Deps, assets: Assets): Hono<BankEnv> {
   const app = new Hono<BankEnv>();
 
-  app.get("/", (c) => c.html(homePage(visitorOf(c, deps).csrf)));
+  app.get("/", (c) => c.html(homePage(visitorOf(c, deps).csrf, deps.bank.passerelle.origins)));
   app.get("/favicon.ico", (c) => c.body(null, 204));
+  // The bank's receipt public keys ({ keyId: hex }): what `capkit receipt verify --public-keys` reads.
+  app.get("/receipt-keys.json", async (c) => {
+    const keys = await deps.bank.operations.receiptKeys();
+    return c.json(
+      Object.fromEntries(Object.entries(keys).map(([id, k]) => [id, Buffer.from(k).toString("hex")])),
+    );
+  });
 
   for (const [path, a] of assets) {
     app.get(path, (c) => c.body(a.body, 200, { "content-type": a.type, "cache-control": "no-cache" }));

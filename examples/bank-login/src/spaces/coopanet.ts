@@ -1,17 +1,12 @@
 import { Hono } from "hono";
-import {
-  electronicFormatIBAN,
-  getCountrySpecifications,
-  ValidationErrorsIBAN,
-  validateIBAN,
-} from "ibantools";
-import { formatEuros, parseEuros } from "../money.js";
 import { accountPage } from "../pages/account.js";
 import { coopanetLoginPage, signPage, transferPage } from "../pages/coopanet.js";
+import { transferDonePage } from "../pages/transfer.js";
 import type { BankContext, BankEnv, Deps } from "../web/context.js";
 import { readAttempt, readForm } from "../web/forms.js";
 import { answerLogin } from "../web/login.js";
 import { signedIn } from "../web/signed-in.js";
+import { readTransfer } from "../web/transfer-form.js";
 import { demoOf, endSession, visitorOf } from "../web/visitor.js";
 import { COOPANET, SESSION } from "../wording.js";
 
@@ -62,37 +57,42 @@ export function coopanetRoutes(deps: Deps): Hono<BankEnv> {
     return c.html(accountPage({ bank: "coopanet", csrf: session.csrf, name: customer.name }));
   });
 
-  app.get("/transfer", (c) => {
+  // The transfer: a `capkit-operation/1` document made from the form (operations.ts), signed on the reader
+  // with the amount and the last 8 digits of the payee's IBAN as challenge (`cap-sign`).
+  const pendingOf = async (c: BankContext) => {
+    const { session, customer } = me(c);
+    const id = session.transfer?.operation;
+    const op = id ? await bank.operations.of("coopanet", customer.id, id) : undefined;
+    return op?.state === "pending" ? op : undefined;
+  };
+
+  app.get("/transfer", async (c) => {
     const { session } = me(c);
     const demo = demoOf(c, deps);
+    const op = await pendingOf(c);
     return c.html(
-      session.transfer
-        ? signPage({ csrf: session.csrf, demo, transfer: session.transfer })
-        : transferPage({ csrf: session.csrf, demo }),
+      op ? signPage({ csrf: session.csrf, demo, operation: op }) : transferPage({ csrf: session.csrf, demo }),
     );
   });
 
   app.post("/transfer", async (c) => {
     const { sessionId, customer } = me(c);
     const { form, visitor } = await readForm(c, deps);
-    const iban = form.get("iban") ?? "";
-    const amount = (form.get("amount") ?? "").trim();
-    const again = (error: string) =>
-      c.html(
-        transferPage({ csrf: visitor.csrf, demo: demoOf(c, deps), error, values: { iban, amount } }),
+    const read = readTransfer(form);
+    if ("error" in read)
+      return c.html(
+        transferPage({ csrf: visitor.csrf, demo: demoOf(c, deps), error: read.error, values: read.values }),
         400,
       );
-    const beneficiary = electronicFormatIBAN(iban) ?? "";
-    const ibanError = ibanProblem(beneficiary);
-    if (ibanError) return again(ibanError);
-    const cents = parseEuros(amount);
-    if (cents === undefined) {
-      return again(
-        "Le montant est un nombre d'euros positif, avec au plus 2 décimales (par exemple 150,00).",
-      );
-    }
-    const challenge = await bank.codes.issueSignChallenge(customer.credential!);
-    bank.sessions.setTransfer(sessionId, { beneficiary, cents, ...challenge });
+    const op = await bank.operations.transfer({
+      bank: "coopanet",
+      customer: customer.id,
+      credential: customer.credential!,
+      method: "cap-sign",
+      payee: read.payee,
+      cents: read.cents,
+    });
+    bank.sessions.setTransfer(sessionId, { operation: op.id });
     return c.redirect("/coopanet/transfer", 303);
   });
 
@@ -100,58 +100,55 @@ export function coopanetRoutes(deps: Deps): Hono<BankEnv> {
   app.post("/transfer/sign", async (c) => {
     const { sessionId, session, customer } = me(c);
     const { form } = await readAttempt(c, deps);
-    const t = session.transfer;
-    if (!t) return c.redirect("/coopanet/transfer", 303);
+    const op = await pendingOf(c);
+    if (!op) return c.redirect("/coopanet/transfer", 303);
     const demo = demoOf(c, deps);
     const code = (form.get("code") ?? "").trim();
     if (!/^[0-9]{4} ?[0-9]{4}$/.test(code)) {
       const error = "Le code de signature comporte 8 chiffres, par exemple 1234 5678.";
-      return c.html(signPage({ csrf: session.csrf, demo, transfer: t, error }), 400);
+      return c.html(signPage({ csrf: session.csrf, demo, operation: op, error }), 400);
     }
-    const j = await bank.codes.checkSignature(customer.credential!, code, t.challengeId, t.cents);
-    if (j.result === "accepted") {
-      bank.sessions.setTransfer(sessionId, undefined);
-      const notice = `Virement de ${formatEuros(t.cents)} vers ${t.beneficiary} signé et validé.`;
-      return c.html(accountPage({ bank: "coopanet", csrf: session.csrf, name: customer.name, notice }));
+    const d = await bank.operations.approveWithCode(op, code);
+    switch (d.result) {
+      case "approved":
+      case "declined":
+        bank.sessions.setTransfer(sessionId, undefined);
+        return c.html(
+          transferDonePage({
+            bank: "coopanet",
+            csrf: session.csrf,
+            document: op.document,
+            receipt: d.receipt,
+          }),
+        );
+      case "locked":
+        bank.sessions.endAllOf(customer.id);
+        endSession(c, deps);
+        return c.html(loginPage(c, { error: COOPANET.locked(max()) }), 423);
+      case "closed":
+        bank.sessions.setTransfer(sessionId, undefined);
+        return c.html(
+          accountPage({ bank: "coopanet", csrf: session.csrf, name: customer.name, notice: COOPANET.closed }),
+          409,
+        );
+      case "rejected": {
+        const error =
+          d.triesLeft === 1 ? [COOPANET.wrongSignature, COOPANET.lastTry] : COOPANET.wrongSignature;
+        return c.html(signPage({ csrf: session.csrf, demo, operation: op, error }), 401);
+      }
     }
-    if (j.result === "locked") {
-      bank.sessions.endAllOf(customer.id);
-      endSession(c, deps);
-      return c.html(loginPage(c, { error: COOPANET.locked(max()) }), 423);
-    }
-    // The challenge is spent by any attempt (one guess per challenge): sign again over a new one.
-    const fresh = { ...t, ...(await bank.codes.issueSignChallenge(customer.credential!)) };
-    bank.sessions.setTransfer(sessionId, fresh);
-    const error = j.lastTry ? [COOPANET.wrongSignature, COOPANET.lastTry] : COOPANET.wrongSignature;
-    return c.html(signPage({ csrf: session.csrf, demo, transfer: fresh, error }), 401);
   });
 
   app.get("/transfer/cancel", (c) => c.redirect("/coopanet/transfer", 303));
   app.post("/transfer/cancel", async (c) => {
     const { sessionId, session, customer } = me(c);
     await readForm(c, deps);
+    const op = await pendingOf(c);
+    if (op) await bank.operations.cancel(op);
     bank.sessions.setTransfer(sessionId, undefined);
-    const notice = session.transfer ? COOPANET.transferCancelled : undefined;
+    const notice = op ? COOPANET.transferCancelled : undefined;
     return c.html(accountPage({ bank: "coopanet", csrf: session.csrf, name: customer.name, notice }));
   });
 
   return app;
-}
-
-/** What is wrong with an IBAN (ISO 13616: country, length, format, mod-97 check digits), in the customer's words. */
-function ibanProblem(iban: string): string | undefined {
-  const r = validateIBAN(iban);
-  if (r.valid) return undefined;
-  const errors = new Set(r.errorCodes);
-  if (errors.has(ValidationErrorsIBAN.NoIBANProvided) || errors.has(ValidationErrorsIBAN.NoIBANCountry)) {
-    return "L'IBAN commence par le code du pays (FR pour la France) : vérifiez-le.";
-  }
-  if (errors.has(ValidationErrorsIBAN.WrongBBANLength)) {
-    const chars = getCountrySpecifications()[iban.slice(0, 2)]?.chars;
-    return `Un IBAN ${iban.slice(0, 2)} compte ${chars} caractères : vérifiez-le.`;
-  }
-  if (errors.has(ValidationErrorsIBAN.WrongBBANFormat)) {
-    return "L'IBAN contient des caractères inattendus pour ce pays : vérifiez-le.";
-  }
-  return "La clé de contrôle de l'IBAN ne correspond pas : vérifiez chaque caractère.";
 }

@@ -1,13 +1,22 @@
 import { Hono } from "hono";
 import { accountPage } from "../pages/account.js";
-import { passwordChangePage, sogenetLoginPage } from "../pages/sogenet.js";
+import { stepUpPage } from "../pages/passerelle.js";
+import {
+  approveInAppPage,
+  passwordChangePage,
+  sogenetLoginPage,
+  sogenetTransferPage,
+} from "../pages/sogenet.js";
 import { sogesmartQrPage } from "../pages/sogesmart-qr.js";
+import { transferDonePage } from "../pages/transfer.js";
 import type { BankContext, BankEnv, Deps } from "../web/context.js";
-import { readAttempt } from "../web/forms.js";
+import { readAttempt, readForm } from "../web/forms.js";
 import { answerLogin, logIn } from "../web/login.js";
 import { signedIn } from "../web/signed-in.js";
+import { readTransfer } from "../web/transfer-form.js";
 import { demoOf, endSession, visitorOf } from "../web/visitor.js";
-import { SESSION, SOGENET } from "../wording.js";
+import { PASS_SECURITE, SESSION, SOGENET } from "../wording.js";
+import { handOver, spacesMenu } from "./passerelle.js";
 
 /**
  * SOGENET (Société Générale): the login with the identifiant and a password clicked on the shuffled keypad —
@@ -28,6 +37,9 @@ export function sogenetRoutes(deps: Deps): Hono<BankEnv> {
     });
   const me = (c: BankContext, passwordPage = false) =>
     signedIn(c, deps, "sogenet", (error) => loginPage(c, { error }), { passwordPage });
+  /** An operation (a transfer, a password change, an app's activation): step-up first through the passerelle. */
+  const meToOperate = (c: BankContext, passwordPage = false) =>
+    signedIn(c, deps, "sogenet", (error) => loginPage(c, { error }), { passwordPage, operation: true });
 
   app.get("/", (c) =>
     c.html(loginPage(c, c.req.query("done") === "logout" ? { notice: SESSION.loggedOut } : {})),
@@ -62,19 +74,66 @@ export function sogenetRoutes(deps: Deps): Hono<BankEnv> {
     return answerLogin(c, deps, { visitor, judgement, user, customer, to, words: SOGENET, page });
   });
 
-  app.get("/account", (c) => {
+  app.get("/account", async (c) => {
     const { session, customer } = me(c);
     const notice = c.req.query("done") === "password" ? SOGENET.changed : undefined;
-    return c.html(accountPage({ bank: "sogenet", csrf: session.csrf, name: customer.name, notice }));
+    const spaces = await spacesMenu(deps, "perso", customer.id);
+    return c.html(
+      accountPage({
+        bank: "sogenet",
+        csrf: session.csrf,
+        name: customer.name,
+        notice,
+        ...(spaces ? { spaces } : {}),
+      }),
+    );
+  });
+
+  // The passerelle, the other way: « Accéder à votre Espace Client Progéliance Net », with a ticket.
+  app.get("/progeliance", (c) => c.redirect("/sogenet/account", 303));
+  app.post("/progeliance", async (c) => {
+    const { session, customer } = me(c);
+    await readForm(c, deps);
+    return (
+      (await handOver(c, deps, "perso", customer.id, session.csrf)) ?? c.redirect("/sogenet/account", 303)
+    );
+  });
+
+  // Step-up: the customer's own SOGENET password, counted in their lockout like a login.
+  app.get("/step-up", (c) => c.redirect("/sogenet/account", 303));
+  app.post("/step-up", async (c) => {
+    const { sessionId, session, customer } = me(c);
+    const { form } = await readAttempt(c, deps);
+    const next = form.get("next") ?? "";
+    const back = /^\/sogenet\/[a-z-]+$/.test(next) ? next : "/sogenet/account";
+    const password = form.get("password") ?? "";
+    if (!/^[0-9]{6}$/.test(password))
+      return c.html(
+        stepUpPage({ csrf: session.csrf, next: back, error: "Le code secret comporte 6 chiffres." }),
+        400,
+      );
+    const ok = await bank.passwords.check(password, customer.password);
+    const j = await bank.codes.checkPassword("sogenet", customer.id, ok);
+    if (j.result === "locked") {
+      bank.sessions.endAllOf(customer.id);
+      endSession(c, deps);
+      return c.html(loginPage(c, { error: SOGENET.locked(max()) }), 423);
+    }
+    if (j.result === "rejected") {
+      const error = j.lastTry ? [SOGENET.wrong, SOGENET.lastTry] : SOGENET.wrong;
+      return c.html(stepUpPage({ csrf: session.csrf, next: back, error }), 401);
+    }
+    bank.sessions.steppedUp(sessionId);
+    return c.redirect(back, 303);
   });
 
   app.get("/password", (c) => {
-    const { session } = me(c, true);
+    const { session } = meToOperate(c, true);
     return c.html(passwordChangePage({ csrf: session.csrf, mustChange: session.mustChange }));
   });
 
   app.post("/password", async (c) => {
-    const { session, customer } = me(c, true);
+    const { session, customer } = meToOperate(c, true);
     const { form, visitor } = await readAttempt(c, deps);
     const current = form.get("current") ?? "";
     const next = form.get("next") ?? "";
@@ -101,20 +160,95 @@ export function sogenetRoutes(deps: Deps): Hono<BankEnv> {
     if (j.result === "rejected")
       return again(401, j.lastTry ? `${SOGENET.wrongCurrent}. ${SOGENET.lastTry}` : SOGENET.wrongCurrent);
     bank.customers.setPassword(customer.id, await bank.passwords.hash(next), undefined);
+    // « Changement volontaire du code secret par vos soins »: a security event (a first-login change is not
+    // one: it sets the customer's first own password). The passerelle is switched off with it.
+    if (!session.mustChange)
+      await bank.codes.events().record({
+        type: "password-change",
+        subject: { kind: "user", id: `sogenet:${customer.id}` },
+        cause: "changement volontaire du code secret par le client",
+      });
     // Every session of the customer ends, this one included; this browser gets a new one.
     bank.sessions.endAllOf(customer.id);
     const changed = { ...customer, mustChange: undefined };
     return logIn(c, deps, { ...visitor, sessionId: undefined }, changed, "/sogenet/account?done=password");
   });
 
+  // A transfer validated with « Pass Sécurité » in the app (`device`): the operation is made here, the app
+  // fetches its bank-signed document, the customer accepts or declines there, and this page reads the outcome.
+  const transferOf = async (c: BankContext) => {
+    const { session, customer } = me(c);
+    const id = session.transfer?.operation;
+    return id ? bank.operations.of("sogenet", customer.id, id) : undefined;
+  };
+
+  app.get("/transfer", async (c) => {
+    const { session, customer } = meToOperate(c);
+    const op = await transferOf(c);
+    if (op?.state === "pending") return c.html(approveInAppPage({ csrf: session.csrf, operation: op }));
+    const approving = (await bank.sogesmart.approvingApp(customer.id)) !== undefined;
+    return c.html(sogenetTransferPage({ csrf: session.csrf, approving }));
+  });
+
+  app.post("/transfer", async (c) => {
+    const { sessionId, customer } = meToOperate(c);
+    const { form, visitor } = await readForm(c, deps);
+    const credential = await bank.sogesmart.approvingApp(customer.id);
+    const read = readTransfer(form);
+    if (!credential || "error" in read) {
+      const values = "error" in read ? read.values : undefined;
+      const error = "error" in read ? read.error : undefined;
+      const page = sogenetTransferPage({ csrf: visitor.csrf, approving: !!credential, error, values });
+      return c.html(page, credential ? 400 : 409);
+    }
+    const op = await bank.operations.transfer({
+      bank: "sogenet",
+      customer: customer.id,
+      credential,
+      method: "device",
+      payee: read.payee,
+      cents: read.cents,
+    });
+    bank.sessions.setTransfer(sessionId, { operation: op.id });
+    return c.redirect("/sogenet/transfer", 303);
+  });
+
+  app.get("/transfer/check", (c) => c.redirect("/sogenet/transfer", 303));
+  app.post("/transfer/check", async (c) => {
+    const { sessionId, session, customer } = meToOperate(c);
+    await readForm(c, deps);
+    const op = await transferOf(c);
+    if (!op) return c.redirect("/sogenet/transfer", 303);
+    if (op.state === "pending")
+      return c.html(approveInAppPage({ csrf: session.csrf, operation: op, notice: PASS_SECURITE.waiting }));
+    bank.sessions.setTransfer(sessionId, undefined);
+    if ((op.state === "approved" || op.state === "declined") && op.receipt)
+      return c.html(
+        transferDonePage({ bank: "sogenet", csrf: session.csrf, document: op.document, receipt: op.receipt }),
+      );
+    const notice = PASS_SECURITE.closed;
+    return c.html(accountPage({ bank: "sogenet", csrf: session.csrf, name: customer.name, notice }), 409);
+  });
+
+  app.get("/transfer/cancel", (c) => c.redirect("/sogenet/transfer", 303));
+  app.post("/transfer/cancel", async (c) => {
+    const { sessionId, session, customer } = me(c);
+    await readForm(c, deps);
+    const op = await transferOf(c);
+    if (op?.state === "pending") await bank.operations.cancel(op);
+    bank.sessions.setTransfer(sessionId, undefined);
+    const notice = op ? PASS_SECURITE.cancelled : undefined;
+    return c.html(accountPage({ bank: "sogenet", csrf: session.csrf, name: customer.name, notice }));
+  });
+
   // « Activer SogeSmart sur mon téléphone »: an activation started from this session. The QR code carries the
   // web-session code (only this session shows it); the phone gets the SMS code: two features, two channels.
   app.get("/sogesmart", (c) => {
-    const { session } = me(c);
+    const { session } = meToOperate(c);
     return c.html(sogesmartQrPage({ csrf: session.csrf, demo: demoOf(c, deps) }));
   });
   app.post("/sogesmart", async (c) => {
-    const { customer } = me(c);
+    const { customer } = meToOperate(c);
     const { visitor } = await readAttempt(c, deps);
     const demo = demoOf(c, deps);
     try {

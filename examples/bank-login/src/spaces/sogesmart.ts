@@ -36,6 +36,8 @@ const STATUS: Readonly<Record<string, number>> = {
   ACTIVATION_FINISHED: 409,
   ACTIVATION_OUT_OF_ORDER: 409,
   IDEMPOTENCY_KEY_REUSED: 422,
+  OPERATION_UNKNOWN: 404,
+  APPROVAL_METHOD_INVALID: 409,
   APP_VERSION_UNSUPPORTED: 426,
   ACTIVATION_RATE_LIMITED: 429,
   STORE_UNAVAILABLE: 503,
@@ -151,6 +153,19 @@ export function sogesmartApi(deps: Deps): Hono<BankEnv> {
   route("/password", { throttled: true }, async (b) => {
     const r = await sogesmart.changePassword(proof(b), b["password"], b["newPassword"]);
     return json(200, r.result === "accepted" ? { result: "changed" } : r);
+  });
+  // « Pass Sécurité »: the operation waiting for this app, then the customer's signed decision.
+  route("/operations/pending", { throttled: true }, async (b) =>
+    json(200, await sogesmart.pendingOperation(proof(b))),
+  );
+  route("/operations/decide", { throttled: true }, async (b) => {
+    const r = await sogesmart.decideOperation(
+      proof(b),
+      b["password"],
+      b["id"],
+      b["device"] as Parameters<typeof sogesmart.decideOperation>[3],
+    );
+    return json(200, r);
   });
   route("/subscription", { throttled: true }, async (b) => {
     const fields = ["firstName", "lastName", "birthDate", "email", "account"] as const;

@@ -7,10 +7,17 @@ import { isIP } from "node:net";
  * - `Host` must be one of the server's own names with its port: refused with 421 otherwise.
  * - A request that changes something (POST) must come from one of those origins: `Origin`, when the browser
  *   sends it, must match, and `Sec-Fetch-Site: cross-site` is refused.
- * The names: loopback ones by default (`127.0.0.1`, `localhost`, `[::1]`), plus those given (BANK_HOSTS) for
- * a server bound beyond loopback.
+ * The names: loopback ones by default (`127.0.0.1`, `localhost`, `[::1]`, and the two spaces of the passerelle,
+ * `pro.localhost` for Progéliance Net and `perso.localhost` for Particuliers: Chromium resolves `*.localhost`
+ * to loopback itself and keeps their cookies apart), plus those given (BANK_HOSTS) beyond loopback.
  */
-export const LOOPBACK_NAMES = ["127.0.0.1", "localhost", "[::1]"] as const;
+export const LOOPBACK_NAMES = [
+  "127.0.0.1",
+  "localhost",
+  "[::1]",
+  "pro.localhost",
+  "perso.localhost",
+] as const;
 
 export class Hosts {
   readonly #hosts: ReadonlySet<string>;

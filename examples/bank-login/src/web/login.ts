@@ -16,6 +16,7 @@ export function logIn(
 ): Response {
   if (visitor.sessionId) deps.bank.sessions.end(visitor.sessionId);
   const id = deps.bank.sessions.open(customer);
+  deps.bank.customers.loggedIn(customer.id, deps.now());
   deps.cookies.set(c, "session", id);
   deps.cookies.clear(c, "anonymous");
   return c.redirect(customer.mustChange ? "/sogenet/password" : to, 303);

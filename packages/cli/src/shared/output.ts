@@ -1,4 +1,5 @@
 import { CapkitError } from "@capkit/core";
+import { writeErr, writeOut } from "./stdio.js";
 
 /**
  * Output and exit codes. Human text by default; with --json a command prints exactly one JSON document on stdout
@@ -69,14 +70,14 @@ export function makeOutput(json: boolean): Output {
   return {
     json,
     result(data, human) {
-      if (json) process.stdout.write(`${JSON.stringify(data, null, 2)}\n`);
-      else process.stdout.write(`${typeof human === "function" ? human() : human}\n`);
+      if (json) writeOut(`${JSON.stringify(data, null, 2)}\n`);
+      else writeOut(`${typeof human === "function" ? human() : human}\n`);
     },
     event(data, human) {
-      process.stdout.write(json ? `${JSON.stringify(data)}\n` : `${human}\n`);
+      writeOut(json ? `${JSON.stringify(data)}\n` : `${human}\n`);
     },
     info(line) {
-      if (!json) process.stderr.write(`${line}\n`);
+      if (!json) writeErr(`${line}\n`);
     },
   };
 }
@@ -87,26 +88,24 @@ export function reportError(e: unknown, json: boolean, debug: boolean): number {
     const code = exitCodeFor(e);
     if (json) {
       // One line: a valid document alone, and a valid last line after a streaming command's JSON lines.
-      process.stdout.write(
+      writeOut(
         `${JSON.stringify({ error: { code: e.code, message: e.message, hint: e.hint, details: e.details } })}\n`,
       );
     } else {
-      process.stderr.write(`capkit: ${e.message} [${e.code}]\n`);
-      if (e.hint) process.stderr.write(`  hint: ${e.hint}\n`);
-      if (debug && e.stack) process.stderr.write(`${e.stack}\n`);
+      writeErr(`capkit: ${e.message} [${e.code}]\n`);
+      if (e.hint) writeErr(`  hint: ${e.hint}\n`);
+      if (debug && e.stack) writeErr(`${e.stack}\n`);
     }
     return code;
   }
   const err = e as Error;
   if (json)
-    process.stdout.write(
-      `${JSON.stringify({ error: { code: "INTERNAL", message: String(err?.message ?? e) } })}\n`,
-    );
+    writeOut(`${JSON.stringify({ error: { code: "INTERNAL", message: String(err?.message ?? e) } })}\n`);
   else {
-    process.stderr.write(
+    writeErr(
       `capkit: internal error: ${String(err?.message ?? e)}\n  hint: rerun with --debug and report it\n`,
     );
-    if (debug && err?.stack) process.stderr.write(`${err.stack}\n`);
+    if (debug && err?.stack) writeErr(`${err.stack}\n`);
   }
   return EXIT.INTERNAL;
 }

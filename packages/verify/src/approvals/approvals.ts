@@ -29,8 +29,10 @@ import type {
   StoredReceipt,
 } from "../security-model.js";
 import { operationDetail } from "../stores/security-rules.js";
+import { SubjectGate } from "../subject-gate.js";
 import type { Verifier } from "../verifier.js";
 import { VERIFIER_INTERNALS, type VerifierInternals } from "../verifier-internals.js";
+import { checkOptions, checkWords, pageLimit, wholeNumber } from "./door.js";
 import { APPROVAL_METHODS, type ApprovalPrompt, boundCode, promptFor } from "./methods.js";
 import { buildReceipt, receiptKeysOf, signedOperation, signedReceipt } from "./receipts.js";
 
@@ -95,10 +97,21 @@ export interface DeviceDecision {
   readonly signature: string;
 }
 
+/**
+ * Whose session asks: when given, an operation of another user is OPERATION_UNKNOWN — nothing judged, nothing
+ * counted in its user's lockout, nothing stored — so a visitor who learnt another's operation id can neither
+ * read it nor spend that user's tries with wrong codes. A bank passes its session's user.
+ */
+export interface AskedBy {
+  readonly user?: string;
+}
+
 /** The customer's decision: the device's signed one, or a code typed for approve or decline. */
-export type DecideRequest =
-  | { readonly id: string; readonly device: DeviceDecision }
-  | { readonly id: string; readonly decision: "approve" | "decline"; readonly code: string };
+export type DecideRequest = AskedBy &
+  (
+    | { readonly id: string; readonly device: DeviceDecision }
+    | { readonly id: string; readonly decision: "approve" | "decline"; readonly code: string }
+  );
 
 /**
  * The answer to a decision. `approved`/`declined`: recorded, with the signed receipt. `rejected`: the code or
@@ -113,9 +126,10 @@ export type DecisionResult =
   | { readonly result: "locked" }
   | { readonly result: "closed"; readonly reason: ClosedReason | "changed" };
 
+/** How long a decision waits behind the earlier ones of its operation before STORE_UNAVAILABLE (nothing tried). */
+const DECISION_WAIT_MS = 10_000;
 /** How far ahead of this server's clock a document's creation may be (another server's clock). */
 const CLOCK_SKEW_MS = 300_000;
-const REASON = /^[^\p{Cc}]{1,200}$/u;
 const DECISIONS: Record<ApprovalDecision, "approved" | "declined"> = {
   accept: "approved",
   decline: "declined",
@@ -137,6 +151,8 @@ export class Approvals {
   readonly #internals: VerifierInternals;
   readonly #now: () => number;
   readonly #actor: string | undefined;
+  /** Decisions of one operation, one at a time in the order they came (see `decide`). */
+  readonly #line = new SubjectGate(DECISION_WAIT_MS);
 
   constructor(options: ApprovalsOptions) {
     this.#verifier = options.verifier;
@@ -153,6 +169,7 @@ export class Approvals {
    * adviser's revocation or a device reactivation after this refuses its approvals until registered again.
    */
   async registerDevice(req: { credential: string; publicKey: Uint8Array }): Promise<DeviceRecord> {
+    if (typeof req !== "object" || req === null) throw invalid("a device is { credential, publicKey }");
     const id = checkSubjectId(req.credential, "the credential id");
     if (!(req.publicKey instanceof Uint8Array) || !validDevicePublicKey(req.publicKey))
       throw new CapkitError(
@@ -230,15 +247,18 @@ export class Approvals {
     return { ...(await this.#status(record)), prompt, ...(signed ? { signed } : {}) };
   }
 
-  /** The operation's state, with its signed receipt once decided; OPERATION_UNKNOWN for an id never created. */
-  async state(id: string): Promise<OperationStatus> {
-    return this.#status(await this.#operation(id));
+  /**
+   * The operation's state, with its signed receipt once decided; OPERATION_UNKNOWN for an id never created, or
+   * of another user than `asked.user`.
+   */
+  async state(id: string, asked?: AskedBy): Promise<OperationStatus> {
+    return this.#status(await this.#operation(id, askedBy(asked)));
   }
 
   /** What to show the customer again (the app fetching the signed document, a page reloaded). */
-  async prompt(id: string): Promise<{ prompt: ApprovalPrompt; signed?: SignedOperation }> {
-    const o = await this.#operation(id);
-    const doc = parseOperation(JSON.parse(o.document));
+  async prompt(id: string, asked?: AskedBy): Promise<{ prompt: ApprovalPrompt; signed?: SignedOperation }> {
+    const o = await this.#operation(id, askedBy(asked));
+    const doc = storedDocument(o);
     const prompt = promptFor(o.method, doc, await this.#credential(o.credential));
     return { prompt, ...(o.method === "device" ? { signed: await signedOperation(doc, this.#keys) } : {}) };
   }
@@ -248,11 +268,14 @@ export class Approvals {
     user: string,
     options: { state?: OperationState; after?: string; limit?: number } = {},
   ): Promise<OperationStatus[]> {
+    const q = checkOptions(options);
+    if (q.state !== undefined && !OPERATION_STATES.includes(q.state))
+      throw invalid(`a state is one of ${OPERATION_STATES.join(", ")}`);
     const rows = await this.#store.operations({
       user: checkSubjectId(user, "the user id"),
-      limit: Math.max(1, Math.min(1000, Math.trunc(options.limit ?? 100))),
-      ...(options.state !== undefined ? { state: options.state } : {}),
-      ...(options.after !== undefined ? { after: checkSubjectId(options.after, "after") } : {}),
+      limit: pageLimit(q.limit),
+      ...(q.state !== undefined ? { state: q.state } : {}),
+      ...(q.after !== undefined ? { after: checkSubjectId(q.after, "after") } : {}),
     });
     return Promise.all(rows.map((o) => this.#status(o)));
   }
@@ -268,7 +291,21 @@ export class Approvals {
     const id = checkOperationId(req.id);
     const device = "device" in req ? checkDeviceDecision(req.device) : undefined;
     const code = device ? undefined : checkCodeDecision(req as { decision: unknown; code: unknown });
-    const o = await this.#operation(id);
+    const user = askedBy(req);
+    // In line from here, before the first await: the decisions of one operation are judged in the order they
+    // came, so a burst of wrong codes or signatures is counted before the right one sent after it (reads
+    // racing on a pool would otherwise let it overtake them), and once one is recorded the rest answer
+    // `closed` without being judged.
+    return this.#line.run(`operation\0${id}`, () => this.#decide(id, user, device, code));
+  }
+
+  async #decide(
+    id: string,
+    user: string | undefined,
+    device: DeviceDecision | undefined,
+    code: { decision: "approved" | "declined"; code: string } | undefined,
+  ): Promise<DecisionResult> {
+    const o = await this.#operation(id, user);
     const now = this.#now();
     const closed = o.state !== "pending" ? o.state : now >= o.expiresAt ? "expired" : undefined;
     if (closed) return this.#closed(o, now, device ? DECISIONS[device.decision] : code!.decision, closed);
@@ -282,10 +319,14 @@ export class Approvals {
     return device ? this.#byDevice(o, device, now) : this.#byCode(o, code!.decision, code!.code, now);
   }
 
-  /** Cancels a pending operation (the customer left, the bank changed its mind); false if it was not pending. */
-  async cancel(id: string, reason: string): Promise<boolean> {
-    const o = await this.#operation(checkOperationId(id));
-    if (typeof reason !== "string" || !REASON.test(reason)) throw invalid("a reason is 1–200 characters");
+  /**
+   * Cancels a pending operation (the customer left, the bank changed its mind); false if it was not pending or
+   * has expired (it reads `expired`, and stays so); OPERATION_UNKNOWN for another user's than `asked.user`.
+   */
+  async cancel(id: string, reason: string, asked?: AskedBy): Promise<boolean> {
+    checkOperationId(id);
+    checkWords(reason, "a reason");
+    const o = await this.#operation(id, askedBy(asked));
     const at = this.#now();
     return this.#store.cancelOperation(
       o.id,
@@ -297,13 +338,9 @@ export class Approvals {
 
   /** A user's receipts in chain order (from the first, or after place `after`): what `verifyReceiptChain` checks. */
   async receipts(user: string, options: { after?: number; limit?: number } = {}): Promise<SignedReceipt[]> {
-    const after = options.after ?? 0;
-    if (!Number.isSafeInteger(after) || after < 0) throw invalid("after is a place in the chain (0 or more)");
-    const rows = await this.#store.receipts(
-      checkSubjectId(user, "the user id"),
-      after,
-      Math.max(1, Math.min(1000, Math.trunc(options.limit ?? 100))),
-    );
+    const q = checkOptions(options);
+    const after = q.after === undefined ? 0 : wholeNumber(q.after, "after (a place in the chain)");
+    const rows = await this.#store.receipts(checkSubjectId(user, "the user id"), after, pageLimit(q.limit));
     const out: SignedReceipt[] = [];
     for (const r of rows) out.push(await signedReceipt(r, this.#keys, this.#store));
     return out;
@@ -352,8 +389,10 @@ export class Approvals {
     now: number,
   ): Promise<DecisionResult> {
     const c = await this.#internals.credential(o.credential);
-    if (!c || c.user !== o.user) return this.#closed(o, now, decision, "revoked");
-    const prompt = promptFor(o.method, parseOperation(JSON.parse(o.document)), c);
+    // A credential disabled or revoked since the operation was made: closed, as for a device — not judged, so
+    // the right code of a disabled token is not counted as a failure in its user's lockout.
+    if (c?.state !== "active" || c.user !== o.user) return this.#closed(o, now, decision, "revoked");
+    const prompt = promptFor(o.method, storedDocument(o), c);
     const v = await this.#internals.verifyBound(o.credential, boundCode(prompt, code, o.id));
     if (v.result !== "accepted") {
       await this.#store.record(this.#decisionEntry(o, now, decision, v.result, `${o.method} code refused`));
@@ -371,11 +410,14 @@ export class Approvals {
   /** The one atomic write of the decision and its receipt, then the receipt's signature. */
   async #record(
     o: OperationRecord,
-    at: number,
+    asked: number,
     decision: "approved" | "declined",
     evidence: ReceiptEvidence,
     deviceKey: string | undefined,
   ): Promise<DecisionResult> {
+    // The time of the write, not of the request: judging may have waited its turn in the user's lockout, and an
+    // operation that expired meanwhile is not decided (nor receipted as if it had not).
+    const at = Math.max(asked, this.#now());
     const counter = "counter" in evidence ? evidence.counter : "atc" in evidence ? evidence.atc : undefined;
     const outcome = await this.#store.decide({
       operation: o.id,
@@ -435,8 +477,11 @@ export class Approvals {
   }
 
   async #status(o: OperationRecord): Promise<OperationStatus> {
+    const document = storedDocument(o);
     const stored: StoredReceipt | undefined =
       o.state === "approved" || o.state === "declined" ? await this.#store.receipt(o.id) : undefined;
+    const receipt = stored ? await signedReceipt(stored, this.#keys, this.#store) : undefined;
+    if (receipt && receipt.receipt.operationDigest !== o.digest) throw tampered(o.id, "its receipt");
     return {
       id: o.id,
       state: o.state === "pending" && this.#now() >= o.expiresAt ? "expired" : o.state,
@@ -444,19 +489,23 @@ export class Approvals {
       ...(o.contract !== undefined ? { contract: o.contract } : {}),
       method: o.method,
       credential: o.credential,
-      document: parseOperation(JSON.parse(o.document)),
+      document,
       digest: o.digest,
       createdAt: o.createdAt,
       expiresAt: o.expiresAt,
       ...(o.decidedAt !== undefined ? { decidedAt: o.decidedAt } : {}),
       ...(o.reason !== undefined ? { reason: o.reason } : {}),
-      ...(stored ? { receipt: await signedReceipt(stored, this.#keys, this.#store) } : {}),
+      ...(receipt ? { receipt } : {}),
     };
   }
 
-  async #operation(id: string): Promise<OperationRecord> {
+  /** The operation as stored, its document checked against its digest: a changed one is never used. */
+  async #operation(id: string, user?: string): Promise<OperationRecord> {
     const o = await this.#store.operation(checkOperationId(id));
-    if (!o) throw new CapkitError("OPERATION_UNKNOWN", `no operation ${id}`);
+    // Another user's operation reads as none: the same answer, whether it exists or not.
+    if (!o || (user !== undefined && o.user !== user))
+      throw new CapkitError("OPERATION_UNKNOWN", `no operation ${id}`);
+    storedDocument(o);
     return o;
   }
 
@@ -490,6 +539,13 @@ function invalid(message: string): CapkitError {
   return new CapkitError("INPUT_INVALID", message);
 }
 
+/** The session's user of an `AskedBy`, checked at the door; undefined when not given. */
+function askedBy(asked: AskedBy | undefined): string | undefined {
+  if (asked === undefined) return undefined;
+  if (typeof asked !== "object" || asked === null) throw invalid("who asks is { user }");
+  return asked.user === undefined ? undefined : checkSubjectId(asked.user, "the asking user");
+}
+
 const OPERATION_ID = /^[A-Za-z0-9_-]{1,64}$/;
 function checkOperationId(id: unknown): string {
   if (typeof id !== "string" || !OPERATION_ID.test(id))
@@ -514,15 +570,45 @@ function checkDeviceDecision(d: unknown): DeviceDecision {
   return { decision, operationDigest: digest, signature };
 }
 
+/** The text typed: what the verifier judges (spaces allowed); never a control character. */
+const CODE = /^[^\p{Cc}]{1,64}$/u;
+
 function checkCodeDecision(d: { decision: unknown; code: unknown }): {
   decision: "approved" | "declined";
   code: string;
 } {
   if (d.decision !== "approve" && d.decision !== "decline")
     throw invalid("the decision is approve or decline");
-  if (typeof d.code !== "string" || d.code.length === 0 || d.code.length > 64)
-    throw invalid("the code is the text typed, 1 to 64 characters");
+  if (typeof d.code !== "string" || !CODE.test(d.code))
+    throw invalid("the code is the text typed, 1 to 64 characters, no control characters");
   return { decision: d.decision === "approve" ? "approved" : "declined", code: d.code };
+}
+
+const OPERATION_STATES: readonly OperationState[] = ["pending", "approved", "declined", "cancelled"];
+
+/**
+ * The stored document, parsed, if it is still the one the operation was created with: its digest is what the
+ * device signed, the keypad's reference and the receipt name. A row changed behind the library's back (an
+ * insider with write access to the database, a faulty migration) is OPERATION_INVALID on every read — never
+ * shown, never judged against, never executed.
+ */
+function storedDocument(o: OperationRecord): OperationDocument {
+  let doc: OperationDocument;
+  try {
+    doc = parseOperation(JSON.parse(o.document));
+  } catch {
+    throw tampered(o.id, "its document");
+  }
+  if (doc.id !== o.id || doc.type !== o.type || toHex(operationDigest(doc)).toLowerCase() !== o.digest)
+    throw tampered(o.id, "its document");
+  return doc;
+}
+
+function tampered(id: string, what: string): CapkitError {
+  return new CapkitError("OPERATION_INVALID", `operation ${id}: ${what} no longer matches its digest`, {
+    hint: "the stored operation was changed outside capkit: it is not used; compare it with the audit trail",
+    details: { operation: id },
+  });
 }
 
 /** 16 hex digits of SHA-256 of a device key: names it in the audit trail. */

@@ -1,4 +1,4 @@
-import { fromHex, toBase64 } from "@capkit/core";
+import { CapkitError, fromHex, toBase64 } from "@capkit/core";
 import {
   canonicalJson,
   formatUtcSeconds,
@@ -46,19 +46,41 @@ export function buildReceipt(
   return { body: canonicalJson(receipt), digest: receiptDigest(receipt), time };
 }
 
-/** The stored receipt with the bank's signature, signing it now (and storing that) if it had none. */
+/**
+ * The stored receipt with the bank's signature, signing it now (and storing that) if it had none — only if its
+ * body is still the one its digest names (the digest the user's next receipt chains to): the bank never signs
+ * a receipt changed in the database while it waited for its signature.
+ */
 export async function signedReceipt(
   stored: StoredReceipt,
   keys: KeyProvider,
   store: { signReceipt(operation: string, keyId: string, signature: string): Promise<void> },
 ): Promise<SignedReceipt> {
-  const receipt = parseReceipt(JSON.parse(stored.body));
+  let receipt: Receipt;
+  try {
+    receipt = parseReceipt(JSON.parse(stored.body));
+  } catch {
+    throw changed(stored);
+  }
+  if (receiptDigest(receipt) !== stored.digest || canonicalJson(receipt) !== stored.body)
+    throw changed(stored);
   if (stored.keyId !== undefined && stored.signature !== undefined)
     return { receipt, keyId: stored.keyId, signature: stored.signature };
   const { keyId, signature } = await keys.signReceipt(utf8(stored.body));
   const text = toBase64(signature);
   await store.signReceipt(stored.operation, keyId, text);
   return { receipt, keyId, signature: text };
+}
+
+function changed(stored: StoredReceipt): CapkitError {
+  return new CapkitError(
+    "RECEIPT_INVALID",
+    `the receipt of operation ${stored.operation} no longer matches its digest`,
+    {
+      hint: "the stored receipt was changed outside capkit: it is not signed or shown; compare it with the audit trail",
+      details: { operation: stored.operation },
+    },
+  );
 }
 
 /** The operation document signed by the bank's receipt key: what the app verifies before it shows anything. */

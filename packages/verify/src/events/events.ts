@@ -1,4 +1,5 @@
 import { CapkitError } from "@capkit/core";
+import { checkOptions, checkWords, pageLimit, wholeNumber } from "../approvals/door.js";
 import type { SecurityEventRecord, SecurityStore } from "../security-model.js";
 import { REVOCATIONS, SECURITY_EVENT_TYPES, type SecurityEventType } from "./revocations.js";
 import {
@@ -28,8 +29,6 @@ export interface RecordEventRequest {
   /** Why, in words for the audit trail (never a secret): « réinitialisation via mot de passe perdu ». */
   readonly cause: string;
 }
-
-const CAUSE = /^[^\p{Cc}]{1,200}$/u;
 
 /**
  * Named security events and the epochs they move (docs/architecture.md §12.3; the table in
@@ -61,8 +60,7 @@ export class SecurityEvents {
     const rule = REVOCATIONS[req.type];
     if (!rule.subjects.includes(subject.kind))
       throw invalid(`${req.type} is an event about a ${rule.subjects.join(" or ")}, not a ${subject.kind}`);
-    if (typeof req.cause !== "string" || !CAUSE.test(req.cause))
-      throw invalid("a cause is 1–200 characters, no control characters");
+    checkWords(req.cause, "a cause");
     return this.#store.recordEvent({
       at: this.#now(),
       type: req.type,
@@ -74,13 +72,14 @@ export class SecurityEvents {
   }
 
   /** Events in the order recorded, all or one subject's, a page at a time (`after`: the last seq seen). */
-  list(options: { subject?: Subject; after?: number; limit?: number } = {}): Promise<SecurityEventRecord[]> {
-    const after = options.after ?? 0;
-    if (!Number.isSafeInteger(after) || after < 0) throw invalid("after is an event's seq (0 or more)");
+  async list(
+    options: { subject?: Subject; after?: number; limit?: number } = {},
+  ): Promise<SecurityEventRecord[]> {
+    const q = checkOptions(options);
     return this.#store.events({
-      after,
-      limit: Math.max(1, Math.min(1000, Math.trunc(options.limit ?? 100))),
-      ...(options.subject !== undefined ? { subject: checkSubject(options.subject) } : {}),
+      after: q.after === undefined ? 0 : wholeNumber(q.after, "after (an event's seq)"),
+      limit: pageLimit(q.limit),
+      ...(q.subject !== undefined ? { subject: checkSubject(q.subject) } : {}),
     });
   }
 

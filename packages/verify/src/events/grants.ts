@@ -1,5 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { CapkitError } from "@capkit/core";
+import { checkWords, pageLimit, wholeNumber } from "../approvals/door.js";
 import type { AuditEntry } from "../model.js";
 import type { GrantKind, GrantRecord, GrantState, SecurityStore } from "../security-model.js";
 import { grantDetail } from "../stores/security-rules.js";
@@ -25,7 +26,6 @@ export interface GrantCheck {
 }
 
 const GRANT_ID = /^[0-9a-f]{32}$/;
-const REASON = /^[^\p{Cc}]{1,200}$/u;
 
 /**
  * Grants (docs/architecture.md §12.4): the Progéliance passerelle between a user's professional space and their
@@ -68,7 +68,7 @@ export class Grants {
 
   /**
    * Activates a pending grant with its consent: the id of an approved `link-activation` operation of the
-   * grant's owner (its receipt becomes the grant's consent). GRANT_INVALID when the grant is not pending, was
+   * grant's owner, made under the grant's contract (its receipt becomes the grant's consent). GRANT_INVALID when the grant is not pending, was
    * revoked by an event, or the operation is not such a consent or activated another grant.
    */
   async activate(req: { id: string; operation: string }): Promise<GrantRecord> {
@@ -93,8 +93,7 @@ export class Grants {
   /** Ends a pending or active grant (Profil → Préférences, or the bank); false if it had ended already. */
   async deactivate(req: { id: string; reason: string }): Promise<boolean> {
     const id = checkGrantId(req?.id);
-    if (typeof req.reason !== "string" || !REASON.test(req.reason))
-      throw invalid("a reason is 1–200 characters");
+    checkWords(req.reason, "a reason");
     const g = await this.#known(id);
     const at = this.#now();
     return this.#store.deactivateGrant(
@@ -110,7 +109,9 @@ export class Grants {
    * and — given the grant's epoch a ticket was minted under — not activated again since. One read.
    */
   async check(id: string, epoch?: number): Promise<GrantCheck> {
-    const r = await this.#store.checkGrant(checkGrantId(id));
+    checkGrantId(id);
+    if (epoch !== undefined) wholeNumber(epoch, "a grant's epoch");
+    const r = await this.#store.checkGrant(id);
     if (!r) return { valid: false, state: "unknown" };
     const g = r.grant;
     if (g.state !== "active")
@@ -126,11 +127,8 @@ export class Grants {
   }
 
   /** A user's grants (as owner or target), newest first. */
-  list(user: string, limit = 100): Promise<GrantRecord[]> {
-    return this.#store.grants(
-      checkSubjectId(user, "the user"),
-      Math.max(1, Math.min(1000, Math.trunc(limit))),
-    );
+  async list(user: string, limit?: number): Promise<GrantRecord[]> {
+    return this.#store.grants(checkSubjectId(user, "the user"), pageLimit(limit));
   }
 
   async #known(id: string): Promise<GrantRecord> {

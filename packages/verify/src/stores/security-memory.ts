@@ -201,7 +201,7 @@ export class MemorySecurityStore implements SecurityStore {
 
   async cancelOperation(id: string, at: number, reason: string, audit: AuditEntry): Promise<boolean> {
     const o = this.#operations.get(id);
-    if (o?.state !== "pending") return false;
+    if (o?.state !== "pending" || at >= o.expiresAt) return false;
     o.state = "cancelled";
     o.decidedAt = at;
     o.reason = reason;

@@ -319,7 +319,7 @@ export class PostgresSecurityStore implements SecurityStore {
   async cancelOperation(id: string, at: number, reason: string, a: AuditEntry): Promise<boolean> {
     const r = await this.#query(
       `WITH o AS (UPDATE operations SET state = 'cancelled', decided_at = $2, reason = $3
-                  WHERE id = $1 AND state = 'pending' RETURNING id)
+                  WHERE id = $1 AND state = 'pending' AND expires_at > $2 RETURNING id)
        ${AUDIT_INSERT} SELECT $4, $5, $6, $7, $8, $9, $10, $11 FROM o RETURNING 1`,
       [id, at, reason, ...auditValues(a)],
     );
@@ -384,7 +384,11 @@ export class PostgresSecurityStore implements SecurityStore {
       if (!locked) throw new CapkitError("GRANT_UNKNOWN", `no grant ${id}`);
       const row = (await q(`${GRANT_WITH_EPOCHS} WHERE g.id = $1`, [id])).rows[0] as Row;
       const g = rowToGrant(row);
-      const op = (await q("SELECT * FROM operations WHERE id = $1", [operation])).rows[0] as Row | undefined;
+      // The consent's row locked too: two grants activated with one consent at once are one after the other,
+      // and the second finds it used (not the unique key's error).
+      const op = (await q("SELECT * FROM operations WHERE id = $1 FOR UPDATE", [operation])).rows[0] as
+        | Row
+        | undefined;
       const receipt = (await q("SELECT * FROM receipts WHERE operation_id = $1", [operation])).rows[0] as
         | Row
         | undefined;

@@ -62,8 +62,9 @@ export function grantCurrent(
 
 /**
  * Why a grant cannot be activated with the consent operation, if it cannot: the grant must be pending and
- * current; the operation an approved `link-activation` of the grant's owner, with its receipt, that activated
- * no other grant.
+ * current; the operation an approved `link-activation` of the grant's owner under the grant's contract (a
+ * consent given in one professional space opens no passerelle of another), with its receipt, that activated no
+ * other grant.
  */
 export function activationRefusal(
   g: GrantRecord,
@@ -77,7 +78,13 @@ export function activationRefusal(
   if (g.state !== "pending") return "not-pending";
   if (!current) return "revoked";
   const o = consent.operation;
-  if (o?.state !== "approved" || o.type !== "link-activation" || o.user !== g.owner || !consent.receipt)
+  if (
+    o?.state !== "approved" ||
+    o.type !== "link-activation" ||
+    o.user !== g.owner ||
+    o.contract !== g.contract ||
+    !consent.receipt
+  )
     return "consent-invalid";
   if (consent.used) return "consent-used";
   return undefined;

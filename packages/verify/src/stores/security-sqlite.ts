@@ -283,7 +283,7 @@ export class SqliteSecurityStore implements SecurityStore {
 
   cancelOperation(id: string, at: number, reason: string, audit: AuditEntry): Promise<boolean> {
     return this.#tx(() => {
-      const done = this.#stmt.cancel.run(at, reason, id).changes === 1;
+      const done = this.#stmt.cancel.run({ at, reason, id }).changes === 1;
       if (done) this.#audit(audit);
       return done;
     });
@@ -488,7 +488,8 @@ function prepare(db: Database.Database) {
     ),
     decideOperation: db.prepare("UPDATE operations SET state = ?, decided_at = ? WHERE id = ?"),
     cancel: db.prepare(
-      "UPDATE operations SET state = 'cancelled', decided_at = ?, reason = ? WHERE id = ? AND state = 'pending'",
+      `UPDATE operations SET state = 'cancelled', decided_at = @at, reason = @reason
+       WHERE id = @id AND state = 'pending' AND expires_at > @at`,
     ),
     head: db.prepare("SELECT n, digest, time_s FROM receipt_heads WHERE user_id = ?"),
     moveHead: db.prepare(

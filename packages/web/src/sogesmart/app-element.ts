@@ -71,7 +71,20 @@ const PENDING_MS: Readonly<Partial<Record<Effect, number>>> = {
   subscribe: 10 * 60_000,
   login: 60_000,
   changePassword: 60_000,
+  approve: 60_000,
+  decline: 60_000,
 };
+
+/** What SoftDigipass.review draws from a verified document (@capkit/provision's OperationView). */
+type OperationView = Awaited<ReturnType<SoftDigipass["review"]>>["view"];
+
+/** The operation « Pass Sécurité » shows: its id, the bank-signed document, and what was checked and drawn. */
+interface ShownOperation {
+  readonly id: string;
+  readonly signed: unknown;
+  readonly view: OperationView;
+  readonly pro: boolean;
+}
 
 export class SogesmartAppElement extends HTMLElement {
   static readonly observedAttributes = ["app-version"];
@@ -92,6 +105,7 @@ export class SogesmartAppElement extends HTMLElement {
   /** The token of the activation under way, once its protocol run is done (its password step may remain). */
   #activated: { serial: string; instance: number } | undefined;
   #values: FormValues = {};
+  #operation: ShownOperation | undefined;
   #transport: AppTransport | undefined;
 
   constructor() {
@@ -198,7 +212,11 @@ export class SogesmartAppElement extends HTMLElement {
   }
 
   async #run(effect: Effect): Promise<Outcome> {
-    const checked = checkForm(this.#screen, this.#values, { asksCurrentPassword: this.#asksCurrent() });
+    // A decline is the device's signature alone: nothing typed to check.
+    const checked =
+      effect === "decline"
+        ? ({ ok: true, values: {} } as const)
+        : checkForm(this.#screen, this.#values, { asksCurrentPassword: this.#asksCurrent() });
     if (!checked.ok) return invalid(checked.message);
     const v = checked.values;
     try {
@@ -218,6 +236,12 @@ export class SogesmartAppElement extends HTMLElement {
           return await this.#changePassword(v);
         case "subscribe":
           return await this.#subscribe(v);
+        case "fetchOperation":
+          return await this.#fetchOperation();
+        case "approve":
+          return await this.#decide("accept", v);
+        case "decline":
+          return await this.#decide("decline", v);
       }
     } catch (e) {
       if (isCapkitError(e) && e.code === "TIMEOUT")
@@ -376,6 +400,66 @@ export class SogesmartAppElement extends HTMLElement {
     return { credential, challenge, otp: proof.otp, signature: proof.signature, ...extra };
   }
 
+  /**
+   * « Pass Sécurité »: the operation waiting for this app. Its document is shown only once its bank signature
+   * verified under the keys received at activation (SoftDigipass.review): a document changed on the way, or
+   * signed by anyone else, is refused and never drawn.
+   */
+  async #fetchOperation(): Promise<Outcome> {
+    const profile = this.#profile;
+    if (!profile) return invalid(APP.notActivated);
+    const a = await this.#transport!.post(
+      "/operations/pending",
+      await this.#proofBody(profile.credential, {}),
+      newRequestKey(),
+    );
+    if (a.status !== 200) return this.#refusal(a);
+    if (a.body["result"] === "none") return { event: "none", message: notice(APP.noOperation) };
+    if (a.body["result"] !== "operation") return this.#refusal(a);
+    try {
+      const { operation, view } = await this.#digipass!.review(a.body["signed"]);
+      this.#operation = {
+        id: String(a.body["id"]),
+        signed: a.body["signed"],
+        view,
+        pro: operation.type === "link-activation",
+      };
+    } catch {
+      return { event: "refused", message: error(APP.forged) };
+    }
+    return { event: "operation" };
+  }
+
+  /** The customer's decision: the device signs it over the digest of the document shown; accepting asks the password. */
+  async #decide(decision: "accept" | "decline", v: FormValues): Promise<Outcome> {
+    const profile = this.#profile;
+    const shown = this.#operation;
+    if (!profile || !shown) return { event: "closed", message: error(APP.closed) };
+    const a = await this.#post(
+      decision === "accept" ? "approve" : "decline",
+      shown.id,
+      "/operations/decide",
+      async () => ({
+        ...(await this.#proofBody(profile.credential, v["password"] ? { password: v["password"] } : {})),
+        id: shown.id,
+        device: await this.#digipass!.decide(shown.signed, decision),
+      }),
+    );
+    const result = a.status === 200 ? a.body["result"] : undefined;
+    if (result === "approved" || result === "declined") {
+      this.#operation = undefined;
+      return { event: "decided", message: notice(result === "approved" ? APP.approved : APP.declined) };
+    }
+    if (result === "closed") {
+      this.#operation = undefined;
+      return {
+        event: "closed",
+        message: error(a.body["reason"] === "changed" ? APP.operationChanged : APP.closed),
+      };
+    }
+    return this.#refusal(a);
+  }
+
   async #subscribe(v: FormValues): Promise<Outcome> {
     const a = await this.#post("subscribe", JSON.stringify(v), "/subscription", async () => ({
       ...v,
@@ -419,6 +503,7 @@ export class SogesmartAppElement extends HTMLElement {
       asksCurrentPassword: this.#asksCurrent(),
       ...(this.#name !== undefined ? { name: this.#name } : {}),
       ...(this.#reason !== undefined ? { reactivationReason: this.#reason } : {}),
+      ...(this.#operation ? { operation: this.#operation.view, pro: this.#operation.pro } : {}),
     });
     const drawn = drawPhone({
       view,

@@ -61,6 +61,10 @@ export function checkForm(
         values: { next: v["next"]!, ...(current !== undefined ? { current } : {}) },
       };
     }
+    case "approval":
+      return DIGITS(6).test(v["password"] ?? "")
+        ? { ok: true, values: { password: v["password"]! } }
+        : bad(APP.passwordFormat);
     case "subscription": {
       const labels: Record<string, string> = {
         firstName: GUIDE.firstName,

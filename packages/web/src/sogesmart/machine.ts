@@ -18,6 +18,7 @@ export const APP_SCREENS = [
   "home",
   "settings",
   "reactivation",
+  "approval",
 ] as const;
 export type AppScreen = (typeof APP_SCREENS)[number];
 
@@ -39,6 +40,8 @@ export const CUSTOMER_EVENTS = [
   "refuse",
   "settings",
   "logout",
+  "operations",
+  "decline",
 ] as const;
 /** What an effect ends with (the bank's answer, or the app's own check of the form). */
 export const OUTCOME_EVENTS = [
@@ -55,6 +58,10 @@ export const OUTCOME_EVENTS = [
   "dead",
   "unavailable",
   "invalid",
+  "operation",
+  "none",
+  "decided",
+  "closed",
 ] as const;
 export type CustomerEvent = (typeof CUSTOMER_EVENTS)[number];
 export type OutcomeEvent = (typeof OUTCOME_EVENTS)[number];
@@ -64,9 +71,21 @@ export type AppEvent = CustomerEvent | OutcomeEvent;
  * The requests: `start` (« ACTIVATION SOGESMART », « MOT DE PASSE PERDU »: the bank sends a code by SMS),
  * `scan` (the QR code of a Sogenet session: an activation the bank already started), `keepSms` (the SMS code is
  * kept for the next screen, nothing sent), `activate` (the whole capkit-activation/1 run, then the new personal
- * password), `login`, `changePassword`, `subscribe`.
+ * password), `login`, `changePassword`, `subscribe`; « Pass Sécurité »: `fetchOperation` (the operation waiting
+ * for this app, its bank-signed document checked before it is shown), `approve` and `decline` (the device signs
+ * the decision over the document's digest; approving asks the password too).
  */
-export type Effect = "start" | "scan" | "keepSms" | "activate" | "login" | "changePassword" | "subscribe";
+export type Effect =
+  | "start"
+  | "scan"
+  | "keepSms"
+  | "activate"
+  | "login"
+  | "changePassword"
+  | "subscribe"
+  | "fetchOperation"
+  | "approve"
+  | "decline";
 
 /** The outcomes each effect can end with: the screens that make the request must say what each does. */
 export const EFFECT_OUTCOMES: Readonly<Record<Effect, readonly OutcomeEvent[]>> = {
@@ -77,6 +96,18 @@ export const EFFECT_OUTCOMES: Readonly<Record<Effect, readonly OutcomeEvent[]>> 
   login: ["loggedIn", "rejected", "locked", "reactivate", "refused", "unavailable", "invalid"],
   changePassword: ["changed", "rejected", "locked", "reactivate", "refused", "unavailable", "invalid"],
   subscribe: ["subscribed", "refused", "unavailable", "invalid"],
+  fetchOperation: [
+    "operation",
+    "none",
+    "rejected",
+    "locked",
+    "reactivate",
+    "refused",
+    "unavailable",
+    "invalid",
+  ],
+  approve: ["decided", "closed", "rejected", "locked", "reactivate", "refused", "unavailable", "invalid"],
+  decline: ["decided", "closed", "rejected", "locked", "reactivate", "refused", "unavailable", "invalid"],
 };
 
 export interface Transition {
@@ -161,6 +192,25 @@ export const APP_MACHINE: ScreenTable = {
   home: {
     settings: { to: "settings" },
     logout: { to: "login" },
+    operations: { effect: "fetchOperation" },
+    operation: { to: "approval" },
+    none: {},
+    rejected: {},
+    locked: { to: "login" },
+    reactivate: { to: "reactivation", purpose: "reactivation" },
+    ...STAY_ON,
+  },
+  // « Pass Sécurité »: the operation from its bank-signed document; accepted with the password, or declined.
+  approval: {
+    submit: { effect: "approve" },
+    decline: { effect: "decline" },
+    back: { to: "home" },
+    decided: { to: "home" },
+    closed: { to: "home" },
+    rejected: {},
+    locked: { to: "login" },
+    reactivate: { to: "reactivation", purpose: "reactivation" },
+    ...STAY_ON,
   },
   settings: {
     submit: { effect: "changePassword" },

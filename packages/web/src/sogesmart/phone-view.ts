@@ -44,6 +44,9 @@ button:focus-visible, input:focus-visible { outline: 3px solid #1f5fbf; outline-
 .error { background: #fdecee; border-left: 4px solid #b00020; padding: 8px; font-size: 14px; }
 .notice { background: #eaf5ea; border-left: 4px solid #1e7a34; padding: 8px; font-size: 14px; }
 .busy { font-size: 13px; color: #333; min-height: 18px; }
+.details { margin: 0; display: grid; grid-template-columns: max-content 1fr; gap: 4px 10px; font-size: 14px; }
+.details dt { font-weight: 600; }
+.details dd { margin: 0; overflow-wrap: anywhere; }
 .footer { border-top: 1px solid #ddd; padding-top: 10px; display: flex; flex-direction: column; gap: 8px; }
 `;
 
@@ -79,6 +82,11 @@ export function drawPhone(o: PhoneDrawing): { phone: HTMLElement; focus: HTMLEle
     );
   if (view.subheading) content.append(el("h3", {}, view.subheading));
   for (const t of view.texts) content.append(el("p", {}, t));
+  if (view.details) {
+    const dl = el("dl", { class: "details" });
+    for (const [label, value] of view.details) dl.append(el("dt", {}, label), el("dd", {}, value));
+    content.append(dl);
+  }
   content.append(form(o));
   content.append(el("p", { class: "busy", role: "status" }, o.busy ? APP.busy : ""));
   screen.append(bar, content);

@@ -30,6 +30,8 @@ export interface View {
   readonly texts: readonly string[];
   readonly fields: readonly ViewField[];
   readonly actions: readonly ViewAction[];
+  /** Label and value pairs (an operation's lines), drawn as a description list. */
+  readonly details?: readonly (readonly [string, string])[];
   /** Texts under the form (before the last actions). */
   readonly footer?: { readonly text: string; readonly action: ViewAction };
 }
@@ -40,6 +42,10 @@ export interface ViewContext {
   readonly asksCurrentPassword: boolean;
   readonly name?: string;
   readonly reactivationReason?: string;
+  /** « Pass Sécurité »: the operation shown, rendered from its bank-signed document (SoftDigipass.review). */
+  readonly operation?: { readonly title: string; readonly lines: readonly (readonly [string, string])[] };
+  /** The operation is the professional space's (« Pass Sécurité PRO »). */
+  readonly pro?: boolean;
 }
 
 const identifiant: ViewField = {
@@ -208,8 +214,22 @@ export function viewOf(screen: AppScreen, ctx: ViewContext): View {
         texts: ctx.name ? [APP.welcomeName(ctx.name)] : [],
         fields: [],
         actions: [
+          { event: "operations", label: APP.passSecurite, kind: "button" },
           { event: "settings", label: APP.settings, kind: "button" },
           { event: "logout", label: APP.logout, kind: "button" },
+        ],
+      };
+    case "approval":
+      return {
+        heading: ctx.pro ? APP.passSecuriteProHeading : APP.passSecuriteHeading,
+        ...(ctx.operation ? { subheading: ctx.operation.title } : {}),
+        texts: [APP.reviewHelp],
+        ...(ctx.operation ? { details: ctx.operation.lines } : {}),
+        fields: [secret("password", GUIDE.password, "current-password")],
+        actions: [
+          { event: "submit", label: APP.accept, kind: "submit" },
+          { event: "decline", label: APP.decline, kind: "button" },
+          { event: "back", label: APP.back, kind: "link" },
         ],
       };
     case "settings":

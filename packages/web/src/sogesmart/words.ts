@@ -102,6 +102,21 @@ export const APP = {
   versionUnsupported:
     "Cette version de l'application n'est plus acceptée : installez la nouvelle version de SogeSmart.",
   refused: "Votre demande n'a pas pu être traitée.",
+  // « Pass Sécurité » (Société Générale's name for the app's validation of very sensitive operations).
+  passSecurite: "Pass Sécurité : opération à valider",
+  passSecuriteHeading: "PASS SÉCURITÉ",
+  passSecuriteProHeading: "PASS SÉCURITÉ PRO",
+  reviewHelp:
+    "Vérifiez l'opération, affichée telle que votre banque l'a signée. Validez-la avec votre mot de passe, ou refusez-la.",
+  accept: "Valider l'opération",
+  decline: "Refuser l'opération",
+  noOperation: "Aucune opération n'attend votre validation.",
+  approved: "Opération validée : votre banque l'exécute et vous en remet le reçu signé.",
+  declined: "Opération refusée : elle ne sera pas exécutée.",
+  closed: "Cette opération ne peut plus être validée (délai dépassé, annulée ou révoquée).",
+  operationChanged:
+    "Cette opération a changé depuis que vous l'avez vue : votre réponse n'a pas été prise en compte.",
+  forged: "Cette opération n'est pas signée par votre banque : elle n'est pas affichée.",
   /** Why the bank asks this device to be activated again, by the reason it gives (after the device's proof). */
   reactivation: {
     replaced:
