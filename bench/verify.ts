@@ -1,7 +1,7 @@
 import { execFileSync, spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { CapCodeModel, testIccMasterKey } from "@capkit/emv-cap";
 import { HmacKey, HotpGenerator } from "@capkit/oath";
@@ -203,6 +203,94 @@ async function pgRowLock(url: string) {
   return { before, open, during, stuckMs };
 }
 
+/** The Kolmogorov–Smirnov distance of two samples: the largest gap between their empirical distributions. */
+function ksDistance(a: readonly number[], b: readonly number[]): number {
+  const x = [...a].sort((p, q) => p - q);
+  const y = [...b].sort((p, q) => p - q);
+  let i = 0;
+  let j = 0;
+  let d = 0;
+  while (i < x.length && j < y.length) {
+    const v = Math.min(x[i]!, y[j]!);
+    while (i < x.length && x[i]! <= v) i++;
+    while (j < y.length && y[j]! <= v) j++;
+    d = Math.max(d, Math.abs(i / x.length - j / y.length));
+  }
+  return d;
+}
+
+/** Times `a` and `b` alternately, `n` times each, in a random order each round (µs per call). */
+async function paired(n: number, a: () => Promise<unknown>, b: () => Promise<unknown>) {
+  const ta: number[] = [];
+  const tb: number[] = [];
+  const time = async (f: () => Promise<unknown>, into: number[]) => {
+    const t = performance.now();
+    await f();
+    into.push((performance.now() - t) * 1000);
+  };
+  for (let i = 0; i < n; i++) {
+    if (Math.random() < 0.5) {
+      await time(a, ta);
+      await time(b, tb);
+    } else {
+      await time(b, tb);
+      await time(a, ta);
+    }
+  }
+  return { a: ta, b: tb, d: ksDistance(ta, tb) };
+}
+
+/**
+ * What the time of one attempt tells an attacker (issue 20): a wrong code for a known id against one for an id
+ * nobody holds, and — the subject locked — the right code against a wrong one. TOTP tokens (and a Sésame card on
+ * the memory store); every attempt after the first contact and a warm-up.
+ */
+async function distinguishability(store: StateStore, n: number, cap: boolean) {
+  const now = () => T0;
+  const open = new Verifier({ store, keys, now });
+  const locking = new Verifier({ store, keys, now });
+  const tag = randomBytes(4).toString("hex");
+  const secret = randomBytes(20);
+  const known = `ks-known-${tag}`;
+  const locked = `ks-locked-${tag}`;
+  await open.enroll({ id: known, kind: "totp", secret });
+  await locking.enroll({ id: locked, kind: "totp", secret });
+  const right = new HotpGenerator(new HmacKey(secret), 6).code(Math.floor(T0 / 30_000));
+  const wrong = right === "000000" ? "111111" : "000000";
+  for (let i = 0; i < 5; i++) await locking.verify({ id: locked, code: wrong });
+  // Known and unknown both lock after a few attempts: a wrong code costs the same locked or not (judged, counted).
+  const unknownVsKnown = async (k: string, code: string, v: Verifier) => {
+    // An id nobody holds, as long as the known one (a digest over a longer id takes one more SHA-256 block).
+    const nobody = `${k.slice(0, 3)}${"x".repeat(k.length - 3 - tag.length)}${tag}`;
+    for (let i = 0; i < 100; i++) {
+      await v.verify({ id: k, code });
+      await v.verify({ id: nobody, code });
+    }
+    return paired(
+      n,
+      () => v.verify({ id: k, code }),
+      () => v.verify({ id: nobody, code }),
+    );
+  };
+  const totp = await unknownVsKnown(known, wrong, open);
+  const lockedPair = await paired(
+    n,
+    () => locking.verify({ id: locked, code: right }),
+    () => locking.verify({ id: locked, code: wrong }),
+  );
+  let capPair: Awaited<ReturnType<typeof paired>> | undefined;
+  if (cap) {
+    const state = newSimCardState("sesame", "1234");
+    const record = issuerRecordOf({ ...state, atc: 0 });
+    const card = `ks-card-${tag}`;
+    await open.enroll({ id: card, kind: "cap", record, lastAtc: 0 });
+    const codeAt = new CapCodeModel(record, testIccMasterKey(record)).forInputs({ mode: "identify" });
+    const bad = String((codeAt(1) + 1) % 1e8).padStart(8, "0");
+    capPair = await unknownVsKnown(card, bad, open);
+  }
+  return { totp, locked: lockedPair, cap: capPair };
+}
+
 function percentile(xs: readonly number[], p: number): number {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.floor(s.length * p))]!;
@@ -213,18 +301,63 @@ function percentile(xs: readonly number[], p: number): number {
  * transaction: the baseline of issue 15 (one conditional single-row UPDATE), and capkit's own accept statement
  * (the same UPDATE with the user reset and the audit INSERT in one CTE) for reference.
  */
-/** The two statements for node-postgres alone: the same as pgbench's, with parameters. */
+/** The plain conditional UPDATE (issue 15's baseline), for node-postgres alone and for pgbench. */
 const BARE_UPDATE =
   "UPDATE credentials SET last = last + 1, failures = 0 WHERE id = $1 AND version = 0 AND NOT locked AND state = 'active'";
-const BARE_ACCEPT =
-  "WITH u AS (UPDATE credentials SET last = $2, failures = 0 WHERE id = $1 AND version = 0 AND last < $2 AND NOT locked AND state = 'active' AND NOT EXISTS (SELECT 1 FROM users WHERE users.id = credentials.user_id AND users.locked) RETURNING id, user_id), r AS (UPDATE users SET failures = 0 WHERE id = (SELECT user_id FROM u)), w AS (INSERT INTO audit (at, credential_id, action, result, counter, detail, user_id) SELECT $3, id, 'verify', 'accepted', $2, 'identify: ok, offset 0', NULL FROM u RETURNING 1) SELECT (SELECT count(*) FROM u)::int AS accepted, c.version = 0 AS same, c.locked, c.state FROM (SELECT 1) one LEFT JOIN credentials c ON c.id = $1 LEFT JOIN users us ON us.id = c.user_id";
+const PGBENCH_UPDATE =
+  "UPDATE credentials SET last = last + 1, failures = 0 WHERE id = 'pgbench-' || :id AND version = 0 AND NOT locked AND state = 'active';";
 
-const PGBENCH_SCRIPTS = {
-  update:
-    "UPDATE credentials SET last = last + 1, failures = 0 WHERE id = 'pgbench-' || :id AND version = 0 AND NOT locked AND state = 'active';",
-  capkit:
-    "WITH u AS (UPDATE credentials SET last = last + 1, failures = 0 WHERE id = 'pgbench-' || :id AND version = 0 AND NOT locked AND state = 'active' AND NOT EXISTS (SELECT 1 FROM users WHERE users.id = credentials.user_id AND users.locked) RETURNING id, user_id), r AS (UPDATE users SET failures = 0 WHERE id = (SELECT user_id FROM u)), w AS (INSERT INTO audit (at, credential_id, action, result, counter, detail, user_id) SELECT 0, id, 'verify', 'accepted', 0, 'identify: ok, offset 0', NULL FROM u RETURNING 1) SELECT (SELECT count(*) FROM u)::int AS accepted, c.version = 0 AS same, c.locked, c.state FROM (SELECT 1) one LEFT JOIN credentials c ON c.id = 'pgbench-' || :id LEFT JOIN users us ON us.id = c.user_id;",
-};
+/**
+ * capkit's accept statement as the store sends it (src/stores/postgres.ts), taken from the driver during one
+ * real verification — so the comparison follows the statement wherever it goes — with its parameters.
+ */
+async function capturedAccept(url: string): Promise<{ text: string; values: unknown[] }> {
+  const store = await PostgresStore.connect(url);
+  const verifier = new Verifier({ store, keys, now: () => T0 });
+  const secret = randomBytes(20);
+  const id = `capture-${randomBytes(4).toString("hex")}`;
+  await verifier.enroll({ id, kind: "totp", secret });
+  await verifier.status(id); // the credential read: the next statement is the accept alone
+  let seen: { text: string; values: unknown[] } | undefined;
+  const query = pg.Client.prototype.query;
+  pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
+    const q = args[0] as { text?: string; values?: unknown[] };
+    if (q?.text?.includes("accepted_digest = CASE")) seen = { text: q.text, values: q.values ?? [] };
+    return (query as (...a: unknown[]) => unknown).apply(this, args);
+  } as typeof query;
+  try {
+    const code = new HotpGenerator(new HmacKey(secret), 6).code(Math.floor(T0 / 30_000));
+    expectAccepted(await verifier.verify({ id, code }));
+  } finally {
+    pg.Client.prototype.query = query;
+    await store.close();
+  }
+  if (!seen) throw new Error("the accept statement was not seen");
+  return seen;
+}
+
+/**
+ * The same statement for pgbench: the credential (and its audit entry's, $10) and the next counter from
+ * pgbench's variables ($1, $2 — the row's `last + 1`, so every transaction accepts), version 0 (pgbench's
+ * rows), the other parameters as sent.
+ */
+function pgbenchAccept(a: { text: string; values: unknown[] }): string {
+  const literal = (v: unknown) =>
+    v === null || v === undefined
+      ? "NULL"
+      : typeof v === "number"
+        ? String(v)
+        : `'${String(v).replaceAll("'", "''")}'`;
+  return `${a.text.replace(/\$(\d+)/g, (_, n: string) =>
+    n === "1" || n === "10" // the credential, and the audit entry's (its chain)
+      ? "('pgbench-' || :id)"
+      : n === "2"
+        ? "(last + 1)"
+        : n === "4"
+          ? "0"
+          : literal(a.values[Number(n) - 1]),
+  )};`.replace(/\s+/g, " ");
+}
 
 /** Transactions per second, and pgbench's own CPU per transaction (µs, user and system, from bash's `time`). */
 function pgbench(
@@ -278,6 +411,7 @@ function pgbench(
 }
 
 export async function verifySuite(): Promise<string> {
+  const load = loadavg()[0]!.toFixed(1); // the machine is shared: how busy it was when the run began
   const memory = new MemoryStore();
   const rows: [string, number][] = [];
   const add = (name: string, rate: number) => {
@@ -291,12 +425,30 @@ export async function verifySuite(): Promise<string> {
     await timed(7, () => capBatch(memory, 60_000, 1)),
   );
   add("CAP identify (sesame), memory store, 256-ATC gap", await timed(7, () => capBatch(memory, 250, 256)));
+  const ks: string[] = [];
+  const ksLine = (store: string, r: Awaited<ReturnType<typeof distinguishability>>) => {
+    const cell = (p: { a: number[]; b: number[]; d: number }) =>
+      `**${p.d.toFixed(3)}** (${percentile(p.a, 0.5).toFixed(0)} / ${percentile(p.b, 0.5).toFixed(0)} µs)`;
+    const line = `| ${store} | ${cell(r.totp)} | ${r.cap ? cell(r.cap) : "—"} | ${cell(r.locked)} | ${r.totp.a.length} |`;
+    console.log(line);
+    ks.push(line);
+  };
+  ksLine("memory", await distinguishability(new MemoryStore(), 20_000, true));
   const dir = mkdtempSync(join(tmpdir(), "capkit-bench-sqlite-"));
   const sqlite = new SqliteStore(join(dir, "state.db"));
   add("TOTP, SQLite (WAL, synchronous=FULL)", await timed(3, () => oathBatch(sqlite, "totp", 3_000)));
   add("CAP identify (sesame), SQLite", await timed(3, () => capBatch(sqlite, 3_000, 1)));
+  ksLine("SQLite", await distinguishability(sqlite, 2_000, false));
   await sqlite.close();
   rmSync(dir, { recursive: true, force: true });
+  // The same on tmpfs: no fsync to hide in, what is left is the code's and the statements' own difference.
+  if (existsSync("/dev/shm")) {
+    const shm = mkdtempSync(join("/dev/shm", "capkit-bench-sqlite-"));
+    const onShm = new SqliteStore(join(shm, "state.db"));
+    ksLine("SQLite on tmpfs (no fsync)", await distinguishability(onShm, 2_000, false));
+    await onShm.close();
+    rmSync(shm, { recursive: true, force: true });
+  }
 
   // Rounds alternate capkit and the two pgbench scripts, so the disk's and the machine's moods hit all three.
   const pg = await startPostgres();
@@ -305,16 +457,24 @@ export async function verifySuite(): Promise<string> {
     { rate: number; userUs: number; sysUs: number }[]
   > = { capkit: [], update: [], statement: [], bareUpdate: [], bareStatement: [] };
   try {
-    await (await PostgresStore.connect(pg.url)).close(); // schema
+    const accept = await capturedAccept(pg.url); // the schema, and capkit's accept statement
+    const acceptScript = pgbenchAccept(accept);
     for (let round = 0; round < 5; round++) {
       pgRuns.capkit.push(await pgClients(pg.url, 4, 3_000));
-      pgRuns.update.push(pgbench(pg.bin, pg.port, 4, PGBENCH_SCRIPTS.update));
-      pgRuns.statement.push(pgbench(pg.bin, pg.port, 4, PGBENCH_SCRIPTS.capkit));
+      pgRuns.update.push(pgbench(pg.bin, pg.port, 4, PGBENCH_UPDATE));
+      pgRuns.statement.push(pgbench(pg.bin, pg.port, 4, acceptScript));
       pgRuns.bareUpdate.push(await pgBare(pg.url, BARE_UPDATE, (i) => [`pgbench-${i + 1}`]));
       pgRuns.bareStatement.push(
-        await pgBare(pg.url, BARE_ACCEPT, (i, k) => [`pgbench-${i + 1}`, 1e6 * (round + 1) + k, Date.now()]),
+        await pgBare(pg.url, accept.text, (i, k) =>
+          accept.values.map((v, j) =>
+            j === 0 || j === 9 ? `pgbench-${i + 1}` : j === 1 ? 1e6 * (round + 1) + k : j === 3 ? 0 : v,
+          ),
+        ),
       );
     }
+    const ksStore = await PostgresStore.connect(pg.url);
+    ksLine("PostgreSQL", await distinguishability(ksStore, 3_000, false));
+    await ksStore.close();
   } finally {
     await pg.dispose();
   }
@@ -353,7 +513,7 @@ export async function verifySuite(): Promise<string> {
   const md = [
     "## Verification (`@capkit/verify`)",
     "",
-    machineLine(),
+    `${machineLine()}; load average ${load} at the start`,
     "",
     "Whole `Verifier.verify()` calls, each accepting a fresh code (median of 7 timed batches for the memory store, 3 for SQLite, after a warm-up batch; one core for the memory store).",
     "",
@@ -365,7 +525,22 @@ export async function verifySuite(): Promise<string> {
     `Target (issue 15): ≥ 400,000 CAP identify verifications/s (sesame, memory store, fresh code) — measured **${Math.round(cap).toLocaleString("en-US")}/s**.`,
     `Target (issue 15): PostgreSQL ≥ 80 % of pgbench running one conditional single-row UPDATE with the same 4 clients on the same server — measured **${pct(pgRate, pgUpdate)}** (pgbench running capkit's own accept statement, audit row included: ${pct(pgCapkit, pgUpdate)}).`,
     `Client CPU per verification (user + system, the kernel's loopback TCP included): capkit's Node process ${cpuOf("capkit")} (the pg driver, the Verifier, the TOTP check), pgbench ${cpuOf("update")} per UPDATE and ${cpuOf("statement")} per accept statement, node-postgres alone ${cpuOf("bareUpdate")} per UPDATE and ${cpuOf("bareStatement")} per accept statement. On this 2-core machine the clients' CPU is taken from the server's.`,
-    "Where the PostgreSQL ratio stops: node-postgres alone, with no capkit code at all, sending the same UPDATE from the same 4 clients in one Node process, reaches the rate in its row above, and sending capkit's statement the one below it — the Node driver's cost per round trip (its CPU per query above, against pgbench's) and the audit INSERT (pgbench with capkit's statement: 75–91 % of the plain UPDATE over this day's runs) bound the ratio before capkit's Verifier does anything; capkit's own work adds the difference between node-postgres alone with its statement and the capkit row. On a 2-core machine the clients' CPU is the server's. Between runs on this VM pgbench's plain UPDATE varies from about 3,800 to 6,000/s, so the ratio moves between about 55 % and 83 %.",
+    "Where the PostgreSQL ratio stops: node-postgres alone, with no capkit code at all, sending the same UPDATE from the same 4 clients in one Node process, reaches the rate in its row above, and sending capkit's statement the one below it — the Node driver's cost per round trip (its CPU per query above, against pgbench's) and the audit INSERT (pgbench with capkit's statement: 30–92 % of the plain UPDATE over 2026-12-05's runs) bound the ratio before capkit's Verifier does anything; capkit's own work adds the difference between node-postgres alone with its statement and the capkit row. On a 2-core machine the clients' CPU is the server's. Between runs on this shared VM pgbench's plain UPDATE varied from about 600 to 6,000/s on 2026-12-05 with the other jobs' load, and the ratio with it: compare the rows of one run.",
+    "",
+    "What the time of one attempt tells (issue 20; goal: Kolmogorov–Smirnov distance ≤ 0.1): a wrong code for a",
+    "known id against the same code for an id nobody holds, and — the subject locked — its right code against a",
+    "wrong one, timed alternately in a random order in this process (median µs of each in brackets).",
+    "",
+    "| store | unknown vs known id, TOTP | unknown vs known id, Sésame card | locked: right vs wrong code | attempts each |",
+    "|---|---:|---:|---:|---:|",
+    ...ks,
+    "",
+    "The paths do the same work: test/attack.ts counts store calls, key-provider calls and MACs per path, and",
+    "test/memory-sqlite.test.ts the statements SQLite runs (reads and writes). What is left is each statement's own",
+    "cost — a known id's failure updates its credential's row, wider than the hashed row an unknown one's updates in",
+    "the table of unknown subjects — and the noise of a shared machine. A SQLite attempt waits for its commit to reach",
+    "the disk (synchronous=FULL: 0.25 ms on a quiet disk, several ms while other jobs write), which hides smaller",
+    "differences; the tmpfs row shows what the code and the statements differ by without it.",
     "",
     "PostgreSQL, one credential's row held by another session (SELECT … FOR UPDATE) while 8 callers retry a code on",
     "it, 5 other credentials verified code after code by the same Verifier (pool 10, lock_timeout 1 s), 3 s each:",
@@ -382,7 +557,7 @@ export async function verifySuite(): Promise<string> {
     "one read, so the other credentials keep their pool and their latency.",
     "",
     "A PostgreSQL verification is one round trip: the Verifier caches each credential's definition with its",
-    "version (src/verifier.ts), and the accept is one statement — the conditional UPDATE at that version, the",
+    "version (src/credential-cache.ts), and the accept is one statement — the conditional UPDATE at that version, the",
     "user's failure reset and the audit INSERT in one CTE (src/stores/postgres.ts); a test counts the statements",
     "(packages/verify/test/postgres.test.ts). A cache behind another server's changes costs one retry: a refused",
     "accept or a failure that finds another version or `last` writes nothing and the code is judged again on a",

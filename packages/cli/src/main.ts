@@ -16,9 +16,14 @@ const version = (
 ).version;
 
 // `pnpm capkit …` runs from the repository root; relative paths are the user's, so resolve them where the
-// user typed the command (pnpm passes it as INIT_CWD). Only for this checkout's own scripts: an installed
-// capkit run from another package's script keeps npm's usual working directory.
-if (process.env["npm_package_name"] === "capkit-monorepo" && process.env["INIT_CWD"])
+// user typed the command (pnpm passes it as INIT_CWD). Only for this checkout's own `capkit` and `demo`
+// scripts (npm_lifecycle_event names the script being run): a capkit started by any other script — a test
+// run under `pnpm test` spawning it in a folder of its own — or installed elsewhere keeps its working directory.
+if (
+  process.env["npm_package_name"] === "capkit-monorepo" &&
+  (process.env["npm_lifecycle_event"] === "capkit" || process.env["npm_lifecycle_event"] === "demo") &&
+  process.env["INIT_CWD"]
+)
   process.chdir(process.env["INIT_CWD"]);
 
 const json = wantsJson();

@@ -76,6 +76,22 @@ describe("capkit provision and capkit outbox", () => {
     expect(run(["--json", "outbox", "--clear"], { cwd: dir }).json()).toEqual({ cleared: 2 });
   });
 
+  it("files are made where capkit runs: INIT_CWD only for this checkout's `pnpm capkit` and `pnpm demo`", () => {
+    const [where, typed] = [tmp(), tmp()];
+    const start = (script: string) =>
+      capkit(["--json", "provision", "start", "--user", "10203040", "--phone", "+33611223344"], {
+        cwd: where,
+        env: { ...env, npm_package_name: "capkit-monorepo", npm_lifecycle_event: script, INIT_CWD: typed },
+      });
+    // Started by another script of the checkout (a test under `pnpm test`, in a folder of its own).
+    expect(start("test").status).toBe(0);
+    expect(readdirSync(where).filter((f) => f.endsWith(".db"))).toHaveLength(2);
+    expect(readdirSync(typed)).toEqual([]);
+    // `pnpm capkit …` from the folder the user typed it in: the files go there.
+    expect(start("capkit").status).toBe(0);
+    expect(readdirSync(typed).filter((f) => f.endsWith(".db"))).toHaveLength(2);
+  });
+
   it("bad input: a typed error, exit 2, and nothing made — no database, no outbox", () => {
     const dir = tmp();
     for (const args of [

@@ -5,6 +5,7 @@ export { checkpointHash, checkpointSignatureValid, checkpointText } from "./audi
 export { AUDIT_COLUMNS, auditCsv, auditJsonLines } from "./audit/export.js";
 export { type AuditRetention, DEFAULT_AUDIT_RETENTION } from "./audit/maintenance.js";
 export { type AuditVerification, verifyAuditTrail } from "./audit/verify-trail.js";
+export * from "./clock.js";
 export * from "./key-provider.js";
 export * from "./keys/software.js";
 export type * from "./kinds/index.js";
@@ -13,4 +14,5 @@ export * from "./model.js";
 export * from "./policy.js";
 export type { RekeyOptions, RekeyReport } from "./rekey.js";
 export * from "./stores/memory.js";
+export * from "./throttle.js";
 export * from "./verifier.js";

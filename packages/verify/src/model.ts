@@ -1,5 +1,9 @@
 import type { CapIssuerRecord } from "@capkit/emv-cap";
 import type { OathAlgorithm } from "@capkit/oath";
+import type { LockoutRule } from "./lockout.js";
+import type { ReplayProbe } from "./replay.js";
+
+export type { LockoutRule } from "./lockout.js";
 
 /**
  * A CAP issuer record as stored: the PAN sealed by the KeyProvider (PCI DSS Req. 3.5), a simulated card's test
@@ -38,7 +42,18 @@ export type CredentialParams =
       /** Centre the window on the token's recorded drift (a token whose clock runs fast or slow). */
       readonly followDrift?: boolean;
     }
-  | { readonly kind: "ocra"; readonly suite: string };
+  | {
+      readonly kind: "ocra";
+      readonly suite: string;
+      /**
+       * The windows, frozen at enrolment from the policy as HOTP's and TOTP's are: counters looked ahead (counter
+       * suites), time steps before and after the current one (time suites). Absent on credentials enrolled before
+       * 0.3: the policy's look-ahead and ±1 step, as they were judged then.
+       */
+      readonly lookAhead?: number;
+      readonly past?: number;
+      readonly future?: number;
+    };
 
 export type CredentialKind = CredentialParams["kind"];
 
@@ -61,6 +76,8 @@ export interface StoredCredential {
    */
   readonly failures: number;
   readonly locked: boolean;
+  /** When the subject locked (a timed release counts from it). */
+  readonly lockedAt: number | undefined;
   readonly createdAt: number;
   readonly state: CredentialState;
   /** The user this credential belongs to: failures and lockout are then counted per user. */
@@ -96,6 +113,7 @@ export interface UserState {
   readonly id: string;
   readonly failures: number;
   readonly locked: boolean;
+  readonly lockedAt?: number | undefined;
 }
 
 /**
@@ -223,9 +241,11 @@ export interface AcceptDecision {
   readonly user: string | undefined;
   /** TOTP: the token's drift at this code. */
   readonly drift?: number | undefined;
-  /** The request's replay digest and id (StoredCredential.acceptedDigest, acceptedRequest). */
-  readonly digest: string;
-  readonly request?: string | undefined;
+  /**
+   * The request, for replay detection: a store keeps its digest (`replayDigest`) and `requestId` as
+   * StoredCredential.acceptedDigest and acceptedRequest.
+   */
+  readonly probe: ReplayProbe;
   /** Counts the failure with this rule when the subject is locked or the credential disabled. */
   readonly rule: LockoutRule;
   /** The audit detail of a refusal (the accept's own is in its audit entry). */
@@ -237,11 +257,6 @@ export interface AcceptDecision {
   readonly activates?: boolean;
 }
 
-/** How failures lock a subject (Policy.maxFailures). */
-export interface LockoutRule {
-  readonly maxFailures: number;
-}
-
 /**
  * What a failure was decided on: a code is wrong only against the credential's `last` and definition at
  * `version`. If either has moved on (another process accepted a code, a lifecycle operation), the failure is
@@ -249,7 +264,13 @@ export interface LockoutRule {
  * was judged for an id nobody holds; if it has been enrolled since, "changed".
  */
 export type FailExpectation =
-  | { readonly credential: string; readonly version: number; readonly last: number }
+  | {
+      readonly credential: string;
+      readonly version: number;
+      readonly last: number;
+      /** Judged as locked (its code not accepted, right or wrong): counted only if still locked now. */
+      readonly locked?: true;
+    }
   | { readonly credential: string; readonly absent: true };
 
 export type FailOutcome = Counted | "changed";
@@ -306,7 +327,7 @@ export interface StateStore {
    * A success on a user's factor the application checked itself: clears the count unless the user is locked
    * (then nothing changes). Unknown users are answered from the table of unknown subjects.
    */
-  succeed(subject: { readonly user: string }, audit: AuditEntry): Promise<Counted>;
+  succeed(subject: { readonly user: string }, rule: LockoutRule, audit: AuditEntry): Promise<Counted>;
   unlock(subject: FailureSubject, audit: AuditEntry): Promise<boolean>;
   /** Sets the state and the credential's new version. */
   setState(id: string, state: CredentialState, version: number, audit: AuditEntry): Promise<boolean>;

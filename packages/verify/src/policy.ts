@@ -1,3 +1,5 @@
+import { checkFields, integerIn, invalid } from "./requests.js";
+
 /** Verification policy with safe defaults (docs/architecture.md §6; RFC 4226 §7, RFC 6238 §5). */
 export interface Policy {
   /** Consecutive failures that lock a credential (or a user, for credentials that belong to one). */
@@ -23,6 +25,11 @@ export interface Policy {
    * `requestId`. After it, the same code again is a failure like any other.
    */
   readonly replayWindowMs: number;
+  /**
+   * A lock is lifted this long after it was set, and the count starts again (a timed release); 0, the
+   * default: only an administrator lifts it (unlock, unlockUser).
+   */
+  readonly lockoutReleaseMs: number;
 }
 
 export const DEFAULT_POLICY: Policy = {
@@ -36,4 +43,30 @@ export const DEFAULT_POLICY: Policy = {
   maxChallengesPerCredential: 8,
   resyncWindow: 1000,
   replayWindowMs: 300_000,
+  lockoutReleaseMs: 0,
 };
+
+/** The range of each numeric field (the door for `VerifierOptions.policy`). */
+const RANGES: Record<Exclude<keyof Policy, "totpFollowDrift">, readonly [number, number]> = {
+  maxFailures: [1, 1000],
+  hotpLookAhead: [0, 1000],
+  totpPast: [0, 100],
+  totpFuture: [0, 100],
+  capAtcWindow: [1, 0xffff],
+  challengeTtlMs: [1000, 86_400_000],
+  maxChallengesPerCredential: [1, 1000],
+  resyncWindow: [1, 100_000],
+  replayWindowMs: [0, 86_400_000],
+  lockoutReleaseMs: [0, 30 * 86_400_000],
+};
+
+/** The policy with `changes` applied, every field checked: INPUT_INVALID names the first bad one. */
+export function policyWith(changes: unknown): Policy {
+  if (changes === undefined) return DEFAULT_POLICY;
+  checkFields(changes, "the policy", new Set(Object.keys(DEFAULT_POLICY)));
+  const p = { ...DEFAULT_POLICY, ...(changes as Partial<Policy>) };
+  for (const [k, [min, max]] of Object.entries(RANGES))
+    integerIn(p[k as keyof typeof RANGES], min, max, `policy.${k}`);
+  if (typeof p.totpFollowDrift !== "boolean") throw invalid("policy.totpFollowDrift is true or false");
+  return p;
+}

@@ -37,6 +37,22 @@ export function replayDigest(credentialId: string, counter: number, p: ReplayPro
   return createHash("sha256").update(fields.join("\0")).digest("hex").slice(0, 32);
 }
 
+/** The same request, field by field (what the digest stands for). */
+export function sameRequest(a: ReplayProbe, b: ReplayProbe): boolean {
+  return (
+    a.fn === b.fn &&
+    sameDigits(a.code, b.code) &&
+    a.challengeId === b.challengeId &&
+    a.amount === b.amount &&
+    a.currency === b.currency &&
+    (a.tds?.join(",") ?? "") === (b.tds?.join(",") ?? "")
+  );
+}
+
+function sameDigits(a: string, b: string): boolean {
+  return a.length === b.length && timingSafeEqual(Buffer.from(a), Buffer.from(b));
+}
+
 /** Equal digests, compared in constant time. */
 export function sameDigest(a: string, b: string | undefined): boolean {
   return b !== undefined && a.length === b.length && timingSafeEqual(Buffer.from(a), Buffer.from(b));

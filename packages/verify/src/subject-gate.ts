@@ -13,7 +13,8 @@ import { CapkitError, isCapkitError } from "@capkit/core";
  * callers in line behind it get the same error at once instead of each waiting its turn for the same answer.
  */
 export class SubjectGate {
-  readonly #lines = new Map<string, Waiter[]>();
+  /** The subjects with a decision in progress, and who waits behind it (null: nobody; no array made). */
+  readonly #lines = new Map<string, Waiter[] | null>();
   readonly #waitMs: number;
 
   constructor(waitMs: number) {
@@ -21,23 +22,47 @@ export class SubjectGate {
   }
 
   /** Runs `decide` when every earlier caller on `key` is done. */
-  async run<T>(key: string, decide: () => Promise<T>): Promise<T> {
-    const line = this.#lines.get(key);
-    if (!line) this.#lines.set(key, []);
-    else await this.#wait(line);
-    try {
-      return await decide();
-    } catch (e) {
-      if (isCapkitError(e, "STORE_UNAVAILABLE")) for (const w of this.#lines.get(key)!.splice(0)) w.fail(e);
-      throw e;
-    } finally {
-      const next = this.#lines.get(key)!.shift();
-      if (next) next.go();
-      else this.#lines.delete(key);
-    }
+  run<T>(key: string, decide: () => Promise<T>): Promise<T> {
+    if (this.#lines.has(key)) return this.#wait(key).then(() => this.#hold(key, decide));
+    this.#lines.set(key, null);
+    return this.#hold(key, decide);
   }
 
-  #wait(line: Waiter[]): Promise<void> {
+  /** `decide`, then the next in line (a plain promise chain: one verification is a few microseconds). */
+  #hold<T>(key: string, decide: () => Promise<T>): Promise<T> {
+    let p: Promise<T>;
+    try {
+      p = decide();
+    } catch (e) {
+      p = Promise.reject(e);
+    }
+    return p.then(
+      (v) => {
+        this.#next(key);
+        return v;
+      },
+      (e: unknown) => {
+        if (isCapkitError(e, "STORE_UNAVAILABLE"))
+          for (const w of this.#lines.get(key)?.splice(0) ?? []) w.fail(e);
+        this.#next(key);
+        throw e;
+      },
+    );
+  }
+
+  #next(key: string): void {
+    const next = this.#lines.get(key)?.shift();
+    if (next) next.go();
+    else this.#lines.delete(key);
+  }
+
+  #wait(key: string): Promise<void> {
+    let line = this.#lines.get(key);
+    if (!line) {
+      line = [];
+      this.#lines.set(key, line);
+    }
+    const waiting = line;
     return new Promise((resolve, reject) => {
       const w: Waiter = {
         go: () => {
@@ -50,8 +75,8 @@ export class SubjectGate {
         },
       };
       const timer = setTimeout(() => {
-        const i = line.indexOf(w);
-        if (i >= 0) line.splice(i, 1);
+        const i = waiting.indexOf(w);
+        if (i >= 0) waiting.splice(i, 1);
         reject(
           new CapkitError(
             "STORE_UNAVAILABLE",
@@ -60,7 +85,7 @@ export class SubjectGate {
           ),
         );
       }, this.#waitMs);
-      line.push(w);
+      waiting.push(w);
     });
   }
 }

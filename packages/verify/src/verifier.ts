@@ -1,4 +1,4 @@
-import { randomBytes, randomInt } from "node:crypto";
+import { randomBytes } from "node:crypto";
 import { CapkitError, isCapkitError } from "@capkit/core";
 import { withActor } from "./audit/actor-store.js";
 import {
@@ -9,6 +9,8 @@ import {
   verifyStoredAudit,
 } from "./audit/maintenance.js";
 import type { AuditVerification } from "./audit/verify-trail.js";
+import { steadyClock } from "./clock.js";
+import { type Cached, CredentialCache, subjectKey } from "./credential-cache.js";
 import { PREPARE_ENROLMENT } from "./internal.js";
 import type { KeyProvider } from "./key-provider.js";
 import {
@@ -16,9 +18,12 @@ import {
   type HotpEnrollRequest,
   KINDS,
   type OcraEnrollRequest,
+  rulesOf,
   type TotpEnrollRequest,
 } from "./kinds/index.js";
 import type { Attempt, Match } from "./kinds/kind.js";
+import { Lifecycle, MAX_USER_CREDENTIALS, newVersion } from "./lifecycle.js";
+import { isLocked } from "./lockout.js";
 import type {
   AuditAction,
   AuditCheckpoint,
@@ -35,10 +40,25 @@ import type {
   StateStore,
   StoredCredential,
 } from "./model.js";
-import { DEFAULT_POLICY, type Policy } from "./policy.js";
+import { type Policy, policyWith } from "./policy.js";
 import { type RekeyOptions, type RekeyReport, rekeyCredentials } from "./rekey.js";
-import { type ReplayProbe, replayDigest, sameDigest } from "./replay.js";
+import { type ReplayProbe, replayDigest, sameDigest, sameRequest } from "./replay.js";
+import {
+  checkAuditQuery,
+  checkChallengeFunction,
+  checkCode,
+  checkFields,
+  checkId,
+  checkOptions,
+  checkSource,
+  checkTime,
+  checkVerifyRequest,
+  integerIn,
+  invalid,
+  own,
+} from "./requests.js";
 import { SubjectGate } from "./subject-gate.js";
+import type { Throttle, ThrottleRequest } from "./throttle.js";
 import { VERIFIER_INTERNALS, type VerifierInternals } from "./verifier-internals.js";
 
 export type EnrollRequest = {
@@ -62,6 +82,8 @@ export interface VerifyRequest {
   readonly currency?: string;
   /** CAP identify with TDS: the numbers the user typed. */
   readonly tds?: readonly string[];
+  /** Who asks — an IP address, a session id — for the throttle (VerifierOptions.throttle). */
+  readonly source?: string;
   /**
    * An idempotency key for this verification (1–128 letters, digits or . @ : + - _): a retry of an accept
    * that committed — after a STORE_UNAVAILABLE, a lost answer — carrying the same key answers `accepted`
@@ -97,6 +119,8 @@ export interface FactorRequest {
   /** What was checked, for the audit trail ("password", "letter-code"): a name, never the value. */
   readonly factor: string;
   readonly ok: boolean;
+  /** Who asks, for the throttle (VerifierOptions.throttle). */
+  readonly source?: string;
 }
 
 export interface FactorResult {
@@ -144,27 +168,26 @@ export interface VerifierOptions {
    * STORE_UNAVAILABLE, nothing tried (default 10,000 ms): attempts on one subject are decided one at a time.
    */
   readonly subjectWaitMs?: number;
+  /**
+   * Asked before every attempt that names a `source` (sourceThrottle is a ready one): a wait refuses the
+   * attempt with RATE_LIMITED, nothing judged or counted (src/throttle.ts).
+   */
+  readonly throttle?: Throttle;
   /** Who this verifier acts for, named in every audit entry it writes: a service (`bank-login`) or an administrator. */
   readonly actor?: string;
 }
 
-/**
- * A credential as last seen in the store, with its keyed engine (built once per version). The cache owns `c`
- * (each store read returns a new object) and moves its `last` on when this process accepts a code, in place.
- * `absent`: an id nobody holds. Its `c` is a decoy: the definition and engine of the credential this verifier
- * loaded last, so that a code for an unknown id is judged with the same work as one for a known id (the
- * verdict is thrown away: an unknown id never matches).
- */
-interface Cached {
-  readonly c: Mutable<StoredCredential>;
-  readonly engine: unknown;
-  readonly absent?: true;
-}
-
-type Mutable<T> = { -readonly [K in keyof T]: T[K] };
-
-const MAX_USER_CREDENTIALS = 32;
-const ID = /^[\w.@:+-]{1,128}$/;
+const OPTION_FIELDS = new Set([
+  "store",
+  "keys",
+  "policy",
+  "now",
+  "cacheSize",
+  "subjectWaitMs",
+  "throttle",
+  "actor",
+]);
+const FACTOR_FIELDS = new Set(["user", "factor", "ok", "source"]);
 const PREFIX: Record<CodeFunction, string> = {
   identify: "identify: ",
   respond: "respond: ",
@@ -183,32 +206,59 @@ export class Verifier {
   readonly #store: StateStore;
   readonly #keys: KeyProvider;
   readonly #now: () => number;
+  /** The time TOTP and OCRA codes are judged at: a steady clock unless `now` is given (src/clock.ts). */
+  readonly #codeNow: () => number;
+  readonly #throttle: Throttle | undefined;
   readonly #rule: LockoutRule;
   readonly #gate: SubjectGate;
-  /** The credential loaded last: what an unknown id is judged against (see `Cached.absent`). */
-  #template: Cached | undefined;
-  /**
-   * Credential definitions by id, as last seen (docs/architecture.md §6): they change only through lifecycle
-   * operations, which change the version the store checks on every decision, so a stale entry is caught there.
-   */
-  readonly #cache = new Map<string, Cached>();
-  readonly #cacheSize: number;
-  readonly #loading = new Map<string, Promise<Cached>>();
+  /** Credential definitions and their engines by id, as last seen (src/credential-cache.ts). */
+  readonly #cache: CredentialCache;
+  /** Locks lifted, disable and enable, revoke, status (src/lifecycle.ts). */
+  readonly #lifecycle: Lifecycle;
 
   constructor(options: VerifierOptions) {
+    checkFields(options, "the verifier options", OPTION_FIELDS);
+    for (const [name, methods] of [
+      ["store", ["get", "accept", "fail"]],
+      ["keys", ["seal", "hmac", "cryptogram"]],
+    ] as const) {
+      const v = options[name] as unknown as Record<string, unknown> | undefined;
+      if (typeof v !== "object" || v === null || methods.some((m) => typeof v[m] !== "function"))
+        throw invalid(`options.${name} is a ${name === "store" ? "StateStore" : "KeyProvider"}`);
+    }
+    if (options.now !== undefined && typeof options.now !== "function")
+      throw invalid("options.now is a function returning ms since the epoch");
+    if (options.actor !== undefined) checkSource(options.actor, "the actor");
     this.#store = options.actor === undefined ? options.store : withActor(options.store, options.actor);
     this.#keys = options.keys;
-    this.policy = { ...DEFAULT_POLICY, ...options.policy };
+    this.policy = policyWith(options.policy);
     this.#now = options.now ?? Date.now;
-    this.#cacheSize = Math.max(1, Math.trunc(options.cacheSize ?? 10_000));
-    this.#rule = { maxFailures: this.policy.maxFailures };
-    this.#gate = new SubjectGate(options.subjectWaitMs ?? 10_000);
+    this.#codeNow = options.now ?? steadyClock();
+    if (options.throttle !== undefined && typeof options.throttle !== "function")
+      throw invalid("options.throttle is a function (sourceThrottle makes one)");
+    this.#throttle = options.throttle;
+    this.#cache = new CredentialCache(
+      this.#store,
+      this.#keys,
+      integerIn(options.cacheSize ?? 10_000, 1, 10_000_000, "options.cacheSize"),
+    );
+    this.#rule = { maxFailures: this.policy.maxFailures, releaseMs: this.policy.lockoutReleaseMs };
+    this.#lifecycle = new Lifecycle({
+      store: this.#store,
+      cache: this.#cache,
+      rule: this.#rule,
+      now: this.#now,
+      entry: (...a) => this.#entry(...a),
+    });
+    this.#gate = new SubjectGate(
+      integerIn(options.subjectWaitMs ?? 10_000, 0, 600_000, "options.subjectWaitMs"),
+    );
   }
 
   /**
    * Registers a user who has no credential yet — a customer with a password only — so that the failures of
    * `checkFactor` are counted on that user for good (an id nobody registered is counted too, in the bounded
-   * table of unknown subjects, from which the least recently tried are dropped). Enrolling a credential with
+   * table of unknown subjects, from which the oldest are dropped). Enrolling a credential with
    * `user` registers its user as well. Idempotent.
    */
   async addUser(user: string): Promise<void> {
@@ -223,15 +273,18 @@ export class Verifier {
    * counted and locked like a known one. Audited with the factor's name, never its value.
    */
   async checkFactor(req: FactorRequest): Promise<FactorResult> {
+    checkFields(req, "a factor request", FACTOR_FIELDS);
     checkId(req.user, "a user id");
     if (typeof req.factor !== "string" || !FACTOR.test(req.factor))
       throw new CapkitError("INPUT_INVALID", "a factor is named by 1–32 letters, digits or . : + - _");
     if (typeof req.ok !== "boolean") throw new CapkitError("INPUT_INVALID", "ok is true or false");
+    checkSource(req.source);
     const { user, factor, ok } = req;
+    await this.#throttled(req.source, "factor", undefined, user);
     return this.#gate.run(subjectKey({ user }), async () => {
       const audit = this.#entry("", "factor", ok ? "accepted" : "rejected", user, { detail: factor });
       if (ok) {
-        const s = await this.#store.succeed({ user }, audit);
+        const s = await this.#store.succeed({ user }, this.#rule, audit);
         return { result: s.locked ? "locked" : "accepted" };
       }
       return this.#counted((await this.#store.fail({ user }, this.#rule, audit)) as Counted);
@@ -239,6 +292,8 @@ export class Verifier {
   }
 
   async enroll(req: EnrollRequest, options: { replaces?: string } = {}): Promise<void> {
+    if (typeof req !== "object" || req === null) throw invalid("an enrolment request is an object");
+    checkOptions(options, "the enrolment options", ["replaces"]);
     const { credential, audit } = await this[PREPARE_ENROLMENT](req, options);
     await this.#store.enroll(credential, audit);
     this.#cache.delete(req.id);
@@ -254,8 +309,13 @@ export class Verifier {
   ): Promise<{ credential: StoredCredential; audit: AuditEntry }> {
     checkId(req.id, "a credential id", "CREDENTIAL_INVALID");
     if (req.user !== undefined) checkId(req.user, "a user id", "CREDENTIAL_INVALID");
-    const rules = KINDS[req.kind];
-    if (!rules) throw new CapkitError("CREDENTIAL_INVALID", "unknown credential kind");
+    if (options.replaces !== undefined) checkId(options.replaces, "the id it replaces");
+    const rules = typeof req.kind === "string" ? own(KINDS, req.kind) : undefined;
+    if (!rules)
+      throw new CapkitError(
+        "CREDENTIAL_INVALID",
+        `the credential kind is one of ${Object.keys(KINDS).join(", ")}`,
+      );
     const e = await rules.enroll(req, { id: req.id, keys: this.#keys, policy: this.policy });
     const now = this.#now();
     const state = options.state ?? "active";
@@ -267,6 +327,7 @@ export class Verifier {
         last: e.last,
         failures: 0,
         locked: false,
+        lockedAt: undefined,
         createdAt: now,
         state,
         user: req.user,
@@ -288,7 +349,10 @@ export class Verifier {
    * accepted from the new one revokes the old (or revoke it explicitly).
    */
   async replace(oldId: string, req: EnrollRequest): Promise<void> {
-    const old = await this.#known(oldId);
+    checkId(oldId, "the id of the credential replaced");
+    if (typeof req !== "object" || req === null) throw invalid("an enrolment request is an object");
+    if (req.user !== undefined) checkId(req.user, "a user id", "CREDENTIAL_INVALID");
+    const old = await this.#lifecycle.known(oldId);
     if (req.user !== undefined && req.user !== old.user)
       throw new CapkitError(
         "INPUT_INVALID",
@@ -305,49 +369,64 @@ export class Verifier {
    * MACs — whether the id exists, its subject is locked or the code is right (docs/architecture.md §6).
    */
   async verify(req: VerifyRequest): Promise<VerifyResult> {
-    if ((req.id === undefined) === (req.user === undefined))
-      throw new CapkitError("INPUT_INVALID", "verify takes an id or a user, not both");
+    checkVerifyRequest(req);
+    await this.#throttled(req.source, "verify", req.id, req.user);
     if (req.user !== undefined) {
       const user = req.user;
       return this.#gate.run(subjectKey({ user }), () => this.#verifyUser(user, req));
     }
-    const id = String(req.id);
-    const e = this.#cache.get(id) ?? (await this.#cached(id));
-    return this.#gate.run(subjectKey(e.c), () => this.#verifyId(id, e, req));
+    const id = req.id!;
+    const e = this.#cache.get(id) ?? (await this.#cache.cached(id));
+    return this.#gate.run(e.subject, () => this.#verifyId(id, e, req));
   }
 
   /** `bound`: the challenge an operation derives (src/verifier-internals.ts), instead of a server-issued one. */
-  async #verifyId(id: string, cached: Cached, req: VerifyRequest, bound?: string): Promise<VerifyResult> {
+  #verifyId(id: string, cached: Cached, req: VerifyRequest, bound?: string): Promise<VerifyResult> {
     const now = this.#now();
     // The one read while this attempt waited its turn, if the one before it read the credential afresh.
     const e = this.#cache.get(id) ?? cached;
-    const fn: CodeFunction = req.function ?? KINDS[e.c.params.kind].defaultFunction;
+    const fn: CodeFunction = req.function ?? rulesOf(e.c.params.kind).defaultFunction;
     const code = digitsOf(req.code);
-    let refusal = code === undefined ? "not a number" : undefined;
-    // A server-issued challenge is consumed by any attempt, right or wrong: one guess per challenge.
-    let challenge: string | undefined;
-    if (refusal) {
-      // decided below, with the challenge left alone
-    } else if (bound !== undefined) {
-      challenge = bound;
-    } else if (fn === "respond" || fn === "sign" || fn === "ocra") {
-      const ch = req.challengeId ? await this.#store.takeChallenge(req.challengeId, id, fn, now) : undefined;
-      if (ch) challenge = ch.value;
-      else {
-        refusal = req.challengeId
-          ? "challenge unknown, used, expired or for another function"
-          : "no challenge";
-        // Judged all the same, against a stand-in of the same format: an unknown id's challenges are never
-        // stored, and the work must not tell it from a known id's.
-        challenge = standInChallenge(e.c, fn);
-      }
-    } else if (req.challengeId !== undefined) {
-      refusal = "a challenge given to a function without one";
-    }
-    const attempt = attemptOf(req, fn, code ?? "", now, challenge);
-    // `return await`: the result in one microtask turn rather than three (a promise returned from an async
-    // function is adopted through a thenable job).
-    return await this.#decide(
+    if (code === undefined) return this.#judgeId(e, req, fn, code, now, "not a number", undefined);
+    if (bound !== undefined) return this.#judgeId(e, req, fn, code, now, undefined, bound);
+    if (fn === "respond" || fn === "sign" || fn === "ocra")
+      return this.#verifyChallenged(e, req, fn, code, now);
+    const refusal = req.challengeId !== undefined ? "a challenge given to a function without one" : undefined;
+    return this.#judgeId(e, req, fn, code, now, refusal, undefined);
+  }
+
+  /** A code that answers a server-issued challenge: the challenge is consumed by any attempt, right or wrong. */
+  async #verifyChallenged(
+    e: Cached,
+    req: VerifyRequest,
+    fn: Exclude<CodeFunction, "identify">,
+    code: string,
+    now: number,
+  ): Promise<VerifyResult> {
+    const ch = req.challengeId
+      ? await this.#store.takeChallenge(req.challengeId, e.c.id, fn, now)
+      : undefined;
+    if (ch) return this.#judgeId(e, req, fn, code, now, undefined, ch.value);
+    const refusal = req.challengeId
+      ? "challenge unknown, used, expired or for another function"
+      : "no challenge";
+    // Judged all the same, against a stand-in of the same format: an unknown id's challenges are never
+    // stored, and the work must not tell it from a known id's.
+    return this.#judgeId(e, req, fn, code, now, refusal, standInChallenge(e.c, fn));
+  }
+
+  /** Judges and decides a code for one credential; `refusal` (if any) is the answer whatever the match. */
+  #judgeId(
+    e: Cached,
+    req: VerifyRequest,
+    fn: CodeFunction,
+    code: string | undefined,
+    now: number,
+    refusal: string | undefined,
+    challenge: string | undefined,
+  ): Promise<VerifyResult> {
+    const attempt = attemptOf(req, fn, code ?? "", this.#timeFor(e.c), challenge);
+    return this.#decide(
       e,
       "verify",
       now,
@@ -367,23 +446,19 @@ export class Verifier {
   async #verifyUser(user: string, req: VerifyRequest): Promise<VerifyResult> {
     const fn: CodeFunction = req.function ?? "identify";
     const code = digitsOf(req.code);
-    const refusal =
-      code === undefined
-        ? "not a number"
-        : fn !== "identify" || req.challengeId !== undefined
-          ? "by user, only identify codes (challenges are per credential)"
-          : undefined;
+    const refusal = code === undefined ? "not a number" : undefined; // the door refused any other function
     const probe = probeOf(req, fn, code);
     for (let tries = 0; ; tries++) {
       const now = this.#now();
-      const attempt = attemptOf(req, fn, code ?? "", now, undefined);
+      const attempt = attemptOf(req, fn, code ?? "", this.#codeNow(), undefined);
       const all = await this.#store.list({ user, limit: MAX_USER_CREDENTIALS });
       const active: Cached[] = [];
       // Pending credentials too: an in-app token's first accepted code activates it.
-      for (const c of all) if (c.state !== "disabled") active.push(await this.#fresh(c));
+      for (const c of all) if (c.state !== "disabled") active.push(await this.#cache.fresh(c));
       let hit: { e: Cached; m: Match } | undefined;
       // No credential to judge: the decoy, cached under a key no id can take (ids have no NUL).
-      for (const e of active.length > 0 ? active : [await this.#absent(`\0user:${user}`)]) {
+      const judged = active.length > 0 ? active : [await this.#cache.absent(`\0user:${user}`)];
+      for (const e of judged) {
         const m = this.#match(e, attempt); // every credential is tried: no early return on a hit
         if (m && !hit && !refusal && !e.absent) hit = { e, m };
       }
@@ -393,8 +468,8 @@ export class Verifier {
         if (r !== "again") return r;
         if (tries === 0) continue; // another server moved a credential on: judged again on a fresh list
       }
-      const replayed = active.find((e) => this.#isReplay(e.c, probe, now));
-      if (replayed) return this.#replayed(replayed.c, "verify", now, prefix, probe);
+      const replays = judged.filter((e) => this.#isReplay(e, probe, now)); // each one asked: the same work
+      if (replays[0]) return this.#replayed(replays[0].c, "verify", now, prefix, probe);
       const why =
         refusal ?? (hit ? "stale counter or changed credential" : `no match on ${all.length} credential(s)`);
       const s = await this.#store.fail(
@@ -407,7 +482,7 @@ export class Verifier {
   }
 
   #match(e: Cached, attempt: Attempt): Match | undefined {
-    return KINDS[e.c.params.kind].match(e.engine, e.c, attempt, this.policy);
+    return rulesOf(e.c.params.kind).match(e.engine, e.c, attempt, this.policy);
   }
 
   /**
@@ -433,22 +508,28 @@ export class Verifier {
       // the store then refuses what must be refused, and counts it.
       const { version, last } = c;
       const verdict = judge(e);
+      // Locked as this process last saw it: the code, right or wrong, goes the way of a failure — the same
+      // store operation either way — counted only if the store still finds it locked (else judged again).
+      const locked = isLocked(c, this.#rule, now) && !e.absent; // read for a decoy too: the same work
       let why: string;
       if (e.absent) why = "unknown credential";
+      else if (locked) why = "locked";
       else if (typeof verdict === "string") why = verdict;
       else {
         const r = await this.#accept(e, version, action, now, prefix, verdict, probe);
         if (r !== "again") return r;
         if (tries > 0) return this.#changed(c, action, now, prefix, "a stale counter");
         // Another server accepted a code or changed the credential: judged again on a fresh read.
-        e = await this.#load(id);
+        e = await this.#cache.load(id);
         continue;
       }
-      if (this.#isReplay(c, probe, now)) return this.#replayed(c, action, now, prefix, probe);
+      if (this.#isReplay(e, probe, now)) return this.#replayed(c, action, now, prefix, probe);
       const subject: FailureSubject = c.user !== undefined ? { user: c.user } : { credential: id };
       const expected: FailExpectation = e.absent
         ? { credential: id, absent: true }
-        : { credential: id, version, last };
+        : locked
+          ? { credential: id, version, last, locked }
+          : { credential: id, version, last };
       const s = await this.#store.fail(
         subject,
         this.#rule,
@@ -463,12 +544,13 @@ export class Verifier {
         expected,
       );
       if (s !== "changed") {
+        if (s.locked && !c.locked) c.lockedAt = now;
         c.failures = s.failures;
         c.locked = s.locked;
         return this.#counted(s);
       }
       if (tries > 0) return this.#changed(c, action, now, prefix, why);
-      e = await this.#load(id);
+      e = await this.#cache.load(id);
     }
   }
 
@@ -491,14 +573,12 @@ export class Verifier {
     return { result: "rejected" };
   }
 
-  /** The same request as the one just accepted (policy.replayWindowMs), recomputed from the cached digest. */
-  #isReplay(c: StoredCredential, probe: ReplayProbe, now: number): boolean {
-    const digest = replayDigest(c.id, c.last, probe); // computed on every failure: the same work either way
-    return (
-      c.acceptedAt !== undefined &&
-      Math.abs(now - c.acceptedAt) <= this.policy.replayWindowMs &&
-      sameDigest(digest, c.acceptedDigest)
-    );
+  /** The same request as the one just accepted (policy.replayWindowMs). */
+  #isReplay(e: Cached, probe: ReplayProbe, now: number): boolean {
+    const c = e.c;
+    const digest = replayDigest(c.id, c.last, probe); // made on every failure: the same work either way
+    const same = e.accepted ? sameRequest(e.accepted, probe) : sameDigest(digest, c.acceptedDigest);
+    return same && c.acceptedAt !== undefined && Math.abs(now - c.acceptedAt) <= this.policy.replayWindowMs;
   }
 
   /**
@@ -534,6 +614,27 @@ export class Verifier {
       : { result: "rejected", triesLeft: Math.max(0, this.#rule.maxFailures - s.failures) };
   }
 
+  /** Refuses the attempt when the throttle says its source must wait (nothing tried, nothing counted). */
+  async #throttled(
+    source: string | undefined,
+    action: ThrottleRequest["action"],
+    id: string | undefined,
+    user: string | undefined,
+  ): Promise<void> {
+    if (source === undefined || !this.#throttle) return;
+    const wait = await this.#throttle({ source, action, id, user });
+    if (wait !== undefined && wait > 0)
+      throw new CapkitError("RATE_LIMITED", `too many attempts from ${source}`, {
+        hint: `nothing was tried; retry in ${Math.ceil(wait / 1000)} s`,
+        details: { retryAfterMs: Math.ceil(wait) },
+      });
+  }
+
+  /** The time a code of this kind is judged at: read only for the kinds whose codes depend on it. */
+  #timeFor(c: StoredCredential): number {
+    return c.params.kind === "totp" || c.params.kind === "ocra" ? this.#codeNow() : 0;
+  }
+
   /**
    * The conditional accept. "again" when the store refused it without counting (another server accepted a
    * code or changed the credential): the caller judges again on a fresh read. A refusal the store counted —
@@ -549,7 +650,6 @@ export class Verifier {
     probe: ReplayProbe,
   ): Promise<VerifyResult | "again"> {
     const c = e.c;
-    const digest = replayDigest(c.id, m.counter, probe);
     const outcome = await this.#store.accept(
       c.id,
       m.counter,
@@ -566,10 +666,9 @@ export class Verifier {
         version,
         user: c.user,
         drift: m.drift,
-        digest,
-        request: probe.request,
+        probe,
         rule: this.#rule,
-        refusedDetail: `${prefix}locked or disabled`,
+        refusedDetail: REFUSED[prefix] ?? `${prefix}${REFUSED[""]}`,
         activates: c.state === "pending" || c.replaces !== undefined,
       },
     );
@@ -584,8 +683,9 @@ export class Verifier {
       c.failures = 0;
       c.locked = false;
       c.acceptedAt = now;
-      c.acceptedDigest = digest;
+      c.acceptedDigest = undefined;
       c.acceptedRequest = probe.request;
+      e.accepted = probe;
       if (m.drift !== undefined) c.drift = m.drift;
     }
     // A pending credential is now active; the one it replaced was revoked in the same write (its audit trail
@@ -599,92 +699,25 @@ export class Verifier {
   }
 
   /**
-   * The cached credential, or one read for every caller at once: a burst of attempts on an id not in the cache
-   * (a cold start, a stuck row) makes one store read, not one per attempt.
-   */
-  #cached(id: string): Promise<Cached> {
-    const e = this.#cache.get(id);
-    if (e) return Promise.resolve(e);
-    let p = this.#loading.get(id);
-    if (!p) {
-      p = this.#load(id).finally(() => this.#loading.delete(id));
-      this.#loading.set(id, p);
-    }
-    return p;
-  }
-
-  /**
-   * A fresh read from the store, cached; the keyed engine is kept while the version is the same. An id nobody
-   * holds is cached as unknown, with the decoy.
-   */
-  async #load(id: string): Promise<Cached> {
-    const c = await this.#store.get(id);
-    return c ? this.#fresh(c) : this.#absent(id);
-  }
-
-  /** Caches a credential just read from the store, with its engine; it becomes the decoy's template. */
-  async #fresh(c: Mutable<StoredCredential>): Promise<Cached> {
-    const old = this.#cache.get(c.id);
-    const reuse = old && !old.absent && old.c.version === c.version;
-    const e = { c, engine: reuse ? old.engine : await this.#engine(c) };
-    this.#remember(e);
-    this.#template = e;
-    return e;
-  }
-
-  /**
-   * An unknown id (or user): a decoy with the definition of the credential loaded last, and an engine built
-   * for it the way a known credential's engine is built when it is read (unseal, derive) — the same work. With
-   * no credential loaded yet, a TOTP token with a random key. Cached like a known id, under `key`.
-   */
-  async #absent(key: string): Promise<Cached> {
-    const old = this.#cache.get(key);
-    const t = this.#template;
-    const base = t?.c ?? DECOY;
-    const c: Mutable<StoredCredential> = {
-      ...base,
-      id: key,
-      user: undefined,
-      replaces: undefined,
-      failures: old?.c.failures ?? 0,
-      locked: old?.c.locked ?? false,
-      state: "active",
-      version: 0,
-      acceptedAt: undefined,
-      acceptedDigest: undefined,
-      acceptedRequest: undefined,
-    };
-    const engine = old?.absent ? old.engine : t ? await this.#engine(t.c) : await decoyEngine(this.#keys);
-    const e: Cached = { c, engine, absent: true };
-    this.#remember(e);
-    return e;
-  }
-
-  #remember(e: Cached): void {
-    if (!this.#cache.has(e.c.id) && this.#cache.size >= this.#cacheSize)
-      this.#cache.delete(this.#cache.keys().next().value!);
-    this.#cache.set(e.c.id, e);
-  }
-
-  /** The credential's keyed engine: the key provider computes, the verifier never holds a key. */
-  #engine(c: StoredCredential): Promise<unknown> {
-    return KINDS[c.params.kind].engine(c.params, c.sealed, { id: c.id, keys: this.#keys });
-  }
-
-  /**
    * A challenge from the CSPRNG for one credential and one function; never 0, single use, expiring. For an
    * unknown id the answer looks the same (the code sent back will be rejected).
    */
   async issueChallenge(
     id: string,
     fn: Exclude<CodeFunction, "identify">,
+    options: { source?: string } = {},
   ): Promise<{ challengeId: string; challenge: string; expiresAt: number }> {
+    checkId(id, "the credential id");
+    checkChallengeFunction(fn);
+    checkOptions(options, "the challenge options", ["source"]);
+    checkSource(options.source);
+    await this.#throttled(options.source, "challenge", id, undefined);
     const now = this.#now();
     const expiresAt = now + this.policy.challengeTtlMs;
-    const e = this.#cache.get(id) ?? (await this.#cached(id));
+    const e = this.#cache.get(id) ?? (await this.#cache.cached(id));
     const c = e.c;
     // For an unknown id, the decoy's kind makes the value: the same format as a known id's.
-    const value = KINDS[c.params.kind].challenge(c.params, fn);
+    const value = rulesOf(c.params.kind).challenge(c.params, fn);
     if (e.absent) {
       await this.#store.record(this.#entry(id, "challenge", "unknown", undefined, { detail: fn }));
       return { challengeId: randomBytes(16).toString("hex"), challenge: value, expiresAt };
@@ -708,11 +741,22 @@ export class Verifier {
    * Resynchronises a HOTP token or CAP card that ran ahead of the window: two consecutive codes (identify)
    * must match two consecutive counters within the resync window; then the second is the last accepted.
    */
-  async resync(id: string, code1: string, code2: string): Promise<VerifyResult> {
-    const loaded = await this.#load(id); // a rare operation: decided on a fresh read
-    return this.#gate.run(subjectKey(loaded.c), () => {
+  async resync(
+    id: string,
+    code1: string,
+    code2: string,
+    options: { source?: string } = {},
+  ): Promise<VerifyResult> {
+    checkId(id, "the credential id");
+    checkCode(code1, "the first code");
+    checkCode(code2, "the second code");
+    checkOptions(options, "the resync options", ["source"]);
+    checkSource(options.source);
+    await this.#throttled(options.source, "resync", id, undefined);
+    const loaded = await this.#cache.load(id); // a rare operation: decided on a fresh read
+    return this.#gate.run(loaded.subject, () => {
       const e = this.#cache.get(id) ?? loaded;
-      const resync = KINDS[e.c.params.kind].resync;
+      const resync = rulesOf(e.c.params.kind).resync;
       if (!resync) {
         throw new CapkitError(
           "INPUT_INVALID",
@@ -738,87 +782,57 @@ export class Verifier {
     });
   }
 
-  async unlock(id: string): Promise<void> {
-    const ok = await this.#store.unlock({ credential: id }, this.#entry(id, "unlock", "ok", undefined));
-    this.#cache.delete(id);
-    if (!ok) throw new CapkitError("CREDENTIAL_UNKNOWN", `no credential ${id}`);
+  /** Lifts a credential's lock and clears its count (an administrator's act, audited). */
+  unlock(id: string): Promise<void> {
+    return this.#lifecycle.unlock(id);
   }
 
-  async unlockUser(user: string): Promise<void> {
-    const ok = await this.#store.unlock({ user }, this.#entry("", "unlock", "ok", user));
-    if (!ok) throw new CapkitError("CREDENTIAL_UNKNOWN", `no user ${user}`);
+  /** Lifts a user's lock and clears its count (an administrator's act, audited). */
+  unlockUser(user: string): Promise<void> {
+    return this.#lifecycle.unlockUser(user);
   }
 
   /** Disabled credentials answer "rejected" to every code (audited as disabled) until enabled again. */
-  async disable(id: string): Promise<void> {
-    await this.#setState(id, "disabled");
+  disable(id: string): Promise<void> {
+    return this.#lifecycle.setState(id, "disabled");
   }
 
-  async enable(id: string): Promise<void> {
-    await this.#setState(id, "active");
-  }
-
-  async #setState(id: string, state: CredentialState): Promise<void> {
-    const c = await this.#known(id);
-    // Its first code activates it, revoking the one it replaces in the same write: disabling and enabling it
-    // would make it active without either.
-    if (c.state === "pending")
-      throw new CapkitError(
-        "INPUT_INVALID",
-        `${id} is pending: its first accepted code activates it, or revoke it`,
-      );
-    const ok = await this.#store.setState(
-      id,
-      state,
-      newVersion(),
-      this.#entry(id, state === "active" ? "enable" : "disable", "ok", c.user),
-    );
-    this.#cache.delete(id);
-    if (!ok) throw new CapkitError("CREDENTIAL_UNKNOWN", `no credential ${id}`);
+  enable(id: string): Promise<void> {
+    return this.#lifecycle.setState(id, "active");
   }
 
   /** The credential's state and keys are deleted; its audit trail stays. */
-  async revoke(id: string): Promise<void> {
-    const c = await this.#known(id);
-    const ok = await this.#store.revoke(id, this.#entry(id, "revoke", "ok", c.user));
-    this.#cache.delete(id);
-    if (!ok) throw new CapkitError("CREDENTIAL_UNKNOWN", `no credential ${id}`);
+  revoke(id: string): Promise<void> {
+    return this.#lifecycle.revoke(id);
   }
 
-  async status(id: string): Promise<CredentialStatus> {
-    return statusOf(await this.#known(id));
+  /** A credential's state, with its lockout subject's count and lock (its user's, for a user's credential). */
+  status(id: string): Promise<CredentialStatus> {
+    return this.#lifecycle.status(id);
   }
 
-  async userStatus(user: string): Promise<UserStatus> {
-    const u = await this.#store.user(user);
-    if (!u) throw new CapkitError("CREDENTIAL_UNKNOWN", `no user ${user}`);
-    const creds = await this.#store.list({ user, limit: MAX_USER_CREDENTIALS });
-    return { user, failures: u.failures, locked: u.locked, credentials: creds.map((c) => c.id) };
+  userStatus(user: string): Promise<UserStatus> {
+    return this.#lifecycle.userStatus(user);
   }
 
   /** Credentials in id order, a page at a time: pass the returned `next` as `after` for the next page. */
-  async list(
+  list(
     options: { after?: string; limit?: number; user?: string } = {},
   ): Promise<{ credentials: CredentialStatus[]; next?: string }> {
-    const limit = Math.max(1, Math.min(1000, Math.trunc(options.limit ?? 100)));
-    const rows = await this.#store.list({
-      limit,
-      ...(options.after !== undefined ? { after: options.after } : {}),
-      ...(options.user !== undefined ? { user: options.user } : {}),
-    });
-    const last = rows[rows.length - 1];
-    return { credentials: rows.map(statusOf), ...(rows.length === limit && last ? { next: last.id } : {}) };
+    return this.#lifecycle.list(options);
   }
 
-  audit(id?: string, limit?: number): Promise<AuditEntry[]> {
-    return this.#store.audit(id, limit);
+  async audit(id?: string, limit?: number): Promise<AuditEntry[]> {
+    if (id !== undefined) checkId(id, "the credential or user id");
+    return this.#store.audit(id, integerIn(limit ?? 100, 1, 100_000, "the number of entries (limit)"));
   }
 
   /** The audit trail in store order, a page at a time (`after`: the last seq of the previous page), filtered. */
-  auditTrail(q: Partial<AuditQuery> = {}): Promise<ChainedAuditEntry[]> {
+  async auditTrail(q: Partial<AuditQuery> = {}): Promise<ChainedAuditEntry[]> {
+    checkAuditQuery(q);
     return this.#store.auditTrail({
       ...q,
-      limit: Math.max(1, Math.min(10_000, Math.trunc(q.limit ?? 1000))),
+      limit: integerIn(q.limit ?? 1000, 1, 10_000, "the page size (limit)"),
     });
   }
 
@@ -841,13 +855,15 @@ export class Verifier {
    * Audit retention: deletes entries older than `before` (a Date or ms since the epoch), or beyond `maxRows` /
    * `maxBytes`, keeping the rest verifiable, and signs the cut; returns how many entries went.
    */
-  pruneAudit(
+  async pruneAudit(
     before: Date | number | { before?: Date | number; maxRows?: number; maxBytes?: number },
   ): Promise<number> {
-    const bounds = typeof before === "object" && !(before instanceof Date) ? before : { before };
-    const at = bounds.before instanceof Date ? bounds.before.getTime() : bounds.before;
-    if (bounds.before !== undefined && !Number.isFinite(at))
-      throw new CapkitError("INPUT_INVALID", "pruneAudit needs a valid date");
+    const bounds =
+      typeof before === "object" && before !== null && !(before instanceof Date) ? before : { before };
+    checkOptions(bounds, "pruneAudit's bounds", ["before", "maxRows", "maxBytes"]);
+    const at = bounds.before === undefined ? undefined : checkTime(bounds.before, "pruneAudit's date");
+    if (bounds.maxRows !== undefined) integerIn(bounds.maxRows, 0, Number.MAX_SAFE_INTEGER, "maxRows");
+    if (bounds.maxBytes !== undefined) integerIn(bounds.maxBytes, 0, Number.MAX_SAFE_INTEGER, "maxBytes");
     return pruneAudit(this.#store, this.#keys, this.#now(), {
       ...(at !== undefined ? { before: at } : {}),
       ...(bounds.maxRows !== undefined ? { maxRows: bounds.maxRows } : {}),
@@ -860,6 +876,10 @@ export class Verifier {
    * `DEFAULT_AUDIT_RETENTION`: 400 days, 50 million entries, 8 GiB).
    */
   async maintainAudit(retention: AuditRetention = DEFAULT_AUDIT_RETENTION): Promise<{ pruned: number }> {
+    checkFields(retention, "the audit retention", new Set(["days", "maxRows", "maxBytes"]));
+    integerIn(retention.days, 1, 36_500, "retention.days");
+    integerIn(retention.maxRows, 1, Number.MAX_SAFE_INTEGER, "retention.maxRows");
+    integerIn(retention.maxBytes, 1, Number.MAX_SAFE_INTEGER, "retention.maxBytes");
     await this.checkpointAudit();
     const pruned = await this.pruneAudit({
       before: this.#now() - retention.days * 86_400_000,
@@ -874,7 +894,12 @@ export class Verifier {
    * (src/rekey.ts, docs/architecture.md §6.1). Run it after giving every verifier the new key with the old one
    * as previous; afterwards remove the old key, and what was sealed under it is refused.
    */
-  rekey(options: Omit<RekeyOptions, "now"> = {}): Promise<RekeyReport> {
+  async rekey(options: Omit<RekeyOptions, "now"> = {}): Promise<RekeyReport> {
+    checkOptions(options, "the rekey options", ["actor", "pageSize", "onProgress"]);
+    if (options.actor !== undefined) checkSource(options.actor, "the actor");
+    if (options.pageSize !== undefined) integerIn(options.pageSize, 1, 10_000, "pageSize");
+    if (options.onProgress !== undefined && typeof options.onProgress !== "function")
+      throw invalid("onProgress is a function");
     return rekeyCredentials(this.#store, this.#keys, { ...options, now: this.#now });
   }
 
@@ -891,16 +916,10 @@ export class Verifier {
           ...(b.amount !== undefined ? { amount: b.amount } : {}),
           ...(b.currency !== undefined ? { currency: b.currency } : {}),
         };
-        const e = this.#cache.get(id) ?? (await this.#cached(id));
-        return this.#gate.run(subjectKey(e.c), () => this.#verifyId(id, e, req, b.challenge));
+        const e = this.#cache.get(id) ?? (await this.#cache.cached(id));
+        return this.#gate.run(e.subject, () => this.#verifyId(id, e, req, b.challenge));
       },
     };
-  }
-
-  async #known(id: string): Promise<StoredCredential> {
-    const c = await this.#store.get(id);
-    if (!c) throw new CapkitError("CREDENTIAL_UNKNOWN", `no credential ${id}`);
-    return c;
   }
 
   #entry(
@@ -926,25 +945,22 @@ export class Verifier {
  * once and shared, so an audit trail of accepts holds the same few strings, not one new string per code.
  */
 function acceptedDetail(prefix: string, m: Match): string {
-  const make = () => `${prefix}ok, offset ${m.offset}${m.drift !== undefined ? `, drift ${m.drift}` : ""}`;
-  if (m.drift !== undefined || m.offset < 0 || m.offset >= 16) return make();
   const byOffset = ACCEPTED_DETAILS.get(prefix); // the known prefixes only: no growth from odd input
-  if (!byOffset) return make();
-  byOffset[m.offset] ??= make();
+  if (m.drift !== undefined || m.offset < 0 || m.offset >= 16 || !byOffset) return detailOf(prefix, m);
+  byOffset[m.offset] ??= detailOf(prefix, m);
   return byOffset[m.offset]!;
 }
 
+function detailOf(prefix: string, m: Match): string {
+  return `${prefix}ok, offset ${m.offset}${m.drift !== undefined ? `, drift ${m.drift}` : ""}`;
+}
+
+/** The audit detail of a right code refused (the subject locked, the credential disabled), by prefix. */
+const REFUSED: Record<string, string> = Object.fromEntries(
+  [...Object.values(PREFIX), ""].map((p) => [p, `${p}locked or disabled`]),
+);
+
 const ACCEPTED_DETAILS = new Map<string, string[]>([...Object.values(PREFIX), ""].map((p) => [p, []]));
-
-/** A credential's version: random, so a revoked and re-enrolled id never repeats one another process cached. */
-function newVersion(): number {
-  return randomInt(1, 2 ** 48);
-}
-
-/** Attempts on one subject are decided one at a time (SubjectGate): its key. */
-function subjectKey(s: { readonly user?: string | undefined; readonly id?: string }): string {
-  return s.user !== undefined ? `user:${s.user}` : `credential:${s.id}`;
-}
 
 function probeOf(req: VerifyRequest, fn: CodeFunction, code: string | undefined): ReplayProbe {
   return {
@@ -958,43 +974,10 @@ function probeOf(req: VerifyRequest, fn: CodeFunction, code: string | undefined)
   };
 }
 
-/** With no credential loaded yet, an unknown id is judged against a TOTP token with a random key. */
-const DECOY: StoredCredential = {
-  id: "",
-  params: { kind: "totp", algorithm: "SHA1", digits: 6, step: 30, t0: 0, past: 1, future: 1 },
-  sealed: undefined,
-  last: -1,
-  failures: 0,
-  locked: false,
-  createdAt: 0,
-  state: "active",
-  user: undefined,
-  drift: undefined,
-  replaces: undefined,
-  acceptedAt: undefined,
-  acceptedDigest: undefined,
-  acceptedRequest: undefined,
-  version: 0,
-};
-
-/** A random key sealed once per key provider, for the decoy engines. */
-const decoyKeys = new WeakMap<KeyProvider, Promise<string>>();
-
-/** An engine of a random key, built through the key provider from its seal as a real credential's is (same work). */
-async function decoyEngine(keys: KeyProvider): Promise<unknown> {
-  let sealed = decoyKeys.get(keys);
-  if (!sealed) {
-    const secret = randomBytes(20);
-    sealed = keys.seal("decoy", "hmac", secret).finally(() => secret.fill(0));
-    decoyKeys.set(keys, sealed);
-  }
-  return KINDS.totp.engine(DECOY.params, await sealed, { id: "decoy", keys });
-}
-
 /** A challenge value of the format `fn` has for this credential's kind; none if the kind has no `fn`. */
 function standInChallenge(c: StoredCredential, fn: Exclude<CodeFunction, "identify">): string | undefined {
   try {
-    return KINDS[c.params.kind].challenge(c.params, fn);
+    return rulesOf(c.params.kind).challenge(c.params, fn);
   } catch (e) {
     if (isCapkitError(e, "INPUT_INVALID")) return undefined;
     throw e;
@@ -1003,20 +986,8 @@ function standInChallenge(c: StoredCredential, fn: Exclude<CodeFunction, "identi
 
 const FACTOR = /^[\w.:+-]{1,32}$/;
 
-/** An id as enrolled: CREDENTIAL_INVALID at enrolment, INPUT_INVALID in a request that names one. */
-function checkId(
-  id: unknown,
-  what: string,
-  code: "CREDENTIAL_INVALID" | "INPUT_INVALID" = "INPUT_INVALID",
-): void {
-  if (typeof id !== "string" || !ID.test(id)) {
-    throw new CapkitError(code, `${what} is 1–128 letters, digits or . @ : + - _`);
-  }
-}
-
 /** The code as typed, spaces removed; undefined when it is not 1–20 digits. */
-function digitsOf(code: unknown): string | undefined {
-  if (typeof code !== "string") return undefined;
+function digitsOf(code: string): string | undefined {
   const s = DIGITS.test(code) ? code : code.replace(/\s+/g, "");
   return DIGITS.test(s) ? s : undefined;
 }
@@ -1031,20 +1002,4 @@ function attemptOf(
   challenge: string | undefined,
 ): Attempt {
   return { fn, code, now, challenge, amount: req.amount, currency: req.currency, tds: req.tds };
-}
-
-function statusOf(c: StoredCredential): CredentialStatus {
-  const p = c.params;
-  return {
-    id: c.id,
-    kind: p.kind,
-    state: c.state,
-    ...(c.user !== undefined ? { user: c.user } : {}),
-    last: c.last,
-    failures: c.failures,
-    locked: c.locked,
-    createdAt: c.createdAt,
-    ...(p.kind === "totp" && c.drift !== undefined ? { driftSeconds: c.drift * p.step } : {}),
-    ...(c.replaces !== undefined ? { replaces: c.replaces } : {}),
-  };
 }

@@ -3,7 +3,13 @@ import { CapCodeModel, generateCapCode, readerProfile } from "@capkit/emv-cap";
 import { HmacKey, HotpGenerator } from "@capkit/oath";
 import { FakeClock, newSimCardState, SimulatedCard } from "@capkit/token-sim";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type KeyProvider, SoftwareKeyProvider, type StateStore, Verifier } from "../src/index.js";
+import {
+  type KeyProvider,
+  SoftwareKeyProvider,
+  type StateStore,
+  sourceThrottle,
+  Verifier,
+} from "../src/index.js";
 
 /** A store that also says how many unknown subjects it counts (all three do). */
 export type CountingStore = StateStore & { unknownCount(): Promise<number> };
@@ -253,7 +259,7 @@ export function attackConformance(
         });
       });
 
-      it("bounded: the least recently tried unknown subjects are dropped beyond the store's limit", async () => {
+      it("bounded: beyond the store's limit the oldest unknown subjects are dropped", async () => {
         const small = await open({ unknownLimit: 3 });
         try {
           const v = new Verifier({ store: small, keys, now: () => clock.now() });
@@ -262,10 +268,13 @@ export function attackConformance(
           expect(await small.unknownCount()).toBe(3);
           for (let i = 0; i < 4; i++) await v.verify({ id: ids[4]!, code: "000000" });
           expect(await v.verify({ id: ids[4]!, code: "000000" })).toEqual({ result: "locked" });
-          // Three newer ones push the locked one out only if it is the least recently tried.
-          for (const id of [uid("flood"), uid("flood")]) await v.verify({ id, code: "000000" });
-          expect(await v.verify({ id: ids[4]!, code: "000000" })).toEqual({ result: "locked" });
+          // Tried again or not, it goes when three newer ones have come: the table holds the newest three.
+          for (let i = 0; i < 3; i++) await v.verify({ id: uid("flood"), code: "000000" });
           expect(await small.unknownCount()).toBe(3);
+          expect(await v.verify({ id: ids[4]!, code: "000000" })).toEqual({
+            result: "rejected",
+            triesLeft: 4,
+          });
         } finally {
           await small.close();
         }
@@ -371,14 +380,337 @@ export function attackConformance(
                 challengeId: issued[1]!.challengeId,
               }),
             ),
-            await work.of(() => v.verify({ id: card2, code: bad, function: "respond" })),
           ];
           expect(respond[1]!.work).toEqual(respond[0]!.work);
-          expect(respond[2]!.work.macs).toEqual(respond[0]!.work.macs);
           expect(respond[0]!.work.macs).toBeGreaterThan(0);
         } finally {
           work.restore();
         }
+      });
+    });
+
+    describe("options a bank expects", () => {
+      it("a timed release of the lockout (policy.lockoutReleaseMs, off by default): the count starts again", async () => {
+        const timed = new Verifier({
+          store,
+          keys,
+          now: () => clock.now(),
+          policy: { lockoutReleaseMs: 60_000 },
+        });
+        const user = uid("timed");
+        const t = await totp(user, timed);
+        const own = await totp(undefined, timed);
+        const nobody = uid("timed-nobody");
+        const stranger = uid("timed-stranger");
+        const lock = async () => {
+          for (let i = 0; i < 5; i++) {
+            await timed.verify({ id: own.id, code: own.wrong(1)[0]! });
+            await timed.verify({ user, code: t.wrong(1)[0]! });
+            await timed.verify({ id: nobody, code: "000000" });
+            await timed.checkFactor({ user: stranger, factor: "password", ok: false });
+          }
+        };
+        await lock();
+        clock.advance(59_999);
+        expect((await timed.verify({ id: own.id, code: own.code() })).result).toBe("locked");
+        expect((await timed.verify({ id: t.id, code: t.code() })).result).toBe("locked");
+        expect(await timed.verify({ id: nobody, code: "000000" })).toEqual({ result: "locked" });
+        expect(await timed.checkFactor({ user: stranger, factor: "password", ok: true })).toEqual({
+          result: "locked",
+        });
+        // The attempts while locked keep counting but do not move the release: it counts from the lock.
+        clock.advance(1);
+        expect((await timed.userStatus(user)).locked).toBe(false);
+        expect((await timed.status(own.id)).locked).toBe(false);
+        expect((await timed.verify({ id: own.id, code: own.code() })).result).toBe("accepted");
+        expect(await timed.verify({ user, code: t.wrong(1)[0]! })).toEqual({
+          result: "rejected",
+          triesLeft: 4,
+        });
+        expect(await timed.verify({ id: nobody, code: "000000" })).toEqual({
+          result: "rejected",
+          triesLeft: 4,
+        });
+        expect(await timed.checkFactor({ user: stranger, factor: "password", ok: true })).toEqual({
+          result: "accepted",
+        });
+        // Off by default: the same wait lifts nothing.
+        const forever = await totp();
+        for (let i = 0; i < 5; i++) await verifier.verify({ id: forever.id, code: forever.wrong(1)[0]! });
+        clock.advance(365 * 86_400_000);
+        expect((await verifier.verify({ id: forever.id, code: forever.code() })).result).toBe("locked");
+      });
+    });
+
+    describe("a per-source throttle", () => {
+      it("sourceThrottle: a source past its rate is refused RATE_LIMITED, nothing judged or counted; others go on", async () => {
+        const seen: unknown[] = [];
+        const limit = sourceThrottle({ perMinute: 3, burst: 3, now: () => clock.now() });
+        const v = new Verifier({
+          store,
+          keys,
+          now: () => clock.now(),
+          throttle: (r) => {
+            seen.push(r);
+            return limit(r);
+          },
+        });
+        const user = uid("spray");
+        const t = await totp(user, v);
+        // One address, one password, many ids (a spray): the burst, then refused.
+        for (let i = 0; i < 3; i++)
+          expect((await v.verify({ id: uid("ghost"), code: "000000", source: "198.51.100.7" })).result).toBe(
+            "rejected",
+          );
+        const refused = await v
+          .verify({ user, code: t.code(), source: "198.51.100.7" })
+          .catch((e: unknown) => e);
+        expect(refused).toMatchObject({ code: "RATE_LIMITED", details: { retryAfterMs: 20_000 } });
+        await expect(
+          v.checkFactor({ user, factor: "password", ok: false, source: "198.51.100.7" }),
+        ).rejects.toMatchObject({ code: "RATE_LIMITED" });
+        await expect(v.issueChallenge(t.id, "respond", { source: "198.51.100.7" })).rejects.toMatchObject({
+          code: "RATE_LIMITED",
+        });
+        expect((await v.userStatus(user)).failures).toBe(0); // refused attempts are not counted
+        // Another source, and attempts naming none, go on; the first source again after its wait.
+        expect((await v.verify({ user, code: t.code(), source: "203.0.113.9" })).result).toBe("accepted");
+        clock.advance(30_000); // past the wait, and the next TOTP step (the last one's code was just used)
+        expect((await v.verify({ user, code: t.code(), source: "198.51.100.7" })).result).toBe("accepted");
+        expect(seen[3]).toEqual({ source: "198.51.100.7", action: "verify", id: undefined, user });
+        await expect(v.verify({ user, code: "1", source: "bad source" })).rejects.toMatchObject({
+          code: "INPUT_INVALID",
+        });
+      });
+    });
+
+    describe("the door: bad arguments are INPUT_INVALID (or another typed error) with a message true to the cause, nothing written", () => {
+      it("every method, every argument", async () => {
+        const t = await totp();
+        const card = new SimulatedCard(newSimCardState("sesame", "1234"));
+        const record = card.issuerRecord();
+        const ch = "0".repeat(32);
+        let writes = 0;
+        const watched = new Proxy(store, {
+          get(target, p) {
+            const v = Reflect.get(target, p, target);
+            if (typeof v !== "function") return v;
+            return (...a: unknown[]) => {
+              if (!["get", "list", "user", "audit"].includes(String(p))) writes++;
+              return v.apply(target, a);
+            };
+          },
+        });
+        const v = new Verifier({ store: watched, keys, now: () => clock.now() });
+        const id = t.id;
+        const cases: [string, () => Promise<unknown> | unknown, string, RegExp][] = [
+          [
+            "neither id nor user",
+            () => v.verify({ code: "123456" } as never),
+            "INPUT_INVALID",
+            /needs an id or a user/,
+          ],
+          [
+            "both",
+            () => v.verify({ id, user: "u", code: "123456" }),
+            "INPUT_INVALID",
+            /an id or a user, not both/,
+          ],
+          [
+            "a JSON number",
+            () => v.verify({ id, code: 123456 as never }),
+            "INPUT_INVALID",
+            /string, as typed \(got number\)/,
+          ],
+          [
+            "a code too long",
+            () => v.verify({ id, code: "1".repeat(65) }),
+            "INPUT_INVALID",
+            /at most 64 characters/,
+          ],
+          [
+            "a NUL in the id",
+            () => v.verify({ id: "a\u0000b", code: "1" }),
+            "INPUT_INVALID",
+            /credential id is 1–128/,
+          ],
+          [
+            "an id too long",
+            () => v.verify({ id: "x".repeat(129), code: "1" }),
+            "INPUT_INVALID",
+            /credential id is 1–128/,
+          ],
+          [
+            "an object for an id",
+            () => v.verify({ id: {} as never, code: "1" }),
+            "INPUT_INVALID",
+            /credential id is/,
+          ],
+          ["a user id", () => v.verify({ user: "u u", code: "1" }), "INPUT_INVALID", /user id is 1–128/],
+          [
+            "a function",
+            () => v.verify({ id, code: "1", function: "constructor" as never }),
+            "INPUT_INVALID",
+            /function is one of/,
+          ],
+          [
+            "respond without challenge",
+            () => v.verify({ id, code: "1", function: "respond" }),
+            "INPUT_INVALID",
+            /answers a challenge/,
+          ],
+          [
+            "identify with a challenge",
+            () => v.verify({ id, code: "1", function: "identify", challengeId: ch }),
+            "INPUT_INVALID",
+            /identify takes no challenge/,
+          ],
+          [
+            "a challenge id",
+            () => v.verify({ id, code: "1", challengeId: "xyz" }),
+            "INPUT_INVALID",
+            /32 hex digits/,
+          ],
+          [
+            "an amount",
+            () => v.verify({ id, code: "1", function: "sign", challengeId: ch, amount: "1.234" }),
+            "INPUT_INVALID",
+            /amount must look like 1234.56/,
+          ],
+          [
+            "an amount without sign",
+            () => v.verify({ id, code: "1", amount: "12.00" }),
+            "INPUT_INVALID",
+            /go with function sign/,
+          ],
+          [
+            "sign without amount",
+            () => v.verify({ id, code: "1", function: "sign", challengeId: ch }),
+            "INPUT_INVALID",
+            /sign needs the amount/,
+          ],
+          [
+            "a currency",
+            () =>
+              v.verify({ id, code: "1", function: "sign", challengeId: ch, amount: "1", currency: "EUR" }),
+            "INPUT_INVALID",
+            /3-digit ISO 4217/,
+          ],
+          [
+            "TDS numbers",
+            () => v.verify({ id, code: "1", tds: [1234] as never }),
+            "INPUT_INVALID",
+            /array of 1 to 10 strings/,
+          ],
+          [
+            "a request id",
+            () => v.verify({ id, code: "1", requestId: "bad id!" }),
+            "INPUT_INVALID",
+            /request id is 1–128/,
+          ],
+          [
+            "a typo",
+            () => v.verify({ id, code: "1", challengeID: ch } as never),
+            "INPUT_INVALID",
+            /unknown field "challengeID"/,
+          ],
+          ["no request", () => v.verify(null as never), "INPUT_INVALID", /request is an object/],
+          [
+            "by user with a challenge",
+            () => v.verify({ user: "u", code: "1", function: "respond", challengeId: ch }),
+            "INPUT_INVALID",
+            /by user, only identify/,
+          ],
+          [
+            "resync's code",
+            () => v.resync(id, 123456 as never, "1"),
+            "INPUT_INVALID",
+            /first code is a string/,
+          ],
+          [
+            "a factor's ok",
+            () => v.checkFactor({ user: "u", factor: "password", ok: 1 as never }),
+            "INPUT_INVALID",
+            /ok is true or false/,
+          ],
+          [
+            "a factor's name",
+            () => v.checkFactor({ user: "u", factor: "pass word", ok: false }),
+            "INPUT_INVALID",
+            /factor is named by/,
+          ],
+          [
+            "a kind",
+            () => v.enroll({ id: uid("k"), kind: "constructor" } as never),
+            "CREDENTIAL_INVALID",
+            /kind is one of cap, hotp, totp, ocra/,
+          ],
+          [
+            "a profile",
+            () => v.enroll({ id: uid("k"), kind: "cap", record: { ...record, profile: "constructor" } }),
+            "PROFILE_INVALID",
+            /unknown reader profile "constructor"/,
+          ],
+          [
+            "a CVN",
+            () =>
+              v.enroll({
+                id: uid("k"),
+                kind: "cap",
+                record: { ...record, cryptogramVersion: "constructor" },
+              }),
+            "PROFILE_INVALID",
+            /unknown cryptogram version "constructor"/,
+          ],
+          [
+            "a challenge's function",
+            () => v.issueChallenge(id, "identify" as never),
+            "INPUT_INVALID",
+            /respond, sign or ocra/,
+          ],
+          [
+            "a page size",
+            () => v.list({ limit: 0 }),
+            "INPUT_INVALID",
+            /page size \(limit\) must be an integer from 1 to 1000/,
+          ],
+          ["an audit limit", () => v.audit(id, 1.5), "INPUT_INVALID", /number of entries \(limit\)/],
+          ["a date", () => v.pruneAudit(new Date(Number.NaN)), "INPUT_INVALID", /valid Date/],
+          [
+            "a policy",
+            () => new Verifier({ store, keys, policy: { maxFailures: 0 } }),
+            "INPUT_INVALID",
+            /policy.maxFailures must be an integer from 1/,
+          ],
+          [
+            "a policy field",
+            () => new Verifier({ store, keys, policy: { constructor: 1 } as never }),
+            "INPUT_INVALID",
+            /unknown field "constructor"/,
+          ],
+          [
+            "a cache size",
+            () => new Verifier({ store, keys, cacheSize: Number.NaN }),
+            "INPUT_INVALID",
+            /options.cacheSize/,
+          ],
+          [
+            "a prototype name is an id like any other",
+            () => v.status("constructor"),
+            "CREDENTIAL_UNKNOWN",
+            /no credential constructor/,
+          ],
+        ];
+        for (const [what, call, code, message] of cases) {
+          const before = writes;
+          const e = await (async () => call())().then(
+            () => undefined,
+            (x: unknown) => x,
+          );
+          expect(e, what).toMatchObject({ code, message: expect.stringMatching(message) });
+          expect(writes, `${what}: nothing written`).toBe(before);
+        }
+        expect((await v.status(id)).failures).toBe(0);
       });
     });
 

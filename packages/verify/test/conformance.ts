@@ -1,6 +1,6 @@
 import { randomBytes } from "node:crypto";
 import { generateCapCode, readerProfile } from "@capkit/emv-cap";
-import { HmacKey, HotpGenerator } from "@capkit/oath";
+import { HmacKey, HotpGenerator, Ocra } from "@capkit/oath";
 import { FakeClock, newSimCardState, SgpassToken, SimulatedCard } from "@capkit/token-sim";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SoftwareKeyProvider, type StateStore, Verifier } from "../src/index.js";
@@ -210,6 +210,39 @@ export function conformance(
       );
     });
 
+    it("OCRA windows are frozen at enrolment: a later policy moves neither the look-ahead nor the time steps", async () => {
+      const secret = randomBytes(20);
+      const now = () => clock.now();
+      const narrow = new Verifier({
+        store,
+        keys,
+        now,
+        policy: { hotpLookAhead: 2, totpPast: 0, totpFuture: 0 },
+      });
+      const wide = new Verifier({
+        store,
+        keys,
+        now,
+        policy: { hotpLookAhead: 50, totpPast: 5, totpFuture: 5 },
+      });
+      const counted = { id: uid("ocra-c"), suite: "OCRA-1:HOTP-SHA1-6:C-QN08" };
+      const timed = { id: uid("ocra-t"), suite: "OCRA-1:HOTP-SHA1-6:QN08-T1M" };
+      for (const t of [counted, timed])
+        await narrow.enroll({ id: t.id, kind: "ocra", secret, suite: t.suite });
+      const answer = async (t: typeof counted, input: { counter?: number; time?: number }) => {
+        const ch = await wide.issueChallenge(t.id, "ocra");
+        const code = new Ocra(t.suite, secret).response({ challenge: ch.challenge, ...input });
+        return (await wide.verify({ id: t.id, code, challengeId: ch.challengeId })).result;
+      };
+      // Counters 0–2 (look-ahead 2 at enrolment), though the policy now says 50.
+      expect(await answer(counted, { counter: 5 })).toBe("rejected");
+      expect(await answer(counted, { counter: 2 })).toBe("accepted");
+      // The current step only (±0 at enrolment), though the policy now says ±5.
+      const seconds = Math.floor(clock.now() / 1000);
+      expect(await answer(timed, { time: seconds - 60 })).toBe("rejected");
+      expect(await answer(timed, { time: seconds })).toBe("accepted");
+    });
+
     it("32 concurrent verifications of one valid code accept exactly one", async () => {
       const { id, token } = await totpToken();
       const c = token.press().code!;
@@ -320,6 +353,9 @@ export function conformance(
       expect(await verifier.userStatus(user)).toMatchObject({ failures: 3, locked: false });
       await verifier.verify({ user, code: "000001" });
       expect((await verifier.verify({ user, code: "000002" })).result).toBe("locked");
+      // A credential's status says its user's count and lock: they are what judge its codes.
+      for (const id of [cardId, tokenId])
+        expect(await verifier.status(id)).toMatchObject({ user, failures: 5, locked: true });
       // Locked: a valid code of either credential, by user or by id, answers "locked".
       expect((await verifier.verify({ user, code: token.press().code! })).result).toBe("locked");
       expect((await verifier.verify({ id: cardId, code: (await capCode()).code })).result).toBe("locked");

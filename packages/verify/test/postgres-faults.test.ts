@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
+import { type AddressInfo, connect, createServer } from "node:net";
 import { fileURLToPath } from "node:url";
 import { type Postgres, startPostgres } from "@capkit/test-support";
 import { FakeClock, SgpassToken } from "@capkit/token-sim";
@@ -38,6 +39,50 @@ const until = async (what: string, ok: () => boolean, ms = 30_000) => {
     await new Promise((r) => setTimeout(r, 50));
   }
 };
+/**
+ * A TCP proxy in front of PostgreSQL that can partition the network the worst way for honesty: while
+ * partitioned, what a client sends on an established connection still reaches the server, and every byte the
+ * server sends back is lost (and the connection is cut when the partition heals). A statement sent then
+ * commits, and its client learns nothing: only its timeout.
+ */
+async function partitionProxy(port: number) {
+  let partitioned = false;
+  const cut = new Set<() => void>();
+  const server = createServer((client) => {
+    const upstream = connect(port, "127.0.0.1");
+    let started = false; // the first client message is the start-up packet: it goes through either way
+    let deaf = false;
+    client.on("data", (d) => {
+      if (partitioned && started && !deaf) {
+        deaf = true;
+        cut.add(kill);
+      }
+      started = true;
+      upstream.write(d);
+    });
+    upstream.on("data", (d) => {
+      if (!deaf) client.write(d);
+    });
+    const kill = () => {
+      client.destroy();
+      upstream.destroy();
+    };
+    client.on("error", kill).on("close", kill);
+    upstream.on("error", kill).on("close", kill);
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  return {
+    port: (server.address() as AddressInfo).port,
+    partition(on: boolean) {
+      partitioned = on;
+      if (on) return;
+      for (const k of cut) k();
+      cut.clear();
+    },
+    close: () => new Promise<void>((r) => server.close(() => r())),
+  };
+}
+
 const admin = async () => {
   const c = new pg.Client({ connectionString: server.url });
   c.on("error", () => {});
@@ -49,53 +94,104 @@ interface Line {
   t: string;
   counter?: number;
   code?: string;
+  outcome?: string;
   phase: "before" | "outage" | "after";
 }
 
-describe("PostgreSQL faults", () => {
-  it("4 processes, server stopped with -m immediate mid-run: all live, only STORE_UNAVAILABLE during the outage, verifying again after the restart, no counter lost", async () => {
-    let phase: Line["phase"] = "before";
-    const workers: {
-      id: string;
-      secret: Buffer;
-      child: ChildProcess;
-      lines: Line[];
-      exit: number | null | undefined;
-    }[] = [];
-    for (let i = 0; i < 4; i++) {
-      const secret = randomBytes(20);
-      const id = uid("outage");
-      await verifier.enroll({ id, kind: "hotp", secret });
-      const child = spawn(
-        process.execPath,
-        [
-          "--conditions=@capkit/source",
-          "--import",
-          "tsx",
-          fileURLToPath(new URL("./fixtures/pg-loop-worker.ts", import.meta.url)),
-          server.url,
-          id,
-          secret.toString("hex"),
-        ],
-        { cwd: ROOT, env: { ...process.env, CAPKIT_KEYS: JSON.stringify(material) }, stdio: "pipe" },
-      );
-      const w = { id, secret, child, lines: [] as Line[], exit: undefined as number | null | undefined };
-      let buf = "";
-      child.stdout!.on("data", (d) => {
-        buf += d;
-        for (let nl = buf.indexOf("\n"); nl >= 0; nl = buf.indexOf("\n")) {
-          w.lines.push({ ...JSON.parse(buf.slice(0, nl)), phase });
-          buf = buf.slice(nl + 1);
-        }
-      });
-      child.on("exit", (code) => {
-        w.exit = code;
-      });
-      workers.push(w);
-    }
-    const count = (w: (typeof workers)[0], p: Line["phase"], t: string) =>
-      w.lines.filter((l) => l.phase === p && l.t === t).length;
+interface Worker {
+  id: string;
+  secret: Buffer;
+  child: ChildProcess;
+  lines: Line[];
+  exit: number | null | undefined;
+}
 
+/** 4 verifier processes (fixtures/pg-loop-worker.ts) on `url`, each verifying its own token's codes in a loop. */
+async function startWorkers(url: string, phase: () => Line["phase"]): Promise<Worker[]> {
+  const workers: Worker[] = [];
+  for (let i = 0; i < 4; i++) {
+    const secret = randomBytes(20);
+    const id = uid("loop");
+    await verifier.enroll({ id, kind: "hotp", secret });
+    const child = spawn(
+      process.execPath,
+      [
+        "--conditions=@capkit/source",
+        "--import",
+        "tsx",
+        fileURLToPath(new URL("./fixtures/pg-loop-worker.ts", import.meta.url)),
+        url,
+        id,
+        secret.toString("hex"),
+      ],
+      { cwd: ROOT, env: { ...process.env, CAPKIT_KEYS: JSON.stringify(material) }, stdio: "pipe" },
+    );
+    const w: Worker = { id, secret, child, lines: [], exit: undefined };
+    let buf = "";
+    child.stdout!.on("data", (d) => {
+      buf += d;
+      for (let nl = buf.indexOf("\n"); nl >= 0; nl = buf.indexOf("\n")) {
+        w.lines.push({ ...JSON.parse(buf.slice(0, nl)), phase: phase() });
+        buf = buf.slice(nl + 1);
+      }
+    });
+    child.on("exit", (code) => {
+      w.exit = code;
+    });
+    workers.push(w);
+  }
+  return workers;
+}
+
+const count = (w: Worker, p: Line["phase"], t: string) =>
+  w.lines.filter((l) => l.phase === p && l.t === t).length;
+
+/**
+ * What every worker must have seen through a fault, and how many of its accepts committed unseen: an error
+ * answered, the accept committed anyway, and its retry (same request id) recognised — answered "accepted" again.
+ * Honest outcomes: an accept that committed behind an error had an error saying "the outcome is unknown"; none
+ * is ever answered "rejected"; no counter is accepted twice or lost.
+ */
+async function checkWorkers(workers: Worker[]): Promise<number> {
+  let unseen = 0;
+  for (const w of workers) {
+    expect(w.exit).toBe(0);
+    // During the fault: nothing but STORE_UNAVAILABLE (an answer already on its way may still arrive).
+    const fault = w.lines.filter((l) => l.phase === "outage" && l.t !== "accepted");
+    expect(new Set(fault.map((l) => `${l.t}:${l.code}`))).toEqual(new Set(["error:STORE_UNAVAILABLE"]));
+    expect(w.lines.filter((l) => l.t === "rejected" || l.t === "locked")).toEqual([]);
+    const accepted = w.lines.filter((l) => l.t === "accepted").map((l) => l.counter!);
+    expect(accepted).toEqual(Array.from({ length: accepted.length }, (_, i) => i));
+    const trail = await verifier.audit(w.id, 100_000);
+    const retried = new Set(
+      trail
+        .filter((a) => a.result === "accepted" && /the retry of request/.test(a.detail ?? ""))
+        .map((a) => a.counter),
+    );
+    for (const c of retried) {
+      const errors = w.lines.filter((l) => l.t === "error" && l.counter === c);
+      expect(
+        errors.some((l) => l.outcome === "unknown"),
+        `counter ${c} committed unseen`,
+      ).toBe(true);
+    }
+    unseen += retried.size;
+    // No counter lost: the state holds the last acceptance; every accepted code is refused again.
+    const s = await verifier.status(w.id);
+    expect(s.last).toBe(Math.max(...accepted));
+    const token = new SgpassToken({ kind: "hotp", secret: w.secret, clock });
+    const codes = Array.from({ length: s.last + 1 }, () => token.press().code!);
+    for (const c of codes.slice(-3))
+      expect((await verifier.verify({ id: w.id, code: c })).result).toBe("rejected");
+    await verifier.unlock(w.id);
+  }
+  return unseen;
+}
+
+describe("PostgreSQL faults", () => {
+  it("4 processes, server stopped with -m immediate mid-run: all live, only STORE_UNAVAILABLE during the outage, verifying again after the restart, no counter lost, every accept that committed unseen recognised on retry", async () => {
+    let phase: Line["phase"] = "before";
+    const workers = await startWorkers(server.url, () => phase);
     await until("each worker's first acceptances", () =>
       workers.every((w) => count(w, "before", "accepted") >= 5),
     );
@@ -113,26 +209,34 @@ describe("PostgreSQL faults", () => {
     );
     for (const w of workers) w.child.stdin!.write("stop\n");
     await until("workers to finish", () => workers.every((w) => w.exit !== undefined));
+    console.log(`crash: ${await checkWorkers(workers)} accepts committed unseen, all recognised on retry`);
+  }, 120_000);
 
-    for (const w of workers) {
-      expect(w.exit).toBe(0);
-      // During the outage: nothing but STORE_UNAVAILABLE (an answer already on its way may still arrive).
-      const outage = w.lines.filter((l) => l.phase === "outage" && l.t !== "accepted");
-      expect(new Set(outage.map((l) => `${l.t}:${l.code}`))).toEqual(new Set(["error:STORE_UNAVAILABLE"]));
-      // A "rejected" only ever follows an error: the retry of a code whose acceptance committed unseen.
-      w.lines.forEach((l, i) => {
-        if (l.t === "rejected") expect(w.lines[i - 1]?.t).toBe("error");
-      });
-      const accepted = w.lines.filter((l) => l.t === "accepted").map((l) => l.counter!);
-      expect(new Set(accepted).size).toBe(accepted.length);
-      // No counter lost: the state holds the last acceptance; every accepted code is refused again.
-      const s = await verifier.status(w.id);
-      expect(s.last).toBe(Math.max(...accepted));
-      const token = new SgpassToken({ kind: "hotp", secret: w.secret, clock });
-      const codes = Array.from({ length: s.last + 1 }, () => token.press().code!);
-      for (const c of codes.slice(-3))
-        expect((await verifier.verify({ id: w.id, code: c })).result).toBe("rejected");
-      await verifier.unlock(w.id);
+  it("a 5 s network partition that lets the statements through and loses the answers: every accept that committed unseen is recognised on retry (none answered rejected), all workers live", async () => {
+    let phase: Line["phase"] = "before";
+    const proxy = await partitionProxy(server.port);
+    try {
+      const workers = await startWorkers(`postgres://capkit@127.0.0.1:${proxy.port}/postgres`, () => phase);
+      await until("each worker's first acceptances", () =>
+        workers.every((w) => count(w, "before", "accepted") >= 5),
+      );
+      phase = "outage";
+      proxy.partition(true);
+      await new Promise((r) => setTimeout(r, 5000));
+      proxy.partition(false);
+      phase = "after";
+      await until("acceptances after the partition", () =>
+        workers.every((w) => count(w, "after", "accepted") >= 5),
+      );
+      for (const w of workers) w.child.stdin!.write("stop\n");
+      await until("workers to finish", () => workers.every((w) => w.exit !== undefined));
+      for (const w of workers)
+        expect(count(w, "outage", "error"), "errors during the partition").toBeGreaterThan(0);
+      const unseen = await checkWorkers(workers);
+      console.log(`partition: ${unseen} accepts committed unseen, all recognised on retry`);
+      expect(unseen).toBeGreaterThanOrEqual(workers.length);
+    } finally {
+      await proxy.close();
     }
   }, 120_000);
 

@@ -9,6 +9,7 @@ import { SoftwareKeyProvider, Verifier } from "../src/index.js";
 import { PostgresStore } from "../src/postgres.js";
 import { attackConformance } from "./attack.js";
 import { conformance } from "./conformance.js";
+import { fuzzConformance } from "./fuzz.js";
 import { burstAcrossProcesses } from "./processes.js";
 
 /** A real PostgreSQL server, started here in a temporary directory (never skipped). */
@@ -20,6 +21,11 @@ const ready = startPostgres().then((p) => {
 
 conformance("PostgreSQL", async () => PostgresStore.connect((await ready).url));
 attackConformance("PostgreSQL", async (o) => PostgresStore.connect((await ready).url, o));
+fuzzConformance(
+  "PostgreSQL",
+  async () => PostgresStore.connect((await ready).url),
+  Number(process.env["FUZZ_RUNS"] ?? 100),
+);
 
 const ROOT = fileURLToPath(new URL("../../..", import.meta.url));
 function worker(env: NodeJS.ProcessEnv, args: string[]): Promise<string[]> {

@@ -25,7 +25,7 @@ export function withActor(store: StateStore, actor: string): StateStore {
     accept: (id, value, e, decision) => store.accept(id, value, a(e), decision),
     fail: (subject: FailureSubject, rule: LockoutRule, e: AuditEntry, expected?: FailExpectation) =>
       store.fail(subject, rule, a(e), expected),
-    succeed: (subject, e) => store.succeed(subject, a(e)),
+    succeed: (subject, rule, e) => store.succeed(subject, rule, a(e)),
     unlock: (subject, e) => store.unlock(subject, a(e)),
     setState: (id: string, state: CredentialState, version: number, e: AuditEntry) =>
       store.setState(id, state, version, a(e)),

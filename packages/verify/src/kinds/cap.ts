@@ -68,6 +68,8 @@ export const capKind: KindRules<"cap", CapEnrollRequest, CapEngine> = {
   async enroll(req, ctx) {
     const { keys, id, policy } = ctx;
     const record = parseCapIssuerRecord(req.record);
+    // Names looked up among their tables' own keys, "constructor" neither a profile nor a CVN (issue 20): the
+    // CVN by emv-cap's cryptogramSpec when the record is parsed (tree names included), the profile here.
     readerProfile(record.profile);
     const last = req.lastAtc === undefined ? -1 : integerIn(req.lastAtc, 0, 0xffff, "lastAtc");
     const atcWindow =

@@ -1,4 +1,6 @@
+import { CapkitError } from "@capkit/core";
 import type { CredentialParams } from "../model.js";
+import { own } from "../requests.js";
 import { capKind } from "./cap.js";
 import { hotpKind } from "./hotp.js";
 import type { KindRules } from "./kind.js";
@@ -18,3 +20,12 @@ export const KINDS: Record<CredentialParams["kind"], KindRules<any, any, any>> =
   totp: totpKind,
   ocra: ocraKind,
 };
+
+/** A kind's rules, looked up among KINDS' own keys: a stored "constructor" is no kind (CREDENTIAL_INVALID). */
+// biome-ignore lint/suspicious/noExplicitAny: as KINDS
+export function rulesOf(kind: string): KindRules<any, any, any> {
+  const rules = own(KINDS, kind);
+  if (!rules)
+    throw new CapkitError("CREDENTIAL_INVALID", `unknown credential kind "${String(kind).slice(0, 32)}"`);
+  return rules;
+}

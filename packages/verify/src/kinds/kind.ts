@@ -79,13 +79,7 @@ export function sealedKey(sealed: string | undefined, id: string): string {
   return sealed;
 }
 
-/** An integer in [min, max] or INPUT_INVALID (NaN, fractions, strings and unsafe integers are refused). */
-export function integerIn(value: unknown, min: number, max: number, what: string): number {
-  if (typeof value !== "number" || !Number.isSafeInteger(value) || value < min || value > max) {
-    throw new CapkitError("INPUT_INVALID", `${what} must be an integer from ${min} to ${max}`);
-  }
-  return value;
-}
+export { integerIn } from "../requests.js";
 
 export function noChallenge(kind: string, fn: string): never {
   throw new CapkitError("INPUT_INVALID", `a ${kind} credential has no ${fn} function`);

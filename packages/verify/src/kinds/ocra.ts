@@ -13,7 +13,8 @@ export interface OcraEnrollRequest {
 
 /**
  * OCRA challenge/response tokens (RFC 6287, keypad SGpass): every code answers a server-issued challenge.
- * Counter suites look ahead like HOTP; time suites accept the current step ±1; plain Q suites count uses.
+ * Counter suites look ahead like HOTP, time suites accept the steps around the current one like TOTP — both
+ * windows frozen at enrolment from the policy; plain Q suites count uses.
  */
 export const ocraKind: KindRules<"ocra", OcraEnrollRequest, Ocra> = {
   kind: "ocra",
@@ -28,8 +29,15 @@ export const ocraKind: KindRules<"ocra", OcraEnrollRequest, Ocra> = {
       );
     }
     new Ocra(suite, req.secret, req.allowShortSecret ? { allowShortSecret: true } : {});
+    const { policy } = ctx;
     return {
-      params: { kind: "ocra", suite: suite.text },
+      params: {
+        kind: "ocra",
+        suite: suite.text,
+        // The windows frozen now, as HOTP's and TOTP's are: a later change of the policy does not move them.
+        ...(suite.counter ? { lookAhead: policy.hotpLookAhead } : {}),
+        ...(suite.timeStep ? { past: policy.totpPast, future: policy.totpFuture } : {}),
+      },
       last: -1,
       sealed: await sealOathSecret(req.secret, ctx),
     };
@@ -43,8 +51,13 @@ export const ocraKind: KindRules<"ocra", OcraEnrollRequest, Ocra> = {
   match(ocra, c, a, policy) {
     if (a.fn !== "ocra" || a.challenge === undefined) return undefined;
     const s = ocra.suite;
-    const counters = s.counter ? range(c.last + 1, c.last + 1 + policy.hotpLookAhead) : [c.last + 1];
-    const times = s.timeStep ? [-1, 0, 1].map((d) => a.now / 1000 + d * s.timeStep!) : [undefined];
+    const p = c.params;
+    // Credentials enrolled before the windows were frozen: the policy's look-ahead and ±1 step, as then.
+    const lookAhead = p.lookAhead ?? policy.hotpLookAhead;
+    const counters = s.counter ? range(c.last + 1, c.last + 1 + lookAhead) : [c.last + 1];
+    const times = s.timeStep
+      ? range(-(p.past ?? 1), p.future ?? 1).map((d) => a.now / 1000 + d * s.timeStep!)
+      : [undefined];
     let found: { counter: number; offset: number } | undefined;
     for (const counter of counters) {
       for (const time of times) {

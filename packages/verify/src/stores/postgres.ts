@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from "node:crypto";
 import { CapkitError } from "@capkit/core";
 import type pg from "pg";
+import { lockoutSql } from "../lockout.js";
 import type {
   AcceptDecision,
   AcceptOutcome,
@@ -23,6 +24,8 @@ import type {
   StoredCredential,
   UserState,
 } from "../model.js";
+import { replayDigest } from "../replay.js";
+import { checkOptions, integerIn } from "../requests.js";
 import { activatedEntry, replacedEntry } from "./activation.js";
 import { loadDriver } from "./driver.js";
 import {
@@ -43,6 +46,7 @@ import {
   UNKNOWN_KEY_NAME,
   unknownSubjectKey,
 } from "./schema.js";
+import { nothingDone, outcomeUnknown } from "./unavailable.js";
 
 export interface PostgresStoreOptions {
   readonly poolSize?: number;
@@ -82,13 +86,26 @@ export class PostgresStore implements StateStore {
   }
 
   static async connect(connectionString: string, options: PostgresStoreOptions = {}): Promise<PostgresStore> {
-    const statementTimeout = options.statementTimeoutMs ?? 2000;
-    const lockTimeout = Math.min(options.lockTimeoutMs ?? 1000, statementTimeout);
+    if (typeof connectionString !== "string" || connectionString === "")
+      throw new CapkitError("INPUT_INVALID", "the connection string is a postgres:// URL");
+    checkOptions(options, "the PostgreSQL store's options", [
+      "poolSize",
+      "statementTimeoutMs",
+      "lockTimeoutMs",
+      "connectTimeoutMs",
+      "unknownLimit",
+    ]);
+    const ms = (v: number | undefined, d: number, what: string) => integerIn(v ?? d, 1, 600_000, what);
+    const statementTimeout = ms(options.statementTimeoutMs, 2000, "statementTimeoutMs");
+    const lockTimeout = Math.min(ms(options.lockTimeoutMs, 1000, "lockTimeoutMs"), statementTimeout);
+    const poolSize = integerIn(options.poolSize ?? 10, 1, 1000, "poolSize");
+    const connectTimeout = ms(options.connectTimeoutMs, 2000, "connectTimeoutMs");
+    const unknownLimit = integerIn(options.unknownLimit ?? 100_000, 1, 100_000_000, "unknownLimit");
     const { Pool } = loadDriver<typeof pg>("pg", "PostgresStore");
     const pool = new Pool({
       connectionString,
-      max: options.poolSize ?? 10,
-      connectionTimeoutMillis: options.connectTimeoutMs ?? 2000,
+      max: poolSize,
+      connectionTimeoutMillis: connectTimeout,
       statement_timeout: statementTimeout,
       lock_timeout: lockTimeout,
       // The client gives up too if the server stops answering altogether (a dead host sends no FATAL).
@@ -100,7 +117,7 @@ export class PostgresStore implements StateStore {
     pool.on("connect", (client) => client.on("error", () => {}));
     // One decision per lockout subject in flight from a Verifier (src/subject-gate.ts): a stuck row holds one
     // pool connection, and the callers queued behind it give up with the first lock timeout.
-    const store = new PostgresStore(pool, Math.max(1, Math.trunc(options.unknownLimit ?? 100_000)));
+    const store = new PostgresStore(pool, unknownLimit);
     await store.#run(async (c) => {
       // Several instances may start at once, while others serve: they wait for each other (not bounded by the
       // lock timeout of verifications), and the DDL — whose table locks would stop every verification for a
@@ -134,12 +151,13 @@ export class PostgresStore implements StateStore {
     return store;
   }
 
-  async #run<T>(f: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  /** Runs `f` on a pooled connection; `writes`: whether `f` may commit (then a lost answer is "unknown"). */
+  async #run<T>(f: (client: pg.PoolClient) => Promise<T>, writes = true): Promise<T> {
     let client: pg.PoolClient;
     try {
       client = await this.#pool.connect();
     } catch (e) {
-      throw unavailable(e);
+      throw nothingDone(`PostgreSQL is unavailable: ${message(e)}`, e); // nothing was sent
     }
     let broken = false;
     try {
@@ -150,15 +168,25 @@ export class PostgresStore implements StateStore {
       if (code === "23505") throw new CapkitError("CREDENTIAL_EXISTS", "credential already exists");
       // A lock or statement timeout leaves the connection usable; anything else may not have.
       broken = code !== "55P03" && code !== "57014";
-      throw unavailable(e);
+      // An error the server reported for the statement (a SQLSTATE) means it did not commit — except the
+      // connection and operator classes (08, 57P: the server went away), after which, as after an error the
+      // client raised itself (connection reset, its own timeout), the statement may have committed unseen.
+      const reported = typeof code === "string" && /^[0-9A-Z]{5}$/.test(code) && !/^(08|57P)/.test(code);
+      const m = `PostgreSQL is unavailable: ${message(e)}`;
+      throw writes && !reported ? outcomeUnknown(m, e) : nothingDone(m, e);
     } finally {
       client.release(broken);
     }
   }
 
   /** Named statements are parsed and planned once per connection, then only bound and executed. */
-  #query(sql: string, values: unknown[]): Promise<pg.QueryResult> {
-    return this.#run((c) => c.query({ name: statementName(sql), text: sql, values }));
+  #query(sql: string, values: unknown[], writes = true): Promise<pg.QueryResult> {
+    return this.#run((c) => c.query({ name: statementName(sql), text: sql, values }), writes);
+  }
+
+  /** A statement that only reads: its failure never leaves anything done. */
+  #read(sql: string, values: unknown[]): Promise<pg.QueryResult> {
+    return this.#query(sql, values, false);
   }
 
   async enroll(c: StoredCredential, a: AuditEntry): Promise<void> {
@@ -173,12 +201,12 @@ export class PostgresStore implements StateStore {
   }
 
   async get(id: string): Promise<StoredCredential | undefined> {
-    const r = await this.#query(`${CREDENTIAL_SELECT} WHERE c.id = $1`, [id]);
+    const r = await this.#read(`${CREDENTIAL_SELECT} WHERE c.id = $1`, [id]);
     return r.rows[0] ? rowToCredential(r.rows[0]) : undefined;
   }
 
   async list(o: ListOptions): Promise<StoredCredential[]> {
-    const r = await this.#query(
+    const r = await this.#read(
       `${CREDENTIAL_SELECT} WHERE ($1::text IS NULL OR c.id > $1) AND ($2::text IS NULL OR c.user_id = $2)
        ORDER BY c.id LIMIT $3`,
       [o.after ?? null, o.user ?? null, o.limit],
@@ -187,15 +215,22 @@ export class PostgresStore implements StateStore {
   }
 
   async user(id: string): Promise<UserState | undefined> {
-    const r = await this.#query("SELECT * FROM users WHERE id = $1", [id]);
+    const r = await this.#read("SELECT * FROM users WHERE id = $1", [id]);
     const row = r.rows[0];
-    return row && { id: row.id, failures: Number(row.failures), locked: row.locked === true };
+    return (
+      row && {
+        id: row.id,
+        failures: Number(row.failures),
+        locked: row.locked === true,
+        lockedAt: row.locked_at === null ? undefined : Number(row.locked_at),
+      }
+    );
   }
 
   async addUser(id: string, a: AuditEntry): Promise<boolean> {
     const r = await this.#query(
       `WITH i AS (INSERT INTO users (id) VALUES ($1) ON CONFLICT DO NOTHING RETURNING id)
-       INSERT INTO audit (at, credential_id, action, result, counter, detail, user_id, actor)
+       ${AUDIT_INSERT}
        SELECT $2, $3, $4, $5, $6, $7, $8, $9 FROM i RETURNING 1`,
       [id, ...auditValues(a), a.actor ?? null],
     );
@@ -295,7 +330,7 @@ export class PostgresStore implements StateStore {
     a: AuditEntry,
     expected?: FailExpectation,
   ): Promise<FailOutcome> {
-    const unknown = [unknownSubjectKey(this.#unknownKey, subject), this.#unknownLimit];
+    const unknown = [unknownSubjectKey(this.#unknownKey, subject), this.#unknownLimit, rule.releaseMs];
     let r: pg.QueryResult;
     if (expected && "absent" in expected) {
       r = await this.#query(FAIL_ABSENT, [
@@ -313,6 +348,8 @@ export class PostgresStore implements StateStore {
         expected.credential,
         expected.version,
         expected.last,
+        rule.releaseMs,
+        expected.locked === true,
         a.actor ?? null,
       ]);
     } else if (expected) {
@@ -322,6 +359,8 @@ export class PostgresStore implements StateStore {
         ...auditValues(a),
         expected.version,
         expected.last,
+        rule.releaseMs,
+        expected.locked === true,
         a.actor ?? null,
       ]);
     } else if ("user" in subject) {
@@ -345,11 +384,12 @@ export class PostgresStore implements StateStore {
     return row ? { failures: row.failures, locked: row.locked } : "changed";
   }
 
-  async succeed(subject: { user: string }, a: AuditEntry): Promise<Counted> {
+  async succeed(subject: { user: string }, rule: LockoutRule, a: AuditEntry): Promise<Counted> {
     const r = await this.#query(SUCCEED, [
       subject.user,
       unknownSubjectKey(this.#unknownKey, subject),
       ...auditValues(a),
+      rule.releaseMs,
       a.actor ?? null,
     ]);
     const row = r.rows[0] as Counted;
@@ -359,8 +399,8 @@ export class PostgresStore implements StateStore {
   async unlock(subject: FailureSubject, a: AuditEntry): Promise<boolean> {
     const table = "user" in subject ? "users" : "credentials";
     const r = await this.#query(
-      `WITH u AS (UPDATE ${table} SET failures = 0, locked = FALSE WHERE id = $1 RETURNING id)
-       INSERT INTO audit (at, credential_id, action, result, counter, detail, user_id, actor)
+      `WITH u AS (UPDATE ${table} SET failures = 0, locked = FALSE, locked_at = NULL WHERE id = $1 RETURNING id)
+       ${AUDIT_INSERT}
        SELECT $2, $3, $4, $5, $6, $7, $8, $9 FROM u RETURNING 1`,
       ["user" in subject ? subject.user : subject.credential, ...auditValues(a), a.actor ?? null],
     );
@@ -370,7 +410,7 @@ export class PostgresStore implements StateStore {
   async setState(id: string, state: CredentialState, version: number, a: AuditEntry): Promise<boolean> {
     const r = await this.#query(
       `WITH u AS (UPDATE credentials SET state = $2, version = $10 WHERE id = $1 RETURNING id)
-       INSERT INTO audit (at, credential_id, action, result, counter, detail, user_id, actor)
+       ${AUDIT_INSERT}
        SELECT $3, $4, $5, $6, $7, $8, $9, $11 FROM u RETURNING 1`,
       [id, state, ...auditValues(a), version, a.actor ?? null],
     );
@@ -388,7 +428,7 @@ export class PostgresStore implements StateStore {
             t AS (DELETE FROM challenges WHERE credential_id = $2 AND id NOT IN
                     (SELECT id FROM challenges WHERE credential_id = $2 ORDER BY expires_at DESC LIMIT $13)),
             i AS (INSERT INTO challenges (id, credential_id, function, value, expires_at) VALUES ($1, $2, $3, $4, $5) RETURNING credential_id)
-       INSERT INTO audit (at, credential_id, action, result, counter, detail, user_id, actor)
+       ${AUDIT_INSERT}
        SELECT $6, $7, $8, $9, $10, $11, $12, $14 FROM i`,
       [
         ch.id,
@@ -429,7 +469,7 @@ export class PostgresStore implements StateStore {
     const r = await this.#query(
       `WITH u AS (UPDATE credentials SET sealed = $2, params = $3
                   WHERE id = $1 AND sealed IS NOT DISTINCT FROM $4 AND params = $5::jsonb RETURNING id)
-       INSERT INTO audit (at, credential_id, action, result, counter, detail, user_id, actor)
+       ${AUDIT_INSERT}
        SELECT $6, $7, $8, $9, $10, $11, $12, $13 FROM u RETURNING 1`,
       [
         id,
@@ -451,8 +491,8 @@ export class PostgresStore implements StateStore {
   async audit(id?: string, limit = 100): Promise<AuditEntry[]> {
     const r =
       id === undefined
-        ? await this.#query("SELECT * FROM audit ORDER BY seq DESC LIMIT $1", [limit])
-        : await this.#query(
+        ? await this.#read("SELECT * FROM audit ORDER BY seq DESC LIMIT $1", [limit])
+        : await this.#read(
             "SELECT * FROM audit WHERE credential_id = $1 OR user_id = $1 ORDER BY seq DESC LIMIT $2",
             [id, limit],
           );
@@ -525,13 +565,13 @@ export class PostgresStore implements StateStore {
 
   /** How many challenges are held (tests of the bound under a flood). */
   async challengeCount(): Promise<number> {
-    const r = await this.#query("SELECT count(*)::int AS n FROM challenges", []);
+    const r = await this.#read("SELECT count(*)::int AS n FROM challenges", []);
     return r.rows[0].n;
   }
 
   /** How many unknown subjects are counted (tests of the bound under a flood). */
   async unknownCount(): Promise<number> {
-    const r = await this.#query("SELECT count(*)::int AS n FROM unknown_subjects", []);
+    const r = await this.#read("SELECT count(*)::int AS n FROM unknown_subjects", []);
     return r.rows[0].n;
   }
 
@@ -550,11 +590,12 @@ function acceptStatement(id: string, value: number, a: AuditEntry, d: AcceptDeci
       value,
       d.drift ?? null,
       d.version,
-      d.digest,
-      d.request ?? null,
+      replayDigest(id, value, d.probe),
+      d.probe.request ?? null,
       d.rule.maxFailures,
       d.refusedDetail,
       ...auditValues(a),
+      d.rule.releaseMs,
       ...(byUser ? [d.user] : []),
       a.actor ?? null,
     ],
@@ -587,11 +628,8 @@ function auditValues(a: AuditEntry): unknown[] {
   return [a.at, a.credentialId, a.action, a.result, a.counter ?? null, a.detail ?? null, a.user ?? null];
 }
 
-function unavailable(e: unknown): CapkitError {
-  return new CapkitError("STORE_UNAVAILABLE", `PostgreSQL is unavailable: ${(e as Error).message ?? e}`, {
-    hint: "nothing was accepted; retry when the database is back",
-    cause: e,
-  });
+function message(e: unknown): string {
+  return (e as Error).message ?? String(e);
 }
 
 /** Changes with the DDL: a database whose `meta` says so is not altered again on connect. */
@@ -600,6 +638,11 @@ const SCHEMA_VERSION = createHash("sha256").update(SCHEMA_POSTGRES).digest("hex"
 /** The audit row's columns; the actor is always the statement's last parameter. */
 const AUDIT_INSERT = "INSERT INTO audit (at, credential_id, action, result, counter, detail, user_id, actor)";
 
+/** The lockout rule (src/lockout.ts) with an accept's parameters: $7 max failures, $9 now, $16 release. */
+const ACCEPT_RULE = lockoutSql({ max: "$7", now: "$9", release: "$16" });
+/** …and with a failure's: $2 max failures, $3 now, $12 release (FAIL_USER_EXPECTED: $13). */
+const FAIL_RULE = lockoutSql({ max: "$2", now: "$3", release: "$12" });
+const USER_RULE = lockoutSql({ max: "$2", now: "$3", release: "$13" });
 /** An audit row on its own. $1–$7 the audit entry, $8 the actor. */
 const RECORD = `${AUDIT_INSERT} VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`;
 
@@ -624,53 +667,56 @@ ${AUDIT_INSERT} SELECT $2, $3, $4, $5, $6, $7, $8, $9 FROM d RETURNING 1`;
  * Accept on a credential with no user: its own row is the lockout subject. One UPDATE: the accept, or — locked
  * or disabled — the failure counted (SET reads the row as it was; after a wait for the row lock, PostgreSQL
  * re-checks the WHERE clause on the newest version). $1 id, $2 value, $3 drift, $4 version, $5 digest, $6 request,
- * $7 max failures, $8 refusal detail, $9–$15 the audit entry.
+ * $7 max failures, $8 refusal detail, $9–$15 the audit entry, $16 the lock's release time (0: none).
  */
+const REFUSED = `(${ACCEPT_RULE.live} OR state = 'disabled')`;
 const ACCEPT_OWN = `
 WITH c AS (
   UPDATE credentials SET
-    last = CASE WHEN locked OR state = 'disabled' THEN last ELSE $2 END,
-    drift = CASE WHEN locked OR state = 'disabled' THEN drift ELSE coalesce($3, drift) END,
-    accepted_at = CASE WHEN locked OR state = 'disabled' THEN accepted_at ELSE $9 END,
-    accepted_digest = CASE WHEN locked OR state = 'disabled' THEN accepted_digest ELSE $5 END,
-    accepted_request = CASE WHEN locked OR state = 'disabled' THEN accepted_request ELSE $6 END,
-    failures = CASE WHEN locked OR state = 'disabled' THEN failures + 1 ELSE 0 END,
-    locked = locked OR (state = 'disabled' AND failures + 1 >= $7)
-  WHERE id = $1 AND version = $4 AND (locked OR state = 'disabled' OR last < $2)
+    last = CASE WHEN ${REFUSED} THEN last ELSE $2 END,
+    drift = CASE WHEN ${REFUSED} THEN drift ELSE coalesce($3, drift) END,
+    accepted_at = CASE WHEN ${REFUSED} THEN accepted_at ELSE $9 END,
+    accepted_digest = CASE WHEN ${REFUSED} THEN accepted_digest ELSE $5 END,
+    accepted_request = CASE WHEN ${REFUSED} THEN accepted_request ELSE $6 END,
+    failures = CASE WHEN ${REFUSED} THEN ${ACCEPT_RULE.failures} ELSE 0 END,
+    locked = CASE WHEN ${REFUSED} THEN ${ACCEPT_RULE.locked} ELSE FALSE END,
+    locked_at = CASE WHEN ${REFUSED} THEN ${ACCEPT_RULE.lockedAt} END
+  WHERE id = $1 AND version = $4 AND (${REFUSED} OR last < $2)
   RETURNING failures, locked),
 w AS (${AUDIT_INSERT}
   SELECT $9, $10, $11, CASE WHEN c.failures = 0 THEN $12 WHEN c.locked THEN 'locked' ELSE 'rejected' END, $13,
-         CASE WHEN c.failures = 0 THEN $14 ELSE $8 END, $15, $16 FROM c RETURNING 1)
+         CASE WHEN c.failures = 0 THEN $14 ELSE $8 END, $15, $17 FROM c RETURNING 1)
 SELECT coalesce(c.failures = 0, FALSE) AS accepted,
        CASE WHEN c.failures > 0 THEN c.failures END AS failures, c.locked,
        EXISTS (SELECT 1 FROM credentials WHERE id = $1 AND version = $4) AS same
 FROM (SELECT 1) one LEFT JOIN c ON TRUE`;
 
 /**
- * Accept on a credential that belongs to a user ($16): the user's row is locked first and read as last
+ * Accept on a credential that belongs to a user ($17): the user's row is locked first and read as last
  * committed (s), so the accept is decided on the count every earlier failure left, in whatever process. Then
- * the credential's conditional UPDATE (c), and the user's row: reset after an accept, or the failure counted
+ * the credential's conditional UPDATE (c), and the user's row: cleared after an accept, or the failure counted
  * when the user is locked or the credential disabled (u). Parameters as ACCEPT_OWN.
  */
 const ACCEPT_USER = `
-WITH s AS (SELECT locked FROM users WHERE id = $16 FOR UPDATE),
+WITH s AS (SELECT ${ACCEPT_RULE.live} AS live FROM users WHERE id = $17 FOR UPDATE),
 c AS (
   UPDATE credentials SET last = $2, drift = coalesce($3, drift), accepted_at = $9, accepted_digest = $5,
     accepted_request = $6, failures = 0
-  WHERE id = $1 AND version = $4 AND user_id = $16 AND state <> 'disabled' AND last < $2
-    AND NOT coalesce((SELECT locked FROM s), TRUE)
+  WHERE id = $1 AND version = $4 AND user_id = $17 AND state <> 'disabled' AND last < $2
+    AND NOT coalesce((SELECT live FROM s), TRUE)
   RETURNING 1),
-k AS (SELECT state FROM credentials WHERE id = $1 AND version = $4 AND user_id = $16),
+k AS (SELECT state FROM credentials WHERE id = $1 AND version = $4 AND user_id = $17),
 u AS (
   UPDATE users SET
-    failures = CASE WHEN EXISTS (SELECT 1 FROM c) THEN 0 ELSE failures + 1 END,
-    locked = CASE WHEN EXISTS (SELECT 1 FROM c) THEN locked ELSE locked OR failures + 1 >= $7 END
-  WHERE id = $16 AND (EXISTS (SELECT 1 FROM c)
-    OR (EXISTS (SELECT 1 FROM k) AND ((SELECT locked FROM s) OR (SELECT state FROM k) = 'disabled')))
+    failures = CASE WHEN EXISTS (SELECT 1 FROM c) THEN 0 ELSE ${ACCEPT_RULE.failures} END,
+    locked = CASE WHEN EXISTS (SELECT 1 FROM c) THEN FALSE ELSE ${ACCEPT_RULE.locked} END,
+    locked_at = CASE WHEN NOT EXISTS (SELECT 1 FROM c) THEN ${ACCEPT_RULE.lockedAt} END
+  WHERE id = $17 AND (EXISTS (SELECT 1 FROM c)
+    OR (EXISTS (SELECT 1 FROM k) AND ((SELECT live FROM s) OR (SELECT state FROM k) = 'disabled')))
   RETURNING failures, locked),
 w AS (${AUDIT_INSERT}
   SELECT $9, $10, $11, CASE WHEN EXISTS (SELECT 1 FROM c) THEN $12 WHEN u.locked THEN 'locked' ELSE 'rejected' END,
-         $13, CASE WHEN EXISTS (SELECT 1 FROM c) THEN $14 ELSE $8 END, $15, $17 FROM u RETURNING 1)
+         $13, CASE WHEN EXISTS (SELECT 1 FROM c) THEN $14 ELSE $8 END, $15, $18 FROM u RETURNING 1)
 SELECT EXISTS (SELECT 1 FROM c) AS accepted,
        CASE WHEN NOT EXISTS (SELECT 1 FROM c) THEN u.failures END AS failures, u.locked,
        EXISTS (SELECT 1 FROM k) AS same
@@ -682,14 +728,13 @@ const failAudit = (actor: number) => `w AS (${AUDIT_INSERT}
 
 /**
  * A failure counted on an unknown subject's row (key $10, bound $11), for the subjects `q` found with no row:
- * a new row or one more failure, with the next sequence number; rows more than the bound behind are deleted
- * (the least recently tried), so the table never holds more than the bound.
+ * a new row, numbered from the sequence, or one more failure on it; rows numbered more than the bound behind the
+ * newest are deleted (the oldest first), so the table never holds more than the bound.
  */
 const UNKNOWN_CTES = `
-k AS (INSERT INTO unknown_subjects AS t (key, failures, locked, seq)
-  SELECT $10, 1, 1 >= $2, q.n FROM q
-  ON CONFLICT (key) DO UPDATE SET failures = t.failures + 1, locked = t.locked OR t.failures + 1 >= $2,
-    seq = excluded.seq
+k AS (INSERT INTO unknown_subjects AS t (key, failures, locked, locked_at, seq)
+  SELECT $10, 1, 1 >= $2, CASE WHEN 1 >= $2 THEN CAST($3 AS BIGINT) END, q.n FROM q
+  ON CONFLICT (key) DO UPDATE SET ${lockoutSql({ max: "$2", now: "$3", release: "$12" }, "t").fail}
   RETURNING failures, locked),
 d AS (DELETE FROM unknown_subjects WHERE seq <= (SELECT n FROM q) - $11 AND key <> $10)`;
 
@@ -698,7 +743,7 @@ const FAIL_ABSENT = `
 WITH q AS (SELECT nextval('unknown_subjects_seq') AS n WHERE NOT EXISTS (SELECT 1 FROM credentials WHERE id = $1)),
 ${UNKNOWN_CTES},
 n AS (SELECT failures, locked FROM k),
-${failAudit(12)}
+${failAudit(13)}
 SELECT failures, locked FROM n`;
 
 /**
@@ -706,12 +751,11 @@ SELECT failures, locked FROM n`;
  * a credential with no user — or on its unknown row when it has none.
  */
 const failOnRow = (table: "users" | "credentials") => `
-WITH o AS (UPDATE ${table} SET failures = failures + 1, locked = locked OR failures + 1 >= $2 WHERE id = $1
-  RETURNING failures, locked),
+WITH o AS (UPDATE ${table} SET ${FAIL_RULE.fail} WHERE id = $1 RETURNING failures, locked),
 q AS (SELECT nextval('unknown_subjects_seq') AS n WHERE NOT EXISTS (SELECT 1 FROM ${table} WHERE id = $1)),
 ${UNKNOWN_CTES},
 n AS (SELECT failures, locked FROM o UNION ALL SELECT failures, locked FROM k),
-${failAudit(12)}
+${failAudit(13)}
 SELECT failures, locked FROM n`;
 const FAIL_USER = failOnRow("users");
 const FAIL_OWN = failOnRow("credentials");
@@ -721,9 +765,10 @@ const FAIL_OWN = failOnRow("credentials");
  * judged on: the UPDATE re-checks both on the newest row after any wait.
  */
 const FAIL_OWN_EXPECTED = `
-WITH n AS (UPDATE credentials SET failures = failures + 1, locked = locked OR failures + 1 >= $2
-  WHERE id = $1 AND version = $10 AND last = $11 RETURNING failures, locked),
-${failAudit(12)}
+WITH n AS (UPDATE credentials SET ${FAIL_RULE.fail}
+  WHERE id = $1 AND version = $10 AND last = $11 AND (NOT $13::boolean OR ${FAIL_RULE.live})
+  RETURNING failures, locked),
+${failAudit(14)}
 SELECT failures, locked FROM n`;
 
 /**
@@ -735,24 +780,31 @@ const FAIL_USER_EXPECTED = `
 WITH s AS (SELECT 1 FROM users WHERE id = $1 FOR UPDATE),
 x AS (SELECT 1 FROM credentials WHERE id = $10 AND version = $11 AND last = $12 AND EXISTS (SELECT 1 FROM s)
   FOR SHARE),
-n AS (UPDATE users SET failures = failures + 1, locked = locked OR failures + 1 >= $2
-  WHERE id = $1 AND EXISTS (SELECT 1 FROM x) RETURNING failures, locked),
-${failAudit(13)}
+n AS (UPDATE users SET ${USER_RULE.fail}
+  WHERE id = $1 AND EXISTS (SELECT 1 FROM x) AND (NOT $14::boolean OR ${USER_RULE.live})
+  RETURNING failures, locked),
+${failAudit(15)}
 SELECT failures, locked FROM n`;
 
 /**
- * A success of a factor the application checked ($1 the user, $2 its unknown key): the count cleared unless
- * locked, on the user's row or its unknown row; the audit row says "locked" when nothing was cleared.
+ * A success of a factor the application checked ($1 the user, $2 its unknown key, $10 the release time): the
+ * count cleared unless locked now, on the user's row or its unknown row; the audit row says "locked" when
+ * nothing was cleared.
  */
+const SUCCEED_RULE = lockoutSql({ max: "0", now: "$3", release: "$10" });
 const SUCCEED = `
-WITH o AS (UPDATE users SET failures = CASE WHEN locked THEN failures ELSE 0 END WHERE id = $1
-  RETURNING failures, locked),
-x AS (SELECT failures, locked FROM unknown_subjects
+WITH o AS (UPDATE users SET
+    failures = CASE WHEN ${SUCCEED_RULE.live} THEN failures ELSE 0 END,
+    locked = ${SUCCEED_RULE.live},
+    locked_at = CASE WHEN ${SUCCEED_RULE.live} THEN locked_at END
+  WHERE id = $1 RETURNING failures, locked),
+x AS (SELECT failures, ${SUCCEED_RULE.live} AS locked FROM unknown_subjects
   WHERE key = $2 AND NOT EXISTS (SELECT 1 FROM users WHERE id = $1)),
-d AS (DELETE FROM unknown_subjects WHERE key = $2 AND NOT locked AND EXISTS (SELECT 1 FROM x) RETURNING 1),
+d AS (DELETE FROM unknown_subjects WHERE key = $2 AND NOT ${SUCCEED_RULE.live} AND EXISTS (SELECT 1 FROM x)
+  RETURNING 1),
 n AS (SELECT failures, locked FROM o
   UNION ALL SELECT failures, locked FROM x WHERE NOT EXISTS (SELECT 1 FROM d)
   UNION ALL SELECT 0, FALSE WHERE NOT EXISTS (SELECT 1 FROM o) AND (NOT EXISTS (SELECT 1 FROM x) OR EXISTS (SELECT 1 FROM d))),
 w AS (${AUDIT_INSERT}
-  SELECT $3, $4, $5, CASE WHEN n.locked THEN 'locked' ELSE $6 END, $7, $8, $9, $10 FROM n RETURNING 1)
+  SELECT $3, $4, $5, CASE WHEN n.locked THEN 'locked' ELSE $6 END, $7, $8, $9, $11 FROM n RETURNING 1)
 SELECT CASE WHEN locked THEN failures ELSE 0 END AS failures, locked FROM n`;

@@ -12,9 +12,9 @@ import type {
  * The tables, for SQLite and PostgreSQL (same columns; PostgreSQL types where they differ). Challenges are
  * deleted when used or expired, so their table stays bounded; the audit trail is kept until `pruneAudit`.
  * `unknown_subjects` counts the failures of ids and users nobody enrolled, under a keyed hash of the id
- * (what people type into an id field is sometimes their password); each count carries the sequence number of
- * its last failure, and those more than the bound behind the newest are deleted: the least recently tried go
- * first, and the table never holds more rows than the bound. `meta` holds the hash's key.
+ * (what people type into an id field is sometimes their password); each count carries the sequence number it
+ * was made with, and those more than the bound behind the newest are deleted: the oldest go first, and the
+ * table never holds more rows than the bound. `meta` holds the hash's key.
  */
 const COMMON = (t: { bool: string; big: string; serial: string; json: string; no: string }) => `
 CREATE TABLE IF NOT EXISTS credentials (
@@ -32,12 +32,14 @@ CREATE TABLE IF NOT EXISTS credentials (
   version ${t.big} NOT NULL DEFAULT 0,
   accepted_at ${t.big},
   accepted_digest TEXT,
-  accepted_request TEXT
+  accepted_request TEXT,
+  locked_at ${t.big}
 );
 CREATE TABLE IF NOT EXISTS users (
   id TEXT PRIMARY KEY,
   failures INTEGER NOT NULL DEFAULT 0,
-  locked ${t.bool} NOT NULL DEFAULT ${t.no}
+  locked ${t.bool} NOT NULL DEFAULT ${t.no},
+  locked_at ${t.big}
 );
 CREATE TABLE IF NOT EXISTS challenges (
   id TEXT PRIMARY KEY,
@@ -50,6 +52,7 @@ CREATE TABLE IF NOT EXISTS unknown_subjects (
   key TEXT PRIMARY KEY,
   failures INTEGER NOT NULL,
   locked ${t.bool} NOT NULL,
+  locked_at ${t.big},
   seq ${t.big} NOT NULL
 );
 CREATE TABLE IF NOT EXISTS meta (
@@ -102,6 +105,8 @@ export const COLUMNS_ADDED: readonly { table: string; column: string; definition
   { table: "credentials", column: "accepted_at", definition: "BIGINT" },
   { table: "credentials", column: "accepted_digest", definition: "TEXT" },
   { table: "credentials", column: "accepted_request", definition: "TEXT" },
+  { table: "credentials", column: "locked_at", definition: "BIGINT" },
+  { table: "users", column: "locked_at", definition: "BIGINT" },
   { table: "audit", column: "user_id", definition: "TEXT" },
   { table: "audit", column: "actor", definition: "TEXT" },
   // The entry's hash chain (src/audit/chain.ts); NULL in rows written before the trail was chained.
@@ -201,7 +206,7 @@ export const SCHEMA_POSTGRES =
  * user): `WHERE` and `ORDER BY` clauses follow.
  */
 export const CREDENTIAL_SELECT =
-  "SELECT c.*, u.failures AS user_failures, u.locked AS user_locked FROM credentials c LEFT JOIN users u ON u.id = c.user_id";
+  "SELECT c.*, u.failures AS user_failures, u.locked AS user_locked, u.locked_at AS user_locked_at FROM credentials c LEFT JOIN users u ON u.id = c.user_id";
 
 /** The columns a new credential's row is written with, in the order of `credentialValues`. */
 export const CREDENTIAL_COLUMNS = "id, params, sealed, last, created_at, state, user_id, replaces, version";
@@ -236,6 +241,7 @@ export function rowToCredential(row: Record<string, unknown>): StoredCredential 
     last: Number(row["last"]),
     failures: Number(ofUser ? row["user_failures"] : row["failures"]),
     locked: locked === true || locked === 1,
+    lockedAt: optNumber(ofUser ? row["user_locked_at"] : row["locked_at"]),
     createdAt: Number(row["created_at"]),
     state: row["state"] === "disabled" || row["state"] === "pending" ? row["state"] : "active",
     user: opt(row["user_id"]) as string | undefined,
@@ -246,6 +252,10 @@ export function rowToCredential(row: Record<string, unknown>): StoredCredential 
     acceptedRequest: opt(row["accepted_request"]) as string | undefined,
     version: Number(row["version"] ?? 0),
   };
+}
+
+function optNumber(v: unknown): number | undefined {
+  return v === null || v === undefined ? undefined : Number(v);
 }
 
 /** An audit row's size in bytes, roughly (SQL over its columns): what the retention's byte cap counts. */

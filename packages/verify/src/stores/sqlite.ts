@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import { closeSync, existsSync, openSync } from "node:fs";
 import { CapkitError } from "@capkit/core";
 import type Database from "better-sqlite3";
+import { isLocked, lockoutSql } from "../lockout.js";
 import type {
   AcceptDecision,
   AcceptOutcome,
@@ -24,6 +25,8 @@ import type {
   StoredCredential,
   UserState,
 } from "../model.js";
+import { replayDigest } from "../replay.js";
+import { checkOptions, integerIn } from "../requests.js";
 import { activatedEntry, replacedEntry } from "./activation.js";
 import { loadDriver } from "./driver.js";
 import { type SqliteInternals, STORE_INTERNALS, type StoreWriter, stampActor } from "./internals.js";
@@ -42,6 +45,7 @@ import {
   unknownSubjectKey,
 } from "./schema.js";
 import { type SqliteAuditWriter, sqliteAuditWriter } from "./sqlite-audit.js";
+import { nothingDone, outcomeUnknown } from "./unavailable.js";
 
 export interface SqliteStoreOptions {
   /** How long a write waits for another process's transaction before STORE_UNAVAILABLE (default 2000 ms). */
@@ -65,6 +69,11 @@ export class SqliteStore implements StateStore {
   readonly #writeAudit: SqliteAuditWriter;
 
   constructor(path: string, options: SqliteStoreOptions = {}) {
+    if (typeof path !== "string" || path === "" || path.includes("\0"))
+      throw new CapkitError("INPUT_INVALID", "the SQLite database is a file path (or :memory:)");
+    checkOptions(options, "the SQLite store's options", ["busyTimeoutMs", "unknownLimit"]);
+    const busyTimeoutMs = integerIn(options.busyTimeoutMs ?? 2000, 0, 600_000, "busyTimeoutMs");
+    this.#unknownLimit = integerIn(options.unknownLimit ?? 100_000, 1, 100_000_000, "unknownLimit");
     // The driver first: a missing package is its own error, not "cannot open the database".
     const Driver = loadDriver<typeof Database>("better-sqlite3", "SqliteStore");
     try {
@@ -73,7 +82,7 @@ export class SqliteStore implements StateStore {
       this.#db = new Driver(path);
       this.#db.pragma("journal_mode = WAL");
       this.#db.pragma("synchronous = FULL");
-      this.#db.pragma(`busy_timeout = ${Math.max(0, Math.trunc(options.busyTimeoutMs ?? 2000))}`);
+      this.#db.pragma(`busy_timeout = ${busyTimeoutMs}`);
       this.#db
         .transaction(() => {
           this.#db.exec(SCHEMA_SQLITE);
@@ -95,21 +104,20 @@ export class SqliteStore implements StateStore {
         (this.#stmt.meta.get(UNKNOWN_KEY_NAME) as { value: string }).value,
         "hex",
       );
-      this.#unknownLimit = Math.max(1, Math.trunc(options.unknownLimit ?? 100_000));
     } catch (e) {
       throw unavailable(e, `cannot open the SQLite database ${path}`);
     }
   }
 
-  /** Runs one store operation; any driver error becomes STORE_UNAVAILABLE. */
-  #do<T>(f: () => T): Promise<T> {
+  /** Runs one store operation; any driver error becomes STORE_UNAVAILABLE (`writes`: it may commit). */
+  #do<T>(f: () => T, writes = true): Promise<T> {
     try {
       return Promise.resolve(f());
     } catch (e) {
       if (e instanceof CapkitError) return Promise.reject(e);
       if ((e as { code?: string }).code === "SQLITE_CONSTRAINT_PRIMARYKEY")
         return Promise.reject(new CapkitError("CREDENTIAL_EXISTS", "credential already exists"));
-      return Promise.reject(unavailable(e, "SQLite failed"));
+      return Promise.reject(unavailable(e, "SQLite failed", writes));
     }
   }
 
@@ -130,28 +138,34 @@ export class SqliteStore implements StateStore {
     return this.#do(() => {
       const row = this.#stmt.get.get(id) as Record<string, unknown> | undefined;
       return row ? rowToCredential(row) : undefined;
-    });
+    }, false);
   }
 
   list(o: ListOptions): Promise<StoredCredential[]> {
-    return this.#do(() =>
-      (
-        this.#stmt.list.all(
-          o.after ?? null,
-          o.after ?? null,
-          o.user ?? null,
-          o.user ?? null,
-          o.limit,
-        ) as Record<string, unknown>[]
-      ).map(rowToCredential),
+    return this.#do(
+      () =>
+        (
+          this.#stmt.list.all(
+            o.after ?? null,
+            o.after ?? null,
+            o.user ?? null,
+            o.user ?? null,
+            o.limit,
+          ) as Record<string, unknown>[]
+        ).map(rowToCredential),
+      false,
     );
   }
 
   user(id: string): Promise<UserState | undefined> {
     return this.#do(() => {
-      const r = this.#stmt.user.get(id) as { id: string; failures: number; locked: number } | undefined;
-      return r && { id: r.id, failures: r.failures, locked: r.locked === 1 };
-    });
+      const r = this.#stmt.user.get(id) as
+        | { id: string; failures: number; locked: number; locked_at: number | null }
+        | undefined;
+      return (
+        r && { id: r.id, failures: r.failures, locked: r.locked === 1, lockedAt: r.locked_at ?? undefined }
+      );
+    }, false);
   }
 
   addUser(id: string, audit: AuditEntry): Promise<boolean> {
@@ -177,18 +191,18 @@ export class SqliteStore implements StateStore {
           const c = row && rowToCredential(row);
           if (!c || c.version !== d.version) return "changed";
           const subject: FailureSubject = c.user !== undefined ? { user: c.user } : { credential: id };
-          if (c.locked || c.state === "disabled")
+          if (isLocked(c, d.rule, audit.at) || c.state === "disabled")
             return this.#count(subject, d.rule, { ...audit, result: "rejected", detail: d.refusedDetail });
           if (c.last >= value) return "stale";
           this.#stmt.accept.run({
             id,
             value,
             at: audit.at,
-            digest: d.digest,
-            request: d.request ?? null,
+            digest: replayDigest(id, value, d.probe),
+            request: d.probe.request ?? null,
             drift: d.drift ?? null,
           });
-          if (c.user !== undefined) this.#stmt.resetUser.run(c.user);
+          if (c.user !== undefined) this.#stmt.unlockUser.run(c.user);
           this.#auditRow(audit);
           // The first accept of a pending or replacing credential (src/stores/activation.ts), same transaction.
           if (c.state === "pending" || c.replaces !== undefined) {
@@ -212,32 +226,56 @@ export class SqliteStore implements StateStore {
     return this.#do(() =>
       this.#db
         .transaction((): FailOutcome => {
+          // The same statements whether the subject is known or not — its row read (or its unknown row's, for
+          // an id known to be absent), the credential's version, one counting write, the audit row — and the
+          // unknown key's HMAC made either way: the time of a failure does not tell which (test:
+          // memory-sqlite.test.ts counts them; bench/verify.ts measures it).
+          const key = unknownSubjectKey(this.#unknownKey, subject);
+          const absent = expected !== undefined && "absent" in expected;
+          type Lock = { failures: number; locked: number; locked_at: number | null };
+          const own = absent
+            ? undefined
+            : (("user" in subject
+                ? this.#stmt.userLock.get(subject.user)
+                : this.#stmt.credentialLock.get(subject.credential)) as Lock | undefined);
+          const lock = own ?? (absent ? (this.#stmt.unknown.get(key) as Lock | undefined) : undefined);
           if (expected) {
             const c = this.#stmt.versionAndLast.get(expected.credential) as
               | { version: number; last: number }
               | undefined;
-            if ("absent" in expected ? c : !c || c.version !== expected.version || c.last !== expected.last)
+            if (absent ? c : !c || c.version !== expected.version || c.last !== expected.last)
               return "changed";
+            const locked =
+              lock !== undefined &&
+              isLocked(
+                { failures: lock.failures, locked: lock.locked === 1, lockedAt: lock.locked_at ?? undefined },
+                rule,
+                audit.at,
+              );
+            if ("locked" in expected && !locked) return "changed";
           }
-          return this.#count(subject, rule, audit);
+          return this.#count(subject, rule, audit, own !== undefined, key);
         })
         .immediate(),
     );
   }
 
-  succeed(subject: { user: string }, audit: AuditEntry): Promise<Counted> {
+  succeed(subject: { user: string }, rule: LockoutRule, audit: AuditEntry): Promise<Counted> {
     return this.#do(() =>
       this.#db
         .transaction((): Counted => {
           const key = unknownSubjectKey(this.#unknownKey, subject);
           const r = (this.#stmt.user.get(subject.user) ?? this.#stmt.unknown.get(key)) as
-            | { failures: number; locked: number }
+            | { failures: number; locked: number; locked_at: number | null }
             | undefined;
-          if (r?.locked === 1) {
+          if (
+            r &&
+            isLocked({ ...r, locked: r.locked === 1, lockedAt: r.locked_at ?? undefined }, rule, audit.at)
+          ) {
             this.#auditRow({ ...audit, result: "locked" });
             return { failures: r.failures, locked: true };
           }
-          this.#stmt.resetUser.run(subject.user);
+          this.#stmt.unlockUser.run(subject.user);
           this.#stmt.forgetUnknown.run(key);
           this.#auditRow(audit);
           return { failures: 0, locked: false };
@@ -246,20 +284,28 @@ export class SqliteStore implements StateStore {
     );
   }
 
-  /** Counts a failure on the subject's row, or on its unknown-subject row when it has none (in a transaction). */
-  #count(subject: FailureSubject, rule: LockoutRule, audit: AuditEntry): Counted {
-    let r = (
-      "user" in subject
-        ? this.#stmt.failUser.get(rule.maxFailures, subject.user)
-        : this.#stmt.fail.get(rule.maxFailures, subject.credential)
-    ) as { failures: number; locked: number; seq?: number } | undefined;
-    if (!r) {
-      r = this.#stmt.failUnknown.get({
-        key: unknownSubjectKey(this.#unknownKey, subject),
-        max: rule.maxFailures,
-      }) as { failures: number; locked: number; seq: number };
-      this.#stmt.evictUnknown.run(r.seq! - this.#unknownLimit);
-    }
+  /**
+   * Counts a failure on the subject's row, or on its unknown-subject row when it has none (in a transaction);
+   * `known: false`: known to have none. A new unknown row drops the oldest beyond the bound.
+   */
+  #count(
+    subject: FailureSubject,
+    rule: LockoutRule,
+    audit: AuditEntry,
+    known = true,
+    key = unknownSubjectKey(this.#unknownKey, subject),
+  ): Counted {
+    const p = { max: rule.maxFailures, now: audit.at, release: rule.releaseMs };
+    type Row = { failures: number; locked: number };
+    const r = ((!known
+      ? undefined
+      : "user" in subject
+        ? this.#stmt.failUser.get({ ...p, id: subject.user })
+        : this.#stmt.fail.get({ ...p, id: subject.credential })) ??
+      this.#stmt.failUnknown.get({ ...p, key })) as Row;
+    // The oldest unknown subjects beyond the bound go; run for a known subject too (a failure's statements do
+    // not tell whether its subject exists).
+    this.#stmt.evictUnknown.run(this.#unknownLimit);
     this.#auditRow({ ...audit, result: r.locked ? "locked" : audit.result });
     return { failures: r.failures, locked: r.locked === 1 };
   }
@@ -368,7 +414,7 @@ export class SqliteStore implements StateStore {
         id === undefined ? this.#stmt.auditAll.all(limit) : this.#stmt.auditOne.all(id, id, limit)
       ) as Record<string, unknown>[];
       return rows.reverse().map(rowToAudit);
-    });
+    }, false);
   }
 
   pruneAudit(before: number): Promise<number> {
@@ -423,12 +469,12 @@ export class SqliteStore implements StateStore {
 
   /** How many challenges are held (tests of the bound under a flood). */
   challengeCount(): Promise<number> {
-    return this.#do(() => (this.#stmt.countChallenges.get() as { n: number }).n);
+    return this.#do(() => (this.#stmt.countChallenges.get() as { n: number }).n, false);
   }
 
   /** How many unknown subjects are counted (tests of the bound under a flood). */
   unknownCount(): Promise<number> {
-    return this.#do(() => (this.#stmt.countUnknown.get() as { n: number }).n);
+    return this.#do(() => (this.#stmt.countUnknown.get() as { n: number }).n, false);
   }
 
   async close(): Promise<void> {
@@ -478,15 +524,22 @@ export class SqliteStore implements StateStore {
 /** SQLite result codes that mean "the store cannot serve now" (https://sqlite.org/rescode.html). */
 const UNAVAILABLE = /^SQLITE_(BUSY|LOCKED|READONLY|IOERR|CORRUPT|NOTADB|FULL|CANTOPEN|PROTOCOL|PERM|NOMEM)/;
 
-/** A driver error as STORE_UNAVAILABLE (the SQLite stores of the approvals use it too). */
-export function unavailable(e: unknown, what: string): CapkitError {
+/**
+ * A driver error as STORE_UNAVAILABLE (the SQLite stores of the approvals use it too). Busy, locked, read-only,
+ * full, corrupt, closed: refused before anything was committed. An I/O error during a write may have come while
+ * committing (the WAL frames written, their sync failed): its outcome is unknown.
+ */
+export function unavailable(e: unknown, what: string, writes = false): CapkitError {
   const code = (e as { code?: unknown }).code;
   const known = typeof code === "string" && UNAVAILABLE.test(code);
-  return new CapkitError("STORE_UNAVAILABLE", `${what}: ${known ? code : (e as Error).message}`, {
-    hint: "nothing was accepted; retry when the database is available",
-    cause: e,
-  });
+  const m = `${what}: ${known ? code : (e as Error).message}`;
+  return writes && typeof code === "string" && code.startsWith("SQLITE_IOERR")
+    ? outcomeUnknown(m, e)
+    : nothingDone(m, e);
 }
+
+/** The lockout rule in SQLite's named parameters (src/lockout.ts). */
+const RULE = lockoutSql({ max: "@max", now: "@now", release: "@release" });
 
 function prepare(db: Database.Database) {
   return {
@@ -500,30 +553,29 @@ function prepare(db: Database.Database) {
     user: db.prepare("SELECT * FROM users WHERE id = ?"),
     meta: db.prepare("SELECT value FROM meta WHERE name = ?"),
     accept: db.prepare(
-      `UPDATE credentials SET last = @value, failures = 0, drift = coalesce(@drift, drift), accepted_at = @at,
-         accepted_digest = @digest, accepted_request = @request
+      `UPDATE credentials SET last = @value, failures = 0, locked = 0, locked_at = NULL,
+         drift = coalesce(@drift, drift), accepted_at = @at, accepted_digest = @digest, accepted_request = @request
        WHERE id = @id`,
     ),
     failUnknown: db.prepare(
-      `INSERT INTO unknown_subjects (key, failures, locked, seq)
-       VALUES (@key, 1, CASE WHEN 1 >= @max THEN 1 ELSE 0 END, (SELECT coalesce(max(seq), 0) + 1 FROM unknown_subjects))
-       ON CONFLICT (key) DO UPDATE SET failures = failures + 1,
-         locked = CASE WHEN locked = 1 OR failures + 1 >= @max THEN 1 ELSE 0 END, seq = excluded.seq
-       RETURNING failures, locked, seq`,
+      `INSERT INTO unknown_subjects (key, failures, locked, locked_at, seq)
+       VALUES (@key, 1, 1 >= @max, CASE WHEN 1 >= @max THEN @now END,
+         (SELECT coalesce(max(seq), 0) + 1 FROM unknown_subjects))
+       ON CONFLICT (key) DO UPDATE SET ${RULE.fail}
+       RETURNING failures, locked`,
     ),
-    evictUnknown: db.prepare("DELETE FROM unknown_subjects WHERE seq <= ?"),
-    unknown: db.prepare("SELECT failures, locked FROM unknown_subjects WHERE key = ?"),
+    evictUnknown: db.prepare(
+      "DELETE FROM unknown_subjects WHERE seq <= (SELECT coalesce(max(seq), 0) FROM unknown_subjects) - ?",
+    ),
+    unknown: db.prepare("SELECT failures, locked, locked_at FROM unknown_subjects WHERE key = ?"),
+    userLock: db.prepare("SELECT failures, locked, locked_at FROM users WHERE id = ?"),
+    credentialLock: db.prepare("SELECT failures, locked, locked_at FROM credentials WHERE id = ?"),
     forgetUnknown: db.prepare("DELETE FROM unknown_subjects WHERE key = ?"),
     countUnknown: db.prepare("SELECT count(*) AS n FROM unknown_subjects"),
-    resetUser: db.prepare("UPDATE users SET failures = 0 WHERE id = ?"),
-    fail: db.prepare(
-      "UPDATE credentials SET failures = failures + 1, locked = CASE WHEN locked = 1 OR failures + 1 >= ? THEN 1 ELSE 0 END WHERE id = ? RETURNING failures, locked",
-    ),
-    failUser: db.prepare(
-      "UPDATE users SET failures = failures + 1, locked = CASE WHEN locked = 1 OR failures + 1 >= ? THEN 1 ELSE 0 END WHERE id = ? RETURNING failures, locked",
-    ),
-    unlock: db.prepare("UPDATE credentials SET failures = 0, locked = 0 WHERE id = ?"),
-    unlockUser: db.prepare("UPDATE users SET failures = 0, locked = 0 WHERE id = ?"),
+    fail: db.prepare(`UPDATE credentials SET ${RULE.fail} WHERE id = @id RETURNING failures, locked`),
+    failUser: db.prepare(`UPDATE users SET ${RULE.fail} WHERE id = @id RETURNING failures, locked`),
+    unlock: db.prepare("UPDATE credentials SET failures = 0, locked = 0, locked_at = NULL WHERE id = ?"),
+    unlockUser: db.prepare("UPDATE users SET failures = 0, locked = 0, locked_at = NULL WHERE id = ?"),
     setState: db.prepare("UPDATE credentials SET state = ?, version = ? WHERE id = ?"),
     activate: db.prepare("UPDATE credentials SET state = 'active', replaces = NULL WHERE id = ?"),
     reseal: db.prepare(
