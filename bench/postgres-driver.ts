@@ -235,7 +235,7 @@ function pgbenchScript(c: Captured, start: number): { script: string; defines: s
     if (c.valueAt.includes(i)) return ":v";
     const value = c.values[i];
     if (value === null || value === undefined) return "NULL";
-    defines.push(`p${k}=${String(value)}`);
+    if (!defines.includes(`p${k}=${String(value)}`)) defines.push(`p${k}=${String(value)}`);
     return `:p${k}`;
   });
   return { script: `\\set v :v + 1\n${text.replace(/\s+/g, " ").trim()};\n`, defines };
