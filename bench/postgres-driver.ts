@@ -497,7 +497,7 @@ export async function postgresLimitSuite(): Promise<string> {
       { name: "crypto.hash (one-shot, src/replay.ts)", fn: () => hash("sha256", input, "hex").slice(0, 32) },
     ],
   );
-  const md = `${report(disks, load0, load1)}\n${digest.markdown}`;
+  const md = `${report(disks, load0, load1)}\n\n${digest.markdown}`;
   console.log(md);
   writeSection("postgres-limit", md);
   return md;
@@ -612,7 +612,7 @@ function analysis(
     "its chain moved under the subject's lock) leave three parts, each measured above: the row and its indexes, the",
     "chain's row, the hash. Kept as they are:",
     "- Dropping the audit table's three secondary indexes (the primary key only; the `lean` row) changes the rate by",
-    `  ${pct(ratio(slow, "pgbench-lean", "pgbench-accept") - 1)} (slow disk) and ${pct(ratio(f, "pgbench-lean", "pgbench-accept") - 1)} (fast disk): within this machine's noise, and each index serves a query`,
+    `  ${pct(ratio(slow, "pgbench-lean", "pgbench-accept") - 1)} (slow disk) and ${pct(ratio(f, "pgbench-lean", "pgbench-accept") - 1)} (fast disk): no direction that holds across runs here, and each index serves a query`,
     "  (`audit(id)` by credential and by user, `pruneAudit` by time).",
     "- Writing the chain in the accept statement itself (a CTE moving `audit_chains` and inserting the row with its",
     "  `n` and `hash`; the trigger only for rows that come without) cost the server the same as the trigger in a side",
