@@ -10,6 +10,7 @@ import { emvCryptoSuite } from "./emv-crypto.js";
 import { keysSuite } from "./keys.js";
 import { oathSuite } from "./oath.js";
 import { pcscSuite } from "./pcsc.js";
+import { postgresLimitSuite } from "./postgres-driver.js";
 import { provisionSuite } from "./provision.js";
 import { provisioningSuite } from "./provisioning.js";
 import { verifyAuditSuite, verifySuite } from "./verify.js";
@@ -20,6 +21,7 @@ const suites: Record<string, () => Promise<string>> = {
   pcsc: pcscSuite,
   verify: verifySuite,
   "verify-audit": verifyAuditSuite,
+  "postgres-limit": postgresLimitSuite,
   keys: keysSuite,
   provision: provisionSuite,
   provisioning: provisioningSuite,

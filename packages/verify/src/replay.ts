@@ -1,4 +1,4 @@
-import { createHash, timingSafeEqual } from "node:crypto";
+import { hash, timingSafeEqual } from "node:crypto";
 import type { CodeFunction } from "./model.js";
 
 /**
@@ -21,7 +21,8 @@ export interface ReplayProbe {
 /**
  * The digest an accepted request leaves on its credential, bound to the credential and the counter it moved
  * `last` to (so it is never equal for another credential or another code of the same token). SHA-256,
- * truncated to 128 bits; unkeyed: what it hides is a code already used, worth nothing to anyone.
+ * truncated to 128 bits; unkeyed: what it hides is a code already used, worth nothing to anyone. One-shot
+ * `crypto.hash` (Node 20.12+): no Hash object per verification (docs/benchmarks.md, PostgreSQL at the limit).
  */
 export function replayDigest(credentialId: string, counter: number, p: ReplayProbe): string {
   const fields = [
@@ -34,7 +35,7 @@ export function replayDigest(credentialId: string, counter: number, p: ReplayPro
     p.currency ?? "",
     p.tds?.join(",") ?? "",
   ];
-  return createHash("sha256").update(fields.join("\0")).digest("hex").slice(0, 32);
+  return hash("sha256", fields.join("\0"), "hex").slice(0, 32);
 }
 
 /** The same request, field by field (what the digest stands for). */
