@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { verifyReceiptChain } from "@capkit/provision";
 import { type Postgres, startPostgres } from "@capkit/test-support";
+import { systemClock } from "@capkit/token-sim";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Approvals, type DecideRequest, type SecurityStore } from "../src/approvals.js";
 import { SoftwareKeyProvider, type StateStore, Verifier } from "../src/index.js";
@@ -85,7 +86,8 @@ for (const t of targets) {
         keys,
         verifier,
         approvals: new Approvals({ verifier, store: stores.security, keys }),
-        clock: { now: () => Date.now(), advance: () => {} } as never,
+        // The system's time (the processes share it), as a FakeClock-shaped clock that never moves by hand.
+        clock: { ...systemClock, advance: () => {} } as never,
         events: undefined as never,
         grants: undefined as never,
       };

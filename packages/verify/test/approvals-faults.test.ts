@@ -213,10 +213,22 @@ for (const t of targets) {
         }
         t.intact?.();
         // Every acknowledged step is stored; every decided operation has exactly one receipt, in one chain.
-        const ops = new Map((await w.approvals.list(user, { limit: 1000 })).map((o) => [o.id, o]));
-        for (const id of acknowledged.created) expect(ops.has(id)).toBe(true);
+        // Every page: a fast machine creates more than one page's worth over the rounds.
+        const ops = new Map<string, Awaited<ReturnType<typeof w.approvals.list>>[number]>();
+        for (let page = await w.approvals.list(user, { limit: 1000 }); page.length > 0; ) {
+          for (const o of page) ops.set(o.id, o);
+          page = await w.approvals.list(user, { limit: 1000, after: page.at(-1)!.id });
+        }
+        for (const id of acknowledged.created)
+          expect(ops.has(id), `${id}: ${acknowledged.created.size} acknowledged, ${ops.size} stored`).toBe(
+            true,
+          );
         for (const id of acknowledged.approved) expect(ops.get(id)?.state).toBe("approved");
-        const receipts = await w.approvals.receipts(user, { limit: 1000 });
+        const receipts: Awaited<ReturnType<typeof w.approvals.receipts>> = [];
+        for (let page = await w.approvals.receipts(user, { limit: 1000 }); page.length > 0; ) {
+          receipts.push(...page);
+          page = await w.approvals.receipts(user, { limit: 1000, after: receipts.length });
+        }
         expect(verifyReceiptChain(receipts, await w.approvals.receiptKeys())).toEqual({ ok: true });
         const decided = [...ops.values()].filter((o) => o.state === "approved" || o.state === "declined");
         expect(receipts.map((r) => r.receipt.operationDigest).sort()).toEqual(
