@@ -379,7 +379,8 @@ export class SoftDigipass {
   async review(signed: unknown): Promise<{ operation: OperationDocument; view: OperationView }> {
     const t = await this.#active();
     const operation = verifySignedOperation(signed, t.bankKeys);
-    if (!operationOpen(operation, this.#clock.now() / 1000))
+    // Whole Unix seconds, as operationOpen takes them (the clock ticks in milliseconds).
+    if (!operationOpen(operation, Math.floor(this.#clock.now() / 1000)))
       throw new CapkitError("OPERATION_INVALID", "this operation has expired or is not yet open", {
         details: { field: "expiresAt" },
       });

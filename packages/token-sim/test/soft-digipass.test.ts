@@ -216,6 +216,7 @@ describe("SoftDigipass: logins and approvals", () => {
       { id: "op-7", account: "FR1420041010050500013M02606", now: clock.now() / 1000 },
     );
     const signed = await signOperation(op, b.signer);
+    clock.advance(500); // half a second later: the app reviews at whole seconds, not at the clock's milliseconds
     const { view } = await app.review(signed);
     expect(view.title).toBe("Virement");
     // French format: narrow no-break space between thousands, no-break space before the sign
