@@ -41,7 +41,7 @@ describe("stamps are checked on every use, not only by the events' own cascade",
     // nothing cancelled (the statement that cancels did not see the row yet).
     const db = new Database(path);
     db.prepare(
-      "UPDATE security_subjects SET operation_epoch = operation_epoch + 1, grant_epoch = grant_epoch + 1 WHERE kind = 'user' AND id = ?",
+      "UPDATE capkit_security_subjects SET operation_epoch = operation_epoch + 1, grant_epoch = grant_epoch + 1 WHERE kind = 'user' AND id = ?",
     ).run(app.user);
     db.close();
     expect(await w.approvals.decide({ id: op.id, device: await app.decide(op.digest) })).toEqual({
