@@ -26,6 +26,16 @@ approvalsConformance(
   },
   async () => rmSync(dir, { recursive: true, force: true }),
 );
+const prefixedDir = mkdtempSync(join(tmpdir(), "capkit-approvals-prefixed-"));
+approvalsConformance(
+  "SQLite (tablePrefix auth_)",
+  async () => {
+    const path = join(prefixedDir, "state.db");
+    const store = new SqliteStore(path, { tablePrefix: "auth_" });
+    return { store, security: new SqliteSecurityStore(path, { tablePrefix: "auth_" }) };
+  },
+  async () => rmSync(prefixedDir, { recursive: true, force: true }),
+);
 
 describe("stamps are checked on every use, not only by the events' own cascade", () => {
   it("an operation or a grant whose subject's epoch moved behind its back (a creation racing an event) is refused", async () => {
