@@ -141,7 +141,10 @@ const POSTGRES: Engine = {
     const app = new pg.Client(target);
     await app.connect();
     const closing: { close(): Promise<void> }[] = [];
-    const opened = <T extends { close(): Promise<void> }>(s: T) => (closing.push(s), s);
+    const opened = <T extends { close(): Promise<void> }>(s: T) => {
+      closing.push(s);
+      return s;
+    };
     return {
       target,
       exec: async (sql) => void (await app.query(sql)),
