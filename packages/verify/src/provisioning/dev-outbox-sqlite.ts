@@ -1,9 +1,10 @@
 import { CapkitError } from "@capkit/core";
 import type Database from "better-sqlite3";
 import { checkOptions } from "../requests.js";
+import type { SqliteDatabase } from "../stores/connections.js";
 import { migrateSqlite } from "../stores/migrate-sqlite.js";
 import type { SchemaSet } from "../stores/migrations.js";
-import { openSqlite, type SqliteDatabase } from "../stores/sqlite-open.js";
+import { openSqlite } from "../stores/sqlite-open.js";
 import { type TableOptions, tableNames } from "../stores/tables.js";
 import { checkOutboxQuery, type DevOutbox, type OutboxEntry, type OutboxQuery } from "./dev-outbox.js";
 import type { OutOfBandMessage } from "./out-of-band.js";

@@ -1,31 +1,9 @@
 import { CapkitError } from "@capkit/core";
 import type pg from "pg";
 import { checkOptions, integerIn } from "../requests.js";
+import type { PostgresConnectOptions } from "./connections.js";
 import { loadDriver } from "./driver.js";
-import { type TableNames, type TableOptions, tableNames } from "./tables.js";
-
-/**
- * What a PostgreSQL store connects with: a `postgres://` URL, a full `pg.PoolConfig` (TLS `ssl`, host, user,
- * password…), or the application's own `pg.Pool`.
- */
-export type PostgresConnection = string | pg.PoolConfig | pg.Pool;
-
-/** The options every PostgreSQL store takes: where its tables live, and the pool it makes (if it makes one). */
-export interface PostgresConnectOptions extends TableOptions {
-  /**
-   * The schema capkit's tables live in (created if absent; default: the connection's current schema, as for the
-   * application's unqualified tables). Statements name it; the connection's `search_path` is never changed.
-   */
-  readonly schema?: string;
-  /** Connections of the pool the store makes (default 10; not used with an existing pool). */
-  readonly poolSize?: number;
-  /** Server-side statement_timeout: no statement runs longer (default 2000 ms; a PoolConfig's own wins). */
-  readonly statementTimeoutMs?: number;
-  /** Server-side lock_timeout: a row held by another session answers STORE_UNAVAILABLE after this (default 1000 ms). */
-  readonly lockTimeoutMs?: number;
-  /** Waiting for a connection (new or from the pool) (default 2000 ms). */
-  readonly connectTimeoutMs?: number;
-}
+import { type TableNames, tableNames } from "./tables.js";
 
 export const CONNECT_OPTIONS = [
   "schema",

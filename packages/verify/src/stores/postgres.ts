@@ -27,6 +27,7 @@ import type {
 import { replayDigest } from "../replay.js";
 import { integerIn } from "../requests.js";
 import { activatedEntry, replacedEntry } from "./activation.js";
+import type { PostgresConnection, PostgresConnectOptions } from "./connections.js";
 import {
   type PostgresInternals,
   type PostgresTransaction,
@@ -35,7 +36,7 @@ import {
 } from "./internals.js";
 import { migratePostgres } from "./migrate-postgres.js";
 import { UNKNOWN_KEY_NAME } from "./migrations.js";
-import { openPool, type PostgresConnection, type PostgresConnectOptions } from "./postgres-pool.js";
+import { openPool } from "./postgres-pool.js";
 import {
   CREDENTIAL_COLUMNS,
   credentialSelect,

@@ -19,8 +19,9 @@ import type {
   SecurityStore,
   StoredReceipt,
 } from "../security-model.js";
+import type { PostgresConnection, PostgresConnectOptions } from "./connections.js";
 import { migratePostgres } from "./migrate-postgres.js";
-import { openPool, type PostgresConnection, type PostgresConnectOptions } from "./postgres-pool.js";
+import { openPool } from "./postgres-pool.js";
 import {
   activationRefusal,
   closedReason,

@@ -20,6 +20,7 @@ import type {
   SecurityStore,
   StoredReceipt,
 } from "../security-model.js";
+import type { SqliteDatabase } from "./connections.js";
 import { migrateSqlite } from "./migrate-sqlite.js";
 import {
   activationRefusal,
@@ -44,7 +45,7 @@ import {
 } from "./security-schema.js";
 import { unavailable } from "./sqlite.js";
 import { type SqliteAuditWriter, sqliteAuditWriter } from "./sqlite-audit.js";
-import { openSqlite, type SqliteDatabase } from "./sqlite-open.js";
+import { openSqlite } from "./sqlite-open.js";
 import { type TableNames, type TableOptions, tableNames } from "./tables.js";
 
 export interface SqliteSecurityStoreOptions extends TableOptions {

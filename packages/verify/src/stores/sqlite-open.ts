@@ -4,9 +4,6 @@ import type Database from "better-sqlite3";
 import { loadDriver } from "./driver.js";
 import { nothingDone } from "./unavailable.js";
 
-/** A better-sqlite3 database the application opened itself (the SQLite stores take one instead of a path). */
-export type SqliteDatabase = Database.Database;
-
 /**
  * The database a SQLite store works on: a path opened here (the store's own, closed by the store), or the
  * application's open better-sqlite3 `Database` (left open by the store). A file opened here is created 0600

@@ -27,6 +27,7 @@ import type {
 import { replayDigest } from "../replay.js";
 import { checkOptions, integerIn } from "../requests.js";
 import { activatedEntry, replacedEntry } from "./activation.js";
+import type { SqliteDatabase } from "./connections.js";
 import { type SqliteInternals, STORE_INTERNALS, type StoreWriter, stampActor } from "./internals.js";
 import { migrateSqlite } from "./migrate-sqlite.js";
 import { UNKNOWN_KEY_NAME } from "./migrations.js";
@@ -42,7 +43,7 @@ import {
   VERIFIER_TABLES,
 } from "./schema.js";
 import { type SqliteAuditWriter, sqliteAuditWriter } from "./sqlite-audit.js";
-import { openSqlite, type SqliteDatabase } from "./sqlite-open.js";
+import { openSqlite } from "./sqlite-open.js";
 import { type TableNames, type TableOptions, tableNames } from "./tables.js";
 import { nothingDone, outcomeUnknown } from "./unavailable.js";
 
