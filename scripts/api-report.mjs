@@ -37,6 +37,8 @@ const DOCUMENTED = new Set([
   "@capkit/reader-pcsc",
   "@capkit/token-sim",
   "@capkit/cli",
+  "@capkit/verify/sqlite",
+  "@capkit/verify/postgres",
 ]);
 
 /** Each public package and the entry points it publishes, as `[subpath, .d.ts file]`. */

@@ -9,6 +9,12 @@ import { type TableOptions, tableNames } from "../stores/tables.js";
 import { checkOutboxQuery, type DevOutbox, type OutboxEntry, type OutboxQuery } from "./dev-outbox.js";
 import type { OutOfBandMessage } from "./out-of-band.js";
 
+/** The options of a {@link SqliteDevOutbox}. */
+export interface SqliteDevOutboxOptions extends TableOptions {
+  /** The clock of the messages' times (default `Date.now`). */
+  readonly now?: () => number;
+}
+
 /**
  * FOR DEVELOPMENT ONLY: the dev outbox in a SQLite file (mode 0600), so that several processes — the example
  * bank's server, `capkit provision start`, `capkit outbox` — see the same phone. It keeps the codes in clear:
@@ -29,7 +35,7 @@ export class SqliteDevOutbox implements DevOutbox {
    * const outbox = new SqliteDevOutbox("outbox.db");
    * ```
    */
-  constructor(database: string | SqliteDatabase, options: { now?: () => number } & TableOptions = {}) {
+  constructor(database: string | SqliteDatabase, options: SqliteDevOutboxOptions = {}) {
     checkOptions(options, "the dev outbox's options", ["now", "tablePrefix"]);
     const names = tableNames(options.tablePrefix);
     this.#now = options.now ?? Date.now;
@@ -54,10 +60,12 @@ export class SqliteDevOutbox implements DevOutbox {
     }
   }
 
+  /** Keeps the SMS in the outbox (never sent). */
   async sendSms(message: OutOfBandMessage): Promise<void> {
     this.#add(message);
   }
 
+  /** Keeps the letter in the outbox (never sent). */
   async sendLetter(message: OutOfBandMessage): Promise<void> {
     this.#add(message);
   }
@@ -66,6 +74,7 @@ export class SqliteDevOutbox implements DevOutbox {
     this.#do(() => this.#sql.add.run(this.#now(), m.feature, m.to, m.text));
   }
 
+  /** The messages kept, oldest first, of one recipient or all, a page at a time. */
   async list(query: OutboxQuery = {}): Promise<OutboxEntry[]> {
     const q = checkOutboxQuery(query);
     const rows = this.#do(
@@ -81,6 +90,7 @@ export class SqliteDevOutbox implements DevOutbox {
     return rows.map((r) => ({ seq: r.seq, at: r.at, feature: r.feature, to: r.recipient, text: r.text }));
   }
 
+  /** Empties the outbox; the number of messages deleted. */
   async clear(): Promise<number> {
     return this.#do(() => this.#sql.clear.run().changes);
   }

@@ -51,6 +51,7 @@ import {
 import type { TableNames } from "./tables.js";
 import { nothingDone, outcomeUnknown } from "./unavailable.js";
 
+/** The options of a {@link PostgresStore}: where its tables are, its pool, and the unknown subjects' bound. */
 export interface PostgresStoreOptions extends PostgresConnectOptions {
   /** Unknown ids and users whose failures are counted (the most recently tried; default 100,000). */
   readonly unknownLimit?: number;
@@ -168,6 +169,7 @@ export class PostgresStore implements StateStore {
     return this.#query(sql, values, false);
   }
 
+  /** Adds the credential (and its user, if new) with its audit row; CREDENTIAL_EXISTS when the id is taken. */
   async enroll(c: StoredCredential, a: AuditEntry): Promise<void> {
     try {
       await this.#query(this.#sql.ENROLL, [...credentialValues(c), ...auditValues(a), a.actor ?? null]);
@@ -179,16 +181,19 @@ export class PostgresStore implements StateStore {
     }
   }
 
+  /** The credential, with its lockout subject's count and lock; undefined when nobody holds the id. */
   async get(id: string): Promise<StoredCredential | undefined> {
     const r = await this.#read(this.#sql.get, [id]);
     return r.rows[0] ? rowToCredential(r.rows[0]) : undefined;
   }
 
+  /** A page of credentials in id order (keyset paging), of one user or all. */
   async list(o: ListOptions): Promise<StoredCredential[]> {
     const r = await this.#read(this.#sql.list, [o.after ?? null, o.user ?? null, o.limit]);
     return r.rows.map(rowToCredential);
   }
 
+  /** A user's count and lock; undefined for a user never registered. */
   async user(id: string): Promise<UserState | undefined> {
     const r = await this.#read(this.#sql.user, [id]);
     const row = r.rows[0];
@@ -202,6 +207,7 @@ export class PostgresStore implements StateStore {
     );
   }
 
+  /** Registers a user with no credential yet; false if known already. */
   async addUser(id: string, a: AuditEntry): Promise<boolean> {
     const r = await this.#query(this.#sql.addUser, [id, ...auditValues(a), a.actor ?? null]);
     return r.rowCount === 1;
@@ -283,7 +289,7 @@ export class PostgresStore implements StateStore {
     });
   }
 
-  /** The provisioning tables' door (src/stores/internals.ts). */
+  /** The provisioning tables' door (src/stores/internals.ts). @internal */
   [STORE_INTERNALS](actor?: string): PostgresInternals {
     return {
       names: this.#names,
@@ -293,6 +299,7 @@ export class PostgresStore implements StateStore {
     };
   }
 
+  /** Counts a failure on the subject (on its unknown-subject row when nobody holds it) and locks at the rule's maximum; "changed" when `expected` no longer holds. */
   async fail(
     subject: FailureSubject,
     rule: LockoutRule,
@@ -353,6 +360,7 @@ export class PostgresStore implements StateStore {
     return row ? { failures: row.failures, locked: row.locked } : "changed";
   }
 
+  /** A success of a factor the application checked: clears the user's count unless the user is locked now. */
   async succeed(subject: { user: string }, rule: LockoutRule, a: AuditEntry): Promise<Counted> {
     const r = await this.#query(this.#sql.SUCCEED, [
       subject.user,
@@ -365,6 +373,7 @@ export class PostgresStore implements StateStore {
     return { failures: row.failures, locked: row.locked };
   }
 
+  /** Clears a lockout (an administrator's act); false if the subject has none. */
   async unlock(subject: FailureSubject, a: AuditEntry): Promise<boolean> {
     const r = await this.#query("user" in subject ? this.#sql.unlockUser : this.#sql.unlockCredential, [
       "user" in subject ? subject.user : subject.credential,
@@ -374,16 +383,19 @@ export class PostgresStore implements StateStore {
     return r.rowCount === 1;
   }
 
+  /** Sets the credential's state and version (disable, enable); false if there is no such credential. */
   async setState(id: string, state: CredentialState, version: number, a: AuditEntry): Promise<boolean> {
     const r = await this.#query(this.#sql.setState, [id, state, ...auditValues(a), version, a.actor ?? null]);
     return r.rowCount === 1;
   }
 
+  /** Deletes the credential and its challenges; false if there was none. */
   async revoke(id: string, a: AuditEntry): Promise<boolean> {
     const r = await this.#query(this.#sql.REVOKE, [id, ...auditValues(a), a.actor ?? null]);
     return r.rowCount === 1;
   }
 
+  /** Stores a single-use challenge, dropping expired ones and the oldest beyond `maxPerCredential`. */
   async addChallenge(ch: Challenge, a: AuditEntry, maxPerCredential: number): Promise<void> {
     await this.#query(this.#sql.addChallenge, [
       ch.id,
@@ -397,6 +409,7 @@ export class PostgresStore implements StateStore {
     ]);
   }
 
+  /** Takes (deletes) a challenge; undefined when absent or expired. */
   async takeChallenge(
     id: string,
     credentialId: string,
@@ -416,6 +429,7 @@ export class PostgresStore implements StateStore {
     };
   }
 
+  /** Replaces the sealed secret and parameters only if they are still `expected` (a rekey); false otherwise. */
   async reseal(id: string, expected: SealedState, next: SealedState, a: AuditEntry): Promise<boolean> {
     const r = await this.#query(this.#sql.reseal, [
       id,
@@ -429,10 +443,12 @@ export class PostgresStore implements StateStore {
     return r.rowCount === 1;
   }
 
+  /** Writes one audit row (chained). */
   async record(a: AuditEntry): Promise<void> {
     await this.#query(this.#sql.RECORD, [...auditValues(a), a.actor ?? null]);
   }
 
+  /** The newest audit entries, of one credential or user or all, oldest first. */
   async audit(id?: string, limit = 100): Promise<AuditEntry[]> {
     const r =
       id === undefined
@@ -441,6 +457,7 @@ export class PostgresStore implements StateStore {
     return r.rows.reverse().map(rowToAudit);
   }
 
+  /** A page of the chained audit trail in seq order, filtered by credential, user or time. */
   async auditTrail(q: AuditQuery): Promise<ChainedAuditEntry[]> {
     const r = await this.#query(this.#sql.auditTrail, [
       q.after ?? 0,
@@ -453,6 +470,7 @@ export class PostgresStore implements StateStore {
     return r.rows.map(rowToChained);
   }
 
+  /** The heads of the chains written in a seq range, with the trail's newest seq. */
   async auditHeads(from: number, to: number): Promise<{ observed: number; heads: ChainHead[] }> {
     const r = await this.#query(this.#sql.auditHeads, [from, to]);
     const rows = r.rows as { chain: string | null; n: string; hash: string; observed: string }[];
@@ -464,34 +482,38 @@ export class PostgresStore implements StateStore {
     };
   }
 
+  /** Stores a signed checkpoint of the trail; false if one with its seq exists. */
   async addCheckpoint(cp: AuditCheckpoint): Promise<boolean> {
     const r = await this.#query(this.#sql.addCheckpoint, [cp.seq, cp.at, JSON.stringify(cp)]);
     return r.rowCount === 1;
   }
 
+  /** Every checkpoint, in seq order. */
   async auditCheckpoints(): Promise<AuditCheckpoint[]> {
     const r = await this.#query(this.#sql.auditCheckpoints, []);
     return r.rows.map((x: { body: string }) => JSON.parse(x.body) as AuditCheckpoint);
   }
 
+  /** The time before which rows go to keep at most `maxRows` rows and `maxBytes` bytes; undefined when within both. */
   async auditCut(maxRows: number, maxBytes: number): Promise<number | undefined> {
     const r = await this.#query(this.#sql.auditCut, [maxRows, maxBytes]);
     const cut = r.rows[0]?.cut;
     return cut === null || cut === undefined ? undefined : Number(cut) + 1;
   }
 
+  /** Deletes the audit rows older than `before` (each chain keeps its last row) and the checkpoints they make stale; the number deleted. */
   async pruneAudit(before: number): Promise<number> {
     const r = await this.#query(this.#sql.pruneAudit, [before]);
     return r.rows[0].n;
   }
 
-  /** How many challenges are held (tests of the bound under a flood). */
+  /** How many challenges are held (tests of the bound under a flood). @internal */
   async challengeCount(): Promise<number> {
     const r = await this.#read(this.#sql.challengeCount, []);
     return r.rows[0].n;
   }
 
-  /** How many unknown subjects are counted (tests of the bound under a flood). */
+  /** How many unknown subjects are counted (tests of the bound under a flood). @internal */
   async unknownCount(): Promise<number> {
     const r = await this.#read(this.#sql.unknownCount, []);
     return r.rows[0].n;

@@ -32,6 +32,12 @@ import {
 import type { TableNames } from "./tables.js";
 
 type Row = Record<string, unknown>;
+
+/** The options of a {@link PostgresProvisioningStore}. */
+export interface PostgresProvisioningStoreOptions {
+  /** The service or administrator this store's audit rows name (as `VerifierOptions.actor`). */
+  readonly actor?: string;
+}
 const numbered = (i: number) => `$${i + 1}`;
 
 /**
@@ -54,11 +60,16 @@ export class PostgresProvisioningStore implements ProvisioningStore {
    * The provisioning tables made, or brought to this version, beside the store's (same prefix and schema;
    * src/stores/migrations.ts). Servers starting at once wait for each other, and the DDL — whose table locks
    * would hold up the others' writes for a moment — runs only when the tables are older than this version.
-   * `actor`: the service or administrator this store's audit rows name (as `VerifierOptions.actor`).
+   *
+   * @example
+   * ```ts
+   * const state = await PostgresStore.connect(pool, { schema: "capkit" });
+   * const store = await PostgresProvisioningStore.open(state, { actor: "provisioning-service" });
+   * ```
    */
   static async open(
     state: PostgresStore,
-    options: { actor?: string } = {},
+    options: PostgresProvisioningStoreOptions = {},
   ): Promise<PostgresProvisioningStore> {
     const s = state[STORE_INTERNALS](options.actor);
     await s.migrate(PROVISIONING_TABLES);
@@ -74,6 +85,7 @@ export class PostgresProvisioningStore implements ProvisioningStore {
     });
   }
 
+  /** Starts an activation in one transaction holding the user's row: the rate rule, the slot's supersession, the new record and its audit rows. */
   async start(input: StartInput): Promise<StartResult> {
     const { user, now } = input;
     // Housekeeping first, on its own: expired activations and unknown identifiants a day old.
@@ -126,11 +138,13 @@ export class PostgresProvisioningStore implements ProvisioningStore {
     return true;
   }
 
+  /** An activation by id. */
   async activation(id: string): Promise<ActivationRecord | undefined> {
     const row = (await this.#s.query(this.#sql.activation, [id])).rows[0];
     return row && rowToActivation(row);
   }
 
+  /** Moves an activation to its next protocol state if it is still at the rev read (compare-and-set), with the credential it enrols or activates and its audit rows, in one transaction. */
   advance(change: ActivationChange): Promise<boolean> {
     return this.#forUser(change.user, async (tx) => {
       const s = change.state;
@@ -156,26 +170,31 @@ export class PostgresProvisioningStore implements ProvisioningStore {
     });
   }
 
+  /** A bound device (instance) by its credential, with its credential's state. */
   async instance(credentialId: string): Promise<InstanceStatus | undefined> {
     const row = (await this.#s.query(this.#sql.instance, [credentialId])).rows[0];
     return row && rowToInstance(row);
   }
 
+  /** A user's instances, oldest first. */
   async instances(user: string): Promise<InstanceStatus[]> {
     const r = await this.#s.query(this.#sql.instances, [user]);
     return (r.rows as Row[]).map(rowToInstance);
   }
 
+  /** A user's newest activations. */
   async activations(user: string, limit: number): Promise<ActivationRecord[]> {
     const r = await this.#s.query(this.#sql.activations, [user, limit]);
     return (r.rows as Row[]).map(rowToActivation);
   }
 
+  /** The user's provisioning row (serial, next instance, recent starts, grace). */
   async user(user: string): Promise<ProvisioningUserRecord | undefined> {
     const row = (await this.#s.query(this.#sql.user, [user])).rows[0];
     return row && rowToUser(row);
   }
 
+  /** Ends the user's unfinished activations and instances (support's reset), revoking their credentials, in one transaction. */
   reset(input: ResetInput): Promise<ResetResult> {
     const { user, reason, now } = input;
     return this.#forUser(user, async (tx) => {
@@ -191,6 +210,7 @@ export class PostgresProvisioningStore implements ProvisioningStore {
     });
   }
 
+  /** Stores a single-use login challenge, dropping expired ones and the oldest beyond the bound. */
   async addLoginChallenge(ch: LoginChallenge, maxPerCredential: number, now: number): Promise<void> {
     await this.#s.query(this.#sql.addLoginChallenge, [
       ch.id,
@@ -201,6 +221,7 @@ export class PostgresProvisioningStore implements ProvisioningStore {
     ]);
   }
 
+  /** Takes (deletes) a login challenge; false when absent or expired. */
   async takeLoginChallenge(id: string, credentialId: string, now: number): Promise<boolean> {
     // Taken (deleted) even when expired: an expired challenge is never of use again.
     const r = await this.#s.query(this.#sql.takeLoginChallenge, [id, credentialId]);
@@ -208,6 +229,7 @@ export class PostgresProvisioningStore implements ProvisioningStore {
     return row !== undefined && Number(row["expires_at"]) > now;
   }
 
+  /** Writes one audit row into the verifier's trail. */
   async record(entry: AuditEntry): Promise<void> {
     await this.#s.transaction((tx) => tx.audit(entry));
   }

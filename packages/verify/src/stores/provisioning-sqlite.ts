@@ -36,6 +36,12 @@ import type { TableNames } from "./tables.js";
 
 type Row = Record<string, unknown>;
 
+/** The options of a {@link SqliteProvisioningStore}. */
+export interface SqliteProvisioningStoreOptions {
+  /** The service or administrator this store's audit rows name (as `VerifierOptions.actor`). */
+  readonly actor?: string;
+}
+
 /**
  * Activations and instances in the SQLite file of a `SqliteStore`, on its connection: each operation is one
  * IMMEDIATE transaction with the store's own credential and audit writers, so a step and the pending credential
@@ -46,8 +52,17 @@ export class SqliteProvisioningStore implements ProvisioningStore {
   readonly #s: SqliteInternals;
   readonly #q: ReturnType<typeof prepare>;
 
-  /** `actor`: the service or administrator this store's audit rows name (as `VerifierOptions.actor`). */
-  constructor(state: SqliteStore, options: { actor?: string } = {}) {
+  /**
+   * Opens the provisioning tables in the file of `state`, on its connection, with its `tablePrefix`: created
+   * or migrated (src/stores/migrations.ts).
+   *
+   * @example
+   * ```ts
+   * const state = new SqliteStore("capkit.db");
+   * const provisioner = new Provisioner({ verifier, store: new SqliteProvisioningStore(state), keys, policy, directory, sms, letters });
+   * ```
+   */
+  constructor(state: SqliteStore, options: SqliteProvisioningStoreOptions = {}) {
     this.#s = state[STORE_INTERNALS](options.actor);
     try {
       // The door's handle is the store's better-sqlite3 database, typed unknown there (its declarations name no
@@ -67,6 +82,7 @@ export class SqliteProvisioningStore implements ProvisioningStore {
     }
   }
 
+  /** Starts an activation in one transaction holding the user's row: the rate rule, the slot's supersession, the new record and its audit rows. */
   start(input: StartInput): Promise<StartResult> {
     const q = this.#q;
     return this.#s.transaction((w): StartResult => {
@@ -116,6 +132,7 @@ export class SqliteProvisioningStore implements ProvisioningStore {
     }
   }
 
+  /** An activation by id. */
   activation(id: string): Promise<ActivationRecord | undefined> {
     return this.#s.read(() => {
       const row = this.#q.activation.get(id) as Row | undefined;
@@ -123,6 +140,7 @@ export class SqliteProvisioningStore implements ProvisioningStore {
     });
   }
 
+  /** Moves an activation to its next protocol state if it is still at the rev read (compare-and-set), with the credential it enrols or activates and its audit rows, in one transaction. */
   advance(change: ActivationChange): Promise<boolean> {
     const q = this.#q;
     return this.#s.transaction((w) => {
@@ -149,6 +167,7 @@ export class SqliteProvisioningStore implements ProvisioningStore {
     });
   }
 
+  /** A bound device (instance) by its credential, with its credential's state. */
   instance(credentialId: string): Promise<InstanceStatus | undefined> {
     return this.#s.read(() => {
       const row = this.#q.instance.get(credentialId) as Row | undefined;
@@ -156,14 +175,17 @@ export class SqliteProvisioningStore implements ProvisioningStore {
     });
   }
 
+  /** A user's instances, oldest first. */
   instances(user: string): Promise<InstanceStatus[]> {
     return this.#s.read(() => (this.#q.instances.all(user) as Row[]).map(rowToInstance));
   }
 
+  /** A user's newest activations. */
   activations(user: string, limit: number): Promise<ActivationRecord[]> {
     return this.#s.read(() => (this.#q.activations.all(user, limit) as Row[]).map(rowToActivation));
   }
 
+  /** The user's provisioning row (serial, next instance, recent starts, grace). */
   user(user: string): Promise<ProvisioningUserRecord | undefined> {
     return this.#s.read(() => {
       const row = this.#q.user.get(user) as Row | undefined;
@@ -171,6 +193,7 @@ export class SqliteProvisioningStore implements ProvisioningStore {
     });
   }
 
+  /** Ends the user's unfinished activations and instances (support's reset), revoking their credentials, in one transaction. */
   reset(input: ResetInput): Promise<ResetResult> {
     const q = this.#q;
     const { user, reason, now } = input;
@@ -194,6 +217,7 @@ export class SqliteProvisioningStore implements ProvisioningStore {
     });
   }
 
+  /** Stores a single-use login challenge, dropping expired ones and the oldest beyond the bound. */
   addLoginChallenge(ch: LoginChallenge, maxPerCredential: number, now: number): Promise<void> {
     const q = this.#q;
     return this.#s.transaction(() => {
@@ -203,6 +227,7 @@ export class SqliteProvisioningStore implements ProvisioningStore {
     });
   }
 
+  /** Takes (deletes) a login challenge; false when absent or expired. */
   takeLoginChallenge(id: string, credentialId: string, now: number): Promise<boolean> {
     return this.#s.read(() => {
       // Taken (deleted) even when expired: an expired challenge is never of use again.
@@ -211,6 +236,7 @@ export class SqliteProvisioningStore implements ProvisioningStore {
     });
   }
 
+  /** Writes one audit row into the verifier's trail. */
   record(entry: AuditEntry): Promise<void> {
     return this.#s.transaction((w) => w.audit(entry));
   }

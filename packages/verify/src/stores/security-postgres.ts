@@ -152,11 +152,13 @@ export class PostgresSecurityStore implements SecurityStore {
     });
   }
 
+  /** The epochs of each subject (all 0 for a subject no event touched). */
   async epochs(subjects: readonly Subject[]): Promise<Epochs[]> {
     const r = await this.#query(this.#sql.EPOCHS, [subjects.map((s) => s.kind), subjects.map((s) => s.id)]);
     return r.rows.map(rowToEpochs);
   }
 
+  /** Records a security event: its subject's epochs moved, the pending operations and active grants it ends cancelled and revoked, their audit rows — all or nothing. */
   async recordEvent(e: EventInput): Promise<SecurityEventRecord> {
     const inc = (c: keyof Epochs) => (e.revokes.includes(c) ? 1 : 0);
     const r = await this.#query(this.#sql.RECORD_EVENT, [
@@ -175,6 +177,7 @@ export class PostgresSecurityStore implements SecurityStore {
     return rowToEvent(r.rows[0]);
   }
 
+  /** A page of events in the order recorded, all or one subject's. */
   async events(q: EventQuery): Promise<SecurityEventRecord[]> {
     const r = await this.#query(this.#sql.events, [
       q.after ?? 0,
@@ -185,6 +188,7 @@ export class PostgresSecurityStore implements SecurityStore {
     return r.rows.map(rowToEvent);
   }
 
+  /** Registers (or replaces) a device's public key, stamped with its user's device epoch. */
   async registerDevice(d: Omit<DeviceRecord, "epoch">, a: AuditEntry): Promise<DeviceRecord> {
     const r = await this.#query(this.#sql.REGISTER_DEVICE, [
       d.credential,
@@ -196,11 +200,13 @@ export class PostgresSecurityStore implements SecurityStore {
     return rowToDevice(r.rows[0]);
   }
 
+  /** A registered device by its credential. */
   async device(credential: string): Promise<DeviceRecord | undefined> {
     const r = await this.#query(this.#sql.device, [credential]);
     return r.rows[0] ? rowToDevice(r.rows[0]) : undefined;
   }
 
+  /** Creates a pending operation stamped with its subjects' epochs, with its audit row. */
   async createOperation(op: NewOperation, a: AuditEntry): Promise<OperationRecord> {
     const r = await this.#run(
       (c) =>
@@ -222,16 +228,19 @@ export class PostgresSecurityStore implements SecurityStore {
     return rowToOperation(r.rows[0]);
   }
 
+  /** An operation by id. */
   async operation(id: string): Promise<OperationRecord | undefined> {
     const r = await this.#query(this.#sql.operation, [id]);
     return r.rows[0] ? rowToOperation(r.rows[0]) : undefined;
   }
 
+  /** A page of a user's operations, by state. */
   async operations(q: OperationQuery): Promise<OperationRecord[]> {
     const r = await this.#query(this.#sql.operations, [q.user, q.state ?? null, q.after ?? null, q.limit]);
     return r.rows.map(rowToOperation);
   }
 
+  /** Decides an operation in one transaction: the user's receipt chain head, the subjects and the operation locked in order, the stamps checked, the receipt chained. */
   decide(d: DecisionInput): Promise<DecisionOutcome> {
     return this.#transaction(async (q): Promise<DecisionOutcome> => {
       const first = (await q(this.#sql.operationSubjects, [d.operation])).rows[0] as Row | undefined;
@@ -289,25 +298,30 @@ export class PostgresSecurityStore implements SecurityStore {
     });
   }
 
+  /** Cancels a pending operation that has not expired; false otherwise. */
   async cancelOperation(id: string, at: number, reason: string, a: AuditEntry): Promise<boolean> {
     const r = await this.#query(this.#sql.cancelOperation, [id, at, reason, ...auditValues(a)]);
     return r.rowCount === 1;
   }
 
+  /** Adds the signature to a receipt that has none. */
   async signReceipt(operation: string, keyId: string, signature: string): Promise<void> {
     await this.#query(this.#sql.signReceipt, [operation, keyId, signature]);
   }
 
+  /** An operation's receipt. */
   async receipt(operation: string): Promise<StoredReceipt | undefined> {
     const r = await this.#query(this.#sql.receipt, [operation]);
     return r.rows[0] ? rowToReceipt(r.rows[0]) : undefined;
   }
 
+  /** A page of a user's receipts in chain order. */
   async receipts(user: string, after: number, limit: number): Promise<StoredReceipt[]> {
     const r = await this.#query(this.#sql.receipts, [user, after, limit]);
     return r.rows.map(rowToReceipt);
   }
 
+  /** Creates a pending grant stamped with its subjects' epochs, with its audit row. */
   async createGrant(g: NewGrant, a: AuditEntry): Promise<GrantRecord> {
     const r = await this.#query(this.#sql.CREATE_GRANT, [
       g.id,
@@ -321,16 +335,19 @@ export class PostgresSecurityStore implements SecurityStore {
     return rowToGrant(r.rows[0]);
   }
 
+  /** A grant by id. */
   async grant(id: string): Promise<GrantRecord | undefined> {
     const r = await this.#query(this.#sql.grant, [id]);
     return r.rows[0] ? rowToGrant(r.rows[0]) : undefined;
   }
 
+  /** A user's grants (as owner or target), newest first. */
   async grants(user: string, limit: number): Promise<GrantRecord[]> {
     const r = await this.#query(this.#sql.grants, [user, limit]);
     return r.rows.map(rowToGrant);
   }
 
+  /** Activates a pending grant with the approved operation's consent, if its stamps still hold; the refusal otherwise. */
   activateGrant(
     id: string,
     operation: string,
@@ -365,11 +382,13 @@ export class PostgresSecurityStore implements SecurityStore {
     });
   }
 
+  /** Deactivates a pending or active grant; false otherwise. */
   async deactivateGrant(id: string, at: number, reason: string, a: AuditEntry): Promise<boolean> {
     const r = await this.#query(this.#sql.deactivateGrant, [id, at, reason, ...auditValues(a)]);
     return r.rowCount === 1;
   }
 
+  /** A grant and whether its stamps are current (one read). */
   async checkGrant(id: string): Promise<{ grant: GrantRecord; current: boolean } | undefined> {
     const r = await this.#query(this.#sql.grantWithEpochs, [id]);
     const row = r.rows[0] as Row | undefined;
@@ -378,6 +397,7 @@ export class PostgresSecurityStore implements SecurityStore {
     return { grant, current: grantCurrent(grant, grantEpochsNow(row)) };
   }
 
+  /** Writes one audit row into the verifier's trail. */
   async record(a: AuditEntry): Promise<void> {
     await this.#query(this.#sql.RECORD, auditValues(a));
   }

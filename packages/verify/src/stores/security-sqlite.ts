@@ -48,6 +48,7 @@ import { type SqliteAuditWriter, sqliteAuditWriter } from "./sqlite-audit.js";
 import { openSqlite } from "./sqlite-open.js";
 import { type TableNames, type TableOptions, tableNames } from "./tables.js";
 
+/** The options of a {@link SqliteSecurityStore}: the same `tablePrefix` as the file's `SqliteStore`. */
 export interface SqliteSecurityStoreOptions extends TableOptions {
   /** How long a write waits for another process's transaction before STORE_UNAVAILABLE (default 2000 ms). */
   readonly busyTimeoutMs?: number;
@@ -126,10 +127,12 @@ export class SqliteSecurityStore implements SecurityStore {
     return rowToEpochs(this.#stmt.subject.get(s.kind, s.id) as Row | undefined);
   }
 
+  /** The epochs of each subject (all 0 for a subject no event touched). */
   epochs(subjects: readonly Subject[]): Promise<Epochs[]> {
     return this.#do(() => subjects.map((s) => this.#epochsOf(s)));
   }
 
+  /** Records a security event: its subject's epochs moved, the pending operations and active grants it ends cancelled and revoked, their audit rows — all or nothing. */
   recordEvent(e: EventInput): Promise<SecurityEventRecord> {
     const inc = (c: keyof Epochs) => (e.revokes.includes(c) ? 1 : 0);
     return this.#tx(() => {
@@ -186,6 +189,7 @@ export class SqliteSecurityStore implements SecurityStore {
     });
   }
 
+  /** A page of events in the order recorded, all or one subject's. */
   events(q: EventQuery): Promise<SecurityEventRecord[]> {
     return this.#do(() =>
       (
@@ -199,6 +203,7 @@ export class SqliteSecurityStore implements SecurityStore {
     );
   }
 
+  /** Registers (or replaces) a device's public key, stamped with its user's device epoch. */
   registerDevice(d: Omit<DeviceRecord, "epoch">, audit: AuditEntry): Promise<DeviceRecord> {
     return this.#tx(() => {
       this.#stmt.ensureSubject.run("user", d.user);
@@ -209,6 +214,7 @@ export class SqliteSecurityStore implements SecurityStore {
     });
   }
 
+  /** A registered device by its credential. */
   device(credential: string): Promise<DeviceRecord | undefined> {
     return this.#do(() => {
       const row = this.#stmt.device.get(credential) as Row | undefined;
@@ -216,6 +222,7 @@ export class SqliteSecurityStore implements SecurityStore {
     });
   }
 
+  /** Creates a pending operation stamped with its subjects' epochs, with its audit row. */
   createOperation(op: NewOperation, audit: AuditEntry): Promise<OperationRecord> {
     return this.#tx(() => {
       this.#stmt.ensureSubject.run("user", op.user);
@@ -243,6 +250,7 @@ export class SqliteSecurityStore implements SecurityStore {
     });
   }
 
+  /** An operation by id. */
   operation(id: string): Promise<OperationRecord | undefined> {
     return this.#do(() => {
       const row = this.#stmt.operation.get(id) as Row | undefined;
@@ -250,6 +258,7 @@ export class SqliteSecurityStore implements SecurityStore {
     });
   }
 
+  /** A page of a user's operations, by state. */
   operations(q: OperationQuery): Promise<OperationRecord[]> {
     return this.#do(() =>
       (
@@ -263,6 +272,7 @@ export class SqliteSecurityStore implements SecurityStore {
     );
   }
 
+  /** Decides an operation in one transaction: the user's receipt chain head, the subjects and the operation locked in order, the stamps checked, the receipt chained. */
   decide(d: DecisionInput): Promise<DecisionOutcome> {
     return this.#tx((): DecisionOutcome => {
       const row = this.#stmt.operation.get(d.operation) as Row | undefined;
@@ -301,6 +311,7 @@ export class SqliteSecurityStore implements SecurityStore {
     });
   }
 
+  /** Cancels a pending operation that has not expired; false otherwise. */
   cancelOperation(id: string, at: number, reason: string, audit: AuditEntry): Promise<boolean> {
     return this.#tx(() => {
       const done = this.#stmt.cancel.run({ at, reason, id }).changes === 1;
@@ -309,12 +320,14 @@ export class SqliteSecurityStore implements SecurityStore {
     });
   }
 
+  /** Adds the signature to a receipt that has none. */
   signReceipt(operation: string, keyId: string, signature: string): Promise<void> {
     return this.#do(() => {
       this.#stmt.signReceipt.run(keyId, signature, operation);
     });
   }
 
+  /** An operation's receipt. */
   receipt(operation: string): Promise<StoredReceipt | undefined> {
     return this.#do(() => {
       const row = this.#stmt.receipt.get(operation) as Row | undefined;
@@ -322,10 +335,12 @@ export class SqliteSecurityStore implements SecurityStore {
     });
   }
 
+  /** A page of a user's receipts in chain order. */
   receipts(user: string, after: number, limit: number): Promise<StoredReceipt[]> {
     return this.#do(() => (this.#stmt.receipts.all(user, after, limit) as Row[]).map(rowToReceipt));
   }
 
+  /** Creates a pending grant stamped with its subjects' epochs, with its audit row. */
   createGrant(g: NewGrant, audit: AuditEntry): Promise<GrantRecord> {
     return this.#tx(() => {
       for (const [kind, id] of subjectsOf(g)) this.#stmt.ensureSubject.run(kind, id);
@@ -349,6 +364,7 @@ export class SqliteSecurityStore implements SecurityStore {
     });
   }
 
+  /** A grant by id. */
   grant(id: string): Promise<GrantRecord | undefined> {
     return this.#do(() => {
       const row = this.#stmt.grant.get(id) as Row | undefined;
@@ -356,10 +372,12 @@ export class SqliteSecurityStore implements SecurityStore {
     });
   }
 
+  /** A user's grants (as owner or target), newest first. */
   grants(user: string, limit: number): Promise<GrantRecord[]> {
     return this.#do(() => (this.#stmt.grants.all(user, user, limit) as Row[]).map(rowToGrant));
   }
 
+  /** Activates a pending grant with the approved operation's consent, if its stamps still hold; the refusal otherwise. */
   activateGrant(
     id: string,
     operation: string,
@@ -390,6 +408,7 @@ export class SqliteSecurityStore implements SecurityStore {
     });
   }
 
+  /** Deactivates a pending or active grant; false otherwise. */
   deactivateGrant(id: string, at: number, reason: string, audit: AuditEntry): Promise<boolean> {
     return this.#tx(() => {
       const done = this.#stmt.deactivateGrant.run(at, reason, id).changes === 1;
@@ -398,6 +417,7 @@ export class SqliteSecurityStore implements SecurityStore {
     });
   }
 
+  /** A grant and whether its stamps are current (one read). */
   checkGrant(id: string): Promise<{ grant: GrantRecord; current: boolean } | undefined> {
     return this.#do(() => {
       const row = this.#stmt.grantWithEpochs.get(id) as Row | undefined;
@@ -407,6 +427,7 @@ export class SqliteSecurityStore implements SecurityStore {
     });
   }
 
+  /** Writes one audit row into the verifier's trail. */
   record(audit: AuditEntry): Promise<void> {
     return this.#tx(() => this.#audit(audit));
   }

@@ -47,6 +47,7 @@ import { openSqlite } from "./sqlite-open.js";
 import { type TableNames, type TableOptions, tableNames } from "./tables.js";
 import { nothingDone, outcomeUnknown } from "./unavailable.js";
 
+/** The options of a {@link SqliteStore}. */
 export interface SqliteStoreOptions extends TableOptions {
   /** How long a write waits for another process's transaction before STORE_UNAVAILABLE (default 2000 ms). */
   readonly busyTimeoutMs?: number;
@@ -120,6 +121,7 @@ export class SqliteStore implements StateStore {
     }
   }
 
+  /** Adds the credential (and its user, if new) with its audit row; CREDENTIAL_EXISTS when the id is taken. */
   enroll(c: StoredCredential, audit: AuditEntry): Promise<void> {
     return this.#do(() => {
       try {
@@ -133,6 +135,7 @@ export class SqliteStore implements StateStore {
     });
   }
 
+  /** The credential, with its lockout subject's count and lock; undefined when nobody holds the id. */
   get(id: string): Promise<StoredCredential | undefined> {
     return this.#do(() => {
       const row = this.#stmt.get.get(id) as Record<string, unknown> | undefined;
@@ -140,6 +143,7 @@ export class SqliteStore implements StateStore {
     }, false);
   }
 
+  /** A page of credentials in id order (keyset paging), of one user or all. */
   list(o: ListOptions): Promise<StoredCredential[]> {
     return this.#do(
       () =>
@@ -156,6 +160,7 @@ export class SqliteStore implements StateStore {
     );
   }
 
+  /** A user's count and lock; undefined for a user never registered. */
   user(id: string): Promise<UserState | undefined> {
     return this.#do(() => {
       const r = this.#stmt.user.get(id) as
@@ -167,6 +172,7 @@ export class SqliteStore implements StateStore {
     }, false);
   }
 
+  /** Registers a user with no credential yet; false if known already. */
   addUser(id: string, audit: AuditEntry): Promise<boolean> {
     return this.#do(() =>
       this.#db
@@ -182,6 +188,7 @@ export class SqliteStore implements StateStore {
   // Each decision reads and writes in one IMMEDIATE transaction: SQLite has one writer at a time, so no other
   // decision — of this process or another — comes between the read and the write.
 
+  /** Accepts `value` as the credential's new `last` if it is still at the version decided on, its subject not locked and it active — else counts the failure or says what changed; one atomic write with its audit row. */
   accept(id: string, value: number, audit: AuditEntry, d: AcceptDecision): Promise<AcceptOutcome> {
     return this.#do(() =>
       this.#db
@@ -216,6 +223,7 @@ export class SqliteStore implements StateStore {
     );
   }
 
+  /** Counts a failure on the subject (on its unknown-subject row when nobody holds it) and locks at the rule's maximum; "changed" when `expected` no longer holds. */
   fail(
     subject: FailureSubject,
     rule: LockoutRule,
@@ -259,6 +267,7 @@ export class SqliteStore implements StateStore {
     );
   }
 
+  /** A success of a factor the application checked: clears the user's count unless the user is locked now. */
   succeed(subject: { user: string }, rule: LockoutRule, audit: AuditEntry): Promise<Counted> {
     return this.#do(() =>
       this.#db
@@ -309,6 +318,7 @@ export class SqliteStore implements StateStore {
     return { failures: r.failures, locked: r.locked === 1 };
   }
 
+  /** Clears a lockout (an administrator's act); false if the subject has none. */
   unlock(subject: FailureSubject, audit: AuditEntry): Promise<boolean> {
     return this.#do(() =>
       this.#db
@@ -325,6 +335,7 @@ export class SqliteStore implements StateStore {
     );
   }
 
+  /** Sets the credential's state and version (disable, enable); false if there is no such credential. */
   setState(id: string, state: CredentialState, version: number, audit: AuditEntry): Promise<boolean> {
     return this.#do(() =>
       this.#db
@@ -337,6 +348,7 @@ export class SqliteStore implements StateStore {
     );
   }
 
+  /** Deletes the credential and its challenges; false if there was none. */
   revoke(id: string, audit: AuditEntry): Promise<boolean> {
     return this.#do(() =>
       this.#db
@@ -349,6 +361,7 @@ export class SqliteStore implements StateStore {
     );
   }
 
+  /** Stores a single-use challenge, dropping expired ones and the oldest beyond `maxPerCredential`. */
   addChallenge(ch: Challenge, audit: AuditEntry, maxPerCredential: number): Promise<void> {
     return this.#do(() =>
       this.#db
@@ -362,6 +375,7 @@ export class SqliteStore implements StateStore {
     );
   }
 
+  /** Takes (deletes) a challenge; undefined when absent or expired. */
   takeChallenge(
     id: string,
     credentialId: string,
@@ -384,6 +398,7 @@ export class SqliteStore implements StateStore {
     });
   }
 
+  /** Replaces the sealed secret and parameters only if they are still `expected` (a rekey); false otherwise. */
   reseal(id: string, expected: SealedState, next: SealedState, audit: AuditEntry): Promise<boolean> {
     return this.#do(() =>
       this.#db
@@ -403,10 +418,12 @@ export class SqliteStore implements StateStore {
     );
   }
 
+  /** Writes one audit row (chained). */
   record(audit: AuditEntry): Promise<void> {
     return this.#do(() => this.#auditRow(audit));
   }
 
+  /** The newest audit entries, of one credential or user or all, oldest first. */
   audit(id?: string, limit = 100): Promise<AuditEntry[]> {
     return this.#do(() => {
       const rows = (
@@ -416,6 +433,7 @@ export class SqliteStore implements StateStore {
     }, false);
   }
 
+  /** Deletes the audit rows older than `before` (each chain keeps its last row) and the checkpoints they make stale; the number deleted. */
   pruneAudit(before: number): Promise<number> {
     return this.#do(() =>
       this.#db
@@ -427,6 +445,7 @@ export class SqliteStore implements StateStore {
     );
   }
 
+  /** A page of the chained audit trail in seq order, filtered by credential, user or time. */
   auditTrail(q: AuditQuery): Promise<ChainedAuditEntry[]> {
     return this.#do(() =>
       (
@@ -442,6 +461,7 @@ export class SqliteStore implements StateStore {
     );
   }
 
+  /** The heads of the chains written in a seq range, with the trail's newest seq. */
   auditHeads(from: number, to: number): Promise<{ observed: number; heads: ChainHead[] }> {
     return this.#do(() => ({
       observed: (this.#stmt.maxSeq.get() as { seq: number }).seq,
@@ -449,16 +469,19 @@ export class SqliteStore implements StateStore {
     }));
   }
 
+  /** Stores a signed checkpoint of the trail; false if one with its seq exists. */
   addCheckpoint(cp: AuditCheckpoint): Promise<boolean> {
     return this.#do(() => this.#stmt.addCheckpoint.run(cp.seq, cp.at, JSON.stringify(cp)).changes === 1);
   }
 
+  /** Every checkpoint, in seq order. */
   auditCheckpoints(): Promise<AuditCheckpoint[]> {
     return this.#do(() =>
       (this.#stmt.checkpoints.all() as { body: string }[]).map((r) => JSON.parse(r.body) as AuditCheckpoint),
     );
   }
 
+  /** The time before which rows go to keep at most `maxRows` rows and `maxBytes` bytes; undefined when within both. */
   auditCut(maxRows: number, maxBytes: number): Promise<number | undefined> {
     return this.#do(() => {
       const cut = (this.#stmt.auditCut.get(maxRows, maxBytes) as { cut: number | null }).cut;
@@ -466,12 +489,12 @@ export class SqliteStore implements StateStore {
     });
   }
 
-  /** How many challenges are held (tests of the bound under a flood). */
+  /** How many challenges are held (tests of the bound under a flood). @internal */
   challengeCount(): Promise<number> {
     return this.#do(() => (this.#stmt.countChallenges.get() as { n: number }).n, false);
   }
 
-  /** How many unknown subjects are counted (tests of the bound under a flood). */
+  /** How many unknown subjects are counted (tests of the bound under a flood). @internal */
   unknownCount(): Promise<number> {
     return this.#do(() => (this.#stmt.countUnknown.get() as { n: number }).n, false);
   }
@@ -481,7 +504,7 @@ export class SqliteStore implements StateStore {
     if (this.#owned && this.#db.open) this.#db.close();
   }
 
-  /** The provisioning tables' door (src/stores/internals.ts). */
+  /** The provisioning tables' door (src/stores/internals.ts). @internal */
   [STORE_INTERNALS](actor?: string): SqliteInternals {
     const a = stampActor(actor);
     const writer: StoreWriter = {

@@ -44,7 +44,7 @@ export interface TableOptions {
    * Prefix of every table, index and sequence capkit creates (default `capkit_`): a lower-case SQL identifier
    * of at most 16 characters (`[a-z][a-z0-9_]*`), so no name capkit makes collides with the application's.
    */
-  readonly tablePrefix?: string;
+  readonly tablePrefix?: string | undefined;
 }
 
 /** The names a store's statements are built from (quoted; on PostgreSQL qualified by the schema, if one). */
