@@ -91,7 +91,7 @@ async function capBatch(store: StateStore, n: number, gap: number) {
  * CAP identify on the memory store beside its bound (issue 25), in this process, batches alternated: the bare
  * per-ATC code recomputation as the EMV crypto section times it (a new MAC input, the whole retail MAC, the IPB
  * bits of a new response: 7 DES for Sésame), the card's prepared code function the Verifier itself calls
- * (CapCodeModel.forInputs: the MAC resumed from the CBC state kept before the ATC, 4 DES, the IPB bits read from
+ * (CapCodeModel.forInputs: the MAC resumed from the CBC state kept before the ATC's low byte, 3 DES, the IPB bits read from
  * a buffer rewritten in place), and whole `Verifier.verify()` calls accepting a fresh code (ATC + 1). Rates are
  * medians of `rounds` batches of `n` each, after a warm-up round.
  */
@@ -592,7 +592,7 @@ export async function verifySuite(): Promise<string> {
     "| case | per second | the verification's share |",
     "|---|---:|---:|",
     `| bare per-ATC code recomputation, as the EMV crypto section times it (a new MAC input, the whole retail MAC: 7 DES; the IPB bits of a new response) | ${n(bound.bare)} | **${pct(bound.verify, bound.bare)}** |`,
-    `| the card's prepared code function, which the Verifier calls (CapCodeModel.forInputs: the MAC resumed from the CBC state kept before the ATC, 4 DES) | ${n(bound.prepared)} | ${pct(bound.verify, bound.prepared)} |`,
+    `| the card's prepared code function, which the Verifier calls (CapCodeModel.forInputs: the MAC resumed from the CBC state kept before the ATC's low byte, 3 DES) | ${n(bound.prepared)} | ${pct(bound.verify, bound.prepared)} |`,
     `| \`Verifier.verify()\`, memory store, fresh code | ${n(bound.verify)} | 100 % |`,
     "",
     `Goal (issue 25): CAP identify verification on the memory store ≥ 90 % of the bare per-ATC code recomputation in the same run — measured **${pct(bound.verify, bound.bare)}**.`,
@@ -639,10 +639,14 @@ export async function verifySuite(): Promise<string> {
     work,
     "",
     "What one CAP verification on the memory store costs (node --cpu-prof, and the counts above): the cryptogram is",
-    "about a quarter — a retail MAC of which only the blocks from the ATC on are computed (4 DES instead of 7 for",
-    "Sésame: the Table 26 terminal data fill the three blocks before the ATC, and identify's are the reader's",
-    "constants; the UN, the AIP and the ATC's high byte share its block, so the kept CBC state stops there) — and",
-    "one candidate ATC: the Sésame IPB carries the ATC's low 9 bits, and the candidates are stepped, not scanned.",
+    "about a fifth — a retail MAC of which only the blocks from the ATC's low byte on are computed (3 DES instead of",
+    "7 for Sésame: the MAC input is Table 26's 29 bytes of terminal data, the AIP, the ATC and the CVR; for identify",
+    "the terminal data are the reader's constants, so the CBC state of the first three blocks is kept per card and",
+    "inputs, and that of the fourth — the type, the UN, the AIP and the ATC's high byte — per high byte, which",
+    "changes every 256 ATCs; respond's challenge (in the UN) and sign's amount change with each attempt, so their",
+    "states are chained once per attempt, then each candidate from the ATC's low byte on) — and one candidate ATC: the Sésame IPB carries",
+    "the ATC's low 9 bits, and the candidates are stepped, not scanned. Session-key CVNs (MasterCard, EMV CSK, the",
+    "EMV2000 tree) change the MAC key with the ATC: nothing can be kept there, and every candidate is a whole MAC.",
     "The rest is the policy shell: the request's door, the subject's turn (SubjectGate), the replay probe, the audit",
     "entry (copied field by field into the store's ring, so it dies young) and the promises of the async store",
     "interface. The Verifier reads no credential from the store on this path: it is cached with its keyed engine,",
