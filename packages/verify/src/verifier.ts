@@ -25,6 +25,7 @@ import type { Attempt, Match } from "./kinds/kind.js";
 import { Lifecycle, MAX_USER_CREDENTIALS, newVersion } from "./lifecycle.js";
 import { isLocked } from "./lockout.js";
 import type {
+  AcceptOutcome,
   AuditAction,
   AuditCheckpoint,
   AuditEntry,
@@ -461,8 +462,22 @@ export class Verifier {
    * at a time, in the order they came; every attempt does the same work — the same store operations, the same
    * MACs — whether the id exists, its subject is locked or the code is right (https://github.com/capkit/capkit/blob/main/docs/architecture.md §6).
    */
-  async verify(req: VerifyRequest): Promise<VerifyResult> {
-    checkVerifyRequest(req);
+  verify(req: VerifyRequest): Promise<VerifyResult> {
+    try {
+      checkVerifyRequest(req);
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    // The common case — an id in the cache, no throttle to ask — goes to its subject's turn with no promise of
+    // its own (an async function returning the gate's promise would add one, and two turns of the event loop's
+    // microtask queue, to every verification).
+    const e = req.source === undefined && req.id !== undefined ? this.#cache.get(req.id) : undefined;
+    if (e) return this.#gate.run(e.subject, () => this.#verifyId(req.id!, e, req));
+    return this.#verifyAsking(req);
+  }
+
+  /** `verify` when the throttle is asked, the id is not cached yet, or a user is named. */
+  async #verifyAsking(req: VerifyRequest): Promise<VerifyResult> {
     await this.#throttled(req.source, "verify", req.id, req.user);
     if (req.user !== undefined) {
       const user = req.user;
@@ -557,7 +572,8 @@ export class Verifier {
       }
       const prefix = `${fn}: `;
       if (hit) {
-        const r = await this.#accept(hit.e, hit.e.c.version, "verify", now, prefix, hit.m, probe);
+        const outcome = await this.#accept(hit.e, hit.e.c.version, "verify", now, prefix, hit.m, probe);
+        const r = this.#accepted(hit.e, outcome, now, hit.m, probe);
         if (r !== "again") return r;
         if (tries === 0) continue; // another server moved a credential on: judged again on a fresh list
       }
@@ -609,7 +625,8 @@ export class Verifier {
       else if (locked) why = "locked";
       else if (typeof verdict === "string") why = verdict;
       else {
-        const r = await this.#accept(e, version, action, now, prefix, verdict, probe);
+        const outcome = await this.#accept(e, version, action, now, prefix, verdict, probe);
+        const r = this.#accepted(e, outcome, now, verdict, probe);
         if (r !== "again") return r;
         if (tries > 0) return this.#changed(c, action, now, prefix, "a stale counter");
         // Another server accepted a code or changed the credential: judged again on a fresh read.
@@ -728,12 +745,8 @@ export class Verifier {
     return c.params.kind === "totp" || c.params.kind === "ocra" ? this.#codeNow() : 0;
   }
 
-  /**
-   * The conditional accept. "again" when the store refused it without counting (another server accepted a
-   * code or changed the credential): the caller judges again on a fresh read. A refusal the store counted —
-   * the subject locked, the credential disabled — is the answer as it stands.
-   */
-  async #accept(
+  /** The conditional accept, at the version the code was judged on; its answer is read by `#accepted`. */
+  #accept(
     e: Cached,
     version: number,
     action: "verify" | "resync",
@@ -741,9 +754,9 @@ export class Verifier {
     prefix: string,
     m: Match,
     probe: ReplayProbe,
-  ): Promise<VerifyResult | "again"> {
+  ): Promise<AcceptOutcome> {
     const c = e.c;
-    const outcome = await this.#store.accept(
+    return this.#store.accept(
       c.id,
       m.counter,
       {
@@ -765,6 +778,23 @@ export class Verifier {
         activates: c.state === "pending" || c.replaces !== undefined,
       },
     );
+  }
+
+  /**
+   * What the store's answer to `#accept` means here (apart so that the caller awaits the store itself: no
+   * promise of its own per accept, on the verification's hot path). "again" when the store refused it without
+   * counting (another server accepted a code or changed the credential): the caller judges again on a fresh
+   * read. A refusal the store counted — the subject locked, the credential disabled — is the answer as it
+   * stands.
+   */
+  #accepted(
+    e: Cached,
+    outcome: AcceptOutcome,
+    now: number,
+    m: Match,
+    probe: ReplayProbe,
+  ): VerifyResult | "again" {
+    const c = e.c;
     if (outcome === "stale" || outcome === "changed") return "again";
     if (outcome !== "accepted") {
       c.failures = outcome.failures;
