@@ -37,6 +37,8 @@ const DOCUMENTED = new Set([
   "@capkit/reader-pcsc",
   "@capkit/token-sim",
   "@capkit/cli",
+  "@capkit/verify/provisioning",
+  "@capkit/verify/approvals",
 ]);
 
 /** Each public package and the entry points it publishes, as `[subpath, .d.ts file]`. */

@@ -108,7 +108,7 @@ export interface SealedState {
   readonly params: CredentialParams;
 }
 
-/** A user's shared failure count and lockout (verify({ user, code }) and every credential of the user). */
+/** A user's shared failure count and lockout (`verify({ user, code })` and every credential of the user). */
 export interface UserState {
   readonly id: string;
   readonly failures: number;

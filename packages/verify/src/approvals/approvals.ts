@@ -36,6 +36,7 @@ import { checkOptions, checkWords, pageLimit, wholeNumber } from "./door.js";
 import { APPROVAL_METHODS, type ApprovalPrompt, boundCode, promptFor } from "./methods.js";
 import { buildReceipt, receiptKeysOf, signedOperation, signedReceipt } from "./receipts.js";
 
+/** What {@link Approvals} works with: the verifier, the security store beside it, the keys. */
 export interface ApprovalsOptions {
   /** The verifier whose credentials decide, and whose lockout counts every code and device signature. */
   readonly verifier: Verifier;
@@ -53,9 +54,11 @@ export interface ApprovalsOptions {
 export interface CreateOperationRequest {
   /** A `capkit-operation/1` document (checked at the door: `parseOperation`). */
   readonly document: unknown;
+  /** The user who must decide it. */
   readonly user: string;
   /** The card, keypad token or app instance (credential id) that must decide it. */
   readonly credential: string;
+  /** How it is decided: `device` (the app's signature), `ocra` (a keypad's code), `cap-sign` (a reader's SIGNATURE). */
   readonly method: ApprovalMethod;
   /** The professional contract it is made under: events on the contract cancel it too. */
   readonly contract?: string;
@@ -63,17 +66,27 @@ export interface CreateOperationRequest {
 
 /** An operation's state as the bank reads it; `expired` is a pending one whose time is over. */
 export interface OperationStatus {
+  /** The document's id. */
   readonly id: string;
+  /** `pending`, `approved`, `declined`, `cancelled`, or `expired` (pending past its `expiresAt`). */
   readonly state: OperationState | "expired";
+  /** The user who must decide it. */
   readonly user: string;
+  /** The professional contract it is made under, if any. */
   readonly contract?: string;
+  /** How it is decided. */
   readonly method: ApprovalMethod;
+  /** The credential that must decide it. */
   readonly credential: string;
+  /** The document, as created (checked against its digest on every read). */
   readonly document: OperationDocument;
   /** SHA-256 of the canonical document, hex. */
   readonly digest: string;
+  /** The document's creation time (milliseconds since the epoch). */
   readonly createdAt: number;
+  /** The document's expiry (milliseconds since the epoch): no decision after it. */
   readonly expiresAt: number;
+  /** When it was decided or cancelled (milliseconds since the epoch). */
   readonly decidedAt?: number;
   /** Why it was cancelled. */
   readonly reason?: string;
@@ -81,6 +94,7 @@ export interface OperationStatus {
   readonly receipt?: SignedReceipt;
 }
 
+/** A new operation's state, with what to show the customer to decide it. */
 export interface CreatedOperation extends OperationStatus {
   /** What to show the customer: the typed fields (keypad, reader), or nothing more (the app). */
   readonly prompt: ApprovalPrompt;
@@ -90,6 +104,7 @@ export interface CreatedOperation extends OperationStatus {
 
 /** A decision signed by the app's device key (`SoftDigipass.decide`). */
 export interface DeviceDecision {
+  /** `accept` or `decline`: signed with the digest. */
   readonly decision: ApprovalDecision;
   /** The digest the device signed, hex. */
   readonly operationDigest: string;
@@ -103,6 +118,7 @@ export interface DeviceDecision {
  * read it nor spend that user's tries with wrong codes. A bank passes its session's user.
  */
 export interface AskedBy {
+  /** The user of the session that asks. */
   readonly user?: string;
 }
 
@@ -136,13 +152,46 @@ const DECISIONS: Record<ApprovalDecision, "approved" | "declined"> = {
 };
 
 /**
- * Very sensitive operations signed for what they are (PSD2 RTS Art. 5; docs/architecture.md §12): one API to
+ * Very sensitive operations signed for what they are (PSD2 RTS Art. 5, dynamic linking: the code or signature
+ * is specific to the amount and the payee; docs/architecture.md §12): one API to
  * create an operation from its `capkit-operation/1` document, to have it approved or declined by the
  * credential it names — the app's device key (`device`), an SGpass-style keypad (`ocra`), a Sésame/CAP reader
  * (`cap-sign`) — and to read its state. An operation is decided once (two decisions racing: one wins), never
  * after it expires, never after a security event revoked it; every code or device signature counts in the
  * verifier's one lockout; every approval and decline gives a receipt signed by the key provider and chained per
- * user.
+ * user. Documents and receipts are digested in canonical JSON (JCS, RFC 8785), so the bank, the app and anyone
+ * checking a receipt offline digest the same bytes.
+ *
+ * Every method checks its arguments at the door: a wrong type (a number for a code, an id that is not one) is
+ * INPUT_INVALID, OPERATION_INVALID or APPROVAL_METHOD_INVALID before anything is counted or stored.
+ *
+ * @example
+ * An operation approved in the app (Pass Sécurité), on the memory stores; its receipt checked offline:
+ * ```ts
+ * import { createOperation, verifyReceipt } from "@capkit/provision";
+ * import { MemoryStore, SoftwareKeyProvider, Verifier } from "@capkit/verify";
+ * import { Approvals, MemorySecurityStore } from "@capkit/verify/approvals";
+ *
+ * const state = new MemoryStore();
+ * const keys = new SoftwareKeyProvider(SoftwareKeyProvider.generateMaterial());
+ * const verifier = new Verifier({ store: state, keys });
+ * const approvals = new Approvals({ verifier, store: new MemorySecurityStore(state), keys });
+ *
+ * // Once, after the app's activation (the Provisioner's credential "SERIAL.N" and the app's P-256 key).
+ * await approvals.registerDevice({ credential, publicKey });
+ * const document = createOperation(
+ *   { type: "transfer", payee: { iban, name: "Alice Martin" }, amount: { minor: 12_550, currency: "EUR" } },
+ *   { id: "op-1", account, now: Math.floor(Date.now() / 1000) },
+ * );
+ * const op = await approvals.create({ document, user: "alice", credential, method: "device" });
+ * // op.signed: the document signed by the bank, which the app verifies and shows; the app signs its decision.
+ * const r = await approvals.decide({ id: op.id, user: "alice", device: await app.decide(op.signed!, "accept") });
+ * if (r.result === "approved") {
+ *   verifyReceipt(r.receipt, await approvals.receiptKeys()); // { ok: true }: anyone can check it, offline
+ * }
+ * // A keypad (method "ocra") or a reader (method "cap-sign"): show op.prompt, then
+ * // approvals.decide({ id, user, decision: "approve", code })
+ * ```
  */
 export class Approvals {
   readonly #store: SecurityStore;
@@ -154,6 +203,7 @@ export class Approvals {
   /** Decisions of one operation, one at a time in the order they came (see `decide`). */
   readonly #line = new SubjectGate(DECISION_WAIT_MS);
 
+  /** @param options - the verifier, the security store beside its store, the verifier's key provider */
   constructor(options: ApprovalsOptions) {
     this.#verifier = options.verifier;
     this.#internals = options.verifier[VERIFIER_INTERNALS]();

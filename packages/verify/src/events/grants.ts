@@ -6,7 +6,9 @@ import type { GrantKind, GrantRecord, GrantState, SecurityStore } from "../secur
 import { grantDetail } from "../stores/security-rules.js";
 import { checkSubjectId } from "./subjects.js";
 
+/** What {@link Grants} works with. */
 export interface GrantsOptions {
+  /** The security store (beside the verifier's): grants are revoked by its events. */
   readonly store: SecurityStore;
   /** Milliseconds since the epoch; injectable for tests. */
   readonly now?: () => number;
@@ -16,7 +18,9 @@ export interface GrantsOptions {
 
 /** What a grant check answers: usable or not, and why not. */
 export interface GrantCheck {
+  /** Whether the grant may be used now. */
   readonly valid: boolean;
+  /** Its state, or `unknown` for an id no grant has. */
   readonly state: GrantState | "unknown";
   /**
    * Why not: its state's reason (the event that revoked it, the reason it was deactivated), "revoked" when an
@@ -39,6 +43,7 @@ export class Grants {
   readonly #now: () => number;
   readonly #actor: string | undefined;
 
+  /** @param options - the security store, the clock, who acts */
   constructor(options: GrantsOptions) {
     this.#store = options.store;
     this.#now = options.now ?? Date.now;
@@ -122,6 +127,7 @@ export class Grants {
     return { valid: true, state: g.state };
   }
 
+  /** One grant by its id; undefined if none has it. */
   async get(id: string): Promise<GrantRecord | undefined> {
     return this.#store.grant(checkGrantId(id));
   }

@@ -15,13 +15,24 @@ export interface DeviceLogin {
   readonly challenge: string;
   /** The TOTP code, as the app computed it. */
   readonly code: string;
-  /** ECDSA P-256 r ‖ s (base64) over `capkit-login/1` {serial, instance, challenge, otp} (@capkit/provision). */
+  /**
+   * ECDSA P-256 r ‖ s (64 bytes, base64) over `capkit-login/1` with the serial, the instance, the challenge and
+   * the code (`loginMessage` of `@capkit/provision`), by the device key bound at activation.
+   */
   readonly signature: string;
 }
 
+/**
+ * A login's answer. `accepted`: the code and the signature are right (the credential, and the TOTP step it
+ * matched). `rejected`: a wrong code, signature or challenge, counted in the user's one lockout (`triesLeft`),
+ * unless `replayed` (a code just accepted, again: not counted). `locked`: the user is locked out.
+ */
 export type DeviceLoginResult =
+  /** The device and its code are right: the customer is in. */
   | { readonly result: "accepted"; readonly credential: string; readonly counter?: number }
+  /** Wrong, and counted (`triesLeft` before the lockout), unless `replayed`. */
   | { readonly result: "rejected"; readonly triesLeft?: number; readonly replayed?: true }
+  /** The user is locked out: nothing was judged. */
   | { readonly result: "locked" }
   /** Only after a valid signature: this device must be activated again; nothing was counted. */
   | { readonly result: "reactivation-required"; readonly reason: string };
