@@ -230,6 +230,31 @@ export type NewGrant = Pick<GrantRecord, "id" | "kind" | "owner" | "target" | "c
 /** Why a grant was not activated. */
 export type GrantRefusal = "not-pending" | "revoked" | "consent-invalid" | "consent-used";
 
+/** The methods of a {@link SecurityStore}: what the classes check an option for when they are made. */
+export const SECURITY_STORE_METHODS = [
+  "epochs",
+  "recordEvent",
+  "events",
+  "registerDevice",
+  "device",
+  "createOperation",
+  "operation",
+  "operations",
+  "decide",
+  "cancelOperation",
+  "signReceipt",
+  "receipt",
+  "receipts",
+  "createGrant",
+  "grant",
+  "grants",
+  "activateGrant",
+  "deactivateGrant",
+  "checkGrant",
+  "record",
+  "close",
+] as const satisfies readonly (keyof SecurityStore)[];
+
 /**
  * Where approvals, events and grants live (src/stores/security-memory.ts, -sqlite.ts, -postgres.ts; one
  * conformance suite, test/approvals-conformance.ts). Every method is one atomic operation with its audit rows;

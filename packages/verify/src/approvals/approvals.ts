@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { CapkitError, fromBase64, fromHex, toBase64, toHex } from "@capkit/core";
+import { CapkitError, fromBase64, fromHex, isRecord, toBase64, toHex } from "@capkit/core";
 import {
   type ApprovalDecision,
   type ApprovalMethod,
@@ -20,19 +20,20 @@ import { checkSubjectId } from "../events/subjects.js";
 import type { KeyProvider } from "../key-provider.js";
 import type { AuditEntry, StoredCredential } from "../model.js";
 import { verifyDeviceSignatureNative } from "../provisioning/device-signature.js";
-import type {
-  ClosedReason,
-  DeviceRecord,
-  OperationRecord,
-  OperationState,
-  SecurityStore,
-  StoredReceipt,
+import {
+  type ClosedReason,
+  type DeviceRecord,
+  type OperationRecord,
+  type OperationState,
+  SECURITY_STORE_METHODS,
+  type SecurityStore,
+  type StoredReceipt,
 } from "../security-model.js";
 import { operationDetail } from "../stores/security-rules.js";
 import { SubjectGate } from "../subject-gate.js";
 import type { Verifier } from "../verifier.js";
 import { VERIFIER_INTERNALS, type VerifierInternals } from "../verifier-internals.js";
-import { checkOptions, checkWords, pageLimit, wholeNumber } from "./door.js";
+import { checkClassOptions, checkOptions, checkWords, pageLimit, wholeNumber } from "./door.js";
 import { APPROVAL_METHODS, type ApprovalPrompt, boundCode, promptFor } from "./methods.js";
 import { buildReceipt, receiptKeysOf, signedOperation, signedReceipt } from "./receipts.js";
 
@@ -205,6 +206,11 @@ export class Approvals {
 
   /** @param options - the verifier, the security store beside its store, the verifier's key provider */
   constructor(options: ApprovalsOptions) {
+    checkClassOptions(options, "the approvals' options", [
+      ["verifier", "a Verifier of @capkit/verify", [VERIFIER_INTERNALS, "checkFactor"]],
+      ["store", "a SecurityStore", SECURITY_STORE_METHODS],
+      ["keys", "a KeyProvider", ["signReceipt", "receiptPublicKeys"]],
+    ]);
     this.#verifier = options.verifier;
     this.#internals = options.verifier[VERIFIER_INTERNALS]();
     this.#store = options.store;
@@ -219,7 +225,7 @@ export class Approvals {
    * adviser's revocation or a device reactivation after this refuses its approvals until registered again.
    */
   async registerDevice(req: { credential: string; publicKey: Uint8Array }): Promise<DeviceRecord> {
-    if (typeof req !== "object" || req === null) throw invalid("a device is { credential, publicKey }");
+    if (!isRecord(req)) throw invalid("a device is { credential, publicKey }");
     const id = checkSubjectId(req.credential, "the credential id");
     if (!(req.publicKey instanceof Uint8Array) || !validDevicePublicKey(req.publicKey))
       throw new CapkitError(
@@ -243,7 +249,7 @@ export class Approvals {
    * Answers what to show: the typed fields, or the bank-signed document for the app.
    */
   async create(req: CreateOperationRequest): Promise<CreatedOperation> {
-    if (typeof req !== "object" || req === null) throw invalid("an operation request is an object");
+    if (!isRecord(req)) throw invalid("an operation request is an object");
     const doc = parseOperation(req.document);
     const user = checkSubjectId(req.user, "the user id");
     const id = checkSubjectId(req.credential, "the credential id");
@@ -337,7 +343,7 @@ export class Approvals {
    * and the decision is recorded once, atomically, with its receipt.
    */
   async decide(req: DecideRequest): Promise<DecisionResult> {
-    if (typeof req !== "object" || req === null) throw invalid("a decision is an object");
+    if (!isRecord(req)) throw invalid("a decision is an object");
     const id = checkOperationId(req.id);
     const device = "device" in req ? checkDeviceDecision(req.device) : undefined;
     const code = device ? undefined : checkCodeDecision(req as { decision: unknown; code: unknown });
@@ -592,7 +598,7 @@ function invalid(message: string): CapkitError {
 /** The session's user of an `AskedBy`, checked at the door; undefined when not given. */
 function askedBy(asked: AskedBy | undefined): string | undefined {
   if (asked === undefined) return undefined;
-  if (typeof asked !== "object" || asked === null) throw invalid("who asks is { user }");
+  if (!isRecord(asked)) throw invalid("who asks is { user }");
   return asked.user === undefined ? undefined : checkSubjectId(asked.user, "the asking user");
 }
 
@@ -608,8 +614,7 @@ const BASE64 = /^[A-Za-z0-9+/]{86}==$/;
 
 /** A device decision at the door: its decision, a SHA-256 digest in lower-case hex, a 64-byte signature. */
 function checkDeviceDecision(d: unknown): DeviceDecision {
-  if (typeof d !== "object" || d === null)
-    throw invalid("a device decision is { decision, operationDigest, signature }");
+  if (!isRecord(d)) throw invalid("a device decision is { decision, operationDigest, signature }");
   const { decision, operationDigest: digest, signature } = d as Record<string, unknown>;
   if (decision !== "accept" && decision !== "decline")
     throw invalid("the device's decision is accept or decline");
@@ -627,6 +632,8 @@ function checkCodeDecision(d: { decision: unknown; code: unknown }): {
   decision: "approved" | "declined";
   code: string;
 } {
+  if (d.decision === undefined && d.code === undefined)
+    throw invalid("a decision has device (the app's signed decision), or decision and code");
   if (d.decision !== "approve" && d.decision !== "decline")
     throw invalid("the decision is approve or decline");
   if (typeof d.code !== "string" || !CODE.test(d.code))

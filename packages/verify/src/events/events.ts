@@ -1,6 +1,6 @@
-import { CapkitError } from "@capkit/core";
-import { checkOptions, checkWords, pageLimit, wholeNumber } from "../approvals/door.js";
-import type { SecurityEventRecord, SecurityStore } from "../security-model.js";
+import { CapkitError, isRecord } from "@capkit/core";
+import { checkClassOptions, checkOptions, checkWords, pageLimit, wholeNumber } from "../approvals/door.js";
+import { SECURITY_STORE_METHODS, type SecurityEventRecord, type SecurityStore } from "../security-model.js";
 import { REVOCATIONS, SECURITY_EVENT_TYPES, type SecurityEventType } from "./revocations.js";
 import {
   checkEpochClass,
@@ -60,6 +60,9 @@ export class SecurityEvents {
 
   /** @param options - the security store, the clock, who records */
   constructor(options: SecurityEventsOptions) {
+    checkClassOptions(options, "the security events' options", [
+      ["store", "a SecurityStore", SECURITY_STORE_METHODS],
+    ]);
     this.#store = options.store;
     this.#now = options.now ?? Date.now;
     this.#actor = options.actor;
@@ -71,7 +74,7 @@ export class SecurityEvents {
    * voluntary change stays valid only if the caller stamps it again with the epochs returned.
    */
   async record(req: RecordEventRequest): Promise<SecurityEventRecord> {
-    if (typeof req !== "object" || req === null) throw invalid("an event is { type, subject, cause }");
+    if (!isRecord(req)) throw invalid("an event is { type, subject, cause }");
     if (!SECURITY_EVENT_TYPES.includes(req.type))
       throw invalid(`an event type is one of ${SECURITY_EVENT_TYPES.join(", ")}`);
     const subject = checkSubject(req.subject);

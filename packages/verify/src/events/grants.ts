@@ -1,8 +1,14 @@
 import { randomBytes } from "node:crypto";
-import { CapkitError } from "@capkit/core";
-import { checkWords, pageLimit, wholeNumber } from "../approvals/door.js";
+import { CapkitError, isRecord } from "@capkit/core";
+import { checkClassOptions, checkRequest, checkWords, pageLimit, wholeNumber } from "../approvals/door.js";
 import type { AuditEntry } from "../model.js";
-import type { GrantKind, GrantRecord, GrantState, SecurityStore } from "../security-model.js";
+import {
+  type GrantKind,
+  type GrantRecord,
+  type GrantState,
+  SECURITY_STORE_METHODS,
+  type SecurityStore,
+} from "../security-model.js";
 import { grantDetail } from "../stores/security-rules.js";
 import { checkSubjectId } from "./subjects.js";
 
@@ -45,6 +51,7 @@ export class Grants {
 
   /** @param options - the security store, the clock, who acts */
   constructor(options: GrantsOptions) {
+    checkClassOptions(options, "the grants' options", [["store", "a SecurityStore", SECURITY_STORE_METHODS]]);
     this.#store = options.store;
     this.#now = options.now ?? Date.now;
     this.#actor = options.actor;
@@ -57,7 +64,7 @@ export class Grants {
     target: string;
     contract?: string;
   }): Promise<GrantRecord> {
-    if (typeof req !== "object" || req === null) throw invalid("a grant is { kind, owner, target }");
+    if (!isRecord(req)) throw invalid("a grant is { kind, owner, target }");
     if (req.kind !== "passerelle") throw invalid('a grant\'s kind is "passerelle"');
     const owner = checkSubjectId(req.owner, "the owner");
     const target = checkSubjectId(req.target, "the target");
@@ -77,7 +84,8 @@ export class Grants {
    * revoked by an event, or the operation is not such a consent or activated another grant.
    */
   async activate(req: { id: string; operation: string }): Promise<GrantRecord> {
-    const id = checkGrantId(req?.id);
+    checkRequest(req, "a grant activation is { id, operation }");
+    const id = checkGrantId(req.id);
     if (typeof req.operation !== "string" || !/^[A-Za-z0-9_-]{1,64}$/.test(req.operation))
       throw invalid("the consent operation's id is 1 to 64 letters, digits, _ or -");
     const g = await this.#known(id);
@@ -97,7 +105,8 @@ export class Grants {
 
   /** Ends a pending or active grant (Profil → Préférences, or the bank); false if it had ended already. */
   async deactivate(req: { id: string; reason: string }): Promise<boolean> {
-    const id = checkGrantId(req?.id);
+    checkRequest(req, "a grant deactivation is { id, reason }");
+    const id = checkGrantId(req.id);
     checkWords(req.reason, "a reason");
     const g = await this.#known(id);
     const at = this.#now();

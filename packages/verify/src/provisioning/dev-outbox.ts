@@ -1,4 +1,4 @@
-import { CapkitError } from "@capkit/core";
+import { argumentError, CapkitError, expectOptions, expectString } from "@capkit/core";
 import type { LetterSender, OutOfBandMessage, SmsSender } from "./out-of-band.js";
 
 /** A message as a dev outbox keeps it. */
@@ -43,7 +43,7 @@ export interface DevOutbox extends SmsSender, LetterSender {
 
 /** An `OutboxQuery` checked at the door: `to` a string, `after` a count, `limit` 1 to 1000 (100 by default). */
 export function checkOutboxQuery(query: OutboxQuery = {}): { to?: string; after: number; limit: number } {
-  const { to, after = 0, limit = 100 } = query;
+  const { to, after = 0, limit = 100 } = expectOptions<OutboxQuery>(query, "the outbox query");
   if (to !== undefined && (typeof to !== "string" || to.length === 0 || to.length > 256))
     throw new CapkitError("INPUT_INVALID", "to is a phone number or address of 1 to 256 characters");
   if (typeof after !== "number" || !Number.isSafeInteger(after) || after < 0)
@@ -80,8 +80,14 @@ export class MemoryDevOutbox implements DevOutbox {
    *   clock the entries' `at` is read from (milliseconds, default `Date.now`)
    */
   constructor(options: { capacity?: number; now?: () => number } = {}) {
-    this.#capacity = Math.max(1, Math.trunc(options.capacity ?? 1000));
-    this.#now = options.now ?? Date.now;
+    const o = expectOptions<{ capacity?: unknown; now?: unknown }>(options, "the outbox options");
+    const capacity = o.capacity === undefined ? 1000 : o.capacity;
+    if (typeof capacity !== "number" || !Number.isInteger(capacity) || capacity < 1 || capacity > 1_000_000)
+      throw argumentError("INPUT_INVALID", "capacity", "a whole number from 1 to 1000000", capacity);
+    if (o.now !== undefined && typeof o.now !== "function")
+      throw argumentError("INPUT_INVALID", "now", "a function returning milliseconds since the epoch", o.now);
+    this.#capacity = capacity;
+    this.#now = (o.now as (() => number) | undefined) ?? Date.now;
   }
 
   /** Keeps the message (an SMS). */
@@ -121,6 +127,7 @@ export class MemoryDevOutbox implements DevOutbox {
 
   /** The next message to `to` sent from now on. */
   next(to: string): Promise<OutboxEntry> {
+    expectString(to, "to (a phone number or address)");
     return new Promise((resolve) => this.#waiting.add({ to, resolve }));
   }
 

@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { CapkitError, fromBase64, fromHex, toBase64 } from "@capkit/core";
+import { CapkitError, fromBase64, fromHex, isRecord, toBase64 } from "@capkit/core";
 import { ID_PATTERN, loginMessage } from "@capkit/provision";
 import type { Verifier } from "../verifier.js";
 import { belowFloor } from "./app-version.js";
@@ -100,7 +100,7 @@ export class DeviceLogins {
   }
 
   async verify(login: DeviceLogin): Promise<DeviceLoginResult> {
-    if (typeof login !== "object" || login === null) throw invalid("a login is an object");
+    if (!isRecord(login)) throw invalid("a login is an object");
     const { credential, challenge, code, signature } = login;
     const parts = credentialParts(credential);
     if (typeof challenge !== "string" || !ID_PATTERN.test(challenge))

@@ -185,6 +185,21 @@ export interface ResetResult {
   readonly instances: number;
 }
 
+/** The methods of a {@link ProvisioningStore}: what the Provisioner checks its `store` option for. */
+export const PROVISIONING_STORE_METHODS = [
+  "start",
+  "activation",
+  "advance",
+  "instance",
+  "instances",
+  "activations",
+  "user",
+  "reset",
+  "addLoginChallenge",
+  "takeLoginChallenge",
+  "record",
+] as const satisfies readonly (keyof ProvisioningStore)[];
+
 /**
  * Where activations, instances, the rate rule's memory and login challenges live: beside the verifier's
  * credentials, in the same database, so that a step and the credential it enrols are written in one

@@ -1,4 +1,4 @@
-import { CapkitError } from "@capkit/core";
+import { CapkitError, isRecord } from "@capkit/core";
 import {
   type ActivationFeature,
   type ActivationPolicy,
@@ -82,7 +82,8 @@ function refuse(message: string): CapkitError {
 }
 
 function integer(value: unknown, fallback: number, min: number, max: number, what: string): number {
-  const v = value ?? fallback;
+  // Only a missing value takes the default: null is a value, and a wrong one.
+  const v = value === undefined ? fallback : value;
   if (typeof v !== "number" || !Number.isInteger(v) || v < min || v > max)
     throw refuse(`${what} is an integer from ${min} to ${max}`);
   return v;
@@ -101,9 +102,9 @@ function integer(value: unknown, fallback: number, min: number, max: number, wha
  * ```
  */
 export function provisioningPolicy(input: ProvisioningPolicyInput): ProvisioningPolicy {
-  if (typeof input !== "object" || input === null) throw refuse("the policy is an object");
+  if (!isRecord(input)) throw refuse("the policy is an object");
   const activation = activationPolicy({
-    features: input.features ?? ["sms", "password"],
+    features: input.features === undefined ? ["sms", "password"] : input.features,
     ...(input.channels !== undefined ? { channels: input.channels } : {}),
     ...(input.ttl !== undefined ? { ttl: input.ttl } : {}),
     ...(input.maxTries !== undefined ? { maxTries: input.maxTries } : {}),
@@ -125,7 +126,7 @@ export function provisioningPolicy(input: ProvisioningPolicyInput): Provisioning
   const appName = input.appName;
   if (appName !== undefined && (typeof appName !== "string" || !/^[\p{L}\p{N} '&.-]{1,32}$/u.test(appName)))
     throw refuse("appName is 1 to 32 letters, digits, spaces or ' & . -");
-  const otp = input.otp ?? { algorithm: "SHA1", digits: 6, step: 30 };
+  const otp = input.otp === undefined ? { algorithm: "SHA1" as const, digits: 6, step: 30 } : input.otp;
   try {
     // The protocol's own check of the OTP parameters, once, here rather than at the first start.
     startActivation({

@@ -1,4 +1,4 @@
-import { CapkitError, isCapkitError, toBase64 } from "@capkit/core";
+import { argumentError, CapkitError, isCapkitError, toBase64 } from "@capkit/core";
 import {
   type ActivationFeature,
   type ActivationOutcome,
@@ -10,13 +10,20 @@ import {
   type ServerStepResult,
   startActivation,
 } from "@capkit/provision";
+import { checkClassOptions, checkOptions, checkRequest } from "../approvals/door.js";
 import { PREPARE_ENROLMENT } from "../internal.js";
 import type { KeyProvider } from "../key-provider.js";
 import type { Verifier } from "../verifier.js";
 import { compareAppVersions, parseAppVersion } from "./app-version.js";
 import { type ActivationStep, activationEntry } from "./audit.js";
 import { type DeviceLogin, type DeviceLoginResult, DeviceLogins } from "./device-login.js";
-import type { ActivationChange, ActivationRecord, InstanceStatus, ProvisioningStore } from "./model.js";
+import {
+  type ActivationChange,
+  type ActivationRecord,
+  type InstanceStatus,
+  PROVISIONING_STORE_METHODS,
+  type ProvisioningStore,
+} from "./model.js";
 import { activationCodeText, type Contact, type LetterSender, type SmsSender } from "./out-of-band.js";
 import { type ProvisioningPolicy, type ProvisioningPolicyInput, provisioningPolicy } from "./policy.js";
 import { credentialIdOf, type RateRule, rateDecision } from "./rules.js";
@@ -248,17 +255,58 @@ export class Provisioner {
    *   features need; ACTIVATION_POLICY_INVALID when the policy is not valid or a sender it needs is missing
    */
   constructor(options: ProvisionerOptions) {
+    checkClassOptions(options, "the Provisioner's options", [
+      ["verifier", "a Verifier of @capkit/verify", [PREPARE_ENROLMENT, "verify", "checkFactor"]],
+      ["store", "a ProvisioningStore", PROVISIONING_STORE_METHODS],
+      ["keys", "a KeyProvider", ["seal", "hmac"]],
+    ]);
     this.policy = provisioningPolicy(options.policy);
     const features = this.policy.activation.features;
-    const need = (what: string, present: boolean) => {
-      if (!present)
-        throw new CapkitError("ACTIVATION_POLICY_INVALID", `the policy's features need the option ${what}`);
+    // What the policy's features call: each given with the right shape, and present when a feature needs it.
+    const option = (name: "sms" | "letters" | "password", needed: boolean, kind: string, method?: string) => {
+      const v: unknown = options[name];
+      if (v === undefined) {
+        if (needed)
+          throw new CapkitError(
+            "ACTIVATION_POLICY_INVALID",
+            `options.${name} is needed by the policy's features: ${kind}`,
+          );
+        return;
+      }
+      const ok =
+        method === undefined
+          ? typeof v === "function"
+          : typeof v === "object" &&
+            v !== null &&
+            typeof (v as Record<string, unknown>)[method] === "function";
+      if (!ok) throw argumentError("INPUT_INVALID", `options.${name}`, kind, v);
     };
-    need("sms (an SmsSender)", !features.includes("sms") || options.sms !== undefined);
-    need("letters (a LetterSender)", !features.includes("letter") || options.letters !== undefined);
-    need("password (the bank's password check)", !features.includes("password") || !!options.password);
+    option("sms", features.includes("sms"), "an SmsSender (an object with sendSms)", "sendSms");
+    option(
+      "letters",
+      features.includes("letter"),
+      "a LetterSender (an object with sendLetter)",
+      "sendLetter",
+    );
+    option("password", features.includes("password"), "a function (the bank's password check)");
     if (typeof options.directory !== "function")
-      throw new CapkitError("ACTIVATION_POLICY_INVALID", "directory is the bank's lookup of an identifiant");
+      throw argumentError(
+        "INPUT_INVALID",
+        "options.directory",
+        "a function (the bank's lookup of an identifiant)",
+        options.directory,
+      );
+    // The bank keys, checked where the protocol checks them (a start with them), once, here.
+    if (options.bankKeys !== undefined)
+      startActivation({
+        policy: this.policy.activation,
+        serverIdentity: this.policy.serverIdentity,
+        serial: "P",
+        instance: 1,
+        now: 0,
+        otp: this.policy.otp,
+        bankKeys: options.bankKeys,
+      });
     this.#verifier = options.verifier;
     this.#store = options.store;
     this.#keys = options.keys;
@@ -284,14 +332,15 @@ export class Provisioner {
    * allocated, the slot's unfinished activation superseded — then the codes sent, for a known identifiant only.
    */
   async start(req: StartRequest): Promise<StartAnswer> {
-    const user = checkUser(req?.user);
+    checkRequest(req, "the start request is { user, appVersion, slot?, idempotencyKey? }");
+    const user = checkUser(req.user);
     const version = parseAppVersion(req.appVersion);
     if (this.policy.minAppVersion && compareAppVersions(version, this.policy.minAppVersion) < 0)
       throw new CapkitError("APP_VERSION_UNSUPPORTED", "this app version is no longer supported", {
         hint: "install the new version of the app",
         details: { minAppVersion: this.policy.minAppVersion.join(".") },
       });
-    const slot = req.slot ?? 1;
+    const slot = req.slot === undefined ? 1 : req.slot;
     if (!Number.isInteger(slot) || slot < 1 || slot > this.policy.maxDevices)
       throw new CapkitError("INPUT_INVALID", `slot is an integer from 1 to ${this.policy.maxDevices}`);
     const startKey = req.idempotencyKey;
@@ -647,7 +696,8 @@ export class Provisioner {
     options: { reason?: string } = {},
   ): Promise<{ activations: number; instances: number }> {
     checkUser(user);
-    const reason = options.reason ?? "reset";
+    const given = checkOptions(options, "the reset options").reason;
+    const reason = given === undefined ? "reset" : given;
     if (typeof reason !== "string" || !REASON.test(reason))
       throw new CapkitError(
         "INPUT_INVALID",
