@@ -40,6 +40,8 @@ const DOCUMENTED = new Set([
   "@capkit/cli",
   "@capkit/verify",
   "@capkit/verify/pkcs11",
+  "@capkit/verify/provisioning",
+  "@capkit/verify/approvals",
 ]);
 
 /** Each public package and the entry points it publishes, as `[subpath, .d.ts file]`. */
