@@ -37,6 +37,7 @@ const DOCUMENTED = new Set([
   "@capkit/reader-pcsc",
   "@capkit/token-sim",
   "@capkit/cli",
+  "@capkit/web",
 ]);
 
 /** Each public package and the entry points it publishes, as `[subpath, .d.ts file]`. */
