@@ -1,4 +1,4 @@
-import { expectInteger, expectRecord, expectString, fromHex } from "@capkit/core";
+import { expectInteger, expectOneOf, expectRecord, expectString, fromHex } from "@capkit/core";
 import { SgpassToken, TOKEN_PIN_TRIES, type TokenScreen } from "@capkit/token-sim";
 import { Countdown } from "./countdown.js";
 import { el, sheet } from "./dom.js";
@@ -132,6 +132,8 @@ export class SgpassTokenElement extends HTMLElement {
     );
     expectFormat(doc["id"], "the token's id", ID, "1 to 128 letters, digits or _ . @ : + -");
     if (p.counter !== undefined) expectInteger(p.counter, "the counter", 0, Number.MAX_SAFE_INTEGER);
+    // Checked here: SgpassToken reads a null algorithm as its default, SHA-1 (a SHA-256 token's codes wrong).
+    if (p.algorithm !== undefined) expectOneOf(p.algorithm, "the algorithm", ["SHA1", "SHA256", "SHA512"]);
     const saved = this.#load(p.id);
     const token = new SgpassToken({
       kind: p.kind,

@@ -194,6 +194,10 @@ export class SogesmartAppElement extends HTMLElement {
         code: "INPUT_INVALID",
         message: `app-version must be a version number (${DEFAULT_VERSION})`,
       };
+      // No app runs on a version it cannot read: the phone goes blank, and the page is told why.
+      await this.#store?.close();
+      this.#store = this.#digipass = undefined;
+      this.#root.replaceChildren();
       this.dispatchEvent(new CustomEvent("capkit-error", { detail, bubbles: true, composed: true }));
       return;
     }
