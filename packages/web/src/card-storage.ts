@@ -1,5 +1,5 @@
-import { argumentError } from "@capkit/core";
 import { parseSimCardState, type SimCardState } from "@capkit/token-sim";
+import { expectMethods } from "./door.js";
 
 /*
  * The simulated card's state kept in the browser (localStorage), so a reload never repeats an ATC: a code is
@@ -20,17 +20,13 @@ export interface KeyValueStorage {
   setItem(key: string, value: string): void;
 }
 
-function expectStorage(storage: unknown): KeyValueStorage {
-  const s = storage as Partial<KeyValueStorage> | null | undefined;
-  if (typeof s?.getItem !== "function" || typeof s.setItem !== "function")
-    throw argumentError(
-      "INPUT_INVALID",
-      "the storage",
-      "a KeyValueStorage (localStorage, or an object with getItem and setItem)",
-      storage,
-    );
-  return s as KeyValueStorage;
-}
+const expectStorage = (storage: unknown) =>
+  expectMethods<KeyValueStorage>(
+    storage,
+    "the storage",
+    "a KeyValueStorage (localStorage, or an object with getItem and setItem)",
+    ["getItem", "setItem"],
+  );
 
 /**
  * The card to use, saved back to `storage`: the one given (as the bank issued it) or, when this browser

@@ -18,16 +18,22 @@ export function expectFormat(value: unknown, what: string, format: RegExp, expec
   });
 }
 
+/** An object with these methods (a registry, a storage): anything else refused, named, with what it was. */
+export function expectMethods<T>(
+  value: unknown,
+  what: string,
+  expected: string,
+  methods: readonly string[],
+): T {
+  const v = value as Record<string, unknown> | null | undefined;
+  if (typeof v !== "object" || v === null || methods.some((m) => typeof v[m] !== "function"))
+    throw argumentError("INPUT_INVALID", what, expected, value);
+  return value as T;
+}
+
 /** A custom element registry: what `define…Elements(registry)` writes into. */
 export function expectDefinable(registry: unknown): asserts registry is CustomElementRegistry {
-  const r = registry as Partial<CustomElementRegistry> | null | undefined;
-  if (typeof r?.get !== "function" || typeof r.define !== "function")
-    throw argumentError(
-      "INPUT_INVALID",
-      "the registry",
-      "a CustomElementRegistry (customElements)",
-      registry,
-    );
+  expectMethods(registry, "the registry", "a CustomElementRegistry (customElements)", ["get", "define"]);
 }
 
 /** The detail of a `capkit-error` event: a typed error's stable code and its message. */

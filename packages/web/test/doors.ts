@@ -1,6 +1,7 @@
 /// <reference lib="dom" />
 // (The callbacks given to page.evaluate run in the browser: they are typed against the DOM.)
 import { describeValue } from "@capkit/core";
+import type { ArgumentPosition } from "@capkit/test-support/arguments";
 import type { Page } from "playwright-core";
 import { expect } from "vitest";
 
@@ -39,21 +40,32 @@ export const wrongValues = (): unknown[] => [
   () => 1,
 ];
 
-/** One argument (or a field of it) of a method of an element on the page, or of a function the page exposes. */
-export interface Door {
+/**
+ * One argument (or a field of it) of a method of an element on the page, or of a function the page exposes:
+ * where it is, and what is true of its refusals (as in @capkit/test-support/arguments).
+ */
+export interface Door extends ArgumentPosition {
   /** The element (a CSS selector) whose method is called, or the global object holding the function. */
   readonly target: { readonly element: string } | { readonly global: string };
   readonly method: string;
   /** Valid arguments (JSON). */
   readonly args: readonly unknown[];
-  readonly arg: number;
-  readonly field?: string;
-  readonly names: RegExp;
-  readonly codes: readonly string[];
-  /** Values that are valid there (their call may succeed: not judged). */
-  readonly valid: (x: unknown) => boolean;
-  /** For a whole argument holding fields: the codes it may be refused with for what is inside. */
-  readonly inner?: readonly string[];
+}
+
+/**
+ * A `define…Elements(registry)` function the page exposes on `window[global]`: anything but a registry (or
+ * nothing, the page's own) refused.
+ */
+export function registryDoor(global: string, method: string): Door {
+  return {
+    target: { global },
+    method,
+    args: [],
+    arg: 0,
+    names: /^the registry must be a CustomElementRegistry/,
+    codes: ["INPUT_INVALID"],
+    valid: (x) => x === undefined,
+  };
 }
 
 interface Outcome {
@@ -106,10 +118,12 @@ export async function checkDoor(page: Page, door: Door): Promise<void> {
     expect(o.name, `${where}: ${o.message}`).toBe("CapkitError");
     const record = Object.prototype.toString.call(x) === "[object Object]" || Array.isArray(x);
     if (door.inner !== undefined && record) {
-      expect([...door.codes, ...door.inner], `${where}: ${o.message}`).toContain(o.code);
+      expect([...door.codes, ...door.inner] as (string | undefined)[], `${where}: ${o.message}`).toContain(
+        o.code,
+      );
       continue;
     }
-    expect(door.codes, `${where}: ${o.message}`).toContain(o.code);
+    expect(door.codes as readonly (string | undefined)[], `${where}: ${o.message}`).toContain(o.code);
     expect(o.message, where).toMatch(door.names);
     const got = /; got (.+)$/.exec(o.message ?? "")?.[1];
     if (got !== undefined) expect(got, where).toBe(describeValue(x));

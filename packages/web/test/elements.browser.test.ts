@@ -1,11 +1,12 @@
 /// <reference lib="dom" />
 // (The callbacks given to page.evaluate run in the browser: they are typed against the DOM.)
+import type { CapkitErrorCode } from "@capkit/core";
 import { expectAccessible, launchChromium } from "@capkit/test-support/browser";
 import { newSimCardState, type SimCardState } from "@capkit/token-sim";
 import type { Browser, BrowserContext, Page } from "playwright-core";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { bundleCapkitWeb } from "../src/bundle.js";
-import { checkDoor, type Door } from "./doors.js";
+import { checkDoor, type Door, registryDoor } from "./doors.js";
 
 /**
  * The elements alone in Chromium, on a bare page with no framework: the page is served by Playwright's router
@@ -245,7 +246,7 @@ describe("<capkit-sesame-reader>", () => {
 });
 
 describe("the elements' doors: what plain JavaScript hands them wrong is refused, typed and true", () => {
-  const INPUT = ["INPUT_INVALID"];
+  const INPUT: CapkitErrorCode[] = ["INPUT_INVALID"];
   const RFC_HEX = "3132333435363738393031323334353637383930";
   const TOKEN = { element: "capkit-sgpass-token" } as const;
   const READER = { element: "capkit-sesame-reader" } as const;
@@ -268,7 +269,12 @@ describe("the elements' doors: what plain JavaScript hands them wrong is refused
   it("<capkit-sgpass-token>.provision(p): every field, and the token there stays as it was", async () => {
     await openWithExports();
     const base = { id: "door", kind: "hotp", secretHex: RFC_HEX };
-    const field = (f: string, names: RegExp, valid: (x: unknown) => boolean, codes = INPUT): Door => ({
+    const field = (
+      f: string,
+      names: RegExp,
+      valid: (x: unknown) => boolean,
+      codes: CapkitErrorCode[] = INPUT,
+    ): Door => ({
       target: TOKEN,
       method: "provision",
       args: [base],
@@ -434,15 +440,7 @@ describe("the elements' doors: what plain JavaScript hands them wrong is refused
 
   it("defineCapkitElements(registry): anything but a registry is refused", async () => {
     await openWithExports();
-    await checkDoor(page, {
-      target: { global: "capkitWeb" },
-      method: "defineCapkitElements",
-      args: [],
-      arg: 0,
-      names: /^the registry must be a CustomElementRegistry/,
-      codes: INPUT,
-      valid: (x) => x === undefined,
-    });
+    await checkDoor(page, registryDoor("capkitWeb", "defineCapkitElements"));
   });
 
   it("card-src and token-src: a document that is not there, not JSON or refused is a capkit-error event with its code", async () => {
