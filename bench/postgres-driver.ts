@@ -38,7 +38,7 @@ const keys = new SoftwareKeyProvider(SoftwareKeyProvider.generateMaterial({ allo
 
 /** The bare conditional single-row UPDATE of issue 15's baseline, on the bench's own credential rows. */
 const PLAIN_UPDATE =
-  "UPDATE credentials SET last = last + 1, failures = 0 WHERE id = $1 AND version = 0 AND NOT locked AND state = 'active'";
+  "UPDATE capkit_credentials SET last = last + 1, failures = 0 WHERE id = $1 AND version = 0 AND NOT locked AND state = 'active'";
 
 /**
  * Schemas holding a copy of capkit's tables, each changed in one way, for the audit write's variants (pgbench
@@ -53,30 +53,30 @@ DECLARE
   c TEXT := CASE WHEN NEW.user_id IS NOT NULL THEN 'user:' || NEW.user_id ELSE 'credential:' || NEW.credential_id END;
   k BIGINT;
 BEGIN
-  UPDATE audit_chains SET n = n + 1 WHERE chain = c RETURNING n INTO k;
+  UPDATE capkit_audit_chains SET n = n + 1 WHERE chain = c RETURNING n INTO k;
   IF NOT FOUND THEN
-    INSERT INTO audit_chains AS a (chain, n, head) VALUES (c, 1, '')
+    INSERT INTO capkit_audit_chains AS a (chain, n, head) VALUES (c, 1, '')
     ON CONFLICT (chain) DO UPDATE SET n = a.n + 1 RETURNING a.n INTO k;
   END IF;
   NEW.chain := c;
   NEW.n := k;
   NEW.hash := '';
-  NEW.seq := nextval('${s}.audit_seq_seq');
+  NEW.seq := nextval('${s}.capkit_audit_seq_seq');
   RETURN NEW;
 END
 $fn$;
-DROP TRIGGER audit_chained ON ${s}.audit;
-CREATE TRIGGER audit_chained BEFORE INSERT ON ${s}.audit FOR EACH ROW EXECUTE FUNCTION ${s}.capkit_nohash()`,
+DROP TRIGGER audit_chained ON ${s}.capkit_audit;
+CREATE TRIGGER audit_chained BEFORE INSERT ON ${s}.capkit_audit FOR EACH ROW EXECUTE FUNCTION ${s}.capkit_nohash()`,
   },
   nochain: {
     label: "the accept statement, the chain trigger disabled (audit rows not chained)",
     sql: (s: string) =>
-      `ALTER TABLE ${s}.audit DISABLE TRIGGER audit_chained; ALTER TABLE ${s}.audit ALTER COLUMN seq SET DEFAULT nextval('${s}.audit_seq_seq')`,
+      `ALTER TABLE ${s}.capkit_audit DISABLE TRIGGER audit_chained; ALTER TABLE ${s}.capkit_audit ALTER COLUMN seq SET DEFAULT nextval('${s}.capkit_audit_seq_seq')`,
   },
   lean: {
     label:
       "the accept statement, the audit table with its primary key only (no index on credential, user, time)",
-    sql: (s: string) => `DROP INDEX ${s}.audit_credential, ${s}.audit_user, ${s}.audit_at`,
+    sql: (s: string) => `DROP INDEX ${s}.capkit_audit_credential, ${s}.capkit_audit_user, ${s}.capkit_audit_at`,
   },
 } as const;
 
@@ -243,7 +243,7 @@ function pgbenchScript(c: Captured, start: number): { script: string; defines: s
 
 /** The accept statement without its audit INSERT (the CTE `w`), for pgbench. */
 function withoutAudit(c: Captured): Captured {
-  const text = c.text.replace(/,\s*w AS \(INSERT INTO audit[\s\S]*?RETURNING 1\)/, "");
+  const text = c.text.replace(/,\s*w AS \(INSERT INTO "capkit_audit"[\s\S]*?RETURNING 1\)/, "");
   if (text === c.text) throw new Error("the accept statement's audit CTE was not found");
   return { ...c, text };
 }
@@ -292,7 +292,7 @@ async function setUpDisk(name: string, under: string): Promise<Disk> {
     const step = Math.floor(T0 / 30_000);
     const verifier = new Verifier({ store, keys, now: () => step * 30_000 });
     for (let i = 0; i < CLIENTS; i++) await verifier.enroll({ id: String(i), kind: "totp", secret });
-    await admin.query("UPDATE credentials SET version = 0 WHERE id = ANY($1)", [
+    await admin.query("UPDATE capkit_credentials SET version = 0 WHERE id = ANY($1)", [
       Array.from({ length: CLIENTS }, (_, i) => String(i)),
     ]);
     const fresh = new Verifier({ store, keys, now: () => step * 30_000 });
@@ -311,7 +311,7 @@ async function setUpDisk(name: string, under: string): Promise<Disk> {
     const url = `${server.url}?options=${encodeURIComponent(`-c search_path=${schema}`)}`;
     await (await PostgresStore.connect(url)).close(); // capkit's tables, trigger and indexes in the schema
     await admin.query(
-      `INSERT INTO ${schema}.credentials SELECT * FROM public.credentials WHERE id = ANY($1)`,
+      `INSERT INTO ${schema}.capkit_credentials SELECT * FROM public.capkit_credentials WHERE id = ANY($1)`,
       [Array.from({ length: CLIENTS }, (_, i) => String(i))],
     );
     await admin.query(v.sql(schema));
@@ -347,7 +347,7 @@ async function setUpDisk(name: string, under: string): Promise<Disk> {
   const ids = Array.from({ length: CLIENTS }, (_, i) => String(i));
   const lastSum = async (schema = "public") =>
     Number(
-      (await admin.query(`SELECT sum(last)::text AS s FROM ${schema}.credentials WHERE id = ANY($1)`, [ids]))
+      (await admin.query(`SELECT sum(last)::text AS s FROM ${schema}.capkit_credentials WHERE id = ANY($1)`, [ids]))
         .rows[0].s,
     );
   // The plain UPDATE adds 1 to `last` per transaction: the counters sent next start above.
@@ -628,28 +628,31 @@ function analysis(
     "`pipeline: true`) does not help this load: each verification is its own transaction, and the statements",
     "pipelined on one connection commit one after the other, each with its own WAL flush:",
     `${pct(ratio(slow, "pg-pipelined", "pg-accept"))} / ${pct(ratio(slow, "postgres-pipelined", "postgres-accept"))} of 4 connections' rate on the slow disk (the fsync rate bounds it), ${pct(ratio(f, "pg-pipelined", "pg-accept"))} / ${pct(ratio(f, "postgres-pipelined", "postgres-accept"))} on the fast one.`,
-    "What switching the store to `postgres` would need: its own pool and error model in PostgresStore (connection",
-    "errors and reconnection are the driver's; `statement_timeout`/`lock_timeout` as connection parameters; the",
-    "one-decision-per-subject gate unchanged), transactions (`#transaction`, provisioning, approvals) through",
-    "`sql.begin` on a reserved connection, the statement count of test/postgres.test.ts taken at the new driver, the",
-    "optional peer dependency and its typed `STORE_UNAVAILABLE` naming the package, and every PostgreSQL fault test",
-    "run again on it. Not done in this change: the stores were being rewritten by another change at the same time.",
+    "The store's driver stays node-postgres: a verifier that lives in the application's database accepts the",
+    "application's own `pg.Pool` or `pg` configuration (issue 21), so the driver is the application's choice as much",
+    "as ours; what capkit can cut is its own work around the driver (below). node-postgres options measured for it",
+    "(bench/verify-work.ts's counts, the pool of the store's options, 2026-12-05): `rowMode: 'array'` and a `types`",
+    "that returns text as is allocate the same within 1 % (four columns of one row: the parsers are not the cost);",
+    "`idleTimeoutMillis: 0` saves the pool's idle timer per statement (about 0.5 kB), kept off: a pool that never",
+    "closes an idle connection is the application's call, not a verifier's.",
     "",
     `On the slow disk, pgbench sending capkit's statement (${fmtN(med(slow, "pgbench-accept", (s) => s.rate))}/s, server CPU ${n(us(slow, "pgbench-accept"))} µs per transaction) ran`,
     `below node-postgres sending the same prepared statement (${fmtN(med(slow, "pg-accept", (s) => s.rate))}/s, ${n(us(slow, "pg-accept"))} µs) in this run; the`,
     "difference between them is pgbench's NULLs written as literals, its own connections per run and its two",
     "threads. Not explained yet; the fast disk shows the expected order.",
     "",
-    "**Our client work per verification** (node --cpu-prof of the capkit case alone, then of node-postgres alone with",
-    "the same statement, fast disk, 3 rounds each, 2026-12-05; `PG_LIMIT_CASES=capkit PG_LIMIT_DISKS=fast node",
-    "--cpu-prof …`): busy CPU 126 µs per verification against 76 µs for node-postgres alone. Both pay about 42 µs in",
-    "`writev` (the kernel's loopback send, which also wakes the server's backend) and 17–23 µs in the driver",
-    "(`pg`, pg-protocol, pg-pool: the query config copied, the row description parsed per result). capkit adds the",
-    "garbage collector (23 against 2 µs: one verification allocates the request, the attempt, the audit entry, the",
-    "decision, 17 parameters and about ten promises along Verifier → SubjectGate → store → pool → driver; the heap",
-    "does not grow: 12.5 → 12.6 MB after full collections over 20,000 verifications), the replay digest (SHA-256",
-    "through `createHash`, about 6 µs in that profile; now the one-shot `crypto.hash`, timed below), and its own logic (the Verifier, the gate, the TOTP match, the store's",
-    "parameters: about 14 µs). The same run without the `@capkit/source` condition (the built dist instead of the",
+    "**Our client work per verification** (node --cpu-prof of the capkit case alone, fast disk, and the counts of",
+    "the verify section, bench/verify-work.ts, 2026-12-05): `writev` (the kernel's loopback send, which also wakes",
+    "the server's backend) is the largest part for capkit and node-postgres alike; then the driver (`pg`,",
+    "pg-protocol: the query config copied by `cloneQueryConfig`, the row description parsed into fields per result).",
+    "What is not the driver's: the pool (PostgresStore checks a connection out per statement — the application's",
+    "`pg.Pool`, issue 21 — and pg-pool arms a timer for the checkout's timeout, the driver one for `query_timeout`,",
+    "the pool one for the idle connection: 3 timers, 3 more promises and about 3 kB per statement beside a bare",
+    "`pg.Client`), and capkit's own: the Verifier's request, attempt, replay probe, audit entry and decision, 17",
+    "parameters, the replay digest (the one-shot `crypto.hash`, timed below). A statement now runs on the pool's and",
+    "the driver's callbacks (`#query`, src/stores/postgres.ts: 9 promises per verification where there were 15, 13.1",
+    "against 13.9 kB allocated), so what capkit adds to node-postgres through a pool is about 2 kB and one promise",
+    "per verification. The same run without the `@capkit/source` condition (the built dist instead of the",
     "TypeScript sources through tsx) measured the same client CPU within noise.",
   ];
 }
