@@ -80,7 +80,7 @@ export async function openBundledPage(o: BundledPageOptions): Promise<{ browser:
     });
     const page = await context.newPage();
     await page.goto(`${TEST_ORIGIN}/`);
-    await page.waitForFunction(() => "capkit" in window);
+    await page.waitForFunction(() => "capkit" in globalThis);
     return { browser, page };
   } catch (e) {
     await browser.close();
