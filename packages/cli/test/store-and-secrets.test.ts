@@ -1,8 +1,8 @@
 import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
-import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type Postgres, startPostgres } from "@capkit/test-support";
+import Database from "better-sqlite3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { capkit } from "./run-cli.js";
 
@@ -10,13 +10,6 @@ const tmp = () => mkdtempSync(join(tmpdir(), "capkit-store-"));
 /** RFC 6238's SHA-1 seed ("12345678901234567890"), base32. */
 const SEED = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ";
 const URI = `otpauth://totp/capkit:alice?secret=${SEED}&digits=8`;
-// better-sqlite3 as @capkit/verify has it: the application's own connection to the same file.
-const Database = createRequire(new URL("../../verify/package.json", import.meta.url))(
-  "better-sqlite3",
-) as new (
-  path: string,
-  options?: { readonly?: boolean },
-) => { exec(sql: string): void; prepare(sql: string): { all(): unknown[] }; close(): void };
 const ENV_CLEAN = {
   CAPKIT_DB: "",
   DATABASE_URL: "",

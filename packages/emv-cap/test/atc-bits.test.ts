@@ -1,3 +1,4 @@
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { atcBitMap, atcConstraint, candidateAtcs } from "../src/cap/atc-bits.js";
 
@@ -26,5 +27,28 @@ describe("which ATC bits a CAP code carries", () => {
     expect(c).toEqual({ mask: 0x000f, value: 0x0005 });
     expect(candidateAtcs(0x10, 0x40, c)).toEqual([0x15, 0x25, 0x35, 0x45]);
     expect(candidateAtcs(0xfff0, 0x100, c)).toEqual([0xfff5]); // never past 0xFFFF
+  });
+
+  it("the stepped scan finds exactly the ATCs of the window that agree, for any mask and value", () => {
+    // The rule itself, ATC by ATC: the definition the stepped scan must match.
+    const naive = (last: number, window: number, mask: number, value: number) => {
+      const out: number[] = [];
+      for (let atc = last + 1; atc <= Math.min(0xffff, last + window); atc++)
+        if ((atc & mask) === value) out.push(atc);
+      return out;
+    };
+    fc.assert(
+      fc.property(
+        fc.integer({ min: -1, max: 0xffff }),
+        fc.integer({ min: 0, max: 0xffff }),
+        fc.oneof(fc.integer({ min: 0, max: 0xffff }), fc.constantFrom(0, 0x1ff, 0xff, 0xffff, 0xf0, 0x0f)),
+        fc.integer({ min: 0, max: 0xffff }),
+        (last, window, mask, v) => {
+          const c = { mask, value: v & mask };
+          expect(candidateAtcs(last, window, c)).toEqual(naive(last, window, mask, c.value));
+        },
+      ),
+      { numRuns: 3000 },
+    );
   });
 });

@@ -49,10 +49,18 @@ export function atcConstraint(map: AtcBitMap, code: number): AtcConstraint {
   return { mask: map.mask, value };
 }
 
-/** ATCs in (last, last + window] that agree with the constraint, at most up to 0xFFFF. */
+/**
+ * ATCs in (last, last + window] that agree with the constraint, at most up to 0xFFFF. The ATC bits below the
+ * lowest one the code leaves free are all fixed (a Sésame IPB fixes the low 9), so only every 2^k-th ATC can
+ * agree: the scan steps by that much from the first ATC whose low bits agree, not ATC by ATC.
+ */
 export function candidateAtcs(last: number, window: number, c: AtcConstraint): number[] {
   const out: number[] = [];
   const end = Math.min(0xffff, last + window);
-  for (let atc = last + 1; atc <= end; atc++) if ((atc & c.mask) === c.value) out.push(atc);
+  const step = ~c.mask & (c.mask + 1); // the lowest bit the constraint leaves free: 2^k
+  const low = c.value & (step - 1);
+  let atc = last + 1;
+  atc += (low - (atc & (step - 1)) + step) & (step - 1);
+  for (; atc <= end; atc += step) if ((atc & c.mask) === c.value) out.push(atc);
   return out;
 }

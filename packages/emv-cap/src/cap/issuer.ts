@@ -335,6 +335,12 @@ export class CapCodeModel {
     const calc = this.#calc;
     // Every candidate's MAC input is the same up to the ATC: the CBC state of the blocks before it is kept.
     const prefix = calc.macPrefix(macInput, atcAt);
+    // Where the ATC's high byte ends a block (Table 26's 29 bytes and the AIP put it at byte 31), that block's
+    // state changes only every 256 ATCs: it is kept too, for the high byte last asked, so a candidate costs the
+    // blocks from the low byte on (Sésame: 3 DES, not 4).
+    const highEndsBlock = prefix !== undefined && atcAt % 8 === 7;
+    let high = -1;
+    let highPrefix: unknown;
     return (atc: number) => {
       // A fraction or a number past 16 bits would be cut into the MAC input's two ATC bytes: a wrong code.
       if (!Number.isInteger(atc) || atc < 0 || atc > 0xffff) expectInteger(atc, "the ATC", 0, 0xffff);
@@ -342,8 +348,16 @@ export class CapCodeModel {
       macInput[atcAt + 1] = atc & 0xff;
       source[cidAt + 1] = atc >> 8;
       source[cidAt + 2] = atc & 0xff;
+      let from = prefix;
+      if (highEndsBlock) {
+        if (atc >> 8 !== high) {
+          highPrefix = calc.macPrefix(macInput, atcAt + 1);
+          high = atc >> 8;
+        }
+        from = highPrefix;
+      }
       // The AC lands in the IPB data in place; with TDS, AC' (its MAC over the numbers) replaces it.
-      calc.macInto(macInput, atc, un, source, cidAt + 3, prefix);
+      calc.macInto(macInput, atc, un, source, cidAt + 3, from);
       if (tds) source.set(tdsMac(source.slice(cidAt + 3, cidAt + 11), tds), cidAt + 3);
       return select(source);
     };

@@ -137,31 +137,45 @@ export class PostgresStore implements StateStore {
     try {
       client = await this.#pool.connect();
     } catch (e) {
-      throw nothingDone(`PostgreSQL is unavailable: ${message(e)}`, e); // nothing was sent
+      throw unreachable(e);
     }
     let broken = false;
     try {
       return await f(client);
     } catch (e) {
-      if (e instanceof CapkitError) throw e;
-      const code = (e as { code?: string }).code;
-      if (code === "23505") throw new CapkitError("CREDENTIAL_EXISTS", "credential already exists");
-      // A lock or statement timeout leaves the connection usable; anything else may not have.
-      broken = code !== "55P03" && code !== "57014";
-      // An error the server reported for the statement (a SQLSTATE) means it did not commit — except the
-      // connection and operator classes (08, 57P: the server went away), after which, as after an error the
-      // client raised itself (connection reset, its own timeout), the statement may have committed unseen.
-      const reported = typeof code === "string" && /^[0-9A-Z]{5}$/.test(code) && !/^(08|57P)/.test(code);
-      const m = `PostgreSQL is unavailable: ${message(e)}`;
-      throw writes && !reported ? outcomeUnknown(m, e) : nothingDone(m, e);
+      broken = leavesBroken(e);
+      throw storeError(e, writes);
     } finally {
       client.release(broken);
     }
   }
 
-  /** Named statements are parsed and planned once per connection, then only bound and executed. */
+  /**
+   * One named statement (parsed and planned once per connection, then only bound and executed), by `#run`'s
+   * rules, written with the pool's and the driver's callbacks: on a verification's path that is one promise
+   * where `#run` makes four (the pool's checkout, the driver's query, `#run`'s own, the work's) and no closure
+   * per statement beyond the two callbacks — capkit's own client work per round trip (docs/benchmarks.md,
+   * "PostgreSQL at the limit").
+   */
   #query(sql: string, values: unknown[], writes = true): Promise<pg.QueryResult> {
-    return this.#run((c) => c.query({ name: statementName(sql), text: sql, values }), writes);
+    return new Promise((resolve, reject) => {
+      this.#pool.connect((e: Error | undefined, client: pg.PoolClient | undefined, release) => {
+        if (e || !client) return reject(unreachable(e));
+        try {
+          client.query(
+            { name: statementName(sql), text: sql, values },
+            (qe: Error | null, r: pg.QueryResult) => {
+              release(qe ? leavesBroken(qe) : false);
+              if (qe) reject(storeError(qe, writes));
+              else resolve(r);
+            },
+          );
+        } catch (qe) {
+          release(leavesBroken(qe));
+          reject(storeError(qe, writes));
+        }
+      });
+    });
   }
 
   /** A statement that only reads: its failure never leaves anything done. */
@@ -577,6 +591,34 @@ function statementName(sql: string): string {
 
 function auditValues(a: AuditEntry): unknown[] {
   return [a.at, a.credentialId, a.action, a.result, a.counter ?? null, a.detail ?? null, a.user ?? null];
+}
+
+/** The pool could not give a connection: nothing was sent. */
+function unreachable(e: unknown): CapkitError {
+  return nothingDone(`PostgreSQL is unavailable: ${message(e)}`, e);
+}
+
+/**
+ * Whether the connection is dropped after `e`: our own errors, a duplicate key, a lock or statement timeout
+ * leave it usable; anything else may not have.
+ */
+function leavesBroken(e: unknown): boolean {
+  if (e instanceof CapkitError) return false;
+  const code = (e as { code?: string }).code;
+  return code !== "23505" && code !== "55P03" && code !== "57014";
+}
+
+/** What a failure while working on a connection means to the caller (`writes`: the work may have committed). */
+function storeError(e: unknown, writes: boolean): CapkitError {
+  if (e instanceof CapkitError) return e;
+  const code = (e as { code?: string }).code;
+  if (code === "23505") return new CapkitError("CREDENTIAL_EXISTS", "credential already exists");
+  // An error the server reported for the statement (a SQLSTATE) means it did not commit — except the
+  // connection and operator classes (08, 57P: the server went away), after which, as after an error the
+  // client raised itself (connection reset, its own timeout), the statement may have committed unseen.
+  const reported = typeof code === "string" && /^[0-9A-Z]{5}$/.test(code) && !/^(08|57P)/.test(code);
+  const m = `PostgreSQL is unavailable: ${message(e)}`;
+  return writes && !reported ? outcomeUnknown(m, e) : nothingDone(m, e);
 }
 
 function message(e: unknown): string {
