@@ -99,6 +99,27 @@ const sameSet = (a: readonly string[], b: readonly string[]) =>
   a.length === b.length && a.every((x) => b.includes(x));
 
 /**
+ * Whether a set's unprefixed tables, whose anchor has capkit's columns, carry capkit's marker (`SchemaSet.legacy`):
+ * the anchor's exact columns; the verifier's adoption recorded in this database; or capkit's meta table with its
+ * key — or, for 0.1 (no meta yet), the credentials table's exact first columns.
+ */
+function markedOurs(
+  set: SchemaSet,
+  shape: { all: Set<string>; core: Set<string> },
+  anchor: readonly string[],
+  c: Catalog,
+): boolean {
+  switch (set.legacy) {
+    case "shape":
+      return sameSet(anchor, [...shape.all]);
+    case "adopted":
+      return c.adopted;
+    case "marker":
+      return c.legacyMarker || (!c.legacy.has("meta") && sameSet(anchor, [...shape.core]));
+  }
+}
+
+/**
  * The migration a database needs, or undefined when it is up to date. Throws STORE_SCHEMA_CONFLICT when a table
  * with capkit's name is not capkit's, STORE_SCHEMA_NEWER when the database's version is newer than the code's.
  */
@@ -145,15 +166,7 @@ export function planMigration(set: SchemaSet, n: TableNames, engine: Engine, c: 
   const adopt: TableName[] = [];
   if (c.version === 0 && !c.target.has(n.bare(set.anchor))) {
     const anchor = c.legacy.get(set.anchor);
-    const credentials = shape.get("credentials");
-    const ours =
-      capkits(set.anchor, anchor) &&
-      (set.legacy === "shape"
-        ? sameSet(anchor!, [...shape.get(set.anchor)!.all])
-        : set.legacy === "adopted"
-          ? c.adopted
-          : c.legacyMarker ||
-            (!c.legacy.has("meta") && credentials !== undefined && sameSet(anchor!, [...credentials.core])));
+    const ours = capkits(set.anchor, anchor) && markedOurs(set, shape.get(set.anchor)!, anchor!, c);
     if (ours) {
       if (set.legacy === "marker" && c.legacyMarker && !c.target.has(n.bare("meta"))) adopt.push("meta");
       for (const table of set.tables) if (capkits(table, c.legacy.get(table))) adopt.push(table);
