@@ -163,7 +163,7 @@ export async function verificationWork(): Promise<string> {
   return [
     "What one verification makes and allocates, counted (async_hooks for the promises and timers; the heap's growth",
     "over 200 verifications between two collections, median of 15 spans, for the bytes: counts the other jobs on",
-    "this machine do not move). bench/verify-work.ts.",
+    "this machine do not move; each row's count includes one promise of the harness's own step). bench/verify-work.ts.",
     "",
     "| case | promises | timers | bytes allocated |",
     "|---|---:|---:|---:|",
