@@ -38,7 +38,7 @@ const keys = new SoftwareKeyProvider(SoftwareKeyProvider.generateMaterial({ allo
 
 /** The bare conditional single-row UPDATE of issue 15's baseline, on the bench's own credential rows. */
 const PLAIN_UPDATE =
-  "UPDATE credentials SET last = last + 1, failures = 0 WHERE id = $1 AND version = 0 AND NOT locked AND state = 'active'";
+  "UPDATE capkit_credentials SET last = last + 1, failures = 0 WHERE id = $1 AND version = 0 AND NOT locked AND state = 'active'";
 
 /**
  * Schemas holding a copy of capkit's tables, each changed in one way, for the audit write's variants (pgbench
@@ -53,30 +53,30 @@ DECLARE
   c TEXT := CASE WHEN NEW.user_id IS NOT NULL THEN 'user:' || NEW.user_id ELSE 'credential:' || NEW.credential_id END;
   k BIGINT;
 BEGIN
-  UPDATE audit_chains SET n = n + 1 WHERE chain = c RETURNING n INTO k;
+  UPDATE capkit_audit_chains SET n = n + 1 WHERE chain = c RETURNING n INTO k;
   IF NOT FOUND THEN
-    INSERT INTO audit_chains AS a (chain, n, head) VALUES (c, 1, '')
+    INSERT INTO capkit_audit_chains AS a (chain, n, head) VALUES (c, 1, '')
     ON CONFLICT (chain) DO UPDATE SET n = a.n + 1 RETURNING a.n INTO k;
   END IF;
   NEW.chain := c;
   NEW.n := k;
   NEW.hash := '';
-  NEW.seq := nextval('${s}.audit_seq_seq');
+  NEW.seq := nextval('${s}.capkit_audit_seq_seq');
   RETURN NEW;
 END
 $fn$;
-DROP TRIGGER audit_chained ON ${s}.audit;
-CREATE TRIGGER audit_chained BEFORE INSERT ON ${s}.audit FOR EACH ROW EXECUTE FUNCTION ${s}.capkit_nohash()`,
+DROP TRIGGER audit_chained ON ${s}.capkit_audit;
+CREATE TRIGGER audit_chained BEFORE INSERT ON ${s}.capkit_audit FOR EACH ROW EXECUTE FUNCTION ${s}.capkit_nohash()`,
   },
   nochain: {
     label: "the accept statement, the chain trigger disabled (audit rows not chained)",
     sql: (s: string) =>
-      `ALTER TABLE ${s}.audit DISABLE TRIGGER audit_chained; ALTER TABLE ${s}.audit ALTER COLUMN seq SET DEFAULT nextval('${s}.audit_seq_seq')`,
+      `ALTER TABLE ${s}.capkit_audit DISABLE TRIGGER audit_chained; ALTER TABLE ${s}.capkit_audit ALTER COLUMN seq SET DEFAULT nextval('${s}.capkit_audit_seq_seq')`,
   },
   lean: {
     label:
       "the accept statement, the audit table with its primary key only (no index on credential, user, time)",
-    sql: (s: string) => `DROP INDEX ${s}.audit_credential, ${s}.audit_user, ${s}.audit_at`,
+    sql: (s: string) => `DROP INDEX ${s}.capkit_audit_credential, ${s}.capkit_audit_user, ${s}.capkit_audit_at`,
   },
 } as const;
 
@@ -243,7 +243,7 @@ function pgbenchScript(c: Captured, start: number): { script: string; defines: s
 
 /** The accept statement without its audit INSERT (the CTE `w`), for pgbench. */
 function withoutAudit(c: Captured): Captured {
-  const text = c.text.replace(/,\s*w AS \(INSERT INTO audit[\s\S]*?RETURNING 1\)/, "");
+  const text = c.text.replace(/,\s*w AS \(INSERT INTO "capkit_audit"[\s\S]*?RETURNING 1\)/, "");
   if (text === c.text) throw new Error("the accept statement's audit CTE was not found");
   return { ...c, text };
 }
@@ -292,7 +292,7 @@ async function setUpDisk(name: string, under: string): Promise<Disk> {
     const step = Math.floor(T0 / 30_000);
     const verifier = new Verifier({ store, keys, now: () => step * 30_000 });
     for (let i = 0; i < CLIENTS; i++) await verifier.enroll({ id: String(i), kind: "totp", secret });
-    await admin.query("UPDATE credentials SET version = 0 WHERE id = ANY($1)", [
+    await admin.query("UPDATE capkit_credentials SET version = 0 WHERE id = ANY($1)", [
       Array.from({ length: CLIENTS }, (_, i) => String(i)),
     ]);
     const fresh = new Verifier({ store, keys, now: () => step * 30_000 });
@@ -311,7 +311,7 @@ async function setUpDisk(name: string, under: string): Promise<Disk> {
     const url = `${server.url}?options=${encodeURIComponent(`-c search_path=${schema}`)}`;
     await (await PostgresStore.connect(url)).close(); // capkit's tables, trigger and indexes in the schema
     await admin.query(
-      `INSERT INTO ${schema}.credentials SELECT * FROM public.credentials WHERE id = ANY($1)`,
+      `INSERT INTO ${schema}.capkit_credentials SELECT * FROM public.capkit_credentials WHERE id = ANY($1)`,
       [Array.from({ length: CLIENTS }, (_, i) => String(i))],
     );
     await admin.query(v.sql(schema));
@@ -347,7 +347,7 @@ async function setUpDisk(name: string, under: string): Promise<Disk> {
   const ids = Array.from({ length: CLIENTS }, (_, i) => String(i));
   const lastSum = async (schema = "public") =>
     Number(
-      (await admin.query(`SELECT sum(last)::text AS s FROM ${schema}.credentials WHERE id = ANY($1)`, [ids]))
+      (await admin.query(`SELECT sum(last)::text AS s FROM ${schema}.capkit_credentials WHERE id = ANY($1)`, [ids]))
         .rows[0].s,
     );
   // The plain UPDATE adds 1 to `last` per transaction: the counters sent next start above.

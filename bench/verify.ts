@@ -238,7 +238,7 @@ async function pgRowLock(url: string) {
   await admin.query("ROLLBACK");
   await phase(500); // the versions left behind are pruned
   await admin.query("BEGIN");
-  await admin.query("SELECT 1 FROM credentials WHERE id = $1 FOR UPDATE", [stuck.id]);
+  await admin.query("SELECT 1 FROM capkit_credentials WHERE id = $1 FOR UPDATE", [stuck.id]);
   let holding = true;
   const stuckMs: number[] = [];
   const code = stuck.next();
@@ -362,9 +362,9 @@ function percentile(xs: readonly number[], p: number): number {
  */
 /** The plain conditional UPDATE (issue 15's baseline), for node-postgres alone and for pgbench. */
 const BARE_UPDATE =
-  "UPDATE credentials SET last = last + 1, failures = 0 WHERE id = $1 AND version = 0 AND NOT locked AND state = 'active'";
+  "UPDATE capkit_credentials SET last = last + 1, failures = 0 WHERE id = $1 AND version = 0 AND NOT locked AND state = 'active'";
 const PGBENCH_UPDATE =
-  "UPDATE credentials SET last = last + 1, failures = 0 WHERE id = 'pgbench-' || :id AND version = 0 AND NOT locked AND state = 'active';";
+  "UPDATE capkit_credentials SET last = last + 1, failures = 0 WHERE id = 'pgbench-' || :id AND version = 0 AND NOT locked AND state = 'active';";
 
 /**
  * capkit's accept statement as the store sends it (src/stores/postgres.ts), taken from the driver during one
@@ -432,7 +432,7 @@ function pgbench(
   const psql = (q: string) => execFileSync(join(bin, "psql"), [...server, "-d", "postgres", "-q", "-c", q]);
   for (let i = 1; i <= clients; i++) {
     psql(
-      `INSERT INTO credentials (id, params, last, created_at) VALUES ('pgbench-${i}', '{}', 0, 0) ON CONFLICT DO NOTHING`,
+      `INSERT INTO capkit_credentials (id, params, last, created_at) VALUES ('pgbench-${i}', '{}', 0, 0) ON CONFLICT DO NOTHING`,
     );
   }
   // -M prepared: capkit sends named prepared statements, so the baseline is not charged for parsing.
@@ -678,9 +678,9 @@ export async function verifyAuditSuite(): Promise<string> {
     await admin.connect();
     try {
       for (let round = 0; round < 5; round++) {
-        await admin.query("ALTER TABLE audit ENABLE TRIGGER audit_chained");
+        await admin.query("ALTER TABLE capkit_audit ENABLE TRIGGER audit_chained");
         on.push((await pgClients(server.url, 4, 2_000)).rate);
-        await admin.query("ALTER TABLE audit DISABLE TRIGGER audit_chained");
+        await admin.query("ALTER TABLE capkit_audit DISABLE TRIGGER audit_chained");
         off.push((await pgClients(server.url, 4, 2_000)).rate);
       }
     } finally {

@@ -6,7 +6,11 @@ import { SoftwareKeyProvider, Verifier } from "@capkit/verify";
 import { SqliteStore } from "@capkit/verify/sqlite";
 
 const verifier = new Verifier({
-  store: new SqliteStore(process.env["CAPKIT_DB"] ?? "capkit-state.db"), // or PostgresStore (@capkit/verify/postgres)
+  // Its tables are named capkit_… (CAPKIT_TABLE_PREFIX): it can share the application's database. Or PostgresStore
+  // (@capkit/verify/postgres), with a URL, a pg.PoolConfig or the application's pg.Pool, and a schema of its own.
+  store: new SqliteStore(process.env["CAPKIT_DB"] ?? "capkit-state.db", {
+    tablePrefix: process.env["CAPKIT_TABLE_PREFIX"] || undefined,
+  }),
   keys: SoftwareKeyProvider.fromEnv(), // CAPKIT_KEYS: the master key and issuer keys, never logged
 });
 const LIMIT = 4096; // bytes: a verification request is a few dozen

@@ -67,3 +67,7 @@ export function approvals(path: string): [Approvals, SecurityEvents, Grants] {
   return [new Approvals({ verifier, store, keys }), new SecurityEvents({ store }), new Grants({ store })];
 }
 export const securityOnPostgres: typeof PostgresSecurityStore.connect = PostgresSecurityStore.connect;
+// capkit in the application's database: its own prefix, a schema, a full PoolConfig (no driver types needed).
+export const prefixed = (path: string): SqliteStore => new SqliteStore(path, { tablePrefix: "auth_" });
+export const inSchema = (url: string): Promise<PostgresStore> =>
+  PostgresStore.connect({ connectionString: url, ssl: { rejectUnauthorized: true } }, { schema: "capkit" });

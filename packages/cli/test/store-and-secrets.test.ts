@@ -2,6 +2,7 @@ import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type Postgres, startPostgres } from "@capkit/test-support";
+import Database from "better-sqlite3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { capkit } from "./run-cli.js";
 
@@ -9,7 +10,13 @@ const tmp = () => mkdtempSync(join(tmpdir(), "capkit-store-"));
 /** RFC 6238's SHA-1 seed ("12345678901234567890"), base32. */
 const SEED = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ";
 const URI = `otpauth://totp/capkit:alice?secret=${SEED}&digits=8`;
-const ENV_CLEAN = { CAPKIT_DB: "", DATABASE_URL: "", CAPKIT_KEYS: "" };
+const ENV_CLEAN = {
+  CAPKIT_DB: "",
+  DATABASE_URL: "",
+  CAPKIT_KEYS: "",
+  CAPKIT_TABLE_PREFIX: "",
+  CAPKIT_SCHEMA: "",
+};
 
 describe("which database: --db, --pg, CAPKIT_DB, DATABASE_URL (shared/store.ts)", () => {
   let pg: Postgres;
@@ -79,6 +86,53 @@ describe("which database: --db, --pg, CAPKIT_DB, DATABASE_URL (shared/store.ts)"
     });
     expect(down.status).toBe(4);
     expect(down.stdout + down.stderr).not.toContain(PASSWORD);
+  }, 120_000);
+
+  it("--table-prefix (or CAPKIT_TABLE_PREFIX) and --schema: where capkit's tables are; a clash is STORE_SCHEMA_CONFLICT naming the table", () => {
+    const dir = tmp();
+    const db = join(dir, "app.db");
+    const env = { ...ENV_CLEAN, CAPKIT_KEYS: keys };
+    // The application's own table with capkit's default name: capkit's are put apart, or it says why not.
+    const app = new Database(db);
+    app.exec(
+      "CREATE TABLE capkit_users (id INTEGER PRIMARY KEY, email TEXT); INSERT INTO capkit_users VALUES (1, 'a@b.c')",
+    );
+    app.close();
+    const clash = capkit(["--json", "verify", "enroll", "--db", db, "--id", "alice", "--uri", URI], { env });
+    expect(clash.status).toBe(4);
+    expect(clash.json().error).toMatchObject({ code: "STORE_SCHEMA_CONFLICT" });
+    expect(clash.json().error.message).toContain("capkit_users");
+    expect(clash.json().error.hint).toContain("tablePrefix");
+    const flag = ["--db", db, "--table-prefix", "auth_"];
+    expect(capkit(["verify", "enroll", ...flag, "--id", "alice", "--uri", URI], { env }).status).toBe(0);
+    expect(
+      capkit(["--json", "verify", "status", "--db", db, "--id", "alice"], {
+        env: { ...env, CAPKIT_TABLE_PREFIX: "auth_" },
+      }).json(),
+    ).toMatchObject({ kind: "totp" });
+    const check = new Database(db, { readonly: true });
+    expect(check.prepare("SELECT id FROM auth_credentials").all()).toEqual([{ id: "alice" }]);
+    expect(check.prepare("SELECT * FROM capkit_users").all()).toEqual([{ id: 1, email: "a@b.c" }]);
+    check.close();
+    const bad = capkit(
+      ["--json", "verify", "status", "--db", db, "--table-prefix", "Auth-", "--id", "alice"],
+      { env },
+    );
+    expect(bad.status).toBe(2);
+    expect(bad.json().error.code).toBe("INPUT_INVALID");
+    const schemaOnFile = capkit(["verify", "status", "--db", db, "--schema", "x", "--id", "alice"], { env });
+    expect(schemaOnFile.status).toBe(2);
+    expect(schemaOnFile.stderr).toContain("--schema is for PostgreSQL");
+    const inSchema = ["--pg", url, "--schema", "bank_auth", "--table-prefix", "cli_"];
+    expect(capkit(["verify", "enroll", ...inSchema, "--id", "dora", "--uri", URI], { env }).status).toBe(0);
+    expect(capkit(["--json", "verify", "status", ...inSchema, "--id", "dora"], { env }).json()).toMatchObject(
+      {
+        kind: "totp",
+      },
+    );
+    expect(
+      capkit(["--json", "verify", "status", "--pg", url, "--id", "dora"], { env }).json().error.code,
+    ).toBe("CREDENTIAL_UNKNOWN");
   }, 120_000);
 
   it("a DATABASE_URL that is not PostgreSQL, or --db with --pg, is a usage error naming no value", () => {

@@ -404,7 +404,7 @@ describe("verify never makes a database or key file by accident", () => {
     expect(ok.stdout).toContain("ok: 3 entries in 1 chain(s), 2 signed checkpoint(s)");
     const raw = new Database(db);
     raw.exec(
-      "UPDATE audit SET result = 'accepted' WHERE action = 'verify' AND seq = (SELECT max(seq) FROM audit)",
+      "UPDATE capkit_audit SET result = 'accepted' WHERE action = 'verify' AND seq = (SELECT max(seq) FROM capkit_audit)",
     );
     raw.close();
     const tampered = capkit([...a, "--verify"]);

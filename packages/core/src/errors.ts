@@ -36,6 +36,10 @@ export type CapkitErrorCode =
   | "PINPAD_UNSUPPORTED"
   | "HID_UNAVAILABLE"
   | "STORE_UNAVAILABLE"
+  // A table with capkit's name (its prefix, its schema) that is not capkit's: choose another prefix or schema.
+  | "STORE_SCHEMA_CONFLICT"
+  // The database's capkit tables were written by a newer @capkit/verify: never downgraded.
+  | "STORE_SCHEMA_NEWER"
   | "RATE_LIMITED"
   | "CREDENTIAL_UNKNOWN"
   | "CREDENTIAL_EXISTS"

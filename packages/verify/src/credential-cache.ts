@@ -27,7 +27,7 @@ export interface Cached {
 export type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 
 /**
- * Credential definitions by id, as last seen, with their keyed engines (docs/architecture.md §6): they change
+ * Credential definitions by id, as last seen, with their keyed engines (https://github.com/capkit/capkit/blob/main/docs/architecture.md §6): they change
  * only through lifecycle operations, which change the version the store checks on every decision, so a stale
  * entry is caught there. Bounded: beyond `size` entries the oldest goes. Unknown ids are cached too, with a
  * decoy (see `Cached.absent`).

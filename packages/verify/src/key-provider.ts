@@ -10,10 +10,11 @@ import type { Hmac, OathAlgorithm } from "@capkit/oath";
  */
 export type SealedUse = "hmac" | "issuer-key" | "pan";
 
-/** A CAP card as its cryptogram engine is made from the stored credential (docs/architecture.md §6). */
+/** A CAP card as its cryptogram engine is made from the stored credential (https://github.com/capkit/capkit/blob/main/docs/architecture.md §6). */
 export interface CapCardKey {
   /** The PAN sealed with use `pan`, or in clear in a database written before PANs were sealed. */
   readonly pan: { readonly sealed: string } | string;
+  /** The PAN sequence number (EMV tag 5F34), two digits: enters the ICC master key derivation. */
   readonly psn: string;
   /** The CVN (emv-cap's `CRYPTOGRAM_VERSIONS`): which session key and padding the AC uses. */
   readonly cryptogramVersion: string;

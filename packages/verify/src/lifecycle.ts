@@ -3,7 +3,7 @@ import { CapkitError } from "@capkit/core";
 import type { CredentialCache } from "./credential-cache.js";
 import { isLocked, type LockoutRule } from "./lockout.js";
 import type { AuditAction, AuditEntry, CredentialState, StateStore, StoredCredential } from "./model.js";
-import { checkId, checkOptions, integerIn } from "./requests.js";
+import { checkId, checkOptions, integerOr } from "./requests.js";
 import type { CredentialStatus, UserStatus } from "./verifier.js";
 
 /** A user's credentials read at once (verify by user, userStatus). */
@@ -19,7 +19,7 @@ export type EntryMaker = (
 ) => AuditEntry;
 
 /**
- * A credential's life after enrolment, as the `Verifier` offers it (docs/architecture.md §6): locks lifted,
+ * A credential's life after enrolment, as the `Verifier` offers it (https://github.com/capkit/capkit/blob/main/docs/architecture.md §6): locks lifted,
  * disabled and enabled, revoked, and its state read. Every change gives the credential a new version or removes
  * it, and the cache forgets it, so a decision made on what another process cached is refused by the store.
  */
@@ -108,7 +108,7 @@ export class Lifecycle {
     checkOptions(options, "the list options", ["after", "limit", "user"]);
     if (options.after !== undefined) checkId(options.after, "after (a credential id)");
     if (options.user !== undefined) checkId(options.user, "the user id");
-    const limit = integerIn(options.limit ?? 100, 1, 1000, "the page size (limit)");
+    const limit = integerOr(options.limit, 100, 1, 1000, "the page size (limit)");
     const rows = await this.#store.list({
       limit,
       ...(options.after !== undefined ? { after: options.after } : {}),

@@ -1,5 +1,5 @@
 /**
- * The lockout rule, in one place (docs/architecture.md §6): failures are counted per lockout subject (a user,
+ * The lockout rule, in one place (https://github.com/capkit/capkit/blob/main/docs/architecture.md §6): failures are counted per lockout subject (a user,
  * or a credential without one, or an unknown id or user); the `maxFailures`-th consecutive one locks it; a
  * success clears the count. With `releaseMs` (Policy.lockoutReleaseMs, 0 = never, the default) a lock is lifted
  * by time: once `releaseMs` have passed since it locked, the subject counts from zero again — its next failure
@@ -7,6 +7,7 @@
  * PostgreSQL apply `lockoutSql`, the same rule in SQL, inside the statement that decides.
  */
 export interface LockoutRule {
+  /** The consecutive failure that locks (`Policy.maxFailures`). */
   readonly maxFailures: number;
   /** A lock is lifted this long after it was set; 0: only by an administrator. */
   readonly releaseMs: number;

@@ -19,9 +19,11 @@ export type StoredCapRecord = Omit<CapIssuerRecord, "key" | "pan"> & {
 };
 
 /**
- * What the verifier keeps per credential. `last` is the last accepted counter value — HOTP counter, TOTP time
- * step or CAP ATC (−1 before the first) — and only ever grows: a code is accepted only for a value above it,
- * which is what makes codes one-time (docs/architecture.md §6).
+ * A credential's parameters by kind, fixed at enrolment: a CAP card's issuer record and ATC window; an OATH
+ * token's algorithm, digits and windows (RFC 4226 §7.4 look-ahead; RFC 6238 §5.2, steps before and after); an
+ * OCRA suite (RFC 6287 §6) and its windows. With them a credential keeps `last`, the last accepted counter
+ * value, which only grows: what makes codes one-time
+ * (https://github.com/capkit/capkit/blob/main/docs/architecture.md §6).
  */
 export type CredentialParams =
   | { readonly kind: "cap"; readonly record: StoredCapRecord; readonly atcWindow: number }
@@ -55,6 +57,7 @@ export type CredentialParams =
       readonly future?: number;
     };
 
+/** The four kinds of credential: `cap` (a Sésame/CAP card), `hotp`, `totp` and `ocra` (OATH tokens). */
 export type CredentialKind = CredentialParams["kind"];
 
 /**
@@ -64,21 +67,35 @@ export type CredentialKind = CredentialParams["kind"];
  */
 export type CredentialState = "active" | "disabled" | "pending";
 
+/**
+ * A credential as a {@link StateStore} keeps it: its definition (kind, parameters, sealed key), its one-time-use
+ * counter `last`, the count and lock of its lockout subject, its state, user, replacement and last accept, and
+ * the version every decision on it is made against.
+ */
 export interface StoredCredential {
+  /** The credential's id (1–128 letters, digits or `. @ : + - _`), chosen by the application at enrolment. */
   readonly id: string;
+  /** Its kind and parameters, fixed at enrolment. */
   readonly params: CredentialParams;
   /** Key material sealed by the KeyProvider (OATH secret, a simulated card's test IMK); never in clear. */
   readonly sealed: string | undefined;
+  /**
+   * The last accepted counter value — HOTP counter, TOTP time step or CAP ATC; −1 before the first. Only ever
+   * grows: a code is accepted only for a value above it (one-time use, RFC 4226 §7.2).
+   */
   readonly last: number;
   /**
    * The failure count and lock of the credential's lockout subject: its user's for a credential that belongs
    * to one, its own otherwise.
    */
   readonly failures: number;
+  /** Whether its lockout subject is locked (see `failures`). */
   readonly locked: boolean;
   /** When the subject locked (a timed release counts from it). */
   readonly lockedAt: number | undefined;
+  /** When it was enrolled (ms since the epoch). */
   readonly createdAt: number;
+  /** Active, disabled or pending (an in-app token bound but not yet used). */
   readonly state: CredentialState;
   /** The user this credential belongs to: failures and lockout are then counted per user. */
   readonly user: string | undefined;
@@ -87,12 +104,15 @@ export interface StoredCredential {
   /** A replacement card: the credential it replaces, revoked when this one is first accepted. */
   readonly replaces: string | undefined;
   /**
-   * The last accepted code (docs/architecture.md §6, "Replays"): when it was accepted, a digest of the request
-   * that carried it (credential, counter, function, digits, challenge, amount, currency, TDS) and the caller's
-   * `requestId`, if any. A request with the same digest soon after is a replay, answered without counting.
+   * The last accepted code (https://github.com/capkit/capkit/blob/main/docs/architecture.md §6, "Replays"):
+   * when it was accepted, a digest of the request that carried it (credential, counter, function, digits,
+   * challenge, amount, currency, TDS) and the caller's `requestId`, if any. A request with the same digest
+   * soon after is a replay, answered without counting.
    */
   readonly acceptedAt: number | undefined;
+  /** The digest of the last accepted request (see `acceptedAt`); undefined before the first accept. */
   readonly acceptedDigest: string | undefined;
+  /** The `requestId` the last accepted request carried, if any (see `acceptedAt`). */
   readonly acceptedRequest: string | undefined;
   /**
    * Changes (to a fresh random value) with every lifecycle operation — enrolment, disable, enable — and never on
@@ -104,42 +124,60 @@ export interface StoredCredential {
 
 /** What a key rotation rewrites in a credential. */
 export interface SealedState {
+  /** The sealed key material (`StoredCredential.sealed`). */
   readonly sealed: string | undefined;
+  /** The parameters, which carry a CAP card's sealed PAN. */
   readonly params: CredentialParams;
 }
 
-/** A user's shared failure count and lockout (verify({ user, code }) and every credential of the user). */
+/** A user's shared failure count and lockout (`verify` by user, and every credential of the user). */
 export interface UserState {
+  /** The user's id, as the application names it. */
   readonly id: string;
+  /** Consecutive failures since the last success or unlock. */
   readonly failures: number;
+  /** Locked: every code and factor of the user is refused until an unlock (or a timed release). */
   readonly locked: boolean;
+  /** When the user locked (ms since the epoch); undefined when not locked. */
   readonly lockedAt?: number | undefined;
 }
 
 /**
  * Whose failure count a failure goes to (the lockout subject): the credential's own, or its user's. A subject
  * nobody enrolled — an unknown id or user — is counted and locked the same way, in a bounded table of unknown
- * subjects (docs/architecture.md §6, "Unknown ids and users").
+ * subjects (https://github.com/capkit/capkit/blob/main/docs/architecture.md §6, "Unknown ids and users").
  */
 export type FailureSubject = { readonly credential: string } | { readonly user: string };
 
 /** A lockout subject's count after a failure was counted (or, for a success, after it was cleared). */
 export interface Counted {
+  /** Consecutive failures of the subject now. */
   readonly failures: number;
+  /** Whether the subject is locked now. */
   readonly locked: boolean;
 }
 
 /** The functions a code can answer; a challenge is issued for exactly one of them. */
 export type CodeFunction = "identify" | "respond" | "sign" | "ocra";
 
+/**
+ * A server-issued challenge (`Verifier.issueChallenge`), as a store keeps it until the first attempt takes it:
+ * single use, for one credential and one function, expiring.
+ */
 export interface Challenge {
+  /** 16 CSPRNG bytes in hex: what the caller sends back as `challengeId`. */
   readonly id: string;
+  /** The credential it was issued for. */
   readonly credentialId: string;
+  /** The one function it may be answered with. */
   readonly function: CodeFunction;
+  /** The digits the user types into the reader or token (never 0, first digit non-zero). */
   readonly value: string;
+  /** When it expires (ms since the epoch). */
   readonly expiresAt: number;
 }
 
+/** What an audit entry records: an enrolment, a decision, an administrator's act, an approval's step… */
 export type AuditAction =
   | "enroll"
   | "user"
@@ -165,14 +203,22 @@ export type AuditAction =
   | "event"
   | "grant";
 
+/**
+ * One line of the audit trail: every decision and every administrator's act. It never holds a secret, a PIN, a
+ * code or a card number.
+ */
 export interface AuditEntry {
+  /** When (ms since the epoch). */
   readonly at: number;
   /** The credential the entry is about ("" for a user-level decision with no credential matched). */
   readonly credentialId: string;
+  /** What happened. */
   readonly action: AuditAction;
+  /** Its outcome: `accepted`, `rejected`, `locked`, `unknown` (an id nobody holds), `replayed`, `ok`… */
   readonly result: string;
   /** The counter value a decision was about (HOTP counter, TOTP step, CAP ATC). */
   readonly counter?: number | undefined;
+  /** Why, for whoever reads the trail: the function and why a code failed (never told to the caller). */
   readonly detail?: string | undefined;
   /** The user, for credentials that belong to one. */
   readonly user?: string | undefined;
@@ -188,7 +234,9 @@ export interface AuditEntry {
 export interface ChainedAuditEntry extends AuditEntry {
   /** The store's order of entries (ascending, gaps allowed). */
   readonly seq: number;
+  /** The chain it is in (`user:<id>`, `credential:<id>`, `shared:<n>`); "" for an entry in none (memory store). */
   readonly chain: string;
+  /** Its place in the chain, from 1. */
   readonly n: number;
   /** Hex. */
   readonly hash: string;
@@ -196,7 +244,9 @@ export interface ChainedAuditEntry extends AuditEntry {
 
 /** A chain's last entry as a checkpoint records it. */
 export interface ChainHead {
+  /** The chain's name. */
   readonly chain: string;
+  /** The place of its last entry. */
   readonly n: number;
   /** Hex. */
   readonly hash: string;
@@ -208,14 +258,19 @@ export interface ChainHead {
  * so checkpoints form a chain of their own. Verifiable offline with the audit public key.
  */
 export interface AuditCheckpoint {
+  /** Its place among checkpoints, from 1. */
   readonly seq: number;
+  /** When it was signed (ms since the epoch). */
   readonly at: number;
+  /** It covers the entries with `from < seq ≤ to`. */
   readonly from: number;
+  /** See `from`. */
   readonly to: number;
   /** The highest entry seq when it was taken: the next checkpoint covers up to it (entries then in flight have settled). */
   readonly observed: number;
   /** Entries before this time were pruned (audit retention); absent when nothing was. */
   readonly prunedBefore?: number | undefined;
+  /** The heads of the chains its entries touch, as they were when it was taken. */
   readonly heads: readonly ChainHead[];
   /** The previous checkpoint's hash (hex), or 64 zeros for the first. */
   readonly prev: string;
@@ -236,6 +291,7 @@ export type AcceptOutcome = "accepted" | "stale" | "changed" | Counted;
 
 /** What an accept was decided on, and what it records. */
 export interface AcceptDecision {
+  /** The credential's version the code was judged on (`StoredCredential.version`). */
   readonly version: number;
   /** The credential's user at that version (its lockout subject; a store may rely on it). */
   readonly user: string | undefined;
@@ -273,22 +329,32 @@ export type FailExpectation =
     }
   | { readonly credential: string; readonly absent: true };
 
+/** The result of a conditional failure: counted, or "changed" (nothing counted: decide again on a fresh read). */
 export type FailOutcome = Counted | "changed";
 
 /** What `auditTrail` reads: a page after `after` (a seq), by credential or user, by time (`since ≤ at < until`). */
 export interface AuditQuery {
+  /** Entries after this seq (the last one of the previous page); default from the start. */
   readonly after?: number;
+  /** At most this many entries. */
   readonly limit: number;
+  /** Only the entries about this credential. */
   readonly credential?: string;
+  /** Only the entries about this user. */
   readonly user?: string;
+  /** Only entries at or after this time (ms since the epoch). */
   readonly since?: number;
+  /** Only entries before this time (ms since the epoch). */
   readonly until?: number;
 }
 
+/** What `StateStore.list` reads: a page of credentials in id order. */
 export interface ListOptions {
   /** Keyset paging: ids after this one, in id order. */
   readonly after?: string;
+  /** At most this many credentials. */
   readonly limit: number;
+  /** Only the credentials of this user. */
   readonly user?: string;
 }
 
@@ -300,8 +366,11 @@ export interface ListOptions {
 export interface StateStore {
   /** Adds a credential (and its user, if new); CREDENTIAL_EXISTS when the id is taken. */
   enroll(credential: StoredCredential, audit: AuditEntry): Promise<void>;
+  /** The credential, with its lockout subject's count and lock; undefined when nobody holds the id. */
   get(id: string): Promise<StoredCredential | undefined>;
+  /** A page of credentials in id order (keyset paging), of one user or all. */
   list(options: ListOptions): Promise<StoredCredential[]>;
+  /** A user's count and lock; undefined for a user never registered (nor enrolled with a credential). */
   user(id: string): Promise<UserState | undefined>;
   /** Registers a user with no credential yet (a customer with a password only); false if known already. */
   addUser(id: string, audit: AuditEntry): Promise<boolean>;
@@ -328,6 +397,7 @@ export interface StateStore {
    * (then nothing changes). Unknown users are answered from the table of unknown subjects.
    */
   succeed(subject: { readonly user: string }, rule: LockoutRule, audit: AuditEntry): Promise<Counted>;
+  /** Lifts a subject's lock and clears its count, with its audit row; false when the subject has no row. */
   unlock(subject: FailureSubject, audit: AuditEntry): Promise<boolean>;
   /** Sets the state and the credential's new version. */
   setState(id: string, state: CredentialState, version: number, audit: AuditEntry): Promise<boolean>;
@@ -353,6 +423,7 @@ export interface StateStore {
   reseal(id: string, expected: SealedState, next: SealedState, audit: AuditEntry): Promise<boolean>;
   /** An audit row on its own (attempts on unknown ids). */
   record(audit: AuditEntry): Promise<void>;
+  /** The newest `limit` entries (oldest first) about a credential or user id, or about anything. */
   audit(credentialId?: string, limit?: number): Promise<AuditEntry[]>;
   /** Entries in store order after `q.after`, filtered; chained (`chain`, `n`, `hash`) where the store keeps chains. */
   auditTrail(q: AuditQuery): Promise<ChainedAuditEntry[]>;
@@ -360,6 +431,7 @@ export interface StateStore {
   auditHeads(from: number, to: number): Promise<{ observed: number; heads: ChainHead[] }>;
   /** Adds a checkpoint unless one with its seq exists (two verifiers checkpointing at once: one wins). */
   addCheckpoint(cp: AuditCheckpoint): Promise<boolean>;
+  /** Every checkpoint kept, in seq order. */
   auditCheckpoints(): Promise<AuditCheckpoint[]>;
   /** The time before which entries must go for the trail to hold at most `maxRows` rows and `maxBytes` bytes. */
   auditCut(maxRows: number, maxBytes: number): Promise<number | undefined>;
@@ -369,5 +441,6 @@ export interface StateStore {
    * returns how many entries went.
    */
   pruneAudit(before: number): Promise<number>;
+  /** Releases the store's connections; it is not used again. */
   close(): Promise<void>;
 }

@@ -1,13 +1,19 @@
 import { checkFields, integerIn, invalid } from "./requests.js";
 
-/** Verification policy with safe defaults (docs/architecture.md §6; RFC 4226 §7, RFC 6238 §5). */
+/**
+ * The verification policy (https://github.com/capkit/capkit/blob/main/docs/architecture.md §6; RFC 4226 §7, RFC 6238 §5): `VerifierOptions.policy` gives
+ * the fields to change, each checked (INPUT_INVALID names the first out of its range); the others keep
+ * {@link DEFAULT_POLICY}. The windows are frozen into each credential at its enrolment: a later policy changes
+ * new enrolments only.
+ */
 export interface Policy {
   /** Consecutive failures that lock a credential (or a user, for credentials that belong to one). */
   readonly maxFailures: number;
   /** HOTP codes accepted up to this many counter values ahead (RFC 4226 §7.4 look-ahead). */
   readonly hotpLookAhead: number;
-  /** TOTP steps accepted before and after the current one. */
+  /** TOTP steps accepted before the current one (RFC 6238 §5.2: one step of network delay). */
   readonly totpPast: number;
+  /** TOTP steps accepted after the current one (a token's clock a little fast). */
   readonly totpFuture: number;
   /** TOTP: centre the window on each token's recorded drift (new enrolments; RFC 6238 §6). */
   readonly totpFollowDrift: boolean;
@@ -20,8 +26,8 @@ export interface Policy {
   /** Resync with two consecutive codes searches this far ahead (HOTP counters, CAP ATCs). */
   readonly resyncWindow: number;
   /**
-   * How long after an accept the same request again is a replay — answered `{ result: "rejected", replayed:
-   * true }` without counting (a double submit, a proxy retrying), or `accepted` again when it carries the same
+   * How long after an accept the same request again is a replay — answered "rejected" with `replayed: true`,
+   * without counting (a double submit, a proxy retrying), or `accepted` again when it carries the same
    * `requestId`. After it, the same code again is a failure like any other.
    */
   readonly replayWindowMs: number;
@@ -32,6 +38,11 @@ export interface Policy {
   readonly lockoutReleaseMs: number;
 }
 
+/**
+ * The defaults: lockout at the 5th consecutive failure, never released by time; HOTP look-ahead 10 (RFC 4226
+ * §7.4); TOTP ±1 step (RFC 6238 §5.2); CAP ATC window 256; challenges valid 120 s, 8 outstanding per credential;
+ * resync within 1000; replays recognised for 5 minutes.
+ */
 export const DEFAULT_POLICY: Policy = {
   maxFailures: 5,
   hotpLookAhead: 10,

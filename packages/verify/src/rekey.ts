@@ -2,6 +2,7 @@ import { CapkitError } from "@capkit/core";
 import type { KeyProvider, SealedUse } from "./key-provider.js";
 import type { AuditEntry, CredentialParams, SealedState, StateStore, StoredCredential } from "./model.js";
 
+/** How `Verifier.rekey` runs. */
 export interface RekeyOptions {
   /** Who runs the rotation (the audit names them). */
   readonly actor?: string;
@@ -9,9 +10,11 @@ export interface RekeyOptions {
   readonly pageSize?: number;
   /** Called after each page: how far it has got (a long rotation reports progress). */
   readonly onProgress?: (progress: RekeyReport) => void;
+  /** The clock of the audit entries (ms since the epoch); the Verifier passes its own. */
   readonly now?: () => number;
 }
 
+/** What a key rotation did: how many credentials it re-sealed, how many were already under the current key. */
 export interface RekeyReport {
   /** Credentials re-sealed under the current key by this run. */
   readonly resealed: number;
@@ -22,7 +25,7 @@ export interface RekeyReport {
 }
 
 /**
- * Key rotation (docs/architecture.md §6.1): every credential whose sealed key material or sealed PAN is under
+ * Key rotation (https://github.com/capkit/capkit/blob/main/docs/architecture.md §6.1): every credential whose sealed key material or sealed PAN is under
  * another key than the provider's current one — or whose PAN is still in clear, from before PANs were sealed —
  * is re-sealed under the current key, one compare-and-set per credential with its audit entry. Online: the
  * version does not change, so verifications go on with their cached engines and never wait for it; a

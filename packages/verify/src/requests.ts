@@ -1,9 +1,9 @@
-import { CapkitError } from "@capkit/core";
+import { CapkitError, isRecord } from "@capkit/core";
 import { amountToMinorUnits, validateTds } from "@capkit/emv-cap";
 import type { CodeFunction } from "./model.js";
 
 /**
- * The door (docs/architecture.md §6, "Input"): every argument of every public method is checked here before
+ * The door (https://github.com/capkit/capkit/blob/main/docs/architecture.md §6, "Input"): every argument of every public method is checked here before
  * anything is counted or stored. A bad one is INPUT_INVALID, with a message that names the argument and what
  * it must be; it never reaches a store, never counts as a failure and never looks like an outage. Records are
  * read only through their own keys: a field named "constructor" or "__proto__" is a field like any other.
@@ -56,7 +56,8 @@ export function own<T>(record: Readonly<Record<string, T>>, key: string): T | un
 
 /** A request object: a plain object whose fields are all known ones. */
 export function checkFields(req: unknown, what: string, fields: ReadonlySet<string>): void {
-  if (typeof req !== "object" || req === null || Array.isArray(req)) throw invalid(`${what} is an object`);
+  // A Date, bytes or a Map given for a request would read as one with every field missing: refused as itself.
+  if (!isRecord(req)) throw invalid(`${what} is an object`);
   for (const k in req) {
     if (!fields.has(k) && Object.hasOwn(req, k) && (req as Record<string, unknown>)[k] !== undefined)
       throw invalid(
@@ -151,6 +152,14 @@ export function integerIn(value: unknown, min: number, max: number, what: string
     throw invalid(`${what} must be an integer from ${min} to ${max}`);
   }
   return value;
+}
+
+/**
+ * An optional integer in [min, max]: `fallback` when not given. Only `undefined` is "not given": `null` is a
+ * value (plain JavaScript's, or JSON's), refused like any other that is not a number.
+ */
+export function integerOr(value: unknown, fallback: number, min: number, max: number, what: string): number {
+  return integerIn(value === undefined ? fallback : value, min, max, what);
 }
 
 /** A point in time: a valid Date or milliseconds since the epoch. */

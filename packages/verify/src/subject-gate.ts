@@ -1,7 +1,7 @@
 import { CapkitError, isCapkitError } from "@capkit/core";
 
 /**
- * One decision at a time per lockout subject — a user, or a credential without one (docs/architecture.md §6,
+ * One decision at a time per lockout subject — a user, or a credential without one (https://github.com/capkit/capkit/blob/main/docs/architecture.md §6,
  * "The lockout under concurrency"). The attempts on a subject are decided in the order they came, each on the
  * state the previous one left: a burst of wrong codes is counted before the code sent after it is judged, so
  * no burst gets more than `maxFailures` codes judged between two successes from this process (the store's row

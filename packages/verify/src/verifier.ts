@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { CapkitError, isCapkitError } from "@capkit/core";
+import { CapkitError, isCapkitError, isRecord } from "@capkit/core";
 import { withActor } from "./audit/actor-store.js";
 import {
   type AuditRetention,
@@ -55,6 +55,7 @@ import {
   checkTime,
   checkVerifyRequest,
   integerIn,
+  integerOr,
   invalid,
   own,
 } from "./requests.js";
@@ -62,15 +63,26 @@ import { SubjectGate } from "./subject-gate.js";
 import type { Throttle, ThrottleRequest } from "./throttle.js";
 import { VERIFIER_INTERNALS, type VerifierInternals } from "./verifier-internals.js";
 
+/**
+ * A credential to enrol: its id, its user if it has one, and what its kind needs — a CAP card's issuer record
+ * ({@link CapEnrollRequest}), an OATH token's secret ({@link HotpEnrollRequest}, {@link TotpEnrollRequest},
+ * {@link OcraEnrollRequest}).
+ */
 export type EnrollRequest = {
+  /** The credential's id: 1–128 letters, digits or `. @ : + - _`, chosen by the application. */
   readonly id: string;
   /** The user the credential belongs to: failures and lockout are then counted per user. */
   readonly user?: string;
 } & (CapEnrollRequest | HotpEnrollRequest | TotpEnrollRequest | OcraEnrollRequest);
 
+/**
+ * A code to judge: for one credential (`id`), or for a user (`user`: every active credential of the user is
+ * tried). A code that answers a challenge names it (`challengeId`, from `Verifier.issueChallenge`).
+ */
 export interface VerifyRequest {
   /** The credential the code is for; or `user` to try every active credential of a user. */
   readonly id?: string;
+  /** The user whose credentials are tried (identify codes only); or `id`. */
   readonly user?: string;
   /** As typed: `1234 5678` and `12345678` are the same code; anything else non-numeric is a failure. */
   readonly code: string;
@@ -78,27 +90,35 @@ export interface VerifyRequest {
   readonly function?: CodeFunction;
   /** The server-issued challenge the code answers (respond, sign, ocra). */
   readonly challengeId?: string;
-  /** CAP sign: the amount and currency the user typed into the reader. */
+  /** CAP sign: the amount the user typed into the reader, e.g. `1234.56`. */
   readonly amount?: string;
+  /** CAP sign: its currency, the ISO 4217 numeric code (`978` for EUR). */
   readonly currency?: string;
   /** CAP identify with TDS: the numbers the user typed. */
   readonly tds?: readonly string[];
   /** Who asks — an IP address, a session id — for the throttle (VerifierOptions.throttle). */
   readonly source?: string;
   /**
-   * An idempotency key for this verification (1–128 letters, digits or . @ : + - _): a retry of an accept
+   * An idempotency key for this verification (1–128 letters, digits or `. @ : + - _`): a retry of an accept
    * that committed — after a STORE_UNAVAILABLE, a lost answer — carrying the same key answers `accepted`
    * again, within `policy.replayWindowMs`.
    */
   readonly requestId?: string;
 }
 
+/**
+ * All a caller learns of a code: accepted, rejected, or locked (the credential or user is locked: even the right
+ * code is refused). Why a code failed goes to the audit trail, never back to a possible attacker.
+ */
 export type Decision = "accepted" | "rejected" | "locked";
 
+/** The answer to a code (`verify`, `resync`). */
 export interface VerifyResult {
+  /** Accepted, rejected or locked. */
   readonly result: Decision;
-  /** On acceptance: the matched counter (HOTP), time step (TOTP) or ATC (CAP), and its distance ahead. */
+  /** On acceptance: the matched counter (HOTP), time step (TOTP) or ATC (CAP). */
   readonly counter?: number;
+  /** On acceptance: how far ahead of the last accepted value it was (0: the next one; TOTP: steps from now). */
   readonly offset?: number;
   /** On acceptance of a credential that belongs to a user: the credential that matched. */
   readonly credential?: string | undefined;
@@ -116,28 +136,41 @@ export interface VerifyResult {
 
 /** A factor the application checked itself (a password after scrypt, a letter code): its outcome. */
 export interface FactorRequest {
+  /** The user it was checked for. */
   readonly user: string;
   /** What was checked, for the audit trail ("password", "letter-code"): a name, never the value. */
   readonly factor: string;
+  /** Whether it was right: false counts a failure, true clears the count (unless the user is locked). */
   readonly ok: boolean;
   /** Who asks, for the throttle (VerifierOptions.throttle). */
   readonly source?: string;
 }
 
+/** The answer to a factor's outcome (`checkFactor`). */
 export interface FactorResult {
+  /** Accepted, rejected or locked (the user is locked: a right factor is refused too). */
   readonly result: Decision;
   /** On "rejected": how many more failures lock the user. */
   readonly triesLeft?: number;
 }
 
+/** A credential as support sees it (`status`, `list`): no key, no card number. */
 export interface CredentialStatus {
+  /** Its id. */
   readonly id: string;
+  /** CAP card, HOTP, TOTP or OCRA token. */
   readonly kind: CredentialKind;
+  /** Active, disabled or pending. */
   readonly state: CredentialState;
+  /** The user it belongs to, if any. */
   readonly user?: string;
+  /** The last accepted counter, time step or ATC (−1 before the first). */
   readonly last: number;
+  /** Consecutive failures of its lockout subject (its user's, for a user's credential). */
   readonly failures: number;
+  /** Whether its lockout subject is locked now. */
   readonly locked: boolean;
+  /** When it was enrolled (ms since the epoch). */
   readonly createdAt: number;
   /** TOTP: how far the token's clock is ahead (+) or behind (−), in seconds, at its last accepted code. */
   readonly driftSeconds?: number;
@@ -145,16 +178,25 @@ export interface CredentialStatus {
   readonly replaces?: string;
 }
 
+/** A user as support sees it (`userStatus`): the shared count and lock, and the user's credentials. */
 export interface UserStatus {
+  /** The user's id. */
   readonly user: string;
+  /** Consecutive failures of the user (codes of any of its credentials, and factors). */
   readonly failures: number;
+  /** Whether the user is locked now. */
   readonly locked: boolean;
+  /** The ids of the user's credentials. */
   readonly credentials: readonly string[];
 }
 
+/** What a {@link Verifier} is made of. Every option is checked: a wrong one is INPUT_INVALID, naming it. */
 export interface VerifierOptions {
+  /** Where state lives: `MemoryStore`, `SqliteStore` or `PostgresStore` (the last two in their own entries). */
   readonly store: StateStore;
+  /** Where keys live: `SoftwareKeyProvider`, or `Pkcs11KeyProvider` (`@capkit/verify/pkcs11`). */
   readonly keys: KeyProvider;
+  /** The fields of the policy to change from `DEFAULT_POLICY`. */
   readonly policy?: Partial<Policy>;
   /** Milliseconds since the epoch; injectable for tests. */
   readonly now?: () => number;
@@ -197,12 +239,41 @@ const PREFIX: Record<CodeFunction, string> = {
 };
 
 /**
- * One verifier for Sésame/CAP codes and SGpass/OATH codes (docs/architecture.md §6): the policy shell around the credential
+ * One verifier for Sésame/CAP codes and SGpass/OATH codes
+ * (https://github.com/capkit/capkit/blob/main/docs/architecture.md §6): the policy shell around the credential
  * kinds (src/kinds/) — lockout, challenges, state store, audit. The caller learns only "accepted", "rejected"
  * or "locked"; why a code failed goes to the audit trail, never back to a possible attacker. An unknown
- * credential or user answers "rejected" like a wrong code (no enumeration oracle).
+ * credential or user answers "rejected" like a wrong code (no enumeration oracle). Codes are one-time (a
+ * counter, time step or ATC at or before the last accepted one is refused, RFC 4226 §7.2); the 5th consecutive
+ * failure locks the credential, or its user; every decision is one atomic store operation, exact under any
+ * concurrency and across processes sharing a store.
+ *
+ * @example
+ * ```ts
+ * import { MemoryStore, SoftwareKeyProvider, Verifier } from "@capkit/verify";
+ *
+ * const verifier = new Verifier({
+ *   store: new MemoryStore(), // or SqliteStore, PostgresStore: @capkit/verify/sqlite, /postgres
+ *   keys: SoftwareKeyProvider.fromEnv(), // CAPKIT_KEYS={"masterKey":"<64 hex digits>"}
+ * });
+ * // An SGpass-style TOTP token (RFC 6238), its secret as bytes: sealed by the key provider.
+ * await verifier.enroll({ id: "alice-token", user: "alice", kind: "totp", secret });
+ * // A Sésame card, by its issuer record (@capkit/emv-cap's CapIssuerRecord).
+ * await verifier.enroll({ id: "alice-card", user: "alice", kind: "cap", record });
+ *
+ * await verifier.verify({ id: "alice-card", code: "1234 5678" });
+ * // { result: "accepted", counter: 42, offset: 0, credential: "alice-card" }
+ * await verifier.verify({ user: "alice", code: "000000" });
+ * // { result: "rejected", triesLeft: 4 }: counted; the 5th failure answers { result: "locked" }
+ * await verifier.verify({ id: "alice-card", code: "1234 5678" }); // the same code again, just accepted:
+ * // { result: "rejected", replayed: true }: not counted
+ *
+ * const ch = await verifier.issueChallenge("alice-card", "respond"); // 8 digits, single use, 120 s
+ * await verifier.verify({ id: "alice-card", code, function: "respond", challengeId: ch.challengeId });
+ * ```
  */
 export class Verifier {
+  /** The policy in force: the defaults with `VerifierOptions.policy` applied. */
   readonly policy: Policy;
   readonly #store: StateStore;
   readonly #keys: KeyProvider;
@@ -217,6 +288,11 @@ export class Verifier {
   /** Locks lifted, disable and enable, revoke, status (src/lifecycle.ts). */
   readonly #lifecycle: Lifecycle;
 
+  /**
+   * @param options - the store, the key provider, and optionally the policy, clock, cache size, throttle, actor
+   * @throws `INPUT_INVALID` naming the option that is wrong (a store or key provider missing its methods, a
+   *   policy field out of range, an unknown field)
+   */
   constructor(options: VerifierOptions) {
     checkFields(options, "the verifier options", OPTION_FIELDS);
     for (const [name, methods] of [
@@ -241,7 +317,7 @@ export class Verifier {
     this.#cache = new CredentialCache(
       this.#store,
       this.#keys,
-      integerIn(options.cacheSize ?? 10_000, 1, 10_000_000, "options.cacheSize"),
+      integerOr(options.cacheSize, 10_000, 1, 10_000_000, "options.cacheSize"),
     );
     this.#rule = { maxFailures: this.policy.maxFailures, releaseMs: this.policy.lockoutReleaseMs };
     this.#lifecycle = new Lifecycle({
@@ -252,7 +328,7 @@ export class Verifier {
       entry: (...a) => this.#entry(...a),
     });
     this.#gate = new SubjectGate(
-      integerIn(options.subjectWaitMs ?? 10_000, 0, 600_000, "options.subjectWaitMs"),
+      integerOr(options.subjectWaitMs, 10_000, 0, 600_000, "options.subjectWaitMs"),
     );
   }
 
@@ -269,9 +345,16 @@ export class Verifier {
 
   /**
    * The outcome of a factor the application checked itself — a password after scrypt, a letter code — counted
-   * in the same failure count and lockout as the user's codes: `ok: false` is a failure (the 5th locks), `ok:
-   * true` clears the count unless the user is locked (then "locked", nothing changed). An unknown user is
+   * in the same failure count and lockout as the user's codes: `ok` false is a failure (the 5th locks), `ok`
+   * true clears the count unless the user is locked (then "locked", nothing changed). An unknown user is
    * counted and locked like a known one. Audited with the factor's name, never its value.
+   *
+   * @example
+   * ```ts
+   * const ok = await checkPassword(user, password); // the application's own check (scrypt…)
+   * const r = await verifier.checkFactor({ user: "alice", factor: "password", ok, source: request.ip });
+   * if (r.result !== "accepted") refuse(r.triesLeft); // "locked" refuses a right password too
+   * ```
    */
   async checkFactor(req: FactorRequest): Promise<FactorResult> {
     checkFields(req, "a factor request", FACTOR_FIELDS);
@@ -292,8 +375,16 @@ export class Verifier {
     });
   }
 
+  /**
+   * Enrols a credential: its parameters checked and frozen (the windows from the policy now), its secret, test
+   * key or card number sealed by the key provider, and an audit entry — nothing in clear in the store.
+   *
+   * @param options - `replaces`: the id of the credential this one replaces (see `replace`)
+   * @throws `CREDENTIAL_INVALID` for a request no kind accepts (naming what is wrong), `CREDENTIAL_EXISTS` when
+   *   the id is taken, `OTP_SECRET_TOO_SHORT` for a secret under 128 bits (RFC 4226 §4 R6)
+   */
   async enroll(req: EnrollRequest, options: { replaces?: string } = {}): Promise<void> {
-    if (typeof req !== "object" || req === null) throw invalid("an enrolment request is an object");
+    if (!isRecord(req)) throw invalid("an enrolment request is an object");
     checkOptions(options, "the enrolment options", ["replaces"]);
     const { credential, audit } = await this[PREPARE_ENROLMENT](req, options);
     await this.#store.enroll(credential, audit);
@@ -303,6 +394,8 @@ export class Verifier {
   /**
    * The credential `enroll` writes, and its audit row, without writing them (src/internal.ts): the Provisioner
    * enrols an in-app token as `pending` in the same transaction as the activation step that binds it.
+   *
+   * @internal
    */
   async [PREPARE_ENROLMENT](
     req: EnrollRequest,
@@ -351,7 +444,7 @@ export class Verifier {
    */
   async replace(oldId: string, req: EnrollRequest): Promise<void> {
     checkId(oldId, "the id of the credential replaced");
-    if (typeof req !== "object" || req === null) throw invalid("an enrolment request is an object");
+    if (!isRecord(req)) throw invalid("an enrolment request is an object");
     if (req.user !== undefined) checkId(req.user, "a user id", "CREDENTIAL_INVALID");
     const old = await this.#lifecycle.known(oldId);
     if (req.user !== undefined && req.user !== old.user)
@@ -367,7 +460,7 @@ export class Verifier {
   /**
    * Judges a code. Attempts on one lockout subject (the credential's user, or the credential) are decided one
    * at a time, in the order they came; every attempt does the same work — the same store operations, the same
-   * MACs — whether the id exists, its subject is locked or the code is right (docs/architecture.md §6).
+   * MACs — whether the id exists, its subject is locked or the code is right (https://github.com/capkit/capkit/blob/main/docs/architecture.md §6).
    */
   verify(req: VerifyRequest): Promise<VerifyResult> {
     try {
@@ -827,6 +920,7 @@ export class Verifier {
     return this.#lifecycle.setState(id, "disabled");
   }
 
+  /** Enables a disabled credential again (audited). */
   enable(id: string): Promise<void> {
     return this.#lifecycle.setState(id, "active");
   }
@@ -841,6 +935,7 @@ export class Verifier {
     return this.#lifecycle.status(id);
   }
 
+  /** A user's count and lock, and its credentials; `CREDENTIAL_UNKNOWN` for a user nobody registered. */
   userStatus(user: string): Promise<UserStatus> {
     return this.#lifecycle.userStatus(user);
   }
@@ -852,9 +947,13 @@ export class Verifier {
     return this.#lifecycle.list(options);
   }
 
+  /**
+   * The newest `limit` audit entries (default 100, at most 100,000), oldest first, about a credential or user
+   * id, or about anything: what support reads. `auditTrail` pages through the whole trail.
+   */
   async audit(id?: string, limit?: number): Promise<AuditEntry[]> {
     if (id !== undefined) checkId(id, "the credential or user id");
-    return this.#store.audit(id, integerIn(limit ?? 100, 1, 100_000, "the number of entries (limit)"));
+    return this.#store.audit(id, integerOr(limit, 100, 1, 100_000, "the number of entries (limit)"));
   }
 
   /** The audit trail in store order, a page at a time (`after`: the last seq of the previous page), filtered. */
@@ -862,11 +961,11 @@ export class Verifier {
     checkAuditQuery(q);
     return this.#store.auditTrail({
       ...q,
-      limit: integerIn(q.limit ?? 1000, 1, 10_000, "the page size (limit)"),
+      limit: integerOr(q.limit, 1000, 1, 10_000, "the page size (limit)"),
     });
   }
 
-  /** Signs a checkpoint of the audit trail (docs/architecture.md §6.2); run it periodically (`maintainAudit`). */
+  /** Signs a checkpoint of the audit trail (https://github.com/capkit/capkit/blob/main/docs/architecture.md §6.2); run it periodically (`maintainAudit`). */
   checkpointAudit(): Promise<AuditCheckpoint | undefined> {
     return checkpointAudit(this.#store, this.#keys, this.#now());
   }
@@ -891,6 +990,8 @@ export class Verifier {
     const bounds =
       typeof before === "object" && before !== null && !(before instanceof Date) ? before : { before };
     checkOptions(bounds, "pruneAudit's bounds", ["before", "maxRows", "maxBytes"]);
+    if (bounds.before === undefined && bounds.maxRows === undefined && bounds.maxBytes === undefined)
+      throw invalid("pruneAudit's bounds name a date (before), maxRows or maxBytes: nothing would be pruned");
     const at = bounds.before === undefined ? undefined : checkTime(bounds.before, "pruneAudit's date");
     if (bounds.maxRows !== undefined) integerIn(bounds.maxRows, 0, Number.MAX_SAFE_INTEGER, "maxRows");
     if (bounds.maxBytes !== undefined) integerIn(bounds.maxBytes, 0, Number.MAX_SAFE_INTEGER, "maxBytes");
@@ -921,7 +1022,7 @@ export class Verifier {
 
   /**
    * Key rotation: every credential re-sealed under the key provider's current key, online and resumable
-   * (src/rekey.ts, docs/architecture.md §6.1). Run it after giving every verifier the new key with the old one
+   * (src/rekey.ts, https://github.com/capkit/capkit/blob/main/docs/architecture.md §6.1). Run it after giving every verifier the new key with the old one
    * as previous; afterwards remove the old key, and what was sealed under it is refused.
    */
   async rekey(options: Omit<RekeyOptions, "now"> = {}): Promise<RekeyReport> {
@@ -933,7 +1034,11 @@ export class Verifier {
     return rekeyCredentials(this.#store, this.#keys, { ...options, now: this.#now });
   }
 
-  /** The approvals' door (src/verifier-internals.ts): not part of the public API. */
+  /**
+   * The approvals' door (src/verifier-internals.ts): not part of the public API.
+   *
+   * @internal
+   */
   [VERIFIER_INTERNALS](): VerifierInternals {
     return {
       credential: (id) => this.#store.get(id),

@@ -25,14 +25,14 @@ approvalsAttacks(
     tamperDocument: async (id, document) => {
       const client = new pg.Client({ connectionString: (await ready).url });
       await client.connect();
-      await client.query("UPDATE operations SET document = $1 WHERE id = $2", [document, id]);
+      await client.query("UPDATE capkit_operations SET document = $1 WHERE id = $2", [document, id]);
       await client.end();
     },
     tamperReceipt: async (operation, body) => {
       const client = new pg.Client({ connectionString: (await ready).url });
       await client.connect();
       await client.query(
-        "UPDATE receipts SET body = $1, signature = NULL, key_id = NULL WHERE operation_id = $2",
+        "UPDATE capkit_receipts SET body = $1, signature = NULL, key_id = NULL WHERE operation_id = $2",
         [body, operation],
       );
       await client.end();

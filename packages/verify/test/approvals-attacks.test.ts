@@ -35,15 +35,14 @@ approvalsAttacks(
   {
     tamperDocument: async (id, document) => {
       const db = new Database(path);
-      db.prepare("UPDATE operations SET document = ? WHERE id = ?").run(document, id);
+      db.prepare("UPDATE capkit_operations SET document = ? WHERE id = ?").run(document, id);
       db.close();
     },
     tamperReceipt: async (operation, body) => {
       const db = new Database(path);
-      db.prepare("UPDATE receipts SET body = ?, signature = NULL, key_id = NULL WHERE operation_id = ?").run(
-        body,
-        operation,
-      );
+      db.prepare(
+        "UPDATE capkit_receipts SET body = ?, signature = NULL, key_id = NULL WHERE operation_id = ?",
+      ).run(body, operation);
       db.close();
     },
   },

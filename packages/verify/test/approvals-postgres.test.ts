@@ -18,3 +18,9 @@ approvalsConformance("PostgreSQL", async () => {
   const store = await PostgresStore.connect(url);
   return { store, security: await PostgresSecurityStore.connect(url) };
 });
+approvalsConformance("PostgreSQL (schema bank_capkit, tablePrefix auth_)", async () => {
+  const { url } = await ready;
+  const where = { schema: "bank_capkit", tablePrefix: "auth_" };
+  const store = await PostgresStore.connect(url, where);
+  return { store, security: await PostgresSecurityStore.connect(url, where) };
+});

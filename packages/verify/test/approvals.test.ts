@@ -26,6 +26,16 @@ approvalsConformance(
   },
   async () => rmSync(dir, { recursive: true, force: true }),
 );
+const prefixedDir = mkdtempSync(join(tmpdir(), "capkit-approvals-prefixed-"));
+approvalsConformance(
+  "SQLite (tablePrefix auth_)",
+  async () => {
+    const path = join(prefixedDir, "state.db");
+    const store = new SqliteStore(path, { tablePrefix: "auth_" });
+    return { store, security: new SqliteSecurityStore(path, { tablePrefix: "auth_" }) };
+  },
+  async () => rmSync(prefixedDir, { recursive: true, force: true }),
+);
 
 describe("stamps are checked on every use, not only by the events' own cascade", () => {
   it("an operation or a grant whose subject's epoch moved behind its back (a creation racing an event) is refused", async () => {
@@ -41,7 +51,7 @@ describe("stamps are checked on every use, not only by the events' own cascade",
     // nothing cancelled (the statement that cancels did not see the row yet).
     const db = new Database(path);
     db.prepare(
-      "UPDATE security_subjects SET operation_epoch = operation_epoch + 1, grant_epoch = grant_epoch + 1 WHERE kind = 'user' AND id = ?",
+      "UPDATE capkit_security_subjects SET operation_epoch = operation_epoch + 1, grant_epoch = grant_epoch + 1 WHERE kind = 'user' AND id = ?",
     ).run(app.user);
     db.close();
     expect(await w.approvals.decide({ id: op.id, device: await app.decide(op.digest) })).toEqual({

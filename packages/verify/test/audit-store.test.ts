@@ -160,18 +160,18 @@ describe.each(persistent)("the signed, chained audit trail on %s", (_name, open)
       await service.checkpointAudit();
       const trail = await service.auditTrail();
       const bobFailure = trail.find((e) => e.user === "bob" && e.result === "rejected")!;
-      await sql!(`UPDATE audit SET result = 'accepted' WHERE seq = ${bobFailure.seq}`);
+      await sql!(`UPDATE capkit_audit SET result = 'accepted' WHERE seq = ${bobFailure.seq}`);
       expect((await service.verifyAudit()).problems).toEqual([
         expect.stringMatching(/chain user:bob: entry \d+ \(seq \d+\) altered/),
       ]);
-      await sql!(`UPDATE audit SET result = 'rejected' WHERE seq = ${bobFailure.seq}`);
+      await sql!(`UPDATE capkit_audit SET result = 'rejected' WHERE seq = ${bobFailure.seq}`);
       const aliceMiddle = trail.filter((e) => e.user === "alice")[2]!;
-      await sql!(`DELETE FROM audit WHERE seq = ${aliceMiddle.seq}`);
+      await sql!(`DELETE FROM capkit_audit WHERE seq = ${aliceMiddle.seq}`);
       expect((await service.verifyAudit()).problems).toEqual([
         expect.stringMatching(/chain user:alice: entries 3–3 are missing/),
       ]);
       const loneTail = trail.filter((e) => e.credentialId === "lone-token").slice(-2);
-      await sql!(`DELETE FROM audit WHERE seq IN (${loneTail.map((e) => e.seq).join(", ")})`);
+      await sql!(`DELETE FROM capkit_audit WHERE seq IN (${loneTail.map((e) => e.seq).join(", ")})`);
       expect((await service.verifyAudit()).problems).toEqual(
         expect.arrayContaining([
           expect.stringMatching(
@@ -179,7 +179,9 @@ describe.each(persistent)("the signed, chained audit trail on %s", (_name, open)
           ),
         ]),
       );
-      await sql!("UPDATE audit_checkpoints SET body = replace(body, '\"to\":24', '\"to\":23') WHERE seq = 2");
+      await sql!(
+        "UPDATE capkit_audit_checkpoints SET body = replace(body, '\"to\":24', '\"to\":23') WHERE seq = 2",
+      );
       expect((await service.verifyAudit()).problems).toEqual(
         expect.arrayContaining(["checkpoint 2: signature invalid"]),
       );

@@ -19,6 +19,14 @@ conformance(
   async () => rmSync(dir, { recursive: true, force: true }),
 );
 
+// The same suite on tables with another prefix, beside an application's tables of capkit's default names.
+const prefixedDir = mkdtempSync(join(tmpdir(), "capkit-sqlite-prefixed-"));
+conformance(
+  "SQLite (tablePrefix auth_)",
+  async () => new SqliteStore(join(prefixedDir, "state.db"), { tablePrefix: "auth_" }),
+  async () => rmSync(prefixedDir, { recursive: true, force: true }),
+);
+
 attackConformance("the memory store", async (o) => new MemoryStore(o));
 const attackDir = mkdtempSync(join(tmpdir(), "capkit-sqlite-attack-"));
 afterAll(() => rmSync(attackDir, { recursive: true, force: true }));

@@ -293,7 +293,7 @@ describe("PostgreSQL faults", () => {
     await Promise.all(run(baseline));
     const a = await admin();
     await a.query("BEGIN");
-    await a.query("SELECT * FROM credentials WHERE id = $1 FOR UPDATE", [stuck.id]);
+    await a.query("SELECT * FROM capkit_credentials WHERE id = $1 FOR UPDATE", [stuck.id]);
     const heldFrom = Date.now();
     let released = 0;
     const release = new Promise<void>((resolve) =>

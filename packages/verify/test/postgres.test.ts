@@ -20,6 +20,10 @@ const ready = startPostgres().then((p) => {
 });
 
 conformance("PostgreSQL", async () => PostgresStore.connect((await ready).url));
+// The same suite in a schema of its own, with another prefix (src/stores/tables.ts).
+conformance("PostgreSQL (schema bank_capkit, tablePrefix auth_)", async () =>
+  PostgresStore.connect((await ready).url, { schema: "bank_capkit", tablePrefix: "auth_" }),
+);
 attackConformance("PostgreSQL", async (o) => PostgresStore.connect((await ready).url, o));
 fuzzConformance(
   "PostgreSQL",

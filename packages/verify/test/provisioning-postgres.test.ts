@@ -17,3 +17,10 @@ provisioningConformance("PostgreSQL", async () => {
   const state = await PostgresStore.connect((await ready).url);
   return { state, provisioning: await PostgresProvisioningStore.open(state), close: () => state.close() };
 });
+provisioningConformance("PostgreSQL (schema bank_capkit, tablePrefix auth_)", async () => {
+  const state = await PostgresStore.connect((await ready).url, {
+    schema: "bank_capkit",
+    tablePrefix: "auth_",
+  });
+  return { state, provisioning: await PostgresProvisioningStore.open(state), close: () => state.close() };
+});

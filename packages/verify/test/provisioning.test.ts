@@ -25,6 +25,10 @@ provisioningConformance("SQLite", async () => {
   const state = new SqliteStore(join(dir, "state.db"));
   return { state, provisioning: new SqliteProvisioningStore(state), close: () => state.close() };
 });
+provisioningConformance("SQLite (tablePrefix auth_)", async () => {
+  const state = new SqliteStore(join(dir, "state.db"), { tablePrefix: "auth_" });
+  return { state, provisioning: new SqliteProvisioningStore(state), close: () => state.close() };
+});
 
 describe("the real app: SoftDigipass (token-sim) against the Provisioner", () => {
   it("activates with the SMS code and the banking password, then logs in with its device signature", async () => {

@@ -173,7 +173,9 @@ describe("SQLite store faults", () => {
       }
       const db = new Database(path, { readonly: true });
       expect(db.pragma("integrity_check", { simple: true })).toBe("ok");
-      const last = (db.prepare("SELECT last FROM credentials WHERE id = 'k'").get() as { last: number }).last;
+      const last = (
+        db.prepare("SELECT last FROM capkit_credentials WHERE id = 'k'").get() as { last: number }
+      ).last;
       db.close();
       // No accept lost: what a process reported accepted is in the state, even if killed right after.
       expect(last).toBeGreaterThanOrEqual(Math.max(-1, ...accepted));

@@ -143,9 +143,9 @@ async function withSecurity(
 
 async function openSecurity(where: StoreLocation) {
   if (where.kind === "postgres")
-    return (await import("@capkit/verify/postgres")).PostgresSecurityStore.connect(where.url);
+    return (await import("@capkit/verify/postgres")).PostgresSecurityStore.connect(where.url, where.tables);
   const { SqliteSecurityStore } = await import("@capkit/verify/sqlite");
-  return new SqliteSecurityStore(where.file);
+  return new SqliteSecurityStore(where.file, where.tables);
 }
 
 /** `--user U` or `--subject kind:id` (the id may hold colons: the kind is what comes before the first). */

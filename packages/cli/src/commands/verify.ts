@@ -94,7 +94,8 @@ export async function openVerifier(
   given?: Awaited<ReturnType<typeof openKeys>>,
 ) {
   const v = await import("@capkit/verify");
-  // Which database: one rule in shared/store.ts (--db, --pg as a value, - or @FILE, CAPKIT_DB, DATABASE_URL).
+  // Which database: one rule in shared/store.ts (--db, --pg as a value, - or @FILE, CAPKIT_DB, DATABASE_URL),
+  // and where capkit's tables are in it (--table-prefix, --schema).
   const where = await resolveStore(o);
   const db = where.kind === "sqlite" ? where.file : undefined;
   const dbExists = db === undefined || existsSync(db);
@@ -108,10 +109,10 @@ export async function openVerifier(
     // Only the driver this store needs is loaded (start-up time, and pg is not needed for SQLite at all).
     const store =
       where.kind === "postgres"
-        ? await (await import("@capkit/verify/postgres")).PostgresStore.connect(where.url)
+        ? await (await import("@capkit/verify/postgres")).PostgresStore.connect(where.url, where.tables)
         : await (async () => {
             const { SqliteStore } = await import("@capkit/verify/sqlite");
-            return storeError(() => new SqliteStore(where.file), where.file);
+            return storeError(() => new SqliteStore(where.file, where.tables), where.file);
           })();
     const close = async () => {
       await store.close();

@@ -58,7 +58,13 @@ const DEVICE_CODES = new Set([
   "TRANSCRIPT_MISMATCH",
   "CARD_FILE_IN_USE",
 ]);
-const STORE_CODES = new Set(["STORE_UNAVAILABLE", "KEY_INVALID", "KEY_UNAVAILABLE"]);
+const STORE_CODES = new Set([
+  "STORE_UNAVAILABLE",
+  "STORE_SCHEMA_CONFLICT",
+  "STORE_SCHEMA_NEWER",
+  "KEY_INVALID",
+  "KEY_UNAVAILABLE",
+]);
 
 export function exitCodeFor(e: CapkitError): number {
   if (DEVICE_CODES.has(e.code)) return EXIT.DEVICE;

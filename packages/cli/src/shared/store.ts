@@ -7,12 +7,23 @@ export interface StoreOptions {
   db?: string;
   pg?: string;
   keys?: string;
+  tablePrefix?: string;
+  schema?: string;
 }
 
-/** Where the verifier's state lives: a SQLite file, or a PostgreSQL server (its URL may hold a password). */
+/** Where capkit's tables are in the database: their prefix, and on PostgreSQL their schema. */
+export interface StoreTables {
+  readonly tablePrefix?: string;
+  readonly schema?: string;
+}
+
+/**
+ * Where the verifier's state lives: a SQLite file, or a PostgreSQL server (its URL may hold a password), and
+ * where capkit's tables are in it (the stores check the names at the door).
+ */
 export type StoreLocation =
-  | { readonly kind: "sqlite"; readonly file: string }
-  | { readonly kind: "postgres"; readonly url: string };
+  | { readonly kind: "sqlite"; readonly file: string; readonly tables: StoreTables }
+  | { readonly kind: "postgres"; readonly url: string; readonly tables: StoreTables };
 
 export const DEFAULT_DB = "capkit-state.db";
 const POSTGRES_URL = /^postgres(ql)?:\/\//;
@@ -24,7 +35,15 @@ export function storeOptions(cmd: Command): Command {
       "--pg <url>",
       "PostgreSQL URL instead of SQLite (state shared by a cluster); - reads it from standard input, @FILE from a file, so its password stays off the command line",
     )
-    .option("--keys <file>", "key file (default: CAPKIT_KEYS, else ~/.config/capkit/keys.json)");
+    .option("--keys <file>", "key file (default: CAPKIT_KEYS, else ~/.config/capkit/keys.json)")
+    .option(
+      "--table-prefix <prefix>",
+      "prefix of capkit's tables in the database (default: CAPKIT_TABLE_PREFIX, else capkit_): lower-case letters, digits, _",
+    )
+    .option(
+      "--schema <name>",
+      "PostgreSQL schema of capkit's tables (default: CAPKIT_SCHEMA, else the connection's)",
+    );
 }
 
 /**
@@ -37,6 +56,25 @@ export async function resolveStore(
   o: StoreOptions,
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<StoreLocation> {
+  const where = await database(o, env);
+  const tablePrefix = o.tablePrefix ?? (env["CAPKIT_TABLE_PREFIX"] || undefined);
+  const schema = o.schema ?? (env["CAPKIT_SCHEMA"] || undefined);
+  if (schema !== undefined && where.kind === "sqlite")
+    throw usage(
+      "--schema is for PostgreSQL: a SQLite file has no schemas",
+      "use --table-prefix to set capkit's tables apart",
+    );
+  const tables = {
+    ...(tablePrefix !== undefined ? { tablePrefix } : {}),
+    ...(schema !== undefined ? { schema } : {}),
+  };
+  return where.kind === "sqlite" ? { ...where, tables } : { ...where, tables };
+}
+
+async function database(
+  o: StoreOptions,
+  env: NodeJS.ProcessEnv,
+): Promise<{ kind: "sqlite"; file: string } | { kind: "postgres"; url: string }> {
   if (o.db !== undefined && o.pg !== undefined) throw usage("give --db or --pg, not both");
   if (o.pg !== undefined) return postgres(await readSecretArgument(o.pg, "--pg"), "--pg");
   if (o.db !== undefined) return { kind: "sqlite", file: o.db };
@@ -48,7 +86,7 @@ export async function resolveStore(
   return { kind: "sqlite", file: DEFAULT_DB };
 }
 
-function postgres(url: string, from: string): StoreLocation {
+function postgres(url: string, from: string): { kind: "postgres"; url: string } {
   if (!POSTGRES_URL.test(url))
     // The value is not echoed: it may carry a password.
     throw usage(`${from} is not a PostgreSQL URL`, "postgres://user:password@host:5432/database");

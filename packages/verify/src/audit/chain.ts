@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import type { AuditEntry } from "../model.js";
 
 /**
- * The audit trail's hash chains (docs/architecture.md §6.2). An entry's hash is SHA-256 of the previous entry's
+ * The audit trail's hash chains (https://github.com/capkit/capkit/blob/main/docs/architecture.md §6.2). An entry's hash is SHA-256 of the previous entry's
  * hash in its chain and the entry's text; a chain starts from SHA-256 of `capkit-audit/1`, NUL, its name. The
  * text is the fields in a fixed order, each as `<UTF-8 byte length>:<value>` (`-` when absent), joined by `|`:
  * unambiguous, and computed the same way by PostgreSQL in the statement that writes the entry

@@ -14,6 +14,7 @@ export interface AuditRetention {
   readonly maxBytes: number;
 }
 
+/** What `Verifier.maintainAudit` keeps by default: 400 days, 50 million entries, 8 GiB. */
 export const DEFAULT_AUDIT_RETENTION: AuditRetention = {
   days: 400,
   maxRows: 50_000_000,
@@ -21,7 +22,7 @@ export const DEFAULT_AUDIT_RETENTION: AuditRetention = {
 };
 
 /**
- * Signs a checkpoint (docs/architecture.md §6.2): the heads of the chains with entries between the previous
+ * Signs a checkpoint (https://github.com/capkit/capkit/blob/main/docs/architecture.md §6.2): the heads of the chains with entries between the previous
  * checkpoint's `to` and its `observed` — entries that were in flight when it was taken have settled since —,
  * chained to it. Run it periodically: each run seals what was written before the previous one. Undefined when
  * there was nothing new, or another verifier took the same checkpoint first.

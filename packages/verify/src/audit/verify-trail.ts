@@ -1,12 +1,17 @@
+import { argumentError, CapkitError, isRecord } from "@capkit/core";
 import type { AuditCheckpoint, ChainedAuditEntry } from "../model.js";
 import { chainHash, chainStart } from "./chain.js";
 import { checkpointHash, checkpointSignatureValid, FIRST_PREV } from "./checkpoint.js";
 
+/** The verdict on an audit trail ({@link verifyAuditTrail}, `Verifier.verifyAudit`). */
 export interface AuditVerification {
   /** No problem found: every chain links, every checkpoint is signed and matches the entries it covers. */
   readonly ok: boolean;
+  /** Entries read. */
   readonly entries: number;
+  /** Chains found among them. */
   readonly chains: number;
+  /** Checkpoints read. */
   readonly checkpoints: number;
   /** Entries after the last checkpoint of their chain: linked, but a signature does not cover them yet. */
   readonly unsealed: number;
@@ -17,19 +22,34 @@ export interface AuditVerification {
 }
 
 /**
- * Verifies an audit trail offline (docs/architecture.md §6.2): entries (as `Verifier.auditTrail` or an export
+ * Verifies an audit trail offline (https://github.com/capkit/capkit/blob/main/docs/architecture.md §6.2): entries (as `Verifier.auditTrail` or an export
  * gives them), checkpoints, and the audit public keys by key id (`KeyProvider.auditPublicKeys`). Detected: an
  * altered entry (its hash, or the next one's, no longer matches), a deleted one (a gap in its chain; a chain
  * that stops before a checkpointed head; entries at the start of a chain that are newer than the retention
  * cut), entries reordered within a chain, a checkpoint altered, forged, deleted or reordered (signature, the
  * checkpoints' own chain). Not detectable without a copy kept elsewhere: entries after the last checkpoint
  * being rewritten or dropped together with everything after them (`unsealed` counts what is exposed so).
+ *
+ * @param entries - the trail, in any order (every page of `Verifier.auditTrail`, or an export read back)
+ * @param checkpoints - the signed checkpoints (`StateStore.auditCheckpoints`)
+ * @param publicKeys - the audit public keys (raw Ed25519, hex) by key id, from `Verifier.auditPublicKeys`
+ *
+ * @example
+ * ```ts
+ * // On the bank's side: the trail, its checkpoints and the public keys handed to an auditor.
+ * const keys = await verifier.auditPublicKeys();
+ * // On the auditor's machine, with no access to the key provider or the database:
+ * const v = verifyAuditTrail(entries, checkpoints, keys);
+ * if (!v.ok) console.log(v.problems.join("\n")); // "chain user:alice: entry 7 (seq 1234) altered", …
+ * console.log(`${v.entries} entries, ${v.unsealed} not yet covered by a checkpoint`);
+ * ```
  */
 export function verifyAuditTrail(
   entries: readonly ChainedAuditEntry[],
   checkpoints: readonly AuditCheckpoint[],
   publicKeys: Readonly<Record<string, string>>,
 ): AuditVerification {
+  checkTrail(entries, checkpoints, publicKeys);
   const problems: string[] = [];
   const cps = [...checkpoints].sort((a, b) => a.seq - b.seq);
   let prunedBefore: number | undefined;
@@ -125,4 +145,60 @@ export function verifyAuditTrail(
     unchained,
     problems,
   };
+}
+
+/**
+ * The door of {@link verifyAuditTrail}: what it reads has the shape it reads (an entry's place, a checkpoint's
+ * heads and signature, hex keys), so a wrong argument is INPUT_INVALID naming it — never a TypeError, never a
+ * verdict about something else. What the values say is the verification's to judge.
+ */
+function checkTrail(entries: unknown, checkpoints: unknown, publicKeys: unknown): void {
+  if (!Array.isArray(entries)) throw argumentError("INPUT_INVALID", "the entries", "an array", entries);
+  entries.forEach((e, i) => {
+    if (
+      !isRecord(e) ||
+      !isCount(e["seq"]) ||
+      !isCount(e["n"]) ||
+      typeof e["chain"] !== "string" ||
+      typeof e["hash"] !== "string" ||
+      typeof e["at"] !== "number"
+    )
+      throw new CapkitError(
+        "INPUT_INVALID",
+        `entries[${i}] is not an audit entry with its seq, at, chain, n and hash`,
+      );
+  });
+  if (!Array.isArray(checkpoints))
+    throw argumentError("INPUT_INVALID", "the checkpoints", "an array", checkpoints);
+  checkpoints.forEach((cp, i) => {
+    if (
+      !isRecord(cp) ||
+      !isCount(cp["seq"]) ||
+      !isCount(cp["from"]) ||
+      !isCount(cp["to"]) ||
+      typeof cp["at"] !== "number" ||
+      typeof cp["prev"] !== "string" ||
+      typeof cp["keyId"] !== "string" ||
+      typeof cp["signature"] !== "string" ||
+      !Array.isArray(cp["heads"]) ||
+      !cp["heads"].every((h) => isRecord(h) && typeof h["chain"] === "string" && isCount(h["n"]))
+    )
+      throw new CapkitError("INPUT_INVALID", `checkpoints[${i}] is not an audit checkpoint`);
+  });
+  if (
+    !isRecord(publicKeys) ||
+    !Object.values(publicKeys).every((k) => typeof k === "string" && HEX_KEY.test(k))
+  )
+    throw argumentError(
+      "INPUT_INVALID",
+      "the public keys",
+      "an object of raw Ed25519 keys in hex by key id",
+      publicKeys,
+    );
+}
+
+const HEX_KEY = /^[0-9a-fA-F]{64}$/;
+
+function isCount(x: unknown): x is number {
+  return typeof x === "number" && Number.isSafeInteger(x) && x >= 0;
 }

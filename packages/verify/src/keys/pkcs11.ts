@@ -15,6 +15,7 @@ import type { CapCardKey, KeyProvider, SealedUse } from "../key-provider.js";
 import { loadDriver } from "../stores/driver.js";
 import { checkTestKeysAllowed, openedPan, sealBinding, sealedParts } from "./sealed.js";
 
+/** Which token {@link Pkcs11KeyProvider.open} opens, and how. */
 export interface Pkcs11Options {
   /** The token's PKCS#11 module, e.g. Debian's SoftHSM2 `/usr/lib/softhsm/libsofthsm2.so`. */
   readonly module: string;
@@ -52,7 +53,7 @@ const HMAC_LENGTH = { SHA1: 20, SHA256: 32, SHA512: 64 } as const;
 const libraries = new Map<string, { lib: P.PKCS11; users: number }>();
 
 /**
- * Keys kept in a PKCS#11 token (tested against SoftHSM2; docs/architecture.md §6.1). The token holds, per key
+ * Keys kept in a PKCS#11 token (tested against SoftHSM2; https://github.com/capkit/capkit/blob/main/docs/architecture.md §6.1). The token holds, per key
  * generation N, an AES-256 wrapping key (`<label>/gN/wrap`), an HMAC key binding wrapped keys to their credential
  * (`gN/mac`), an AES-256 key for card numbers (`gN/data`) and Ed25519 key pairs signing audit checkpoints
  * (`gN/audit`) and receipts (`gN/receipt`), plus the issuers' master keys (`<label>/issuer/<ref>`, 2-key 3DES, derive only) — every secret
@@ -69,6 +70,23 @@ const libraries = new Map<string, { lib: P.PKCS11; users: number }>();
  * - Card numbers are sealed with AES-GCM in the token (the use and the credential id as associated data).
  *
  * Every call is synchronous (pkcs11js): on a network HSM each one holds the event loop for a round trip.
+ *
+ * @example
+ * ```ts
+ * import { Verifier } from "@capkit/verify";
+ * import { Pkcs11KeyProvider } from "@capkit/verify/pkcs11";
+ *
+ * const keys = Pkcs11KeyProvider.open({
+ *   module: "/usr/lib/softhsm/libsofthsm2.so", // the HSM vendor's PKCS#11 library
+ *   token: "capkit",
+ *   pin: process.env.HSM_PIN!, // never logged
+ * });
+ * keys.rotate(); // once, on a new token: its first key generation (later: a new one, then `rekey`)
+ * keys.importIssuerKey("bank-imk-1", imk); // a CAP issuer master key, derive-only in the token from then on
+ * const verifier = new Verifier({ store, keys });
+ * // …
+ * keys.close();
+ * ```
  */
 export class Pkcs11KeyProvider implements KeyProvider {
   readonly #lib: P.PKCS11;
@@ -194,6 +212,7 @@ export class Pkcs11KeyProvider implements KeyProvider {
     return `g${n}`;
   }
 
+  /** Signs an audit checkpoint with the current generation's Ed25519 audit key pair, in the token (CKM_EDDSA). */
   async signAudit(message: Uint8Array): Promise<{ keyId: string; signature: Uint8Array }> {
     return this.#signWith("audit", message);
   }
@@ -203,6 +222,7 @@ export class Pkcs11KeyProvider implements KeyProvider {
     return this.#publicKeys("audit");
   }
 
+  /** Signs a receipt or operation document with the current generation's Ed25519 receipt key pair, in the token. */
   async signReceipt(message: Uint8Array): Promise<{ keyId: string; signature: Uint8Array }> {
     return this.#signWith("receipt", message);
   }
@@ -328,11 +348,16 @@ export class Pkcs11KeyProvider implements KeyProvider {
     );
   }
 
+  /** The generation a sealed value is under (`g<N>`); undefined for a value this provider did not seal. */
   keyIdOf(sealed: string): string | undefined {
     const p = sealedParts(sealed);
     return p?.scheme === SCHEME ? p.keyId : undefined;
   }
 
+  /**
+   * Seals `value` for storage under the current generation: an OATH secret or test key wrapped by the token
+   * (RFC 5649) with a tag binding it to the credential and use; a card number encrypted by the token (AES-GCM).
+   */
   async seal(credentialId: string, use: SealedUse, value: Uint8Array): Promise<string> {
     const n = generationOf(this.currentKeyId)!;
     if (use === "pan") return this.#encrypt(n, credentialId, value);
@@ -369,6 +394,7 @@ export class Pkcs11KeyProvider implements KeyProvider {
     }
   }
 
+  /** The same value sealed under the current generation (rotation); KEY_INVALID when no generation in the token opens it. */
   async reseal(credentialId: string, use: SealedUse, sealed: string): Promise<string> {
     const n = generationOf(this.currentKeyId)!;
     if (use === "pan") {
@@ -388,6 +414,10 @@ export class Pkcs11KeyProvider implements KeyProvider {
     }
   }
 
+  /**
+   * The keyed HMAC of a sealed OATH secret: unwrapped into a sensitive, non-extractable session key, every HMAC
+   * computed by the token (C_Sign).
+   */
   async hmac(credentialId: string, sealed: string, algorithm: OathAlgorithm): Promise<Hmac> {
     const key = this.#unwrap(credentialId, "hmac", sealed, false);
     const mechanism = this.#p[HMAC_MECHANISM[algorithm]];
@@ -396,6 +426,10 @@ export class Pkcs11KeyProvider implements KeyProvider {
     return engine;
   }
 
+  /**
+   * A CAP card's cryptogram engine: the ICC master key derived in the token from the issuer's (EMV Book 2
+   * A1.4), the AC MAC (ISO 9797-1 algorithm 3) computed in this process.
+   */
   async cryptogram(credentialId: string, card: CapCardKey): Promise<CryptogramMac> {
     const spec = cryptogramSpec(card.cryptogramVersion);
     const pan = openedPan(card.pan, (sealed) => this.#decrypt(credentialId, sealed));

@@ -22,7 +22,7 @@ export function sealedParts(sealed: unknown): SealedParts | undefined {
 
 /**
  * What a seal is bound to (AES-GCM associated data, or the MAC input of a wrapped key): the format, the use and
- * the credential id, NUL-separated (ids have no NUL: docs/architecture.md §6).
+ * the credential id, NUL-separated (ids have no NUL: https://github.com/capkit/capkit/blob/main/docs/architecture.md §6).
  */
 export function sealBinding(use: SealedUse, credentialId: string): Buffer {
   return Buffer.from(`capkit-seal/2\0${use}\0${credentialId}`, "utf8");

@@ -10,7 +10,15 @@ import {
   sign,
 } from "node:crypto";
 import { readFileSync } from "node:fs";
-import { CapkitError, fromBase64, fromHex, toBase64 } from "@capkit/core";
+import {
+  argumentError,
+  CapkitError,
+  expectBoolean,
+  fromBase64,
+  fromHex,
+  isRecord,
+  toBase64,
+} from "@capkit/core";
 import {
   CryptogramCalculator,
   type CryptogramMac,
@@ -21,8 +29,15 @@ import {
 import { type Hmac, HmacKey, type OathAlgorithm } from "@capkit/oath";
 import { auditKeyId, rawEd25519 } from "../audit/checkpoint.js";
 import type { CapCardKey, KeyProvider, SealedUse } from "../key-provider.js";
+import { checkOptions } from "../requests.js";
 import { checkTestKeysAllowed, openedPan, sealBinding, sealedParts } from "./sealed.js";
 
+/**
+ * A {@link SoftwareKeyProvider}'s keys, as a key file or `CAPKIT_KEYS` holds them (JSON): one master key that
+ * seals everything stored and from which the audit and receipt signing keys are derived, and the issuers' CAP
+ * master keys by reference. Keep it out of the database and out of the repository (mode 0600, a secret
+ * manager); `SoftwareKeyProvider.generateMaterial` makes a fresh one.
+ */
 export interface SoftwareKeyMaterial {
   /** 32-byte AES-256-GCM key sealing OATH secrets, test keys and PANs (hex). */
   readonly masterKey: string;
@@ -47,8 +62,20 @@ const SCHEME = "v2";
  * prepared once (`CryptogramCalculator`). Sealed values are `v2:<key id>:<base64 of IV ‖ ciphertext ‖ tag>`,
  * AES-256-GCM with the use and the credential id as associated data. Secrets never appear in errors or logs:
  * messages name the credential or the reference, nothing else.
+ *
+ * @example
+ * ```ts
+ * // Once, at deployment: fresh material from the CSPRNG, kept in a secret manager or a 0600 file.
+ * const material = SoftwareKeyProvider.generateMaterial();
+ * // Each start: from the environment (CAPKIT_KEYS holds the JSON) or a file.
+ * const keys = SoftwareKeyProvider.fromEnv(); // or SoftwareKeyProvider.fromFile("/etc/capkit/keys.json")
+ * const verifier = new Verifier({ store, keys });
+ * // Rotation: the new master key, the old one as previous until `verifier.rekey()` has run.
+ * new SoftwareKeyProvider({ masterKey: next, previousMasterKeys: [material.masterKey] });
+ * ```
  */
 export class SoftwareKeyProvider implements KeyProvider {
+  /** {@inheritDoc KeyProvider.currentKeyId} */
   readonly currentKeyId: string;
   /** Master keys by key id, the current one first. */
   readonly #masters: Map<string, Uint8Array>;
@@ -57,33 +84,50 @@ export class SoftwareKeyProvider implements KeyProvider {
   /** Signing keys derived from the master keys, by purpose and key id (src/keys/software.ts `signingKey`). */
   readonly #signingKeys = new Map<string, SigningKey>();
 
+  /**
+   * @param material - the keys, in hex
+   * @throws `KEY_INVALID` naming the key that is not of its length in hex (never showing it)
+   */
   constructor(material: SoftwareKeyMaterial) {
-    if (typeof material !== "object" || material === null)
-      throw new CapkitError("KEY_INVALID", "key material must be an object");
+    if (!isRecord(material)) throw argumentError("KEY_INVALID", "key material", "an object", material);
     const current = parseKey(material.masterKey, 32, "masterKey");
     this.currentKeyId = keyIdOf(current);
     this.#masters = new Map([[this.currentKeyId, current]]);
-    const previous = material.previousMasterKeys ?? [];
+    const previous = material.previousMasterKeys === undefined ? [] : material.previousMasterKeys;
     if (!Array.isArray(previous)) throw new CapkitError("KEY_INVALID", "previousMasterKeys must be a list");
     previous.forEach((hex, i) => {
       const k = parseKey(hex, 32, `previousMasterKeys[${i}]`);
       this.#masters.set(keyIdOf(k), k);
     });
+    const issuerKeys: unknown = material.issuerKeys === undefined ? {} : material.issuerKeys;
+    if (!isRecord(issuerKeys))
+      throw argumentError("KEY_INVALID", "issuerKeys", "an object of hex keys by reference", issuerKeys);
+    if (material.allowTestKeys !== undefined && typeof material.allowTestKeys !== "boolean")
+      throw argumentError("KEY_INVALID", "allowTestKeys", "true or false", material.allowTestKeys);
     this.#issuer = new Map(
-      Object.entries(material.issuerKeys ?? {}).map(([ref, hex]) => [
-        ref,
-        parseKey(hex, 16, `issuer key ${ref}`),
-      ]),
+      Object.entries(issuerKeys).map(([ref, hex]) => [ref, parseKey(hex, 16, `issuer key ${ref}`)]),
     );
     this.#allowTest = material.allowTestKeys ?? false;
   }
 
+  /**
+   * The provider of a key file (JSON {@link SoftwareKeyMaterial}).
+   *
+   * @throws `KEY_INVALID` when the file cannot be read or is not valid material (naming the file, never its content)
+   */
   static fromFile(path: string): SoftwareKeyProvider {
     return new SoftwareKeyProvider(readMaterialFile(path) as SoftwareKeyMaterial);
   }
 
+  /**
+   * The provider of an environment variable holding the JSON {@link SoftwareKeyMaterial} (default `CAPKIT_KEYS`).
+   *
+   * @throws `KEY_INVALID` when it is not set or not valid material (never showing its value)
+   */
   static fromEnv(name = "CAPKIT_KEYS"): SoftwareKeyProvider {
-    const text = process.env[name];
+    if (typeof name !== "string" || !/^[A-Za-z_][A-Za-z0-9_]{0,127}$/.test(name))
+      throw argumentError("INPUT_INVALID", "the variable's name", "an environment variable's name", name);
+    const text = Object.hasOwn(process.env, name) ? process.env[name] : undefined;
     if (!text)
       throw new CapkitError("KEY_INVALID", `${name} is not set`, {
         hint: 'set it to {"masterKey":"<64 hex digits>"}',
@@ -93,18 +137,22 @@ export class SoftwareKeyProvider implements KeyProvider {
 
   /** Fresh random material (CSPRNG), e.g. for a new deployment or a demo. */
   static generateMaterial(options: { allowTestKeys?: boolean } = {}): SoftwareKeyMaterial {
+    checkOptions(options, "the material's options", ["allowTestKeys"]);
+    expectBoolean(options.allowTestKeys, "allowTestKeys");
     return {
       masterKey: randomBytes(32).toString("hex").toUpperCase(),
       ...(options.allowTestKeys ? { allowTestKeys: true } : {}),
     };
   }
 
+  /** {@inheritDoc KeyProvider.keyIdOf} */
   keyIdOf(sealed: string): string | undefined {
     const p = sealedParts(sealed);
     if (p?.scheme === SCHEME) return p.keyId;
     return p?.scheme === LEGACY ? LEGACY : undefined;
   }
 
+  /** {@inheritDoc KeyProvider.seal} */
   async seal(credentialId: string, use: SealedUse, value: Uint8Array): Promise<string> {
     if (use === "issuer-key") checkTestKeysAllowed(this.#allowTest);
     const iv = randomBytes(12);
@@ -114,6 +162,7 @@ export class SoftwareKeyProvider implements KeyProvider {
     return `${SCHEME}:${this.currentKeyId}:${toBase64(Buffer.concat([iv, ct, c.getAuthTag()]))}`;
   }
 
+  /** {@inheritDoc KeyProvider.reseal} */
   async reseal(credentialId: string, use: SealedUse, sealed: string): Promise<string> {
     const value = this.#open(credentialId, use, sealed);
     try {
@@ -123,6 +172,7 @@ export class SoftwareKeyProvider implements KeyProvider {
     }
   }
 
+  /** {@inheritDoc KeyProvider.hmac} */
   async hmac(credentialId: string, sealed: string, algorithm: OathAlgorithm): Promise<Hmac> {
     const secret = this.#open(credentialId, "hmac", sealed);
     try {
@@ -133,6 +183,7 @@ export class SoftwareKeyProvider implements KeyProvider {
     }
   }
 
+  /** {@inheritDoc KeyProvider.cryptogram} */
   async cryptogram(credentialId: string, card: CapCardKey): Promise<CryptogramMac> {
     const spec = cryptogramSpec(card.cryptogramVersion);
     const pan = openedPan(card.pan, (sealed) => this.#open(credentialId, "pan", sealed));
@@ -157,18 +208,22 @@ export class SoftwareKeyProvider implements KeyProvider {
     }
   }
 
+  /** {@inheritDoc KeyProvider.signAudit} */
   async signAudit(message: Uint8Array): Promise<{ keyId: string; signature: Uint8Array }> {
     return this.#sign("audit", message);
   }
 
+  /** {@inheritDoc KeyProvider.auditPublicKeys} */
   async auditPublicKeys(): Promise<Record<string, string>> {
     return this.#publicKeys("audit");
   }
 
+  /** {@inheritDoc KeyProvider.signReceipt} */
   async signReceipt(message: Uint8Array): Promise<{ keyId: string; signature: Uint8Array }> {
     return this.#sign("receipt", message);
   }
 
+  /** {@inheritDoc KeyProvider.receiptPublicKeys} */
   async receiptPublicKeys(): Promise<Record<string, string>> {
     return this.#publicKeys("receipt");
   }
@@ -271,8 +326,14 @@ function parseKey(hex: unknown, length: number, what: string): Uint8Array {
   return fromHex(hex, what);
 }
 
-/** A key file's JSON (any provider's): KEY_INVALID naming the file, never its content. */
+/**
+ * A key file's JSON, whichever provider it is for (a software key file, or the `pkcs11` block the CLI reads):
+ * KEY_INVALID naming the file, never its content.
+ */
 export function readMaterialFile(path: string): unknown {
+  // A number would be read as a file descriptor, a URL or bytes as something else than the path meant.
+  if (typeof path !== "string" || path === "" || path.includes("\0"))
+    throw argumentError("INPUT_INVALID", "the key file's path", "a file path", path);
   let text: string;
   try {
     text = readFileSync(path, "utf8");

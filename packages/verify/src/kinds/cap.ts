@@ -18,11 +18,19 @@ import {
   sealedKey,
 } from "./kind.js";
 
+/**
+ * A Sésame/CAP card to enrol: its issuer record (what the bank knows of the card: PAN, PSN, the issuer key it
+ * was personalised under, its IPB and cryptogram version — `CapIssuerRecord` of `@capkit/emv-cap`). The PAN
+ * and any test key are sealed by the key provider before anything is stored.
+ */
 export interface CapEnrollRequest {
+  /** The credential kind. */
   readonly kind: "cap";
+  /** The card as its issuer knows it (EMV CAP: the IPB says which cryptogram bits make the code). */
   readonly record: CapIssuerRecord;
-  /** The last ATC already used (a card in service); default none. */
+  /** The last ATC already used (a card in service: 0–0xFFFF); default none. */
   readonly lastAtc?: number;
+  /** ATC values searched after the last accepted one (cards also count payments); default the policy's. */
   readonly atcWindow?: number;
 }
 
@@ -58,7 +66,7 @@ async function capEngine(record: StoredCapRecord, sealed: string | undefined, ct
 }
 
 /**
- * Sésame / CAP cards (docs/architecture.md §6): the issuer recomputes the card's code for each candidate ATC after the
+ * Sésame / CAP cards (https://github.com/capkit/capkit/blob/main/docs/architecture.md §6): the issuer recomputes the card's code for each candidate ATC after the
  * last accepted one, searching only the ATCs whose bits the code carries (the IPB puts part of the ATC in it).
  */
 export const capKind: KindRules<"cap", CapEnrollRequest, CapEngine> = {

@@ -1,11 +1,15 @@
 import { type HotpGenerator, matchHotp } from "@capkit/oath";
+import { integerOr } from "../requests.js";
 import { integerIn, type KindRules, noChallenge } from "./kind.js";
 import { type OathTokenRequest, oathTokenEngine, oathTokenParams, sealOathSecret } from "./oath-token.js";
 
+/** An event-based OATH token to enrol (HOTP, RFC 4226): its secret, and the counter it is at. */
 export interface HotpEnrollRequest extends OathTokenRequest {
+  /** The credential kind. */
   readonly kind: "hotp";
-  /** The next counter the token will use. */
+  /** The next counter the token will use (default 0). */
   readonly counter?: number;
+  /** Codes accepted up to this many counter values ahead (RFC 4226 §7.4; 0–1000, default the policy's). */
   readonly lookAhead?: number;
 }
 
@@ -17,7 +21,7 @@ export const hotpKind: KindRules<"hotp", HotpEnrollRequest, HotpGenerator> = {
   async enroll(req, ctx) {
     const { policy } = ctx;
     const { algorithm, digits } = oathTokenParams(req);
-    const counter = integerIn(req.counter ?? 0, 0, Number.MAX_SAFE_INTEGER, "counter");
+    const counter = integerOr(req.counter, 0, 0, Number.MAX_SAFE_INTEGER, "counter");
     const lookAhead =
       req.lookAhead === undefined ? policy.hotpLookAhead : integerIn(req.lookAhead, 0, 1000, "lookAhead");
     return {

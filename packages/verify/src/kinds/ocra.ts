@@ -4,10 +4,18 @@ import { Ocra, type OcraSuite, parseOcraSuite, totpStep } from "@capkit/oath";
 import { digitChallenge, type KindRules, noChallenge, sealedKey } from "./kind.js";
 import { sealOathSecret } from "./oath-token.js";
 
+/**
+ * A challenge-response OATH token to enrol (OCRA, RFC 6287: a keypad SGpass): its secret and suite. Suites
+ * with a PIN or session data are refused (the verifier holds neither).
+ */
 export interface OcraEnrollRequest {
+  /** The credential kind. */
   readonly kind: "ocra";
+  /** The shared secret (bytes): sealed by the key provider, never stored in clear. */
   readonly secret: Uint8Array;
+  /** The OCRA suite (RFC 6287 §6), e.g. `OCRA-1:HOTP-SHA1-6:QN08`. */
   readonly suite: string;
+  /** Accept a secret shorter than RFC 4226 §4 R6 asks (an old token's seed). Off by default. */
   readonly allowShortSecret?: boolean;
 }
 

@@ -1,10 +1,16 @@
+import { expectBoolean } from "@capkit/core";
 import { type HotpGenerator, matchTotp } from "@capkit/oath";
-import { integerIn, type KindRules, noChallenge } from "./kind.js";
+import { integerOr } from "../requests.js";
+import { type KindRules, noChallenge } from "./kind.js";
 import { type OathTokenRequest, oathTokenEngine, oathTokenParams, sealOathSecret } from "./oath-token.js";
 
+/** A time-based OATH token to enrol (TOTP, RFC 6238): its secret, step and origin. */
 export interface TotpEnrollRequest extends OathTokenRequest {
+  /** The credential kind. */
   readonly kind: "totp";
+  /** The time step in seconds (RFC 6238 §4.1 X; 1–86,400, default 30). */
   readonly step?: number;
+  /** The Unix time steps count from, in seconds (RFC 6238 §4.1 T0; default 0). */
   readonly t0?: number;
   /** Centre the ±window on the token's recorded drift instead of the server's clock (default: policy). */
   readonly followDrift?: boolean;
@@ -23,9 +29,9 @@ export const totpKind: KindRules<"totp", TotpEnrollRequest, HotpGenerator> = {
   async enroll(req, ctx) {
     const { policy } = ctx;
     const { algorithm, digits } = oathTokenParams(req);
-    const step = integerIn(req.step ?? 30, 1, 86400, "step");
-    const t0 = integerIn(req.t0 ?? 0, 0, Number.MAX_SAFE_INTEGER, "t0");
-    const followDrift = req.followDrift ?? policy.totpFollowDrift;
+    const step = integerOr(req.step, 30, 1, 86400, "step");
+    const t0 = integerOr(req.t0, 0, 0, Number.MAX_SAFE_INTEGER, "t0");
+    const followDrift = expectBoolean(req.followDrift, "followDrift") ?? policy.totpFollowDrift;
     return {
       params: {
         kind: "totp",

@@ -1,4 +1,6 @@
 import type { AuditEntry, StoredCredential } from "../model.js";
+import type { SchemaSet } from "./migrations.js";
+import type { TableNames } from "./tables.js";
 
 /**
  * The door a state store opens to the provisioning tables that live beside its credentials
@@ -42,6 +44,8 @@ export interface MemoryInternals extends StoreWriter {
  */
 export interface SqliteInternals {
   readonly db: unknown;
+  /** The store's table names (its prefix): the tables opened beside it carry the same. */
+  readonly names: TableNames;
   transaction<T>(work: (w: StoreWriter) => T): Promise<T>;
   read<T>(work: () => T): Promise<T>;
 }
@@ -67,6 +71,10 @@ export interface PostgresTransaction {
  * when `work` throws). Database errors are STORE_UNAVAILABLE, as for every store call.
  */
 export interface PostgresInternals {
+  /** The store's table names (its prefix and schema): the tables opened beside it carry the same. */
+  readonly names: TableNames;
   query(sql: string, values: unknown[]): Promise<QueryRows>;
   transaction<T>(work: (tx: PostgresTransaction) => Promise<T>): Promise<T>;
+  /** Brings a set of tables beside the store's to this version (src/stores/migrate-postgres.ts). */
+  migrate(set: SchemaSet): Promise<void>;
 }

@@ -23,7 +23,7 @@ import type {
   UserState,
 } from "../model.js";
 import { type ReplayProbe, replayDigest } from "../replay.js";
-import { checkOptions, integerIn } from "../requests.js";
+import { checkOptions, integerOr } from "../requests.js";
 import { activatedEntry, replacedEntry } from "./activation.js";
 import { AuditRing } from "./audit-ring.js";
 import { addBoundedChallenge } from "./bounded-challenges.js";
@@ -33,6 +33,7 @@ type Mutable<T> = { -readonly [K in keyof T]: T[K] };
 /** A credential's row; the request of its last accept is kept as it came, its digest made when read. */
 type Row = Mutable<StoredCredential> & { probe?: ReplayProbe };
 
+/** The bounds of a {@link MemoryStore}: what a long-running process keeps. */
 export interface MemoryStoreOptions {
   /** Audit entries kept (the newest; default 10,000). */
   readonly auditLimit?: number;
@@ -46,11 +47,18 @@ export interface MemoryStoreOptions {
 }
 
 /**
- * State in this process's memory: tests and single-process servers. Each operation runs to completion without
+ * State in this process's memory: tests, demos and single-process servers (its state goes with the process; a
+ * cluster shares a SQLite or PostgreSQL store). Each operation runs to completion without
  * an await, so it is atomic in JavaScript's single thread. Rows are updated in place and copied out by the
  * readers (an accept allocates nothing but its audit entry). The audit trail keeps the newest `auditLimit`
  * entries (a long-running process must not grow without bound); persistent stores keep them until pruned.
  * Unknown ids and users are counted in a map bounded by `unknownLimit`, the oldest dropped first.
+ *
+ * @example
+ * ```ts
+ * const store = new MemoryStore({ auditLimit: 100_000 });
+ * const verifier = new Verifier({ store, keys: new SoftwareKeyProvider(SoftwareKeyProvider.generateMaterial()) });
+ * ```
  */
 export class MemoryStore implements StateStore {
   readonly #credentials = new Map<string, Row>();
@@ -62,19 +70,21 @@ export class MemoryStore implements StateStore {
 
   readonly #checkpoints: AuditCheckpoint[] = [];
 
+  /** @throws `INPUT_INVALID` naming an option out of its range, or an unknown one */
   constructor(options: MemoryStoreOptions = {}) {
     checkOptions(options, "the memory store's options", ["auditLimit", "auditMaxBytes", "unknownLimit"]);
     this.#audit = new AuditRing(
-      integerIn(options.auditLimit ?? 10_000, 1, 10_000_000, "auditLimit"),
-      integerIn(options.auditMaxBytes ?? 16 * 1024 * 1024, 1024, Number.MAX_SAFE_INTEGER, "auditMaxBytes"),
+      integerOr(options.auditLimit, 10_000, 1, 10_000_000, "auditLimit"),
+      integerOr(options.auditMaxBytes, 16 * 1024 * 1024, 1024, Number.MAX_SAFE_INTEGER, "auditMaxBytes"),
     );
-    this.#unknownLimit = integerIn(options.unknownLimit ?? 100_000, 1, 100_000_000, "unknownLimit");
+    this.#unknownLimit = integerOr(options.unknownLimit, 100_000, 1, 100_000_000, "unknownLimit");
   }
 
   #record(entry: AuditEntry, result = entry.result): void {
     this.#audit.push(entry, result);
   }
 
+  /** {@inheritDoc StateStore.enroll} */
   async enroll(c: StoredCredential, audit: AuditEntry): Promise<void> {
     this.#insert(c, audit);
   }
@@ -88,11 +98,13 @@ export class MemoryStore implements StateStore {
     this.#record(audit);
   }
 
+  /** {@inheritDoc StateStore.get} */
   async get(id: string): Promise<StoredCredential | undefined> {
     const c = this.#credentials.get(id);
     return c && this.#out(c);
   }
 
+  /** {@inheritDoc StateStore.list} */
   async list(o: ListOptions): Promise<StoredCredential[]> {
     return [...this.#credentials.values()]
       .filter((c) => (o.after === undefined || c.id > o.after) && (o.user === undefined || c.user === o.user))
@@ -114,6 +126,7 @@ export class MemoryStore implements StateStore {
     return (c.user === undefined ? undefined : this.#users.get(c.user)) ?? c;
   }
 
+  /** {@inheritDoc StateStore.addUser} */
   async addUser(id: string, audit: AuditEntry): Promise<boolean> {
     if (this.#users.has(id)) return false;
     this.#users.set(id, { id, failures: 0, locked: false });
@@ -121,11 +134,13 @@ export class MemoryStore implements StateStore {
     return true;
   }
 
+  /** {@inheritDoc StateStore.user} */
   async user(id: string): Promise<UserState | undefined> {
     const u = this.#users.get(id);
     return u && { ...u };
   }
 
+  /** {@inheritDoc StateStore.accept} */
   async accept(id: string, value: number, audit: AuditEntry, d: AcceptDecision): Promise<AcceptOutcome> {
     const c = this.#credentials.get(id);
     if (!c || c.version !== d.version) return "changed";
@@ -157,6 +172,7 @@ export class MemoryStore implements StateStore {
     if (this.#delete(old)) this.#record(replacedEntry(audit, old));
   }
 
+  /** {@inheritDoc StateStore.fail} */
   async fail(
     subject: FailureSubject,
     rule: LockoutRule,
@@ -178,6 +194,7 @@ export class MemoryStore implements StateStore {
     return this.#count(row ?? this.#unknownRow(subject), rule, audit);
   }
 
+  /** {@inheritDoc StateStore.succeed} */
   async succeed(subject: { user: string }, rule: LockoutRule, audit: AuditEntry): Promise<Counted> {
     const row = this.#users.get(subject.user) ?? this.#unknown.get(unknownKey(subject));
     if (row && isLocked(row, rule, audit.at)) {
@@ -210,6 +227,7 @@ export class MemoryStore implements StateStore {
     return row;
   }
 
+  /** {@inheritDoc StateStore.unlock} */
   async unlock(subject: FailureSubject, audit: AuditEntry): Promise<boolean> {
     const row = "user" in subject ? this.#users.get(subject.user) : this.#credentials.get(subject.credential);
     if (!row) return false;
@@ -218,6 +236,7 @@ export class MemoryStore implements StateStore {
     return true;
   }
 
+  /** {@inheritDoc StateStore.setState} */
   async setState(id: string, state: CredentialState, version: number, audit: AuditEntry): Promise<boolean> {
     const c = this.#credentials.get(id);
     if (!c) return false;
@@ -227,6 +246,7 @@ export class MemoryStore implements StateStore {
     return true;
   }
 
+  /** {@inheritDoc StateStore.revoke} */
   async revoke(id: string, audit: AuditEntry): Promise<boolean> {
     if (!this.#delete(id)) return false;
     this.#record(audit);
@@ -241,7 +261,11 @@ export class MemoryStore implements StateStore {
     return true;
   }
 
-  /** The provisioning tables' door (src/stores/internals.ts): synchronous writers, atomic in one turn. */
+  /**
+   * The provisioning tables' door (src/stores/internals.ts): synchronous writers, atomic in one turn.
+   *
+   * @internal
+   */
   [STORE_INTERNALS](actor?: string): MemoryInternals {
     const a = stampActor(actor);
     return {
@@ -259,11 +283,13 @@ export class MemoryStore implements StateStore {
     };
   }
 
+  /** {@inheritDoc StateStore.addChallenge} */
   async addChallenge(challenge: Challenge, audit: AuditEntry, maxPerCredential: number): Promise<void> {
     addBoundedChallenge(this.#challenges, challenge, maxPerCredential, audit.at);
     this.#record(audit);
   }
 
+  /** {@inheritDoc StateStore.takeChallenge} */
   async takeChallenge(
     id: string,
     credentialId: string,
@@ -276,6 +302,7 @@ export class MemoryStore implements StateStore {
     return ch.expiresAt > now ? ch : undefined;
   }
 
+  /** {@inheritDoc StateStore.reseal} */
   async reseal(id: string, expected: SealedState, next: SealedState, audit: AuditEntry): Promise<boolean> {
     const c = this.#credentials.get(id);
     if (!c || c.sealed !== expected.sealed || JSON.stringify(c.params) !== JSON.stringify(expected.params))
@@ -286,10 +313,12 @@ export class MemoryStore implements StateStore {
     return true;
   }
 
+  /** {@inheritDoc StateStore.record} */
   async record(audit: AuditEntry): Promise<void> {
     this.#record(audit);
   }
 
+  /** {@inheritDoc StateStore.audit} */
   async audit(id?: string, limit = 100): Promise<AuditEntry[]> {
     return this.#audit
       .entries()
@@ -298,10 +327,12 @@ export class MemoryStore implements StateStore {
       .map(({ seq: _, ...e }) => e);
   }
 
+  /** {@inheritDoc StateStore.pruneAudit} */
   async pruneAudit(before: number): Promise<number> {
     return this.#audit.prune(before);
   }
 
+  /** {@inheritDoc StateStore.auditTrail} */
   async auditTrail(q: AuditQuery): Promise<ChainedAuditEntry[]> {
     return this.#audit
       .entries()
@@ -317,34 +348,39 @@ export class MemoryStore implements StateStore {
       .map((e) => ({ ...e, chain: "", n: 0, hash: "" }));
   }
 
+  /** {@inheritDoc StateStore.auditHeads} */
   async auditHeads(): Promise<{ observed: number; heads: ChainHead[] }> {
     return { observed: this.#audit.lastSeq, heads: [] };
   }
 
+  /** {@inheritDoc StateStore.addCheckpoint} */
   async addCheckpoint(cp: AuditCheckpoint): Promise<boolean> {
     if (this.#checkpoints.some((c) => c.seq === cp.seq)) return false;
     this.#checkpoints.push(cp);
     return true;
   }
 
+  /** {@inheritDoc StateStore.auditCheckpoints} */
   async auditCheckpoints(): Promise<AuditCheckpoint[]> {
     return [...this.#checkpoints];
   }
 
+  /** {@inheritDoc StateStore.auditCut} */
   async auditCut(): Promise<number | undefined> {
     return undefined; // the ring holds its bounds itself
   }
 
-  /** How many challenges are held (tests of the bound under a flood). */
+  /** How many challenges are held: the bound under a flood of `issueChallenge`, watched by tests and operators. */
   async challengeCount(): Promise<number> {
     return this.#challenges.size;
   }
 
-  /** How many unknown subjects are counted (tests of the bound under a flood). */
+  /** How many unknown ids and users are counted: bounded by `unknownLimit` under a flood of made-up ids. */
   async unknownCount(): Promise<number> {
     return this.#unknown.size;
   }
 
+  /** {@inheritDoc StateStore.close} */
   async close(): Promise<void> {}
 }
 

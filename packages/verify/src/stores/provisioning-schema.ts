@@ -4,6 +4,8 @@ import type {
   InstanceStatus,
   ProvisioningUserRecord,
 } from "../provisioning/model.js";
+import type { Engine, SchemaSet } from "./migrations.js";
+import type { TableNames } from "./tables.js";
 
 /**
  * The provisioning tables (docs/architecture.md §11), beside the verifier's in the same database, for SQLite and
@@ -20,8 +22,15 @@ import type {
  *   `credentials` (its state decides the instance's).
  * - `provisioning_login_challenges`: single use, deleted when taken or expired.
  */
-const TABLES = (t: { bool: string; big: string }) => `
-CREATE TABLE IF NOT EXISTS provisioning_users (
+const TABLES = (n: TableNames, t: { bool: string; big: string }) => {
+  const {
+    provisioning_users,
+    provisioning_activations,
+    provisioning_instances,
+    provisioning_login_challenges,
+  } = n.t;
+  return `
+CREATE TABLE IF NOT EXISTS ${provisioning_users} (
   user_id TEXT PRIMARY KEY,
   serial TEXT,
   next_instance INTEGER NOT NULL DEFAULT 1,
@@ -30,7 +39,7 @@ CREATE TABLE IF NOT EXISTS provisioning_users (
   grace_from ${t.big},
   grace_until ${t.big}
 );
-CREATE TABLE IF NOT EXISTS provisioning_activations (
+CREATE TABLE IF NOT EXISTS ${provisioning_activations} (
   id TEXT PRIMARY KEY,
   user_id TEXT NOT NULL,
   slot INTEGER NOT NULL,
@@ -46,7 +55,7 @@ CREATE TABLE IF NOT EXISTS provisioning_activations (
   secrets TEXT,
   ended TEXT
 );
-CREATE TABLE IF NOT EXISTS provisioning_instances (
+CREATE TABLE IF NOT EXISTS ${provisioning_instances} (
   credential_id TEXT PRIMARY KEY,
   user_id TEXT NOT NULL,
   serial TEXT NOT NULL,
@@ -59,24 +68,49 @@ CREATE TABLE IF NOT EXISTS provisioning_instances (
   ended TEXT,
   ended_at ${t.big}
 );
-CREATE TABLE IF NOT EXISTS provisioning_login_challenges (
+CREATE TABLE IF NOT EXISTS ${provisioning_login_challenges} (
   id TEXT PRIMARY KEY,
   credential_id TEXT NOT NULL,
   expires_at ${t.big} NOT NULL
 );
-CREATE INDEX IF NOT EXISTS provisioning_users_unknown ON provisioning_users (last_at) WHERE serial IS NULL;
-CREATE INDEX IF NOT EXISTS provisioning_activations_user ON provisioning_activations (user_id, slot);
-CREATE UNIQUE INDEX IF NOT EXISTS provisioning_activations_start_key
-  ON provisioning_activations (user_id, start_key) WHERE start_key IS NOT NULL;
-CREATE INDEX IF NOT EXISTS provisioning_activations_expiry ON provisioning_activations (expires_at);
-CREATE INDEX IF NOT EXISTS provisioning_instances_user ON provisioning_instances (user_id, slot);
-CREATE INDEX IF NOT EXISTS provisioning_login_challenges_credential
-  ON provisioning_login_challenges (credential_id, expires_at);
-CREATE INDEX IF NOT EXISTS provisioning_login_challenges_expiry ON provisioning_login_challenges (expires_at);
+CREATE INDEX IF NOT EXISTS ${n.index("provisioning_users_unknown")} ON ${provisioning_users} (last_at) WHERE serial IS NULL;
+CREATE INDEX IF NOT EXISTS ${n.index("provisioning_activations_user")} ON ${provisioning_activations} (user_id, slot);
+CREATE UNIQUE INDEX IF NOT EXISTS ${n.index("provisioning_activations_start_key")}
+  ON ${provisioning_activations} (user_id, start_key) WHERE start_key IS NOT NULL;
+CREATE INDEX IF NOT EXISTS ${n.index("provisioning_activations_expiry")} ON ${provisioning_activations} (expires_at);
+CREATE INDEX IF NOT EXISTS ${n.index("provisioning_instances_user")} ON ${provisioning_instances} (user_id, slot);
+CREATE INDEX IF NOT EXISTS ${n.index("provisioning_login_challenges_credential")}
+  ON ${provisioning_login_challenges} (credential_id, expires_at);
+CREATE INDEX IF NOT EXISTS ${n.index("provisioning_login_challenges_expiry")} ON ${provisioning_login_challenges} (expires_at);
 `;
+};
 
-export const PROVISIONING_SQLITE = TABLES({ bool: "INTEGER", big: "INTEGER" });
-export const PROVISIONING_POSTGRES = TABLES({ bool: "BOOLEAN", big: "BIGINT" });
+const ddl = (n: TableNames, engine: Engine) =>
+  engine === "sqlite"
+    ? TABLES(n, { bool: "INTEGER", big: "INTEGER" })
+    : TABLES(n, { bool: "BOOLEAN", big: "BIGINT" });
+
+/** The provisioning tables and their migrations (src/stores/migrations.ts). */
+export const PROVISIONING_TABLES: SchemaSet = {
+  name: "provisioning",
+  tables: [
+    "provisioning_users",
+    "provisioning_activations",
+    "provisioning_instances",
+    "provisioning_login_challenges",
+  ],
+  anchor: "provisioning_activations",
+  legacy: "adopted",
+  ddl,
+  migrations: [
+    {
+      version: 1,
+      name: "prefixed tables",
+      why: "capkit's tables carry the application's prefix (and schema); the unprefixed ones of earlier versions are adopted",
+      sql: ddl,
+    },
+  ],
+};
 
 /** A day, in ms: how long expired activations and unknown identifiants' rows are kept. */
 export const KEEP_MS = 86_400_000;
@@ -103,7 +137,7 @@ export function rowToActivation(row: Record<string, unknown>): ActivationRecord 
   };
 }
 
-/** `INSERT INTO table (columns) VALUES (…)`, each value marked as the driver wants (`?` or `$1`, `$2`, …). */
+/** `INSERT INTO table (columns) VALUES (…)`, each value marked as the driver wants (`?` or `$1`, `$2`, …); `table` as TableNames gives it. */
 export function insertSql(table: string, columns: string, mark: (i: number) => string): string {
   return `INSERT INTO ${table} (${columns}) VALUES (${columns
     .split(",")
@@ -154,8 +188,8 @@ export function instanceValues(i: InstanceRecord): unknown[] {
 }
 
 /** An instance with its credential's state: `SELECT i.*, c.state AS credential_state … LEFT JOIN credentials`. */
-export const INSTANCE_SELECT =
-  "SELECT i.*, c.state AS credential_state FROM provisioning_instances i LEFT JOIN credentials c ON c.id = i.credential_id";
+export const instanceSelect = (n: TableNames) =>
+  `SELECT i.*, c.state AS credential_state FROM ${n.t.provisioning_instances} i LEFT JOIN ${n.t.credentials} c ON c.id = i.credential_id`;
 
 export function rowToInstance(row: Record<string, unknown>): InstanceStatus {
   const state = row["credential_state"];

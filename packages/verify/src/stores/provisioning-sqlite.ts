@@ -16,21 +16,23 @@ import type {
 } from "../provisioning/model.js";
 import { allocate, rateDecision } from "../provisioning/rules.js";
 import { type SqliteInternals, STORE_INTERNALS, type StoreWriter } from "./internals.js";
+import { migrateSqlite } from "./migrate-sqlite.js";
 import {
   ACTIVATION_COLUMNS,
   activationValues,
   INSTANCE_COLUMNS,
-  INSTANCE_SELECT,
   insertSql,
+  instanceSelect,
   instanceValues,
   KEEP_MS,
-  PROVISIONING_SQLITE,
+  PROVISIONING_TABLES,
   rowToActivation,
   rowToInstance,
   rowToUser,
   UNFINISHED_PHASES,
 } from "./provisioning-schema.js";
 import type { SqliteStore } from "./sqlite.js";
+import type { TableNames } from "./tables.js";
 
 type Row = Record<string, unknown>;
 
@@ -51,9 +53,10 @@ export class SqliteProvisioningStore implements ProvisioningStore {
       // The door's handle is the store's better-sqlite3 database, typed unknown there (its declarations name no
       // driver).
       const db = this.#s.db as Database.Database;
-      db.transaction(() => db.exec(PROVISIONING_SQLITE)).immediate();
-      this.#q = prepare(db);
+      migrateSqlite(db, this.#s.names, PROVISIONING_TABLES);
+      this.#q = prepare(db, this.#s.names);
     } catch (e) {
+      if (e instanceof CapkitError) throw e;
       throw new CapkitError(
         "STORE_UNAVAILABLE",
         `cannot create the provisioning tables: ${(e as Error).message}`,
@@ -213,40 +216,50 @@ export class SqliteProvisioningStore implements ProvisioningStore {
   }
 }
 
-function prepare(db: Database.Database) {
+function prepare(db: Database.Database, n: TableNames) {
+  const INSTANCE_SELECT = instanceSelect(n);
+  const {
+    provisioning_users,
+    provisioning_activations,
+    provisioning_instances,
+    provisioning_login_challenges,
+    credentials,
+  } = n.t;
   return {
-    purgeActivations: db.prepare("DELETE FROM provisioning_activations WHERE expires_at < ?"),
-    purgeUsers: db.prepare("DELETE FROM provisioning_users WHERE serial IS NULL AND last_at < ?"),
-    byStartKey: db.prepare("SELECT * FROM provisioning_activations WHERE user_id = ? AND start_key = ?"),
-    user: db.prepare("SELECT * FROM provisioning_users WHERE user_id = ?"),
+    purgeActivations: db.prepare(`DELETE FROM ${provisioning_activations} WHERE expires_at < ?`),
+    purgeUsers: db.prepare(`DELETE FROM ${provisioning_users} WHERE serial IS NULL AND last_at < ?`),
+    byStartKey: db.prepare(`SELECT * FROM ${provisioning_activations} WHERE user_id = ? AND start_key = ?`),
+    user: db.prepare(`SELECT * FROM ${provisioning_users} WHERE user_id = ?`),
     putUser: db.prepare(
-      `INSERT INTO provisioning_users (user_id, serial, next_instance, sends, last_at, grace_from, grace_until)
+      `INSERT INTO ${provisioning_users} (user_id, serial, next_instance, sends, last_at, grace_from, grace_until)
        VALUES (@user, @serial, @next, @sends, @now, @graceFrom, @graceUntil)
        ON CONFLICT (user_id) DO UPDATE SET serial = excluded.serial, next_instance = excluded.next_instance,
          sends = excluded.sends, last_at = excluded.last_at, grace_from = excluded.grace_from,
          grace_until = excluded.grace_until`,
     ),
-    clearSends: db.prepare("UPDATE provisioning_users SET sends = '[]' WHERE user_id = ?"),
-    insertActivation: db.prepare(insertSql("provisioning_activations", ACTIVATION_COLUMNS, () => "?")),
-    activation: db.prepare("SELECT * FROM provisioning_activations WHERE id = ?"),
+    clearSends: db.prepare(`UPDATE ${provisioning_users} SET sends = '[]' WHERE user_id = ?`),
+    insertActivation: db.prepare(insertSql(provisioning_activations, ACTIVATION_COLUMNS, () => "?")),
+    activation: db.prepare(`SELECT * FROM ${provisioning_activations} WHERE id = ?`),
     activations: db.prepare(
-      "SELECT * FROM provisioning_activations WHERE user_id = ? ORDER BY created_at DESC, rowid DESC LIMIT ?",
+      `SELECT * FROM ${provisioning_activations} WHERE user_id = ? ORDER BY created_at DESC, rowid DESC LIMIT ?`,
     ),
     unfinished: db.prepare(
-      `SELECT * FROM provisioning_activations WHERE user_id = ? AND slot = ? AND ended IS NULL
+      `SELECT * FROM ${provisioning_activations} WHERE user_id = ? AND slot = ? AND ended IS NULL
          AND phase IN ${UNFINISHED_PHASES}`,
     ),
     unfinishedOfUser: db.prepare(
-      `SELECT * FROM provisioning_activations WHERE user_id = ? AND ended IS NULL AND phase IN ${UNFINISHED_PHASES}`,
+      `SELECT * FROM ${provisioning_activations} WHERE user_id = ? AND ended IS NULL AND phase IN ${UNFINISHED_PHASES}`,
     ),
-    endActivation: db.prepare("UPDATE provisioning_activations SET ended = ?, secrets = NULL WHERE id = ?"),
+    endActivation: db.prepare(
+      `UPDATE ${provisioning_activations} SET ended = ?, secrets = NULL WHERE id = ?`,
+    ),
     advance: db.prepare(
-      `UPDATE provisioning_activations SET rev = ?, phase = ?, state = ?, secrets = ?
+      `UPDATE ${provisioning_activations} SET rev = ?, phase = ?, state = ?, secrets = ?
        WHERE id = ? AND rev = ? AND ended IS NULL`,
     ),
-    insertInstance: db.prepare(insertSql("provisioning_instances", INSTANCE_COLUMNS, () => "?")),
+    insertInstance: db.prepare(insertSql(provisioning_instances, INSTANCE_COLUMNS, () => "?")),
     endInstance: db.prepare(
-      "UPDATE provisioning_instances SET ended = ?, ended_at = ? WHERE credential_id = ?",
+      `UPDATE ${provisioning_instances} SET ended = ?, ended_at = ? WHERE credential_id = ?`,
     ),
     instance: db.prepare(`${INSTANCE_SELECT} WHERE i.credential_id = ?`),
     instances: db.prepare(`${INSTANCE_SELECT} WHERE i.user_id = ? ORDER BY i.created_at, i.instance`),
@@ -254,20 +267,20 @@ function prepare(db: Database.Database) {
       `${INSTANCE_SELECT} WHERE i.user_id = ? AND i.slot = ? AND c.state = 'pending'`,
     ),
     activeInSlot: db.prepare(
-      `SELECT i.credential_id FROM provisioning_instances i JOIN credentials c ON c.id = i.credential_id
+      `SELECT i.credential_id FROM ${provisioning_instances} i JOIN ${credentials} c ON c.id = i.credential_id
        WHERE i.user_id = ? AND i.slot = ? AND c.state = 'active' AND i.credential_id <> ?
        ORDER BY i.created_at DESC LIMIT 1`,
     ),
-    expireChallenges: db.prepare("DELETE FROM provisioning_login_challenges WHERE expires_at <= ?"),
+    expireChallenges: db.prepare(`DELETE FROM ${provisioning_login_challenges} WHERE expires_at <= ?`),
     trimChallenges: db.prepare(
-      `DELETE FROM provisioning_login_challenges WHERE credential_id = ? AND id NOT IN
-         (SELECT id FROM provisioning_login_challenges WHERE credential_id = ? ORDER BY expires_at DESC LIMIT ?)`,
+      `DELETE FROM ${provisioning_login_challenges} WHERE credential_id = ? AND id NOT IN
+         (SELECT id FROM ${provisioning_login_challenges} WHERE credential_id = ? ORDER BY expires_at DESC LIMIT ?)`,
     ),
     addChallenge: db.prepare(
-      "INSERT INTO provisioning_login_challenges (id, credential_id, expires_at) VALUES (?, ?, ?)",
+      `INSERT INTO ${provisioning_login_challenges} (id, credential_id, expires_at) VALUES (?, ?, ?)`,
     ),
     takeChallenge: db.prepare(
-      "DELETE FROM provisioning_login_challenges WHERE id = ? AND credential_id = ? RETURNING expires_at",
+      `DELETE FROM ${provisioning_login_challenges} WHERE id = ? AND credential_id = ? RETURNING expires_at`,
     ),
   };
 }

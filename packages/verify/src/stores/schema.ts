@@ -7,6 +7,8 @@ import type {
   FailureSubject,
   StoredCredential,
 } from "../model.js";
+import type { SchemaSet } from "./migrations.js";
+import type { TableName, TableNames } from "./tables.js";
 
 /**
  * The tables, for SQLite and PostgreSQL (same columns; PostgreSQL types where they differ). Challenges are
@@ -14,10 +16,13 @@ import type {
  * `unknown_subjects` counts the failures of ids and users nobody enrolled, under a keyed hash of the id
  * (what people type into an id field is sometimes their password); each count carries the sequence number it
  * was made with, and those more than the bound behind the newest are deleted: the oldest go first, and the
- * table never holds more rows than the bound. `meta` holds the hash's key.
+ * table never holds more rows than the bound. `meta` holds the hash's key and the schema's version (src/stores/migrations.ts).
  */
-const COMMON = (t: { bool: string; big: string; serial: string; json: string; no: string }) => `
-CREATE TABLE IF NOT EXISTS credentials (
+const COMMON = (
+  n: TableNames,
+  t: { bool: string; big: string; serial: string; json: string; no: string },
+) => `
+CREATE TABLE IF NOT EXISTS ${n.t.credentials} (
   id TEXT PRIMARY KEY,
   params ${t.json} NOT NULL,
   sealed TEXT,
@@ -35,31 +40,27 @@ CREATE TABLE IF NOT EXISTS credentials (
   accepted_request TEXT,
   locked_at ${t.big}
 );
-CREATE TABLE IF NOT EXISTS users (
+CREATE TABLE IF NOT EXISTS ${n.t.users} (
   id TEXT PRIMARY KEY,
   failures INTEGER NOT NULL DEFAULT 0,
   locked ${t.bool} NOT NULL DEFAULT ${t.no},
   locked_at ${t.big}
 );
-CREATE TABLE IF NOT EXISTS challenges (
+CREATE TABLE IF NOT EXISTS ${n.t.challenges} (
   id TEXT PRIMARY KEY,
   credential_id TEXT NOT NULL,
   function TEXT NOT NULL,
   value TEXT NOT NULL,
   expires_at ${t.big} NOT NULL
 );
-CREATE TABLE IF NOT EXISTS unknown_subjects (
+CREATE TABLE IF NOT EXISTS ${n.t.unknown_subjects} (
   key TEXT PRIMARY KEY,
   failures INTEGER NOT NULL,
   locked ${t.bool} NOT NULL,
   locked_at ${t.big},
   seq ${t.big} NOT NULL
 );
-CREATE TABLE IF NOT EXISTS meta (
-  name TEXT PRIMARY KEY,
-  value TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS audit (
+CREATE TABLE IF NOT EXISTS ${n.t.audit} (
   seq ${t.serial} PRIMARY KEY,
   at ${t.big} NOT NULL,
   credential_id TEXT NOT NULL,
@@ -67,14 +68,18 @@ CREATE TABLE IF NOT EXISTS audit (
   result TEXT NOT NULL,
   counter ${t.big},
   detail TEXT,
-  user_id TEXT
+  user_id TEXT,
+  actor TEXT,
+  chain TEXT,
+  n ${t.big},
+  hash TEXT
 );
-CREATE TABLE IF NOT EXISTS audit_chains (
+CREATE TABLE IF NOT EXISTS ${n.t.audit_chains} (
   chain TEXT PRIMARY KEY,
   n ${t.big} NOT NULL,
   head TEXT NOT NULL
 );
-CREATE TABLE IF NOT EXISTS audit_checkpoints (
+CREATE TABLE IF NOT EXISTS ${n.t.audit_checkpoints} (
   seq ${t.big} PRIMARY KEY,
   at ${t.big} NOT NULL,
   body TEXT NOT NULL
@@ -82,21 +87,21 @@ CREATE TABLE IF NOT EXISTS audit_checkpoints (
 `;
 
 /** Indexes, created after the columns a 0.1 database lacks have been added (see `COLUMNS_ADDED`). */
-export const INDEXES_SQL = `
-CREATE INDEX IF NOT EXISTS credentials_user ON credentials (user_id, id);
-CREATE INDEX IF NOT EXISTS challenges_expiry ON challenges (expires_at);
-CREATE INDEX IF NOT EXISTS challenges_credential ON challenges (credential_id, expires_at);
-CREATE INDEX IF NOT EXISTS audit_credential ON audit (credential_id, seq);
-CREATE INDEX IF NOT EXISTS audit_user ON audit (user_id, seq);
-CREATE INDEX IF NOT EXISTS audit_at ON audit (at);
-CREATE INDEX IF NOT EXISTS unknown_subjects_by_seq ON unknown_subjects (seq);
+const INDEXES = (n: TableNames) => `
+CREATE INDEX IF NOT EXISTS ${n.index("credentials_user")} ON ${n.t.credentials} (user_id, id);
+CREATE INDEX IF NOT EXISTS ${n.index("challenges_expiry")} ON ${n.t.challenges} (expires_at);
+CREATE INDEX IF NOT EXISTS ${n.index("challenges_credential")} ON ${n.t.challenges} (credential_id, expires_at);
+CREATE INDEX IF NOT EXISTS ${n.index("audit_credential")} ON ${n.t.audit} (credential_id, seq);
+CREATE INDEX IF NOT EXISTS ${n.index("audit_user")} ON ${n.t.audit} (user_id, seq);
+CREATE INDEX IF NOT EXISTS ${n.index("audit_at")} ON ${n.t.audit} (at);
+CREATE INDEX IF NOT EXISTS ${n.index("unknown_subjects_by_seq")} ON ${n.t.unknown_subjects} (seq);
 `;
 
 /**
  * Columns added since the first schema (0.1): a database created then is brought up to date on open. A 0.1
  * challenges table keeps its unused `used` column (challenges are now deleted when taken).
  */
-export const COLUMNS_ADDED: readonly { table: string; column: string; definition: string }[] = [
+export const COLUMNS_ADDED: readonly { table: TableName; column: string; definition: string }[] = [
   { table: "credentials", column: "state", definition: "TEXT NOT NULL DEFAULT 'active'" },
   { table: "credentials", column: "user_id", definition: "TEXT" },
   { table: "credentials", column: "drift", definition: "INTEGER" },
@@ -115,13 +120,15 @@ export const COLUMNS_ADDED: readonly { table: string; column: string; definition
   { table: "audit", column: "hash", definition: "TEXT" },
 ];
 
-export const SCHEMA_SQLITE = COMMON({
-  bool: "INTEGER",
-  big: "INTEGER",
-  serial: "INTEGER",
-  json: "TEXT",
-  no: "0",
-}).replace("seq INTEGER PRIMARY KEY", "seq INTEGER PRIMARY KEY AUTOINCREMENT");
+/** The verifier's tables and indexes on SQLite. */
+export const schemaSqlite = (n: TableNames) =>
+  COMMON(n, {
+    bool: "INTEGER",
+    big: "INTEGER",
+    serial: "INTEGER",
+    json: "TEXT",
+    no: "0",
+  }).replace("seq INTEGER PRIMARY KEY", "seq INTEGER PRIMARY KEY AUTOINCREMENT") + INDEXES(n);
 
 /**
  * PostgreSQL chains every audit row as it is inserted, whatever statement inserts it: a trigger picks the row's
@@ -132,11 +139,11 @@ export const SCHEMA_SQLITE = COMMON({
  */
 const start = (chain: string) =>
   `encode(sha256(convert_to('${AUDIT_FORMAT}', 'UTF8') || '\\x00'::bytea || convert_to(${chain}, 'UTF8')), 'hex')`;
-const text = (n: string) =>
+const text = (k: string) =>
   auditTextSql({
     at: "NEW.at",
     chain: "c",
-    n,
+    n: k,
     credential: "NEW.credential_id",
     action: "NEW.action",
     result: "NEW.result",
@@ -145,8 +152,8 @@ const text = (n: string) =>
     user: "NEW.user_id",
     actor: "NEW.actor",
   });
-const AUDIT_TRIGGER_POSTGRES = `
-CREATE OR REPLACE FUNCTION capkit_audit_chain() RETURNS trigger LANGUAGE plpgsql AS $fn$
+const auditTriggerPostgres = (n: TableNames) => `
+CREATE OR REPLACE FUNCTION ${n.object("audit_chain")}() RETURNS trigger LANGUAGE plpgsql AS $fn$
 DECLARE
   c TEXT;
   k BIGINT;
@@ -160,12 +167,12 @@ BEGIN
     c := 'credential:' || NEW.credential_id;
   END IF;
   -- The chain's row exists but for its first entry: UPDATE first (a HOT update: no indexed column changes).
-  UPDATE audit_chains AS a
+  UPDATE ${n.t.audit_chains} AS a
     SET n = a.n + 1, head = encode(sha256(decode(a.head, 'hex') || convert_to(${text("a.n + 1")}, 'UTF8')), 'hex')
     WHERE a.chain = c
     RETURNING a.n, a.head INTO k, h;
   IF NOT FOUND THEN
-    INSERT INTO audit_chains AS a (chain, n, head)
+    INSERT INTO ${n.t.audit_chains} AS a (chain, n, head)
     VALUES (c, 1, encode(sha256(decode(${start("c")}, 'hex') || convert_to(${text("1")}, 'UTF8')), 'hex'))
     ON CONFLICT (chain) DO UPDATE
       SET n = a.n + 1, head = encode(sha256(decode(a.head, 'hex') || convert_to(${text("a.n + 1")}, 'UTF8')), 'hex')
@@ -176,37 +183,65 @@ BEGIN
   NEW.hash := h;
   -- The row's place in the trail is taken now, with its chain's head locked until commit: a chain's rows are in
   -- seq order whichever statements write them (a column default would be taken before the lock).
-  NEW.seq := nextval('audit_seq_seq');
+  NEW.seq := nextval('${n.object("audit_seq_seq")}');
   RETURN NEW;
 END
 $fn$;
-ALTER TABLE audit_chains SET (fillfactor = 50);
-DROP TRIGGER IF EXISTS audit_chained ON audit;
-CREATE TRIGGER audit_chained BEFORE INSERT ON audit FOR EACH ROW EXECUTE FUNCTION capkit_audit_chain();
-ALTER TABLE audit ALTER COLUMN seq DROP DEFAULT;
+ALTER TABLE ${n.t.audit_chains} SET (fillfactor = 50);
+DROP TRIGGER IF EXISTS audit_chained ON ${n.t.audit};
+CREATE TRIGGER audit_chained BEFORE INSERT ON ${n.t.audit} FOR EACH ROW EXECUTE FUNCTION ${n.object("audit_chain")}();
+ALTER TABLE ${n.t.audit} ALTER COLUMN seq DROP DEFAULT;
 `;
 
-export const SCHEMA_POSTGRES =
-  COMMON({
+/** The verifier's tables, indexes, sequence and audit trigger on PostgreSQL. */
+export const schemaPostgres = (n: TableNames) =>
+  COMMON(n, {
     bool: "BOOLEAN",
     big: "BIGINT",
     serial: "BIGSERIAL",
     json: "JSONB",
     no: "FALSE",
   }) +
-  COLUMNS_ADDED.map(
-    (c) => `ALTER TABLE ${c.table} ADD COLUMN IF NOT EXISTS ${c.column} ${c.definition};`,
-  ).join("\n") +
-  INDEXES_SQL +
-  "CREATE SEQUENCE IF NOT EXISTS unknown_subjects_seq;\n" +
-  AUDIT_TRIGGER_POSTGRES;
+  INDEXES(n) +
+  `CREATE SEQUENCE IF NOT EXISTS ${n.object("unknown_subjects_seq")};\n` +
+  auditTriggerPostgres(n);
+
+/** The verifier's tables and their migrations (src/stores/migrations.ts). */
+export const VERIFIER_TABLES: SchemaSet = {
+  name: "verifier",
+  tables: [
+    "credentials",
+    "users",
+    "challenges",
+    "unknown_subjects",
+    "audit",
+    "audit_chains",
+    "audit_checkpoints",
+  ],
+  anchor: "credentials",
+  columnsAdded: COLUMNS_ADDED,
+  legacyColumns: { challenges: ["used"] },
+  legacySequences: ["unknown_subjects_seq"],
+  legacy: "marker",
+  ddl: (n, engine) => (engine === "sqlite" ? schemaSqlite(n) : schemaPostgres(n)),
+  migrations: [
+    {
+      version: 1,
+      name: "prefixed tables",
+      why:
+        "capkit lives in the application's database: its tables carry a prefix (and, on PostgreSQL, a schema) " +
+        "of the application's choosing; the unprefixed tables of 0.1 and later versions are adopted",
+      sql: (n, engine) => (engine === "sqlite" ? schemaSqlite(n) : schemaPostgres(n)),
+    },
+  ],
+};
 
 /**
  * A credential with the failure count and lock of its lockout subject (its user's, for one that belongs to a
  * user): `WHERE` and `ORDER BY` clauses follow.
  */
-export const CREDENTIAL_SELECT =
-  "SELECT c.*, u.failures AS user_failures, u.locked AS user_locked, u.locked_at AS user_locked_at FROM credentials c LEFT JOIN users u ON u.id = c.user_id";
+export const credentialSelect = (n: TableNames) =>
+  `SELECT c.*, u.failures AS user_failures, u.locked AS user_locked, u.locked_at AS user_locked_at FROM ${n.t.credentials} c LEFT JOIN ${n.t.users} u ON u.id = c.user_id`;
 
 /** The columns a new credential's row is written with, in the order of `credentialValues`. */
 export const CREDENTIAL_COLUMNS = "id, params, sealed, last, created_at, state, user_id, replaces, version";
@@ -261,9 +296,6 @@ function optNumber(v: unknown): number | undefined {
 /** An audit row's size in bytes, roughly (SQL over its columns): what the retention's byte cap counts. */
 export const ROW_BYTES =
   "64 + length(credential_id) + length(action) + length(result) + coalesce(length(detail), 0) + coalesce(length(user_id), 0) + coalesce(length(actor), 0) + coalesce(length(chain), 0) + coalesce(length(hash), 0)";
-
-/** The `meta` row holding the key of the unknown subjects' hash (random, made by the first process). */
-export const UNKNOWN_KEY_NAME = "unknown-subject-key";
 
 /** An unknown subject's row key: HMAC-SHA-256 of the id under the store's own key, never the id itself. */
 export function unknownSubjectKey(key: Buffer, subject: FailureSubject): string {

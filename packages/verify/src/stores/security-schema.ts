@@ -11,6 +11,8 @@ import type {
   SecurityEventRecord,
   StoredReceipt,
 } from "../security-model.js";
+import type { Engine, SchemaSet } from "./migrations.js";
+import type { TableNames } from "./tables.js";
 
 /**
  * The approvals' tables (docs/architecture.md §12), for SQLite and PostgreSQL, beside the verifier's (whose
@@ -19,8 +21,18 @@ import type {
  * of each user's receipt chain, the row a decision locks first; `operations` keeps the document it was created
  * with, never changed; `receipts` their signed receipts, in chain order per user.
  */
-const TABLES = (t: { big: string; serial: string }) => `
-CREATE TABLE IF NOT EXISTS security_subjects (
+const TABLES = (n: TableNames, t: { big: string; serial: string }) => {
+  const {
+    security_subjects,
+    security_events,
+    approval_devices,
+    operations,
+    receipt_heads,
+    receipts,
+    grants,
+  } = n.t;
+  return `
+CREATE TABLE IF NOT EXISTS ${security_subjects} (
   kind TEXT NOT NULL,
   id TEXT NOT NULL,
   device_epoch ${t.big} NOT NULL DEFAULT 0,
@@ -29,7 +41,7 @@ CREATE TABLE IF NOT EXISTS security_subjects (
   operation_epoch ${t.big} NOT NULL DEFAULT 0,
   PRIMARY KEY (kind, id)
 );
-CREATE TABLE IF NOT EXISTS security_events (
+CREATE TABLE IF NOT EXISTS ${security_events} (
   seq ${t.serial} PRIMARY KEY,
   at ${t.big} NOT NULL,
   type TEXT NOT NULL,
@@ -44,15 +56,15 @@ CREATE TABLE IF NOT EXISTS security_events (
   operations_cancelled INTEGER NOT NULL,
   grants_revoked INTEGER NOT NULL
 );
-CREATE INDEX IF NOT EXISTS security_events_subject ON security_events (kind, subject_id, seq);
-CREATE TABLE IF NOT EXISTS approval_devices (
+CREATE INDEX IF NOT EXISTS ${n.index("security_events_subject")} ON ${security_events} (kind, subject_id, seq);
+CREATE TABLE IF NOT EXISTS ${approval_devices} (
   credential_id TEXT PRIMARY KEY,
   user_id TEXT NOT NULL,
   public_key TEXT NOT NULL,
   epoch ${t.big} NOT NULL,
   registered_at ${t.big} NOT NULL
 );
-CREATE TABLE IF NOT EXISTS operations (
+CREATE TABLE IF NOT EXISTS ${operations} (
   id TEXT PRIMARY KEY,
   user_id TEXT NOT NULL,
   contract_id TEXT,
@@ -69,15 +81,15 @@ CREATE TABLE IF NOT EXISTS operations (
   decided_at ${t.big},
   reason TEXT
 );
-CREATE INDEX IF NOT EXISTS operations_user ON operations (user_id, state, id);
-CREATE INDEX IF NOT EXISTS operations_contract ON operations (contract_id, state);
-CREATE TABLE IF NOT EXISTS receipt_heads (
+CREATE INDEX IF NOT EXISTS ${n.index("operations_user")} ON ${operations} (user_id, state, id);
+CREATE INDEX IF NOT EXISTS ${n.index("operations_contract")} ON ${operations} (contract_id, state);
+CREATE TABLE IF NOT EXISTS ${receipt_heads} (
   user_id TEXT PRIMARY KEY,
   n ${t.big} NOT NULL,
   digest TEXT,
   time_s ${t.big} NOT NULL
 );
-CREATE TABLE IF NOT EXISTS receipts (
+CREATE TABLE IF NOT EXISTS ${receipts} (
   user_id TEXT NOT NULL,
   n ${t.big} NOT NULL,
   operation_id TEXT NOT NULL UNIQUE,
@@ -87,7 +99,7 @@ CREATE TABLE IF NOT EXISTS receipts (
   signature TEXT,
   PRIMARY KEY (user_id, n)
 );
-CREATE TABLE IF NOT EXISTS grants (
+CREATE TABLE IF NOT EXISTS ${grants} (
   id TEXT PRIMARY KEY,
   kind TEXT NOT NULL,
   owner_id TEXT NOT NULL,
@@ -105,16 +117,44 @@ CREATE TABLE IF NOT EXISTS grants (
   target_epoch ${t.big} NOT NULL,
   contract_epoch ${t.big}
 );
-CREATE INDEX IF NOT EXISTS grants_owner ON grants (owner_id);
-CREATE INDEX IF NOT EXISTS grants_target ON grants (target_id);
-CREATE INDEX IF NOT EXISTS grants_contract ON grants (contract_id);
+CREATE INDEX IF NOT EXISTS ${n.index("grants_owner")} ON ${grants} (owner_id);
+CREATE INDEX IF NOT EXISTS ${n.index("grants_target")} ON ${grants} (target_id);
+CREATE INDEX IF NOT EXISTS ${n.index("grants_contract")} ON ${grants} (contract_id);
 `;
+};
 
-export const SECURITY_SCHEMA_SQLITE = TABLES({ big: "INTEGER", serial: "INTEGER" }).replace(
-  "seq INTEGER PRIMARY KEY",
-  "seq INTEGER PRIMARY KEY AUTOINCREMENT",
-);
-export const SECURITY_SCHEMA_POSTGRES = TABLES({ big: "BIGINT", serial: "BIGSERIAL" });
+const ddl = (n: TableNames, engine: Engine) =>
+  engine === "sqlite"
+    ? TABLES(n, { big: "INTEGER", serial: "INTEGER" }).replace(
+        "seq INTEGER PRIMARY KEY",
+        "seq INTEGER PRIMARY KEY AUTOINCREMENT",
+      )
+    : TABLES(n, { big: "BIGINT", serial: "BIGSERIAL" });
+
+/** The approvals' tables and their migrations (src/stores/migrations.ts). */
+export const APPROVAL_TABLES: SchemaSet = {
+  name: "approvals",
+  tables: [
+    "security_subjects",
+    "security_events",
+    "approval_devices",
+    "operations",
+    "receipt_heads",
+    "receipts",
+    "grants",
+  ],
+  anchor: "operations",
+  legacy: "adopted",
+  ddl,
+  migrations: [
+    {
+      version: 1,
+      name: "prefixed tables",
+      why: "capkit's tables carry the application's prefix (and schema); the unprefixed ones of earlier versions are adopted",
+      sql: ddl,
+    },
+  ],
+};
 
 /** The epoch columns of `security_subjects` and `security_events`, by class. */
 export const EPOCH_COLUMNS = {
@@ -216,13 +256,16 @@ export function rowToGrant(row: Row): GrantRecord {
 }
 
 /** A grant row with its subjects' current `grant` epochs (now_owner, now_target, now_contract): a check in one read. */
-export const GRANT_WITH_EPOCHS = `
+export const grantWithEpochs = (n: TableNames) => {
+  const { grants, security_subjects } = n.t;
+  return `
 SELECT g.*, coalesce(o.grant_epoch, 0) AS now_owner, coalesce(t.grant_epoch, 0) AS now_target,
        coalesce(c.grant_epoch, 0) AS now_contract
-FROM grants g
-LEFT JOIN security_subjects o ON o.kind = 'user' AND o.id = g.owner_id
-LEFT JOIN security_subjects t ON t.kind = 'user' AND t.id = g.target_id
-LEFT JOIN security_subjects c ON c.kind = 'contract' AND c.id = g.contract_id`;
+FROM ${grants} g
+LEFT JOIN ${security_subjects} o ON o.kind = 'user' AND o.id = g.owner_id
+LEFT JOIN ${security_subjects} t ON t.kind = 'user' AND t.id = g.target_id
+LEFT JOIN ${security_subjects} c ON c.kind = 'contract' AND c.id = g.contract_id`;
+};
 
 /** A GRANT_WITH_EPOCHS row's current epochs, as `grantCurrent` (src/stores/security-rules.ts) takes them. */
 export function grantEpochsNow(row: Row): { owner: number; target: number; contract: number } {

@@ -2,6 +2,7 @@ import { CapkitError } from "@capkit/core";
 import type Database from "better-sqlite3";
 import type { Epochs, Subject } from "../events/subjects.js";
 import type { AuditEntry } from "../model.js";
+import { checkOptions, integerIn } from "../requests.js";
 import type {
   DecisionInput,
   DecisionOutcome,
@@ -19,7 +20,8 @@ import type {
   SecurityStore,
   StoredReceipt,
 } from "../security-model.js";
-import { loadDriver } from "./driver.js";
+import type { SqliteDatabase } from "./connections.js";
+import { migrateSqlite } from "./migrate-sqlite.js";
 import {
   activationRefusal,
   cancelledEntry,
@@ -31,20 +33,22 @@ import {
   revokedGrantEntry,
 } from "./security-rules.js";
 import {
-  GRANT_WITH_EPOCHS,
+  APPROVAL_TABLES,
   grantEpochsNow,
+  grantWithEpochs,
   rowToDevice,
   rowToEpochs,
   rowToEvent,
   rowToGrant,
   rowToOperation,
   rowToReceipt,
-  SECURITY_SCHEMA_SQLITE,
 } from "./security-schema.js";
 import { unavailable } from "./sqlite.js";
 import { type SqliteAuditWriter, sqliteAuditWriter } from "./sqlite-audit.js";
+import { openSqlite } from "./sqlite-open.js";
+import { type TableNames, type TableOptions, tableNames } from "./tables.js";
 
-export interface SqliteSecurityStoreOptions {
+export interface SqliteSecurityStoreOptions extends TableOptions {
   /** How long a write waits for another process's transaction before STORE_UNAVAILABLE (default 2000 ms). */
   readonly busyTimeoutMs?: number;
 }
@@ -62,28 +66,44 @@ export class SqliteSecurityStore implements SecurityStore {
   readonly #stmt: ReturnType<typeof prepare>;
   readonly #audit: SqliteAuditWriter;
 
-  constructor(path: string, options: SqliteSecurityStoreOptions = {}) {
-    if (typeof path !== "string" || path === "")
-      throw new CapkitError("INPUT_INVALID", "the SQLite database is a file path");
-    const Driver = loadDriver<typeof Database>("better-sqlite3", "SqliteSecurityStore");
+  readonly #owned: boolean;
+
+  /**
+   * Opens the approvals' tables in the file (or the application's better-sqlite3 `Database`, left open on
+   * `close`) where a `SqliteStore` with the same `tablePrefix` keeps the verifier's.
+   *
+   * @example
+   * ```ts
+   * const store = new SqliteStore("capkit.db");
+   * const security = new SqliteSecurityStore("capkit.db");
+   * ```
+   */
+  constructor(database: string | SqliteDatabase, options: SqliteSecurityStoreOptions = {}) {
+    checkOptions(options, "the SQLite security store's options", ["busyTimeoutMs", "tablePrefix"]);
+    const busyTimeoutMs = integerIn(options.busyTimeoutMs ?? 2000, 0, 600_000, "busyTimeoutMs");
+    const names = tableNames(options.tablePrefix);
+    const opened = openSqlite(database, "SqliteSecurityStore", busyTimeoutMs, true);
+    this.#db = opened.db;
+    this.#owned = opened.owned;
     try {
-      this.#db = new Driver(path, { fileMustExist: path !== ":memory:" });
-      this.#db.pragma("journal_mode = WAL");
-      this.#db.pragma("synchronous = FULL");
-      this.#db.pragma(`busy_timeout = ${Math.max(0, Math.trunc(options.busyTimeoutMs ?? 2000))}`);
       const verifier = this.#db
-        .prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'audit_chains'")
-        .get();
+        .prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?")
+        .get(names.bare("audit_chains"));
       if (!verifier)
-        throw new CapkitError("STORE_UNAVAILABLE", `${path} holds no verifier state`, {
-          hint: "open a SqliteStore on the file first: the approvals write into its audit trail",
-        });
-      this.#db.transaction(() => this.#db.exec(SECURITY_SCHEMA_SQLITE)).immediate();
-      this.#stmt = prepare(this.#db);
-      this.#audit = sqliteAuditWriter(this.#db);
+        throw new CapkitError(
+          "STORE_UNAVAILABLE",
+          `${opened.what} holds no verifier state (prefix ${names.prefix})`,
+          {
+            hint: "open a SqliteStore on the file first, with the same tablePrefix: the approvals write into its audit trail",
+          },
+        );
+      migrateSqlite(this.#db, names, APPROVAL_TABLES);
+      this.#stmt = prepare(this.#db, names);
+      this.#audit = sqliteAuditWriter(this.#db, names);
     } catch (e) {
+      if (this.#owned) this.#db.close();
       if (e instanceof CapkitError) throw e;
-      throw unavailable(e, `cannot open the SQLite database ${path}`);
+      throw unavailable(e, `cannot open the SQLite database ${opened.what}`);
     }
   }
 
@@ -391,8 +411,9 @@ export class SqliteSecurityStore implements SecurityStore {
     return this.#tx(() => this.#audit(audit));
   }
 
+  /** Closes the database the store opened; the application's own stays open. */
   async close(): Promise<void> {
-    if (this.#db.open) this.#db.close();
+    if (this.#owned && this.#db.open) this.#db.close();
   }
 }
 
@@ -436,12 +457,21 @@ function grantValues(g: GrantRecord): Record<string, unknown> {
   };
 }
 
-function prepare(db: Database.Database) {
+function prepare(db: Database.Database, n: TableNames) {
+  const {
+    security_subjects,
+    security_events,
+    approval_devices,
+    operations,
+    receipt_heads,
+    receipts,
+    grants,
+  } = n.t;
   return {
-    subject: db.prepare("SELECT * FROM security_subjects WHERE kind = ? AND id = ?"),
-    ensureSubject: db.prepare("INSERT OR IGNORE INTO security_subjects (kind, id) VALUES (?, ?)"),
+    subject: db.prepare(`SELECT * FROM ${security_subjects} WHERE kind = ? AND id = ?`),
+    ensureSubject: db.prepare(`INSERT OR IGNORE INTO ${security_subjects} (kind, id) VALUES (?, ?)`),
     bump: db.prepare(
-      `INSERT INTO security_subjects (kind, id, device_epoch, session_epoch, grant_epoch, operation_epoch)
+      `INSERT INTO ${security_subjects} (kind, id, device_epoch, session_epoch, grant_epoch, operation_epoch)
        VALUES (@kind, @id, @device, @session, @grant, @operation)
        ON CONFLICT (kind, id) DO UPDATE SET device_epoch = device_epoch + excluded.device_epoch,
          session_epoch = session_epoch + excluded.session_epoch, grant_epoch = grant_epoch + excluded.grant_epoch,
@@ -449,79 +479,79 @@ function prepare(db: Database.Database) {
        RETURNING device_epoch, session_epoch, grant_epoch, operation_epoch`,
     ),
     cancelOfSubject: db.prepare(
-      `UPDATE operations SET state = 'cancelled', decided_at = @at, reason = @reason
+      `UPDATE ${operations} SET state = 'cancelled', decided_at = @at, reason = @reason
        WHERE state = 'pending' AND ((@kind = 'user' AND user_id = @id) OR (@kind = 'contract' AND contract_id = @id))
        RETURNING id, user_id, credential_id`,
     ),
     revokeOfSubject: db.prepare(
-      `UPDATE grants SET state = 'revoked', ended_at = @at, reason = @reason
+      `UPDATE ${grants} SET state = 'revoked', ended_at = @at, reason = @reason
        WHERE state IN ('pending', 'active')
          AND ((@kind = 'user' AND (owner_id = @id OR target_id = @id)) OR (@kind = 'contract' AND contract_id = @id))
        RETURNING id, owner_id`,
     ),
     insertEvent: db.prepare(
-      `INSERT INTO security_events (at, type, kind, subject_id, cause, actor, device_epoch, session_epoch, grant_epoch,
+      `INSERT INTO ${security_events} (at, type, kind, subject_id, cause, actor, device_epoch, session_epoch, grant_epoch,
          operation_epoch, operations_cancelled, grants_revoked)
        VALUES (@at, @type, @kind, @subject, @cause, @actor, @device, @session, @grant, @operation, @operations, @grants)
        RETURNING seq`,
     ),
     events: db.prepare(
-      `SELECT * FROM security_events WHERE seq > @after AND (@kind IS NULL OR (kind = @kind AND subject_id = @id))
+      `SELECT * FROM ${security_events} WHERE seq > @after AND (@kind IS NULL OR (kind = @kind AND subject_id = @id))
        ORDER BY seq LIMIT @limit`,
     ),
-    device: db.prepare("SELECT * FROM approval_devices WHERE credential_id = ?"),
+    device: db.prepare(`SELECT * FROM ${approval_devices} WHERE credential_id = ?`),
     putDevice: db.prepare(
-      `INSERT INTO approval_devices (credential_id, user_id, public_key, epoch, registered_at) VALUES (?, ?, ?, ?, ?)
+      `INSERT INTO ${approval_devices} (credential_id, user_id, public_key, epoch, registered_at) VALUES (?, ?, ?, ?, ?)
        ON CONFLICT (credential_id) DO UPDATE SET user_id = excluded.user_id, public_key = excluded.public_key,
          epoch = excluded.epoch, registered_at = excluded.registered_at`,
     ),
     insertOperation: db.prepare(
-      `INSERT INTO operations (id, user_id, contract_id, method, credential_id, type, document, digest, created_at,
+      `INSERT INTO ${operations} (id, user_id, contract_id, method, credential_id, type, document, digest, created_at,
          expires_at, user_epoch, contract_epoch, state)
        VALUES (@id, @user, @contract, @method, @credential, @type, @document, @digest, @createdAt, @expiresAt,
          @userEpoch, @contractEpoch, 'pending')`,
     ),
-    operation: db.prepare("SELECT * FROM operations WHERE id = ?"),
+    operation: db.prepare(`SELECT * FROM ${operations} WHERE id = ?`),
     operations: db.prepare(
-      `SELECT * FROM operations WHERE user_id = @user AND (@state IS NULL OR state = @state)
+      `SELECT * FROM ${operations} WHERE user_id = @user AND (@state IS NULL OR state = @state)
          AND (@after IS NULL OR id > @after) ORDER BY id LIMIT @limit`,
     ),
-    decideOperation: db.prepare("UPDATE operations SET state = ?, decided_at = ? WHERE id = ?"),
+    decideOperation: db.prepare(`UPDATE ${operations} SET state = ?, decided_at = ? WHERE id = ?`),
     cancel: db.prepare(
-      `UPDATE operations SET state = 'cancelled', decided_at = @at, reason = @reason
+      `UPDATE ${operations} SET state = 'cancelled', decided_at = @at, reason = @reason
        WHERE id = @id AND state = 'pending' AND expires_at > @at`,
     ),
-    head: db.prepare("SELECT n, digest, time_s FROM receipt_heads WHERE user_id = ?"),
+    head: db.prepare(`SELECT n, digest, time_s FROM ${receipt_heads} WHERE user_id = ?`),
     moveHead: db.prepare(
-      `INSERT INTO receipt_heads (user_id, n, digest, time_s) VALUES (?, ?, ?, ?)
+      `INSERT INTO ${receipt_heads} (user_id, n, digest, time_s) VALUES (?, ?, ?, ?)
        ON CONFLICT (user_id) DO UPDATE SET n = excluded.n, digest = excluded.digest, time_s = excluded.time_s`,
     ),
     insertReceipt: db.prepare(
-      "INSERT INTO receipts (user_id, n, operation_id, body, digest) VALUES (?, ?, ?, ?, ?)",
+      `INSERT INTO ${receipts} (user_id, n, operation_id, body, digest) VALUES (?, ?, ?, ?, ?)`,
     ),
     signReceipt: db.prepare(
-      "UPDATE receipts SET key_id = ?, signature = ? WHERE operation_id = ? AND signature IS NULL",
+      `UPDATE ${receipts} SET key_id = ?, signature = ? WHERE operation_id = ? AND signature IS NULL`,
     ),
-    receipt: db.prepare("SELECT * FROM receipts WHERE operation_id = ?"),
-    receipts: db.prepare("SELECT * FROM receipts WHERE user_id = ? AND n > ? ORDER BY n LIMIT ?"),
+    receipt: db.prepare(`SELECT * FROM ${receipts} WHERE operation_id = ?`),
+    receipts: db.prepare(`SELECT * FROM ${receipts} WHERE user_id = ? AND n > ? ORDER BY n LIMIT ?`),
     insertGrant: db.prepare(
-      `INSERT INTO grants (id, kind, owner_id, target_id, contract_id, state, created_at, epoch, owner_epoch,
+      `INSERT INTO ${grants} (id, kind, owner_id, target_id, contract_id, state, created_at, epoch, owner_epoch,
          target_epoch, contract_epoch)
        VALUES (@id, @kind, @owner, @target, @contract, 'pending', @createdAt, 0, @ownerEpoch, @targetEpoch,
          @contractEpoch)`,
     ),
-    grant: db.prepare("SELECT * FROM grants WHERE id = ?"),
-    grantWithEpochs: db.prepare(`${GRANT_WITH_EPOCHS} WHERE g.id = ?`),
+    grant: db.prepare(`SELECT * FROM ${grants} WHERE id = ?`),
+    grantWithEpochs: db.prepare(`${grantWithEpochs(n)} WHERE g.id = ?`),
     grants: db.prepare(
-      "SELECT * FROM grants WHERE owner_id = ? OR target_id = ? ORDER BY created_at DESC, id LIMIT ?",
+      `SELECT * FROM ${grants} WHERE owner_id = ? OR target_id = ? ORDER BY created_at DESC, id LIMIT ?`,
     ),
-    grantOfOperation: db.prepare("SELECT id FROM grants WHERE operation_id = ?"),
+    grantOfOperation: db.prepare(`SELECT id FROM ${grants} WHERE operation_id = ?`),
     activateGrant: db.prepare(
-      `UPDATE grants SET state = 'active', activated_at = ?, operation_id = ?, consent = ?, epoch = epoch + 1
+      `UPDATE ${grants} SET state = 'active', activated_at = ?, operation_id = ?, consent = ?, epoch = epoch + 1
        WHERE id = ?`,
     ),
     deactivateGrant: db.prepare(
-      `UPDATE grants SET state = 'deactivated', ended_at = ?, reason = ?
+      `UPDATE ${grants} SET state = 'deactivated', ended_at = ?, reason = ?
        WHERE id = ? AND state IN ('pending', 'active')`,
     ),
   };

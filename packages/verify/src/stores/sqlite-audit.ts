@@ -1,6 +1,7 @@
 import type Database from "better-sqlite3";
 import { chainHash, chainOf, chainStart } from "../audit/chain.js";
 import type { AuditEntry } from "../model.js";
+import type { TableNames } from "./tables.js";
 
 /** Writes one audit row, chained; the caller holds the database's write lock (an IMMEDIATE transaction). */
 export type SqliteAuditWriter = (entry: AuditEntry) => void;
@@ -10,22 +11,22 @@ export type SqliteAuditWriter = (entry: AuditEntry) => void;
  * approvals'): each row in its hash chain (src/audit/chain.ts, docs/architecture.md §6.2). Every caller holds
  * the write lock, so reading the chain's head and moving it on is atomic.
  */
-export function sqliteAuditWriter(db: Database.Database): SqliteAuditWriter {
-  const chainHead = db.prepare("SELECT n, head FROM audit_chains WHERE chain = ?");
+export function sqliteAuditWriter(db: Database.Database, n: TableNames): SqliteAuditWriter {
+  const chainHead = db.prepare(`SELECT n, head FROM ${n.t.audit_chains} WHERE chain = ?`);
   const moveChain = db.prepare(
-    "INSERT INTO audit_chains (chain, n, head) VALUES (?, ?, ?) ON CONFLICT (chain) DO UPDATE SET n = excluded.n, head = excluded.head",
+    `INSERT INTO ${n.t.audit_chains} (chain, n, head) VALUES (?, ?, ?) ON CONFLICT (chain) DO UPDATE SET n = excluded.n, head = excluded.head`,
   );
   const insert = db.prepare(
-    `INSERT INTO audit (at, credential_id, action, result, counter, detail, user_id, actor, chain, n, hash)
+    `INSERT INTO ${n.t.audit} (at, credential_id, action, result, counter, detail, user_id, actor, chain, n, hash)
      VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
   );
   return (a) => {
     const chain = chainOf(a);
     const head = chainHead.get(chain) as { n: number; head: string } | undefined;
-    const n = (head?.n ?? 0) + 1;
+    const k = (head?.n ?? 0) + 1;
     const prev = head ? Buffer.from(head.head, "hex") : chainStart(chain);
-    const hash = Buffer.from(chainHash(prev, { ...a, chain, n })).toString("hex");
-    moveChain.run(chain, n, hash);
+    const hash = Buffer.from(chainHash(prev, { ...a, chain, n: k })).toString("hex");
+    moveChain.run(chain, k, hash);
     insert.run(
       a.at,
       a.credentialId,
@@ -36,7 +37,7 @@ export function sqliteAuditWriter(db: Database.Database): SqliteAuditWriter {
       a.user ?? null,
       a.actor ?? null,
       chain,
-      n,
+      k,
       hash,
     );
   };

@@ -1,5 +1,4 @@
 import { randomBytes } from "node:crypto";
-import { closeSync, existsSync, openSync } from "node:fs";
 import { CapkitError } from "@capkit/core";
 import type Database from "better-sqlite3";
 import { isLocked, lockoutSql } from "../lockout.js";
@@ -28,26 +27,27 @@ import type {
 import { replayDigest } from "../replay.js";
 import { checkOptions, integerIn } from "../requests.js";
 import { activatedEntry, replacedEntry } from "./activation.js";
-import { loadDriver } from "./driver.js";
+import type { SqliteDatabase } from "./connections.js";
 import { type SqliteInternals, STORE_INTERNALS, type StoreWriter, stampActor } from "./internals.js";
+import { migrateSqlite } from "./migrate-sqlite.js";
+import { UNKNOWN_KEY_NAME } from "./migrations.js";
 import {
-  COLUMNS_ADDED,
   CREDENTIAL_COLUMNS,
-  CREDENTIAL_SELECT,
+  credentialSelect,
   credentialValues,
-  INDEXES_SQL,
   ROW_BYTES,
   rowToAudit,
   rowToChained,
   rowToCredential,
-  SCHEMA_SQLITE,
-  UNKNOWN_KEY_NAME,
   unknownSubjectKey,
+  VERIFIER_TABLES,
 } from "./schema.js";
 import { type SqliteAuditWriter, sqliteAuditWriter } from "./sqlite-audit.js";
+import { openSqlite } from "./sqlite-open.js";
+import { type TableNames, type TableOptions, tableNames } from "./tables.js";
 import { nothingDone, outcomeUnknown } from "./unavailable.js";
 
-export interface SqliteStoreOptions {
+export interface SqliteStoreOptions extends TableOptions {
   /** How long a write waits for another process's transaction before STORE_UNAVAILABLE (default 2000 ms). */
   readonly busyTimeoutMs?: number;
   /** Unknown ids and users whose failures are counted (the most recently tried; default 100,000). */
@@ -63,49 +63,48 @@ export interface SqliteStoreOptions {
  */
 export class SqliteStore implements StateStore {
   readonly #db: Database.Database;
+  readonly #owned: boolean;
+  readonly #names: TableNames;
   readonly #stmt: ReturnType<typeof prepare>;
   readonly #unknownKey: Buffer;
   readonly #unknownLimit: number;
   readonly #writeAudit: SqliteAuditWriter;
 
-  constructor(path: string, options: SqliteStoreOptions = {}) {
-    if (typeof path !== "string" || path === "" || path.includes("\0"))
-      throw new CapkitError("INPUT_INVALID", "the SQLite database is a file path (or :memory:)");
-    checkOptions(options, "the SQLite store's options", ["busyTimeoutMs", "unknownLimit"]);
+  /**
+   * Opens the store on a SQLite file (created 0600 if absent; `:memory:` for a private one), or on a
+   * better-sqlite3 `Database` the application opened itself — which the store then leaves open on `close`. Its
+   * tables are created, or brought to this version, on open (src/stores/migrations.ts), all named with
+   * `tablePrefix` (default `capkit_`); no other table of the database is touched.
+   *
+   * @example
+   * ```ts
+   * const store = new SqliteStore("capkit.db"); // its own file
+   * const shared = new SqliteStore(appDatabase, { tablePrefix: "auth_" }); // beside the application's tables
+   * ```
+   */
+  constructor(database: string | SqliteDatabase, options: SqliteStoreOptions = {}) {
+    checkOptions(options, "the SQLite store's options", ["busyTimeoutMs", "unknownLimit", "tablePrefix"]);
     const busyTimeoutMs = integerIn(options.busyTimeoutMs ?? 2000, 0, 600_000, "busyTimeoutMs");
     this.#unknownLimit = integerIn(options.unknownLimit ?? 100_000, 1, 100_000_000, "unknownLimit");
-    // The driver first: a missing package is its own error, not "cannot open the database".
-    const Driver = loadDriver<typeof Database>("better-sqlite3", "SqliteStore");
+    this.#names = tableNames(options.tablePrefix);
+    const opened = openSqlite(database, "SqliteStore", busyTimeoutMs);
+    this.#db = opened.db;
+    this.#owned = opened.owned;
     try {
-      // Created 0600 before SQLite opens it: SQLite gives the -wal and -shm files the database file's mode.
-      if (path !== ":memory:" && !existsSync(path)) closeSync(openSync(path, "wx", 0o600));
-      this.#db = new Driver(path);
-      this.#db.pragma("journal_mode = WAL");
-      this.#db.pragma("synchronous = FULL");
-      this.#db.pragma(`busy_timeout = ${busyTimeoutMs}`);
+      migrateSqlite(this.#db, this.#names, VERIFIER_TABLES);
       this.#db
-        .transaction(() => {
-          this.#db.exec(SCHEMA_SQLITE);
-          for (const c of COLUMNS_ADDED) {
-            const has = (this.#db.pragma(`table_info(${c.table})`) as { name: string }[]).some(
-              (col) => col.name === c.column,
-            );
-            if (!has) this.#db.exec(`ALTER TABLE ${c.table} ADD COLUMN ${c.column} ${c.definition}`);
-          }
-          this.#db.exec(INDEXES_SQL);
-          this.#db
-            .prepare("INSERT OR IGNORE INTO meta (name, value) VALUES (?, ?)")
-            .run(UNKNOWN_KEY_NAME, randomBytes(32).toString("hex"));
-        })
-        .immediate();
-      this.#stmt = prepare(this.#db);
-      this.#writeAudit = sqliteAuditWriter(this.#db);
+        .prepare(`INSERT OR IGNORE INTO ${this.#names.t.meta} (name, value) VALUES (?, ?)`)
+        .run(UNKNOWN_KEY_NAME, randomBytes(32).toString("hex"));
+      this.#stmt = prepare(this.#db, this.#names);
+      this.#writeAudit = sqliteAuditWriter(this.#db, this.#names);
       this.#unknownKey = Buffer.from(
         (this.#stmt.meta.get(UNKNOWN_KEY_NAME) as { value: string }).value,
         "hex",
       );
     } catch (e) {
-      throw unavailable(e, `cannot open the SQLite database ${path}`);
+      if (this.#owned) this.#db.close();
+      if (e instanceof CapkitError) throw e;
+      throw unavailable(e, `cannot open the SQLite database ${opened.what}`);
     }
   }
 
@@ -477,8 +476,9 @@ export class SqliteStore implements StateStore {
     return this.#do(() => (this.#stmt.countUnknown.get() as { n: number }).n, false);
   }
 
+  /** Closes the database the store opened; one the application handed in stays open (it is the application's). */
   async close(): Promise<void> {
-    if (this.#db.open) this.#db.close();
+    if (this.#owned && this.#db.open) this.#db.close();
   }
 
   /** The provisioning tables' door (src/stores/internals.ts). */
@@ -495,6 +495,7 @@ export class SqliteStore implements StateStore {
     };
     return {
       db: this.#db,
+      names: this.#names,
       transaction: (work) => this.#do(() => this.#db.transaction(() => work(writer)).immediate()),
       read: (work) => this.#do(work),
     };
@@ -541,90 +542,95 @@ export function unavailable(e: unknown, what: string, writes = false): CapkitErr
 /** The lockout rule in SQLite's named parameters (src/lockout.ts). */
 const RULE = lockoutSql({ max: "@max", now: "@now", release: "@release" });
 
-function prepare(db: Database.Database) {
+function prepare(db: Database.Database, n: TableNames) {
+  const { credentials, users, challenges, unknown_subjects, audit, audit_chains, audit_checkpoints, meta } =
+    n.t;
+  const CREDENTIAL_SELECT = credentialSelect(n);
   return {
-    insert: db.prepare(`INSERT INTO credentials (${CREDENTIAL_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`),
-    insertUser: db.prepare("INSERT OR IGNORE INTO users (id) VALUES (?)"),
+    insert: db.prepare(
+      `INSERT INTO ${credentials} (${CREDENTIAL_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    ),
+    insertUser: db.prepare(`INSERT OR IGNORE INTO ${users} (id) VALUES (?)`),
     get: db.prepare(`${CREDENTIAL_SELECT} WHERE c.id = ?`),
-    versionAndLast: db.prepare("SELECT version, last FROM credentials WHERE id = ?"),
+    versionAndLast: db.prepare(`SELECT version, last FROM ${credentials} WHERE id = ?`),
     list: db.prepare(
       `${CREDENTIAL_SELECT} WHERE (? IS NULL OR c.id > ?) AND (? IS NULL OR c.user_id = ?) ORDER BY c.id LIMIT ?`,
     ),
-    user: db.prepare("SELECT * FROM users WHERE id = ?"),
-    meta: db.prepare("SELECT value FROM meta WHERE name = ?"),
+    user: db.prepare(`SELECT * FROM ${users} WHERE id = ?`),
+    meta: db.prepare(`SELECT value FROM ${meta} WHERE name = ?`),
     accept: db.prepare(
-      `UPDATE credentials SET last = @value, failures = 0, locked = 0, locked_at = NULL,
+      `UPDATE ${credentials} SET last = @value, failures = 0, locked = 0, locked_at = NULL,
          drift = coalesce(@drift, drift), accepted_at = @at, accepted_digest = @digest, accepted_request = @request
        WHERE id = @id`,
     ),
     failUnknown: db.prepare(
-      `INSERT INTO unknown_subjects (key, failures, locked, locked_at, seq)
+      `INSERT INTO ${unknown_subjects} (key, failures, locked, locked_at, seq)
        VALUES (@key, 1, 1 >= @max, CASE WHEN 1 >= @max THEN @now END,
-         (SELECT coalesce(max(seq), 0) + 1 FROM unknown_subjects))
+         (SELECT coalesce(max(seq), 0) + 1 FROM ${unknown_subjects}))
        ON CONFLICT (key) DO UPDATE SET ${RULE.fail}
        RETURNING failures, locked`,
     ),
     evictUnknown: db.prepare(
-      "DELETE FROM unknown_subjects WHERE seq <= (SELECT coalesce(max(seq), 0) FROM unknown_subjects) - ?",
+      `DELETE FROM ${unknown_subjects} WHERE seq <= (SELECT coalesce(max(seq), 0) FROM ${unknown_subjects}) - ?`,
     ),
-    unknown: db.prepare("SELECT failures, locked, locked_at FROM unknown_subjects WHERE key = ?"),
-    userLock: db.prepare("SELECT failures, locked, locked_at FROM users WHERE id = ?"),
-    credentialLock: db.prepare("SELECT failures, locked, locked_at FROM credentials WHERE id = ?"),
-    forgetUnknown: db.prepare("DELETE FROM unknown_subjects WHERE key = ?"),
-    countUnknown: db.prepare("SELECT count(*) AS n FROM unknown_subjects"),
-    fail: db.prepare(`UPDATE credentials SET ${RULE.fail} WHERE id = @id RETURNING failures, locked`),
-    failUser: db.prepare(`UPDATE users SET ${RULE.fail} WHERE id = @id RETURNING failures, locked`),
-    unlock: db.prepare("UPDATE credentials SET failures = 0, locked = 0, locked_at = NULL WHERE id = ?"),
-    unlockUser: db.prepare("UPDATE users SET failures = 0, locked = 0, locked_at = NULL WHERE id = ?"),
-    setState: db.prepare("UPDATE credentials SET state = ?, version = ? WHERE id = ?"),
-    activate: db.prepare("UPDATE credentials SET state = 'active', replaces = NULL WHERE id = ?"),
+    unknown: db.prepare(`SELECT failures, locked, locked_at FROM ${unknown_subjects} WHERE key = ?`),
+    userLock: db.prepare(`SELECT failures, locked, locked_at FROM ${users} WHERE id = ?`),
+    credentialLock: db.prepare(`SELECT failures, locked, locked_at FROM ${credentials} WHERE id = ?`),
+    forgetUnknown: db.prepare(`DELETE FROM ${unknown_subjects} WHERE key = ?`),
+    countUnknown: db.prepare(`SELECT count(*) AS n FROM ${unknown_subjects}`),
+    fail: db.prepare(`UPDATE ${credentials} SET ${RULE.fail} WHERE id = @id RETURNING failures, locked`),
+    failUser: db.prepare(`UPDATE ${users} SET ${RULE.fail} WHERE id = @id RETURNING failures, locked`),
+    unlock: db.prepare(`UPDATE ${credentials} SET failures = 0, locked = 0, locked_at = NULL WHERE id = ?`),
+    unlockUser: db.prepare(`UPDATE ${users} SET failures = 0, locked = 0, locked_at = NULL WHERE id = ?`),
+    setState: db.prepare(`UPDATE ${credentials} SET state = ?, version = ? WHERE id = ?`),
+    activate: db.prepare(`UPDATE ${credentials} SET state = 'active', replaces = NULL WHERE id = ?`),
     reseal: db.prepare(
-      "UPDATE credentials SET sealed = ?, params = ? WHERE id = ? AND sealed IS ? AND params = ?",
+      `UPDATE ${credentials} SET sealed = ?, params = ? WHERE id = ? AND sealed IS ? AND params = ?`,
     ),
-    revoke: db.prepare("DELETE FROM credentials WHERE id = ?"),
-    revokeChallenges: db.prepare("DELETE FROM challenges WHERE credential_id = ?"),
-    replaced: db.prepare("UPDATE credentials SET replaces = NULL WHERE replaces = ?"),
-    expireChallenges: db.prepare("DELETE FROM challenges WHERE expires_at <= ?"),
+    revoke: db.prepare(`DELETE FROM ${credentials} WHERE id = ?`),
+    revokeChallenges: db.prepare(`DELETE FROM ${challenges} WHERE credential_id = ?`),
+    replaced: db.prepare(`UPDATE ${credentials} SET replaces = NULL WHERE replaces = ?`),
+    expireChallenges: db.prepare(`DELETE FROM ${challenges} WHERE expires_at <= ?`),
     trimChallenges: db.prepare(
-      `DELETE FROM challenges WHERE credential_id = ? AND id NOT IN
-         (SELECT id FROM challenges WHERE credential_id = ? ORDER BY expires_at DESC LIMIT ?)`,
+      `DELETE FROM ${challenges} WHERE credential_id = ? AND id NOT IN
+         (SELECT id FROM ${challenges} WHERE credential_id = ? ORDER BY expires_at DESC LIMIT ?)`,
     ),
     addChallenge: db.prepare(
-      "INSERT INTO challenges (id, credential_id, function, value, expires_at) VALUES (?, ?, ?, ?, ?)",
+      `INSERT INTO ${challenges} (id, credential_id, function, value, expires_at) VALUES (?, ?, ?, ?, ?)`,
     ),
     takeChallenge: db.prepare(
-      "DELETE FROM challenges WHERE id = ? AND credential_id = ? AND function = ? RETURNING *",
+      `DELETE FROM ${challenges} WHERE id = ? AND credential_id = ? AND function = ? RETURNING *`,
     ),
-    countChallenges: db.prepare("SELECT count(*) AS n FROM challenges"),
+    countChallenges: db.prepare(`SELECT count(*) AS n FROM ${challenges}`),
     auditTrail: db.prepare(
-      `SELECT * FROM audit WHERE seq > @after AND (@credential IS NULL OR credential_id = @credential)
+      `SELECT * FROM ${audit} WHERE seq > @after AND (@credential IS NULL OR credential_id = @credential)
          AND (@user IS NULL OR user_id = @user) AND (@since IS NULL OR at >= @since) AND (@until IS NULL OR at < @until)
        ORDER BY seq LIMIT @limit`,
     ),
     auditHeads: db.prepare(
-      `SELECT h.chain, h.n, h.head AS hash FROM audit_chains h
-       WHERE h.chain IN (SELECT DISTINCT chain FROM audit WHERE seq > ? AND seq <= ? AND chain IS NOT NULL)`,
+      `SELECT h.chain, h.n, h.head AS hash FROM ${audit_chains} h
+       WHERE h.chain IN (SELECT DISTINCT chain FROM ${audit} WHERE seq > ? AND seq <= ? AND chain IS NOT NULL)`,
     ),
-    maxSeq: db.prepare("SELECT coalesce(max(seq), 0) AS seq FROM audit"),
-    addCheckpoint: db.prepare("INSERT OR IGNORE INTO audit_checkpoints (seq, at, body) VALUES (?, ?, ?)"),
-    checkpoints: db.prepare("SELECT body FROM audit_checkpoints ORDER BY seq"),
+    maxSeq: db.prepare(`SELECT coalesce(max(seq), 0) AS seq FROM ${audit}`),
+    addCheckpoint: db.prepare(`INSERT OR IGNORE INTO ${audit_checkpoints} (seq, at, body) VALUES (?, ?, ?)`),
+    checkpoints: db.prepare(`SELECT body FROM ${audit_checkpoints} ORDER BY seq`),
     auditCut: db.prepare(
       `SELECT max(at) AS cut FROM (
-         SELECT at, row_number() OVER w AS k, sum(${ROW_BYTES}) OVER w AS bytes FROM audit
+         SELECT at, row_number() OVER w AS k, sum(${ROW_BYTES}) OVER w AS bytes FROM ${audit}
          WINDOW w AS (ORDER BY seq DESC))
        WHERE k > ? OR bytes > ?`,
     ),
     pruneCheckpoints: db.prepare(
-      `DELETE FROM audit_checkpoints WHERE at < @before AND seq <
-         (SELECT coalesce(max(seq), 0) FROM audit_checkpoints WHERE at < @before)`,
+      `DELETE FROM ${audit_checkpoints} WHERE at < @before AND seq <
+         (SELECT coalesce(max(seq), 0) FROM ${audit_checkpoints} WHERE at < @before)`,
     ),
-    auditAll: db.prepare("SELECT * FROM audit ORDER BY seq DESC LIMIT ?"),
+    auditAll: db.prepare(`SELECT * FROM ${audit} ORDER BY seq DESC LIMIT ?`),
     auditOne: db.prepare(
-      "SELECT * FROM audit WHERE credential_id = ? OR user_id = ? ORDER BY seq DESC LIMIT ?",
+      `SELECT * FROM ${audit} WHERE credential_id = ? OR user_id = ? ORDER BY seq DESC LIMIT ?`,
     ),
     pruneAudit: db.prepare(
-      `DELETE FROM audit WHERE at < @before AND seq NOT IN
-         (SELECT max(seq) FROM audit WHERE at < @before AND chain IS NOT NULL GROUP BY chain)`,
+      `DELETE FROM ${audit} WHERE at < @before AND seq NOT IN
+         (SELECT max(seq) FROM ${audit} WHERE at < @before AND chain IS NOT NULL GROUP BY chain)`,
     ),
   };
 }

@@ -1,0 +1,142 @@
+import type pg from "pg";
+import {
+  type Catalog,
+  legacyMarkerSql,
+  legacyMetaShaped,
+  legacyNames,
+  metaRowsSql,
+  planMigration,
+  recordVersionSql,
+  type SchemaSet,
+  versionName,
+} from "./migrations.js";
+import type { TableNames } from "./tables.js";
+
+/** Every capkit store's schema lock (pg_advisory_xact_lock's first key); the second is the prefix and schema's. */
+const LOCK_CLASS = 781234;
+
+/**
+ * Brings the database's tables of each set to the code's version (src/stores/migrations.ts) in ONE transaction,
+ * under an advisory lock on the prefix and schema: processes that open a store at once run the steps one after
+ * the other, and the later ones find nothing to do. Without a `schema`, the tables are where the connection's
+ * `search_path` puts them (its current schema), as an application's own unqualified tables are; the
+ * connection's settings are never changed (its timeouts only for this transaction: DDL waits for the
+ * verifications in flight). `then` runs in the same transaction (the store's own rows, such as its keys).
+ */
+export async function migratePostgres(
+  c: pg.ClientBase,
+  n: TableNames,
+  sets: readonly SchemaSet[],
+  then?: () => Promise<void>,
+): Promise<void> {
+  await c.query("BEGIN");
+  try {
+    await c.query("SET LOCAL lock_timeout = 0; SET LOCAL statement_timeout = 0");
+    const cur = ((await c.query("SELECT coalesce(current_schema(), 'public') AS s")).rows[0] as { s: string })
+      .s;
+    const target = n.schema ?? cur;
+    await c.query("SELECT pg_advisory_xact_lock($1, hashtext($2))", [LOCK_CLASS, `${target}.${n.prefix}`]);
+    const legacy = legacyNames(cur);
+    for (const set of sets) {
+      const names = ["meta" as const, ...set.tables];
+      const rows = (
+        await c.query(
+          `SELECT s.nspname AS s, c.relname AS t, a.attname AS col
+           FROM pg_class c JOIN pg_namespace s ON s.oid = c.relnamespace
+           JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
+           WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f') AND s.nspname = ANY($1) AND c.relname = ANY($2)
+           ORDER BY a.attnum`,
+          [
+            [target, cur],
+            [...names, ...names.map((t) => n.bare(t))],
+          ],
+        )
+      ).rows as { s: string; t: string; col: string }[];
+      const collect = (schema: string, bare: (t: (typeof names)[number]) => string) => {
+        const m = new Map<string, string[]>();
+        for (const t of names) {
+          const cols = rows.filter((r) => r.s === schema && r.t === bare(t)).map((r) => r.col);
+          if (cols.length > 0) m.set(bare(t), cols);
+        }
+        return m;
+      };
+      const targetTables = collect(target, (t) => n.bare(t));
+      const legacyTables = collect(cur, (t) => t);
+      const meta = targetTables.has(n.bare("meta"))
+        ? ((
+            await c.query(
+              metaRowsSql(n, (i) => `$${i}`),
+              [versionName(set)],
+            )
+          ).rows as { name: string; value: string }[])
+        : [];
+      const legacyMarker =
+        legacyMetaShaped(legacyTables.get("meta")) &&
+        (await c.query(legacyMarkerSql(legacy))).rows.length > 0;
+      const version = meta.find((r) => r.name === versionName(set));
+      const catalog: Catalog = {
+        target: targetTables,
+        legacy: legacyTables,
+        version: version === undefined ? 0 : Number(version.value),
+        adopted: meta.some((r) => r.name !== versionName(set)),
+        legacyMarker,
+      };
+      const plan = planMigration(set, n, "postgres", catalog);
+      if (!plan) continue;
+      if (n.schema !== undefined) await c.query(`CREATE SCHEMA IF NOT EXISTS "${n.schema}"`);
+      for (const table of plan.adopt) await adopt(c, n, table, cur, target);
+      if (plan.adopt.length > 0)
+        for (const seq of set.legacySequences ?? []) {
+          const exists = (await c.query("SELECT to_regclass($1) IS NOT NULL AS e", [`"${cur}"."${seq}"`]))
+            .rows[0];
+          if ((exists as { e: boolean }).e) await moveObject(c, "SEQUENCE", cur, seq, n.prefix + seq, target);
+        }
+      for (const s of plan.statements) await c.query(s);
+      await c.query(
+        recordVersionSql(n, (i) => `$${i}`),
+        [versionName(set), String(plan.to)],
+      );
+    }
+    await then?.();
+    await c.query("COMMIT");
+  } catch (e) {
+    await c.query("ROLLBACK").catch(() => {});
+    throw e;
+  }
+}
+
+/** An unprefixed table renamed (and moved to the target schema) with its indexes and serial sequences. */
+async function adopt(c: pg.ClientBase, n: TableNames, table: string, cur: string, target: string) {
+  const from = `"${cur}"."${table}"`;
+  const indexes = (
+    await c.query(
+      "SELECT i.relname AS name FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid WHERE x.indrelid = $1::regclass",
+      [from],
+    )
+  ).rows as { name: string }[];
+  const sequences = (
+    await c.query(
+      `SELECT s.relname AS name FROM pg_depend d JOIN pg_class s ON s.oid = d.objid
+       WHERE d.refobjid = $1::regclass AND d.classid = 'pg_class'::regclass AND s.relkind = 'S'`,
+      [from],
+    )
+  ).rows as { name: string }[];
+  await moveObject(c, "TABLE", cur, table, n.prefix + table, target);
+  // Moved with their table; renamed here so that no name capkit keeps lacks its prefix.
+  for (const i of indexes)
+    await c.query(`ALTER INDEX "${target}"."${i.name}" RENAME TO "${n.prefix}${i.name}"`);
+  for (const s of sequences)
+    await c.query(`ALTER SEQUENCE "${target}"."${s.name}" RENAME TO "${n.prefix}${s.name}"`);
+}
+
+async function moveObject(
+  c: pg.ClientBase,
+  kind: "TABLE" | "SEQUENCE",
+  cur: string,
+  from: string,
+  to: string,
+  target: string,
+) {
+  await c.query(`ALTER ${kind} "${cur}"."${from}" RENAME TO "${to}"`);
+  if (target !== cur) await c.query(`ALTER ${kind} "${cur}"."${to}" SET SCHEMA "${target}"`);
+}
