@@ -76,7 +76,8 @@ CREATE TRIGGER audit_chained BEFORE INSERT ON ${s}.capkit_audit FOR EACH ROW EXE
   lean: {
     label:
       "the accept statement, the audit table with its primary key only (no index on credential, user, time)",
-    sql: (s: string) => `DROP INDEX ${s}.capkit_audit_credential, ${s}.capkit_audit_user, ${s}.capkit_audit_at`,
+    sql: (s: string) =>
+      `DROP INDEX ${s}.capkit_audit_credential, ${s}.capkit_audit_user, ${s}.capkit_audit_at`,
   },
 } as const;
 
@@ -347,8 +348,12 @@ async function setUpDisk(name: string, under: string): Promise<Disk> {
   const ids = Array.from({ length: CLIENTS }, (_, i) => String(i));
   const lastSum = async (schema = "public") =>
     Number(
-      (await admin.query(`SELECT sum(last)::text AS s FROM ${schema}.capkit_credentials WHERE id = ANY($1)`, [ids]))
-        .rows[0].s,
+      (
+        await admin.query(
+          `SELECT sum(last)::text AS s FROM ${schema}.capkit_credentials WHERE id = ANY($1)`,
+          [ids],
+        )
+      ).rows[0].s,
     );
   // The plain UPDATE adds 1 to `last` per transaction: the counters sent next start above.
   const movesLast = async (run: () => Promise<{ n: number; seconds: number; clientUs: number }>) => {

@@ -114,7 +114,9 @@ async function postgres(): Promise<{ capkit: Work; client: Work; pool: Work }> {
     await (async () => {
       const c = new pg.Client({ connectionString: server.url });
       await c.connect();
-      await c.query("INSERT INTO credentials (id, params, last, created_at) VALUES ($1, '{}', 0, 0)", [id]);
+      await c.query("INSERT INTO capkit_credentials (id, params, last, created_at) VALUES ($1, '{}', 0, 0)", [
+        id,
+      ]);
       await c.end();
     })();
     let last = 0;
