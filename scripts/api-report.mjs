@@ -40,6 +40,9 @@ const DOCUMENTED = new Set([
   "@capkit/cli",
   "@capkit/verify",
   "@capkit/verify/pkcs11",
+  "@capkit/verify/provisioning",
+  "@capkit/verify/approvals",
+  "@capkit/web",
 ]);
 
 /** Each public package and the entry points it publishes, as `[subpath, .d.ts file]`. */

@@ -72,9 +72,9 @@ const REPOSITORY = "https://github.com/capkit/capkit";
 
 /**
  * Packages whose shipped comments still cite repository docs by relative path (docs/architecture.md), which
- * an npm user cannot open: @capkit/verify and @capkit/web, until issue 21's phase B rewrites their surfaces.
+ * an npm user cannot open: @capkit/verify, until issue 21's phase B rewrites its surface.
  */
-const RELATIVE_LINKS_PENDING = new Set(["capkit-verify-0.1.0.tgz", "capkit-web-0.1.0.tgz"]);
+const RELATIVE_LINKS_PENDING = new Set(["capkit-verify-0.1.0.tgz"]);
 
 /** A path into the repository written in prose: docs/…, packages/…, a package's test/… or scripts/…, or ../… */
 const REPOSITORY_PATH =

@@ -9,7 +9,7 @@ const verifier = new Verifier({
   // Its tables are named capkit_… (CAPKIT_TABLE_PREFIX): it can share the application's database. Or PostgresStore
   // (@capkit/verify/postgres), with a URL, a pg.PoolConfig or the application's pg.Pool, and a schema of its own.
   store: new SqliteStore(process.env["CAPKIT_DB"] ?? "capkit-state.db", {
-    tablePrefix: process.env["CAPKIT_TABLE_PREFIX"] || undefined,
+    ...(process.env["CAPKIT_TABLE_PREFIX"] ? { tablePrefix: process.env["CAPKIT_TABLE_PREFIX"] } : {}),
   }),
   keys: SoftwareKeyProvider.fromEnv(), // CAPKIT_KEYS: the master key and issuer keys, never logged
 });

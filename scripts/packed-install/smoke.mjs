@@ -23,6 +23,8 @@ import { newSimCardState, SimulatedCard } from "@capkit/token-sim";
 import { SoftwareKeyProvider, Verifier } from "@capkit/verify";
 import { Approvals } from "@capkit/verify/approvals";
 import { SqliteSecurityStore, SqliteStore } from "@capkit/verify/sqlite";
+import { bundleCapkitWeb } from "@capkit/web/bundle";
+import { parseQrActivation, qrActivationText } from "@capkit/web/sogesmart/qr";
 
 // RFC 6238 Appendix B: SHA-1, seed "12345678901234567890", T = 59 s, 8 digits → 94287082.
 const key = new HmacKey(new TextEncoder().encode("12345678901234567890"), "SHA1");
@@ -124,6 +126,21 @@ assert.ok(new CapkitError("INPUT_INVALID", "x") instanceof Error);
   db.close();
   await new Promise((r) => setTimeout(r, 50));
 }
+// @capkit/web as installed: the bundler builds the elements from the published builds (not the workspace's
+// sources), with nothing of Node in them; an activation's QR code reads back as written.
+for (const entry of ["devices", "sogesmart"]) {
+  const js = await bundleCapkitWeb({ entry });
+  assert.match(js, entry === "devices" ? /capkit-sesame-reader/ : /capkit-sogesmart-app/);
+  assert.doesNotMatch(js, /from\s*"node:|require\("node:/);
+}
+const activation = {
+  activationId: "0123456789abcdef0123456789abcdef",
+  regId: "fedcba9876543210fedcba9876543210",
+  serverIdentity: "bank.example",
+  webSession: "00112233445566778899aabbccddeeff",
+};
+assert.deepEqual(parseQrActivation(qrActivationText(activation)), activation);
+
 console.log(
-  `smoke ok on Node ${process.version}: TOTP, SPAKE2 (RFC 9382), a receipt, CAP code ${cap.display}, SQLite enrol + verify, 20000 statements dropped`,
+  `smoke ok on Node ${process.version}: TOTP, SPAKE2 (RFC 9382), a receipt, CAP code ${cap.display}, SQLite enrol + verify, 20000 statements dropped, the web elements bundled`,
 );

@@ -1,7 +1,6 @@
 /// <reference lib="dom" />
 // (The callbacks given to page.evaluate run in the browser: they are typed against the DOM.)
-import { launchChromium } from "@capkit/test-support/browser";
-import { build } from "esbuild";
+import { openBundledPage } from "@capkit/test-support/browser";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
@@ -18,41 +17,16 @@ import {
  * built-in can be pulled in), loaded by a bare page in Debian's Chromium, given receipts the bank signed in
  * Node. The same verdicts as in Node, from the same code.
  */
-const ORIGIN = "http://capkit.test";
-const PAGE = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>receipts</title>
-<script type="module" src="/provision.js"></script></head><body><main><h1>Receipts</h1></main></body></html>`;
-
 let browser: Browser;
 let page: Page;
 
-async function bundle(): Promise<string> {
-  const r = await build({
-    stdin: {
-      contents: `import { verifyReceipt, verifyReceiptChain } from "@capkit/provision"; window.capkit = { verifyReceipt, verifyReceiptChain };`,
-      resolveDir: new URL(".", import.meta.url).pathname,
-      loader: "js",
-    },
-    bundle: true,
-    platform: "browser",
-    format: "esm",
-    write: false,
-    conditions: ["@capkit/source"],
-    logLevel: "silent",
-  });
-  return r.outputFiles[0]!.text;
-}
-
 beforeAll(async () => {
-  const [b, js] = await Promise.all([launchChromium(), bundle()]);
-  browser = b;
-  const context = await browser.newContext();
-  await context.route(`${ORIGIN}/**`, (route) => {
-    const isJs = route.request().url().endsWith("/provision.js");
-    return route.fulfill({ contentType: isJs ? "text/javascript" : "text/html", body: isJs ? js : PAGE });
-  });
-  page = await context.newPage();
-  await page.goto(`${ORIGIN}/`);
-  await page.waitForFunction(() => "capkit" in window);
+  ({ browser, page } = await openBundledPage({
+    module: "@capkit/provision",
+    names: ["verifyReceipt", "verifyReceiptChain"],
+    from: import.meta.url,
+    title: "Receipts",
+  }));
 });
 afterAll(async () => {
   await browser?.close();

@@ -130,7 +130,7 @@ export interface SealedState {
   readonly params: CredentialParams;
 }
 
-/** A user's shared failure count and lockout (`verify` by user, and every credential of the user). */
+/** A user's shared failure count and lockout (`verify({ user, code })` and every credential of the user). */
 export interface UserState {
   /** The user's id, as the application names it. */
   readonly id: string;

@@ -1,7 +1,6 @@
 /// <reference lib="dom" />
 // (The callbacks given to page.evaluate run in the browser: they are typed against the DOM.)
-import { launchChromium } from "@capkit/test-support/browser";
-import { build } from "esbuild";
+import { openBundledPage } from "@capkit/test-support/browser";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { MemorySecurityStore } from "../src/approvals.js";
@@ -13,37 +12,16 @@ import { appDevice, world } from "./approvals-world.js";
  * customer's browser with @capkit/provision alone, bundled for the browser platform: what a bank's page or a
  * customer's own tool does offline.
  */
-const ORIGIN = "http://capkit.test";
-const PAGE = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>receipts</title>
-<script type="module" src="/provision.js"></script></head><body><main><h1>Receipts</h1></main></body></html>`;
-
 let browser: Browser;
 let page: Page;
 
 beforeAll(async () => {
-  const bundled = await build({
-    stdin: {
-      contents: `import { verifyReceiptChain } from "@capkit/provision"; window.capkit = { verifyReceiptChain };`,
-      resolveDir: new URL(".", import.meta.url).pathname,
-      loader: "js",
-    },
-    bundle: true,
-    platform: "browser",
-    format: "esm",
-    write: false,
-    conditions: ["@capkit/source"],
-    logLevel: "silent",
-  });
-  const js = bundled.outputFiles[0]!.text;
-  browser = await launchChromium();
-  const context = await browser.newContext();
-  await context.route(`${ORIGIN}/**`, (route) => {
-    const isJs = route.request().url().endsWith("/provision.js");
-    return route.fulfill({ contentType: isJs ? "text/javascript" : "text/html", body: isJs ? js : PAGE });
-  });
-  page = await context.newPage();
-  await page.goto(`${ORIGIN}/`);
-  await page.waitForFunction(() => "capkit" in window);
+  ({ browser, page } = await openBundledPage({
+    module: "@capkit/provision",
+    names: ["verifyReceiptChain"],
+    from: import.meta.url,
+    title: "Receipts",
+  }));
 });
 afterAll(async () => {
   await browser?.close();

@@ -4,17 +4,8 @@ import { type ReaderKey, type Screen, SesameReader, SimulatedCard } from "@capki
 import { restoreCardState, saveCardState } from "./card-storage.js";
 import { Countdown } from "./countdown.js";
 import { el, sheet } from "./dom.js";
+import { loadAttribute } from "./door.js";
 
-/**
- * `<capkit-sesame-reader>`: the Sésame reader on a page, beside the bank's form like the physical device beside
- * the screen. The same state machine as the terminal simulator (token-sim's SesameReader) drives it; this
- * element only draws the 2-line LCD and the keys and forwards presses.
- *
- * Attributes: `card-src` — URL of the simulated card's JSON state (the issuer's copy); the card then lives in
- * localStorage (card-storage.ts). Events (bubbling, composed): `capkit-screen` (detail: the Screen) on every
- * change, `capkit-code` (detail: `{ code, display }`) when a code is shown.
- * Keyboard (when the device has focus): digits, Enter = OK, Backspace/Escape = C, F = the function key.
- */
 const KEY_LABELS: Readonly<Record<string, string>> = { OK: "OK (valider)", C: "C (correction)" };
 const KEYPAD: readonly ReaderKey[] = ["1", "2", "3", "4", "5", "6", "7", "8", "9", "C", "0", "OK"];
 
@@ -38,7 +29,42 @@ button.c { background: #b3261e; color: #fff; }
 .slot { width: 100%; margin-top: 12px; background: #d9b44a; }
 `;
 
+/**
+ * `<capkit-sesame-reader>`: the Sésame reader on a page, beside the bank's form like the physical device beside
+ * the screen — a 2-line LCD, keys 0–9, OK, C, « Fonction » and a card slot. token-sim's `SesameReader` (the
+ * same state machine as the terminal simulator) drives it: this element only draws the LCD and the keys and
+ * forwards presses. Importing `@capkit/web` defines it.
+ *
+ * Provisioning: the attribute `card-src`, the URL of a simulated card's JSON state as the issuer hands it
+ * (`newSimCardState()` of `@capkit/token-sim`), or {@link SesameReaderElement.setCard}. The card then lives in
+ * this browser's `localStorage` (`capkit-sim-card:<PAN>`, see {@link restoreCardState}): a reload never repeats
+ * an ATC. The reader takes the reader profile the card's profile names.
+ *
+ * Events (bubbling, composed): `capkit-screen` (detail: token-sim's `Screen`) on every change of the LCD;
+ * `capkit-code` (detail: `{ code, display }`, e.g. `{ code: "12345678", display: "1234 5678" }`) when a code
+ * is shown; `capkit-card` (detail: `{ pan }`) when a card is put beside the reader; `capkit-error` (detail:
+ * {@link ErrorDetail}) when the card at `card-src` cannot be read or is refused.
+ *
+ * Keyboard (when the device has focus): digits, Enter = OK, Backspace/Escape = C, F = the function key; the
+ * LCD is a polite live region.
+ *
+ * @example
+ * ```html
+ * <script type="module" src="/capkit-web.js"></script> <!-- bundleCapkitWeb() -->
+ * <capkit-sesame-reader card-src="/devices/card.json"></capkit-sesame-reader>
+ * <script type="module">
+ *   const reader = document.querySelector("capkit-sesame-reader");
+ *   reader.addEventListener("capkit-code", (e) => console.log(e.detail.display)); // "1234 5678"
+ *   reader.addEventListener("capkit-error", (e) => console.error(e.detail.code, e.detail.message));
+ *   // Or from script: the card, then the customer's presses.
+ *   reader.setCard(await (await fetch("/devices/card.json")).json());
+ *   reader.insertCard();
+ *   for (const key of ["OK", "1", "2", "3", "4", "OK"]) reader.press(key); // CODE, PIN 1234
+ * </script>
+ * ```
+ */
 export class SesameReaderElement extends HTMLElement {
+  /** The attribute the element reads: `card-src`. */
   static readonly observedAttributes = ["card-src"];
   #reader = new SesameReader();
   #unsubscribe: () => void;
@@ -57,34 +83,27 @@ export class SesameReaderElement extends HTMLElement {
     this.#unsubscribe = this.#reader.onScreen((s) => this.#draw(s));
   }
 
+  /** Draws the device when the element is put on the page (the custom elements' lifecycle). */
   connectedCallback(): void {
     if (!this.#lcd) this.#render();
   }
 
+  /** `card-src` set: fetches the card and hands it to {@link SesameReaderElement.setCard}. */
   attributeChangedCallback(name: string, _old: string | null, value: string | null): void {
-    if (name === "card-src" && value) {
-      fetch(value, { credentials: "same-origin" })
-        .then((r) => {
-          if (!r.ok) throw new Error(`HTTP ${r.status}`);
-          return r.json() as Promise<SimCardState>;
-        })
-        .then((state) => this.setCard(state))
-        .catch((e: unknown) => {
-          this.dispatchEvent(
-            new CustomEvent("capkit-error", {
-              detail: { message: String(e) },
-              bubbles: true,
-              composed: true,
-            }),
-          );
-        });
-    }
+    if (name === "card-src" && value)
+      loadAttribute(this, "card-src", value, (state) => this.setCard(state as SimCardState));
   }
 
-  /** Puts this card beside the reader (not yet in it); its state is restored from and saved to localStorage. */
+  /**
+   * Puts this card beside the reader (not yet in it), in place of the one there; its state is restored from
+   * and saved to `localStorage` ({@link restoreCardState}).
+   *
+   * @param issued - the card's state as the issuer hands it (`newSimCardState()` of `@capkit/token-sim`)
+   * @throws `INPUT_INVALID` for a state `parseSimCardState` refuses, before the card in the reader is touched
+   */
   setCard(issued: SimCardState): void {
-    if (this.#inserted) this.removeCard();
     const state = restoreCardState(issued, localStorage);
+    if (this.#inserted) this.removeCard();
     this.#card = new SimulatedCard(state, { onStateChange: (s) => saveCardState(s, localStorage) });
     // The reader takes the profile a bank pairs with this card (card-profiles.ts): CDOL constants, challenge
     // length and whether Sign carries the amount follow the card, as with a bank's own reader.
@@ -103,10 +122,12 @@ export class SesameReaderElement extends HTMLElement {
     return this.#card?.state;
   }
 
+  /** What the LCD shows now. */
   get screen(): Screen {
     return this.#reader.screen;
   }
 
+  /** Inserts the card given by `card-src` or `setCard` (nothing without one, or when it is in already). */
   insertCard(): void {
     if (!this.#card || this.#inserted) return;
     this.#card.insert();
@@ -115,6 +136,7 @@ export class SesameReaderElement extends HTMLElement {
     this.#updateSlot();
   }
 
+  /** Takes the card out of the reader (the reader then sends it nothing more). */
   removeCard(): void {
     if (!this.#card || !this.#inserted) return;
     this.#card.remove();
@@ -123,6 +145,12 @@ export class SesameReaderElement extends HTMLElement {
     this.#updateSlot();
   }
 
+  /**
+   * Presses one of the reader's keys, as the customer does.
+   *
+   * @param key - `"0"` to `"9"`, `"OK"`, `"C"` or `"FN"` (the function key)
+   * @throws `INPUT_INVALID` for any other key
+   */
   press(key: ReaderKey): void {
     this.#reader.press(key);
   }

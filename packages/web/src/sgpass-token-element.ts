@@ -1,25 +1,32 @@
-import { CapkitError, fromHex } from "@capkit/core";
+import { expectInteger, expectOneOf, expectRecord, expectString, fromHex } from "@capkit/core";
 import { SgpassToken, TOKEN_PIN_TRIES, type TokenScreen } from "@capkit/token-sim";
 import { Countdown } from "./countdown.js";
 import { el, sheet } from "./dom.js";
+import { expectFormat, loadAttribute } from "./door.js";
 
 /**
- * `<capkit-sgpass-token>`: the SGpass-style token on a page (token-sim's SgpassToken: TOTP or HOTP on the open
- * OATH algorithms, optional PIN locking after 5 wrong tries). Press the button, read the code.
- *
- * Attributes: `token-src` — URL of the token's JSON provisioning ({@link TokenProvisioning}). What must survive
- * a reload is kept in localStorage: the HOTP counter (a code is never shown twice), the wrong PINs in a row
- * and the lock.
- * Events (bubbling, composed): `capkit-screen` (detail: the TokenScreen), `capkit-code` (detail:
- * `{ code, validUntil }`).
+ * What provisions an SGpass-style token (`token-src`'s JSON, or {@link SgpassTokenElement.provision}'s
+ * argument): its seed and settings as the bank issues them. Checked at the door: a field of the wrong type is
+ * refused with its name, never read as something else.
  */
 export interface TokenProvisioning {
+  /** The token's id (1 to 128 letters, digits, `_ . @ : + -`): what keeps its counter and lock in this browser. */
   readonly id: string;
+  /** `totp` (the code of the current time step) or `hotp` (the next counter's code). */
   readonly kind: "totp" | "hotp";
+  /** The OATH seed, in hex (16 bytes or more). */
   readonly secretHex: string;
+  /** The HMAC hash (`SHA1`, as DIGIPASS GO-class tokens). */
+  readonly algorithm?: "SHA1" | "SHA256" | "SHA512";
+  /** The code's length, 6 to 10 (6). */
   readonly digits?: number;
+  /** TOTP: the time step in seconds (30). */
   readonly step?: number;
+  /** TOTP: T0, in Unix seconds (0). */
+  readonly t0?: number;
+  /** HOTP: the next counter value as issued (0); the one already reached in this browser wins when larger. */
   readonly counter?: number;
+  /** A PIN (4 to 8 digits) the holder types before a code is shown; 5 wrong ones in a row lock the token. */
   readonly pin?: string;
 }
 
@@ -31,6 +38,7 @@ interface SavedToken {
 }
 
 const PREFIX = "capkit-sgpass:";
+const ID = /^[\w.@:+-]{1,128}$/;
 
 const STYLE = `
 :host { display: inline-block; font-family: system-ui, sans-serif; }
@@ -50,10 +58,38 @@ label { display: block; font-size: 14px; }
 input { font: inherit; width: 100%; box-sizing: border-box; margin-top: 4px; padding: 6px; }
 `;
 
+/**
+ * `<capkit-sgpass-token>`: the SGpass-style token on a page (token-sim's `SgpassToken`: TOTP or HOTP on the open
+ * OATH algorithms, with an optional PIN that locks after 5 wrong tries). Press « Afficher un code », read the
+ * code and « Valable encore n s » under it. Importing `@capkit/web` defines it.
+ *
+ * Provisioning: the attribute `token-src`, the URL of a {@link TokenProvisioning} JSON document, or
+ * {@link SgpassTokenElement.provision}. What must survive a reload is kept in `localStorage`
+ * (`capkit-sgpass:<id>`): the HOTP counter (a code is never shown twice), the wrong PINs in a row and the lock.
+ *
+ * Events (bubbling, composed): `capkit-screen` (detail: token-sim's `TokenScreen`) on every change of the
+ * display; `capkit-code` (detail: `{ code, validUntil }`, Unix ms) when a code is shown; `capkit-error` (detail:
+ * {@link ErrorDetail}) when the document at `token-src` cannot be read or is refused.
+ *
+ * @example
+ * ```html
+ * <script type="module" src="/capkit-web.js"></script> <!-- bundleCapkitWeb() -->
+ * <capkit-sgpass-token token-src="/devices/sgpass.json"></capkit-sgpass-token>
+ * <script type="module">
+ *   const token = document.querySelector("capkit-sgpass-token");
+ *   token.addEventListener("capkit-code", (e) => console.log(e.detail.code, new Date(e.detail.validUntil)));
+ *   // Or from script (the RFC 6238 seed "12345678901234567890"):
+ *   token.provision({ id: "demo", kind: "totp", secretHex: "3132333435363738393031323334353637383930" });
+ *   token.press();
+ * </script>
+ * ```
+ */
 export class SgpassTokenElement extends HTMLElement {
+  /** The attribute the element reads: `token-src`. */
   static readonly observedAttributes = ["token-src"];
   readonly #root: ShadowRoot;
   #token: SgpassToken | undefined;
+  #unsubscribe: (() => void) | undefined;
   #id = "";
   #locked = false;
   #pinFailures = 0;
@@ -69,52 +105,62 @@ export class SgpassTokenElement extends HTMLElement {
     this.#root = this.attachShadow({ mode: "open" });
   }
 
+  /** Draws the device when the element is put on the page (the custom elements' lifecycle). */
   connectedCallback(): void {
     if (!this.#lcd) this.#render();
   }
 
+  /** `token-src` set: fetches the document and hands it to {@link SgpassTokenElement.provision}. */
   attributeChangedCallback(name: string, _old: string | null, value: string | null): void {
-    if (name !== "token-src" || !value) return;
-    fetch(value, { credentials: "same-origin" })
-      .then((r) => {
-        if (!r.ok) throw new Error(`HTTP ${r.status}`);
-        return r.json() as Promise<TokenProvisioning>;
-      })
-      .then((p) => this.provision(p))
-      .catch((e: unknown) => {
-        this.dispatchEvent(
-          new CustomEvent("capkit-error", { detail: { message: String(e) }, bubbles: true, composed: true }),
-        );
-      });
+    if (name === "token-src" && value)
+      loadAttribute(this, "token-src", value, (p) => this.provision(p as TokenProvisioning));
   }
 
-  /** Loads the token's secret and settings; the counter and lock already in this browser win. */
+  /**
+   * Loads the token's seed and settings, in place of the token there; the counter, wrong PINs and lock
+   * already kept in this browser for this id win.
+   *
+   * @throws `INPUT_INVALID` naming the field (`HEX_INVALID` for `secretHex` that is not hex,
+   *   `OTP_SECRET_INVALID`/`OTP_SECRET_TOO_SHORT` for the seed, `PIN_INVALID` for the PIN), before anything
+   *   changes: the token there stays as it was
+   */
   provision(p: TokenProvisioning): void {
-    if (typeof p.id !== "string" || !/^[\w.@:+-]{1,128}$/.test(p.id)) {
-      throw new CapkitError("INPUT_INVALID", "token provisioning: bad id");
-    }
+    const doc = expectRecord<Record<string, unknown>>(
+      p,
+      "the token provisioning",
+      "an object ({ id, kind, secretHex, … })",
+    );
+    expectFormat(doc["id"], "the token's id", ID, "1 to 128 letters, digits or _ . @ : + -");
+    if (p.counter !== undefined) expectInteger(p.counter, "the counter", 0, Number.MAX_SAFE_INTEGER);
+    // Checked here: SgpassToken reads a null algorithm as its default, SHA-1 (a SHA-256 token's codes wrong).
+    if (p.algorithm !== undefined) expectOneOf(p.algorithm, "the algorithm", ["SHA1", "SHA256", "SHA512"]);
     const saved = this.#load(p.id);
-    this.#id = p.id;
-    this.#locked = saved?.locked ?? false;
-    this.#pinFailures = saved?.pinFailures ?? 0;
-    this.#token = new SgpassToken({
+    const token = new SgpassToken({
       kind: p.kind,
-      secret: fromHex(p.secretHex),
+      secret: fromHex(p.secretHex, "secretHex"),
+      ...(p.algorithm !== undefined ? { algorithm: p.algorithm } : {}),
       ...(p.digits !== undefined ? { digits: p.digits } : {}),
       ...(p.step !== undefined ? { step: p.step } : {}),
+      ...(p.t0 !== undefined ? { t0: p.t0 } : {}),
       ...(p.pin !== undefined ? { pin: p.pin } : {}),
       counter: Math.max(p.counter ?? 0, saved?.counter ?? 0),
     });
-    this.#token.onScreen((s) => this.#draw(s));
+    this.#unsubscribe?.();
+    this.#token = token;
+    this.#id = p.id;
+    this.#locked = saved?.locked ?? false;
+    this.#pinFailures = saved?.pinFailures ?? 0;
+    this.#unsubscribe = token.onScreen((s) => this.#draw(s));
     if (this.#button) this.#button.disabled = false;
-    this.#draw(this.#locked ? { state: "locked", text: "LOCK" } : this.#token.screen);
+    this.#draw(this.#locked ? { state: "locked", text: "LOCK" } : token.screen);
   }
 
+  /** What the display shows now (undefined before the token is provisioned). */
   get screen(): TokenScreen | undefined {
     return this.#token?.screen;
   }
 
-  /** The token's button. */
+  /** Presses the token's button: a code, or « PIN ? » first when the token has a PIN. */
   press(): void {
     if (!this.#token) return;
     if (this.#locked) {
@@ -125,7 +171,14 @@ export class SgpassTokenElement extends HTMLElement {
     this.#save();
   }
 
+  /**
+   * Types the token's PIN (after a press showed « PIN ? »): the code on the right one, `FAIL n` on a wrong one,
+   * `LOCK` after 5 wrong ones in a row.
+   *
+   * @throws `PIN_INVALID` when `pin` is not a string (nothing is counted)
+   */
   enterPin(pin: string): void {
+    expectString(pin, "the PIN", "PIN_INVALID");
     if (!this.#token || this.#locked) return;
     const screen = this.#token.enterPin(pin);
     // The token counts wrong PINs per instance (a fresh one after a reload); the count kept here spans reloads.

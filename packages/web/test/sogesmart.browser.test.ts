@@ -3,6 +3,7 @@ import { expectAccessible, launchChromium } from "@capkit/test-support/browser";
 import type { Browser, BrowserContext, Page, Request } from "playwright-core";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { bundleCapkitWeb } from "../src/bundle.js";
+import { checkDoor, registryDoor } from "./doors.js";
 
 /**
  * `<capkit-sogesmart-app>` and `<capkit-sms-inbox>` alone in Chromium, on a bare page under a strict CSP (no
@@ -37,6 +38,11 @@ beforeEach(async () => {
     const url = route.request().url();
     if (url.endsWith("/capkit-sogesmart.js"))
       return route.fulfill({ contentType: "text/javascript", body: bundle });
+    if (url.endsWith("/expose.js"))
+      return route.fulfill({
+        contentType: "text/javascript",
+        body: `import * as web from "/capkit-sogesmart.js"; window.capkitSogesmart = web;`,
+      });
     if (url.endsWith("/feed"))
       return route.fulfill({ contentType: "application/json", body: JSON.stringify(feed) });
     if (url.includes("/api/")) return route.fallback();
@@ -140,5 +146,61 @@ describe("<capkit-sms-inbox>", () => {
     );
     await page.clock.resume();
     await expectAccessible(page);
+  });
+});
+
+describe("the doors of @capkit/web/sogesmart: what plain JavaScript hands them wrong is refused, typed and true", () => {
+  it("scan(text): a text that is not a string is refused before the app changes screen", async () => {
+    await open();
+    await checkDoor(page, {
+      target: { element: "capkit-sogesmart-app" },
+      method: "scan",
+      args: ["sogesmart:activation?v=1"],
+      arg: 0,
+      names: /^the QR code's text must be a string; got /,
+      codes: ["INPUT_INVALID"],
+      valid: (x) => typeof x === "string",
+    });
+    // The strings of the door's list were scanned (the app said each is not SogeSmart's QR code); a refusal
+    // from a fresh app leaves it on its first screen.
+    await page.reload();
+    await open();
+    const refused = await app().evaluate(async (e) => {
+      const a = e as unknown as { scan(t: unknown): Promise<void> };
+      return a.scan(42).then(
+        () => "scanned",
+        (err: { code?: string }) => err.code,
+      );
+    });
+    expect(refused).toBe("INPUT_INVALID");
+    expect(await screen()).toBe("welcome");
+  });
+
+  it("defineSogesmartElements(registry): anything but a registry is refused", async () => {
+    await open();
+    await page.addScriptTag({ url: "/expose.js", type: "module" });
+    await page.waitForFunction(() => "capkitSogesmart" in window);
+    await checkDoor(page, registryDoor("capkitSogesmart", "defineSogesmartElements"));
+  });
+
+  it("an app-version that is not a version number: a capkit-error event, a blank phone, scan refused", async () => {
+    await open();
+    const outcome = await app().evaluate(async (e) => {
+      const a = e as unknown as HTMLElement & { ready: Promise<void>; scan(t: string): Promise<void> };
+      const seen: { code: string; message: string }[] = [];
+      a.addEventListener("capkit-error", (ev) => seen.push((ev as CustomEvent).detail));
+      a.setAttribute("app-version", "cinq");
+      await a.ready;
+      const scan = await a.scan("sogesmart:activation?v=1").then(
+        () => "scanned",
+        (err: { code?: string; message?: string }) => `${err.code} ${err.message}`,
+      );
+      return { seen, scan, blank: a.shadowRoot!.childElementCount === 0 };
+    });
+    expect(outcome).toEqual({
+      seen: [{ code: "INPUT_INVALID", message: "app-version must be a version number (5.0.0)" }],
+      scan: "INPUT_INVALID the app is not open: app-version must be a version number",
+      blank: true,
+    });
   });
 });

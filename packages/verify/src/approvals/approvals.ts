@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { CapkitError, fromBase64, fromHex, toBase64, toHex } from "@capkit/core";
+import { CapkitError, fromBase64, fromHex, isRecord, toBase64, toHex } from "@capkit/core";
 import {
   type ApprovalDecision,
   type ApprovalMethod,
@@ -20,22 +20,24 @@ import { checkSubjectId } from "../events/subjects.js";
 import type { KeyProvider } from "../key-provider.js";
 import type { AuditEntry, StoredCredential } from "../model.js";
 import { verifyDeviceSignatureNative } from "../provisioning/device-signature.js";
-import type {
-  ClosedReason,
-  DeviceRecord,
-  OperationRecord,
-  OperationState,
-  SecurityStore,
-  StoredReceipt,
+import {
+  type ClosedReason,
+  type DeviceRecord,
+  type OperationRecord,
+  type OperationState,
+  SECURITY_STORE_METHODS,
+  type SecurityStore,
+  type StoredReceipt,
 } from "../security-model.js";
 import { operationDetail } from "../stores/security-rules.js";
 import { SubjectGate } from "../subject-gate.js";
 import type { Verifier } from "../verifier.js";
 import { VERIFIER_INTERNALS, type VerifierInternals } from "../verifier-internals.js";
-import { checkOptions, checkWords, pageLimit, wholeNumber } from "./door.js";
+import { checkClassOptions, checkOptions, checkWords, pageLimit, wholeNumber } from "./door.js";
 import { APPROVAL_METHODS, type ApprovalPrompt, boundCode, promptFor } from "./methods.js";
 import { buildReceipt, receiptKeysOf, signedOperation, signedReceipt } from "./receipts.js";
 
+/** What {@link Approvals} works with: the verifier, the security store beside it, the keys. */
 export interface ApprovalsOptions {
   /** The verifier whose credentials decide, and whose lockout counts every code and device signature. */
   readonly verifier: Verifier;
@@ -53,9 +55,11 @@ export interface ApprovalsOptions {
 export interface CreateOperationRequest {
   /** A `capkit-operation/1` document (checked at the door: `parseOperation`). */
   readonly document: unknown;
+  /** The user who must decide it. */
   readonly user: string;
   /** The card, keypad token or app instance (credential id) that must decide it. */
   readonly credential: string;
+  /** How it is decided: `device` (the app's signature), `ocra` (a keypad's code), `cap-sign` (a reader's SIGNATURE). */
   readonly method: ApprovalMethod;
   /** The professional contract it is made under: events on the contract cancel it too. */
   readonly contract?: string;
@@ -63,17 +67,27 @@ export interface CreateOperationRequest {
 
 /** An operation's state as the bank reads it; `expired` is a pending one whose time is over. */
 export interface OperationStatus {
+  /** The document's id. */
   readonly id: string;
+  /** `pending`, `approved`, `declined`, `cancelled`, or `expired` (pending past its `expiresAt`). */
   readonly state: OperationState | "expired";
+  /** The user who must decide it. */
   readonly user: string;
+  /** The professional contract it is made under, if any. */
   readonly contract?: string;
+  /** How it is decided. */
   readonly method: ApprovalMethod;
+  /** The credential that must decide it. */
   readonly credential: string;
+  /** The document, as created (checked against its digest on every read). */
   readonly document: OperationDocument;
   /** SHA-256 of the canonical document, hex. */
   readonly digest: string;
+  /** The document's creation time (milliseconds since the epoch). */
   readonly createdAt: number;
+  /** The document's expiry (milliseconds since the epoch): no decision after it. */
   readonly expiresAt: number;
+  /** When it was decided or cancelled (milliseconds since the epoch). */
   readonly decidedAt?: number;
   /** Why it was cancelled. */
   readonly reason?: string;
@@ -81,6 +95,7 @@ export interface OperationStatus {
   readonly receipt?: SignedReceipt;
 }
 
+/** A new operation's state, with what to show the customer to decide it. */
 export interface CreatedOperation extends OperationStatus {
   /** What to show the customer: the typed fields (keypad, reader), or nothing more (the app). */
   readonly prompt: ApprovalPrompt;
@@ -90,6 +105,7 @@ export interface CreatedOperation extends OperationStatus {
 
 /** A decision signed by the app's device key (`SoftDigipass.decide`). */
 export interface DeviceDecision {
+  /** `accept` or `decline`: signed with the digest. */
   readonly decision: ApprovalDecision;
   /** The digest the device signed, hex. */
   readonly operationDigest: string;
@@ -103,6 +119,7 @@ export interface DeviceDecision {
  * read it nor spend that user's tries with wrong codes. A bank passes its session's user.
  */
 export interface AskedBy {
+  /** The user of the session that asks. */
   readonly user?: string;
 }
 
@@ -136,13 +153,46 @@ const DECISIONS: Record<ApprovalDecision, "approved" | "declined"> = {
 };
 
 /**
- * Very sensitive operations signed for what they are (PSD2 RTS Art. 5; docs/architecture.md §12): one API to
+ * Very sensitive operations signed for what they are (PSD2 RTS Art. 5, dynamic linking: the code or signature
+ * is specific to the amount and the payee; docs/architecture.md §12): one API to
  * create an operation from its `capkit-operation/1` document, to have it approved or declined by the
  * credential it names — the app's device key (`device`), an SGpass-style keypad (`ocra`), a Sésame/CAP reader
  * (`cap-sign`) — and to read its state. An operation is decided once (two decisions racing: one wins), never
  * after it expires, never after a security event revoked it; every code or device signature counts in the
  * verifier's one lockout; every approval and decline gives a receipt signed by the key provider and chained per
- * user.
+ * user. Documents and receipts are digested in canonical JSON (JCS, RFC 8785), so the bank, the app and anyone
+ * checking a receipt offline digest the same bytes.
+ *
+ * Every method checks its arguments at the door: a wrong type (a number for a code, an id that is not one) is
+ * INPUT_INVALID, OPERATION_INVALID or APPROVAL_METHOD_INVALID before anything is counted or stored.
+ *
+ * @example
+ * An operation approved in the app (Pass Sécurité), on the memory stores; its receipt checked offline:
+ * ```ts
+ * import { createOperation, verifyReceipt } from "@capkit/provision";
+ * import { MemoryStore, SoftwareKeyProvider, Verifier } from "@capkit/verify";
+ * import { Approvals, MemorySecurityStore } from "@capkit/verify/approvals";
+ *
+ * const state = new MemoryStore();
+ * const keys = new SoftwareKeyProvider(SoftwareKeyProvider.generateMaterial());
+ * const verifier = new Verifier({ store: state, keys });
+ * const approvals = new Approvals({ verifier, store: new MemorySecurityStore(state), keys });
+ *
+ * // Once, after the app's activation (the Provisioner's credential "SERIAL.N" and the app's P-256 key).
+ * await approvals.registerDevice({ credential, publicKey });
+ * const document = createOperation(
+ *   { type: "transfer", payee: { iban, name: "Alice Martin" }, amount: { minor: 12_550, currency: "EUR" } },
+ *   { id: "op-1", account, now: Math.floor(Date.now() / 1000) },
+ * );
+ * const op = await approvals.create({ document, user: "alice", credential, method: "device" });
+ * // op.signed: the document signed by the bank, which the app verifies and shows; the app signs its decision.
+ * const r = await approvals.decide({ id: op.id, user: "alice", device: await app.decide(op.signed!, "accept") });
+ * if (r.result === "approved") {
+ *   verifyReceipt(r.receipt, await approvals.receiptKeys()); // { ok: true }: anyone can check it, offline
+ * }
+ * // A keypad (method "ocra") or a reader (method "cap-sign"): show op.prompt, then
+ * // approvals.decide({ id, user, decision: "approve", code })
+ * ```
  */
 export class Approvals {
   readonly #store: SecurityStore;
@@ -154,7 +204,13 @@ export class Approvals {
   /** Decisions of one operation, one at a time in the order they came (see `decide`). */
   readonly #line = new SubjectGate(DECISION_WAIT_MS);
 
+  /** @param options - the verifier, the security store beside its store, the verifier's key provider */
   constructor(options: ApprovalsOptions) {
+    checkClassOptions(options, "the approvals' options", [
+      ["verifier", "a Verifier of @capkit/verify", [VERIFIER_INTERNALS, "checkFactor"]],
+      ["store", "a SecurityStore", SECURITY_STORE_METHODS],
+      ["keys", "a KeyProvider", ["signReceipt", "receiptPublicKeys"]],
+    ]);
     this.#verifier = options.verifier;
     this.#internals = options.verifier[VERIFIER_INTERNALS]();
     this.#store = options.store;
@@ -169,7 +225,7 @@ export class Approvals {
    * adviser's revocation or a device reactivation after this refuses its approvals until registered again.
    */
   async registerDevice(req: { credential: string; publicKey: Uint8Array }): Promise<DeviceRecord> {
-    if (typeof req !== "object" || req === null) throw invalid("a device is { credential, publicKey }");
+    if (!isRecord(req)) throw invalid("a device is { credential, publicKey }");
     const id = checkSubjectId(req.credential, "the credential id");
     if (!(req.publicKey instanceof Uint8Array) || !validDevicePublicKey(req.publicKey))
       throw new CapkitError(
@@ -193,7 +249,7 @@ export class Approvals {
    * Answers what to show: the typed fields, or the bank-signed document for the app.
    */
   async create(req: CreateOperationRequest): Promise<CreatedOperation> {
-    if (typeof req !== "object" || req === null) throw invalid("an operation request is an object");
+    if (!isRecord(req)) throw invalid("an operation request is an object");
     const doc = parseOperation(req.document);
     const user = checkSubjectId(req.user, "the user id");
     const id = checkSubjectId(req.credential, "the credential id");
@@ -287,7 +343,7 @@ export class Approvals {
    * and the decision is recorded once, atomically, with its receipt.
    */
   async decide(req: DecideRequest): Promise<DecisionResult> {
-    if (typeof req !== "object" || req === null) throw invalid("a decision is an object");
+    if (!isRecord(req)) throw invalid("a decision is an object");
     const id = checkOperationId(req.id);
     const device = "device" in req ? checkDeviceDecision(req.device) : undefined;
     const code = device ? undefined : checkCodeDecision(req as { decision: unknown; code: unknown });
@@ -542,7 +598,7 @@ function invalid(message: string): CapkitError {
 /** The session's user of an `AskedBy`, checked at the door; undefined when not given. */
 function askedBy(asked: AskedBy | undefined): string | undefined {
   if (asked === undefined) return undefined;
-  if (typeof asked !== "object" || asked === null) throw invalid("who asks is { user }");
+  if (!isRecord(asked)) throw invalid("who asks is { user }");
   return asked.user === undefined ? undefined : checkSubjectId(asked.user, "the asking user");
 }
 
@@ -558,8 +614,7 @@ const BASE64 = /^[A-Za-z0-9+/]{86}==$/;
 
 /** A device decision at the door: its decision, a SHA-256 digest in lower-case hex, a 64-byte signature. */
 function checkDeviceDecision(d: unknown): DeviceDecision {
-  if (typeof d !== "object" || d === null)
-    throw invalid("a device decision is { decision, operationDigest, signature }");
+  if (!isRecord(d)) throw invalid("a device decision is { decision, operationDigest, signature }");
   const { decision, operationDigest: digest, signature } = d as Record<string, unknown>;
   if (decision !== "accept" && decision !== "decline")
     throw invalid("the device's decision is accept or decline");
@@ -577,6 +632,8 @@ function checkCodeDecision(d: { decision: unknown; code: unknown }): {
   decision: "approved" | "declined";
   code: string;
 } {
+  if (d.decision === undefined && d.code === undefined)
+    throw invalid("a decision has device (the app's signed decision), or decision and code");
   if (d.decision !== "approve" && d.decision !== "decline")
     throw invalid("the decision is approve or decline");
   if (typeof d.code !== "string" || !CODE.test(d.code))

@@ -1,6 +1,6 @@
-import { CapkitError } from "@capkit/core";
-import { checkOptions, checkWords, pageLimit, wholeNumber } from "../approvals/door.js";
-import type { SecurityEventRecord, SecurityStore } from "../security-model.js";
+import { CapkitError, isRecord } from "@capkit/core";
+import { checkClassOptions, checkOptions, checkWords, pageLimit, wholeNumber } from "../approvals/door.js";
+import { SECURITY_STORE_METHODS, type SecurityEventRecord, type SecurityStore } from "../security-model.js";
 import { REVOCATIONS, SECURITY_EVENT_TYPES, type SecurityEventType } from "./revocations.js";
 import {
   checkEpochClass,
@@ -14,6 +14,7 @@ import {
   stampHolds,
 } from "./subjects.js";
 
+/** What {@link SecurityEvents} works with. */
 export interface SecurityEventsOptions {
   /** The approvals' store, beside the verifier's (events cancel its operations and revoke its grants). */
   readonly store: SecurityStore;
@@ -23,8 +24,11 @@ export interface SecurityEventsOptions {
   readonly actor?: string;
 }
 
+/** A security event to record. */
 export interface RecordEventRequest {
+  /** Which event (the table `REVOCATIONS` says what each revokes). */
   readonly type: SecurityEventType;
+  /** Whom it is about: a user, an account or a contract, as the event allows. */
   readonly subject: Subject;
   /** Why, in words for the audit trail (never a secret): « réinitialisation via mot de passe perdu ». */
   readonly cause: string;
@@ -35,13 +39,30 @@ export interface RecordEventRequest {
  * src/events/revocations.ts). `record` is one atomic write per event: what it revokes is refused from then on
  * by every server — devices' approvals, sessions stamped before it (`valid`), grants, pending operations. A
  * bank stamps what it creates (`stamp`) and checks the stamp on each use (`valid`: one indexed read).
+ *
+ * @example
+ * A session stamped at login, checked per request, ended by a password reset on any server:
+ * ```ts
+ * import { SecurityEvents } from "@capkit/verify/approvals";
+ *
+ * const events = new SecurityEvents({ store: security, actor: "bank-api" }); // security: a SecurityStore
+ * const alice = { kind: "user", id: "alice" } as const;
+ * const stamp = await events.stamp([{ subject: alice, class: "session" }]); // keep it with the session
+ * await events.valid(stamp); // true
+ * await events.record({ type: "password-reset", subject: alice, cause: "mot de passe perdu" });
+ * await events.valid(stamp); // false: and her devices' approvals, grants and pending operations are revoked
+ * ```
  */
 export class SecurityEvents {
   readonly #store: SecurityStore;
   readonly #now: () => number;
   readonly #actor: string | undefined;
 
+  /** @param options - the security store, the clock, who records */
   constructor(options: SecurityEventsOptions) {
+    checkClassOptions(options, "the security events' options", [
+      ["store", "a SecurityStore", SECURITY_STORE_METHODS],
+    ]);
     this.#store = options.store;
     this.#now = options.now ?? Date.now;
     this.#actor = options.actor;
@@ -53,7 +74,7 @@ export class SecurityEvents {
    * voluntary change stays valid only if the caller stamps it again with the epochs returned.
    */
   async record(req: RecordEventRequest): Promise<SecurityEventRecord> {
-    if (typeof req !== "object" || req === null) throw invalid("an event is { type, subject, cause }");
+    if (!isRecord(req)) throw invalid("an event is { type, subject, cause }");
     if (!SECURITY_EVENT_TYPES.includes(req.type))
       throw invalid(`an event type is one of ${SECURITY_EVENT_TYPES.join(", ")}`);
     const subject = checkSubject(req.subject);

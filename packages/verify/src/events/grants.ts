@@ -1,12 +1,20 @@
 import { randomBytes } from "node:crypto";
-import { CapkitError } from "@capkit/core";
-import { checkWords, pageLimit, wholeNumber } from "../approvals/door.js";
+import { CapkitError, isRecord } from "@capkit/core";
+import { checkClassOptions, checkRequest, checkWords, pageLimit, wholeNumber } from "../approvals/door.js";
 import type { AuditEntry } from "../model.js";
-import type { GrantKind, GrantRecord, GrantState, SecurityStore } from "../security-model.js";
+import {
+  type GrantKind,
+  type GrantRecord,
+  type GrantState,
+  SECURITY_STORE_METHODS,
+  type SecurityStore,
+} from "../security-model.js";
 import { grantDetail } from "../stores/security-rules.js";
 import { checkSubjectId } from "./subjects.js";
 
+/** What {@link Grants} works with. */
 export interface GrantsOptions {
+  /** The security store (beside the verifier's): grants are revoked by its events. */
   readonly store: SecurityStore;
   /** Milliseconds since the epoch; injectable for tests. */
   readonly now?: () => number;
@@ -16,7 +24,9 @@ export interface GrantsOptions {
 
 /** What a grant check answers: usable or not, and why not. */
 export interface GrantCheck {
+  /** Whether the grant may be used now. */
   readonly valid: boolean;
+  /** Its state, or `unknown` for an id no grant has. */
   readonly state: GrantState | "unknown";
   /**
    * Why not: its state's reason (the event that revoked it, the reason it was deactivated), "revoked" when an
@@ -39,7 +49,9 @@ export class Grants {
   readonly #now: () => number;
   readonly #actor: string | undefined;
 
+  /** @param options - the security store, the clock, who acts */
   constructor(options: GrantsOptions) {
+    checkClassOptions(options, "the grants' options", [["store", "a SecurityStore", SECURITY_STORE_METHODS]]);
     this.#store = options.store;
     this.#now = options.now ?? Date.now;
     this.#actor = options.actor;
@@ -52,7 +64,7 @@ export class Grants {
     target: string;
     contract?: string;
   }): Promise<GrantRecord> {
-    if (typeof req !== "object" || req === null) throw invalid("a grant is { kind, owner, target }");
+    if (!isRecord(req)) throw invalid("a grant is { kind, owner, target }");
     if (req.kind !== "passerelle") throw invalid('a grant\'s kind is "passerelle"');
     const owner = checkSubjectId(req.owner, "the owner");
     const target = checkSubjectId(req.target, "the target");
@@ -72,7 +84,8 @@ export class Grants {
    * revoked by an event, or the operation is not such a consent or activated another grant.
    */
   async activate(req: { id: string; operation: string }): Promise<GrantRecord> {
-    const id = checkGrantId(req?.id);
+    checkRequest(req, "a grant activation is { id, operation }");
+    const id = checkGrantId(req.id);
     if (typeof req.operation !== "string" || !/^[A-Za-z0-9_-]{1,64}$/.test(req.operation))
       throw invalid("the consent operation's id is 1 to 64 letters, digits, _ or -");
     const g = await this.#known(id);
@@ -92,7 +105,8 @@ export class Grants {
 
   /** Ends a pending or active grant (Profil → Préférences, or the bank); false if it had ended already. */
   async deactivate(req: { id: string; reason: string }): Promise<boolean> {
-    const id = checkGrantId(req?.id);
+    checkRequest(req, "a grant deactivation is { id, reason }");
+    const id = checkGrantId(req.id);
     checkWords(req.reason, "a reason");
     const g = await this.#known(id);
     const at = this.#now();
@@ -122,6 +136,7 @@ export class Grants {
     return { valid: true, state: g.state };
   }
 
+  /** One grant by its id; undefined if none has it. */
   async get(id: string): Promise<GrantRecord | undefined> {
     return this.#store.grant(checkGrantId(id));
   }

@@ -19,6 +19,7 @@ export type SecurityEventType =
   | "adviser-revocation"
   | "device-reactivation";
 
+/** What one security event is about and what it revokes: a line of {@link REVOCATIONS}. */
 export interface Revocation {
   /** The kinds of subject the event is about. */
   readonly subjects: readonly SubjectKind[];
@@ -28,6 +29,10 @@ export interface Revocation {
   readonly description: string;
 }
 
+/**
+ * The named security events and what each revokes: the one table `SecurityEvents.record` and every store
+ * apply. The leaflet's words are the comments beside each line.
+ */
 export const REVOCATIONS: Readonly<Record<SecurityEventType, Revocation>> = {
   // « réinitialisation du code secret » (« mot de passe perdu »): whoever reset it may not be the customer.
   "password-reset": {
@@ -65,4 +70,5 @@ export const REVOCATIONS: Readonly<Record<SecurityEventType, Revocation>> = {
   },
 };
 
+/** Every security event type, in the table's order (what a CLI or a form offers). */
 export const SECURITY_EVENT_TYPES = Object.keys(REVOCATIONS) as readonly SecurityEventType[];

@@ -10,16 +10,20 @@ import { CapkitError } from "@capkit/core";
  * walk: the pattern of the verifier's credential versions (§6).
  */
 export type SubjectKind = "user" | "account" | "contract";
+/** Every subject kind. */
 export const SUBJECT_KINDS: readonly SubjectKind[] = ["user", "account", "contract"];
 
+/** Whom a security event is about, and what a stamp names. */
 export interface Subject {
+  /** A user, an account or a professional contract. */
   readonly kind: SubjectKind;
-  /** 1–128 letters, digits or . @ : + - _ (the verifier's ids). */
+  /** 1–128 letters, digits or `. @ : + - _` (the verifier's ids). */
   readonly id: string;
 }
 
 /** The classes of things an epoch stamps: each event moves on the classes it revokes (src/events/revocations.ts). */
 export type EpochClass = "device" | "session" | "grant" | "operation";
+/** Every epoch class. */
 export const EPOCH_CLASSES: readonly EpochClass[] = ["device", "session", "grant", "operation"];
 
 /** A subject's epochs, by class; a subject no event ever touched is at 0 in every class. */
@@ -28,7 +32,9 @@ export const ZERO_EPOCHS: Epochs = Object.freeze({ device: 0, session: 0, grant:
 
 /** One line of a stamp: the epoch of one class of one subject when the thing was created. */
 export interface StampEntry extends Subject {
+  /** Which class of the subject's epochs. */
   readonly class: EpochClass;
+  /** That epoch when the thing was created. */
   readonly epoch: number;
 }
 

@@ -7,7 +7,18 @@ import { CapkitError } from "@capkit/core";
  */
 const APP_VERSION = /^[0-9]{1,6}(\.[0-9]{1,6}){0,3}$/;
 
-/** The version's numbers; INPUT_INVALID when it is not 1–4 dot-separated numbers. */
+/**
+ * The version's numbers; INPUT_INVALID when it is not 1–4 dot-separated numbers.
+ *
+ * @param version - the version as the app reports it
+ * @param what - how the error names it (default "an app version")
+ *
+ * @example
+ * ```ts
+ * parseAppVersion("5.2.0"); // [5, 2, 0]
+ * parseAppVersion("5.2-beta"); // INPUT_INVALID
+ * ```
+ */
 export function parseAppVersion(version: unknown, what = "an app version"): number[] {
   if (typeof version !== "string" || !APP_VERSION.test(version))
     throw new CapkitError("INPUT_INVALID", `${what} is 1 to 4 numbers separated by dots (e.g. 5.2.0)`);

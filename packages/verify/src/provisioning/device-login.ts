@@ -1,5 +1,5 @@
 import { randomBytes } from "node:crypto";
-import { CapkitError, fromBase64, fromHex, toBase64 } from "@capkit/core";
+import { CapkitError, fromBase64, fromHex, isRecord, toBase64 } from "@capkit/core";
 import { ID_PATTERN, loginMessage } from "@capkit/provision";
 import type { Verifier } from "../verifier.js";
 import { belowFloor } from "./app-version.js";
@@ -15,13 +15,24 @@ export interface DeviceLogin {
   readonly challenge: string;
   /** The TOTP code, as the app computed it. */
   readonly code: string;
-  /** ECDSA P-256 r ‖ s (base64) over `capkit-login/1` {serial, instance, challenge, otp} (@capkit/provision). */
+  /**
+   * ECDSA P-256 r ‖ s (64 bytes, base64) over `capkit-login/1` with the serial, the instance, the challenge and
+   * the code (`loginMessage` of `@capkit/provision`), by the device key bound at activation.
+   */
   readonly signature: string;
 }
 
+/**
+ * A login's answer. `accepted`: the code and the signature are right (the credential, and the TOTP step it
+ * matched). `rejected`: a wrong code, signature or challenge, counted in the user's one lockout (`triesLeft`),
+ * unless `replayed` (a code just accepted, again: not counted). `locked`: the user is locked out.
+ */
 export type DeviceLoginResult =
+  /** The device and its code are right: the customer is in. */
   | { readonly result: "accepted"; readonly credential: string; readonly counter?: number }
+  /** Wrong, and counted (`triesLeft` before the lockout), unless `replayed`. */
   | { readonly result: "rejected"; readonly triesLeft?: number; readonly replayed?: true }
+  /** The user is locked out: nothing was judged. */
   | { readonly result: "locked" }
   /** Only after a valid signature: this device must be activated again; nothing was counted. */
   | { readonly result: "reactivation-required"; readonly reason: string };
@@ -89,7 +100,7 @@ export class DeviceLogins {
   }
 
   async verify(login: DeviceLogin): Promise<DeviceLoginResult> {
-    if (typeof login !== "object" || login === null) throw invalid("a login is an object");
+    if (!isRecord(login)) throw invalid("a login is an object");
     const { credential, challenge, code, signature } = login;
     const parts = credentialParts(credential);
     if (typeof challenge !== "string" || !ID_PATTERN.test(challenge))

@@ -11,14 +11,40 @@ export interface OutOfBandMessage {
   readonly to: string;
   /** The text to deliver, code included. */
   readonly text: string;
+  /** Which feature's code it carries: `sms` or `letter`. */
   readonly feature: Extract<ActivationFeature, "sms" | "letter">;
 }
 
+/**
+ * The bank's SMS gateway, for the `sms` feature: one method to wrap a vendor's API in. A rejection (a
+ * CapkitError's code, or "the sender failed") is audited and listed in `StartAnswer.delivered`, never thrown at
+ * the app.
+ *
+ * @example
+ * ```ts
+ * const sms: SmsSender = {
+ *   async sendSms({ to, text }) {
+ *     await gateway.send({ to, body: text }); // never log `text`: it holds the code
+ *   },
+ * };
+ * ```
+ */
 export interface SmsSender {
+  /**
+   * Delivers one message; resolves once the gateway took it.
+   *
+   * @param message - the number and the text (code included)
+   */
   sendSms(message: OutOfBandMessage): Promise<void>;
 }
 
+/** The bank's mail house (or any second channel), for the `letter` feature: as {@link SmsSender}. */
 export interface LetterSender {
+  /**
+   * Delivers one message; resolves once the channel took it.
+   *
+   * @param message - the address and the text (code included)
+   */
   sendLetter(message: OutOfBandMessage): Promise<void>;
 }
 

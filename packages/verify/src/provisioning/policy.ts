@@ -1,4 +1,4 @@
-import { CapkitError } from "@capkit/core";
+import { CapkitError, isRecord } from "@capkit/core";
 import {
   type ActivationFeature,
   type ActivationPolicy,
@@ -12,10 +12,14 @@ import { parseAppVersion } from "./app-version.js";
 export interface ProvisioningPolicyInput {
   /**
    * The activation's features: at least two, one of them a code the bank generates, never two through one
-   * channel (PSD2 RTS Art. 25; @capkit/provision's `activationPolicy`). Default `["sms", "password"]`: a code by
+   * channel (PSD2 RTS Art. 25; `activationPolicy` of `@capkit/provision`). Default `["sms", "password"]`: a code by
    * SMS and the customer's banking password, as SogeSmart's « ACTIVATION SOGESMART » → « SMS REÇU ».
    */
   readonly features?: readonly ActivationFeature[];
+  /**
+   * The channel each feature travels by, when it is not the feature's own (two features through one channel
+   * are refused: PSD2 RTS Art. 25(2)(c)(i)).
+   */
   readonly channels?: Partial<Record<ActivationFeature, string>>;
   /** Seconds an activation lives (default 600: 10 minutes). */
   readonly ttl?: number;
@@ -49,16 +53,27 @@ export interface ProvisioningPolicyInput {
   readonly appName?: string;
 }
 
+/** A {@link ProvisioningPolicyInput} checked, with its defaults: what the Provisioner applies. */
 export interface ProvisioningPolicy {
+  /** The protocol's policy (features, channels, ttl, maxTries), as `@capkit/provision` checked it. */
   readonly activation: ActivationPolicy;
+  /** The bank's SPAKE2 identity. */
   readonly serverIdentity: string;
+  /** The in-app token's TOTP parameters. */
   readonly otp: OtpParameters;
+  /** Starts per identifiant in any 24 hours. */
   readonly startsPerDay: number;
+  /** Seconds between two starts of one identifiant. */
   readonly startIntervalSeconds: number;
+  /** Devices (slots) per user. */
   readonly maxDevices: number;
+  /** The oldest app version allowed, as numbers; undefined: no floor. */
   readonly minAppVersion: readonly number[] | undefined;
+  /** Seconds of grace after a start; 0: none. */
   readonly graceSeconds: number;
+  /** Seconds a login challenge lives. */
   readonly loginChallengeSeconds: number;
+  /** The app's name at the head of the SMS, if any. */
   readonly appName: string | undefined;
 }
 
@@ -67,17 +82,29 @@ function refuse(message: string): CapkitError {
 }
 
 function integer(value: unknown, fallback: number, min: number, max: number, what: string): number {
-  const v = value ?? fallback;
+  // Only a missing value takes the default: null is a value, and a wrong one.
+  const v = value === undefined ? fallback : value;
   if (typeof v !== "number" || !Number.isInteger(v) || v < min || v > max)
     throw refuse(`${what} is an integer from ${min} to ${max}`);
   return v;
 }
 
-/** Checks a policy once, when the Provisioner is made: every bound is a typed error naming it. */
+/**
+ * Checks a policy once — the Provisioner does when it is made — with its defaults: every bound is an
+ * ACTIVATION_POLICY_INVALID naming it (a string for a number, seconds given in milliseconds, one feature…).
+ *
+ * @param input - the bank's policy
+ *
+ * @example
+ * ```ts
+ * provisioningPolicy({ serverIdentity: "sogesmart.example", minAppVersion: "5.2" }).startsPerDay; // 3
+ * provisioningPolicy({ serverIdentity: "sogesmart.example", ttl: 600_000 }); // ACTIVATION_POLICY_INVALID (seconds)
+ * ```
+ */
 export function provisioningPolicy(input: ProvisioningPolicyInput): ProvisioningPolicy {
-  if (typeof input !== "object" || input === null) throw refuse("the policy is an object");
+  if (!isRecord(input)) throw refuse("the policy is an object");
   const activation = activationPolicy({
-    features: input.features ?? ["sms", "password"],
+    features: input.features === undefined ? ["sms", "password"] : input.features,
     ...(input.channels !== undefined ? { channels: input.channels } : {}),
     ...(input.ttl !== undefined ? { ttl: input.ttl } : {}),
     ...(input.maxTries !== undefined ? { maxTries: input.maxTries } : {}),
@@ -99,7 +126,7 @@ export function provisioningPolicy(input: ProvisioningPolicyInput): Provisioning
   const appName = input.appName;
   if (appName !== undefined && (typeof appName !== "string" || !/^[\p{L}\p{N} '&.-]{1,32}$/u.test(appName)))
     throw refuse("appName is 1 to 32 letters, digits, spaces or ' & . -");
-  const otp = input.otp ?? { algorithm: "SHA1", digits: 6, step: 30 };
+  const otp = input.otp === undefined ? { algorithm: "SHA1" as const, digits: 6, step: 30 } : input.otp;
   try {
     // The protocol's own check of the OTP parameters, once, here rather than at the first start.
     startActivation({

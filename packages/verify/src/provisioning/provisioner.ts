@@ -1,4 +1,4 @@
-import { CapkitError, isCapkitError, toBase64 } from "@capkit/core";
+import { argumentError, CapkitError, isCapkitError, toBase64 } from "@capkit/core";
 import {
   type ActivationFeature,
   type ActivationOutcome,
@@ -10,13 +10,20 @@ import {
   type ServerStepResult,
   startActivation,
 } from "@capkit/provision";
+import { checkClassOptions, checkOptions, checkRequest } from "../approvals/door.js";
 import { PREPARE_ENROLMENT } from "../internal.js";
 import type { KeyProvider } from "../key-provider.js";
 import type { Verifier } from "../verifier.js";
 import { compareAppVersions, parseAppVersion } from "./app-version.js";
 import { type ActivationStep, activationEntry } from "./audit.js";
 import { type DeviceLogin, type DeviceLoginResult, DeviceLogins } from "./device-login.js";
-import type { ActivationChange, ActivationRecord, InstanceStatus, ProvisioningStore } from "./model.js";
+import {
+  type ActivationChange,
+  type ActivationRecord,
+  type InstanceStatus,
+  PROVISIONING_STORE_METHODS,
+  type ProvisioningStore,
+} from "./model.js";
 import { activationCodeText, type Contact, type LetterSender, type SmsSender } from "./out-of-band.js";
 import { type ProvisioningPolicy, type ProvisioningPolicyInput, provisioningPolicy } from "./policy.js";
 import { credentialIdOf, type RateRule, rateDecision } from "./rules.js";
@@ -28,12 +35,18 @@ import {
   sealSecrets,
 } from "./sealing.js";
 
+/** What a {@link Provisioner} works with: the verifier and its store, the bank's policy, directory and senders. */
 export interface ProvisionerOptions {
   /** The verifier whose store the provisioning store lives beside (the same database). */
   readonly verifier: Verifier;
+  /**
+   * Where activations and instances live, on the verifier's store's connection: `MemoryProvisioningStore`,
+   * `SqliteProvisioningStore` (`@capkit/verify/sqlite`) or `PostgresProvisioningStore` (`@capkit/verify/postgres`).
+   */
   readonly store: ProvisioningStore;
   /** The verifier's KeyProvider: it seals each activation's key (src/provisioning/sealing.ts). */
   readonly keys: KeyProvider;
+  /** The bank's policy, checked when the Provisioner is made ({@link provisioningPolicy}). */
   readonly policy: ProvisioningPolicyInput;
   /**
    * The bank's directory: where an identifiant's codes go, or undefined for an identifiant nobody holds — which
@@ -55,6 +68,7 @@ export interface ProvisionerOptions {
   readonly now?: () => number;
 }
 
+/** An activation asked for by the app (« ACTIVATION SOGESMART »). */
 export interface StartRequest {
   /** The customer's identifiant (the verifier's user id). */
   readonly user: string;
@@ -68,9 +82,13 @@ export interface StartRequest {
 
 /** What the app needs to run the protocol (the same shape for an identifiant nobody holds). */
 export interface ActivationOffer {
+  /** The activation's id (32 hex digits): every message of the app names it. */
   readonly activationId: string;
+  /** The registration id (32 hex digits): the device's SPAKE2 identity, which the password `w` is derived with. */
   readonly regId: string;
+  /** The bank's SPAKE2 identity. */
   readonly serverIdentity: string;
+  /** The features the customer must provide (the codes to type, the password). */
   readonly features: readonly ActivationFeature[];
   /** Unix seconds. */
   readonly expiresAt: number;
@@ -83,11 +101,15 @@ export interface ActivationOffer {
 
 /** The codes' delivery: which features' codes went out, which could not. */
 export interface Delivery {
+  /** The features whose code the sender took. */
   readonly sent: readonly ActivationFeature[];
+  /** The features whose code could not go (no phone number, the gateway failed): audited. */
   readonly failed: readonly ActivationFeature[];
 }
 
+/** What `start` answers: the offer for the app now, the codes' delivery later. */
 export interface StartAnswer {
+  /** What the app needs to run the protocol: answer it at once. */
   readonly offer: ActivationOffer;
   /**
    * Settles when the codes have been handed to the senders (never rejects: failures are audited and listed).
@@ -96,6 +118,7 @@ export interface StartAnswer {
   readonly delivered: Promise<Delivery>;
 }
 
+/** What `step` answers: the reply for the app, and what happened for the bank. */
 export interface StepAnswer {
   /** The text to send back to the app. */
   readonly reply: string;
@@ -105,39 +128,61 @@ export interface StepAnswer {
 
 /** An instance as `status` shows it. */
 export interface InstanceView {
+  /** Its credential id, `SERIAL.N`. */
   readonly credential: string;
+  /** The user's in-app serial. */
   readonly serial: string;
+  /** The instance number (1 to 99). */
   readonly instance: number;
+  /** The device slot. */
   readonly slot: number;
+  /** `pending` (not yet used), `active`, `disabled` or `ended`. */
   readonly state: InstanceStatus["state"];
   /** Why an ended instance ended ("replaced", "superseded", "reset", "revoked", …). */
   readonly reason?: string;
+  /** The app version it was activated with. */
   readonly appVersion: string;
+  /** When it was bound (milliseconds since the epoch). */
   readonly createdAt: number;
 }
 
+/** An activation as `status` shows it: never its codes or secrets. Times in milliseconds since the epoch. */
 export interface ActivationView {
+  /** The activation's id. */
   readonly activationId: string;
+  /** The credential it enrols, `SERIAL.N`. */
   readonly credential: string;
+  /** The device slot. */
   readonly slot: number;
+  /** Where the protocol stands: `awaiting-a1`, `awaiting-a2`, `awaiting-a4`, `active` (finished) or `dead`. */
   readonly phase: ActivationServerState["phase"];
-  /** PAKE runs answered, and runs refused after them. */
+  /** PAKE runs answered (each an online guess of the code; `maxTries` kill it). */
   readonly tries: number;
+  /** Runs refused after they were answered (a wrong code or password, a bad proof). */
   readonly failures: number;
+  /** When it was started. */
   readonly createdAt: number;
+  /** When its code dies. */
   readonly expiresAt: number;
+  /** Why it was ended from outside the protocol ("superseded", "reset", …). */
   readonly ended?: string;
+  /** Whether the bank's directory knew the identifiant (an unknown one was sent no code). */
   readonly known: boolean;
 }
 
+/** What support staff see of a user's in-app tokens (`Provisioner.status`). */
 export interface ProvisioningStatus {
+  /** The identifiant. */
   readonly user: string;
+  /** Its in-app serial, once one was allocated. */
   readonly serial?: string;
+  /** Its instances, oldest first. */
   readonly instances: readonly InstanceView[];
   /** The newest first. */
   readonly activations: readonly ActivationView[];
   /** Starts in the last 24 hours, and when the next is allowed (ms). */
   readonly starts: { readonly last24h: number; readonly nextAllowedAt: number };
+  /** The grace period, while it lasts (ms): see `Provisioner.grace`. */
   readonly grace?: { readonly until: number };
 }
 
@@ -147,7 +192,9 @@ const DAY_MS = 86_400_000;
 
 /**
  * The bank's side of the in-app virtual Digipass (docs/architecture.md §11): activation sessions over
- * `capkit-activation/1` (@capkit/provision), codes from the CSPRNG sent out of band, each protocol step stored
+ * `capkit-activation/1` (`@capkit/provision`: SPAKE2, RFC 9382, on P-256 with the code as the password), codes
+ * from the CSPRNG sent out of band (PSD2 RTS Art. 25(2): delivered to the legitimate customer, never two features
+ * through one channel, activated before use), each protocol step stored
  * — conditional on the revision it was computed from — before its reply leaves; the token enrolled `pending`
  * and made active by its first accepted code, replacing the slot's previous device in the same write; logins
  * from the app checked with the device's signature besides the code, in the verifier's one lockout.
@@ -155,8 +202,42 @@ const DAY_MS = 86_400_000;
  * The bank's JSON app API is a thin layer over it: `start` (« ACTIVATION SOGESMART »), `step` (each message of
  * the app, answered with `reply`), `issueLoginChallenge` and `verifyDevice` (logins), `status` and `reset`
  * (support staff, « mot de passe perdu »).
+ *
+ * Every method checks its arguments at the door: a wrong type or unit (a number for a code, milliseconds for
+ * seconds) is a CapkitError (INPUT_INVALID, ACTIVATION_MESSAGE_INVALID…) before anything is counted or stored.
+ *
+ * @example
+ * On the memory store (`SqliteStore` and `SqliteProvisioningStore`, or their PostgreSQL twins, in production):
+ * ```ts
+ * import { MemoryStore, SoftwareKeyProvider, Verifier } from "@capkit/verify";
+ * import { MemoryDevOutbox, MemoryProvisioningStore, Provisioner } from "@capkit/verify/provisioning";
+ *
+ * const state = new MemoryStore();
+ * const keys = new SoftwareKeyProvider(SoftwareKeyProvider.generateMaterial());
+ * const verifier = new Verifier({ store: state, keys });
+ * const outbox = new MemoryDevOutbox(); // development only: a bank passes its SMS gateway
+ * const provisioner = new Provisioner({
+ *   verifier,
+ *   store: new MemoryProvisioningStore(state),
+ *   keys,
+ *   policy: { serverIdentity: "sogesmart.example", appName: "SogeSmart" }, // an SMS code and the password
+ *   directory: async (user) => (user === "alice" ? { phone: "+33612345678" } : undefined),
+ *   sms: outbox,
+ *   password: (user, candidate) => bank.checkPassword(user, candidate),
+ * });
+ *
+ * // « ACTIVATION SOGESMART »: answer the app with the offer at once; the SMS goes out after.
+ * const { offer } = await provisioner.start({ user: "alice", appVersion: "5.2.0" });
+ * // Each message of the app (a1, a2, a4) → the reply to send back, stored before it is returned.
+ * const { reply, outcome } = await provisioner.step(messageFromTheApp); // outcome "activated" after a4
+ * // A login from the activated app (credential "SERIAL.N"): a challenge, then the code and the device's signature.
+ * const { challenge } = await provisioner.issueLoginChallenge(credential);
+ * const login = await provisioner.verifyDevice({ credential, challenge, code, signature });
+ * if (login.result === "accepted") openSession("alice");
+ * ```
  */
 export class Provisioner {
+  /** The policy it applies: the options' policy checked, with its defaults. */
   readonly policy: ProvisioningPolicy;
   readonly #verifier: Verifier;
   readonly #store: ProvisioningStore;
@@ -169,18 +250,63 @@ export class Provisioner {
   readonly #now: () => number;
   readonly #logins: DeviceLogins;
 
+  /**
+   * @param options - the verifier, the store, the keys, the policy, the directory and the senders the policy's
+   *   features need; ACTIVATION_POLICY_INVALID when the policy is not valid or a sender it needs is missing
+   */
   constructor(options: ProvisionerOptions) {
+    checkClassOptions(options, "the Provisioner's options", [
+      ["verifier", "a Verifier of @capkit/verify", [PREPARE_ENROLMENT, "verify", "checkFactor"]],
+      ["store", "a ProvisioningStore", PROVISIONING_STORE_METHODS],
+      ["keys", "a KeyProvider", ["seal", "hmac"]],
+    ]);
     this.policy = provisioningPolicy(options.policy);
     const features = this.policy.activation.features;
-    const need = (what: string, present: boolean) => {
-      if (!present)
-        throw new CapkitError("ACTIVATION_POLICY_INVALID", `the policy's features need the option ${what}`);
+    // What the policy's features call: each given with the right shape, and present when a feature needs it.
+    const option = (name: "sms" | "letters" | "password", needed: boolean, kind: string, method?: string) => {
+      const v: unknown = options[name];
+      if (v === undefined) {
+        if (needed)
+          throw new CapkitError(
+            "ACTIVATION_POLICY_INVALID",
+            `options.${name} is needed by the policy's features: ${kind}`,
+          );
+        return;
+      }
+      const ok =
+        method === undefined
+          ? typeof v === "function"
+          : typeof v === "object" &&
+            v !== null &&
+            typeof (v as Record<string, unknown>)[method] === "function";
+      if (!ok) throw argumentError("INPUT_INVALID", `options.${name}`, kind, v);
     };
-    need("sms (an SmsSender)", !features.includes("sms") || options.sms !== undefined);
-    need("letters (a LetterSender)", !features.includes("letter") || options.letters !== undefined);
-    need("password (the bank's password check)", !features.includes("password") || !!options.password);
+    option("sms", features.includes("sms"), "an SmsSender (an object with sendSms)", "sendSms");
+    option(
+      "letters",
+      features.includes("letter"),
+      "a LetterSender (an object with sendLetter)",
+      "sendLetter",
+    );
+    option("password", features.includes("password"), "a function (the bank's password check)");
     if (typeof options.directory !== "function")
-      throw new CapkitError("ACTIVATION_POLICY_INVALID", "directory is the bank's lookup of an identifiant");
+      throw argumentError(
+        "INPUT_INVALID",
+        "options.directory",
+        "a function (the bank's lookup of an identifiant)",
+        options.directory,
+      );
+    // The bank keys, checked where the protocol checks them (a start with them), once, here.
+    if (options.bankKeys !== undefined)
+      startActivation({
+        policy: this.policy.activation,
+        serverIdentity: this.policy.serverIdentity,
+        serial: "P",
+        instance: 1,
+        now: 0,
+        otp: this.policy.otp,
+        bankKeys: options.bankKeys,
+      });
     this.#verifier = options.verifier;
     this.#store = options.store;
     this.#keys = options.keys;
@@ -206,14 +332,15 @@ export class Provisioner {
    * allocated, the slot's unfinished activation superseded — then the codes sent, for a known identifiant only.
    */
   async start(req: StartRequest): Promise<StartAnswer> {
-    const user = checkUser(req?.user);
+    checkRequest(req, "the start request is { user, appVersion, slot?, idempotencyKey? }");
+    const user = checkUser(req.user);
     const version = parseAppVersion(req.appVersion);
     if (this.policy.minAppVersion && compareAppVersions(version, this.policy.minAppVersion) < 0)
       throw new CapkitError("APP_VERSION_UNSUPPORTED", "this app version is no longer supported", {
         hint: "install the new version of the app",
         details: { minAppVersion: this.policy.minAppVersion.join(".") },
       });
-    const slot = req.slot ?? 1;
+    const slot = req.slot === undefined ? 1 : req.slot;
     if (!Number.isInteger(slot) || slot < 1 || slot > this.policy.maxDevices)
       throw new CapkitError("INPUT_INVALID", `slot is an integer from 1 to ${this.policy.maxDevices}`);
     const startKey = req.idempotencyKey;
@@ -569,7 +696,8 @@ export class Provisioner {
     options: { reason?: string } = {},
   ): Promise<{ activations: number; instances: number }> {
     checkUser(user);
-    const reason = options.reason ?? "reset";
+    const given = checkOptions(options, "the reset options").reason;
+    const reason = given === undefined ? "reset" : given;
     if (typeof reason !== "string" || !REASON.test(reason))
       throw new CapkitError(
         "INPUT_INVALID",

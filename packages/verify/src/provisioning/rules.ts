@@ -9,6 +9,11 @@ const DAY_MS = 86_400_000;
 /** Instance numbers of one serial: 1 to 99, as the protocol's (and OneSpan's sequence numbers). */
 export const MAX_INSTANCE = 99;
 
+/**
+ * How often activation codes may be sent to one identifiant (`ProvisioningPolicyInput.startsPerDay` and
+ * `startIntervalSeconds`): each code is an SMS the bank pays for and a message to the customer's phone, and
+ * anyone who knows an identifiant can ask for one.
+ */
 export interface RateRule {
   /** Starts in any 24 hours. */
   readonly perDay: number;
@@ -45,7 +50,19 @@ export function allocate(
   return { serial: user.serial, instance: user.nextInstance, nextInstance: user.nextInstance + 1 };
 }
 
-/** The credential id of an instance: `SERIAL.N` (the app knows both from the activation). */
+/**
+ * The credential id of an in-app token's instance: `SERIAL.N`. The app knows both from its activation; it is the
+ * id the app logs in with (`DeviceLogin.credential`), the verifier's credential id, and the one
+ * `Approvals.registerDevice` and `Approvals.create` take for the app's device.
+ *
+ * @param serial - the user's in-app serial
+ * @param instance - the instance number (1 to 99)
+ *
+ * @example
+ * ```ts
+ * credentialIdOf("SD1234567890123456", 2); // "SD1234567890123456.2"
+ * ```
+ */
 export function credentialIdOf(serial: string, instance: number): string {
   return `${serial}.${instance}`;
 }

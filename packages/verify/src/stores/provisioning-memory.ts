@@ -44,6 +44,7 @@ export class MemoryProvisioningStore implements ProvisioningStore {
     this.#state = state[STORE_INTERNALS](options.actor);
   }
 
+  /** {@inheritDoc ProvisioningStore.start} */
   async start(input: StartInput): Promise<StartResult> {
     const { user, now } = input;
     this.#purge(now);
@@ -118,10 +119,12 @@ export class MemoryProvisioningStore implements ProvisioningStore {
     }
   }
 
+  /** {@inheritDoc ProvisioningStore.activation} */
   async activation(id: string): Promise<ActivationRecord | undefined> {
     return this.#activations.get(id);
   }
 
+  /** {@inheritDoc ProvisioningStore.advance} */
   async advance(change: ActivationChange): Promise<boolean> {
     const a = this.#activations.get(change.id);
     if (!a || a.ended !== undefined || a.state.rev !== change.expectedRev) return false;
@@ -151,6 +154,7 @@ export class MemoryProvisioningStore implements ProvisioningStore {
     return found?.credentialId;
   }
 
+  /** {@inheritDoc ProvisioningStore."instance"} */
   async instance(credentialId: string): Promise<InstanceStatus | undefined> {
     const i = this.#instances.get(credentialId);
     return i && this.#status(i);
@@ -161,6 +165,7 @@ export class MemoryProvisioningStore implements ProvisioningStore {
     return { ...i, state: c ? c.state : "ended" };
   }
 
+  /** {@inheritDoc ProvisioningStore.instances} */
   async instances(user: string): Promise<InstanceStatus[]> {
     return [...this.#instances.values()]
       .filter((i) => i.user === user)
@@ -168,6 +173,7 @@ export class MemoryProvisioningStore implements ProvisioningStore {
       .map((i) => this.#status(i));
   }
 
+  /** {@inheritDoc ProvisioningStore.activations} */
   async activations(user: string, limit: number): Promise<ActivationRecord[]> {
     return [...this.#activations.values()]
       .filter((a) => a.user === user)
@@ -175,6 +181,7 @@ export class MemoryProvisioningStore implements ProvisioningStore {
       .slice(0, limit);
   }
 
+  /** {@inheritDoc ProvisioningStore.user} */
   async user(user: string): Promise<ProvisioningUserRecord | undefined> {
     const u = this.#users.get(user);
     if (!u) return undefined;
@@ -182,6 +189,7 @@ export class MemoryProvisioningStore implements ProvisioningStore {
     return rest;
   }
 
+  /** {@inheritDoc ProvisioningStore.reset} */
   async reset(input: ResetInput): Promise<ResetResult> {
     const { user, reason, now } = input;
     let activations = 0;
@@ -199,10 +207,12 @@ export class MemoryProvisioningStore implements ProvisioningStore {
     return { activations, instances };
   }
 
+  /** {@inheritDoc ProvisioningStore.addLoginChallenge} */
   async addLoginChallenge(challenge: LoginChallenge, maxPerCredential: number, now: number): Promise<void> {
     addBoundedChallenge(this.#challenges, challenge, maxPerCredential, now);
   }
 
+  /** {@inheritDoc ProvisioningStore.takeLoginChallenge} */
   async takeLoginChallenge(id: string, credentialId: string, now: number): Promise<boolean> {
     const ch = this.#challenges.get(id);
     if (!ch || ch.credentialId !== credentialId) return false;
@@ -210,6 +220,7 @@ export class MemoryProvisioningStore implements ProvisioningStore {
     return ch.expiresAt > now;
   }
 
+  /** {@inheritDoc ProvisioningStore.record} */
   async record(entry: AuditEntry): Promise<void> {
     this.#state.audit(entry);
   }

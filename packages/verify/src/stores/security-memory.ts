@@ -65,10 +65,12 @@ export class MemorySecurityStore implements SecurityStore {
     return this.#subjects.get(subjectKey(s)) ?? ZERO_EPOCHS;
   }
 
+  /** {@inheritDoc SecurityStore.epochs} */
   async epochs(subjects: readonly Subject[]): Promise<Epochs[]> {
     return subjects.map((s) => ({ ...this.#epochs(s) }));
   }
 
+  /** {@inheritDoc SecurityStore.recordEvent} */
   async recordEvent(e: EventInput): Promise<SecurityEventRecord> {
     const key = subjectKey(e.subject);
     const epochs = { ...this.#epochs(e.subject) };
@@ -111,6 +113,7 @@ export class MemorySecurityStore implements SecurityStore {
     return record;
   }
 
+  /** {@inheritDoc SecurityStore.events} */
   async events(q: EventQuery): Promise<SecurityEventRecord[]> {
     const want = q.subject && subjectKey(q.subject);
     return this.#events
@@ -118,6 +121,7 @@ export class MemorySecurityStore implements SecurityStore {
       .slice(0, q.limit);
   }
 
+  /** {@inheritDoc SecurityStore.registerDevice} */
   async registerDevice(d: Omit<DeviceRecord, "epoch">, audit: AuditEntry): Promise<DeviceRecord> {
     const record = { ...d, epoch: this.#epochs({ kind: "user", id: d.user }).device };
     this.#devices.set(d.credential, record);
@@ -125,10 +129,12 @@ export class MemorySecurityStore implements SecurityStore {
     return record;
   }
 
+  /** {@inheritDoc SecurityStore.device} */
   async device(credential: string): Promise<DeviceRecord | undefined> {
     return this.#devices.get(credential);
   }
 
+  /** {@inheritDoc SecurityStore.createOperation} */
   async createOperation(op: NewOperation, audit: AuditEntry): Promise<OperationRecord> {
     if (this.#operations.has(op.id))
       throw new CapkitError("OPERATION_EXISTS", `an operation ${op.id} exists already`);
@@ -146,11 +152,13 @@ export class MemorySecurityStore implements SecurityStore {
     return record;
   }
 
+  /** {@inheritDoc SecurityStore.operation} */
   async operation(id: string): Promise<OperationRecord | undefined> {
     const o = this.#operations.get(id);
     return o && { ...o };
   }
 
+  /** {@inheritDoc SecurityStore.operations} */
   async operations(q: OperationQuery): Promise<OperationRecord[]> {
     return [...this.#operations.values()]
       .filter(
@@ -164,6 +172,7 @@ export class MemorySecurityStore implements SecurityStore {
       .map((o) => ({ ...o }));
   }
 
+  /** {@inheritDoc SecurityStore.decide} */
   async decide(d: DecisionInput): Promise<DecisionOutcome> {
     const o = this.#operations.get(d.operation);
     if (!o) throw new CapkitError("OPERATION_UNKNOWN", `no operation ${d.operation}`);
@@ -199,6 +208,7 @@ export class MemorySecurityStore implements SecurityStore {
     return { decided: true, receipt: { ...receipt } };
   }
 
+  /** {@inheritDoc SecurityStore.cancelOperation} */
   async cancelOperation(id: string, at: number, reason: string, audit: AuditEntry): Promise<boolean> {
     const o = this.#operations.get(id);
     if (o?.state !== "pending" || at >= o.expiresAt) return false;
@@ -209,6 +219,7 @@ export class MemorySecurityStore implements SecurityStore {
     return true;
   }
 
+  /** {@inheritDoc SecurityStore.signReceipt} */
   async signReceipt(operation: string, keyId: string, signature: string): Promise<void> {
     const r = this.#byOperation.get(operation);
     if (r && r.signature === undefined) {
@@ -217,11 +228,13 @@ export class MemorySecurityStore implements SecurityStore {
     }
   }
 
+  /** {@inheritDoc SecurityStore.receipt} */
   async receipt(operation: string): Promise<StoredReceipt | undefined> {
     const r = this.#byOperation.get(operation);
     return r && { ...r };
   }
 
+  /** {@inheritDoc SecurityStore.receipts} */
   async receipts(user: string, after: number, limit: number): Promise<StoredReceipt[]> {
     return (this.#receipts.get(user) ?? [])
       .filter((r) => r.n > after)
@@ -229,6 +242,7 @@ export class MemorySecurityStore implements SecurityStore {
       .map((r) => ({ ...r }));
   }
 
+  /** {@inheritDoc SecurityStore.createGrant} */
   async createGrant(g: NewGrant, audit: AuditEntry): Promise<GrantRecord> {
     const record: GrantRecord = {
       ...g,
@@ -249,11 +263,13 @@ export class MemorySecurityStore implements SecurityStore {
     return record;
   }
 
+  /** {@inheritDoc SecurityStore.grant} */
   async grant(id: string): Promise<GrantRecord | undefined> {
     const g = this.#grants.get(id);
     return g && { ...g };
   }
 
+  /** {@inheritDoc SecurityStore.grants} */
   async grants(user: string, limit: number): Promise<GrantRecord[]> {
     return [...this.#grants.values()]
       .filter((g) => g.owner === user || g.target === user)
@@ -271,6 +287,7 @@ export class MemorySecurityStore implements SecurityStore {
     });
   }
 
+  /** {@inheritDoc SecurityStore.activateGrant} */
   async activateGrant(
     id: string,
     operation: string,
@@ -301,6 +318,7 @@ export class MemorySecurityStore implements SecurityStore {
     });
   }
 
+  /** {@inheritDoc SecurityStore.deactivateGrant} */
   async deactivateGrant(id: string, at: number, reason: string, audit: AuditEntry): Promise<boolean> {
     const g = this.#grants.get(id);
     if (!g || (g.state !== "pending" && g.state !== "active")) return false;
@@ -311,14 +329,17 @@ export class MemorySecurityStore implements SecurityStore {
     return true;
   }
 
+  /** {@inheritDoc SecurityStore.checkGrant} */
   async checkGrant(id: string): Promise<{ grant: GrantRecord; current: boolean } | undefined> {
     const g = this.#grants.get(id);
     return g && { grant: { ...g }, current: this.#current(g) };
   }
 
+  /** {@inheritDoc SecurityStore.record} */
   async record(audit: AuditEntry): Promise<void> {
     await this.#write([audit]);
   }
 
+  /** {@inheritDoc SecurityStore.close} */
   async close(): Promise<void> {}
 }

@@ -1,6 +1,7 @@
-import { CapkitError, type CapkitErrorCode, isCapkitError } from "@capkit/core";
+import { CapkitError, type CapkitErrorCode, expectString, isCapkitError } from "@capkit/core";
 import { SoftDigipass } from "@capkit/token-sim/soft-digipass";
 import { sheet } from "../dom.js";
+import type { ErrorDetail } from "../door.js";
 import { checkForm, type FormValues } from "./checks.js";
 import { IndexedDbStore } from "./indexeddb-store.js";
 import {
@@ -12,29 +13,20 @@ import {
   type OutcomeEvent,
   transition,
 } from "./machine.js";
-import { drawPhone, type Message, PHONE_STYLE } from "./phone-view.js";
+import { drawPhone, PHONE_STYLE, type ScreenMessage } from "./phone-view.js";
 import { parseQrActivation } from "./qr-payload.js";
 import { AppTransport, type BankAnswer, newRequestKey } from "./transport.js";
 import { viewOf } from "./views.js";
 import { APP, GUIDE } from "./words.js";
 
-/**
- * `<capkit-sogesmart-app>`: SogeSmart's app in a phone-sized frame, every screen of the bank's guide in its
- * words (machine.ts is the table of screens, views.ts what each shows), with the in-app virtual Digipass inside:
- * token-sim's `SoftDigipass`, its keys non-extractable WebCrypto keys kept in IndexedDB (one database per
- * simulated phone). It talks to the bank through `AppTransport` (JSON, no cookies, an Idempotency-Key per
- * request, 30 seconds then « Le serveur Sogesmart est actuellement indisponible… »).
- *
- * Attributes: `api` (the bank's app API, default `/api/sogesmart`), `phone` (which simulated phone: its own
- * keys; default `1`), `app-version` (default `5.0.0`; a new major version asks for a new activation, as the
- * guide says: « la nouvelle version de SogeSmart … oblige à recevoir un nouveau mot de passe par SMS »),
- * `label` (the phone's accessible name). Events (bubbling, composed): `capkit-screen` (detail: `{ screen,
- * purpose, message }`) after every change. Keyboard: every control is a native button or field; Enter sends.
- */
+/** The detail of `<capkit-sogesmart-app>`'s `capkit-screen` event: where the app is now. */
 export interface ScreenDetail {
+  /** The screen shown. */
   readonly screen: AppScreen;
+  /** Why the activation screens run (the last purpose set, kept on the other screens). */
   readonly purpose: ActivationPurpose;
-  readonly message: Message | undefined;
+  /** The message shown above the form, if any. */
+  readonly message: ScreenMessage | undefined;
 }
 
 /** What the app remembers beside the Digipass's keys: who it is activated for, and with which version. */
@@ -65,6 +57,7 @@ interface Pending {
 
 const PROFILE = "sogesmart-profile";
 const DEFAULT_VERSION = "5.0.0";
+const VERSION = /^[0-9]{1,4}(\.[0-9]{1,4}){0,3}$/;
 /** How long an unanswered request is worth resending as it is (a login's code and challenge age quickly). */
 const PENDING_MS: Readonly<Partial<Record<Effect, number>>> = {
   start: 10 * 60_000,
@@ -86,12 +79,48 @@ interface ShownOperation {
   readonly pro: boolean;
 }
 
+/**
+ * `<capkit-sogesmart-app>`: SogeSmart's app in a phone-sized frame, every screen of the bank's guide in its
+ * words, with the in-app virtual Digipass inside: token-sim's `SoftDigipass`, its keys non-extractable
+ * WebCrypto keys kept in IndexedDB (one database per simulated phone). It talks to the bank through JSON POSTs
+ * to its API (no cookies, an `Idempotency-Key` per request; no answer within {@link SERVER_BUDGET_MS}, retries
+ * included, and it shows « Le serveur Sogesmart est actuellement indisponible… »). Importing
+ * `@capkit/web/sogesmart` defines it.
+ *
+ * Attributes: `api` (the bank's app API, default `/api/sogesmart`: `activation/start`, `activation/step`,
+ * `activation/password`, `login/challenge`, `login`, `password`, `subscription`, `operations/pending`,
+ * `operations/decide`, as https://github.com/capkit/capkit/tree/main/examples/bank-login implements them), `phone` (which simulated phone: its own keys;
+ * default `1`), `app-version` (default `5.0.0`; a new major version on an activated phone asks for a new
+ * activation, as the guide says), `label` (the phone's accessible name).
+ *
+ * Provisioning: none on the page — the customer activates the app on its screens (an SMS code from the bank,
+ * or the QR code of a Sogenet session through {@link SogesmartAppElement.scan}); its keys stay in this
+ * browser's IndexedDB.
+ *
+ * Events (bubbling, composed): `capkit-screen` (detail: {@link ScreenDetail}) after every change of screen or
+ * message; `capkit-error` (detail: `{ code, message }`) when `app-version` is not a version number. Keyboard:
+ * every control is a native button or field; Enter sends.
+ *
+ * @example
+ * ```html
+ * <script type="module" src="/capkit-sogesmart.js"></script> <!-- bundleCapkitWeb({ entry: "sogesmart" }) -->
+ * <capkit-sogesmart-app phone="a" api="/api/sogesmart" app-version="5.0.0" label="Téléphone : SogeSmart">
+ * </capkit-sogesmart-app>
+ * <script type="module">
+ *   const app = document.querySelector("capkit-sogesmart-app");
+ *   app.addEventListener("capkit-screen", (e) => console.log(e.detail.screen, e.detail.message?.text));
+ *   await app.ready; // keys opened, first screen drawn: "welcome", or "login" once activated
+ *   await app.scan(qrText); // the simulated camera: a Sogenet session's QR code (`@capkit/web/sogesmart/qr`)
+ * </script>
+ * ```
+ */
 export class SogesmartAppElement extends HTMLElement {
+  /** The attribute whose change reopens the app: `app-version` (a new version installed on the phone). */
   static readonly observedAttributes = ["app-version"];
   readonly #root: ShadowRoot;
   #screen: AppScreen = "welcome";
   #purpose: ActivationPurpose = "first";
-  #message: Message | undefined;
+  #message: ScreenMessage | undefined;
   #busy = false;
   #ready: Promise<void> | undefined;
   #store: IndexedDbStore | undefined;
@@ -114,38 +143,64 @@ export class SogesmartAppElement extends HTMLElement {
     this.#root.adoptedStyleSheets = [sheet(PHONE_STYLE)];
   }
 
+  /** Opens the app's keys and draws its first screen when put on the page (the custom elements' lifecycle). */
   connectedCallback(): void {
     this.#ready ??= this.#open();
   }
 
+  /** `app-version` changed: the app reopens on the same keys. */
   attributeChangedCallback(name: string, old: string | null, value: string | null): void {
     // A new version installed on the phone: the app reopens on the same keys, and asks for a new activation
     // when its token was activated by an older major version.
     if (name === "app-version" && old !== value && this.#ready) this.#ready = this.#open();
   }
 
-  /** Resolves once the app has opened its keys and drawn its first screen. */
+  /** Resolves once the app has opened its keys and drawn its first screen (at once before it is on a page). */
   get ready(): Promise<void> {
     return this.#ready ?? Promise.resolve();
   }
 
+  /** The screen shown. */
   get screen(): AppScreen {
     return this.#screen;
   }
 
+  /** The app's version: its `app-version` attribute, or `5.0.0`. */
   get appVersion(): string {
     return this.getAttribute("app-version") ?? DEFAULT_VERSION;
   }
 
-  /** The simulated camera: the text of a scanned QR code, as if the phone had read it. */
+  /**
+   * The simulated camera: the text of a scanned QR code, as if the phone had read it on the « Activer avec le
+   * QR code de Sogenet » screen (opened if it is not shown). A text that is not SogeSmart's QR code is said so
+   * on the screen.
+   *
+   * @param text - the QR code's text (`qrActivationText()` of `@capkit/web/sogesmart/qr`)
+   * @throws `INPUT_INVALID` (a rejection) when `text` is not a string, before the app changes screen
+   */
   async scan(text: string): Promise<void> {
+    expectString(text, "the QR code's text");
     await this.ready;
+    if (!this.#digipass)
+      throw new CapkitError("INPUT_INVALID", `the app is not open: app-version must be a version number`);
     if (this.#screen !== "qr") this.#go("qr", { purpose: "qr" });
     this.#values = { qr: text };
     await this.#event("submit");
   }
 
   async #open(): Promise<void> {
+    if (!VERSION.test(this.appVersion)) {
+      const detail: ErrorDetail = {
+        code: "INPUT_INVALID",
+        message: `app-version must be a version number (${DEFAULT_VERSION})`,
+      };
+      // No app runs on a version it cannot read: the phone goes blank, and the page is told why.
+      await this.#store?.close();
+      this.#store = this.#digipass = undefined;
+      this.#root.replaceChildren();
+      this.dispatchEvent(new CustomEvent("capkit-error", { detail, bubbles: true, composed: true }));
+      return;
+    }
     const phone = this.getAttribute("phone") ?? "1";
     this.#transport = new AppTransport({ base: this.getAttribute("api") ?? "/api/sogesmart" });
     await this.#store?.close();
@@ -159,7 +214,7 @@ export class SogesmartAppElement extends HTMLElement {
     else this.#go(initialScreen(this.#profile !== undefined));
   }
 
-  #go(screen: AppScreen, o: { purpose?: ActivationPurpose; message?: Message } = {}): void {
+  #go(screen: AppScreen, o: { purpose?: ActivationPurpose; message?: ScreenMessage } = {}): void {
     this.#screen = screen;
     if (o.purpose) this.#purpose = o.purpose;
     this.#message = o.message;
@@ -174,7 +229,7 @@ export class SogesmartAppElement extends HTMLElement {
   }
 
   /** One event through the table: the transition, then its effect and the effect's outcome. */
-  async #event(event: AppEvent, outcome?: { message?: Message }): Promise<void> {
+  async #event(event: AppEvent, outcome?: { message?: ScreenMessage }): Promise<void> {
     const t = transition(this.#screen, event);
     if (!t) return;
     if (t.effect) {
@@ -199,7 +254,7 @@ export class SogesmartAppElement extends HTMLElement {
     });
   }
 
-  #customerMessage(event: AppEvent): Message | undefined {
+  #customerMessage(event: AppEvent): ScreenMessage | undefined {
     if (event === "refuse") return { kind: "notice", text: APP.conditionsRefused };
     if (event === "logout") return { kind: "notice", text: APP.loggedOut };
     return undefined;
@@ -527,13 +582,13 @@ export class SogesmartAppElement extends HTMLElement {
 
 interface Outcome {
   readonly event: OutcomeEvent;
-  readonly message?: Message;
+  readonly message?: ScreenMessage;
 }
 
-function error(text: string): Message {
+function error(text: string): ScreenMessage {
   return { kind: "error", text };
 }
-function notice(text: string): Message {
+function notice(text: string): ScreenMessage {
   return { kind: "notice", text };
 }
 function invalid(text: string): Outcome {

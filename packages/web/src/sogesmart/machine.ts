@@ -1,9 +1,17 @@
-/**
- * The SogeSmart app's screens as a table, like token-sim's Sésame reader (docs/architecture.md §5.1): for each
+/*
+ * The SogeSmart app's screens as a table, like token-sim's Sésame reader
+ * (https://github.com/capkit/capkit/blob/main/docs/architecture.md §5.1): for each
  * screen, what each event does there — the next screen, and the request (`effect`) the app makes on the way. An
  * event a screen does not list is ignored there. Events are the customer's (buttons, forms) and the answers of
  * the bank (the outcome of an effect). No I/O and no DOM here: `<capkit-sogesmart-app>` runs the effects and
  * feeds their outcome back, and the tests walk the table in Node.
+ */
+
+/**
+ * The app's screens, by name: `welcome` (« Première connexion ? »), `login`, `activation` (ACTIVATION
+ * SOGESMART), `qr` (the QR code of a Sogenet session), `sms` (SMS REÇU), `authentication` (the new personal
+ * password), `subscription` and `subscribed`, `password-lost`, `home`, `settings`, `reactivation`, and
+ * `approval` (« Pass Sécurité »: an operation to accept or decline).
  */
 export const APP_SCREENS = [
   "welcome",
@@ -20,9 +28,14 @@ export const APP_SCREENS = [
   "reactivation",
   "approval",
 ] as const;
+/** One of {@link APP_SCREENS}. */
 export type AppScreen = (typeof APP_SCREENS)[number];
 
-/** Why an activation runs: it picks the heading (the guide has three) and what the bank does at its end. */
+/**
+ * Why an activation runs: it picks the heading (the guide has three) and what the bank does at its end —
+ * `first`, `new-version` (a new major `app-version`), `reactivation` (the bank asked for it), `password-lost`,
+ * `qr` (from a Sogenet session's QR code).
+ */
 export type ActivationPurpose = "first" | "new-version" | "reactivation" | "password-lost" | "qr";
 
 /** What the customer does. */

@@ -10,8 +10,12 @@ import { APP } from "./words.js";
  * descriptions), its buttons, and a status line while a request is under way. Native buttons and fields only,
  * so the keyboard works everywhere; the styles are one constructed stylesheet (strict CSP: no inline style).
  */
-export interface Message {
+
+/** A message the app shows above its form, in its words (French, as the screen shows it). */
+export interface ScreenMessage {
+  /** `error`: drawn as an alert (a refusal, the server unavailable); `notice`: a status (done, logged out). */
   readonly kind: "error" | "notice";
+  /** The text on the screen. */
   readonly text: string;
 }
 
@@ -54,7 +58,7 @@ export interface PhoneDrawing {
   readonly view: View;
   readonly screen: AppScreen;
   readonly label: string;
-  readonly message: Message | undefined;
+  readonly message: ScreenMessage | undefined;
   readonly busy: boolean;
   /** What the fields hold (passwords are never put back after a redraw, unless busy). */
   readonly values: FormValues;

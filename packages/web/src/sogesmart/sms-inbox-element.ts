@@ -1,16 +1,12 @@
 import { el, sheet } from "../dom.js";
 
-/**
- * `<capkit-sms-inbox>`: the SMS a simulated phone received, read from the bank's development outbox (nothing
- * is really sent). Attribute `src`: the URL of the feed (`{ phone, messages: [{ seq, at, text }] }`, the bank
- * answers this browser's phones only); `label`: the inbox's accessible name. It reads the feed when connected,
- * then every 2 seconds (`setTimeout`, so Playwright's clock drives it too), newest message first, in a log
- * region that announces new messages. `refresh()` reads it now. Events: `capkit-sms` (detail: the new
- * messages) when some arrive.
- */
+/** One SMS in the inbox, as the feed gives it. */
 export interface SmsMessage {
+  /** Its number in the phone's outbox, growing: what tells a new message. */
   readonly seq: number;
+  /** When it was sent, Unix ms. */
   readonly at: number;
+  /** The message as the bank wrote it. */
   readonly text: string;
 }
 
@@ -28,7 +24,31 @@ li { background: #fff; border-radius: 10px; padding: 8px; font-size: 14px; line-
 .empty { font-size: 13px; color: #333; margin: 0; }
 `;
 
+/**
+ * `<capkit-sms-inbox>`: the SMS a simulated phone received, read from the bank's development outbox (nothing
+ * is really sent). It reads the feed when put on the page, then every 2 seconds (`setTimeout`, so Playwright's
+ * clock drives it too), and shows the messages newest first in a log region that announces new ones. Importing
+ * `@capkit/web/sogesmart` defines it.
+ *
+ * Attributes: `src`, the URL of the feed — JSON `{ phone, messages: [{ seq, at, text }] }` (the bank answers
+ * this browser's phones only); `label`, the inbox's accessible name (« SMS reçus »). A feed that cannot be
+ * read shows nothing new: it is a development aid, not the bank's channel.
+ *
+ * Events (bubbling, composed): `capkit-sms` (detail: the new {@link SmsMessage}s) when some arrive.
+ *
+ * @example
+ * ```html
+ * <script type="module" src="/capkit-sogesmart.js"></script> <!-- bundleCapkitWeb({ entry: "sogesmart" }) -->
+ * <capkit-sms-inbox src="/dev/sms/a" label="SMS reçus"></capkit-sms-inbox>
+ * <script type="module">
+ *   document.querySelector("capkit-sms-inbox").addEventListener("capkit-sms", (e) => {
+ *     const code = /\b\d{8}\b/.exec(e.detail.at(-1).text)?.[0]; // the activation code the bank sent
+ *   });
+ * </script>
+ * ```
+ */
 export class SmsInboxElement extends HTMLElement {
+  /** The attribute the element reads: `src` (a change reads the new feed at once). */
   static readonly observedAttributes = ["src"];
   readonly #root: ShadowRoot;
   #messages: SmsMessage[] = [];
@@ -43,16 +63,19 @@ export class SmsInboxElement extends HTMLElement {
     this.#root.adoptedStyleSheets = [sheet(STYLE)];
   }
 
+  /** Draws the inbox and starts reading the feed (the custom elements' lifecycle). */
   connectedCallback(): void {
     if (!this.#list) this.#render();
     void this.refresh();
   }
 
+  /** Stops reading the feed when taken off the page. */
   disconnectedCallback(): void {
     if (this.#timer !== undefined) clearTimeout(this.#timer);
     this.#timer = undefined;
   }
 
+  /** `src` changed: reads the new feed now. */
   attributeChangedCallback(): void {
     if (this.isConnected) void this.refresh();
   }

@@ -1,6 +1,6 @@
 import { CapkitError } from "@capkit/core";
 
-/**
+/*
  * How the app talks to its bank: JSON POSTs to `/api/sogesmart/*`, no cookies (the app authenticates with its
  * device key, not with a session), an `Idempotency-Key` per request, and the guide's budget: when no answer
  * has come within 30 seconds — retries included — the request is given up (TIMEOUT) and the app shows « Le
@@ -11,6 +11,12 @@ import { CapkitError } from "@capkit/core";
  * seconds with the page's clock. Within the budget, a request that got no answer (the network failed, the bank
  * answered 502/503/504) is sent again, same body, same key, after 1, 2, then 4 seconds: the bank answers a key
  * it has seen with the answer it gave, so a retry never does anything twice.
+ */
+
+/**
+ * How long the app waits for the bank's answer to a request, retries included (the guide's 30 seconds), before
+ * it shows « Le serveur Sogesmart est actuellement indisponible, veuillez réessayer ultérieurement »: a bank's
+ * API answers within it, or the customer sees its server as down.
  */
 export const SERVER_BUDGET_MS = 30_000;
 const RETRY_DELAYS_MS = [1000, 2000, 4000] as const;
