@@ -114,7 +114,9 @@ async function postgres(): Promise<{ capkit: Work; client: Work; pool: Work }> {
     await (async () => {
       const c = new pg.Client({ connectionString: server.url });
       await c.connect();
-      await c.query("INSERT INTO credentials (id, params, last, created_at) VALUES ($1, '{}', 0, 0)", [id]);
+      await c.query("INSERT INTO capkit_credentials (id, params, last, created_at) VALUES ($1, '{}', 0, 0)", [
+        id,
+      ]);
       await c.end();
     })();
     let last = 0;
@@ -163,7 +165,7 @@ export async function verificationWork(): Promise<string> {
   return [
     "What one verification makes and allocates, counted (async_hooks for the promises and timers; the heap's growth",
     "over 200 verifications between two collections, median of 15 spans, for the bytes: counts the other jobs on",
-    "this machine do not move). bench/verify-work.ts.",
+    "this machine do not move; each row's count includes one promise of the harness's own step). bench/verify-work.ts.",
     "",
     "| case | promises | timers | bytes allocated |",
     "|---|---:|---:|---:|",

@@ -11,6 +11,7 @@ import {
 import {
   HmacKey,
   HotpGenerator,
+  OATH_ALGORITHMS,
   type OathAlgorithm,
   Ocra,
   type PskcKey,
@@ -266,6 +267,8 @@ function checkConfig(config: unknown): void {
   const optional = (k: string, check: (v: unknown) => unknown) => {
     if (c[k] !== undefined) check(c[k]);
   };
+  // null is no default: a plain-JavaScript caller's null algorithm must not quietly make a SHA-1 token.
+  optional("algorithm", (v) => expectOneOf(v, "the algorithm", OATH_ALGORITHMS));
   optional("digits", (v) => expectInteger(v, "digits", 6, 10));
   optional("step", (v) => expectInteger(v, "the step", 1, 86_400));
   optional("t0", (v) => expectInteger(v, "T0", 0, Number.MAX_SAFE_INTEGER));

@@ -599,9 +599,16 @@ const CASES: ArgumentCase[] = [
   {
     name: "SoftwareKeyProvider.fromEnv(name)",
     args: () => ["CAPKIT_ARGUMENTS_TEST_KEYS"],
+    // Only the test's variable is set during the call: a generated name that happens to be set in the
+    // runner's environment (`_`, `HOME`…) would otherwise be read, and refused for its contents.
     call: (name) => {
-      process.env["CAPKIT_ARGUMENTS_TEST_KEYS"] = JSON.stringify({ masterKey: HEX64 });
-      return SoftwareKeyProvider.fromEnv(name as string);
+      const runner = process.env;
+      process.env = { CAPKIT_ARGUMENTS_TEST_KEYS: JSON.stringify({ masterKey: HEX64 }) };
+      try {
+        return SoftwareKeyProvider.fromEnv(name as string);
+      } finally {
+        process.env = runner;
+      }
     },
     // A valid name that is not set is KEY_INVALID, saying so.
     positions: [
