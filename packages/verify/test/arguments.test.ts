@@ -3,6 +3,7 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type CapkitErrorCode, isRecord } from "@capkit/core";
+import { startSoftHsm } from "@capkit/test-support";
 import {
   type ArgumentCase,
   call,
@@ -15,7 +16,7 @@ import {
   optional,
   options,
 } from "@capkit/test-support/arguments";
-import { describe as group } from "vitest";
+import { afterAll, describe as group } from "vitest";
 import {
   auditCsv,
   auditJsonLines,
@@ -28,6 +29,7 @@ import {
   Verifier,
   verifyAuditTrail,
 } from "../src/index.js";
+import { Pkcs11KeyProvider } from "../src/pkcs11.js";
 
 /**
  * What a plain-JavaScript caller can get wrong in @capkit/verify's main entry (issue 21), each public function's
@@ -507,7 +509,29 @@ const VERIFIER_CASES: ArgumentCase[] = [
   },
 ];
 
+/** A real token (SoftHSM2) for the PKCS#11 provider's valid calls; this process's module reads its config. */
+const hsm = startSoftHsm("capkit-arguments");
+hsm.use();
+afterAll(() => hsm.dispose());
+const text = (max: number) => (x: unknown) =>
+  typeof x === "string" && x !== "" && x.length <= max && !x.includes("\0");
+
 const CASES: ArgumentCase[] = [
+  {
+    name: "Pkcs11KeyProvider.open(options)",
+    args: () => [
+      { module: hsm.module, token: hsm.token, pin: hsm.pin, label: "capkit", allowTestKeys: false },
+    ],
+    call: (o) => Pkcs11KeyProvider.open(o as never).close(),
+    positions: [
+      { arg: 0, names: /^the PKCS#11 options /, codes: INPUT, valid: never, inner: INPUT },
+      { arg: 0, field: "module", names: /^the module /, codes: INPUT, valid: text(4096) },
+      { arg: 0, field: "token", names: /^the token's label /, codes: INPUT, valid: text(32) },
+      { arg: 0, field: "pin", names: /^the PIN /, codes: INPUT, valid: text(255) },
+      { arg: 0, field: "label", names: /^the key label /, codes: INPUT, valid: optional(text(64)) },
+      { arg: 0, field: "allowTestKeys", names: /^allowTestKeys /, codes: INPUT, valid: optional(bool) },
+    ],
+  },
   {
     name: "new MemoryStore(options)",
     args: () => [{ auditLimit: 100, auditMaxBytes: 1 << 20, unknownLimit: 100 }],

@@ -1,5 +1,13 @@
 import { createHmac, randomBytes } from "node:crypto";
-import { CapkitError, concat, fromBase64, toBase64 } from "@capkit/core";
+import {
+  argumentError,
+  CapkitError,
+  concat,
+  expectBoolean,
+  expectRecord,
+  fromBase64,
+  toBase64,
+} from "@capkit/core";
 import {
   CryptogramCalculator,
   type CryptogramMac,
@@ -48,6 +56,24 @@ const HMAC_MECHANISM = {
   SHA512: "CKM_SHA512_HMAC",
 } as const;
 const HMAC_LENGTH = { SHA1: 20, SHA256: 32, SHA512: 64 } as const;
+
+/**
+ * The door of {@link Pkcs11KeyProvider.open}: each option of its type, checked before the module is loaded (a
+ * number for a path would load nothing, a PIN of the wrong type would lock nothing but mislead). Messages name
+ * the option and the type given, never a value: the PIN is a secret.
+ */
+function checkOptions(options: unknown): asserts options is Pkcs11Options {
+  const o = expectRecord<Record<string, unknown>>(options, "the PKCS#11 options");
+  const text = (v: unknown, what: string, expected: string, max: number) => {
+    if (typeof v !== "string" || v === "" || v.length > max || v.includes("\0"))
+      throw argumentError("INPUT_INVALID", what, expected, v);
+  };
+  text(o["module"], "the module", "the path of the token's PKCS#11 library", 4096);
+  text(o["token"], "the token's label", "a string of 1 to 32 characters", 32);
+  text(o["pin"], "the PIN", "a string", 255);
+  if (o["label"] !== undefined) text(o["label"], "the key label", "a string of 1 to 64 characters", 64);
+  expectBoolean(o["allowTestKeys"], "allowTestKeys");
+}
 
 /** One loaded and initialised module per path, shared by the providers of a process (C_Initialize is once). */
 const libraries = new Map<string, { lib: P.PKCS11; users: number }>();
@@ -115,8 +141,14 @@ export class Pkcs11KeyProvider implements KeyProvider {
     });
   }
 
-  /** Opens a session on the token and logs in; KEY_UNAVAILABLE when the module, the token or the PIN fails. */
+  /**
+   * Opens a session on the token and logs in.
+   *
+   * @throws `INPUT_INVALID` naming an option of the wrong type (before the module is loaded); `KEY_UNAVAILABLE`
+   *   when the module, the token or the PIN fails, or pkcs11js is not installed
+   */
   static open(options: Pkcs11Options): Pkcs11KeyProvider {
+    checkOptions(options);
     const p = loadDriver<typeof P>("pkcs11js", "Pkcs11KeyProvider", "KEY_UNAVAILABLE");
     let entry = libraries.get(options.module);
     if (!entry) {
