@@ -70,12 +70,6 @@ const SOURCE_CONDITION_ALLOWED = new Set(
 /** The project's home: every package.json names it, and shipped files link to its docs by absolute URL. */
 const REPOSITORY = "https://github.com/capkit/capkit";
 
-/**
- * Packages whose shipped comments still cite repository docs by relative path (docs/architecture.md), which
- * an npm user cannot open: @capkit/verify, until issue 21's phase B rewrites its surface.
- */
-const RELATIVE_LINKS_PENDING = new Set(["capkit-verify-0.1.0.tgz"]);
-
 /** A path into the repository written in prose: docs/…, packages/…, a package's test/… or scripts/…, or ../… */
 const REPOSITORY_PATH =
   /(?<![\w/.:@-])((?:\.\.\/)+[\w.-]+(?:\/[\w.-]+)*|(?:docs|packages|examples|bench|scripts|test)\/[\w.-]+(?:\/[\w.-]+)*\.\w+)/g;
@@ -202,7 +196,7 @@ try {
     for (const f of walk(pkgDir)) {
       const text = readFileSync(f, "utf8");
       const file = relative(pkgDir, f);
-      if (!RELATIVE_LINKS_PENDING.has(name)) bad.push(...relativeLinks(pkgDir, file, text));
+      bad.push(...relativeLinks(pkgDir, file, text));
       for (const needle of ["workspace:", "@capkit/source"])
         if (text.includes(needle) && !SOURCE_CONDITION_ALLOWED.has(`${name}:${file}:${needle}`))
           bad.push(`${file} contains ${needle}`);

@@ -3,7 +3,7 @@ import type { SecurityEventType } from "./events/revocations.js";
 import type { EpochClass, Epochs, Subject } from "./events/subjects.js";
 import type { AuditEntry } from "./model.js";
 
-// What `@capkit/verify/approvals` keeps (docs/architecture.md §12): operations awaiting a customer's decision
+// What `@capkit/verify/approvals` keeps (https://github.com/capkit/capkit/blob/main/docs/architecture.md §12): operations awaiting a customer's decision
 // and their receipts, the devices registered to approve, the subjects' epochs, security events and grants. It
 // lives beside the verifier's state, in the same database, and writes its audit rows into the verifier's audit
 // trail (chained and signed with the rest). Times are milliseconds since the epoch unless named otherwise.
@@ -257,7 +257,7 @@ export const SECURITY_STORE_METHODS = [
 
 /**
  * Where approvals, events and grants live (src/stores/security-memory.ts, -sqlite.ts, -postgres.ts; one
- * conformance suite, test/approvals-conformance.ts). Every method is one atomic operation with its audit rows;
+ * conformance suite, https://github.com/capkit/capkit/blob/main/packages/verify/test/approvals-conformance.ts). Every method is one atomic operation with its audit rows;
  * a failure of the database is STORE_UNAVAILABLE and nothing is recorded.
  */
 export interface SecurityStore {

@@ -154,7 +154,7 @@ const DECISIONS: Record<ApprovalDecision, "approved" | "declined"> = {
 
 /**
  * Very sensitive operations signed for what they are (PSD2 RTS Art. 5, dynamic linking: the code or signature
- * is specific to the amount and the payee; docs/architecture.md §12): one API to
+ * is specific to the amount and the payee; https://github.com/capkit/capkit/blob/main/docs/architecture.md §12): one API to
  * create an operation from its `capkit-operation/1` document, to have it approved or declined by the
  * credential it names — the app's device key (`device`), an SGpass-style keypad (`ocra`), a Sésame/CAP reader
  * (`cap-sign`) — and to read its state. An operation is decided once (two decisions racing: one wins), never

@@ -13,7 +13,7 @@ import type { StoredCredential } from "../model.js";
 import type { BoundCode } from "../verifier-internals.js";
 
 /**
- * What each approval method binds and how its answer is judged (docs/architecture.md §12.1), one place for the
+ * What each approval method binds and how its answer is judged (https://github.com/capkit/capkit/blob/main/docs/architecture.md §12.1), one place for the
  * three: what the bank's page (or the app) shows, which credentials can answer, and what the verifier checks.
  *
  * | method     | the customer sees / types                             | the code or signature binds                     |

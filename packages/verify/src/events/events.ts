@@ -35,7 +35,7 @@ export interface RecordEventRequest {
 }
 
 /**
- * Named security events and the epochs they move (docs/architecture.md §12.3; the table in
+ * Named security events and the epochs they move (https://github.com/capkit/capkit/blob/main/docs/architecture.md §12.3; the table in
  * src/events/revocations.ts). `record` is one atomic write per event: what it revokes is refused from then on
  * by every server — devices' approvals, sessions stamped before it (`valid`), grants, pending operations. A
  * bank stamps what it creates (`stamp`) and checks the stamp on each use (`valid`: one indexed read).

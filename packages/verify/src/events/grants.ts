@@ -38,7 +38,7 @@ export interface GrantCheck {
 const GRANT_ID = /^[0-9a-f]{32}$/;
 
 /**
- * Grants (docs/architecture.md §12.4): the Progéliance passerelle between a user's professional space and their
+ * Grants (https://github.com/capkit/capkit/blob/main/docs/architecture.md §12.4): the Progéliance passerelle between a user's professional space and their
  * personal space. A grant is created pending, stamped with its subjects' `grant` epochs; activated only with
  * the receipt of its owner's approved consent operation (`link-activation`, approved on the app); deactivated
  * with a reason; revoked — with the event as its cause — by any security event on its owner, its target or its

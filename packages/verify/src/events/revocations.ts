@@ -1,7 +1,7 @@
 import type { EpochClass, SubjectKind } from "./subjects.js";
 
 /**
- * The named security events and what each revokes (docs/architecture.md §12.3), as data: one table, read by
+ * The named security events and what each revokes (https://github.com/capkit/capkit/blob/main/docs/architecture.md §12.3), as data: one table, read by
  * `SecurityEvents.record` and by the stores' one atomic write per event. The four automatic deactivations of
  * the Progéliance passerelle are the leaflet's (« réinitialisation du code secret, changement volontaire du code
  * secret par vos soins, changement d'administrateur, ou révocation des transactions par votre conseiller »);

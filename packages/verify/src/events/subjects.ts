@@ -1,7 +1,7 @@
 import { CapkitError } from "@capkit/core";
 
 /**
- * Subjects and their epochs (docs/architecture.md §12.3). A subject is whom a security event is about: a user,
+ * Subjects and their epochs (https://github.com/capkit/capkit/blob/main/docs/architecture.md §12.3). A subject is whom a security event is about: a user,
  * an account (several users under one subscription) or a professional contract. Each carries one integer
  * epoch per class of thing it revokes; whatever is created for a subject — a device registered for approvals,
  * a session, a grant, an operation — is stamped with the subject's epoch of its class, and is valid only while

@@ -7,7 +7,7 @@ import { verifyDeviceSignatureNative } from "./device-signature.js";
 import type { InstanceStatus, ProvisioningStore } from "./model.js";
 import type { ProvisioningPolicy } from "./policy.js";
 
-/** A login from the app (docs/architecture.md §11): what the device sends besides its code. */
+/** A login from the app (https://github.com/capkit/capkit/blob/main/docs/architecture.md §11): what the device sends besides its code. */
 export interface DeviceLogin {
   /** The instance's credential, `SERIAL.N` (the app learnt both at activation). */
   readonly credential: string;

@@ -3,7 +3,7 @@ import { createPublicKey, verify } from "node:crypto";
 /**
  * A device's ECDSA P-256/SHA-256 signature (r ‖ s, as WebCrypto makes it; high S accepted as it does) checked by
  * node:crypto (OpenSSL) — the same answer as @capkit/provision's `verifyDeviceSignature` (checked side by side
- * in test/device-signature.test.ts), about nine times faster: logins are the bank's hot path, an activation's
+ * in https://github.com/capkit/capkit/blob/main/packages/verify/test/device-signature.test.ts), about nine times faster: logins are the bank's hot path, an activation's
  * two checks are not. Never throws: a malformed key or signature is false.
  */
 export function verifyDeviceSignatureNative(

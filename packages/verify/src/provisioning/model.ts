@@ -2,7 +2,7 @@ import type { ActivationServerState } from "@capkit/provision";
 import type { AuditEntry, StoredCredential } from "../model.js";
 import type { RateRule } from "./rules.js";
 
-// What the provisioning stores keep (docs/architecture.md §11): activations, device instances, what the
+// What the provisioning stores keep (https://github.com/capkit/capkit/blob/main/docs/architecture.md §11): activations, device instances, what the
 // Provisioner remembers per identifiant, login challenges. Times are milliseconds since the epoch unless named
 // otherwise (the protocol's own state counts Unix seconds, as `capkit-activation/1` does).
 
@@ -18,7 +18,7 @@ export type PublicActivationState = Omit<ActivationServerState, "secrets">;
  */
 export type EndReason = string;
 
-/** One activation as stored (docs/architecture.md §11). Times in milliseconds since the epoch. */
+/** One activation as stored (https://github.com/capkit/capkit/blob/main/docs/architecture.md §11). Times in milliseconds since the epoch. */
 export interface ActivationRecord {
   /** The protocol's activation id (32 hex digits). */
   readonly id: string;
@@ -204,7 +204,7 @@ export const PROVISIONING_STORE_METHODS = [
  * Where activations, instances, the rate rule's memory and login challenges live: beside the verifier's
  * credentials, in the same database, so that a step and the credential it enrols are written in one
  * transaction (src/stores/provisioning-memory.ts, -sqlite.ts, -postgres.ts; one conformance suite,
- * test/provisioning-conformance.ts). Every method is one atomic operation; a failure of the database is
+ * https://github.com/capkit/capkit/blob/main/packages/verify/test/provisioning-conformance.ts). Every method is one atomic operation; a failure of the database is
  * STORE_UNAVAILABLE and writes nothing.
  */
 export interface ProvisioningStore {

@@ -62,7 +62,7 @@ export function groupedCode(code: string): string {
 }
 
 /**
- * The activation code's text (the design notes' proposal, docs/architecture.md §11): what it is for, when it
+ * The activation code's text (the design notes' proposal, https://github.com/capkit/capkit/blob/main/docs/architecture.md §11): what it is for, when it
  * dies, and that nobody — not even an adviser — may ask for it (the phishing script every bank warns about).
  */
 export function activationCodeText(

@@ -8,7 +8,7 @@ import {
 } from "@capkit/provision";
 import { parseAppVersion } from "./app-version.js";
 
-/** What a bank sets for the activation of its in-app tokens (docs/architecture.md §11). */
+/** What a bank sets for the activation of its in-app tokens (https://github.com/capkit/capkit/blob/main/docs/architecture.md §11). */
 export interface ProvisioningPolicyInput {
   /**
    * The activation's features: at least two, one of them a code the bank generates, never two through one

@@ -191,7 +191,7 @@ const REASON = /^[a-z][a-z0-9-]{0,31}$/;
 const DAY_MS = 86_400_000;
 
 /**
- * The bank's side of the in-app virtual Digipass (docs/architecture.md §11): activation sessions over
+ * The bank's side of the in-app virtual Digipass (https://github.com/capkit/capkit/blob/main/docs/architecture.md §11): activation sessions over
  * `capkit-activation/1` (`@capkit/provision`: SPAKE2, RFC 9382, on P-256 with the code as the password), codes
  * from the CSPRNG sent out of band (PSD2 RTS Art. 25(2): delivered to the legitimate customer, never two features
  * through one channel, activated before use), each protocol step stored

@@ -5,7 +5,7 @@ import type { AuditEntry } from "../model.js";
  * replaces another (a new card, a reactivated app): in the SAME write as the accept, the credential becomes
  * active and the one it replaces is revoked (deleted with its challenges; whatever else named it as replaced
  * no longer does). So a process killed at any point leaves either the old credential working and the new one
- * pending, or the new one active and the old one gone — never both active (docs/architecture.md §11).
+ * pending, or the new one active and the old one gone — never both active (https://github.com/capkit/capkit/blob/main/docs/architecture.md §11).
  *
  * The three stores apply the rule each in its own way (memory, SQLite, PostgreSQL); the audit rows they write
  * for it are made here, from the accept's own row.

@@ -6,7 +6,7 @@ import type { AuditAction, AuditEntry } from "../model.js";
  * field. An entry's
  * object is not kept, only its fields (numbers in typed arrays, strings that are mostly shared: ids, actions,
  * results), so a verification's audit entry dies young instead of being promoted and later collected by the
- * garbage collector — on a busy verifier that promotion cost a fifth of the throughput (docs/benchmarks.md).
+ * garbage collector — on a busy verifier that promotion cost a fifth of the throughput (https://github.com/capkit/capkit/blob/main/docs/benchmarks.md).
  */
 export class AuditRing {
   readonly #capacity: number;

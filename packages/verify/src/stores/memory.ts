@@ -183,7 +183,7 @@ export class MemoryStore implements StateStore {
       ("user" in subject ? this.#users.get(subject.user) : this.#credentials.get(subject.credential)) ??
       this.#unknown.get(unknownKey(subject));
     // The same steps whether the subject is known or not (its row, the expectation, the lock): the time of a
-    // failure does not tell which (bench/verify.ts measures it).
+    // failure does not tell which (https://github.com/capkit/capkit/blob/main/bench/verify.ts measures it).
     if (expected) {
       const c = this.#credentials.get(expected.credential);
       const locked = row !== undefined && isLocked(row, rule, audit.at);

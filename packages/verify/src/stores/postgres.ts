@@ -60,7 +60,7 @@ export interface PostgresStoreOptions extends PostgresConnectOptions {
 /**
  * State shared by many server instances (the way out when one machine is not enough). Every decision is one
  * statement: a conditional UPDATE and its audit INSERT in a data-modifying CTE, atomic and one round trip; the
- * verifier caches credential definitions (docs/architecture.md §6), so a verification is that one statement.
+ * verifier caches credential definitions (https://github.com/capkit/capkit/blob/main/docs/architecture.md §6), so a verification is that one statement.
  * Concurrent UPDATEs of a row queue on its lock and PostgreSQL re-checks the WHERE clause against the newer row
  * (READ COMMITTED), so of N racing accepts of one code exactly one matches. Every decision on a credential that
  * belongs to a user first locks the user's row (SELECT … FOR UPDATE, which returns the row as last committed),
@@ -154,7 +154,7 @@ export class PostgresStore implements StateStore {
    * One named statement (parsed and planned once per connection, then only bound and executed), by `#run`'s
    * rules, written with the pool's and the driver's callbacks: on a verification's path that is one promise
    * where `#run` makes four (the pool's checkout, the driver's query, `#run`'s own, the work's) and no closure
-   * per statement beyond the two callbacks — capkit's own client work per round trip (docs/benchmarks.md,
+   * per statement beyond the two callbacks — capkit's own client work per round trip (https://github.com/capkit/capkit/blob/main/docs/benchmarks.md,
    * "PostgreSQL at the limit").
    */
   #query(sql: string, values: unknown[], writes = true): Promise<pg.QueryResult> {

@@ -8,7 +8,7 @@ import type { Engine, SchemaSet } from "./migrations.js";
 import type { TableNames } from "./tables.js";
 
 /**
- * The provisioning tables (docs/architecture.md §11), beside the verifier's in the same database, for SQLite and
+ * The provisioning tables (https://github.com/capkit/capkit/blob/main/docs/architecture.md §11), beside the verifier's in the same database, for SQLite and
  * PostgreSQL (same columns; PostgreSQL types where they differ). Times in milliseconds since the epoch.
  *
  * - `provisioning_users`: one row per identifiant that started an activation, known or not — its serial and next

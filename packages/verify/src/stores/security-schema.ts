@@ -15,7 +15,7 @@ import type { Engine, SchemaSet } from "./migrations.js";
 import type { TableNames } from "./tables.js";
 
 /**
- * The approvals' tables (docs/architecture.md §12), for SQLite and PostgreSQL, beside the verifier's (whose
+ * The approvals' tables (https://github.com/capkit/capkit/blob/main/docs/architecture.md §12), for SQLite and PostgreSQL, beside the verifier's (whose
  * `audit` table they write into). `security_subjects` holds the epochs of the subjects some event touched or
  * some operation, grant or device was stamped for (a row per subject; none: all 0); `receipt_heads` the head
  * of each user's receipt chain, the row a decision locks first; `operations` keeps the document it was created

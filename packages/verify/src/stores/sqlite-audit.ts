@@ -8,7 +8,7 @@ export type SqliteAuditWriter = (entry: AuditEntry) => void;
 
 /**
  * The one writer of SQLite audit rows, for every table set that shares the file (the verifier's, the
- * approvals'): each row in its hash chain (src/audit/chain.ts, docs/architecture.md §6.2). Every caller holds
+ * approvals'): each row in its hash chain (src/audit/chain.ts, https://github.com/capkit/capkit/blob/main/docs/architecture.md §6.2). Every caller holds
  * the write lock, so reading the chain's head and moving it on is atomic.
  */
 export function sqliteAuditWriter(db: Database.Database, n: TableNames): SqliteAuditWriter {

@@ -236,7 +236,7 @@ export class SqliteStore implements StateStore {
           // The same statements whether the subject is known or not — its row read (or its unknown row's, for
           // an id known to be absent), the credential's version, one counting write, the audit row — and the
           // unknown key's HMAC made either way: the time of a failure does not tell which (test:
-          // memory-sqlite.test.ts counts them; bench/verify.ts measures it).
+          // memory-sqlite.test.ts counts them; https://github.com/capkit/capkit/blob/main/bench/verify.ts measures it).
           const key = unknownSubjectKey(this.#unknownKey, subject);
           const absent = expected !== undefined && "absent" in expected;
           type Lock = { failures: number; locked: number; locked_at: number | null };

@@ -3,7 +3,7 @@ import { CapkitError } from "@capkit/core";
 /**
  * Every table capkit creates in the application's database, by its logical name. The SQL of every store is built
  * from these names through a {@link TableNames} (once, when the store opens): no statement in the package names a
- * table literally (test: packages/verify/test/table-names.test.ts), so the prefix and the PostgreSQL schema the
+ * table literally (test: https://github.com/capkit/capkit/blob/main/packages/verify/test/table-names.test.ts), so the prefix and the PostgreSQL schema the
  * application chose apply to every table, index and sequence capkit touches, and to nothing else.
  */
 export const TABLES = [

@@ -1,7 +1,7 @@
 import { CapkitError } from "@capkit/core";
 
 /**
- * What a STORE_UNAVAILABLE promises (docs/architecture.md §6, "Honest outcomes"), in one place for every store.
+ * What a STORE_UNAVAILABLE promises (https://github.com/capkit/capkit/blob/main/docs/architecture.md §6, "Honest outcomes"), in one place for every store.
  *
  * - Nothing was done: the store could not be reached, refused the write before committing (busy, locked,
  *   read-only, disk full), or cancelled the statement itself (a lock or statement timeout). Retrying is safe.
