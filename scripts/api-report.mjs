@@ -5,8 +5,7 @@
 // a change of the public API shows in review as a change of its report.
 //
 //   node scripts/api-report.mjs            check: fails when a report differs from the built .d.ts, when an
-//                                          export has no TSDoc (packages in DOCUMENTED), or on any TSDoc or
-//                                          API Extractor warning
+//                                          export has no TSDoc, or on any TSDoc or API Extractor warning
 //   node scripts/api-report.mjs --update   rewrites the reports (`pnpm api:update`)
 //   node scripts/api-report.mjs [--update] @capkit/oath …   only those packages
 //
@@ -23,29 +22,6 @@ const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const update = process.argv.includes("--update");
 /** Package names given on the command line: only those (all by default). */
 const only = process.argv.slice(2).filter((a) => !a.startsWith("--"));
-
-/**
- * The packages (or single entry points, as `@capkit/verify/sqlite`) whose every export must carry TSDoc (API
- * Extractor's `ae-undocumented` is an error for them). A package's name alone covers all its entries; listed
- * beside some of its subpaths, it names its main entry only (`@capkit/verify` with `@capkit/verify/pkcs11`).
- * Entries not covered mark what is undocumented in their reports with "(undocumented)".
- */
-const DOCUMENTED = new Set([
-  "@capkit/core",
-  "@capkit/emv-cap",
-  "@capkit/oath",
-  "@capkit/provision",
-  "@capkit/reader-pcsc",
-  "@capkit/token-sim",
-  "@capkit/cli",
-  "@capkit/verify",
-  "@capkit/verify/pkcs11",
-  "@capkit/verify/provisioning",
-  "@capkit/verify/approvals",
-  "@capkit/verify/sqlite",
-  "@capkit/verify/postgres",
-  "@capkit/web",
-]);
 
 /** Each public package and the entry points it publishes, as `[subpath, .d.ts file]`. */
 function publicPackages() {
@@ -101,8 +77,6 @@ try {
     for (const [subpath, dts] of entries) {
       const report = reportName(name, subpath);
       const label = subpath === "." ? name : `${name}/${subpath.slice(2)}`;
-      const entryByEntry = [...DOCUMENTED].some((d) => d.startsWith(`${name}/`));
-      const documented = DOCUMENTED.has(label) || (DOCUMENTED.has(name) && !entryByEntry);
       if (!existsSync(dts)) {
         console.log(`FAIL ${label}: ${relative(root, dts)} is missing (run \`pnpm build\` first)`);
         failures++;
@@ -146,17 +120,13 @@ try {
               // No @public/@beta release tags: everything exported is public, and the report says so by
               // existing.
               "ae-missing-release-tag": { logLevel: "none" },
-              "ae-undocumented": { logLevel: documented ? "error" : "none" },
-              // A type used by the surface but not exported: an error where the surface is chosen; noted in
-              // the report elsewhere.
-              "ae-forgotten-export": documented
-                ? { logLevel: "error" }
-                : { logLevel: "warning", addToApiReportFile: true },
+              // Every export carries TSDoc (issue 21).
+              "ae-undocumented": { logLevel: "error" },
+              // A type used by the surface but not exported (unless another entry of the package exports it).
+              "ae-forgotten-export": { logLevel: "error" },
             },
-            // A comment TSDoc cannot parse: an error where the surface is chosen; noted in the report elsewhere.
-            tsdocMessageReporting: {
-              default: documented ? { logLevel: "error" } : { logLevel: "warning", addToApiReportFile: true },
-            },
+            // A comment TSDoc cannot parse.
+            tsdocMessageReporting: { default: { logLevel: "error" } },
           },
         },
         configObjectFullPath: join(dir, "api-extractor.json"),
