@@ -313,6 +313,24 @@ describe.each([SQLITE, POSTGRES])("$name: capkit in the application's database",
     }
   });
 
+  it("on the 0.1 path only the tables 0.1 created are adopted: the application's users with fitting column names is left as it is", async () => {
+    const db = await e.fresh();
+    try {
+      await db.exec(e.first);
+      await db.exec(
+        "CREATE TABLE users (id TEXT PRIMARY KEY, failures INTEGER, locked INTEGER); INSERT INTO users VALUES ('app-1', 3, 0);",
+      );
+      const users = await snapshot(db, "users");
+      await (await db.store()).close();
+      expect(await snapshot(db, "users")).toEqual(users);
+      expect(await db.rows("SELECT count(*) AS n FROM capkit_users")).toEqual([{ n: e.sqlite ? 0 : "0" }]);
+      expect(await db.columns("capkit_users")).toContain("locked_at");
+      expect(await db.tables()).not.toContain(q(e, "credentials"));
+    } finally {
+      await db.close();
+    }
+  });
+
   it("the unprefixed tables of the versions before the prefix (fixtures/unprefixed, written by that version) are adopted with their data and their trail", async () => {
     const db = await e.fresh();
     try {

@@ -37,6 +37,11 @@ export interface SchemaSet {
   readonly columnsAdded?: readonly { table: TableName; column: string; definition: string }[];
   /** Columns an older table may still carry (unused now). */
   readonly legacyColumns?: Partial<Record<TableName, readonly string[]>>;
+  /**
+   * The tables the first schema (0.1, before capkit's meta table) created: the only ones adopted when the anchor
+   * is recognised by its 0.1 columns alone (an application's table with a later table's name is never taken).
+   */
+  readonly firstTables?: readonly TableName[];
   /** PostgreSQL sequences of the set's own (not a serial column's), adopted with its unprefixed tables. */
   readonly legacySequences?: readonly string[];
   /**
@@ -99,23 +104,27 @@ const sameSet = (a: readonly string[], b: readonly string[]) =>
   a.length === b.length && a.every((x) => b.includes(x));
 
 /**
- * Whether a set's unprefixed tables, whose anchor has capkit's columns, carry capkit's marker (`SchemaSet.legacy`):
- * the anchor's exact columns; the verifier's adoption recorded in this database; or capkit's meta table with its
- * key — or, for 0.1 (no meta yet), the credentials table's exact first columns.
+ * Which of a set's unprefixed tables, whose anchor has capkit's columns, are capkit's by its marker
+ * (`SchemaSet.legacy`): the anchor's exact columns; the verifier's adoption recorded in this database; or capkit's
+ * meta table with its key (every table of the set) — or, for 0.1 (no meta yet), the credentials table's exact
+ * first columns (only the tables 0.1 created). Undefined: none is.
  */
-function markedOurs(
+function ownedTables(
   set: SchemaSet,
   shape: { all: Set<string>; core: Set<string> },
   anchor: readonly string[],
   c: Catalog,
-): boolean {
+): readonly TableName[] | undefined {
   switch (set.legacy) {
     case "shape":
-      return sameSet(anchor, [...shape.all]);
+      return sameSet(anchor, [...shape.all]) ? set.tables : undefined;
     case "adopted":
-      return c.adopted;
+      return c.adopted ? set.tables : undefined;
     case "marker":
-      return c.legacyMarker || (!c.legacy.has("meta") && sameSet(anchor, [...shape.core]));
+      if (c.legacyMarker) return set.tables;
+      return !c.legacy.has("meta") && sameSet(anchor, [...shape.core])
+        ? (set.firstTables ?? set.tables)
+        : undefined;
   }
 }
 
@@ -166,10 +175,12 @@ export function planMigration(set: SchemaSet, n: TableNames, engine: Engine, c: 
   const adopt: TableName[] = [];
   if (c.version === 0 && !c.target.has(n.bare(set.anchor))) {
     const anchor = c.legacy.get(set.anchor);
-    const ours = capkits(set.anchor, anchor) && markedOurs(set, shape.get(set.anchor)!, anchor!, c);
-    if (ours) {
+    const owned = capkits(set.anchor, anchor)
+      ? ownedTables(set, shape.get(set.anchor)!, anchor!, c)
+      : undefined;
+    if (owned) {
       if (set.legacy === "marker" && c.legacyMarker && !c.target.has(n.bare("meta"))) adopt.push("meta");
-      for (const table of set.tables) if (capkits(table, c.legacy.get(table))) adopt.push(table);
+      for (const table of owned) if (capkits(table, c.legacy.get(table))) adopt.push(table);
     }
   }
   const statements: string[] = [];

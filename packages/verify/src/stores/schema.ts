@@ -221,6 +221,8 @@ export const VERIFIER_TABLES: SchemaSet = {
   anchor: "credentials",
   columnsAdded: COLUMNS_ADDED,
   legacyColumns: { challenges: ["used"] },
+  // The first release (0.1) created these three; `users` and the others came in later versions.
+  firstTables: ["credentials", "challenges", "audit"],
   legacySequences: ["unknown_subjects_seq"],
   legacy: "marker",
   ddl: (n, engine) => (engine === "sqlite" ? schemaSqlite(n) : schemaPostgres(n)),
