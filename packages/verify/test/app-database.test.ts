@@ -331,6 +331,51 @@ describe.each([SQLITE, POSTGRES])("$name: capkit in the application's database",
     }
   });
 
+  it("an application's own meta table does not stop the 0.1 upgrade: the 0.1 tables are adopted, its meta is left as it is", async () => {
+    const db = await e.fresh();
+    try {
+      await db.exec(e.first);
+      await db.exec(
+        `INSERT INTO credentials (id, params, sealed, last, created_at) VALUES ('legacy', '{"kind":"hotp","algorithm":"SHA1","digits":6,"lookAhead":10}', NULL, 4, 1)`,
+      );
+      await db.exec(
+        "CREATE TABLE meta (k TEXT PRIMARY KEY, v TEXT); INSERT INTO meta VALUES ('theme', 'dark');",
+      );
+      const meta = await snapshot(db, "meta");
+      const store = await db.store();
+      expect(
+        await new Verifier({ store, keys: new SoftwareKeyProvider(MATERIAL) }).status("legacy"),
+      ).toMatchObject({
+        last: 4,
+      });
+      await store.close();
+      expect(await snapshot(db, "meta")).toEqual(meta);
+      expect(await db.tables()).not.toContain(q(e, "credentials"));
+    } finally {
+      await db.close();
+    }
+  });
+
+  it("capkit's older credentials table with a column the application added: STORE_SCHEMA_CONFLICT naming it, never an empty store beside it", async () => {
+    const db = await e.fresh();
+    try {
+      await db.exec(e.first);
+      await db.exec("ALTER TABLE credentials ADD COLUMN note TEXT");
+      const tables = await db.tables();
+      const error = await db.store().then(
+        () => undefined,
+        (x: unknown) => x as { code: string; message: string; hint: string; details: unknown },
+      );
+      expect(error).toMatchObject({ code: "STORE_SCHEMA_CONFLICT", details: { table: "credentials" } });
+      expect(error?.message).toContain('"credentials"');
+      expect(error?.message).toContain("note");
+      expect(error?.hint).not.toMatch(/retry/i);
+      expect(await db.tables()).toEqual(tables);
+    } finally {
+      await db.close();
+    }
+  });
+
   it("the unprefixed tables of the versions before the prefix (fixtures/unprefixed, written by that version) are adopted with their data and their trail", async () => {
     const db = await e.fresh();
     try {

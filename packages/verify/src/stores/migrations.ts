@@ -122,9 +122,7 @@ function ownedTables(
       return c.adopted ? set.tables : undefined;
     case "marker":
       if (c.legacyMarker) return set.tables;
-      return !c.legacy.has("meta") && sameSet(anchor, [...shape.core])
-        ? (set.firstTables ?? set.tables)
-        : undefined;
+      return sameSet(anchor, [...shape.core]) ? (set.firstTables ?? set.tables) : undefined;
   }
 }
 
@@ -178,6 +176,16 @@ export function planMigration(set: SchemaSet, n: TableNames, engine: Engine, c: 
     const owned = capkits(set.anchor, anchor)
       ? ownedTables(set, shape.get(set.anchor)!, anchor!, c)
       : undefined;
+    // What looks like capkit's older tables (its meta's key, or a credentials table with every 0.1 column) and is
+    // not adopted as it is must stop the store: opening empty beside them would make every enrolled token unknown.
+    const core = [...shape.get(set.anchor)!.core];
+    const looksOurs =
+      set.legacy === "marker" &&
+      (c.legacyMarker || (anchor !== undefined && core.every((x) => anchor.includes(x))));
+    if (looksOurs && !owned) throw olderConflict(n, set.anchor, anchor);
+    for (const table of looksOurs ? (owned ?? []) : [])
+      if (c.legacy.has(table) && !capkits(table, c.legacy.get(table)))
+        throw olderConflict(n, table, c.legacy.get(table));
     if (owned) {
       if (set.legacy === "marker" && c.legacyMarker && !c.target.has(n.bare("meta"))) adopt.push("meta");
       for (const table of owned) if (capkits(table, c.legacy.get(table))) adopt.push(table);
@@ -197,6 +205,21 @@ export function planMigration(set: SchemaSet, n: TableNames, engine: Engine, c: 
       `INSERT INTO ${n.t.meta} (name, value) VALUES ('${ADOPTED_NAME}', '1') ON CONFLICT (name) DO NOTHING;`,
     );
   return { adopt, statements, from: c.version, to: last };
+}
+
+/** STORE_SCHEMA_CONFLICT: capkit's older (unprefixed) tables are there, but one is not as capkit left it. */
+function olderConflict(n: TableNames, table: TableName, columns: readonly string[] | undefined): CapkitError {
+  const found = columns === undefined ? "is missing" : `has the columns ${columns.join(", ")}`;
+  return new CapkitError(
+    "STORE_SCHEMA_CONFLICT",
+    `this database holds capkit's tables from before the prefix, but its table "${table}" ${found}, not capkit's: nothing was adopted, and the store does not open empty beside them (every enrolled token would be unknown)`,
+    {
+      hint:
+        `bring "${table}" back to the columns capkit created (drop the columns the application added), or, if ` +
+        `the unprefixed tables are not capkit's, rename them; then open the store again (its tables would be ${n.t[table]})`,
+      details: { table, ...(n.schema === undefined ? {} : { schema: n.schema }) },
+    },
+  );
 }
 
 /** The SQL that records a set's version (parameters: the row's name, the version). */
