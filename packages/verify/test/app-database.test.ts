@@ -498,6 +498,28 @@ describe("the application's connection", () => {
     relaxed.close();
   });
 
+  it("PostgreSQL: an application's own meta is not read unless adoption is possible (other types; no SELECT for capkit's role)", async () => {
+    const typed = await POSTGRES.fresh();
+    const role = `capkit_role_${serial++}`;
+    try {
+      await typed.exec(
+        "CREATE TABLE meta (name UUID PRIMARY KEY, value TEXT); INSERT INTO meta VALUES ('6f1c2a4e-0d1b-4c1e-9a3f-1b2c3d4e5f60', 'x');",
+      );
+      await (await typed.store()).close();
+      await (await typed.store({ schema: "auth" })).close();
+      await typed.exec(
+        `DROP TABLE meta; CREATE TABLE meta (name TEXT PRIMARY KEY, value TEXT NOT NULL); INSERT INTO meta VALUES ('k', 'v');
+         CREATE ROLE ${role} LOGIN; GRANT USAGE, CREATE ON SCHEMA public TO ${role}; GRANT CREATE ON DATABASE ${typed.target.replace(/.*\//, "")} TO ${role};`,
+      );
+      const url = typed.target.replace(/\/\/[^@]*@/, `//${role}@`);
+      for (const o of [{}, { schema: "auth_r" }])
+        await (await PostgresStore.connect(url, { tablePrefix: "r_", ...o })).close();
+      expect(await typed.rows("SELECT name, value FROM meta")).toEqual([{ name: "k", value: "v" }]);
+    } finally {
+      await typed.close();
+    }
+  });
+
   it("PostgreSQL: an existing pg.Pool is used and never ended, its search_path never changed; a PoolConfig connects too", async () => {
     const { url } = await server;
     const pool = new pg.Pool({ connectionString: url, max: 4 });

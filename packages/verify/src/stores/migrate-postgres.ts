@@ -1,3 +1,4 @@
+import { CapkitError } from "@capkit/core";
 import type pg from "pg";
 import {
   type Catalog,
@@ -41,7 +42,7 @@ export async function migratePostgres(
       const names = ["meta" as const, ...set.tables];
       const rows = (
         await c.query(
-          `SELECT s.nspname AS s, c.relname AS t, a.attname AS col
+          `SELECT s.nspname AS s, c.relname AS t, a.attname AS col, format_type(a.atttypid, NULL) AS type
            FROM pg_class c JOIN pg_namespace s ON s.oid = c.relnamespace
            JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
            WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f') AND s.nspname = ANY($1) AND c.relname = ANY($2)
@@ -51,7 +52,7 @@ export async function migratePostgres(
             [...names, ...names.map((t) => n.bare(t))],
           ],
         )
-      ).rows as { s: string; t: string; col: string }[];
+      ).rows as { s: string; t: string; col: string; type: string }[];
       const collect = (schema: string, bare: (t: (typeof names)[number]) => string) => {
         const m = new Map<string, string[]>();
         for (const t of names) {
@@ -70,10 +71,19 @@ export async function migratePostgres(
             )
           ).rows as { name: string; value: string }[])
         : [];
-      const legacyMarker =
-        legacyMetaShaped(legacyTables.get("meta")) &&
-        (await c.query(legacyMarkerSql(legacy))).rows.length > 0;
       const version = meta.find((r) => r.name === versionName(set));
+      // The unprefixed meta is read only when adoption is possible (version 0, none of the set's prefixed tables,
+      // an unprefixed anchor) and it has capkit's columns with capkit's types: an application's own `meta` is
+      // otherwise never read (it may not be readable by capkit's role, or hold other types).
+      const metaTypes = rows.filter((r) => r.s === cur && r.t === "meta").map((r) => r.type);
+      const legacyMarker =
+        set.legacy === "marker" &&
+        version === undefined &&
+        !set.tables.some((t) => targetTables.has(n.bare(t))) &&
+        legacyTables.has(set.anchor) &&
+        legacyMetaShaped(legacyTables.get("meta")) &&
+        metaTypes.every((t) => t === "text") &&
+        (await readLegacyMarker(c, legacy));
       const catalog: Catalog = {
         target: targetTables,
         legacy: legacyTables,
@@ -102,6 +112,30 @@ export async function migratePostgres(
   } catch (e) {
     await c.query("ROLLBACK").catch(() => {});
     throw e;
+  }
+}
+
+/**
+ * Whether the unprefixed meta holds capkit's key. A permanent failure reading it (a permission, a type) is the
+ * schema's, not the server's: STORE_SCHEMA_CONFLICT naming the table, never a "retry".
+ */
+async function readLegacyMarker(c: pg.ClientBase, legacy: TableNames): Promise<boolean> {
+  try {
+    return (await c.query(legacyMarkerSql(legacy))).rows.length > 0;
+  } catch (e) {
+    const code = (e as { code?: unknown }).code;
+    // Class 42 (syntax error or access rule violation) and 22 (data exception): the table, not the server.
+    if (typeof code !== "string" || !/^(42|22)/.test(code)) throw e;
+    throw new CapkitError(
+      "STORE_SCHEMA_CONFLICT",
+      `the table ${legacy.t.meta} looks like capkit's older meta table but cannot be read (${(e as Error).message})`,
+      {
+        hint:
+          "capkit reads it only to recognise its tables from before the prefix: grant capkit's role SELECT on it, " +
+          "or, if the unprefixed tables are not capkit's, rename them",
+        details: { table: "meta" },
+      },
+    );
   }
 }
 
