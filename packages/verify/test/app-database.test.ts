@@ -276,6 +276,34 @@ describe.each([SQLITE, POSTGRES])("$name: capkit in the application's database",
     }
   });
 
+  it("a table with capkit's name in other letter case is the same table (SQLite names are case-insensitive): STORE_SCHEMA_CONFLICT, nothing created on it", async () => {
+    const db = await e.fresh();
+    try {
+      await db.exec(
+        "CREATE TABLE \"CAPKIT_CREDENTIALS\" (id TEXT PRIMARY KEY, user_id TEXT, kind TEXT); INSERT INTO \"CAPKIT_CREDENTIALS\" VALUES ('c-1', 'u', 'pw');",
+      );
+      const tables = await db.tables();
+      const indexes = await db.indexes();
+      if (e.sqlite)
+        await expect(db.store()).rejects.toMatchObject({
+          code: "STORE_SCHEMA_CONFLICT",
+          details: { table: "capkit_credentials" },
+        });
+      else {
+        // PostgreSQL keeps a quoted name's case: "CAPKIT_CREDENTIALS" is another table, left as it is.
+        await (await db.store()).close();
+        tables.push(...(await db.tables()).filter((t) => !tables.includes(t)));
+      }
+      expect(await db.tables()).toEqual(tables);
+      if (e.sqlite) expect(await db.indexes()).toEqual(indexes);
+      expect(await db.rows('SELECT * FROM "CAPKIT_CREDENTIALS"')).toEqual([
+        { id: "c-1", user_id: "u", kind: "pw" },
+      ]);
+    } finally {
+      await db.close();
+    }
+  });
+
   it("the first schema (0.1: no meta, no users) is adopted by its exact columns: renamed with its indexes, brought up to date, its credential still verifies", async () => {
     const db = await e.fresh();
     try {

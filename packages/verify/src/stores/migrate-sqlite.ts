@@ -20,10 +20,12 @@ import type { TableNames } from "./tables.js";
 export function migrateSqlite(db: Database.Database, n: TableNames, set: SchemaSet): void {
   const legacy = legacyNames();
   db.transaction(() => {
+    // SQLite's names are case-insensitive: CAPKIT_CREDENTIALS is capkit_credentials, so every name is compared
+    // lower-cased (capkit's own are lower-case, src/stores/tables.ts).
     const columns = new Map<string, string[]>();
     const rows = db
       .prepare(
-        "SELECT m.name AS t, p.name AS c FROM sqlite_master m, pragma_table_info(m.name) p WHERE m.type IN ('table', 'view')",
+        "SELECT lower(m.name) AS t, lower(p.name) AS c FROM sqlite_master m, pragma_table_info(m.name) p WHERE m.type IN ('table', 'view')",
       )
       .all() as { t: string; c: string }[];
     for (const r of rows) columns.set(r.t, [...(columns.get(r.t) ?? []), r.c]);
@@ -48,9 +50,11 @@ export function migrateSqlite(db: Database.Database, n: TableNames, set: SchemaS
     for (const table of plan.adopt) {
       // The old indexes go (SQLite cannot rename an index); the set's DDL creates them under the prefixed names.
       const indexes = db
-        .prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = ? AND sql IS NOT NULL")
+        .prepare(
+          "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = ? COLLATE NOCASE AND sql IS NOT NULL",
+        )
         .all(legacy.bare(table)) as { name: string }[];
-      for (const i of indexes) db.exec(`DROP INDEX "${i.name}"`);
+      for (const i of indexes) db.exec(`DROP INDEX "${i.name.replaceAll('"', '""')}"`);
       db.exec(`ALTER TABLE ${legacy.t[table]} RENAME TO "${n.bare(table)}"`);
     }
     for (const s of plan.statements) db.exec(s);

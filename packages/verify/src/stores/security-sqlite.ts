@@ -88,7 +88,7 @@ export class SqliteSecurityStore implements SecurityStore {
     this.#owned = opened.owned;
     try {
       const verifier = this.#db
-        .prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?")
+        .prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ? COLLATE NOCASE")
         .get(names.bare("audit_chains"));
       if (!verifier)
         throw new CapkitError(
