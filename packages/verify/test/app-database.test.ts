@@ -573,6 +573,22 @@ describe("the application's connection", () => {
       const tables = (await pool.query("SELECT tablename FROM pg_tables WHERE schemaname = 'app_auth'")).rows;
       expect(tables.length).toBe(19);
       expect(tables.every((t) => t.tablename.startsWith("capkit_"))).toBe(true);
+      // The options that shape a pool the store makes are refused with the application's pool, never ignored.
+      for (const o of [
+        { statementTimeoutMs: 500 },
+        { lockTimeoutMs: 100 },
+        { poolSize: 2 },
+        { connectTimeoutMs: 100 },
+      ])
+        for (const open of [
+          () => PostgresStore.connect(pool, o),
+          () => PostgresSecurityStore.connect(pool, o),
+        ])
+          await expect(open()).rejects.toMatchObject({
+            code: "INPUT_INVALID",
+            message: expect.stringContaining(Object.keys(o)[0]!),
+            hint: expect.stringContaining(o.lockTimeoutMs ? "lock_timeout" : "statement_timeout"),
+          });
       const fromConfig = await PostgresStore.connect({ connectionString: url }, { schema: "app_auth" });
       expect(await fromConfig.user("u-pool")).toMatchObject({ id: "u-pool", failures: 0 });
       await fromConfig.close();

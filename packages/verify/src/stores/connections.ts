@@ -27,7 +27,13 @@ export interface SqliteDatabase {
   close(): unknown;
 }
 
-/** A `pg.Pool` the application made itself (the PostgreSQL stores use it and never end it). */
+/**
+ * A `pg.Pool` the application made itself (the PostgreSQL stores use it and never end it). Its settings are its
+ * own: the store's pool options (`poolSize`, `statementTimeoutMs`, `lockTimeoutMs`, `connectTimeoutMs`) are
+ * refused with it (INPUT_INVALID), so the application bounds the waits on its pool — for example
+ * `statement_timeout: 2000, lock_timeout: 1000, query_timeout: 3000, connectionTimeoutMillis: 2000`, the values a
+ * store gives the pool it makes. Without them a verification may wait on a held row without end.
+ */
 export interface PostgresPool {
   /** Its clients, open now (how a pool is told from a PoolConfig). */
   readonly totalCount: number;
@@ -81,12 +87,21 @@ export interface PostgresConnectOptions extends TableOptions {
    * application's unqualified tables). Statements name it; the connection's `search_path` is never changed.
    */
   readonly schema?: string | undefined;
-  /** Connections of the pool the store makes (default 10; not used with an existing pool). */
+  /** Connections of the pool the store makes (default 10; refused with an existing pool, whose size is its own). */
   readonly poolSize?: number;
-  /** Server-side statement_timeout: no statement runs longer (default 2000 ms; a PoolConfig's own wins). */
+  /**
+   * Server-side statement_timeout: no statement runs longer (default 2000 ms; a PoolConfig's own wins). Refused
+   * with an existing pool: the application sets its pool's `statement_timeout`.
+   */
   readonly statementTimeoutMs?: number;
-  /** Server-side lock_timeout: a row held by another session answers STORE_UNAVAILABLE after this (default 1000 ms). */
+  /**
+   * Server-side lock_timeout: a row held by another session answers STORE_UNAVAILABLE after this (default
+   * 1000 ms). Refused with an existing pool: the application sets its pool's `lock_timeout`.
+   */
   readonly lockTimeoutMs?: number;
-  /** Waiting for a connection (new or from the pool) (default 2000 ms). */
+  /**
+   * Waiting for a connection (new or from the pool) (default 2000 ms). Refused with an existing pool: the
+   * application sets its pool's `connectionTimeoutMillis`.
+   */
   readonly connectTimeoutMs?: number;
 }

@@ -14,6 +14,9 @@ export const CONNECT_OPTIONS = [
   "connectTimeoutMs",
 ] as const;
 
+/** The options that shape the pool a store makes: meaningless, so refused, with the application's own pool. */
+const POOL_OPTIONS = ["poolSize", "statementTimeoutMs", "lockTimeoutMs", "connectTimeoutMs"] as const;
+
 /** The pool a store works on; `owned`: made here, so ended by the store's `close` (never the application's). */
 export interface OpenedPool {
   readonly pool: pg.Pool;
@@ -29,7 +32,8 @@ const isPool = (v: object): v is pg.Pool =>
 /**
  * The pool for a connection, checked at the door (INPUT_INVALID). A pool made here (from a URL or a
  * PoolConfig) gets the store's timeouts where the caller gave none, and listeners that keep a server going away
- * from taking the process down; an application's pool is used as it is (its settings and listeners are its own).
+ * from taking the process down; an application's pool is used as it is (its settings and listeners are its own,
+ * so the options that would shape a pool are refused with it rather than ignored).
  */
 export function openPool(
   connection: unknown,
@@ -47,7 +51,21 @@ export function openPool(
   let config: pg.PoolConfig;
   if (typeof connection === "string" && connection !== "") config = { connectionString: connection };
   else if (typeof connection === "object" && connection !== null && !Array.isArray(connection)) {
-    if (isPool(connection)) return { pool: connection, owned: false, names };
+    if (isPool(connection)) {
+      const given = POOL_OPTIONS.filter((o) => options[o] !== undefined);
+      if (given.length > 0)
+        throw new CapkitError(
+          "INPUT_INVALID",
+          `${given.join(", ")} shape${given.length === 1 ? "s" : ""} the pool a store makes; with the application's own pg.Pool they would be ignored`,
+          {
+            hint:
+              "set them on your pool instead (statement_timeout, lock_timeout, query_timeout, connectionTimeoutMillis, max), " +
+              "for example statement_timeout: 2000, lock_timeout: 1000, query_timeout: 3000, connectionTimeoutMillis: 2000",
+            details: { options: given },
+          },
+        );
+      return { pool: connection, owned: false, names };
+    }
     config = connection as pg.PoolConfig;
   } else
     throw new CapkitError(
