@@ -548,6 +548,21 @@ describe("the application's connection", () => {
     }
   });
 
+  it("SQLite: the dev outbox opened first does not keep the old meta's unknown-subject key from being adopted", async () => {
+    const path = join(dir, "outbox-first.db");
+    const app = new Database(path);
+    app.exec(SQLITE.fixture);
+    const key = app.prepare("SELECT value FROM meta WHERE name = 'unknown-subject-key'").get();
+    const outbox = new SqliteDevOutbox(app);
+    await outbox.close();
+    await new SqliteStore(app).close();
+    expect(app.prepare("SELECT value FROM capkit_meta WHERE name = 'unknown-subject-key'").get()).toEqual(
+      key,
+    );
+    expect(app.prepare("SELECT name FROM sqlite_master WHERE name = 'meta'").get()).toBeUndefined();
+    app.close();
+  });
+
   it("PostgreSQL: an existing pg.Pool is used and never ended, its search_path never changed; a PoolConfig connects too", async () => {
     const { url } = await server;
     const pool = new pg.Pool({ connectionString: url, max: 4 });

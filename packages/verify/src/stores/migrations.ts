@@ -193,6 +193,21 @@ export function planMigration(set: SchemaSet, n: TableNames, engine: Engine, c: 
   }
   const statements: string[] = [];
   if (!adopt.includes("meta")) statements.push(metaDdl(n));
+  // capkit's old meta, when the prefixed one came first (the SQLite dev outbox opened before the verifier): its
+  // rows (the unknown-subject key) join the prefixed meta, and the old table goes — it was capkit's own.
+  if (
+    engine === "sqlite" &&
+    adopt.length > 0 &&
+    set.legacy === "marker" &&
+    c.legacyMarker &&
+    !adopt.includes("meta")
+  ) {
+    const old = legacyNames().t.meta;
+    statements.push(
+      `INSERT INTO ${n.t.meta} (name, value) SELECT name, value FROM ${old} WHERE name NOT LIKE 'schema:%' ON CONFLICT (name) DO NOTHING;`,
+      `DROP TABLE ${old};`,
+    );
+  }
   // Columns an adopted (or earlier) table lacks, before the DDL whose indexes may name them.
   for (const a of set.columnsAdded ?? []) {
     const columns = adopt.includes(a.table) ? c.legacy.get(a.table) : c.target.get(n.bare(a.table));
