@@ -563,6 +563,24 @@ describe("the application's connection", () => {
     app.close();
   });
 
+  it('PostgreSQL: the 0.1 tables in a current schema whose name holds a " are adopted (names from the server are quoted with " doubled)', async () => {
+    const db = await POSTGRES.fresh();
+    try {
+      const name = db.target.replace(/.*\//, "");
+      await db.exec(
+        `CREATE SCHEMA "we""ird"; ALTER DATABASE ${name} SET search_path = "we""ird"; SET search_path = "we""ird";`,
+      );
+      await db.exec(POSTGRES.first);
+      await (await db.store()).close();
+      const tables = await db.rows(
+        `SELECT tablename FROM pg_tables WHERE schemaname = 'we"ird' AND tablename IN ('credentials', 'capkit_credentials', 'capkit_audit')`,
+      );
+      expect(tables.map((t) => t.tablename).sort()).toEqual(["capkit_audit", "capkit_credentials"]);
+    } finally {
+      await db.close();
+    }
+  });
+
   it("PostgreSQL: an existing pg.Pool is used and never ended, its search_path never changed; a PoolConfig connects too", async () => {
     const { url } = await server;
     const pool = new pg.Pool({ connectionString: url, max: 4 });

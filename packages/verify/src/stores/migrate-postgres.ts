@@ -13,6 +13,9 @@ import {
 } from "./migrations.js";
 import type { TableNames } from "./tables.js";
 
+/** A name read from the server, quoted: any `"` in it doubled (SQL's identifier quoting). */
+const ident = (name: string) => `"${name.replaceAll('"', '""')}"`;
+
 /** Every capkit store's schema lock (pg_advisory_xact_lock's first key); the second is the prefix and schema's. */
 const LOCK_CLASS = 781234;
 
@@ -93,12 +96,13 @@ export async function migratePostgres(
       };
       const plan = planMigration(set, n, "postgres", catalog);
       if (!plan) continue;
-      if (n.schema !== undefined) await c.query(`CREATE SCHEMA IF NOT EXISTS "${n.schema}"`);
+      if (n.schema !== undefined) await c.query(`CREATE SCHEMA IF NOT EXISTS ${ident(n.schema)}`);
       for (const table of plan.adopt) await adopt(c, n, table, cur, target);
       if (plan.adopt.length > 0)
         for (const seq of set.legacySequences ?? []) {
-          const exists = (await c.query("SELECT to_regclass($1) IS NOT NULL AS e", [`"${cur}"."${seq}"`]))
-            .rows[0];
+          const exists = (
+            await c.query("SELECT to_regclass($1) IS NOT NULL AS e", [`${ident(cur)}.${ident(seq)}`])
+          ).rows[0];
           if ((exists as { e: boolean }).e) await moveObject(c, "SEQUENCE", cur, seq, n.prefix + seq, target);
         }
       for (const s of plan.statements) await c.query(s);
@@ -141,7 +145,7 @@ async function readLegacyMarker(c: pg.ClientBase, legacy: TableNames): Promise<b
 
 /** An unprefixed table renamed (and moved to the target schema) with its indexes and serial sequences. */
 async function adopt(c: pg.ClientBase, n: TableNames, table: string, cur: string, target: string) {
-  const from = `"${cur}"."${table}"`;
+  const from = `${ident(cur)}.${ident(table)}`;
   const indexes = (
     await c.query(
       "SELECT i.relname AS name FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid WHERE x.indrelid = $1::regclass",
@@ -158,9 +162,9 @@ async function adopt(c: pg.ClientBase, n: TableNames, table: string, cur: string
   await moveObject(c, "TABLE", cur, table, n.prefix + table, target);
   // Moved with their table; renamed here so that no name capkit keeps lacks its prefix.
   for (const i of indexes)
-    await c.query(`ALTER INDEX "${target}"."${i.name}" RENAME TO "${n.prefix}${i.name}"`);
+    await c.query(`ALTER INDEX ${ident(target)}.${ident(i.name)} RENAME TO ${ident(n.prefix + i.name)}`);
   for (const s of sequences)
-    await c.query(`ALTER SEQUENCE "${target}"."${s.name}" RENAME TO "${n.prefix}${s.name}"`);
+    await c.query(`ALTER SEQUENCE ${ident(target)}.${ident(s.name)} RENAME TO ${ident(n.prefix + s.name)}`);
 }
 
 async function moveObject(
@@ -171,6 +175,6 @@ async function moveObject(
   to: string,
   target: string,
 ) {
-  await c.query(`ALTER ${kind} "${cur}"."${from}" RENAME TO "${to}"`);
-  if (target !== cur) await c.query(`ALTER ${kind} "${cur}"."${to}" SET SCHEMA "${target}"`);
+  await c.query(`ALTER ${kind} ${ident(cur)}.${ident(from)} RENAME TO ${ident(to)}`);
+  if (target !== cur) await c.query(`ALTER ${kind} ${ident(cur)}.${ident(to)} SET SCHEMA ${ident(target)}`);
 }

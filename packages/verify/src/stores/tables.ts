@@ -90,7 +90,9 @@ export function tableNames(prefix: unknown = DEFAULT_TABLE_PREFIX, schema?: unkn
 
 /** Names without the checks: the tables an earlier version created unprefixed (src/stores/migrations.ts). */
 export function namesFor(prefix: string, schema: string | undefined): TableNames {
-  const qualify = (name: string) => (schema === undefined ? `"${name}"` : `"${schema}"."${name}"`);
+  // The unprefixed names' schema is the server's current one, unchecked: a `"` in it is doubled.
+  const quote = (name: string) => `"${name.replaceAll('"', '""')}"`;
+  const qualify = (name: string) => (schema === undefined ? quote(name) : `${quote(schema)}.${quote(name)}`);
   const t = Object.fromEntries(TABLES.map((n) => [n, qualify(prefix + n)])) as Record<TableName, string>;
   return {
     prefix,
