@@ -130,7 +130,7 @@ const VERIFIER_CASES: ArgumentCase[] = [
         field: "policy",
         names: /^the policy /,
         codes: INPUT,
-        valid: optional((x) => isRecord(x) && Object.keys(x).length === 0),
+        valid: optional(noFields),
         inner: INPUT,
       },
       { arg: 0, field: "now", names: /^options\.now /, codes: INPUT, valid: optional(fn) },
@@ -581,7 +581,7 @@ const CASES: ArgumentCase[] = [
         field: "issuerKeys",
         names: /^(issuerKeys |issuer key )/,
         codes: KEY,
-        valid: optional((x) => isRecord(x) && Object.keys(x).length === 0),
+        valid: optional(noFields),
         inner: KEY,
       },
       { arg: 0, field: "allowTestKeys", names: /^allowTestKeys /, codes: KEY, valid: optional(bool) },
@@ -710,3 +710,11 @@ group("@capkit/verify's Verifier, argument by argument: refused at the door, the
 group("@capkit/verify's stores, keys, throttle, clock and audit, argument by argument", () => {
   checkArguments(CASES);
 });
+
+/**
+ * An object that sets no field: `{}`, or fields given as undefined (`{ "": undefined }`), which the door reads
+ * as absent, as `exactOptionalPropertyTypes` callers write them.
+ */
+function noFields(x: unknown): boolean {
+  return isRecord(x) && Object.values(x).every((v) => v === undefined);
+}
