@@ -1,4 +1,4 @@
-import { expectBytes, expectString } from "./arguments.js";
+import { expectBytes, expectInteger, expectString } from "./arguments.js";
 import { CapkitError } from "./errors.js";
 
 // Byte helpers shared by every module. Uint8Array everywhere: no Buffer, so the core runs in browsers.
@@ -50,7 +50,7 @@ export function toHex(bytes: Uint8Array): string {
 /** The parts one after the other, in a new array. */
 export function concat(...parts: Uint8Array[]): Uint8Array {
   let n = 0;
-  for (const p of parts) n += p.length;
+  for (let i = 0; i < parts.length; i++) n += expectBytes(parts[i], `part ${i + 1} to concatenate`).length;
   const out = new Uint8Array(n);
   let o = 0;
   for (const p of parts) {
@@ -66,6 +66,8 @@ export function concat(...parts: Uint8Array[]): Uint8Array {
  * @throws `INPUT_INVALID` when the lengths differ
  */
 export function xor(a: Uint8Array, b: Uint8Array): Uint8Array {
+  expectBytes(a, "the first bytes to xor");
+  expectBytes(b, "the second bytes to xor");
   if (a.length !== b.length) throw new CapkitError("INPUT_INVALID", "xor: lengths differ");
   const out = new Uint8Array(a.length);
   for (let i = 0; i < a.length; i++) out[i] = a[i]! ^ b[i]!;
@@ -74,6 +76,8 @@ export function xor(a: Uint8Array, b: Uint8Array): Uint8Array {
 
 /** Whether two arrays hold the same bytes. Not for secrets: use {@link constantTimeEqual}. */
 export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
+  expectBytes(a, "the first bytes to compare");
+  expectBytes(b, "the second bytes to compare");
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
   return true;
@@ -84,6 +88,8 @@ export function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
  * first difference is.
  */
 export function constantTimeEqual(a: Uint8Array, b: Uint8Array): boolean {
+  expectBytes(a, "the first bytes to compare");
+  expectBytes(b, "the second bytes to compare");
   if (a.length !== b.length) return false;
   let diff = 0;
   for (let i = 0; i < a.length; i++) diff |= a[i]! ^ b[i]!;
@@ -96,6 +102,7 @@ export function constantTimeEqual(a: Uint8Array, b: Uint8Array): boolean {
  * @throws `INPUT_INVALID` for more than 6 bytes (past 2^48 a number loses integers)
  */
 export function readUint(bytes: Uint8Array): number {
+  expectBytes(bytes, "the integer's bytes");
   if (bytes.length > 6) throw new CapkitError("INPUT_INVALID", "integer wider than 48 bits");
   let v = 0;
   for (const b of bytes) v = v * 256 + b;
@@ -105,9 +112,12 @@ export function readUint(bytes: Uint8Array): number {
 /**
  * `value` as a big-endian unsigned integer of `length` bytes.
  *
- * @throws `INPUT_INVALID` when it is not a safe non-negative integer that fits
+ * @throws `INPUT_INVALID` when it is not a safe non-negative integer that fits, or the length is not a whole
+ * number from 0 to 8
  */
 export function writeUint(value: number, length: number): Uint8Array {
+  expectInteger(value, "the integer", 0, Number.MAX_SAFE_INTEGER);
+  expectInteger(length, "the integer's length", 0, 8);
   if (!Number.isSafeInteger(value) || value < 0 || value >= 256 ** length) {
     throw new CapkitError("INPUT_INVALID", `integer ${value} does not fit in ${length} bytes`);
   }
@@ -123,9 +133,12 @@ export function writeUint(value: number, length: number): Uint8Array {
  * Packs a decimal digit string into BCD, right-aligned in `length` bytes and left-padded with zeros
  * (EMV format "n", Book 3 §4.3): `1234` in 4 bytes → `00 00 12 34`.
  *
- * @throws `INPUT_INVALID` for a non-digit or more digits than fit
+ * @throws `INPUT_INVALID` for a non-digit or more digits than fit, a non-string, or a length that is not a
+ * whole number
  */
 export function digitsToBcd(digits: string, length: number): Uint8Array {
+  expectString(digits, "the digits");
+  expectInteger(length, "the BCD length", 0, 255);
   if (!/^[0-9]*$/.test(digits)) throw new CapkitError("INPUT_INVALID", "expected decimal digits only");
   if (digits.length > 2 * length) {
     throw new CapkitError("INPUT_INVALID", `${digits.length} digits do not fit in ${length} BCD bytes`);
@@ -140,6 +153,7 @@ export function digitsToBcd(digits: string, length: number): Uint8Array {
 
 /** ASCII/Latin-1 text of a card field (application labels are `ans`), non-printables shown as `.`. */
 export function bytesToPrintable(bytes: Uint8Array): string {
+  expectBytes(bytes, "the field's bytes");
   let s = "";
   for (const b of bytes) s += b >= 0x20 && b < 0x7f ? String.fromCharCode(b) : ".";
   return s;
@@ -151,6 +165,7 @@ export function bytesToPrintable(bytes: Uint8Array): string {
  * @throws `INPUT_INVALID` for a character past U+007F
  */
 export function asciiToBytes(text: string): Uint8Array {
+  expectString(text, "the ASCII text");
   const out = new Uint8Array(text.length);
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);

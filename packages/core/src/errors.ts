@@ -1,3 +1,5 @@
+import { describeValue } from "./arguments.js";
+
 /**
  * The stable code of a {@link CapkitError}: programs branch on it (the message is for people and may be
  * reworded). One code names one cause, for every package.
@@ -123,6 +125,21 @@ export class CapkitError extends Error {
    * @param options - a hint, safe details, the cause
    */
   constructor(code: CapkitErrorCode, message: string, options: CapkitErrorOptions = {}) {
+    // Checked here, not with the argument helpers (which build CapkitErrors): a wrong argument is refused,
+    // never turned into an error with a meaningless code or message.
+    const wrong = !isCode(code)
+      ? ["the error code", 'a code in capitals (such as "INPUT_INVALID")', code]
+      : typeof message !== "string"
+        ? ["the error message", "a string", message]
+        : options === null || typeof options !== "object" || Array.isArray(options)
+          ? ["the error options", "an object", options]
+          : undefined;
+    if (wrong !== undefined) {
+      const [what, expected, value] = wrong as [string, string, unknown];
+      throw new CapkitError("INPUT_INVALID", `${what} must be ${expected}; got ${describeValue(value)}`, {
+        details: { argument: what, expected },
+      });
+    }
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.code = code;
     this.hint = options.hint;
@@ -139,5 +156,16 @@ export class CapkitError extends Error {
  * ```
  */
 export function isCapkitError(value: unknown, code?: CapkitErrorCode): value is CapkitError {
+  if (code !== undefined && !isCode(code))
+    throw new CapkitError(
+      "INPUT_INVALID",
+      `the error code must be a code in capitals (such as "INPUT_INVALID"), or nothing; got ${describeValue(code)}`,
+      { details: { argument: "the error code", expected: "a code in capitals" } },
+    );
   return value instanceof CapkitError && (code === undefined || value.code === code);
+}
+
+/** Whether a value can be a {@link CapkitErrorCode}: capitals and underscores (the list is a type only). */
+function isCode(value: unknown): value is CapkitErrorCode {
+  return typeof value === "string" && /^[A-Z][A-Z0-9_]*$/.test(value);
 }

@@ -1,4 +1,4 @@
-import { CapkitError } from "@capkit/core";
+import { argumentError, CapkitError, expectString, isRecord } from "@capkit/core";
 import type { ReaderInfo } from "./context.js";
 
 /**
@@ -11,6 +11,13 @@ import type { ReaderInfo } from "./context.js";
  * `undefined` when no reader holds a card (the caller may wait for one).
  */
 export function chooseReader(readers: readonly ReaderInfo[], wanted?: string): ReaderInfo | undefined {
+  if (!Array.isArray(readers as unknown))
+    throw argumentError("INPUT_INVALID", "the readers", "an array of readers", readers);
+  readers.forEach((r: unknown, i) => {
+    if (!isRecord(r) || typeof r["name"] !== "string" || typeof r["cardPresent"] !== "boolean")
+      throw argumentError("INPUT_INVALID", `reader ${i + 1}`, "a reader ({ name, cardPresent, … })", r);
+  });
+  if (wanted !== undefined) expectString(wanted, "the reader's name");
   if (readers.length === 0)
     throw new CapkitError("NO_READER", "no smart card reader found", {
       hint: "plug in a reader; pcsc_scan lists what pcscd sees",

@@ -1,4 +1,11 @@
-import { CapkitError } from "@capkit/core";
+import {
+  argumentError,
+  CapkitError,
+  expectBytes,
+  expectInteger,
+  expectOneOf,
+  expectOptions,
+} from "@capkit/core";
 import type { CardConnection, PinEntry } from "@capkit/emv-cap";
 import { FEATURE_VERIFY_PIN_DIRECT, GET_FEATURE_REQUEST, PinpadEntry, parseFeatures } from "./pinpad.js";
 import type { ReaderHandle } from "./reader-handle.js";
@@ -39,7 +46,11 @@ export class PcscConnection implements CardConnection {
 
   /** Connects to the card in `handle`'s reader (what {@link PcscContext.connect} does with pcsclite's). */
   static async open(handle: ReaderHandle, options: PcscConnectOptions = {}): Promise<PcscConnection> {
-    const share = options.share ?? "exclusive";
+    if (typeof handle !== "object" || handle === null || typeof handle.connect !== "function")
+      throw argumentError("INPUT_INVALID", "the reader handle", "a ReaderHandle", handle);
+    const o = expectOptions<PcscConnectOptions>(options, "the connect options");
+    const share =
+      o.share === undefined ? "exclusive" : expectOneOf(o.share, "share", ["shared", "exclusive"]);
     await handle.connect(share);
     return new PcscConnection(handle, share, await handle.atr());
   }
@@ -55,6 +66,7 @@ export class PcscConnection implements CardConnection {
    * @throws `CARD_REMOVED` when the card was pulled out; the PC/SC errors as typed errors
    */
   async transmit(command: Uint8Array): Promise<Uint8Array> {
+    expectBytes(command, "the command");
     this.#checkOpen();
     const r = await this.#handle.transmit(command);
     if (r.length < 2)
@@ -66,6 +78,7 @@ export class PcscConnection implements CardConnection {
 
   /** pcsclite has no SCardReconnect: a warm reset is disconnect(SCARD_RESET_CARD) then connect. */
   async reset(kind: "warm" | "cold"): Promise<Uint8Array> {
+    expectOneOf(kind, "the reset", ["warm", "cold"]);
     this.#checkOpen();
     await this.#handle.disconnect(kind === "warm" ? "reset" : "unpower");
     await this.#handle.connect(this.#share);
@@ -75,6 +88,8 @@ export class PcscConnection implements CardConnection {
 
   /** SCardControl: a control code with data to the reader. */
   async control(code: number, data: Uint8Array): Promise<Uint8Array> {
+    expectInteger(code, "the control code", 0, 0xffffffff);
+    expectBytes(data, "the control data");
     this.#checkOpen();
     return this.#handle.control(code, data);
   }

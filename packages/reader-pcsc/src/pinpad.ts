@@ -1,4 +1,4 @@
-import { CapkitError, concat } from "@capkit/core";
+import { argumentError, CapkitError, concat, expectBytes, expectInteger } from "@capkit/core";
 import type { PinEntry } from "@capkit/emv-cap";
 
 /**
@@ -17,6 +17,7 @@ export const GET_FEATURE_REQUEST = 3400;
  * is skipped, and a truncated one ends the list.
  */
 export function parseFeatures(tlv: Uint8Array): Map<number, number> {
+  expectBytes(tlv, "the features TLV");
   const features = new Map<number, number>();
   for (let i = 0; i + 2 <= tlv.length; ) {
     const tag = tlv[i]!;
@@ -39,6 +40,7 @@ export function parseFeatures(tlv: Uint8Array): Map<number, number> {
  * - wPINMaxExtraDigit 4–12 digits; validation by the OK key; the reader's default message.
  */
 export function emvPinVerifyStructure(timeoutSeconds = 30): Uint8Array {
+  expectInteger(timeoutSeconds, "the PIN entry timeout", 0, 255);
   const apdu = Uint8Array.of(0x00, 0x20, 0x00, 0x80, 0x08, 0x20, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff);
   const header = Uint8Array.of(
     timeoutSeconds, // bTimerOut
@@ -78,6 +80,9 @@ export class PinpadEntry implements PinEntry {
   readonly #code: number;
 
   constructor(reader: ReaderControl, verifyPinDirectCode: number) {
+    if (typeof reader !== "object" || reader === null || typeof reader.control !== "function")
+      throw argumentError("INPUT_INVALID", "the reader", "a reader with control()", reader);
+    expectInteger(verifyPinDirectCode, "the VERIFY_PIN_DIRECT control code", 0, 0xffffffff);
     this.#reader = reader;
     this.#code = verifyPinDirectCode;
   }

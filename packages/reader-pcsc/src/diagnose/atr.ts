@@ -111,7 +111,12 @@ const FI: Record<number, number> = {
 };
 const DI: Record<number, number> = { 1: 1, 2: 2, 3: 4, 4: 8, 5: 16, 6: 32, 7: 64, 8: 12, 9: 20 };
 
-/** The ATR as pcsc-tools writes it: upper-case bytes separated by spaces. */
+/**
+ * The ATR as pcsc-tools writes it: upper-case bytes separated by spaces.
+ *
+ * @throws `HEX_INVALID` for text that is not hex (an odd digit is never dropped), `INPUT_INVALID` for a
+ * non-string
+ */
 export function spacedAtr(hex: string): string {
-  return hex.toUpperCase().match(/../g)?.join(" ") ?? "";
+  return toHex(fromHex(hex, "the ATR")).match(/../g)?.join(" ") ?? "";
 }

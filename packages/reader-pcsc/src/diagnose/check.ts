@@ -1,9 +1,12 @@
+import { argumentError, expectOneOf, expectRecord } from "@capkit/core";
+
 /**
  * One diagnosis step as data (https://github.com/capkit/capkit/blob/main/docs/architecture.md §7: diagnostics as a
  * library, the CLI only prints): what was checked, the
  * verdict, what was found, and what to do about it. `data` carries the machine-readable findings.
  */
 export type Verdict = "ok" | "warn" | "fail";
+const VERDICTS: readonly Verdict[] = ["ok", "warn", "fail"];
 
 /** One diagnosis step as data. */
 export interface Check {
@@ -40,6 +43,12 @@ export function check(
 
 /** The worst verdict of a diagnosis: what its exit status reports. */
 export function worstVerdict(checks: readonly Check[]): Verdict {
+  if (!Array.isArray(checks as unknown))
+    throw argumentError("INPUT_INVALID", "the checks", "an array of checks", checks);
+  checks.forEach((c: unknown, i) => {
+    expectRecord(c, `check ${i + 1}`, "a check ({ id, verdict, … })");
+    expectOneOf((c as Check).verdict, `check ${i + 1}'s verdict`, VERDICTS);
+  });
   if (checks.some((c) => c.verdict === "fail")) return "fail";
   if (checks.some((c) => c.verdict === "warn")) return "warn";
   return "ok";

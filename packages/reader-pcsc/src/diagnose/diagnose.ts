@@ -1,4 +1,4 @@
-import { CapkitError, toHex } from "@capkit/core";
+import { argumentError, CapkitError, expectBoolean, expectOptions, expectString, toHex } from "@capkit/core";
 import {
   AID_MASTERCARD_CAP,
   describeDol,
@@ -57,6 +57,8 @@ export interface Diagnosis {
 
 /** A guess at the reader profile a card was made for, from its AID and label (the card does not say). */
 export function profileGuess(aid: string, label: string | undefined): string {
+  expectString(aid, "the AID");
+  if (label !== undefined) expectString(label, "the label");
   if (aid === AID_MASTERCARD_CAP) return "mastercard-cap";
   if (/BARCLAYS/i.test(label ?? "")) return "uk";
   if (isCapAid(aid)) return "sesame (French DPA) or visa-dpa";
@@ -108,6 +110,22 @@ const failure = (id: string, what: string, e: unknown, verdict: "warn" | "fail" 
  * ```
  */
 export async function diagnose(options: DiagnoseOptions = {}): Promise<Diagnosis> {
+  expectOptions(options, "the diagnose options");
+  if (options.capkitVersion !== undefined) expectString(options.capkitVersion, "capkitVersion");
+  expectBoolean(options.hid, "hid");
+  expectBoolean(options.full, "full");
+  if (options.onCheck !== undefined && typeof options.onCheck !== "function")
+    throw argumentError("INPUT_INVALID", "onCheck", "a function", options.onCheck);
+  const p: unknown = options.probe;
+  if (
+    p !== undefined &&
+    (typeof p !== "object" ||
+      p === null ||
+      (["pcscdVersion", "libpcscliteVersion", "readerDrivers", "smartcardList"] as const).some(
+        (m) => typeof (p as SystemProbe)[m] !== "function",
+      ))
+  )
+    throw argumentError("INPUT_INVALID", "the probe", "a SystemProbe", p);
   const probe = options.probe ?? systemProbe;
   const checks: Check[] = [];
   const add = (c: Check) => {

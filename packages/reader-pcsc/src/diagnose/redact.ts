@@ -1,4 +1,4 @@
-import { toHex } from "@capkit/core";
+import { argumentError, expectBytes, expectOneOf, toHex } from "@capkit/core";
 import {
   type CardConnection,
   maskedCommandHex,
@@ -31,6 +31,13 @@ export class RedactingRecorder implements CardConnection {
   readonly #log: TranscriptExchange[] = [];
 
   constructor(inner: CardConnection) {
+    if (
+      typeof inner !== "object" ||
+      inner === null ||
+      typeof inner.transmit !== "function" ||
+      typeof inner.close !== "function"
+    )
+      throw argumentError("INPUT_INVALID", "the connection to record", "a CardConnection", inner);
     this.#inner = inner;
   }
 
@@ -47,6 +54,7 @@ export class RedactingRecorder implements CardConnection {
 
   /** Sends to the wrapped card and logs the exchange. */
   async transmit(command: Uint8Array): Promise<Uint8Array> {
+    expectBytes(command, "the command");
     const raw = await this.#inner.transmit(command);
     this.#log.push({ c: maskedCommandHex(command), r: toHex(raw) });
     return raw;
@@ -54,6 +62,7 @@ export class RedactingRecorder implements CardConnection {
 
   /** Resets the wrapped card. */
   async reset(kind: "warm" | "cold"): Promise<Uint8Array> {
+    expectOneOf(kind, "the reset", ["warm", "cold"]);
     if (!this.#inner.reset) return this.#inner.atr;
     return this.#inner.reset(kind);
   }

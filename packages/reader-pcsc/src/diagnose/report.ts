@@ -1,3 +1,4 @@
+import { argumentError, expectRecord, isRecord } from "@capkit/core";
 import type { Diagnosis } from "./diagnose.js";
 
 /**
@@ -25,6 +26,13 @@ export interface SupportReport {
 
 /** The support bundle of a diagnosis, stamped `now`. */
 export function supportReport(d: Diagnosis, now: Date = new Date()): SupportReport {
+  expectRecord(d, "the diagnosis", "a diagnosis ({ checks, exchanges, versions })");
+  if (!Array.isArray(d.checks)) throw argumentError("INPUT_INVALID", "the checks", "an array", d.checks);
+  if (!Array.isArray(d.exchanges))
+    throw argumentError("INPUT_INVALID", "the exchanges", "an array", d.exchanges);
+  if (!isRecord(d.versions)) throw argumentError("INPUT_INVALID", "the versions", "an object", d.versions);
+  if (!(now instanceof Date) || Number.isNaN(now.getTime()))
+    throw argumentError("INPUT_INVALID", "the report's time", "a valid Date", now);
   return {
     format: SUPPORT_REPORT_FORMAT,
     createdAt: now.toISOString(),

@@ -1,3 +1,4 @@
+import { argumentError, expectRecord, expectString } from "@capkit/core";
 import { spacedAtr } from "./atr.js";
 
 /**
@@ -21,6 +22,7 @@ export const SMARTCARD_LIST_PATHS = [
 
 /** The entries of a smartcard_list.txt text. */
 export function parseSmartcardList(text: string): SmartcardListEntry[] {
+  expectString(text, "the smartcard list");
   const entries: { pattern: string; descriptions: string[] }[] = [];
   let current: { pattern: string; descriptions: string[] } | undefined;
   for (const line of text.split(/\r?\n/)) {
@@ -40,6 +42,19 @@ export function parseSmartcardList(text: string): SmartcardListEntry[] {
 
 /** The descriptions of every entry whose pattern matches `atrHex`, in file order. */
 export function nameAtr(entries: readonly SmartcardListEntry[], atrHex: string): string[] {
+  if (!Array.isArray(entries as unknown))
+    throw argumentError("INPUT_INVALID", "the smartcard list's entries", "an array of entries", entries);
+  entries.forEach((e: unknown, i) => {
+    const { pattern, descriptions } = expectRecord<SmartcardListEntry>(e, `entry ${i + 1}`, "an entry");
+    expectString(pattern, `entry ${i + 1}'s pattern`);
+    if (!Array.isArray(descriptions) || !descriptions.every((d) => typeof d === "string"))
+      throw argumentError(
+        "INPUT_INVALID",
+        `entry ${i + 1}'s descriptions`,
+        "an array of strings",
+        descriptions,
+      );
+  });
   const atr = spacedAtr(atrHex);
   const names: string[] = [];
   for (const e of entries) {

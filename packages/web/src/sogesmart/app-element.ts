@@ -597,8 +597,10 @@ function invalid(text: string): Outcome {
 
 /** A refusal where the app expected an answer: a typed error (SoftDigipass does not resend it). */
 function bankError(a: BankAnswer): CapkitError {
-  const code = typeof a.body["error"] === "string" ? a.body["error"] : "INPUT_INVALID";
-  return new CapkitError(code as CapkitErrorCode, `the bank answered ${a.status} ${code}`);
+  const given = typeof a.body["error"] === "string" ? a.body["error"] : "INPUT_INVALID";
+  // A code CapkitError would refuse (not in capitals: a proxy's, not the bank's) is reported, not thrown.
+  const code = /^[A-Z][A-Z0-9_]*$/.test(given) ? given : "INPUT_INVALID";
+  return new CapkitError(code as CapkitErrorCode, `the bank answered ${a.status} ${given}`);
 }
 
 function major(version: string): number {
