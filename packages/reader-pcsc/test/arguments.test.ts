@@ -182,7 +182,15 @@ const CASES: ArgumentCase[] = [
     afterRefusal: () => expect(open).not.toHaveBeenCalled(),
     positions: [
       { arg: 0, names: /^the diagnose options /, codes: INPUT, valid: options },
-      { arg: 0, field: "probe", names: /^the probe /, codes: INPUT, valid: never, inner: INPUT },
+      // Absent, the probe is the system's own (systemProbe).
+      {
+        arg: 0,
+        field: "probe",
+        names: /^the probe /,
+        codes: INPUT,
+        valid: (x) => x === undefined,
+        inner: INPUT,
+      },
       { arg: 0, field: "hid", names: /^hid /, codes: INPUT, valid: optional((x) => typeof x === "boolean") },
       {
         arg: 0,

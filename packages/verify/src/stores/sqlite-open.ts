@@ -53,9 +53,10 @@ export function openSqlite(
     if (database !== ":memory:" && !mustExist && !existsSync(database))
       closeSync(openSync(database, "wx", 0o600));
     db = new Driver(database, { fileMustExist: mustExist && database !== ":memory:" });
-    db.pragma("journal_mode = WAL");
-    db.pragma("synchronous = FULL");
     db.pragma(`busy_timeout = ${busyTimeoutMs}`);
+    const opened = db;
+    untilNotBusy(() => opened.pragma("journal_mode = WAL"), busyTimeoutMs);
+    db.pragma("synchronous = FULL");
     return { db, owned: true, what: database };
   } catch (e) {
     db?.close();
@@ -64,5 +65,24 @@ export function openSqlite(
       `cannot open the SQLite database ${database}: ${typeof code === "string" ? code : (e as Error).message}`,
       e,
     );
+  }
+}
+
+/**
+ * Runs `f` again while SQLite answers SQLITE_BUSY, until `ms` have passed. Switching a file to WAL while another
+ * process opens or migrates it can answer SQLITE_BUSY at once: SQLite skips the busy handler where waiting
+ * could deadlock (https://www.sqlite.org/c3ref/busy_handler.html), so the wait the busy timeout promises is
+ * taken here, in steps of 10 ms.
+ */
+function untilNotBusy<T>(f: () => T, ms: number): T {
+  const end = Date.now() + ms;
+  const pause = new Int32Array(new SharedArrayBuffer(4));
+  for (;;) {
+    try {
+      return f();
+    } catch (e) {
+      if ((e as { code?: unknown }).code !== "SQLITE_BUSY" || Date.now() >= end) throw e;
+      Atomics.wait(pause, 0, 0, 10);
+    }
   }
 }
