@@ -23,13 +23,13 @@ import {
   MemoryStore,
   readMaterialFile,
   SoftwareKeyProvider,
-  type StateStore,
   sourceThrottle,
   steadyClock,
   Verifier,
   verifyAuditTrail,
 } from "../src/index.js";
 import { Pkcs11KeyProvider } from "../src/pkcs11.js";
+import { watchWrites } from "./store-writes.js";
 
 /**
  * What a plain-JavaScript caller can get wrong in @capkit/verify's main entry (issue 21), each public function's
@@ -57,39 +57,10 @@ const HEX64 = "00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff"
 const KEY_FILE = join(mkdtempSync(join(tmpdir(), "capkit-arguments-")), "keys.json");
 writeFileSync(KEY_FILE, JSON.stringify({ masterKey: HEX64 }), { mode: 0o600 });
 
-/** The store's writers: the Verifier's door refuses before any is called (nothing counted, nothing stored). */
-const WRITES = new Set([
-  "enroll",
-  "addUser",
-  "accept",
-  "fail",
-  "succeed",
-  "unlock",
-  "setState",
-  "revoke",
-  "addChallenge",
-  "takeChallenge",
-  "reseal",
-  "record",
-  "pruneAudit",
-  "addCheckpoint",
-]);
 let calls = 0;
-function counted(store: StateStore): StateStore {
-  return new Proxy(store, {
-    get(t, p) {
-      const v = Reflect.get(t, p, t);
-      if (typeof v !== "function") return v;
-      return (...a: unknown[]) => {
-        if (WRITES.has(String(p))) calls++;
-        return v.apply(t, a);
-      };
-    },
-  });
-}
 const keys = new SoftwareKeyProvider(SoftwareKeyProvider.generateMaterial());
 const memory = new MemoryStore();
-const store = counted(memory);
+const store = watchWrites(memory, () => calls++);
 const verifier = new Verifier({ store, keys });
 const secret = randomBytes(20);
 let fresh = 0;

@@ -4,22 +4,7 @@ import { newSimCardState, SimulatedCard } from "@capkit/token-sim";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SoftwareKeyProvider, type StateStore, Verifier } from "../src/index.js";
-
-/** Store methods that write: bad input must never reach one. */
-const WRITES = new Set([
-  "enroll",
-  "addUser",
-  "accept",
-  "fail",
-  "succeed",
-  "unlock",
-  "setState",
-  "revoke",
-  "addChallenge",
-  "takeChallenge",
-  "record",
-  "pruneAudit",
-]);
+import { watchWrites } from "./store-writes.js";
 
 /** What a caller may get for a call that is not a store failure: bad input, or an answer about the ids. */
 const INPUT_ERRORS = new Set([
@@ -61,16 +46,7 @@ export function fuzzConformance(name: string, open: () => Promise<StateStore>, r
 
     beforeAll(async () => {
       const real = await open();
-      store = new Proxy(real, {
-        get(t, p) {
-          const v = Reflect.get(t, p, t);
-          if (typeof v !== "function") return v;
-          return (...a: unknown[]) => {
-            if (WRITES.has(String(p))) writes++;
-            return v.apply(t, a);
-          };
-        },
-      });
+      store = watchWrites(real, () => writes++);
       verifier = new Verifier({ store, keys });
       await verifier.enroll({ id: ids.card, user: ids.user, kind: "cap", record: card.issuerRecord() });
       await verifier.enroll({ id: ids.totp, user: ids.user, kind: "totp", secret: randomBytes(20) });
