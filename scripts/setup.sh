@@ -9,7 +9,8 @@ PNPM_VERSION=10.34.9
 # pgbench from -contrib) for the cluster store tests, which start their own server in a temporary directory;
 # Chromium for the browser tests (Playwright drives /usr/bin/chromium and never downloads a browser); SoftHSM2
 # for the PKCS#11 key provider's tests, which make their own token in a temporary directory.
-APT_PACKAGES="oathtool pcscd libpcsclite-dev vsmartcard-vpcd pcsc-tools opensc postgresql postgresql-contrib tmux chromium e2fsprogs softhsm2"
+# gcc and libc6-dev build the benchmarks' slow-sync disk (bench/slow-sync.c, preloaded into a PostgreSQL server).
+APT_PACKAGES="oathtool pcscd libpcsclite-dev vsmartcard-vpcd pcsc-tools opensc postgresql postgresql-contrib tmux chromium e2fsprogs softhsm2 gcc libc6-dev"
 
 missing=""
 for p in $APT_PACKAGES; do

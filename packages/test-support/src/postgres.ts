@@ -53,6 +53,11 @@ export interface PostgresOptions {
    * The benchmarks put one on a tmpfs (/dev/shm) to measure PostgreSQL where an fsync costs nothing.
    */
   readonly under?: string;
+  /**
+   * Environment variables added to the server's (the benchmarks' slow-sync disk preloads a library that makes
+   * every fdatasync wait: bench/slow-sync.c).
+   */
+  readonly env?: Readonly<Record<string, string>>;
 }
 
 export async function startPostgres(options: PostgresOptions = {}): Promise<Postgres> {
@@ -92,7 +97,10 @@ export async function startPostgres(options: PostgresOptions = {}): Promise<Post
       "-c",
       "max_connections=200",
     ]);
-    const c = spawn(cmd, args, { stdio: ["ignore", "pipe", "pipe"] });
+    const c = spawn(cmd, args, {
+      stdio: ["ignore", "pipe", "pipe"],
+      env: { ...process.env, ...options.env },
+    });
     c.stdout?.on("data", (d) => (log += d));
     c.stderr?.on("data", (d) => (log += d));
     child = c;

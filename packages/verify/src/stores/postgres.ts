@@ -666,7 +666,9 @@ function statements(n: TableNames) {
    * Accept on a credential with no user: its own row is the lockout subject. One UPDATE: the accept, or — locked
    * or disabled — the failure counted (SET reads the row as it was; after a wait for the row lock, PostgreSQL
    * re-checks the WHERE clause on the newest version). $1 id, $2 value, $3 drift, $4 version, $5 digest, $6 request,
-   * $7 max failures, $8 refusal detail, $9–$15 the audit entry, $16 the lock's release time (0: none).
+   * $7 max failures, $8 refusal detail, $9–$15 the audit entry, $16 the lock's release time (0: none). `same`
+   * (is the credential as it was read?) is asked only when the UPDATE matched nothing: PostgreSQL runs the
+   * EXISTS, an InitPlan, only when its CASE branch is taken, so an accept reads no second row.
    */
   const ACCEPT_OWN = `
   WITH c AS (
@@ -686,7 +688,8 @@ function statements(n: TableNames) {
            CASE WHEN c.failures = 0 THEN $14 ELSE $8 END, $15, $17 FROM c RETURNING 1)
   SELECT coalesce(c.failures = 0, FALSE) AS accepted,
          CASE WHEN c.failures > 0 THEN c.failures END AS failures, c.locked,
-         EXISTS (SELECT 1 FROM ${credentials} WHERE id = $1 AND version = $4) AS same
+         CASE WHEN c.failures IS NULL THEN EXISTS (SELECT 1 FROM ${credentials} WHERE id = $1 AND version = $4) END
+           AS same
   FROM (SELECT 1) one LEFT JOIN c ON TRUE`;
 
   /**
