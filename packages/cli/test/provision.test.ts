@@ -5,6 +5,7 @@ import { fileURLToPath } from "node:url";
 import { SoftwareKeyProvider, Verifier } from "@capkit/verify";
 import { MemoryDevOutbox, Provisioner } from "@capkit/verify/provisioning";
 import { SqliteDevOutbox, SqliteProvisioningStore, SqliteStore } from "@capkit/verify/sqlite";
+import Database from "better-sqlite3";
 import { describe, expect, it } from "vitest";
 import { TestApp } from "../../verify/test/provisioning-app.js";
 import { BIN, capkit } from "./run-cli.js";
@@ -117,6 +118,61 @@ describe("capkit provision and capkit outbox", () => {
     expect(missing.status).toBe(4);
     expect(missing.json().error.code).toBe("STORE_UNAVAILABLE");
     expect(run(["provision", "reset", "--user", "1", "--reason", "Bad Reason"], { cwd: dir }).status).toBe(2);
+  });
+
+  it("--table-prefix or CAPKIT_TABLE_PREFIX: provision's database and its dev outbox, and capkit outbox, use the one prefix", () => {
+    const dir = tmp();
+    // The outbox file already holds an application's table with capkit's default name: with the default prefix
+    // the outbox does not open (exit 4, naming the table), with the application's prefix it goes beside it.
+    const app = new Database(join(dir, "capkit-outbox.db"));
+    app.exec(
+      "CREATE TABLE capkit_dev_outbox (id INTEGER PRIMARY KEY, note TEXT); INSERT INTO capkit_dev_outbox VALUES (1, 'mine')",
+    );
+    app.close();
+    const start = (more: string[], extra: NodeJS.ProcessEnv = {}) =>
+      capkit(["--json", "provision", "start", "--phone", "+33611223344", ...more], {
+        cwd: dir,
+        env: { ...env, ...extra },
+      });
+    const clash = start(["--user", "10203040"]);
+    expect(clash.status, clash.stdout).toBe(4);
+    expect(clash.json().error).toMatchObject({ code: "STORE_SCHEMA_CONFLICT" });
+    expect(clash.json().error.message).toContain("capkit_dev_outbox");
+    const flagged = start(["--user", "10203040", "--table-prefix", "bank_"]);
+    expect(flagged.status, flagged.stdout).toBe(0);
+    const fromEnv = start(["--user", "10203041"], { CAPKIT_TABLE_PREFIX: "bank_" });
+    expect(fromEnv.status, fromEnv.stdout).toBe(0);
+    const file = new Database(join(dir, "capkit-outbox.db"), { readonly: true });
+    expect(file.prepare("SELECT recipient FROM bank_dev_outbox ORDER BY seq").all()).toEqual([
+      { recipient: "+33611223344" },
+      { recipient: "+33611223344" },
+    ]);
+    expect(file.prepare("SELECT * FROM capkit_dev_outbox").all()).toEqual([{ id: 1, note: "mine" }]);
+    file.close();
+    const state = new Database(join(dir, "capkit-state.db"), { readonly: true });
+    expect(state.prepare("SELECT count(*) AS n FROM bank_provisioning_activations").get()).toEqual({ n: 2 });
+    state.close();
+    // capkit outbox reads the same table, by the flag or the variable; the default prefix finds the application's.
+    const listed = run(["--json", "outbox", "--table-prefix", "bank_"], { cwd: dir });
+    expect(listed.status, listed.stdout).toBe(0);
+    expect(listed.json().messages).toHaveLength(2);
+    const viaEnv = capkit(["--json", "outbox"], { cwd: dir, env: { ...env, CAPKIT_TABLE_PREFIX: "bank_" } });
+    expect(viaEnv.json().messages).toHaveLength(2);
+    const other = run(["--json", "outbox"], { cwd: dir });
+    expect(other.status).toBe(4);
+    expect(other.json().error).toMatchObject({ code: "STORE_SCHEMA_CONFLICT" });
+    const bad = run(["--json", "outbox", "--table-prefix", "Bank-"], { cwd: dir });
+    expect(bad.status).toBe(2);
+    expect(bad.json().error.code).toBe("INPUT_INVALID");
+    expect(bad.json().error.message).toContain("tablePrefix is a lower-case SQL identifier");
+    expect(run(["--json", "outbox", "--clear", "--table-prefix", "bank_"], { cwd: dir }).json()).toEqual({
+      cleared: 2,
+    });
+    // The status and reset commands open the same tables.
+    const status = run(["--json", "provision", "status", "--user", "10203040", "--table-prefix", "bank_"], {
+      cwd: dir,
+    });
+    expect(status.json()).toMatchObject({ activations: [{ phase: "awaiting-a1" }] });
   });
 
   it("a device activates against the bank on the same database; status shows it, reset revokes it", async () => {

@@ -133,6 +133,28 @@ describe("which database: --db, --pg, CAPKIT_DB, DATABASE_URL (shared/store.ts)"
     expect(
       capkit(["--json", "verify", "status", "--pg", url, "--id", "dora"], { env }).json().error.code,
     ).toBe("CREDENTIAL_UNKNOWN");
+    // provision on PostgreSQL in a schema: its tables beside the verifier's there, its dev outbox (a SQLite file:
+    // no schema) under the same prefix, where capkit outbox reads it.
+    const outbox = join(dir, "outbox.db");
+    const provision = (command: string, more: string[] = []) =>
+      capkit(
+        ["--json", "provision", command, ...inSchema, "--user", "10203040", "--outbox", outbox, ...more],
+        {
+          env,
+        },
+      );
+    const started = provision("start", ["--phone", "+33611223344"]);
+    expect(started.status, started.stdout).toBe(0);
+    expect(provision("status").json()).toMatchObject({ activations: [{ phase: "awaiting-a1" }] });
+    const box = new Database(outbox, { readonly: true });
+    expect(box.prepare("SELECT recipient FROM cli_dev_outbox").all()).toEqual([
+      { recipient: "+33611223344" },
+    ]);
+    box.close();
+    const listed = capkit(["--json", "outbox", "--outbox", outbox], {
+      env: { ...env, CAPKIT_TABLE_PREFIX: "cli_" },
+    });
+    expect(listed.json().messages).toHaveLength(1);
   }, 120_000);
 
   it("a DATABASE_URL that is not PostgreSQL, or --db with --pg, is a usage error naming no value", () => {

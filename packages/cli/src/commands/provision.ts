@@ -38,7 +38,9 @@ async function withProvisioner<T>(
             opened.store as import("@capkit/verify/postgres").PostgresStore,
             { actor },
           );
-    const outbox = new sqlite.SqliteDevOutbox(o.outbox);
+    // The outbox is a SQLite file of its own, its table named with the verifier's prefix (no schema in SQLite).
+    const { tablePrefix } = opened.where.tables;
+    const outbox = new sqlite.SqliteDevOutbox(o.outbox, tablePrefix === undefined ? {} : { tablePrefix });
     try {
       const provisioner = new Provisioner({
         verifier: opened.verifier,

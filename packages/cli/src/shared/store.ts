@@ -29,21 +29,34 @@ export const DEFAULT_DB = "capkit-state.db";
 const POSTGRES_URL = /^postgres(ql)?:\/\//;
 
 export function storeOptions(cmd: Command): Command {
-  return cmd
-    .option("--db <file>", `SQLite state file (default: CAPKIT_DB, DATABASE_URL, else ${DEFAULT_DB})`)
-    .option(
-      "--pg <url>",
-      "PostgreSQL URL instead of SQLite (state shared by a cluster); - reads it from standard input, @FILE from a file, so its password stays off the command line",
-    )
-    .option("--keys <file>", "key file (default: CAPKIT_KEYS, else ~/.config/capkit/keys.json)")
-    .option(
-      "--table-prefix <prefix>",
-      "prefix of capkit's tables in the database (default: CAPKIT_TABLE_PREFIX, else capkit_): lower-case letters, digits, _",
-    )
-    .option(
-      "--schema <name>",
-      "PostgreSQL schema of capkit's tables (default: CAPKIT_SCHEMA, else the connection's)",
-    );
+  return tablePrefixOption(
+    cmd
+      .option("--db <file>", `SQLite state file (default: CAPKIT_DB, DATABASE_URL, else ${DEFAULT_DB})`)
+      .option(
+        "--pg <url>",
+        "PostgreSQL URL instead of SQLite (state shared by a cluster); - reads it from standard input, @FILE from a file, so its password stays off the command line",
+      )
+      .option("--keys <file>", "key file (default: CAPKIT_KEYS, else ~/.config/capkit/keys.json)"),
+  ).option(
+    "--schema <name>",
+    "PostgreSQL schema of capkit's tables (default: CAPKIT_SCHEMA, else the connection's)",
+  );
+}
+
+/** `--table-prefix`: every command that opens capkit's tables takes it (the stores, the dev outbox). */
+export function tablePrefixOption(cmd: Command): Command {
+  return cmd.option(
+    "--table-prefix <prefix>",
+    "prefix of capkit's tables in the database (default: CAPKIT_TABLE_PREFIX, else capkit_): lower-case letters, digits, _",
+  );
+}
+
+/** capkit's table prefix, read in this one place: `--table-prefix`, else `CAPKIT_TABLE_PREFIX`, else the stores' default. */
+export function tablePrefix(
+  o: Pick<StoreOptions, "tablePrefix">,
+  env: NodeJS.ProcessEnv = process.env,
+): string | undefined {
+  return o.tablePrefix ?? (env["CAPKIT_TABLE_PREFIX"] || undefined);
 }
 
 /**
@@ -57,7 +70,7 @@ export async function resolveStore(
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<StoreLocation> {
   const where = await database(o, env);
-  const tablePrefix = o.tablePrefix ?? (env["CAPKIT_TABLE_PREFIX"] || undefined);
+  const prefix = tablePrefix(o, env);
   const schema = o.schema ?? (env["CAPKIT_SCHEMA"] || undefined);
   if (schema !== undefined && where.kind === "sqlite")
     throw usage(
@@ -65,7 +78,7 @@ export async function resolveStore(
       "use --table-prefix to set capkit's tables apart",
     );
   const tables = {
-    ...(tablePrefix !== undefined ? { tablePrefix } : {}),
+    ...(prefix !== undefined ? { tablePrefix: prefix } : {}),
     ...(schema !== undefined ? { schema } : {}),
   };
   return where.kind === "sqlite" ? { ...where, tables } : { ...where, tables };
