@@ -330,4 +330,86 @@ describe("PostgreSQL faults", () => {
     await a.end();
     expect((await verifier.verify({ id: stuck.id, code: stuckCode })).result).toBe("accepted");
   }, 60_000);
+
+  it("a session holding a capkit table in an open transaction while a newer store opens: verifications go on; the opener gives up cleanly (STORE_UNAVAILABLE naming the table, nothing migrated), or opens once the lock is released", async () => {
+    const secret = randomBytes(20);
+    const id = uid("migrate");
+    await verifier.enroll({ id, kind: "hotp", secret });
+    const token = new SgpassToken({ kind: "hotp", secret, clock });
+    await verifier.enroll({ id: uid("other"), kind: "hotp", secret: randomBytes(20) });
+    expect((await verifier.verify({ id, code: token.press().code! })).result).toBe("accepted"); // cached
+    const a = await admin();
+    const watch = await admin();
+    // The database as the version before this one left it: its version row set back, so opening a store runs the
+    // step again over the existing tables (the DDL of every step is idempotent) — the locks a real upgrade takes.
+    const version = async () =>
+      (await watch.query("SELECT value FROM capkit_meta WHERE name = 'schema:verifier'")).rows[0].value;
+    await watch.query("UPDATE capkit_meta SET value = '0' WHERE name = 'schema:verifier'");
+    // An operator's transaction left open after a write to another credential's row: it holds the table's
+    // ROW EXCLUSIVE lock, which every lock a migration's DDL takes on the table conflicts with.
+    await a.query("BEGIN");
+    await a.query("UPDATE capkit_credentials SET state = state WHERE id <> $1", [id]);
+    /** Verifications on the running store while `opening` is pending; every answer, and whether the opener was seen waiting for its lock. */
+    const meanwhile = async (opening: Promise<unknown>, enough?: number) => {
+      let settled = false;
+      void opening.then(
+        () => (settled = true),
+        () => (settled = true),
+      );
+      const answers: string[] = [];
+      let waitsSeen = 0;
+      while (!settled && (enough === undefined || waitsSeen === 0 || answers.length < enough)) {
+        answers.push(
+          await verifier.verify({ id, code: token.press().code! }).then(
+            (r) => r.result as string,
+            (e) => (e as { code: string }).code,
+          ),
+        );
+        if (answers.at(-1) !== "accepted") break; // before the fix: the first verification times out
+        const waiting = await watch.query(
+          "SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE 'LOCK TABLE%'",
+        );
+        waitsSeen += waiting.rows[0].n;
+      }
+      return { answers, waitsSeen };
+    };
+    try {
+      // Held throughout: the opener tries its attempts, then gives up; the running store answers all along.
+      const opening = PostgresStore.connect(server.url);
+      const held = await meanwhile(opening);
+      const failure = await opening.then(
+        () => undefined,
+        (e) => e as { code: string; message: string; details: Record<string, unknown> },
+      );
+      expect(new Set(held.answers), "every verification answered while the opener waited").toEqual(
+        new Set(["accepted"]),
+      );
+      expect(held.answers.length).toBeGreaterThan(10);
+      expect(held.waitsSeen, "the opener was seen waiting for its lock").toBeGreaterThan(0);
+      expect(failure).toMatchObject({
+        code: "STORE_UNAVAILABLE",
+        details: { outcome: "nothing done", table: "capkit_credentials", schema: "public" },
+      });
+      expect(failure?.message).toContain("public.capkit_credentials");
+      expect(await version(), "nothing migrated").toBe("0");
+      // Released while a second opener waits: it opens, the step recorded; the verifications went on meanwhile.
+      const second = PostgresStore.connect(server.url);
+      const during = await meanwhile(second, 5);
+      await a.query("ROLLBACK");
+      const opened = await second;
+      await opened.close();
+      expect(new Set(during.answers)).toEqual(new Set(["accepted"]));
+      expect(during.waitsSeen).toBeGreaterThan(0);
+      expect(await version()).toBe("1");
+      console.log(
+        `held lock: ${held.answers.length} verifications accepted while the opener tried and gave up, ${during.answers.length} while the second waited`,
+      );
+    } finally {
+      await a.query("ROLLBACK").catch(() => {});
+      await watch.query("UPDATE capkit_meta SET value = '1' WHERE name = 'schema:verifier'");
+      await a.end();
+      await watch.end();
+    }
+    expect((await verifier.verify({ id, code: token.press().code! })).result).toBe("accepted");
+  }, 60_000);
 });

@@ -20,12 +20,37 @@ const ident = (name: string) => `"${name.replaceAll('"', '""')}"`;
 const LOCK_CLASS = 781234;
 
 /**
+ * How a migration waits for its tables' locks. An ALTER TABLE waiting for its ACCESS EXCLUSIVE lock behind one long
+ * transaction queues every later statement on that table behind it — every verification — so the DDL never waits
+ * long: `waitMs` for a lock (below the verifications' own lock timeout, 1 s by default), then the whole transaction
+ * is rolled back (no lock kept while waiting), and tried again after a backoff (`backoffMs` doubling, at most
+ * `maxBackoffMs`, with jitter), `attempts` times in all (5 to 9 s), before STORE_UNAVAILABLE naming the table.
+ */
+const MIGRATION_LOCKS = { waitMs: 200, attempts: 8, backoffMs: 100, maxBackoffMs: 2000 } as const;
+
+/** SQLSTATE lock_not_available: a lock timeout (PostgreSQL Appendix A, class 55). */
+const LOCK_NOT_AVAILABLE = "55P03";
+
+/** A lock one attempt could not get within `waitMs`: the table, when the attempt knew which. */
+class LockBusy extends Error {
+  constructor(
+    readonly table: { schema: string; name: string } | undefined,
+    cause: unknown,
+  ) {
+    super("lock busy", { cause });
+  }
+}
+
+/**
  * Brings the database's tables of each set to the code's version (src/stores/migrations.ts) in ONE transaction,
  * under an advisory lock on the prefix and schema: processes that open a store at once run the steps one after
  * the other, and the later ones find nothing to do. Without a `schema`, the tables are where the connection's
  * `search_path` puts them (its current schema), as an application's own unqualified tables are; the
- * connection's settings are never changed (its timeouts only for this transaction: DDL waits for the
- * verifications in flight). `then` runs in the same transaction (the store's own rows, such as its keys).
+ * connection's settings are never changed (its timeouts only for this transaction). The tables a plan changes
+ * are locked first, one at a time in the set's order, each waiting at most MIGRATION_LOCKS.waitMs (so a
+ * session holding one of them does not stop the verifications); a lock not had is a retry of the whole
+ * transaction, and after the last attempt STORE_UNAVAILABLE naming the table, nothing migrated. `then` runs in
+ * the same transaction (the store's own rows, such as its keys), on every attempt.
  */
 export async function migratePostgres(
   c: pg.ClientBase,
@@ -33,13 +58,62 @@ export async function migratePostgres(
   sets: readonly SchemaSet[],
   then?: () => Promise<void>,
 ): Promise<void> {
+  const locks = MIGRATION_LOCKS;
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await migrateOnce(c, n, sets, then, locks.waitMs);
+    } catch (e) {
+      if (!(e instanceof LockBusy)) throw e;
+      if (attempt >= locks.attempts) throw lockedOut(sets, e, attempt);
+      // Full jitter: the openers of a fleet starting at once do not come back in step.
+      const ceiling = Math.min(locks.maxBackoffMs, locks.backoffMs * 2 ** (attempt - 1));
+      await new Promise((r) => setTimeout(r, Math.round(ceiling / 2 + (Math.random() * ceiling) / 2)));
+    }
+  }
+}
+
+/** STORE_UNAVAILABLE after the last attempt: nothing was migrated, and which table's lock was not had. */
+function lockedOut(sets: readonly SchemaSet[], busy: LockBusy, attempts: number): CapkitError {
+  const what =
+    busy.table === undefined
+      ? `one of capkit's ${sets.map((s) => s.name).join(", ")} tables`
+      : `the table ${busy.table.schema}.${busy.table.name}`;
+  return new CapkitError(
+    "STORE_UNAVAILABLE",
+    `capkit's tables were not migrated: another session holds a lock on ${what} (${attempts} attempts); nothing was changed`,
+    {
+      hint:
+        "a long transaction on that table keeps the migration from starting (pg_stat_activity and pg_locks show " +
+        "it): end it, or open the store again later — the verifications of the running version go on meanwhile",
+      details: {
+        outcome: "nothing done",
+        ...(busy.table === undefined ? {} : { table: busy.table.name, schema: busy.table.schema }),
+      },
+      cause: busy.cause,
+    },
+  );
+}
+
+/** One attempt: BEGIN … COMMIT, or ROLLBACK and LockBusy when a lock was not had in `waitMs`. */
+async function migrateOnce(
+  c: pg.ClientBase,
+  n: TableNames,
+  sets: readonly SchemaSet[],
+  then: (() => Promise<void>) | undefined,
+  waitMs: number,
+): Promise<void> {
+  /** The table whose lock the statement in flight waits for, when it is a LOCK TABLE. */
+  let waitingFor: { schema: string; name: string } | undefined;
   await c.query("BEGIN");
   try {
+    // Openers wait for each other's migration without a bound (each one's is bounded by its own attempts);
+    // then every lock of this transaction is waited for `waitMs` at most.
     await c.query("SET LOCAL lock_timeout = 0; SET LOCAL statement_timeout = 0");
     const cur = ((await c.query("SELECT coalesce(current_schema(), 'public') AS s")).rows[0] as { s: string })
       .s;
     const target = n.schema ?? cur;
     await c.query("SELECT pg_advisory_xact_lock($1, hashtext($2))", [LOCK_CLASS, `${target}.${n.prefix}`]);
+    await c.query(`SET LOCAL lock_timeout = ${Math.max(1, Math.round(waitMs))}`);
     const legacy = legacyNames(cur);
     for (const set of sets) {
       const names = ["meta" as const, ...set.tables];
@@ -96,6 +170,19 @@ export async function migratePostgres(
       };
       const plan = planMigration(set, n, "postgres", catalog);
       if (!plan) continue;
+      // Every existing table the steps may change, locked first in the set's order: which one is busy is known,
+      // and the DDL then waits for nothing (it runs in milliseconds: the verifications queued behind it resume).
+      const changed = [
+        ...plan.adopt.map((t) => ({ schema: cur, name: t as string })),
+        ...set.tables
+          .filter((t) => targetTables.has(n.bare(t)))
+          .map((t) => ({ schema: target, name: n.bare(t) })),
+      ];
+      for (const table of changed) {
+        waitingFor = table;
+        await c.query(`LOCK TABLE ${ident(table.schema)}.${ident(table.name)} IN ACCESS EXCLUSIVE MODE`);
+      }
+      waitingFor = undefined;
       if (n.schema !== undefined) await c.query(`CREATE SCHEMA IF NOT EXISTS ${ident(n.schema)}`);
       for (const table of plan.adopt) await adopt(c, n, table, cur, target);
       if (plan.adopt.length > 0)
@@ -115,6 +202,7 @@ export async function migratePostgres(
     await c.query("COMMIT");
   } catch (e) {
     await c.query("ROLLBACK").catch(() => {});
+    if ((e as { code?: unknown }).code === LOCK_NOT_AVAILABLE) throw new LockBusy(waitingFor, e);
     throw e;
   }
 }
