@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { CapkitError } from "@capkit/core";
 import { type Postgres, startPostgres } from "@capkit/test-support";
 import { FakeClock, SgpassToken } from "@capkit/token-sim";
 import Database from "better-sqlite3";
@@ -545,6 +546,48 @@ describe("the application's connection", () => {
       expect(await typed.rows("SELECT name, value FROM meta")).toEqual([{ name: "k", value: "v" }]);
     } finally {
       await typed.close();
+    }
+  });
+
+  it("PostgreSQL: capkit's unprefixed tables beside a meta capkit cannot read (no SELECT for its role; a view that raises) or of other types: STORE_SCHEMA_CONFLICT naming the table, nothing adopted or created", async () => {
+    const db = await POSTGRES.fresh();
+    const role = `capkit_role_${serial++}`;
+    try {
+      await db.exec(POSTGRES.fixture);
+      const refused = async (connect: () => Promise<PostgresStore>, table = "meta") => {
+        const before = await db.tables();
+        const e = await connect().then(
+          (s) => s.close().then(() => undefined),
+          (x: unknown) => x,
+        );
+        expect(e, "the store opened empty beside capkit's older tables").toBeInstanceOf(CapkitError);
+        expect(e, (e as Error).message).toMatchObject({ code: "STORE_SCHEMA_CONFLICT", details: { table } });
+        expect((e as CapkitError).message).toContain(`"${table}"`);
+        expect(await db.tables(), "nothing adopted, nothing created").toEqual(before);
+      };
+      // capkit's role may use the schema and its tables, but not read meta.
+      const name = db.target.replace(/.*\//, "");
+      await db.exec(
+        `CREATE ROLE ${role} LOGIN; GRANT USAGE, CREATE ON SCHEMA public TO ${role}; GRANT CREATE ON DATABASE ${name} TO ${role};
+         GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO ${role}; REVOKE ALL ON meta FROM ${role};`,
+      );
+      await refused(() => PostgresStore.connect(db.target.replace(/\/\/[^@]*@/, `//${role}@`)));
+      // meta a view with capkit's columns whose read fails (an application's function raising): the table's, not
+      // the server's — no "retry when the database is back".
+      await db.exec(
+        `ALTER TABLE meta RENAME TO meta_kept;
+         CREATE FUNCTION meta_rows() RETURNS TABLE (name TEXT, value TEXT) LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'not for capkit'; END $$;
+         CREATE VIEW meta AS SELECT * FROM meta_rows();`,
+      );
+      await refused(() => PostgresStore.connect(db.target));
+      // meta with other types (not read: its key cannot be capkit's): the credentials table is then judged by its
+      // columns alone — not 0.1's, yet every 0.1 column — and stops the store rather than opening beside it.
+      await db.exec(
+        "DROP VIEW meta; DROP FUNCTION meta_rows(); ALTER TABLE meta_kept RENAME TO meta; ALTER TABLE meta ALTER COLUMN value TYPE JSONB USING to_jsonb(value);",
+      );
+      await refused(() => PostgresStore.connect(db.target), "credentials");
+    } finally {
+      await db.close();
     }
   });
 

@@ -208,16 +208,23 @@ async function migrateOnce(
 }
 
 /**
- * Whether the unprefixed meta holds capkit's key. A permanent failure reading it (a permission, a type) is the
- * schema's, not the server's: STORE_SCHEMA_CONFLICT naming the table, never a "retry".
+ * SQLSTATE classes that say the server or the moment failed, not the statement (PostgreSQL Appendix A): connection
+ * (08), transaction rollback — serialization, deadlock (40), insufficient resources (53), a lock not had (55),
+ * operator intervention — a timeout, a shutdown (57), system (58), internal (XX), a foreign server's (HV).
+ */
+const TRANSIENT_CLASS = /^(08|40|53|55|57|58|XX|HV)/;
+
+/**
+ * Whether the unprefixed meta holds capkit's key. A permanent failure reading it — any error the server reports
+ * for the statement outside the transient classes: a permission, a type, a view whose function raises — is the
+ * schema's, not the server's: STORE_SCHEMA_CONFLICT naming the table, never a "retry when the database is back".
  */
 async function readLegacyMarker(c: pg.ClientBase, legacy: TableNames): Promise<boolean> {
   try {
     return (await c.query(legacyMarkerSql(legacy))).rows.length > 0;
   } catch (e) {
     const code = (e as { code?: unknown }).code;
-    // Class 42 (syntax error or access rule violation) and 22 (data exception): the table, not the server.
-    if (typeof code !== "string" || !/^(42|22)/.test(code)) throw e;
+    if (typeof code !== "string" || !/^[0-9A-Z]{5}$/.test(code) || TRANSIENT_CLASS.test(code)) throw e;
     throw new CapkitError(
       "STORE_SCHEMA_CONFLICT",
       `the table ${legacy.t.meta} looks like capkit's older meta table but cannot be read (${(e as Error).message})`,
