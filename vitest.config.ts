@@ -8,5 +8,7 @@ export default defineConfig(
     include: ["packages/*/test/**/*.test.ts"],
     exclude: ["**/node_modules/**", "**/*.pcscd.test.ts", "**/*.browser.test.ts"],
     testTimeout: 30_000,
+    // node-postgres's deprecation warnings (a statement queued on a busy client: an error in pg 9) fail the test.
+    setupFiles: ["packages/test-support/src/pg-driver-guard.ts"],
   }),
 );
