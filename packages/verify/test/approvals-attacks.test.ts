@@ -19,7 +19,7 @@ import { MemorySecurityStore, type SecurityStore } from "../src/approvals.js";
 import { MemoryStore, type StateStore } from "../src/index.js";
 import { SqliteSecurityStore, SqliteStore } from "../src/sqlite.js";
 import { approvalsAttacks } from "./approvals-attacks.js";
-import { appDevice, keypad, reader, transfer, uid, world } from "./approvals-world.js";
+import { appDevice, keypad, PAYEE, reader, transfer, uid, world } from "./approvals-world.js";
 
 approvalsAttacks("the memory store", async () => {
   const store = new MemoryStore();
@@ -279,7 +279,7 @@ describe("payees' names a screen would not show as they are (@capkit/provision's
       ] as const) {
         security.calls.length = 0;
         state.calls.length = 0;
-        const document = { ...doc, payee: { ...doc.payee, name } };
+        const document = { ...doc, payee: { ...PAYEE, name } };
         await expect(
           w.approvals.create({ document, user: who.user, credential: who.credential, method }),
         ).rejects.toMatchObject({ code: "OPERATION_INVALID", details: { field: "payee.name" } });
@@ -300,7 +300,7 @@ describe("payees' names a screen would not show as they are (@capkit/provision's
     for (const [what, name, , created] of HOSTILE_NAMES) {
       if (created === "refused") continue;
       const op = await w.approvals.create({
-        document: transfer(w, { payee: { iban: doc.payee.iban, name } }),
+        document: transfer(w, { payee: { ...PAYEE, name } }),
         user: app.user,
         credential: app.credential,
         method: "device",
