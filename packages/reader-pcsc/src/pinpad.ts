@@ -1,5 +1,5 @@
 import { argumentError, CapkitError, concat, expectBytes, expectInteger } from "@capkit/core";
-import type { PinEntry } from "@capkit/emv-cap";
+import { encodeCommand, type PinEntry, verifyPlaintextPin } from "@capkit/emv-cap";
 
 /**
  * PIN-pad readers (PC/SC part 10, "IFDs with Secure PIN Entry Capabilities"): the reader lists its features
@@ -41,7 +41,10 @@ export function parseFeatures(tlv: Uint8Array): Map<number, number> {
  */
 export function emvPinVerifyStructure(timeoutSeconds = 30): Uint8Array {
   expectInteger(timeoutSeconds, "the PIN entry timeout", 0, 255);
-  const apdu = Uint8Array.of(0x00, 0x20, 0x00, 0x80, 0x08, 0x20, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff);
+  // The reader fills the PIN into an empty format-2 block: control 2, length 0 (set by bmPINLengthFormat), padding.
+  const apdu = encodeCommand(
+    verifyPlaintextPin(Uint8Array.of(0x20, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff)),
+  );
   const header = Uint8Array.of(
     timeoutSeconds, // bTimerOut
     timeoutSeconds, // bTimerOut2

@@ -428,6 +428,26 @@ export function approvalsConformance(name: string, open: () => Promise<Stores>, 
     });
 
     describe("grants (the passerelle)", () => {
+      it("a consent given before the grant existed opens it not (one left from a replaced grant of the contract)", async () => {
+        const app = await appDevice(w);
+        const contract = uid("contract");
+        const target = uid("perso");
+        const first = await w.grants.create({ kind: "passerelle", owner: app.user, target, contract });
+        const early = await app.consent(contract); // approved, never used: the customer consented again instead
+        await w.grants.deactivate({ id: first.id, reason: "remplacée par un nouveau consentement" });
+        w.clock.advance(1500); // the new grant half-way through a second
+        const second = await w.grants.create({ kind: "passerelle", owner: app.user, target, contract });
+        await expect(w.grants.activate({ id: second.id, operation: early })).rejects.toMatchObject({
+          code: "GRANT_INVALID",
+          details: { reason: "consent-invalid" },
+        });
+        expect(await w.grants.check(second.id)).toEqual({ valid: false, state: "pending" });
+        const fresh = await app.consent(contract); // the same second as the grant: a document's time is in seconds
+        expect(await w.grants.activate({ id: second.id, operation: fresh })).toMatchObject({
+          state: "active",
+        });
+      });
+
       it("pending until activated with the owner's approved consent; the grant's epoch binds tickets; deactivation names its reason", async () => {
         const app = await appDevice(w);
         const g = await w.grants.create({ kind: "passerelle", owner: app.user, target: uid("perso") });

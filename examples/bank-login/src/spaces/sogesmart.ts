@@ -25,6 +25,8 @@ export function sogesmartRoutes(deps: Deps): Hono<BankEnv> {
 /** An answer of the app API, as kept under its Idempotency-Key. */
 type Answer = KeptAnswer;
 const json = (status: number, body: unknown): Answer => ({ status, body: JSON.stringify(body) });
+/** The Retry-After of a request whose key is still being done elsewhere (web/idempotency.ts). */
+const IN_PROGRESS_RETRY_S = 5;
 
 /** Refusals by error code: what the app reads (the `error` member) and the HTTP status. */
 const STATUS: Readonly<Record<string, number>> = {
@@ -108,16 +110,24 @@ export function sogesmartApi(deps: Deps): Hono<BankEnv> {
           return refusal(e);
         }
       });
-      if ("kind" in r)
-        return r.kind === "kept"
-          ? send(r.answer)
-          : send(
-              json(422, {
-                error: "IDEMPOTENCY_KEY_REUSED",
-                message: "this key was used for another request",
-              }),
-            );
-      return send(r);
+      if (!("kind" in r)) return send(r);
+      switch (r.kind) {
+        case "kept":
+          return send(r.answer);
+        case "reused":
+          return send(
+            json(422, { error: "IDEMPOTENCY_KEY_REUSED", message: "this key was used for another request" }),
+          );
+        case "in-progress":
+          c.header("retry-after", String(IN_PROGRESS_RETRY_S));
+          return send(
+            json(409, {
+              error: "IDEMPOTENCY_KEY_IN_PROGRESS",
+              message: "this request is still being done: send it again later",
+              retryAfter: IN_PROGRESS_RETRY_S,
+            }),
+          );
+      }
     });
 
   const proof = (b: Record<string, unknown>): DeviceProof => ({

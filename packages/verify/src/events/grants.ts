@@ -80,8 +80,9 @@ export class Grants {
 
   /**
    * Activates a pending grant with its consent: the id of an approved `link-activation` operation of the
-   * grant's owner, made under the grant's contract (its receipt becomes the grant's consent). GRANT_INVALID when the grant is not pending, was
-   * revoked by an event, or the operation is not such a consent or activated another grant.
+   * grant's owner, made under the grant's contract once the grant existed (its receipt becomes the grant's
+   * consent). GRANT_INVALID when the grant is not pending, was revoked by an event, or the operation is not such
+   * a consent (an earlier one included) or activated another grant.
    */
   async activate(req: { id: string; operation: string }): Promise<GrantRecord> {
     checkRequest(req, "a grant activation is { id, operation }");

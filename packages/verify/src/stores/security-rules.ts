@@ -63,8 +63,10 @@ export function grantCurrent(
 /**
  * Why a grant cannot be activated with the consent operation, if it cannot: the grant must be pending and
  * current; the operation an approved `link-activation` of the grant's owner under the grant's contract (a
- * consent given in one professional space opens no passerelle of another), with its receipt, that activated no
- * other grant.
+ * consent given in one professional space opens no passerelle of another), made once the grant existed (a
+ * consent left pending from an earlier grant of the contract, replaced or deactivated since, opens no later
+ * one: the document names the contract, not the grant), with its receipt, that activated no other grant.
+ * A document's `createdAt` is in whole seconds (docs/architecture.md §12.1), hence the grant's time rounded down.
  */
 export function activationRefusal(
   g: GrantRecord,
@@ -83,12 +85,16 @@ export function activationRefusal(
     o.type !== "link-activation" ||
     o.user !== g.owner ||
     o.contract !== g.contract ||
+    o.createdAt < wholeSecond(g.createdAt) ||
     !consent.receipt
   )
     return "consent-invalid";
   if (consent.used) return "consent-used";
   return undefined;
 }
+
+/** A time (ms) rounded down to its whole second. */
+const wholeSecond = (ms: number) => Math.floor(ms / 1000) * 1000;
 
 /** Whether an event about `s` reaches the operation: its user's, or its contract's. */
 export function operationOfSubject(o: OperationRecord, s: Subject): boolean {

@@ -550,6 +550,8 @@ export class SogesmartAppElement extends HTMLElement {
         return { event: "refused", message: error(APP.versionUnsupported) };
       case "THROTTLED":
         return { event: "refused", message: error(APP.throttled(Number(b["retryAfter"] ?? 60))) };
+      case "IDEMPOTENCY_KEY_IN_PROGRESS":
+        return { event: "refused", message: error(APP.inProgress(Number(b["retryAfter"] ?? 5))) };
       case "INPUT_INVALID":
         return { event: "invalid", message: error(String(b["message"] ?? APP.refused)) };
     }

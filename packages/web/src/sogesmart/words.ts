@@ -101,6 +101,8 @@ export const APP = {
     `Un mot de passe vient de vous être envoyé par SMS : vous pourrez en demander un autre dans ${Math.ceil(seconds / 60)} minute${seconds > 60 ? "s" : ""}.`,
   versionUnsupported:
     "Cette version de l'application n'est plus acceptée : installez la nouvelle version de SogeSmart.",
+  inProgress: (seconds: number) =>
+    `Votre demande précédente est encore en cours de traitement : réessayez dans ${seconds} seconde${seconds > 1 ? "s" : ""}.`,
   refused: "Votre demande n'a pas pu être traitée.",
   // « Pass Sécurité » (Société Générale's name for the app's validation of very sensitive operations).
   passSecurite: "Pass Sécurité : opération à valider",
