@@ -49,6 +49,8 @@
  * what could warn about them later.
  */
 
+import { expectInteger, expectString } from "@capkit/core";
+
 /** The most characters (code points) of a payee's name: SEPA's 70. */
 export const MAX_NAME_CHARS = 70;
 
@@ -102,9 +104,13 @@ const PILED_MARKS = /^\p{M}|[\p{Mn}\p{Me}]{5}|([\p{Mn}\p{Me}])\1/u;
  * displayTextProblem("Dupont\u202Eesab"); // { kind: "character", codePoint: 0x202e, index: 6, class: "format" }
  * displayTextProblem("Cafe\u0301"); // { kind: "not-nfc" }: normalizeDisplayText makes it "Café"
  * ```
- * @param maxChars - the most code points (a payee's name: {@link MAX_NAME_CHARS})
+ * @param maxChars - the most code points (a payee's name: {@link MAX_NAME_CHARS}), 1 to 10,000
+ * @throws `INPUT_INVALID` for a text that is not a string, a `maxChars` that is not a whole number from 1 to
+ *   10,000
  */
 export function displayTextProblem(text: string, maxChars = MAX_NAME_CHARS): DisplayTextProblem | undefined {
+  expectString(text, "the text");
+  expectInteger(maxChars, "maxChars (code points)", 1, 10_000);
   // Two UTF-16 units at most per code point: a huge text is refused before it is walked.
   if (text.length === 0 || text.length > 2 * maxChars) return { kind: "length", max: maxChars };
   const chars = [...text];
@@ -124,9 +130,11 @@ export function displayTextProblem(text: string, maxChars = MAX_NAME_CHARS): Dis
 /**
  * The text as a document capkit creates holds it: Unicode Normalization Form C (UAX #15), which changes no
  * visible character. Nothing else is changed: what stays unsafe is refused by {@link displayTextProblem}.
+ *
+ * @throws `INPUT_INVALID` for anything but a string
  */
 export function normalizeDisplayText(text: string): string {
-  return text.normalize("NFC");
+  return expectString(text, "the text").normalize("NFC");
 }
 
 /** The problem in words (English, for an error message): the code point in U+ notation, never the text. */

@@ -79,7 +79,6 @@ export {
 // Display-safe text: the one rule for the free text a screen shows of an operation (payees' names).
 export {
   type DisplayTextProblem,
-  describeDisplayTextProblem,
   displayTextProblem,
   MAX_NAME_CHARS,
   normalizeDisplayText,
