@@ -1,3 +1,5 @@
+import { expectInteger, expectString } from "@capkit/core";
+
 /**
  * Display-safe text: the one rule for every free text a device screen shows of an operation (today the payees'
  * names), so that what the customer reads is what the bytes say and what the digest binds (PSD2 RTS Art.
@@ -15,10 +17,10 @@
  *   U+061C — which reorder what the screen shows against the order of the bytes ("Trojan Source",
  *   CVE-2021-42574: RLO turns `1234` into `4321` on screen); and the invisible ones (U+200B–U+200D, U+2060,
  *   U+FEFF, the soft hyphen U+00AD, tags U+E0000–U+E007F), which make two different byte strings — two
- *   digests — of one screen (UTR #36 §2, "invisible characters"). The cost: ZWNJ and ZWJ, which Persian and
+ *   digests — of one screen (UTR #36 §2, visual security issues). The cost: ZWNJ and ZWJ, which Persian and
  *   Indic spellings use, are refused too; a payee name on a SEPA transfer is in the Latin character set
  *   (EPC217-08), and unambiguity comes first;
- * - **no other invisible character** (Default_Ignorable_Code_Point, Unicode §5.21: rendered as nothing —
+ * - **no other invisible character** (Default_Ignorable_Code_Point: what a renderer shows as nothing —
  *   the Hangul fillers U+115F, U+1160, U+3164, U+FFA0, the combining grapheme joiner U+034F, the variation
  *   selectors; UTS #39 (TR#39) Identifier_Status Restricted);
  * - **no separator but the space U+0020**: the line and paragraph separators U+2028, U+2029 end the line (UAX
@@ -48,8 +50,6 @@
  * Not refused: names mixing scripts (Latin with Cyrillic or Greek letters): real names do; see UTS #39 §5 for
  * what could warn about them later.
  */
-
-import { expectInteger, expectString } from "@capkit/core";
 
 /** The most characters (code points) of a payee's name: SEPA's 70. */
 export const MAX_NAME_CHARS = 70;
