@@ -3,6 +3,7 @@ import { readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
+import { HOSTILE_NAMES } from "@capkit/test-support/hostile-text";
 import { Verifier } from "@capkit/verify";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { LAYOUT_TTL_MS } from "../src/keypad.js";
@@ -326,6 +327,47 @@ describe("issue 19, row by row", () => {
     }
     now = start + ABSOLUTE_MS;
     expect((await active.get("/coopanet/account")).status).toBe(401);
+  });
+});
+
+describe("payees' names a screen would not show as they are (@capkit/provision's display-safe text)", () => {
+  /** The page's alert, entities decoded. */
+  const alertOf = (a: Answer) =>
+    /class="error" role="alert">(?:<p>)?([^<]*)</
+      .exec(a.text)?.[1]
+      ?.replaceAll("&#39;", "'")
+      .replaceAll("&quot;", '"')
+      .replaceAll("&amp;", "&");
+  /** The form mends only spaces typed around the name or twice: those names are not refused there. */
+  const mended = (name: string) => /^ [^ ]|[^ ] $| {2}/.test(name);
+
+  it("the transfer form refuses each hostile name in French, on the form, and makes no operation", async () => {
+    const { v } = await coopanetCustomer();
+    await v.get("/coopanet/transfer");
+    const post = (name: string) =>
+      v.post("/coopanet/transfer", { iban: "FR76 3000 6000 0112 3456 7890 189", name, amount: "150,00" });
+    for (const [what, name, , created] of HOSTILE_NAMES) {
+      // A form posts UTF-8: a lone surrogate arrives as U+FFFD, which a screen shows as it is.
+      if (created !== "refused" || mended(name) || /\p{Cs}/u.test(name)) continue;
+      const r = await post(name);
+      expect([what, r.status]).toEqual([what, 400]);
+      expect(alertOf(r), what).toMatch(
+        /^Le nom du bénéficiaire (comporte de 1 à 70 caractères\.|contient un caractère invisible ou qui ne s'affiche pas tel quel \(U\+[0-9A-F]{4,6}\) : retapez-le\.|contient un accent isolé ou des accents superposés : retapez-le\.)$/,
+      );
+      if (what.startsWith("Trojan Source"))
+        expect(alertOf(r)).toBe(
+          "Le nom du bénéficiaire contient un caractère invisible ou qui ne s'affiche pas tel quel (U+202E) : retapez-le.",
+        );
+      // Nothing was made: the transfer form again, not a code to sign.
+      expect((await v.get("/coopanet/transfer")).text).not.toContain('name="code"');
+    }
+    // What the form mends or NFC makes safe is a transfer, showing the name as it is signed (NFC).
+    const r = await post("  Caf\u0065\u0301   Martin ");
+    expect(r.status).toBe(303);
+    const page = (await v.get("/coopanet/transfer")).text;
+    expect(page).toContain('name="code"');
+    expect(page).toContain("Caf\u00e9 Martin");
+    expect(page).not.toContain("Cafe\u0301");
   });
 });
 

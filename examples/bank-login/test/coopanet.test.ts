@@ -274,6 +274,15 @@ describe("Coop@net transfer signed with the reader, bound to the amount and the 
     await newTransfer("10", IBAN, "   ");
     await expect.poll(alertText).toBe("Le nom du bénéficiaire comporte de 1 à 70 caractères.");
     await expectAccessible(page);
+    // A name whose bytes say another thing than the screen (Trojan Source: RLO shows « 1234 » reversed).
+    await newTransfer("10", IBAN, "Garage Martin \u202e4321");
+    await expect
+      .poll(alertText)
+      .toBe(
+        "Le nom du bénéficiaire contient un caractère invisible ou qui ne s'affiche pas tel quel (U+202E) : retapez-le.",
+      );
+    await expectAccessible(page);
+    await screenshot(page, "bank-login-transfer-name-refused.png");
     await newTransfer("10");
     await pending();
     await page.getByRole("button", { name: "Annuler le virement" }).click();

@@ -1,9 +1,12 @@
 import { randomBytes } from "node:crypto";
+import { codePointText, HOSTILE_NAMES, REFUSED_RANGES } from "@capkit/test-support/hostile-text";
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { bestThreshold } from "../../../bench/bank-login.js";
 import { GRID_CELLS, Keypads, LAYOUT_TTL_MS } from "../src/keypad.js";
 import { Hosts, isLoopback } from "../src/web/hosts.js";
 import { Throttle } from "../src/web/throttle.js";
+import { readTransfer } from "../src/web/transfer-form.js";
 
 /** The bank's parts on their own: the throttle, the keypad's sealed layouts, the host allow-list. */
 describe("Throttle", () => {
@@ -109,5 +112,42 @@ describe("bestThreshold (bench/bank-login.ts)", () => {
         same.filter((i) => !(i % 2)),
       ),
     ).toBeLessThan(0.52);
+  });
+});
+
+describe("readTransfer: the payee's name (@capkit/provision's display-safe text)", () => {
+  const form = (name: string) =>
+    new URLSearchParams({ iban: "FR7630006000011234567890189", name, amount: "150,00" });
+  const refused = (name: string) => {
+    const r = readTransfer(form(name));
+    expect("error" in r && r.error, JSON.stringify(name)).toMatch(/^Le nom du bénéficiaire /);
+  };
+
+  it("any name holding a refused code point is refused, whatever is around it: never mended into a space", () => {
+    fc.assert(
+      fc.property(
+        fc.string({ maxLength: 20, unit: "grapheme" }),
+        // A form's fields are USVStrings: a lone surrogate arrives as U+FFFD, shown as it is.
+        fc
+          .oneof(...REFUSED_RANGES.map(([min, max]) => fc.integer({ min, max })))
+          .filter((cp) => cp < 0xd800 || cp > 0xdfff),
+        fc.string({ maxLength: 20, unit: "grapheme" }),
+        (before, cp, after) => refused(`${before}${codePointText(cp)}${after}`),
+      ),
+      { numRuns: 500 },
+    );
+  });
+
+  it("the table's names: refused, or kept as the document will hold them (NFC, spaces typed twice or around dropped)", () => {
+    for (const [what, name, , created] of HOSTILE_NAMES) {
+      if (/\p{Cs}/u.test(name)) continue; // a form cannot carry one (see above)
+      const mended = name.replace(/ {2,}/g, " ").replace(/^ | $/g, "");
+      const r = readTransfer(form(name));
+      if (created === "refused" && mended === name) expect("error" in r, what).toBe(true);
+      if (created !== "refused") expect("payee" in r && r.payee.name, what).toBe(created);
+    }
+    expect(readTransfer(form("  Cafe\u0301  Martin ")) as unknown).toMatchObject({
+      payee: { name: "Caf\u00e9 Martin" },
+    });
   });
 });

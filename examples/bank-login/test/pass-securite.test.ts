@@ -141,6 +141,22 @@ describe("SOGENET transfer validated with « Pass Sécurité » in the app", () 
       .toBe("Cette opération n'est pas signée par votre banque : elle n'est pas affichée.");
     expect(await screenOf(ph)).toBe("home");
     await page.unroute("**/api/sogesmart/operations/pending");
+    // A payee's name whose bytes say another thing than the screen (RLO: « 4321 » shown « 1234 »): not shown
+    // either, whoever signed it, and the app says why.
+    await page.route("**/api/sogesmart/operations/pending", async (route) => {
+      const r = await route.fetch();
+      const body = await r.json();
+      body.signed.operation.payee.name = "Garage Dupont \u202e4321";
+      await route.fulfill({ response: r, json: body });
+    });
+    await press(ph, "Pass Sécurité : opération à valider");
+    await expect
+      .poll(() => alertOf(ph))
+      .toBe(
+        "Le nom du bénéficiaire de cette opération contient un caractère qui ne s'affiche pas tel quel : elle n'est pas affichée.",
+      );
+    expect(await screenOf(ph)).toBe("home");
+    await page.unroute("**/api/sogesmart/operations/pending");
     expect(await openInApp()).toContain("Bénéficiaire Garage Dupont");
     await press(ph, "Refuser l'opération");
     await expect.poll(() => screenOf(ph)).toBe("home");

@@ -76,6 +76,14 @@ export {
   validDevicePublicKey,
   verifyDeviceSignature,
 } from "./device-proof.js";
+// Display-safe text: the one rule for the free text a screen shows of an operation (payees' names).
+export {
+  type DisplayTextProblem,
+  displayTextProblem,
+  MAX_NAME_CHARS,
+  normalizeDisplayText,
+  type RefusedClass,
+} from "./display-text.js";
 // What each device binds of an operation (dynamic linking): a keypad token's OCRA question, a reader's CAP Sign.
 export {
   CAP_CURRENCIES,

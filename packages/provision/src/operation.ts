@@ -10,6 +10,12 @@ import {
 import { randomBytes } from "@noble/hashes/utils.js";
 import { electronicFormatIBAN, isValidIBAN } from "ibantools";
 import { canonicalDigest } from "./canonical-json.js";
+import {
+  describeDisplayTextProblem,
+  displayTextProblem,
+  MAX_NAME_CHARS,
+  normalizeDisplayText,
+} from "./display-text.js";
 
 /**
  * The document format's name and version, the `v` member of every operation: `capkit-operation/1`.
@@ -45,7 +51,10 @@ export interface Money {
 export interface Payee {
   /** IBAN in electronic format (no spaces, upper case), checksum valid (ISO 13616). */
   readonly iban: string;
-  /** 1 to 70 characters (SEPA's limit), no control character. */
+  /**
+   * 1 to 70 characters (code points; SEPA's limit), display-safe: NFC, no control, format, invisible,
+   * private-use or unassigned character, one space between words (display-text.ts).
+   */
   readonly name: string;
 }
 
@@ -154,8 +163,6 @@ const NONCE = /^[0-9a-f]{32}$/;
 const CURRENCY = /^[A-Z]{3}$/;
 const SHA256_HEX = /^[0-9a-f]{64}$/;
 const SPACE_NAME = /^[a-z0-9-]{1,32}$/;
-/** A payee name: 1–70 characters (SEPA's limit), no control characters, no leading or trailing space. */
-const NAME = /^[^\p{Cc}\s](?:[^\p{Cc}]{0,68}[^\p{Cc}\s])?$/u;
 const TIME = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})Z$/;
 
 /**
@@ -190,6 +197,14 @@ export function formatUtcSeconds(seconds: number): string {
   return `${new Date(Math.floor(seconds) * 1000).toISOString().slice(0, 19)}Z`;
 }
 
+/** A payee's name: a display-safe text (display-text.ts) of 1 to 70 characters, as the document holds it. */
+function name(value: unknown, field: string): string {
+  if (typeof value !== "string") throw refuse(field, `must be 1 to ${MAX_NAME_CHARS} characters`);
+  const problem = displayTextProblem(value, MAX_NAME_CHARS);
+  if (problem) throw refuse(field, describeDisplayTextProblem(problem));
+  return value;
+}
+
 function iban(value: unknown, field: string): string {
   if (typeof value !== "string" || !isValidIBAN(value))
     throw refuse(field, "must be a valid IBAN in electronic format (no spaces, checksum correct)");
@@ -208,7 +223,7 @@ function payee(value: unknown, field: string, withAmount: boolean): BatchLine | 
   const o = object(value, field, withAmount ? ["iban", "name", "amount"] : ["iban", "name"]);
   const p = {
     iban: iban(o["iban"], `${field}.iban`),
-    name: text(o["name"], `${field}.name`, NAME, "1 to 70 characters"),
+    name: name(o["name"], `${field}.name`),
   };
   return withAmount ? { ...p, amount: money(o["amount"], `${field}.amount`) } : p;
 }
@@ -223,8 +238,9 @@ const MEMBERS: Record<OperationType, readonly string[]> = {
 
 /**
  * Checks a document at the door: exact members for its type, every value well-formed, times ordered and a
- * lifetime of at most 24 h, a batch's total equal to the sum of its lines in one currency. Returns a fresh
- * copy holding only the checked values; throws OPERATION_INVALID naming the field.
+ * lifetime of at most 24 h, a batch's total equal to the sum of its lines in one currency, payees' names
+ * display-safe and already NFC (display-text.ts: never normalized here, a document parsed is taken as it was
+ * signed). Returns a fresh copy holding only the checked values; throws OPERATION_INVALID naming the field.
  */
 export function parseOperation(input: unknown): OperationDocument {
   const type = (input as Obj | null)?.["type"];
@@ -319,7 +335,8 @@ export interface CreateOperationOptions {
 
 /**
  * Builds and checks a document: IBANs are normalised to electronic format first (a customer's
- * `FR76 3000 …` is accepted), a fresh 128-bit nonce from the CSPRNG.
+ * `FR76 3000 …` is accepted) and payees' names to NFC (display-text.ts: the same text, one spelling), a fresh
+ * 128-bit nonce from the CSPRNG.
  *
  * @example
  * ```ts
@@ -338,7 +355,9 @@ export function createOperation(fields: OperationFields, options: CreateOperatio
   expectInteger(o["now"], "now (Unix seconds)", 0, MAX_UNIX_SECONDS);
   if (o["ttl"] !== undefined) expectInteger(o["ttl"], "ttl (seconds)", 1, MAX_OPERATION_LIFETIME_S);
   const norm = (s: unknown) => (typeof s === "string" ? (electronicFormatIBAN(s) ?? s) : s);
-  const normPayee = (p: unknown) => (isRecord(p) ? { ...p, iban: norm(p["iban"]) } : p);
+  const normName = (s: unknown) => (typeof s === "string" ? normalizeDisplayText(s) : s);
+  const normPayee = (p: unknown) =>
+    isRecord(p) ? { ...p, iban: norm(p["iban"]), ...("name" in p ? { name: normName(p["name"]) } : {}) } : p;
   const body: Obj = { ...f };
   if ("payee" in f) body["payee"] = normPayee(f["payee"]);
   if ("payees" in f && Array.isArray(f["payees"])) body["payees"] = f["payees"].map(normPayee);

@@ -1,4 +1,4 @@
-import { fromBase64, toHex } from "@capkit/core";
+import { fromBase64, toBase64, toHex } from "@capkit/core";
 import { HmacKey, totp } from "@capkit/oath";
 import {
   type ActivationCredential,
@@ -6,6 +6,7 @@ import {
   activationPolicy,
   activationServerStep,
   approvalMessage,
+  canonicalBytes,
   createOperation,
   generateSigningKey,
   loginMessage,
@@ -242,6 +243,20 @@ describe("SoftDigipass: logins and approvals", () => {
       operation: { ...signed.operation, payee: { iban: "GB29NWBK60161331926819", name: "Dupont SARL" } },
     };
     await expect(app.decide(forged, "accept")).rejects.toMatchObject({ code: "OPERATION_SIGNATURE_INVALID" });
+    // A name the screen would show otherwise than its bytes (RLO: « 4321 » shown « 1234 »), even under the
+    // bank's own signature (a bank that did not check it): neither drawn nor signed.
+    const hostile = {
+      ...signed.operation,
+      payee: { iban: "DE89370400440532013000", name: "Dupont \u202e4321" },
+    };
+    const signedHostile = {
+      operation: hostile,
+      keyId: signed.keyId,
+      signature: toBase64(await b.signer.sign(canonicalBytes(hostile as never))),
+    };
+    const refused = { code: "OPERATION_INVALID", details: { field: "payee.name" } };
+    await expect(app.review(signedHostile)).rejects.toMatchObject(refused);
+    await expect(app.decide(signedHostile, "accept")).rejects.toMatchObject(refused);
     clock.advance(301_000);
     await expect(app.review(signed)).rejects.toMatchObject({ code: "OPERATION_INVALID" });
   });

@@ -11,13 +11,15 @@ import {
   verifyReceipt,
   verifyReceiptChain,
 } from "@capkit/provision";
+import { codePointText, HOSTILE_NAMES, REFUSED_RANGES } from "@capkit/test-support/hostile-text";
 import Database from "better-sqlite3";
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { MemorySecurityStore, type SecurityStore } from "../src/approvals.js";
 import { MemoryStore, type StateStore } from "../src/index.js";
 import { SqliteSecurityStore, SqliteStore } from "../src/sqlite.js";
 import { approvalsAttacks } from "./approvals-attacks.js";
-import { appDevice, keypad, reader, transfer, uid, world } from "./approvals-world.js";
+import { appDevice, keypad, PAYEE, reader, transfer, uid, world } from "./approvals-world.js";
 
 approvalsAttacks("the memory store", async () => {
   const store = new MemoryStore();
@@ -256,6 +258,55 @@ describe("hostile ids and types at every public method", () => {
       await expect(
         w.approvals.registerDevice({ credential: id, publicKey: app.device.publicKey }),
       ).rejects.toMatchObject({ code: "CREDENTIAL_UNKNOWN" });
+    }
+  });
+});
+
+describe("payees' names a screen would not show as they are (@capkit/provision's display-safe text)", () => {
+  it("refused at create, OPERATION_INVALID naming the name, before any store call: nothing counted or written", async () => {
+    const base = new MemoryStore();
+    const security = counted<SecurityStore>(new MemorySecurityStore(base));
+    const state = counted<StateStore>(base);
+    const w = world({ store: state.store, security: security.store });
+    const app = await appDevice(w);
+    const pad = await keypad(w);
+    const doc = transfer(w);
+    /** The document with `name` put in behind the builder's back, as a caller may hand it. */
+    const attempt = async (name: string) => {
+      for (const [who, method] of [
+        [app, "device"],
+        [pad, "ocra"],
+      ] as const) {
+        security.calls.length = 0;
+        state.calls.length = 0;
+        const document = { ...doc, payee: { ...PAYEE, name } };
+        await expect(
+          w.approvals.create({ document, user: who.user, credential: who.credential, method }),
+        ).rejects.toMatchObject({ code: "OPERATION_INVALID", details: { field: "payee.name" } });
+        expect([...security.calls, ...state.calls], `${JSON.stringify(name)}: a store was asked`).toEqual([]);
+      }
+    };
+    for (const [, name, parsed] of HOSTILE_NAMES) if (parsed === "refused") await attempt(name);
+    await fc.assert(
+      fc.asyncProperty(
+        fc.string({ maxLength: 20, unit: "grapheme" }),
+        fc.oneof(...REFUSED_RANGES.map(([min, max]) => fc.integer({ min, max }))),
+        fc.string({ maxLength: 20, unit: "binary" }),
+        async (before, cp, after) => attempt(`${before}${codePointText(cp)}${after}`),
+      ),
+      { numRuns: 200 },
+    );
+    // The safe names of the table are created, and kept as the builder made them (NFC).
+    for (const [what, name, , created] of HOSTILE_NAMES) {
+      if (created === "refused") continue;
+      const op = await w.approvals.create({
+        document: transfer(w, { payee: { ...PAYEE, name } }),
+        user: app.user,
+        credential: app.credential,
+        method: "device",
+      });
+      const kept = (await w.approvals.state(op.id)).document;
+      expect(kept.type === "transfer" && kept.payee.name, what).toBe(created);
     }
   });
 });

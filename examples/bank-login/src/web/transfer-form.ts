@@ -1,4 +1,10 @@
 import {
+  type DisplayTextProblem,
+  displayTextProblem,
+  MAX_NAME_CHARS,
+  normalizeDisplayText,
+} from "@capkit/provision";
+import {
   electronicFormatIBAN,
   getCountrySpecifications,
   ValidationErrorsIBAN,
@@ -25,9 +31,11 @@ export function readTransfer(
   const iban = electronicFormatIBAN(kept.iban) ?? "";
   const ibanError = ibanProblem(iban);
   if (ibanError) return { error: ibanError, values: kept };
-  const name = kept.name.trim().replace(/\s+/g, " ");
-  if (!/^[^\p{Cc}]{1,70}$/u.test(name))
-    return { error: "Le nom du bénéficiaire comporte de 1 à 70 caractères.", values: kept };
+  // Spaces typed twice or around the name are dropped; any other character goes to the rule as it came (a
+  // no-break space, a tab or a zero-width space is refused, not turned into a space the customer never saw).
+  const name = normalizeDisplayText(kept.name.replace(/ {2,}/g, " ").replace(/^ | $/g, ""));
+  const problem = displayTextProblem(name, MAX_NAME_CHARS);
+  if (problem) return { error: nameProblem(problem), values: kept };
   const cents = parseEuros(kept.amount.trim());
   if (cents === undefined)
     return {
@@ -35,6 +43,26 @@ export function readTransfer(
       values: kept,
     };
   return { payee: { iban, name }, cents };
+}
+
+/**
+ * What is wrong with a payee's name (@capkit/provision's display-safe text: what the screens show of the
+ * operation is what it signs), in the customer's words. The name is NFC and its spaces single by then.
+ */
+function nameProblem(p: DisplayTextProblem): string {
+  switch (p.kind) {
+    case "length":
+      return `Le nom du bénéficiaire comporte de 1 à ${p.max} caractères.`;
+    case "character": {
+      const u = p.codePoint.toString(16).toUpperCase().padStart(4, "0");
+      return `Le nom du bénéficiaire contient un caractère invisible ou qui ne s'affiche pas tel quel (U+${u}) : retapez-le.`;
+    }
+    case "marks":
+      return "Le nom du bénéficiaire contient un accent isolé ou des accents superposés : retapez-le.";
+    case "spaces":
+    case "not-nfc":
+      return "Le nom du bénéficiaire ne s'affiche pas tel quel : retapez-le.";
+  }
 }
 
 /** What is wrong with an IBAN (ISO 13616: country, length, format, mod-97 check digits), in the customer's words. */

@@ -66,7 +66,8 @@ export function grantCurrent(
  * consent given in one professional space opens no passerelle of another), made once the grant existed (a
  * consent left pending from an earlier grant of the contract, replaced or deactivated since, opens no later
  * one: the document names the contract, not the grant), with its receipt, that activated no other grant.
- * A document's `createdAt` is in whole seconds (docs/architecture.md §12.1), hence the grant's time rounded down.
+ * A document's `createdAt` is in whole seconds (https://github.com/capkit/capkit/blob/main/docs/architecture.md
+ * §12.1), hence the grant's time rounded down.
  */
 export function activationRefusal(
   g: GrantRecord,

@@ -458,7 +458,8 @@ export class SogesmartAppElement extends HTMLElement {
   /**
    * « Pass Sécurité »: the operation waiting for this app. Its document is shown only once its bank signature
    * verified under the keys received at activation (SoftDigipass.review): a document changed on the way, or
-   * signed by anyone else, is refused and never drawn.
+   * signed by anyone else, or whose payee's name is not display-safe text (bidi controls, invisible
+   * characters…: what the screen would show is not what the bytes say), is refused and never drawn.
    */
   async #fetchOperation(): Promise<Outcome> {
     const profile = this.#profile;
@@ -479,8 +480,12 @@ export class SogesmartAppElement extends HTMLElement {
         view,
         pro: operation.type === "link-activation",
       };
-    } catch {
-      return { event: "refused", message: error(APP.forged) };
+    } catch (e) {
+      // A payee's name a screen would not show as its bytes say (@capkit/provision's display-safe text): not
+      // drawn either, and said so — it may well carry the bank's signature.
+      const field = isCapkitError(e, "OPERATION_INVALID") ? e.details?.["field"] : undefined;
+      const unsafe = typeof field === "string" && field.endsWith(".name");
+      return { event: "refused", message: error(unsafe ? APP.unsafeName : APP.forged) };
     }
     return { event: "operation" };
   }

@@ -119,6 +119,8 @@ export const APP = {
   operationChanged:
     "Cette opération a changé depuis que vous l'avez vue : votre réponse n'a pas été prise en compte.",
   forged: "Cette opération n'est pas signée par votre banque : elle n'est pas affichée.",
+  unsafeName:
+    "Le nom du bénéficiaire de cette opération contient un caractère qui ne s'affiche pas tel quel : elle n'est pas affichée.",
   /** Why the bank asks this device to be activated again, by the reason it gives (after the device's proof). */
   reactivation: {
     replaced:
