@@ -136,7 +136,14 @@ for (const t of targets) {
           procs().map((p) => decideIn(t.spec(), [...ops.slice(p * 3), ...ops.slice(0, p * 3)])),
         )
       ).flat();
-      expect(results.filter((r) => r === "approved")).toHaveLength(16);
+      // Each operation is approved once and closed for the others. On a loaded machine a decision may wait for
+      // the user's row past the store's lock timeout: STORE_UNAVAILABLE, nothing decided — its operation is
+      // still pending, and deciding it again (as a client retries) approves it.
+      expect(results.every((r) => ["approved", "closed", "STORE_UNAVAILABLE"].includes(r))).toBe(true);
+      const left: DecideRequest[] = [];
+      for (const op of ops) if ((await w.approvals.state(op.id)).state === "pending") left.push(op);
+      expect(results.filter((r) => r === "approved")).toHaveLength(16 - left.length);
+      for (const op of left) expect((await w.approvals.decide(op)).result).toBe("approved");
       const chain = await w.approvals.receipts(app.user);
       expect(chain).toHaveLength(16);
       expect(verifyReceiptChain(chain, await w.approvals.receiptKeys())).toEqual({ ok: true });
