@@ -20,6 +20,7 @@ import { MemoryStore, type StateStore } from "../src/index.js";
 import { SqliteSecurityStore, SqliteStore } from "../src/sqlite.js";
 import { approvalsAttacks } from "./approvals-attacks.js";
 import { appDevice, keypad, PAYEE, reader, transfer, uid, world } from "./approvals-world.js";
+import { watchCalls } from "./store-writes.js";
 
 approvalsAttacks("the memory store", async () => {
   const store = new MemoryStore();
@@ -54,17 +55,7 @@ approvalsAttacks(
 /** A store whose every method call is counted: what the door lets through. */
 function counted<T extends object>(target: T): { store: T; calls: string[] } {
   const calls: string[] = [];
-  const store = new Proxy(target, {
-    get(t, p, r) {
-      const v = Reflect.get(t, p, r);
-      if (typeof v !== "function") return v;
-      return (...args: unknown[]) => {
-        calls.push(String(p));
-        return (v as (...a: unknown[]) => unknown).apply(t, args);
-      };
-    },
-  });
-  return { store, calls };
+  return { store: watchCalls(target, (method) => calls.push(method)), calls };
 }
 
 describe("hostile ids and types at every public method", () => {
@@ -343,15 +334,8 @@ describe("time", () => {
     const base = new MemoryStore();
     let w: ReturnType<typeof world> | undefined;
     // The verifier's store takes five minutes to count a success (a queue of attempts before it, a slow disk).
-    const slow = new Proxy(base, {
-      get(t, p, r) {
-        const v = Reflect.get(t, p, r);
-        if (p !== "succeed" || typeof v !== "function") return typeof v === "function" ? v.bind(t) : v;
-        return (...args: unknown[]) => {
-          w!.clock.advance(300_000);
-          return (v as (...a: unknown[]) => unknown).apply(t, args);
-        };
-      },
+    const slow = watchCalls(base, (method) => {
+      if (method === "succeed") w!.clock.advance(300_000);
     });
     w = world({ store: slow, security: new MemorySecurityStore(base) });
     const app = await appDevice(w);

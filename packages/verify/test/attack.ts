@@ -10,6 +10,7 @@ import {
   sourceThrottle,
   Verifier,
 } from "../src/index.js";
+import { watchCalls } from "./store-writes.js";
 
 /** A store that also says how many unknown subjects it counts (all three do). */
 export type CountingStore = StateStore & { unknownCount(): Promise<number> };
@@ -491,15 +492,8 @@ export function attackConformance(
         const record = card.issuerRecord();
         const ch = "0".repeat(32);
         let writes = 0;
-        const watched = new Proxy(store, {
-          get(target, p) {
-            const v = Reflect.get(target, p, target);
-            if (typeof v !== "function") return v;
-            return (...a: unknown[]) => {
-              if (!["get", "list", "user", "audit"].includes(String(p))) writes++;
-              return v.apply(target, a);
-            };
-          },
+        const watched = watchCalls(store, (method) => {
+          if (!["get", "list", "user", "audit"].includes(method)) writes++;
         });
         const v = new Verifier({ store: watched, keys, now: () => clock.now() });
         const id = t.id;
@@ -774,17 +768,7 @@ function countWork() {
     };
   };
   const counted = <T extends object>(target: T, field: "store" | "keys"): T =>
-    new Proxy(target, {
-      get(t, p) {
-        const v = Reflect.get(t, p, t);
-        return typeof v === "function"
-          ? (...a: unknown[]) => {
-              n[field]++;
-              return v.apply(t, a);
-            }
-          : v;
-      },
-    });
+    watchCalls(target, () => n[field]++);
   return {
     store: (s: StateStore) => counted(s, "store"),
     keys: (k: KeyProvider) => counted(k, "keys"),

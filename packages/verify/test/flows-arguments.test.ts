@@ -22,6 +22,7 @@ import {
 } from "../src/provisioning.js";
 import { appDevice, keypad, transfer, world } from "./approvals-world.js";
 import { TestApp } from "./provisioning-app.js";
+import { watchCalls } from "./store-writes.js";
 
 /**
  * @capkit/verify/provisioning's and @capkit/verify/approvals' public methods as plain JavaScript calls them
@@ -36,19 +37,9 @@ const OPERATION: readonly CapkitErrorCode[] = ["OPERATION_INVALID"];
 
 /** Every call a refusal made to a store (the verifier's state, the provisioning and security stores). */
 const calls: string[] = [];
-/** The store, each of its methods logged when called (on the store itself: its private fields work). */
-function watched<T extends object>(store: T, name: string): T {
-  return new Proxy(store, {
-    get(target, p) {
-      const v: unknown = Reflect.get(target, p, target);
-      if (typeof v !== "function") return v;
-      return (...a: unknown[]) => {
-        calls.push(`${name}.${String(p)}`);
-        return Reflect.apply(v, target, a);
-      };
-    },
-  });
-}
+/** The store, each of its methods logged as `name.method` when called. */
+const watched = <T extends object>(store: T, name: string): T =>
+  watchCalls(store, (method) => calls.push(`${name}.${method}`));
 /** `new C(...args)` as plain JavaScript does, with the store log cleared first. */
 const built =
   <T>(C: new (...a: never[]) => T) =>

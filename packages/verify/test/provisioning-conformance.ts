@@ -11,6 +11,7 @@ import {
   type ProvisioningStore,
 } from "../src/provisioning.js";
 import { TestApp } from "./provisioning-app.js";
+import { watchCalls } from "./store-writes.js";
 
 export interface ProvisioningFixture {
   readonly state: StateStore;
@@ -580,17 +581,9 @@ export function provisioningConformance(name: string, open: () => Promise<Provis
       const b = bank();
       const counts = new Map<string, number>();
       const count = <T extends object>(what: string, target: T): T =>
-        new Proxy(target, {
-          get(t, key, receiver) {
-            const v = Reflect.get(t, key, receiver);
-            return typeof v === "function"
-              ? (...args: unknown[]) => {
-                  counts.set(`${what}.${String(key)}`, (counts.get(`${what}.${String(key)}`) ?? 0) + 1);
-                  return v.apply(t, args);
-                }
-              : v;
-          },
-        });
+        watchCalls(target, (method) =>
+          counts.set(`${what}.${method}`, (counts.get(`${what}.${method}`) ?? 0) + 1),
+        );
       const verifier = count(
         "verifier",
         new Verifier({ store: count("state", fx.state), keys, now: () => clock.now() }),

@@ -18,16 +18,26 @@ export const STORE_WRITES: ReadonlySet<string> = new Set([
   "addCheckpoint",
 ]);
 
-/** `store`, calling `onWrite` before each of its writers runs (what the door let through, counted). */
-export function watchWrites<S extends StateStore>(store: S, onWrite: () => void): S {
-  return new Proxy(store, {
+/**
+ * `target`, calling `onCall` with the method's name before each of its methods runs (on the target itself, so
+ * its private fields work): what a door let through, seen.
+ */
+export function watchCalls<T extends object>(target: T, onCall: (method: string) => void): T {
+  return new Proxy(target, {
     get(t, p) {
-      const v = Reflect.get(t, p, t);
+      const v: unknown = Reflect.get(t, p, t);
       if (typeof v !== "function") return v;
       return (...a: unknown[]) => {
-        if (STORE_WRITES.has(String(p))) onWrite();
-        return v.apply(t, a);
+        onCall(String(p));
+        return Reflect.apply(v, t, a);
       };
     },
+  });
+}
+
+/** `store`, calling `onWrite` before each of its writers runs (what the door let through, counted). */
+export function watchWrites<S extends StateStore>(store: S, onWrite: () => void): S {
+  return watchCalls(store, (method) => {
+    if (STORE_WRITES.has(method)) onWrite();
   });
 }
