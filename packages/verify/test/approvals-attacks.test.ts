@@ -52,18 +52,19 @@ approvalsAttacks(
   async () => rmSync(dir, { recursive: true, force: true }),
 );
 
-/** A store whose every method call is counted: what the door lets through. */
-function counted<T extends object>(target: T): { store: T; calls: string[] } {
+/** A world on the memory stores, every call to either store logged in `calls`: what the door lets through. */
+function countedWorld(): { w: ReturnType<typeof world>; calls: string[] } {
   const calls: string[] = [];
-  return { store: watchCalls(target, (method) => calls.push(method)), calls };
+  const log = (method: string) => calls.push(method);
+  const base = new MemoryStore();
+  const store = watchCalls<StateStore>(base, log);
+  const security = watchCalls<SecurityStore>(new MemorySecurityStore(base), log);
+  return { w: world({ store, security }), calls };
 }
 
 describe("hostile ids and types at every public method", () => {
   it("INPUT_INVALID before any store call, nothing counted; prototype names are ordinary unknown ids", async () => {
-    const base = new MemoryStore();
-    const security = counted<SecurityStore>(new MemorySecurityStore(base));
-    const state = counted<StateStore>(base);
-    const w = world({ store: state.store, security: security.store });
+    const { w, calls: storeCalls } = countedWorld();
     const app = await appDevice(w);
     const op = await app.operation();
     const device = await app.decide(op.digest);
@@ -199,11 +200,10 @@ describe("hostile ids and types at every public method", () => {
     each("grants.list.limit", notNumbers, (v) => w.grants.list(user, v));
 
     const trail = (await w.verifier.auditTrail({})).length;
-    security.calls.length = 0;
-    state.calls.length = 0;
+    storeCalls.length = 0;
     const wrong: string[] = [];
     for (const [what, call] of calls) {
-      const before = security.calls.length + state.calls.length;
+      const before = storeCalls.length;
       let outcome: string;
       try {
         await call();
@@ -212,7 +212,7 @@ describe("hostile ids and types at every public method", () => {
         outcome = e instanceof CapkitError ? e.code : `${(e as Error).name}: ${(e as Error).message}`;
         if (e instanceof CapkitError && e.message.length > 300) outcome += " (a message of 300+ characters)";
       }
-      const touched = security.calls.length + state.calls.length - before;
+      const touched = storeCalls.length - before;
       if (outcome !== "INPUT_INVALID" || touched > 0)
         wrong.push(`${what}: ${outcome}${touched ? `, ${touched} store call(s)` : ""}`);
     }
@@ -225,11 +225,11 @@ describe("hostile ids and types at every public method", () => {
       JSON.parse(`{"__proto__": 1, ${JSON.stringify(doc).slice(1)}`),
       { ...doc, memo: huge },
     ]) {
-      const before = security.calls.length + state.calls.length;
+      const before = storeCalls.length;
       await expect(
         w.approvals.create({ document, user, credential: app.credential, method: "device" }),
       ).rejects.toMatchObject({ code: "OPERATION_INVALID" });
-      if (security.calls.length + state.calls.length !== before)
+      if (storeCalls.length !== before)
         wrong.push(`create.document ${String(document).slice(0, 20)}: a store call`);
     }
     expect(wrong).toEqual([]);
@@ -255,10 +255,7 @@ describe("hostile ids and types at every public method", () => {
 
 describe("payees' names a screen would not show as they are (@capkit/provision's display-safe text)", () => {
   it("refused at create, OPERATION_INVALID naming the name, before any store call: nothing counted or written", async () => {
-    const base = new MemoryStore();
-    const security = counted<SecurityStore>(new MemorySecurityStore(base));
-    const state = counted<StateStore>(base);
-    const w = world({ store: state.store, security: security.store });
+    const { w, calls: storeCalls } = countedWorld();
     const app = await appDevice(w);
     const pad = await keypad(w);
     const doc = transfer(w);
@@ -268,13 +265,12 @@ describe("payees' names a screen would not show as they are (@capkit/provision's
         [app, "device"],
         [pad, "ocra"],
       ] as const) {
-        security.calls.length = 0;
-        state.calls.length = 0;
+        storeCalls.length = 0;
         const document = { ...doc, payee: { ...PAYEE, name } };
         await expect(
           w.approvals.create({ document, user: who.user, credential: who.credential, method }),
         ).rejects.toMatchObject({ code: "OPERATION_INVALID", details: { field: "payee.name" } });
-        expect([...security.calls, ...state.calls], `${JSON.stringify(name)}: a store was asked`).toEqual([]);
+        expect([...storeCalls], `${JSON.stringify(name)}: a store was asked`).toEqual([]);
       }
     };
     for (const [, name, parsed] of HOSTILE_NAMES) if (parsed === "refused") await attempt(name);
@@ -304,23 +300,19 @@ describe("payees' names a screen would not show as they are (@capkit/provision's
 
 describe("another user's operation", () => {
   it("answers as an unknown id does, with the same work: one store read, nothing written", async () => {
-    const base = new MemoryStore();
-    const security = counted<SecurityStore>(new MemorySecurityStore(base));
-    const state = counted<StateStore>(base);
-    const w = world({ store: state.store, security: security.store });
+    const { w, calls: storeCalls } = countedWorld();
     const alice = await appDevice(w);
     const mallory = await appDevice(w);
     const op = await alice.operation();
     const work = async (id: string) => {
-      security.calls.length = 0;
-      state.calls.length = 0;
+      storeCalls.length = 0;
       const e = await w.approvals
         .decide({ id, decision: "approve", code: "12345678", user: mallory.user })
         .catch((x: CapkitError) => x);
       return {
         code: (e as CapkitError).code,
         message: (e as CapkitError).message.replace(id, "ID"),
-        calls: [...security.calls, ...state.calls],
+        calls: [...storeCalls],
       };
     };
     const theirs = await work(op.id);
