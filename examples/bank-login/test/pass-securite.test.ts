@@ -128,13 +128,16 @@ describe("SOGENET transfer validated with « Pass Sécurité » in the app", () 
   it("never shows a document the bank did not sign; declined in the app: not executed, with its receipt", async () => {
     const ph = phone(page, "a");
     await newTransfer("75");
+    /** A man in the middle puts `name` as the payee's in the document on its way to the app. */
+    const payeeNameOnTheWay = (name: string) =>
+      page.route("**/api/sogesmart/operations/pending", async (route) => {
+        const r = await route.fetch();
+        const body = await r.json();
+        body.signed.operation.payee.name = name;
+        await route.fulfill({ response: r, json: body });
+      });
     // A man in the middle changes the payee's name in the document on its way to the app: not shown.
-    await page.route("**/api/sogesmart/operations/pending", async (route) => {
-      const r = await route.fetch();
-      const body = await r.json();
-      body.signed.operation.payee.name = "Mallory";
-      await route.fulfill({ response: r, json: body });
-    });
+    await payeeNameOnTheWay("Mallory");
     await press(ph, "Pass Sécurité : opération à valider");
     await expect
       .poll(() => alertOf(ph))
@@ -143,12 +146,7 @@ describe("SOGENET transfer validated with « Pass Sécurité » in the app", () 
     await page.unroute("**/api/sogesmart/operations/pending");
     // A payee's name whose bytes say another thing than the screen (RLO: « 4321 » shown « 1234 »): not shown
     // either, whoever signed it, and the app says why.
-    await page.route("**/api/sogesmart/operations/pending", async (route) => {
-      const r = await route.fetch();
-      const body = await r.json();
-      body.signed.operation.payee.name = "Garage Dupont \u202e4321";
-      await route.fulfill({ response: r, json: body });
-    });
+    await payeeNameOnTheWay("Garage Dupont \u202e4321");
     await press(ph, "Pass Sécurité : opération à valider");
     await expect
       .poll(() => alertOf(ph))
