@@ -72,7 +72,9 @@ export class IdempotencyKeys {
        WHERE api_idempotency.created_at <= @expired
           OR (api_idempotency.status = ${IN_PROGRESS} AND api_idempotency.created_at <= @abandoned)`,
     );
-    this.#read = db.prepare("SELECT request, status, answer FROM api_idempotency WHERE key_hash = ?");
+    this.#read = db.prepare(
+      "SELECT request, status, answer, created_at FROM api_idempotency WHERE key_hash = ?",
+    );
     this.#finish = db.prepare(
       `UPDATE api_idempotency SET status = @status, answer = @answer
        WHERE key_hash = @id AND status = ${IN_PROGRESS} AND created_at = @claimed`,
@@ -99,16 +101,26 @@ export class IdempotencyKeys {
     const giveUpAt = performance.now() + this.#waitMs;
     for (;;) {
       const now = this.#now();
-      const claimed = this.#claim.run({
-        id,
-        request,
-        now,
-        expired: now - KEEP_MS,
-        abandoned: now - CLAIM_MS,
-      });
-      if (claimed.changes === 1) return this.#run(id, now, run);
-      const held = this.#read.get(id) as { request: string; status: number; answer: string } | undefined;
-      if (held === undefined) continue; // released between the two statements: claim again
+      const held = this.#read.get(id) as
+        | { request: string; status: number; answer: string; created_at: number }
+        | undefined;
+      // A wait only reads: the claim is tried when the key looks free, so a burst of retries of one key does
+      // not take the database's write lock at every poll.
+      const free =
+        held === undefined ||
+        held.created_at <= now - KEEP_MS ||
+        (held.status === IN_PROGRESS && held.created_at <= now - CLAIM_MS);
+      if (free) {
+        const claimed = this.#claim.run({
+          id,
+          request,
+          now,
+          expired: now - KEEP_MS,
+          abandoned: now - CLAIM_MS,
+        });
+        if (claimed.changes === 1) return this.#run(id, now, run);
+        continue; // another process claimed it first: read what it holds
+      }
       if (held.request !== request) return { kind: "reused" };
       if (held.status !== IN_PROGRESS)
         return { kind: "kept", answer: { status: held.status, body: held.answer } };
